@@ -1,0 +1,1 @@
+"""Process entry, settings, channel adapters and the runtime around the engine."""

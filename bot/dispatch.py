@@ -1,0 +1,330 @@
+"""The runtime around the engine: one transaction per batch of inbound events.
+
+For each event: drop it if its id was seen, load the conversation, apply the engine, write
+answers and the new state, queue the replies in the outbox. Events that arrive while a batch
+commits form the next batch (group commit), so a burst costs a few round trips, not one per
+event; each event still sees the state the previous one left, and nothing is answered before
+it is durably stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from conversations import (
+    SURVEY_FLOW,
+    Catalog,
+    ClearAnswer,
+    Command,
+    ConversationState,
+    EndResponse,
+    Env,
+    Facts,
+    InboundEvent,
+    Message,
+    Outcome,
+    ReceiptFacts,
+    RecordConsent,
+    Reply,
+    SaveAnswer,
+    SetLanguage,
+    StartResponse,
+    default_catalog,
+    handle,
+)
+from storage import WriteSet, flush, write_transaction
+from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
+from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
+
+from .logs import chat_hash
+
+log = logging.getLogger("bot.dispatch")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def random_id() -> int:
+    """Response ids: random, so they reveal neither order nor time of the survey."""
+    return secrets.randbits(62) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What became of one event: dropped as a duplicate, or answered with these messages."""
+
+    event_id: str
+    duplicate: bool
+    messages: tuple[Message, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchSettings:
+    agency: str = "Sở Xây dựng"
+    default_language: str = "vi"
+    survey_ttl: timedelta = timedelta(days=7)
+    max_batch: int = 256
+
+
+def event_key(event: InboundEvent) -> str:
+    return f"{event.channel}:{event.event_id}"[:160]
+
+
+def _receipt_facts(row: ReceiptRow) -> ReceiptFacts:
+    status = row.response_status
+    return ReceiptFacts(
+        id=row.id,
+        token=row.token,
+        procedure=row.procedure,
+        field=row.field,
+        valid_until=row.valid_until,
+        response_status=status,  # type: ignore[arg-type]
+    )
+
+
+class Dispatcher:
+    """Applies inbound events to conversations, durably, in arrival order per contact."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: DispatchSettings | None = None,
+        *,
+        clock: Clock = utc_now,
+        new_id: Callable[[], int] = random_id,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or DispatchSettings()
+        self.clock = clock
+        self.new_id = new_id
+        self.catalog = catalog or default_catalog()
+        self._queue: asyncio.Queue[tuple[InboundEvent, asyncio.Future[Handled]]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Called after each commit that queued replies (wakes the outbox sender)."""
+        self._listeners.append(listener)
+
+    async def submit(self, event: InboundEvent) -> Handled:
+        """Queues an event and returns once it is durably handled (or raises if it failed)."""
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name="dispatcher")
+        future: asyncio.Future[Handled] = asyncio.get_running_loop().create_future()
+        await self._queue.put((event, future))
+        return await future
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.settings.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            events = [event for event, _ in batch]
+            results = await self.process(events)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+    async def process(self, events: Sequence[InboundEvent]) -> list[Handled | Exception]:
+        """Handles events in one transaction; if it fails, each event gets its own."""
+        try:
+            return list(await self._transaction(events))
+        except Exception as exc:
+            if len(events) == 1:
+                log.warning("event=failed error=%s", type(exc).__name__)
+                return [exc]
+        results: list[Handled | Exception] = []
+        for event in events:
+            results.extend(await self.process([event]))
+        return results
+
+    async def _transaction(self, events: Sequence[InboundEvent]) -> list[Handled]:
+        now = self.clock()
+        async with write_transaction(self.engine) as conn:
+            fresh = await claim_events(conn, [event_key(e) for e in events], now)
+            todo: list[InboundEvent] = []
+            for event in events:
+                key = event_key(event)
+                if key in fresh:
+                    fresh.discard(key)  # a second copy inside the same batch is a duplicate
+                    todo.append(event)
+            rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
+            receipts = await _ReceiptCache.load(conn, todo, rows.values())
+            writes = WriteSet()
+            answered = {id(e): self._apply(e, rows, receipts, writes, now) for e in todo}
+            await flush(conn, writes)
+        if writes.outbox:
+            for listener in self._listeners:
+                listener()
+        return [
+            Handled(e.event_id, False, answered[id(e)]) if id(e) in answered
+            else Handled(e.event_id, True)
+            for e in events
+        ]
+
+    def _apply(
+        self,
+        event: InboundEvent,
+        rows: dict[tuple[str, str], ConversationRow],
+        receipts: _ReceiptCache,
+        writes: WriteSet,
+        now: datetime,
+    ) -> tuple[Message, ...]:
+        started = time.perf_counter()
+        key = (event.channel, event.external_id)
+        row = rows[key]
+        state = ConversationState(
+            language=row.language or self.settings.default_language,
+            flow=row.flow,
+            step=row.step,
+            data=row.state,
+            expires_at=row.expires_at,
+        )
+        env = Env(
+            now=self.clock(),
+            new_id=self.new_id,
+            agency=self.settings.agency,
+            survey_ttl=self.settings.survey_ttl,
+        )
+        try:
+            outcome = handle(state, event.payload, env, receipts.facts(event, state))
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("event=engine_error ref=%s channel=%s", ref, event.channel)
+            outcome = Outcome((Reply("common.error", (("ref", ref),)),), state=state)
+        new = outcome.state or state
+        for change in outcome.changes:
+            _record(writes, row.contact_id, change)
+            receipts.note(change, state)
+        writes.save_conversation(
+            row.contact_id, row.version, new.flow, new.step, new.data, new.expires_at, now
+        )
+        messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
+        for message in messages:
+            writes.enqueue(event.channel, event.external_id, message.to_json(), now)
+        # The next event of this contact in the same batch starts from the new state.
+        rows[key] = replace(
+            row,
+            language=new.language,
+            flow=new.flow,
+            step=new.step,
+            state=new.data,
+            expires_at=new.expires_at,
+        )
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "event=handled channel=%s chat=%s kind=%s step=%s replies=%d ms=%.2f",
+                event.channel,
+                chat_hash(event.channel, event.external_id),
+                event.payload.kind,
+                new.step,
+                len(messages),
+                (time.perf_counter() - started) * 1000,
+            )
+        return messages
+
+
+def _record(writes: WriteSet, contact_id: int, change: object) -> None:
+    """Turns one engine change into the rows it means."""
+    match change:
+        case StartResponse():
+            writes.start_response(
+                change.response_id,
+                change.questionnaire,
+                change.started_at,
+                change.receipt_id,
+                change.procedure,
+                change.field,
+            )
+        case SaveAnswer():
+            writes.save_answer(change.response_id, change.item, change.value)
+        case ClearAnswer():
+            writes.clear_answer(change.response_id, change.item)
+        case EndResponse():
+            writes.end_response(change.response_id, change.status, change.at)
+        case RecordConsent():
+            writes.consent(contact_id, change.purpose, change.given, change.at)
+        case SetLanguage():
+            writes.set_language(contact_id, change.language)
+        case _:
+            raise TypeError(f"unknown change {change!r}")
+
+
+class _ReceiptCache:
+    """Receipts an event may need (``/start TOKEN``, or consent to a receipt's survey),
+    looked up once per batch and kept current as the batch's events use them."""
+
+    def __init__(self, rows: dict[int, ReceiptRow]) -> None:
+        self.by_id = {i: _receipt_facts(r) for i, r in rows.items()}
+        self.by_token = {f.token: f for f in self.by_id.values()}
+
+    @classmethod
+    async def load(
+        cls,
+        conn: AsyncConnection,
+        events: Sequence[InboundEvent],
+        rows: object,
+    ) -> _ReceiptCache:
+        tokens = [
+            e.payload.arg.strip()
+            for e in events
+            if isinstance(e.payload, Command) and e.payload.name == "start" and e.payload.arg.strip()
+        ]
+        ids = [
+            receipt
+            for row in rows  # type: ignore[attr-defined]
+            if row.flow == SURVEY_FLOW and isinstance(receipt := row.state.get("receipt"), int)
+        ]
+        found: dict[int, ReceiptRow] = {}
+        if tokens:
+            found.update({r.id: r for r in (await receipts_by_token(conn, tokens)).values()})
+        if ids:
+            found.update(await receipts_by_id(conn, ids))
+        return cls(found)
+
+    def facts(self, event: InboundEvent, state: ConversationState) -> Facts:
+        payload = event.payload
+        if isinstance(payload, Command) and payload.arg.strip():
+            return Facts(receipt=self.by_token.get(payload.arg.strip()))
+        receipt = state.data.get("receipt") if state.flow == SURVEY_FLOW else None
+        return Facts(receipt=self.by_id.get(receipt) if isinstance(receipt, int) else None)
+
+    def note(self, change: object, before: ConversationState) -> None:
+        if isinstance(change, StartResponse) and change.receipt_id is not None:
+            self._set(change.receipt_id, "in_progress")
+        elif isinstance(change, EndResponse):
+            receipt = before.data.get("receipt")
+            if isinstance(receipt, int):
+                self._set(receipt, change.status)
+
+    def _set(self, receipt_id: int, status: str) -> None:
+        facts = self.by_id.get(receipt_id)
+        if facts is not None:
+            updated = replace(facts, response_status=status)  # type: ignore[arg-type]
+            self.by_id[receipt_id] = updated
+            self.by_token[updated.token] = updated

@@ -1,0 +1,66 @@
+"""The channel-free conversation engine: events in, replies and state changes out."""
+
+from .catalog import Catalog, Message, default_catalog, format_decimal
+from .context import Env, Facts, ReceiptFacts, ResponseStatus
+from .effects import (
+    Change,
+    ChoiceOption,
+    ClearAnswer,
+    ConversationState,
+    EndResponse,
+    Outcome,
+    RecordConsent,
+    Reply,
+    SaveAnswer,
+    SetLanguage,
+    StartResponse,
+)
+from .engine import EngineError, handle, prompt
+from .events import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Text
+from .flows.survey import FLOW as SURVEY_FLOW
+from .flows.survey import SurveyData
+from .limits import MAX_COMMAND_ARG_CHARS, MAX_COMMENT_CHARS, MAX_INBOUND_CHARS
+from .questionnaire import Questionnaire, Step
+from .questionnaire import load as load_questionnaire
+
+__all__ = sorted(
+    [
+        "MAX_COMMAND_ARG_CHARS",
+        "MAX_COMMENT_CHARS",
+        "MAX_INBOUND_CHARS",
+        "SURVEY_FLOW",
+        "Attachment",
+        "Catalog",
+        "Change",
+        "Choice",
+        "ChoiceOption",
+        "ClearAnswer",
+        "Command",
+        "ConversationState",
+        "EndResponse",
+        "EngineError",
+        "Env",
+        "Expired",
+        "Facts",
+        "Inbound",
+        "InboundEvent",
+        "Message",
+        "Outcome",
+        "Questionnaire",
+        "ReceiptFacts",
+        "RecordConsent",
+        "Reply",
+        "ResponseStatus",
+        "SaveAnswer",
+        "SetLanguage",
+        "StartResponse",
+        "Step",
+        "SurveyData",
+        "Text",
+        "default_catalog",
+        "format_decimal",
+        "handle",
+        "load_questionnaire",
+        "prompt",
+    ]
+)

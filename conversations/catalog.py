@@ -1,0 +1,128 @@
+"""Message catalogs (one YAML file per language) and rendering of replies into text."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from .effects import Lines, Params, ParamValue, Ref, Reply
+from .questionnaire import load as load_questionnaire
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+REFERENCE_LANGUAGE = "vi"
+LANGUAGES = ("vi", "en")
+
+
+class CatalogError(KeyError):
+    """A key is missing from the reference catalog (a programmer error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A reply rendered in one language: what an adapter sends."""
+
+    key: str
+    text: str
+    choices: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {"key": self.key, "text": self.text, "choices": [list(c) for c in self.choices]}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, object]) -> Message:
+        choices = raw.get("choices") or []
+        assert isinstance(choices, list)
+        return cls(
+            key=str(raw["key"]),
+            text=str(raw["text"]),
+            choices=tuple((str(c[0]), str(c[1])) for c in choices),
+        )
+
+
+def _load_file(lang: str) -> dict[str, str]:
+    with (CATALOG_DIR / f"{lang}.yaml").open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """All sentences by language; a key missing in one language falls back to Vietnamese."""
+
+    messages: Mapping[str, Mapping[str, str]]
+
+    def text(self, lang: str, key: str) -> str:
+        found = self.messages.get(lang, {}).get(key)
+        if found is None:
+            found = self.messages[REFERENCE_LANGUAGE].get(key)
+        if found is None:
+            raise CatalogError(key)
+        return found
+
+    def has(self, key: str) -> bool:
+        return key in self.messages[REFERENCE_LANGUAGE]
+
+    def format(
+        self, lang: str, key: str, params: Params = ()
+    ) -> str:
+        template = self.text(lang, key)
+        if not params:
+            return template
+        values = {name: self._value(lang, v) for name, v in params}
+        return template.format_map(values)
+
+    def _value(self, lang: str, value: ParamValue | Ref | Lines) -> str:
+        if isinstance(value, Lines):
+            return "\n".join(self.format(lang, r.key, r.params) for r in value.items)
+        if isinstance(value, Ref):
+            return self.text(lang, value.key)
+        if isinstance(value, float):
+            return format_decimal(value, lang)
+        return str(value)
+
+    def render(self, reply: Reply, lang: str) -> Message:
+        return Message(
+            key=reply.key,
+            text=self.format(lang, reply.key, reply.params),
+            choices=tuple(
+                (c.id, self._choice_label(lang, c.label, c.params, c.selected))
+                for c in reply.choices
+            ),
+        )
+
+    def _choice_label(
+        self,
+        lang: str,
+        key: str,
+        params: Params,
+        selected: bool,
+    ) -> str:
+        label = self.format(lang, key, params)
+        if selected:
+            return self.format(lang, "survey.selected", (("label", label),))
+        return label
+
+
+def format_decimal(value: float, lang: str, places: int = 1) -> str:
+    """Vietnamese writes a decimal comma (4,2); English a decimal point (4.2)."""
+    text = f"{value:.{places}f}"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The catalogs on disk merged with the questionnaire's texts (loaded once)."""
+    messages: dict[str, dict[str, str]] = {lang: _load_file(lang) for lang in LANGUAGES}
+    for key, by_lang in load_questionnaire().texts.items():
+        for lang, text in by_lang.items():
+            messages[lang][key] = text
+    return Catalog(messages)

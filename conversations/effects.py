@@ -1,0 +1,127 @@
+"""What the engine asks its caller to do: replies to send and changes to persist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ParamValue = str | int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A parameter that is itself a catalog key, rendered in the reader's language."""
+
+    key: str
+
+
+Params = tuple[tuple[str, "ParamValue | Ref | Lines"], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """A parameter made of several rendered sentences, one per line (a summary's rows)."""
+
+    items: tuple[Reply, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceOption:
+    """One button: a short ASCII id and the catalog key of its label."""
+
+    id: str
+    label: str
+    params: Params = ()
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message to the citizen, by catalog key; text is rendered later in their language."""
+
+    key: str
+    params: Params = ()
+    choices: tuple[ChoiceOption, ...] = ()
+    kind: Literal["reply"] = "reply"
+
+    def param(self, name: str) -> ParamValue | Ref | Lines | None:
+        return dict(self.params).get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class StartResponse:
+    response_id: int
+    questionnaire: str
+    started_at: datetime
+    receipt_id: int | None = None
+    procedure: str | None = None
+    field: str | None = None
+    kind: Literal["start_response"] = "start_response"
+
+
+@dataclass(frozen=True, slots=True)
+class SaveAnswer:
+    response_id: int
+    item: str
+    value: int | str
+    kind: Literal["save_answer"] = "save_answer"
+
+
+@dataclass(frozen=True, slots=True)
+class ClearAnswer:
+    """A question was skipped after having been answered: its answer leaves the base."""
+
+    response_id: int
+    item: str
+    kind: Literal["clear_answer"] = "clear_answer"
+
+
+@dataclass(frozen=True, slots=True)
+class EndResponse:
+    response_id: int
+    status: Literal["completed", "abandoned", "expired"]
+    at: datetime
+    kind: Literal["end_response"] = "end_response"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    purpose: str
+    given: bool
+    at: datetime
+    kind: Literal["record_consent"] = "record_consent"
+
+
+@dataclass(frozen=True, slots=True)
+class SetLanguage:
+    language: str
+    kind: Literal["set_language"] = "set_language"
+
+
+Change = StartResponse | SaveAnswer | ClearAnswer | EndResponse | RecordConsent | SetLanguage
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The engine's whole answer to one event."""
+
+    replies: tuple[Reply, ...]
+    changes: tuple[Change, ...] = ()
+    state: ConversationState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """Where a contact is in the dialogue; stored as one row, small JSON in ``data``.
+
+    ``expires_at`` is the wait's deadline (the expiry job's column); ``data`` holds the active
+    survey's response id, which is the only link between a chat and its answers and is dropped
+    the moment the survey ends.
+    """
+
+    language: str
+    flow: str | None = None
+    step: str | None = None
+    data: dict[str, object] = field(default_factory=dict)
+    expires_at: datetime | None = None

@@ -1,0 +1,64 @@
+"""Inbound events: the closed list of things a citizen (or the clock) can do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text typed by the citizen."""
+
+    text: str
+    kind: Literal["text"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button press: the short ASCII id the engine attached to a choice."""
+
+    id: str
+    kind: Literal["choice"] = "choice"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command, name without the slash, lower case, with its argument."""
+
+    name: str
+    arg: str = ""
+    kind: Literal["command"] = "command"
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo or document; the survey does not take files, complaints will."""
+
+    media: Literal["photo", "document", "other"]
+    size: int = 0
+    kind: Literal["attachment"] = "attachment"
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """Sent by the expiry job when a survey was left untouched too long."""
+
+    kind: Literal["expired"] = "expired"
+
+
+Inbound = Text | Choice | Command | Attachment | Expired
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One inbound event with its envelope: who sent it, on which channel, and its unique id.
+
+    ``event_id`` is unique per channel (Telegram's update_id, Zalo's msg id, the expiry job's
+    key) so a redelivered event is recognised and dropped.
+    """
+
+    event_id: str
+    channel: str
+    external_id: str
+    payload: Inbound

@@ -1,0 +1,1 @@
+"""One dialogue flow per module."""

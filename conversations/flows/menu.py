@@ -1,0 +1,49 @@
+"""The idle state: the welcome menu, help and language choice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..effects import ChoiceOption, ConversationState, Outcome, Reply
+from ..parsing import match_label
+
+LANGUAGE_CHOICES = (
+    ChoiceOption("lang:vi", "language.vi"),
+    ChoiceOption("lang:en", "language.en"),
+)
+MENU_CHOICES = (
+    ChoiceOption("menu:survey", "menu.survey"),
+    ChoiceOption("menu:help", "menu.help"),
+    ChoiceOption("menu:language", "menu.language"),
+)
+#: What a citizen may type instead of pressing a menu button (vi and en, without accents).
+MENU_WORDS = {
+    "menu:survey": ("khao sat", "danh gia", "survey", "rate", "danh gia muc do hai long"),
+    "menu:help": ("huong dan", "tro giup", "help"),
+    "menu:language": ("ngon ngu", "language", "doi ngon ngu"),
+}
+
+
+def idle(state: ConversationState) -> ConversationState:
+    return replace(state, flow=None, step=None, data={}, expires_at=None)
+
+
+def welcome(agency: str) -> Reply:
+    return Reply("menu.welcome", (("agency", agency),), MENU_CHOICES)
+
+
+def again() -> Reply:
+    return Reply("menu.again", choices=MENU_CHOICES)
+
+
+def language_ask() -> Reply:
+    return Reply("language.ask", choices=LANGUAGE_CHOICES)
+
+
+def match_menu_text(text: str) -> str | None:
+    """The menu choice id a typed text means, if any."""
+    return match_label(text, MENU_WORDS)
+
+
+def unknown(state: ConversationState) -> Outcome:
+    return Outcome((Reply("menu.unknown", choices=MENU_CHOICES),), state=state)

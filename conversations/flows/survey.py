@@ -1,0 +1,501 @@
+"""The SIPAS survey: consent, one question per message, back and skip, summary, completion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from ..context import Env, Facts, ReceiptFacts
+from ..effects import (
+    Change,
+    ChoiceOption,
+    ClearAnswer,
+    ConversationState,
+    EndResponse,
+    Lines,
+    Outcome,
+    RecordConsent,
+    Ref,
+    Reply,
+    SaveAnswer,
+    StartResponse,
+)
+from ..events import Attachment, Choice, Inbound, Text
+from ..limits import MAX_COMMENT_CHARS
+from ..parsing import (
+    is_back,
+    is_done,
+    is_skip,
+    match_label,
+    parse_number,
+    parse_numbers,
+    parse_rating,
+    yes_no,
+)
+from ..questionnaire import Questionnaire, Step
+from ..questionnaire import load as load_questionnaire
+from . import menu
+
+FLOW = "survey"
+CONSENT = "consent"
+SUMMARY = "summary"
+BACK, SKIP, DONE = "back", "skip", "done"
+CONSENT_PURPOSE = "survey"
+_SUBMIT_WORDS = {"submit": ("gui phieu", "gui", "submit", "hoan thanh")}
+
+Answer = int | str
+
+
+@dataclass(slots=True)
+class SurveyData:
+    """The survey's part of the conversation state (JSON in storage).
+
+    ``rid`` links this chat to its response only while the survey is in progress.
+    """
+
+    rid: int | None = None
+    receipt: int | None = None
+    proc: str | None = None
+    area: str | None = None
+    ans: dict[str, Answer] = field(default_factory=dict)
+    hist: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, raw: dict[str, object]) -> SurveyData:
+        ans = raw.get("ans")
+        hist = raw.get("hist")
+        return cls(
+            rid=_int_or_none(raw.get("rid")),
+            receipt=_int_or_none(raw.get("receipt")),
+            proc=_str_or_none(raw.get("proc")),
+            area=_str_or_none(raw.get("field")),
+            ans={str(k): v for k, v in ans.items() if isinstance(v, int | str)}
+            if isinstance(ans, dict)
+            else {},
+            hist=[str(h) for h in hist] if isinstance(hist, list) else [],
+        )
+
+    def dump(self) -> dict[str, object]:
+        out: dict[str, object] = {"ans": dict(self.ans), "hist": list(self.hist)}
+        for key, value in (
+            ("rid", self.rid),
+            ("receipt", self.receipt),
+            ("proc", self.proc),
+            ("field", self.area),
+        ):
+            if value is not None:
+                out[key] = value
+        return out
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def questionnaire() -> Questionnaire:
+    return load_questionnaire()
+
+
+# --- entering the survey ------------------------------------------------------------------
+
+
+def start(state: ConversationState, env: Env, receipt: ReceiptFacts | None = None) -> Outcome:
+    """Opens the consent screen; nothing is stored about the citizen until they agree."""
+    data = SurveyData(
+        receipt=receipt.id if receipt else None,
+        proc=receipt.procedure if receipt else None,
+        area=receipt.field if receipt else None,
+    )
+    new = replace(
+        state, flow=FLOW, step=CONSENT, data=data.dump(), expires_at=env.now + env.survey_ttl
+    )
+    return Outcome((_consent_reply(env),), state=new)
+
+
+def start_from_receipt(
+    state: ConversationState, env: Env, receipt: ReceiptFacts | None
+) -> Outcome:
+    """``/start TOKEN``: the survey for that receipt, or a kind word on why not."""
+    in_survey = state.flow == FLOW
+    data = SurveyData.load(state.data) if in_survey else SurveyData()
+    if receipt is None:
+        return _refuse(state, env, "receipt.unknown")
+    if in_survey and data.receipt == receipt.id:
+        return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
+    status = receipt.response_status
+    if status == "completed":
+        return _refuse(state, env, "receipt.used")
+    if status in ("abandoned", "expired"):
+        return _refuse(state, env, "receipt.closed")
+    if status == "in_progress":
+        return _refuse(state, env, "receipt.elsewhere")
+    if receipt.expired(env.now.date()):
+        return _refuse(state, env, "receipt.expired")
+    if in_survey and data.rid is not None:
+        return Outcome((Reply("survey.other_in_progress"), *prompt(state, env)), state=state)
+    return start(state, env, receipt)
+
+
+def _refuse(state: ConversationState, env: Env, key: str) -> Outcome:
+    if state.flow == FLOW:
+        return Outcome((Reply(key), *prompt(state, env)), state=state)
+    return Outcome((Reply(key), menu.again()), state=state)
+
+
+# --- leaving the survey -------------------------------------------------------------------
+
+
+def cancel(state: ConversationState, env: Env) -> Outcome:
+    data = SurveyData.load(state.data)
+    if data.rid is None:
+        return Outcome((Reply("cancel.done"), menu.again()), state=menu.idle(state))
+    change = EndResponse(data.rid, "abandoned", env.now)
+    return Outcome(
+        (Reply("cancel.survey"), menu.again()), changes=(change,), state=menu.idle(state)
+    )
+
+
+def expire(state: ConversationState, env: Env) -> Outcome:
+    """The expiry job's event; a survey touched since it was scheduled is left alone."""
+    if state.expires_at is None or state.expires_at > env.now:
+        return Outcome((), state=state)
+    data = SurveyData.load(state.data)
+    changes: tuple[Change, ...] = ()
+    if data.rid is not None:
+        changes = (EndResponse(data.rid, "expired", env.now),)
+    return Outcome((Reply("survey.expired"),), changes=changes, state=menu.idle(state))
+
+
+# --- one event inside the survey ----------------------------------------------------------
+
+
+def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
+    data = SurveyData.load(state.data)
+    step_id = state.step or CONSENT
+    touched = replace(state, expires_at=env.now + env.survey_ttl)
+    if isinstance(event, Attachment):
+        return _reask(touched, env, "common.no_files")
+    if isinstance(event, Choice):
+        prefix, _, option = event.id.partition(":")
+        if prefix != step_id:
+            return _reask(touched, env, "common.stale_choice")
+        answer: Answer | _MultiSet | None = option
+    elif isinstance(event, Text):
+        answer = None
+    else:
+        return _reask(touched, env, "common.please_choose")
+    text = event.text if isinstance(event, Text) else None
+    if step_id == CONSENT:
+        return _consent(touched, data, env, facts, option if text is None else _consent_text(text))
+    if step_id == SUMMARY:
+        return _summary(touched, data, env, option if text is None else _summary_text(text))
+    step = questionnaire().step(step_id)
+    if step is None:  # the questionnaire file changed under a stored conversation
+        return _goto(touched, data, env, SUMMARY, ())
+    if text is not None:
+        if step.kind == "text" and not (is_back(text) or is_skip(text)):
+            return _comment(touched, data, env, step, text)
+        answer = _parse_text(step, text, data)
+    if answer is None:
+        return _reask(touched, env, _invalid_key(step))
+    return _apply(touched, data, env, step, answer)
+
+
+def _consent_text(text: str) -> str | None:
+    return yes_no(text)
+
+
+def _summary_text(text: str) -> str | None:
+    if is_back(text):
+        return BACK
+    if is_done(text) or yes_no(text) == "yes" or match_label(text, _SUBMIT_WORDS):
+        return "submit"
+    return None
+
+
+def _consent(
+    state: ConversationState, data: SurveyData, env: Env, facts: Facts, option: str | None
+) -> Outcome:
+    if option == "no":
+        consent = RecordConsent(CONSENT_PURPOSE, False, env.now)
+        return Outcome(
+            (Reply("survey.declined"), menu.again()), changes=(consent,), state=menu.idle(state)
+        )
+    if option != "yes":
+        return _reask(state, env, "common.please_choose")
+    if data.receipt is not None:
+        receipt = facts.receipt
+        if receipt is None or receipt.id != data.receipt:
+            return _refuse(menu.idle(state), env, "receipt.unknown")
+        if receipt.response_status is not None:
+            return _refuse(menu.idle(state), env, "receipt.used")
+    rid = env.new_id()
+    data.rid = rid
+    q = questionnaire()
+    changes: list[Change] = [
+        RecordConsent(CONSENT_PURPOSE, True, env.now),
+        StartResponse(rid, q.id, env.now, data.receipt, data.proc, data.area),
+    ]
+    nxt = _next_step(q, data, -1, changes)
+    return _goto(state, data, env, nxt, tuple(changes))
+
+
+def _summary(state: ConversationState, data: SurveyData, env: Env, option: str | None) -> Outcome:
+    if option == BACK:
+        return _back(state, data, env)
+    if option != "submit" or data.rid is None:
+        return _reask(state, env, "survey.summary.confirm")
+    change = EndResponse(data.rid, "completed", env.now)
+    replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
+    return Outcome(replies, changes=(change,), state=menu.idle(state))
+
+
+def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:
+    """What typed text means at a question: a navigation word, a value, or None (not understood).
+
+    A number picks the option shown at that place, which for ratings is the level itself.
+    """
+    if is_back(text):
+        return BACK
+    if is_skip(text):
+        return SKIP
+    q = questionnaire()
+    if step.kind == "rating":
+        return parse_rating(text, {v: q.texts[f"scale.{v}"].values() for v in q.scale})
+    if step.kind == "multi":
+        if is_done(text):
+            return DONE
+        numbers = parse_numbers(text)
+        if numbers is not None:
+            if not all(1 <= n <= len(step.options) for n in numbers):
+                return None
+            toggled = set(_selection(data, step)) ^ {step.options[n - 1] for n in numbers}
+            return _MultiSet(toggled)
+        code = _option_by_label(step, text)
+        return None if code is None else _MultiSet(set(_selection(data, step)) ^ {code})
+    number = parse_number(text)
+    if number is not None:
+        return step.options[number - 1] if 1 <= number <= len(step.options) else None
+    code = _option_by_label(step, text)
+    if code is None and set(step.options) == {"yes", "no"}:
+        code = yes_no(text)
+    return code
+
+
+class _MultiSet(frozenset[str]):
+    """A whole new selection for a multi-select question (typed numbers or a label)."""
+
+
+def _option_by_label(step: Step, text: str) -> str | None:
+    texts = questionnaire().texts
+    return match_label(text, {c: texts[step.option_key(c)].values() for c in step.options})
+
+
+def _apply(
+    state: ConversationState, data: SurveyData, env: Env, step: Step, answer: Answer | _MultiSet
+) -> Outcome:
+    if answer == BACK:
+        return _back(state, data, env)
+    rid = data.rid
+    assert rid is not None, "a survey past consent has a response"
+    if step.kind == "multi" and answer not in (SKIP, DONE):
+        if isinstance(answer, _MultiSet):
+            return _save_selection(state, data, env, step, set(answer))
+        if answer not in step.options:
+            return _reask(state, env, "survey.invalid_multi")
+        return _save_selection(state, data, env, step, set(_selection(data, step)) ^ {answer})
+    changes: list[Change] = []
+    if answer == SKIP:
+        if step.id in data.ans:
+            del data.ans[step.id]
+            changes.append(ClearAnswer(rid, step.id))
+    elif answer != DONE or step.kind != "multi":
+        value = _valid_value(step, answer)
+        if value is None:
+            return _reask(state, env, _invalid_key(step))
+        data.ans[step.id] = value
+        changes.append(SaveAnswer(rid, step.id, value))
+    data.hist.append(step.id)
+    q = questionnaire()
+    nxt = _next_step(q, data, q.index_of(step.id), changes)
+    return _goto(state, data, env, nxt, tuple(changes))
+
+
+def _valid_value(step: Step, answer: Answer | _MultiSet) -> Answer | None:
+    if step.kind == "rating":
+        level = int(answer) if isinstance(answer, str) and answer.isdigit() else answer
+        return level if isinstance(level, int) and level in questionnaire().scale else None
+    return answer if answer in step.options else None
+
+
+def _save_selection(
+    state: ConversationState, data: SurveyData, env: Env, step: Step, selected: set[str]
+) -> Outcome:
+    """Each toggle is saved at once, so a citizen who leaves mid-list loses nothing."""
+    rid = data.rid
+    assert rid is not None
+    value = _join(step, selected)
+    change: Change
+    if value:
+        data.ans[step.id] = value
+        change = SaveAnswer(rid, step.id, value)
+    else:
+        data.ans.pop(step.id, None)
+        change = ClearAnswer(rid, step.id)
+    new = replace(state, data=data.dump())
+    return Outcome(tuple(prompt(new, env)), changes=(change,), state=new)
+
+
+def _selection(data: SurveyData, step: Step) -> list[str]:
+    value = data.ans.get(step.id)
+    return [c for c in str(value).split(",") if c in step.options] if value else []
+
+
+def _join(step: Step, selected: set[str]) -> str:
+    return ",".join(c for c in step.options if c in selected)
+
+
+def _comment(
+    state: ConversationState, data: SurveyData, env: Env, step: Step, text: str
+) -> Outcome:
+    cleaned = text.strip()
+    if not cleaned:
+        return _reask(state, env, "survey.comment_empty")
+    if len(cleaned) > MAX_COMMENT_CHARS:
+        hint = Reply("survey.comment_too_long", (("got", len(cleaned)), ("max", MAX_COMMENT_CHARS)))
+        return Outcome((hint, *prompt(state, env)), state=state)
+    return _apply(state, data, env, step, cleaned)
+
+
+def _back(state: ConversationState, data: SurveyData, env: Env) -> Outcome:
+    if not data.hist:
+        return _reask(state, env, "survey.first_step")
+    previous = data.hist.pop()
+    return _goto(state, data, env, previous, ())
+
+
+def _next_step(q: Questionnaire, data: SurveyData, after: int, changes: list[Change]) -> str:
+    """The next step whose condition holds; answers to steps now ruled out leave the base."""
+    for step in q.steps[after + 1 :]:
+        if step.when is None or step.when.holds(data.ans):
+            return step.id
+        if step.id in data.ans and data.rid is not None:
+            del data.ans[step.id]
+            changes.append(ClearAnswer(data.rid, step.id))
+    return SUMMARY
+
+
+def _goto(
+    state: ConversationState,
+    data: SurveyData,
+    env: Env,
+    step_id: str,
+    changes: tuple[Change, ...],
+) -> Outcome:
+    new = replace(state, flow=FLOW, step=step_id, data=data.dump())
+    return Outcome(tuple(prompt(new, env)), changes=changes, state=new)
+
+
+def _reask(state: ConversationState, env: Env, hint: str) -> Outcome:
+    return Outcome((Reply(hint), *prompt(state, env)), state=state)
+
+
+def _invalid_key(step: Step) -> str:
+    return {
+        "rating": "survey.invalid_rating",
+        "multi": "survey.invalid_multi",
+        "text": "survey.comment_empty",
+    }.get(step.kind, "survey.invalid_option")
+
+
+# --- what the citizen sees ----------------------------------------------------------------
+
+
+def _consent_reply(env: Env) -> Reply:
+    return Reply(
+        "survey.consent",
+        (("title", Ref("q.title")), ("agency", env.agency)),
+        (
+            ChoiceOption(f"{CONSENT}:yes", "survey.consent.yes"),
+            ChoiceOption(f"{CONSENT}:no", "survey.consent.no"),
+        ),
+    )
+
+
+def prompt(state: ConversationState, env: Env) -> list[Reply]:
+    """The current question, as a fresh message (used to ask, re-ask and resume)."""
+    step_id = state.step or CONSENT
+    if step_id == CONSENT:
+        return [_consent_reply(env)]
+    data = SurveyData.load(state.data)
+    if step_id == SUMMARY:
+        return [_summary_reply(data)]
+    step = questionnaire().step(step_id)
+    if step is None:
+        return [_summary_reply(data)]
+    nav = (
+        ChoiceOption(f"{step.id}:{BACK}", "survey.back"),
+        ChoiceOption(f"{step.id}:{SKIP}", "survey.skip"),
+    )
+    current = data.ans.get(step.id)
+    text = ("text", Ref(step.text_key))
+    if step.kind == "rating":
+        return [_criterion_reply(step, current, nav)]
+    if step.kind == "text":
+        return [Reply("survey.question", (text,), nav)]
+    selected = set(_selection(data, step)) if step.kind == "multi" else {str(current)}
+    options = tuple(
+        ChoiceOption(f"{step.id}:{c}", step.option_key(c), selected=c in selected)
+        for c in step.options
+    )
+    if step.kind == "multi":
+        done = ChoiceOption(f"{step.id}:{DONE}", "survey.done")
+        return [Reply("survey.question.multi", (text,), (*options, done, *nav))]
+    return [Reply("survey.question", (text,), options + nav)]
+
+
+def _criterion_reply(step: Step, current: Answer | None, nav: tuple[ChoiceOption, ...]) -> Reply:
+    q = questionnaire()
+    element = step.element or ""
+    levels = tuple(
+        ChoiceOption(
+            f"{step.id}:{v}",
+            "survey.level",
+            (("n", v), ("label", Ref(f"scale.{v}"))),
+            selected=current == v,
+        )
+        for v in q.scale
+    )
+    codes = [e.code for e in q.elements]
+    params = (
+        ("part", codes.index(element) + 1),
+        ("parts", len(codes)),
+        ("element", Ref(f"element.{element}")),
+        ("n", step.number or 0),
+        ("total", q.criteria_count),
+        ("text", Ref(step.text_key)),
+    )
+    return Reply("survey.criterion", params, levels + nav)
+
+
+def _summary_reply(data: SurveyData) -> Reply:
+    q = questionnaire()
+    lines: list[Reply] = []
+    rated = 0
+    for element in q.elements:
+        scores = [v for c in element.criteria if isinstance(v := data.ans.get(c), int)]
+        rated += len(scores)
+        name = ("name", Ref(element.name_key))
+        if scores:
+            mean = round(sum(scores) / len(scores), 1)
+            lines.append(Reply("survey.summary.line", (name, ("count", len(scores)), ("mean", mean))))
+        else:
+            lines.append(Reply("survey.summary.line_empty", (name,)))
+    params = (("lines", Lines(tuple(lines))), ("rated", rated), ("total", q.criteria_count))
+    choices = (
+        ChoiceOption(f"{SUMMARY}:submit", "survey.submit"),
+        ChoiceOption(f"{SUMMARY}:{BACK}", "survey.back"),
+    )
+    return Reply("survey.summary", params, choices)

@@ -1,0 +1,88 @@
+"""Reads what a citizen typed: ratings, option numbers, labels and yes/no words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+_CIRCLED = {"①": 1, "②": 2, "③": 3, "④": 4, "⑤": 5}
+_NUMBER_WORDS = {
+    "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+}  # fmt: skip
+_BACK = {"quay lai", "tro lai", "lui", "back", "previous"}
+_SKIP = {"bo qua", "skip", "next", "tiep"}
+_DONE = {"xong", "done", "ok", "hoan tat", "finish"}
+_YES = {"co", "yes", "y", "dong y", "vang", "u", "ok"}
+_NO = {"khong", "no", "n", "ko", "k"}
+
+
+def normalize(text: str) -> str:
+    """Lower case, no diacritics, single spaces: "Rất  Hài lòng!" -> "rat hai long"."""
+    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.sub(r"[^\w\s/+-]", " ", bare).split())
+
+
+def parse_number(text: str) -> int | None:
+    """A lone number, as a digit, circled digit or word (vi/en); None otherwise."""
+    stripped = text.strip()
+    if stripped in _CIRCLED:
+        return _CIRCLED[stripped]
+    norm = normalize(stripped)
+    if norm.isdigit() and len(norm) <= 3:
+        return int(norm)
+    return _NUMBER_WORDS.get(norm)
+
+
+def parse_rating(text: str, labels: Mapping[int, Iterable[str]]) -> int | None:
+    """A 1–5 rating typed as a number or as the level's words in any language."""
+    number = parse_number(text)
+    if number is not None:
+        return number if number in labels else None
+    norm = normalize(text)
+    for level, names in labels.items():
+        if any(norm == normalize(name) for name in names):
+            return level
+    return None
+
+
+def parse_numbers(text: str) -> list[int] | None:
+    """Several option numbers, for multi-select: "1, 3 5" -> [1, 3, 5]; None if not all numbers."""
+    parts = [p for p in re.split(r"[\s,;.]+", text.strip()) if p]
+    if not parts or not all(p.isdigit() and len(p) <= 3 for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+def match_label(text: str, labels: Mapping[str, Iterable[str]]) -> str | None:
+    """The code whose label (in any language) equals the text, ignoring case and accents."""
+    norm = normalize(text)
+    if not norm:
+        return None
+    for code, names in labels.items():
+        if any(norm == normalize(name) for name in names):
+            return code
+    return None
+
+
+def is_back(text: str) -> bool:
+    return normalize(text) in _BACK
+
+
+def is_skip(text: str) -> bool:
+    return normalize(text) in _SKIP
+
+
+def is_done(text: str) -> bool:
+    return normalize(text) in _DONE
+
+
+def yes_no(text: str) -> str | None:
+    norm = normalize(text)
+    if norm in _YES:
+        return "yes"
+    if norm in _NO:
+        return "no"
+    return None

@@ -1,0 +1,1 @@
+"""Alembic migrations, numbered with a description (0001_initial.py, ...)."""

@@ -1,0 +1,1 @@
+"""SQL, one module per concern; every function takes the connection it runs on."""

@@ -1,0 +1,139 @@
+"""Inbound event ids, contacts and their conversations: what the dispatcher loads per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..dialect import insert_ignore
+from ..schema import contacts, conversations, processed_events
+
+ContactKey = tuple[str, str]  # (channel, external_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    contact_id: int
+    channel: str
+    external_id: str
+    language: str | None
+    stopped: bool
+    flow: str | None
+    step: str | None
+    state: dict[str, Any]
+    version: int
+    expires_at: datetime | None
+
+    @property
+    def key(self) -> ContactKey:
+        return (self.channel, self.external_id)
+
+
+async def claim_events(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> set[str]:
+    """Records event keys and returns the ones never seen before (a redelivery is not)."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return set()
+    seen = await conn.execute(
+        select(processed_events.c.event_key).where(processed_events.c.event_key.in_(unique))
+    )
+    known = {row[0] for row in seen}
+    fresh = [k for k in unique if k not in known]
+    if fresh:
+        # A plain INSERT: if another process recorded the same key meanwhile, the unique key
+        # fails this transaction and the dispatcher retries the events one by one.
+        await conn.execute(
+            processed_events.insert(), [{"event_key": k, "processed_at": now} for k in fresh]
+        )
+    return set(fresh)
+
+
+async def forget_events_before(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Drops event ids older than any redelivery window (channels retry for hours, not weeks)."""
+    result = await conn.execute(
+        delete(processed_events).where(processed_events.c.processed_at < cutoff)
+    )
+    return int(result.rowcount or 0)
+
+
+_COLUMNS = (
+    contacts.c.id,
+    contacts.c.channel,
+    contacts.c.external_id,
+    contacts.c.language,
+    contacts.c.stopped,
+    conversations.c.flow,
+    conversations.c.step,
+    conversations.c.state,
+    conversations.c.version,
+    conversations.c.expires_at,
+)
+
+
+async def _select(
+    conn: AsyncConnection, who: Sequence[ContactKey], lock: bool
+) -> dict[ContactKey, ConversationRow]:
+    stmt = (
+        select(*_COLUMNS)
+        .join(conversations, conversations.c.contact_id == contacts.c.id)
+        .where(tuple_(contacts.c.channel, contacts.c.external_id).in_(list(who)))
+        .order_by(contacts.c.id)
+    )
+    if lock and conn.dialect.name == "postgresql":
+        # Serialises events for one contact across processes; ordered to avoid deadlocks.
+        stmt = stmt.with_for_update(of=conversations)
+    rows = await conn.execute(stmt)
+    found: dict[ContactKey, ConversationRow] = {}
+    for r in rows:
+        row = ConversationRow(
+            contact_id=int(r[0]),
+            channel=r[1],
+            external_id=r[2],
+            language=r[3],
+            stopped=bool(r[4]),
+            flow=r[5],
+            step=r[6],
+            state=dict(r[7] or {}),
+            version=int(r[8]),
+            expires_at=r[9],
+        )
+        found[row.key] = row
+    return found
+
+
+async def load_conversations(
+    conn: AsyncConnection, who: Iterable[ContactKey], now: datetime, *, lock: bool = True
+) -> dict[ContactKey, ConversationRow]:
+    """The conversations of these contacts, creating contact and conversation when new."""
+    keys = list(dict.fromkeys(who))
+    if not keys:
+        return {}
+    found = await _select(conn, keys, lock)
+    missing = [k for k in keys if k not in found]
+    if missing:
+        await conn.execute(
+            insert_ignore(conn, contacts, ("channel", "external_id")),
+            [
+                {"channel": c, "external_id": e, "stopped": False, "created_at": now}
+                for c, e in missing
+            ],
+        )
+        ids = await conn.execute(
+            select(contacts.c.id).where(
+                tuple_(contacts.c.channel, contacts.c.external_id).in_(missing)
+            )
+        )
+        await conn.execute(
+            insert_ignore(conn, conversations, ("contact_id",)),
+            [
+                {"contact_id": r[0], "state": {}, "version": 0, "updated_at": now}
+                for r in ids
+            ],
+        )
+        found.update(await _select(conn, missing, lock))
+    return found

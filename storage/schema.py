@@ -1,0 +1,144 @@
+"""Table definitions (SQLAlchemy Core). Migrations in ``migrations/versions`` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .types import BigId, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("language", String(8)),
+    Column("stopped", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel", "external_id"),
+)
+
+# One row per contact: where the dialogue stands. ``state`` holds the active survey's response
+# id, the only link between a chat and its answers; it is dropped when the survey ends.
+conversations = Table(
+    "conversations",
+    metadata,
+    Column(
+        "contact_id",
+        BigId,
+        ForeignKey("contacts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("flow", String(32)),
+    Column("step", String(64)),
+    Column("state", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Index(None, "expires_at"),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_key", String(160), primary_key=True),
+    Column("processed_at", UTCDateTime, nullable=False),
+    Index(None, "processed_at"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("contact_id", BigId, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("given", Boolean, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    Index(None, "contact_id"),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("procedure", String(64), nullable=False),
+    Column("field", String(128)),
+    Column("handed_over_on", Date),
+    Column("valid_until", Date),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# No contact or chat column, by design: a response is anonymous. Its times are kept to the
+# hour so they cannot be matched against a chat's message times either.
+survey_responses = Table(
+    "survey_responses",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("questionnaire", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("receipt_id", BigId, ForeignKey("receipts.id"), unique=True),
+    Column("procedure", String(64)),
+    Column("field", String(128)),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    Index(None, "status", "completed_at"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column(
+        "response_id",
+        BigInteger,
+        ForeignKey("survey_responses.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("item", String(16), primary_key=True),
+    Column("value_int", SmallInteger),
+    Column("value_text", Text),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("payload", JSON),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", String(200)),
+    Index(None, "status", "channel", "id"),
+)
+
+RESPONSE_STATUSES = ("in_progress", "completed", "abandoned", "expired")
+OUTBOX_STATUSES = ("pending", "sent", "dead")

@@ -1,0 +1,190 @@
+"""Collects the writes of a batch of events and flushes them in a few statements.
+
+Writes are coalesced (the last value of an answer wins) and issued one statement per kind,
+so a batch of N events costs about the same round trips as one. Their order across kinds is
+fixed so foreign keys always point at rows already written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .dialect import upsert
+from .schema import answers, consents, contacts, conversations, outbox, survey_responses
+
+
+class ConcurrentUpdate(RuntimeError):
+    """A conversation changed under us (another process); the batch must be retried."""
+
+
+def to_the_hour(at: datetime) -> datetime:
+    """Response times are kept to the hour: enough for reports, too coarse to match a chat."""
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(slots=True)
+class WriteSet:
+    new_responses: dict[int, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[tuple[int, str], int | str | None] = field(default_factory=dict)
+    ended: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    languages: dict[int, str] = field(default_factory=dict)
+    conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+    def start_response(
+        self,
+        response_id: int,
+        questionnaire: str,
+        started_at: datetime,
+        receipt_id: int | None,
+        procedure: str | None,
+        field_name: str | None,
+    ) -> None:
+        self.new_responses[response_id] = {
+            "id": response_id,
+            "questionnaire": questionnaire,
+            "status": "in_progress",
+            "receipt_id": receipt_id,
+            "procedure": procedure,
+            "field": field_name,
+            "started_at": to_the_hour(started_at),
+        }
+
+    def save_answer(self, response_id: int, item: str, value: int | str) -> None:
+        self.answers[(response_id, item)] = value
+
+    def clear_answer(self, response_id: int, item: str) -> None:
+        self.answers[(response_id, item)] = None
+
+    def end_response(self, response_id: int, status: str, at: datetime) -> None:
+        self.ended[response_id] = (status, to_the_hour(at))
+
+    def consent(self, contact_id: int, purpose: str, given: bool, at: datetime) -> None:
+        self.consents.append(
+            {"contact_id": contact_id, "purpose": purpose, "given": given, "decided_at": at}
+        )
+
+    def set_language(self, contact_id: int, language: str) -> None:
+        self.languages[contact_id] = language
+
+    def save_conversation(
+        self,
+        contact_id: int,
+        expected_version: int,
+        flow: str | None,
+        step: str | None,
+        state: dict[str, Any],
+        expires_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        previous = self.conversations.get(contact_id)
+        self.conversations[contact_id] = {
+            "b_contact_id": contact_id,
+            "b_version": previous["b_version"] if previous else expected_version,
+            "b_new_version": expected_version + 1,
+            "b_flow": flow,
+            "b_step": step,
+            "b_state": state,
+            "b_expires_at": expires_at,
+            "b_updated_at": now,
+        }
+
+    def enqueue(self, channel: str, chat_id: str, payload: dict[str, Any], now: datetime) -> None:
+        self.outbox.append(
+            {
+                "channel": channel,
+                "chat_id": chat_id,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+        )
+
+
+_END = (
+    update(survey_responses)
+    .where(
+        survey_responses.c.id == bindparam("b_id"),
+        survey_responses.c.status == "in_progress",
+    )
+    .values(
+        status=bindparam("b_status"),
+        ended_at=bindparam("b_at"),
+        completed_at=bindparam("b_completed_at"),
+    )
+)
+_DELETE_ANSWER = answers.delete().where(
+    answers.c.response_id == bindparam("b_rid"), answers.c.item == bindparam("b_item")
+)
+_LANGUAGE = (
+    update(contacts).where(contacts.c.id == bindparam("b_id")).values(language=bindparam("b_lang"))
+)
+_CONVERSATION = (
+    update(conversations)
+    .where(
+        conversations.c.contact_id == bindparam("b_contact_id"),
+        conversations.c.version == bindparam("b_version"),
+    )
+    .values(
+        flow=bindparam("b_flow"),
+        step=bindparam("b_step"),
+        state=bindparam("b_state", type_=conversations.c.state.type),
+        version=bindparam("b_new_version"),
+        expires_at=bindparam("b_expires_at", type_=conversations.c.expires_at.type),
+        updated_at=bindparam("b_updated_at", type_=conversations.c.updated_at.type),
+    )
+)
+
+
+async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
+    if ws.new_responses:
+        await conn.execute(survey_responses.insert(), list(ws.new_responses.values()))
+    saved = [
+        {
+            "response_id": rid,
+            "item": item,
+            "value_int": v if isinstance(v, int) else None,
+            "value_text": v if isinstance(v, str) else None,
+        }
+        for (rid, item), v in ws.answers.items()
+        if v is not None
+    ]
+    if saved:
+        stmt = upsert(conn, answers, ("response_id", "item"), ("value_int", "value_text"))
+        await conn.execute(stmt, saved)
+    cleared = [{"b_rid": rid, "b_item": item} for (rid, item), v in ws.answers.items() if v is None]
+    if cleared:
+        await conn.execute(_DELETE_ANSWER, cleared)
+    if ws.ended:
+        await conn.execute(
+            _END,
+            [
+                {
+                    "b_id": rid,
+                    "b_status": status,
+                    "b_at": at,
+                    "b_completed_at": at if status == "completed" else None,
+                }
+                for rid, (status, at) in ws.ended.items()
+            ],
+        )
+    if ws.consents:
+        await conn.execute(consents.insert(), ws.consents)
+    if ws.languages:
+        await conn.execute(
+            _LANGUAGE, [{"b_id": cid, "b_lang": lang} for cid, lang in ws.languages.items()]
+        )
+    if ws.conversations:
+        rows = list(ws.conversations.values())
+        result = await conn.execute(_CONVERSATION, rows)
+        if result.rowcount is not None and 0 <= result.rowcount < len(rows):
+            raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
+    if ws.outbox:
+        await conn.execute(outbox.insert(), ws.outbox)
