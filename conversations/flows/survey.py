@@ -327,6 +327,8 @@ def _valid_value(step: Step, answer: Answer | _MultiSet) -> Answer | None:
     if step.kind == "rating":
         level = int(answer) if isinstance(answer, str) and answer.isdigit() else answer
         return level if isinstance(level, int) and level in questionnaire().scale else None
+    if step.kind == "text":
+        return answer if isinstance(answer, str) and not isinstance(answer, _MultiSet) else None
     return answer if answer in step.options else None
 
 

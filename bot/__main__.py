@@ -1,0 +1,87 @@
+"""``python -m bot [run|console|migrate]``: the process entry point."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from .config import ConfigError, Settings, load_settings
+from .logs import configure, set_salt
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Chatbot khảo sát sự hài lòng (SIPAS) / SIPAS satisfaction chatbot",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="chạy bot Telegram / run the Telegram bot (default)")
+    console = sub.add_parser("console", help="trò chuyện trong cửa sổ dòng lệnh / chat in the terminal")
+    console.add_argument("--user", default=None, help="tên người dùng giả lập / simulated user id")
+    sub.add_parser("migrate", help="cập nhật cơ sở dữ liệu / apply database migrations")
+    return parser
+
+
+async def _console(settings: Settings, user: str) -> None:
+    from conversations import default_catalog
+
+    from .app import build_runtime
+    from .channels.console import ConsoleChat
+
+    runtime = await build_runtime(settings)
+    try:
+        await ConsoleChat(runtime.dispatcher, default_catalog(), user=user).run(
+            settings.default_language
+        )
+    finally:
+        await runtime.close()
+
+
+async def _migrate(settings: Settings) -> None:
+    from storage import migrate, open_engine
+    from storage.migrate import current
+
+    engine = open_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        print(f"database at revision {await current(engine)}")
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    configure(settings.log_level if command == "run" else "WARNING")
+    if settings.receipt_secret:
+        set_salt(settings.receipt_secret.get_secret_value())
+    if command == "migrate":
+        asyncio.run(_migrate(settings))
+        return 0
+    if command == "console":
+        try:
+            asyncio.run(_console(settings, args.user or getpass.getuser()))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if settings.telegram_bot_token is None:
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: put it in .env (see .env.example), "
+            "or try the bot without a token: python -m bot console",
+            file=sys.stderr,
+        )
+        return 2
+    print("The Telegram channel is not part of this build yet; use: python -m bot console",
+          file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Builds the runtime from the settings: database (migrated), dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from conversations import default_catalog
+from storage import migrate, open_engine
+
+from .config import Settings
+from .dispatch import DispatchSettings, Dispatcher
+
+
+@dataclass(slots=True)
+class Runtime:
+    engine: AsyncEngine
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        await self.dispatcher.close()
+        await self.engine.dispose()
+
+
+async def build_runtime(settings: Settings) -> Runtime:
+    engine = open_engine(settings.database_url)
+    await migrate(engine)
+    dispatcher = Dispatcher(
+        engine,
+        DispatchSettings(
+            agency=settings.agency_name,
+            default_language=settings.default_language,
+            survey_ttl=settings.survey_ttl,
+        ),
+        catalog=default_catalog(),
+    )
+    return Runtime(engine, dispatcher)

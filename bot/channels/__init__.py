@@ -1,0 +1,1 @@
+"""Channel adapters: translate a channel's input into engine events and messages back out."""

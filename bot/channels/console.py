@@ -1,0 +1,104 @@
+"""The terminal channel: a chat with the bot in a console, on the same engine and database."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from conversations import (
+    MAX_COMMAND_ARG_CHARS,
+    Catalog,
+    Choice,
+    Command,
+    Inbound,
+    InboundEvent,
+    Message,
+    Text,
+)
+from conversations.parsing import normalize
+from storage import read_transaction, write_transaction
+from storage.queries.outbox import mark_sent, pending
+
+from ..dispatch import Dispatcher
+
+CHANNEL = "console"
+
+
+def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
+    """What a typed line means: a command, the number or text of a shown choice, or text."""
+    text = line.strip()
+    if not text:
+        return None
+    if text.startswith("/"):
+        name, _, arg = text[1:].partition(" ")
+        return Command(name.lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return Choice(choices[int(text) - 1][0])
+    wanted = normalize(text)
+    for choice_id, label in choices:
+        if normalize(label) == wanted:
+            return Choice(choice_id)
+    return Text(text)
+
+
+def render(message: Message) -> str:
+    """A message as the terminal shows it: the text, then its choices numbered from 1."""
+    lines = [message.text]
+    lines.extend(f"  {n}. {label}" for n, (_, label) in enumerate(message.choices, start=1))
+    return "\n".join(lines)
+
+
+class ConsoleChat:
+    """Reads lines, hands them to the dispatcher, prints what the outbox holds for this chat."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        catalog: Catalog,
+        user: str = "local",
+        read_line: Callable[[], str] | None = None,
+        out: TextIO | None = None,
+    ) -> None:
+        import sys
+
+        self.dispatcher = dispatcher
+        self.catalog = catalog
+        self.user = user[:64]
+        self.read_line = read_line or sys.stdin.readline
+        self.out = out or sys.stdout
+        self.choices: tuple[tuple[str, str], ...] = ()
+
+    async def run(self, language: str = "vi") -> None:
+        self._print(self.catalog.text(language, "console.banner"))
+        await self.drain()  # anything queued while the console was closed
+        while True:
+            line = await asyncio.to_thread(self.read_line)
+            if not line:
+                return
+            payload = parse_line(line, self.choices)
+            if payload is None:
+                continue
+            event = InboundEvent(uuid.uuid4().hex, CHANNEL, self.user, payload)
+            await self.dispatcher.submit(event)
+            await self.drain()
+
+    async def drain(self) -> None:
+        engine = self.dispatcher.engine
+        now = self.dispatcher.clock()
+        async with read_transaction(engine) as conn:
+            rows = await pending(conn, CHANNEL, now, chat_id=self.user, limit=1000)
+        if not rows:
+            return
+        for row in rows:
+            message = Message.from_json(row.payload)
+            self._print(render(message))
+            if message.choices:
+                self.choices = message.choices
+        async with write_transaction(engine) as conn:
+            await mark_sent(conn, [r.id for r in rows], now)
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n\n")
+        self.out.flush()

@@ -1,0 +1,109 @@
+"""Settings from the environment and ``.env`` (pydantic-settings), per the interface contract."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class ConfigError(ValueError):
+    """An invalid setting; the message is one line that names it."""
+
+
+def _id_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    admin_telegram_ids: IdList = Field(default_factory=list)
+    admin_chat_ids: IdList = Field(default_factory=list)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_language: Literal["vi", "en"] = "vi"
+    agency_name: str = Field(default="Sở Xây dựng", min_length=1, max_length=120)
+    receipt_secret: SecretStr | None = None
+    survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("admin_telegram_ids", "admin_chat_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        return _id_list(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if value.startswith(("postgres://", "postgresql://")):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.admin_chat_ids:
+            self.admin_chat_ids = list(self.admin_telegram_ids)
+        if self.telegram_mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("WEBHOOK_URL: required when TELEGRAM_MODE=webhook")
+            if not self.webhook_secret:
+                raise ValueError("WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook")
+        return self
+
+    @property
+    def survey_ttl(self) -> timedelta:
+        return timedelta(hours=self.survey_expire_hours)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Builds the settings once, at start; raises ConfigError with one line naming the setting."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(p) for p in error.get("loc", ()) if p != "__root__"]
+        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc:
+            raise ConfigError(f"Invalid setting {loc[0].upper()}: {message}") from None
+        raise ConfigError(f"Invalid setting {message}") from None
