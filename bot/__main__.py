@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
 
@@ -18,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="chạy bot Telegram / run the Telegram bot (default)")
-    console = sub.add_parser("console", help="trò chuyện trong cửa sổ dòng lệnh / chat in the terminal")
+    console = sub.add_parser(
+        "console", help="trò chuyện trong cửa sổ dòng lệnh / chat in the terminal"
+    )
     console.add_argument("--user", default=None, help="tên người dùng giả lập / simulated user id")
     sub.add_parser("migrate", help="cập nhật cơ sở dữ liệu / apply database migrations")
     return parser
@@ -66,10 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
         return 0
     if command == "console":
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_console(settings, args.user or getpass.getuser()))
-        except KeyboardInterrupt:
-            pass
         return 0
     if settings.telegram_bot_token is None:
         print(
@@ -78,8 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    print("The Telegram channel is not part of this build yet; use: python -m bot console",
-          file=sys.stderr)
+    print(
+        "The Telegram channel is not part of this build yet; use: python -m bot console",
+        file=sys.stderr,
+    )
     return 2
 
 

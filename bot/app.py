@@ -10,7 +10,7 @@ from conversations import default_catalog
 from storage import migrate, open_engine
 
 from .config import Settings
-from .dispatch import DispatchSettings, Dispatcher
+from .dispatch import Dispatcher, DispatchSettings
 
 
 @dataclass(slots=True)

@@ -182,7 +182,8 @@ class Dispatcher:
             for listener in self._listeners:
                 listener()
         return [
-            Handled(e.event_id, False, answered[id(e)]) if id(e) in answered
+            Handled(e.event_id, False, answered[id(e)])
+            if id(e) in answered
             else Handled(e.event_id, True)
             for e in events
         ]
@@ -235,6 +236,7 @@ class Dispatcher:
             step=new.step,
             state=new.data,
             expires_at=new.expires_at,
+            version=row.version + 1,
         )
         if log.isEnabledFor(logging.INFO):
             log.info(
@@ -293,7 +295,9 @@ class _ReceiptCache:
         tokens = [
             e.payload.arg.strip()
             for e in events
-            if isinstance(e.payload, Command) and e.payload.name == "start" and e.payload.arg.strip()
+            if isinstance(e.payload, Command)
+            and e.payload.name == "start"
+            and e.payload.arg.strip()
         ]
         ids = [
             receipt

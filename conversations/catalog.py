@@ -67,9 +67,7 @@ class Catalog:
     def has(self, key: str) -> bool:
         return key in self.messages[REFERENCE_LANGUAGE]
 
-    def format(
-        self, lang: str, key: str, params: Params = ()
-    ) -> str:
+    def format(self, lang: str, key: str, params: Params = ()) -> str:
         template = self.text(lang, key)
         if not params:
             return template

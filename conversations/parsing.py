@@ -25,13 +25,18 @@ def normalize(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s/+-]", " ", bare).split())
 
 
+def is_small_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and "⑤", which ``int`` refuses."""
+    return 0 < len(text) <= 3 and text.isascii() and text.isdigit()
+
+
 def parse_number(text: str) -> int | None:
     """A lone number, as a digit, circled digit or word (vi/en); None otherwise."""
     stripped = text.strip()
     if stripped in _CIRCLED:
         return _CIRCLED[stripped]
     norm = normalize(stripped)
-    if norm.isdigit() and len(norm) <= 3:
+    if is_small_number(norm):
         return int(norm)
     return _NUMBER_WORDS.get(norm)
 
@@ -51,7 +56,7 @@ def parse_rating(text: str, labels: Mapping[int, Iterable[str]]) -> int | None:
 def parse_numbers(text: str) -> list[int] | None:
     """Several option numbers, for multi-select: "1, 3 5" -> [1, 3, 5]; None if not all numbers."""
     parts = [p for p in re.split(r"[\s,;.]+", text.strip()) if p]
-    if not parts or not all(p.isdigit() and len(p) <= 3 for p in parts):
+    if not parts or not all(is_small_number(p) for p in parts):
         return None
     return [int(p) for p in parts]
 

@@ -142,9 +142,7 @@ def parse(raw: Mapping[str, Any]) -> Questionnaire:
             crit_code = str(crit["code"])
             texts[f"q.{crit_code}"] = _texts(crit, crit_code)
             criteria.append(crit_code)
-            steps.append(
-                Step(id=crit_code, kind="rating", when=when, element=code, number=number)
-            )
+            steps.append(Step(id=crit_code, kind="rating", when=when, element=code, number=number))
         elements.append(Element(code, tuple(criteria)))
     steps.extend(_choice_step(node, texts) for node in raw.get("after", []))
     profile = raw.get("profile")

@@ -4,15 +4,13 @@ from .db import is_sqlite, open_engine, read_transaction, write_transaction
 from .migrate import upgrade as migrate
 from .writes import ConcurrentUpdate, WriteSet, flush
 
-__all__ = sorted(
-    [
-        "ConcurrentUpdate",
-        "WriteSet",
-        "flush",
-        "is_sqlite",
-        "migrate",
-        "open_engine",
-        "read_transaction",
-        "write_transaction",
-    ]
-)
+__all__ = [
+    "ConcurrentUpdate",
+    "WriteSet",
+    "flush",
+    "is_sqlite",
+    "migrate",
+    "open_engine",
+    "read_transaction",
+    "write_transaction",
+]

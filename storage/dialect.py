@@ -16,9 +16,7 @@ def insert_ignore(conn: AsyncConnection, table: Table, keys: Sequence[str]) -> A
     return module.insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
-def upsert(
-    conn: AsyncConnection, table: Table, keys: Sequence[str], update: Sequence[str]
-) -> Any:
+def upsert(conn: AsyncConnection, table: Table, keys: Sequence[str], update: Sequence[str]) -> Any:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET each of ``update`` to the new value."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = module.insert(table)

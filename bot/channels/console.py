@@ -17,7 +17,7 @@ from conversations import (
     Message,
     Text,
 )
-from conversations.parsing import normalize
+from conversations.parsing import is_small_number, normalize
 from storage import read_transaction, write_transaction
 from storage.queries.outbox import mark_sent, pending
 
@@ -34,7 +34,7 @@ def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
     if text.startswith("/"):
         name, _, arg = text[1:].partition(" ")
         return Command(name.lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
-    if text.isdigit() and 1 <= int(text) <= len(choices):
+    if is_small_number(text) and 1 <= int(text) <= len(choices):
         return Choice(choices[int(text) - 1][0])
     wanted = normalize(text)
     for choice_id, label in choices:

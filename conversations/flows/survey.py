@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+
 from ..context import Env, Facts, ReceiptFacts
 from ..effects import (
     Change,
@@ -114,9 +115,7 @@ def start(state: ConversationState, env: Env, receipt: ReceiptFacts | None = Non
     return Outcome((_consent_reply(env),), state=new)
 
 
-def start_from_receipt(
-    state: ConversationState, env: Env, receipt: ReceiptFacts | None
-) -> Outcome:
+def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts | None) -> Outcome:
     """``/start TOKEN``: the survey for that receipt, or a kind word on why not."""
     in_survey = state.flow == FLOW
     data = SurveyData.load(state.data) if in_survey else SurveyData()
@@ -492,7 +491,9 @@ def _summary_reply(data: SurveyData) -> Reply:
         name = ("name", Ref(element.name_key))
         if scores:
             mean = round(sum(scores) / len(scores), 1)
-            lines.append(Reply("survey.summary.line", (name, ("count", len(scores)), ("mean", mean))))
+            lines.append(
+                Reply("survey.summary.line", (name, ("count", len(scores)), ("mean", mean)))
+            )
         else:
             lines.append(Reply("survey.summary.line_empty", (name,)))
     params = (("lines", Lines(tuple(lines))), ("rated", rated), ("total", q.criteria_count))

@@ -130,10 +130,7 @@ async def load_conversations(
         )
         await conn.execute(
             insert_ignore(conn, conversations, ("contact_id",)),
-            [
-                {"contact_id": r[0], "state": {}, "version": 0, "updated_at": now}
-                for r in ids
-            ],
+            [{"contact_id": r[0], "state": {}, "version": 0, "updated_at": now} for r in ids],
         )
         found.update(await _select(conn, missing, lock))
     return found

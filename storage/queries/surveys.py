@@ -32,25 +32,22 @@ _RECEIPT_COLUMNS = (
 )
 
 
-def _receipt_query():  # type: ignore[no-untyped-def]
-    return select(*_RECEIPT_COLUMNS).outerjoin(
-        survey_responses, survey_responses.c.receipt_id == receipts.c.id
-    )
+_RECEIPTS = select(*_RECEIPT_COLUMNS).outerjoin(
+    survey_responses, survey_responses.c.receipt_id == receipts.c.id
+)
 
 
-async def receipts_by_token(
-    conn: AsyncConnection, tokens: Sequence[str]
-) -> dict[str, ReceiptRow]:
+async def receipts_by_token(conn: AsyncConnection, tokens: Sequence[str]) -> dict[str, ReceiptRow]:
     if not tokens:
         return {}
-    rows = await conn.execute(_receipt_query().where(receipts.c.token.in_(list(set(tokens)))))
+    rows = await conn.execute(_RECEIPTS.where(receipts.c.token.in_(list(set(tokens)))))
     return {r[1]: ReceiptRow(*r) for r in rows}
 
 
 async def receipts_by_id(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, ReceiptRow]:
     if not ids:
         return {}
-    rows = await conn.execute(_receipt_query().where(receipts.c.id.in_(list(set(ids)))))
+    rows = await conn.execute(_RECEIPTS.where(receipts.c.id.in_(list(set(ids)))))
     return {int(r[0]): ReceiptRow(*r) for r in rows}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.dispatch import DispatchSettings, Dispatcher, Handled
+from bot.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Text
 from storage import read_transaction, write_transaction
 from storage.queries.surveys import create_receipt, response_answers, response_status
@@ -69,7 +69,9 @@ def _compare(index: int, expected: list[dict[str, Any]], handled: Handled) -> li
         return [Failure(index, f"replies {got_keys} != expected {want_keys}")]
     for exp, msg in zip(expected, handled.messages, strict=True):
         if "text" in exp and exp["text"] != msg.text:
-            failures.append(Failure(index, f"{msg.key} text:\n{msg.text!r}\n!= expected\n{exp['text']!r}"))
+            failures.append(
+                Failure(index, f"{msg.key} text:\n{msg.text!r}\n!= expected\n{exp['text']!r}")
+            )
         for needle in exp.get("contains", []):
             if needle not in msg.text:
                 failures.append(Failure(index, f"{msg.key}: {needle!r} not in {msg.text!r}"))

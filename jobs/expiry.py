@@ -1,0 +1,40 @@
+"""Closes surveys left untouched past their deadline by feeding ``Expired`` to the engine.
+
+The expiry goes through the dispatcher like any other event, so it is serialised with the
+citizen's own messages: a survey answered a moment ago is not closed (the engine compares the
+deadline with the clock), and a job run twice closes nothing twice (the event id carries the
+deadline).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.dispatch import Dispatcher, Handled
+from conversations import Expired, InboundEvent
+from storage import read_transaction
+from storage.queries.surveys import due_expiries
+
+log = logging.getLogger("jobs.expiry")
+
+
+async def expire_due(dispatcher: Dispatcher, limit: int = 500) -> int:
+    """Sends an ``Expired`` event for every survey past its deadline; returns how many closed."""
+    async with read_transaction(dispatcher.engine) as conn:
+        due = await due_expiries(conn, dispatcher.clock(), limit)
+    if not due:
+        return 0
+    events = [
+        InboundEvent(
+            f"expire:{d.external_id}:{d.expires_at.isoformat()}",
+            d.channel,
+            d.external_id,
+            Expired(),
+        )
+        for d in due
+    ]
+    results = await dispatcher.process(events)
+    closed = sum(1 for r in results if isinstance(r, Handled) and not r.duplicate and r.messages)
+    failed = sum(1 for r in results if isinstance(r, Exception))
+    log.info("job=expiry due=%d closed=%d failed=%d", len(due), closed, failed)
+    return closed

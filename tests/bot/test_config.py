@@ -1,0 +1,79 @@
+"""Settings: defaults per the contract; a bad value stops start-up with one line naming it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "DATABASE_", "HTTP_")) or key in {
+            "TIMEZONE", "DEFAULT_LANGUAGE", "AGENCY_NAME", "SURVEY_EXPIRE_HOURS", "LOG_LEVEL",
+        }:  # fmt: skip
+            monkeypatch.delenv(key)
+
+
+def test_defaults_follow_the_contract() -> None:
+    settings = load_settings(None)
+    assert settings.database_url == "sqlite+aiosqlite:///data/bot.db"
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.telegram_mode == "polling"
+    assert settings.timezone == "Asia/Ho_Chi_Minh"
+    assert settings.default_language == "vi"
+
+
+def test_admin_chats_default_to_admin_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_TELEGRAM_IDS", "111, 222")
+    settings = load_settings(None)
+    assert settings.admin_telegram_ids == [111, 222]
+    assert settings.admin_chat_ids == [111, 222]
+
+
+def test_postgres_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot@db/sipas")
+    assert load_settings(None).database_url == "postgresql+asyncpg://bot@db/sipas"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [
+        ("TIMEZONE", "Asia/Hanoi_City", "TIMEZONE"),
+        ("ADMIN_TELEGRAM_IDS", "12,abc", "ADMIN_TELEGRAM_IDS"),
+        ("HTTP_PORT", "99999", "HTTP_PORT"),
+        ("DEFAULT_LANGUAGE", "fr", "DEFAULT_LANGUAGE"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+        ("TELEGRAM_MODE", "webhook", "WEBHOOK_URL"),
+        ("SURVEY_EXPIRE_HOURS", "0", "SURVEY_EXPIRE_HOURS"),
+    ],
+    ids=["timezone", "admin-ids", "port", "language", "database", "webhook-needs-url", "expiry"],
+)
+def test_bad_value_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    message = str(caught.value)
+    assert named in message
+    assert "\n" not in message
+
+
+@pytest.mark.e2e
+def test_process_stops_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TIMEZONE": "Nowhere/Atlantis"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console"], capture_output=True, text=True, env=env,
+        cwd=tmp_path, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == "Invalid setting TIMEZONE: unknown time zone 'Nowhere/Atlantis'"
