@@ -30,6 +30,7 @@ from conversations import (
     EndResponse,
     Env,
     Facts,
+    ForgetContact,
     InboundEvent,
     Message,
     Outcome,
@@ -273,6 +274,8 @@ def _record(writes: WriteSet, contact_id: int, change: object) -> None:
             writes.consent(contact_id, change.purpose, change.given, change.at)
         case SetLanguage():
             writes.set_language(contact_id, change.language)
+        case ForgetContact():
+            writes.forget(contact_id, change.response_id)
         case _:
             raise TypeError(f"unknown change {change!r}")
 

@@ -11,6 +11,7 @@ COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "huy": ("huy", "cancel"),
     "ngonngu": ("ngonngu", "language", "lang"),
     "trogiup": ("trogiup", "help"),
+    "xoadulieu": ("xoadulieu", "forget"),
 }
 
 _BY_ALIAS: Final = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}

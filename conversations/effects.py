@@ -99,7 +99,24 @@ class SetLanguage:
     kind: Literal["set_language"] = "set_language"
 
 
-Change = StartResponse | SaveAnswer | ClearAnswer | EndResponse | RecordConsent | SetLanguage
+@dataclass(frozen=True, slots=True)
+class ForgetContact:
+    """The citizen asked for deletion: their consents, chosen language and the survey they
+    have in progress (if any) go. Completed surveys are anonymous and cannot be found."""
+
+    response_id: int | None
+    kind: Literal["forget_contact"] = "forget_contact"
+
+
+Change = (
+    StartResponse
+    | SaveAnswer
+    | ClearAnswer
+    | EndResponse
+    | RecordConsent
+    | SetLanguage
+    | ForgetContact
+)
 
 
 @dataclass(frozen=True, slots=True)

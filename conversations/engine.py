@@ -6,9 +6,10 @@ from dataclasses import replace
 
 from .commands import canonical
 from .context import Env, Facts
-from .effects import ConversationState, Outcome, Reply, SetLanguage
+from .effects import ConversationState, ForgetContact, Outcome, Reply, SetLanguage
 from .events import Choice, Command, Expired, Inbound, Text
 from .flows import menu, survey
+from .flows.survey import SurveyData
 from .limits import MAX_INBOUND_CHARS
 
 LANGUAGES = ("vi", "en")
@@ -83,6 +84,8 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
         return Outcome((Reply("help.text"), *prompt(state, env)), state=state)
     if name == "ngonngu":
         return Outcome((menu.language_ask(),), state=state)
+    if name == "xoadulieu":
+        return Outcome((menu.forget_ask(),), state=state)
     if name is not None:
         raise EngineError(101, f"command {name!r} has no handler")
     hint = Reply("common.unknown_command", (("name", event.name[:32]),))
@@ -97,6 +100,14 @@ def _global_choice(state: ConversationState, choice_id: str, env: Env) -> Outcom
         return Outcome(
             (Reply("language.set"), *prompt(new, env)), changes=(SetLanguage(value),), state=new
         )
+    if prefix == "forget" and value == "yes":
+        rid = SurveyData.load(state.data).rid if state.flow == survey.FLOW else None
+        new = menu.idle(state)
+        return Outcome(
+            (Reply("forget.done"), menu.again()), changes=(ForgetContact(rid),), state=new
+        )
+    if prefix == "forget" and value == "no":
+        return Outcome((Reply("forget.kept"), *prompt(state, env)), state=state)
     if prefix == "menu":
         command = {"survey": "khaosat", "help": "trogiup", "language": "ngonngu"}.get(value)
         if command is not None:

@@ -33,7 +33,9 @@ class WriteSet:
     answers: dict[tuple[int, str], int | str | None] = field(default_factory=dict)
     ended: dict[int, tuple[str, datetime]] = field(default_factory=dict)
     consents: list[dict[str, Any]] = field(default_factory=list)
-    languages: dict[int, str] = field(default_factory=dict)
+    languages: dict[int, str | None] = field(default_factory=dict)
+    forgotten_contacts: set[int] = field(default_factory=set)
+    forgotten_responses: set[int] = field(default_factory=set)
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
 
@@ -70,8 +72,22 @@ class WriteSet:
             {"contact_id": contact_id, "purpose": purpose, "given": given, "decided_at": at}
         )
 
-    def set_language(self, contact_id: int, language: str) -> None:
+    def set_language(self, contact_id: int, language: str | None) -> None:
         self.languages[contact_id] = language
+
+    def forget(self, contact_id: int, response_id: int | None) -> None:
+        """Deletes what links this contact to anything: writes queued earlier in the batch
+        are dropped, rows already stored are deleted before the batch's later inserts."""
+        self.consents = [c for c in self.consents if c["contact_id"] != contact_id]
+        self.forgotten_contacts.add(contact_id)
+        self.languages[contact_id] = None
+        if response_id is None:
+            return
+        self.ended.pop(response_id, None)
+        for key in [k for k in self.answers if k[0] == response_id]:
+            del self.answers[key]
+        if self.new_responses.pop(response_id, None) is None:
+            self.forgotten_responses.add(response_id)
 
     def save_conversation(
         self,
@@ -144,6 +160,18 @@ _CONVERSATION = (
 
 
 async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
+    if ws.forgotten_contacts:
+        await conn.execute(
+            consents.delete().where(consents.c.contact_id.in_(ws.forgotten_contacts))
+        )
+    if ws.forgotten_responses:
+        # Only a survey still in progress can be found (through the chat); answers cascade.
+        await conn.execute(
+            survey_responses.delete().where(
+                survey_responses.c.id.in_(ws.forgotten_responses),
+                survey_responses.c.status == "in_progress",
+            )
+        )
     if ws.new_responses:
         await conn.execute(survey_responses.insert(), list(ws.new_responses.values()))
     saved = [

@@ -36,6 +36,13 @@ def again() -> Reply:
     return Reply("menu.again", choices=MENU_CHOICES)
 
 
+def forget_ask() -> Reply:
+    return Reply(
+        "forget.ask",
+        choices=(ChoiceOption("forget:yes", "forget.yes"), ChoiceOption("forget:no", "forget.no")),
+    )
+
+
 def language_ask() -> Reply:
     return Reply("language.ask", choices=LANGUAGE_CHOICES)
 

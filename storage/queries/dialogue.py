@@ -39,18 +39,13 @@ async def claim_events(conn: AsyncConnection, keys: Sequence[str], now: datetime
     unique = list(dict.fromkeys(keys))
     if not unique:
         return set()
-    seen = await conn.execute(
-        select(processed_events.c.event_key).where(processed_events.c.event_key.in_(unique))
+    # One statement: the keys that were inserted are the new ones. A key another process is
+    # recording at this moment waits for that transaction, then counts as seen.
+    stmt = insert_ignore(conn, processed_events, ("event_key",)).returning(
+        processed_events.c.event_key
     )
-    known = {row[0] for row in seen}
-    fresh = [k for k in unique if k not in known]
-    if fresh:
-        # A plain INSERT: if another process recorded the same key meanwhile, the unique key
-        # fails this transaction and the dispatcher retries the events one by one.
-        await conn.execute(
-            processed_events.insert(), [{"event_key": k, "processed_at": now} for k in fresh]
-        )
-    return set(fresh)
+    rows = await conn.execute(stmt, [{"event_key": k, "processed_at": now} for k in unique])
+    return {row[0] for row in rows}
 
 
 async def forget_events_before(conn: AsyncConnection, cutoff: datetime) -> int:
@@ -116,21 +111,33 @@ async def load_conversations(
     found = await _select(conn, keys, lock)
     missing = [k for k in keys if k not in found]
     if missing:
+        found.update(await _create(conn, missing, now))
+        raced = [k for k in missing if k not in found]
+        if raced:  # created by another process meanwhile
+            found.update(await _select(conn, raced, lock))
+    return found
+
+
+async def _create(
+    conn: AsyncConnection, missing: Sequence[ContactKey], now: datetime
+) -> dict[ContactKey, ConversationRow]:
+    """New contacts with an empty conversation, without reading them back."""
+    inserted = await conn.execute(
+        insert_ignore(conn, contacts, ("channel", "external_id")).returning(
+            contacts.c.id, contacts.c.channel, contacts.c.external_id
+        ),
+        [{"channel": c, "external_id": e, "stopped": False, "created_at": now} for c, e in missing],
+    )
+    created = {
+        (r[1], r[2]): ConversationRow(int(r[0]), r[1], r[2], None, False, None, None, {}, 0, None)
+        for r in inserted
+    }
+    if created:
         await conn.execute(
-            insert_ignore(conn, contacts, ("channel", "external_id")),
+            conversations.insert(),
             [
-                {"channel": c, "external_id": e, "stopped": False, "created_at": now}
-                for c, e in missing
+                {"contact_id": row.contact_id, "state": {}, "version": 0, "updated_at": now}
+                for row in created.values()
             ],
         )
-        ids = await conn.execute(
-            select(contacts.c.id).where(
-                tuple_(contacts.c.channel, contacts.c.external_id).in_(missing)
-            )
-        )
-        await conn.execute(
-            insert_ignore(conn, conversations, ("contact_id",)),
-            [{"contact_id": r[0], "state": {}, "version": 0, "updated_at": now} for r in ids],
-        )
-        found.update(await _select(conn, missing, lock))
-    return found
+    return created

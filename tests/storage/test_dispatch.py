@@ -14,7 +14,7 @@ from jobs.expiry import expire_due
 from storage import read_transaction
 from storage.queries.outbox import pending
 from storage.queries.surveys import count_responses, response_answers
-from storage.schema import conversations, outbox, survey_responses
+from storage.schema import consents, contacts, conversations, outbox, survey_responses
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.db import Database
 
@@ -157,3 +157,20 @@ async def test_expiry_job_closes_untouched_surveys_once(
         told = await pending(conn, "test", clock(), chat_id="idle")
     assert told[-1].payload["key"] == "survey.expired"
     await dispatcher.close()
+
+
+async def test_forget_deletes_consents_and_the_survey_in_progress_only(
+    engine: AsyncEngine, clock: SequentialClock, ids: SequentialIds
+) -> None:
+    dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids)
+    done = [*TO_FIRST_RATING, Choice("1.1:5")]
+    await _walk(dispatcher, "u1", [*done, Command("huy")])  # an abandoned survey: anonymous now
+    await _walk(dispatcher, "u1", TO_FIRST_RATING, start=100)  # a survey in progress
+    await _walk(dispatcher, "u1", [Command("xoadulieu"), Choice("forget:yes")], start=200)
+    async with read_transaction(engine) as conn:
+        assert await count_responses(conn) == {"abandoned": 1}
+        assert await response_answers(conn, ids.issued[0]) != {}
+        left = (await conn.execute(select(func.count()).select_from(consents))).scalar_one()
+        language = (await conn.execute(select(contacts.c.language))).scalar_one()
+    assert left == 0
+    assert language is None
