@@ -8,8 +8,11 @@ import contextlib
 import getpass
 import sys
 
+from telegram.error import InvalidToken
+
 from .config import ConfigError, Settings, load_settings
 from .logs import configure, set_salt
+from .receipts import add_receipts_parser, run_receipts
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--user", default=None, help="tên người dùng giả lập / simulated user id")
     sub.add_parser("migrate", help="cập nhật cơ sở dữ liệu / apply database migrations")
+    add_receipts_parser(sub)
     return parser
 
 
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
+    if command == "receipts":
+        return asyncio.run(run_receipts(args, settings))
     if command == "console":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_console(settings, args.user or getpass.getuser()))
@@ -79,11 +85,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    print(
-        "The Telegram channel is not part of this build yet; use: python -m bot console",
-        file=sys.stderr,
-    )
-    return 2
+    from .run import run_telegram
+
+    try:
+        return asyncio.run(run_telegram(settings))
+    except InvalidToken:
+        print(
+            "TELEGRAM_BOT_TOKEN was refused by Telegram (InvalidToken): check the token",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

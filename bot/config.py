@@ -33,6 +33,9 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_bot_username: str | None = Field(
+        default=None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"
+    )
     telegram_mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -47,6 +50,19 @@ class Settings(BaseSettings):
     receipt_secret: SecretStr | None = None
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator(
+        "telegram_bot_token",
+        "telegram_bot_username",
+        "webhook_url",
+        "webhook_secret",
+        "receipt_secret",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # .env.example lists every key with an empty value; empty means "not set".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("admin_telegram_ids", "admin_chat_ids", mode="before")
     @classmethod

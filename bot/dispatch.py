@@ -227,8 +227,10 @@ class Dispatcher:
             row.contact_id, row.version, new.flow, new.step, new.data, new.expires_at, now
         )
         messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
-        for message in messages:
-            writes.enqueue(event.channel, event.external_id, message.to_json(), now)
+        for payload in self._payloads(event, outcome, messages, new.language):
+            writes.enqueue(event.channel, event.external_id, payload, now)
+        if row.stopped:  # they write again, so they unblocked the bot
+            writes.unstop(row.contact_id)
         # The next event of this contact in the same batch starts from the new state.
         rows[key] = replace(
             row,
@@ -250,6 +252,42 @@ class Dispatcher:
                 (time.perf_counter() - started) * 1000,
             )
         return messages
+
+    def _payloads(
+        self,
+        event: InboundEvent,
+        outcome: Outcome,
+        messages: tuple[Message, ...],
+        language: str,
+    ) -> list[dict[str, object]]:
+        """Outbox rows: the replies, plus what to do with the message whose button was pressed
+        (show the chosen answer on it, or redraw it in place for a multi-select)."""
+        payloads = [m.to_json() for m in messages]
+        origin = event.origin
+        if origin is None or outcome.ack is None:
+            return payloads
+        if outcome.ack == "refresh" and payloads:
+            payloads[0] = {**payloads[0], "op": "edit", "message_id": origin.message_id}
+            return payloads
+        if outcome.ack == "close":
+            text = (
+                self.catalog.format(
+                    language,
+                    "choice.answered",
+                    (("text", origin.text), ("label", origin.label or "")),
+                )
+                if origin.label
+                else origin.text
+            )
+            closing: dict[str, object] = {
+                "op": "edit",
+                "message_id": origin.message_id,
+                "key": "choice.answered",
+                "text": text,
+                "choices": [],
+            }
+            return [closing, *payloads]
+        return payloads
 
 
 def _record(writes: WriteSet, contact_id: int, change: object) -> None:
@@ -317,9 +355,10 @@ class _ReceiptCache:
     def facts(self, event: InboundEvent, state: ConversationState) -> Facts:
         payload = event.payload
         if isinstance(payload, Command) and payload.arg.strip():
-            return Facts(receipt=self.by_token.get(payload.arg.strip()))
+            return Facts(receipt=self.by_token.get(payload.arg.strip()), admin=event.admin)
         receipt = state.data.get("receipt") if state.flow == SURVEY_FLOW else None
-        return Facts(receipt=self.by_id.get(receipt) if isinstance(receipt, int) else None)
+        found = self.by_id.get(receipt) if isinstance(receipt, int) else None
+        return Facts(receipt=found, admin=event.admin)
 
     def note(self, change: object, before: ConversationState) -> None:
         if isinstance(change, StartResponse) and change.receipt_id is not None:

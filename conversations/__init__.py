@@ -17,7 +17,7 @@ from .effects import (
     StartResponse,
 )
 from .engine import EngineError, handle, prompt
-from .events import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Text
+from .events import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Origin, Text
 from .flows.survey import FLOW as SURVEY_FLOW
 from .flows.survey import SurveyData
 from .limits import MAX_COMMAND_ARG_CHARS, MAX_COMMENT_CHARS, MAX_INBOUND_CHARS
@@ -46,6 +46,7 @@ __all__ = [
     "Inbound",
     "InboundEvent",
     "Message",
+    "Origin",
     "Outcome",
     "Questionnaire",
     "ReceiptFacts",

@@ -14,7 +14,24 @@ COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "xoadulieu": ("xoadulieu", "forget"),
 }
 
-_BY_ALIAS: Final = {alias: name for name, aliases in COMMANDS.items() for alias in aliases}
+#: Commands only administrators may use; anyone else gets the citizen menu.
+ADMIN_COMMANDS: Final[dict[str, tuple[str, ...]]] = {
+    "baocao": ("baocao", "report"),
+    "xuatdulieu": ("xuatdulieu", "export"),
+    "bantin": ("bantin", "digest"),
+    "hoso": ("hoso", "cases"),
+}
+
+_BY_ALIAS: Final = {
+    alias: name
+    for table in (COMMANDS, ADMIN_COMMANDS)
+    for name, aliases in table.items()
+    for alias in aliases
+}
+
+
+def is_admin_command(name: str | None) -> bool:
+    return name in ADMIN_COMMANDS
 
 
 def canonical(name: str) -> str | None:

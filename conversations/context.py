@@ -43,3 +43,4 @@ class Facts:
     """What the runtime looked up for this event before calling the engine."""
 
     receipt: ReceiptFacts | None = None
+    admin: bool = False

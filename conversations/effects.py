@@ -126,6 +126,10 @@ class Outcome:
     replies: tuple[Reply, ...]
     changes: tuple[Change, ...] = ()
     state: ConversationState | None = None
+    #: What becomes of the message whose button was pressed: "close" (the question is
+    #: answered: show the answer, drop the buttons), "refresh" (the first reply replaces it,
+    #: as a multi-select's ticks change), or None (left as it is: the press was refused).
+    ack: Literal["close", "refresh"] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .commands import canonical
+from .commands import canonical, is_admin_command
 from .context import Env, Facts
 from .effects import ConversationState, ForgetContact, Outcome, Reply, SetLanguage
 from .events import Choice, Command, Expired, Inbound, Text
@@ -13,6 +13,8 @@ from .flows.survey import SurveyData
 from .limits import MAX_INBOUND_CHARS
 
 LANGUAGES = ("vi", "en")
+#: The survey button last accepted, so that a second tap on it is recognised as a double tap.
+LAST_CHOICE = "last_choice"
 
 
 class EngineError(Exception):
@@ -44,9 +46,16 @@ def handle(
     if isinstance(event, Choice):
         global_outcome = _global_choice(state, event.id, env)
         if global_outcome is not None:
-            return global_outcome
+            return replace(global_outcome, ack="close")
+        if event.id == state.data.get(LAST_CHOICE):
+            # A double tap: the first press was taken and the next question is on its way.
+            return Outcome((Reply("common.already_answered"),), state=state)
     if state.flow == survey.FLOW:
-        return survey.handle(state, event, env, facts)
+        outcome = survey.handle(state, event, env, facts)
+        if isinstance(event, Choice) and outcome.ack == "close" and outcome.state is not None:
+            data = {**outcome.state.data, LAST_CHOICE: event.id}
+            return replace(outcome, state=replace(outcome.state, data=data))
+        return outcome
     if isinstance(event, Text):
         picked = menu.match_menu_text(event.text)
         if picked is not None:
@@ -66,6 +75,10 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
 def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -> Outcome:
     name = canonical(event.name)
     in_survey = state.flow == survey.FLOW
+    if is_admin_command(name):
+        if not facts.admin:
+            return Outcome((menu.welcome(env.agency),), state=state)
+        return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
     if name == "start" and event.arg.strip():
         return survey.start_from_receipt(state, env, facts.receipt)
     if name == "start":

@@ -51,6 +51,15 @@ Inbound = Text | Choice | Command | Attachment | Expired
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """The channel message whose button was pressed, so its answer can be shown on it."""
+
+    message_id: str
+    text: str
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundEvent:
     """One inbound event with its envelope: who sent it, on which channel, and its unique id.
 
@@ -62,3 +71,6 @@ class InboundEvent:
     channel: str
     external_id: str
     payload: Inbound
+    origin: Origin | None = None
+    #: The adapter checked the sender against the configured administrators.
+    admin: bool = False

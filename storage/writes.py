@@ -35,6 +35,7 @@ class WriteSet:
     consents: list[dict[str, Any]] = field(default_factory=list)
     languages: dict[int, str | None] = field(default_factory=dict)
     forgotten_contacts: set[int] = field(default_factory=set)
+    unstopped: set[int] = field(default_factory=set)
     forgotten_responses: set[int] = field(default_factory=set)
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
@@ -74,6 +75,9 @@ class WriteSet:
 
     def set_language(self, contact_id: int, language: str | None) -> None:
         self.languages[contact_id] = language
+
+    def unstop(self, contact_id: int) -> None:
+        self.unstopped.add(contact_id)
 
     def forget(self, contact_id: int, response_id: int | None) -> None:
         """Deletes what links this contact to anything: writes queued earlier in the batch
@@ -208,6 +212,10 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.languages:
         await conn.execute(
             _LANGUAGE, [{"b_id": cid, "b_lang": lang} for cid, lang in ws.languages.items()]
+        )
+    if ws.unstopped:
+        await conn.execute(
+            update(contacts).where(contacts.c.id.in_(ws.unstopped)).values(stopped=False)
         )
     if ws.conversations:
         rows = list(ws.conversations.values())

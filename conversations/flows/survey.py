@@ -220,7 +220,10 @@ def _consent(
     if option == "no":
         consent = RecordConsent(CONSENT_PURPOSE, False, env.now)
         return Outcome(
-            (Reply("survey.declined"), menu.again()), changes=(consent,), state=menu.idle(state)
+            (Reply("survey.declined"), menu.again()),
+            changes=(consent,),
+            state=menu.idle(state),
+            ack="close",
         )
     if option != "yes":
         return _reask(state, env, "common.please_choose")
@@ -248,7 +251,7 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         return _reask(state, env, "survey.summary.confirm")
     change = EndResponse(data.rid, "completed", env.now)
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    return Outcome(replies, changes=(change,), state=menu.idle(state))
+    return Outcome(replies, changes=(change,), state=menu.idle(state), ack="close")
 
 
 def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:
@@ -346,7 +349,7 @@ def _save_selection(
         data.ans.pop(step.id, None)
         change = ClearAnswer(rid, step.id)
     new = replace(state, data=data.dump())
-    return Outcome(tuple(prompt(new, env)), changes=(change,), state=new)
+    return Outcome(tuple(prompt(new, env)), changes=(change,), state=new, ack="refresh")
 
 
 def _selection(data: SurveyData, step: Step) -> list[str]:
@@ -396,7 +399,7 @@ def _goto(
     changes: tuple[Change, ...],
 ) -> Outcome:
     new = replace(state, flow=FLOW, step=step_id, data=data.dump())
-    return Outcome(tuple(prompt(new, env)), changes=changes, state=new)
+    return Outcome(tuple(prompt(new, env)), changes=changes, state=new, ack="close")
 
 
 def _reask(state: ConversationState, env: Env, hint: str) -> Outcome:

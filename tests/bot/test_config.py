@@ -77,3 +77,29 @@ def test_process_stops_with_one_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip() == "Invalid setting TIMEZONE: unknown time zone 'Nowhere/Atlantis'"
+
+
+def test_empty_values_from_env_example_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in (
+        "TELEGRAM_BOT_TOKEN",
+        "WEBHOOK_SECRET",
+        "TELEGRAM_BOT_USERNAME",
+        "ADMIN_TELEGRAM_IDS",
+    ):
+        monkeypatch.setenv(key, "")
+    settings = load_settings(None)
+    assert settings.telegram_bot_token is None
+    assert settings.webhook_secret is None
+    assert settings.telegram_bot_username is None
+    assert settings.admin_telegram_ids == []
+
+
+def test_env_example_lists_every_setting() -> None:
+    from bot.config import Settings
+
+    listed = {
+        line.split("=", 1)[0].lstrip("# ").strip()
+        for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.startswith("# ")
+    }
+    assert {name.upper() for name in Settings.model_fields} <= listed

@@ -1,0 +1,204 @@
+"""Telegram adapter: updates into engine events, outbox rows into Bot API calls. Nothing else.
+
+``parse_update`` and ``keyboard`` are pure (tested on recorded JSON); ``TelegramSender.send``
+is the only part that touches the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from telegram import (
+    Bot,
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from conversations import (
+    MAX_COMMAND_ARG_CHARS,
+    MAX_INBOUND_CHARS,
+    Attachment,
+    Catalog,
+    Choice,
+    Command,
+    Inbound,
+    InboundEvent,
+    Origin,
+    Text,
+)
+from conversations.commands import COMMANDS, canonical, is_admin_command
+from storage.queries.outbox import OutboxRow
+
+from ..errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from ..limits import TelegramLimit
+from ..logs import chat_hash
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ("message", "callback_query")
+#: Commands shown in Telegram's menu, in this order (their descriptions are in the catalogs).
+MENU_COMMANDS = ("start", "khaosat", "huy", "ngonngu", "trogiup", "xoadulieu")
+
+log = logging.getLogger("bot.telegram")
+
+
+def _command(text: str) -> Command:
+    head, _, arg = text.partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    return Command(name[:32], arg.strip()[:MAX_COMMAND_ARG_CHARS])
+
+
+def _label(query: CallbackQuery) -> str | None:
+    """The text of the button that was pressed, read from the message's own keyboard."""
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == query.data:
+                return str(button.text)
+    return None
+
+
+def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent | None:
+    """The engine event an update means, or None for updates the bot does not handle."""
+    event_id = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        if query.message is None or not query.data:
+            return None
+        chat_id = query.message.chat.id
+        origin = Origin(
+            message_id=str(query.message.message_id),
+            text=(getattr(query.message, "text", None) or "")[: TelegramLimit.MAX_TEXT],
+            label=_label(query),
+        )
+        choice = Choice(query.data[: TelegramLimit.MAX_CALLBACK_DATA])
+        return InboundEvent(
+            event_id,
+            CHANNEL,
+            str(chat_id),
+            choice,
+            origin=origin,
+            admin=query.from_user.id in admins,
+        )
+    message = update.message
+    if message is None or message.chat.type != "private":
+        return None  # the bot serves private chats only; groups are ignored
+    sender = message.from_user.id if message.from_user else 0
+    payload: Inbound
+    if message.text and message.text.startswith("/"):
+        payload = _command(message.text)
+    elif message.text:
+        # One character more than the engine reads, so it can say the text is too long.
+        payload = Text(message.text[: MAX_INBOUND_CHARS + 1])
+    elif message.photo:
+        payload = Attachment("photo", message.photo[-1].file_size or 0)
+    elif message.document:
+        payload = Attachment("document", message.document.file_size or 0)
+    elif message.effective_attachment is not None:
+        payload = Attachment("other")
+    else:
+        return None
+    return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload, admin=sender in admins)
+
+
+def refused_admin(event: InboundEvent) -> bool:
+    """An administrator's command from someone who is not one (logged, never acted on)."""
+    payload = event.payload
+    return (
+        isinstance(payload, Command)
+        and not event.admin
+        and is_admin_command(canonical(payload.name))
+    )
+
+
+def keyboard(choices: list[list[str]] | list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """Buttons in rows that fit a phone: long labels alone, short ones in pairs, and the
+    survey's back/skip buttons together on the last row."""
+    if not choices:
+        return None
+    body: list[tuple[str, str]] = []
+    nav: list[tuple[str, str]] = []
+    for choice_id, label in ((str(c[0]), str(c[1])) for c in choices):
+        (nav if choice_id.endswith((":back", ":skip")) else body).append((choice_id, label))
+    short = all(len(label) <= TelegramLimit.SHORT_BUTTON for _, label in body)
+    width = 2 if short else 1
+    rows = [
+        [InlineKeyboardButton(label, callback_data=cid) for cid, label in body[i : i + width]]
+        for i in range(0, len(body), width)
+    ]
+    if nav:
+        rows.append([InlineKeyboardButton(label, callback_data=cid) for cid, label in nav])
+    return InlineKeyboardMarkup(rows)
+
+
+def bot_commands(catalog: Catalog, language: str) -> list[BotCommand]:
+    return [
+        BotCommand(name, catalog.text(language, f"commands.{name}")[:256])
+        for name in MENU_COMMANDS
+        if name in COMMANDS
+    ]
+
+
+class TelegramSender:
+    """Sends outbox rows through the Bot API and maps failures to our error types."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, row: OutboxRow) -> None:
+        payload: Mapping[str, Any] = row.payload
+        text = str(payload.get("text", ""))[: TelegramLimit.MAX_TEXT] or "…"
+        markup = keyboard(payload.get("choices") or [])
+        try:
+            if payload.get("op") == "edit":
+                await self._edit(row.chat_id, str(payload["message_id"]), text, markup)
+            else:
+                await self.bot.send_message(chat_id=row.chat_id, text=text, reply_markup=markup)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            raise RateLimited(seconds) from exc
+        except Forbidden as exc:
+            raise ChatBlocked(str(exc)) from exc
+        except BadRequest as exc:
+            raise PermanentSendError(str(exc)) from exc
+        except NetworkError as exc:  # includes TimedOut and 5xx answers
+            raise TransientSendError(str(exc)) from exc
+        except TelegramError as exc:
+            raise PermanentSendError(str(exc)) from exc
+
+    async def _edit(
+        self, chat_id: str, message_id: str, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        try:
+            await self.bot.edit_message_text(
+                chat_id=chat_id, message_id=int(message_id), text=text, reply_markup=markup
+            )
+        except BadRequest as exc:
+            reason = str(exc).lower()
+            # A double tap edits twice to the same content; the message already shows it.
+            # A message too old or deleted cannot be edited; the next question still goes.
+            if "not modified" in reason or "message to edit not found" in reason:
+                return
+            if "can't be edited" in reason:
+                return
+            raise
+
+    async def answer_callback(self, query: CallbackQuery) -> None:
+        """Stops the button's spinner at once; failures here never block the answer itself."""
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            log.info(
+                "event=callback_answer_failed chat=%s error=%s",
+                chat_hash(CHANNEL, str(query.from_user.id)),
+                type(exc).__name__,
+            )

@@ -1,0 +1,122 @@
+"""``python -m bot run``: the Telegram bot process, in polling or webhook mode.
+
+Start: migrate, getMe, commands menu, webhook set or removed. Stop (SIGTERM or SIGINT): no
+new updates are taken, the events already taken are committed, the outbox sends what it can
+for a few seconds, and whatever is left stays queued for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import uvicorn
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from conversations import default_catalog
+from jobs.expiry import expire_due
+
+from .app import build_runtime
+from .channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
+from .channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
+from .config import Settings
+from .dispatch import utc_now
+from .sender import OutboxSender
+from .web import create_app
+
+log = logging.getLogger("bot.run")
+
+SHUTDOWN_DRAIN_S = 5.0
+EXPIRY_EVERY_S = 300.0
+
+
+def make_bot(settings: Settings) -> Bot:
+    assert settings.telegram_bot_token is not None
+    return Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
+        get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + 10),
+    )
+
+
+async def _set_commands(bot: Bot) -> None:
+    catalog = default_catalog()
+    await bot.set_my_commands(bot_commands(catalog, "vi"))
+    for language in ("vi", "en"):
+        await bot.set_my_commands(bot_commands(catalog, language), language_code=language)
+
+
+async def _expiry_loop(inbound: TelegramInbound, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            await expire_due(inbound.dispatcher)
+        except Exception:
+            log.exception("job=expiry error=failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=EXPIRY_EVERY_S)
+
+
+async def run_telegram(settings: Settings) -> int:
+    runtime = await build_runtime(settings)
+    bot = make_bot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with bot:  # getMe: a wrong token stops here with a clear error
+            telegram_sender = TelegramSender(bot)
+            sender = OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now)
+            runtime.dispatcher.on_commit(sender.wake)
+            inbound = TelegramInbound(
+                bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
+            )
+            await _set_commands(bot)
+            tasks = [
+                asyncio.create_task(sender.run(stop), name="outbox"),
+                asyncio.create_task(_expiry_loop(inbound, stop), name="expiry"),
+            ]
+            server: uvicorn.Server | None = None
+            if settings.telegram_mode == "webhook":
+                if settings.webhook_url is None or settings.webhook_secret is None:
+                    raise RuntimeError("webhook settings were validated at start")
+                secret = settings.webhook_secret.get_secret_value()
+                await bot.set_webhook(
+                    url=settings.webhook_url,
+                    secret_token=secret,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+                app = create_app(bot, inbound, secret)
+                config = uvicorn.Config(
+                    app,
+                    host=settings.http_host,
+                    port=settings.http_port,
+                    log_level="warning",
+                    lifespan="off",
+                )
+                server = uvicorn.Server(config)
+                tasks.append(asyncio.create_task(server.serve(), name="web"))
+            else:
+                await bot.delete_webhook()
+                tasks.append(asyncio.create_task(inbound.poll(stop), name="polling"))
+            log.info(
+                "event=started mode=%s bot=%s", settings.telegram_mode, bot.username or "unknown"
+            )
+            print(f"bot @{bot.username} running ({settings.telegram_mode})", flush=True)
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+            if server is not None:
+                server.should_exit = True
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await inbound.close()
+            await runtime.dispatcher.close()
+            await sender.drain(SHUTDOWN_DRAIN_S)
+            log.info("event=stopped sent=%d", sender.sent)
+    finally:
+        await runtime.close()
+    return 0

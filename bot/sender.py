@@ -1,0 +1,216 @@
+"""Drains a channel's outbox: rate limits, retries, blocked chats, graceful stop.
+
+A row leaves the outbox as "sent" only after the channel accepted it, so every reply is sent
+at least once; a crash between the send and the bookkeeping sends it again, which the
+citizen sees as a repeated message, never as a lost one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import read_transaction, write_transaction
+from storage.queries.outbox import (
+    OutboxRow,
+    mark_dead,
+    mark_retry,
+    mark_sent,
+    pending,
+    stop_contact,
+)
+
+from .errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from .logs import chat_hash
+
+log = logging.getLogger("bot.sender")
+
+Send = Callable[[OutboxRow], Awaitable[None]]
+Clock = Callable[[], datetime]
+
+MAX_ATTEMPTS = 12
+MAX_BACKOFF_S = 300.0
+IDLE_WAKE_S = 1.0  # retries become due without a commit to wake us
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` saved up."""
+
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def take(self, now: float) -> bool:
+        self._refill(now)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    def wait(self, now: float) -> float:
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+@dataclass(slots=True)
+class Limits:
+    per_second: float = 30
+    per_chat_per_second: float = 1
+    chat_burst: float = 3
+
+
+class OutboxSender:
+    """Sends one channel's pending rows, oldest first, one in flight per chat."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        channel: str,
+        send: Send,
+        clock: Clock,
+        limits: Limits | None = None,
+        batch: int = 100,
+    ) -> None:
+        self.engine = engine
+        self.channel = channel
+        self.send_one = send
+        self.clock = clock
+        self.limits = limits or Limits()
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._global = TokenBucket(self.limits.per_second, self.limits.per_second)
+        self._chats: dict[str, TokenBucket] = {}
+        self._paused_until = 0.0
+        self.sent = 0
+
+    def wake(self) -> None:
+        """Called after a commit that queued replies: no polling delay before they leave."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                delay = await self.drain_once()
+            except Exception:
+                log.exception("job=outbox channel=%s error=drain_failed", self.channel)
+                delay = IDLE_WAKE_S
+            if delay == 0:
+                continue
+            self._wake.clear()
+            waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+            _, rest = await asyncio.wait(
+                waits, timeout=min(delay, IDLE_WAKE_S), return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in rest:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def drain(self, deadline_s: float) -> None:
+        """At shutdown: send what can leave before the deadline; the rest stays queued."""
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            delay = await self.drain_once()
+            if delay > 0:
+                if delay >= IDLE_WAKE_S or time.monotonic() + delay > end:
+                    return
+                await asyncio.sleep(delay)
+
+    async def drain_once(self) -> float:
+        """Sends what may leave now; returns 0 to go on at once, else seconds to wait."""
+        now = time.monotonic()
+        if now < self._paused_until:
+            return self._paused_until - now
+        async with read_transaction(self.engine) as conn:
+            rows = await pending(conn, self.channel, self.clock(), limit=self.batch)
+        if not rows:
+            return IDLE_WAKE_S
+        picked: list[OutboxRow] = []
+        held: set[str] = set()
+        wait = IDLE_WAKE_S
+        for row in rows:
+            if row.chat_id in held:
+                continue  # keep each chat's messages in order
+            held.add(row.chat_id)
+            bucket = self._chats.setdefault(
+                row.chat_id,
+                TokenBucket(self.limits.per_chat_per_second, self.limits.chat_burst),
+            )
+            if bucket.wait(now) > 0:
+                wait = min(wait, bucket.wait(now))
+                continue
+            if not self._global.take(now):
+                wait = min(wait, self._global.wait(now))
+                break
+            bucket.take(now)
+            picked.append(row)
+        if not picked:
+            return wait
+        outcomes = await asyncio.gather(*(self._attempt(row) for row in picked))
+        await self._record(picked, outcomes)
+        return 0.0 if len(rows) > len(picked) or len(rows) == self.batch else IDLE_WAKE_S
+
+    async def _attempt(self, row: OutboxRow) -> BaseException | None:
+        try:
+            await self.send_one(row)
+        except (ChatBlocked, RateLimited, TransientSendError, PermanentSendError) as exc:
+            return exc
+        except Exception as exc:
+            log.exception("event=send_crashed channel=%s", self.channel)
+            return TransientSendError(type(exc).__name__)
+        return None
+
+    async def _record(self, rows: list[OutboxRow], outcomes: list[BaseException | None]) -> None:
+        now = self.clock()
+        async with write_transaction(self.engine) as conn:
+            sent = [r.id for r, o in zip(rows, outcomes, strict=True) if o is None]
+            await mark_sent(conn, sent, now)
+            self.sent += len(sent)
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if outcome is None:
+                    continue
+                chat = chat_hash(self.channel, row.chat_id)
+                error = type(outcome).__name__
+                if isinstance(outcome, ChatBlocked):
+                    await stop_contact(conn, self.channel, row.chat_id)
+                    log.info("event=chat_blocked channel=%s chat=%s", self.channel, chat)
+                elif isinstance(outcome, RateLimited):
+                    self._paused_until = time.monotonic() + outcome.retry_after
+                    not_before = now + timedelta(seconds=outcome.retry_after)
+                    await mark_retry(conn, row.id, not_before, error)
+                    log.warning(
+                        "event=rate_limited channel=%s retry_after=%s",
+                        self.channel,
+                        outcome.retry_after,
+                    )
+                elif isinstance(outcome, TransientSendError) and row.attempts + 1 < MAX_ATTEMPTS:
+                    backoff = min(MAX_BACKOFF_S, 0.5 * 2**row.attempts)
+                    await mark_retry(conn, row.id, now + timedelta(seconds=backoff), error)
+                    log.warning(
+                        "event=send_retry channel=%s chat=%s attempt=%d error=%s",
+                        self.channel,
+                        chat,
+                        row.attempts + 1,
+                        error,
+                    )
+                else:
+                    await mark_dead(conn, row.id, f"{error}: {outcome}")
+                    log.error(
+                        "event=send_dead channel=%s chat=%s error=%s", self.channel, chat, error
+                    )

@@ -1,0 +1,68 @@
+"""The web server: Telegram's webhook and a health check (Starlette, run by uvicorn)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Bot, Update
+
+from storage import read_transaction
+
+from .channels.telegram_inbound import TelegramInbound
+from .limits import TelegramLimit
+
+log = logging.getLogger("bot.web")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def create_app(bot: Bot, inbound: TelegramInbound, secret: str) -> Starlette:
+    expected = secret.encode()
+
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            log.warning("event=webhook_refused reason=secret")
+            return JSONResponse({"ok": False}, status_code=403)
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > TelegramLimit.MAX_WEBHOOK_BODY:
+            return JSONResponse({"ok": False}, status_code=413)
+        body = bytearray()
+        async for chunk in request.stream():  # counted as it arrives: no header is trusted
+            body += chunk
+            if len(body) > TelegramLimit.MAX_WEBHOOK_BODY:
+                return JSONResponse({"ok": False}, status_code=413)
+        try:
+            update = Update.de_json(json.loads(body), bot)
+        except (ValueError, TypeError, KeyError):
+            log.warning("event=webhook_refused reason=bad_json")
+            return JSONResponse({"ok": False}, status_code=400)
+        try:
+            await inbound.accept(update)
+        except Exception as exc:
+            # Not stored: a 500 makes Telegram deliver the update again later.
+            log.error("event=webhook_failed error=%s", type(exc).__name__)
+            return JSONResponse({"ok": False}, status_code=500)
+        return JSONResponse({"ok": True})
+
+    async def healthz(_request: Request) -> Response:
+        try:
+            async with read_transaction(inbound.dispatcher.engine) as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.error("event=health_failed error=%s", type(exc).__name__)
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True, "database": "ok"})
+
+    return Starlette(
+        routes=[
+            Route("/telegram", telegram_webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,117 @@
+"""The Telegram adapter's pure parts, on recorded update JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from telegram import Bot, Update
+
+from bot.channels.telegram import keyboard, parse_update, refused_admin
+from conversations import Attachment, Choice, Command, InboundEvent, Origin, Text
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
+BOT = Bot("123:ABC")
+ADMINS = frozenset({7002})
+
+
+def _update(name: str) -> Update:
+    data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    update = Update.de_json(data, BOT)
+    assert update is not None
+    return update
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("text_message", InboundEvent("10001", "telegram", "7001", Text("Rất hài lòng"))),
+        ("deep_link", InboundEvent("10002", "telegram", "7001", Command("start", "R-7Q2K_abc-DEF"))),
+        ("command_with_bot_name", InboundEvent("10003", "telegram", "7001", Command("khaosat", ""))),
+        (
+            "callback_query",
+            InboundEvent(
+                "10004", "telegram", "7001", Choice("1.1:4"),
+                origin=Origin("42", "Câu 1/22: Nơi ngồi chờ …", "4 – Hài lòng"),
+            ),
+        ),
+        (
+            "forged_callback",
+            InboundEvent(
+                "10005", "telegram", "7001", Choice("admin:delete_everything"),
+                origin=Origin("42", "Câu 1/22", None),
+            ),
+        ),
+        ("photo", InboundEvent("10006", "telegram", "7001", Attachment("photo", 80000))),
+        ("group_message", None),
+        ("edited_message", None),
+        ("admin_command", InboundEvent("10008", "telegram", "7002", Command("baocao", "7d"), admin=True)),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)  # fmt: skip
+def test_parse_update(fixture: str, expected: InboundEvent | None) -> None:
+    assert parse_update(_update(fixture), ADMINS) == expected
+
+
+def test_admin_command_from_a_citizen_is_flagged() -> None:
+    event = parse_update(_update("admin_command"), admins=frozenset())
+    assert event is not None
+    assert not event.admin
+    assert refused_admin(event)
+    citizen = parse_update(_update("text_message"), ADMINS)
+    assert citizen is not None
+    assert not refused_admin(citizen)
+
+
+def test_very_long_text_is_cut_just_past_the_engine_limit() -> None:
+    data = json.loads((FIXTURES / "text_message.json").read_text(encoding="utf-8"))
+    data["message"]["text"] = "a" * 10_000
+    event = parse_update(Update.de_json(data, BOT))
+    assert event is not None
+    assert isinstance(event.payload, Text)
+    assert len(event.payload.text) == 4097
+
+
+def _rows(choices: list[tuple[str, str]]) -> list[list[str]]:
+    markup = keyboard(choices)
+    assert markup is not None
+    return [[str(b.callback_data) for b in row] for row in markup.inline_keyboard]
+
+
+@pytest.mark.parametrize(
+    ("choices", "rows"),
+    [
+        (
+            [("1.1:1", "1 – Rất không hài lòng"), ("1.1:2", "2 – Không hài lòng"),
+             ("1.1:3", "3 – Bình thường"), ("1.1:4", "4 – Hài lòng"), ("1.1:5", "5 – Rất hài lòng"),
+             ("1.1:back", "◀ Quay lại"), ("1.1:skip", "Bỏ qua ▶")],
+            [["1.1:1"], ["1.1:2"], ["1.1:3"], ["1.1:4"], ["1.1:5"], ["1.1:back", "1.1:skip"]],
+        ),
+        (
+            [("f5:yes", "Có"), ("f5:no", "Không"), ("f5:back", "◀ Quay lại"), ("f5:skip", "Bỏ qua ▶")],
+            [["f5:yes", "f5:no"], ["f5:back", "f5:skip"]],
+        ),
+        (
+            [("consent:yes", "Tôi đồng ý"), ("consent:no", "Không đồng ý")],
+            [["consent:yes", "consent:no"]],
+        ),
+    ],
+    ids=["rating-one-per-row", "yes-no-paired", "consent"],
+)  # fmt: skip
+def test_keyboard_rows_fit_a_phone(choices: list[tuple[str, str]], rows: list[list[str]]) -> None:
+    assert _rows(choices) == rows
+
+
+def test_no_choices_no_keyboard() -> None:
+    assert keyboard([]) is None
+
+
+def test_every_choice_id_fits_callback_data() -> None:
+    from conversations import load_questionnaire
+
+    q = load_questionnaire()
+    longest = max(
+        len(f"{s.id}:{code}".encode()) for s in q.steps for code in (*s.options, "back", "skip")
+    )
+    assert longest <= 64
