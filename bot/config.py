@@ -37,6 +37,8 @@ class Settings(BaseSettings):
         default=None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"
     )
     telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_max_per_second: float = Field(default=30, gt=0, le=1000)
+    telegram_max_per_chat_per_second: float = Field(default=1, gt=0, le=100)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     http_host: str = "0.0.0.0"

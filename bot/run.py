@@ -24,7 +24,7 @@ from .channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_com
 from .channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
 from .config import Settings
 from .dispatch import utc_now
-from .sender import OutboxSender
+from .sender import Limits, OutboxSender
 from .web import create_app
 
 log = logging.getLogger("bot.run")
@@ -70,7 +70,11 @@ async def run_telegram(settings: Settings) -> int:
     try:
         async with bot:  # getMe: a wrong token stops here with a clear error
             telegram_sender = TelegramSender(bot)
-            sender = OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now)
+            limits = Limits(
+                per_second=settings.telegram_max_per_second,
+                per_chat_per_second=settings.telegram_max_per_chat_per_second,
+            )
+            sender = OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now, limits)
             runtime.dispatcher.on_commit(sender.wake)
             inbound = TelegramInbound(
                 bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender

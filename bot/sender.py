@@ -105,6 +105,9 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before reading the outbox: a commit landing while we read still wakes
+            # the wait below instead of being lost until the idle timeout.
+            self._wake.clear()
             try:
                 delay = await self.drain_once()
             except Exception:
@@ -112,7 +115,6 @@ class OutboxSender:
                 delay = IDLE_WAKE_S
             if delay == 0:
                 continue
-            self._wake.clear()
             waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
             _, rest = await asyncio.wait(
                 waits, timeout=min(delay, IDLE_WAKE_S), return_when=asyncio.FIRST_COMPLETED
@@ -148,17 +150,22 @@ class OutboxSender:
             if row.chat_id in held:
                 continue  # keep each chat's messages in order
             held.add(row.chat_id)
-            bucket = self._chats.setdefault(
-                row.chat_id,
-                TokenBucket(self.limits.per_chat_per_second, self.limits.chat_burst),
-            )
-            if bucket.wait(now) > 0:
-                wait = min(wait, bucket.wait(now))
-                continue
+            # Edits change a message already there (an answered question); only new
+            # messages count against the chat's own limit. Both count overall.
+            bucket = None
+            if row.payload.get("op") != "edit":
+                bucket = self._chats.setdefault(
+                    row.chat_id,
+                    TokenBucket(self.limits.per_chat_per_second, self.limits.chat_burst),
+                )
+                if bucket.wait(now) > 0:
+                    wait = min(wait, bucket.wait(now))
+                    continue
             if not self._global.take(now):
                 wait = min(wait, self._global.wait(now))
                 break
-            bucket.take(now)
+            if bucket is not None:
+                bucket.take(now)
             picked.append(row)
         if not picked:
             return wait

@@ -51,11 +51,11 @@ def handle(
             # A double tap: the first press was taken and the next question is on its way.
             return Outcome((Reply("common.already_answered"),), state=state)
     if state.flow == survey.FLOW:
-        outcome = survey.handle(state, event, env, facts)
-        if isinstance(event, Choice) and outcome.ack == "close" and outcome.state is not None:
-            data = {**outcome.state.data, LAST_CHOICE: event.id}
-            return replace(outcome, state=replace(outcome.state, data=data))
-        return outcome
+        answered = survey.handle(state, event, env, facts)
+        if isinstance(event, Choice) and answered.ack == "close" and answered.state is not None:
+            data = {**answered.state.data, LAST_CHOICE: event.id}
+            return replace(answered, state=replace(answered.state, data=data))
+        return answered
     if isinstance(event, Text):
         picked = menu.match_menu_text(event.text)
         if picked is not None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # as bot/__main__ does, before telegram loads
+
 from collections.abc import AsyncIterator
 from pathlib import Path
 
