@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-
-# python-telegram-bot 22 reports RetryAfter.retry_after as a timedelta only when asked to;
-# set before telegram is imported (the sender accepts either form).
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 import contextlib
 import getpass
 import sys
