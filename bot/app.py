@@ -32,6 +32,10 @@ async def build_runtime(settings: Settings) -> Runtime:
             agency=settings.agency_name,
             default_language=settings.default_language,
             survey_ttl=settings.survey_ttl,
+            tz=settings.zone,
+            calendar=settings.calendar(),
+            complaints_per_day=settings.complaints_per_day,
+            admin_chats=tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids),
         ),
         catalog=default_catalog(),
     )

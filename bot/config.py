@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from conversations.workdays import WorkCalendar, load_calendar
 
 
 class ConfigError(ValueError):
@@ -24,6 +26,7 @@ def _id_list(value: object) -> object:
 
 
 IdList = Annotated[list[int], NoDecode]
+DateList = Annotated[list[date], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -51,6 +54,9 @@ class Settings(BaseSettings):
     agency_name: str = Field(default="Sở Xây dựng", min_length=1, max_length=120)
     receipt_secret: SecretStr | None = None
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
+    complaints_per_day: int = Field(default=3, ge=1, le=100)
+    public_holidays: DateList = Field(default_factory=list)
+    not_holidays: DateList = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator(
@@ -65,6 +71,11 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # .env.example lists every key with an empty value; empty means "not set".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_holidays", "not_holidays", mode="before")
+    @classmethod
+    def _split_dates(cls, value: object) -> object:
+        return _id_list(value) if isinstance(value, str) else value
 
     @field_validator("admin_telegram_ids", "admin_chat_ids", mode="before")
     @classmethod
@@ -112,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def calendar(self) -> WorkCalendar:
+        """Working days for complaint deadlines: the bundled holidays, adjusted by settings."""
+        return load_calendar(extra=self.public_holidays, removed=self.not_holidays)
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:

@@ -16,8 +16,9 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,23 +31,32 @@ from conversations import (
     EndResponse,
     Env,
     Facts,
+    FileRef,
     ForgetContact,
     InboundEvent,
     Message,
+    Notify,
+    OpenComplaint,
     Outcome,
+    RateComplaint,
     ReceiptFacts,
     RecordConsent,
     Reply,
     SaveAnswer,
+    SendFile,
     SetLanguage,
     StartResponse,
+    UpdateComplaint,
     default_catalog,
     handle,
 )
+from conversations.workdays import WorkCalendar
 from storage import WriteSet, flush, write_transaction
+from storage.queries.complaints import NewFile
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
 
+from .case_facts import CaseCache
 from .logs import chat_hash
 
 log = logging.getLogger("bot.dispatch")
@@ -65,11 +75,18 @@ def random_id() -> int:
 
 @dataclass(frozen=True, slots=True)
 class Handled:
-    """What became of one event: dropped as a duplicate, or answered with these messages."""
+    """What became of one event: dropped as a duplicate, or answered with these messages
+    (``notices``: messages the event sent to other chats, as (channel, chat id, message))."""
 
     event_id: str
     duplicate: bool
     messages: tuple[Message, ...] = ()
+    notices: tuple[tuple[str, str, Message], ...] = ()
+
+
+def random_code(year: int) -> str:
+    """Tracking codes: random, so they reveal neither how many cases nor when."""
+    return f"PA-{year}-{secrets.randbelow(1_000_000):06d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +95,11 @@ class DispatchSettings:
     default_language: str = "vi"
     survey_ttl: timedelta = timedelta(days=7)
     max_batch: int = 256
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    calendar: WorkCalendar | None = None
+    complaints_per_day: int = 3
+    #: Staff chats that receive new cases, as (channel, chat id).
+    admin_chats: tuple[tuple[str, str], ...] = ()
 
 
 def event_key(event: InboundEvent) -> str:
@@ -106,12 +128,14 @@ class Dispatcher:
         *,
         clock: Clock = utc_now,
         new_id: Callable[[], int] = random_id,
+        new_code: Callable[[int], str] = random_code,
         catalog: Catalog | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings or DispatchSettings()
         self.clock = clock
         self.new_id = new_id
+        self.new_code = new_code
         self.catalog = catalog or default_catalog()
         self._queue: asyncio.Queue[tuple[InboundEvent, asyncio.Future[Handled]]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
@@ -176,14 +200,15 @@ class Dispatcher:
                     todo.append(event)
             rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
             receipts = await _ReceiptCache.load(conn, todo, rows.values())
+            cases = await CaseCache.load(conn, todo, rows, now, self.settings.tz)
             writes = WriteSet()
-            answered = {id(e): self._apply(e, rows, receipts, writes, now) for e in todo}
+            answered = {id(e): self._apply(e, rows, receipts, cases, writes, now) for e in todo}
             await flush(conn, writes)
         if writes.outbox:
             for listener in self._listeners:
                 listener()
         return [
-            Handled(e.event_id, False, answered[id(e)])
+            Handled(e.event_id, False, *answered[id(e)])
             if id(e) in answered
             else Handled(e.event_id, True)
             for e in events
@@ -194,9 +219,10 @@ class Dispatcher:
         event: InboundEvent,
         rows: dict[tuple[str, str], ConversationRow],
         receipts: _ReceiptCache,
+        cases: CaseCache,
         writes: WriteSet,
         now: datetime,
-    ) -> tuple[Message, ...]:
+    ) -> tuple[tuple[Message, ...], tuple[tuple[str, str, Message], ...]]:
         started = time.perf_counter()
         key = (event.channel, event.external_id)
         row = rows[key]
@@ -212,17 +238,44 @@ class Dispatcher:
             new_id=self.new_id,
             agency=self.settings.agency,
             survey_ttl=self.settings.survey_ttl,
+            tz=self.settings.tz,
+            calendar=self.settings.calendar,
+            complaints_per_day=self.settings.complaints_per_day,
+            new_code=self.new_code,
+        )
+        facts = replace(
+            receipts.facts(event, state),
+            sender=event.external_id,
+            complaints=cases.complaints(row.contact_id),
+            open_cases=cases.open_list(row.contact_id),
+            complaints_today=cases.filed_today(row.contact_id),
         )
         try:
-            outcome = handle(state, event.payload, env, receipts.facts(event, state))
+            outcome = handle(state, event.payload, env, facts)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("event=engine_error ref=%s channel=%s", ref, event.channel)
             outcome = Outcome((Reply("common.error", (("ref", ref),)),), state=state)
         new = outcome.state or state
+        notices: list[tuple[str, str, Message]] = []
         for change in outcome.changes:
-            _record(writes, row.contact_id, change)
+            if isinstance(change, Notify):
+                notices.extend(self._notices(change, cases))
+                continue
+            if isinstance(change, SendFile):
+                payload = {
+                    "op": "file",
+                    "file": change.file_id,
+                    "key": "file",
+                    "text": change.caption,
+                }
+                writes.enqueue(event.channel, event.external_id, payload, now)
+                continue
+            _record(writes, row.contact_id, change, event.channel)
             receipts.note(change, state)
+            cases.note(change, row.contact_id)
+        for channel, chat_id, notice in notices:
+            writes.enqueue(channel, chat_id, notice.to_json(), now)
         writes.save_conversation(
             row.contact_id, row.version, new.flow, new.step, new.data, new.expires_at, now
         )
@@ -251,7 +304,20 @@ class Dispatcher:
                 len(messages),
                 (time.perf_counter() - started) * 1000,
             )
-        return messages
+        return messages, tuple(notices)
+
+    def _notices(self, notify: Notify, cases: CaseCache) -> list[tuple[str, str, Message]]:
+        """Who a notification goes to, rendered in their language."""
+        if notify.audience == "admins":
+            message = self.catalog.render(notify.reply, self.settings.default_language)
+            return [(channel, chat, message) for channel, chat in self.settings.admin_chats]
+        reporter = cases.reporter(notify.code or "")
+        if reporter is None or reporter.channel is None or reporter.external_id is None:
+            return []
+        if reporter.stopped:
+            return []
+        message = self.catalog.render(notify.reply, reporter.language)
+        return [(reporter.channel, reporter.external_id, message)]
 
     def _payloads(
         self,
@@ -290,9 +356,47 @@ class Dispatcher:
         return payloads
 
 
-def _record(writes: WriteSet, contact_id: int, change: object) -> None:
+def _files(refs: Sequence[FileRef]) -> list[NewFile]:
+    return [NewFile(f.media, f.size, f.file_id, f.name, f.mime) for f in refs]
+
+
+def _record(writes: WriteSet, contact_id: int, change: object, channel: str) -> None:
     """Turns one engine change into the rows it means."""
     match change:
+        case OpenComplaint():
+            hotline = change.source == "hotline"
+            values = {
+                "code": change.code,
+                "draft_id": change.draft_id,
+                "category": change.category,
+                "description": change.description,
+                "status": "new",
+                "source": change.source,
+                "contact_id": None if hotline else contact_id,
+                "anonymous": change.anonymous,
+                "reporter_name": change.name,
+                "reporter_phone": change.phone,
+                "language": change.language,
+                "created_at": change.at,
+                "updated_at": change.at,
+                "due_on": change.due_on,
+            }
+            actor = f"staff:{contact_id}" if hotline else "citizen"
+            writes.open_complaint(values, _files(change.files), channel, actor)
+        case UpdateComplaint():
+            writes.change_complaint(
+                change.code,
+                to_status=change.to_status,
+                note=change.note,
+                public=change.public,
+                actor=change.actor,
+                at=change.at,
+                duplicate_of=change.duplicate_of,
+                files=_files(change.files),
+                channel=channel,
+            )
+        case RateComplaint():
+            writes.rate_complaint(change.code, change.rating, change.at)
         case StartResponse():
             writes.start_response(
                 change.response_id,

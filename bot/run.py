@@ -11,19 +11,25 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
 
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from conversations import default_catalog
+from jobs.attachments import attachments_loop
 from jobs.expiry import expire_due
+from storage import read_transaction
+from storage.queries.complaint_files import StoredFile, stored_file
 
 from .app import build_runtime
 from .channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
 from .channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
 from .config import Settings
 from .dispatch import utc_now
+from .open311 import Open311Settings, open311_routes
 from .sender import Limits, OutboxSender
 from .web import create_app
 
@@ -60,6 +66,11 @@ async def _expiry_loop(inbound: TelegramInbound, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), timeout=EXPIRY_EVERY_S)
 
 
+async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:
+    async with read_transaction(engine) as conn:
+        return await stored_file(conn, file_id)
+
+
 async def run_telegram(settings: Settings) -> int:
     runtime = await build_runtime(settings)
     bot = make_bot(settings)
@@ -69,7 +80,7 @@ async def run_telegram(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with bot:  # getMe: a wrong token stops here with a clear error
-            telegram_sender = TelegramSender(bot)
+            telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine))
             limits = Limits(
                 per_second=settings.telegram_max_per_second,
                 per_chat_per_second=settings.telegram_max_per_chat_per_second,
@@ -83,8 +94,14 @@ async def run_telegram(settings: Settings) -> int:
             tasks = [
                 asyncio.create_task(sender.run(stop), name="outbox"),
                 asyncio.create_task(_expiry_loop(inbound, stop), name="expiry"),
+                asyncio.create_task(
+                    attachments_loop(
+                        runtime.engine, CHANNEL, telegram_sender.files.download, utc_now, stop
+                    ),
+                    name="attachments",
+                ),
             ]
-            server: uvicorn.Server | None = None
+            webhook: tuple[Bot, TelegramInbound, str] | None = None
             if settings.telegram_mode == "webhook":
                 if settings.webhook_url is None or settings.webhook_secret is None:
                     raise RuntimeError("webhook settings were validated at start")
@@ -94,19 +111,25 @@ async def run_telegram(settings: Settings) -> int:
                     secret_token=secret,
                     allowed_updates=list(ALLOWED_UPDATES),
                 )
-                app = create_app(bot, inbound, secret)
-                config = uvicorn.Config(
-                    app,
-                    host=settings.http_host,
-                    port=settings.http_port,
-                    log_level="warning",
-                    lifespan="off",
-                )
-                server = uvicorn.Server(config)
-                tasks.append(asyncio.create_task(server.serve(), name="web"))
+                webhook = (bot, inbound, secret)
             else:
                 await bot.delete_webhook()
                 tasks.append(asyncio.create_task(inbound.poll(stop), name="polling"))
+            # The web server runs in both modes: health check and the public Open311 API.
+            app = create_app(
+                runtime.engine,
+                telegram=webhook,
+                extra=open311_routes(runtime.engine, Open311Settings.from_settings(settings)),
+            )
+            config = uvicorn.Config(
+                app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_level="warning",
+                lifespan="off",
+            )
+            server = uvicorn.Server(config)
+            tasks.append(asyncio.create_task(server.serve(), name="web"))
             log.info(
                 "event=started mode=%s bot=%s", settings.telegram_mode, bot.username or "unknown"
             )
@@ -114,8 +137,7 @@ async def run_telegram(settings: Settings) -> int:
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
             stop.set()
-            if server is not None:
-                server.should_exit = True
+            server.should_exit = True
             await asyncio.gather(*tasks, return_exceptions=True)
             await inbound.close()
             await runtime.dispatcher.close()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Bot, Update
 
 from storage import read_transaction
@@ -22,7 +24,37 @@ log = logging.getLogger("bot.web")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def create_app(bot: Bot, inbound: TelegramInbound, secret: str) -> Starlette:
+def create_app(
+    engine: AsyncEngine,
+    *,
+    telegram: tuple[Bot, TelegramInbound, str] | None = None,
+    extra: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The app: ``/healthz``, the public read-only routes in ``extra`` (Open311), and
+    ``POST /telegram`` when the bot runs in webhook mode (``telegram`` = bot, inbound, secret)."""
+    routes: list[BaseRoute] = [Route("/healthz", _health(engine), methods=["GET"])]
+    if telegram is not None:
+        routes.append(Route("/telegram", _webhook(*telegram), methods=["POST"]))
+    routes.extend(extra)
+    return Starlette(routes=routes)
+
+
+def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
+    async def healthz(_request: Request) -> Response:
+        try:
+            async with read_transaction(engine) as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.error("event=health_failed error=%s", type(exc).__name__)
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True, "database": "ok"})
+
+    return healthz
+
+
+def _webhook(
+    bot: Bot, inbound: TelegramInbound, secret: str
+) -> Callable[[Request], Awaitable[Response]]:
     expected = secret.encode()
 
     async def telegram_webhook(request: Request) -> Response:
@@ -51,18 +83,4 @@ def create_app(bot: Bot, inbound: TelegramInbound, secret: str) -> Starlette:
             return JSONResponse({"ok": False}, status_code=500)
         return JSONResponse({"ok": True})
 
-    async def healthz(_request: Request) -> Response:
-        try:
-            async with read_transaction(inbound.dispatcher.engine) as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            log.error("event=health_failed error=%s", type(exc).__name__)
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True, "database": "ok"})
-
-    return Starlette(
-        routes=[
-            Route("/telegram", telegram_webhook, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    return telegram_webhook

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from .categories import categories
 from .effects import Lines, Params, ParamValue, Ref, Reply
 from .questionnaire import load as load_questionnaire
 
@@ -123,4 +124,7 @@ def default_catalog() -> Catalog:
     for key, by_lang in load_questionnaire().texts.items():
         for lang, text in by_lang.items():
             messages[lang][key] = text
+    for found in categories():
+        for lang, text in found.names.items():
+            messages[lang][found.key] = text
     return Catalog(messages)

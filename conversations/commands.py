@@ -8,6 +8,8 @@ from typing import Final
 COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "start": ("start", "batdau", "menu"),
     "khaosat": ("khaosat", "survey"),
+    "phananh": ("phananh", "feedback", "gopy"),
+    "tracuu": ("tracuu", "status", "lookup"),
     "huy": ("huy", "cancel"),
     "ngonngu": ("ngonngu", "language", "lang"),
     "trogiup": ("trogiup", "help"),
@@ -20,6 +22,7 @@ ADMIN_COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "xuatdulieu": ("xuatdulieu", "export"),
     "bantin": ("bantin", "digest"),
     "hoso": ("hoso", "cases"),
+    "hotline": ("hotline",),
 }
 
 _BY_ALIAS: Final = {

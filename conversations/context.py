@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from .workdays import WorkCalendar
 
 ResponseStatus = Literal["in_progress", "completed", "abandoned", "expired"]
 
@@ -21,6 +25,16 @@ class Env:
     new_id: Callable[[], int]
     agency: str = "Sở Xây dựng"
     survey_ttl: timedelta = timedelta(days=7)
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    #: Working days for complaint deadlines; None means the bundled public holidays.
+    calendar: WorkCalendar | None = None
+    complaints_per_day: int = 3
+    #: Tracking codes: given the local year, a new code such as PA-2026-483920.
+    new_code: Callable[[int], str] = lambda year: f"PA-{year}-000000"
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +53,53 @@ class ReceiptFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseNote:
+    at: datetime
+    to_status: str
+    note: str | None
+    actor: str
+    public: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintFacts:
+    """A complaint as found in storage. ``owned``: filed from the chat of this event."""
+
+    code: str
+    category: str
+    status: str
+    description: str
+    source: str
+    anonymous: bool
+    name: str | None
+    phone: str | None
+    language: str
+    created_at: datetime
+    due_on: date
+    owned: bool
+    reachable: bool
+    rating: int | None = None
+    duplicate_of: str | None = None
+    files: int = 0
+    history: tuple[CaseNote, ...] = ()
+    stored_files: tuple[int, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ("new", "in_progress", "waiting_citizen")
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the runtime looked up for this event before calling the engine."""
 
     receipt: ReceiptFacts | None = None
     admin: bool = False
+    #: The sender's id on its channel (staff actions are recorded under it).
+    sender: str = ""
+    #: Complaints named by the event or the conversation, by tracking code.
+    complaints: Mapping[str, ComplaintFacts] = field(default_factory=dict)
+    #: Open complaints, for the staff list (``/hoso``); None when not looked up.
+    open_cases: tuple[ComplaintFacts, ...] | None = None
+    #: Complaints this contact filed since local midnight.
+    complaints_today: int = 0

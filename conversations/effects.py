@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 ParamValue = str | int | float
@@ -108,6 +108,78 @@ class ForgetContact:
     kind: Literal["forget_contact"] = "forget_contact"
 
 
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """A file a citizen sent, by the channel's id; storage copies the bytes later."""
+
+    media: str
+    size: int
+    file_id: str
+    name: str = ""
+    mime: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenComplaint:
+    draft_id: int
+    code: str
+    category: str
+    description: str
+    anonymous: bool
+    name: str | None
+    phone: str | None
+    source: Literal["chat", "hotline"]
+    due_on: date
+    at: datetime
+    language: str
+    actor: str
+    files: tuple[FileRef, ...] = ()
+    kind: Literal["open_complaint"] = "open_complaint"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateComplaint:
+    """A status change (or a note when ``to_status`` is unchanged), kept in the history."""
+
+    code: str
+    from_status: str
+    to_status: str
+    note: str | None
+    public: bool
+    actor: str
+    at: datetime
+    duplicate_of: str | None = None
+    files: tuple[FileRef, ...] = ()
+    kind: Literal["update_complaint"] = "update_complaint"
+
+
+@dataclass(frozen=True, slots=True)
+class RateComplaint:
+    code: str
+    rating: int
+    at: datetime
+    kind: Literal["rate_complaint"] = "rate_complaint"
+
+
+@dataclass(frozen=True, slots=True)
+class SendFile:
+    """Sends a stored file of a case to this chat (staff viewing a case)."""
+
+    file_id: int
+    caption: str
+    kind: Literal["send_file"] = "send_file"
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """A message to someone else than the sender: the staff chats, or a case's reporter."""
+
+    audience: Literal["admins", "reporter"]
+    reply: Reply
+    code: str | None = None
+    kind: Literal["notify"] = "notify"
+
+
 Change = (
     StartResponse
     | SaveAnswer
@@ -116,6 +188,11 @@ Change = (
     | RecordConsent
     | SetLanguage
     | ForgetContact
+    | OpenComplaint
+    | UpdateComplaint
+    | RateComplaint
+    | Notify
+    | SendFile
 )
 
 

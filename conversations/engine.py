@@ -8,7 +8,7 @@ from .commands import canonical, is_admin_command
 from .context import Env, Facts
 from .effects import ConversationState, ForgetContact, Outcome, Reply, SetLanguage
 from .events import Choice, Command, Expired, Inbound, Text
-from .flows import menu, survey
+from .flows import complaint, menu, staff, survey, tracking
 from .flows.survey import SurveyData
 from .limits import MAX_INBOUND_CHARS
 
@@ -30,8 +30,9 @@ def handle(
 ) -> Outcome:
     """Applies one inbound event to a conversation.
 
-    Commands and the menu's global buttons work at every step; everything else goes to the
-    current flow, which re-asks its question when it does not understand.
+    Commands and the global buttons (menu, language, case actions, ratings) work at every
+    step; everything else goes to the current flow, which re-asks its question when it does
+    not understand.
     """
     facts = facts or Facts()
     if isinstance(event, Expired):
@@ -44,55 +45,91 @@ def handle(
         hint = Reply("common.too_long", (("got", len(event.text)), ("max", MAX_INBOUND_CHARS)))
         return Outcome((hint, *prompt(state, env)), state=state)
     if isinstance(event, Choice):
-        global_outcome = _global_choice(state, event.id, env)
+        global_outcome = _global_choice(state, event.id, env, facts)
         if global_outcome is not None:
-            return replace(global_outcome, ack="close")
+            return global_outcome if global_outcome.ack else replace(global_outcome, ack="close")
         if event.id == state.data.get(LAST_CHOICE):
             # A double tap: the first press was taken and the next question is on its way.
             return Outcome((Reply("common.already_answered"),), state=state)
-    if state.flow == survey.FLOW:
+    flow = state.flow
+    if flow == survey.FLOW:
         answered = survey.handle(state, event, env, facts)
-        if isinstance(event, Choice) and answered.ack == "close" and answered.state is not None:
-            data = {**answered.state.data, LAST_CHOICE: event.id}
-            return replace(answered, state=replace(answered.state, data=data))
-        return answered
+    elif flow == complaint.FLOW:
+        answered = complaint.handle(state, event, env, facts)
+    elif flow == tracking.LOOKUP:
+        answered = tracking.handle_lookup(state, event, env, facts)
+    elif flow == tracking.SUPPLEMENT:
+        answered = tracking.handle_supplement(state, event, env, facts)
+    elif flow == staff.FLOW and facts.admin:
+        answered = staff.handle_note(state, event, env, facts, facts.sender)
+    else:
+        return _idle(state, event, env, facts)
+    if isinstance(event, Choice) and answered.ack == "close" and answered.state is not None:
+        data = {**answered.state.data, LAST_CHOICE: event.id}
+        return replace(answered, state=replace(answered.state, data=data))
+    return answered
+
+
+def _idle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
     if isinstance(event, Text):
         picked = menu.match_menu_text(event.text)
         if picked is not None:
-            outcome = _global_choice(state, picked, env)
+            outcome = _global_choice(state, picked, env, facts)
             if outcome is not None:
                 return outcome
-    return menu.unknown(state)
+    return menu.unknown(menu.idle(state) if state.flow else state)
 
 
 def prompt(state: ConversationState, env: Env) -> list[Reply]:
     """The question the conversation is waiting on, to re-ask after a hint."""
     if state.flow == survey.FLOW:
         return survey.prompt(state, env)
+    if state.flow == complaint.FLOW:
+        return complaint.prompt(state, env)
+    if state.flow in (tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW):
+        return [Reply("common.waiting_input")]
     return [menu.again()]
+
+
+def _busy(state: ConversationState, env: Env) -> Outcome:
+    """Another task is half done: finish it or cancel it first, nothing is silently dropped."""
+    return Outcome((Reply("common.busy"), *prompt(state, env)), state=state)
+
+
+def _cancel(state: ConversationState, env: Env) -> Outcome:
+    if state.flow == survey.FLOW:
+        return survey.cancel(state, env)
+    if state.flow == complaint.FLOW:
+        return complaint.cancel(state)
+    if state.flow is not None:
+        return Outcome((Reply("cancel.done"), menu.again()), state=menu.idle(state))
+    return Outcome((Reply("cancel.nothing"), menu.again()), state=state)
 
 
 def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -> Outcome:
     name = canonical(event.name)
     in_survey = state.flow == survey.FLOW
+    busy = state.flow is not None
     if is_admin_command(name):
         if not facts.admin:
             return Outcome((menu.welcome(env.agency),), state=state)
-        return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
+        return _admin_command(state, name or "", event.arg, env, facts)
     if name == "start" and event.arg.strip():
         return survey.start_from_receipt(state, env, facts.receipt)
     if name == "start":
-        if in_survey:
+        if busy:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
         return Outcome((menu.welcome(env.agency),), state=state)
     if name == "khaosat":
         if in_survey:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
-        return survey.start(state, env)
+        return _busy(state, env) if busy else survey.start(state, env)
+    if name == "phananh":
+        return _busy(state, env) if busy else complaint.start(state, env)
+    if name == "tracuu":
+        return _busy(state, env) if busy else tracking.lookup(state, env, facts, event.arg)
     if name == "huy":
-        if in_survey:
-            return survey.cancel(state, env)
-        return Outcome((Reply("cancel.nothing"), menu.again()), state=state)
+        return _cancel(state, env)
     if name == "trogiup":
         return Outcome((Reply("help.text"), *prompt(state, env)), state=state)
     if name == "ngonngu":
@@ -105,8 +142,25 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
     return Outcome((hint, *prompt(state, env)), state=state)
 
 
-def _global_choice(state: ConversationState, choice_id: str, env: Env) -> Outcome | None:
-    """Buttons that mean the same at every step: language and the menu's entries."""
+def _admin_command(
+    state: ConversationState, name: str, arg: str, env: Env, facts: Facts
+) -> Outcome:
+    if name == "hoso":
+        code = tracking.find_code(arg)
+        if code is not None:
+            return staff.show(state, env, facts, code)
+        if arg.strip():
+            return Outcome((Reply("staff.unknown_case", (("code", arg[:20]),)),), state=state)
+        return staff.case_list(state, env, facts)
+    if name == "hotline":
+        return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
+    return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
+
+
+def _global_choice(
+    state: ConversationState, choice_id: str, env: Env, facts: Facts
+) -> Outcome | None:
+    """Buttons that mean the same at every step: language, menu, case actions, ratings."""
     prefix, _, value = choice_id.partition(":")
     if prefix == "lang" and value in LANGUAGES:
         new = replace(state, language=value)
@@ -122,7 +176,25 @@ def _global_choice(state: ConversationState, choice_id: str, env: Env) -> Outcom
     if prefix == "forget" and value == "no":
         return Outcome((Reply("forget.kept"), *prompt(state, env)), state=state)
     if prefix == "menu":
-        command = {"survey": "khaosat", "help": "trogiup", "language": "ngonngu"}.get(value)
+        command = {
+            "survey": "khaosat",
+            "complaint": "phananh",
+            "lookup": "tracuu",
+            "help": "trogiup",
+            "language": "ngonngu",
+        }.get(value)
         if command is not None:
-            return _command(state, Command(command), env, Facts())
+            return _command(state, Command(command), env, facts)
+    if prefix == "case":
+        code, _, act = value.rpartition(":")
+        if not facts.admin:
+            return Outcome((menu.welcome(env.agency),), state=state)
+        return staff.action(state, env, facts, code, act, facts.sender)
+    if prefix == "rate":
+        code, _, rating = value.rpartition(":")
+        return tracking.rate(state, env, facts, code, rating)
+    if prefix == "supp":
+        if state.flow is not None:
+            return _busy(state, env)
+        return tracking.supplement(state, env, facts, value)
     return None

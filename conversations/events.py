@@ -37,6 +37,9 @@ class Attachment:
 
     media: Literal["photo", "document", "other"]
     size: int = 0
+    file_id: str = ""  # the channel's id for fetching the bytes later
+    name: str = ""
+    mime: str = ""
     kind: Literal["attachment"] = "attachment"
 
 

@@ -8,3 +8,21 @@ MAX_COMMENT_CHARS: Final = 1000
 MAX_INBOUND_CHARS: Final = 4096
 #: Longest command argument (a receipt token is at most 64 characters).
 MAX_COMMAND_ARG_CHARS: Final = 64
+#: A complaint's description: long enough for a real case, short enough to read on a phone.
+MIN_COMPLAINT_CHARS: Final = 10
+MAX_COMPLAINT_CHARS: Final = 2000
+MAX_NAME_CHARS: Final = 100
+#: Files with one complaint, and their size (Telegram lets bots download up to 20 MB).
+MAX_COMPLAINT_FILES: Final = 5
+MAX_FILE_BYTES: Final = 10 * 1024 * 1024
+ALLOWED_DOCUMENT_TYPES: Final = frozenset(
+    {
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+)
+#: A staff note (answer, request for more information, where to go instead).
+MAX_NOTE_CHARS: Final = 2000

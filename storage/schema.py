@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -140,5 +141,79 @@ outbox = Table(
     Index(None, "status", "channel", "id"),
 )
 
+# Complaints (góp ý, phản ánh, kiến nghị) are not anonymous: the reporter's chat is kept so
+# they can be told of every change. Name and phone are there only when the citizen gave them.
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("code", String(20), nullable=False, unique=True),
+    Column("draft_id", BigInteger, unique=True),
+    Column("category", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("source", String(12), nullable=False),
+    Column("contact_id", BigId, ForeignKey("contacts.id", ondelete="SET NULL")),
+    Column("anonymous", Boolean, nullable=False),
+    Column("reporter_name", String(100)),
+    Column("reporter_phone", String(16)),
+    Column("language", String(8), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("duplicate_of", BigId, ForeignKey("complaints.id")),
+    Column("rating", SmallInteger),
+    Column("rated_at", UTCDateTime),
+    Index(None, "status", "due_on"),
+    Index(None, "contact_id", "created_at"),
+)
+
+# Every change of a complaint, with who made it; ``public`` notes are shown to the citizen.
+complaint_events = Table(
+    "complaint_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("complaint_id", BigId, ForeignKey("complaints.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(40), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("note", Text),
+    Column("public", Boolean, nullable=False),
+    Index(None, "complaint_id", "at"),
+)
+
+# Files sent with a complaint. The channel's file id is only a way to fetch it: a job copies
+# the bytes here (status pending -> stored) so the file outlives the channel's copy.
+complaint_files = Table(
+    "complaint_files",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("complaint_id", BigId, ForeignKey("complaints.id", ondelete="CASCADE"), nullable=False),
+    Column("media", String(12), nullable=False),
+    Column("file_name", String(200)),
+    Column("mime", String(100)),
+    Column("size", Integer, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("channel_file_id", String(256)),
+    Column("status", String(12), nullable=False),
+    Column("data", LargeBinary),
+    Column("sha256", String(64)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("stored_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Index(None, "status"),
+    Index(None, "complaint_id"),
+)
+
+COMPLAINT_STATUSES = (
+    "new",
+    "in_progress",
+    "waiting_citizen",
+    "resolved",
+    "out_of_scope",
+    "duplicate",
+)
+OPEN_COMPLAINT_STATUSES = ("new", "in_progress", "waiting_citizen")
 RESPONSE_STATUSES = ("in_progress", "completed", "abandoned", "expired")
 OUTBOX_STATUSES = ("pending", "sent", "dead")

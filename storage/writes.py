@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .dialect import upsert
+from .queries.complaints import NewFile, change_complaint, insert_complaint, rate_complaint
 from .schema import answers, consents, contacts, conversations, outbox, survey_responses
 
 
@@ -39,6 +40,8 @@ class WriteSet:
     forgotten_responses: set[int] = field(default_factory=set)
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    #: Complaint writes, in the order the events made them (rare; one statement each).
+    complaint_ops: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def start_response(
         self,
@@ -114,6 +117,23 @@ class WriteSet:
             "b_expires_at": expires_at,
             "b_updated_at": now,
         }
+
+    def open_complaint(
+        self,
+        values: dict[str, Any],
+        files: list[NewFile],
+        channel: str,
+        actor: str,
+    ) -> None:
+        self.complaint_ops.append(
+            ("open", {"values": values, "files": files, "channel": channel, "actor": actor})
+        )
+
+    def change_complaint(self, code: str, **changes: Any) -> None:
+        self.complaint_ops.append(("change", {"code": code, **changes}))
+
+    def rate_complaint(self, code: str, rating: int, at: datetime) -> None:
+        self.complaint_ops.append(("rate", {"code": code, "rating": rating, "at": at}))
 
     def enqueue(self, channel: str, chat_id: str, payload: dict[str, Any], now: datetime) -> None:
         self.outbox.append(
@@ -213,6 +233,13 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         await conn.execute(
             _LANGUAGE, [{"b_id": cid, "b_lang": lang} for cid, lang in ws.languages.items()]
         )
+    for kind, args in ws.complaint_ops:
+        if kind == "open":
+            await insert_complaint(conn, **args)
+        elif kind == "change":
+            await change_complaint(conn, **args)
+        else:
+            await rate_complaint(conn, **args)
     if ws.unstopped:
         await conn.execute(
             update(contacts).where(contacts.c.id.in_(ws.unstopped)).values(stopped=False)

@@ -7,7 +7,7 @@ is the only part that touches the network.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from telegram import (
@@ -33,16 +33,18 @@ from conversations import (
     Text,
 )
 from conversations.commands import COMMANDS, canonical, is_admin_command
+from storage.queries.complaint_files import StoredFile
 from storage.queries.outbox import OutboxRow
 
 from ..errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
 from ..limits import TelegramLimit
 from ..logs import chat_hash
+from .telegram_files import TelegramFiles
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 #: Commands shown in Telegram's menu, in this order (their descriptions are in the catalogs).
-MENU_COMMANDS = ("start", "khaosat", "huy", "ngonngu", "trogiup", "xoadulieu")
+MENU_COMMANDS = ("start", "khaosat", "phananh", "tracuu", "huy", "ngonngu", "trogiup", "xoadulieu")
 
 log = logging.getLogger("bot.telegram")
 
@@ -99,9 +101,13 @@ def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent |
         # One character more than the engine reads, so it can say the text is too long.
         payload = Text(message.text[: MAX_INBOUND_CHARS + 1])
     elif message.photo:
-        payload = Attachment("photo", message.photo[-1].file_size or 0)
+        photo = message.photo[-1]  # the largest size Telegram made
+        payload = Attachment("photo", photo.file_size or 0, photo.file_id, "", "image/jpeg")
     elif message.document:
-        payload = Attachment("document", message.document.file_size or 0)
+        doc = message.document
+        payload = Attachment(
+            "document", doc.file_size or 0, doc.file_id, doc.file_name or "", doc.mime_type or ""
+        )
     elif message.effective_attachment is not None:
         payload = Attachment("other")
     else:
@@ -148,13 +154,26 @@ def bot_commands(catalog: Catalog, language: str) -> list[BotCommand]:
 
 
 class TelegramSender:
-    """Sends outbox rows through the Bot API and maps failures to our error types."""
+    """Sends outbox rows through the Bot API and maps failures to our error types.
 
-    def __init__(self, bot: Bot) -> None:
+    ``load_file`` fetches a complaint's stored file for "file" rows (staff viewing a case).
+    """
+
+    def __init__(
+        self, bot: Bot, load_file: Callable[[int], Awaitable[StoredFile | None]] | None = None
+    ) -> None:
         self.bot = bot
+        self.load_file = load_file
+        self.files = TelegramFiles(bot)
 
     async def send(self, row: OutboxRow) -> None:
         payload: Mapping[str, Any] = row.payload
+        if payload.get("op") == "file":
+            stored = await self.load_file(int(payload["file"])) if self.load_file else None
+            if stored is None:
+                raise PermanentSendError("file not stored")
+            await self.files.send_stored(row.chat_id, stored, str(payload.get("text") or ""))
+            return
         text = str(payload.get("text", ""))[: TelegramLimit.MAX_TEXT] or "…"
         markup = keyboard(payload.get("choices") or [])
         try:

@@ -13,19 +13,28 @@ LANGUAGE_CHOICES = (
 )
 MENU_CHOICES = (
     ChoiceOption("menu:survey", "menu.survey"),
+    ChoiceOption("menu:complaint", "menu.complaint"),
+    ChoiceOption("menu:lookup", "menu.lookup"),
     ChoiceOption("menu:help", "menu.help"),
     ChoiceOption("menu:language", "menu.language"),
 )
 #: What a citizen may type instead of pressing a menu button (vi and en, without accents).
 MENU_WORDS = {
     "menu:survey": ("khao sat", "danh gia", "survey", "rate", "danh gia muc do hai long"),
+    "menu:complaint": ("phan anh", "gop y", "kien nghi", "khieu nai", "feedback", "complaint"),
+    "menu:lookup": ("tra cuu", "lookup"),
     "menu:help": ("huong dan", "tro giup", "help"),
     "menu:language": ("ngon ngu", "language", "doi ngon ngu"),
 }
 
 
+#: State kept across tasks: how many wrong phone numbers this chat gave in lookups today.
+GUARD = "lookup_guard"
+
+
 def idle(state: ConversationState) -> ConversationState:
-    return replace(state, flow=None, step=None, data={}, expires_at=None)
+    kept = {GUARD: state.data[GUARD]} if GUARD in state.data else {}
+    return replace(state, flow=None, step=None, data=kept, expires_at=None)
 
 
 def welcome(agency: str) -> Reply:

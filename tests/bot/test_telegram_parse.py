@@ -43,7 +43,7 @@ def _update(name: str) -> Update:
                 origin=Origin("42", "Câu 1/22", None),
             ),
         ),
-        ("photo", InboundEvent("10006", "telegram", "7001", Attachment("photo", 80000))),
+        ("photo", InboundEvent("10006", "telegram", "7001", Attachment("photo", 80000, "b", "", "image/jpeg"))),
         ("group_message", None),
         ("edited_message", None),
         ("admin_command", InboundEvent("10008", "telegram", "7002", Command("baocao", "7d"), admin=True)),

@@ -38,7 +38,9 @@ class BotProcess:
         self.fake = fake
         self.workdir = workdir
         self.database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'bot.db'}"
-        self.webhook_port = webhook_port
+        self.webhook = webhook_port is not None
+        # The web server runs in polling mode too (health check, Open311).
+        self.webhook_port = webhook_port if webhook_port is not None else free_port()
         self.secret = secret
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -70,14 +72,13 @@ class BotProcess:
             # The fake server has no flood control; the per-chat limit has its own test.
             TELEGRAM_MAX_PER_CHAT_PER_SECOND="50",
         )
-        if self.webhook_port is not None:
+        if self.webhook:
             env.update(
                 TELEGRAM_MODE="webhook",
                 WEBHOOK_URL=self.webhook_url,
                 WEBHOOK_SECRET=self.secret,
-                HTTP_HOST="127.0.0.1",
-                HTTP_PORT=str(self.webhook_port),
             )
+        env.update(HTTP_HOST="127.0.0.1", HTTP_PORT=str(self.webhook_port))
         env.update(self.extra_env)
         return env
 

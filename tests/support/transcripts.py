@@ -18,12 +18,32 @@ import yaml
 from bot.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Text
 from storage import read_transaction, write_transaction
+from storage.queries.complaints import complaints_by_code
 from storage.queries.surveys import create_receipt, response_answers, response_status
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.db import Database, migrated
 
 TRANSCRIPTS = Path(__file__).parent.parent / "transcripts"
-SETTINGS = DispatchSettings(agency="Sở Xây dựng", survey_ttl=timedelta(days=7))
+ADMIN_CHAT = "admin-1"
+SETTINGS = DispatchSettings(
+    agency="Sở Xây dựng",
+    survey_ttl=timedelta(days=7),
+    complaints_per_day=2,
+    admin_chats=(("test", ADMIN_CHAT),),
+)
+
+
+class SequentialCodes:
+    """Tracking codes PA-<year>-000001, 000002, … in issue order."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, year: int) -> str:
+        self.count += 1
+        return f"PA-{year}-{self.count:06d}"
+
+
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 
 
@@ -35,7 +55,13 @@ def parse_payload(send: dict[str, Any]) -> Inbound:
     if "command" in send:
         return Command(str(send["command"]), str(send.get("arg", "")))
     if "attachment" in send:
-        return Attachment(send["attachment"], int(send.get("size", 0)))
+        return Attachment(
+            send["attachment"],
+            int(send.get("size", 0)),
+            file_id=str(send.get("file_id", "")),
+            name=str(send.get("name", "")),
+            mime=str(send.get("mime", "")),
+        )
     if send.get("expired"):
         return Expired()
     raise ValueError(f"unknown send: {send}")
@@ -86,6 +112,7 @@ async def run(path: Path, database: Database) -> Result:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     clock = SequentialClock()
     ids = SequentialIds()
+    codes = SequentialCodes()
     result = Result()
     engine = await migrated(database)
     async with write_transaction(engine) as conn:
@@ -104,13 +131,14 @@ async def run(path: Path, database: Database) -> Result:
         if "advance" in step:
             clock.advance(_duration(str(step["advance"])))
         engine = database.open()
-        dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids)
+        dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids, new_code=codes)
         try:
             event = InboundEvent(
                 str(step.get("event_id", f"e{index}")),
                 str(step.get("channel", "test")),
                 str(step.get("user", "citizen-1")),
                 parse_payload(step["send"]),
+                admin=bool(step.get("admin", False)),
             )
             handled = (await dispatcher.process([event]))[0]
             if isinstance(handled, Exception):
@@ -124,6 +152,12 @@ async def run(path: Path, database: Database) -> Result:
             if step.get("duplicate", False) != handled.duplicate:
                 result.failures.append(Failure(index, f"duplicate={handled.duplicate}"))
             result.failures.extend(_compare(index, step.get("expect", []), handled))
+            if "notices" in step:
+                sent = [{"to": chat, "key": m.key} for _, chat, m in handled.notices]
+                if sent != step["notices"]:
+                    result.failures.append(Failure(index, f"notices {sent}"))
+            elif handled.notices:
+                result.failures.append(Failure(index, f"unexpected notices {handled.notices}"))
             if "saved" in step:
                 async with read_transaction(engine) as conn:
                     saved = await response_answers(conn, ids.issued[step.get("response", 0)])
@@ -146,6 +180,20 @@ async def run(path: Path, database: Database) -> Result:
                 if "answers" in want and await response_answers(conn, rid) != want["answers"]:
                     got = await response_answers(conn, rid)
                     result.failures.append(Failure(-1, f"response {rid} answers {got}"))
+            if "complaints" in spec:
+                stored = await complaints_by_code(conn, [c["code"] for c in spec["complaints"]])
+                for want in spec["complaints"]:
+                    row = stored.get(want["code"])
+                    got_fields = None if row is None else {
+                        "code": row.code, "status": row.status, "source": row.source,
+                        "anonymous": row.anonymous, "name": row.name, "phone": row.phone,
+                        "rating": row.rating, "files": row.files,
+                        "duplicate_of": row.duplicate_of, "category": row.category,
+                        "history": [h.to_status for h in row.history],
+                    }  # fmt: skip
+                    expected = {k: want[k] for k in want}
+                    if got_fields is None or {k: got_fields[k] for k in expected} != expected:
+                        result.failures.append(Failure(-1, f"complaint {got_fields}"))
             if "responses" in spec and len(ids.issued) != len(spec["responses"]):
                 result.failures.append(Failure(-1, f"{len(ids.issued)} responses started"))
     finally:

@@ -1,0 +1,412 @@
+"""Open311 GeoReport v2, read-only: complaint categories as services, complaints as requests.
+
+Routes (JSON only; any other path under ``/open311/v2/``, ``.xml`` included, is a 404)::
+
+    GET /open311/v2/services.json           categories, named in Vietnamese or English
+    GET /open311/v2/requests.json           complaints, newest first, at most 1000
+    GET /open311/v2/requests/{code}.json    one complaint, as a one-element list
+
+What is published, and what never is: a request carries the tracking code, the category, the
+status collapsed to open/closed with a fixed public wording of our own status (``status_notes``),
+and the dates (created, last changed, due). ``description`` is always null: the citizen's text
+may name people, give a phone number or an address. Staff notes are never used either, since
+they may quote the citizen; nor are the reporter's name, phone, chat or files (``media_url`` is
+null). The storage query does not even read those columns (``storage.queries.open311``).
+
+Datetimes are W3C/ISO 8601 in the agency's time zone (``+07:00`` for Asia/Ho_Chi_Minh). A
+complaint is expected to be answered by 17:00 local time on its due date.
+
+Errors are GeoReport error arrays, ``[{"code": 400, "description": "..."}]``. Their wording is
+fixed: the client's input is never echoed back, nor written into SQL other than as a bound
+parameter after it has been checked against a strict pattern.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from conversations.categories import Category, categories, category
+from storage import read_transaction
+from storage.queries.open311 import (
+    DEFAULT_WINDOW,
+    MAX_LIMIT,
+    PublicRequest,
+    public_request,
+    public_requests,
+    public_requests_by_code,
+)
+from storage.schema import OPEN_COMPLAINT_STATUSES
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+log = logging.getLogger("bot.open311")
+
+Language = Literal["vi", "en"]
+PublicStatus = Literal["open", "closed"]
+
+PREFIX = "/open311/v2"
+CODE_PATTERN = re.compile(r"PA-\d{4}-\d{6}")
+# Category codes are short ASCII words (conversations/data/complaints.yaml). A well-formed code
+# that is not a category simply matches nothing: old complaints may keep a retired category.
+SERVICE_CODE_PATTERN = re.compile(r"[a-z0-9_]{1,32}")
+#: When a complaint is due: the end of the working day on its due date, local time.
+DUE_TIME = time(17, 0)
+
+CACHE_CONTROL = "public, max-age=60"
+# The data is public and anonymous by construction, so any web page may read it.
+PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "nosniff"}
+
+# A fixed public wording of each of our statuses. Never a staff note: those may quote the
+# citizen. A status missing here (added later) is published with status_notes null.
+STATUS_NOTES: dict[str, dict[Language, str]] = {
+    "new": {"vi": "Mới tiếp nhận", "en": "Received"},
+    "in_progress": {"vi": "Đang xử lý", "en": "Being handled"},
+    "waiting_citizen": {
+        "vi": "Chờ người gửi bổ sung thông tin",
+        "en": "Waiting for more information from the sender",
+    },
+    "resolved": {"vi": "Đã giải quyết", "en": "Resolved"},
+    "out_of_scope": {"vi": "Không thuộc thẩm quyền", "en": "Outside the agency's remit"},
+    "duplicate": {"vi": "Trùng với phản ánh khác", "en": "Duplicate of another report"},
+}
+
+DEADLINE_WORDING: dict[Language, str] = {
+    "vi": "Thời hạn xử lý: {days} ngày làm việc.",
+    "en": "Handling deadline: {days} working days.",
+}
+
+# Query parameters each endpoint understands. ``jurisdiction_id`` is accepted and ignored:
+# GeoReport requires it only of servers that serve several jurisdictions; this one serves one.
+_COMMON_PARAMS = frozenset({"lang", "locale", "jurisdiction_id"})
+_REQUESTS_PARAMS = _COMMON_PARAMS | {
+    "service_request_id",
+    "service_code",
+    "start_date",
+    "end_date",
+    "status",
+}
+# GeoReport: "may not span more than 90 days".
+MAX_SPAN = DEFAULT_WINDOW
+
+
+@dataclass(frozen=True, slots=True)
+class Open311Settings:
+    """What the API needs to know of the agency; built from ``bot.config.Settings``."""
+
+    agency_name: str
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    default_language: Language = "vi"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Open311Settings:
+        return cls(settings.agency_name, settings.zone, settings.default_language)
+
+
+class BadRequest(ValueError):
+    """A query the API refuses; ``str()`` is the fixed public description (no client input)."""
+
+
+# --- pure mapping ------------------------------------------------------------------------------
+
+
+def public_status(status: str) -> PublicStatus:
+    """GeoReport knows only open and closed; any status not open (even a new one) is closed."""
+    return "open" if status in OPEN_COMPLAINT_STATUSES else "closed"
+
+
+def status_note(status: str, language: Language) -> str | None:
+    notes = STATUS_NOTES.get(status)
+    return None if notes is None else notes[language]
+
+
+def w3_datetime(value: datetime, zone: ZoneInfo) -> str:
+    """``2026-03-05T09:30:00+07:00``: local time with its offset, to the second."""
+    return value.astimezone(zone).isoformat(timespec="seconds")
+
+
+def expected_datetime(due_on: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(due_on, DUE_TIME, tzinfo=zone)
+
+
+def service_json(cat: Category, language: Language) -> dict[str, Any]:
+    return {
+        "service_code": cat.code,
+        "service_name": cat.name(language),
+        "description": DEADLINE_WORDING[language].format(days=cat.days),
+        "metadata": False,  # no extra attributes to describe: the API is read-only
+        "type": "realtime",
+        "keywords": "",
+        "group": "",
+    }
+
+
+def services_json(language: Language) -> list[dict[str, Any]]:
+    return [service_json(c, language) for c in categories()]
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def request_json(
+    req: PublicRequest, settings: Open311Settings, language: Language
+) -> dict[str, Any]:
+    """One GeoReport service request. Built from a ``PublicRequest``, which holds no text of
+    the citizen's; the location and media fields are null because none is published."""
+    cat = category(req.category)
+    zone = settings.timezone
+    return {
+        "service_request_id": req.code,
+        "status": public_status(req.status),
+        "status_notes": status_note(req.status, language),
+        # A retired category keeps its code as its name rather than dropping the request.
+        "service_name": cat.name(language) if cat else req.category,
+        "service_code": req.category,
+        "description": None,  # the citizen's own words may hold personal data
+        "agency_responsible": settings.agency_name,
+        "service_notice": None,
+        # To the hour: exact seconds could let a neighbour confirm who filed what.
+        "requested_datetime": w3_datetime(_hour(req.created_at), zone),
+        "updated_datetime": w3_datetime(_hour(req.updated_at), zone),
+        "expected_datetime": w3_datetime(expected_datetime(req.due_on, zone), zone),
+        "address": None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,  # never an attachment: those are the citizen's files
+    }
+
+
+def error_json(code: int, description: str) -> list[dict[str, Any]]:
+    return [{"code": code, "description": description}]
+
+
+# --- query parameters --------------------------------------------------------------------------
+
+
+def language_of(params: Mapping[str, str], default: Language) -> Language:
+    """``lang`` (or ``locale``) such as ``en``, ``en-US``, ``vi_VN``; anything else: default.
+
+    An unsupported language is not an error, as with Accept-Language: the client still gets
+    an answer, in the agency's default language.
+    """
+    given = params.get("lang") or params.get("locale") or ""
+    primary = re.split(r"[-_]", given.strip().lower(), maxsplit=1)[0]
+    if primary == "vi":
+        return "vi"
+    if primary == "en":
+        return "en"
+    return default
+
+
+def check_params(params: QueryParams, allowed: frozenset[str]) -> dict[str, str]:
+    """The query as a dict; refuses unknown names and single-valued names given twice.
+
+    Empty values count as absent (HTML forms send them). Repeated list parameters are joined
+    with commas, as GeoReport allows both forms.
+    """
+    found: dict[str, str] = {}
+    for name in params:
+        if name not in allowed:
+            raise BadRequest("Unknown query parameter. Allowed: " + ", ".join(sorted(allowed)))
+        values = [v for v in params.getlist(name) if v.strip()]
+        if not values:
+            continue
+        if len(values) > 1 and name not in {"service_request_id", "service_code", "status"}:
+            raise BadRequest(f"{name} may be given only once.")
+        found[name] = ",".join(values)
+    return found
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+# A "+" left unencoded in a query string arrives as a space: "10:00:00 07:00" meant "+07:00".
+_LOST_PLUS = re.compile(r"(\d{4}-\d{2}-\d{2}T[0-9:.]+) (\d{2}:?\d{2})")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_w3(value: str, name: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """A W3C datetime with an offset (``2026-03-05T10:00:00+07:00``, ``...Z``), in UTC.
+
+    A bare date (``2026-03-05``) means that day in the agency's time zone: its first instant,
+    or its last one when ``end_of_day`` (the end of a range is inclusive). A time without an
+    offset is refused: it would be read in a zone the client cannot know.
+    """
+    text = value.strip()
+    repaired = _LOST_PLUS.fullmatch(text)
+    if repaired:
+        text = f"{repaired[1]}+{repaired[2]}"
+    problem = f"{name} must be a W3C datetime with an offset, e.g. 2026-03-05T10:00:00+07:00."
+    try:
+        if _DATE_ONLY.fullmatch(text):
+            day = date.fromisoformat(text)
+            parsed = datetime.combine(day, time.max if end_of_day else time.min, tzinfo=zone)
+        else:
+            parsed = datetime.fromisoformat(text)
+            if parsed.tzinfo is None or parsed.utcoffset() is None:
+                raise BadRequest(problem)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 moved to UTC, etc.
+        raise BadRequest(problem) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class RequestsQuery:
+    """A checked ``requests.json`` query. With ``codes``, the other filters do not apply."""
+
+    codes: tuple[str, ...] = ()
+    status: PublicStatus | None = None
+    service_codes: tuple[str, ...] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def parse_requests_query(params: Mapping[str, str], zone: ZoneInfo) -> RequestsQuery:
+    """Checks every parameter, even those that ``service_request_id`` overrides: a malformed
+    query is refused whatever it asks for."""
+    codes: tuple[str, ...] = ()
+    if "service_request_id" in params:
+        codes = tuple(dict.fromkeys(_split(params["service_request_id"])))
+        if not all(CODE_PATTERN.fullmatch(c) for c in codes):
+            raise BadRequest("service_request_id must be tracking codes like PA-2026-123456.")
+        if len(codes) > MAX_LIMIT:
+            raise BadRequest(f"At most {MAX_LIMIT} service_request_id values at once.")
+
+    status: PublicStatus | None = None
+    if "status" in params:
+        wanted = set(_split(params["status"]))
+        if not wanted <= {"open", "closed"}:
+            raise BadRequest("status must be open or closed.")
+        if wanted == {"open"}:
+            status = "open"
+        elif wanted == {"closed"}:
+            status = "closed"
+        # both, or nothing after splitting: every status
+
+    service_codes: tuple[str, ...] | None = None
+    if "service_code" in params:
+        service_codes = tuple(dict.fromkeys(_split(params["service_code"])))
+        if not all(SERVICE_CODE_PATTERN.fullmatch(c) for c in service_codes):
+            raise BadRequest("service_code must be codes listed by services.json.")
+        service_codes = service_codes or None
+
+    start = end = None
+    if "start_date" in params:
+        start = parse_w3(params["start_date"], "start_date", zone, end_of_day=False)
+    if "end_date" in params:
+        end = parse_w3(params["end_date"], "end_date", zone, end_of_day=True)
+    if start is not None and end is not None:
+        if start > end:
+            raise BadRequest("start_date must not be after end_date.")
+        # Inclusive calendar days: 2026-01-01 to a bare 2026-03-31 is 90 days and passes.
+        if end - start > MAX_SPAN:
+            raise BadRequest("start_date and end_date may not span more than 90 days.")
+    return RequestsQuery(codes, status, service_codes, start, end)
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+
+def _ok(body: Any) -> Response:
+    return JSONResponse(body, headers={**PUBLIC_HEADERS, "Cache-Control": CACHE_CONTROL})
+
+
+def _error(code: int, description: str) -> Response:
+    # Not cached: a refused query is usually fixed and retried at once.
+    return JSONResponse(
+        error_json(code, description),
+        status_code=code,
+        headers={**PUBLIC_HEADERS, "Cache-Control": "no-store"},
+    )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def open311_routes(
+    engine: AsyncEngine,
+    settings: Open311Settings,
+    *,
+    clock: Callable[[], datetime] = _utcnow,
+) -> list[Route]:
+    """The GeoReport v2 routes, to add to the web app's routes; ``clock`` is for tests."""
+
+    def guarded(handler: Endpoint) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except BadRequest as exc:
+                return _error(400, str(exc))
+            except Exception as exc:
+                # Logged by type only: the message could carry a query's parameters.
+                log.error("event=open311_failed error=%s", type(exc).__name__)
+                return _error(500, "The service is temporarily unavailable.")
+
+        return endpoint
+
+    async def services(request: Request) -> Response:
+        params = check_params(request.query_params, _COMMON_PARAMS)
+        return _ok(services_json(language_of(params, settings.default_language)))
+
+    async def requests(request: Request) -> Response:
+        params = check_params(request.query_params, _REQUESTS_PARAMS)
+        language = language_of(params, settings.default_language)
+        query = parse_requests_query(params, settings.timezone)
+        async with read_transaction(engine) as conn:
+            if query.codes:
+                found = await public_requests_by_code(conn, query.codes)
+            else:
+                found = await public_requests(
+                    conn,
+                    status=query.status,
+                    service_code=query.service_codes,
+                    start=query.start,
+                    end=query.end,
+                    limit=MAX_LIMIT,
+                    now=clock(),
+                )
+        return _ok([request_json(r, settings, language) for r in found])
+
+    async def one_request(request: Request) -> Response:
+        params = check_params(request.query_params, _COMMON_PARAMS)
+        language = language_of(params, settings.default_language)
+        code = str(request.path_params.get("code", ""))
+        # A malformed code cannot exist: answered without a query, and never echoed.
+        if not CODE_PATTERN.fullmatch(code):
+            return _error(404, "No service request has this id.")
+        async with read_transaction(engine) as conn:
+            found = await public_request(conn, code)
+        if found is None:
+            return _error(404, "No service request has this id.")
+        return _ok([request_json(found, settings, language)])
+
+    async def not_found(_request: Request) -> Response:
+        return _error(404, "Not found. This server answers services.json and requests.json.")
+
+    return [
+        Route(f"{PREFIX}/services.json", guarded(services), methods=["GET"]),
+        Route(f"{PREFIX}/requests.json", guarded(requests), methods=["GET"]),
+        Route(f"{PREFIX}/requests/{{code}}.json", guarded(one_request), methods=["GET"]),
+        # Last: .xml and anything else under the prefix get a GeoReport error, not HTML.
+        Route(f"{PREFIX}/{{rest:path}}", not_found, methods=["GET"]),
+    ]

@@ -1,0 +1,112 @@
+"""How a complaint is shown: the staff card with its action buttons, the citizen's view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..context import ComplaintFacts
+from ..effects import ChoiceOption, Lines, Ref, Reply
+from ..phone import mask_phone
+from ..workdays import WorkCalendar, load_calendar
+
+#: Staff actions on an open case, in button order.
+ACTIONS = ("take", "ask", "answer", "oos", "dup")
+
+
+def staff_choices(code: str, status: str) -> tuple[ChoiceOption, ...]:
+    if status not in ("new", "in_progress", "waiting_citizen"):
+        return ()
+    actions = [a for a in ACTIONS if not (a == "take" and status == "in_progress")]
+    return tuple(ChoiceOption(f"case:{code}:{a}", f"staff.action.{a}") for a in actions)
+
+
+def due_line(due: date, today: date, status: str, calendar: WorkCalendar | None) -> Reply:
+    """The deadline, and how late the case is (derived, never stored)."""
+    cal = calendar or load_calendar()
+    if status in ("new", "in_progress", "waiting_citizen") and today > due:
+        late = max(1, cal.workdays_between(due, today))
+        return Reply("case.due_overdue", (("due", f"{due:%d/%m/%Y}"), ("days", late)))
+    return Reply("case.due", (("due", f"{due:%d/%m/%Y}"),))
+
+
+def case_card(
+    *,
+    code: str,
+    category_code: str,
+    status: str,
+    due: date,
+    today: date,
+    name: str | None,
+    phone: str | None,
+    description: str,
+    files: int,
+    hotline: bool = False,
+    calendar: WorkCalendar | None = None,
+    history: tuple[Reply, ...] = (),
+) -> Reply:
+    """The card staff see for a case: everything they need, with the actions as buttons."""
+    if name:
+        who = Reply("case.reporter", (("name", name), ("phone", phone or "")))
+    else:
+        who = Reply("case.reporter_anonymous")
+    params = (
+        ("code", code),
+        ("source", Ref("case.source_hotline" if hotline else "case.source_chat")),
+        ("category", Ref(f"category.{category_code}")),
+        ("status", Ref(f"status.{status}")),
+        ("due", Lines((due_line(due, today, status, calendar),))),
+        ("who", Lines((who,))),
+        ("text", description),
+        ("files", files),
+        ("history", Lines(history)),
+    )
+    return Reply("staff.case", params, staff_choices(code, status))
+
+
+def staff_card(case: ComplaintFacts, today: date, calendar: WorkCalendar | None) -> Reply:
+    history = tuple(
+        Reply(
+            "case.history_line",
+            (
+                ("at", f"{h.at:%d/%m %H:%M}"),
+                ("status", Ref(f"status.{h.to_status}")),
+                ("note", h.note or ""),
+            ),
+        )
+        for h in case.history
+    )
+    return case_card(
+        code=case.code,
+        category_code=case.category,
+        status=case.status,
+        due=case.due_on,
+        today=today,
+        name=case.name,
+        phone=case.phone,
+        description=case.description,
+        files=case.files,
+        hotline=case.source == "hotline",
+        calendar=calendar,
+        history=history,
+    )
+
+
+def citizen_view(case: ComplaintFacts, today: date, calendar: WorkCalendar | None) -> Reply:
+    """What the reporter may see: status, deadline and the public notes, no staff names."""
+    notes = tuple(
+        Reply("case.public_note", (("at", f"{h.at:%d/%m/%Y}"), ("note", h.note or "")))
+        for h in case.history
+        if h.public and h.note
+    )
+    params = (
+        ("code", case.code),
+        ("category", Ref(f"category.{case.category}")),
+        ("status", Ref(f"status.{case.status}")),
+        ("due", Lines((due_line(case.due_on, today, case.status, calendar),))),
+        ("notes", Lines(notes)),
+    )
+    return Reply("lookup.card", params)
+
+
+def masked(phone: str | None) -> str:
+    return mask_phone(phone) if phone else ""

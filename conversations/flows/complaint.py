@@ -1,0 +1,366 @@
+"""Filing a complaint (góp ý, phản ánh, kiến nghị): category, description, files, identity,
+confirmation, tracking code. Staff use the same steps to record a hotline call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+
+from ..categories import categories, category
+from ..context import Env, Facts
+from ..effects import (
+    Change,
+    ChoiceOption,
+    ConversationState,
+    FileRef,
+    Lines,
+    Notify,
+    OpenComplaint,
+    Outcome,
+    Params,
+    Ref,
+    Reply,
+)
+from ..events import Attachment, Choice, Inbound, Text
+from ..limits import (
+    ALLOWED_DOCUMENT_TYPES,
+    MAX_COMPLAINT_CHARS,
+    MAX_COMPLAINT_FILES,
+    MAX_FILE_BYTES,
+    MAX_NAME_CHARS,
+    MIN_COMPLAINT_CHARS,
+)
+from ..parsing import is_back, is_done, match_label, parse_number
+from ..phone import mask_phone, normalize_phone
+from ..workdays import due_date, load_calendar
+from . import menu
+from .cards import case_card
+
+FLOW = "complaint"
+CATEGORY, TEXT, FILES, WHO, NAME, PHONE, CONFIRM = (
+    "c.cat", "c.text", "c.files", "c.who", "c.name", "c.phone", "c.confirm",
+)  # fmt: skip
+BACK, CANCEL = "back", "cancel"
+_ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, CONFIRM)
+
+
+@dataclass(slots=True)
+class Draft:
+    """The complaint being written (JSON in the conversation state)."""
+
+    draft: int = 0
+    cat: str | None = None
+    text: str | None = None
+    files: list[dict[str, object]] = field(default_factory=list)
+    anon: bool | None = None
+    name: str | None = None
+    phone: str | None = None
+    hotline: bool = False
+
+    @classmethod
+    def load(cls, raw: dict[str, object]) -> Draft:
+        files = raw.get("files")
+        anon = raw.get("anon")
+        return cls(
+            draft=int(d) if isinstance(d := raw.get("draft"), int) else 0,
+            cat=c if isinstance(c := raw.get("cat"), str) else None,
+            text=t if isinstance(t := raw.get("text"), str) else None,
+            files=[f for f in files if isinstance(f, dict)] if isinstance(files, list) else [],
+            anon=anon if isinstance(anon, bool) else None,
+            name=n if isinstance(n := raw.get("name"), str) else None,
+            phone=p if isinstance(p := raw.get("phone"), str) else None,
+            hotline=raw.get("hotline") is True,
+        )
+
+    def dump(self) -> dict[str, object]:
+        return {
+            "draft": self.draft,
+            "cat": self.cat,
+            "text": self.text,
+            "files": list(self.files),
+            "anon": self.anon,
+            "name": self.name,
+            "phone": self.phone,
+            "hotline": self.hotline,
+        }
+
+    def file_refs(self) -> tuple[FileRef, ...]:
+        return tuple(
+            FileRef(
+                media=str(f.get("media", "document")),
+                size=int(s) if isinstance(s := f.get("size"), int) else 0,
+                file_id=str(f.get("file_id", "")),
+                name=str(f.get("name", "")),
+                mime=str(f.get("mime", "")),
+            )
+            for f in self.files
+        )
+
+
+def start(state: ConversationState, env: Env, *, hotline: bool = False) -> Outcome:
+    draft = Draft(draft=env.new_id(), hotline=hotline)
+    new = replace(state, flow=FLOW, step=CATEGORY, data=draft.dump(), expires_at=None)
+    return Outcome(tuple(prompt(new, env)), state=new)
+
+
+def cancel(state: ConversationState) -> Outcome:
+    return Outcome((Reply("complaint.cancelled"), menu.again()), state=menu.idle(state))
+
+
+def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
+    draft = Draft.load(state.data)
+    step = state.step or CATEGORY
+    option: str | None = None
+    text: str | None = None
+    if isinstance(event, Choice):
+        prefix, _, option = event.id.partition(":")
+        if prefix != step:
+            return _reask(state, env, "common.stale_choice")
+    elif isinstance(event, Text):
+        text = event.text.strip()
+        if is_back(text):
+            option = BACK
+    elif isinstance(event, Attachment):
+        return _attachment(state, draft, env, event)
+    else:
+        return _reask(state, env, "common.please_choose")
+    if option == CANCEL:
+        return cancel(state)
+    if option == BACK:
+        return _goto(state, draft, env, _previous(step, draft))
+    if step == CATEGORY:
+        return _category(state, draft, env, option, text)
+    if step == TEXT:
+        return _description(state, draft, env, text)
+    if step == FILES:
+        if option == "done" or (text is not None and is_done(text)):
+            return _goto(state, draft, env, WHO)
+        return _reask(state, env, "complaint.files_hint")
+    if step == WHO:
+        return _who(state, draft, env, option, text)
+    if step == NAME:
+        return _name(state, draft, env, text)
+    if step == PHONE:
+        return _phone(state, draft, env, text)
+    if option == "send" or (text is not None and is_done(text)):
+        return _submit(state, draft, env, facts)
+    return _reask(state, env, "complaint.confirm_hint")
+
+
+def _previous(step: str, draft: Draft) -> str:
+    if step == CONFIRM:
+        return PHONE if draft.anon is False else WHO
+    if step == WHO:
+        return FILES
+    index = _ORDER.index(step) if step in _ORDER else 0
+    return _ORDER[max(0, index - 1)]
+
+
+def _category(
+    state: ConversationState, draft: Draft, env: Env, option: str | None, text: str | None
+) -> Outcome:
+    codes = [c.code for c in categories()]
+    code: str | None = option if option in codes else None
+    if text is not None:
+        number = parse_number(text)
+        if number is not None and 1 <= number <= len(codes):
+            code = codes[number - 1]
+        else:
+            code = match_label(text, {c.code: c.names.values() for c in categories()})
+    if code is None:
+        return _reask(state, env, "common.please_choose")
+    draft.cat = code
+    return _goto(state, draft, env, TEXT)
+
+
+def _description(state: ConversationState, draft: Draft, env: Env, text: str | None) -> Outcome:
+    if text is None:
+        return _reask(state, env, "complaint.text_hint")
+    if len(text) < MIN_COMPLAINT_CHARS:
+        hint = Reply("complaint.text_short", (("min", MIN_COMPLAINT_CHARS),))
+        return Outcome((hint, *prompt(state, env)), state=state)
+    if len(text) > MAX_COMPLAINT_CHARS:
+        hint = Reply("complaint.text_long", (("got", len(text)), ("max", MAX_COMPLAINT_CHARS)))
+        return Outcome((hint, *prompt(state, env)), state=state)
+    draft.text = text
+    return _goto(state, draft, env, FILES)
+
+
+def _attachment(state: ConversationState, draft: Draft, env: Env, event: Attachment) -> Outcome:
+    if state.step != FILES:
+        return _reask(state, env, "complaint.file_not_now")
+    refusal = file_refusal(event, len(draft.files))
+    if refusal is not None:
+        return Outcome((refusal, *prompt(state, env)), state=state)
+    draft.files.append(
+        {
+            "media": event.media,
+            "size": event.size,
+            "file_id": event.file_id,
+            "name": event.name[:200],
+            "mime": event.mime[:100],
+        }
+    )
+    new = replace(state, data=draft.dump())
+    received = Reply(
+        "complaint.file_received", (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
+    )
+    return Outcome((received, *prompt(new, env)), state=new)
+
+
+def file_refusal(event: Attachment, already: int) -> Reply | None:
+    """Why a file cannot be taken (too many, too big, a type we do not keep), or None."""
+    if already >= MAX_COMPLAINT_FILES:
+        return Reply("complaint.file_too_many", (("max", MAX_COMPLAINT_FILES),))
+    if event.media == "other" or not event.file_id:
+        return Reply("complaint.file_type")
+    if event.media == "document" and event.mime not in ALLOWED_DOCUMENT_TYPES:
+        return Reply("complaint.file_type")
+    if event.size > MAX_FILE_BYTES:
+        return Reply("complaint.file_too_big", (("max", MAX_FILE_BYTES // (1024 * 1024)),))
+    return None
+
+
+def _who(
+    state: ConversationState, draft: Draft, env: Env, option: str | None, text: str | None
+) -> Outcome:
+    if text is not None:
+        number = parse_number(text)
+        option = {1: "named", 2: "anon"}.get(number or 0) or match_label(
+            text, {"named": ("ghi ten", "co ten", "named"), "anon": ("an danh", "anonymous")}
+        )
+    if option == "named":
+        draft.anon = False
+        return _goto(state, draft, env, NAME)
+    if option == "anon":
+        draft.anon, draft.name, draft.phone = True, None, None
+        return _goto(state, draft, env, CONFIRM)
+    return _reask(state, env, "common.please_choose")
+
+
+def _name(state: ConversationState, draft: Draft, env: Env, text: str | None) -> Outcome:
+    name = " ".join((text or "").split())
+    if not (2 <= len(name) <= MAX_NAME_CHARS) or any(ch.isdigit() for ch in name):
+        return _reask(state, env, "complaint.bad_name")
+    draft.name = name
+    return _goto(state, draft, env, PHONE)
+
+
+def _phone(state: ConversationState, draft: Draft, env: Env, text: str | None) -> Outcome:
+    phone = normalize_phone(text or "")
+    if phone is None:
+        return _reask(state, env, "complaint.bad_phone")
+    draft.phone = phone
+    return _goto(state, draft, env, CONFIRM)
+
+
+def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> Outcome:
+    found = category(draft.cat or "")
+    if found is None or draft.text is None or draft.anon is None:
+        return _goto(state, draft, env, CATEGORY)  # a draft from an older version: start over
+    if not draft.hotline and facts.complaints_today >= env.complaints_per_day:
+        local = env.now.astimezone(env.tz)
+        tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0), env.tz)
+        hint = Reply(
+            "complaint.limit",
+            (("max", env.complaints_per_day), ("when", f"{tomorrow:%d/%m/%Y}")),
+        )
+        return Outcome((hint, *prompt(state, env)), state=state)
+    calendar = env.calendar or load_calendar()
+    due = due_date(env.now, found.days, calendar, env.tz)
+    code = env.new_code(env.today.year)
+    opened = OpenComplaint(
+        draft_id=draft.draft,
+        code=code,
+        category=found.code,
+        description=draft.text,
+        anonymous=draft.anon,
+        name=draft.name,
+        phone=draft.phone,
+        source="hotline" if draft.hotline else "chat",
+        due_on=due,
+        at=env.now,
+        language=state.language,
+        actor="staff" if draft.hotline else "citizen",
+        files=draft.file_refs(),
+    )
+    card = case_card(
+        code=code,
+        category_code=found.code,
+        status="new",
+        due=due,
+        today=env.today,
+        name=draft.name,
+        phone=draft.phone,
+        description=draft.text,
+        files=len(draft.files),
+        hotline=draft.hotline,
+        calendar=calendar,
+    )
+    changes: tuple[Change, ...] = (opened, Notify("admins", card, code))
+    key = (
+        "complaint.hotline_filed"
+        if draft.hotline
+        else ("complaint.filed_anonymous" if draft.anon else "complaint.filed")
+    )
+    filed = Reply(key, (("code", code), ("due", f"{due:%d/%m/%Y}")))
+    return Outcome((filed, menu.again()), changes=changes, state=menu.idle(state), ack="close")
+
+
+def _goto(state: ConversationState, draft: Draft, env: Env, step: str) -> Outcome:
+    new = replace(state, flow=FLOW, step=step, data=draft.dump())
+    return Outcome(tuple(prompt(new, env)), state=new, ack="close")
+
+
+def _reask(state: ConversationState, env: Env, hint: str) -> Outcome:
+    return Outcome((Reply(hint), *prompt(state, env)), state=state)
+
+
+def _nav(step: str, back: bool = True) -> tuple[ChoiceOption, ...]:
+    cancel_option = ChoiceOption(f"{step}:{CANCEL}", "complaint.cancel")
+    if not back:
+        return (cancel_option,)
+    return (ChoiceOption(f"{step}:{BACK}", "survey.back"), cancel_option)
+
+
+def prompt(state: ConversationState, env: Env) -> list[Reply]:
+    draft = Draft.load(state.data)
+    step = state.step or CATEGORY
+    if step == CATEGORY:
+        options = tuple(ChoiceOption(f"{CATEGORY}:{c.code}", c.key) for c in categories())
+        key = "complaint.ask_category_hotline" if draft.hotline else "complaint.ask_category"
+        return [Reply(key, choices=options + _nav(CATEGORY, back=False))]
+    if step == TEXT:
+        return [Reply("complaint.ask_text", (("max", MAX_COMPLAINT_CHARS),), _nav(TEXT))]
+    if step == FILES:
+        done = ChoiceOption(f"{FILES}:done", "complaint.files_done")
+        params = (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
+        return [Reply("complaint.ask_files", params, (done, *_nav(FILES)))]
+    if step == WHO:
+        options = (
+            ChoiceOption(f"{WHO}:named", "complaint.who_named"),
+            ChoiceOption(f"{WHO}:anon", "complaint.who_anon"),
+        )
+        key = "complaint.ask_who_hotline" if draft.hotline else "complaint.ask_who"
+        return [Reply(key, choices=options + _nav(WHO))]
+    if step == NAME:
+        return [Reply("complaint.ask_name", choices=_nav(NAME))]
+    if step == PHONE:
+        return [Reply("complaint.ask_phone", choices=_nav(PHONE))]
+    who: Reply
+    if draft.anon:
+        who = Reply("complaint.summary_anonymous")
+    else:
+        who = Reply(
+            "complaint.summary_named",
+            (("name", draft.name or ""), ("phone", mask_phone(draft.phone or ""))),
+        )
+    text = draft.text or ""
+    summary: Params = (
+        ("category", Ref(f"category.{draft.cat}")),
+        ("text", text if len(text) <= 300 else text[:300] + "…"),
+        ("files", len(draft.files)),
+        ("who", Lines((who,))),
+    )
+    send = ChoiceOption(f"{CONFIRM}:send", "complaint.send")
+    return [Reply("complaint.confirm", summary, (send, *_nav(CONFIRM)))]

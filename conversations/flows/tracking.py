@@ -1,0 +1,207 @@
+"""The citizen's side after filing: look a case up, send what staff asked for, rate the answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..context import Env, Facts
+from ..effects import (
+    ChoiceOption,
+    ConversationState,
+    FileRef,
+    Notify,
+    Outcome,
+    RateComplaint,
+    Ref,
+    Reply,
+    UpdateComplaint,
+)
+from ..events import Attachment, Choice, Inbound, Text
+from ..limits import MAX_NOTE_CHARS
+from ..parsing import is_done
+from ..phone import normalize_phone
+from . import menu
+from .cards import citizen_view, staff_card
+from .complaint import file_refusal
+
+LOOKUP = "lookup"
+SUPPLEMENT = "supplement"
+CODE_PATTERN = re.compile(r"\bPA-\d{4}-\d{6}\b", re.IGNORECASE)
+#: Wrong phone numbers a chat may give in lookups in one day.
+MAX_LOOKUP_MISSES = 5
+
+
+def find_code(text: str) -> str | None:
+    match = CODE_PATTERN.search(text)
+    return match.group(0).upper() if match else None
+
+
+# --- lookup ---------------------------------------------------------------------------
+
+
+def lookup(state: ConversationState, env: Env, facts: Facts, arg: str) -> Outcome:
+    """``/tracuu [CODE]``: the chat that filed it sees it at once; anyone else needs the phone."""
+    code = find_code(arg)
+    if code is None:
+        new = replace(state, flow=LOOKUP, step="l.code", data=_guard(state), expires_at=None)
+        return Outcome((Reply("lookup.ask_code", choices=_cancel("l.code")),), state=new)
+    case = facts.complaints.get(code)
+    if case is not None and case.owned:
+        view = citizen_view(case, env.today, env.calendar)
+        return Outcome((view, menu.again()), state=menu.idle(state))
+    if case is not None and case.phone is None:
+        return _refused(state)  # no phone to prove who is asking
+    if _misses(state, env) >= MAX_LOOKUP_MISSES:
+        hint = Reply("lookup.too_many", (("max", MAX_LOOKUP_MISSES),))
+        return Outcome((hint, menu.again()), state=menu.idle(state))
+    data = {**_guard(state), "code": code}
+    new = replace(state, flow=LOOKUP, step="l.phone", data=data, expires_at=None)
+    return Outcome((Reply("lookup.ask_phone", choices=_cancel("l.phone")),), state=new)
+
+
+def _guard(state: ConversationState) -> dict[str, object]:
+    return {menu.GUARD: state.data[menu.GUARD]} if menu.GUARD in state.data else {}
+
+
+def _misses(state: ConversationState, env: Env) -> int:
+    guard = state.data.get(menu.GUARD)
+    if not isinstance(guard, dict) or guard.get("day") != env.today.isoformat():
+        return 0
+    misses = guard.get("misses")
+    return misses if isinstance(misses, int) else 0
+
+
+def handle_lookup(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
+    if isinstance(event, Choice) and event.id.endswith(":cancel"):
+        return Outcome((Reply("cancel.done"), menu.again()), state=menu.idle(state), ack="close")
+    if not isinstance(event, Text):
+        return _reask_lookup(state, "common.please_choose")
+    if state.step == "l.code":
+        if find_code(event.text) is None:
+            return _reask_lookup(state, "lookup.bad_code")
+        return lookup(state, env, facts, event.text)
+    code = str(state.data.get("code", ""))
+    case = facts.complaints.get(code)
+    phone = normalize_phone(event.text)
+    if phone is None:
+        return _reask_lookup(state, "complaint.bad_phone")
+    if case is None or case.phone != phone:
+        # The same answer for "no such case" and "not your phone"; misses are counted, so
+        # nobody can try phone numbers against a known code (codes are public in Open311).
+        guard = {"day": env.today.isoformat(), "misses": _misses(state, env) + 1}
+        return _refused(replace(state, data={**state.data, menu.GUARD: guard}))
+    view = citizen_view(case, env.today, env.calendar)
+    return Outcome((view, menu.again()), state=menu.idle(state))
+
+
+def _refused(state: ConversationState) -> Outcome:
+    return Outcome((Reply("lookup.refused"), menu.again()), state=menu.idle(state))
+
+
+def _reask_lookup(state: ConversationState, hint: str) -> Outcome:
+    step = state.step or "l.code"
+    key = "lookup.ask_code" if step == "l.code" else "lookup.ask_phone"
+    return Outcome((Reply(hint), Reply(key, choices=_cancel(step))), state=state)
+
+
+def _cancel(step: str) -> tuple[ChoiceOption, ...]:
+    return (ChoiceOption(f"{step}:cancel", "complaint.cancel"),)
+
+
+# --- rating ---------------------------------------------------------------------------
+
+
+def rate(state: ConversationState, env: Env, facts: Facts, code: str, value: str) -> Outcome:
+    case = facts.complaints.get(code)
+    if case is None or not case.owned or case.status != "resolved" or not value.isdigit():
+        return Outcome((Reply("rating.not_now"),), state=state)
+    rating = int(value)
+    if not 1 <= rating <= 5:
+        return Outcome((Reply("rating.not_now"),), state=state)
+    if case.rating is not None:
+        return Outcome((Reply("rating.already"),), state=state)
+    change = RateComplaint(code, rating, env.now)
+    return Outcome((Reply("rating.thanks"), menu.again()), changes=(change,), state=state)
+
+
+def rating_choices(code: str) -> tuple[ChoiceOption, ...]:
+    return tuple(
+        ChoiceOption(f"rate:{code}:{v}", "survey.level", (("n", v), ("label", Ref(f"scale.{v}"))))
+        for v in (1, 2, 3, 4, 5)
+    )
+
+
+# --- sending what staff asked for -----------------------------------------------------
+
+
+def supplement(state: ConversationState, env: Env, facts: Facts, code: str) -> Outcome:
+    case = facts.complaints.get(code)
+    if case is None or not case.owned or case.status != "waiting_citizen":
+        return Outcome((Reply("supplement.not_now"), menu.again()), state=state)
+    data: dict[str, object] = {"case": code, "files": []}
+    new = replace(state, flow=SUPPLEMENT, step="sup.text", data=data, expires_at=None)
+    return Outcome((_supplement_prompt(0),), state=new)
+
+
+def _supplement_prompt(files: int) -> Reply:
+    return Reply(
+        "supplement.ask",
+        (("n", files),),
+        (
+            ChoiceOption("sup.text:done", "complaint.files_done"),
+            ChoiceOption("sup.text:cancel", "complaint.cancel"),
+        ),
+    )
+
+
+def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
+    code = str(state.data.get("case", ""))
+    raw_files = state.data.get("files")
+    files = [f for f in raw_files if isinstance(f, dict)] if isinstance(raw_files, list) else []
+    case = facts.complaints.get(code)
+    if isinstance(event, Choice) and event.id == "sup.text:cancel":
+        return Outcome((Reply("cancel.done"), menu.again()), state=menu.idle(state), ack="close")
+    if case is None or case.status != "waiting_citizen":
+        return Outcome((Reply("supplement.not_now"), menu.again()), state=menu.idle(state))
+    if isinstance(event, Attachment):
+        refusal = file_refusal(event, len(files))
+        if refusal is not None:
+            return Outcome((refusal, _supplement_prompt(len(files))), state=state)
+        files.append(
+            {"media": event.media, "size": event.size, "file_id": event.file_id,
+             "name": event.name[:200], "mime": event.mime[:100]}
+        )  # fmt: skip
+        new = replace(state, data={"case": code, "files": files})
+        return Outcome((_supplement_prompt(len(files)),), state=new)
+    note: str | None = None
+    if isinstance(event, Text) and not is_done(event.text):
+        note = event.text.strip()
+        if len(note) > MAX_NOTE_CHARS:
+            hint = Reply("complaint.text_long", (("got", len(note)), ("max", MAX_NOTE_CHARS)))
+            return Outcome((hint, _supplement_prompt(len(files))), state=state)
+    elif not (isinstance(event, Choice) and event.id == "sup.text:done"):
+        return Outcome((Reply("common.please_choose"), _supplement_prompt(len(files))), state=state)
+    if not note and not files:
+        return Outcome((Reply("supplement.empty"), _supplement_prompt(0)), state=state)
+    refs = tuple(
+        FileRef(str(f["media"]), int(str(f.get("size", 0))), str(f["file_id"]),
+                str(f.get("name", "")), str(f.get("mime", "")))
+        for f in files
+    )  # fmt: skip
+    update = UpdateComplaint(
+        code=code,
+        from_status=case.status,
+        to_status="in_progress",
+        note=note,
+        public=False,
+        actor="citizen",
+        at=env.now,
+        files=refs,
+    )
+    updated = replace(case, status="in_progress", files=case.files + len(refs))
+    alert = Reply("staff.supplemented", (("code", code),))
+    card = staff_card(updated, env.today, env.calendar)
+    changes = (update, Notify("admins", alert, code), Notify("admins", card, code))
+    replies = (Reply("supplement.received", (("code", code),)), menu.again())
+    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")

@@ -1,0 +1,234 @@
+"""Copies complaint attachments from the channel into the database, so they outlive it.
+
+The dialogue only records a channel's file id (``pending``); Telegram keeps a file for a
+while, not for the years a complaint file must be kept. This job downloads each pending file,
+checks its size, and stores the bytes with their SHA-256 (``stored``). A file over the limit is
+refused at once; a download that fails counts an attempt, and the file is given up
+(``failed``) after ``max_attempts``.
+
+Each file is stored in its own short write transaction: a 10 MB upload must not hold the
+SQLite write lock while other files download, and one file's failure must not roll back
+another's success. Downloads run a few at a time, which bounds both the load on the channel
+and the bytes held in memory (at most ``concurrency`` files at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.errors import RateLimited
+from storage import read_transaction, write_transaction
+from storage.queries.complaint_files import PendingFile, file_failed, pending_files, store_file
+
+log = logging.getLogger("jobs.attachments")
+
+Download = Callable[[str], Awaitable[bytes]]
+Clock = Callable[[], datetime]
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ATTEMPTS = 5
+CONCURRENCY = 4
+BATCH = 20
+#: Longest pause of the loop while every download keeps failing (a network outage).
+MAX_BACKOFF_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreReport:
+    """What one run did: files stored, given up, and left pending to be tried again.
+
+    ``retry_after`` is the channel's rate-limit pause in seconds (0 when none was asked).
+    """
+
+    stored: int = 0
+    failed: int = 0
+    retried: int = 0
+    retry_after: float = 0.0
+
+
+class _Outcome(Enum):
+    STORED = "stored"
+    FAILED = "failed"
+    RETRIED = "retried"
+    SKIPPED = "skipped"  # not tried: the channel asked us to slow down first
+
+
+async def store_pending_files(
+    engine: AsyncEngine,
+    channel: str,
+    download: Download,
+    now: Clock,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_attempts: int = MAX_ATTEMPTS,
+    concurrency: int = CONCURRENCY,
+    batch: int = BATCH,
+) -> StoreReport:
+    """Copies up to ``batch`` pending files of ``channel``; returns what happened to them."""
+    async with read_transaction(engine) as conn:
+        queue = await pending_files(conn, channel, batch)
+    if not queue:
+        return StoreReport()
+    run = _Run(engine, download, now, max_bytes, max_attempts, asyncio.Semaphore(concurrency))
+    outcomes = await asyncio.gather(*(run.guarded(pending) for pending in queue))
+    report = StoreReport(
+        stored=outcomes.count(_Outcome.STORED),
+        failed=outcomes.count(_Outcome.FAILED),
+        retried=outcomes.count(_Outcome.RETRIED),
+        retry_after=run.retry_after,
+    )
+    log.info(
+        "job=attachments channel=%s stored=%d failed=%d retried=%d skipped=%d",
+        channel,
+        report.stored,
+        report.failed,
+        report.retried,
+        outcomes.count(_Outcome.SKIPPED),
+    )
+    return report
+
+
+class _Run:
+    """One pass over a batch; shared state is the concurrency gate and a rate-limit pause."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        download: Download,
+        now: Clock,
+        max_bytes: int,
+        max_attempts: int,
+        gate: asyncio.Semaphore,
+    ) -> None:
+        self.engine = engine
+        self.download = download
+        self.now = now
+        self.max_bytes = max_bytes
+        self.max_attempts = max_attempts
+        self.gate = gate
+        self.retry_after = 0.0
+
+    async def guarded(self, pending: PendingFile) -> _Outcome:
+        """One file, whatever happens: a failure here never stops the other files."""
+        try:
+            return await self.copy(pending)
+        except Exception:
+            # Most likely the database (the download's own errors are handled in copy). The
+            # row is untouched and still pending, so the next run tries it again.
+            log.exception("job=attachments file=%d error=store_failed", pending.id)
+            return _Outcome.RETRIED
+
+    async def copy(self, pending: PendingFile) -> _Outcome:
+        async with self.gate:
+            if self.retry_after:
+                return _Outcome.SKIPPED
+            if pending.size > self.max_bytes:
+                # The channel's size is known before downloading: no need to fetch 50 MB
+                # only to throw it away.
+                return await self.give_up(pending, "too_large")
+            if not pending.channel_file_id:
+                return await self.give_up(pending, "no_file_id")
+            try:
+                data = await self.download(pending.channel_file_id)
+            except RateLimited as exc:
+                # Says nothing about this file: no attempt is counted, and the files not
+                # started yet wait for the next run instead of meeting the same refusal.
+                self.retry_after = max(self.retry_after, exc.retry_after)
+                log.warning(
+                    "job=attachments file=%d error=rate_limited retry_after=%g",
+                    pending.id,
+                    exc.retry_after,
+                )
+                return _Outcome.RETRIED
+            except Exception as exc:
+                # Any download failure, including a bug in the download function, is one
+                # attempt: a file that can never be fetched must leave the queue eventually.
+                return await self.count_attempt(pending, type(exc).__name__)
+            if len(data) > self.max_bytes:
+                # The channel may not know the size (0) or may be wrong about it.
+                return await self.give_up(pending, "too_large")
+            digest = hashlib.sha256(data).hexdigest()
+            async with write_transaction(self.engine) as conn:
+                await store_file(conn, pending.id, data, digest, self.now())
+            log.info("job=attachments file=%d event=stored size=%d", pending.id, len(data))
+            return _Outcome.STORED
+
+    async def give_up(self, pending: PendingFile, reason: str) -> _Outcome:
+        async with write_transaction(self.engine) as conn:
+            await file_failed(conn, pending.id, pending.attempts + 1, give_up=True)
+        log.warning("job=attachments file=%d error=%s", pending.id, reason)
+        return _Outcome.FAILED
+
+    async def count_attempt(self, pending: PendingFile, error: str) -> _Outcome:
+        attempts = pending.attempts + 1
+        give_up = attempts >= self.max_attempts
+        async with write_transaction(self.engine) as conn:
+            await file_failed(conn, pending.id, attempts, give_up)
+        log.warning(
+            "job=attachments file=%d error=download_failed kind=%s attempt=%d gave_up=%s",
+            pending.id,
+            error,
+            attempts,
+            str(give_up).lower(),
+        )
+        return _Outcome.FAILED if give_up else _Outcome.RETRIED
+
+
+async def attachments_loop(
+    engine: AsyncEngine,
+    channel: str,
+    download: Download,
+    now: Clock,
+    stop: asyncio.Event,
+    every_s: float = 5.0,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_attempts: int = MAX_ATTEMPTS,
+    batch: int = BATCH,
+) -> None:
+    """Runs :func:`store_pending_files` every ``every_s`` seconds until ``stop`` is set.
+
+    A full batch whose files all left the queue is followed at once by the next. While every
+    download fails (the channel is unreachable) the pause doubles, up to
+    :data:`MAX_BACKOFF_S`, so a short outage does not spend all of a file's attempts.
+    """
+    backoff = every_s
+    while not stop.is_set():
+        wait = every_s
+        try:
+            report = await store_pending_files(
+                engine,
+                channel,
+                download,
+                now,
+                max_bytes=max_bytes,
+                max_attempts=max_attempts,
+                batch=batch,
+            )
+        except asyncio.CancelledError:
+            raise  # shutdown: never swallowed by the handler below
+        except Exception:
+            log.exception("job=attachments channel=%s error=run_failed", channel)
+        else:
+            progress = report.stored + report.failed
+            if report.retried and not progress:
+                backoff = min(MAX_BACKOFF_S, backoff * 2)
+                wait = backoff
+            else:
+                backoff = every_s
+                # A full batch that all left the queue: more files may wait behind it. A file
+                # to retry would come first again (oldest first), so that waits for the pause.
+                if progress >= batch and not report.retried and not report.retry_after:
+                    continue
+            wait = max(wait, report.retry_after)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)

@@ -1,0 +1,261 @@
+"""Complaint deadlines counted in working days, across weekends, Tết and the other holidays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conversations.workdays import (
+    CalendarError,
+    WorkCalendar,
+    due_date,
+    load_calendar,
+    overdue_days,
+    parse_holidays,
+)
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+CAL = load_calendar()
+
+
+def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=VN)
+
+
+@pytest.mark.parametrize(
+    ("filed_at", "working_days", "calendar", "expected"),
+    [
+        pytest.param(local(2026, 3, 6), 1, CAL, date(2026, 3, 9), id="friday-across-weekend"),
+        pytest.param(local(2026, 3, 6), 10, CAL, date(2026, 3, 20), id="two-weeks"),
+        # Thu 12/2: day 1 is Fri 13/2, then the break 14–22/2, days 2–5 are 23–26/2.
+        pytest.param(local(2026, 2, 12), 5, CAL, date(2026, 2, 26), id="across-tet-2026"),
+        pytest.param(local(2025, 1, 24), 1, CAL, date(2025, 2, 3), id="across-tet-2025"),
+        # Giỗ Tổ is Sunday 26/4/2026, so Monday 27/4 is off instead.
+        pytest.param(local(2026, 4, 24), 1, CAL, date(2026, 4, 28), id="gio-to-compensated"),
+        pytest.param(local(2026, 4, 29), 1, CAL, date(2026, 5, 4), id="30-4-and-1-5"),
+        # 2025: Fri 2/5 swapped for Sat 26/4, so the break runs 30/4 – 4/5.
+        pytest.param(local(2025, 4, 29), 1, CAL, date(2025, 5, 5), id="30-4-swap-2025"),
+        pytest.param(local(2025, 8, 29), 1, CAL, date(2025, 9, 3), id="quoc-khanh-2025"),
+        # 2026: Mon 31/8 swapped for Sat 22/8, then 1/9 and 2/9.
+        pytest.param(local(2026, 8, 28), 1, CAL, date(2026, 9, 3), id="quoc-khanh-2026"),
+        pytest.param(local(2026, 3, 7), 1, CAL, date(2026, 3, 9), id="filed-saturday"),
+        pytest.param(local(2026, 3, 7), 5, CAL, date(2026, 3, 13), id="filed-saturday-5"),
+        pytest.param(local(2026, 2, 17), 1, CAL, date(2026, 2, 23), id="filed-on-holiday"),
+        # 18:30 UTC on Thu 5/3 is 01:30 on Fri 6/3 in Vietnam: the local date is the filing day.
+        pytest.param(
+            datetime(2026, 3, 5, 18, 30, tzinfo=UTC), 1, CAL, date(2026, 3, 9), id="utc-evening"
+        ),
+        pytest.param(
+            datetime(2026, 3, 5, 16, 59, tzinfo=UTC),
+            1,
+            CAL,
+            date(2026, 3, 6),
+            id="utc-before-midnight-local",
+        ),
+        pytest.param(
+            datetime(2026, 3, 5, 18, 30, tzinfo=UTC),
+            0,
+            CAL,
+            date(2026, 3, 6),
+            id="zero-days-local-date",
+        ),
+        pytest.param(local(2026, 3, 7), 0, CAL, date(2026, 3, 7), id="zero-days-on-weekend"),
+        pytest.param(
+            local(2026, 3, 6),
+            1,
+            load_calendar(extra=[date(2026, 3, 9)]),
+            date(2026, 3, 10),
+            id="extra-holiday-from-settings",
+        ),
+        pytest.param(
+            local(2026, 4, 24),
+            1,
+            load_calendar(removed=[date(2026, 4, 27)]),
+            date(2026, 4, 27),
+            id="removed-holiday",
+        ),
+        pytest.param(
+            local(2026, 3, 6),
+            1,
+            load_calendar(extra=[date(2026, 3, 9)], removed=[date(2026, 3, 9)]),
+            date(2026, 3, 9),
+            id="removal-wins-over-addition",
+        ),
+        # Sat 10/1/2026 is worked in exchange for Fri 2/1.
+        pytest.param(local(2026, 1, 9), 1, CAL, date(2026, 1, 10), id="makeup-saturday-from-file"),
+        pytest.param(local(2025, 12, 31), 1, CAL, date(2026, 1, 5), id="new-year-2026-swap"),
+        pytest.param(
+            local(2026, 3, 6),
+            1,
+            WorkCalendar(frozenset(), frozenset({date(2026, 3, 7)})),
+            date(2026, 3, 7),
+            id="extra-saturday-workday",
+        ),
+        pytest.param(
+            local(2026, 3, 6), 1, WorkCalendar(frozenset()), date(2026, 3, 9), id="no-holidays"
+        ),
+    ],
+)
+def test_due_date(
+    filed_at: datetime, working_days: int, calendar: WorkCalendar, expected: date
+) -> None:
+    assert due_date(filed_at, working_days, calendar, VN) == expected
+
+
+def test_negative_working_days_rejected() -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        CAL.add_workdays(date(2026, 3, 6), -1)
+    with pytest.raises(ValueError, match=">= 0"):
+        due_date(local(2026, 3, 6), -3, CAL, VN)
+
+
+def test_naive_filing_time_rejected() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        due_date(datetime(2026, 3, 6, 10, 0), 1, CAL, VN)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        pytest.param(date(2026, 3, 6), True, id="friday"),
+        pytest.param(date(2026, 3, 7), False, id="saturday"),
+        pytest.param(date(2026, 3, 8), False, id="sunday"),
+        pytest.param(date(2026, 2, 17), False, id="tet"),
+        pytest.param(date(2026, 4, 26), False, id="gio-to-on-sunday"),
+        pytest.param(date(2026, 4, 27), False, id="gio-to-compensation"),
+        pytest.param(date(2026, 1, 10), True, id="makeup-saturday"),
+        pytest.param(date(2027, 5, 3), False, id="labour-day-2027-compensation"),
+        pytest.param(date(2027, 2, 10), False, id="tet-2027-estimate"),
+    ],
+)
+def test_is_workday(day: date, expected: bool) -> None:
+    assert CAL.is_workday(day) is expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        pytest.param(date(2026, 3, 5), date(2026, 3, 6), id="weekday"),
+        pytest.param(date(2026, 3, 6), date(2026, 3, 9), id="friday"),
+        pytest.param(date(2026, 3, 7), date(2026, 3, 9), id="saturday"),
+        pytest.param(date(2026, 2, 13), date(2026, 2, 23), id="before-tet"),
+    ],
+)
+def test_next_workday_is_strictly_after(day: date, expected: date) -> None:
+    assert CAL.next_workday(day) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        pytest.param(date(2026, 3, 6), date(2026, 3, 6), 0, id="same-day"),
+        pytest.param(date(2026, 3, 6), date(2026, 3, 8), 0, id="only-weekend"),
+        pytest.param(date(2026, 3, 6), date(2026, 3, 9), 1, id="friday-to-monday"),
+        pytest.param(date(2026, 3, 9), date(2026, 3, 6), -1, id="reversed-is-negative"),
+        pytest.param(date(2026, 2, 13), date(2026, 2, 22), 0, id="whole-tet-break"),
+        pytest.param(date(2026, 1, 9), date(2026, 1, 12), 2, id="makeup-saturday-counts"),
+        # 261 weekdays, 13 of them off, 2 Saturdays worked: the 11 statutory days net.
+        pytest.param(date(2025, 12, 31), date(2026, 12, 31), 261 - 13 + 2, id="year-2026"),
+    ],
+)
+def test_workdays_between(a: date, b: date, expected: int) -> None:
+    assert CAL.workdays_between(a, b) == expected
+
+
+@pytest.mark.parametrize(
+    ("due", "today", "expected"),
+    [
+        pytest.param(date(2026, 3, 6), date(2026, 3, 4), 0, id="before-due"),
+        pytest.param(date(2026, 3, 6), date(2026, 3, 6), 0, id="on-due-day"),
+        pytest.param(date(2026, 3, 6), date(2026, 3, 8), 0, id="weekend-after-due"),
+        pytest.param(date(2026, 3, 6), date(2026, 3, 9), 1, id="next-monday"),
+        pytest.param(date(2026, 3, 6), date(2026, 3, 13), 5, id="a-week-late"),
+        pytest.param(date(2026, 2, 13), date(2026, 2, 23), 1, id="tet-does-not-count"),
+    ],
+)
+def test_overdue_days(due: date, today: date, expected: int) -> None:
+    assert overdue_days(due, today, CAL) == expected
+
+
+def test_shipped_file_covers_each_year() -> None:
+    for year in (2025, 2026, 2027):  # 1/1 and 2/9 are weekdays in all three years
+        assert not CAL.is_workday(date(year, 1, 1))
+        assert not CAL.is_workday(date(year, 9, 2))
+        assert not CAL.is_workday(date(year, 4, 30))
+    tet_2026 = sorted(d for d in CAL.holidays if date(2026, 2, 1) <= d <= date(2026, 2, 28))
+    assert tet_2026 == [date(2026, 2, d) for d in range(16, 21)]
+
+
+def test_load_calendar_reuses_the_file() -> None:
+    assert load_calendar() == load_calendar()
+    assert load_calendar(extra=[date(2030, 1, 1)]).holidays == CAL.holidays | {date(2030, 1, 1)}
+
+
+def _entry(d: object) -> dict[str, object]:
+    return {"date": d, "vi": "Lễ", "en": "Holiday"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        pytest.param([], "mapping", id="not-a-mapping"),
+        pytest.param({"holiday": []}, "mapping", id="unknown-key"),
+        pytest.param({"holidays": {}}, "list", id="section-not-a-list"),
+        pytest.param({"holidays": [{"date": date(2026, 3, 9)}]}, "keys", id="missing-names"),
+        pytest.param({"holidays": [_entry("2026-13-01")]}, "YYYY-MM-DD", id="bad-date"),
+        pytest.param({"holidays": [_entry(20260309)]}, "YYYY-MM-DD", id="number"),
+        pytest.param(
+            {"holidays": [_entry(datetime(2026, 3, 9, 8, 0))]}, "YYYY-MM-DD", id="datetime"
+        ),
+        pytest.param(
+            {"holidays": [{**_entry(date(2026, 3, 9)), "vi": ""}]}, "'vi'", id="empty-name"
+        ),
+        pytest.param(
+            {"holidays": [_entry(date(2026, 3, 9)), _entry("2026-03-09")]}, "twice", id="duplicate"
+        ),
+        pytest.param({"holidays": [_entry(date(2026, 4, 26))]}, "weekend", id="holiday-on-sunday"),
+        pytest.param({"workdays": [_entry(date(2026, 3, 9))]}, "Saturday", id="weekday-workday"),
+    ],
+)
+def test_parse_holidays_rejects(raw: object, message: str) -> None:
+    with pytest.raises(CalendarError, match=message):
+        parse_holidays(raw)
+
+
+def test_parse_holidays_accepts_quoted_dates_and_empty_sections() -> None:
+    raw = {"holidays": [_entry("2026-03-09")], "workdays": None}
+    assert parse_holidays(raw) == (frozenset({date(2026, 3, 9)}), frozenset())
+
+
+def _brute_force_between(cal: WorkCalendar, a: date, b: date) -> int:
+    lo, hi, sign = (a, b, 1) if a <= b else (b, a, -1)
+    days = (lo + timedelta(days=i) for i in range(1, (hi - lo).days + 1))
+    return sign * sum(1 for d in days if cal.is_workday(d))
+
+
+DAYS = st.dates(min_value=date(2024, 12, 1), max_value=date(2027, 12, 31))
+
+
+@given(start=DAYS, n=st.integers(min_value=1, max_value=400))
+def test_add_workdays_lands_on_a_workday_n_days_later(start: date, n: int) -> None:
+    end = CAL.add_workdays(start, n)
+    assert CAL.is_workday(end)
+    assert CAL.workdays_between(start, end) == n
+    assert CAL.workdays_between(end, start) == -n
+
+
+@given(
+    holidays=st.frozensets(DAYS, max_size=30),
+    extra=st.frozensets(DAYS, max_size=10),
+    a=DAYS,
+    b=DAYS,
+)
+def test_workdays_between_matches_counting_day_by_day(
+    holidays: frozenset[date], extra: frozenset[date], a: date, b: date
+) -> None:
+    cal = WorkCalendar(holidays, extra)
+    assert cal.workdays_between(a, b) == _brute_force_between(cal, a, b)
