@@ -36,6 +36,8 @@ class Settings(BaseSettings):
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    #: Where files are downloaded from; by default the base URL's ``…/bot`` made ``…/file/bot``.
+    telegram_api_file_url: str | None = None
     telegram_bot_username: str | None = Field(
         default=None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$"
     )
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
         "telegram_bot_token",
         "telegram_bot_username",
         "webhook_url",
+        "telegram_api_file_url",
         "webhook_secret",
         "receipt_secret",
         mode="before",
@@ -115,6 +118,13 @@ class Settings(BaseSettings):
             if not self.webhook_secret:
                 raise ValueError("WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook")
         return self
+
+    @property
+    def telegram_file_url(self) -> str:
+        if self.telegram_api_file_url:
+            return self.telegram_api_file_url
+        base = self.telegram_api_base_url.rstrip("/")
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
     @property
     def survey_ttl(self) -> timedelta:

@@ -258,18 +258,13 @@ class Dispatcher:
             outcome = Outcome((Reply("common.error", (("ref", ref),)),), state=state)
         new = outcome.state or state
         notices: list[tuple[str, str, Message]] = []
+        files: list[SendFile] = []
         for change in outcome.changes:
             if isinstance(change, Notify):
                 notices.extend(self._notices(change, cases))
                 continue
             if isinstance(change, SendFile):
-                payload = {
-                    "op": "file",
-                    "file": change.file_id,
-                    "key": "file",
-                    "text": change.caption,
-                }
-                writes.enqueue(event.channel, event.external_id, payload, now)
+                files.append(change)
                 continue
             _record(writes, row.contact_id, change, event.channel)
             receipts.note(change, state)
@@ -282,6 +277,9 @@ class Dispatcher:
         messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
         for payload in self._payloads(event, outcome, messages, new.language):
             writes.enqueue(event.channel, event.external_id, payload, now)
+        for sent in files:  # after the text that introduces them
+            attachment = {"op": "file", "file": sent.file_id, "key": "file", "text": sent.caption}
+            writes.enqueue(event.channel, event.external_id, attachment, now)
         if row.stopped:  # they write again, so they unblocked the bot
             writes.unstop(row.contact_id)
         # The next event of this contact in the same batch starts from the new state.

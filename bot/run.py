@@ -37,6 +37,7 @@ log = logging.getLogger("bot.run")
 
 SHUTDOWN_DRAIN_S = 5.0
 EXPIRY_EVERY_S = 300.0
+ATTACHMENTS_EVERY_S = 2.0
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -44,6 +45,7 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_file_url,
         request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
         get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + 10),
     )
@@ -96,7 +98,12 @@ async def run_telegram(settings: Settings) -> int:
                 asyncio.create_task(_expiry_loop(inbound, stop), name="expiry"),
                 asyncio.create_task(
                     attachments_loop(
-                        runtime.engine, CHANNEL, telegram_sender.files.download, utc_now, stop
+                        runtime.engine,
+                        CHANNEL,
+                        telegram_sender.files.download,
+                        utc_now,
+                        stop,
+                        every_s=ATTACHMENTS_EVERY_S,
                     ),
                     name="attachments",
                 ),
