@@ -1,4 +1,4 @@
-"""``python -m bot [run|console|migrate]``: the process entry point."""
+"""``python -m bot [run|console|migrate|receipts|report|export|digest]``: the entry point."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 
 from telegram.error import InvalidToken
 
+from .cli_reports import add_report_parsers, run_report_command
 from .config import ConfigError, Settings, load_settings
 from .logs import configure, set_salt
 from .receipts import add_receipts_parser, run_receipts
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default=None, help="tên người dùng giả lập / simulated user id")
     sub.add_parser("migrate", help="cập nhật cơ sở dữ liệu / apply database migrations")
     add_receipts_parser(sub)
+    add_report_parsers(sub)
     return parser
 
 
@@ -72,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "migrate":
         asyncio.run(_migrate(settings))
         return 0
+    if command in ("report", "export", "digest"):
+        return asyncio.run(run_report_command(args, settings))
     if command == "receipts":
         return asyncio.run(run_receipts(args, settings))
     if command == "console":

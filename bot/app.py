@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conversations import default_catalog
+from jobs.digests import DigestSettings
 from storage import migrate, open_engine
 
 from .config import Settings
@@ -32,6 +34,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             agency=settings.agency_name,
             default_language=settings.default_language,
             survey_ttl=settings.survey_ttl,
+            survey_remind_after=timedelta(hours=settings.survey_reminder_hours),
             tz=settings.zone,
             calendar=settings.calendar(),
             complaints_per_day=settings.complaints_per_day,
@@ -40,3 +43,15 @@ async def build_runtime(settings: Settings) -> Runtime:
         catalog=default_catalog(),
     )
     return Runtime(engine, dispatcher)
+
+
+def digest_settings(settings: Settings) -> DigestSettings:
+    return DigestSettings(
+        agency=settings.agency_name,
+        tz=settings.zone,
+        calendar=settings.calendar(),
+        chats=tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids),
+        kinds=tuple(settings.digest_kinds),
+        at=settings.digest_time,
+        language=settings.default_language,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from conversations.periods import DIGEST_KINDS
 from conversations.workdays import WorkCalendar, load_calendar
 
 
@@ -27,6 +28,7 @@ def _id_list(value: object) -> object:
 
 IdList = Annotated[list[int], NoDecode]
 DateList = Annotated[list[date], NoDecode]
+KindList = Annotated[list[Literal["daily", "weekly", "monthly", "halfyear", "yearly"]], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -57,6 +59,9 @@ class Settings(BaseSettings):
     receipt_secret: SecretStr | None = None
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
     complaints_per_day: int = Field(default=3, ge=1, le=100)
+    survey_reminder_hours: int = Field(default=24, ge=1, le=24 * 30)
+    digest_time: time = time(7, 30)
+    digest_kinds: KindList = Field(default_factory=lambda: list(DIGEST_KINDS))
     public_holidays: DateList = Field(default_factory=list)
     not_holidays: DateList = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -75,7 +80,7 @@ class Settings(BaseSettings):
         # .env.example lists every key with an empty value; empty means "not set".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("public_holidays", "not_holidays", mode="before")
+    @field_validator("public_holidays", "not_holidays", "digest_kinds", mode="before")
     @classmethod
     def _split_dates(cls, value: object) -> object:
         return _id_list(value) if isinstance(value, str) else value

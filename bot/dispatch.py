@@ -42,6 +42,7 @@ from conversations import (
     ReceiptFacts,
     RecordConsent,
     Reply,
+    RequestJob,
     SaveAnswer,
     SendFile,
     SetLanguage,
@@ -51,6 +52,7 @@ from conversations import (
     handle,
 )
 from conversations.workdays import WorkCalendar
+from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, write_transaction
 from storage.queries.complaints import NewFile
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
@@ -94,6 +96,7 @@ class DispatchSettings:
     agency: str = "Sở Xây dựng"
     default_language: str = "vi"
     survey_ttl: timedelta = timedelta(days=7)
+    survey_remind_after: timedelta = timedelta(hours=24)
     max_batch: int = 256
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     calendar: WorkCalendar | None = None
@@ -201,7 +204,7 @@ class Dispatcher:
             rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
             receipts = await _ReceiptCache.load(conn, todo, rows.values())
             cases = await CaseCache.load(conn, todo, rows, now, self.settings.tz)
-            writes = WriteSet()
+            writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
             answered = {id(e): self._apply(e, rows, receipts, cases, writes, now) for e in todo}
             await flush(conn, writes)
         if writes.outbox:
@@ -232,12 +235,14 @@ class Dispatcher:
             step=row.step,
             data=row.state,
             expires_at=row.expires_at,
+            remind_at=row.remind_at,
         )
         env = Env(
             now=self.clock(),
             new_id=self.new_id,
             agency=self.settings.agency,
             survey_ttl=self.settings.survey_ttl,
+            survey_remind_after=self.settings.survey_remind_after,
             tz=self.settings.tz,
             calendar=self.settings.calendar,
             complaints_per_day=self.settings.complaints_per_day,
@@ -266,13 +271,30 @@ class Dispatcher:
             if isinstance(change, SendFile):
                 files.append(change)
                 continue
+            if isinstance(change, RequestJob):
+                writes.request_job(
+                    change.job,
+                    event.channel,
+                    event.external_id,
+                    new.language,
+                    dict(change.args),
+                    now,
+                )
+                continue
             _record(writes, row.contact_id, change, event.channel)
             receipts.note(change, state)
             cases.note(change, row.contact_id)
         for channel, chat_id, notice in notices:
             writes.enqueue(channel, chat_id, notice.to_json(), now)
         writes.save_conversation(
-            row.contact_id, row.version, new.flow, new.step, new.data, new.expires_at, now
+            row.contact_id,
+            row.version,
+            new.flow,
+            new.step,
+            new.data,
+            new.expires_at,
+            now,
+            remind_at=new.remind_at,
         )
         messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
         for payload in self._payloads(event, outcome, messages, new.language):
@@ -290,6 +312,7 @@ class Dispatcher:
             step=new.step,
             state=new.data,
             expires_at=new.expires_at,
+            remind_at=new.remind_at,
             version=row.version + 1,
         )
         if log.isEnabledFor(logging.INFO):

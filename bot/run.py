@@ -8,7 +8,6 @@ for a few seconds, and whatever is left stays queued for the next start.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from functools import partial
@@ -20,23 +19,23 @@ from telegram.request import HTTPXRequest
 
 from conversations import default_catalog
 from jobs.attachments import attachments_loop
-from jobs.expiry import expire_due
+from jobs.runner import JobsRunner
 from storage import read_transaction
 from storage.queries.complaint_files import StoredFile, stored_file
 
-from .app import build_runtime
+from .app import build_runtime, digest_settings
 from .channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
 from .channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
 from .config import Settings
 from .dispatch import utc_now
 from .open311 import Open311Settings, open311_routes
+from .results_page import results_routes
 from .sender import Limits, OutboxSender
 from .web import create_app
 
 log = logging.getLogger("bot.run")
 
 SHUTDOWN_DRAIN_S = 5.0
-EXPIRY_EVERY_S = 300.0
 ATTACHMENTS_EVERY_S = 2.0
 
 
@@ -56,16 +55,6 @@ async def _set_commands(bot: Bot) -> None:
     await bot.set_my_commands(bot_commands(catalog, "vi"))
     for language in ("vi", "en"):
         await bot.set_my_commands(bot_commands(catalog, language), language_code=language)
-
-
-async def _expiry_loop(inbound: TelegramInbound, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            await expire_due(inbound.dispatcher)
-        except Exception:
-            log.exception("job=expiry error=failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=EXPIRY_EVERY_S)
 
 
 async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:
@@ -93,9 +82,15 @@ async def run_telegram(settings: Settings) -> int:
                 bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
             )
             await _set_commands(bot)
+            jobs = JobsRunner(
+                runtime.engine,
+                runtime.dispatcher,
+                digest_settings(settings),
+                default_catalog(),
+                utc_now,
+            )
             tasks = [
                 asyncio.create_task(sender.run(stop), name="outbox"),
-                asyncio.create_task(_expiry_loop(inbound, stop), name="expiry"),
                 asyncio.create_task(
                     attachments_loop(
                         runtime.engine,
@@ -126,7 +121,12 @@ async def run_telegram(settings: Settings) -> int:
             app = create_app(
                 runtime.engine,
                 telegram=webhook,
-                extra=open311_routes(runtime.engine, Open311Settings.from_settings(settings)),
+                extra=[
+                    *open311_routes(runtime.engine, Open311Settings.from_settings(settings)),
+                    *results_routes(
+                        runtime.engine, Open311Settings.from_settings(settings), utc_now
+                    ),
+                ],
             )
             config = uvicorn.Config(
                 app,
@@ -137,6 +137,7 @@ async def run_telegram(settings: Settings) -> int:
             )
             server = uvicorn.Server(config)
             tasks.append(asyncio.create_task(server.serve(), name="web"))
+            tasks.extend(await jobs.start(stop))
             log.info(
                 "event=started mode=%s bot=%s", settings.telegram_mode, bot.username or "unknown"
             )
@@ -145,6 +146,7 @@ async def run_telegram(settings: Settings) -> int:
             await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
             stop.set()
             server.should_exit = True
+            await jobs.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
             await inbound.close()
             await runtime.dispatcher.close()

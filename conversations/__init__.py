@@ -11,11 +11,13 @@ from .effects import (
     FileRef,
     ForgetContact,
     Notify,
+    Number,
     OpenComplaint,
     Outcome,
     RateComplaint,
     RecordConsent,
     Reply,
+    RequestJob,
     SaveAnswer,
     SendFile,
     SetLanguage,
@@ -23,7 +25,17 @@ from .effects import (
     UpdateComplaint,
 )
 from .engine import EngineError, handle, prompt
-from .events import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Origin, Text
+from .events import (
+    Attachment,
+    Choice,
+    Command,
+    Expired,
+    Inbound,
+    InboundEvent,
+    Origin,
+    Text,
+    TimedOut,
+)
 from .flows.survey import FLOW as SURVEY_FLOW
 from .flows.survey import SurveyData
 from .limits import MAX_COMMAND_ARG_CHARS, MAX_COMMENT_CHARS, MAX_INBOUND_CHARS
@@ -55,6 +67,7 @@ __all__ = [
     "InboundEvent",
     "Message",
     "Notify",
+    "Number",
     "OpenComplaint",
     "Origin",
     "Outcome",
@@ -63,6 +76,7 @@ __all__ = [
     "ReceiptFacts",
     "RecordConsent",
     "Reply",
+    "RequestJob",
     "ResponseStatus",
     "SaveAnswer",
     "SendFile",
@@ -71,6 +85,7 @@ __all__ = [
     "Step",
     "SurveyData",
     "Text",
+    "TimedOut",
     "UpdateComplaint",
     "default_catalog",
     "format_decimal",

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from .categories import categories
-from .effects import Lines, Params, ParamValue, Ref, Reply
+from .effects import Lines, Number, Params, ParamValue, Ref, Reply
 from .questionnaire import load as load_questionnaire
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
@@ -75,7 +75,15 @@ class Catalog:
         values = {name: self._value(lang, v) for name, v in params}
         return template.format_map(values)
 
-    def _value(self, lang: str, value: ParamValue | Ref | Lines) -> str:
+    def _value(self, lang: str, value: ParamValue | Ref | Lines | Number) -> str:
+        if isinstance(value, Number):
+            shown = format_decimal(
+                abs(value.value) if value.signed else value.value, lang, value.places
+            )
+            if value.signed:
+                arrow = "▲" if value.value > 0 else "▼" if value.value < 0 else "="
+                return f"{arrow} {shown}{value.suffix}"
+            return shown + value.suffix
         if isinstance(value, Lines):
             return "\n".join(self.format(lang, r.key, r.params) for r in value.items)
         if isinstance(value, Ref):

@@ -10,6 +10,7 @@ COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "khaosat": ("khaosat", "survey"),
     "phananh": ("phananh", "feedback", "gopy"),
     "tracuu": ("tracuu", "status", "lookup"),
+    "ketqua": ("ketqua", "results"),
     "huy": ("huy", "cancel"),
     "ngonngu": ("ngonngu", "language", "lang"),
     "trogiup": ("trogiup", "help"),

@@ -25,6 +25,8 @@ class Env:
     new_id: Callable[[], int]
     agency: str = "Sở Xây dựng"
     survey_ttl: timedelta = timedelta(days=7)
+    #: A stalled survey gets one reminder after this long (the job sends it in daytime only).
+    survey_remind_after: timedelta = timedelta(hours=24)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     #: Working days for complaint deadlines; None means the bundled public holidays.
     calendar: WorkCalendar | None = None

@@ -6,11 +6,12 @@ from dataclasses import replace
 
 from .commands import canonical, is_admin_command
 from .context import Env, Facts
-from .effects import ConversationState, ForgetContact, Outcome, Reply, SetLanguage
-from .events import Choice, Command, Expired, Inbound, Text
+from .effects import ConversationState, ForgetContact, Outcome, Reply, RequestJob, SetLanguage
+from .events import Choice, Command, Expired, Inbound, Text, TimedOut
 from .flows import complaint, menu, staff, survey, tracking
 from .flows.survey import SurveyData
 from .limits import MAX_INBOUND_CHARS
+from .periods import parse_period
 
 LANGUAGES = ("vi", "en")
 #: The survey button last accepted, so that a second tap on it is recognised as a double tap.
@@ -38,6 +39,10 @@ def handle(
     if isinstance(event, Expired):
         if state.flow == survey.FLOW:
             return survey.expire(state, env)
+        return Outcome((), state=state)
+    if isinstance(event, TimedOut):
+        if state.flow == survey.FLOW:
+            return survey.remind(state, env)
         return Outcome((), state=state)
     if isinstance(event, Command):
         return _command(state, event, env, facts)
@@ -130,6 +135,8 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
         return _busy(state, env) if busy else tracking.lookup(state, env, facts, event.arg)
     if name == "huy":
         return _cancel(state, env)
+    if name == "ketqua":
+        return Outcome((Reply("results.working"),), changes=(RequestJob("public"),), state=state)
     if name == "trogiup":
         return Outcome((Reply("help.text"), *prompt(state, env)), state=state)
     if name == "ngonngu":
@@ -154,6 +161,20 @@ def _admin_command(
         return staff.case_list(state, env, facts)
     if name == "hotline":
         return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
+    if name == "baocao":
+        period = parse_period(arg, env.today)
+        if period is None:
+            return Outcome((Reply("report.bad_period"),), state=state)
+        job = RequestJob(
+            "report", (("from", period.start.isoformat()), ("to", period.end.isoformat()))
+        )
+        return Outcome((Reply("report.working"),), changes=(job,), state=state)
+    if name == "bantin":
+        return Outcome((Reply("report.working"),), changes=(RequestJob("digest"),), state=state)
+    if name == "xuatdulieu":
+        full = arg.strip().lower() in ("full", "day du", "đầy đủ", "daydu")
+        job = RequestJob("export", (("full", "yes" if full else "no"),))
+        return Outcome((Reply("report.working"),), changes=(job,), state=state)
     return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
 
 

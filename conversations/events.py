@@ -50,7 +50,14 @@ class Expired:
     kind: Literal["expired"] = "expired"
 
 
-Inbound = Text | Choice | Command | Attachment | Expired
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """Sent by the reminder job when a survey has stalled (once, in daytime)."""
+
+    kind: Literal["timed_out"] = "timed_out"
+
+
+Inbound = Text | Choice | Command | Attachment | Expired | TimedOut
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,3 +23,12 @@ def upsert(conn: AsyncConnection, table: Table, keys: Sequence[str], update: Seq
     return stmt.on_conflict_do_update(
         index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
     )
+
+
+def add_upsert(conn: AsyncConnection, table: Table, keys: Sequence[str]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET count = count + the new count."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = module.insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={"count": table.c.count + stmt.excluded["count"]}
+    )

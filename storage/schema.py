@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -60,7 +61,9 @@ conversations = Table(
     Column("version", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime),
+    Column("remind_at", UTCDateTime),
     Index(None, "expires_at"),
+    Index(None, "remind_at"),
 )
 
 processed_events = Table(
@@ -166,6 +169,7 @@ complaints = Table(
     Column("rated_at", UTCDateTime),
     Index(None, "status", "due_on"),
     Index(None, "contact_id", "created_at"),
+    Index(None, "rated_at"),
 )
 
 # Every change of a complaint, with who made it; ``public`` notes are shown to the citizen.
@@ -204,6 +208,64 @@ complaint_files = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Index(None, "status"),
     Index(None, "complaint_id"),
+)
+
+# Answer counts per local day, procedure and field, kept up to date in the transaction that
+# completes a survey, so a report over a million surveys sums a few thousand rows instead of
+# counting thirty million answers. ``procedure``/``field`` are "" when unknown.
+survey_daily = Table(
+    "survey_daily",
+    metadata,
+    Column("day", Date, nullable=False),
+    Column("procedure", String(64), nullable=False),
+    Column("field", String(128), nullable=False),
+    Column("item", String(16), nullable=False),
+    Column("value", String(32), nullable=False),
+    Column("count", Integer, nullable=False),
+    # Keyed by (item, value) first and, on SQLite, stored in key order: a report's GROUP BY
+    # item, value then reads rows already grouped, with no sort (0.35 s instead of 2 s over
+    # a million surveys, bench/report.py).
+    PrimaryKeyConstraint("item", "value", "day", "procedure", "field"),
+    sqlite_with_rowid=False,
+)
+
+# Surveys ended per local day: completed, or partial (abandoned or expired).
+survey_daily_counts = Table(
+    "survey_daily_counts",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("procedure", String(64), primary_key=True),
+    Column("field", String(128), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+# Digests sent, one row per kind and period: the key that makes each digest go out once, even
+# after downtime, a restart or with two processes.
+digest_runs = Table(
+    "digest_runs",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("period_start", Date, primary_key=True),
+    Column("period_end", Date, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+)
+
+# Work an administrator asked for in chat (a report, an export): done by the jobs runner,
+# whose answer goes back through the outbox.
+job_requests = Table(
+    "job_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    Index(None, "status", "id"),
 )
 
 COMPLAINT_STATUSES = (

@@ -10,13 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .dialect import upsert
+from .queries.aggregates import Ended, Explode, record_ended
 from .queries.complaints import NewFile, change_complaint, insert_complaint, rate_complaint
-from .schema import answers, consents, contacts, conversations, outbox, survey_responses
+from .schema import (
+    answers,
+    consents,
+    contacts,
+    conversations,
+    job_requests,
+    outbox,
+    survey_responses,
+)
 
 
 class ConcurrentUpdate(RuntimeError):
@@ -42,6 +52,10 @@ class WriteSet:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     #: Complaint writes, in the order the events made them (rare; one statement each).
     complaint_ops: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: How to count ended surveys into the aggregates: the local time zone (reports are by
+    #: local day) and the function exploding a survey's answers into counts.
+    aggregate: tuple[ZoneInfo, Explode] | None = None
+    jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def start_response(
         self,
@@ -105,6 +119,7 @@ class WriteSet:
         state: dict[str, Any],
         expires_at: datetime | None,
         now: datetime,
+        remind_at: datetime | None = None,
     ) -> None:
         previous = self.conversations.get(contact_id)
         self.conversations[contact_id] = {
@@ -115,6 +130,7 @@ class WriteSet:
             "b_step": step,
             "b_state": state,
             "b_expires_at": expires_at,
+            "b_remind_at": remind_at,
             "b_updated_at": now,
         }
 
@@ -134,6 +150,27 @@ class WriteSet:
 
     def rate_complaint(self, code: str, rating: int, at: datetime) -> None:
         self.complaint_ops.append(("rate", {"code": code, "rating": rating, "at": at}))
+
+    def request_job(
+        self,
+        kind: str,
+        channel: str,
+        chat_id: str,
+        language: str,
+        args: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        self.jobs.append(
+            {
+                "kind": kind,
+                "channel": channel,
+                "chat_id": chat_id,
+                "language": language,
+                "args": args,
+                "status": "pending",
+                "created_at": now,
+            }
+        )
 
     def enqueue(self, channel: str, chat_id: str, payload: dict[str, Any], now: datetime) -> None:
         self.outbox.append(
@@ -178,6 +215,7 @@ _CONVERSATION = (
         state=bindparam("b_state", type_=conversations.c.state.type),
         version=bindparam("b_new_version"),
         expires_at=bindparam("b_expires_at", type_=conversations.c.expires_at.type),
+        remind_at=bindparam("b_remind_at", type_=conversations.c.remind_at.type),
         updated_at=bindparam("b_updated_at", type_=conversations.c.updated_at.type),
     )
 )
@@ -215,6 +253,10 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
     if cleared:
         await conn.execute(_DELETE_ANSWER, cleared)
     if ws.ended:
+        if ws.aggregate is not None:
+            tz, explode = ws.aggregate
+            ended = [Ended(rid, status, at) for rid, (status, at) in ws.ended.items()]
+            await record_ended(conn, ended, tz, explode)  # before the status changes
         await conn.execute(
             _END,
             [
@@ -249,5 +291,7 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         result = await conn.execute(_CONVERSATION, rows)
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
+    if ws.jobs:
+        await conn.execute(job_requests.insert(), ws.jobs)
     if ws.outbox:
         await conn.execute(outbox.insert(), ws.outbox)

@@ -6,6 +6,7 @@ is the only part that touches the network.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -39,7 +41,7 @@ from storage.queries.outbox import OutboxRow
 from ..errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
 from ..limits import TelegramLimit
 from ..logs import chat_hash
-from .telegram_files import TelegramFiles
+from .telegram_files import TelegramFiles, channel_error
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
@@ -168,6 +170,9 @@ class TelegramSender:
 
     async def send(self, row: OutboxRow) -> None:
         payload: Mapping[str, Any] = row.payload
+        if payload.get("op") in ("photo", "document"):
+            await self._send_inline(row.chat_id, payload)
+            return
         if payload.get("op") == "file":
             stored = await self.load_file(int(payload["file"])) if self.load_file else None
             if stored is None:
@@ -193,6 +198,21 @@ class TelegramSender:
             raise TransientSendError(str(exc)) from exc
         except TelegramError as exc:
             raise PermanentSendError(str(exc)) from exc
+
+    async def _send_inline(self, chat_id: str, payload: Mapping[str, Any]) -> None:
+        """A chart or a spreadsheet the jobs made, carried in the outbox row itself."""
+        data = base64.b64decode(str(payload.get("data", "")))
+        name = str(payload.get("name") or "file")
+        caption = str(payload.get("text") or "")[:1024] or None
+        try:
+            if payload.get("op") == "photo":
+                await self.bot.send_photo(chat_id, InputFile(data, filename=name), caption=caption)
+            else:
+                await self.bot.send_document(
+                    chat_id, InputFile(data, filename=name), caption=caption
+                )
+        except TelegramError as exc:
+            raise channel_error(exc, to_chat=True) from exc
 
     async def _edit(
         self, chat_id: str, message_id: str, text: str, markup: InlineKeyboardMarkup | None

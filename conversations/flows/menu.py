@@ -34,7 +34,7 @@ GUARD = "lookup_guard"
 
 def idle(state: ConversationState) -> ConversationState:
     kept = {GUARD: state.data[GUARD]} if GUARD in state.data else {}
-    return replace(state, flow=None, step=None, data=kept, expires_at=None)
+    return replace(state, flow=None, step=None, data=kept, expires_at=None, remind_at=None)
 
 
 def welcome(agency: str) -> Reply:

@@ -40,6 +40,7 @@ CONSENT = "consent"
 SUMMARY = "summary"
 BACK, SKIP, DONE = "back", "skip", "done"
 CONSENT_PURPOSE = "survey"
+REMINDED = "reminded"
 _SUBMIT_WORDS = {"submit": ("gui phieu", "gui", "submit", "hoan thanh")}
 
 Answer = int | str
@@ -156,6 +157,14 @@ def cancel(state: ConversationState, env: Env) -> Outcome:
     )
 
 
+def remind(state: ConversationState, env: Env) -> Outcome:
+    """The reminder job's event: one nudge, then no more for this survey."""
+    if state.remind_at is None or state.remind_at > env.now or state.data.get(REMINDED):
+        return Outcome((), state=state)
+    new = replace(state, data={**state.data, REMINDED: True}, remind_at=None)
+    return Outcome((Reply("survey.reminder"), *prompt(new, env)), state=new)
+
+
 def expire(state: ConversationState, env: Env) -> Outcome:
     """The expiry job's event; a survey touched since it was scheduled is left alone."""
     if state.expires_at is None or state.expires_at > env.now:
@@ -173,7 +182,11 @@ def expire(state: ConversationState, env: Env) -> Outcome:
 def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
     data = SurveyData.load(state.data)
     step_id = state.step or CONSENT
-    touched = replace(state, expires_at=env.now + env.survey_ttl)
+    touched = replace(
+        state,
+        expires_at=env.now + env.survey_ttl,
+        remind_at=None if state.data.get(REMINDED) else env.now + env.survey_remind_after,
+    )
     if isinstance(event, Attachment):
         return _reask(touched, env, "common.no_files")
     if isinstance(event, Choice):
@@ -348,7 +361,8 @@ def _save_selection(
     else:
         data.ans.pop(step.id, None)
         change = ClearAnswer(rid, step.id)
-    new = replace(state, data=data.dump())
+    kept = {REMINDED: True} if state.data.get(REMINDED) else {}
+    new = replace(state, data={**data.dump(), **kept})
     return Outcome(tuple(prompt(new, env)), changes=(change,), state=new, ack="refresh")
 
 
@@ -398,7 +412,8 @@ def _goto(
     step_id: str,
     changes: tuple[Change, ...],
 ) -> Outcome:
-    new = replace(state, flow=FLOW, step=step_id, data=data.dump())
+    kept = {REMINDED: True} if state.data.get(REMINDED) else {}
+    new = replace(state, flow=FLOW, step=step_id, data={**data.dump(), **kept})
     return Outcome(tuple(prompt(new, env)), changes=changes, state=new, ack="close")
 
 

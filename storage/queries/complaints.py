@@ -294,3 +294,22 @@ async def rate_complaint(conn: AsyncConnection, code: str, rating: int, at: date
         .values(rating=rating, rated_at=at)
     )
     return bool(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    new: int
+    open: tuple[tuple[str, date], ...]  # (code, due date), by due date
+
+
+async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Overview:
+    """For digests: complaints filed in [start, end), and every open one with its due date."""
+    new = await conn.execute(
+        select(func.count()).where(complaints.c.created_at >= start, complaints.c.created_at < end)
+    )
+    rows = await conn.execute(
+        select(complaints.c.code, complaints.c.due_on)
+        .where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
+        .order_by(complaints.c.due_on, complaints.c.code)
+    )
+    return Overview(int(new.scalar_one()), tuple((r[0], r[1]) for r in rows))

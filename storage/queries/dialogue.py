@@ -28,6 +28,7 @@ class ConversationRow:
     state: dict[str, Any]
     version: int
     expires_at: datetime | None
+    remind_at: datetime | None = None
 
     @property
     def key(self) -> ContactKey:
@@ -67,6 +68,7 @@ _COLUMNS = (
     conversations.c.state,
     conversations.c.version,
     conversations.c.expires_at,
+    conversations.c.remind_at,
 )
 
 
@@ -96,6 +98,7 @@ async def _select(
             state=dict(r[7] or {}),
             version=int(r[8]),
             expires_at=r[9],
+            remind_at=r[10],
         )
         found[row.key] = row
     return found

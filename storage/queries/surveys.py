@@ -95,6 +95,22 @@ async def due_expiries(conn: AsyncConnection, now: datetime, limit: int = 500) -
     return [DueExpiry(r[0], r[1], r[2]) for r in rows]
 
 
+async def due_reminders(conn: AsyncConnection, now: datetime, limit: int = 500) -> list[DueExpiry]:
+    """Stalled surveys whose one reminder is due (the job decides whether it is daytime)."""
+    rows = await conn.execute(
+        select(contacts.c.channel, contacts.c.external_id, conversations.c.remind_at)
+        .join(conversations, conversations.c.contact_id == contacts.c.id)
+        .where(
+            conversations.c.remind_at.is_not(None),
+            conversations.c.remind_at <= now,
+            contacts.c.stopped.is_(False),
+        )
+        .order_by(conversations.c.remind_at)
+        .limit(limit)
+    )
+    return [DueExpiry(r[0], r[1], r[2]) for r in rows]
+
+
 async def response_answers(conn: AsyncConnection, response_id: int) -> dict[str, int | str]:
     rows = await conn.execute(
         select(answers.c.item, answers.c.value_int, answers.c.value_text).where(

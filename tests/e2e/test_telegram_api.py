@@ -253,8 +253,9 @@ def test_admin_command_from_a_citizen_gets_the_citizen_menu(
     assert reply is not None
     assert "Ông/Bà muốn làm gì?" in (reply.text or "")
     send_and_wait(fake, ADMIN_ID, "/baocao")
-    admin_reply = fake.messages(ADMIN_ID)[0]
-    assert "quản trị" in (admin_reply.text or "")
+    assert "Đang lập" in (fake.messages(ADMIN_ID)[0].text or "")
+    report = fake.wait_for_messages(ADMIN_ID, 2)[1]
+    assert "Chỉ số hài lòng (theo phương pháp SIPAS)" in (report.text or "")
     log = bot.output()
     assert "event=admin_refused" in log
     assert str(CITIZEN) not in log  # chat ids are hashed in logs

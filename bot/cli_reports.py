@@ -1,0 +1,125 @@
+"""``python -m bot report | export | digest``: reports from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from conversations import default_catalog
+from conversations.periods import DIGEST_KINDS, Period, current
+from jobs.digest import build_digest, build_report_message
+from jobs.digests import send_digest
+from jobs.reports import ReportScope, build_report, case_summary
+from storage import migrate, open_engine, read_transaction
+from storage.queries.aggregates import first_survey_day
+
+from .app import digest_settings
+from .config import Settings
+from .dispatch import utc_now
+
+
+def add_report_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = sub.add_parser("report", help="báo cáo chỉ số SIPAS / SIPAS report")
+    report.add_argument("--from", dest="start", type=date.fromisoformat, default=None)
+    report.add_argument("--to", dest="end", type=date.fromisoformat, default=None)
+    report.add_argument("--format", choices=("text", "json"), default="text")
+    report.add_argument("--procedure", default=None)
+    report.add_argument("--field", default=None)
+    export = sub.add_parser("export", help="xuất bảng tính / spreadsheet export")
+    export.add_argument("--from", dest="start", type=date.fromisoformat, default=None)
+    export.add_argument("--to", dest="end", type=date.fromisoformat, default=None)
+    export.add_argument("--out", required=True, type=Path)
+    export.add_argument(
+        "--full", action="store_true", help="kèm thông tin cá nhân / with personal data"
+    )
+    digest = sub.add_parser("digest", help="bản tin kỳ hiện tại / the current digest")
+    digest.add_argument("--kind", choices=DIGEST_KINDS, default="weekly")
+    digest.add_argument("--send", action="store_true", help="gửi tới ADMIN_CHAT_IDS / send it")
+
+
+async def _period(args: argparse.Namespace, settings: Settings, conn: object) -> Period:
+    today = utc_now().astimezone(settings.zone).date()
+    end = args.end or today
+    start = args.start
+    if start is None:
+        start = await first_survey_day(conn) or end  # type: ignore[arg-type]
+    if end < start:
+        raise SystemExit("--to is before --from")
+    return Period(start, end)
+
+
+async def run_report_command(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        catalog = default_catalog()
+        language = settings.default_language
+        if args.command == "digest":
+            return await _digest(args, settings, engine)
+        async with read_transaction(engine) as conn:
+            period = await _period(args, settings, conn)
+            scope = ReportScope(settings.zone, language, args.__dict__.get("procedure"),
+                                args.__dict__.get("field"))  # fmt: skip
+            report = await build_report(conn, period, scope)
+            previous = await build_report(conn, period.previous(), scope)
+            if args.command == "export":
+                return await _export(args, settings, conn, period, report)
+        if args.format == "json":
+            print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        else:
+            message = build_report_message(report, previous, settings.agency_name)
+            print(catalog.render(message, language).text)
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _export(
+    args: argparse.Namespace, settings: Settings, conn: object, period: Period, report: object
+) -> int:
+    from jobs.export_xlsx import export_workbook
+    from jobs.requests import export_rows, without_comment
+
+    responses, complaints = await export_rows(conn, period, settings.zone)  # type: ignore[arg-type]
+    if not args.full:  # a free comment may name the person who wrote it
+        responses = [without_comment(r) for r in responses]
+    data = export_workbook(
+        report,  # type: ignore[arg-type]
+        responses,
+        complaints,
+        language=settings.default_language,
+        agency=settings.agency_name,
+        full_register=args.full,
+        generated_at=utc_now(),
+    )
+    args.out.write_bytes(data)
+    print(
+        f"{args.out} ({len(data)} bytes, {len(responses)} responses, {len(complaints)} complaints)"
+    )
+    return 0
+
+
+async def _digest(args: argparse.Namespace, settings: Settings, engine: object) -> int:
+    now = utc_now()
+    today = now.astimezone(settings.zone).date()
+    period = current(args.kind, today)
+    dsettings = digest_settings(settings)
+    catalog = default_catalog()
+    if args.send:
+        if not dsettings.chats:
+            print("ADMIN_CHAT_IDS is empty: nobody to send the digest to", file=sys.stderr)
+            return 2
+        sent = await send_digest(engine, args.kind, period, dsettings, catalog, now)  # type: ignore[arg-type]
+        print("queued" if sent else "already sent for this period")
+        return 0
+    scope = ReportScope(settings.zone, settings.default_language)
+    async with read_transaction(engine) as conn:  # type: ignore[arg-type]
+        report = await build_report(conn, period, scope)
+        previous = await build_report(conn, period.previous(), scope)
+        cases = await case_summary(conn, period, settings.zone, today, dsettings.calendar)
+    reply = build_digest(args.kind, period, report, previous, cases, settings.agency_name)
+    print(catalog.render(reply, settings.default_language).text)
+    return 0

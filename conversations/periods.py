@@ -1,0 +1,96 @@
+"""Report periods: what "7d", "thang", "quy" … mean on a given local day, and digest periods."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+DigestKind = Literal["daily", "weekly", "monthly", "halfyear", "yearly"]
+DIGEST_KINDS: tuple[DigestKind, ...] = ("daily", "weekly", "monthly", "halfyear", "yearly")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:\.\.|–|-{1,2}|đến|to)\s*(\d{4}-\d{2}-\d{2})$")
+MAX_RANGE_DAYS = 3 * 366
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before (for trends)."""
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end)
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def parse_period(text: str, today: date) -> Period | None:
+    """``/baocao`` periods; without one, the last 30 days including today. None if unreadable."""
+    word = text.strip().lower()
+    if word in ("", "30d", "30"):
+        return Period(today - timedelta(days=29), today)
+    if word in ("7d", "7", "tuan", "tuần", "week"):
+        return Period(today - timedelta(days=6), today)
+    if word in ("thang", "tháng", "month"):
+        return Period(_month_start(today), today)
+    if word in ("quy", "quý", "quarter"):
+        first = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
+        return Period(first, today)
+    if word in ("6thang", "6tháng", "6 tháng", "halfyear"):
+        return Period(date(today.year, 1 if today.month <= 6 else 7, 1), today)
+    if word in ("nam", "năm", "year"):
+        return Period(date(today.year, 1, 1), today)
+    match = _RANGE.match(word)
+    if match is None:
+        return None
+    try:
+        start, end = date.fromisoformat(match.group(1)), date.fromisoformat(match.group(2))
+    except ValueError:
+        return None
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        return None
+    return Period(start, end)
+
+
+def last_complete(kind: DigestKind, today: date) -> Period:
+    """The most recent whole period of a digest kind that has ended before ``today``."""
+    if kind == "daily":
+        day = today - timedelta(days=1)
+        return Period(day, day)
+    if kind == "weekly":
+        this_monday = today - timedelta(days=today.weekday())
+        return Period(this_monday - timedelta(days=7), this_monday - timedelta(days=1))
+    if kind == "monthly":
+        first = _month_start(today)
+        return Period(_add_months(first, -1), first - timedelta(days=1))
+    if kind == "halfyear":
+        first = date(today.year, 1 if today.month <= 6 else 7, 1)
+        return Period(_add_months(first, -6), first - timedelta(days=1))
+    first = date(today.year, 1, 1)
+    return Period(date(today.year - 1, 1, 1), first - timedelta(days=1))
+
+
+def current(kind: DigestKind, today: date) -> Period:
+    """The period in progress (``/bantin`` shows the current week so far)."""
+    if kind == "daily":
+        return Period(today, today)
+    if kind == "weekly":
+        return Period(today - timedelta(days=today.weekday()), today)
+    if kind == "monthly":
+        return Period(_month_start(today), today)
+    if kind == "halfyear":
+        return Period(date(today.year, 1 if today.month <= 6 else 7, 1), today)
+    return Period(date(today.year, 1, 1), today)

@@ -1,0 +1,160 @@
+"""Builds the digest and report messages for administrators (pure: figures in, Reply out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from conversations import Number, Reply
+from conversations.effects import Lines, Ref
+from conversations.periods import DigestKind, Period
+
+from .sipas_index import Report, Share
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """Complaints for the digest: new in the period, overdue, and due within two working days."""
+
+    new: int = 0
+    overdue: tuple[tuple[str, date], ...] = ()
+    due_soon: tuple[tuple[str, date], ...] = ()
+    open: int = 0
+    listed: int = 5  # how many codes to name in each list
+
+
+def _pct(value: float | None) -> Number | Ref:
+    return Ref("digest.no_answers") if value is None else Number(value, 2, "%")
+
+
+def _delta(now: float | None, before: float | None, key: str = "digest.trend") -> Reply:
+    if now is None or before is None:
+        return Reply("digest.no_trend")
+    return Reply(key, (("delta", Number(now - before, 2, "", signed=True)),))
+
+
+def _share(share: Share) -> Number | Ref:
+    return _pct(share.percent)
+
+
+def _period(period: Period) -> str:
+    if period.start == period.end:
+        return f"{period.start:%d/%m/%Y}"
+    return f"{period.start:%d/%m}–{period.end:%d/%m/%Y}"
+
+
+def report_lines(report: Report, previous: Report | None) -> list[Reply]:
+    """The figures both the digest and an on-demand report show."""
+    lines = [
+        Reply("digest.counts", (("completed", report.completed), ("partial", report.partial))),
+        Reply(
+            "digest.overall",
+            (
+                ("index", _pct(report.index)),
+                ("base", report.base),
+                ("trend", Lines((_delta(report.index, previous.index if previous else None),))),
+            ),
+        ),
+    ]
+    before = {e.code: e.index for e in previous.elements} if previous else {}
+    for element in report.elements:
+        lines.append(
+            Reply(
+                "digest.element",
+                (
+                    ("name", Ref(f"element.{element.code}")),
+                    ("index", _pct(element.index)),
+                    (
+                        "trend",
+                        Lines(
+                            (_delta(element.index, before.get(element.code), "digest.trend_short"),)
+                        ),
+                    ),
+                ),
+            )
+        )
+    weakest = report.weakest(3)
+    if weakest:
+        lines.append(Reply("digest.weakest_title"))
+        lines.extend(
+            Reply(
+                "digest.weakest",
+                (
+                    ("code", c.code),
+                    ("text", Ref(f"q.{c.code}")),
+                    ("index", _pct(c.index)),
+                    ("base", c.base),
+                ),
+            )
+            for c in weakest
+        )
+    d = report.descriptive
+    lines.append(
+        Reply(
+            "digest.flags",
+            (
+                ("trips", d.three_or_more_trips.count),
+                ("trips_pct", _share(d.three_or_more_trips)),
+                ("late", d.late.count),
+                ("apology", d.late_with_apology.count),
+                ("payment", d.unofficial_payment.count),
+                ("harass", d.harassment.count),
+            ),
+        )
+    )
+    if sum(d.complaint_ratings):
+        mean = d.complaint_rating_mean or 0.0
+        lines.append(
+            Reply(
+                "digest.complaint_ratings",
+                (("mean", Number(mean, 1)), ("base", sum(d.complaint_ratings))),
+            )
+        )
+    return lines
+
+
+def case_lines(cases: CaseSummary) -> list[Reply]:
+    lines = [Reply("digest.cases", (("new", cases.new), ("open", cases.open)))]
+    if cases.overdue:
+        named = ", ".join(code for code, _ in cases.overdue[: cases.listed])
+        more = len(cases.overdue) - min(len(cases.overdue), cases.listed)
+        more_text = f", +{more}" if more else ""
+        lines.append(
+            Reply(
+                "digest.overdue",
+                (("count", len(cases.overdue)), ("codes", named), ("more_text", more_text)),
+            )
+        )
+    if cases.due_soon:
+        named = ", ".join(code for code, _ in cases.due_soon[: cases.listed])
+        lines.append(Reply("digest.due_soon", (("count", len(cases.due_soon)), ("codes", named))))
+    return lines
+
+
+def build_digest(
+    kind: DigestKind,
+    period: Period,
+    report: Report,
+    previous: Report | None,
+    cases: CaseSummary,
+    agency: str,
+) -> Reply:
+    """The digest message: short enough to read on a phone."""
+    body = report_lines(report, previous) + case_lines(cases)
+    params = (
+        ("title", Ref(f"digest.title.{kind}")),
+        ("period", _period(period)),
+        ("agency", agency),
+        ("lines", Lines(tuple(body))),
+    )
+    return Reply("digest.message", params)
+
+
+def build_report_message(report: Report, previous: Report | None, agency: str) -> Reply:
+    """``/baocao`` and ``python -m bot report``: the figures for any period."""
+    params = (
+        ("period", _period(Period(report.start, report.end))),
+        ("agency", agency),
+        ("lines", Lines(tuple(report_lines(report, previous)))),
+    )
+    return Reply("report.message", params)

@@ -1,0 +1,130 @@
+"""Sends each period's digest to the staff chats exactly once, catching up after downtime."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from conversations import Catalog
+from conversations.periods import DigestKind, Period, last_complete
+from conversations.workdays import WorkCalendar
+from storage import WriteSet, flush, read_transaction, write_transaction
+from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
+
+from .digest import build_digest
+from .reports import ReportScope, build_report, case_summary
+
+log = logging.getLogger("jobs.digests")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    agency: str
+    tz: ZoneInfo
+    calendar: WorkCalendar
+    chats: tuple[tuple[str, str], ...]  # (channel, chat id)
+    kinds: tuple[DigestKind, ...] = ("daily", "weekly", "monthly", "halfyear", "yearly")
+    at: time = time(7, 30)  # local time the digest of a period that just ended goes out
+    language: str = "vi"
+
+
+def send_time(kind: DigestKind, period: Period, settings: DigestSettings) -> datetime:
+    """A period's digest is due the day after it ends, at the configured local time."""
+    return datetime.combine(period.end + timedelta(days=1), settings.at, settings.tz)
+
+
+async def digest_payloads(
+    engine: AsyncEngine,
+    kind: DigestKind,
+    period: Period,
+    settings: DigestSettings,
+    catalog: Catalog,
+    now: datetime,
+) -> list[dict[str, object]]:
+    """The outbox payloads of one digest: the text, and the chart from the weekly one up."""
+    scope = ReportScope(settings.tz, settings.language)
+    today = now.astimezone(settings.tz).date()
+    async with read_transaction(engine) as conn:
+        report = await build_report(conn, period, scope)
+        previous = await build_report(conn, period.previous(), scope)
+        cases = await case_summary(conn, period, settings.tz, today, settings.calendar)
+    message = catalog.render(
+        build_digest(kind, period, report, previous, cases, settings.agency), settings.language
+    )
+    payloads: list[dict[str, object]] = [message.to_json()]
+    if kind != "daily":
+        from .chart import element_chart
+
+        png = await asyncio.to_thread(element_chart, report, previous, language=settings.language)
+        payloads.append(
+            {
+                "op": "photo",
+                "key": "digest.chart",
+                "data": base64.b64encode(png).decode("ascii"),
+                "name": f"sipas-{kind}-{period.start:%Y%m%d}.png",
+                "text": "",
+            }
+        )
+    return payloads
+
+
+async def send_digest(
+    engine: AsyncEngine,
+    kind: DigestKind,
+    period: Period,
+    settings: DigestSettings,
+    catalog: Catalog,
+    now: datetime,
+) -> bool:
+    """Queues one digest to every staff chat; False when it had been sent already."""
+    payloads = await digest_payloads(engine, kind, period, settings, catalog, now)
+    async with write_transaction(engine) as conn:
+        if not await claim_digest(conn, kind, period.start, period.end, now):
+            return False
+        writes = WriteSet()
+        for channel, chat in settings.chats:
+            for payload in payloads:
+                writes.enqueue(channel, chat, payload, now)
+        await flush(conn, writes)
+    log.info("job=digest kind=%s period=%s sent_to=%d", kind, period.start, len(settings.chats))
+    return True
+
+
+async def send_due_digests(
+    engine: AsyncEngine,
+    settings: DigestSettings,
+    catalog: Catalog,
+    now: datetime,
+    kinds: Sequence[DigestKind] | None = None,
+) -> list[tuple[DigestKind, Period]]:
+    """Every digest whose period has ended and whose time has come, not sent yet.
+
+    Run at start and every minute: after downtime the missed digest goes out on start; a
+    restart never sends a second copy (the period's row in ``digest_runs`` says it went).
+    """
+    sent: list[tuple[DigestKind, Period]] = []
+    today = now.astimezone(settings.tz).date()
+    async with read_transaction(engine) as conn:
+        first = await first_contact_at(conn)
+    if first is None:
+        return sent  # nobody has written yet: nothing to report
+    started = first.astimezone(settings.tz).date()
+    for kind in kinds or settings.kinds:
+        period = last_complete(kind, today)
+        if now < send_time(kind, period, settings):
+            period = last_complete(kind, period.end)  # today's is not due yet: the one before
+        if period.end < started:
+            continue  # a period before the service began (a fresh install)
+        async with read_transaction(engine) as conn:
+            if await digest_sent(conn, kind, period.start):
+                continue
+        if await send_digest(engine, kind, period, settings, catalog, now):
+            sent.append((kind, period))
+    return sent

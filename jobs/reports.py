@@ -1,0 +1,64 @@
+"""Reads what reports need from storage: aggregated answers, complaints, export rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from conversations.periods import Period
+from conversations.workdays import WorkCalendar
+from storage.queries.aggregates import complaint_ratings, summed
+from storage.queries.complaints import overview
+
+from .digest import CaseSummary
+from .sipas_index import Report, compute
+
+
+@dataclass(frozen=True, slots=True)
+class ReportScope:
+    tz: ZoneInfo
+    language: str = "vi"
+    procedure: str | None = None
+    field: str | None = None
+
+
+def day_bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The period's local days as a UTC-comparable [start, end) interval."""
+    start = datetime.combine(period.start, time(0), tz)
+    end = datetime.combine(period.end + timedelta(days=1), time(0), tz)
+    return start, end
+
+
+async def build_report(conn: AsyncConnection, period: Period, scope: ReportScope) -> Report:
+    """The SIPAS report for a period: sums of the kept aggregates, no raw answer counted."""
+    counts, completed, partial = await summed(
+        conn, period.start, period.end, procedure=scope.procedure, field=scope.field
+    )
+    start, end = day_bounds(period, scope.tz)
+    ratings = await complaint_ratings(conn, start, end)
+    return compute(
+        counts,
+        start=period.start,
+        end=period.end,
+        completed=completed,
+        partial=partial,
+        complaint_ratings=ratings,
+        procedure=scope.procedure,
+        field_name=scope.field,
+        language=scope.language,
+    )
+
+
+async def case_summary(
+    conn: AsyncConnection, period: Period, tz: ZoneInfo, today: date, calendar: WorkCalendar
+) -> CaseSummary:
+    """New complaints in the period; open ones overdue, or due within two working days."""
+    start, end = day_bounds(period, tz)
+    found = await overview(conn, start, end)
+    soon = calendar.add_workdays(today, 2)
+    overdue = tuple((code, due) for code, due in found.open if due < today)
+    due_soon = tuple((code, due) for code, due in found.open if today <= due <= soon)
+    return CaseSummary(new=found.new, overdue=overdue, due_soon=due_soon, open=len(found.open))

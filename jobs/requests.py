@@ -1,0 +1,221 @@
+"""Does the work administrators (and citizens, for /ketqua) ask for in chat, and answers it.
+
+Requests are rows written with the event that asked; this worker takes them in order, builds
+the answer (a report, the current digest, a spreadsheet, the public results) and queues it in
+the outbox in the same transaction that marks the request done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from conversations import Catalog, Reply
+from conversations.effects import Lines
+from conversations.periods import Period, current
+from storage import WriteSet, flush, read_transaction, write_transaction
+from storage.queries.export import complaints_for_export, responses_for_export
+from storage.queries.jobs import JobRequest, finish_job, pending_jobs
+
+from .digest import build_digest, build_report_message, report_lines
+from .digests import DigestSettings
+from .export_xlsx import ComplaintRow, ResponseRow
+from .reports import ReportScope, build_report, case_summary
+
+log = logging.getLogger("jobs.requests")
+
+Payload = dict[str, object]
+MIN_PUBLIC_BASE = 10  # fewer surveys than this are not published (too easy to re-identify)
+
+
+class RequestWorker:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: DigestSettings,
+        catalog: Catalog,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.catalog = catalog
+        self.clock = clock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, idle_s: float = 2.0) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("job=requests error=failed")
+            waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+            _, rest = await asyncio.wait(waits, timeout=idle_s, return_when=asyncio.FIRST_COMPLETED)
+            for task in rest:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def run_once(self) -> int:
+        async with read_transaction(self.engine) as conn:
+            jobs = await pending_jobs(conn)
+        for job in jobs:
+            try:
+                payloads = await self.answer(job)
+                status = "done"
+            except Exception:
+                ref = uuid.uuid4().hex[:8]
+                log.exception("job=request kind=%s ref=%s error=failed", job.kind, ref)
+                failed = Reply("report.failed", (("ref", ref),))
+                payloads = [self.catalog.render(failed, job.language).to_json()]
+                status = "failed"
+            now = self.clock()
+            async with write_transaction(self.engine) as conn:
+                if not await finish_job(conn, job.id, status, now):
+                    continue  # another process answered it
+                writes = WriteSet()
+                for payload in payloads:
+                    writes.enqueue(job.channel, job.chat_id, payload, now)
+                await flush(conn, writes)
+        return len(jobs)
+
+    async def answer(self, job: JobRequest) -> list[Payload]:
+        now = self.clock()
+        today = now.astimezone(self.settings.tz).date()
+        scope = ReportScope(self.settings.tz, job.language)
+        if job.kind == "report":
+            period = Period(
+                date.fromisoformat(job.args["from"]), date.fromisoformat(job.args["to"])
+            )
+            async with read_transaction(self.engine) as conn:
+                report = await build_report(conn, period, scope)
+                previous = await build_report(conn, period.previous(), scope)
+            reply = build_report_message(report, previous, self.settings.agency)
+            return [self.catalog.render(reply, job.language).to_json()]
+        if job.kind == "digest":
+            period = current("weekly", today)
+            async with read_transaction(self.engine) as conn:
+                report = await build_report(conn, period, scope)
+                previous = await build_report(conn, period.previous(), scope)
+                cases = await case_summary(
+                    conn, period, self.settings.tz, today, self.settings.calendar
+                )
+            reply = build_digest("weekly", period, report, previous, cases, self.settings.agency)
+            chart = await asyncio.to_thread(_chart, report, previous, job.language)
+            return [self.catalog.render(reply, job.language).to_json(), chart]
+        if job.kind == "public":
+            period = Period(today - timedelta(days=29), today)
+            async with read_transaction(self.engine) as conn:
+                report = await build_report(conn, period, scope)
+                previous = await build_report(conn, period.previous(), scope)
+            if report.completed < MIN_PUBLIC_BASE:
+                return [self.catalog.render(Reply("results.none"), job.language).to_json()]
+            lines = Lines(tuple(report_lines(report, None)[:7]))  # counts, overall, elements
+            reply = Reply(
+                "results.message",
+                (("agency", self.settings.agency), ("period", _dates(period)), ("lines", lines)),
+            )
+            chart = await asyncio.to_thread(_chart, report, previous, job.language)
+            return [self.catalog.render(reply, job.language).to_json(), chart]
+        if job.kind == "export":
+            return [await self._export(job, today, now)]
+        raise ValueError(f"unknown job {job.kind!r}")
+
+    async def _export(self, job: JobRequest, today: date, now: datetime) -> Payload:
+        from .export_xlsx import export_workbook
+
+        period = Period(date(today.year, 1, 1), today)
+        scope = ReportScope(self.settings.tz, job.language)
+        async with read_transaction(self.engine) as conn:
+            report = await build_report(conn, period, scope)
+            responses, complaints = await export_rows(conn, period, self.settings.tz)
+        full = job.args.get("full") == "yes"
+        if not full:  # a free comment may name the person who wrote it
+            responses = [without_comment(r) for r in responses]
+        # openpyxl takes seconds for a big year: off the event loop, chats go on meanwhile.
+        data = await asyncio.to_thread(
+            export_workbook,
+            report,
+            responses,
+            complaints,
+            language=job.language,
+            agency=self.settings.agency,
+            full_register=full,
+            generated_at=now,
+            timezone=self.settings.tz,
+        )
+        caption = self.catalog.render(
+            Reply("report.export_caption", (("period", _dates(period)),)), job.language
+        )
+        return {
+            "op": "document",
+            "key": "report.export",
+            "data": base64.b64encode(data).decode("ascii"),
+            "name": f"sipas-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx",
+            "text": caption.text,
+        }
+
+
+def _dates(period: Period) -> str:
+    return f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}"
+
+
+def _chart(report: object, previous: object, language: str) -> Payload:
+    from .chart import element_chart
+
+    png = element_chart(report, previous, language=language)  # type: ignore[arg-type]
+    return {
+        "op": "photo",
+        "key": "digest.chart",
+        "data": base64.b64encode(png).decode("ascii"),
+        "name": "sipas.png",
+        "text": "",
+    }
+
+
+async def export_rows(
+    conn: AsyncConnection, period: Period, tz: ZoneInfo
+) -> tuple[list[ResponseRow], list[ComplaintRow]]:
+    """The spreadsheet's rows: anonymous responses and the complaint register."""
+    responses = [
+        ResponseRow(r.completed_on, r.procedure, r.field, r.answers)
+        for r in await responses_for_export(conn, period.start, period.end, tz)
+    ]
+    complaints = [
+        ComplaintRow(
+            code=c.code,
+            category=c.category,
+            status=c.status,
+            source=c.source,
+            created_on=c.created_on,
+            due_on=c.due_on,
+            closed_on=c.closed_on,
+            rating=c.rating,
+            anonymous=c.anonymous,
+            name=c.name,
+            phone=c.phone,
+            description=c.description,
+        )
+        for c in await complaints_for_export(conn, period.start, period.end, tz)
+    ]
+    return responses, complaints
+
+
+def without_comment(row: ResponseRow) -> ResponseRow:
+    return ResponseRow(
+        row.completed_on,
+        row.procedure,
+        row.field,
+        {k: v for k, v in row.answers.items() if k != "comment"},
+    )

@@ -1,0 +1,67 @@
+"""``python -m bot report | export | digest`` on a database with completed surveys."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.dispatch import Dispatcher, DispatchSettings
+from storage import migrate, open_engine
+from tests.support.clock import SequentialClock, SequentialIds
+from tests.support.surveys import complete_survey
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _seed(url: str) -> None:
+    engine = open_engine(url)
+    await migrate(engine)
+    clock = SequentialClock(start=datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=SequentialIds())
+    rng = random.Random(2)
+    for n in range(5):
+        await complete_survey(dispatcher, f"c{n}", rng)
+    await engine.dispose()
+
+
+def _run(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.e2e
+async def test_report_export_and_digest_commands(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await _seed(url)
+    done = _run(
+        tmp_path, url, "report", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["from"], report["to"], report["completed"]) == ("2026-03-01", "2026-03-31", 5)
+    assert [e["code"] for e in report["elements"]] == ["1", "2", "3", "4", "5"]
+    text = _run(tmp_path, url, "report", "--from", "2026-03-01", "--to", "2026-03-31")
+    assert "Phiếu khảo sát: 5 hoàn thành" in text.stdout
+    out = tmp_path / "bao-cao.xlsx"
+    exported = _run(
+        tmp_path, url, "export", "--from", "2026-03-01", "--to", "2026-03-31", "--out", str(out)
+    )
+    assert exported.returncode == 0, exported.stderr
+    workbook = load_workbook(out)
+    assert workbook.sheetnames[0] == "Chỉ số SIPAS"
+    digest = _run(tmp_path, url, "digest")
+    assert digest.returncode == 0
+    assert "BẢN TIN TUẦN" in digest.stdout
+    bad = _run(tmp_path, url, "digest", "--send")
+    assert bad.returncode == 2  # no ADMIN_CHAT_IDS: nobody to send to

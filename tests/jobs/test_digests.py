@@ -1,0 +1,135 @@
+"""Digests go out once per period, catch up after downtime, and reminders respect the night."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.dispatch import Dispatcher, DispatchSettings
+from conversations import Command, InboundEvent, default_catalog
+from conversations.periods import Period, last_complete, parse_period
+from conversations.workdays import load_calendar
+from jobs.digests import DigestSettings, send_due_digests
+from jobs.reminders import remind_due
+from storage import read_transaction
+from storage.queries.outbox import pending
+from storage.schema import digest_runs, outbox
+from tests.support.clock import SequentialClock, SequentialIds
+from tests.support.surveys import complete_survey
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ADMIN = ("test", "admin-1")
+DIGESTS = DigestSettings(
+    agency="Sở Xây dựng",
+    tz=TZ,
+    calendar=load_calendar(),
+    chats=(ADMIN,),
+    kinds=("daily", "weekly"),
+    at=time(7, 30),
+)
+
+
+def local(y: int, m: int, d: int, hh: int, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=TZ)
+
+
+async def _seed(engine: AsyncEngine) -> None:
+    clock = SequentialClock(start=datetime(2026, 11, 2, 1, 0, tzinfo=UTC))  # Monday, 08:00 local
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=SequentialIds())
+    await complete_survey(dispatcher, "seed", random.Random(3))
+
+
+async def _sent(engine: AsyncEngine) -> list[tuple[str, date]]:
+    async with read_transaction(engine) as conn:
+        rows = await conn.execute(select(digest_runs.c.kind, digest_runs.c.period_start))
+        return sorted((r[0], r[1]) for r in rows)
+
+
+async def _admin_messages(engine: AsyncEngine) -> int:
+    async with read_transaction(engine) as conn:
+        found = await conn.execute(
+            select(func.count()).select_from(outbox).where(outbox.c.chat_id == ADMIN[1])
+        )
+        return int(found.scalar_one())
+
+
+async def test_each_period_once_and_downtime_catch_up(engine: AsyncEngine) -> None:
+    await _seed(engine)
+    catalog = default_catalog()
+    # Tuesday 3 Nov, 07:00: Monday's daily digest is not due until 07:30.
+    assert await send_due_digests(engine, DIGESTS, catalog, local(2026, 11, 3, 7, 0)) == []
+    sent = await send_due_digests(engine, DIGESTS, catalog, local(2026, 11, 3, 7, 31))
+    assert sent == [("daily", Period(date(2026, 11, 2), date(2026, 11, 2)))]
+    # Every minute after, and after a restart (a new call), nothing is sent twice.
+    for minute in range(5):
+        assert await send_due_digests(engine, DIGESTS, catalog, local(2026, 11, 3, 8, minute)) == []
+    assert await _admin_messages(engine) == 1
+    # Down from Tuesday 08:00 to Thursday 10:00: only the latest missed daily goes out.
+    sent = await send_due_digests(engine, DIGESTS, catalog, local(2026, 11, 5, 10, 0))
+    assert sent == [("daily", Period(date(2026, 11, 4), date(2026, 11, 4)))]
+    # The next Monday: the weekly digest of 2–8 Nov, with its chart.
+    sent = await send_due_digests(engine, DIGESTS, catalog, local(2026, 11, 9, 7, 45))
+    assert ("weekly", Period(date(2026, 11, 2), date(2026, 11, 8))) in sent
+    async with read_transaction(engine) as conn:
+        queued = await pending(conn, "test", local(2026, 11, 9, 8), chat_id=ADMIN[1], limit=50)
+    kinds = [r.payload.get("op", "send") for r in queued]
+    assert kinds.count("photo") == 1
+    weekly = next(r for r in queued if "BẢN TIN TUẦN" in str(r.payload.get("text")))
+    assert "02/11–08/11/2026" in str(weekly.payload["text"])
+    assert len(await _sent(engine)) == 4  # daily 2, 4, 8 Nov, weekly 2 Nov
+
+
+async def test_nothing_before_the_service_began(engine: AsyncEngine) -> None:
+    assert await send_due_digests(engine, DIGESTS, default_catalog(), local(2026, 11, 3, 8)) == []
+    await _seed(engine)
+    sent = await send_due_digests(engine, DIGESTS, default_catalog(), local(2026, 11, 3, 8))
+    assert [kind for kind, _ in sent] == ["daily"]  # last week ended before the first citizen
+
+
+async def test_one_reminder_and_never_at_night(engine: AsyncEngine) -> None:
+    # 20:00 local on a Monday: a citizen starts a survey and stops at the first question.
+    clock = SequentialClock(start=datetime(2026, 11, 2, 13, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(
+        engine,
+        DispatchSettings(
+            tz=TZ, survey_remind_after=timedelta(hours=2), survey_ttl=timedelta(days=7)
+        ),
+        clock=clock,
+        new_id=SequentialIds(),
+    )
+    await complete_survey(dispatcher, "sleepy", random.Random(1), finish="leave")
+    clock.advance(timedelta(hours=3))  # 23:00 local: due, but night
+    assert await remind_due(dispatcher, TZ) == 0
+    clock.advance(timedelta(hours=6))  # 05:00 local: still night
+    assert await remind_due(dispatcher, TZ) == 0
+    clock.advance(timedelta(hours=3))  # 08:00 local
+    assert await remind_due(dispatcher, TZ) == 1
+    clock.advance(timedelta(hours=5))
+    assert await remind_due(dispatcher, TZ) == 0  # never a second one
+    async with read_transaction(engine) as conn:
+        queued = await pending(conn, "test", clock(), chat_id="sleepy", limit=100)
+    assert [r.payload["key"] for r in queued].count("survey.reminder") == 1
+    # Answering after the reminder does not arm another one.
+    await dispatcher.process([InboundEvent("late-1", "test", "sleepy", Command("trogiup"))])
+    clock.advance(timedelta(days=1))
+    assert await remind_due(dispatcher, TZ) == 0
+
+
+def test_periods() -> None:
+    today = date(2026, 11, 26)  # a Thursday
+    assert last_complete("weekly", today) == Period(date(2026, 11, 16), date(2026, 11, 22))
+    assert last_complete("monthly", today) == Period(date(2026, 10, 1), date(2026, 10, 31))
+    assert last_complete("halfyear", today) == Period(date(2026, 1, 1), date(2026, 6, 30))
+    assert last_complete("yearly", today) == Period(date(2025, 1, 1), date(2025, 12, 31))
+    assert parse_period("", today) == Period(date(2026, 10, 28), today)
+    assert parse_period("7d", today) == Period(date(2026, 11, 20), today)
+    assert parse_period("quy", today) == Period(date(2026, 10, 1), today)
+    assert parse_period("2026-01-01..2026-03-31", today) == Period(
+        date(2026, 1, 1), date(2026, 3, 31)
+    )
+    assert parse_period("2026-03-31..2026-01-01", today) is None
+    assert parse_period("hôm qua", today) is None

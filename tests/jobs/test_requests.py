@@ -1,0 +1,75 @@
+"""Reports, digests, exports and public results asked for in chat, answered by the worker."""
+
+from __future__ import annotations
+
+import base64
+import io
+import random
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.dispatch import Dispatcher, DispatchSettings, Handled
+from conversations import Command, InboundEvent, default_catalog
+from conversations.workdays import load_calendar
+from jobs.digests import DigestSettings
+from jobs.requests import RequestWorker
+from storage import read_transaction
+from storage.queries.outbox import pending
+from tests.support.clock import SequentialClock, SequentialIds
+from tests.support.surveys import complete_survey
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DIGESTS = DigestSettings(
+    agency="Sở Xây dựng", tz=TZ, calendar=load_calendar(), chats=(), at=time(7, 30)
+)
+
+
+async def _ask(dispatcher: Dispatcher, user: str, text: str, admin: bool) -> Handled:
+    name, _, arg = text[1:].partition(" ")
+    event = InboundEvent(f"{user}-{text}", "test", user, Command(name, arg), admin=admin)
+    result = (await dispatcher.process([event]))[0]
+    assert isinstance(result, Handled)
+    return result
+
+
+async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
+    clock = SequentialClock(start=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(tz=TZ), clock=clock, new_id=SequentialIds())
+    rng = random.Random(11)
+    for n in range(12):
+        await complete_survey(dispatcher, f"c{n}", rng)
+    worker = RequestWorker(engine, DIGESTS, default_catalog(), clock)
+
+    asked = await _ask(dispatcher, "boss", "/baocao 30d", admin=True)
+    assert [m.key for m in asked.messages] == ["report.working"]
+    bad = await _ask(dispatcher, "boss", "/baocao hôm qua", admin=True)
+    assert [m.key for m in bad.messages] == ["report.bad_period"]
+    await _ask(dispatcher, "boss", "/bantin", admin=True)
+    await _ask(dispatcher, "boss", "/xuatdulieu", admin=True)
+    await _ask(dispatcher, "someone", "/ketqua", admin=False)
+    refused = await _ask(dispatcher, "someone", "/xuatdulieu", admin=False)
+    assert [m.key for m in refused.messages] == ["menu.welcome"]
+
+    assert await worker.run_once() == 4
+    assert await worker.run_once() == 0  # each request answered once
+    async with read_transaction(engine) as conn:
+        boss = await pending(conn, "test", clock(), chat_id="boss", limit=50)
+        citizen = await pending(conn, "test", clock(), chat_id="someone", limit=50)
+    answers = [
+        r.payload
+        for r in boss
+        if r.payload.get("key") not in ("report.working", "report.bad_period")
+    ]
+    assert answers[0]["key"] == "report.message"
+    assert "Phiếu khảo sát: 12 hoàn thành" in str(answers[0]["text"])
+    assert answers[1]["key"] == "digest.message"
+    assert answers[2]["op"] == "photo"
+    assert answers[3]["op"] == "document"
+    workbook = load_workbook(io.BytesIO(base64.b64decode(str(answers[3]["data"]))))
+    assert len(workbook.sheetnames) == 4
+    public = [r.payload for r in citizen if r.payload.get("key") == "results.message"]
+    assert public
+    assert "Chỉ số hài lòng chung" in str(public[0]["text"])

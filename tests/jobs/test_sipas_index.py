@@ -1,0 +1,126 @@
+"""The index formula of SIPAS.md, on the worked example and hand-computed cases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from jobs.sipas_index import answer_counts, compute, criterion_index
+
+D1, D2 = date(2026, 1, 1), date(2026, 6, 30)
+
+
+def _counts(
+    levels: dict[str, list[int]], answered: dict[str, int] | None = None
+) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for code, ns in levels.items():
+        for value, n in enumerate(ns, start=1):
+            if n:
+                counts[(code, str(value))] = n
+    for key, n in (answered or {}).items():
+        counts[(key, "answered")] = n
+    return counts
+
+
+def test_worked_example_of_sipas_md() -> None:
+    counts = _counts(
+        {
+            "5.1": [2, 4, 14, 30, 10],
+            "5.2": [3, 5, 12, 30, 10],
+            "5.3": [4, 6, 14, 26, 10],
+            "5.4": [5, 8, 15, 22, 10],
+        },
+        {"E5": 60, "E*": 60},
+    )
+    report = compute(counts, start=D1, end=D2, completed=60, partial=0)
+    element = report.elements[4]
+    assert [c.index for c in element.criteria] == [66.67, 66.67, 60.0, 53.33]
+    assert element.index == 61.67
+    assert report.index == 61.67  # the only element with answers
+    assert report.without_answers == ("1", "2", "3", "4")
+
+
+@pytest.mark.parametrize(
+    ("levels", "index", "mean", "base"),
+    [
+        ([0, 0, 0, 1, 1], 100.0, 4.5, 2),
+        ([1, 1, 1, 1, 0], 25.0, 2.5, 4),
+        ([0, 0, 3, 0, 0], 0.0, 3.0, 3),
+        ([0, 0, 0, 0, 0], None, None, 0),
+        ([1, 0, 0, 0, 2], 66.67, 3.67, 3),
+    ],
+    ids=["all-satisfied", "quarter", "neutral-counts-against", "no-answers", "rounding"],
+)
+def test_criterion_index(
+    levels: list[int], index: float | None, mean: float | None, base: int
+) -> None:
+    found = criterion_index("1.1", _counts({"1.1": levels}))
+    assert (found.index, found.mean, found.base) == (index, mean, base)
+
+
+def test_skips_are_not_in_the_base_and_means_are_of_unrounded_indices() -> None:
+    # Element 1: 1.1 = 2/3 satisfied (66.666…), 1.2 = 1/3 (33.333…), 1.3 skipped by all,
+    # 1.4 = 1/1. Element index = mean of the three answered criteria = 66.666… -> 66.67
+    counts = _counts(
+        {"1.1": [1, 0, 0, 1, 1], "1.2": [0, 2, 0, 1, 0], "1.4": [0, 0, 0, 0, 1]},
+        {"E1": 3, "E*": 3},
+    )
+    report = compute(counts, start=D1, end=D2, completed=3, partial=5)
+    e1 = report.elements[0]
+    assert [c.base for c in e1.criteria] == [3, 3, 0, 1]
+    assert e1.criteria[2].index is None
+    assert e1.index == 66.67
+    assert report.index == 66.67
+    assert report.completed == 3
+    assert report.partial == 5  # counted separately, never in a base
+    assert report.base == 3
+
+
+def test_overall_is_the_mean_of_elements_not_of_criteria() -> None:
+    counts = _counts({"1.1": [0, 0, 0, 0, 4], "2.1": [4, 0, 0, 0, 0], "2.2": [4, 0, 0, 0, 0]})
+    report = compute(counts, start=D1, end=D2, completed=4, partial=0)
+    assert report.elements[0].index == 100.0
+    assert report.elements[1].index == 0.0
+    assert report.index == 50.0  # not 33.33 (the mean over the three criteria)
+
+
+def test_json_follows_the_contract() -> None:
+    counts = _counts({"1.1": [0, 0, 1, 2, 1]}, {"E1": 4, "E*": 4})
+    data = compute(counts, start=D1, end=D2, completed=4, partial=1).to_json()
+    assert data["from"] == "2026-01-01"
+    assert data["to"] == "2026-06-30"
+    assert (data["completed"], data["partial"]) == (4, 1)
+    assert data["overall"] == {"index": 75.0, "base": 4}
+    first = data["elements"][0]
+    assert first["name"] == "Tiếp cận dịch vụ hành chính công"
+    assert first["criteria"][0] == {
+        "code": "1.1", "name": first["criteria"][0]["name"], "index": 75.0, "base": 4,
+        "mean": 4.0, "levels": [0, 0, 1, 2, 1],
+    }  # fmt: skip
+
+
+def test_answer_counts_explodes_one_survey() -> None:
+    counts = answer_counts(
+        {"1.1": 4, "1.2": 5, "5.1": 2, "info": "portal,staff", "trips": "3", "comment": "tốt"}
+    )
+    assert counts == {
+        ("1.1", "4"): 1, ("1.2", "5"): 1, ("E1", "answered"): 1, ("5.1", "2"): 1,
+        ("E5", "answered"): 1, ("E*", "answered"): 1, ("info", "portal"): 1,
+        ("info", "staff"): 1, ("trips", "3"): 1,
+    }  # fmt: skip
+
+
+def test_descriptive_shares() -> None:
+    counts = {
+        ("trips", "1"): 6, ("trips", "3"): 3, ("trips", "4"): 1,
+        ("timing", "ontime"): 8, ("timing", "late"): 2, ("apology", "yes"): 1, ("apology", "no"): 1,
+        ("payment", "yes"): 1, ("payment", "no"): 9, ("expect", "faster"): 5, ("expect", "fees"): 7,
+    }  # fmt: skip
+    d = compute(counts, start=D1, end=D2, completed=10, partial=0).descriptive
+    assert d.three_or_more_trips.percent == 40.0
+    assert d.late.percent == 20.0
+    assert d.late_with_apology.percent == 50.0
+    assert d.unofficial_payment.count == 1
+    assert d.expectations[:2] == (("fees", 7), ("faster", 5))

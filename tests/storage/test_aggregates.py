@@ -1,0 +1,104 @@
+"""The kept aggregates always equal a recount from the raw answers, and reports read them."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.dispatch import Dispatcher, DispatchSettings
+from conversations.periods import Period
+from jobs.expiry import expire_due
+from jobs.reports import ReportScope, build_report
+from jobs.sipas_index import answer_counts
+from storage import migrate, open_engine, read_transaction
+from storage.queries.aggregates import recount, stored
+from tests.support.clock import SequentialClock, SequentialIds
+from tests.support.surveys import complete_survey
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SETTINGS = DispatchSettings(survey_ttl=timedelta(hours=2))
+
+
+async def _check(engine: AsyncEngine) -> None:
+    async with read_transaction(engine) as conn:
+        assert await stored(conn) == await recount(conn, TZ, answer_counts)
+
+
+async def test_aggregates_equal_a_recount_and_feed_the_report(
+    engine: AsyncEngine, clock: SequentialClock, ids: SequentialIds
+) -> None:
+    dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids)
+    rng = random.Random(7)
+    for n in range(6):
+        await complete_survey(dispatcher, f"c{n}", rng)
+        clock.advance(timedelta(hours=9))  # across local days
+    await complete_survey(dispatcher, "quitter", rng, finish="cancel")
+    await _check(engine)
+    async with read_transaction(engine) as conn:
+        report = await build_report(
+            conn, Period(date(2026, 1, 1), date(2026, 12, 31)), ReportScope(TZ)
+        )
+    assert report.completed == 6
+    assert report.partial == 1
+    assert report.base <= 6
+    raw_11 = report.elements[0].criteria[0]
+    assert sum(raw_11.levels) == raw_11.base
+
+
+@pytest.fixture(scope="module")
+def prop_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('agg')) / 'agg.db'}"
+
+    async def setup() -> None:
+        engine = open_engine(url)
+        await migrate(engine)
+        await engine.dispose()
+
+    asyncio.run(setup())
+    return url
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 10_000),
+    plan=st.lists(st.sampled_from(["submit", "cancel", "expire", "wait"]), min_size=1, max_size=6),
+)
+def test_after_any_sequence_aggregates_equal_a_recount(
+    prop_db: str, seed: int, plan: list[str]
+) -> None:
+    async def scenario() -> None:
+        engine = open_engine(prop_db)
+        clock = SequentialClock()
+        # Ids unique across examples: they share one database.
+        dispatcher = Dispatcher(
+            engine, SETTINGS, clock=clock, new_id=SequentialIds(uuid.uuid4().int % 10**15)
+        )
+        rng = random.Random(seed)
+        run = uuid.uuid4().hex[:6]
+        try:
+            for n, what in enumerate(plan):
+                if what == "wait":
+                    clock.advance(timedelta(hours=rng.randint(1, 30)))
+                    await expire_due(dispatcher)
+                elif what == "expire":
+                    await complete_survey(dispatcher, f"{run}-{n}", rng, finish="leave")
+                else:
+                    await complete_survey(dispatcher, f"{run}-{n}", rng, finish=what)
+            await _check(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())
