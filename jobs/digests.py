@@ -16,6 +16,7 @@ from conversations import Catalog
 from conversations.periods import DigestKind, Period, last_complete
 from conversations.workdays import WorkCalendar
 from storage import WriteSet, flush, read_transaction, write_transaction
+from storage.queries.contacts import languages
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
 
 from .digest import build_digest
@@ -47,22 +48,24 @@ async def digest_payloads(
     settings: DigestSettings,
     catalog: Catalog,
     now: datetime,
+    language: str | None = None,
 ) -> list[dict[str, object]]:
     """The outbox payloads of one digest: the text, and the chart from the weekly one up."""
-    scope = ReportScope(settings.tz, settings.language)
+    language = language or settings.language
+    scope = ReportScope(settings.tz, language)
     today = now.astimezone(settings.tz).date()
     async with read_transaction(engine) as conn:
         report = await build_report(conn, period, scope)
         previous = await build_report(conn, period.previous(), scope)
         cases = await case_summary(conn, period, settings.tz, today, settings.calendar)
     message = catalog.render(
-        build_digest(kind, period, report, previous, cases, settings.agency), settings.language
+        build_digest(kind, period, report, previous, cases, settings.agency), language
     )
     payloads: list[dict[str, object]] = [message.to_json()]
     if kind != "daily":
         from .chart import element_chart
 
-        png = await asyncio.to_thread(element_chart, report, previous, language=settings.language)
+        png = await asyncio.to_thread(element_chart, report, previous, language=language)
         payloads.append(
             {
                 "op": "photo",
@@ -83,15 +86,22 @@ async def send_digest(
     catalog: Catalog,
     now: datetime,
 ) -> bool:
-    """Queues one digest to every staff chat; False when it had been sent already."""
-    payloads = await digest_payloads(engine, kind, period, settings, catalog, now)
+    """Queues one digest to every staff chat, in each one's language; False when it had been
+    sent already."""
+    async with read_transaction(engine) as conn:
+        chosen = await languages(conn, settings.chats)
+    wanted = {chosen.get(chat, settings.language) for chat in settings.chats}
+    by_language = {
+        lang: await digest_payloads(engine, kind, period, settings, catalog, now, lang)
+        for lang in sorted(wanted)
+    }
     async with write_transaction(engine) as conn:
         if not await claim_digest(conn, kind, period.start, period.end, now):
             return False
         writes = WriteSet()
-        for channel, chat in settings.chats:
-            for payload in payloads:
-                writes.enqueue(channel, chat, payload, now)
+        for chat in settings.chats:
+            for payload in by_language[chosen.get(chat, settings.language)]:
+                writes.enqueue(chat[0], chat[1], payload, now)
         await flush(conn, writes)
     log.info("job=digest kind=%s period=%s sent_to=%d", kind, period.start, len(settings.chats))
     return True

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dispatch import Dispatcher, DispatchSettings
-from conversations import Command, InboundEvent, default_catalog
+from conversations import Choice, Command, InboundEvent, default_catalog
 from conversations.periods import Period, last_complete, parse_period
 from conversations.workdays import load_calendar
 from jobs.digests import DigestSettings, send_due_digests
@@ -133,3 +133,20 @@ def test_periods() -> None:
     )
     assert parse_period("2026-03-31..2026-01-01", today) is None
     assert parse_period("hôm qua", today) is None
+
+
+async def test_digest_in_each_admins_language(engine: AsyncEngine) -> None:
+    await _seed(engine)
+    clock = SequentialClock(start=datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=SequentialIds())
+    await dispatcher.process([InboundEvent("en-1", "test", ADMIN[1], Choice("lang:en"))])
+    settings = DigestSettings(
+        agency="Department of Construction", tz=TZ, calendar=load_calendar(),
+        chats=(ADMIN, ("test", "admin-2")), kinds=("daily",), at=time(7, 30),
+    )  # fmt: skip
+    await send_due_digests(engine, settings, default_catalog(), local(2026, 11, 3, 8, 0))
+    async with read_transaction(engine) as conn:
+        english = await pending(conn, "test", local(2026, 11, 3, 9), chat_id=ADMIN[1], limit=50)
+        vietnamese = await pending(conn, "test", local(2026, 11, 3, 9), chat_id="admin-2")
+    assert "DAILY DIGEST" in str(english[-1].payload["text"])
+    assert "BẢN TIN NGÀY" in str(vietnamese[-1].payload["text"])
