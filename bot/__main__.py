@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="cập nhật cơ sở dữ liệu / apply database migrations")
     add_receipts_parser(sub)
     add_report_parsers(sub)
+    zalo = sub.add_parser("zalo", help="Zalo Official Account")
+    zalo_sub = zalo.add_subparsers(dest="zalo_command", required=True)
+    set_token = zalo_sub.add_parser(
+        "set-token", help="nạp refresh token đầu tiên / load the first refresh token"
+    )
+    set_token.add_argument("--refresh-token", required=True)
+    set_token.add_argument("--access-token", default=None)
+    set_token.add_argument("--expires-in", type=int, default=0, help="giây / seconds")
     return parser
 
 
@@ -82,9 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_console(settings, args.user or getpass.getuser()))
         return 0
-    if settings.telegram_bot_token is None:
+    if command == "zalo":
+        from .cli_zalo import run_zalo_command
+
+        return asyncio.run(run_zalo_command(args, settings))
+    if settings.telegram_bot_token is None and not settings.zalo_enabled:
         print(
-            "TELEGRAM_BOT_TOKEN is not set: put it in .env (see .env.example), "
+            "TELEGRAM_BOT_TOKEN is not set (nor ZALO_APP_ID): put it in .env (see .env.example), "
             "or try the bot without a token: python -m bot console",
             file=sys.stderr,
         )

@@ -38,7 +38,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             tz=settings.zone,
             calendar=settings.calendar(),
             complaints_per_day=settings.complaints_per_day,
-            admin_chats=tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids),
+            admin_chats=staff_chats(settings),
         ),
         catalog=default_catalog(),
     )
@@ -50,8 +50,16 @@ def digest_settings(settings: Settings) -> DigestSettings:
         agency=settings.agency_name,
         tz=settings.zone,
         calendar=settings.calendar(),
-        chats=tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids),
+        chats=staff_chats(settings),
         kinds=tuple(settings.digest_kinds),
         at=settings.digest_time,
         language=settings.default_language,
     )
+
+
+def staff_chats(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Where new cases and digests go: the Telegram staff chats, and Zalo admins if any
+    (Zalo only delivers to someone who wrote to the OA in the last 7 days)."""
+    telegram = tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids)
+    zalo = tuple(("zalo", user) for user in settings.zalo_admin_ids)
+    return telegram + zalo

@@ -28,6 +28,7 @@ def _id_list(value: object) -> object:
 
 IdList = Annotated[list[int], NoDecode]
 DateList = Annotated[list[date], NoDecode]
+StrList = Annotated[list[str], NoDecode]
 KindList = Annotated[list[Literal["daily", "weekly", "monthly", "halfyear", "yearly"]], NoDecode]
 
 
@@ -65,12 +66,23 @@ class Settings(BaseSettings):
     public_holidays: DateList = Field(default_factory=list)
     not_holidays: DateList = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    zalo_app_id: str | None = Field(default=None, pattern=r"^\d{1,32}$")
+    zalo_app_secret: SecretStr | None = None
+    zalo_oa_secret: SecretStr | None = None
+    zalo_oa_id: str | None = Field(default=None, pattern=r"^\d{1,32}$")
+    zalo_api_base_url: str = "https://openapi.zalo.me"
+    zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_admin_ids: StrList = Field(default_factory=list)
 
     @field_validator(
         "telegram_bot_token",
         "telegram_bot_username",
         "webhook_url",
         "telegram_api_file_url",
+        "zalo_app_id",
+        "zalo_app_secret",
+        "zalo_oa_secret",
+        "zalo_oa_id",
         "webhook_secret",
         "receipt_secret",
         mode="before",
@@ -80,7 +92,9 @@ class Settings(BaseSettings):
         # .env.example lists every key with an empty value; empty means "not set".
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("public_holidays", "not_holidays", "digest_kinds", mode="before")
+    @field_validator(
+        "public_holidays", "not_holidays", "digest_kinds", "zalo_admin_ids", mode="before"
+    )
     @classmethod
     def _split_dates(cls, value: object) -> object:
         return _id_list(value) if isinstance(value, str) else value
@@ -115,6 +129,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
+        if self.zalo_app_id:
+            for name in ("zalo_app_secret", "zalo_oa_secret", "zalo_oa_id"):
+                if not getattr(self, name):
+                    raise ValueError(f"{name.upper()}: required when ZALO_APP_ID is set")
         if not self.admin_chat_ids:
             self.admin_chat_ids = list(self.admin_telegram_ids)
         if self.telegram_mode == "webhook":
@@ -123,6 +141,10 @@ class Settings(BaseSettings):
             if not self.webhook_secret:
                 raise ValueError("WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook")
         return self
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_app_id)
 
     @property
     def telegram_file_url(self) -> str:

@@ -8,12 +8,15 @@ for a few seconds, and whatever is left stays queued for the next start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from functools import partial
 
+import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute, Route
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -23,9 +26,13 @@ from jobs.runner import JobsRunner
 from storage import read_transaction
 from storage.queries.complaint_files import StoredFile, stored_file
 
-from .app import build_runtime, digest_settings
+from .app import Runtime, build_runtime, digest_settings
 from .channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
 from .channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
+from .channels.zalo import CHANNEL as ZALO
+from .channels.zalo import ZaloSender
+from .channels.zalo_inbound import zalo_webhook
+from .channels.zalo_tokens import TokenStore
 from .config import Settings
 from .dispatch import utc_now
 from .open311 import Open311Settings, open311_routes
@@ -63,25 +70,71 @@ async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:
 
 
 async def run_telegram(settings: Settings) -> int:
+    """The bot process: Telegram (when a token is set), Zalo (when an OA is set), the web
+    server, and the scheduled jobs."""
     runtime = await build_runtime(settings)
-    bot = make_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with bot:  # getMe: a wrong token stops here with a clear error
-            telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine))
-            limits = Limits(
-                per_second=settings.telegram_max_per_second,
-                per_chat_per_second=settings.telegram_max_per_chat_per_second,
-            )
-            sender = OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now, limits)
-            runtime.dispatcher.on_commit(sender.wake)
-            inbound = TelegramInbound(
-                bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
-            )
-            await _set_commands(bot)
+        async with contextlib.AsyncExitStack() as stack:
+            tasks: list[asyncio.Task[None]] = []
+            senders: list[OutboxSender] = []
+            routes: list[BaseRoute] = []
+            names: list[str] = []
+            webhook: tuple[Bot, TelegramInbound, str] | None = None
+            inbound: TelegramInbound | None = None
+            if settings.telegram_bot_token is not None:
+                bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
+                telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine))
+                limits = Limits(
+                    per_second=settings.telegram_max_per_second,
+                    per_chat_per_second=settings.telegram_max_per_chat_per_second,
+                )
+                senders.append(
+                    OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now, limits)
+                )
+                inbound = TelegramInbound(
+                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
+                )
+                await _set_commands(bot)
+                tasks.append(
+                    asyncio.create_task(
+                        attachments_loop(
+                            runtime.engine,
+                            CHANNEL,
+                            telegram_sender.files.download,
+                            utc_now,
+                            stop,
+                            every_s=ATTACHMENTS_EVERY_S,
+                        ),
+                        name="attachments",
+                    )
+                )
+                if settings.telegram_mode == "webhook":
+                    if settings.webhook_url is None or settings.webhook_secret is None:
+                        raise RuntimeError("webhook settings were validated at start")
+                    secret = settings.webhook_secret.get_secret_value()
+                    await bot.set_webhook(
+                        url=settings.webhook_url,
+                        secret_token=secret,
+                        allowed_updates=list(ALLOWED_UPDATES),
+                    )
+                    webhook = (bot, inbound, secret)
+                else:
+                    await bot.delete_webhook()
+                    tasks.append(asyncio.create_task(inbound.poll(stop), name="polling"))
+                names.append(f"@{bot.username} ({settings.telegram_mode})")
+            if settings.zalo_enabled:
+                client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
+                zalo_sender, zalo_route = zalo_channel(settings, runtime, client)
+                senders.append(zalo_sender)
+                routes.append(zalo_route)
+                names.append(f"zalo OA {settings.zalo_oa_id} (webhook)")
+            for sender in senders:
+                runtime.dispatcher.on_commit(sender.wake)
+                tasks.append(asyncio.create_task(sender.run(stop), name=f"outbox-{sender.channel}"))
             jobs = JobsRunner(
                 runtime.engine,
                 runtime.dispatcher,
@@ -89,43 +142,14 @@ async def run_telegram(settings: Settings) -> int:
                 default_catalog(),
                 utc_now,
             )
-            tasks = [
-                asyncio.create_task(sender.run(stop), name="outbox"),
-                asyncio.create_task(
-                    attachments_loop(
-                        runtime.engine,
-                        CHANNEL,
-                        telegram_sender.files.download,
-                        utc_now,
-                        stop,
-                        every_s=ATTACHMENTS_EVERY_S,
-                    ),
-                    name="attachments",
-                ),
-            ]
-            webhook: tuple[Bot, TelegramInbound, str] | None = None
-            if settings.telegram_mode == "webhook":
-                if settings.webhook_url is None or settings.webhook_secret is None:
-                    raise RuntimeError("webhook settings were validated at start")
-                secret = settings.webhook_secret.get_secret_value()
-                await bot.set_webhook(
-                    url=settings.webhook_url,
-                    secret_token=secret,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
-                webhook = (bot, inbound, secret)
-            else:
-                await bot.delete_webhook()
-                tasks.append(asyncio.create_task(inbound.poll(stop), name="polling"))
-            # The web server runs in both modes: health check and the public Open311 API.
+            public = Open311Settings.from_settings(settings)
             app = create_app(
                 runtime.engine,
                 telegram=webhook,
                 extra=[
-                    *open311_routes(runtime.engine, Open311Settings.from_settings(settings)),
-                    *results_routes(
-                        runtime.engine, Open311Settings.from_settings(settings), utc_now
-                    ),
+                    *routes,
+                    *open311_routes(runtime.engine, public),
+                    *results_routes(runtime.engine, public, utc_now),
                 ],
             )
             config = uvicorn.Config(
@@ -138,20 +162,58 @@ async def run_telegram(settings: Settings) -> int:
             server = uvicorn.Server(config)
             tasks.append(asyncio.create_task(server.serve(), name="web"))
             tasks.extend(await jobs.start(stop))
-            log.info(
-                "event=started mode=%s bot=%s", settings.telegram_mode, bot.username or "unknown"
-            )
-            print(f"bot @{bot.username} running ({settings.telegram_mode})", flush=True)
+            log.info("event=started channels=%d", len(names))
+            print(f"bot {', '.join(names)} running (web :{settings.http_port})", flush=True)
             stopped = asyncio.create_task(stop.wait())
             await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
             stop.set()
             server.should_exit = True
             await jobs.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await inbound.close()
+            if inbound is not None:
+                await inbound.close()
             await runtime.dispatcher.close()
-            await sender.drain(SHUTDOWN_DRAIN_S)
-            log.info("event=stopped sent=%d", sender.sent)
+            for sender in senders:
+                await sender.drain(SHUTDOWN_DRAIN_S)
+            log.info("event=stopped sent=%d", sum(s.sent for s in senders))
     finally:
         await runtime.close()
     return 0
+
+
+def zalo_channel(
+    settings: Settings, runtime: Runtime, client: httpx.AsyncClient
+) -> tuple[OutboxSender, BaseRoute]:
+    """The Zalo OA: its outbox sender (with the token store) and its webhook route."""
+    if not (settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret):
+        raise RuntimeError("Zalo settings were validated at start")
+    tokens = TokenStore(
+        runtime.engine,
+        client,
+        settings.zalo_oauth_base_url,
+        settings.zalo_app_id,
+        settings.zalo_app_secret.get_secret_value(),
+        utc_now,
+    )
+    hint = default_catalog().text(settings.default_language, "zalo.nav_hint")
+    zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint)
+    # Zalo allows far more than Telegram; its own -32 answer slows us down when needed.
+    sender = OutboxSender(
+        runtime.engine,
+        ZALO,
+        zalo.send,
+        utc_now,
+        Limits(per_second=50, per_chat_per_second=5, chat_burst=5),
+    )
+    route = Route(
+        "/zalo",
+        zalo_webhook(
+            runtime.dispatcher,
+            settings.zalo_app_id,
+            settings.zalo_oa_id or "",
+            settings.zalo_oa_secret.get_secret_value(),
+            settings.zalo_admin_ids,
+        ),
+        methods=["POST"],
+    )
+    return sender, route

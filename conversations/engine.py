@@ -11,9 +11,11 @@ from .events import Choice, Command, Expired, Inbound, Text, TimedOut
 from .flows import complaint, menu, staff, survey, tracking
 from .flows.survey import SurveyData
 from .limits import MAX_INBOUND_CHARS
+from .parsing import normalize
 from .periods import parse_period
 
 LANGUAGES = ("vi", "en")
+CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 #: The survey button last accepted, so that a second tap on it is recognised as a double tap.
 LAST_CHOICE = "last_choice"
 
@@ -46,6 +48,8 @@ def handle(
         return Outcome((), state=state)
     if isinstance(event, Command):
         return _command(state, event, env, facts)
+    if isinstance(event, Text) and normalize(event.text) in CANCEL_WORDS:
+        return _cancel(state, env)  # typed where there is no button (Zalo, the console)
     if isinstance(event, Text) and len(event.text) > MAX_INBOUND_CHARS:
         hint = Reply("common.too_long", (("got", len(event.text)), ("max", MAX_INBOUND_CHARS)))
         return Outcome((hint, *prompt(state, env)), state=state)

@@ -268,6 +268,20 @@ job_requests = Table(
     Index(None, "status", "id"),
 )
 
+# The Zalo OA's tokens. The refresh token is single-use: a refreshed pair is stored (in one
+# transaction) before the new access token is used, or the OA would be locked out.
+zalo_tokens = Table(
+    "zalo_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("refreshed_at", UTCDateTime, nullable=False),
+    Column("failed_at", UTCDateTime),
+    Column("last_error", String(200)),
+)
+
 COMPLAINT_STATUSES = (
     "new",
     "in_progress",

@@ -1,0 +1,32 @@
+"""``python -m bot zalo set-token``: loads the OA's first token pair into the database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+
+from storage import migrate, open_engine, write_transaction
+from storage.queries.zalo_tokens import save_tokens
+
+from .config import Settings
+from .dispatch import utc_now
+
+
+async def run_zalo_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.zalo_enabled:
+        print("ZALO_APP_ID is not set: fill in the ZALO_ settings first", file=sys.stderr)
+        return 2
+    now = utc_now()
+    engine = open_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        async with write_transaction(engine) as conn:
+            # Without an access token, store an expired one: the first send refreshes it.
+            access = args.access_token or "-"
+            expires = now + timedelta(seconds=args.expires_in) if args.access_token else now
+            await save_tokens(conn, access, args.refresh_token.strip(), expires, now)
+    finally:
+        await engine.dispose()
+    print("Zalo token stored; it is refreshed automatically from now on")
+    return 0

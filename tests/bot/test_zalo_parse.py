@@ -1,0 +1,96 @@
+"""The Zalo adapter's pure parts: signature, events, rendering."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from bot.channels.zalo import parse_event, render, signature, verify
+from conversations import Attachment, Choice, Command, InboundEvent, Text
+
+APP, OA, SECRET = "1234567890", "2591234567890123456", "oa-secret"
+USER = "8756112331268738712"  # above 2**53: ids stay strings
+
+
+def _text(text: str, msg_id: str = "m1") -> dict[str, object]:
+    return {
+        "app_id": APP,
+        "event_name": "user_send_text",
+        "timestamp": "1733318400123",
+        "sender": {"id": USER},
+        "recipient": {"id": OA},
+        "message": {"text": text, "msg_id": msg_id},
+    }
+
+
+def test_signature_is_sha256_of_app_body_timestamp_secret() -> None:
+    body = json.dumps(_text("Rất hài lòng"), ensure_ascii=False).encode()
+    expected = hashlib.sha256((APP + body.decode() + "1733318400123" + SECRET).encode()).hexdigest()
+    assert signature(APP, body, "1733318400123", SECRET) == expected
+    assert verify(f"mac={expected}", APP, body, "1733318400123", SECRET)
+    assert not verify(f"mac={expected}", APP, body + b" ", "1733318400123", SECRET)
+    assert not verify(None, APP, body, "1733318400123", SECRET)
+    assert not verify(expected, APP, body, "1733318400123", SECRET)  # without "mac="
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (_text("Rất hài lòng"), InboundEvent("m1", "zalo", USER, Text("Rất hài lòng"))),
+        (_text("#c:1.1:4"), InboundEvent("m1", "zalo", USER, Choice("1.1:4"))),
+        (_text("/tracuu PA-2026-000001"), InboundEvent("m1", "zalo", USER, Command("tracuu", "PA-2026-000001"))),
+        (_text("E-ALzL1fFlgn7KEoyWfaOUK5"), InboundEvent("m1", "zalo", USER, Command("start", "E-ALzL1fFlgn7KEoyWfaOUK5"))),
+        (
+            {**_text(""), "event_name": "user_send_image",
+             "message": {"msg_id": "m2", "text": "", "attachments": [{"type": "image", "payload": {"url": "http://f/1.jpg"}}]}},
+            InboundEvent("m2", "zalo", USER, Attachment("photo", 0, "http://f/1.jpg", "", "image/jpeg")),
+        ),
+        (
+            {**_text(""), "event_name": "user_send_file",
+             "message": {"msg_id": "m3", "attachments": [{"type": "file", "payload": {"url": "http://f/a.pdf", "size": "2048", "name": "a.pdf", "type": "pdf"}}]}},
+            InboundEvent("m3", "zalo", USER, Attachment("document", 2048, "http://f/a.pdf", "a.pdf", "application/pdf")),
+        ),
+        (
+            {"event_name": "follow", "follower": {"id": USER}, "oa_id": OA, "timestamp": "9"},
+            InboundEvent(f"follow:{USER}:9", "zalo", USER, Command("start")),
+        ),
+        ({**_text("xin chào"), "event_name": "oa_send_text", "sender": {"id": OA}}, None),
+        ({"event_name": "unfollow", "follower": {"id": USER}}, None),
+        ({**_text("x"), "message": {"text": "no id"}}, None),
+    ],
+    ids=["text", "button", "command", "receipt-token", "image", "file", "follow", "oa-echo", "unfollow", "no-msg-id"],
+)  # fmt: skip
+def test_parse_event(event: dict[str, object], expected: InboundEvent | None) -> None:
+    assert parse_event(event, OA) == expected
+
+
+def test_admin_is_recognised_by_zalo_id() -> None:
+    event = parse_event(_text("/hoso"), OA, admins={USER})
+    assert event is not None
+    assert event.admin
+
+
+def test_render_buttons_when_they_fit_numbers_otherwise() -> None:
+    few = render(
+        {"text": "Đồng ý?", "choices": [["consent:yes", "Có"], ["consent:no", "Không"]]}, "{words}"
+    )
+    buttons = few["attachment"]["payload"]["buttons"]
+    assert [b["payload"] for b in buttons] == ["#c:consent:yes", "#c:consent:no"]
+    assert {b["type"] for b in buttons} == {"oa.query.hide"}
+    many = render(
+        {
+            "text": "Câu 1/22",
+            "choices": [[f"1.1:{v}", f"{v} – mức {v}"] for v in range(1, 6)]
+            + [["1.1:back", "◀ Quay lại"], ["1.1:skip", "Bỏ qua ▶"]],
+        },
+        "(gõ: {words})",
+    )
+    assert "attachment" not in many
+    assert many["text"].splitlines() == [
+        "Câu 1/22", "1. 1 – mức 1", "2. 2 – mức 2", "3. 3 – mức 3", "4. 4 – mức 4",
+        "5. 5 – mức 5", "(gõ: ◀ Quay lại, Bỏ qua ▶)",
+    ]  # fmt: skip
+    long = render({"text": "x" * 5000}, "")
+    assert len(long["text"]) == 2000
