@@ -3,6 +3,7 @@
 BotError
  └── ChannelError
       ├── ChatBlocked          the user blocked the bot (Telegram 403): stop sending to them
+      │    └── Unreachable     not now (Zalo's 7-day window): keep the message for staff
       ├── RateLimited          slow down for ``retry_after`` seconds (Telegram 429)
       ├── TransientSendError   network trouble or a 5xx: try again later
       └── PermanentSendError   the request itself is wrong (400): retrying will not help
@@ -20,6 +21,10 @@ class ChannelError(BotError):
 
 
 class ChatBlocked(ChannelError):
+    pass
+
+
+class Unreachable(ChatBlocked):
     pass
 
 

@@ -139,6 +139,21 @@ def write_qr(link: str, path: Path, caption: str | None = None) -> None:
     code.save(path, format="PNG")
 
 
+def _dejavu() -> str | None:
+    """DejaVu Sans (bundled with matplotlib) has the Vietnamese letters Pillow's default font
+    lacks ("Gửi mã" would print as boxes)."""
+    try:
+        import matplotlib
+
+        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    except ImportError:
+        return None
+    return str(path) if path.exists() else None
+
+
+_CAPTION_FONT = _dejavu()
+
+
 def _caption_font(text: str, width: int) -> Any:
     """The largest default font, up to two modules high, that fits ``text`` in ``width``."""
     from PIL import ImageFont
@@ -146,7 +161,11 @@ def _caption_font(text: str, width: int) -> Any:
     font: Any = None
     for size in range(2 * QR_BOX_SIZE, 7, -1):
         try:
-            font = ImageFont.load_default(size=size)
+            font = (
+                ImageFont.truetype(_CAPTION_FONT, size)
+                if _CAPTION_FONT
+                else (ImageFont.load_default(size=size))
+            )
         except (ImportError, OSError):  # a Pillow without FreeType: its small bitmap font
             return ImageFont.load_default()
         if font.getlength(text) <= width:
@@ -520,6 +539,15 @@ def add_receipts_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     imports.add_argument("file", metavar="FILE", type=Path, help="tệp CSV / CSV file")
     _common_arguments(imports)
+    for command in (issue, actions.choices["import"]):
+        command.add_argument(
+            "--zalo",
+            action="store_true",
+            help=(
+                "mã QR mở chat với Zalo OA (ZALO_OA_ID); người dân gửi mã in dưới mã QR "
+                "/ QR codes open the Zalo OA chat; the citizen sends the code printed below"
+            ),
+        )
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -627,8 +655,16 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
             )
         requests = [ReceiptRequest(args.procedure, args.field, args.handed_over)] * args.count
 
-    username = await resolve_bot_username(args.bot_username, settings)
-    if username is None:
+    zalo_link: str | None = None
+    if args.zalo:
+        if not settings.zalo_oa_id:
+            return _error("ZALO_OA_ID chưa được đặt / ZALO_OA_ID is not set")
+        # Zalo cannot carry the token in the link: the citizen sends the printed code.
+        zalo_link = f"https://zalo.me/{settings.zalo_oa_id}"
+        username = None
+    else:
+        username = await resolve_bot_username(args.bot_username, settings)
+    if username is None and zalo_link is None:
         print(NO_USERNAME, file=sys.stderr)
         if args.qr is not None:
             return 2  # a QR code without a link is useless
@@ -637,13 +673,15 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
     # The PNGs are drawn before the database transaction, so SQLite's write lock is not held
     # while thousands of images are made; if either step fails, neither is left behind.
     written: list[Path] = []
-    if args.qr is not None and username is not None:
-        links = [deep_link(username, new.token) for new in planned]
+    if args.qr is not None and (username is not None or zalo_link is not None):
+        links = [zalo_link or deep_link(username or "", new.token) for new in planned]
         files = [
             qr_filename(new.token, r.dossier) for r, new in zip(requests, planned, strict=True)
         ]
         try:
-            written = await asyncio.to_thread(_write_qrs, Path(args.qr), links, files, planned)
+            written = await asyncio.to_thread(
+                _write_qrs, Path(args.qr), links, files, planned, bool(zalo_link)
+            )
         except OSError as exc:
             return _error(f"Không ghi được mã QR / cannot write the QR codes: {exc}")
 
@@ -668,9 +706,10 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         await engine.dispose()
 
     for request, receipt in zip(requests, issued, strict=True):
-        print(
-            output_line(receipt.token, username, dossier=request.dossier, with_dossier=with_dossier)
+        line = output_line(
+            receipt.token, username, dossier=request.dossier, with_dossier=with_dossier
         )
+        print(f"{line}\t{zalo_link}" if zalo_link else line)
     count, until = len(issued), _validity_summary(issued)
     print(
         f"Đã tạo {count} phiếu khảo sát, dùng được đến hết {until} "
@@ -683,7 +722,11 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _write_qrs(
-    folder: Path, links: Sequence[str], names: Sequence[str], planned: Sequence[NewReceipt]
+    folder: Path,
+    links: Sequence[str],
+    names: Sequence[str],
+    planned: Sequence[NewReceipt],
+    send_code: bool = False,
 ) -> list[Path]:
     """Writes one PNG per receipt; on failure removes those already written, then raises."""
     written: list[Path] = []
@@ -691,7 +734,8 @@ def _write_qrs(
         folder.mkdir(parents=True, exist_ok=True)
         for link, name, new in zip(links, names, planned, strict=True):
             path = folder / name
-            write_qr(link, path, caption=new.token)
+            caption = f"Gửi mã / send: {new.token}" if send_code else new.token
+            write_qr(link, path, caption=caption)
             written.append(path)
     except BaseException:
         _remove(written)

@@ -21,13 +21,20 @@ from storage import read_transaction, write_transaction
 from storage.queries.outbox import (
     OutboxRow,
     mark_dead,
+    mark_held,
     mark_retry,
     mark_sent,
     pending,
     stop_contact,
 )
 
-from .errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from .errors import (
+    ChatBlocked,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+    Unreachable,
+)
 from .logs import chat_hash
 
 log = logging.getLogger("bot.sender")
@@ -194,7 +201,10 @@ class OutboxSender:
                     continue
                 chat = chat_hash(self.channel, row.chat_id)
                 error = type(outcome).__name__
-                if isinstance(outcome, ChatBlocked):
+                if isinstance(outcome, Unreachable):
+                    await mark_held(conn, row.id, f"{error}: {outcome}")
+                    log.info("event=chat_unreachable channel=%s chat=%s", self.channel, chat)
+                elif isinstance(outcome, ChatBlocked):
                     await stop_contact(conn, self.channel, row.chat_id)
                     log.info("event=chat_blocked channel=%s chat=%s", self.channel, chat)
                 elif isinstance(outcome, RateLimited):

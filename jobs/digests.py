@@ -12,15 +12,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conversations import Catalog
+from conversations import Catalog, Reply
+from conversations.effects import Lines
 from conversations.periods import DigestKind, Period, last_complete
 from conversations.workdays import WorkCalendar
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.queries.contacts import languages
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
+from storage.queries.outbox import held_since
+from storage.queries.zalo_tokens import get_tokens
 
 from .digest import build_digest
-from .reports import ReportScope, build_report, case_summary
+from .reports import ReportScope, build_report, case_summary, day_bounds
 
 log = logging.getLogger("jobs.digests")
 
@@ -58,9 +61,24 @@ async def digest_payloads(
         report = await build_report(conn, period, scope)
         previous = await build_report(conn, period.previous(), scope)
         cases = await case_summary(conn, period, settings.tz, today, settings.calendar)
-    message = catalog.render(
-        build_digest(kind, period, report, previous, cases, settings.agency), language
-    )
+        held = await held_since(conn, day_bounds(period, settings.tz)[0])
+        tokens = await get_tokens(conn)
+    digest = build_digest(kind, period, report, previous, cases, settings.agency)
+    alerts: list[Reply] = []
+    if held:
+        alerts.append(Reply("digest.held", (("count", held),)))
+    if tokens is not None and tokens.failed_at is not None:
+        alerts.append(
+            Reply(
+                "digest.zalo_token",
+                (("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),),
+            )
+        )
+    if alerts:
+        digest = Reply(
+            "digest.with_alerts", (("digest", Lines((digest,))), ("alerts", Lines(tuple(alerts))))
+        )
+    message = catalog.render(digest, language)
     payloads: list[dict[str, object]] = [message.to_json()]
     if kind != "daily":
         from .chart import element_chart

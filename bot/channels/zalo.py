@@ -24,7 +24,13 @@ from conversations import (
 )
 from storage.queries.outbox import OutboxRow
 
-from ..errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from ..errors import (
+    ChatBlocked,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+    Unreachable,
+)
 from .zalo_tokens import TokenStore
 
 CHANNEL = "zalo"
@@ -40,7 +46,7 @@ TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 log = logging.getLogger("bot.zalo")
 
 
-class UnreachableOnZalo(ChatBlocked):
+class UnreachableOnZalo(Unreachable):
     """Outside Zalo's 7-day window: kept for staff, not retried (error -230/-232)."""
 
 

@@ -91,3 +91,22 @@ async def stop_contact(conn: AsyncConnection, channel: str, chat_id: str) -> Non
         )
         .values(status="dead", payload=None, last_error="chat blocked")
     )
+
+
+async def mark_held(conn: AsyncConnection, message_id: int, error: str) -> None:
+    """Not deliverable now (Zalo's 7-day window): kept, with its text, for staff to see."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id)
+        .values(status="held", attempts=outbox.c.attempts + 1, last_error=error[:200])
+    )
+
+
+async def held_since(conn: AsyncConnection, since: datetime) -> int:
+    """Messages held back since a moment (for the digest)."""
+    from sqlalchemy import func
+
+    found = await conn.execute(
+        select(func.count()).where(outbox.c.status == "held", outbox.c.created_at >= since)
+    )
+    return int(found.scalar_one())

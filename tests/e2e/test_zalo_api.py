@@ -1,0 +1,165 @@
+"""End to end over Zalo: the real ``python -m bot`` (Zalo only) against a fake OA API."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tests.support.bot_process import BotProcess
+from tests.support.fake_zalo import FakeZalo
+
+pytestmark = pytest.mark.e2e
+
+USER = "8756112331268738712"
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    with FakeZalo() as fake:
+        yield fake
+
+
+def _process(zalo: FakeZalo, tmp_path: Path) -> BotProcess:
+    telegram = SimpleNamespace(token="", base_url="http://127.0.0.1:9/bot")
+    return BotProcess(
+        telegram,  # type: ignore[arg-type]
+        tmp_path,
+        extra_env={
+            "TELEGRAM_BOT_TOKEN": "",
+            "ZALO_APP_ID": zalo.app_id,
+            "ZALO_APP_SECRET": zalo.app_secret,
+            "ZALO_OA_SECRET": zalo.oa_secret,
+            "ZALO_OA_ID": zalo.oa_id,
+            "ZALO_API_BASE_URL": zalo.base_url,
+            "ZALO_OAUTH_BASE_URL": zalo.oauth_url,
+        },
+    )
+
+
+@pytest.fixture
+def bot(zalo: FakeZalo, tmp_path: Path) -> Iterator[BotProcess]:
+    process = _process(zalo, tmp_path)
+    access, refresh = zalo.issue_tokens()
+    stored = subprocess.run(
+        [sys.executable, "-m", "bot", "zalo", "set-token", "--refresh-token", refresh,
+         "--access-token", access, "--expires-in", "90000"],
+        cwd=tmp_path, env=process.env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+    process.start()
+    yield process
+    process.stop()
+
+
+def _url(bot: BotProcess) -> str:
+    return f"http://127.0.0.1:{bot.webhook_port}/zalo"
+
+
+def _say(zalo: FakeZalo, bot: BotProcess, event: dict[str, Any], count: int | None = None) -> None:
+    before = len(zalo.messages(USER)) if count is None else count
+    assert zalo.post(_url(bot), event) == 200
+    zalo.wait_for_messages(USER, before + 1)
+
+
+def _db(bot: BotProcess) -> sqlite3.Connection:
+    return sqlite3.connect(bot.workdir / "bot.db")
+
+
+def test_full_survey_over_zalo(zalo: FakeZalo, bot: BotProcess) -> None:
+    _say(zalo, bot, zalo.user_text(USER, "/khaosat"))
+    consent = zalo.messages(USER)[-1]
+    assert "Ông/Bà có đồng ý tham gia không?" in consent.text
+    assert [b[2] for b in consent.buttons] == ["#c:consent:yes", "#c:consent:no"]
+    _say(zalo, bot, zalo.press(USER, "#c:consent:yes"))
+    info = zalo.messages(USER)[-1]
+    assert not info.buttons  # 9 choices: numbered in the text instead
+    assert "1. Niêm yết tại cơ quan" in info.text
+    _say(zalo, bot, zalo.user_text(USER, "1 3"))
+    _say(zalo, bot, zalo.user_text(USER, "xong"))
+    _say(zalo, bot, zalo.user_text(USER, "1"))  # trips
+    _say(zalo, bot, zalo.user_text(USER, "2"))  # timing: on time
+    for n in range(18):
+        _say(zalo, bot, zalo.user_text(USER, str(4 + n % 2)))
+    assert "Trong quá trình giải quyết công việc" in zalo.messages(USER)[-1].text
+    _say(zalo, bot, zalo.press(USER, "#c:f5:no"))
+    _say(zalo, bot, zalo.press(USER, "#c:harass:no"))
+    _say(zalo, bot, zalo.press(USER, "#c:payment:no"))
+    _say(zalo, bot, zalo.user_text(USER, "xong"))  # expectations: none
+    _say(zalo, bot, zalo.press(USER, "#c:comment:skip"))
+    _say(zalo, bot, zalo.press(USER, "#c:p.intro:no"))
+    assert "Đã đánh giá 18/22 tiêu chí" in zalo.messages(USER)[-1].text
+    _say(zalo, bot, zalo.press(USER, "#c:summary:submit"))
+    zalo.wait_for(lambda f: any("Trân trọng cảm ơn" in m.text for m in f.messages(USER)))
+    with _db(bot) as conn:
+        assert conn.execute("SELECT status FROM survey_responses").fetchone()[0] == "completed"
+        answers = dict(conn.execute("SELECT item, coalesce(value_int, value_text) FROM answers"))
+    assert answers["info"] == "posted,staff"
+    assert answers["1.1"] == 4
+    assert answers["4.3"] == 5
+    assert answers["f5"] == "no"
+
+
+def test_signature_redelivery_and_echo(zalo: FakeZalo, bot: BotProcess) -> None:
+    forged = zalo.user_text(USER, "/khaosat")
+    assert zalo.post(_url(bot), forged, wrong_secret=True) == 403
+    assert zalo.post(_url(bot), forged, sign=False) == 403
+    with _db(bot) as conn:
+        assert conn.execute("SELECT count(*) FROM processed_events").fetchone()[0] == 0
+    event = zalo.user_text(USER, "/start")
+    _say(zalo, bot, event)
+    assert zalo.post(_url(bot), event, retry=1) == 200  # Zalo retries: same msg_id
+    assert zalo.post(_url(bot), zalo.oa_echo(USER, "/start")) == 200
+    time.sleep(1.0)
+    assert len(zalo.messages(USER)) == 1
+
+
+def test_expired_token_is_refreshed_once_and_rotation_survives_restart(
+    zalo: FakeZalo, bot: BotProcess
+) -> None:
+    zalo.expire_access_token()
+    _say(zalo, bot, zalo.user_text(USER, "/start"))
+    assert len(zalo.refreshes) == 1
+    assert [s.error for s in zalo.sends] == [-216, 0]  # one refresh, one retry
+    bot.kill()
+    bot.start()
+    zalo.expire_access_token()
+    _say(zalo, bot, zalo.user_text(USER, "/trogiup"))
+    assert len(zalo.refreshes) == 2
+    assert all(r.error == 0 for r in zalo.refreshes)  # the rotated token was kept
+
+
+def test_outside_the_seven_day_window(zalo: FakeZalo, bot: BotProcess) -> None:
+    event = zalo.user_text(USER, "/start")
+    zalo.out_of_window(USER)
+    assert zalo.post(_url(bot), event) == 200
+    deadline = time.monotonic() + 10
+    held = 0
+    while time.monotonic() < deadline and not held:
+        with _db(bot) as conn:
+            held = conn.execute("SELECT count(*) FROM outbox WHERE status = 'held'").fetchone()[0]
+        time.sleep(0.1)
+    assert held == 1
+    time.sleep(1.5)
+    assert [s.error for s in zalo.sends] == [-230]  # kept for staff, not retried
+
+
+def test_receipt_code_sent_on_zalo_opens_its_survey(zalo: FakeZalo, bot: BotProcess) -> None:
+    issued = subprocess.run(
+        [sys.executable, "-m", "bot", "receipts", "issue", "--procedure", "1.009972", "--zalo",
+         "--qr", str(bot.workdir / "qr")],
+        cwd=bot.workdir, env=bot.env(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert issued.returncode == 0, issued.stderr
+    token, link = issued.stdout.strip().split("\t")
+    assert link == f"https://zalo.me/{zalo.oa_id}"
+    assert (bot.workdir / "qr" / f"{token}.png").exists()
+    _say(zalo, bot, zalo.user_text(USER, token))  # the code printed under the QR
+    assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(USER)[-1].text

@@ -1,0 +1,712 @@
+"""A fake Zalo Official Account Open API over real HTTP, for end-to-end tests of the real bot.
+
+Give the bot ``fake.base_url`` (for https://openapi.zalo.me) and ``fake.oauth_url`` (for
+https://oauth.zaloapp.com). The fake serves ``POST /v3.0/oa/message/cs`` (text, up to 5 query
+buttons; errors as HTTP 200 with a non-zero ``error``: -216 token, -201 parameters, -213 not
+following, -230/-232 outside the 7-day window, and what ``fail_next`` scripts, e.g. -32),
+``POST /v4/oa/access_token`` (refresh rotates both tokens; a refresh token works once, then
+-14014; wrong ``secret_key``/``app_id`` gives -14002) and ``GET /files/...`` for ``host_file``.
+Acting as users, ``user_text``/``user_image``/``user_file``/``press``/``follow``/``unfollow``/
+``oa_echo`` build Zalo's webhook events and ``post`` delivers one with the exact raw body and
+``X-ZEvent-Signature: mac=<sha256(app_id + body + timestamp + oa_secret)>``.
+
+Usage::
+
+    with FakeZalo(app_id="1234567890", app_secret="app-secret", oa_secret="oa-secret") as fake:
+        access, refresh = fake.issue_tokens()  # what the operator pastes
+        ...  # start the bot with fake.base_url, fake.oauth_url, access, refresh
+        assert fake.post(bot_url, fake.user_text("8756112331268738712", "Xin chào")) == 200
+        [reply] = fake.wait_for_messages("8756112331268738712", 1)
+        fake.post(bot_url, fake.press("8756112331268738712", reply.buttons[0][2]))
+
+Simpler than Zalo (do not rely on it): ONE access token is valid (a refresh or ``issue_tokens``
+replaces it; Zalo lets the old one live until it expires) and none expires by time (use
+``expire_access_token``); only ``oa.query.hide``/``oa.query.show`` buttons; ``user_id`` must be a
+JSON string (ids exceed 2^53); lengths are counted in code points; a bad ``grant_type`` gives
+-14001 (the fake's choice); event builders change the user's state at once (a user event reopens
+the window, ``unfollow`` makes sends answer -213), not when posted. uvicorn + Starlette run in a
+background thread as in ``fake_telegram``; state is guarded by one ``threading.Condition``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import mimetypes
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, quote
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+__all__ = ["ERRORS", "Delivery", "FakeZalo", "Refresh", "SendAttempt", "ZaloMessage"]
+
+JSON = dict[str, Any]
+T = TypeVar("T")
+
+SEND_PATH = "/v3.0/oa/message/cs"
+TOKEN_PATH = "/v4/oa/access_token"
+MAX_TEXT, MAX_BUTTONS, MAX_TITLE = 2000, 5, 100
+BUTTON_TYPES: frozenset[str] = frozenset({"oa.query.hide", "oa.query.show"})
+EXPIRES_IN = "90000"  # Zalo gives the seconds as a string (~25 h)
+# Errors of the message API (HTTP 200 with a non-zero "error"), then of the OAuth endpoint.
+ERRORS: dict[int, str] = {
+    -32: "Request rate limit exceeded",
+    -201: "Parameters are invalid",
+    -213: "User has not followed OA",
+    -216: "Access token is invalid",
+    -230: "User has not interacted with the OA in the past 7 days",
+    -232: "User has not interacted with the OA for more than 7 days",
+    -14001: "Invalid parameter",
+    -14002: "Invalid app id or secret key",
+    -14014: "Invalid refresh token",
+}
+
+
+@dataclass(frozen=True)
+class ZaloMessage:
+    """A message the OA accepted for a user."""
+
+    user_id: str
+    message_id: str  # 32 hex characters, as Zalo returns it
+    text: str
+    buttons: list[tuple[str, str, str]]  # (title, type, payload) in order
+    sent_at: float  # time.monotonic() when accepted
+
+
+@dataclass(frozen=True)
+class SendAttempt:
+    """One call of the send endpoint, whatever its outcome."""
+
+    at: float  # monotonic arrival
+    user_id: str | None  # recipient.user_id if it was a string
+    text: str | None
+    access_token: str | None  # the header as sent
+    error: int  # 0 on success
+    detail: str  # why the fake answered that error ("" on success)
+    body: Any  # the decoded JSON body (None if it was not JSON)
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """One call of the token endpoint; ``access_token``/``new_refresh_token`` on success."""
+
+    at: float
+    refresh_token: str
+    app_id: str
+    secret_key: str
+    grant_type: str
+    error: int  # 0 on success
+    access_token: str | None = None
+    new_refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook POST the fake made to the bot."""
+
+    at: float  # monotonic, just before posting
+    url: str
+    event_name: str
+    user_id: str | None  # the user the event is about
+    status: int
+    retry: int
+
+
+@dataclass
+class _Fault:
+    code: int
+    remaining: int
+    user_id: str | None
+    status: int
+    refresh: bool
+
+
+@dataclass
+class _HostedFile:
+    data: bytes
+    content_type: str
+    downloads: int = 0
+
+
+class _ZaloError(Exception):
+    def __init__(self, code: int, detail: str = "", status: int = 200) -> None:
+        self.code, self.status = code, status  # a status other than 200 models an outage
+        self.detail = detail or ERRORS.get(code, "Error")
+        super().__init__(self.detail)
+
+
+def _mac(app_id: str, body: bytes, timestamp: str, secret: str) -> str:
+    text = app_id + body.decode("utf-8") + timestamp + secret
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_user(user_id: object) -> str:
+    if not isinstance(user_id, str) or not user_id.isdigit():
+        raise TypeError(f"Zalo user ids are digit strings, got {user_id!r}")
+    return user_id
+
+
+def _get(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]...`` or None when any level is missing or not an object."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _parse_send(body: object) -> tuple[str, str, list[tuple[str, str, str]]]:
+    """(user_id, text, buttons) of a send request, or _ZaloError(-201) saying why not."""
+    user_id, text = _get(body, "recipient", "user_id"), _get(body, "message", "text")
+    if not isinstance(user_id, str) or not user_id.isdigit():
+        raise _ZaloError(-201, f"recipient.user_id must be a digit string, got {user_id!r}")
+    if not isinstance(text, str) or not text.strip():
+        raise _ZaloError(-201, "message.text is missing or empty")
+    if len(text) > MAX_TEXT:
+        raise _ZaloError(-201, f"message.text has {len(text)} > {MAX_TEXT} characters")
+    attachment = _get(body, "message", "attachment")
+    if attachment is None:
+        return user_id, text, []
+    raw = _get(attachment, "payload", "buttons")
+    if attachment.get("type") != "template" or not isinstance(raw, list) or not raw:
+        raise _ZaloError(-201, "attachment must be a template with a list of buttons")
+    if len(raw) > MAX_BUTTONS:
+        raise _ZaloError(-201, f"{len(raw)} > {MAX_BUTTONS} buttons")
+    buttons: list[tuple[str, str, str]] = []
+    for button in raw:
+        title, kind, data = (_get(button, key) for key in ("title", "type", "payload"))
+        if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
+            raise _ZaloError(-201, f"button title {title!r} is empty or > {MAX_TITLE}")
+        if kind not in BUTTON_TYPES or not isinstance(data, str) or not data:
+            raise _ZaloError(-201, f"button {button!r}: unsupported type or empty payload")
+        buttons.append((title, kind, data))
+    return user_id, text, buttons
+
+
+class FakeZalo:
+    """A Zalo OA Open API server on 127.0.0.1 for one app and OA; see the module docstring."""
+
+    def __init__(
+        self,
+        app_id: str = "1234567890",
+        app_secret: str = "app-secret",
+        oa_secret: str = "oa-secret",
+        oa_id: str = "2591234567890123456",
+        *,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.app_id, self.app_secret, self.oa_secret = app_id, app_secret, oa_secret
+        self.oa_id = _check_user(oa_id)
+        self.host = host
+        self.port = 0
+        self._cond = threading.Condition(threading.RLock())
+        self._access_token: str | None = None
+        self._refresh_tokens: set[str] = set()  # issued and not yet used
+        self._latest_refresh: str | None = None
+        self._pairs = 0
+        self._last_ms = 0
+        self._messages: dict[str, list[ZaloMessage]] = {}
+        self._sends: list[SendAttempt] = []
+        self._refreshes: list[Refresh] = []
+        self._deliveries: list[Delivery] = []
+        self._faults: list[_Fault] = []
+        self._window: dict[str, int] = {}  # user -> -230/-232
+        self._unfollowed: set[str] = set()
+        self._files: dict[str, _HostedFile] = {}
+        self._server_errors: list[str] = []
+        self._client_lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+        self._thread_error: BaseException | None = None
+        self._app = Starlette(
+            routes=[
+                Route(SEND_PATH, self._send_endpoint, methods=["POST"]),
+                Route(TOKEN_PATH, self._token_endpoint, methods=["POST"]),
+                Route("/files/{key}/{name}", self._file_endpoint, methods=["GET"]),
+            ]
+        )
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @property
+    def base_url(self) -> str:
+        """Stands for https://openapi.zalo.me: the bot calls ``{base_url}/v3.0/oa/message/cs``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def oauth_url(self) -> str:
+        """Stands for https://oauth.zaloapp.com: ``{oauth_url}/v4/oa/access_token``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> FakeZalo:
+        """Bind a free port and serve in a background thread; returns once accepting."""
+        if self._thread is not None:
+            raise RuntimeError("FakeZalo is already started")
+        # IPPROTO_TCP so asyncio sets TCP_NODELAY (else Nagle + delayed ACK add ~40 ms).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, 0))
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_config=None,  # leave the test process's logging alone
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            timeout_graceful_shutdown=2,
+            timeout_keep_alive=30,
+        )
+        self._server = server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name="fake-zalo", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if self._thread_error is not None or not self._thread.is_alive():
+                self._thread.join()
+                self._cleanup()
+                raise RuntimeError(f"fake Zalo server failed: {self._thread_error!r}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("fake Zalo server did not start within 10 s")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        """Close the webhook client, shut uvicorn down (within its 0.1 s tick), close the socket."""
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+        thread = self._thread
+        if thread is None:
+            return
+        if self._server is not None:
+            self._server.should_exit = True
+        thread.join(timeout=15)
+        if thread.is_alive():
+            raise RuntimeError("fake Zalo server did not stop within 15 s")
+        self._cleanup()
+        if self._thread_error is not None:
+            error, self._thread_error = self._thread_error, None
+            raise RuntimeError("fake Zalo server crashed") from error
+
+    def _cleanup(self) -> None:
+        if self._sock is not None:
+            self._sock.close()  # uvicorn closes it too; closing twice is harmless
+        self._sock = self._thread = self._server = None
+
+    def _run(self) -> None:
+        # Kept, not raised: an exception escaping a thread becomes a warning, i.e. an error.
+        try:
+            assert self._server is not None
+            assert self._sock is not None
+            asyncio.run(self._server.serve(sockets=[self._sock]))
+        except BaseException as exc:
+            self._thread_error = exc
+
+    def __enter__(self) -> FakeZalo:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- HTTP layer
+
+    async def _send_endpoint(self, request: Request) -> Response:
+        arrived = time.monotonic()
+        raw = await request.body()
+        token = request.headers.get("access_token")
+        body: Any = None
+        with contextlib.suppress(ValueError):
+            body = json.loads(raw)
+        user, text = _get(body, "recipient", "user_id"), _get(body, "message", "text")
+        user = user if isinstance(user, str) else None
+        text = text if isinstance(text, str) else None
+        try:
+            with self._cond:
+                status, error, detail = 200, 0, ""
+                try:
+                    self._take_fault(refresh=False, user_id=user)
+                    if not token or token != self._access_token:
+                        raise _ZaloError(-216, "access_token header missing or not current")
+                    user_id, text, buttons = _parse_send(body)
+                    if user_id in self._unfollowed:
+                        raise _ZaloError(-213)
+                    if user_id in self._window:
+                        raise _ZaloError(self._window[user_id])
+                    stored = ZaloMessage(user_id, uuid.uuid4().hex, text, buttons, arrived)
+                    self._messages.setdefault(user_id, []).append(stored)
+                    data = {"message_id": stored.message_id, "user_id": user_id}
+                    answer: JSON = {"error": 0, "message": "Success", "data": data}
+                except _ZaloError as exc:
+                    status, error, detail = exc.status, exc.code, exc.detail
+                    answer = {"error": exc.code, "message": ERRORS.get(exc.code, exc.detail)}
+                self._sends.append(SendAttempt(arrived, user, text, token, error, detail, body))
+                self._cond.notify_all()
+        except Exception as exc:  # a bug in the fake: answer 500 and keep it for the test
+            return self._crashed("send", exc)
+        return JSONResponse(answer, status_code=status)
+
+    async def _token_endpoint(self, request: Request) -> Response:
+        arrived = time.monotonic()
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        used, app_id, grant = (form.get(k, "") for k in ("refresh_token", "app_id", "grant_type"))
+        record = Refresh(arrived, used, app_id, request.headers.get("secret_key", ""), grant, 0)
+        try:
+            with self._cond:
+                try:
+                    self._take_fault(refresh=True, user_id=None)
+                    if app_id != self.app_id or record.secret_key != self.app_secret:
+                        raise _ZaloError(-14002)
+                    if grant != "refresh_token":
+                        raise _ZaloError(-14001)
+                    if used not in self._refresh_tokens:
+                        raise _ZaloError(-14014)
+                except _ZaloError as exc:
+                    self._refreshes.append(replace(record, error=exc.code))
+                    self._cond.notify_all()
+                    name = ERRORS.get(exc.code, "Error")
+                    answer = {"error": exc.code, "error_name": name, "error_description": name}
+                    return JSONResponse(answer, status_code=exc.status)
+                self._refresh_tokens.discard(used)
+                access, refresh = self._new_pair()
+                self._refreshes.append(
+                    replace(record, access_token=access, new_refresh_token=refresh)
+                )
+                self._cond.notify_all()
+        except Exception as exc:
+            return self._crashed("refresh", exc)
+        return JSONResponse(
+            {"access_token": access, "refresh_token": refresh, "expires_in": EXPIRES_IN}
+        )
+
+    async def _file_endpoint(self, request: Request) -> Response:
+        with self._cond:
+            hosted = self._files.get(request.path_params["key"])
+            if hosted is None:
+                return JSONResponse({"error": 404, "message": "Not Found"}, status_code=404)
+            hosted.downloads += 1
+            self._cond.notify_all()
+            return Response(hosted.data, media_type=hosted.content_type)
+
+    def _crashed(self, where: str, exc: Exception) -> Response:
+        with self._cond:
+            self._server_errors.append(f"{where}: {exc!r}")
+            self._cond.notify_all()
+        return JSONResponse({"error": -1, "message": "fake crashed"}, status_code=500)
+
+    def _take_fault(self, *, refresh: bool, user_id: str | None) -> None:
+        for fault in self._faults:
+            if fault.refresh == refresh and fault.user_id in (None, user_id):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                raise _ZaloError(fault.code, "scripted by fail_next", fault.status)
+
+    # ---------------------------------------------------------------- tokens, recipients, faults
+
+    def _new_pair(self) -> tuple[str, str]:
+        self._pairs += 1
+        access = f"access-{self._pairs}-{uuid.uuid4().hex}"
+        refresh = f"refresh-{self._pairs}-{uuid.uuid4().hex}"
+        self._access_token, self._latest_refresh = access, refresh
+        self._refresh_tokens.add(refresh)
+        return access, refresh
+
+    def issue_tokens(self) -> tuple[str, str]:
+        """A fresh valid (access_token, refresh_token), as pasted from the developer console.
+
+        The access token replaces the current one; earlier unused refresh tokens stay valid.
+        """
+        with self._cond:
+            return self._new_pair()
+
+    def expire_access_token(self) -> None:
+        """The current access token stops working (-216); refresh tokens are untouched."""
+        with self._cond:
+            self._access_token = None
+
+    @property
+    def access_token(self) -> str | None:
+        """The one access token the send endpoint accepts now (None after expiry)."""
+        with self._cond:
+            return self._access_token
+
+    @property
+    def refresh_token(self) -> str | None:
+        """The most recently issued refresh token while it is unused."""
+        with self._cond:
+            latest = self._latest_refresh
+            return latest if latest in self._refresh_tokens else None
+
+    @property
+    def refreshes(self) -> list[Refresh]:
+        """Every call of the token endpoint, failed ones included."""
+        with self._cond:
+            return list(self._refreshes)
+
+    def out_of_window(self, user_id: str, code: int = -230) -> None:
+        """Sends to the user answer ``code`` (-230 or -232) until the user writes again."""
+        if code not in (-230, -232):
+            raise ValueError("the window errors are -230 and -232")
+        with self._cond:
+            self._window[_check_user(user_id)] = code
+
+    def unfollowed(self, user_id: str) -> None:
+        """Sends to the user answer -213 until ``follow(user_id)``; builds no event."""
+        with self._cond:
+            self._unfollowed.add(_check_user(user_id))
+
+    def fail_next(
+        self,
+        code: int,
+        count: int = 1,
+        *,
+        user_id: str | None = None,
+        status: int = 200,
+        refresh: bool = False,
+    ) -> None:
+        """The next ``count`` sends (to ``user_id`` if given) answer error ``code``.
+
+        ``refresh=True`` fails token refreshes instead; ``status`` other than 200 answers that
+        HTTP status (an outage) rather than Zalo's HTTP 200 with an error code.
+        """
+        with self._cond:
+            self._faults.append(_Fault(code, count, user_id, status, refresh))
+
+    # ---------------------------------------------------------------- files
+
+    def host_file(self, data: bytes, name: str, content_type: str | None = None) -> str:
+        """Serve ``data`` on GET at the returned URL (an attachment URL for user events)."""
+        if "/" in name or not name:
+            raise ValueError("a hosted file needs a name without '/'")
+        kind = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        key = uuid.uuid4().hex
+        with self._cond:
+            self._files[key] = _HostedFile(data, kind)
+        return f"{self.base_url}/files/{key}/{quote(name, safe='')}"
+
+    def _hosted(self, url: str) -> _HostedFile | None:
+        key = url.removeprefix(f"{self.base_url}/files/").split("/", 1)[0]
+        with self._cond:
+            return self._files.get(key)
+
+    def downloads(self, url: str) -> int:
+        """How many times a URL from ``host_file`` was fetched."""
+        hosted = self._hosted(url)
+        if hosted is None:
+            raise KeyError(url)
+        with self._cond:
+            return hosted.downloads
+
+    # ---------------------------------------------------------------- acting as users
+
+    def _event(self, user_id: str, event_name: str, message: JSON | None = None) -> JSON:
+        """An event about ``user_id``; a user's own event reopens the 7-day window."""
+        user = _check_user(user_id)
+        with self._cond:
+            if not event_name.startswith(("oa_", "unfollow")):
+                self._window.pop(user, None)
+            self._last_ms = max(self._last_ms + 1, int(time.time() * 1000))  # strictly increasing
+            timestamp = str(self._last_ms)
+        digest = hashlib.sha256(f"{self.app_id}:{user}".encode()).hexdigest()
+        event: JSON = {"app_id": self.app_id, "user_id_by_app": str(int(digest[:15], 16))}
+        event |= {"event_name": event_name, "timestamp": timestamp}
+        if message is None:  # follow / unfollow
+            return event | {"oa_id": self.oa_id, "source": "oa_profile", "follower": {"id": user}}
+        sender, recipient = (
+            (self.oa_id, user) if event_name.startswith("oa_") else (user, self.oa_id)
+        )
+        return event | {
+            "sender": {"id": sender},
+            "recipient": {"id": recipient},
+            "message": message,
+        }
+
+    def user_text(self, user_id: str, text: str) -> JSON:
+        """The ``user_send_text`` event of the user writing ``text``."""
+        return self._event(user_id, "user_send_text", {"text": text, "msg_id": uuid.uuid4().hex})
+
+    def press(self, user_id: str, payload: str, *, check: bool = True) -> JSON:
+        """The ``user_send_text`` Zalo sends when the user taps a query button: its payload.
+
+        With ``check`` the payload must belong to a button the OA sent this user.
+        """
+        with self._cond:
+            sent = [b[2] for m in self._messages.get(user_id, []) for b in m.buttons]
+        if check and payload not in sent:
+            raise ValueError(f"no button with payload {payload!r} was sent to {user_id}")
+        return self.user_text(user_id, payload)
+
+    def user_image(self, user_id: str, url: str, text: str = "") -> JSON:
+        """The ``user_send_image`` event of the user sending the image at ``url``."""
+        attachment = {"type": "image", "payload": {"thumbnail": url, "url": url}}
+        message = {"msg_id": uuid.uuid4().hex, "text": text, "attachments": [attachment]}
+        return self._event(user_id, "user_send_image", message)
+
+    def user_file(self, user_id: str, url: str, name: str, size: int | None = None) -> JSON:
+        """The ``user_send_file`` event; size and checksum default from ``host_file`` data."""
+        hosted = self._hosted(url)
+        data = hosted.data if hosted is not None else url.encode()
+        payload = {
+            "url": url,
+            "size": str(len(data) if size is None else size),
+            "name": name,
+            "checksum": hashlib.md5(data).hexdigest(),
+            "type": name.rsplit(".", 1)[-1].lower() if "." in name else "",
+        }
+        attachments = [{"type": "file", "payload": payload}]
+        message = {"msg_id": uuid.uuid4().hex, "text": "", "attachments": attachments}
+        return self._event(user_id, "user_send_file", message)
+
+    def oa_echo(self, user_id: str, text: str, msg_id: str | None = None) -> JSON:
+        """The ``oa_send_text`` echo Zalo posts after the OA sent ``text`` to the user."""
+        message = {"text": text, "msg_id": msg_id or uuid.uuid4().hex}
+        return self._event(user_id, "oa_send_text", message)
+
+    def follow(self, user_id: str) -> JSON:
+        """The ``follow`` event; sends to the user work again (no -213, window reopened)."""
+        with self._cond:
+            self._unfollowed.discard(user_id)
+        return self._event(user_id, "follow")
+
+    def unfollow(self, user_id: str) -> JSON:
+        """The ``unfollow`` event; sends to the user answer -213 from now on."""
+        self.unfollowed(user_id)
+        return self._event(user_id, "unfollow")
+
+    def signature(self, body: bytes, timestamp: str) -> str:
+        """The hex SHA-256 Zalo puts after ``mac=`` for this raw body and timestamp."""
+        return _mac(self.app_id, body, timestamp, self.oa_secret)
+
+    def post(
+        self,
+        url: str,
+        event: JSON,
+        *,
+        sign: bool = True,
+        wrong_secret: bool = False,
+        retry: int = 0,
+        raw: bytes | None = None,
+        timeout: float = 10.0,
+    ) -> int:
+        """POST ``event`` to the bot's webhook as Zalo does; returns the HTTP status.
+
+        The body is compact UTF-8 JSON (Vietnamese unescaped), or exactly ``raw`` if given;
+        ``wrong_secret`` signs with another OA secret; ``retry`` > 0 adds ``num_retry``.
+        """
+        body = (
+            raw
+            if raw is not None
+            else json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+        )
+        headers = {"Content-Type": "application/json"}
+        if sign:
+            secret = self.oa_secret + ("-wrong" if wrong_secret else "")
+            mac = _mac(self.app_id, body, str(event.get("timestamp", "")), secret)
+            headers["X-ZEvent-Signature"] = f"mac={mac}"
+        if retry:
+            headers["num_retry"] = str(retry)
+        with self._client_lock:
+            if self._client is None:
+                # One client kept open, as Zalo keeps its connections; trust_env=False so a
+                # proxy from the environment does not intercept 127.0.0.1.
+                self._client = httpx.Client(trust_env=False)
+            client = self._client
+        sent_at = time.monotonic()
+        status = client.post(url, content=body, headers=headers, timeout=timeout).status_code
+        name = str(event.get("event_name", ""))
+        side = "recipient" if name.startswith("oa_") else "sender"
+        user = _get(event, "follower", "id") or _get(event, side, "id")
+        with self._cond:
+            self._deliveries.append(
+                Delivery(sent_at, url, name, user if isinstance(user, str) else None, status, retry)
+            )
+            self._cond.notify_all()
+        return status
+
+    # ---------------------------------------------------------------- observing
+
+    def messages(self, user_id: str) -> list[ZaloMessage]:
+        """The messages the OA sent the user, in order."""
+        with self._cond:
+            return list(self._messages.get(user_id, []))
+
+    @property
+    def sends(self) -> list[SendAttempt]:
+        """Every send call, failed ones included."""
+        with self._cond:
+            return list(self._sends)
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every webhook POST made by ``post``."""
+        with self._cond:
+            return list(self._deliveries)
+
+    @property
+    def server_errors(self) -> list[str]:
+        """Exceptions inside the fake's handlers (a bug in the fake, not the bot)."""
+        with self._cond:
+            return list(self._server_errors)
+
+    def wait_for(
+        self, predicate: Callable[[FakeZalo], T], timeout: float = 10.0, what: str = ""
+    ) -> T:
+        """Block until ``predicate(self)`` (run under the lock) is truthy and return it."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not (result := predicate(self)):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(self.describe(f"waited {timeout} s for {what or predicate}"))
+                self._cond.wait(remaining)
+            return result
+
+    def wait_for_messages(
+        self, user_id: str, count: int = 1, timeout: float = 10.0
+    ) -> list[ZaloMessage]:
+        """The user's messages once at least ``count`` exist."""
+
+        def enough(fake: FakeZalo) -> list[ZaloMessage]:
+            found = fake.messages(user_id)
+            return found if len(found) >= count else []
+
+        return self.wait_for(enough, timeout, f"{count} message(s) to user {user_id}")
+
+    def describe(self, headline: str = "fake Zalo state", last: int = 20) -> str:
+        """A readable summary for failure messages."""
+        with self._cond:
+            lines = [headline, f"recent sends ({len(self._sends)} in all):"]
+            lines += [
+                f"  {s.at:.3f} to {s.user_id} {(s.text or '')[:40]!r} -> {s.error} {s.detail}"
+                for s in self._sends[-last:]
+            ]
+            lines.append(f"refreshes: {[(r.refresh_token[:12], r.error) for r in self._refreshes]}")
+            lines += [
+                f"  posted {d.event_name} ({d.user_id}) -> {d.status}"
+                for d in self._deliveries[-last:]
+            ]
+            lines += [f"fake server errors: {self._server_errors}"] if self._server_errors else []
+            return "\n".join(lines)
