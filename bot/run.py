@@ -35,6 +35,7 @@ from .channels.zalo_inbound import zalo_webhook
 from .channels.zalo_tokens import TokenStore
 from .config import Settings
 from .dispatch import utc_now
+from .errors import PermanentSendError, TransientSendError
 from .open311 import Open311Settings, open311_routes
 from .results_page import results_routes
 from .sender import Limits, OutboxSender
@@ -131,6 +132,19 @@ async def run_telegram(settings: Settings) -> int:
                 zalo_sender, zalo_route = zalo_channel(settings, runtime, client)
                 senders.append(zalo_sender)
                 routes.append(zalo_route)
+                tasks.append(
+                    asyncio.create_task(
+                        attachments_loop(
+                            runtime.engine,
+                            ZALO,
+                            partial(download_url, client),
+                            utc_now,
+                            stop,
+                            every_s=ATTACHMENTS_EVERY_S,
+                        ),
+                        name="attachments-zalo",
+                    )
+                )
                 names.append(f"zalo OA {settings.zalo_oa_id} (webhook)")
             for sender in senders:
                 runtime.dispatcher.on_commit(sender.wake)
@@ -179,6 +193,24 @@ async def run_telegram(settings: Settings) -> int:
     finally:
         await runtime.close()
     return 0
+
+
+async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
+    """Zalo gives a citizen's image or file as a URL; its bytes are copied like Telegram's."""
+    from jobs.attachments import MAX_BYTES
+
+    try:
+        async with client.stream("GET", url, timeout=30) as response:
+            if response.status_code >= 400:
+                raise PermanentSendError(f"HTTP {response.status_code}")
+            data = bytearray()
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > MAX_BYTES:
+                    raise PermanentSendError("file too large")
+            return bytes(data)
+    except httpx.HTTPError as exc:
+        raise TransientSendError(type(exc).__name__) from exc
 
 
 def zalo_channel(

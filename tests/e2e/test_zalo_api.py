@@ -163,3 +163,29 @@ def test_receipt_code_sent_on_zalo_opens_its_survey(zalo: FakeZalo, bot: BotProc
     assert (bot.workdir / "qr" / f"{token}.png").exists()
     _say(zalo, bot, zalo.user_text(USER, token))  # the code printed under the QR
     assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(USER)[-1].text
+
+
+def test_complaint_with_an_image_over_zalo_is_stored(zalo: FakeZalo, bot: BotProcess) -> None:
+    picture = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
+    url = zalo.host_file(picture, "anh.jpg", "image/jpeg")
+    _say(zalo, bot, zalo.user_text(USER, "/phananh"))
+    _say(zalo, bot, zalo.user_text(USER, "2"))  # the second category, typed
+    _say(zalo, bot, zalo.user_text(USER, "Công trình xây dựng lấn chiếm vỉa hè trước số 12."))
+    count = len(zalo.messages(USER))
+    assert zalo.post(_url(bot), zalo.user_image(USER, url)) == 200
+    zalo.wait_for_messages(USER, count + 2)  # "file received" and the question again
+    _say(zalo, bot, zalo.user_text(USER, "xong"))
+    _say(zalo, bot, zalo.press(USER, "#c:c.who:anon"))
+    _say(zalo, bot, zalo.press(USER, "#c:c.confirm:send"))
+    assert (
+        "Mã tra cứu" in zalo.messages(USER)[-2].text or "Mã tra cứu" in zalo.messages(USER)[-1].text
+    )
+    deadline = time.monotonic() + 15
+    stored = None
+    while time.monotonic() < deadline and stored is None:
+        with _db(bot) as conn:
+            row = conn.execute("SELECT status, data FROM complaint_files").fetchone()
+        stored = row if row and row[0] == "stored" else None
+        time.sleep(0.2)
+    assert stored is not None
+    assert bytes(stored[1]) == picture
