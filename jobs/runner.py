@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.dispatch import Dispatcher
 from conversations import Catalog
+from storage import write_transaction
+from storage.queries.dialogue import forget_events_before
 
 from .digests import DigestSettings, send_due_digests
 from .expiry import expire_due
@@ -26,6 +28,7 @@ from .requests import RequestWorker
 
 log = logging.getLogger("jobs.runner")
 SCHEDULER_LOCK = 0x51BA5_0002
+EVENT_MEMORY = timedelta(days=30)
 
 
 def guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
@@ -70,6 +73,11 @@ class JobsRunner:
         )
         return bool(got.scalar())
 
+    async def prune(self) -> int:
+        """Forgets event ids older than any redelivery (channels retry for hours, not weeks)."""
+        async with write_transaction(self.engine) as conn:
+            return await forget_events_before(conn, self.clock() - EVENT_MEMORY)
+
     async def digests_due(self) -> None:
         await send_due_digests(self.engine, self.digests, self.catalog, self.clock())
 
@@ -82,6 +90,7 @@ class JobsRunner:
             ("digest", self.digests_due, 60),
             ("reminders", lambda: remind_due(self.dispatcher, self.digests.tz), 300),
             ("expiry", lambda: expire_due(self.dispatcher), 300),
+            ("prune", self.prune, 6 * 3600),
         ]
         for name, job, seconds in jobs:
             # Also right away: a digest missed while the bot was down goes out on start.

@@ -150,3 +150,19 @@ async def test_digest_in_each_admins_language(engine: AsyncEngine) -> None:
         vietnamese = await pending(conn, "test", local(2026, 11, 3, 9), chat_id="admin-2")
     assert "DAILY DIGEST" in str(english[-1].payload["text"])
     assert "BẢN TIN NGÀY" in str(vietnamese[-1].payload["text"])
+
+
+async def test_old_event_ids_are_forgotten(engine: AsyncEngine) -> None:
+    from jobs.runner import JobsRunner
+    from storage.schema import processed_events
+
+    clock = SequentialClock(start=datetime(2026, 11, 2, 2, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=SequentialIds())
+    await dispatcher.process([InboundEvent("old", "test", "u", Command("start"))])
+    clock.advance(timedelta(days=40))
+    await dispatcher.process([InboundEvent("new", "test", "u", Command("start"))])
+    runner = JobsRunner(engine, dispatcher, DIGESTS, default_catalog(), clock)
+    assert await runner.prune() == 1
+    async with read_transaction(engine) as conn:
+        keys = (await conn.execute(select(processed_events.c.event_key))).scalars().all()
+    assert keys == ["test:new"]
