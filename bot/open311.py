@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from conversations import default_catalog
 from conversations.categories import Category, categories, category
 from storage import read_transaction
 from storage.queries.open311 import (
@@ -71,22 +72,6 @@ PUBLIC_HEADERS = {"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": 
 
 # A fixed public wording of each of our statuses. Never a staff note: those may quote the
 # citizen. A status missing here (added later) is published with status_notes null.
-STATUS_NOTES: dict[str, dict[Language, str]] = {
-    "new": {"vi": "Mới tiếp nhận", "en": "Received"},
-    "in_progress": {"vi": "Đang xử lý", "en": "Being handled"},
-    "waiting_citizen": {
-        "vi": "Chờ người gửi bổ sung thông tin",
-        "en": "Waiting for more information from the sender",
-    },
-    "resolved": {"vi": "Đã giải quyết", "en": "Resolved"},
-    "out_of_scope": {"vi": "Không thuộc thẩm quyền", "en": "Outside the agency's remit"},
-    "duplicate": {"vi": "Trùng với phản ánh khác", "en": "Duplicate of another report"},
-}
-
-DEADLINE_WORDING: dict[Language, str] = {
-    "vi": "Thời hạn xử lý: {days} ngày làm việc.",
-    "en": "Handling deadline: {days} working days.",
-}
 
 # Query parameters each endpoint understands. ``jurisdiction_id`` is accepted and ignored:
 # GeoReport requires it only of servers that serve several jurisdictions; this one serves one.
@@ -128,8 +113,10 @@ def public_status(status: str) -> PublicStatus:
 
 
 def status_note(status: str, language: Language) -> str | None:
-    notes = STATUS_NOTES.get(status)
-    return None if notes is None else notes[language]
+    """The public wording of a status: the catalog's, as the citizen sees it in chat."""
+    catalog = default_catalog()
+    key = f"status.{status}"
+    return catalog.text(language, key) if catalog.has(key) else None
 
 
 def w3_datetime(value: datetime, zone: ZoneInfo) -> str:
@@ -145,7 +132,9 @@ def service_json(cat: Category, language: Language) -> dict[str, Any]:
     return {
         "service_code": cat.code,
         "service_name": cat.name(language),
-        "description": DEADLINE_WORDING[language].format(days=cat.days),
+        "description": default_catalog().format(
+            language, "open311.deadline", (("days", cat.days),)
+        ),
         "metadata": False,  # no extra attributes to describe: the API is read-only
         "type": "realtime",
         "keywords": "",
