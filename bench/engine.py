@@ -29,28 +29,23 @@ import logging
 import math
 import os
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.databases import Unreachable, postgres_database, sqlite_database
 from bot.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations.events import Choice, Command, Inbound, InboundEvent
-from storage.db import open_engine
-from storage.migrate import upgrade as migrate
 from storage.queries.surveys import count_responses
 
 CHANNEL = "bench"
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-POSTGRES_CONNECT_TIMEOUT_S = 5.0
 
 CRITERIA = (
     *(f"1.{i}" for i in range(1, 5)),
@@ -196,43 +191,6 @@ async def latency(engine: AsyncEngine, rate: float, seconds: float, citizens: in
     finally:
         await dispatcher.close()
     return Latency(rate, tuple(samples), failures)
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[AsyncEngine]:
-    with tempfile.TemporaryDirectory(prefix="sipas-bench-") as folder:
-        engine = open_engine(f"sqlite+aiosqlite:///{folder}/bench.db")
-        try:
-            await migrate(engine)
-            yield engine
-        finally:
-            await engine.dispose()
-
-
-class Unreachable(Exception):
-    """The PostgreSQL server named for the bench cannot be used."""
-
-
-@asynccontextmanager
-async def postgres_database(url: str) -> AsyncIterator[AsyncEngine]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(url, connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_S})
-    try:
-        try:
-            async with asyncio.timeout(POSTGRES_CONNECT_TIMEOUT_S * 2), admin.begin() as conn:
-                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except Exception as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}".splitlines()[0][:200]) from exc
-        engine = open_engine(url, schema=schema)
-        try:
-            await migrate(engine)
-            yield engine
-        finally:
-            await engine.dispose()
-            async with admin.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
 
 
 def report(name: str, speed: Throughput, delay: Latency) -> str:

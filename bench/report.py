@@ -40,12 +40,10 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -57,18 +55,17 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bench.databases import Unreachable, postgres_database, sqlite_database
 from conversations import Questionnaire, Step, load_questionnaire
 from conversations.workdays import load_calendar
 from jobs.sipas_index import Report, answer_counts, compute
-from storage.db import open_engine, read_transaction, write_transaction
-from storage.migrate import upgrade as migrate
+from storage.db import read_transaction, write_transaction
 from storage.queries.aggregates import add_counts, complaint_ratings, summed
 from storage.schema import survey_daily, survey_daily_counts
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-POSTGRES_CONNECT_TIMEOUT_S = 5.0
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 YEAR_START = date(2025, 7, 1)
 YEAR_END = date(2026, 6, 30)
@@ -413,43 +410,6 @@ async def explain(engine: AsyncEngine, procedure: str | None) -> None:
             print(f"  {' '.join(statement.split())}  {parameters}", file=sys.stderr)
             for row in await conn.exec_driver_sql(prefix + statement, parameters):
                 print(f"    {row[-1]}", file=sys.stderr)
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[AsyncEngine]:
-    with tempfile.TemporaryDirectory(prefix="sipas-bench-") as folder:
-        engine = open_engine(f"sqlite+aiosqlite:///{folder}/bench.db")
-        try:
-            await migrate(engine)
-            yield engine
-        finally:
-            await engine.dispose()
-
-
-class Unreachable(Exception):
-    """The PostgreSQL server named for the bench cannot be used."""
-
-
-@asynccontextmanager
-async def postgres_database(url: str) -> AsyncIterator[AsyncEngine]:
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(url, connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_S})
-    try:
-        try:
-            async with asyncio.timeout(POSTGRES_CONNECT_TIMEOUT_S * 2), admin.begin() as conn:
-                await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        except Exception as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}".splitlines()[0][:200]) from exc
-        engine = open_engine(url, schema=schema)
-        try:
-            await migrate(engine)
-            yield engine
-        finally:
-            await engine.dispose()
-            async with admin.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
 
 
 def _seconds(samples: Sequence[float]) -> str:

@@ -27,6 +27,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from conversations import Questionnaire, default_catalog, load_questionnaire
+from storage.queries.export import ExportComplaint, ExportResponse
 
 from .sipas_index import Report, Share
 
@@ -187,30 +188,9 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class ResponseRow:
-    """One completed survey, as the export shows it: no id, no chat, no receipt."""
-
-    completed_on: date
-    procedure: str | None
-    field: str | None
-    answers: Mapping[str, int | str]  # item id -> 1..5, option code, "code,code" or text
-
-
-@dataclass(frozen=True)
-class ComplaintRow:
-    code: str
-    category: str
-    status: str
-    source: str
-    created_on: date
-    due_on: date
-    closed_on: date | None
-    rating: int | None
-    anonymous: bool
-    name: str | None
-    phone: str | None
-    description: str | None
+# The rows come straight from storage: the same fields, one definition.
+ResponseRow = ExportResponse
+ComplaintRow = ExportComplaint
 
 
 def export_workbook(

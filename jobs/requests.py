@@ -13,6 +13,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -188,34 +189,10 @@ async def export_rows(
     conn: AsyncConnection, period: Period, tz: ZoneInfo
 ) -> tuple[list[ResponseRow], list[ComplaintRow]]:
     """The spreadsheet's rows: anonymous responses and the complaint register."""
-    responses = [
-        ResponseRow(r.completed_on, r.procedure, r.field, r.answers)
-        for r in await responses_for_export(conn, period.start, period.end, tz)
-    ]
-    complaints = [
-        ComplaintRow(
-            code=c.code,
-            category=c.category,
-            status=c.status,
-            source=c.source,
-            created_on=c.created_on,
-            due_on=c.due_on,
-            closed_on=c.closed_on,
-            rating=c.rating,
-            anonymous=c.anonymous,
-            name=c.name,
-            phone=c.phone,
-            description=c.description,
-        )
-        for c in await complaints_for_export(conn, period.start, period.end, tz)
-    ]
+    responses = await responses_for_export(conn, period.start, period.end, tz)
+    complaints = await complaints_for_export(conn, period.start, period.end, tz)
     return responses, complaints
 
 
 def without_comment(row: ResponseRow) -> ResponseRow:
-    return ResponseRow(
-        row.completed_on,
-        row.procedure,
-        row.field,
-        {k: v for k, v in row.answers.items() if k != "comment"},
-    )
+    return replace(row, answers={k: v for k, v in row.answers.items() if k != "comment"})
