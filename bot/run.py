@@ -174,7 +174,12 @@ async def run_telegram(settings: Settings) -> int:
                 lifespan="off",
             )
             server = uvicorn.Server(config)
-            tasks.append(asyncio.create_task(server.serve(), name="web"))
+            web = asyncio.create_task(server.serve(), name="web")
+            tasks.append(web)
+            # "running" is said once the port listens, so nothing knocks on a closed door.
+            # uvicorn offers only a flag for that, no event to wait on.
+            while not server.started and not web.done():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
             tasks.extend(await jobs.start(stop))
             log.info("event=started channels=%d", len(names))
             print(f"bot {', '.join(names)} running (web :{settings.http_port})", flush=True)
