@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.databases import Unreachable, postgres_database, sqlite_database
-from bot.dispatch import Dispatcher, DispatchSettings, Handled
+from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations.events import Choice, Command, Inbound, InboundEvent
 from storage.queries.surveys import count_responses
 

@@ -10,10 +10,10 @@ import sys
 
 from telegram.error import InvalidToken
 
-from .cli_reports import add_report_parsers, run_report_command
-from .config import ConfigError, Settings, load_settings
-from .logs import configure, set_salt
-from .receipts import add_receipts_parser, run_receipts
+from bot.cli.receipts import add_receipts_parser, run_receipts
+from bot.cli.reports import add_report_parsers, run_report_command
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure, set_salt
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,10 +42,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _console(settings: Settings, user: str) -> None:
+    from bot.channels.console import ConsoleChat
+    from bot.runtime.build import build_runtime
     from conversations import default_catalog
-
-    from .app import build_runtime
-    from .channels.console import ConsoleChat
 
     runtime = await build_runtime(settings)
     try:
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_console(settings, args.user or getpass.getuser()))
         return 0
     if command == "zalo":
-        from .cli_zalo import run_zalo_command
+        from bot.cli.zalo import run_zalo_command
 
         return asyncio.run(run_zalo_command(args, settings))
     if settings.telegram_bot_token is None and not settings.zalo_enabled:
@@ -101,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from .run import run_telegram
+    from bot.app import run_telegram
 
     try:
         return asyncio.run(run_telegram(settings))

@@ -1,65 +1,255 @@
-"""Builds the runtime from the settings: database (migrated), dispatcher."""
+"""``python -m bot run``: the Telegram bot process, in polling or webhook mode.
+
+Start: migrate, getMe, commands menu, webhook set or removed. Stop (SIGTERM or SIGINT): no
+new updates are taken, the events already taken are committed, the outbox sends what it can
+for a few seconds, and whatever is left stays queued for the next start.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import asyncio
+import contextlib
+import logging
+import signal
+from functools import partial
 
+import httpx
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute, Route
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
+from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
+from bot.channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
+from bot.channels.zalo import CHANNEL as ZALO
+from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_inbound import zalo_webhook
+from bot.channels.zalo_tokens import TokenStore
+from bot.config import Settings
+from bot.errors import PermanentSendError, TransientSendError
+from bot.runtime.build import Runtime, build_runtime, digest_settings
+from bot.runtime.dispatch import utc_now
+from bot.runtime.sender import Limits, OutboxSender
+from bot.web.open311 import Open311Settings, open311_routes
+from bot.web.results_page import results_routes
+from bot.web.server import create_app
 from conversations import default_catalog
-from jobs.digests import DigestSettings
-from storage import migrate, open_engine
+from jobs.attachments import attachments_loop
+from jobs.runner import JobsRunner
+from storage import read_transaction
+from storage.queries.complaint_files import StoredFile, stored_file
 
-from .config import Settings
-from .dispatch import Dispatcher, DispatchSettings
+log = logging.getLogger("bot.run")
 
-
-@dataclass(slots=True)
-class Runtime:
-    engine: AsyncEngine
-    dispatcher: Dispatcher
-
-    async def close(self) -> None:
-        await self.dispatcher.close()
-        await self.engine.dispose()
+SHUTDOWN_DRAIN_S = 5.0
+ATTACHMENTS_EVERY_S = 2.0
 
 
-async def build_runtime(settings: Settings) -> Runtime:
-    engine = open_engine(settings.database_url)
-    await migrate(engine)
-    dispatcher = Dispatcher(
-        engine,
-        DispatchSettings(
-            agency=settings.agency_name,
-            default_language=settings.default_language,
-            survey_ttl=settings.survey_ttl,
-            survey_remind_after=timedelta(hours=settings.survey_reminder_hours),
-            tz=settings.zone,
-            calendar=settings.calendar(),
-            complaints_per_day=settings.complaints_per_day,
-            admin_chats=staff_chats(settings),
+def make_bot(settings: Settings) -> Bot:
+    assert settings.telegram_bot_token is not None
+    return Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_file_url,
+        request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
+        get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + 10),
+    )
+
+
+async def _set_commands(bot: Bot) -> None:
+    catalog = default_catalog()
+    await bot.set_my_commands(bot_commands(catalog, "vi"))
+    for language in ("vi", "en"):
+        await bot.set_my_commands(bot_commands(catalog, language), language_code=language)
+
+
+async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:
+    async with read_transaction(engine) as conn:
+        return await stored_file(conn, file_id)
+
+
+async def run_telegram(settings: Settings) -> int:
+    """The bot process: Telegram (when a token is set), Zalo (when an OA is set), the web
+    server, and the scheduled jobs."""
+    runtime = await build_runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            tasks: list[asyncio.Task[None]] = []
+            senders: list[OutboxSender] = []
+            routes: list[BaseRoute] = []
+            names: list[str] = []
+            webhook: tuple[Bot, TelegramInbound, str] | None = None
+            inbound: TelegramInbound | None = None
+            if settings.telegram_bot_token is not None:
+                bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
+                telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine))
+                limits = Limits(
+                    per_second=settings.telegram_max_per_second,
+                    per_chat_per_second=settings.telegram_max_per_chat_per_second,
+                )
+                senders.append(
+                    OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now, limits)
+                )
+                inbound = TelegramInbound(
+                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
+                )
+                await _set_commands(bot)
+                tasks.append(
+                    asyncio.create_task(
+                        attachments_loop(
+                            runtime.engine,
+                            CHANNEL,
+                            telegram_sender.files.download,
+                            utc_now,
+                            stop,
+                            every_s=ATTACHMENTS_EVERY_S,
+                        ),
+                        name="attachments",
+                    )
+                )
+                if settings.telegram_mode == "webhook":
+                    if settings.webhook_url is None or settings.webhook_secret is None:
+                        raise RuntimeError("webhook settings were validated at start")
+                    secret = settings.webhook_secret.get_secret_value()
+                    await bot.set_webhook(
+                        url=settings.webhook_url,
+                        secret_token=secret,
+                        allowed_updates=list(ALLOWED_UPDATES),
+                    )
+                    webhook = (bot, inbound, secret)
+                else:
+                    await bot.delete_webhook()
+                    tasks.append(asyncio.create_task(inbound.poll(stop), name="polling"))
+                names.append(f"@{bot.username} ({settings.telegram_mode})")
+            if settings.zalo_enabled:
+                client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
+                zalo_sender, zalo_route = zalo_channel(settings, runtime, client)
+                senders.append(zalo_sender)
+                routes.append(zalo_route)
+                tasks.append(
+                    asyncio.create_task(
+                        attachments_loop(
+                            runtime.engine,
+                            ZALO,
+                            partial(download_url, client),
+                            utc_now,
+                            stop,
+                            every_s=ATTACHMENTS_EVERY_S,
+                        ),
+                        name="attachments-zalo",
+                    )
+                )
+                names.append(f"zalo OA {settings.zalo_oa_id} (webhook)")
+            for sender in senders:
+                runtime.dispatcher.on_commit(sender.wake)
+                tasks.append(asyncio.create_task(sender.run(stop), name=f"outbox-{sender.channel}"))
+            jobs = JobsRunner(
+                runtime.engine,
+                runtime.dispatcher,
+                digest_settings(settings),
+                default_catalog(),
+                utc_now,
+            )
+            public = Open311Settings.from_settings(settings)
+            app = create_app(
+                runtime.engine,
+                telegram=webhook,
+                extra=[
+                    *routes,
+                    *open311_routes(runtime.engine, public),
+                    *results_routes(runtime.engine, public, utc_now),
+                ],
+            )
+            config = uvicorn.Config(
+                app,
+                host=settings.http_host,
+                port=settings.http_port,
+                log_level="warning",
+                lifespan="off",
+            )
+            server = uvicorn.Server(config)
+            web = asyncio.create_task(server.serve(), name="web")
+            tasks.append(web)
+            # "running" is said once the port listens, so nothing knocks on a closed door.
+            # uvicorn offers only a flag for that, no event to wait on.
+            while not server.started and not web.done():  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+            tasks.extend(await jobs.start(stop))
+            log.info("event=started channels=%d", len(names))
+            print(f"bot {', '.join(names)} running (web :{settings.http_port})", flush=True)
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+            server.should_exit = True
+            await jobs.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if inbound is not None:
+                await inbound.close()
+            await runtime.dispatcher.close()
+            for sender in senders:
+                await sender.drain(SHUTDOWN_DRAIN_S)
+            log.info("event=stopped sent=%d", sum(s.sent for s in senders))
+    finally:
+        await runtime.close()
+    return 0
+
+
+async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
+    """Zalo gives a citizen's image or file as a URL; its bytes are copied like Telegram's."""
+    from jobs.attachments import MAX_BYTES
+
+    try:
+        async with client.stream("GET", url, timeout=30) as response:
+            if response.status_code >= 400:
+                raise PermanentSendError(f"HTTP {response.status_code}")
+            data = bytearray()
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > MAX_BYTES:
+                    raise PermanentSendError("file too large")
+            return bytes(data)
+    except httpx.HTTPError as exc:
+        raise TransientSendError(type(exc).__name__) from exc
+
+
+def zalo_channel(
+    settings: Settings, runtime: Runtime, client: httpx.AsyncClient
+) -> tuple[OutboxSender, BaseRoute]:
+    """The Zalo OA: its outbox sender (with the token store) and its webhook route."""
+    if not (settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret):
+        raise RuntimeError("Zalo settings were validated at start")
+    tokens = TokenStore(
+        runtime.engine,
+        client,
+        settings.zalo_oauth_base_url,
+        settings.zalo_app_id,
+        settings.zalo_app_secret.get_secret_value(),
+        utc_now,
+    )
+    hint = default_catalog().text(settings.default_language, "zalo.nav_hint")
+    zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint)
+    # Zalo allows far more than Telegram; its own -32 answer slows us down when needed.
+    sender = OutboxSender(
+        runtime.engine,
+        ZALO,
+        zalo.send,
+        utc_now,
+        Limits(per_second=50, per_chat_per_second=5, chat_burst=5),
+    )
+    route = Route(
+        "/zalo",
+        zalo_webhook(
+            runtime.dispatcher,
+            settings.zalo_app_id,
+            settings.zalo_oa_id or "",
+            settings.zalo_oa_secret.get_secret_value(),
+            settings.zalo_admin_ids,
         ),
-        catalog=default_catalog(),
+        methods=["POST"],
     )
-    return Runtime(engine, dispatcher)
-
-
-def digest_settings(settings: Settings) -> DigestSettings:
-    return DigestSettings(
-        agency=settings.agency_name,
-        tz=settings.zone,
-        calendar=settings.calendar(),
-        chats=staff_chats(settings),
-        kinds=tuple(settings.digest_kinds),
-        at=settings.digest_time,
-        language=settings.default_language,
-    )
-
-
-def staff_chats(settings: Settings) -> tuple[tuple[str, str], ...]:
-    """Where new cases and digests go: the Telegram staff chats, and Zalo admins if any
-    (Zalo only delivers to someone who wrote to the OA in the last 7 days)."""
-    telegram = tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids)
-    zalo = tuple(("zalo", user) for user in settings.zalo_admin_ids)
-    return telegram + zalo
+    return sender, route

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.dispatch import Dispatcher, Handled
+from bot.runtime.dispatch import Dispatcher, Handled
 from conversations import Expired, InboundEvent
 from storage import read_transaction
 from storage.queries.surveys import due_expiries

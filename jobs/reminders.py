@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.dispatch import Dispatcher, Handled
+from bot.runtime.dispatch import Dispatcher, Handled
 from conversations import InboundEvent, TimedOut
 from storage import read_transaction
 from storage.queries.surveys import due_reminders

@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.dispatch import Dispatcher
+from bot.runtime.dispatch import Dispatcher
 from conversations import Catalog
 from storage import write_transaction
 from storage.queries.dialogue import forget_events_before

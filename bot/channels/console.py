@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from bot.runtime.dispatch import Dispatcher
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     Catalog,
@@ -20,8 +21,6 @@ from conversations import (
 from conversations.parsing import is_small_number, normalize
 from storage import read_transaction, write_transaction
 from storage.queries.outbox import mark_sent, pending
-
-from ..dispatch import Dispatcher
 
 CHANNEL = "console"
 

@@ -22,6 +22,10 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.telegram_files import TelegramFiles, channel_error
+from bot.errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from bot.limits import TelegramLimit
+from bot.logs import chat_hash
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     MAX_INBOUND_CHARS,
@@ -37,11 +41,6 @@ from conversations import (
 from conversations.commands import COMMANDS, canonical, is_admin_command
 from storage.queries.complaint_files import StoredFile
 from storage.queries.outbox import OutboxRow
-
-from ..errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
-from ..limits import TelegramLimit
-from ..logs import chat_hash
-from .telegram_files import TelegramFiles, channel_error
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")

@@ -14,15 +14,14 @@ import mimetypes
 from telegram import Bot, InputFile, constants
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from storage.queries.complaint_files import StoredFile
-
-from ..errors import (
+from bot.errors import (
     ChannelError,
     ChatBlocked,
     PermanentSendError,
     RateLimited,
     TransientSendError,
 )
+from storage.queries.complaint_files import StoredFile
 
 log = logging.getLogger("bot.telegram.files")
 

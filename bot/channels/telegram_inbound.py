@@ -15,9 +15,15 @@ from collections.abc import Collection, Sequence
 from telegram import Bot, Update
 from telegram.error import NetworkError, TelegramError
 
-from ..dispatch import Dispatcher
-from ..logs import chat_hash
-from .telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, parse_update, refused_admin
+from bot.channels.telegram import (
+    ALLOWED_UPDATES,
+    CHANNEL,
+    TelegramSender,
+    parse_update,
+    refused_admin,
+)
+from bot.logs import chat_hash
+from bot.runtime.dispatch import Dispatcher
 
 log = logging.getLogger("bot.telegram")
 

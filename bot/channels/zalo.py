@@ -12,6 +12,14 @@ from typing import Any
 
 import httpx
 
+from bot.channels.zalo_tokens import TokenStore
+from bot.errors import (
+    ChatBlocked,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+    Unreachable,
+)
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     MAX_INBOUND_CHARS,
@@ -23,15 +31,6 @@ from conversations import (
     Text,
 )
 from storage.queries.outbox import OutboxRow
-
-from ..errors import (
-    ChatBlocked,
-    PermanentSendError,
-    RateLimited,
-    TransientSendError,
-    Unreachable,
-)
-from .zalo_tokens import TokenStore
 
 CHANNEL = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"

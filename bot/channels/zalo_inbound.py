@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable, Collection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..dispatch import Dispatcher
-from ..limits import TelegramLimit
-from ..logs import chat_hash
-from .zalo import CHANNEL, SIGNATURE_HEADER, parse_event, verify
+from bot.channels.zalo import CHANNEL, SIGNATURE_HEADER, parse_event, verify
+from bot.limits import TelegramLimit
+from bot.logs import chat_hash
+from bot.runtime.dispatch import Dispatcher
 
 log = logging.getLogger("bot.zalo")
 

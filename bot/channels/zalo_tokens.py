@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.errors import PermanentSendError, TransientSendError
 from storage import read_transaction, write_transaction
 from storage.queries.zalo_tokens import TokenRow, get_tokens, save_tokens, token_failed
-
-from ..errors import PermanentSendError, TransientSendError
 
 log = logging.getLogger("bot.zalo")
 REFRESH_BEFORE = timedelta(hours=1)

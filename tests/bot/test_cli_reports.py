@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.dispatch import Dispatcher, DispatchSettings
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from storage import migrate, open_engine
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.surveys import complete_survey

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import ConsoleChat, parse_line, render
-from bot.dispatch import Dispatcher
+from bot.runtime.dispatch import Dispatcher
 from conversations import Choice, Command, Message, Text, default_catalog
 from tests.support.clock import SequentialClock, SequentialIds
 

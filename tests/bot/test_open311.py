@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.config import load_settings
-from bot.open311 import (
+from bot.web.open311 import (
     BadRequest,
     Open311Settings,
     language_of,

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.config import Settings
-from bot.receipts import (
+from bot.cli.receipts import (
     MAX_DOSSIER_CHARS,
     MAX_FIELD_CHARS,
     MAX_PROCEDURE_CHARS,
@@ -44,6 +43,7 @@ from bot.receipts import (
     valid_until,
     write_qr,
 )
+from bot.config import Settings
 from storage.schema import receipts
 
 TODAY = date(2026, 3, 10)

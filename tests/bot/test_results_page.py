@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from bot.dispatch import Dispatcher, DispatchSettings
-from bot.open311 import Open311Settings
-from bot.results_page import results_routes
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
+from bot.web.open311 import Open311Settings
+from bot.web.results_page import results_routes
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.surveys import complete_survey
 

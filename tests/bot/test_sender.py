@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
-from bot.sender import Limits, OutboxSender, TokenBucket
+from bot.runtime.sender import Limits, OutboxSender, TokenBucket
 from storage import WriteSet, flush, write_transaction
 from storage.queries.dialogue import load_conversations
 from storage.queries.outbox import OutboxRow

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.dispatch import Dispatcher, DispatchSettings, Handled
+from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Attachment, Choice, Command, Inbound, InboundEvent, Text
 from jobs.expiry import expire_due
 from storage import migrate, open_engine, read_transaction

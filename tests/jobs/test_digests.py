@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.dispatch import Dispatcher, DispatchSettings
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from conversations import Choice, Command, InboundEvent, default_catalog
 from conversations.periods import Period, last_complete, parse_period
 from conversations.workdays import load_calendar

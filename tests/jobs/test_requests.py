@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.dispatch import Dispatcher, DispatchSettings, Handled
+from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Command, InboundEvent, default_catalog
 from conversations.workdays import load_calendar
 from jobs.digests import DigestSettings

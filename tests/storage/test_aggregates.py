@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.dispatch import Dispatcher, DispatchSettings
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from conversations.periods import Period
 from jobs.expiry import expire_due
 from jobs.reports import ReportScope, build_report

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.dispatch import Dispatcher, DispatchSettings, Handled
+from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Choice, Command, InboundEvent, Text
 from jobs.expiry import expire_due
 from storage import read_transaction

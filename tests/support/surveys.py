@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bot.dispatch import Dispatcher, Handled
+from bot.runtime.dispatch import Dispatcher, Handled
 from conversations import Choice, Command, InboundEvent
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.dispatch import Dispatcher, DispatchSettings, Handled
+from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Text
 from storage import read_transaction, write_transaction
 from storage.queries.complaints import complaints_by_code

@@ -15,10 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import Bot, Update
 
+from bot.channels.telegram_inbound import TelegramInbound
+from bot.limits import TelegramLimit
 from storage import read_transaction
-
-from .channels.telegram_inbound import TelegramInbound
-from .limits import TelegramLimit
 
 log = logging.getLogger("bot.web")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

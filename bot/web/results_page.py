@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from bot.web.open311 import Open311Settings
 from conversations import default_catalog
 from conversations.catalog import format_decimal
 from conversations.periods import Period
@@ -19,8 +20,6 @@ from jobs.chart import element_chart
 from jobs.reports import ReportScope, build_report
 from jobs.requests import MIN_PUBLIC_BASE
 from storage import read_transaction
-
-from .open311 import Open311Settings
 
 Clock = Callable[[], datetime]
 

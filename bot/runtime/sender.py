@@ -17,6 +17,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.errors import (
+    ChatBlocked,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+    Unreachable,
+)
+from bot.logs import chat_hash
 from storage import read_transaction, write_transaction
 from storage.queries.outbox import (
     OutboxRow,
@@ -27,15 +35,6 @@ from storage.queries.outbox import (
     pending,
     stop_contact,
 )
-
-from .errors import (
-    ChatBlocked,
-    PermanentSendError,
-    RateLimited,
-    TransientSendError,
-    Unreachable,
-)
-from .logs import chat_hash
 
 log = logging.getLogger("bot.sender")
 

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.logs import chat_hash
+from bot.runtime.facts import CaseCache
 from conversations import (
     SURVEY_FLOW,
     Catalog,
@@ -57,9 +59,6 @@ from storage import WriteSet, flush, write_transaction
 from storage.queries.complaints import NewFile
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
-
-from .case_facts import CaseCache
-from .logs import chat_hash
 
 log = logging.getLogger("bot.dispatch")
 

@@ -51,7 +51,7 @@ from storage.queries.open311 import (
 from storage.schema import OPEN_COMPLAINT_STATUSES
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from bot.config import Settings
 
 log = logging.getLogger("bot.open311")
 

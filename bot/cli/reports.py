@@ -8,6 +8,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.config import Settings
+from bot.runtime.build import digest_settings
+from bot.runtime.dispatch import utc_now
 from conversations import default_catalog
 from conversations.periods import DIGEST_KINDS, Period, current
 from jobs.digest import build_digest, build_report_message
@@ -15,10 +18,6 @@ from jobs.digests import send_digest
 from jobs.reports import ReportScope, build_report, case_summary
 from storage import migrate, open_engine, read_transaction
 from storage.queries.aggregates import first_survey_day
-
-from .app import digest_settings
-from .config import Settings
-from .dispatch import utc_now
 
 
 def add_report_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -6,11 +6,10 @@ import argparse
 import sys
 from datetime import timedelta
 
+from bot.config import Settings
+from bot.runtime.dispatch import utc_now
 from storage import migrate, open_engine, write_transaction
 from storage.queries.zalo_tokens import save_tokens
-
-from .config import Settings
-from .dispatch import utc_now
 
 
 async def run_zalo_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -29,10 +29,9 @@ from typing import Any, Final
 import qrcode
 from qrcode.image.pil import PilImage
 
+from bot.config import Settings
 from conversations.limits import MAX_COMMAND_ARG_CHARS
 from storage.queries.receipts import IssuedReceipt, NewReceipt
-
-from .config import Settings
 
 #: Telegram's deep-link ``start`` parameter: at most 64 characters of ``[A-Za-z0-9_-]``.
 MAX_TOKEN_CHARS: Final = MAX_COMMAND_ARG_CHARS

@@ -1,0 +1,1 @@
+"""Command-line tools: receipts, reports, exports, digests, Zalo tokens."""

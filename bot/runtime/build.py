@@ -1,0 +1,64 @@
+"""Builds the runtime from the settings: database (migrated), dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
+from conversations import default_catalog
+from jobs.digests import DigestSettings
+from storage import migrate, open_engine
+
+
+@dataclass(slots=True)
+class Runtime:
+    engine: AsyncEngine
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        await self.dispatcher.close()
+        await self.engine.dispose()
+
+
+async def build_runtime(settings: Settings) -> Runtime:
+    engine = open_engine(settings.database_url)
+    await migrate(engine)
+    dispatcher = Dispatcher(
+        engine,
+        DispatchSettings(
+            agency=settings.agency_name,
+            default_language=settings.default_language,
+            survey_ttl=settings.survey_ttl,
+            survey_remind_after=timedelta(hours=settings.survey_reminder_hours),
+            tz=settings.zone,
+            calendar=settings.calendar(),
+            complaints_per_day=settings.complaints_per_day,
+            admin_chats=staff_chats(settings),
+        ),
+        catalog=default_catalog(),
+    )
+    return Runtime(engine, dispatcher)
+
+
+def digest_settings(settings: Settings) -> DigestSettings:
+    return DigestSettings(
+        agency=settings.agency_name,
+        tz=settings.zone,
+        calendar=settings.calendar(),
+        chats=staff_chats(settings),
+        kinds=tuple(settings.digest_kinds),
+        at=settings.digest_time,
+        language=settings.default_language,
+    )
+
+
+def staff_chats(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """Where new cases and digests go: the Telegram staff chats, and Zalo admins if any
+    (Zalo only delivers to someone who wrote to the OA in the last 7 days)."""
+    telegram = tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids)
+    zalo = tuple(("zalo", user) for user in settings.zalo_admin_ids)
+    return telegram + zalo

@@ -1,0 +1,1 @@
+"""The web server (Starlette): webhooks, health, Open311, the public results page."""
