@@ -43,14 +43,17 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _console(settings: Settings, user: str) -> None:
     from bot.channels.console import ConsoleChat
-    from bot.runtime.build import build_runtime
+    from bot.runtime.build import build_runtime, digest_settings
     from conversations import default_catalog
+    from jobs.requests import RequestWorker
 
     runtime = await build_runtime(settings)
+    requests = RequestWorker(
+        runtime.engine, digest_settings(settings), default_catalog(), runtime.dispatcher.clock
+    )
     try:
-        await ConsoleChat(runtime.dispatcher, default_catalog(), user=user).run(
-            settings.default_language
-        )
+        chat = ConsoleChat(runtime.dispatcher, default_catalog(), user=user, requests=requests)
+        await chat.run(settings.default_language)
     finally:
         await runtime.close()
 

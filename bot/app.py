@@ -92,9 +92,7 @@ async def run_telegram(settings: Settings) -> int:
                     per_second=settings.telegram_max_per_second,
                     per_chat_per_second=settings.telegram_max_per_chat_per_second,
                 )
-                senders.append(
-                    OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now, limits)
-                )
+                senders.append(OutboxSender(runtime.engine, telegram_sender, utc_now, limits))
                 inbound = TelegramInbound(
                     bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
                 )
@@ -235,11 +233,7 @@ def zalo_channel(
     zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint)
     # Zalo allows far more than Telegram; its own -32 answer slows us down when needed.
     sender = OutboxSender(
-        runtime.engine,
-        ZALO,
-        zalo.send,
-        utc_now,
-        Limits(per_second=50, per_chat_per_second=5, chat_burst=5),
+        runtime.engine, zalo, utc_now, Limits(per_second=50, per_chat_per_second=5, chat_burst=5)
     )
     route = Route(
         "/zalo",

@@ -9,6 +9,7 @@ from telegram import constants
 
 class TelegramLimit(IntEnum):
     MAX_TEXT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
+    MAX_CAPTION = constants.MessageLimit.CAPTION_LENGTH  # 1024
     MAX_CALLBACK_DATA = constants.InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
     MAX_DEEP_LINK_PAYLOAD = 64
     #: Sustained sends per second across all chats, and per chat (Telegram's guidance).

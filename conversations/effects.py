@@ -93,6 +93,8 @@ class EndResponse:
     response_id: int
     status: Literal["completed", "abandoned", "expired"]
     at: datetime
+    #: The receipt the survey was opened with, whose one survey this ends.
+    receipt_id: int | None = None
     kind: Literal["end_response"] = "end_response"
 
 

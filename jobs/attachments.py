@@ -25,7 +25,6 @@ from enum import Enum
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import RateLimited
 from storage import read_transaction, write_transaction
 from storage.queries.complaint_files import PendingFile, file_failed, pending_files, store_file
 
@@ -53,6 +52,16 @@ class StoreReport:
     failed: int = 0
     retried: int = 0
     retry_after: float = 0.0
+
+
+def asked_to_wait(exc: BaseException) -> float | None:
+    """Seconds the channel asked us to wait, when a download failed with a rate limit.
+
+    The channel's error carries them as ``retry_after`` (``bot.errors.RateLimited``); this
+    package names no channel type, so the attribute is the contract.
+    """
+    pause = getattr(exc, "retry_after", None)
+    return float(pause) if isinstance(pause, int | float) and not isinstance(pause, bool) else None
 
 
 class _Outcome(Enum):
@@ -139,17 +148,18 @@ class _Run:
                 return await self.give_up(pending, "no_file_id")
             try:
                 data = await self.download(pending.channel_file_id)
-            except RateLimited as exc:
-                # Says nothing about this file: no attempt is counted, and the files not
-                # started yet wait for the next run instead of meeting the same refusal.
-                self.retry_after = max(self.retry_after, exc.retry_after)
-                log.warning(
-                    "job=attachments file=%d error=rate_limited retry_after=%g",
-                    pending.id,
-                    exc.retry_after,
-                )
-                return _Outcome.RETRIED
             except Exception as exc:
+                pause = asked_to_wait(exc)
+                if pause is not None:
+                    # Says nothing about this file: no attempt is counted, and the files not
+                    # started yet wait for the next run instead of meeting the same refusal.
+                    self.retry_after = max(self.retry_after, pause)
+                    log.warning(
+                        "job=attachments file=%d error=rate_limited retry_after=%g",
+                        pending.id,
+                        pause,
+                    )
+                    return _Outcome.RETRIED
                 # Any download failure, including a bug in the download function, is one
                 # attempt: a file that can never be fetched must leave the queue eventually.
                 return await self.count_attempt(pending, type(exc).__name__)

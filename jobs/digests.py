@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from conversations.effects import Lines
 from conversations.periods import DigestKind, Period, last_complete
 from conversations.workdays import WorkCalendar
 from storage import WriteSet, flush, read_transaction, write_transaction
+from storage.outbound import ImageMessage, Outbound, TextMessage
 from storage.queries.contacts import languages
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
 from storage.queries.outbox import held_since
@@ -52,8 +52,8 @@ async def digest_payloads(
     catalog: Catalog,
     now: datetime,
     language: str | None = None,
-) -> list[dict[str, object]]:
-    """The outbox payloads of one digest: the text, and the chart from the weekly one up."""
+) -> list[Outbound]:
+    """The outbox messages of one digest: the text, and the chart from the weekly one up."""
     language = language or settings.language
     scope = ReportScope(settings.tz, language)
     today = now.astimezone(settings.tz).date()
@@ -79,20 +79,14 @@ async def digest_payloads(
             "digest.with_alerts", (("digest", Lines((digest,))), ("alerts", Lines(tuple(alerts))))
         )
     message = catalog.render(digest, language)
-    payloads: list[dict[str, object]] = [message.to_json()]
+    payloads: list[Outbound] = [TextMessage(message.text, message.choices, message.key)]
     if kind != "daily":
         from .chart import element_chart
 
         png = await asyncio.to_thread(element_chart, report, previous, language=language)
-        payloads.append(
-            {
-                "op": "photo",
-                "key": "digest.chart",
-                "data": base64.b64encode(png).decode("ascii"),
-                "name": f"sipas-{kind}-{period.start:%Y%m%d}.png",
-                "text": "",
-            }
-        )
+        summary = catalog.text(language, "digest.chart_summary")
+        name = f"sipas-{kind}-{period.start:%Y%m%d}.png"
+        payloads.append(ImageMessage(png, name, summary=summary))
     return payloads
 
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 
-from bot.runtime.dispatch import Dispatcher, Handled
 from conversations import Expired, InboundEvent
 from storage import read_transaction
 from storage.queries.surveys import due_expiries
 
+from .ports import EventSink
+
 log = logging.getLogger("jobs.expiry")
 
 
-async def expire_due(dispatcher: Dispatcher, limit: int = 500) -> int:
+async def expire_due(dispatcher: EventSink, limit: int = 500) -> int:
     """Sends an ``Expired`` event for every survey past its deadline; returns how many closed."""
     async with read_transaction(dispatcher.engine) as conn:
         due = await due_expiries(conn, dispatcher.clock(), limit)
@@ -34,7 +35,9 @@ async def expire_due(dispatcher: Dispatcher, limit: int = 500) -> int:
         for d in due
     ]
     results = await dispatcher.process(events)
-    closed = sum(1 for r in results if isinstance(r, Handled) and not r.duplicate and r.messages)
+    closed = sum(
+        1 for r in results if not isinstance(r, Exception) and not r.duplicate and r.messages
+    )
     failed = sum(1 for r in results if isinstance(r, Exception))
     log.info("job=expiry due=%d closed=%d failed=%d", len(due), closed, failed)
     return closed

@@ -6,10 +6,11 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.runtime.dispatch import Dispatcher, Handled
 from conversations import InboundEvent, TimedOut
 from storage import read_transaction
 from storage.queries.surveys import due_reminders
+
+from .ports import EventSink
 
 log = logging.getLogger("jobs.reminders")
 
@@ -22,7 +23,7 @@ def is_daytime(now: datetime, tz: ZoneInfo) -> bool:
     return DAYTIME[0] <= hour < DAYTIME[1]
 
 
-async def remind_due(dispatcher: Dispatcher, tz: ZoneInfo, limit: int = 200) -> int:
+async def remind_due(dispatcher: EventSink, tz: ZoneInfo, limit: int = 200) -> int:
     """Feeds ``TimedOut`` for due reminders; at night nothing is sent (they wait for 7:00)."""
     now = dispatcher.clock()
     if not is_daytime(now, tz):
@@ -41,6 +42,6 @@ async def remind_due(dispatcher: Dispatcher, tz: ZoneInfo, limit: int = 200) -> 
         for d in due
     ]
     results = await dispatcher.process(events)
-    sent = sum(1 for r in results if isinstance(r, Handled) and r.messages)
+    sent = sum(1 for r in results if not isinstance(r, Exception) and r.messages)
     log.info("job=reminders due=%d sent=%d", len(due), sent)
     return sent

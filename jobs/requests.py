@@ -8,7 +8,6 @@ the outbox in the same transaction that marks the request done.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import uuid
@@ -23,6 +22,7 @@ from conversations import Catalog, Reply
 from conversations.effects import Lines
 from conversations.periods import Period, current
 from storage import WriteSet, flush, read_transaction, write_transaction
+from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.export import complaints_for_export, responses_for_export
 from storage.queries.jobs import JobRequest, finish_job, pending_jobs
 
@@ -33,7 +33,6 @@ from .reports import ReportScope, build_report, case_summary
 
 log = logging.getLogger("jobs.requests")
 
-Payload = dict[str, object]
 MIN_PUBLIC_BASE = 10  # fewer surveys than this are not published (too easy to re-identify)
 
 
@@ -79,7 +78,7 @@ class RequestWorker:
                 ref = uuid.uuid4().hex[:8]
                 log.exception("job=request kind=%s ref=%s error=failed", job.kind, ref)
                 failed = Reply("report.failed", (("ref", ref),))
-                payloads = [self.catalog.render(failed, job.language).to_json()]
+                payloads = [self._text(failed, job.language)]
                 status = "failed"
             now = self.clock()
             async with write_transaction(self.engine) as conn:
@@ -91,7 +90,7 @@ class RequestWorker:
                 await flush(conn, writes)
         return len(jobs)
 
-    async def answer(self, job: JobRequest) -> list[Payload]:
+    async def answer(self, job: JobRequest) -> list[Outbound]:
         now = self.clock()
         today = now.astimezone(self.settings.tz).date()
         scope = ReportScope(self.settings.tz, job.language)
@@ -103,7 +102,7 @@ class RequestWorker:
                 report = await build_report(conn, period, scope)
                 previous = await build_report(conn, period.previous(), scope)
             reply = build_report_message(report, previous, self.settings.agency)
-            return [self.catalog.render(reply, job.language).to_json()]
+            return [self._text(reply, job.language)]
         if job.kind == "digest":
             period = current("weekly", today)
             async with read_transaction(self.engine) as conn:
@@ -113,27 +112,33 @@ class RequestWorker:
                     conn, period, self.settings.tz, today, self.settings.calendar
                 )
             reply = build_digest("weekly", period, report, previous, cases, self.settings.agency)
-            chart = await asyncio.to_thread(_chart, report, previous, job.language)
-            return [self.catalog.render(reply, job.language).to_json(), chart]
+            summary = self.catalog.text(job.language, "digest.chart_summary")
+            chart = await asyncio.to_thread(_chart, report, previous, job.language, summary)
+            return [self._text(reply, job.language), chart]
         if job.kind == "public":
             period = Period(today - timedelta(days=29), today)
             async with read_transaction(self.engine) as conn:
                 report = await build_report(conn, period, scope)
                 previous = await build_report(conn, period.previous(), scope)
             if report.completed < MIN_PUBLIC_BASE:
-                return [self.catalog.render(Reply("results.none"), job.language).to_json()]
+                return [self._text(Reply("results.none"), job.language)]
             lines = Lines(tuple(report_lines(report, None)[:7]))  # counts, overall, elements
             reply = Reply(
                 "results.message",
                 (("agency", self.settings.agency), ("period", _dates(period)), ("lines", lines)),
             )
-            chart = await asyncio.to_thread(_chart, report, previous, job.language)
-            return [self.catalog.render(reply, job.language).to_json(), chart]
+            summary = self.catalog.text(job.language, "digest.chart_summary")
+            chart = await asyncio.to_thread(_chart, report, previous, job.language, summary)
+            return [self._text(reply, job.language), chart]
         if job.kind == "export":
             return [await self._export(job, today, now)]
         raise ValueError(f"unknown job {job.kind!r}")
 
-    async def _export(self, job: JobRequest, today: date, now: datetime) -> Payload:
+    def _text(self, reply: Reply, language: str) -> TextMessage:
+        message = self.catalog.render(reply, language)
+        return TextMessage(message.text, message.choices, message.key)
+
+    async def _export(self, job: JobRequest, today: date, now: datetime) -> Outbound:
         from .export_xlsx import export_workbook
 
         period = Period(date(today.year, 1, 1), today)
@@ -159,30 +164,20 @@ class RequestWorker:
         caption = self.catalog.render(
             Reply("report.export_caption", (("period", _dates(period)),)), job.language
         )
-        return {
-            "op": "document",
-            "key": "report.export",
-            "data": base64.b64encode(data).decode("ascii"),
-            "name": f"sipas-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx",
-            "text": caption.text,
-        }
+        summary = self.catalog.text(job.language, "report.export_elsewhere")
+        name = f"sipas-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+        return DocumentMessage(data, name, caption=caption.text, summary=summary)
 
 
 def _dates(period: Period) -> str:
     return f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}"
 
 
-def _chart(report: object, previous: object, language: str) -> Payload:
+def _chart(report: object, previous: object, language: str, summary: str) -> ImageMessage:
     from .chart import element_chart
 
     png = element_chart(report, previous, language=language)  # type: ignore[arg-type]
-    return {
-        "op": "photo",
-        "key": "digest.chart",
-        "data": base64.b64encode(png).decode("ascii"),
-        "name": "sipas.png",
-        "text": "",
-    }
+    return ImageMessage(png, "sipas.png", summary=summary)
 
 
 async def export_rows(

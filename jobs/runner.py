@@ -16,13 +16,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.runtime.dispatch import Dispatcher
 from conversations import Catalog
 from storage import write_transaction
 from storage.queries.dialogue import forget_events_before
 
 from .digests import DigestSettings, send_due_digests
 from .expiry import expire_due
+from .ports import EventSink
 from .reminders import remind_due
 from .requests import RequestWorker
 
@@ -49,7 +49,7 @@ class JobsRunner:
     def __init__(
         self,
         engine: AsyncEngine,
-        dispatcher: Dispatcher,
+        dispatcher: EventSink,
         digests: DigestSettings,
         catalog: Catalog,
         clock: Callable[[], datetime],

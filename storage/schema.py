@@ -128,6 +128,16 @@ answers = Table(
     Column("value_text", Text),
 )
 
+# Images and documents the bot made (charts, spreadsheets), kept apart from the outbox row
+# until it is sent, so rows stay small and bytes are never base64 text inside JSON.
+outbox_blobs = Table(
+    "outbox_blobs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,
@@ -141,7 +151,11 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("last_error", String(200)),
+    #: The bytes of an image or a document (``outbox_blobs``); None for the other kinds.
+    Column("blob_id", BigId, ForeignKey("outbox_blobs.id", ondelete="SET NULL")),
     Index(None, "status", "channel", "id"),
+    # Each chat's oldest pending message: the head that must leave before the others.
+    Index(None, "channel", "status", "chat_id", "id"),
 )
 
 # Complaints (góp ý, phản ánh, kiến nghị) are not anonymous: the reporter's chat is kept so

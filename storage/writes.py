@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .dialect import upsert
+from .outbound import Outbound, encode
 from .queries.aggregates import Ended, Explode, record_ended
 from .queries.complaints import NewFile, change_complaint, insert_complaint, rate_complaint
 from .schema import (
@@ -25,6 +26,7 @@ from .schema import (
     conversations,
     job_requests,
     outbox,
+    outbox_blobs,
     survey_responses,
 )
 
@@ -172,15 +174,18 @@ class WriteSet:
             }
         )
 
-    def enqueue(self, channel: str, chat_id: str, payload: dict[str, Any], now: datetime) -> None:
+    def enqueue(self, channel: str, chat_id: str, message: Outbound, now: datetime) -> None:
+        """Queues one typed message; its bytes (an image, a document) go to ``outbox_blobs``."""
+        body, blob = encode(message)
         self.outbox.append(
             {
                 "channel": channel,
                 "chat_id": chat_id,
-                "payload": payload,
+                "payload": body,
                 "status": "pending",
                 "attempts": 0,
                 "created_at": now,
+                "blob": blob,
             }
         )
 
@@ -294,4 +299,15 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.jobs:
         await conn.execute(job_requests.insert(), ws.jobs)
     if ws.outbox:
-        await conn.execute(outbox.insert(), ws.outbox)
+        rows = [{k: v for k, v in row.items() if k != "blob"} for row in ws.outbox]
+        for row, queued in zip(rows, ws.outbox, strict=True):
+            blob = queued["blob"]
+            row["blob_id"] = None
+            if blob is not None:  # rare (charts, spreadsheets): one statement each
+                found = await conn.execute(
+                    outbox_blobs.insert()
+                    .values(data=blob[0], name=blob[1][:200])
+                    .returning(outbox_blobs.c.id)
+                )
+                row["blob_id"] = int(found.scalar_one())
+        await conn.execute(outbox.insert(), rows)

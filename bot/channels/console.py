@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from bot.runtime.dispatch import Dispatcher
+from bot.runtime.replies import Capabilities, adapt
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     Catalog,
@@ -15,14 +16,23 @@ from conversations import (
     Command,
     Inbound,
     InboundEvent,
-    Message,
     Text,
 )
 from conversations.parsing import is_small_number, normalize
 from storage import read_transaction, write_transaction
+from storage.outbound import EditMessage, Outbound, TextMessage
 from storage.queries.outbox import mark_sent, pending
 
 CHANNEL = "console"
+#: The terminal shows text (an answered question as text too); a chart or a spreadsheet is
+#: said in words by the runtime.
+CAPABILITIES = Capabilities(kinds=frozenset({"text", "edit"}), max_text=1_000_000)
+
+
+class Requests(Protocol):
+    """The worker that answers /ketqua, /baocao, /bantin, /xuatdulieu (the jobs' own)."""
+
+    async def run_once(self) -> int: ...
 
 
 def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
@@ -42,7 +52,7 @@ def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
     return Text(text)
 
 
-def render(message: Message) -> str:
+def render(message: TextMessage | EditMessage) -> str:
     """A message as the terminal shows it: the text, then its choices numbered from 1."""
     lines = [message.text]
     lines.extend(f"  {n}. {label}" for n, (_, label) in enumerate(message.choices, start=1))
@@ -50,7 +60,14 @@ def render(message: Message) -> str:
 
 
 class ConsoleChat:
-    """Reads lines, hands them to the dispatcher, prints what the outbox holds for this chat."""
+    """Reads lines, hands them to the dispatcher, prints what the outbox holds for this chat.
+
+    ``requests``: the jobs' request worker, run after each line so that what the line asked
+    for (a report, the public results) is answered here as on any other channel.
+    """
+
+    name = CHANNEL
+    capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -59,9 +76,11 @@ class ConsoleChat:
         user: str = "local",
         read_line: Callable[[], str] | None = None,
         out: TextIO | None = None,
+        requests: Requests | None = None,
     ) -> None:
         import sys
 
+        self.requests = requests
         self.dispatcher = dispatcher
         self.catalog = catalog
         self.user = user[:64]
@@ -84,6 +103,8 @@ class ConsoleChat:
             await self.drain()
 
     async def drain(self) -> None:
+        if self.requests is not None:
+            await self.requests.run_once()
         engine = self.dispatcher.engine
         now = self.dispatcher.clock()
         async with read_transaction(engine) as conn:
@@ -91,12 +112,16 @@ class ConsoleChat:
         if not rows:
             return
         for row in rows:
-            message = Message.from_json(row.payload)
+            for part in adapt(row.message, CAPABILITIES):
+                await self.send(self.user, part)
+        async with write_transaction(engine) as conn:
+            await mark_sent(conn, [r.id for r in rows], now)
+
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        if isinstance(message, TextMessage | EditMessage):
             self._print(render(message))
             if message.choices:
                 self.choices = message.choices
-        async with write_transaction(engine) as conn:
-            await mark_sent(conn, [r.id for r in rows], now)
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n\n")

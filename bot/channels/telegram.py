@@ -6,10 +6,8 @@ is the only part that touches the network.
 
 from __future__ import annotations
 
-import base64
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Collection
 
 from telegram import (
     Bot,
@@ -26,6 +24,7 @@ from bot.channels.telegram_files import TelegramFiles, channel_error
 from bot.errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
 from bot.limits import TelegramLimit
 from bot.logs import chat_hash
+from bot.runtime.replies import Capabilities, utf16_length
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     MAX_INBOUND_CHARS,
@@ -39,8 +38,15 @@ from conversations import (
     Text,
 )
 from conversations.commands import COMMANDS, canonical, is_admin_command
+from storage.outbound import (
+    DocumentMessage,
+    EditMessage,
+    FileMessage,
+    ImageMessage,
+    Outbound,
+    TextMessage,
+)
 from storage.queries.complaint_files import StoredFile
-from storage.queries.outbox import OutboxRow
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
@@ -154,11 +160,27 @@ def bot_commands(catalog: Catalog, language: str) -> list[BotCommand]:
     ]
 
 
-class TelegramSender:
-    """Sends outbox rows through the Bot API and maps failures to our error types.
+def _retry_after(exc: RetryAfter) -> float:
+    wait = exc.retry_after
+    return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
 
-    ``load_file`` fetches a complaint's stored file for "file" rows (staff viewing a case).
+
+#: Telegram takes every kind; texts up to 4096 UTF-16 code units.
+CAPABILITIES = Capabilities(
+    kinds=frozenset({"text", "edit", "file", "image", "document"}),
+    max_text=TelegramLimit.MAX_TEXT,
+    length=utf16_length,
+)
+
+
+class TelegramSender:
+    """Sends typed messages through the Bot API and maps failures to our error types.
+
+    ``load_file`` fetches a complaint's stored file (staff viewing a case).
     """
+
+    name = CHANNEL
+    capabilities = CAPABILITIES
 
     def __init__(
         self, bot: Bot, load_file: Callable[[int], Awaitable[StoredFile | None]] | None = None
@@ -167,28 +189,32 @@ class TelegramSender:
         self.load_file = load_file
         self.files = TelegramFiles(bot)
 
-    async def send(self, row: OutboxRow) -> None:
-        payload: Mapping[str, Any] = row.payload
-        if payload.get("op") in ("photo", "document"):
-            await self._send_inline(row.chat_id, payload)
-            return
-        if payload.get("op") == "file":
-            stored = await self.load_file(int(payload["file"])) if self.load_file else None
-            if stored is None:
-                raise PermanentSendError("file not stored")
-            await self.files.send_stored(row.chat_id, stored, str(payload.get("text") or ""))
-            return
-        text = str(payload.get("text", ""))[: TelegramLimit.MAX_TEXT] or "…"
-        markup = keyboard(payload.get("choices") or [])
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        match message:
+            case FileMessage(file_id, caption):
+                stored = await self.load_file(file_id) if self.load_file else None
+                if stored is None:
+                    raise PermanentSendError("file not stored")
+                await self.files.send_stored(chat_id, stored, caption)
+            case ImageMessage() | DocumentMessage():
+                await self._send_made(chat_id, message)
+            case TextMessage(text, choices) | EditMessage(_, text, choices):
+                await self._send_text(chat_id, message, text or "…", keyboard(list(choices)))
+
+    async def _send_text(
+        self,
+        chat_id: str,
+        message: TextMessage | EditMessage,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
         try:
-            if payload.get("op") == "edit":
-                await self._edit(row.chat_id, str(payload["message_id"]), text, markup)
+            if isinstance(message, EditMessage):
+                await self._edit(chat_id, message.message_id, text, markup)
             else:
-                await self.bot.send_message(chat_id=row.chat_id, text=text, reply_markup=markup)
+                await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
         except RetryAfter as exc:
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
-            raise RateLimited(seconds) from exc
+            raise RateLimited(_retry_after(exc)) from exc
         except Forbidden as exc:
             raise ChatBlocked(str(exc)) from exc
         except BadRequest as exc:
@@ -198,18 +224,15 @@ class TelegramSender:
         except TelegramError as exc:
             raise PermanentSendError(str(exc)) from exc
 
-    async def _send_inline(self, chat_id: str, payload: Mapping[str, Any]) -> None:
-        """A chart or a spreadsheet the jobs made, carried in the outbox row itself."""
-        data = base64.b64decode(str(payload.get("data", "")))
-        name = str(payload.get("name") or "file")
-        caption = str(payload.get("text") or "")[:1024] or None
+    async def _send_made(self, chat_id: str, message: ImageMessage | DocumentMessage) -> None:
+        """A chart or a spreadsheet the jobs made."""
+        caption = message.caption[: TelegramLimit.MAX_CAPTION] or None
+        upload = InputFile(message.data, filename=message.name)
         try:
-            if payload.get("op") == "photo":
-                await self.bot.send_photo(chat_id, InputFile(data, filename=name), caption=caption)
+            if isinstance(message, ImageMessage):
+                await self.bot.send_photo(chat_id, upload, caption=caption)
             else:
-                await self.bot.send_document(
-                    chat_id, InputFile(data, filename=name), caption=caption
-                )
+                await self.bot.send_document(chat_id, upload, caption=caption)
         except TelegramError as exc:
             raise channel_error(exc, to_chat=True) from exc
 

@@ -20,6 +20,7 @@ from bot.errors import (
     TransientSendError,
     Unreachable,
 )
+from bot.runtime.replies import Capabilities
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     MAX_INBOUND_CHARS,
@@ -30,7 +31,7 @@ from conversations import (
     InboundEvent,
     Text,
 )
-from storage.queries.outbox import OutboxRow
+from storage.outbound import Outbound, TextMessage
 
 CHANNEL = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -134,14 +135,14 @@ def _attachment(name: str, message: Mapping[str, Any]) -> Attachment:
     return Attachment("document", int(size) if size.isdigit() else 0, url, file_name, mime)
 
 
-def render(payload: Mapping[str, Any], hint: str) -> dict[str, Any]:
-    """An outbox row as an OA message: buttons when they fit (at most 5), otherwise the
+def render(message: TextMessage, hint: str) -> dict[str, Any]:
+    """A text message as an OA message: buttons when they fit (at most 5), otherwise the
     options numbered in the text, which the engine reads when typed."""
-    text = str(payload.get("text", ""))
-    choices = [(str(c[0]), str(c[1])) for c in payload.get("choices") or []]
-    message: dict[str, Any] = {}
+    text = message.text
+    choices = list(message.choices)
+    out: dict[str, Any] = {}
     if choices and len(choices) <= MAX_BUTTONS:
-        message["attachment"] = {
+        out["attachment"] = {
             "type": "template",
             "payload": {
                 "buttons": [
@@ -163,12 +164,20 @@ def render(payload: Mapping[str, Any], hint: str) -> dict[str, Any]:
         text = "\n".join([text, *lines] + ([hint.format(words=", ".join(nav))] if nav else []))
     if len(text) > MAX_TEXT:
         text = text[: MAX_TEXT - 1] + "…"
-    message["text"] = text or "…"
-    return message
+    out["text"] = text or "…"
+    return out
+
+
+#: What an OA message can carry here. Zalo cannot edit a sent message: the runtime drops an
+#: answered question's edit (the next question says enough) and shows a redrawn one anew.
+CAPABILITIES = Capabilities(kinds=frozenset({"text"}), max_text=MAX_TEXT)
 
 
 class ZaloSender:
-    """Sends outbox rows to the OA API; one token refresh and one retry on -216."""
+    """Sends typed messages to the OA API; one token refresh and one retry on -216."""
+
+    name = CHANNEL
+    capabilities = CAPABILITIES
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, tokens: TokenStore, hint: str):
         self.client = client
@@ -176,12 +185,11 @@ class ZaloSender:
         self.tokens = tokens
         self.hint = hint
 
-    async def send(self, row: OutboxRow) -> None:
-        if row.payload.get("op") in ("edit", "photo", "document", "file"):
-            if row.payload.get("op") == "edit":
-                return  # Zalo cannot edit a sent message; the next question says enough
-            raise PermanentSendError("files are not sent on Zalo")
-        body = {"recipient": {"user_id": row.chat_id}, "message": render(row.payload, self.hint)}
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        if not isinstance(message, TextMessage):
+            # The runtime adapts what CAPABILITIES leave out; anything else is a bug upstream.
+            raise PermanentSendError(f"{message.kind} is not sent on Zalo")
+        body = {"recipient": {"user_id": chat_id}, "message": render(message, self.hint)}
         for attempt in (1, 2):
             token = await self.tokens.access_token()
             try:

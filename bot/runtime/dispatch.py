@@ -20,45 +20,31 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import chat_hash
-from bot.runtime.facts import CaseCache
 from conversations import (
-    SURVEY_FLOW,
     Catalog,
-    ClearAnswer,
-    Command,
     ConversationState,
-    EndResponse,
     Env,
     Facts,
-    FileRef,
-    ForgetContact,
     InboundEvent,
     Message,
-    Notify,
-    OpenComplaint,
     Outcome,
-    RateComplaint,
-    ReceiptFacts,
-    RecordConsent,
     Reply,
-    RequestJob,
-    SaveAnswer,
-    SendFile,
-    SetLanguage,
-    StartResponse,
-    UpdateComplaint,
     default_catalog,
     handle,
 )
+from conversations.needs import Lookups, needs
 from conversations.workdays import WorkCalendar
 from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, write_transaction
-from storage.queries.complaints import NewFile
+from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
-from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
+
+from .facts import FactsCache
+from .recorders import Recording, record
+from .replies import for_event
 
 log = logging.getLogger("bot.dispatch")
 
@@ -82,7 +68,7 @@ class Handled:
     event_id: str
     duplicate: bool
     messages: tuple[Message, ...] = ()
-    notices: tuple[tuple[str, str, Message], ...] = ()
+    notices: tuple[tuple[str, str, Outbound], ...] = ()
 
 
 def random_code(year: int) -> str:
@@ -106,18 +92,6 @@ class DispatchSettings:
 
 def event_key(event: InboundEvent) -> str:
     return f"{event.channel}:{event.event_id}"[:160]
-
-
-def _receipt_facts(row: ReceiptRow) -> ReceiptFacts:
-    status = row.response_status
-    return ReceiptFacts(
-        id=row.id,
-        token=row.token,
-        procedure=row.procedure,
-        field=row.field,
-        valid_until=row.valid_until,
-        response_status=status,  # type: ignore[arg-type]
-    )
 
 
 class Dispatcher:
@@ -201,34 +175,29 @@ class Dispatcher:
                     fresh.discard(key)  # a second copy inside the same batch is a duplicate
                     todo.append(event)
             rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
-            receipts = await _ReceiptCache.load(conn, todo, rows.values())
-            cases = await CaseCache.load(conn, todo, rows, now, self.settings.tz)
+            facts = FactsCache(now, self.settings.tz)
+            # What the batch needs, as its conversations stand now, in one query per kind.
+            await facts.load(conn, [self._lookups(e, rows) for e in todo])
             writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
-            answered = {id(e): self._apply(e, rows, receipts, cases, writes, now) for e in todo}
+            answered: dict[int, Handled] = {}
+            for event in todo:
+                # An earlier event of the batch may have moved this conversation on.
+                await facts.load(conn, [self._lookups(event, rows)])
+                answered[id(event)] = self._apply(event, rows, facts, writes, now)
             await flush(conn, writes)
         if writes.outbox:
             for listener in self._listeners:
                 listener()
-        return [
-            Handled(e.event_id, False, *answered[id(e)])
-            if id(e) in answered
-            else Handled(e.event_id, True)
-            for e in events
-        ]
+        return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
-    def _apply(
-        self,
-        event: InboundEvent,
-        rows: dict[tuple[str, str], ConversationRow],
-        receipts: _ReceiptCache,
-        cases: CaseCache,
-        writes: WriteSet,
-        now: datetime,
-    ) -> tuple[tuple[Message, ...], tuple[tuple[str, str, Message], ...]]:
-        started = time.perf_counter()
-        key = (event.channel, event.external_id)
-        row = rows[key]
-        state = ConversationState(
+    def _lookups(
+        self, event: InboundEvent, rows: dict[tuple[str, str], ConversationRow]
+    ) -> tuple[int, Lookups]:
+        row = rows[(event.channel, event.external_id)]
+        return row.contact_id, needs(self._state(row), event.payload, admin=event.admin)
+
+    def _state(self, row: ConversationRow) -> ConversationState:
+        return ConversationState(
             language=row.language or self.settings.default_language,
             flow=row.flow,
             step=row.step,
@@ -236,6 +205,57 @@ class Dispatcher:
             expires_at=row.expires_at,
             remind_at=row.remind_at,
         )
+
+    def _apply(
+        self,
+        event: InboundEvent,
+        rows: dict[tuple[str, str], ConversationRow],
+        facts: FactsCache,
+        writes: WriteSet,
+        now: datetime,
+    ) -> Handled:
+        """One event: the engine's outcome recorded, its messages queued, the state saved."""
+        started = time.perf_counter()
+        row = rows[(event.channel, event.external_id)]
+        state = self._state(row)
+        lookups = needs(state, event.payload, admin=event.admin)
+        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=event.external_id)
+        outcome = self._engine(state, event, known)
+        new = outcome.state or state
+        ctx = Recording(
+            writes,
+            facts,
+            self.catalog,
+            row.contact_id,
+            event.channel,
+            event.external_id,
+            new.language,
+            now,
+            self.settings.admin_chats,
+            self.settings.default_language,
+        )
+        for change in outcome.changes:
+            record(ctx, change)
+        messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
+        queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language)
+        for message in [*queued, *ctx.after]:  # a case's files after the text that shows them
+            writes.enqueue(event.channel, event.external_id, message, now)
+        for channel, chat_id, notice in ctx.notices:
+            writes.enqueue(channel, chat_id, notice, now)
+        self._save(row, new, writes, now)
+        rows[(event.channel, event.external_id)] = _advanced(row, new)
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "event=handled channel=%s chat=%s kind=%s replies=%d ms=%.2f",
+                event.channel,
+                chat_hash(event.channel, event.external_id),
+                event.payload.kind,
+                len(messages),
+                (time.perf_counter() - started) * 1000,
+            )
+        return Handled(event.event_id, False, messages, tuple(ctx.notices))
+
+    def _engine(self, state: ConversationState, event: InboundEvent, facts: Facts) -> Outcome:
         env = Env(
             now=self.clock(),
             new_id=self.new_id,
@@ -247,44 +267,17 @@ class Dispatcher:
             complaints_per_day=self.settings.complaints_per_day,
             new_code=self.new_code,
         )
-        facts = replace(
-            receipts.facts(event, state),
-            sender=event.external_id,
-            complaints=cases.complaints(row.contact_id),
-            open_cases=cases.open_list(row.contact_id),
-            complaints_today=cases.filed_today(row.contact_id),
-        )
         try:
-            outcome = handle(state, event.payload, env, facts)
+            return handle(state, event.payload, env, facts)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("event=engine_error ref=%s channel=%s", ref, event.channel)
-            outcome = Outcome((Reply("common.error", (("ref", ref),)),), state=state)
-        new = outcome.state or state
-        notices: list[tuple[str, str, Message]] = []
-        files: list[SendFile] = []
-        for change in outcome.changes:
-            if isinstance(change, Notify):
-                notices.extend(self._notices(change, cases))
-                continue
-            if isinstance(change, SendFile):
-                files.append(change)
-                continue
-            if isinstance(change, RequestJob):
-                writes.request_job(
-                    change.job,
-                    event.channel,
-                    event.external_id,
-                    new.language,
-                    dict(change.args),
-                    now,
-                )
-                continue
-            _record(writes, row.contact_id, change, event.channel)
-            receipts.note(change, state)
-            cases.note(change, row.contact_id)
-        for channel, chat_id, notice in notices:
-            writes.enqueue(channel, chat_id, notice.to_json(), now)
+            return Outcome((Reply("common.error", (("ref", ref),)),), state=state)
+
+    @staticmethod
+    def _save(
+        row: ConversationRow, new: ConversationState, writes: WriteSet, now: datetime
+    ) -> None:
         writes.save_conversation(
             row.contact_id,
             row.version,
@@ -295,206 +288,19 @@ class Dispatcher:
             now,
             remind_at=new.remind_at,
         )
-        messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
-        for payload in self._payloads(event, outcome, messages, new.language):
-            writes.enqueue(event.channel, event.external_id, payload, now)
-        for sent in files:  # after the text that introduces them
-            attachment = {"op": "file", "file": sent.file_id, "key": "file", "text": sent.caption}
-            writes.enqueue(event.channel, event.external_id, attachment, now)
         if row.stopped:  # they write again, so they unblocked the bot
             writes.unstop(row.contact_id)
-        # The next event of this contact in the same batch starts from the new state.
-        rows[key] = replace(
-            row,
-            language=new.language,
-            flow=new.flow,
-            step=new.step,
-            state=new.data,
-            expires_at=new.expires_at,
-            remind_at=new.remind_at,
-            version=row.version + 1,
-        )
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "event=handled channel=%s chat=%s kind=%s step=%s replies=%d ms=%.2f",
-                event.channel,
-                chat_hash(event.channel, event.external_id),
-                event.payload.kind,
-                new.step,
-                len(messages),
-                (time.perf_counter() - started) * 1000,
-            )
-        return messages, tuple(notices)
-
-    def _notices(self, notify: Notify, cases: CaseCache) -> list[tuple[str, str, Message]]:
-        """Who a notification goes to, rendered in their language."""
-        if notify.audience == "admins":
-            message = self.catalog.render(notify.reply, self.settings.default_language)
-            return [(channel, chat, message) for channel, chat in self.settings.admin_chats]
-        reporter = cases.reporter(notify.code or "")
-        if reporter is None or reporter.channel is None or reporter.external_id is None:
-            return []
-        if reporter.stopped:
-            return []
-        message = self.catalog.render(notify.reply, reporter.language)
-        return [(reporter.channel, reporter.external_id, message)]
-
-    def _payloads(
-        self,
-        event: InboundEvent,
-        outcome: Outcome,
-        messages: tuple[Message, ...],
-        language: str,
-    ) -> list[dict[str, object]]:
-        """Outbox rows: the replies, plus what to do with the message whose button was pressed
-        (show the chosen answer on it, or redraw it in place for a multi-select)."""
-        payloads = [m.to_json() for m in messages]
-        origin = event.origin
-        if origin is None or outcome.ack is None:
-            return payloads
-        if outcome.ack == "refresh" and payloads:
-            payloads[0] = {**payloads[0], "op": "edit", "message_id": origin.message_id}
-            return payloads
-        if outcome.ack == "close":
-            text = (
-                self.catalog.format(
-                    language,
-                    "choice.answered",
-                    (("text", origin.text), ("label", origin.label or "")),
-                )
-                if origin.label
-                else origin.text
-            )
-            closing: dict[str, object] = {
-                "op": "edit",
-                "message_id": origin.message_id,
-                "key": "choice.answered",
-                "text": text,
-                "choices": [],
-            }
-            return [closing, *payloads]
-        return payloads
 
 
-def _files(refs: Sequence[FileRef]) -> list[NewFile]:
-    return [NewFile(f.media, f.size, f.file_id, f.name, f.mime) for f in refs]
-
-
-def _record(writes: WriteSet, contact_id: int, change: object, channel: str) -> None:
-    """Turns one engine change into the rows it means."""
-    match change:
-        case OpenComplaint():
-            hotline = change.source == "hotline"
-            values = {
-                "code": change.code,
-                "draft_id": change.draft_id,
-                "category": change.category,
-                "description": change.description,
-                "status": "new",
-                "source": change.source,
-                "contact_id": None if hotline else contact_id,
-                "anonymous": change.anonymous,
-                "reporter_name": change.name,
-                "reporter_phone": change.phone,
-                "language": change.language,
-                "created_at": change.at,
-                "updated_at": change.at,
-                "due_on": change.due_on,
-            }
-            actor = f"staff:{contact_id}" if hotline else "citizen"
-            writes.open_complaint(values, _files(change.files), channel, actor)
-        case UpdateComplaint():
-            writes.change_complaint(
-                change.code,
-                to_status=change.to_status,
-                note=change.note,
-                public=change.public,
-                actor=change.actor,
-                at=change.at,
-                duplicate_of=change.duplicate_of,
-                files=_files(change.files),
-                channel=channel,
-            )
-        case RateComplaint():
-            writes.rate_complaint(change.code, change.rating, change.at)
-        case StartResponse():
-            writes.start_response(
-                change.response_id,
-                change.questionnaire,
-                change.started_at,
-                change.receipt_id,
-                change.procedure,
-                change.field,
-            )
-        case SaveAnswer():
-            writes.save_answer(change.response_id, change.item, change.value)
-        case ClearAnswer():
-            writes.clear_answer(change.response_id, change.item)
-        case EndResponse():
-            writes.end_response(change.response_id, change.status, change.at)
-        case RecordConsent():
-            writes.consent(contact_id, change.purpose, change.given, change.at)
-        case SetLanguage():
-            writes.set_language(contact_id, change.language)
-        case ForgetContact():
-            writes.forget(contact_id, change.response_id)
-        case _:
-            raise TypeError(f"unknown change {change!r}")
-
-
-class _ReceiptCache:
-    """Receipts an event may need (``/start TOKEN``, or consent to a receipt's survey),
-    looked up once per batch and kept current as the batch's events use them."""
-
-    def __init__(self, rows: dict[int, ReceiptRow]) -> None:
-        self.by_id = {i: _receipt_facts(r) for i, r in rows.items()}
-        self.by_token = {f.token: f for f in self.by_id.values()}
-
-    @classmethod
-    async def load(
-        cls,
-        conn: AsyncConnection,
-        events: Sequence[InboundEvent],
-        rows: object,
-    ) -> _ReceiptCache:
-        tokens = [
-            e.payload.arg.strip()
-            for e in events
-            if isinstance(e.payload, Command)
-            and e.payload.name == "start"
-            and e.payload.arg.strip()
-        ]
-        ids = [
-            receipt
-            for row in rows  # type: ignore[attr-defined]
-            if row.flow == SURVEY_FLOW and isinstance(receipt := row.state.get("receipt"), int)
-        ]
-        found: dict[int, ReceiptRow] = {}
-        if tokens:
-            found.update({r.id: r for r in (await receipts_by_token(conn, tokens)).values()})
-        if ids:
-            found.update(await receipts_by_id(conn, ids))
-        return cls(found)
-
-    def facts(self, event: InboundEvent, state: ConversationState) -> Facts:
-        payload = event.payload
-        if isinstance(payload, Command) and payload.arg.strip():
-            return Facts(receipt=self.by_token.get(payload.arg.strip()), admin=event.admin)
-        receipt = state.data.get("receipt") if state.flow == SURVEY_FLOW else None
-        found = self.by_id.get(receipt) if isinstance(receipt, int) else None
-        return Facts(receipt=found, admin=event.admin)
-
-    def note(self, change: object, before: ConversationState) -> None:
-        if isinstance(change, StartResponse) and change.receipt_id is not None:
-            self._set(change.receipt_id, "in_progress")
-        elif isinstance(change, EndResponse):
-            receipt = before.data.get("receipt")
-            if isinstance(receipt, int):
-                self._set(receipt, change.status)
-
-    def _set(self, receipt_id: int, status: str) -> None:
-        facts = self.by_id.get(receipt_id)
-        if facts is not None:
-            updated = replace(facts, response_status=status)  # type: ignore[arg-type]
-            self.by_id[receipt_id] = updated
-            self.by_token[updated.token] = updated
+def _advanced(row: ConversationRow, new: ConversationState) -> ConversationRow:
+    """The row as the next event of this contact in the same batch must see it."""
+    return replace(
+        row,
+        language=new.language,
+        flow=new.flow,
+        step=new.step,
+        state=new.data,
+        expires_at=new.expires_at,
+        remind_at=new.remind_at,
+        version=row.version + 1,
+    )

@@ -1,61 +1,43 @@
-"""Looks up, once per batch, the complaints the batch's events refer to."""
+"""Loads what the engine declared it needs (``conversations.needs``), once per batch.
+
+The cache knows nothing of flows, buttons or state keys: it fetches receipts by token or id,
+complaints by code, the open-case list and daily counts, as :class:`Lookups` name them, and
+keeps them current while the batch's later events change them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conversations import Choice, Command, ComplaintFacts, InboundEvent, Text
-from conversations.commands import canonical
+from conversations import ComplaintFacts, Facts, ReceiptFacts
 from conversations.context import CaseNote
-from conversations.effects import OpenComplaint, RateComplaint, UpdateComplaint
-from conversations.flows.tracking import CODE_PATTERN
+from conversations.needs import Lookups, facts_for
 from storage.queries.complaints import (
     ComplaintRow,
     complaints_by_code,
     filed_since,
     open_complaints,
 )
-from storage.queries.dialogue import ConversationRow
-
-#: Conversation flows whose state names a complaint (``case`` or ``code`` in their data).
-_CASE_FLOWS = ("lookup", "supplement", "staff")
+from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
 
 
-def _codes(event: InboundEvent, row: ConversationRow) -> set[str]:
-    found: set[str] = set()
-    payload = event.payload
-    if isinstance(payload, Command):
-        found.update(m.upper() for m in CODE_PATTERN.findall(payload.arg))
-    elif isinstance(payload, Choice):
-        prefix, _, rest = payload.id.partition(":")
-        if prefix in ("case", "rate", "supp"):
-            found.add(rest.split(":", 1)[0].upper())
-    elif isinstance(payload, Text) and row.flow in _CASE_FLOWS:
-        found.update(m.upper() for m in CODE_PATTERN.findall(payload.text[:2000]))
-    if row.flow in _CASE_FLOWS:
-        for key in ("case", "code"):
-            value = row.state.get(key)
-            if isinstance(value, str):
-                found.add(value)
-    return found
-
-
-def _wants_list(event: InboundEvent) -> bool:
-    payload = event.payload
-    return (
-        event.admin
-        and isinstance(payload, Command)
-        and canonical(payload.name) == "hoso"
-        and not payload.arg.strip()
+def _receipt(row: ReceiptRow) -> ReceiptFacts:
+    return ReceiptFacts(
+        id=row.id,
+        token=row.token,
+        procedure=row.procedure,
+        field=row.field,
+        valid_until=row.valid_until,
+        response_status=row.response_status,  # type: ignore[arg-type]
     )
 
 
-def _facts(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
+def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
     return ComplaintFacts(
         code=row.code,
         category=row.category,
@@ -78,64 +60,100 @@ def _facts(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
     )
 
 
-class CaseCache:
-    """Complaints by code, the staff list and daily counts, kept current through the batch."""
+@dataclass(slots=True)
+class FactsCache:
+    """What a batch looked up, by what it was looked up with."""
 
-    def __init__(
-        self,
-        rows: dict[str, ComplaintRow],
-        open_cases: list[ComplaintRow] | None,
-        today_counts: dict[int, int],
-    ) -> None:
-        self.rows = rows
-        self.open_cases = open_cases
-        self.today_counts = today_counts
+    now: datetime
+    tz: ZoneInfo
+    by_token: dict[str, ReceiptFacts] = field(default_factory=dict)
+    by_id: dict[int, ReceiptFacts] = field(default_factory=dict)
+    cases: dict[str, ComplaintRow] = field(default_factory=dict)
+    open_cases: list[ComplaintRow] | None = None
+    today_counts: dict[int, int] = field(default_factory=dict)
+    #: What was asked already (found or not), so nothing is looked up twice.
+    _asked_tokens: set[str] = field(default_factory=set)
+    _asked_ids: set[int] = field(default_factory=set)
+    _asked_codes: set[str] = field(default_factory=set)
+    _asked_counts: set[int] = field(default_factory=set)
 
-    @classmethod
-    async def load(
-        cls,
-        conn: AsyncConnection,
-        events: Sequence[InboundEvent],
-        rows: Mapping[tuple[str, str], ConversationRow],
-        now: datetime,
-        tz: ZoneInfo,
-    ) -> CaseCache:
+    async def load(self, conn: AsyncConnection, wanted: Iterable[tuple[int, Lookups]]) -> None:
+        """Fetches, in one query per kind, whatever these (contact id, lookups) still miss."""
+        tokens: set[str] = set()
+        ids: set[int] = set()
         codes: set[str] = set()
-        drafting: list[int] = []
+        counts: set[int] = set()
         wants_list = False
-        for event in events:
-            row = rows[(event.channel, event.external_id)]
-            codes |= _codes(event, row)
-            wants_list = wants_list or _wants_list(event)
-            if row.flow == "complaint":
-                drafting.append(row.contact_id)
-        found = await complaints_by_code(conn, codes) if codes else {}
-        listed = await open_complaints(conn) if wants_list else None
-        counts: dict[int, int] = {}
-        if drafting:
-            local_midnight = datetime.combine(now.astimezone(tz).date(), time(0), tz)
-            counts = await filed_since(conn, drafting, local_midnight)
-        return cls(found, listed, counts)
+        for contact_id, lookups in wanted:
+            if lookups.receipt_token is not None:
+                tokens.add(lookups.receipt_token)
+            if lookups.receipt_id is not None:
+                ids.add(lookups.receipt_id)
+            codes |= lookups.case_codes
+            if lookups.complaints_today:
+                counts.add(contact_id)
+            wants_list = wants_list or lookups.open_cases
+        tokens -= self._asked_tokens
+        ids -= self._asked_ids
+        codes -= self._asked_codes
+        counts -= self._asked_counts
+        if tokens:
+            for row in (await receipts_by_token(conn, sorted(tokens))).values():
+                self._add_receipt(_receipt(row))
+        if ids:
+            for row in (await receipts_by_id(conn, sorted(ids))).values():
+                self._add_receipt(_receipt(row))
+        if codes:
+            self.cases.update(await complaints_by_code(conn, codes))
+        if wants_list and self.open_cases is None:
+            self.open_cases = await open_complaints(conn)
+        if counts:
+            midnight = datetime.combine(self.now.astimezone(self.tz).date(), time(0), self.tz)
+            found = await filed_since(conn, sorted(counts), midnight)
+            self.today_counts.update({c: found.get(c, 0) for c in counts})
+        self._asked_tokens |= tokens
+        self._asked_ids |= ids
+        self._asked_codes |= codes
+        self._asked_counts |= counts
 
-    def complaints(self, contact_id: int) -> dict[str, ComplaintFacts]:
-        return {code: _facts(row, contact_id) for code, row in self.rows.items()}
-
-    def open_list(self, contact_id: int) -> tuple[ComplaintFacts, ...] | None:
-        if self.open_cases is None:
-            return None
-        return tuple(_facts(r, contact_id) for r in self.open_cases)
-
-    def filed_today(self, contact_id: int) -> int:
-        return self.today_counts.get(contact_id, 0)
+    def facts(self, lookups: Lookups, contact_id: int, *, admin: bool, sender: str) -> Facts:
+        listed = self.open_cases if lookups.open_cases else None
+        return facts_for(
+            lookups,
+            admin=admin,
+            sender=sender,
+            receipts_by_token=self.by_token,
+            receipts_by_id=self.by_id,
+            complaints={
+                c: _complaint(self.cases[c], contact_id)
+                for c in lookups.case_codes
+                if c in self.cases
+            },
+            open_cases=None if listed is None else tuple(_complaint(r, contact_id) for r in listed),
+            complaints_today=self.today_counts.get(contact_id, 0),
+        )
 
     def reporter(self, code: str) -> ComplaintRow | None:
-        return self.rows.get(code)
+        """Who filed a complaint (its chat), for notices to them."""
+        return self.cases.get(code)
 
-    def note(self, change: object, contact_id: int) -> None:
-        """Keeps the cache true for later events of the same batch."""
-        if isinstance(change, UpdateComplaint) and change.code in self.rows:
-            self.rows[change.code] = replace(self.rows[change.code], status=change.to_status)
-        elif isinstance(change, RateComplaint) and change.code in self.rows:
-            self.rows[change.code] = replace(self.rows[change.code], rating=change.rating)
-        elif isinstance(change, OpenComplaint):
-            self.today_counts[contact_id] = self.today_counts.get(contact_id, 0) + 1
+    def _add_receipt(self, receipt: ReceiptFacts) -> None:
+        self.by_id[receipt.id] = receipt
+        self.by_token[receipt.token] = receipt
+
+    # Kept current for later events of the same batch (called by the recorders).
+    def receipt_status(self, receipt_id: int, status: str) -> None:
+        found = self.by_id.get(receipt_id)
+        if found is not None:
+            self._add_receipt(replace(found, response_status=status))  # type: ignore[arg-type]
+
+    def case_status(self, code: str, status: str) -> None:
+        if code in self.cases:
+            self.cases[code] = replace(self.cases[code], status=status)
+
+    def case_rating(self, code: str, rating: int) -> None:
+        if code in self.cases:
+            self.cases[code] = replace(self.cases[code], rating=rating)
+
+    def filed_one(self, contact_id: int) -> None:
+        self.today_counts[contact_id] = self.today_counts.get(contact_id, 0) + 1

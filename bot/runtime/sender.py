@@ -1,8 +1,13 @@
-"""Drains a channel's outbox: rate limits, retries, blocked chats, graceful stop.
+"""Drains a channel's outbox: per-chat order, rate limits, retries, blocked chats, stop.
 
 A row leaves the outbox as "sent" only after the channel accepted it, so every reply is sent
 at least once; a crash between the send and the bookkeeping sends it again, which the
 citizen sees as a repeated message, never as a lost one.
+
+Per-chat order is a guarantee: a chat's messages go one after the other, each only once the
+one before was accepted, and none while an earlier one waits for a retry (the outbox hands
+out a chat only from its oldest pending message). Chats are served side by side, the chat
+waiting longest first, so one busy chat never holds up the others.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,19 +31,22 @@ from bot.errors import (
 )
 from bot.logs import chat_hash
 from storage import read_transaction, write_transaction
+from storage.outbound import EditMessage
 from storage.queries.outbox import (
     OutboxRow,
     mark_dead,
     mark_held,
     mark_retry,
     mark_sent,
-    pending,
+    pending_by_chat,
     stop_contact,
 )
 
+from ..channels.base import Channel
+from .replies import adapt
+
 log = logging.getLogger("bot.sender")
 
-Send = Callable[[OutboxRow], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 MAX_ATTEMPTS = 12
@@ -81,24 +89,32 @@ class Limits:
     chat_burst: float = 3
 
 
+@dataclass(slots=True)
+class _Chain:
+    """What one chat's turn in a pass did."""
+
+    sent: list[OutboxRow] = field(default_factory=list)
+    failed: tuple[OutboxRow, BaseException] | None = None
+    wait: float = IDLE_WAKE_S
+
+
 class OutboxSender:
-    """Sends one channel's pending rows, oldest first, one in flight per chat."""
+    """Sends one channel's pending messages: each chat in order, chats side by side."""
 
     def __init__(
         self,
         engine: AsyncEngine,
-        channel: str,
-        send: Send,
+        channel: Channel,
         clock: Clock,
         limits: Limits | None = None,
-        batch: int = 100,
+        chats: int = 100,
     ) -> None:
         self.engine = engine
-        self.channel = channel
-        self.send_one = send
+        self.channel = channel.name
+        self.target = channel
         self.clock = clock
         self.limits = limits or Limits()
-        self.batch = batch
+        self.chats = chats
         self._wake = asyncio.Event()
         self._global = TokenBucket(self.limits.per_second, self.limits.per_second)
         self._chats: dict[str, TokenBucket] = {}
@@ -146,42 +162,52 @@ class OutboxSender:
         if now < self._paused_until:
             return self._paused_until - now
         async with read_transaction(self.engine) as conn:
-            rows = await pending(conn, self.channel, self.clock(), limit=self.batch)
-        if not rows:
+            chains = await pending_by_chat(conn, self.channel, self.clock(), chats=self.chats)
+        if not chains:
             return IDLE_WAKE_S
-        picked: list[OutboxRow] = []
-        held: set[str] = set()
-        wait = IDLE_WAKE_S
+        done = await asyncio.gather(*(self._chain(rows) for rows in chains))
+        await self._record(done)
+        if any(chain.sent or chain.failed for chain in done):
+            return 0.0
+        return min(chain.wait for chain in done)
+
+    async def _chain(self, rows: list[OutboxRow]) -> _Chain:
+        """One chat's messages in order, until one fails or a limit says wait."""
+        chain = _Chain()
         for row in rows:
-            if row.chat_id in held:
-                continue  # keep each chat's messages in order
-            held.add(row.chat_id)
+            now = time.monotonic()
+            if now < self._paused_until:
+                chain.wait = self._paused_until - now
+                break
             # Edits change a message already there (an answered question); only new
             # messages count against the chat's own limit. Both count overall.
             bucket = None
-            if row.payload.get("op") != "edit":
+            if not isinstance(row.message, EditMessage):
                 bucket = self._chats.setdefault(
                     row.chat_id,
                     TokenBucket(self.limits.per_chat_per_second, self.limits.chat_burst),
                 )
                 if bucket.wait(now) > 0:
-                    wait = min(wait, bucket.wait(now))
-                    continue
+                    chain.wait = bucket.wait(now)
+                    break
             if not self._global.take(now):
-                wait = min(wait, self._global.wait(now))
+                chain.wait = self._global.wait(now)
                 break
             if bucket is not None:
                 bucket.take(now)
-            picked.append(row)
-        if not picked:
-            return wait
-        outcomes = await asyncio.gather(*(self._attempt(row) for row in picked))
-        await self._record(picked, outcomes)
-        return 0.0 if len(rows) > len(picked) or len(rows) == self.batch else IDLE_WAKE_S
+            error = await self._attempt(row)
+            if error is not None:
+                if isinstance(error, RateLimited):  # the whole bot waits, not only this chat
+                    self._paused_until = time.monotonic() + error.retry_after
+                chain.failed = (row, error)
+                break
+            chain.sent.append(row)
+        return chain
 
     async def _attempt(self, row: OutboxRow) -> BaseException | None:
         try:
-            await self.send_one(row)
+            for part in adapt(row.message, self.target.capabilities):
+                await self.target.send(row.chat_id, part)
         except (ChatBlocked, RateLimited, TransientSendError, PermanentSendError) as exc:
             return exc
         except Exception as exc:
@@ -189,15 +215,16 @@ class OutboxSender:
             return TransientSendError(type(exc).__name__)
         return None
 
-    async def _record(self, rows: list[OutboxRow], outcomes: list[BaseException | None]) -> None:
+    async def _record(self, done: list[_Chain]) -> None:
         now = self.clock()
         async with write_transaction(self.engine) as conn:
-            sent = [r.id for r, o in zip(rows, outcomes, strict=True) if o is None]
+            sent = [row.id for chain in done for row in chain.sent]
             await mark_sent(conn, sent, now)
             self.sent += len(sent)
-            for row, outcome in zip(rows, outcomes, strict=True):
-                if outcome is None:
+            for chain in done:
+                if chain.failed is None:
                     continue
+                row, outcome = chain.failed
                 chat = chat_hash(self.channel, row.chat_id)
                 error = type(outcome).__name__
                 if isinstance(outcome, Unreachable):

@@ -151,7 +151,7 @@ def cancel(state: ConversationState, env: Env) -> Outcome:
     data = SurveyData.load(state.data)
     if data.rid is None:
         return Outcome((Reply("cancel.done"), menu.again()), state=menu.idle(state))
-    change = EndResponse(data.rid, "abandoned", env.now)
+    change = EndResponse(data.rid, "abandoned", env.now, data.receipt)
     return Outcome(
         (Reply("cancel.survey"), menu.again()), changes=(change,), state=menu.idle(state)
     )
@@ -172,7 +172,7 @@ def expire(state: ConversationState, env: Env) -> Outcome:
     data = SurveyData.load(state.data)
     changes: tuple[Change, ...] = ()
     if data.rid is not None:
-        changes = (EndResponse(data.rid, "expired", env.now),)
+        changes = (EndResponse(data.rid, "expired", env.now, data.receipt),)
     return Outcome((Reply("survey.expired"),), changes=changes, state=menu.idle(state))
 
 
@@ -262,7 +262,7 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         return _back(state, data, env)
     if option != "submit" or data.rid is None:
         return _reask(state, env, "survey.summary.confirm")
-    change = EndResponse(data.rid, "completed", env.now)
+    change = EndResponse(data.rid, "completed", env.now, data.receipt)
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
     return Outcome(replies, changes=(change,), state=menu.idle(state), ack="close")
 

@@ -1,4 +1,8 @@
-"""The outbox: replies queued in the event's transaction, drained by a channel's sender."""
+"""The outbox: typed messages queued in the event's transaction, drained by a channel's sender.
+
+Per-chat order is the id order, and it is a guarantee: a chat's messages are handed out only
+from its oldest pending one (its head), and not at all while that head waits for a retry.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..schema import contacts, outbox
+from ..outbound import Outbound, decode
+from ..schema import contacts, outbox, outbox_blobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +23,28 @@ class OutboxRow:
     id: int
     channel: str
     chat_id: str
-    payload: dict[str, Any]
+    message: Outbound
     attempts: int
+
+
+_COLUMNS = (
+    outbox.c.id,
+    outbox.c.channel,
+    outbox.c.chat_id,
+    outbox.c.payload,
+    outbox.c.attempts,
+    outbox.c.not_before,
+    outbox_blobs.c.data,
+    outbox_blobs.c.name,
+)
+_WITH_BLOBS = outbox.outerjoin(outbox_blobs, outbox_blobs.c.id == outbox.c.blob_id)
+
+
+def _row(r: Any) -> OutboxRow:
+    blob = (bytes(r.data), str(r.name)) if r.data is not None else None
+    return OutboxRow(
+        int(r.id), r.channel, r.chat_id, decode(dict(r.payload or {}), blob), int(r.attempts)
+    )
 
 
 async def pending(
@@ -30,9 +55,10 @@ async def pending(
     chat_id: str | None = None,
     limit: int = 100,
 ) -> list[OutboxRow]:
-    """Messages due to leave, oldest first (per chat order is the id order)."""
+    """Messages due to leave, oldest first, for one chat or for all (the console, tests)."""
     stmt = (
-        select(outbox.c.id, outbox.c.channel, outbox.c.chat_id, outbox.c.payload, outbox.c.attempts)
+        select(*_COLUMNS)
+        .select_from(_WITH_BLOBS)
         .where(
             outbox.c.status == "pending",
             outbox.c.channel == channel,
@@ -43,17 +69,76 @@ async def pending(
     )
     if chat_id is not None:
         stmt = stmt.where(outbox.c.chat_id == chat_id)
-    rows = await conn.execute(stmt)
-    return [OutboxRow(int(r[0]), r[1], r[2], dict(r[3] or {}), int(r[4])) for r in rows]
+    return [_row(r) for r in await conn.execute(stmt)]
+
+
+async def pending_by_chat(
+    conn: AsyncConnection,
+    channel: str,
+    now: datetime,
+    *,
+    chats: int = 100,
+    per_chat: int = 20,
+) -> list[list[OutboxRow]]:
+    """What may leave now, as one list per chat in send order.
+
+    The ``chats`` chats whose oldest pending message is oldest come first (fair: one busy
+    chat takes one place, not a hundred). A chat whose oldest pending message waits for a
+    retry (``not_before`` in the future) is left out whole, so nothing overtakes it; each
+    list stops before the first message that is not due.
+    """
+    heads = (
+        select(outbox.c.chat_id, func.min(outbox.c.id).label("head"))
+        .where(outbox.c.status == "pending", outbox.c.channel == channel)
+        .group_by(outbox.c.chat_id)
+        .order_by(func.min(outbox.c.id))
+        .limit(chats)
+        .subquery()
+    )
+    stmt = (
+        select(*_COLUMNS)
+        .select_from(_WITH_BLOBS.join(heads, heads.c.chat_id == outbox.c.chat_id))
+        .where(outbox.c.status == "pending", outbox.c.channel == channel)
+        .order_by(heads.c.head, outbox.c.id)
+    )
+    found = await conn.execute(stmt)
+    by_chat: dict[str, list[OutboxRow]] = {}
+    blocked: set[str] = set()
+    for r in found:
+        chat = r.chat_id
+        if chat in blocked:
+            continue
+        due = r.not_before is None or r.not_before <= now
+        if not due:
+            blocked.add(chat)
+            continue
+        rows = by_chat.setdefault(chat, [])
+        if len(rows) < per_chat:
+            rows.append(_row(r))
+    return [rows for chat, rows in by_chat.items() if rows]
+
+
+async def _drop_blobs(conn: AsyncConnection, ids: Sequence[int]) -> None:
+    blob_ids = select(outbox.c.blob_id).where(
+        outbox.c.id.in_(list(ids)), outbox.c.blob_id.is_not(None)
+    )
+    await conn.execute(delete(outbox_blobs).where(outbox_blobs.c.id.in_(blob_ids)))
 
 
 async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
-    """Sent: the text is dropped (it may hold a survey summary), the row stays as a record."""
+    """Sent: the content is dropped (it may hold a survey summary), the row stays as a record."""
     if ids:
+        await _drop_blobs(conn, ids)
         await conn.execute(
             update(outbox)
             .where(outbox.c.id.in_(list(ids)))
-            .values(status="sent", sent_at=now, payload=None, attempts=outbox.c.attempts + 1)
+            .values(
+                status="sent",
+                sent_at=now,
+                payload=None,
+                blob_id=None,
+                attempts=outbox.c.attempts + 1,
+            )
         )
 
 
@@ -68,10 +153,11 @@ async def mark_retry(
 
 
 async def mark_dead(conn: AsyncConnection, message_id: int, error: str) -> None:
+    await _drop_blobs(conn, [message_id])
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == message_id)
-        .values(status="dead", payload=None, last_error=error[:200])
+        .values(status="dead", payload=None, blob_id=None, last_error=error[:200])
     )
 
 
@@ -82,6 +168,10 @@ async def stop_contact(conn: AsyncConnection, channel: str, chat_id: str) -> Non
         .where(contacts.c.channel == channel, contacts.c.external_id == chat_id)
         .values(stopped=True)
     )
+    queued = select(outbox.c.id).where(
+        outbox.c.channel == channel, outbox.c.chat_id == chat_id, outbox.c.status == "pending"
+    )
+    await _drop_blobs(conn, [int(i) for i in (await conn.execute(queued)).scalars()])
     await conn.execute(
         update(outbox)
         .where(
@@ -89,12 +179,12 @@ async def stop_contact(conn: AsyncConnection, channel: str, chat_id: str) -> Non
             outbox.c.chat_id == chat_id,
             outbox.c.status == "pending",
         )
-        .values(status="dead", payload=None, last_error="chat blocked")
+        .values(status="dead", payload=None, blob_id=None, last_error="chat blocked")
     )
 
 
 async def mark_held(conn: AsyncConnection, message_id: int, error: str) -> None:
-    """Not deliverable now (Zalo's 7-day window): kept, with its text, for staff to see."""
+    """Not deliverable now (Zalo's 7-day window): kept, with its content, for staff to see."""
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == message_id)
@@ -104,9 +194,15 @@ async def mark_held(conn: AsyncConnection, message_id: int, error: str) -> None:
 
 async def held_since(conn: AsyncConnection, since: datetime) -> int:
     """Messages held back since a moment (for the digest)."""
-    from sqlalchemy import func
-
     found = await conn.execute(
         select(func.count()).where(outbox.c.status == "held", outbox.c.created_at >= since)
     )
     return int(found.scalar_one())
+
+
+async def counts_by_status(conn: AsyncConnection, channel: str | None = None) -> dict[str, int]:
+    """How many rows are in each status (tests and health checks)."""
+    stmt = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+    if channel is not None:
+        stmt = stmt.where(outbox.c.channel == channel)
+    return {str(s): int(n) for s, n in await conn.execute(stmt)}

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import ConsoleChat, parse_line, render
 from bot.runtime.dispatch import Dispatcher
-from conversations import Choice, Command, Message, Text, default_catalog
+from conversations import Choice, Command, Text, default_catalog
+from storage.outbound import TextMessage
 from tests.support.clock import SequentialClock, SequentialIds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +47,7 @@ def test_parse_line(line: str, expected: object) -> None:
 
 
 def test_render_numbers_choices() -> None:
-    text = render(Message("k", "Câu hỏi?", CHOICES[:2]))
+    text = render(TextMessage("Câu hỏi?", CHOICES[:2], "k"))
     assert text == "Câu hỏi?\n  1. 1 – Rất không hài lòng\n  2. 5 – Rất hài lòng"
 
 

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from bot.runtime.replies import Capabilities
 from bot.runtime.sender import Limits, OutboxSender, TokenBucket
 from storage import WriteSet, flush, write_transaction
+from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.dialogue import load_conversations
-from storage.queries.outbox import OutboxRow
-from storage.schema import contacts, outbox
+from storage.schema import contacts, outbox, outbox_blobs
 
 NOW = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 
 
-def clock() -> datetime:
-    return NOW
+class Clock:
+    """A clock the test moves (a retry becomes due when the test says so)."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+clock = Clock()
 
 
 async def _queue(engine: AsyncEngine, messages: list[tuple[str, str]]) -> None:
@@ -27,23 +39,31 @@ async def _queue(engine: AsyncEngine, messages: list[tuple[str, str]]) -> None:
         await load_conversations(conn, {("telegram", chat) for chat, _ in messages}, NOW)
         ws = WriteSet()
         for chat, text in messages:
-            ws.enqueue("telegram", chat, {"key": "k", "text": text, "choices": []}, NOW)
+            ws.enqueue("telegram", chat, TextMessage(text, (), "k"), NOW)
         await flush(conn, ws)
 
 
-class Channel:
-    """Records sends; ``script`` may raise for a given row."""
+Script = Callable[[str, str, int], None]
 
-    def __init__(self, script: Callable[[OutboxRow, int], None] | None = None) -> None:
+
+class Channel:
+    """Records sends; ``script(chat_id, text, call number)`` may raise."""
+
+    name = "telegram"
+    capabilities = Capabilities(frozenset({"text", "edit"}), max_text=4096)
+
+    def __init__(self, script: Script | None = None) -> None:
         self.sent: list[tuple[str, str]] = []
         self.calls = 0
         self.script = script
 
-    async def send(self, row: OutboxRow) -> None:
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        await asyncio.sleep(0)  # a real send yields: other chats go meanwhile
+        assert isinstance(message, TextMessage | EditMessage)
         self.calls += 1
         if self.script is not None:
-            self.script(row, self.calls)
-        self.sent.append((row.chat_id, str(row.payload["text"])))
+            self.script(chat_id, message.text, self.calls)
+        self.sent.append((chat_id, message.text))
 
 
 async def _rows(engine: AsyncEngine) -> list[tuple[str, str, str | None, int]]:
@@ -57,14 +77,15 @@ async def _rows(engine: AsyncEngine) -> list[tuple[str, str, str | None, int]]:
 
 
 def _sender(engine: AsyncEngine, channel: Channel, **limits: float) -> OutboxSender:
-    return OutboxSender(engine, "telegram", channel.send, clock, Limits(**limits))
+    return OutboxSender(engine, channel, clock, Limits(**limits))
 
 
 async def test_sends_in_order_and_forgets_the_text(engine: AsyncEngine) -> None:
     await _queue(engine, [("1", "a"), ("2", "b"), ("1", "c")])
     channel = Channel()
     await _sender(engine, channel).drain(5)
-    assert channel.sent == [("1", "a"), ("2", "b"), ("1", "c")]
+    assert sorted(channel.sent) == [("1", "a"), ("1", "c"), ("2", "b")]
+    assert [text for chat, text in channel.sent if chat == "1"] == ["a", "c"]
     assert [r[1] for r in await _rows(engine)] == ["sent"] * 3
     async with engine.connect() as conn:
         payloads = (await conn.execute(select(outbox.c.payload))).scalars().all()
@@ -72,8 +93,8 @@ async def test_sends_in_order_and_forgets_the_text(engine: AsyncEngine) -> None:
 
 
 async def test_blocked_chat_is_stopped_and_its_queue_dropped(engine: AsyncEngine) -> None:
-    def script(row: OutboxRow, _n: int) -> None:
-        if row.chat_id == "bad":
+    def script(chat_id: str, _text: str, _n: int) -> None:
+        if chat_id == "bad":
             raise ChatBlocked("Forbidden: bot was blocked by the user")
 
     await _queue(engine, [("bad", "a"), ("good", "b"), ("bad", "c")])
@@ -90,7 +111,7 @@ async def test_blocked_chat_is_stopped_and_its_queue_dropped(engine: AsyncEngine
 
 
 async def test_rate_limited_waits_and_retries(engine: AsyncEngine) -> None:
-    def script(_row: OutboxRow, n: int) -> None:
+    def script(_chat: str, _text: str, n: int) -> None:
         if n == 1:
             raise RateLimited(0.2)
 
@@ -110,7 +131,7 @@ async def test_rate_limited_waits_and_retries(engine: AsyncEngine) -> None:
 
 
 async def test_transient_errors_back_off_then_succeed(engine: AsyncEngine) -> None:
-    def script(_row: OutboxRow, n: int) -> None:
+    def script(_chat: str, _text: str, n: int) -> None:
         if n <= 2:
             raise TransientSendError("Bad Gateway")
 
@@ -127,7 +148,7 @@ async def test_transient_errors_back_off_then_succeed(engine: AsyncEngine) -> No
 
 
 async def test_bad_request_is_not_retried(engine: AsyncEngine) -> None:
-    def script(_row: OutboxRow, _n: int) -> None:
+    def script(_chat: str, _text: str, _n: int) -> None:
         raise PermanentSendError("Bad Request: chat not found")
 
     await _queue(engine, [("1", "a")])
@@ -152,3 +173,66 @@ def test_token_bucket() -> None:
     assert bucket.take(101.0)
     assert not bucket.take(101.0)
     assert bucket.wait(101.5) == 0.5
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [TransientSendError("Bad Gateway"), RateLimited(0.2)],
+    ids=["502", "429"],
+)
+async def test_a_message_waiting_for_a_retry_is_never_overtaken(
+    engine: AsyncEngine, failure: Exception
+) -> None:
+    """The first of several messages to a chat fails: none of the later ones leaves before
+    it, in the same pass or later, while another chat's messages go on."""
+
+    def script(chat: str, text: str, _n: int) -> None:
+        if (chat, text) == ("1", "help") and not failed:
+            failed.append(text)
+            raise failure
+
+    failed: list[str] = []
+    await _queue(engine, [("1", "help"), ("1", "menu"), ("2", "x"), ("1", "last")])
+    channel = Channel(script)
+    sender = _sender(engine, channel)
+    clock.now = NOW
+    try:
+        await sender.drain_once()
+        sender._paused_until = 0  # a 429 pauses the whole bot; the test moves past it
+        await sender.drain_once()
+        assert [m for m in channel.sent if m[0] == "1"] == []
+        assert ("2", "x") in channel.sent or isinstance(failure, RateLimited)
+        clock.now = NOW + timedelta(seconds=5)  # the retry is due
+        sender._paused_until = 0
+        await sender.drain(2)
+    finally:
+        clock.now = NOW
+    assert [text for chat, text in channel.sent if chat == "1"] == ["help", "menu", "last"]
+    assert ("2", "x") in channel.sent
+    assert {r[1] for r in await _rows(engine)} == {"sent"}
+
+
+async def test_one_busy_chat_does_not_hold_up_the_others(engine: AsyncEngine) -> None:
+    """150 messages queued for one chat ahead of another chat's one: the other still leaves
+    in the first pass (chats are served side by side, not the N oldest rows)."""
+    await _queue(engine, [("busy", str(i)) for i in range(150)] + [("other", "hello")])
+    channel = Channel()
+    sender = _sender(engine, channel, per_chat_per_second=1, chat_burst=3)
+    await sender.drain_once()
+    assert ("other", "hello") in channel.sent
+    assert [t for c, t in channel.sent if c == "busy"] == ["0", "1", "2"]
+
+
+async def test_a_chart_goes_as_words_where_pictures_cannot(engine: AsyncEngine) -> None:
+    """A channel without images gets the chart's summary, and the row ends sent, not dead."""
+    async with write_transaction(engine) as conn:
+        await load_conversations(conn, {("telegram", "staff")}, NOW)
+        ws = WriteSet()
+        ws.enqueue("telegram", "staff", ImageMessage(b"\x89PNG...", "c.png", "", "Biểu đồ"), NOW)
+        await flush(conn, ws)
+    channel = Channel()
+    await _sender(engine, channel).drain(2)
+    assert channel.sent == [("staff", "Biểu đồ")]
+    assert [r[1] for r in await _rows(engine)] == ["sent"]
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(outbox_blobs.c.id))).all() == []

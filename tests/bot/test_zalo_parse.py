@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels.zalo import parse_event, render, signature, verify
 from conversations import Attachment, Choice, Command, InboundEvent, Text
+from storage.outbound import TextMessage
 
 APP, OA, SECRET = "1234567890", "2591234567890123456", "oa-secret"
 USER = "8756112331268738712"  # above 2**53: ids stay strings
@@ -74,17 +75,20 @@ def test_admin_is_recognised_by_zalo_id() -> None:
 
 def test_render_buttons_when_they_fit_numbers_otherwise() -> None:
     few = render(
-        {"text": "Đồng ý?", "choices": [["consent:yes", "Có"], ["consent:no", "Không"]]}, "{words}"
+        TextMessage("Đồng ý?", (("consent:yes", "Có"), ("consent:no", "Không"))), "{words}"
     )
     buttons = few["attachment"]["payload"]["buttons"]
     assert [b["payload"] for b in buttons] == ["#c:consent:yes", "#c:consent:no"]
     assert {b["type"] for b in buttons} == {"oa.query.hide"}
     many = render(
-        {
-            "text": "Câu 1/22",
-            "choices": [[f"1.1:{v}", f"{v} – mức {v}"] for v in range(1, 6)]
-            + [["1.1:back", "◀ Quay lại"], ["1.1:skip", "Bỏ qua ▶"]],
-        },
+        TextMessage(
+            "Câu 1/22",
+            (
+                *((f"1.1:{v}", f"{v} – mức {v}") for v in range(1, 6)),
+                ("1.1:back", "◀ Quay lại"),
+                ("1.1:skip", "Bỏ qua ▶"),
+            ),
+        ),
         "(gõ: {words})",
     )
     assert "attachment" not in many
@@ -92,5 +96,5 @@ def test_render_buttons_when_they_fit_numbers_otherwise() -> None:
         "Câu 1/22", "1. 1 – mức 1", "2. 2 – mức 2", "3. 3 – mức 3", "4. 4 – mức 4",
         "5. 5 – mức 5", "(gõ: ◀ Quay lại, Bỏ qua ▶)",
     ]  # fmt: skip
-    long = render({"text": "x" * 5000}, "")
+    long = render(TextMessage("x" * 5000), "")
     assert len(long["text"]) == 2000

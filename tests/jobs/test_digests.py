@@ -16,6 +16,7 @@ from conversations.workdays import load_calendar
 from jobs.digests import DigestSettings, send_due_digests
 from jobs.reminders import remind_due
 from storage import read_transaction
+from storage.outbound import TextMessage
 from storage.queries.outbox import pending
 from storage.schema import digest_runs, outbox
 from tests.support.clock import SequentialClock, SequentialIds
@@ -76,10 +77,11 @@ async def test_each_period_once_and_downtime_catch_up(engine: AsyncEngine) -> No
     assert ("weekly", Period(date(2026, 11, 2), date(2026, 11, 8))) in sent
     async with read_transaction(engine) as conn:
         queued = await pending(conn, "test", local(2026, 11, 9, 8), chat_id=ADMIN[1], limit=50)
-    kinds = [r.payload.get("op", "send") for r in queued]
-    assert kinds.count("photo") == 1
-    weekly = next(r for r in queued if "BẢN TIN TUẦN" in str(r.payload.get("text")))
-    assert "02/11–08/11/2026" in str(weekly.payload["text"])
+    kinds = [r.message.kind for r in queued]
+    assert kinds.count("image") == 1
+    weekly = next(r.message for r in queued if "BẢN TIN TUẦN" in getattr(r.message, "text", ""))
+    assert isinstance(weekly, TextMessage)
+    assert "02/11–08/11/2026" in weekly.text
     assert len(await _sent(engine)) == 4  # daily 2, 4, 8 Nov, weekly 2 Nov
 
 
@@ -112,7 +114,7 @@ async def test_one_reminder_and_never_at_night(engine: AsyncEngine) -> None:
     assert await remind_due(dispatcher, TZ) == 0  # never a second one
     async with read_transaction(engine) as conn:
         queued = await pending(conn, "test", clock(), chat_id="sleepy", limit=100)
-    assert [r.payload["key"] for r in queued].count("survey.reminder") == 1
+    assert [getattr(r.message, "key", "") for r in queued].count("survey.reminder") == 1
     # Answering after the reminder does not arm another one.
     await dispatcher.process([InboundEvent("late-1", "test", "sleepy", Command("trogiup"))])
     clock.advance(timedelta(days=1))
@@ -148,8 +150,8 @@ async def test_digest_in_each_admins_language(engine: AsyncEngine) -> None:
     async with read_transaction(engine) as conn:
         english = await pending(conn, "test", local(2026, 11, 3, 9), chat_id=ADMIN[1], limit=50)
         vietnamese = await pending(conn, "test", local(2026, 11, 3, 9), chat_id="admin-2")
-    assert "DAILY DIGEST" in str(english[-1].payload["text"])
-    assert "BẢN TIN NGÀY" in str(vietnamese[-1].payload["text"])
+    assert "DAILY DIGEST" in getattr(english[-1].message, "text", "")
+    assert "BẢN TIN NGÀY" in getattr(vietnamese[-1].message, "text", "")
 
 
 async def test_old_event_ids_are_forgotten(engine: AsyncEngine) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import random
 from datetime import UTC, datetime, time
@@ -17,6 +16,7 @@ from conversations.workdays import load_calendar
 from jobs.digests import DigestSettings
 from jobs.requests import RequestWorker
 from storage import read_transaction
+from storage.outbound import DocumentMessage, ImageMessage, TextMessage
 from storage.queries.outbox import pending
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.surveys import complete_survey
@@ -59,17 +59,21 @@ async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
         boss = await pending(conn, "test", clock(), chat_id="boss", limit=50)
         citizen = await pending(conn, "test", clock(), chat_id="someone", limit=50)
     answers = [
-        r.payload
+        r.message
         for r in boss
-        if r.payload.get("key") not in ("report.working", "report.bad_period")
+        if getattr(r.message, "key", "") not in ("report.working", "report.bad_period")
     ]
-    assert answers[0]["key"] == "report.message"
-    assert "Phiếu khảo sát: 12 hoàn thành" in str(answers[0]["text"])
-    assert answers[1]["key"] == "digest.message"
-    assert answers[2]["op"] == "photo"
-    assert answers[3]["op"] == "document"
-    workbook = load_workbook(io.BytesIO(base64.b64decode(str(answers[3]["data"]))))
+    assert isinstance(answers[0], TextMessage)
+    assert answers[0].key == "report.message"
+    assert "Phiếu khảo sát: 12 hoàn thành" in answers[0].text
+    assert isinstance(answers[1], TextMessage)
+    assert answers[1].key == "digest.message"
+    assert isinstance(answers[2], ImageMessage)
+    assert answers[2].data.startswith(b"\x89PNG")
+    assert isinstance(answers[3], DocumentMessage)
+    workbook = load_workbook(io.BytesIO(answers[3].data))
     assert len(workbook.sheetnames) == 4
-    public = [r.payload for r in citizen if r.payload.get("key") == "results.message"]
+    public = [r.message for r in citizen if getattr(r.message, "key", "") == "results.message"]
     assert public
-    assert "Chỉ số hài lòng chung" in str(public[0]["text"])
+    assert isinstance(public[0], TextMessage)
+    assert "Chỉ số hài lòng chung" in public[0].text

@@ -111,7 +111,7 @@ async def test_a_batch_of_many_contacts_matches_one_by_one(
         assert await count_responses(conn) == {"in_progress": 30}
         queued = await pending(conn, "test", clock(), chat_id="c7")
     assert set(steps) == {"1.1"}
-    assert [r.payload["key"] for r in queued] == [
+    assert [getattr(r.message, "key", r.message.kind) for r in queued] == [
         "survey.consent", "survey.question.multi", "survey.question", "survey.question",
         "survey.criterion",
     ]  # fmt: skip
@@ -155,7 +155,7 @@ async def test_expiry_job_closes_untouched_surveys_once(
     async with read_transaction(engine) as conn:
         assert await count_responses(conn) == {"expired": 1, "in_progress": 1}
         told = await pending(conn, "test", clock(), chat_id="idle")
-    assert told[-1].payload["key"] == "survey.expired"
+    assert getattr(told[-1].message, "key", None) == "survey.expired"
     await dispatcher.close()
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import storage
 from storage import migrate
 from storage.migrate import current
-from storage.schema import metadata
+from storage.outbound import EditMessage, FileMessage, ImageMessage, TextMessage
+from storage.queries.outbox import pending
+from storage.schema import metadata, outbox
+from tests.support.db import Database
 
 
 async def test_migrated_schema_matches_metadata(engine: AsyncEngine) -> None:
@@ -20,9 +28,60 @@ async def test_migrated_schema_matches_metadata(engine: AsyncEngine) -> None:
     assert diff == []
 
 
+def _head() -> str:
+    """The newest revision file's number (revisions are numbered 0001, 0002, …)."""
+    versions = Path(storage.__file__).parent / "migrations" / "versions"
+    return max(p.name[:4] for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
 async def test_migrate_is_idempotent(engine: AsyncEngine) -> None:
     await migrate(engine)
-    assert await current(engine) == "0005"
+    assert await current(engine) == _head()
+
+
+async def test_queued_messages_of_the_old_form_survive_the_upgrade(database: Database) -> None:
+    """Rows queued before 0006 (``{"op": …}`` dicts, base64 bytes) leave after the upgrade as
+    typed messages, bytes in outbox_blobs."""
+    engine = database.open()
+    try:
+        await migrate(engine, "0005")
+        old = [
+            {"key": "survey.q", "text": "Câu 1", "choices": [["1.1:5", "5"]]},
+            {
+                "op": "edit",
+                "message_id": "42",
+                "key": "choice.answered",
+                "text": "→ 5",
+                "choices": [],
+            },
+            {
+                "op": "photo",
+                "key": "digest.chart",
+                "data": base64.b64encode(b"PNG").decode(),
+                "name": "c.png",
+                "text": "",
+            },
+            {"op": "file", "file": 7, "key": "file", "text": "ảnh 1"},
+        ]
+        async with engine.begin() as conn:
+            for payload in old:
+                await conn.execute(
+                    outbox.insert().values(
+                        channel="telegram", chat_id="1", payload=payload, status="pending",
+                        attempts=0, created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    )
+                )  # fmt: skip
+        await migrate(engine)
+        async with engine.connect() as conn:
+            rows = await pending(conn, "telegram", datetime(2026, 1, 2, tzinfo=UTC))
+        assert [r.message for r in rows] == [
+            TextMessage("Câu 1", (("1.1:5", "5"),), "survey.q"),
+            EditMessage("42", "→ 5", (), "choice.answered"),
+            ImageMessage(b"PNG", "c.png"),
+            FileMessage(7, "ảnh 1"),
+        ]
+    finally:
+        await engine.dispose()
 
 
 async def test_no_response_table_can_reach_a_chat(engine: AsyncEngine) -> None:

@@ -153,7 +153,9 @@ async def run(path: Path, database: Database) -> Result:
                 result.failures.append(Failure(index, f"duplicate={handled.duplicate}"))
             result.failures.extend(_compare(index, step.get("expect", []), handled))
             if "notices" in step:
-                sent = [{"to": chat, "key": m.key} for _, chat, m in handled.notices]
+                sent = [
+                    {"to": chat, "key": getattr(m, "key", m.kind)} for _, chat, m in handled.notices
+                ]
                 if sent != step["notices"]:
                     result.failures.append(Failure(index, f"notices {sent}"))
             elif handled.notices:

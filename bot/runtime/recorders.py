@@ -1,0 +1,204 @@
+"""The one recorder of changes: each engine effect type turns into its rows here, and only here.
+
+A registry keyed by effect type (STYLE rule 22): adding an effect type means the engine that
+returns it, one function below, and its tests. ``tests/bot/test_recorders.py`` fails when a
+type in ``conversations.Change`` has no recorder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from conversations import (
+    Catalog,
+    ClearAnswer,
+    EndResponse,
+    FileRef,
+    ForgetContact,
+    Notify,
+    OpenComplaint,
+    RateComplaint,
+    RecordConsent,
+    RequestJob,
+    SaveAnswer,
+    SendFile,
+    SetLanguage,
+    StartResponse,
+    UpdateComplaint,
+)
+from storage import WriteSet
+from storage.outbound import FileMessage, Outbound
+from storage.queries.complaints import NewFile
+
+from .facts import FactsCache
+from .replies import as_text
+
+
+@dataclass(slots=True)
+class Recording:
+    """Where one event's changes go, and what the recorders may need to know."""
+
+    writes: WriteSet
+    facts: FactsCache
+    catalog: Catalog
+    contact_id: int
+    channel: str
+    chat_id: str
+    language: str
+    now: datetime
+    #: Staff chats for ``Notify(audience="admins")``, and the language they read.
+    staff_chats: tuple[tuple[str, str], ...] = ()
+    staff_language: str = "vi"
+    #: Messages to other chats (channel, chat id, message), queued after this chat's replies.
+    notices: list[tuple[str, str, Outbound]] = field(default_factory=list)
+    #: Messages to this chat that follow its replies (the files of a case).
+    after: list[Outbound] = field(default_factory=list)
+
+
+Recorder = Callable[[Recording, Any], None]
+RECORDERS: dict[type, Recorder] = {}
+C = TypeVar("C")
+
+
+def records(
+    kind: type[C],
+) -> Callable[[Callable[[Recording, C], None]], Callable[[Recording, C], None]]:
+    def register(fn: Callable[[Recording, C], None]) -> Callable[[Recording, C], None]:
+        RECORDERS[kind] = fn
+        return fn
+
+    return register
+
+
+def record(ctx: Recording, change: object) -> None:
+    """Turns one engine change into the rows it means (raises TypeError for an unknown one)."""
+    recorder = RECORDERS.get(type(change))
+    if recorder is None:
+        raise TypeError(f"no recorder for {type(change).__name__}")
+    recorder(ctx, change)
+
+
+def _files(refs: tuple[FileRef, ...]) -> list[NewFile]:
+    return [NewFile(f.media, f.size, f.file_id, f.name, f.mime) for f in refs]
+
+
+@records(OpenComplaint)
+def _open_complaint(ctx: Recording, change: OpenComplaint) -> None:
+    hotline = change.source == "hotline"
+    values = {
+        "code": change.code,
+        "draft_id": change.draft_id,
+        "category": change.category,
+        "description": change.description,
+        "status": "new",
+        "source": change.source,
+        "contact_id": None if hotline else ctx.contact_id,
+        "anonymous": change.anonymous,
+        "reporter_name": change.name,
+        "reporter_phone": change.phone,
+        "language": change.language,
+        "created_at": change.at,
+        "updated_at": change.at,
+        "due_on": change.due_on,
+    }
+    actor = f"staff:{ctx.contact_id}" if hotline else "citizen"
+    ctx.writes.open_complaint(values, _files(change.files), ctx.channel, actor)
+    ctx.facts.filed_one(ctx.contact_id)
+
+
+@records(UpdateComplaint)
+def _update_complaint(ctx: Recording, change: UpdateComplaint) -> None:
+    ctx.writes.change_complaint(
+        change.code,
+        to_status=change.to_status,
+        note=change.note,
+        public=change.public,
+        actor=change.actor,
+        at=change.at,
+        duplicate_of=change.duplicate_of,
+        files=_files(change.files),
+        channel=ctx.channel,
+    )
+    ctx.facts.case_status(change.code, change.to_status)
+
+
+@records(RateComplaint)
+def _rate_complaint(ctx: Recording, change: RateComplaint) -> None:
+    ctx.writes.rate_complaint(change.code, change.rating, change.at)
+    ctx.facts.case_rating(change.code, change.rating)
+
+
+@records(StartResponse)
+def _start_response(ctx: Recording, change: StartResponse) -> None:
+    ctx.writes.start_response(
+        change.response_id,
+        change.questionnaire,
+        change.started_at,
+        change.receipt_id,
+        change.procedure,
+        change.field,
+    )
+    if change.receipt_id is not None:
+        ctx.facts.receipt_status(change.receipt_id, "in_progress")
+
+
+@records(SaveAnswer)
+def _save_answer(ctx: Recording, change: SaveAnswer) -> None:
+    ctx.writes.save_answer(change.response_id, change.item, change.value)
+
+
+@records(ClearAnswer)
+def _clear_answer(ctx: Recording, change: ClearAnswer) -> None:
+    ctx.writes.clear_answer(change.response_id, change.item)
+
+
+@records(EndResponse)
+def _end_response(ctx: Recording, change: EndResponse) -> None:
+    ctx.writes.end_response(change.response_id, change.status, change.at)
+    if change.receipt_id is not None:
+        ctx.facts.receipt_status(change.receipt_id, change.status)
+
+
+@records(RecordConsent)
+def _consent(ctx: Recording, change: RecordConsent) -> None:
+    ctx.writes.consent(ctx.contact_id, change.purpose, change.given, change.at)
+
+
+@records(SetLanguage)
+def _set_language(ctx: Recording, change: SetLanguage) -> None:
+    ctx.writes.set_language(ctx.contact_id, change.language)
+
+
+@records(ForgetContact)
+def _forget(ctx: Recording, change: ForgetContact) -> None:
+    ctx.writes.forget(ctx.contact_id, change.response_id)
+
+
+@records(RequestJob)
+def _request_job(ctx: Recording, change: RequestJob) -> None:
+    args = dict(change.args)
+    ctx.writes.request_job(change.job, ctx.channel, ctx.chat_id, ctx.language, args, ctx.now)
+
+
+@records(SendFile)
+def _send_file(ctx: Recording, change: SendFile) -> None:
+    ctx.after.append(FileMessage(change.file_id, change.caption))
+
+
+@records(Notify)
+def _notify(ctx: Recording, change: Notify) -> None:
+    """To the staff chats, or to a case's reporter, each in their own language."""
+    if change.audience == "admins":
+        message = as_text(ctx.catalog.render(change.reply, ctx.staff_language))
+        ctx.notices.extend((channel, chat, message) for channel, chat in ctx.staff_chats)
+        return
+    reporter = ctx.facts.reporter(change.code or "")
+    if reporter is None or reporter.channel is None or reporter.external_id is None:
+        return
+    if reporter.stopped:
+        return
+    message = as_text(ctx.catalog.render(change.reply, reporter.language))
+    ctx.notices.append((reporter.channel, reporter.external_id, message))

@@ -1,0 +1,107 @@
+"""What the engine must be told before it handles an event: the lookups the runtime makes.
+
+The runtime loads exactly what :func:`needs` names and hands it back in :class:`Facts`
+(:func:`facts_for`), so no flow name, button prefix or state key is spelled outside
+``conversations/`` (goflow's injected assets; STYLE rule 23).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .commands import canonical
+from .context import ComplaintFacts, Facts, ReceiptFacts
+from .effects import ConversationState
+from .events import Choice, Command, Inbound, Text
+from .flows import complaint, staff, survey, tracking
+from .limits import MAX_INBOUND_CHARS
+
+#: Flows whose state names a complaint, and the keys that hold its code.
+_CASE_FLOWS = frozenset({tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW})
+_CASE_KEYS = ("case", "code")
+#: Buttons whose id carries a tracking code right after the prefix (``rate:PA-…:5``).
+_CASE_BUTTONS = frozenset({"case", "rate", "supp"})
+
+
+@dataclass(frozen=True, slots=True)
+class Lookups:
+    """What to look up for one event.
+
+    ``receipt_token``: a receipt by the token printed on the slip (``/start TOKEN`` and its
+    aliases); ``receipt_id``: the receipt of the survey in progress; ``case_codes``: tracking
+    codes (upper case) named by the event or the conversation; ``open_cases``: the staff list
+    of open complaints; ``complaints_today``: how many complaints this contact filed since
+    local midnight (the daily limit).
+    """
+
+    receipt_token: str | None = None
+    receipt_id: int | None = None
+    case_codes: frozenset[str] = field(default_factory=frozenset)
+    open_cases: bool = False
+    complaints_today: bool = False
+
+
+def _codes(text: str) -> set[str]:
+    return {m.upper() for m in tracking.CODE_PATTERN.findall(text[:MAX_INBOUND_CHARS])}
+
+
+def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> Lookups:
+    """The lookups :func:`conversations.handle` needs for ``event`` in ``state``.
+
+    Pure. The command is recognised under every alias (``/batdau TOKEN`` is ``/start``).
+    """
+    token: str | None = None
+    codes: set[str] = set()
+    open_cases = False
+    if isinstance(event, Command):
+        name = canonical(event.name)
+        arg = event.arg.strip()
+        if name == "start" and arg:
+            token = arg
+        codes |= _codes(arg)
+        open_cases = admin and name == "hoso" and not arg
+    elif isinstance(event, Choice):
+        prefix, _, rest = event.id.partition(":")
+        if prefix in _CASE_BUTTONS and rest:
+            codes.add(rest.split(":", 1)[0].upper())
+    elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
+        codes |= _codes(event.text)
+    if state.flow in _CASE_FLOWS:
+        codes |= {v for k in _CASE_KEYS if isinstance(v := state.data.get(k), str)}
+    receipt = state.data.get("receipt") if state.flow == survey.FLOW else None
+    return Lookups(
+        receipt_token=token,
+        receipt_id=receipt if isinstance(receipt, int) and not isinstance(receipt, bool) else None,
+        case_codes=frozenset(codes),
+        open_cases=open_cases,
+        complaints_today=state.flow == complaint.FLOW,
+    )
+
+
+def facts_for(
+    lookups: Lookups,
+    *,
+    admin: bool,
+    sender: str,
+    receipts_by_token: Mapping[str, ReceiptFacts],
+    receipts_by_id: Mapping[int, ReceiptFacts],
+    complaints: Mapping[str, ComplaintFacts],
+    open_cases: tuple[ComplaintFacts, ...] | None,
+    complaints_today: int,
+) -> Facts:
+    """The facts for one event from what the runtime found for its ``lookups``."""
+    if lookups.receipt_token is not None:
+        receipt = receipts_by_token.get(lookups.receipt_token)
+    elif lookups.receipt_id is not None:
+        receipt = receipts_by_id.get(lookups.receipt_id)
+    else:
+        receipt = None
+    return Facts(
+        receipt=receipt,
+        admin=admin,
+        sender=sender,
+        complaints={c: complaints[c] for c in lookups.case_codes if c in complaints},
+        open_cases=open_cases if lookups.open_cases else None,
+        complaints_today=complaints_today if lookups.complaints_today else 0,
+    )

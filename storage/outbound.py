@@ -1,0 +1,125 @@
+"""Typed outbound messages: what the outbox holds and what a channel is asked to send.
+
+A closed list of frozen dataclasses (STYLE rule 24). The runtime and the jobs build them, the
+outbox stores them (this module's codec is the only place that knows their stored form), and
+each channel sends the kinds it can carry; the runtime adapts the others. The bytes of an
+image or a document are stored apart from the row (``outbox_blobs``), never as base64 text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Choices = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TextMessage:
+    """A text, with buttons (choice id, label) when ``choices`` is not empty.
+
+    ``key`` is the catalog key it was rendered from (for tests and logs; never shown).
+    """
+
+    text: str
+    choices: Choices = ()
+    key: str = ""
+    kind: Literal["text"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class EditMessage:
+    """Replaces an earlier message of the bot (an answered question, a redrawn list)."""
+
+    message_id: str
+    text: str
+    choices: Choices = ()
+    key: str = ""
+    kind: Literal["edit"] = "edit"
+
+
+@dataclass(frozen=True, slots=True)
+class FileMessage:
+    """A complaint's stored file (``complaint_files.id``), sent to staff viewing a case."""
+
+    file_id: int
+    caption: str = ""
+    kind: Literal["file"] = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class ImageMessage:
+    """A picture the bot made (a chart). ``summary``: the same in words, for a channel that
+    cannot show pictures."""
+
+    data: bytes
+    name: str
+    caption: str = ""
+    summary: str = ""
+    kind: Literal["image"] = "image"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMessage:
+    """A file the bot made (a spreadsheet). ``summary``: what to say where it can't go."""
+
+    data: bytes
+    name: str
+    caption: str = ""
+    summary: str = ""
+    kind: Literal["document"] = "document"
+
+
+Outbound = TextMessage | EditMessage | FileMessage | ImageMessage | DocumentMessage
+#: Every kind, by its stored name.
+KINDS: dict[str, type[Outbound]] = {
+    "text": TextMessage,
+    "edit": EditMessage,
+    "file": FileMessage,
+    "image": ImageMessage,
+    "document": DocumentMessage,
+}
+
+
+def encode(message: Outbound) -> tuple[dict[str, Any], tuple[bytes, str] | None]:
+    """A message as (the row's JSON body, the blob to store apart as (bytes, name) or None)."""
+    match message:
+        case TextMessage(text, choices, key):
+            return {
+                "kind": "text",
+                "text": text,
+                "choices": [list(c) for c in choices],
+                "key": key,
+            }, None
+        case EditMessage(message_id, text, choices, key):
+            body = {"text": text, "choices": [list(c) for c in choices], "key": key}
+            return {"kind": "edit", "message_id": message_id, **body}, None
+        case FileMessage(file_id, caption):
+            return {"kind": "file", "file_id": file_id, "caption": caption}, None
+        case ImageMessage(data, name, caption, summary) | DocumentMessage(
+            data, name, caption, summary
+        ):
+            body = {"kind": message.kind, "caption": caption, "summary": summary}
+            return body, (data, name)
+    raise TypeError(f"not an outbound message: {message!r}")
+
+
+def decode(body: dict[str, Any], blob: tuple[bytes, str] | None) -> Outbound:
+    """The message a stored row holds (raises ValueError for a row this code did not write)."""
+    kind = body.get("kind")
+    choices = tuple((str(c[0]), str(c[1])) for c in body.get("choices") or ())
+    if kind == "text":
+        return TextMessage(str(body["text"]), choices, str(body.get("key", "")))
+    if kind == "edit":
+        return EditMessage(
+            str(body["message_id"]), str(body["text"]), choices, str(body.get("key", ""))
+        )
+    if kind == "file":
+        return FileMessage(int(body["file_id"]), str(body.get("caption", "")))
+    if kind in ("image", "document"):
+        if blob is None:
+            raise ValueError(f"{kind} row without its bytes")
+        data, name = blob
+        cls = ImageMessage if kind == "image" else DocumentMessage
+        return cls(data, name, str(body.get("caption", "")), str(body.get("summary", "")))
+    raise ValueError(f"unknown outbound kind {kind!r}")
