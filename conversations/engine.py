@@ -16,6 +16,8 @@ from .periods import parse_period
 
 LANGUAGES = ("vi", "en")
 CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
+#: Buttons that mean the same at every step, by the prefix of their id (``case:PA-…:take``).
+GLOBAL_BUTTONS = frozenset({"lang", "forget", "menu", "case", "rate", "supp"})
 #: The survey button last accepted, so that a second tap on it is recognised as a double tap.
 LAST_CHOICE = "last_choice"
 

@@ -6,15 +6,24 @@ import io
 import os
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.console import ConsoleChat, parse_line, render
 from bot.runtime.dispatch import Dispatcher
 from conversations import Choice, Command, Text, default_catalog
+from conversations.workdays import load_calendar
+from jobs.digests import DigestSettings
+from jobs.requests import RequestWorker
+from storage import write_transaction
 from storage.outbound import TextMessage
+from storage.queries.surveys import create_receipt
+from storage.schema import job_requests
 from tests.support.clock import SequentialClock, SequentialIds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +75,57 @@ async def test_console_chat_survey_in_process(engine: AsyncEngine) -> None:
     assert "Đã hủy phiếu khảo sát" in shown
 
 
+DIGESTS = DigestSettings(
+    agency="Sở Xây dựng",
+    tz=ZoneInfo("Asia/Ho_Chi_Minh"),
+    calendar=load_calendar(),
+    chats=(),
+    at=time(7, 30),
+)
+
+
+@pytest.mark.parametrize("alias", ["/start", "/batdau", "/menu"])
+async def test_receipt_link_under_every_start_alias(engine: AsyncEngine, alias: str) -> None:
+    clock = SequentialClock()
+    async with write_transaction(engine) as conn:
+        await create_receipt(conn, "tok-ABCDEFGHIJKLMNOP", "1.009972", clock())
+    lines = iter([f"{alias} tok-ABCDEFGHIJKLMNOP\n"])
+    out = io.StringIO()
+    dispatcher = Dispatcher(engine, clock=clock, new_id=SequentialIds())
+    chat = ConsoleChat(
+        dispatcher, default_catalog(), user="t", read_line=lambda: next(lines, ""), out=out
+    )
+    await chat.run()
+    await dispatcher.close()
+    assert "Ông/Bà có đồng ý tham gia không?" in out.getvalue()
+    assert "không đúng hoặc không còn hiệu lực" not in out.getvalue()
+
+
+async def test_requests_are_answered_in_the_console(engine: AsyncEngine) -> None:
+    """/ketqua is answered in the console by the jobs' own worker, not left pending."""
+    clock = SequentialClock()
+    lines = iter(["/ketqua\n"])
+    out = io.StringIO()
+    dispatcher = Dispatcher(engine, clock=clock, new_id=SequentialIds())
+    worker = RequestWorker(engine, DIGESTS, default_catalog(), clock)
+    chat = ConsoleChat(
+        dispatcher,
+        default_catalog(),
+        user="t",
+        read_line=lambda: next(lines, ""),
+        out=out,
+        requests=worker,
+    )
+    await chat.run()
+    await dispatcher.close()
+    shown = out.getvalue()
+    assert "Đang tổng hợp kết quả" in shown
+    assert "Chưa có đủ phiếu đánh giá" in shown
+    async with engine.connect() as conn:
+        statuses = (await conn.execute(select(job_requests.c.status))).scalars().all()
+    assert statuses == ["done"]
+
+
 def _run_console(tmp_path: Path, stdin: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -95,6 +155,13 @@ def test_real_console_process_resumes_after_restart(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert "Ông/Bà đang làm dở phiếu khảo sát" in second.stdout
     assert "Ông/Bà nhận kết quả so với ngày hẹn" in second.stdout
+
+
+@pytest.mark.e2e
+def test_real_console_answers_ketqua(tmp_path: Path) -> None:
+    done = _run_console(tmp_path, "/ketqua\n")
+    assert done.returncode == 0, done.stderr
+    assert "Chưa có đủ phiếu đánh giá" in done.stdout
 
 
 @pytest.mark.e2e

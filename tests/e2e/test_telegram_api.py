@@ -319,3 +319,30 @@ def test_run_with_a_wrong_token_says_so(fake: FakeTelegram, tmp_path: Path) -> N
     assert done.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in done.stderr
     assert str(ROOT) not in done.stderr
+
+
+@pytest.mark.parametrize("alias", ["/batdau", "/menu"])
+def test_start_aliases_open_the_receipt_survey(
+    fake: FakeTelegram, bot: BotProcess, alias: str
+) -> None:
+    """``/batdau TOKEN`` and ``/menu TOKEN`` are ``/start TOKEN``: the receipt is found."""
+    token, _ = issue_receipt(bot)
+    fake.user_sends_command(CITIZEN, alias, token)
+    consent = fake.wait_for_messages(CITIZEN, 1)[0]
+    assert "Ông/Bà có đồng ý tham gia không?" in (consent.text or "")
+    press(fake, CITIZEN, "consent:yes")
+    with db(bot) as conn:
+        row = conn.execute("SELECT receipt_id IS NOT NULL FROM survey_responses").fetchone()
+    assert row == (1,)
+
+
+def test_a_failed_send_is_never_overtaken(fake: FakeTelegram, bot: BotProcess) -> None:
+    """A 502 on the first of two replies (/trogiup: the help, then the menu): the menu
+    waits until the help has gone, so the citizen reads them in order."""
+    fake.fail_next("sendMessage", status=502, chat_id=CITIZEN)
+    fake.user_sends_command(CITIZEN, "/trogiup")
+    shown = fake.wait_for_messages(CITIZEN, 2, timeout=20)
+    assert "Hướng dẫn sử dụng" in (shown[0].text or "")
+    assert shown[1].reply_markup is not None  # the menu, with its buttons, comes second
+    failed = [c for c in fake.calls_to("sendMessage") if c.status == 502]
+    assert len(failed) == 1
