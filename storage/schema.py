@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -156,6 +157,32 @@ outbox = Table(
     Index(None, "status", "channel", "id"),
     # Each chat's oldest pending message: the head that must leave before the others.
     Index(None, "channel", "status", "chat_id", "id"),
+)
+
+# Which process may send to a chat now (several processes share one outbox): a lease, so a
+# chat's messages leave from one process at a time, in order. The chat's own send budget
+# (tokens, refilled per second) travels with the lease.
+outbox_leases = Table(
+    "outbox_leases",
+    metadata,
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("holder", String(64), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+    Column("tokens", Float, nullable=False),
+    Column("stamp", Float, nullable=False),  # epoch seconds of the last refill
+    PrimaryKeyConstraint("channel", "chat_id"),
+)
+
+# A channel's overall send budget (Telegram: about 30 messages a second for the whole bot),
+# shared by every process.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("channel", String(16), nullable=False),
+    Column("tokens", Float, nullable=False),
+    Column("stamp", Float, nullable=False),  # epoch seconds of the last refill
+    PrimaryKeyConstraint("channel"),
 )
 
 # Complaints (góp ý, phản ánh, kiến nghị) are not anonymous: the reporter's chat is kept so

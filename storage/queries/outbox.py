@@ -118,6 +118,36 @@ async def pending_by_chat(
     return [rows for chat, rows in by_chat.items() if rows]
 
 
+async def pending_for_chats(
+    conn: AsyncConnection, channel: str, chats: Sequence[str], now: datetime, *, per_chat: int
+) -> dict[str, list[OutboxRow]]:
+    """The pending messages of these chats, each list in send order, stopping before the
+    first message that is not due (nothing overtakes a message waiting for a retry)."""
+    if not chats:
+        return {}
+    stmt = (
+        select(*_COLUMNS)
+        .select_from(_WITH_BLOBS)
+        .where(
+            outbox.c.status == "pending",
+            outbox.c.channel == channel,
+            outbox.c.chat_id.in_(list(chats)),
+        )
+        .order_by(outbox.c.id)
+    )
+    by_chat: dict[str, list[OutboxRow]] = {chat: [] for chat in chats}
+    blocked: set[str] = set()
+    for r in await conn.execute(stmt):
+        chat = r.chat_id
+        if chat in blocked or len(by_chat[chat]) >= per_chat:
+            continue
+        if r.not_before is not None and r.not_before > now:
+            blocked.add(chat)
+            continue
+        by_chat[chat].append(_row(r))
+    return by_chat
+
+
 async def _drop_blobs(conn: AsyncConnection, ids: Sequence[int]) -> None:
     blob_ids = select(outbox.c.blob_id).where(
         outbox.c.id.in_(list(ids)), outbox.c.blob_id.is_not(None)
