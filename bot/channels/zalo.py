@@ -14,6 +14,7 @@ import httpx
 
 from bot.channels.zalo_tokens import TokenStore
 from bot.errors import (
+    ChannelError,
     ChatBlocked,
     PermanentSendError,
     RateLimited,
@@ -36,6 +37,7 @@ CHANNEL = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 #: Button payloads come back as the user's text: this prefix tells them from typed text.
 CHOICE_PREFIX = "#c:"
+SEND_PATH = "/v3.0/oa/message/cs"
 MAX_TEXT = 2000
 MAX_BUTTONS = 5
 MAX_BUTTON_TITLE = 100
@@ -161,18 +163,25 @@ def render(payload: Mapping[str, Any], hint: str) -> dict[str, Any]:
         body = [label for cid, label in choices if not cid.endswith(words)]
         lines = [f"{n}. {label}" for n, label in enumerate(body, start=1)]
         text = "\n".join([text, *lines] + ([hint.format(words=", ".join(nav))] if nav else []))
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 1] + "…"
-    message["text"] = text or "…"
+    message["text"] = clip(text) or "…"
     return message
 
 
+def clip(text: str) -> str:
+    """``text`` cut to Zalo's 2,000 characters, with "…" when cut."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
 class ZaloSender:
-    """Sends outbox rows to the OA API; one token refresh and one retry on -216."""
+    """Sends outbox rows to the OA API.
+
+    Every call goes through ``_call``: one token refresh and one retry on -216, and Zalo's
+    error codes mapped to the errors the outbox sender reacts to."""
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, tokens: TokenStore, hint: str):
+        base = base_url.rstrip("/")
         self.client = client
-        self.url = base_url.rstrip("/") + "/v3.0/oa/message/cs"
+        self.url = base + SEND_PATH
         self.tokens = tokens
         self.hint = hint
 
@@ -181,12 +190,22 @@ class ZaloSender:
             if row.payload.get("op") == "edit":
                 return  # Zalo cannot edit a sent message; the next question says enough
             raise PermanentSendError("files are not sent on Zalo")
-        body = {"recipient": {"user_id": row.chat_id}, "message": render(row.payload, self.hint)}
+        await self._message(row.chat_id, render(row.payload, self.hint))
+
+    async def _message(self, user_id: str, message: dict[str, Any]) -> None:
+        await self._call(self.url, json={"recipient": {"user_id": user_id}, "message": message})
+
+    async def _call(self, url: str, **request: Any) -> Mapping[str, Any]:
+        """POSTs with the access token and returns Zalo's answer when ``error`` is 0; refreshes
+        the token once on -216 and retries."""
         for attempt in (1, 2):
             token = await self.tokens.access_token()
             try:
                 response = await self.client.post(
-                    self.url, json=body, headers={"access_token": token}, timeout=10
+                    url,
+                    headers={"access_token": token},
+                    timeout=10,
+                    **request,
                 )
             except httpx.HTTPError as exc:
                 raise TransientSendError(type(exc).__name__) from exc
@@ -196,17 +215,24 @@ class ZaloSender:
                 answer = response.json()
             except ValueError as exc:
                 raise TransientSendError("not JSON") from exc
+            if not isinstance(answer, Mapping):
+                raise TransientSendError("not a JSON object")
             code = int(answer.get("error", 0) or 0)
             if code == 0:
-                return
+                return answer
             if code == -216 and attempt == 1:
                 await self.tokens.refresh(force_if=token)  # once, then one retry
                 continue
-            if code in (-230, -232):
-                raise UnreachableOnZalo(f"zalo {code}")
-            if code == -213:
-                raise ChatBlocked(f"zalo {code}")
-            if code == -32:
-                raise RateLimited(60)
-            raise PermanentSendError(f"zalo {code}")
+            raise _error(code)
         raise PermanentSendError("zalo -216 after refresh")
+
+
+def _error(code: int) -> ChannelError:
+    """The error a non-zero Zalo ``error`` code means for the outbox sender."""
+    if code in (-230, -232):
+        return UnreachableOnZalo(f"zalo {code}")
+    if code == -213:
+        return ChatBlocked(f"zalo {code}")
+    if code == -32:
+        return RateLimited(60)
+    return PermanentSendError(f"zalo {code}")
