@@ -7,6 +7,8 @@ BotError
       ├── RateLimited          slow down for ``retry_after`` seconds (Telegram 429)
       ├── TransientSendError   network trouble or a 5xx: try again later
       └── PermanentSendError   the request itself is wrong (400): retrying will not help
+           └── Unsupported     the channel cannot carry this content (its type or size):
+                               send it another way (a text, a link), not again as it is
 """
 
 from __future__ import annotations
@@ -40,3 +42,16 @@ class TransientSendError(ChannelError):
 
 class PermanentSendError(ChannelError):
     pass
+
+
+class Unsupported(PermanentSendError):
+    """The channel cannot carry this content: a file type it refuses, or bytes over its limit.
+
+    Retrying will not help, but the runtime can fall back (say so in text, offer a link,
+    send it on another channel). ``kind`` is what was refused ("image", "document").
+    """
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(f"{kind} not sendable: {reason}")
+        self.kind = kind
+        self.reason = reason

@@ -1,5 +1,8 @@
 """Zalo Official Account adapter: signed webhook events into engine events, outbox rows into
-OA messages. ``verify``, ``parse_event`` and ``render`` are pure; ``ZaloSender`` does the I/O.
+OA messages. ``verify``, ``parse_event`` and ``render`` are pure; ``ZaloSender`` does the I/O,
+including images and documents (``send_image``, ``send_document``; what Zalo takes is in
+``bot/channels/zalo_media.py``). ``ZALO_CAPABILITIES`` and ``ZALO_MAX_TEXT`` tell the runtime
+what this channel can carry.
 """
 
 from __future__ import annotations
@@ -12,13 +15,25 @@ from typing import Any
 
 import httpx
 
+from bot.channels.zalo_media import (
+    UPLOAD_FILE_PATH,
+    UPLOAD_IMAGE_PATH,
+    can_send_document,
+    can_send_image,
+    document_upload,
+    file_message,
+    image_message,
+    image_upload,
+)
 from bot.channels.zalo_tokens import TokenStore
 from bot.errors import (
+    ChannelError,
     ChatBlocked,
     PermanentSendError,
     RateLimited,
     TransientSendError,
     Unreachable,
+    Unsupported,
 )
 from bot.runtime.replies import Capabilities
 from conversations import (
@@ -31,13 +46,18 @@ from conversations import (
     InboundEvent,
     Text,
 )
-from storage.outbound import Outbound, TextMessage
+from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessage
 
 CHANNEL = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 #: Button payloads come back as the user's text: this prefix tells them from typed text.
 CHOICE_PREFIX = "#c:"
+SEND_PATH = "/v3.0/oa/message/cs"
 MAX_TEXT = 2000
+#: What the runtime may ask the Zalo channel to send (no edits: Zalo cannot edit a message).
+ZALO_CAPABILITIES: frozenset[str] = frozenset({"text", "image", "document"})
+ZALO_MAX_TEXT = MAX_TEXT
+UPLOAD_TIMEOUT = 60
 MAX_BUTTONS = 5
 MAX_BUTTON_TITLE = 100
 #: A receipt token sent as a message (from the receipt slip) opens that receipt's survey.
@@ -162,39 +182,106 @@ def render(message: TextMessage, hint: str) -> dict[str, Any]:
         body = [label for cid, label in choices if not cid.endswith(words)]
         lines = [f"{n}. {label}" for n, label in enumerate(body, start=1)]
         text = "\n".join([text, *lines] + ([hint.format(words=", ".join(nav))] if nav else []))
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 1] + "…"
-    out["text"] = text or "…"
+    out["text"] = clip(text) or "…"
     return out
+
+
+def _can_send(message: Outbound) -> bool:
+    """What Zalo takes of the kinds it has: PNG/JPEG images up to 1 MB, PDF/DOC/DOCX files
+    up to 5 MB; anything else (a spreadsheet) is said in words by the runtime."""
+    if isinstance(message, ImageMessage):
+        return can_send_image(message.data)
+    if isinstance(message, DocumentMessage):
+        return can_send_document(message.name, len(message.data))
+    return True
 
 
 #: What an OA message can carry here. Zalo cannot edit a sent message: the runtime drops an
 #: answered question's edit (the next question says enough) and shows a redrawn one anew.
-CAPABILITIES = Capabilities(kinds=frozenset({"text"}), max_text=MAX_TEXT)
+CAPABILITIES = Capabilities(kinds=ZALO_CAPABILITIES, max_text=ZALO_MAX_TEXT, can_send=_can_send)
+
+
+def clip(text: str) -> str:
+    """``text`` cut to Zalo's 2,000 characters, with "…" when cut."""
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 class ZaloSender:
-    """Sends typed messages to the OA API; one token refresh and one retry on -216."""
+    """Sends typed messages, images and documents to the OA API.
+
+    Every call (message or upload) goes through ``_call``: one token refresh and one retry on
+    -216, and Zalo's error codes mapped to the errors the outbox sender reacts to."""
 
     name = CHANNEL
     capabilities = CAPABILITIES
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, tokens: TokenStore, hint: str):
+        base = base_url.rstrip("/")
         self.client = client
-        self.url = base_url.rstrip("/") + "/v3.0/oa/message/cs"
+        self.url = base + SEND_PATH
+        self.image_url = base + UPLOAD_IMAGE_PATH
+        self.file_url = base + UPLOAD_FILE_PATH
         self.tokens = tokens
         self.hint = hint
 
     async def send(self, chat_id: str, message: Outbound) -> None:
-        if not isinstance(message, TextMessage):
-            # The runtime adapts what CAPABILITIES leave out; anything else is a bug upstream.
-            raise PermanentSendError(f"{message.kind} is not sent on Zalo")
-        body = {"recipient": {"user_id": chat_id}, "message": render(message, self.hint)}
+        match message:
+            case TextMessage():
+                await self._message(chat_id, render(message, self.hint))
+            case ImageMessage(data, name, caption):
+                await self.send_image(chat_id, data, name, caption)
+            case DocumentMessage(data, name, caption):
+                await self.send_document(chat_id, data, name, caption)
+            case _:
+                # The runtime adapts what CAPABILITIES leave out; anything else is a bug.
+                raise PermanentSendError(f"{message.kind} is not sent on Zalo")
+
+    async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:
+        """Uploads a PNG or JPEG (at most 1 MB) and sends it to the user with ``caption``
+        (clipped to 2,000 characters) as its text.
+
+        Raises Unsupported (before any request) for other bytes or a larger image, and what
+        ``send`` raises otherwise (UnreachableOnZalo outside the window, RateLimited, ...)."""
+        file_name, content_type = image_upload(data, name)
+        answer = await self._call(
+            self.image_url, "image", files=_form(file_name, data, content_type)
+        )
+        attachment_id = _uploaded(answer, "image", "attachment_id")
+        await self._message(user_id, image_message(attachment_id, clip(caption)))
+
+    async def send_document(self, user_id: str, data: bytes, name: str, caption: str) -> None:
+        """Uploads a PDF, DOC or DOCX file (by ``name``'s extension; at most 5 MB) and sends
+        it to the user; a non-blank ``caption`` goes first, as its own text message, because
+        Zalo's file message documents no text.
+
+        Raises Unsupported (before any request) for other types (.xlsx, ...) or a larger
+        file; check first with ``can_send_document``."""
+        file_name, content_type = document_upload(data, name)
+        answer = await self._call(
+            self.file_url, "document", files=_form(file_name, data, content_type)
+        )
+        # Zalo documents ``data.token``; goclaw's channel reads ``data.attachment_id`` first
+        # and ``token`` as a fallback. Either is taken, ``token`` first.
+        token = _uploaded(answer, "document", "token", "attachment_id")
+        if caption.strip():
+            await self._message(user_id, {"text": clip(caption)})
+        await self._message(user_id, file_message(token))
+
+    async def _message(self, user_id: str, message: dict[str, Any]) -> None:
+        await self._call(self.url, "", json={"recipient": {"user_id": user_id}, "message": message})
+
+    async def _call(self, url: str, upload: str, **request: Any) -> Mapping[str, Any]:
+        """POSTs with the access token and returns Zalo's answer when ``error`` is 0; refreshes
+        the token once on -216 and retries. ``upload`` names what is uploaded ("" for a
+        message): an upload answering -210 is a file over Zalo's limit."""
         for attempt in (1, 2):
             token = await self.tokens.access_token()
             try:
                 response = await self.client.post(
-                    self.url, json=body, headers={"access_token": token}, timeout=10
+                    url,
+                    headers={"access_token": token},
+                    timeout=UPLOAD_TIMEOUT if upload else 10,
+                    **request,
                 )
             except httpx.HTTPError as exc:
                 raise TransientSendError(type(exc).__name__) from exc
@@ -204,17 +291,44 @@ class ZaloSender:
                 answer = response.json()
             except ValueError as exc:
                 raise TransientSendError("not JSON") from exc
+            if not isinstance(answer, Mapping):
+                raise TransientSendError("not a JSON object")
             code = int(answer.get("error", 0) or 0)
             if code == 0:
-                return
+                return answer
             if code == -216 and attempt == 1:
                 await self.tokens.refresh(force_if=token)  # once, then one retry
                 continue
-            if code in (-230, -232):
-                raise UnreachableOnZalo(f"zalo {code}")
-            if code == -213:
-                raise ChatBlocked(f"zalo {code}")
-            if code == -32:
-                raise RateLimited(60)
-            raise PermanentSendError(f"zalo {code}")
+            raise _error(code, upload)
         raise PermanentSendError("zalo -216 after refresh")
+
+
+def _error(code: int, upload: str) -> ChannelError:
+    """The error a non-zero Zalo ``error`` code means for the outbox sender."""
+    if code in (-230, -232):
+        return UnreachableOnZalo(f"zalo {code}")
+    if code == -213:
+        return ChatBlocked(f"zalo {code}")
+    if code == -32:
+        return RateLimited(60)
+    if code == -210 and upload:
+        # -210 "parameter exceeds the limit": goclaw reports it for uploads over the size
+        # limit (unverified in Zalo's docs); our own size check normally comes first.
+        return Unsupported(upload, f"zalo {code}: over Zalo's size limit")
+    return PermanentSendError(f"zalo {code}")
+
+
+def _form(name: str, data: bytes, content_type: str) -> dict[str, tuple[str, bytes, str]]:
+    return {"file": (name, data, content_type)}
+
+
+def _uploaded(answer: Mapping[str, Any], kind: str, *keys: str) -> str:
+    """The first non-empty ``data.<key>`` of a successful upload's answer. Without one, Zalo
+    took the request but not the file: goclaw reports that Zalo answers so, with empty
+    ``data``, for a type it refuses (unverified), hence Unsupported."""
+    data = answer.get("data")
+    for key in keys:
+        value = data.get(key) if isinstance(data, Mapping) else None
+        if isinstance(value, str) and value:
+            return value
+    raise Unsupported(kind, f"zalo answered success but no data.{keys[0]}")

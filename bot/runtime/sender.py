@@ -40,7 +40,15 @@ from bot.errors import (
 from bot.logs import chat_hash
 from storage import write_transaction
 from storage.outbound import EditMessage
-from storage.queries.leases import Budget, claim_chats, give_back, release_chats, take_tokens
+from storage.queries.leases import (
+    Budget,
+    claim_chats,
+    end_leases_of,
+    give_back,
+    holders,
+    release_chats,
+    take_tokens,
+)
 from storage.queries.outbox import (
     OutboxRow,
     mark_dead,
@@ -63,11 +71,11 @@ MAX_BACKOFF_S = 300.0
 IDLE_WAKE_S = 1.0  # retries become due, and other processes' rows appear, without a wake
 #: A chat is leased for this long; a chain stops well before, so a live holder never
 #: overruns its lease (a killed one loses it after this long).
-LEASE_S = 60.0
-CHAIN_BUDGET_S = 30.0
+LEASE_S = 20.0
+CHAIN_BUDGET_S = 5.0
 #: Sends in flight at once, over all chats, and the longest one send may take.
 MAX_IN_FLIGHT = 8
-SEND_TIMEOUT_S = 20.0
+SEND_TIMEOUT_S = 10.0
 
 
 @dataclass(slots=True)
@@ -123,6 +131,21 @@ def _holder() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def _gone(holder: str) -> bool:
+    """A holder that was a process on this machine which no longer runs."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:30] or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class OutboxSender:
     """Sends one channel's pending messages: each chat in order, chats side by side."""
 
@@ -157,7 +180,19 @@ class OutboxSender:
         """Called after a commit that queued messages: no polling delay before they leave."""
         self._wake.set()
 
+    async def start(self) -> int:
+        """Frees the chats a process killed on this machine still held (a restart after
+        kill -9 resends at once instead of waiting for the leases to run out)."""
+        now = self.clock()
+        async with write_transaction(self.engine) as conn:
+            gone = [h for h in await holders(conn, self.channel, now) if _gone(h)]
+            return await end_leases_of(conn, self.channel, gone, now)
+
     async def run(self, stop: asyncio.Event) -> None:
+        with contextlib.suppress(Exception):
+            freed = await self.start()
+            if freed:
+                log.info("event=leases_freed channel=%s count=%d", self.channel, freed)
         try:
             while not stop.is_set():
                 # Cleared before reading the outbox: a commit landing while we read still

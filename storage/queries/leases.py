@@ -11,7 +11,7 @@ Times for buckets are epoch seconds (real time, whatever clock the caller uses f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -173,6 +173,30 @@ async def _save(conn: AsyncConnection, channel: str, budget: Budget) -> None:
         .where(rate_buckets.c.channel == channel)
         .values(tokens=budget.tokens, stamp=budget.stamp)
     )
+
+
+async def holders(conn: AsyncConnection, channel: str, now: datetime) -> set[str]:
+    """The holders of leases still running on this channel."""
+    found = await conn.execute(
+        select(outbox_leases.c.holder)
+        .where(outbox_leases.c.channel == channel, outbox_leases.c.until > now)
+        .distinct()
+    )
+    return {str(h) for h in found.scalars()}
+
+
+async def end_leases_of(
+    conn: AsyncConnection, channel: str, gone: Sequence[str], now: datetime
+) -> int:
+    """Ends the leases of holders known to be gone (a process killed on this machine)."""
+    if not gone:
+        return 0
+    done = await conn.execute(
+        update(outbox_leases)
+        .where(outbox_leases.c.channel == channel, outbox_leases.c.holder.in_(list(gone)))
+        .values(until=now)
+    )
+    return int(done.rowcount or 0)
 
 
 async def forget_leases(conn: AsyncConnection, before: datetime) -> int:

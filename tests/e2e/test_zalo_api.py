@@ -189,3 +189,37 @@ def test_complaint_with_an_image_over_zalo_is_stored(zalo: FakeZalo, bot: BotPro
         time.sleep(0.2)
     assert stored is not None
     assert bytes(stored[1]) == picture
+
+
+def test_a_digest_chart_reaches_a_zalo_staff_member_as_an_image(
+    zalo: FakeZalo, tmp_path: Path
+) -> None:
+    """/bantin from a staff member on Zalo: the digest text, then its chart as an uploaded
+    image (a media template), and no dead row in the outbox."""
+    process = _process(zalo, tmp_path)
+    process.extra_env["ZALO_ADMIN_IDS"] = USER
+    access, refresh = zalo.issue_tokens()
+    subprocess.run(
+        [sys.executable, "-m", "bot", "zalo", "set-token", "--refresh-token", refresh,
+         "--access-token", access, "--expires-in", "90000"],
+        cwd=tmp_path, env=process.env(), capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    process.start()
+    try:
+        assert zalo.post(_url(process), zalo.user_text(USER, "/bantin")) == 200
+        shown = zalo.wait_for_messages(USER, 3, timeout=30)
+        assert "BẢN TIN TUẦN" in shown[1].text
+        assert shown[2].attachment_id is not None
+        image = zalo.uploaded(shown[2].attachment_id)
+        assert image.data.startswith(b"\x89PNG")
+        deadline = time.monotonic() + 10
+        while True:  # "sent" is recorded just after the send
+            with _db(process) as conn:
+                statuses = [r[0] for r in conn.execute("SELECT status FROM outbox")]
+            if set(statuses) == {"sent"} or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert "dead" not in statuses
+        assert set(statuses) == {"sent"}
+    finally:
+        process.stop()

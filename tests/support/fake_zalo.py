@@ -2,8 +2,10 @@
 
 Give the bot ``fake.base_url`` (for https://openapi.zalo.me) and ``fake.oauth_url`` (for
 https://oauth.zaloapp.com). The fake serves ``POST /v3.0/oa/message/cs`` (text, up to 5 query
-buttons; errors as HTTP 200 with a non-zero ``error``: -216 token, -201 parameters, -213 not
-following, -230/-232 outside the 7-day window, and what ``fail_next`` scripts, e.g. -32),
+buttons, an uploaded image or file; errors as HTTP 200 with a non-zero ``error``: -216 token,
+-201 parameters, -213 not following, -230/-232 outside the 7-day window, and what
+``fail_next`` scripts, e.g. -32), ``POST /v2.0/oa/upload/image`` and ``/v2.0/oa/upload/file``
+(see "Uploads" below),
 ``POST /v4/oa/access_token`` (refresh rotates both tokens; a refresh token works once, then
 -14014; wrong ``secret_key``/``app_id`` gives -14002) and ``GET /files/...`` for ``host_file``.
 Acting as users, ``user_text``/``user_image``/``user_file``/``press``/``follow``/``unfollow``/
@@ -26,11 +28,38 @@ JSON string (ids exceed 2^53); lengths are counted in code points; a bad ``grant
 -14001 (the fake's choice); event builders change the user's state at once (a user event reopens
 the window, ``unfollow`` makes sends answer -213), not when posted. uvicorn + Starlette run in a
 background thread as in ``fake_telegram``; state is guarded by one ``threading.Condition``.
+
+Uploads, and where each behaviour comes from (Zalo's docs as quoted in public code: the
+developers.zalo.me "Upload hình ảnh" / "Upload file" pages quoted in the @warriorteam/redai-zalo-sdk
+package, Zalo's zalo-java-sdk examples, goclaw's Zalo OA channel):
+
+- multipart/form-data, the file in field ``file``, header ``access_token`` (docs, java-sdk);
+  a missing or stale token answers -216 like the send endpoint (docs' common errors); no
+  ``file`` field answers -201 (the fake's choice).
+- image: ``.jpg``/``.jpeg``/``.png`` names, at most 1,000,000 bytes (docs: "JPG và PNG",
+  "tối đa 1MB"); answers ``{"error": 0, "message": "Success", "data": {"attachment_id":
+  <20 hex>}}`` (docs; the id format is that of the docs' examples). The fake also checks the
+  bytes carry a PNG/JPEG signature (the fake's choice: it catches a misnamed upload).
+- file: ``.pdf``/``.doc``/``.docx`` names, at most 5,000,000 bytes (docs: "PDF, DOC, DOCX",
+  "tối đa 5MB"); answers ``{"error": 0, ..., "data": {"token": <opaque>}}`` (docs; the token's
+  format is the fake's choice).
+- over the size limit: -210 (goclaw: "Upload body exceeds the endpoint cap"; not in Zalo's
+  docs). Another type: ``{"error": 0, "data": {}}`` (goclaw: Zalo "validates payload type by
+  extension and silently returns empty-data otherwise"; unverified).
+- the send endpoint takes an image as ``{"type": "template", "payload": {"template_type":
+  "media", "elements": [{"media_type": "image", "attachment_id": ...}]}}`` with an optional
+  ``text`` of up to 2,000 characters (java-sdk ``SendImageCSMessage``), and a file as ``{"type":
+  "file", "payload": {"token": ...}}`` (java-sdk ``SendFileCSMessage``). Ids and tokens must be
+  ones this fake issued for that kind (else -201); a file message with ``text`` answers -201
+  (the documented body has none; the fake's choice); image ``url`` elements are not modelled.
+- ``fail_next(code, upload=True)`` scripts upload answers; uploads do not touch the 7-day
+  window or -213 (they name no user).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -48,17 +77,26 @@ from urllib.parse import parse_qsl, quote
 import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["ERRORS", "Delivery", "FakeZalo", "Refresh", "SendAttempt", "ZaloMessage"]
+__all__ = ["ERRORS", "Delivery", "FakeZalo", "Refresh", "SendAttempt", "Upload", "ZaloMessage"]
 
 JSON = dict[str, Any]
 T = TypeVar("T")
 
 SEND_PATH = "/v3.0/oa/message/cs"
 TOKEN_PATH = "/v4/oa/access_token"
+UPLOAD_IMAGE_PATH = "/v2.0/oa/upload/image"
+UPLOAD_FILE_PATH = "/v2.0/oa/upload/file"
+# Extensions and byte limits of each upload kind (see "Uploads" in the module docstring).
+UPLOAD_TYPES: dict[str, frozenset[str]] = {
+    "image": frozenset({"jpg", "jpeg", "png"}),
+    "file": frozenset({"pdf", "doc", "docx"}),
+}
+UPLOAD_LIMITS: dict[str, int] = {"image": 1_000_000, "file": 5_000_000}
 MAX_TEXT, MAX_BUTTONS, MAX_TITLE = 2000, 5, 100
 BUTTON_TYPES: frozenset[str] = frozenset({"oa.query.hide", "oa.query.show"})
 EXPIRES_IN = "90000"  # Zalo gives the seconds as a string (~25 h)
@@ -66,6 +104,7 @@ EXPIRES_IN = "90000"  # Zalo gives the seconds as a string (~25 h)
 ERRORS: dict[int, str] = {
     -32: "Request rate limit exceeded",
     -201: "Parameters are invalid",
+    -210: "Parameters exceeded the limit",
     -213: "User has not followed OA",
     -216: "Access token is invalid",
     -230: "User has not interacted with the OA in the past 7 days",
@@ -85,6 +124,8 @@ class ZaloMessage:
     text: str
     buttons: list[tuple[str, str, str]]  # (title, type, payload) in order
     sent_at: float  # time.monotonic() when accepted
+    attachment_id: str | None = None  # an uploaded image shown by a media template
+    file_token: str | None = None  # an uploaded file (text is "" then)
 
 
 @dataclass(frozen=True)
@@ -98,6 +139,21 @@ class SendAttempt:
     error: int  # 0 on success
     detail: str  # why the fake answered that error ("" on success)
     body: Any  # the decoded JSON body (None if it was not JSON)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One call of an upload endpoint; ``id`` (attachment id or file token) on success."""
+
+    at: float
+    kind: str  # "image" or "file"
+    name: str  # the multipart file name ("" without a file field)
+    content_type: str
+    data: bytes
+    access_token: str | None
+    error: int  # 0 on success, even when Zalo silently refuses the type (id is None then)
+    detail: str
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +188,16 @@ class _Fault:
     remaining: int
     user_id: str | None
     status: int
-    refresh: bool
+    where: str  # "send", "refresh" or "upload"
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    user_id: str
+    text: str
+    buttons: list[tuple[str, str, str]]
+    attachment_id: str | None = None
+    file_token: str | None = None
 
 
 @dataclass
@@ -154,6 +219,22 @@ def _mac(app_id: str, body: bytes, timestamp: str, secret: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _file_token() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _upload_refusal(kind: str, name: str, data: bytes) -> str:
+    """Why Zalo would silently refuse this upload ("" when it takes it)."""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in UPLOAD_TYPES[kind]:
+        return f"{kind} upload named {name!r}: not one of {sorted(UPLOAD_TYPES[kind])}"
+    if not data:
+        return "empty upload"
+    if kind == "image" and not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        return f"{name!r} is not a PNG or JPEG image"
+    return ""
+
+
 def _check_user(user_id: object) -> str:
     if not isinstance(user_id, str) or not user_id.isdigit():
         raise TypeError(f"Zalo user ids are digit strings, got {user_id!r}")
@@ -167,32 +248,62 @@ def _get(value: Any, *keys: str) -> Any:
     return value
 
 
-def _parse_send(body: object) -> tuple[str, str, list[tuple[str, str, str]]]:
-    """(user_id, text, buttons) of a send request, or _ZaloError(-201) saying why not."""
+def _parse_send(body: object, issued: dict[str, str]) -> _Parsed:
+    """What a send request asks for, or _ZaloError(-201) saying why not. ``issued`` maps the
+    attachment ids and file tokens this fake handed out to their kind."""
     user_id, text = _get(body, "recipient", "user_id"), _get(body, "message", "text")
     if not isinstance(user_id, str) or not user_id.isdigit():
         raise _ZaloError(-201, f"recipient.user_id must be a digit string, got {user_id!r}")
-    if not isinstance(text, str) or not text.strip():
-        raise _ZaloError(-201, "message.text is missing or empty")
-    if len(text) > MAX_TEXT:
+    if isinstance(text, str) and len(text) > MAX_TEXT:
         raise _ZaloError(-201, f"message.text has {len(text)} > {MAX_TEXT} characters")
     attachment = _get(body, "message", "attachment")
+    kind, payload = _get(attachment, "type"), _get(attachment, "payload")
+    if kind == "template" and _get(payload, "template_type") == "media":
+        return _Parsed(user_id, _caption(text), [], attachment_id=_media(payload, issued))
+    if kind == "file":
+        token = _get(payload, "token")
+        if not isinstance(token, str) or issued.get(token) != "file":
+            raise _ZaloError(-201, f"file payload.token {token!r} was not issued by upload/file")
+        if text is not None:
+            raise _ZaloError(-201, "a file message has no text (the documented body has none)")
+        return _Parsed(user_id, "", [], file_token=token)
+    if not isinstance(text, str) or not text.strip():
+        raise _ZaloError(-201, "message.text is missing or empty")
     if attachment is None:
-        return user_id, text, []
-    raw = _get(attachment, "payload", "buttons")
-    if attachment.get("type") != "template" or not isinstance(raw, list) or not raw:
-        raise _ZaloError(-201, "attachment must be a template with a list of buttons")
+        return _Parsed(user_id, text, [])
+    raw = _get(payload, "buttons")
+    if kind != "template" or not isinstance(raw, list) or not raw:
+        raise _ZaloError(-201, "attachment must be a media or button template, or a file")
     if len(raw) > MAX_BUTTONS:
         raise _ZaloError(-201, f"{len(raw)} > {MAX_BUTTONS} buttons")
     buttons: list[tuple[str, str, str]] = []
     for button in raw:
-        title, kind, data = (_get(button, key) for key in ("title", "type", "payload"))
+        title, action, data = (_get(button, key) for key in ("title", "type", "payload"))
         if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
             raise _ZaloError(-201, f"button title {title!r} is empty or > {MAX_TITLE}")
-        if kind not in BUTTON_TYPES or not isinstance(data, str) or not data:
+        if action not in BUTTON_TYPES or not isinstance(data, str) or not data:
             raise _ZaloError(-201, f"button {button!r}: unsupported type or empty payload")
-        buttons.append((title, kind, data))
-    return user_id, text, buttons
+        buttons.append((title, action, data))
+    return _Parsed(user_id, text, buttons)
+
+
+def _caption(text: object) -> str:
+    if text is not None and not isinstance(text, str):
+        raise _ZaloError(-201, "message.text must be a string")
+    return text or ""
+
+
+def _media(payload: object, issued: dict[str, str]) -> str:
+    """The attachment id of a media template showing one uploaded image."""
+    elements = _get(payload, "elements")
+    if not isinstance(elements, list) or len(elements) != 1:
+        raise _ZaloError(-201, "a media template has exactly one element")
+    media_type, attachment_id = _get(elements[0], "media_type"), _get(elements[0], "attachment_id")
+    if media_type != "image":
+        raise _ZaloError(-201, f"media_type {media_type!r}: the fake models images only")
+    if not isinstance(attachment_id, str) or issued.get(attachment_id) != "image":
+        raise _ZaloError(-201, f"attachment_id {attachment_id!r} was not issued by upload/image")
+    return attachment_id
 
 
 class FakeZalo:
@@ -220,6 +331,8 @@ class FakeZalo:
         self._messages: dict[str, list[ZaloMessage]] = {}
         self._sends: list[SendAttempt] = []
         self._refreshes: list[Refresh] = []
+        self._uploads: list[Upload] = []
+        self._issued: dict[str, str] = {}  # attachment id / file token -> "image" / "file"
         self._deliveries: list[Delivery] = []
         self._faults: list[_Fault] = []
         self._window: dict[str, int] = {}  # user -> -230/-232
@@ -236,6 +349,8 @@ class FakeZalo:
             routes=[
                 Route(SEND_PATH, self._send_endpoint, methods=["POST"]),
                 Route(TOKEN_PATH, self._token_endpoint, methods=["POST"]),
+                Route(UPLOAD_IMAGE_PATH, self._upload_endpoint, methods=["POST"]),
+                Route(UPLOAD_FILE_PATH, self._upload_endpoint, methods=["POST"]),
                 Route("/files/{key}/{name}", self._file_endpoint, methods=["GET"]),
             ]
         )
@@ -347,15 +462,24 @@ class FakeZalo:
             with self._cond:
                 status, error, detail = 200, 0, ""
                 try:
-                    self._take_fault(refresh=False, user_id=user)
+                    self._take_fault("send", user_id=user)
                     if not token or token != self._access_token:
                         raise _ZaloError(-216, "access_token header missing or not current")
-                    user_id, text, buttons = _parse_send(body)
+                    parsed = _parse_send(body, self._issued)
+                    user_id = parsed.user_id
                     if user_id in self._unfollowed:
                         raise _ZaloError(-213)
                     if user_id in self._window:
                         raise _ZaloError(self._window[user_id])
-                    stored = ZaloMessage(user_id, uuid.uuid4().hex, text, buttons, arrived)
+                    stored = ZaloMessage(
+                        user_id,
+                        uuid.uuid4().hex,
+                        parsed.text,
+                        parsed.buttons,
+                        arrived,
+                        parsed.attachment_id,
+                        parsed.file_token,
+                    )
                     self._messages.setdefault(user_id, []).append(stored)
                     data = {"message_id": stored.message_id, "user_id": user_id}
                     answer: JSON = {"error": 0, "message": "Success", "data": data}
@@ -376,7 +500,7 @@ class FakeZalo:
         try:
             with self._cond:
                 try:
-                    self._take_fault(refresh=True, user_id=None)
+                    self._take_fault("refresh", user_id=None)
                     if app_id != self.app_id or record.secret_key != self.app_secret:
                         raise _ZaloError(-14002)
                     if grant != "refresh_token":
@@ -401,6 +525,49 @@ class FakeZalo:
             {"access_token": access, "refresh_token": refresh, "expires_in": EXPIRES_IN}
         )
 
+    async def _upload_endpoint(self, request: Request) -> Response:
+        arrived = time.monotonic()
+        kind = "image" if request.url.path == UPLOAD_IMAGE_PATH else "file"
+        token = request.headers.get("access_token")
+        name, content_type, data, present = "", "", b"", False
+        try:
+            async with request.form(max_files=1) as form:
+                field = form.get("file")
+                if isinstance(field, UploadFile):
+                    name, content_type = field.filename or "", field.content_type or ""
+                    data, present = await field.read(), True
+        except Exception:  # not multipart at all: no file field
+            present = False
+        try:
+            with self._cond:
+                record = Upload(arrived, kind, name, content_type, data, token, 0, "")
+                try:
+                    self._take_fault("upload", user_id=None)
+                    if not token or token != self._access_token:
+                        raise _ZaloError(-216, "access_token header missing or not current")
+                    if not present:
+                        raise _ZaloError(-201, "multipart field 'file' is missing")
+                    if len(data) > UPLOAD_LIMITS[kind]:
+                        raise _ZaloError(-210, f"{len(data)} > {UPLOAD_LIMITS[kind]} bytes")
+                except _ZaloError as exc:
+                    self._uploads.append(replace(record, error=exc.code, detail=exc.detail))
+                    self._cond.notify_all()
+                    answer = {"error": exc.code, "message": ERRORS.get(exc.code, exc.detail)}
+                    return JSONResponse(answer, status_code=exc.status)
+                refusal = _upload_refusal(kind, name, data)
+                if refusal:  # Zalo answers "Success" with empty data (see the docstring)
+                    self._uploads.append(replace(record, detail=refusal))
+                    self._cond.notify_all()
+                    return JSONResponse({"error": 0, "message": "Success", "data": {}})
+                issued = uuid.uuid4().hex[:20] if kind == "image" else _file_token()
+                self._issued[issued] = kind
+                self._uploads.append(replace(record, id=issued))
+                self._cond.notify_all()
+        except Exception as exc:
+            return self._crashed("upload", exc)
+        key = "attachment_id" if kind == "image" else "token"
+        return JSONResponse({"error": 0, "message": "Success", "data": {key: issued}})
+
     async def _file_endpoint(self, request: Request) -> Response:
         with self._cond:
             hosted = self._files.get(request.path_params["key"])
@@ -416,9 +583,9 @@ class FakeZalo:
             self._cond.notify_all()
         return JSONResponse({"error": -1, "message": "fake crashed"}, status_code=500)
 
-    def _take_fault(self, *, refresh: bool, user_id: str | None) -> None:
+    def _take_fault(self, where: str, *, user_id: str | None) -> None:
         for fault in self._faults:
-            if fault.refresh == refresh and fault.user_id in (None, user_id):
+            if fault.where == where and fault.user_id in (None, user_id):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
@@ -486,14 +653,19 @@ class FakeZalo:
         user_id: str | None = None,
         status: int = 200,
         refresh: bool = False,
+        upload: bool = False,
     ) -> None:
         """The next ``count`` sends (to ``user_id`` if given) answer error ``code``.
 
-        ``refresh=True`` fails token refreshes instead; ``status`` other than 200 answers that
-        HTTP status (an outage) rather than Zalo's HTTP 200 with an error code.
+        ``refresh=True`` fails token refreshes instead, ``upload=True`` uploads (of any
+        kind); ``status`` other than 200 answers that HTTP status (an outage) rather than
+        Zalo's HTTP 200 with an error code.
         """
+        if refresh and upload:
+            raise ValueError("a fault is for sends, refreshes or uploads, not several")
+        where = "refresh" if refresh else "upload" if upload else "send"
         with self._cond:
-            self._faults.append(_Fault(code, count, user_id, status, refresh))
+            self._faults.append(_Fault(code, count, user_id, status, where))
 
     # ---------------------------------------------------------------- files
 
@@ -660,6 +832,20 @@ class FakeZalo:
             return list(self._sends)
 
     @property
+    def uploads(self) -> list[Upload]:
+        """Every upload call, failed and silently refused ones included."""
+        with self._cond:
+            return list(self._uploads)
+
+    def uploaded(self, issued: str) -> Upload:
+        """The upload that returned this attachment id or file token."""
+        with self._cond:
+            for upload in self._uploads:
+                if upload.id == issued:
+                    return upload
+        raise KeyError(issued)
+
+    @property
     def deliveries(self) -> list[Delivery]:
         """Every webhook POST made by ``post``."""
         with self._cond:
@@ -704,6 +890,10 @@ class FakeZalo:
                 for s in self._sends[-last:]
             ]
             lines.append(f"refreshes: {[(r.refresh_token[:12], r.error) for r in self._refreshes]}")
+            lines += [
+                f"  upload {u.kind} {u.name!r} ({len(u.data)} B) -> {u.error} {u.id} {u.detail}"
+                for u in self._uploads[-last:]
+            ]
             lines += [
                 f"  posted {d.event_name} ({d.user_id}) -> {d.status}"
                 for d in self._deliveries[-last:]
