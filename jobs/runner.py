@@ -1,7 +1,8 @@
 """Runs the scheduled work (APScheduler 3): digests, reminders, expiry, and chat requests.
 
 A failing job is logged and the scheduler goes on. With PostgreSQL and several processes,
-only the one holding an advisory lock runs the schedule; the others only serve chats.
+only the one holding an advisory lock runs the schedule; the others serve chats and take over
+within ``LEADER_POLL_S`` when the leader goes (storage/leader.py).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conversations import Catalog
 from storage import write_transaction
+from storage.leader import AdvisoryLeader
 from storage.queries.dialogue import forget_events_before
+from storage.queries.leases import forget_leases
 
 from .digests import DigestSettings, send_due_digests
 from .expiry import expire_due
@@ -28,6 +30,8 @@ from .requests import RequestWorker
 
 log = logging.getLogger("jobs.runner")
 SCHEDULER_LOCK = 0x51BA5_0002
+#: How often a follower tries to lead and the leader checks it still does (takeover < 30 s).
+LEADER_POLL_S = 5.0
 EVENT_MEMORY = timedelta(days=30)
 
 
@@ -46,6 +50,14 @@ def guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awa
 
 
 class JobsRunner:
+    """The request worker (every process) and the schedule (the leader only).
+
+    Every ``leader_poll_s`` a follower tries to become the leader and the leader checks that
+    it still is; a leader whose lock connection dropped stops at once, and checks again
+    before each job, so two processes never run the schedule together. Each job is safe to
+    run twice (keyed by its period or its row), so one cut short is simply run again.
+    """
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -53,63 +65,104 @@ class JobsRunner:
         digests: DigestSettings,
         catalog: Catalog,
         clock: Callable[[], datetime],
+        *,
+        leader_poll_s: float = LEADER_POLL_S,
+        lock_key: int = SCHEDULER_LOCK,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self.digests = digests
         self.catalog = catalog
         self.clock = clock
+        self.leader_poll_s = leader_poll_s
         self.requests = RequestWorker(engine, digests, catalog, clock)
         dispatcher.on_commit(self.requests.wake)
         self.scheduler = AsyncIOScheduler(timezone=digests.tz)
-        self._lock: AsyncConnection | None = None
-
-    async def _leader(self) -> bool:
-        if self.engine.dialect.name != "postgresql":
-            return True
-        self._lock = await self.engine.connect()
-        got = await self._lock.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK}
-        )
-        return bool(got.scalar())
+        self.leadership = AdvisoryLeader(engine, lock_key)
+        self.leading = False
+        self.ran: list[str] = []  # job names run by this process, in order (tests, logs)
+        self.jobs: dict[str, tuple[Callable[[], Awaitable[object]], int]] = {
+            "digest": (self.digests_due, 60),
+            "reminders": (lambda: remind_due(self.dispatcher, self.digests.tz), 300),
+            "expiry": (lambda: expire_due(self.dispatcher), 300),
+            "prune": (self.prune, 6 * 3600),
+        }
 
     async def prune(self) -> int:
         """Forgets event ids older than any redelivery (channels retry for hours, not weeks)."""
         async with write_transaction(self.engine) as conn:
+            await forget_leases(conn, self.clock() - timedelta(days=1))
             return await forget_events_before(conn, self.clock() - EVENT_MEMORY)
 
     async def digests_due(self) -> None:
         await send_due_digests(self.engine, self.digests, self.catalog, self.clock())
 
+    async def run_job(self, name: str) -> bool:
+        """Runs one scheduled job if this process still leads; False when it did not run."""
+        if not self.leading or not await self.leadership.holds():
+            await self._step_down()
+            return False
+        self.ran.append(name)
+        await guarded(name, self.jobs[name][0])()
+        return True
+
     async def start(self, stop: asyncio.Event) -> list[asyncio.Task[None]]:
         tasks = [asyncio.create_task(self.requests.run(stop), name="requests")]
-        if not await self._leader():
-            log.info("job=scheduler role=follower")
-            return tasks
-        jobs: list[tuple[str, Callable[[], Awaitable[object]], int]] = [
-            ("digest", self.digests_due, 60),
-            ("reminders", lambda: remind_due(self.dispatcher, self.digests.tz), 300),
-            ("expiry", lambda: expire_due(self.dispatcher), 300),
-            ("prune", self.prune, 6 * 3600),
-        ]
-        for name, job, seconds in jobs:
+        self.scheduler.start(paused=True)
+        await self.elect()
+        if self.leadership.shared:
+            tasks.append(asyncio.create_task(self._watch(stop), name="leadership"))
+        return tasks
+
+    async def elect(self) -> bool:
+        """One round: become the leader if the lock is free, step down if it was lost."""
+        try:
+            holds = await self.leadership.try_acquire()
+        except Exception as exc:
+            log.warning("job=scheduler error=%s", type(exc).__name__)
+            holds = False
+        if holds and not self.leading:
+            self._take_over()
+        elif not holds and self.leading:
+            await self._step_down()
+        return self.leading
+
+    async def _watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.leader_poll_s)
+            if not stop.is_set():
+                await self.elect()
+
+    def _take_over(self) -> None:
+        self.leading = True
+        log.info("job=scheduler role=leader")
+        for name, (_, seconds) in self.jobs.items():
             # Also right away: a digest missed while the bot was down goes out on start.
             self.scheduler.add_job(
-                guarded(name, job),
+                self.run_job,
                 "interval",
+                args=(name,),
                 seconds=seconds,
                 id=name,
                 next_run_time=datetime.now(self.digests.tz),
                 max_instances=1,
                 coalesce=True,
+                replace_existing=True,
             )
-        self.scheduler.start()
-        return tasks
+        self.scheduler.resume()
+
+    async def _step_down(self) -> None:
+        if not self.leading:
+            return
+        self.leading = False
+        log.warning("job=scheduler role=follower reason=lock_lost")
+        self.scheduler.pause()
+        self.scheduler.remove_all_jobs()
+        await self.leadership.release()
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._lock is not None:
-            with contextlib.suppress(Exception):
-                await self._lock.close()
-            self._lock = None
+        self.leading = False
+        await self.leadership.release()
