@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
 from bot.runtime.build import Runtime, build_runtime, digest_settings
 from bot.runtime.dispatch import utc_now
-from bot.runtime.sender import Limits, OutboxSender
+from bot.runtime.sender import MAX_IN_FLIGHT, Limits, OutboxSender
 from bot.web.open311 import Open311Settings, open311_routes
 from bot.web.results_page import results_routes
 from bot.web.server import create_app
@@ -52,7 +52,12 @@ def make_bot(settings: Settings) -> Bot:
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_url,
-        request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
+        # As many connections as the sender has sends in flight, and a few for button
+        # acknowledgements and file downloads: a bigger pool only costs bookkeeping on the
+        # event loop.
+        request=HTTPXRequest(
+            connection_pool_size=MAX_IN_FLIGHT + 4, read_timeout=15, write_timeout=15
+        ),
         get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + 10),
     )
 
@@ -144,7 +149,7 @@ async def run_telegram(settings: Settings) -> int:
                 )
                 names.append(f"zalo OA {settings.zalo_oa_id} (webhook)")
             for sender in senders:
-                runtime.dispatcher.on_commit(sender.wake)
+                runtime.dispatcher.on_outbox(sender.channel, sender.wake)
                 tasks.append(asyncio.create_task(sender.run(stop), name=f"outbox-{sender.channel}"))
             jobs = JobsRunner(
                 runtime.engine,

@@ -39,6 +39,6 @@ class EventSink(Protocol):
         """Handles ``events``; a failed event's place holds its exception."""
         ...
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
-        """Calls ``listener`` after each commit that queued messages or requests."""
+    def on_jobs(self, listener: Callable[[], None]) -> None:
+        """Calls ``listener`` after each commit that queued a request for the jobs."""
         ...

@@ -53,7 +53,9 @@ class RequestWorker:
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, idle_s: float = 2.0) -> None:
+    async def run(self, stop: asyncio.Event, idle_s: float = 30.0) -> None:
+        """Answers requests as they are woken; an idle look every ``idle_s`` takes up what
+        another process left unanswered (it died before answering)."""
         while not stop.is_set():
             self._wake.clear()
             try:

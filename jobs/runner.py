@@ -76,7 +76,7 @@ class JobsRunner:
         self.clock = clock
         self.leader_poll_s = leader_poll_s
         self.requests = RequestWorker(engine, digests, catalog, clock)
-        dispatcher.on_commit(self.requests.wake)
+        dispatcher.on_jobs(self.requests.wake)
         self.scheduler = AsyncIOScheduler(timezone=digests.tz)
         self.leadership = AdvisoryLeader(engine, lock_key)
         self.leading = False

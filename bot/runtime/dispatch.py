@@ -115,11 +115,16 @@ class Dispatcher:
         self.catalog = catalog or default_catalog()
         self._queue: asyncio.Queue[tuple[InboundEvent, asyncio.Future[Handled]]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._outbox_listeners: list[tuple[str, Callable[[], None]]] = []
+        self._job_listeners: list[Callable[[], None]] = []
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
-        """Called after each commit that queued replies (wakes the outbox sender)."""
-        self._listeners.append(listener)
+    def on_outbox(self, channel: str, listener: Callable[[], None]) -> None:
+        """Called after each commit that queued messages for ``channel`` (wakes its sender)."""
+        self._outbox_listeners.append((channel, listener))
+
+    def on_jobs(self, listener: Callable[[], None]) -> None:
+        """Called after each commit that queued a request for the jobs (a report, /ketqua)."""
+        self._job_listeners.append(listener)
 
     async def submit(self, event: InboundEvent) -> Handled:
         """Queues an event and returns once it is durably handled (or raises if it failed)."""
@@ -185,8 +190,12 @@ class Dispatcher:
                 await facts.load(conn, [self._lookups(event, rows)])
                 answered[id(event)] = self._apply(event, rows, facts, writes, now)
             await flush(conn, writes)
-        if writes.outbox:
-            for listener in self._listeners:
+        queued = {row["channel"] for row in writes.outbox}
+        for channel, listener in self._outbox_listeners:
+            if channel in queued:
+                listener()
+        if writes.jobs:
+            for listener in self._job_listeners:
                 listener()
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 

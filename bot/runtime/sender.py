@@ -38,7 +38,7 @@ from bot.errors import (
     Unreachable,
 )
 from bot.logs import chat_hash
-from storage import write_transaction
+from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage
 from storage.queries.leases import (
     Budget,
@@ -55,6 +55,7 @@ from storage.queries.outbox import (
     mark_held,
     mark_retry,
     mark_sent,
+    next_due,
     pending_for_chats,
     stop_contact,
 )
@@ -68,7 +69,9 @@ Clock = Callable[[], datetime]
 
 MAX_ATTEMPTS = 12
 MAX_BACKOFF_S = 300.0
-IDLE_WAKE_S = 1.0  # retries become due, and other processes' rows appear, without a wake
+#: Without a wake, how often an idle sender looks (one cheap read): rows a process that
+#: died left behind, or a retry that came due.
+IDLE_WAKE_S = 2.0
 #: A chat is leased for this long; a chain stops well before, so a live holder never
 #: overruns its lease (a killed one loses it after this long).
 LEASE_S = 20.0
@@ -174,10 +177,12 @@ class OutboxSender:
         self._active: dict[str, asyncio.Task[_Chain]] = {}
         self._finished: list[_Chain] = []
         self._paused_until = 0.0
+        self._woken = True  # the first step looks without asking first
         self.sent = 0
 
     def wake(self) -> None:
         """Called after a commit that queued messages: no polling delay before they leave."""
+        self._woken = True
         self._wake.set()
 
     async def start(self) -> int:
@@ -255,8 +260,15 @@ class OutboxSender:
         now = time.monotonic()
         if now < self._paused_until:
             return self._paused_until - now
+        if not self._woken:  # an idle look: a read, and a claim only if something is due
+            async with read_transaction(self.engine) as conn:
+                due = await next_due(conn, self.channel, self.clock())
+            if due is None or due > 0:
+                return IDLE_WAKE_S if due is None else min(due, IDLE_WAKE_S)
+        self._woken = False
         started = await self._start_chains()
         if started:
+            self._woken = True  # more may be waiting behind what was started
             return 0.0 if len(started) + len(self._active) < self.chats else IDLE_WAKE_S
         return IDLE_WAKE_S
 
@@ -335,6 +347,7 @@ class OutboxSender:
                 break
             chain.sent.append(row)
         self._finished.append(chain)
+        self._woken = True  # its chat may have more, and its slot is free
         self._wake.set()
         return chain
 

@@ -148,6 +148,31 @@ async def pending_for_chats(
     return by_chat
 
 
+async def next_due(conn: AsyncConnection, channel: str, now: datetime) -> float | None:
+    """Seconds until the channel's next pending message is due (0 when one is due now), or
+    None when nothing is pending."""
+    found = await conn.execute(
+        select(func.count(), func.min(outbox.c.not_before)).where(
+            outbox.c.status == "pending", outbox.c.channel == channel
+        )
+    )
+    count, first_retry = found.one()
+    if not count:
+        return None
+    due_now = await conn.execute(
+        select(outbox.c.id)
+        .where(
+            outbox.c.status == "pending",
+            outbox.c.channel == channel,
+            or_(outbox.c.not_before.is_(None), outbox.c.not_before <= now),
+        )
+        .limit(1)
+    )
+    if due_now.first() is not None:
+        return 0.0
+    return max(0.0, (first_retry - now).total_seconds()) if first_retry is not None else 0.0
+
+
 async def _drop_blobs(conn: AsyncConnection, ids: Sequence[int]) -> None:
     blob_ids = select(outbox.c.blob_id).where(
         outbox.c.id.in_(list(ids)), outbox.c.blob_id.is_not(None)

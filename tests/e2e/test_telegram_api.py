@@ -346,3 +346,20 @@ def test_a_failed_send_is_never_overtaken(fake: FakeTelegram, bot: BotProcess) -
     assert shown[1].reply_markup is not None  # the menu, with its buttons, comes second
     failed = [c for c in fake.calls_to("sendMessage") if c.status == 502]
     assert len(failed) == 1
+
+
+def test_a_hanging_chat_does_not_hold_up_another(fake: FakeTelegram, bot: BotProcess) -> None:
+    """Sends to one chat hang for 10 s: another chat's reply still leaves at once."""
+    slow, quick = 7101, 7102
+    fake.slow_chat(slow, 10)
+    fake.user_sends_command(slow, "/trogiup")
+    time.sleep(0.3)  # the slow chat's send is under way and hanging
+    sent = time.monotonic()
+    fake.user_sends_command(quick, "/trogiup")
+    first = fake.wait_for_messages(quick, 1, timeout=5)[0]
+    calls = fake.calls_to("sendMessage")
+    waited = [c.at for c in calls if str(c.params.get("chat_id")) == str(quick)]
+    assert fake.messages(slow) == []  # still hanging when the other chat was answered
+    assert "Hướng dẫn" in (first.text or "")
+    assert waited[0] - sent < 2.0, f"the quick chat waited {waited[0] - sent:.3f} s"
+    fake.slow_chat(slow, 0)

@@ -566,6 +566,7 @@ class FakeTelegram:
         self._files: dict[str, StoredFile] = {}
         self._next_file = 0
         self._server_errors: list[str] = []
+        self._slow_chats: dict[int, float] = {}
 
         # Long-poll bookkeeping; touched only on the server's event loop thread.
         self._pollers: set[asyncio.Future[None]] = set()
@@ -752,6 +753,9 @@ class FakeTelegram:
                 raise _ApiError(401, "Unauthorized")
             if method not in self._method_names.values():
                 raise _ApiError(404, "Not Found: method not found")
+            slow = self._slow_chats.get(_as_int(params.get("chat_id")) or 0)
+            if slow and method != "getUpdates":
+                await asyncio.sleep(slow)  # a chat whose sends hang (a slow network path)
             if method == "getUpdates":
                 result = await self._get_updates(params)
             else:
@@ -1465,6 +1469,14 @@ class FakeTelegram:
                     text,
                 )
             )
+
+    def slow_chat(self, chat_id: int, seconds: float) -> None:
+        """Every call to ``chat_id`` is answered only after ``seconds`` (0 ends it)."""
+        with self._cond:
+            if seconds:
+                self._slow_chats[chat_id] = seconds
+            else:
+                self._slow_chats.pop(chat_id, None)
 
     def clear_faults(self) -> None:
         """Forget every fault still waiting from ``fail_next``."""
