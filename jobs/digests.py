@@ -113,7 +113,7 @@ async def send_digest(
         writes = WriteSet()
         for chat in settings.chats:
             for payload in by_language[chosen.get(chat, settings.language)]:
-                writes.enqueue(chat[0], chat[1], payload, now)
+                writes.enqueue(chat[0], chat[1], payload, now, bulk=True)
         await flush(conn, writes)
     log.info("job=digest kind=%s period=%s sent_to=%d", kind, period.start, len(settings.chats))
     return True

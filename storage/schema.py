@@ -154,6 +154,9 @@ outbox = Table(
     Column("last_error", String(200)),
     #: The bytes of an image or a document (``outbox_blobs``); None for the other kinds.
     Column("blob_id", BigId, ForeignKey("outbox_blobs.id", ondelete="SET NULL")),
+    #: 0: an answer to someone waiting (a reply, a report they asked for); 1: bulk (digests,
+    #: reminders, notices to others), which only gets what the answers leave of the budget.
+    Column("priority", SmallInteger, nullable=False, server_default="0"),
     Index(None, "status", "channel", "id"),
     # Each chat's oldest pending message: the head that must leave before the others.
     Index(None, "channel", "status", "chat_id", "id"),

@@ -174,8 +174,12 @@ class WriteSet:
             }
         )
 
-    def enqueue(self, channel: str, chat_id: str, message: Outbound, now: datetime) -> None:
-        """Queues one typed message; its bytes (an image, a document) go to ``outbox_blobs``."""
+    def enqueue(
+        self, channel: str, chat_id: str, message: Outbound, now: datetime, *, bulk: bool = False
+    ) -> None:
+        """Queues one typed message; its bytes (an image, a document) go to ``outbox_blobs``.
+        ``bulk``: nobody is waiting for it (a digest, a reminder, a notice to someone else),
+        so it leaves with what the answers to people waiting leave of the send budget."""
         body, blob = encode(message)
         self.outbox.append(
             {
@@ -185,6 +189,7 @@ class WriteSet:
                 "status": "pending",
                 "attempts": 0,
                 "created_at": now,
+                "priority": 1 if bulk else 0,
                 "blob": blob,
             }
         )

@@ -27,11 +27,13 @@ from conversations import (
     Catalog,
     ConversationState,
     Env,
+    Expired,
     Facts,
     InboundEvent,
     Message,
     Outcome,
     Reply,
+    TimedOut,
     default_catalog,
     handle,
 )
@@ -247,10 +249,12 @@ class Dispatcher:
             record(ctx, change)
         messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
         queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language)
+        # Nobody waits for what a job's event (a reminder, an expiry) says: bulk.
+        unasked = isinstance(event.payload, TimedOut | Expired)
         for message in [*queued, *ctx.after]:  # a case's files after the text that shows them
-            writes.enqueue(event.channel, event.external_id, message, now)
+            writes.enqueue(event.channel, event.external_id, message, now, bulk=unasked)
         for channel, chat_id, notice in ctx.notices:
-            writes.enqueue(channel, chat_id, notice, now)
+            writes.enqueue(channel, chat_id, notice, now, bulk=True)
         self._save(row, new, writes, now)
         rows[(event.channel, event.external_id)] = _advanced(row, new)
         if log.isEnabledFor(logging.INFO):

@@ -72,6 +72,8 @@ MAX_BACKOFF_S = 300.0
 #: Without a wake, how often an idle sender looks (one cheap read): rows a process that
 #: died left behind, or a retry that came due.
 IDLE_WAKE_S = 2.0
+#: How soon to look again when something is due but a budget says wait.
+COOLDOWN_S = 0.2
 #: A chat is leased for this long; a chain stops well before, so a live holder never
 #: overruns its lease (a killed one loses it after this long).
 LEASE_S = 20.0
@@ -270,7 +272,8 @@ class OutboxSender:
         if started:
             self._woken = True  # more may be waiting behind what was started
             return 0.0 if len(started) + len(self._active) < self.chats else IDLE_WAKE_S
-        return IDLE_WAKE_S
+        # Nothing could start: nothing due, or the budgets (a chat's or the bot's) say wait.
+        return COOLDOWN_S
 
     async def _start_chains(self) -> list[_Chain]:
         now = self.clock()
@@ -286,6 +289,7 @@ class OutboxSender:
                 chats=self.chats,
                 burst=limits.chat_burst,
                 at=at,
+                chat_rate=limits.per_chat_per_second,
             )
             for chat in self._active:  # ours already, being served
                 budgets.pop(chat, None)
@@ -294,21 +298,34 @@ class OutboxSender:
             rows = await pending_for_chats(
                 conn, self.channel, list(budgets), now, per_chat=self.per_chat
             )
-            wanted = sum(len(r) for r in rows.values())
-            granted = await take_tokens(
-                conn,
-                self.channel,
-                wanted,
-                rate=limits.per_second,
-                burst=limits.per_second,
-                at=at,
-            )
-        chains: list[_Chain] = []
-        for chat, budget in budgets.items():
-            chain_rows = rows.get(chat, [])
-            share = min(granted, len(chain_rows))
-            granted -= share
-            chains.append(_Chain(chat, chain_rows, budget, share))
+            # Answers to people waiting take the budget first; bulk (digests, reminders,
+            # notices) only what leaves half of it.
+            urgent = [c for c in budgets if any(r.priority == 0 for r in rows.get(c, []))]
+            bulk = [c for c in budgets if c not in urgent]
+            grants: dict[str, int] = {}
+            for group, keep in ((urgent, 0.0), (bulk, limits.per_second / 2)):
+                wanted = sum(len(rows.get(c, [])) for c in group)
+                granted = (
+                    await take_tokens(
+                        conn,
+                        self.channel,
+                        wanted,
+                        rate=limits.per_second,
+                        burst=limits.per_second,
+                        at=at,
+                        keep=keep,
+                    )
+                    if wanted
+                    else 0
+                )
+                for chat in group:
+                    share = min(granted, len(rows.get(chat, [])))
+                    granted -= share
+                    grants[chat] = share
+        chains = [
+            _Chain(chat, rows.get(chat, []), budget, grants.get(chat, 0))
+            for chat, budget in budgets.items()
+        ]
         for chain in chains:
             self._active[chain.chat_id] = asyncio.create_task(
                 self._serve(chain), name=f"outbox-{self.channel}-chat"
@@ -347,7 +364,8 @@ class OutboxSender:
                 break
             chain.sent.append(row)
         self._finished.append(chain)
-        self._woken = True  # its chat may have more, and its slot is free
+        if chain.sent or chain.failed:
+            self._woken = True  # its chat may have more, and its slot is free
         self._wake.set()
         return chain
 

@@ -51,13 +51,19 @@ async def claim_chats(
     chats: int,
     burst: float,
     at: float,
+    chat_rate: float = 1.0,
 ) -> dict[str, Budget]:
-    """Leases, until ``until``, up to ``chats`` chats with a message due now, the chat whose
-    oldest pending message is oldest first; skips chats another holder's lease still covers
-    and chats whose oldest pending message waits for a retry. Returns each claimed chat's
-    budget. Run it in a write transaction."""
+    """Leases, until ``until``, up to ``chats`` chats with a message due now: chats with a
+    message someone waits for first, then bulk, each group oldest first. Skips chats another
+    holder's lease still covers, chats whose oldest pending message waits for a retry, and
+    chats that spent their own budget (refilled at ``chat_rate`` a second). Returns each
+    claimed chat's budget. Run it in a write transaction."""
     heads = (
-        select(outbox.c.chat_id, func.min(outbox.c.id).label("head"))
+        select(
+            outbox.c.chat_id,
+            func.min(outbox.c.id).label("head"),
+            func.min(outbox.c.priority).label("urgency"),
+        )
         .where(outbox.c.status == "pending", outbox.c.channel == channel)
         .group_by(outbox.c.chat_id)
         .subquery()
@@ -71,8 +77,10 @@ async def claim_chats(
         .where(
             or_(first.c.not_before.is_(None), first.c.not_before <= now),
             or_(taken.c.until.is_(None), taken.c.until <= now, taken.c.holder == holder),
+            # A chat that spent its own budget waits until a message's worth came back.
+            or_(taken.c.tokens.is_(None), taken.c.tokens + (at - taken.c.stamp) * chat_rate >= 1),
         )
-        .order_by(heads.c.head)
+        .order_by(heads.c.urgency, heads.c.head)  # someone waiting first, then bulk
         .limit(chats)
     )
     wanted = [str(c) for c in (await conn.execute(candidates)).scalars()]
@@ -121,9 +129,17 @@ async def release_chats(
 
 
 async def take_tokens(
-    conn: AsyncConnection, channel: str, wanted: int, *, rate: float, burst: float, at: float
+    conn: AsyncConnection,
+    channel: str,
+    wanted: int,
+    *,
+    rate: float,
+    burst: float,
+    at: float,
+    keep: float = 0.0,
 ) -> int:
-    """Takes up to ``wanted`` whole tokens from the channel's budget; returns how many.
+    """Takes up to ``wanted`` whole tokens from the channel's budget, leaving at least
+    ``keep`` (bulk sends keep half the budget for answers); returns how many.
     Run it in a write transaction (the row is locked until it ends)."""
     await conn.execute(
         _insert(conn, rate_buckets)
@@ -139,7 +155,7 @@ async def take_tokens(
     ).one()
     budget = Budget(float(row.tokens), float(row.stamp))
     budget.refill(at, rate, burst)
-    granted = max(0, min(wanted, int(budget.tokens)))
+    granted = max(0, min(wanted, int(budget.tokens - keep)))
     budget.tokens -= granted
     await _save(conn, channel, budget)
     return granted

@@ -25,6 +25,8 @@ class OutboxRow:
     chat_id: str
     message: Outbound
     attempts: int
+    #: 0: someone is waiting for it; 1: bulk (see WriteSet.enqueue).
+    priority: int = 0
 
 
 _COLUMNS = (
@@ -34,6 +36,7 @@ _COLUMNS = (
     outbox.c.payload,
     outbox.c.attempts,
     outbox.c.not_before,
+    outbox.c.priority,
     outbox_blobs.c.data,
     outbox_blobs.c.name,
 )
@@ -43,7 +46,12 @@ _WITH_BLOBS = outbox.outerjoin(outbox_blobs, outbox_blobs.c.id == outbox.c.blob_
 def _row(r: Any) -> OutboxRow:
     blob = (bytes(r.data), str(r.name)) if r.data is not None else None
     return OutboxRow(
-        int(r.id), r.channel, r.chat_id, decode(dict(r.payload or {}), blob), int(r.attempts)
+        int(r.id),
+        r.channel,
+        r.chat_id,
+        decode(dict(r.payload or {}), blob),
+        int(r.attempts),
+        int(r.priority or 0),
     )
 
 

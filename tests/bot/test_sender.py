@@ -236,3 +236,24 @@ async def test_a_chart_goes_as_words_where_pictures_cannot(engine: AsyncEngine) 
     assert [r[1] for r in await _rows(engine)] == ["sent"]
     async with engine.connect() as conn:
         assert (await conn.execute(select(outbox_blobs.c.id))).all() == []
+
+
+async def test_answers_go_before_bulk_and_bulk_leaves_half_the_budget(
+    engine: AsyncEngine,
+) -> None:
+    """30 digests queued to 30 staff chats, then one citizen's reply: the reply leaves in the
+    first pass, and bulk takes no more than half of the overall budget."""
+    async with write_transaction(engine) as conn:
+        chats = {("telegram", f"staff-{i}") for i in range(30)} | {("telegram", "citizen")}
+        await load_conversations(conn, chats, NOW)
+        ws = WriteSet()
+        for i in range(30):
+            ws.enqueue("telegram", f"staff-{i}", TextMessage(f"digest {i}"), NOW, bulk=True)
+        ws.enqueue("telegram", "citizen", TextMessage("next question"), NOW)
+        await flush(conn, ws)
+    channel = Channel()
+    sender = _sender(engine, channel, per_second=10)
+    await sender.drain_once()
+    assert ("citizen", "next question") in channel.sent
+    bulk = [m for m in channel.sent if m[0].startswith("staff-")]
+    assert len(bulk) <= 5  # the budget is 10; bulk keeps half of it for answers

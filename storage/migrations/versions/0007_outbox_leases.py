@@ -1,4 +1,5 @@
-"""Shared sending: per-chat leases (with the chat's send budget) and per-channel rate buckets.
+"""Shared sending: per-chat leases (with the chat's send budget), per-channel rate buckets,
+and a priority per message (answers before bulk).
 
 Revision ID: 0007
 Revises: 0006
@@ -18,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("priority", sa.SmallInteger, nullable=False, server_default="0"))
     op.create_table(
         "outbox_leases",
         sa.Column("channel", sa.String(16), nullable=False),
@@ -38,5 +41,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("priority")
     op.drop_table("rate_buckets")
     op.drop_table("outbox_leases")
