@@ -165,7 +165,7 @@ async def run_telegram(settings: Settings) -> int:
                 extra=[
                     *routes,
                     *open311_routes(runtime.engine, public),
-                    *results_routes(runtime.engine, public, utc_now),
+                    *results_routes(runtime.engine, public, utc_now, jobs.requests.public),
                 ],
             )
             config = uvicorn.Config(

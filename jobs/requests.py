@@ -24,16 +24,17 @@ from conversations.periods import Period, current
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.export import complaints_for_export, responses_for_export
-from storage.queries.jobs import JobRequest, finish_job, pending_jobs
+from storage.queries.jobs import JobRequest, answered_since, finish_job, pending_jobs
 
 from .digest import build_digest, build_report_message, report_lines
 from .digests import DigestSettings
 from .export_xlsx import ComplaintRow, ResponseRow
+from .public import PublicResultsCache
 from .reports import ReportScope, build_report, case_summary
 
 log = logging.getLogger("jobs.requests")
-
-MIN_PUBLIC_BASE = 10  # fewer surveys than this are not published (too easy to re-identify)
+#: A chat gets the public results (text and chart) at most this often.
+PUBLIC_EVERY = timedelta(minutes=10)
 
 
 class RequestWorker:
@@ -43,11 +44,13 @@ class RequestWorker:
         settings: DigestSettings,
         catalog: Catalog,
         clock: Callable[[], datetime],
+        public: PublicResultsCache | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.catalog = catalog
         self.clock = clock
+        self.public = public or PublicResultsCache(engine, settings.tz, clock)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -118,20 +121,27 @@ class RequestWorker:
             chart = await asyncio.to_thread(_chart, report, previous, job.language, summary)
             return [self._text(reply, job.language), chart]
         if job.kind == "public":
-            period = Period(today - timedelta(days=29), today)
             async with read_transaction(self.engine) as conn:
-                report = await build_report(conn, period, scope)
-                previous = await build_report(conn, period.previous(), scope)
-            if report.completed < MIN_PUBLIC_BASE:
+                recent = await answered_since(
+                    conn, "public", job.channel, job.chat_id, now - PUBLIC_EVERY
+                )
+            if recent:  # the chart was sent minutes ago: not again for each tap
+                return [self._text(Reply("results.recent"), job.language)]
+            public = await self.public.get(job.language)
+            if not public.publishable or public.chart is None:
                 return [self._text(Reply("results.none"), job.language)]
-            lines = Lines(tuple(report_lines(report, None)[:7]))  # counts, overall, elements
+            lines = Lines(tuple(report_lines(public.report, None)[:7]))  # counts, index, elements
             reply = Reply(
                 "results.message",
-                (("agency", self.settings.agency), ("period", _dates(period)), ("lines", lines)),
+                (
+                    ("agency", self.settings.agency),
+                    ("period", _dates(public.period)),
+                    ("lines", lines),
+                ),
             )
             summary = self.catalog.text(job.language, "digest.chart_summary")
-            chart = await asyncio.to_thread(_chart, report, previous, job.language, summary)
-            return [self._text(reply, job.language), chart]
+            image = ImageMessage(public.chart, "sipas.png", summary=summary)
+            return [self._text(reply, job.language), image]
         if job.kind == "export":
             return [await self._export(job, today, now)]
         raise ValueError(f"unknown job {job.kind!r}")

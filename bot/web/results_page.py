@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -15,11 +15,7 @@ from starlette.routing import Route
 from bot.web.open311 import Open311Settings
 from conversations import default_catalog
 from conversations.catalog import format_decimal
-from conversations.periods import Period
-from jobs.chart import element_chart
-from jobs.reports import ReportScope, build_report
-from jobs.requests import MIN_PUBLIC_BASE
-from storage import read_transaction
+from jobs.public import PublicResultsCache
 
 Clock = Callable[[], datetime]
 
@@ -28,19 +24,24 @@ def _pct(value: float | None, lang: str) -> str:
     return "—" if value is None else format_decimal(value, lang, 2) + "%"
 
 
-def results_routes(engine: AsyncEngine, settings: Open311Settings, clock: Clock) -> list[Route]:
+def results_routes(
+    engine: AsyncEngine,
+    settings: Open311Settings,
+    clock: Clock,
+    public: PublicResultsCache | None = None,
+) -> list[Route]:
+    """``GET /ketqua``, served from ``public`` (shared with the chat's /ketqua): built once
+    every few minutes, the chart drawn off the event loop."""
+    cache = public or PublicResultsCache(engine, settings.timezone, clock)
+
     async def page(request: Request) -> Response:
         lang = "en" if request.query_params.get("lang") == "en" else "vi"
-        today = clock().astimezone(settings.timezone).date()
-        period = Period(today - timedelta(days=29), today)
-        scope = ReportScope(settings.timezone, lang)
-        async with read_transaction(engine) as conn:
-            report = await build_report(conn, period, scope)
-            previous = await build_report(conn, period.previous(), scope)
+        found = await cache.get(lang)
+        period, report = found.period, found.report
         catalog = default_catalog()
         title = html.escape(f"{catalog.text(lang, 'page.results_title')} — {settings.agency_name}")
         dates = f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}"
-        if report.completed < MIN_PUBLIC_BASE:
+        if not found.publishable or found.chart is None:
             body = f"<p>{html.escape(catalog.text(lang, 'results.none'))}</p>"
         else:
             rows = "".join(
@@ -48,7 +49,7 @@ def results_routes(engine: AsyncEngine, settings: Open311Settings, clock: Clock)
                 f"<td>{_pct(e.index, lang)}</td></tr>"
                 for e in report.elements
             )
-            chart = base64.b64encode(element_chart(report, previous, language=lang)).decode()
+            chart = base64.b64encode(found.chart).decode()
             surveys = html.escape(catalog.text(lang, "page.results_surveys"))
             body = (
                 f"<p>{html.escape(catalog.text(lang, 'page.results_period'))} {dates}: "

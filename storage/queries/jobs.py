@@ -70,6 +70,24 @@ async def finish_job(conn: AsyncConnection, job_id: int, status: str, now: datet
     return bool(result.rowcount)
 
 
+async def answered_since(
+    conn: AsyncConnection, kind: str, channel: str, chat_id: str, since: datetime
+) -> bool:
+    """Whether this chat had a request of this kind answered since ``since``."""
+    found = await conn.execute(
+        select(job_requests.c.id)
+        .where(
+            job_requests.c.kind == kind,
+            job_requests.c.channel == channel,
+            job_requests.c.chat_id == chat_id,
+            job_requests.c.status == "done",
+            job_requests.c.done_at >= since,
+        )
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 async def first_contact_at(conn: AsyncConnection) -> datetime | None:
     """When the first citizen wrote: digests of periods before that are not sent."""
     from sqlalchemy import func

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 from datetime import UTC, datetime, time
@@ -77,3 +78,36 @@ async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
     assert public
     assert isinstance(public[0], TextMessage)
     assert "Chỉ số hài lòng chung" in public[0].text
+
+
+async def test_public_results_are_built_once_and_not_resent_on_every_tap(
+    engine: AsyncEngine,
+) -> None:
+    """Twenty citizens ask for the results at once: one report and one chart are built. A
+    chat that asks again within ten minutes is told to look above instead of a new chart."""
+    clock = SequentialClock(start=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(tz=TZ), clock=clock, new_id=SequentialIds())
+    rng = random.Random(5)
+    for n in range(11):
+        await complete_survey(dispatcher, f"c{n}", rng)
+    worker = RequestWorker(engine, DIGESTS, default_catalog(), clock)
+    results = await asyncio.gather(*(worker.public.get("vi") for _ in range(20)))
+    assert worker.public.builds == 1
+    assert all(r is results[0] for r in results)
+    assert results[0].chart is not None
+
+    await _ask(dispatcher, "tapper", "/ketqua", admin=False)
+    await worker.run_once()
+    await _ask(dispatcher, "tapper", "/results", admin=False)  # the English alias
+    await worker.run_once()
+    async with read_transaction(engine) as conn:
+        got = await pending(conn, "test", clock(), chat_id="tapper", limit=50)
+    kinds = [(r.message.kind, getattr(r.message, "key", "")) for r in got]
+    assert kinds == [
+        ("text", "results.working"),
+        ("text", "results.message"),
+        ("image", ""),
+        ("text", "results.working"),
+        ("text", "results.recent"),
+    ]
+    assert worker.public.builds == 1
