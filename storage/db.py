@@ -29,8 +29,14 @@ def open_engine(url: str, *, pool_size: int = 5, schema: str | None = None) -> A
         connect_args: dict[str, Any] = {}
         if schema:
             connect_args["server_settings"] = {"search_path": schema}
+        # pre_ping: after the server restarts or drops connections, a pooled connection is
+        # checked before use, so the first request afterwards does not fail on a dead one.
         return create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args=connect_args,
+            pool_pre_ping=True,
         )
     database = parsed.database or ""
     if database and database != ":memory:":
