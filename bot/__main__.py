@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     command = args.command or "run"
-    configure(settings.log_level if command == "run" else "WARNING")
+    configure(
+        settings.log_level if command == "run" else "WARNING", secrets=settings.secret_values()
+    )
     if settings.receipt_secret:
         set_salt(settings.receipt_secret.get_secret_value())
     if command == "migrate":

@@ -170,6 +170,8 @@ async def run_telegram(settings: Settings) -> int:
                 host=settings.http_host,
                 port=settings.http_port,
                 log_level="warning",
+                # uvicorn's loggers propagate to ours: same format, same redaction.
+                log_config=None,
                 lifespan="off",
             )
             server = uvicorn.Server(config)
