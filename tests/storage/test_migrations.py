@@ -22,7 +22,7 @@ async def test_migrated_schema_matches_metadata(engine: AsyncEngine) -> None:
 
 async def test_migrate_is_idempotent(engine: AsyncEngine) -> None:
     await migrate(engine)
-    assert await current(engine) == "0005"
+    assert await current(engine) == "0006"
 
 
 async def test_no_response_table_can_reach_a_chat(engine: AsyncEngine) -> None:
