@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import logging
 import sys
 
 from telegram.error import InvalidToken
@@ -112,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except Exception:
+        # Logged, not left to Python's own traceback print: the log filter redacts it.
+        logging.getLogger("bot.run").critical("event=crashed", exc_info=True)
+        return 1
 
 
 if __name__ == "__main__":

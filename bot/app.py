@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
 from functools import partial
 
 import httpx
@@ -69,10 +70,35 @@ async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:
         return await stored_file(conn, file_id)
 
 
+async def until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]) -> list[str]:
+    """Waits for a stop signal, or for one of the tasks to end, which none does on its own
+    (each runs until ``stop``): returns the names of those that ended, each logged."""
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        return []
+    stopped.cancel()
+    died: list[str] = []
+    for task in tasks:
+        if not task.done():
+            continue
+        error = None if task.cancelled() else task.exception()
+        log.error(
+            "event=task_died task=%s error=%s",
+            task.get_name(),
+            "cancelled" if task.cancelled() else type(error).__name__ if error else "returned",
+            exc_info=error,
+        )
+        died.append(task.get_name())
+    return died
+
+
 async def run_telegram(settings: Settings) -> int:
     """The bot process: Telegram (when a token is set), Zalo (when an OA is set), the web
-    server, and the scheduled jobs."""
+    server, and the scheduled jobs. Returns 0 after a stop signal, 1 when a task ended on
+    its own (its work would silently stop: better exit, and be restarted, than limp on)."""
     runtime = await build_runtime(settings)
+    died: list[str] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -184,8 +210,7 @@ async def run_telegram(settings: Settings) -> int:
             tasks.extend(await jobs.start(stop))
             log.info("event=started channels=%d", len(names))
             print(f"bot {', '.join(names)} running (web :{settings.http_port})", flush=True)
-            stopped = asyncio.create_task(stop.wait())
-            await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            died = await until_stopped(stop, tasks)
             stop.set()
             server.should_exit = True
             await jobs.stop()
@@ -198,7 +223,7 @@ async def run_telegram(settings: Settings) -> int:
             log.info("event=stopped sent=%d", sum(s.sent for s in senders))
     finally:
         await runtime.close()
-    return 0
+    return 1 if died else 0
 
 
 async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
