@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import httpx
@@ -22,7 +22,12 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
-from bot.channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
+from bot.channels.telegram_inbound import (
+    POLL_READ_MARGIN_S,
+    POLL_TIMEOUT_S,
+    PollingBot,
+    TelegramInbound,
+)
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_inbound import zalo_webhook
@@ -31,6 +36,7 @@ from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
 from bot.runtime.build import Runtime, build_runtime, digest_settings
 from bot.runtime.dispatch import utc_now
+from bot.runtime.failures import Failures
 from bot.runtime.sender import Limits, OutboxSender
 from bot.web.open311 import Open311Settings, open311_routes
 from bot.web.results_page import results_routes
@@ -47,14 +53,14 @@ SHUTDOWN_DRAIN_S = 5.0
 ATTACHMENTS_EVERY_S = 2.0
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings) -> PollingBot:
     assert settings.telegram_bot_token is not None
-    return Bot(
+    return PollingBot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_url,
         request=HTTPXRequest(connection_pool_size=64, read_timeout=15, write_timeout=15),
-        get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + 10),
+        get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + POLL_READ_MARGIN_S),
     )
 
 
@@ -98,6 +104,14 @@ async def run_telegram(settings: Settings) -> int:
     server, and the scheduled jobs. Returns 0 after a stop signal, 1 when a task ended on
     its own (its work would silently stop: better exit, and be restarted, than limp on)."""
     runtime = await build_runtime(settings)
+    wakers: list[Callable[[], None]] = []  # the outbox senders, woken by recorded failures
+    failures = Failures(
+        runtime.engine,
+        runtime.dispatcher.catalog,
+        settings.default_language,
+        utc_now,
+        wakers,
+    )
     died: list[str] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -122,7 +136,7 @@ async def run_telegram(settings: Settings) -> int:
                     OutboxSender(runtime.engine, CHANNEL, telegram_sender.send, utc_now, limits)
                 )
                 inbound = TelegramInbound(
-                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
+                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender, failures
                 )
                 await _set_commands(bot)
                 tasks.append(
@@ -154,7 +168,7 @@ async def run_telegram(settings: Settings) -> int:
                 names.append(f"@{bot.username} ({settings.telegram_mode})")
             if settings.zalo_enabled:
                 client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
-                zalo_sender, zalo_route = zalo_channel(settings, runtime, client)
+                zalo_sender, zalo_route = zalo_channel(settings, runtime, client, failures)
                 senders.append(zalo_sender)
                 routes.append(zalo_route)
                 tasks.append(
@@ -173,6 +187,7 @@ async def run_telegram(settings: Settings) -> int:
                 names.append(f"zalo OA {settings.zalo_oa_id} (webhook)")
             for sender in senders:
                 runtime.dispatcher.on_commit(sender.wake)
+                wakers.append(sender.wake)
                 tasks.append(asyncio.create_task(sender.run(stop), name=f"outbox-{sender.channel}"))
             jobs = JobsRunner(
                 runtime.engine,
@@ -245,7 +260,7 @@ async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
 
 
 def zalo_channel(
-    settings: Settings, runtime: Runtime, client: httpx.AsyncClient
+    settings: Settings, runtime: Runtime, client: httpx.AsyncClient, failures: Failures
 ) -> tuple[OutboxSender, BaseRoute]:
     """The Zalo OA: its outbox sender (with the token store) and its webhook route."""
     if not (settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret):
@@ -276,6 +291,7 @@ def zalo_channel(
             settings.zalo_oa_id or "",
             settings.zalo_oa_secret.get_secret_value(),
             settings.zalo_admin_ids,
+            failures,
         ),
         methods=["POST"],
     )

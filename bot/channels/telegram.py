@@ -122,6 +122,30 @@ def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent |
     return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload, admin=sender in admins)
 
 
+def raw_update_id(raw: object) -> int | None:
+    """An update's id, read from its JSON without PTB (for updates PTB cannot parse)."""
+    found = raw.get("update_id") if isinstance(raw, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+def raw_chat_id(raw: object) -> str | None:
+    """The private chat an update came from, read from its JSON without PTB, so a chat
+    whose update cannot be parsed can still be told; None when it is not readable."""
+    if not isinstance(raw, dict):
+        return None
+    for kind in ALLOWED_UPDATES:
+        body = raw.get(kind)
+        if kind == "callback_query" and isinstance(body, dict):
+            body = body.get("message")
+        chat = body.get("chat") if isinstance(body, dict) else None
+        if not isinstance(chat, dict) or chat.get("type") != "private":
+            continue
+        chat_id = chat.get("id")
+        if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+            return str(chat_id)
+    return None
+
+
 def refused_admin(event: InboundEvent) -> bool:
     """An administrator's command from someone who is not one (logged, never acted on)."""
     payload = event.payload

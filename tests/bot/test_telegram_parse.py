@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from telegram import Bot, Update
 
-from bot.channels.telegram import keyboard, parse_update, refused_admin
+from bot.channels.telegram import (
+    keyboard,
+    parse_update,
+    raw_chat_id,
+    raw_update_id,
+    refused_admin,
+)
 from conversations import Attachment, Choice, Command, InboundEvent, Origin, Text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
@@ -156,3 +162,27 @@ def test_file_name_and_button_data_are_cleaned() -> None:
     event = parse_update(Update.de_json(pressed, BOT))
     assert event is not None
     assert event.payload == Choice("1.1:4")
+
+
+@pytest.mark.parametrize(
+    ("raw", "update_id", "chat_id"),
+    [
+        ({"update_id": 5, "message": {"chat": {"id": 7001, "type": "private"}}}, 5, "7001"),
+        ({"update_id": 6, "message": {"chat": {"id": -100, "type": "group"}}}, 6, None),
+        (
+            {"update_id": 7, "callback_query": {"message": {"chat": {"id": 7002, "type": "private"}}}},
+            7,
+            "7002",
+        ),
+        ({"update_id": 8, "message": {"chat": {"id": "7001", "type": "private"}}}, 8, None),
+        ({"update_id": True, "message": {"chat": {"id": True, "type": "private"}}}, None, None),
+        ({"update_id": "9", "message": "text"}, None, None),
+        ({"edited_message": {"chat": {"id": 7001, "type": "private"}}}, None, None),
+        ([1, 2], None, None),
+        (None, None, None),
+    ],
+    ids=["message", "group", "button", "string-id", "booleans", "garbage", "not-asked-for", "list", "null"],
+)  # fmt: skip
+def test_ids_read_from_raw_json(raw: object, update_id: int | None, chat_id: str | None) -> None:
+    assert raw_update_id(raw) == update_id
+    assert raw_chat_id(raw) == chat_id
