@@ -12,6 +12,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: A database error's text names the statement's parameters unless told not to, and
+#: parameters are what citizens wrote: an error that reaches a log must not carry them.
+HIDE_PARAMETERS = True
 _IMMEDIATE = "storage_write"
 
 
@@ -30,12 +33,20 @@ def open_engine(url: str, *, pool_size: int = 5, schema: str | None = None) -> A
         if schema:
             connect_args["server_settings"] = {"search_path": schema}
         return create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, connect_args=connect_args
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args=connect_args,
+            hide_parameters=HIDE_PARAMETERS,
         )
     database = parsed.database or ""
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=HIDE_PARAMETERS,
+    )
     _configure_sqlite(engine)
     return engine
 
