@@ -3,14 +3,19 @@ confirmed; the process stays up and the next chat is answered (polling and webho
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support.bot_process import BotProcess, free_port, send_and_wait
+from tests.e2e.test_telegram_api import AFTER, BEFORE, GRID
+from tests.support.bot_process import BotProcess, free_port, press, send_and_wait
+from tests.support.db import POSTGRES_URL, SKIP_POSTGRES, postgres_database
 from tests.support.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -108,3 +113,37 @@ def test_webhook_answers_200_to_an_update_it_cannot_parse(
     finally:
         bot.stop()
     _no_content_in(bot.output())
+
+
+@pytest.mark.postgres
+def test_a_nul_comment_over_polling_on_postgresql_blocks_nobody(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """The reported incident: PostgreSQL refuses U+0000, so such a comment failed on every
+    poll and, unconfirmed, held back every update behind it."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_POSTGRES)
+    with postgres_database() as url:
+        bot = BotProcess(fake, tmp_path, database_url=url)
+        bot.start()
+        try:
+            send_and_wait(fake, SENDER, "/khaosat")
+            for data in [*BEFORE, *GRID, *AFTER[:4]]:
+                press(fake, SENDER, data)
+            send_and_wait(fake, SENDER, "Rất tốt\x00, cảm ơn\x00")
+            send_and_wait(fake, OTHER, "/start")
+            assert "Ông/Bà muốn làm gì?" in (fake.messages(OTHER)[-1].text or "")
+            assert asyncio.run(_comments(url)) == ["Rất tốt, cảm ơn"]
+            assert fake.pending_update_ids() == []
+        finally:
+            bot.stop()
+
+
+async def _comments(url: str) -> list[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT value_text FROM answers WHERE item = 'comment'"))
+            return [r[0] for r in rows]
+    finally:
+        await engine.dispose()
