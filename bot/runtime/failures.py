@@ -146,11 +146,11 @@ class Failures:
                 channel, event_id, stage, error_name(error), ref, message is not None, now
             )
             await record_failed_event(conn, failed)
+        # No event id: a Zalo follow event's embeds the user's id. The ref finds the row.
         log.error(
-            "event=event_failed channel=%s stage=%s id=%s ref=%s error=%s where=%s chat=%s",
+            "event=event_failed channel=%s stage=%s ref=%s error=%s where=%s chat=%s",
             channel,
             stage,
-            event_id,
             ref,
             failed.error,
             where(error),
