@@ -1,4 +1,5 @@
-"""Databases for tests: a SQLite file per test, and a fresh PostgreSQL schema per test."""
+"""Databases for tests: a SQLite file per test, a fresh PostgreSQL schema per test (or a
+whole database, for a bot process)."""
 
 from __future__ import annotations
 
