@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import logging
 import sys
 
 from telegram.error import InvalidToken
@@ -78,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     command = args.command or "run"
-    configure(settings.log_level if command == "run" else "WARNING")
+    configure(
+        settings.log_level if command == "run" else "WARNING", secrets=settings.secret_values()
+    )
     if settings.receipt_secret:
         set_salt(settings.receipt_secret.get_secret_value())
     if command == "migrate":
@@ -113,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    except Exception:
+        # Logged, not left to Python's own traceback print: the log filter redacts it.
+        logging.getLogger("bot.run").critical("event=crashed", exc_info=True)
+        return 1
 
 
 if __name__ == "__main__":

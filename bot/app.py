@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import httpx
@@ -21,7 +22,12 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
-from bot.channels.telegram_inbound import POLL_TIMEOUT_S, TelegramInbound
+from bot.channels.telegram_inbound import (
+    POLL_READ_MARGIN_S,
+    POLL_TIMEOUT_S,
+    PollingBot,
+    TelegramInbound,
+)
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_inbound import zalo_webhook
@@ -30,6 +36,7 @@ from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
 from bot.runtime.build import Runtime, build_runtime, digest_settings
 from bot.runtime.dispatch import utc_now
+from bot.runtime.failures import Failures
 from bot.runtime.sender import MAX_IN_FLIGHT, Limits, OutboxSender
 from bot.web.open311 import Open311Settings, open311_routes
 from bot.web.results_page import results_routes
@@ -46,9 +53,9 @@ SHUTDOWN_DRAIN_S = 5.0
 ATTACHMENTS_EVERY_S = 2.0
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings) -> PollingBot:
     assert settings.telegram_bot_token is not None
-    return Bot(
+    return PollingBot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_url,
@@ -58,7 +65,7 @@ def make_bot(settings: Settings) -> Bot:
         request=HTTPXRequest(
             connection_pool_size=MAX_IN_FLIGHT + 4, read_timeout=15, write_timeout=15
         ),
-        get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + 10),
+        get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_S + POLL_READ_MARGIN_S),
     )
 
 
@@ -74,10 +81,43 @@ async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:
         return await stored_file(conn, file_id)
 
 
+async def until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]) -> list[str]:
+    """Waits for a stop signal, or for one of the tasks to end, which none does on its own
+    (each runs until ``stop``): returns the names of those that ended, each logged."""
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        return []
+    stopped.cancel()
+    died: list[str] = []
+    for task in tasks:
+        if not task.done():
+            continue
+        error = None if task.cancelled() else task.exception()
+        log.error(
+            "event=task_died task=%s error=%s",
+            task.get_name(),
+            "cancelled" if task.cancelled() else type(error).__name__ if error else "returned",
+            exc_info=error,
+        )
+        died.append(task.get_name())
+    return died
+
+
 async def run_telegram(settings: Settings) -> int:
     """The bot process: Telegram (when a token is set), Zalo (when an OA is set), the web
-    server, and the scheduled jobs."""
+    server, and the scheduled jobs. Returns 0 after a stop signal, 1 when a task ended on
+    its own (its work would silently stop: better exit, and be restarted, than limp on)."""
     runtime = await build_runtime(settings)
+    wakers: list[Callable[[], None]] = []  # the outbox senders, woken by recorded failures
+    failures = Failures(
+        runtime.engine,
+        runtime.dispatcher.catalog,
+        settings.default_language,
+        utc_now,
+        wakers,
+    )
+    died: list[str] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -99,7 +139,7 @@ async def run_telegram(settings: Settings) -> int:
                 )
                 senders.append(OutboxSender(runtime.engine, telegram_sender, utc_now, limits))
                 inbound = TelegramInbound(
-                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender
+                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender, failures
                 )
                 await _set_commands(bot)
                 tasks.append(
@@ -131,7 +171,7 @@ async def run_telegram(settings: Settings) -> int:
                 names.append(f"@{bot.username} ({settings.telegram_mode})")
             if settings.zalo_enabled:
                 client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
-                zalo_sender, zalo_route = zalo_channel(settings, runtime, client)
+                zalo_sender, zalo_route = zalo_channel(settings, runtime, client, failures)
                 senders.append(zalo_sender)
                 routes.append(zalo_route)
                 tasks.append(
@@ -150,6 +190,7 @@ async def run_telegram(settings: Settings) -> int:
                 names.append(f"zalo OA {settings.zalo_oa_id} (webhook)")
             for sender in senders:
                 runtime.dispatcher.on_outbox(sender.channel, sender.wake)
+                wakers.append(sender.wake)
                 tasks.append(asyncio.create_task(sender.run(stop), name=f"outbox-{sender.channel}"))
             jobs = JobsRunner(
                 runtime.engine,
@@ -173,6 +214,8 @@ async def run_telegram(settings: Settings) -> int:
                 host=settings.http_host,
                 port=settings.http_port,
                 log_level="warning",
+                # uvicorn's loggers propagate to ours: same format, same redaction.
+                log_config=None,
                 lifespan="off",
             )
             server = uvicorn.Server(config)
@@ -185,8 +228,7 @@ async def run_telegram(settings: Settings) -> int:
             tasks.extend(await jobs.start(stop))
             log.info("event=started channels=%d", len(names))
             print(f"bot {', '.join(names)} running (web :{settings.http_port})", flush=True)
-            stopped = asyncio.create_task(stop.wait())
-            await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            died = await until_stopped(stop, tasks)
             stop.set()
             server.should_exit = True
             await jobs.stop()
@@ -199,7 +241,7 @@ async def run_telegram(settings: Settings) -> int:
             log.info("event=stopped sent=%d", sum(s.sent for s in senders))
     finally:
         await runtime.close()
-    return 0
+    return 1 if died else 0
 
 
 async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
@@ -221,7 +263,7 @@ async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
 
 
 def zalo_channel(
-    settings: Settings, runtime: Runtime, client: httpx.AsyncClient
+    settings: Settings, runtime: Runtime, client: httpx.AsyncClient, failures: Failures
 ) -> tuple[OutboxSender, BaseRoute]:
     """The Zalo OA: its outbox sender (with the token store) and its webhook route."""
     if not (settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret):
@@ -248,6 +290,7 @@ def zalo_channel(
             settings.zalo_oa_id or "",
             settings.zalo_oa_secret.get_secret_value(),
             settings.zalo_admin_ids,
+            failures,
         ),
         methods=["POST"],
     )

@@ -142,6 +142,11 @@ class Settings(BaseSettings):
                 raise ValueError("WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook")
         return self
 
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value, for the log filter to hide wherever it appears."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+
     @property
     def zalo_enabled(self) -> bool:
         return bool(self.zalo_app_id)

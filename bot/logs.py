@@ -1,18 +1,115 @@
-"""Structured one-line logs (key=value) with chat ids hashed and no message text."""
+"""Structured one-line logs (key=value) with chat ids hashed and no message text.
+
+Secrets and personal data never reach a log line (STYLE rule 25), whatever LOG_LEVEL says:
+libraries that print request URLs, request parameters, answers or SQL parameters speak only
+at the level given in ``LIBRARY_LEVELS``, and every handler redacts what looks like a secret
+(the Telegram token in a URL, ``access_token=…``-like pairs, the configured secrets).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
+from collections.abc import Iterable
 
 _SALT = b"sipas-bot"
 
+#: The least a library logger may say, whatever LOG_LEVEL is, and why.
+LIBRARY_LEVELS: dict[str, int] = {
+    # Every request URL (the bot token is part of each Telegram URL; Zalo file URLs point at
+    # a citizen's pictures), at INFO: hundreds of lines per survey.
+    "httpx": logging.WARNING,
+    # Response headers and connection details; nothing an operator of the bot needs.
+    "httpcore": logging.WARNING,
+    # PTB at DEBUG prints each call's parameters and answer: message texts, names, chat ids,
+    # the webhook secret.
+    "telegram": logging.INFO,
+    # At DEBUG, every statement with its parameters (answers, complaint texts, phones).
+    "aiosqlite": logging.INFO,
+    "sqlalchemy": logging.WARNING,
+}
 
-def configure(level: str = "INFO") -> None:
+#: Shown instead of a secret.
+REDACTED = "[redacted]"
+#: Below this length a configured "secret" is too short to be told from ordinary text.
+MIN_SECRET_CHARS = 6
+#: Names whose values are secrets, in a query string, a form, JSON, a dict or a header.
+SECRET_NAMES = (
+    "access_token",
+    "refresh_token",
+    "secret_key",
+    "app_secret",
+    "oa_secret",
+    "secret_token",
+    "client_secret",
+    "api_key",
+    "password",
+)
+_PATTERNS = (
+    # The token in a Bot API URL: /bot<token>/getMe and /file/bot<token>/photos/…
+    (re.compile(r"(/(?:file/)?bot)\d+:[A-Za-z0-9_-]+"), rf"\1{REDACTED}"),
+    # A token of Telegram's shape anywhere else: bot id, colon, 35 characters.
+    (re.compile(r"(?<![\w-])\d{5,}:[A-Za-z0-9_-]{30,}"), REDACTED),
+    # name=value, name: value, "name": "value", 'name': 'value', ('name', 'value')
+    (
+        re.compile(
+            r"(\b(?:" + "|".join(SECRET_NAMES) + r")\b['\"]?\s*[:=,]\s*b?['\"]?)"
+            r"([^'\"&\s,;)}\]]+)",
+            re.IGNORECASE,
+        ),
+        rf"\1{REDACTED}",
+    ),
+)
+
+
+class Redact(logging.Filter):
+    """Rewrites a record so that no secret it carries is printed; never drops a record."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        known = {s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}
+        # Longest first, so a secret that contains another is replaced whole.
+        self.secrets = sorted(known, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: left for the handler to report
+            return True
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Once, at start: the format, the level, the library levels, the redacting filter on
+    every handler of the root logger (everything else propagates to it)."""
     logging.basicConfig(
         level=level.upper(),
         format="time=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
     )
+    for name, least in LIBRARY_LEVELS.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(max(least, logging.getLogger().getEffectiveLevel()))
+    logging.captureWarnings(True)  # warnings are printed through the same handlers
+    redact = Redact(secrets)
+    for handler in logging.getLogger().handlers:
+        for old in [f for f in handler.filters if isinstance(f, Redact)]:
+            handler.removeFilter(old)
+        handler.addFilter(redact)
 
 
 def set_salt(secret: str) -> None:

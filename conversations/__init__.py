@@ -39,6 +39,7 @@ from .events import (
 from .flows.survey import FLOW as SURVEY_FLOW
 from .flows.survey import SurveyData
 from .limits import MAX_COMMAND_ARG_CHARS, MAX_COMMENT_CHARS, MAX_INBOUND_CHARS
+from .parsing import clean_text
 from .questionnaire import Questionnaire, Step
 from .questionnaire import load as load_questionnaire
 
@@ -87,6 +88,7 @@ __all__ = [
     "Text",
     "TimedOut",
     "UpdateComplaint",
+    "clean_text",
     "default_catalog",
     "format_decimal",
     "handle",

@@ -16,6 +16,19 @@ _SKIP = {"bo qua", "skip", "next", "tiep"}
 _DONE = {"xong", "done", "ok", "hoan tat", "finish"}
 _YES = {"co", "yes", "y", "dong y", "vang", "u", "ok"}
 _NO = {"khong", "no", "n", "ko", "k"}
+#: What a database refuses or mangles in text: NUL (PostgreSQL refuses it, SQLite keeps it,
+#: so the two would disagree), the other C0 control characters but line feed and tab, and
+#: lone surrogates (neither driver can encode them as UTF-8).
+_REFUSED = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Inbound text as every database stores it, applied by each channel's parser to what
+    a citizen sent (texts, command arguments, file names): ``"a\\x00b\\r\\n"`` -> ``"ab\\n"``.
+    A carriage return becomes a line feed; the other refused characters are dropped."""
+    if text.isprintable():
+        return text
+    return _REFUSED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def normalize(text: str) -> str:

@@ -18,6 +18,7 @@ from conversations.workdays import WorkCalendar
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import ImageMessage, Outbound, TextMessage
 from storage.queries.contacts import languages
+from storage.queries.failed_events import failed_between
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
 from storage.queries.outbox import held_since
 from storage.queries.zalo_tokens import get_tokens
@@ -62,11 +63,14 @@ async def digest_payloads(
         previous = await build_report(conn, period.previous(), scope)
         cases = await case_summary(conn, period, settings.tz, today, settings.calendar)
         held = await held_since(conn, day_bounds(period, settings.tz)[0])
+        failed = await failed_between(conn, *day_bounds(period, settings.tz))
         tokens = await get_tokens(conn)
     digest = build_digest(kind, period, report, previous, cases, settings.agency)
     alerts: list[Reply] = []
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))
+    if failed:
+        alerts.append(Reply("digest.failed_events", (("count", failed),)))
     if tokens is not None and tokens.failed_at is not None:
         alerts.append(
             Reply(

@@ -1,12 +1,14 @@
 """Storage: schema, queries and migrations (SQLAlchemy Core, async; SQLite or PostgreSQL)."""
 
 from .db import is_sqlite, open_engine, read_transaction, write_transaction
+from .errors import database_unavailable
 from .migrate import upgrade as migrate
 from .writes import ConcurrentUpdate, WriteSet, flush
 
 __all__ = [
     "ConcurrentUpdate",
     "WriteSet",
+    "database_unavailable",
     "flush",
     "is_sqlite",
     "migrate",

@@ -12,6 +12,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: A database error's text names the statement's parameters unless told not to, and
+#: parameters are what citizens wrote: an error that reaches a log must not carry them.
+HIDE_PARAMETERS = True
 _IMMEDIATE = "storage_write"
 
 
@@ -37,11 +40,16 @@ def open_engine(url: str, *, pool_size: int = 5, schema: str | None = None) -> A
             max_overflow=pool_size,
             connect_args=connect_args,
             pool_pre_ping=True,
+            hide_parameters=HIDE_PARAMETERS,
         )
     database = parsed.database or ""
     if database and database != ":memory:":
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=HIDE_PARAMETERS,
+    )
     _configure_sqlite(engine)
     return engine
 

@@ -326,6 +326,24 @@ zalo_tokens = Table(
     Column("last_error", String(200)),
 )
 
+# Inbound events that could not be read or handled (a malformed update, a poison message):
+# their event id was claimed, the chat got a polite message with ``ref``, and the row lets
+# the digest count them and staff find one by the reference the citizen quotes. What the
+# event said is never kept: only which event, where it failed, and the error's class.
+failed_events = Table(
+    "failed_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("event_id", String(128)),  # the channel's id (update_id, msg_id) when readable
+    Column("stage", String(12), nullable=False),  # "parse" or "process"
+    Column("error", String(120), nullable=False),  # the exception's class name(s)
+    Column("ref", String(16), nullable=False),
+    Column("answered", Boolean, nullable=False),  # a polite message was queued
+    Column("failed_at", UTCDateTime, nullable=False),
+    Index(None, "failed_at"),
+)
+
 COMPLAINT_STATUSES = (
     "new",
     "in_progress",

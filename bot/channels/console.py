@@ -17,6 +17,7 @@ from conversations import (
     Inbound,
     InboundEvent,
     Text,
+    clean_text,
 )
 from conversations.parsing import is_small_number, normalize
 from storage import read_transaction, write_transaction
@@ -37,7 +38,7 @@ class Requests(Protocol):
 
 def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
     """What a typed line means: a command, the number or text of a shown choice, or text."""
-    text = line.strip()
+    text = clean_text(line).strip()
     if not text:
         return None
     if text.startswith("/"):

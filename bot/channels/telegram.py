@@ -36,6 +36,7 @@ from conversations import (
     InboundEvent,
     Origin,
     Text,
+    clean_text,
 )
 from conversations.commands import COMMANDS, canonical, is_admin_command
 from storage.outbound import (
@@ -71,7 +72,7 @@ def _label(query: CallbackQuery) -> str | None:
     for row in markup.inline_keyboard:
         for button in row:
             if button.callback_data == query.data:
-                return str(button.text)
+                return clean_text(str(button.text))
     return None
 
 
@@ -85,10 +86,10 @@ def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent |
         chat_id = query.message.chat.id
         origin = Origin(
             message_id=str(query.message.message_id),
-            text=(getattr(query.message, "text", None) or "")[: TelegramLimit.MAX_TEXT],
+            text=clean_text(getattr(query.message, "text", None) or "")[: TelegramLimit.MAX_TEXT],
             label=_label(query),
         )
-        choice = Choice(query.data[: TelegramLimit.MAX_CALLBACK_DATA])
+        choice = Choice(clean_text(query.data)[: TelegramLimit.MAX_CALLBACK_DATA])
         return InboundEvent(
             event_id,
             CHANNEL,
@@ -102,24 +103,53 @@ def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent |
         return None  # the bot serves private chats only; groups are ignored
     sender = message.from_user.id if message.from_user else 0
     payload: Inbound
-    if message.text and message.text.startswith("/"):
-        payload = _command(message.text)
-    elif message.text:
+    text = clean_text(message.text or "")
+    if text.startswith("/"):
+        payload = _command(text)
+    elif text:
         # One character more than the engine reads, so it can say the text is too long.
-        payload = Text(message.text[: MAX_INBOUND_CHARS + 1])
+        payload = Text(text[: MAX_INBOUND_CHARS + 1])
     elif message.photo:
         photo = message.photo[-1]  # the largest size Telegram made
         payload = Attachment("photo", photo.file_size or 0, photo.file_id, "", "image/jpeg")
     elif message.document:
         doc = message.document
         payload = Attachment(
-            "document", doc.file_size or 0, doc.file_id, doc.file_name or "", doc.mime_type or ""
+            "document",
+            doc.file_size or 0,
+            doc.file_id,
+            clean_text(doc.file_name or ""),
+            clean_text(doc.mime_type or ""),
         )
     elif message.effective_attachment is not None:
         payload = Attachment("other")
     else:
         return None
     return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload, admin=sender in admins)
+
+
+def raw_update_id(raw: object) -> int | None:
+    """An update's id, read from its JSON without PTB (for updates PTB cannot parse)."""
+    found = raw.get("update_id") if isinstance(raw, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+def raw_chat_id(raw: object) -> str | None:
+    """The private chat an update came from, read from its JSON without PTB, so a chat
+    whose update cannot be parsed can still be told; None when it is not readable."""
+    if not isinstance(raw, dict):
+        return None
+    for kind in ALLOWED_UPDATES:
+        body = raw.get(kind)
+        if kind == "callback_query" and isinstance(body, dict):
+            body = body.get("message")
+        chat = body.get("chat") if isinstance(body, dict) else None
+        if not isinstance(chat, dict) or chat.get("type") != "private":
+            continue
+        chat_id = chat.get("id")
+        if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+            return str(chat_id)
+    return None
 
 
 def refused_admin(event: InboundEvent) -> bool:

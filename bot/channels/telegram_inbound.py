@@ -3,6 +3,12 @@
 An update counts as received only once its event is committed: polling confirms an offset
 after that, and the webhook answers 200 after that, so Telegram redelivers anything a crash
 interrupted, and the dispatcher drops what it has already seen.
+
+Updates arrive as raw JSON and each is parsed on its own: one that PTB cannot parse (a new
+Bot API field it requires, a malformed object) is recorded as failed, its chat is told
+politely when it can be read, and it is confirmed like any other, so it neither stops
+polling nor holds back the updates behind it. Only an unavailable database leaves an update
+unconfirmed.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import NetworkError, TelegramError
@@ -20,29 +27,66 @@ from bot.channels.telegram import (
     CHANNEL,
     TelegramSender,
     parse_update,
+    raw_chat_id,
+    raw_update_id,
     refused_admin,
 )
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
+from bot.runtime.failures import Failures
+from conversations import InboundEvent
 
 log = logging.getLogger("bot.telegram")
 
 POLL_TIMEOUT_S = 25
 MAX_POLL_BACKOFF_S = 30.0
+#: Seconds to wait past the long poll's own timeout before calling the connection dead.
+POLL_READ_MARGIN_S = 10
+
+
+class PollingBot(Bot):
+    """PTB's Bot, whose getUpdates answer stays JSON: ``Bot.get_updates`` parses the whole
+    batch at once, so one update it cannot parse fails them all (and is logged raw, at
+    CRITICAL, content included)."""
+
+    async def get_update_data(self, offset: int, wait_s: int = POLL_TIMEOUT_S) -> list[Any]:
+        """The updates from ``offset`` on, waiting up to ``wait_s`` for one (long polling)."""
+        result = await self._post(
+            "getUpdates",
+            {"offset": offset, "timeout": wait_s, "allowed_updates": list(ALLOWED_UPDATES)},
+            read_timeout=wait_s + POLL_READ_MARGIN_S,
+        )
+        if not isinstance(result, list):
+            raise TelegramError("getUpdates did not answer a list")
+        return result
 
 
 class TelegramInbound:
     def __init__(
-        self, bot: Bot, dispatcher: Dispatcher, admins: Collection[int], sender: TelegramSender
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        admins: Collection[int],
+        sender: TelegramSender,
+        failures: Failures | None = None,
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
         self.admins = frozenset(admins)
         self.sender = sender
+        self.failures = failures or Failures(
+            dispatcher.engine,
+            dispatcher.catalog,
+            dispatcher.settings.default_language,
+            dispatcher.clock,
+        )
         self._acks: set[asyncio.Task[None]] = set()
 
-    async def accept(self, update: Update) -> None:
-        """Records one update durably (raises if it could not be recorded)."""
+    def _read(self, raw: object) -> InboundEvent | None:
+        """The engine event a raw update means; raises when it cannot be read."""
+        if not isinstance(raw, dict):
+            raise TypeError("an update is a JSON object")
+        update = Update.de_json(raw, self.bot)
         if update.callback_query is not None:
             # Answered at once, outside the outbox: the spinner on the button stops
             # while the answer is still being stored.
@@ -50,40 +94,58 @@ class TelegramInbound:
             self._acks.add(task)
             task.add_done_callback(self._acks.discard)
         event = parse_update(update, self.admins)
-        if event is None:
-            return
-        if refused_admin(event):
+        if event is not None and refused_admin(event):
             log.warning(
                 "event=admin_refused channel=%s chat=%s",
                 CHANNEL,
                 chat_hash(CHANNEL, event.external_id),
             )
-        await self.dispatcher.submit(event)
+        return event
 
-    async def accept_all(self, updates: Sequence[Update]) -> int:
-        """Handles a getUpdates batch; returns the offset that confirms what was stored."""
+    async def accept(self, raw: object) -> None:
+        """Records one update, as Telegram sent it, durably; raises only when the database
+        could not take it (then it must be delivered again)."""
+        try:
+            event = self._read(raw)
+        except Exception as exc:
+            update_id = raw_update_id(raw)
+            await self.failures.record(
+                CHANNEL,
+                None if update_id is None else str(update_id),
+                exc,
+                chat_id=raw_chat_id(raw),
+                stage="parse",
+            )
+            return
+        if event is not None:
+            await self.dispatcher.submit(event)
+
+    async def accept_all(self, updates: Sequence[object]) -> int | None:
+        """Handles a getUpdates batch; returns the offset that confirms what was stored
+        (None when no update in it had a readable id)."""
         results = await asyncio.gather(*(self.accept(u) for u in updates), return_exceptions=True)
-        failed = [u.update_id for u, r in zip(updates, results, strict=True) if r is not None]
-        for update, result in zip(updates, results, strict=True):
+        ids = [raw_update_id(u) for u in updates]
+        failed: list[int] = []
+        for update_id, result in zip(ids, results, strict=True):
             if isinstance(result, BaseException):
                 log.error(
-                    "event=update_failed update=%d error=%s",
-                    update.update_id,
-                    type(result).__name__,
+                    "event=update_failed update=%s error=%s", update_id, type(result).__name__
                 )
+                if update_id is not None:
+                    failed.append(update_id)
         if failed:
             return min(failed)  # not confirmed: Telegram hands them out again
-        return max(u.update_id for u in updates) + 1
+        known = [i for i in ids if i is not None]
+        return max(known) + 1 if known else None
 
     async def poll(self, stop: asyncio.Event) -> None:
+        if not isinstance(self.bot, PollingBot):
+            raise TypeError("polling needs a PollingBot")
+        bot = self.bot
         offset = 0
         backoff = 1.0
         while not stop.is_set():
-            fetch = asyncio.create_task(
-                self.bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=list(ALLOWED_UPDATES)
-                )
-            )
+            fetch = asyncio.create_task(bot.get_update_data(offset, POLL_TIMEOUT_S))
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -102,9 +164,11 @@ class TelegramInbound:
             backoff = 1.0
             if updates:
                 next_offset = await self.accept_all(updates)
-                if next_offset <= updates[-1].update_id:
-                    await _sleep_or_stop(stop, 1.0)  # the database is unwell; retry shortly
-                offset = next_offset
+                ids = [i for i in map(raw_update_id, updates) if i is not None]
+                if next_offset is None or not ids or next_offset <= max(ids):
+                    await _sleep_or_stop(stop, 1.0)  # not all stored: the database is unwell
+                if next_offset is not None:
+                    offset = next_offset
 
     async def close(self) -> None:
         if self._acks:

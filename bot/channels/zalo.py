@@ -45,6 +45,7 @@ from conversations import (
     Inbound,
     InboundEvent,
     Text,
+    clean_text,
 )
 from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessage
 
@@ -88,6 +89,7 @@ def _looks_like_token(text: str) -> bool:
 
 
 def parse_text(text: str) -> Inbound:
+    text = clean_text(text)
     stripped = text.strip()
     if stripped.startswith(CHOICE_PREFIX):
         return Choice(stripped[len(CHOICE_PREFIX) : len(CHOICE_PREFIX) + 64])
@@ -109,19 +111,19 @@ def parse_event(
         return None  # our own messages echoed back: never user input
     if name in ("follow", "unfollow"):
         follower = event.get("follower") or {}
-        user = str(follower.get("id", "")) if isinstance(follower, Mapping) else ""
+        user = clean_text(str(follower.get("id", ""))) if isinstance(follower, Mapping) else ""
         if not user or name == "unfollow":
             return None
-        stamp = str(event.get("timestamp", ""))
+        stamp = clean_text(str(event.get("timestamp", "")))
         return InboundEvent(f"follow:{user}:{stamp}", CHANNEL, user, Command("start"))
     sender = event.get("sender") or {}
-    user = str(sender.get("id", "")) if isinstance(sender, Mapping) else ""
+    user = clean_text(str(sender.get("id", ""))) if isinstance(sender, Mapping) else ""
     if not user or user == oa_id:
         return None
     message = event.get("message") or {}
     if not isinstance(message, Mapping) or not message.get("msg_id"):
         return None
-    msg_id = str(message["msg_id"])
+    msg_id = clean_text(str(message["msg_id"]))
     payload: Inbound
     if name == "user_send_text":
         payload = parse_text(str(message.get("text", "")))
@@ -138,12 +140,12 @@ def _attachment(name: str, message: Mapping[str, Any]) -> Attachment:
     items = message.get("attachments") or []
     first = items[0] if isinstance(items, list) and items else {}
     body = first.get("payload", {}) if isinstance(first, Mapping) else {}
-    url = str(body.get("url", "")) if isinstance(body, Mapping) else ""
+    url = clean_text(str(body.get("url", ""))) if isinstance(body, Mapping) else ""
     if name == "user_send_image":
         return Attachment("photo", 0, url, "", "image/jpeg")
     size = str(body.get("size", "0")) if isinstance(body, Mapping) else "0"
-    file_name = str(body.get("name", "")) if isinstance(body, Mapping) else ""
-    kind = str(body.get("type", "")).lower() if isinstance(body, Mapping) else ""
+    file_name = clean_text(str(body.get("name", ""))) if isinstance(body, Mapping) else ""
+    kind = clean_text(str(body.get("type", ""))).lower() if isinstance(body, Mapping) else ""
     mime = {
         "pdf": "application/pdf",
         "doc": "application/msword",
@@ -152,7 +154,9 @@ def _attachment(name: str, message: Mapping[str, Any]) -> Attachment:
         "jpeg": "image/jpeg",
         "png": "image/png",
     }.get(kind, kind)
-    return Attachment("document", int(size) if size.isdigit() else 0, url, file_name, mime)
+    # isascii: str.isdigit also accepts "²", which int() refuses.
+    known = size.isascii() and size.isdigit()
+    return Attachment("document", int(size) if known else 0, url, file_name, mime)
 
 
 def render(message: TextMessage, hint: str) -> dict[str, Any]:

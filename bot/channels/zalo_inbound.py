@@ -1,11 +1,14 @@
 """``POST /zalo``: Zalo's signed webhook. Checks the signature on the raw body, records the
-event durably, then answers 200 (Zalo retries anything else, and the msg_id dedupes)."""
+event durably, then answers 200 (Zalo retries anything else, and the msg_id dedupes). An
+event the parser cannot read is recorded as failed (and its sender told politely), then
+answered 200 too; only an unavailable database gets a 500."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,14 +17,43 @@ from bot.channels.zalo import CHANNEL, SIGNATURE_HEADER, parse_event, verify
 from bot.limits import TelegramLimit
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
+from bot.runtime.failures import Failures
+from conversations import clean_text
 
 log = logging.getLogger("bot.zalo")
 
 
+def _raw_id(event: dict[str, Any]) -> str | None:
+    """The event's message id, read without the parser (for events it cannot read)."""
+    message = event.get("message")
+    msg_id = message.get("msg_id") if isinstance(message, dict) else None
+    if not msg_id:
+        return None
+    return clean_text(str(msg_id)) or None  # as parse_event reads it
+
+
+def _raw_sender(event: dict[str, Any], oa_id: str) -> str | None:
+    """Who wrote, read without the parser; None for the OA itself or when unreadable."""
+    sender = event.get("sender")
+    user = clean_text(str(sender.get("id", ""))) if isinstance(sender, dict) else ""
+    return user if user and user != oa_id else None
+
+
 def zalo_webhook(
-    dispatcher: Dispatcher, app_id: str, oa_id: str, oa_secret: str, admins: Collection[str]
+    dispatcher: Dispatcher,
+    app_id: str,
+    oa_id: str,
+    oa_secret: str,
+    admins: Collection[str],
+    failures: Failures | None = None,
 ) -> Callable[[Request], Awaitable[Response]]:
     admin_ids = frozenset(admins)
+    failures = failures or Failures(
+        dispatcher.engine,
+        dispatcher.catalog,
+        dispatcher.settings.default_language,
+        dispatcher.clock,
+    )
 
     async def webhook(request: Request) -> Response:
         body = bytearray()
@@ -41,7 +73,18 @@ def zalo_webhook(
             return JSONResponse({"ok": False}, status_code=403)
         if str(event.get("app_id", app_id)) != app_id:
             return JSONResponse({"ok": False}, status_code=403)
-        inbound = parse_event(event, oa_id, admin_ids)
+        try:
+            inbound = parse_event(event, oa_id, admin_ids)
+        except Exception as exc:
+            # Recorded and answered 200: Zalo would only send the same event again.
+            try:
+                await failures.record(
+                    CHANNEL, _raw_id(event), exc, chat_id=_raw_sender(event, oa_id), stage="parse"
+                )
+            except Exception as failure:
+                log.error("event=webhook_failed channel=zalo error=%s", type(failure).__name__)
+                return JSONResponse({"ok": False}, status_code=500)
+            return JSONResponse({"ok": True})
         if inbound is None:
             return JSONResponse({"ok": True})  # echoes and other events: nothing to do
         try:

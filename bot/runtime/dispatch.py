@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.logs import chat_hash
+from bot.runtime.failures import Failures
 from conversations import (
     Catalog,
     ConversationState,
@@ -159,13 +160,35 @@ class Dispatcher:
                     future.set_result(result)
 
     async def process(self, events: Sequence[InboundEvent]) -> list[Handled | Exception]:
-        """Handles events in one transaction; if it fails, each event gets its own."""
+        """Handles events in one transaction; if it fails, each event gets its own.
+
+        An event that fails on its own is returned as its error when the database is
+        unavailable (not confirmed: it comes again). Otherwise it is tried once more (a race,
+        such as a tracking code drawn twice, passes then), and if it fails again it is
+        settled as failed (``failures``): recorded, answered politely, and handled, so the
+        channel confirms it and the events behind it go on.
+        """
         try:
             return list(await self._transaction(events))
         except Exception as exc:
             if len(events) == 1:
-                log.warning("event=failed error=%s", type(exc).__name__)
-                return [exc]
+                [event] = events
+                failures = Failures(
+                    self.engine,
+                    self.catalog,
+                    self.settings.default_language,
+                    self.clock,
+                    [wake for _, wake in self._outbox_listeners],
+                )
+                if not failures.poison(event, exc):
+                    return [exc]
+                try:
+                    return list(await self._transaction(events))
+                except Exception as again:
+                    settled = await failures.settle(event, event_key(event), again)
+                    if settled is None:
+                        return [again]
+                    return [Handled(event.event_id, settled.duplicate, settled.messages)]
         results: list[Handled | Exception] = []
         for event in events:
             results.extend(await self.process([event]))

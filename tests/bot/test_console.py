@@ -47,9 +47,13 @@ CHOICES = (
         ("/HUY", Command("huy", "")),
         ("²", Text("²")),
         ("   ", None),
+        ("Góp\x00 ý\x1b\ud800", Text("Góp ý")),
+        ("/tracuu PA-2026\x00-000001", Command("tracuu", "PA-2026-000001")),
+        ("\x00\x07", None),
     ],
     ids=["number", "padded-number", "number-out-of-list", "label", "full-label", "free-text",
-         "command-with-arg", "command-upper", "superscript", "blank"],
+         "command-with-arg", "command-upper", "superscript", "blank", "refused-characters",
+         "refused-in-argument", "only-refused"],
 )  # fmt: skip
 def test_parse_line(line: str, expected: object) -> None:
     assert parse_line(line, CHOICES) == expected

@@ -39,6 +39,9 @@ async def test_results_page(engine: AsyncEngine) -> None:
     rng = random.Random(5)
     for n in range(10):
         await complete_survey(dispatcher, f"c{n}", rng)
+    cached = await _get(app, "/ketqua")  # built minutes ago: served as it was, not rebuilt
+    assert "Chưa có đủ phiếu đánh giá" in cached.text
+    app = _app(engine)  # a new cache: as after the five minutes
     page = await _get(app, "/ketqua")
     assert "Kết quả đánh giá sự hài lòng — Sở Xây dựng" in page.text
     assert "Tiếp cận dịch vụ hành chính công" in page.text

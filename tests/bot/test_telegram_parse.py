@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from telegram import Bot, Update
 
-from bot.channels.telegram import keyboard, parse_update, refused_admin
+from bot.channels.telegram import (
+    keyboard,
+    parse_update,
+    raw_chat_id,
+    raw_update_id,
+    refused_admin,
+)
 from conversations import Attachment, Choice, Command, InboundEvent, Origin, Text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
@@ -115,3 +121,68 @@ def test_every_choice_id_fits_callback_data() -> None:
         len(f"{s.id}:{code}".encode()) for s in q.steps for code in (*s.options, "back", "skip")
     )
     assert longest <= 64
+
+
+REFUSED = "\x00\x01\x1b\ud800\udfff"  # NUL, other C0 controls, lone surrogates
+
+
+def _with_text(text: str) -> Update:
+    data = json.loads((FIXTURES / "text_message.json").read_text(encoding="utf-8"))
+    data["message"]["text"] = text
+    return Update.de_json(data, BOT)
+
+
+@pytest.mark.parametrize(
+    ("text", "payload"),
+    [
+        (f"Rất{REFUSED} hài lòng\r\n", Text("Rất hài lòng\n")),
+        (f"/tracuu PA-2026{REFUSED}-000001", Command("tracuu", "PA-2026-000001")),
+        (f"{REFUSED}/start", Command("start", "")),
+        (REFUSED, None),
+    ],
+    ids=["text", "command-argument", "command-behind-controls", "nothing-left"],
+)
+def test_text_a_database_refuses_is_cleaned(text: str, payload: object) -> None:
+    event = parse_update(_with_text(text))
+    assert (event.payload if event else None) == payload
+
+
+def test_file_name_and_button_data_are_cleaned() -> None:
+    data = json.loads((FIXTURES / "text_message.json").read_text(encoding="utf-8"))
+    del data["message"]["text"]
+    data["message"]["document"] = {
+        "file_id": "d1", "file_unique_id": "u1", "file_name": f"đơn{REFUSED}.pdf",
+        "mime_type": "application/pdf\x00", "file_size": 1200,
+    }  # fmt: skip
+    event = parse_update(Update.de_json(data, BOT))
+    assert event is not None
+    assert event.payload == Attachment("document", 1200, "d1", "đơn.pdf", "application/pdf")
+    pressed = json.loads((FIXTURES / "callback_query.json").read_text(encoding="utf-8"))
+    pressed["callback_query"]["data"] = "1.1:4\x00"
+    event = parse_update(Update.de_json(pressed, BOT))
+    assert event is not None
+    assert event.payload == Choice("1.1:4")
+
+
+@pytest.mark.parametrize(
+    ("raw", "update_id", "chat_id"),
+    [
+        ({"update_id": 5, "message": {"chat": {"id": 7001, "type": "private"}}}, 5, "7001"),
+        ({"update_id": 6, "message": {"chat": {"id": -100, "type": "group"}}}, 6, None),
+        (
+            {"update_id": 7, "callback_query": {"message": {"chat": {"id": 7002, "type": "private"}}}},
+            7,
+            "7002",
+        ),
+        ({"update_id": 8, "message": {"chat": {"id": "7001", "type": "private"}}}, 8, None),
+        ({"update_id": True, "message": {"chat": {"id": True, "type": "private"}}}, None, None),
+        ({"update_id": "9", "message": "text"}, None, None),
+        ({"edited_message": {"chat": {"id": 7001, "type": "private"}}}, None, None),
+        ([1, 2], None, None),
+        (None, None, None),
+    ],
+    ids=["message", "group", "button", "string-id", "booleans", "garbage", "not-asked-for", "list", "null"],
+)  # fmt: skip
+def test_ids_read_from_raw_json(raw: object, update_id: int | None, chat_id: str | None) -> None:
+    assert raw_update_id(raw) == update_id
+    assert raw_chat_id(raw) == chat_id

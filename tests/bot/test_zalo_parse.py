@@ -98,3 +98,36 @@ def test_render_buttons_when_they_fit_numbers_otherwise() -> None:
     ]  # fmt: skip
     long = render(TextMessage("x" * 5000), "")
     assert len(long["text"]) == 2000
+
+
+REFUSED = "\x00\x01\x1b\ud800\udfff"  # NUL, other C0 controls, lone surrogates
+
+
+def test_text_and_file_names_a_database_refuses_are_cleaned() -> None:
+    event = parse_event(_text(f"Góp{REFUSED} ý\r\n"), OA)
+    assert event is not None
+    assert event.payload == Text("Góp ý\n")
+    command = parse_event(_text(f"/tracuu PA-2026{REFUSED}-000001"), OA)
+    assert command is not None
+    assert command.payload == Command("tracuu", "PA-2026-000001")
+    sent = {
+        **_text(""),
+        "event_name": "user_send_file",
+        "message": {
+            "msg_id": "m2",
+            "attachments": [
+                {
+                    "type": "file",
+                    "payload": {
+                        "url": "https://f/x",
+                        "size": "²",
+                        "name": f"đơn{REFUSED}.pdf",
+                        "type": "pdf",
+                    },
+                }
+            ],
+        },
+    }
+    event = parse_event(sent, OA)  # "²" is a digit to str.isdigit, not to int()
+    assert event is not None
+    assert event.payload == Attachment("document", 0, "https://f/x", "đơn.pdf", "application/pdf")

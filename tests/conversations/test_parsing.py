@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations import load_questionnaire
+from conversations import clean_text, load_questionnaire
 from conversations.parsing import match_label, normalize, parse_numbers, parse_rating, yes_no
 
 Q = load_questionnaire()
@@ -86,3 +86,33 @@ def test_match_label_in_either_language() -> None:
     assert match_label("niem yet tai co quan", labels) == "posted"
     assert match_label("notice board at the agency", labels) == "posted"
     assert match_label("niêm yết", labels) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Rất hài lòng", "Rất hài lòng"),
+        ("a\x00b", "ab"),
+        ("dòng 1\ndòng 2\tcột", "dòng 1\ndòng 2\tcột"),
+        ("dòng 1\r\ndòng 2\rdòng 3", "dòng 1\ndòng 2\ndòng 3"),
+        ("".join(map(chr, range(32))), "\t\n\n"),  # the carriage return is a line feed
+        ("x\ud800y\udfffz", "xyz"),
+        ("emoji 😀 stays", "emoji 😀 stays"),
+        ("\x7f\u0085\u200b kept", "\x7f\u0085\u200b kept"),
+    ],
+    ids=[
+        "plain",
+        "nul",
+        "newline-tab",
+        "carriage-return",
+        "all-c0",
+        "lone-surrogates",
+        "emoji",
+        "not-c0",
+    ],
+)
+def test_clean_text(raw: str, expected: str) -> None:
+    assert clean_text(raw) == expected
+    assert clean_text(expected) == expected
+    expected.encode("utf-8")  # what both drivers do with it
+    assert "\x00" not in expected

@@ -168,3 +168,24 @@ async def test_old_event_ids_are_forgotten(engine: AsyncEngine) -> None:
     async with read_transaction(engine) as conn:
         keys = (await conn.execute(select(processed_events.c.event_key))).scalars().all()
     assert keys == ["test:new"]
+
+
+async def test_the_digest_counts_the_messages_that_could_not_be_processed(
+    engine: AsyncEngine,
+) -> None:
+    from bot.runtime.failures import Failures
+    from jobs.digests import digest_payloads
+
+    await _seed(engine)
+    monday = Period(date(2026, 11, 2), date(2026, 11, 2))
+    catalog = default_catalog()
+    quiet = await digest_payloads(engine, "daily", monday, DIGESTS, catalog, local(2026, 11, 3, 8))
+    assert "không xử lý được" not in getattr(quiet[0], "text", "")
+    times = iter([local(2026, 11, 1, 23, 59), local(2026, 11, 2, 9), local(2026, 11, 2, 23, 59)])
+    failures = Failures(engine, catalog, "vi", lambda: next(times))
+    for n in range(3):  # Sunday night, then twice on Monday
+        await failures.record("telegram", str(n), TypeError(), chat_id=None, stage="parse")
+    [text, *_] = await digest_payloads(
+        engine, "daily", monday, DIGESTS, catalog, local(2026, 11, 3, 8)
+    )
+    assert "⚠ 2 tin không xử lý được" in getattr(text, "text", "")

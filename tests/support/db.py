@@ -1,11 +1,13 @@
-"""Databases for tests: a SQLite file per test, and a fresh PostgreSQL schema per test."""
+"""Databases for tests: a SQLite file per test, a fresh PostgreSQL schema per test (or a
+whole database, for a bot process)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -44,6 +46,26 @@ async def postgres_schema() -> AsyncIterator[Database]:
         async with admin.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await admin.dispose()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for a bot process (which cannot be given a schema)."""
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+
+    async def run(statement: str) -> None:
+        admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await admin.dispose()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def migrated(database: Database) -> AsyncEngine:

@@ -1322,6 +1322,17 @@ class FakeTelegram:
             user_id, text, first_name=first_name, language_code=language_code
         )
 
+    def user_sends_message(
+        self, user_id: int, fields: Mapping[str, Any], *, first_name: str = "Citizen"
+    ) -> int:
+        """A private-chat message from ``user_id`` carrying ``fields`` exactly as given (a
+        poll, a sticker, an object the Bot API would not send): the update a bot library
+        cannot parse. Returns its update_id."""
+        with self._cond:
+            message = self._user_message(user_id, first_name, "vi")
+            message.update(copy.deepcopy(dict(fields)))
+            return self._queue("message", message, user_id)
+
     def user_presses(
         self,
         user_id: int,
