@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from conversations import Questionnaire, default_catalog, load_questionnaire
+from conversations import Questionnaire, default_catalog, load_questionnaire, round_half_up
 from storage.queries.export import ExportComplaint, ExportResponse
 
 from .sipas_index import Report, Share
@@ -367,7 +367,7 @@ def _day(d: date) -> str:
 
 
 def _percent(count: int, base: int) -> float | None:
-    return None if base == 0 else round(100 * count / base, 2)
+    return None if base == 0 else round_half_up(100 * count / base, 2)
 
 
 # --- sheet 1: indices ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from conversations import Questionnaire, load_questionnaire
+from conversations import Questionnaire, load_questionnaire, round_half_up
 
 #: (item, value) -> how many completed surveys gave that value. Ratings use "1".."5";
 #: multi-select answers count once per option; ``E<k>`` / ``E*`` with value "answered" count
@@ -51,7 +51,7 @@ class Share:
 
     @property
     def percent(self) -> float | None:
-        return None if self.base == 0 else round(100 * self.count / self.base, 2)
+        return None if self.base == 0 else round_half_up(100 * self.count / self.base, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,9 @@ class Descriptive:
         base = sum(self.complaint_ratings)
         if base == 0:
             return None
-        return round(sum((i + 1) * n for i, n in enumerate(self.complaint_ratings)) / base, 2)
+        return round_half_up(
+            sum((i + 1) * n for i, n in enumerate(self.complaint_ratings)) / base, 2
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +166,8 @@ def criterion_index(code: str, counts: Counts) -> CriterionIndex:
     base = sum(levels)
     if base == 0:
         return CriterionIndex(code, levels, None, None)  # type: ignore[arg-type]
-    index = round(100 * (levels[3] + levels[4]) / base, 2)
-    mean = round(sum((v + 1) * n for v, n in enumerate(levels)) / base, 2)
+    index = round_half_up(100 * (levels[3] + levels[4]) / base, 2)
+    mean = round_half_up(sum((v + 1) * n for v, n in enumerate(levels)) / base, 2)
     return CriterionIndex(code, levels, index, mean)  # type: ignore[arg-type]
 
 
@@ -176,7 +178,7 @@ def _raw_index(code: str, counts: Counts) -> float | None:
 
 
 def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 2) if values else None
+    return round_half_up(sum(values) / len(values), 2) if values else None
 
 
 def _options(step_id: str, q: Questionnaire, counts: Counts) -> tuple[tuple[str, int], ...]:
@@ -221,7 +223,7 @@ def compute(
         elements.append(
             ElementIndex(
                 element.code,
-                None if element_raw is None else round(element_raw, 2),
+                None if element_raw is None else round_half_up(element_raw, 2),
                 counts.get((f"E{element.code}", "answered"), 0),
                 criteria,
             )
