@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from ..context import ComplaintFacts
+from ..context import ComplaintFacts, Env
 from ..effects import ChoiceOption, Lines, Ref, Reply
 from ..phone import mask_phone
 from ..workdays import WorkCalendar, load_calendar
@@ -63,38 +63,40 @@ def case_card(
     return Reply("staff.case", params, staff_choices(code, status))
 
 
-def staff_card(case: ComplaintFacts, today: date, calendar: WorkCalendar | None) -> Reply:
-    history = tuple(
-        Reply(
-            "case.history_line",
-            (
-                ("at", f"{h.at:%d/%m %H:%M}"),
-                ("status", Ref(f"status.{h.to_status}")),
-                ("note", h.note or ""),
-            ),
-        )
-        for h in case.history
+def history_line(at: datetime, status: str, note: str | None, env: Env) -> Reply:
+    """One change of a case, at the local time it happened (stored in UTC)."""
+    return Reply(
+        "case.history_line",
+        (
+            ("at", f"{env.local(at):%d/%m %H:%M}"),
+            ("status", Ref(f"status.{status}")),
+            ("note", note or ""),
+        ),
     )
+
+
+def staff_card(case: ComplaintFacts, env: Env) -> Reply:
+    history = tuple(history_line(h.at, h.to_status, h.note, env) for h in case.history)
     return case_card(
         code=case.code,
         category_code=case.category,
         status=case.status,
         due=case.due_on,
-        today=today,
+        today=env.today,
         name=case.name,
         phone=case.phone,
         description=case.description,
         files=case.files,
         hotline=case.source == "hotline",
-        calendar=calendar,
+        calendar=env.calendar,
         history=history,
     )
 
 
-def citizen_view(case: ComplaintFacts, today: date, calendar: WorkCalendar | None) -> Reply:
+def citizen_view(case: ComplaintFacts, env: Env) -> Reply:
     """What the reporter may see: status, deadline and the public notes, no staff names."""
     notes = tuple(
-        Reply("case.public_note", (("at", f"{h.at:%d/%m/%Y}"), ("note", h.note or "")))
+        Reply("case.public_note", (("at", f"{env.local(h.at):%d/%m/%Y}"), ("note", h.note or "")))
         for h in case.history
         if h.public and h.note
     )
@@ -102,7 +104,7 @@ def citizen_view(case: ComplaintFacts, today: date, calendar: WorkCalendar | Non
         ("code", case.code),
         ("category", Ref(f"category.{case.category}")),
         ("status", Ref(f"status.{case.status}")),
-        ("due", Lines((due_line(case.due_on, today, case.status, calendar),))),
+        ("due", Lines((due_line(case.due_on, env.today, case.status, env.calendar),))),
         ("notes", Lines(notes)),
     )
     return Reply("lookup.card", params)

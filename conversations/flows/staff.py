@@ -83,7 +83,7 @@ def show(state: ConversationState, env: Env, facts: Facts, code: str) -> Outcome
     if case is None:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=state)
     files = tuple(SendFile(file_id, case.code) for file_id in case.stored_files)
-    return Outcome((staff_card(case, env.today, env.calendar),), changes=files, state=state)
+    return Outcome((staff_card(case, env),), changes=files, state=state)
 
 
 def action(

@@ -48,7 +48,7 @@ def lookup(state: ConversationState, env: Env, facts: Facts, arg: str) -> Outcom
         return Outcome((Reply("lookup.ask_code", choices=_cancel("l.code")),), state=new)
     case = facts.complaints.get(code)
     if case is not None and case.owned:
-        view = citizen_view(case, env.today, env.calendar)
+        view = citizen_view(case, env)
         return Outcome((view, menu.again()), state=menu.idle(state))
     if case is not None and case.phone is None:
         return _refused(state)  # no phone to prove who is asking
@@ -91,7 +91,7 @@ def handle_lookup(state: ConversationState, event: Inbound, env: Env, facts: Fac
         # nobody can try phone numbers against a known code (codes are public in Open311).
         guard = {"day": env.today.isoformat(), "misses": _misses(state, env) + 1}
         return _refused(replace(state, data={**state.data, menu.GUARD: guard}))
-    view = citizen_view(case, env.today, env.calendar)
+    view = citizen_view(case, env)
     return Outcome((view, menu.again()), state=menu.idle(state))
 
 
@@ -201,7 +201,7 @@ def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts:
     )
     updated = replace(case, status="in_progress", files=case.files + len(refs))
     alert = Reply("staff.supplemented", (("code", code),))
-    card = staff_card(updated, env.today, env.calendar)
+    card = staff_card(updated, env)
     changes = (update, Notify("admins", alert, code), Notify("admins", card, code))
     replies = (Reply("supplement.received", (("code", code),)), menu.again())
     return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
