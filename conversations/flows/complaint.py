@@ -284,7 +284,7 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         actor="staff" if draft.hotline else "citizen",
         files=draft.file_refs(),
     )
-    card = case_card(
+    cards = case_card(
         code=code,
         category_code=found.code,
         status="new",
@@ -299,7 +299,8 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         # As ``/hoso CODE`` shows it: when it came in, local time.
         history=(history_line(env.now, "new", None, env),),
     )
-    changes: tuple[Change, ...] = (opened, Notify("admins", card, code))
+    alerts = tuple(Notify("admins", part, code) for part in cards)
+    changes: tuple[Change, ...] = (opened, *alerts)
     key = (
         "complaint.hotline_filed"
         if draft.hotline
