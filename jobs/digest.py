@@ -7,7 +7,7 @@ from datetime import date
 
 from conversations import Number, Reply
 from conversations.effects import Lines, Ref
-from conversations.periods import DigestKind, Period
+from conversations.periods import DigestKind, Period, whole
 
 from .sipas_index import Report, Share
 
@@ -40,7 +40,29 @@ def _share(share: Share) -> Number | Ref:
 def _period(period: Period) -> str:
     if period.start == period.end:
         return f"{period.start:%d/%m/%Y}"
+    if period.start.year != period.end.year:
+        return f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}"
     return f"{period.start:%d/%m}–{period.end:%d/%m/%Y}"
+
+
+def _title(kind: DigestKind, period: Period) -> tuple[Reply, Lines]:
+    """The digest's title names its period as people do (a day, the week's dates, a month, a
+    half year, a year), and says when the figures stop short of the period's end."""
+    key = f"digest.title.{kind}"
+    if kind == "daily":
+        title = Reply(key, (("day", _period(period)),))
+    elif kind == "weekly":
+        title = Reply(key, (("dates", _period(whole(kind, period.start))),))
+    elif kind == "monthly":
+        title = Reply(key, (("month", f"{period.start:%m/%Y}"),))
+    elif kind == "halfyear":
+        half = Ref(f"digest.half.{1 if period.start.month <= 6 else 2}")
+        title = Reply(key, (("half", half), ("year", str(period.start.year))))
+    else:
+        title = Reply(key, (("year", str(period.start.year)),))
+    if period.end >= whole(kind, period.start).end:
+        return title, Lines(())
+    return title, Lines((Reply("digest.so_far", (("day", f"{period.end:%d/%m/%Y}"),)),))
 
 
 def report_lines(report: Report, previous: Report | None) -> list[Reply]:
@@ -141,9 +163,10 @@ def build_digest(
 ) -> Reply:
     """The digest message: short enough to read on a phone."""
     body = report_lines(report, previous) + case_lines(cases)
+    title, so_far = _title(kind, period)
     params = (
-        ("title", Ref(f"digest.title.{kind}")),
-        ("period", _period(period)),
+        ("title", Lines((title,))),
+        ("so_far", so_far),
         ("agency", agency),
         ("lines", Lines(tuple(body))),
     )
