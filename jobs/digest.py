@@ -23,6 +23,10 @@ class CaseSummary:
     listed: int = 5  # how many codes to name in each list
 
 
+#: How many of the weakest criteria a digest names (only those below 100%).
+WEAKEST = 3
+
+
 def _pct(value: float | None) -> Number | Ref:
     return Ref("digest.no_answers") if value is None else Number(value, 2, "%")
 
@@ -95,9 +99,10 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
                 ),
             )
         )
-    weakest = report.weakest(3)
+    weakest = report.weakest(WEAKEST)
     if weakest:
-        lines.append(Reply("digest.weakest_title"))
+        title = "digest.weakest_title" if len(weakest) > 1 else "digest.weakest_title_one"
+        lines.append(Reply(title, (("count", len(weakest)),)))
         lines.extend(
             Reply(
                 "digest.weakest",
@@ -110,6 +115,8 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
             )
             for c in weakest
         )
+    elif any(c.index is not None for c in report.criteria()):
+        lines.append(Reply("digest.weakest_none"))  # every rated criterion is at 100%
     d = report.descriptive
     lines.append(
         Reply(

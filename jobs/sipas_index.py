@@ -101,8 +101,10 @@ class Report:
         return [c for e in self.elements for c in e.criteria]
 
     def weakest(self, n: int = 3) -> list[CriterionIndex]:
-        rated = [c for c in self.criteria() if c.index is not None]
-        return sorted(rated, key=lambda c: (c.index, -c.base, c.code))[:n]
+        """The ``n`` rated criteria with the lowest index, lowest first. A criterion at 100%
+        has nothing to improve: it is never listed, so fewer than ``n`` (or none) may come."""
+        below = [c for c in self.criteria() if c.index is not None and c.index < 100]
+        return sorted(below, key=lambda c: (c.index, -c.base, c.code))[:n]
 
     def to_json(self) -> dict[str, Any]:
         """The report JSON of the interface contract (figures are percentages, 2 decimals)."""

@@ -8,7 +8,7 @@ import pytest
 
 from conversations import default_catalog
 from conversations.periods import DigestKind, Period
-from jobs.digest import CaseSummary, build_digest
+from jobs.digest import CaseSummary, build_digest, report_lines
 from jobs.sipas_index import compute
 
 CATALOG = default_catalog()
@@ -56,3 +56,50 @@ def test_each_digest_title_names_its_period(lang: str) -> None:
     got = {(k, s, e): title(k, s, e, lang) for k, s, e, _, _ in TITLES}
     wanted = {(k, s, e): f"{vi if lang == 'vi' else en} — {AGENCY}" for k, s, e, vi, en in TITLES}
     assert got == wanted
+
+
+def _levels(criteria: dict[str, list[int]]) -> dict[tuple[str, str], int]:
+    return {
+        (code, str(value)): n
+        for code, ns in criteria.items()
+        for value, n in enumerate(ns, start=1)
+        if n
+    }
+
+
+FULL, HALF, THIRD, QUARTER, NONE = [0, 0, 0, 1, 3], [1, 0, 0, 1, 0], [2, 0, 0, 1, 0], [3, 0, 0, 0, 1], [0, 2, 0, 0, 0]  # fmt: skip
+# criteria answered -> the weakest-criteria section of the digest (codes listed)
+WEAKEST: list[tuple[str, dict[str, list[int]], list[str]]] = [
+    ("all at 100%", {"1.1": FULL, "2.1": FULL, "3.1": FULL},
+     ["Mọi tiêu chí có đánh giá đều đạt 100%."]),
+    ("one below", {"1.1": FULL, "2.1": HALF, "3.1": FULL, "4.1": FULL},
+     ["Tiêu chí thấp nhất (tiêu chí duy nhất dưới 100%):", "2.1"]),
+    ("two below", {"1.1": FULL, "2.1": HALF, "3.1": QUARTER, "4.1": FULL},
+     ["2 tiêu chí thấp nhất:", "3.1", "2.1"]),
+    ("four below", {"1.1": HALF, "2.1": THIRD, "3.1": QUARTER, "4.1": NONE, "5.1": FULL},
+     ["3 tiêu chí thấp nhất:", "4.1", "3.1", "2.1"]),
+    ("no answers", {}, []),
+]  # fmt: skip
+
+
+def weakest_section(criteria: dict[str, list[int]], lang: str = "vi") -> list[str]:
+    start = end = date(2026, 11, 5)
+    report = compute(_levels(criteria), start=start, end=end, completed=4, partial=0)
+    return [
+        str(line.param("code")) if line.key == "digest.weakest" else CATALOG.render(line, lang).text
+        for line in report_lines(report, None)
+        if line.key.startswith("digest.weakest")
+    ]
+
+
+def test_weakest_criteria_leave_out_those_at_100_percent() -> None:
+    got = {name: weakest_section(criteria) for name, criteria, _ in WEAKEST}
+    assert got == {name: lines for name, _, lines in WEAKEST}
+    assert weakest_section({"1.1": FULL, "2.1": FULL}, "en") == [
+        "Every rated criterion is at 100%."
+    ]
+    assert weakest_section({"1.1": HALF, "2.1": THIRD}, "en") == [
+        "The 2 weakest criteria:",
+        "2.1",
+        "1.1",
+    ]
