@@ -58,6 +58,10 @@ async def test_report_export_and_digest_commands(tmp_path: Path) -> None:
         tmp_path, url, "export", "--from", "2026-03-01", "--to", "2026-03-31", "--out", str(out)
     )
     assert exported.returncode == 0, exported.stderr
+    size = out.stat().st_size
+    assert exported.stdout.strip() == (
+        f"{out} ({size} byte, 5 phiếu trả lời, 0 phản ánh / {size} bytes, 5 responses, 0 complaints)"
+    )
     workbook = load_workbook(out)
     assert workbook.sheetnames[0] == "Chỉ số SIPAS"
     digest = _run(tmp_path, url, "digest")
