@@ -72,7 +72,14 @@ def _title(kind: DigestKind, period: Period) -> tuple[Reply, Lines]:
 def report_lines(report: Report, previous: Report | None) -> list[Reply]:
     """The figures both the digest and an on-demand report show."""
     lines = [
-        Reply("digest.counts", (("completed", report.completed), ("partial", report.partial))),
+        Reply(
+            "digest.counts",
+            (
+                ("completed", report.completed),
+                ("in_progress", report.in_progress),
+                ("partial", report.partial),
+            ),
+        ),
         Reply(
             "digest.overall",
             (

@@ -57,7 +57,8 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "title": "Chỉ số hài lòng (theo phương pháp SIPAS)",
         "period": "Kỳ báo cáo",
         "completed": "Số phiếu hoàn thành (tính chỉ số)",
-        "partial": "Số phiếu chưa hoàn thành (không tính)",
+        "partial": "Số phiếu không hoàn thành: đã hủy hoặc quá hạn (không tính)",
+        "in_progress": "Số phiếu đang làm dở, chưa kết thúc (không tính)",
         "procedure": "Thủ tục",
         "field": "Lĩnh vực",
         "generated": "Thời điểm lập",
@@ -125,7 +126,8 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "title": "Satisfaction index (SIPAS method)",
         "period": "Period",
         "completed": "Completed surveys (in the index)",
-        "partial": "Partial surveys (not counted)",
+        "partial": "Surveys not completed: cancelled or expired (not counted)",
+        "in_progress": "Surveys still in progress (not counted)",
         "procedure": "Procedure",
         "field": "Field",
         "generated": "Generated at",
@@ -383,6 +385,7 @@ def _index_sheet(
         (t["period"], f"{_day(report.start)}–{_day(report.end)}", _PLAIN),
         (t["completed"], report.completed, _PLAIN),
         (t["partial"], report.partial, _PLAIN),
+        (t["in_progress"], report.in_progress, _PLAIN),
     ]
     if report.procedure:
         header.append((t["procedure"], report.procedure, _PLAIN))

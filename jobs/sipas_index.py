@@ -80,6 +80,9 @@ class Descriptive:
 class Report:
     start: date
     end: date
+    #: Surveys ended in the period: completed (the only ones counted), or partial: ended
+    #: unfinished, cancelled by the citizen or expired. Surveys started in the period and
+    #: still going on are ``in_progress``: they may yet be completed.
     completed: int
     partial: int
     index: float | None
@@ -88,6 +91,7 @@ class Report:
     descriptive: Descriptive
     procedure: str | None = None
     field: str | None = None
+    in_progress: int = 0
     names: Mapping[str, str] = dataclasses.field(
         default_factory=dict
     )  # element/criterion code -> name
@@ -113,6 +117,7 @@ class Report:
             "to": self.end.isoformat(),
             "completed": self.completed,
             "partial": self.partial,
+            "in_progress": self.in_progress,
             "procedure": self.procedure,
             "field": self.field,
             "overall": {"index": self.index, "base": self.base},
@@ -205,6 +210,7 @@ def compute(
     end: date,
     completed: int,
     partial: int,
+    in_progress: int = 0,
     complaint_ratings: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0),
     procedure: str | None = None,
     field_name: str | None = None,
@@ -260,6 +266,7 @@ def compute(
         end=end,
         completed=completed,
         partial=partial,
+        in_progress=in_progress,
         index=overall,
         base=counts.get(("E*", "answered"), 0),
         elements=tuple(elements),

@@ -50,6 +50,7 @@ async def test_report_export_and_digest_commands(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["from"], report["to"], report["completed"]) == ("2026-03-01", "2026-03-31", 5)
+    assert (report["partial"], report["in_progress"]) == (0, 0)
     assert [e["code"] for e in report["elements"]] == ["1", "2", "3", "4", "5"]
     text = _run(tmp_path, url, "report", "--from", "2026-03-01", "--to", "2026-03-31")
     assert "Phiếu khảo sát: 5 hoàn thành" in text.stdout

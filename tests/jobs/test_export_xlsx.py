@@ -223,16 +223,17 @@ def test_generated_at_must_carry_its_zone() -> None:
 
 
 def test_header_block() -> None:
-    report = make_report(procedure="1.009994", field_name="Quy hoạch xây dựng")
+    report = make_report(procedure="1.009994", field_name="Quy hoạch xây dựng", in_progress=4)
     ws = workbook(export(report))["Chỉ số SIPAS"]
 
-    header = {r[0]: r[3] for r in rows(ws)[:10] if r[0] is not None}
+    header = {r[0]: r[3] for r in rows(ws)[:11] if r[0] is not None}
     assert header == {
         AGENCY: None,
         "Chỉ số hài lòng (theo phương pháp SIPAS)": None,
         "Kỳ báo cáo": "01/03/2026–31/03/2026",
         "Số phiếu hoàn thành (tính chỉ số)": 15,
-        "Số phiếu chưa hoàn thành (không tính)": 2,
+        "Số phiếu không hoàn thành: đã hủy hoặc quá hạn (không tính)": 2,
+        "Số phiếu đang làm dở, chưa kết thúc (không tính)": 4,
         "Thủ tục": "1.009994",
         "Lĩnh vực": "Quy hoạch xây dựng",
         "Thời điểm lập": "11/03/2026 00:30",
