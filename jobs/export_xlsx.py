@@ -266,6 +266,9 @@ _CENTER = Alignment(vertical="top", horizontal="center")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _LINE_POINTS = 15.0  # the height of one line of 11 pt text
+#: Excel's tallest row (409 points); a taller one is refused or reset. A longer text is kept
+#: whole in its cell, wrapped, and read in the cell or the formula bar.
+MAX_ROW_POINTS = 409.0
 # A column width counts digits of the default font; a line of Vietnamese text holds a little
 # more than one character per unit (1.3 measured in LibreOffice; less is the safe side).
 CHARS_PER_WIDTH = 1.15
@@ -328,7 +331,8 @@ class _Sheet:
             default=1,
         )
         if lines > 1:
-            self.ws.row_dimensions[self.row].height = lines * _LINE_POINTS + 2
+            height = min(lines * _LINE_POINTS + 2, MAX_ROW_POINTS)
+            self.ws.row_dimensions[self.row].height = height
         self.ws.append(list(cells))
 
     def values(self, values: Iterable[Value], *, font: Font | None = None) -> None:
