@@ -66,7 +66,7 @@ def paginate(
     whole = head(Lines(tuple(b.reply for b in blocks)), NO_MARK)
     if measure(whole) + reserve <= limit:
         return (replace(whole, choices=choices),)
-    widest = mark(99, 99)
+    widest = mark(9999, 9999)  # room for any part number
     rooms = (
         limit - reserve - measure(head(NO_MARK, widest)),
         limit - reserve - measure(more(NO_MARK, widest)),
