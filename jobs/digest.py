@@ -138,14 +138,11 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
             ),
         )
     )
-    if sum(d.complaint_ratings):
-        mean = d.complaint_rating_mean or 0.0
-        lines.append(
-            Reply(
-                "digest.complaint_ratings",
-                (("mean", Number(mean, 1)), ("base", sum(d.complaint_ratings))),
-            )
-        )
+    if base := sum(d.complaint_ratings):
+        # Shown to one decimal from the exact mean: the JSON's two-decimal one rounded again
+        # would turn 4.249 into 4.25, then 4.3.
+        mean = sum(level * n for level, n in enumerate(d.complaint_ratings, start=1)) / base
+        lines.append(Reply("digest.complaint_ratings", (("mean", Number(mean, 1)), ("base", base))))
     return lines
 
 

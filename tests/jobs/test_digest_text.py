@@ -103,3 +103,19 @@ def test_weakest_criteria_leave_out_those_at_100_percent() -> None:
         "2.1",
         "1.1",
     ]
+
+
+def test_the_complaint_rating_mean_is_rounded_half_up_once() -> None:
+    def shown(ratings: tuple[int, int, int, int, int]) -> str:
+        start = date(2026, 11, 5)
+        report = compute({}, start=start, end=start, completed=0, partial=0,
+                         complaint_ratings=ratings)  # fmt: skip
+        (line,) = [r for r in report_lines(report, None) if r.key == "digest.complaint_ratings"]
+        return CATALOG.render(line, "vi").text
+
+    table = {
+        (0, 0, 0, 13, 7): "trung bình 4,4/5 (20 lượt)",  # 87/20 = 4.35: a tie, rounded up
+        (0, 0, 0, 751, 249): "trung bình 4,2/5 (1000 lượt)",  # 4.249, never 4.25 then 4.3
+        (0, 0, 0, 3, 1): "trung bình 4,3/5 (4 lượt)",  # 4.25
+    }
+    assert {r: shown(r).split(": ", 1)[1] for r in table} == table
