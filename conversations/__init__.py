@@ -1,6 +1,6 @@
 """The channel-free conversation engine: events in, replies and state changes out."""
 
-from .catalog import Catalog, Message, default_catalog, format_decimal
+from .catalog import Catalog, Message, default_catalog
 from .context import ComplaintFacts, Env, Facts, ReceiptFacts, ResponseStatus
 from .effects import (
     Change,
@@ -39,6 +39,7 @@ from .events import (
 from .flows.survey import FLOW as SURVEY_FLOW
 from .flows.survey import SurveyData
 from .limits import MAX_COMMAND_ARG_CHARS, MAX_COMMENT_CHARS, MAX_INBOUND_CHARS
+from .numbers import format_decimal, round_half_up
 from .parsing import clean_text
 from .questionnaire import Questionnaire, Step
 from .questionnaire import load as load_questionnaire
@@ -94,4 +95,5 @@ __all__ = [
     "handle",
     "load_questionnaire",
     "prompt",
+    "round_half_up",
 ]

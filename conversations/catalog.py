@@ -12,6 +12,7 @@ import yaml
 
 from .categories import categories
 from .effects import Lines, Number, Params, ParamValue, Ref, Reply
+from .numbers import format_decimal as format_decimal  # re-exported: its old home
 from .questionnaire import load as load_questionnaire
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
@@ -113,12 +114,6 @@ class Catalog:
         if selected:
             return self.format(lang, "survey.selected", (("label", label),))
         return label
-
-
-def format_decimal(value: float, lang: str, places: int = 1) -> str:
-    """Vietnamese writes a decimal comma (4,2); English a decimal point (4.2)."""
-    text = f"{value:.{places}f}"
-    return text.replace(".", ",") if lang == "vi" else text
 
 
 def placeholders(template: str) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,11 @@ class Env:
     @property
     def today(self) -> date:
         return self.now.astimezone(self.tz).date()
+
+    def local(self, at: datetime) -> datetime:
+        """An instant as people here read it (the agency's zone). Stored times are UTC; a
+        naive one is read as UTC, never as the server's own zone."""
+        return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(self.tz)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,3 +26,8 @@ ALLOWED_DOCUMENT_TYPES: Final = frozenset(
 )
 #: A staff note (answer, request for more information, where to go instead).
 MAX_NOTE_CHARS: Final = 2000
+#: Longest message the engine lets leave, in UTF-16 code units (what Telegram counts). It is
+#: the smallest limit of our channels: Zalo's 2,000 characters (Telegram takes 4,096 units).
+#: The engine does not know every reader's channel (staff alerts go to all staff chats), so a
+#: longer reply is sent as several parts, each within this (``conversations.paging``).
+MAX_MESSAGE_UNITS: Final = 2000

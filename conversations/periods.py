@@ -83,6 +83,16 @@ def last_complete(kind: DigestKind, today: date) -> Period:
     return Period(date(today.year - 1, 1, 1), first - timedelta(days=1))
 
 
+def whole(kind: DigestKind, start: date) -> Period:
+    """The whole digest period of ``kind`` that starts on ``start``."""
+    if kind == "daily":
+        return Period(start, start)
+    if kind == "weekly":
+        return Period(start, start + timedelta(days=6))
+    months = {"monthly": 1, "halfyear": 6, "yearly": 12}[kind]
+    return Period(start, _add_months(start, months) - timedelta(days=1))
+
+
 def current(kind: DigestKind, today: date) -> Period:
     """The period in progress (``/bantin`` shows the current week so far)."""
     if kind == "daily":

@@ -7,7 +7,7 @@ from datetime import date
 
 from conversations import Number, Reply
 from conversations.effects import Lines, Ref
-from conversations.periods import DigestKind, Period
+from conversations.periods import DigestKind, Period, whole
 
 from .sipas_index import Report, Share
 
@@ -21,6 +21,10 @@ class CaseSummary:
     due_soon: tuple[tuple[str, date], ...] = ()
     open: int = 0
     listed: int = 5  # how many codes to name in each list
+
+
+#: How many of the weakest criteria a digest names (only those below 100%).
+WEAKEST = 3
 
 
 def _pct(value: float | None) -> Number | Ref:
@@ -40,13 +44,42 @@ def _share(share: Share) -> Number | Ref:
 def _period(period: Period) -> str:
     if period.start == period.end:
         return f"{period.start:%d/%m/%Y}"
+    if period.start.year != period.end.year:
+        return f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}"
     return f"{period.start:%d/%m}–{period.end:%d/%m/%Y}"
+
+
+def _title(kind: DigestKind, period: Period) -> tuple[Reply, Lines]:
+    """The digest's title names its period as people do (a day, the week's dates, a month, a
+    half year, a year), and says when the figures stop short of the period's end."""
+    key = f"digest.title.{kind}"
+    if kind == "daily":
+        title = Reply(key, (("day", _period(period)),))
+    elif kind == "weekly":
+        title = Reply(key, (("dates", _period(whole(kind, period.start))),))
+    elif kind == "monthly":
+        title = Reply(key, (("month", f"{period.start:%m/%Y}"),))
+    elif kind == "halfyear":
+        half = Ref(f"digest.half.{1 if period.start.month <= 6 else 2}")
+        title = Reply(key, (("half", half), ("year", str(period.start.year))))
+    else:
+        title = Reply(key, (("year", str(period.start.year)),))
+    if period.end >= whole(kind, period.start).end:
+        return title, Lines(())
+    return title, Lines((Reply("digest.so_far", (("day", f"{period.end:%d/%m/%Y}"),)),))
 
 
 def report_lines(report: Report, previous: Report | None) -> list[Reply]:
     """The figures both the digest and an on-demand report show."""
     lines = [
-        Reply("digest.counts", (("completed", report.completed), ("partial", report.partial))),
+        Reply(
+            "digest.counts",
+            (
+                ("completed", report.completed),
+                ("in_progress", report.in_progress),
+                ("partial", report.partial),
+            ),
+        ),
         Reply(
             "digest.overall",
             (
@@ -73,9 +106,10 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
                 ),
             )
         )
-    weakest = report.weakest(3)
+    weakest = report.weakest(WEAKEST)
     if weakest:
-        lines.append(Reply("digest.weakest_title"))
+        title = "digest.weakest_title" if len(weakest) > 1 else "digest.weakest_title_one"
+        lines.append(Reply(title, (("count", len(weakest)),)))
         lines.extend(
             Reply(
                 "digest.weakest",
@@ -88,6 +122,8 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
             )
             for c in weakest
         )
+    elif any(c.index is not None for c in report.criteria()):
+        lines.append(Reply("digest.weakest_none"))  # every rated criterion is at 100%
     d = report.descriptive
     lines.append(
         Reply(
@@ -102,14 +138,11 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
             ),
         )
     )
-    if sum(d.complaint_ratings):
-        mean = d.complaint_rating_mean or 0.0
-        lines.append(
-            Reply(
-                "digest.complaint_ratings",
-                (("mean", Number(mean, 1)), ("base", sum(d.complaint_ratings))),
-            )
-        )
+    if base := sum(d.complaint_ratings):
+        # Shown to one decimal from the exact mean: the JSON's two-decimal one rounded again
+        # would turn 4.249 into 4.25, then 4.3.
+        mean = sum(level * n for level, n in enumerate(d.complaint_ratings, start=1)) / base
+        lines.append(Reply("digest.complaint_ratings", (("mean", Number(mean, 1)), ("base", base))))
     return lines
 
 
@@ -141,9 +174,10 @@ def build_digest(
 ) -> Reply:
     """The digest message: short enough to read on a phone."""
     body = report_lines(report, previous) + case_lines(cases)
+    title, so_far = _title(kind, period)
     params = (
-        ("title", Ref(f"digest.title.{kind}")),
-        ("period", _period(period)),
+        ("title", Lines((title,))),
+        ("so_far", so_far),
         ("agency", agency),
         ("lines", Lines(tuple(body))),
     )

@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from conversations import Questionnaire, default_catalog, load_questionnaire
+from conversations import Questionnaire, default_catalog, load_questionnaire, round_half_up
 from storage.queries.export import ExportComplaint, ExportResponse
 
 from .sipas_index import Report, Share
@@ -57,7 +57,8 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "title": "Chỉ số hài lòng (theo phương pháp SIPAS)",
         "period": "Kỳ báo cáo",
         "completed": "Số phiếu hoàn thành (tính chỉ số)",
-        "partial": "Số phiếu chưa hoàn thành (không tính)",
+        "partial": "Số phiếu không hoàn thành: đã hủy hoặc quá hạn (không tính)",
+        "in_progress": "Số phiếu đang làm dở, chưa kết thúc (không tính)",
         "procedure": "Thủ tục",
         "field": "Lĩnh vực",
         "generated": "Thời điểm lập",
@@ -125,7 +126,8 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "title": "Satisfaction index (SIPAS method)",
         "period": "Period",
         "completed": "Completed surveys (in the index)",
-        "partial": "Partial surveys (not counted)",
+        "partial": "Surveys not completed: cancelled or expired (not counted)",
+        "in_progress": "Surveys still in progress (not counted)",
         "procedure": "Procedure",
         "field": "Field",
         "generated": "Generated at",
@@ -264,6 +266,9 @@ _CENTER = Alignment(vertical="top", horizontal="center")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 _LINE_POINTS = 15.0  # the height of one line of 11 pt text
+#: Excel's tallest row (409 points); a taller one is refused or reset. A longer text is kept
+#: whole in its cell, wrapped, and read in the cell or the formula bar.
+MAX_ROW_POINTS = 409.0
 # A column width counts digits of the default font; a line of Vietnamese text holds a little
 # more than one character per unit (1.3 measured in LibreOffice; less is the safe side).
 CHARS_PER_WIDTH = 1.15
@@ -326,7 +331,8 @@ class _Sheet:
             default=1,
         )
         if lines > 1:
-            self.ws.row_dimensions[self.row].height = lines * _LINE_POINTS + 2
+            height = min(lines * _LINE_POINTS + 2, MAX_ROW_POINTS)
+            self.ws.row_dimensions[self.row].height = height
         self.ws.append(list(cells))
 
     def values(self, values: Iterable[Value], *, font: Font | None = None) -> None:
@@ -367,7 +373,7 @@ def _day(d: date) -> str:
 
 
 def _percent(count: int, base: int) -> float | None:
-    return None if base == 0 else round(100 * count / base, 2)
+    return None if base == 0 else round_half_up(100 * count / base, 2)
 
 
 # --- sheet 1: indices ------------------------------------------------------------------------
@@ -383,6 +389,7 @@ def _index_sheet(
         (t["period"], f"{_day(report.start)}–{_day(report.end)}", _PLAIN),
         (t["completed"], report.completed, _PLAIN),
         (t["partial"], report.partial, _PLAIN),
+        (t["in_progress"], report.in_progress, _PLAIN),
     ]
     if report.procedure:
         header.append((t["procedure"], report.procedure, _PLAIN))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations.periods import Period
 from conversations.workdays import WorkCalendar
-from storage.queries.aggregates import complaint_ratings, summed
+from storage.queries.aggregates import complaint_ratings, in_progress, summed
 from storage.queries.complaints import overview
 
 from .digest import CaseSummary
@@ -39,12 +39,14 @@ async def build_report(conn: AsyncConnection, period: Period, scope: ReportScope
     )
     start, end = day_bounds(period, scope.tz)
     ratings = await complaint_ratings(conn, start, end)
+    running = await in_progress(conn, start, end, procedure=scope.procedure, field=scope.field)
     return compute(
         counts,
         start=period.start,
         end=period.end,
         completed=completed,
         partial=partial,
+        in_progress=running,
         complaint_ratings=ratings,
         procedure=scope.procedure,
         field_name=scope.field,

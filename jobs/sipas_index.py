@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from conversations import Questionnaire, load_questionnaire
+from conversations import Questionnaire, load_questionnaire, round_half_up
 
 #: (item, value) -> how many completed surveys gave that value. Ratings use "1".."5";
 #: multi-select answers count once per option; ``E<k>`` / ``E*`` with value "answered" count
@@ -51,7 +51,7 @@ class Share:
 
     @property
     def percent(self) -> float | None:
-        return None if self.base == 0 else round(100 * self.count / self.base, 2)
+        return None if self.base == 0 else round_half_up(100 * self.count / self.base, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +71,18 @@ class Descriptive:
         base = sum(self.complaint_ratings)
         if base == 0:
             return None
-        return round(sum((i + 1) * n for i, n in enumerate(self.complaint_ratings)) / base, 2)
+        return round_half_up(
+            sum((i + 1) * n for i, n in enumerate(self.complaint_ratings)) / base, 2
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
     start: date
     end: date
+    #: Surveys ended in the period: completed (the only ones counted), or partial: ended
+    #: unfinished, cancelled by the citizen or expired. Surveys started in the period and
+    #: still going on are ``in_progress``: they may yet be completed.
     completed: int
     partial: int
     index: float | None
@@ -86,6 +91,7 @@ class Report:
     descriptive: Descriptive
     procedure: str | None = None
     field: str | None = None
+    in_progress: int = 0
     names: Mapping[str, str] = dataclasses.field(
         default_factory=dict
     )  # element/criterion code -> name
@@ -99,8 +105,10 @@ class Report:
         return [c for e in self.elements for c in e.criteria]
 
     def weakest(self, n: int = 3) -> list[CriterionIndex]:
-        rated = [c for c in self.criteria() if c.index is not None]
-        return sorted(rated, key=lambda c: (c.index, -c.base, c.code))[:n]
+        """The ``n`` rated criteria with the lowest index, lowest first. A criterion at 100%
+        has nothing to improve: it is never listed, so fewer than ``n`` (or none) may come."""
+        below = [c for c in self.criteria() if c.index is not None and c.index < 100]
+        return sorted(below, key=lambda c: (c.index, -c.base, c.code))[:n]
 
     def to_json(self) -> dict[str, Any]:
         """The report JSON of the interface contract (figures are percentages, 2 decimals)."""
@@ -109,6 +117,7 @@ class Report:
             "to": self.end.isoformat(),
             "completed": self.completed,
             "partial": self.partial,
+            "in_progress": self.in_progress,
             "procedure": self.procedure,
             "field": self.field,
             "overall": {"index": self.index, "base": self.base},
@@ -164,8 +173,8 @@ def criterion_index(code: str, counts: Counts) -> CriterionIndex:
     base = sum(levels)
     if base == 0:
         return CriterionIndex(code, levels, None, None)  # type: ignore[arg-type]
-    index = round(100 * (levels[3] + levels[4]) / base, 2)
-    mean = round(sum((v + 1) * n for v, n in enumerate(levels)) / base, 2)
+    index = round_half_up(100 * (levels[3] + levels[4]) / base, 2)
+    mean = round_half_up(sum((v + 1) * n for v, n in enumerate(levels)) / base, 2)
     return CriterionIndex(code, levels, index, mean)  # type: ignore[arg-type]
 
 
@@ -176,7 +185,7 @@ def _raw_index(code: str, counts: Counts) -> float | None:
 
 
 def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 2) if values else None
+    return round_half_up(sum(values) / len(values), 2) if values else None
 
 
 def _options(step_id: str, q: Questionnaire, counts: Counts) -> tuple[tuple[str, int], ...]:
@@ -201,6 +210,7 @@ def compute(
     end: date,
     completed: int,
     partial: int,
+    in_progress: int = 0,
     complaint_ratings: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0),
     procedure: str | None = None,
     field_name: str | None = None,
@@ -221,7 +231,7 @@ def compute(
         elements.append(
             ElementIndex(
                 element.code,
-                None if element_raw is None else round(element_raw, 2),
+                None if element_raw is None else round_half_up(element_raw, 2),
                 counts.get((f"E{element.code}", "answered"), 0),
                 criteria,
             )
@@ -256,6 +266,7 @@ def compute(
         end=end,
         completed=completed,
         partial=partial,
+        in_progress=in_progress,
         index=overall,
         base=counts.get(("E*", "answered"), 0),
         elements=tuple(elements),

@@ -29,6 +29,7 @@ from typing import Any, Final
 import qrcode
 from qrcode.image.pil import PilImage
 
+from bot.cli.words import counted
 from bot.config import Settings
 from conversations.limits import MAX_COMMAND_ARG_CHARS
 from storage.queries.receipts import IssuedReceipt, NewReceipt
@@ -339,7 +340,8 @@ def parse_receipts_csv(text: str, *, today: date, valid_days: int) -> CsvImport:
         if any(cells[len(header) :]):
             problems.append(
                 (f"có {len(cells)} ô nhưng tiêu đề chỉ có {len(header)} cột",
-                 f"{len(cells)} cells but the header has {len(header)} columns")
+                 f"{counted(len(cells), 'cell', 'cells')} but the header has "
+                 f"{counted(len(header), 'column', 'columns')}")
             )  # fmt: skip
         procedure = cell("procedure")
         if not procedure:
@@ -379,8 +381,8 @@ def parse_receipts_csv(text: str, *, today: date, valid_days: int) -> CsvImport:
         elif valid_until(handed_over_on, today, valid_days) < today:
             problems.append(
                 (f"đã quá hạn khảo sát (ngày trả + {valid_days} ngày; xem --valid-days)",
-                 f"survey period already over (hand-over date + {valid_days} days; "
-                 "see --valid-days)")
+                 f"survey period already over (hand-over date + "
+                 f"{counted(valid_days, 'day', 'days')}; see --valid-days)")
             )  # fmt: skip
         if problems:
             errors.append(RowError(line, tuple(problems)))
@@ -649,7 +651,8 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         if valid_until(args.handed_over, today, args.valid_days) < today:
             return _error(
                 f"Đã quá hạn khảo sát: ngày trả + {args.valid_days} ngày đã qua (xem --valid-days) "
-                f"/ survey period already over: hand-over + {args.valid_days} days is past "
+                f"/ survey period already over: hand-over + "
+                f"{counted(args.valid_days, 'day', 'days')} is past "
                 "(see --valid-days)"
             )
         requests = [ReceiptRequest(args.procedure, args.field, args.handed_over)] * args.count
@@ -712,11 +715,15 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
     count, until = len(issued), _validity_summary(issued)
     print(
         f"Đã tạo {count} phiếu khảo sát, dùng được đến hết {until} "
-        f"/ created {count} receipts, valid through {until}",
+        f"/ created {counted(count, 'receipt', 'receipts')}, valid through {until}",
         file=sys.stderr,
     )
     if written:
-        print(f"Đã ghi {len(written)} mã QR vào / wrote QR codes to: {args.qr}", file=sys.stderr)
+        n = len(written)
+        print(
+            f"Đã ghi {n} mã QR vào / wrote {counted(n, 'QR code', 'QR codes')} to: {args.qr}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.cli.words import counted
 from bot.config import Settings
 from bot.runtime.build import digest_settings
 from bot.runtime.dispatch import utc_now
@@ -95,8 +96,11 @@ async def _export(
         generated_at=utc_now(),
     )
     args.out.write_bytes(data)
+    size, answered, cases = len(data), len(responses), len(complaints)
     print(
-        f"{args.out} ({len(data)} bytes, {len(responses)} responses, {len(complaints)} complaints)"
+        f"{args.out} ({size} byte, {answered} phiếu trả lời, {cases} phản ánh / "
+        f"{counted(size, 'byte', 'bytes')}, {counted(answered, 'response', 'responses')}, "
+        f"{counted(cases, 'complaint', 'complaints')})"
     )
     return 0
 

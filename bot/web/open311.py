@@ -3,7 +3,7 @@
 Routes (JSON only; any other path under ``/open311/v2/``, ``.xml`` included, is a 404)::
 
     GET /open311/v2/services.json           categories, named in Vietnamese or English
-    GET /open311/v2/requests.json           complaints, newest first, at most 1000
+    GET /open311/v2/requests.json           complaints, newest first, at most 1000 a page
     GET /open311/v2/requests/{code}.json    one complaint, as a one-element list
 
 What is published, and what never is: a request carries the tracking code, the category, the
@@ -14,7 +14,12 @@ they may quote the citizen; nor are the reporter's name, phone, chat or files (`
 null). The storage query does not even read those columns (``storage.queries.open311``).
 
 Datetimes are W3C/ISO 8601 in the agency's time zone (``+07:00`` for Asia/Ho_Chi_Minh). A
-complaint is expected to be answered by 17:00 local time on its due date.
+complaint is expected to be answered by 17:00 local time on its due date. ``requested_datetime``
+is published to the hour, and ``start_date``/``end_date`` select by that published time: every
+request returned for a window has its ``requested_datetime`` inside it.
+
+Paging: ``page_size`` (1 to 1000, default 1000) and ``page`` (from 1), newest first; a page past
+the last is an empty list.
 
 Errors are GeoReport error arrays, ``[{"code": 400, "description": "..."}]``. Their wording is
 fixed: the client's input is never echoed back, nor written into SQL other than as a bound
@@ -27,7 +32,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -82,9 +87,16 @@ _REQUESTS_PARAMS = _COMMON_PARAMS | {
     "start_date",
     "end_date",
     "status",
+    "page",
+    "page_size",
 }
 # GeoReport: "may not span more than 90 days".
 MAX_SPAN = DEFAULT_WINDOW
+#: Pages beyond this are refused rather than asked of the database (1000 × 100,000 requests).
+MAX_PAGE = 100_000
+_PAGE_NUMBER = re.compile(r"[0-9]{1,7}")
+#: Published times are rounded down to the hour (see ``request_json``).
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +162,26 @@ def _hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def published_window(
+    start: datetime | None, end: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """The creation times whose published hour (``_hour``) lies in [start, end]: from the
+    first whole hour at or after ``start`` to the end of ``end``'s hour (inclusive, to the
+    microsecond both databases keep). Without it a request filed at 10:45 would be returned
+    for a window from 10:30 while published as 10:00, outside it."""
+    first = last = None
+    if start is not None:
+        first = _hour(start.astimezone(UTC))  # rounded as published (in UTC: local in +07:00)
+        if first < start:
+            first += HOUR
+    if end is not None:
+        try:
+            last = _hour(end.astimezone(UTC)) + HOUR - timedelta(microseconds=1)
+        except OverflowError:  # the last hour of year 9999
+            last = datetime.max.replace(tzinfo=UTC)
+    return first, last
+
+
 def request_json(
     req: PublicRequest, settings: Open311Settings, language: Language
 ) -> dict[str, Any]:
@@ -168,8 +200,8 @@ def request_json(
         "agency_responsible": settings.agency_name,
         "service_notice": None,
         # To the hour: exact seconds could let a neighbour confirm who filed what.
-        "requested_datetime": w3_datetime(_hour(req.created_at), zone),
-        "updated_datetime": w3_datetime(_hour(req.updated_at), zone),
+        "requested_datetime": w3_datetime(_hour(req.created_at.astimezone(UTC)), zone),
+        "updated_datetime": w3_datetime(_hour(req.updated_at.astimezone(UTC)), zone),
         "expected_datetime": w3_datetime(expected_datetime(req.due_on, zone), zone),
         "address": None,
         "address_id": None,
@@ -264,6 +296,21 @@ class RequestsQuery:
     service_codes: tuple[str, ...] | None = None
     start: datetime | None = None
     end: datetime | None = None
+    page: int = 1
+    page_size: int = MAX_LIMIT
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def _page_number(params: Mapping[str, str], name: str, default: int, high: int) -> int:
+    text = params.get(name, "").strip()
+    if not text:
+        return default
+    if not _PAGE_NUMBER.fullmatch(text) or not 1 <= int(text) <= high:
+        raise BadRequest(f"{name} must be a whole number from 1 to {high}.")
+    return int(text)
 
 
 def parse_requests_query(params: Mapping[str, str], zone: ZoneInfo) -> RequestsQuery:
@@ -306,7 +353,9 @@ def parse_requests_query(params: Mapping[str, str], zone: ZoneInfo) -> RequestsQ
         # Inclusive calendar days: 2026-01-01 to a bare 2026-03-31 is 90 days and passes.
         if end - start > MAX_SPAN:
             raise BadRequest("start_date and end_date may not span more than 90 days.")
-    return RequestsQuery(codes, status, service_codes, start, end)
+    page = _page_number(params, "page", 1, MAX_PAGE)
+    page_size = _page_number(params, "page_size", MAX_LIMIT, MAX_LIMIT)
+    return RequestsQuery(codes, status, service_codes, start, end, page, page_size)
 
 
 # --- endpoints ---------------------------------------------------------------------------------
@@ -364,14 +413,20 @@ def open311_routes(
         async with read_transaction(engine) as conn:
             if query.codes:
                 found = await public_requests_by_code(conn, query.codes)
+                found = found[query.offset : query.offset + query.page_size]
             else:
+                start, end = query.start, query.end
+                if start is None and end is None:  # GeoReport's default: the last 90 days
+                    start = clock() - DEFAULT_WINDOW
+                start, end = published_window(start, end)
                 found = await public_requests(
                     conn,
                     status=query.status,
                     service_code=query.service_codes,
-                    start=query.start,
-                    end=query.end,
-                    limit=MAX_LIMIT,
+                    start=start,
+                    end=end,
+                    limit=query.page_size,
+                    offset=query.offset,
                     now=clock(),
                 )
         return _ok([request_json(r, settings, language) for r in found])

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from ..context import ComplaintFacts
+from ..context import ComplaintFacts, Env
 from ..effects import ChoiceOption, Lines, Ref, Reply
+from ..paging import Block, Build, paginate
 from ..phone import mask_phone
 from ..workdays import WorkCalendar, load_calendar
 
@@ -43,8 +44,12 @@ def case_card(
     hotline: bool = False,
     calendar: WorkCalendar | None = None,
     history: tuple[Reply, ...] = (),
-) -> Reply:
-    """The card staff see for a case: everything they need, with the actions as buttons."""
+) -> tuple[Reply, ...]:
+    """The card staff see for a case: everything they need, with the actions as buttons.
+
+    A long card (a long description, a long history) is several messages; the buttons come
+    with the last one.
+    """
     if name:
         who = Reply("case.reporter", (("name", name), ("phone", phone or "")))
     else:
@@ -56,45 +61,65 @@ def case_card(
         ("status", Ref(f"status.{status}")),
         ("due", Lines((due_line(due, today, status, calendar),))),
         ("who", Lines((who,))),
-        ("text", description),
-        ("files", files),
-        ("history", Lines(history)),
     )
-    return Reply("staff.case", params, staff_choices(code, status))
+    blocks = (
+        Block(Reply("case.text", (("text", description),)), long="text"),
+        Block(Reply("case.files", (("files", files),))),
+        *(Block(line, long="note") for line in history),
+    )
+
+    def head(body: Lines, part: Lines) -> Reply:
+        return Reply("staff.case", (*params, ("part", part), ("body", body)))
+
+    return paginate(head, _more(code), blocks, staff_choices(code, status))
 
 
-def staff_card(case: ComplaintFacts, today: date, calendar: WorkCalendar | None) -> Reply:
-    history = tuple(
-        Reply(
-            "case.history_line",
-            (
-                ("at", f"{h.at:%d/%m %H:%M}"),
-                ("status", Ref(f"status.{h.to_status}")),
-                ("note", h.note or ""),
-            ),
-        )
-        for h in case.history
+def _more(code: str) -> Build:
+    def more(body: Lines, part: Lines) -> Reply:
+        return Reply("case.more", (("code", code), ("part", part), ("body", body)))
+
+    return more
+
+
+def history_line(at: datetime, status: str, note: str | None, env: Env) -> Reply:
+    """One change of a case, at the local time it happened (stored in UTC)."""
+    return Reply(
+        "case.history_line",
+        (
+            ("at", f"{env.local(at):%d/%m %H:%M}"),
+            ("status", Ref(f"status.{status}")),
+            ("note", note or ""),
+        ),
     )
+
+
+def staff_card(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
+    history = tuple(history_line(h.at, h.to_status, h.note, env) for h in case.history)
     return case_card(
         code=case.code,
         category_code=case.category,
         status=case.status,
         due=case.due_on,
-        today=today,
+        today=env.today,
         name=case.name,
         phone=case.phone,
         description=case.description,
         files=case.files,
         hotline=case.source == "hotline",
-        calendar=calendar,
+        calendar=env.calendar,
         history=history,
     )
 
 
-def citizen_view(case: ComplaintFacts, today: date, calendar: WorkCalendar | None) -> Reply:
+def citizen_view(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
     """What the reporter may see: status, deadline and the public notes, no staff names."""
     notes = tuple(
-        Reply("case.public_note", (("at", f"{h.at:%d/%m/%Y}"), ("note", h.note or "")))
+        Block(
+            Reply(
+                "case.public_note", (("at", f"{env.local(h.at):%d/%m/%Y}"), ("note", h.note or ""))
+            ),
+            long="note",
+        )
         for h in case.history
         if h.public and h.note
     )
@@ -102,10 +127,13 @@ def citizen_view(case: ComplaintFacts, today: date, calendar: WorkCalendar | Non
         ("code", case.code),
         ("category", Ref(f"category.{case.category}")),
         ("status", Ref(f"status.{case.status}")),
-        ("due", Lines((due_line(case.due_on, today, case.status, calendar),))),
-        ("notes", Lines(notes)),
+        ("due", Lines((due_line(case.due_on, env.today, case.status, env.calendar),))),
     )
-    return Reply("lookup.card", params)
+
+    def head(body: Lines, part: Lines) -> Reply:
+        return Reply("lookup.card", (*params, ("part", part), ("notes", body)))
+
+    return paginate(head, _more(case.code), notes)
 
 
 def masked(phone: str | None) -> str:

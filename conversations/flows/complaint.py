@@ -34,7 +34,7 @@ from ..parsing import is_back, is_done, match_label, parse_number
 from ..phone import mask_phone, normalize_phone
 from ..workdays import due_date, load_calendar
 from . import menu
-from .cards import case_card
+from .cards import case_card, history_line
 
 FLOW = "complaint"
 CATEGORY, TEXT, FILES, WHO, NAME, PHONE, CONFIRM = (
@@ -284,7 +284,7 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         actor="staff" if draft.hotline else "citizen",
         files=draft.file_refs(),
     )
-    card = case_card(
+    cards = case_card(
         code=code,
         category_code=found.code,
         status="new",
@@ -296,8 +296,11 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         files=len(draft.files),
         hotline=draft.hotline,
         calendar=calendar,
+        # As ``/hoso CODE`` shows it: when it came in, local time.
+        history=(history_line(env.now, "new", None, env),),
     )
-    changes: tuple[Change, ...] = (opened, Notify("admins", card, code))
+    alerts = tuple(Notify("admins", part, code) for part in cards)
+    changes: tuple[Change, ...] = (opened, *alerts)
     key = (
         "complaint.hotline_filed"
         if draft.hotline

@@ -23,6 +23,7 @@ from ..effects import (
 )
 from ..events import Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
+from ..paging import Block, paginate
 from ..workdays import load_calendar
 from . import complaint, menu
 from .cards import ACTIONS, staff_card
@@ -74,8 +75,15 @@ def case_list(state: ConversationState, env: Env, facts: Facts) -> Outcome:
         ChoiceOption(f"case:{c.code}:view", "staff.open_case", (("code", c.code),))
         for c in cases[:LIST_BUTTONS]
     )
-    reply = Reply("staff.list", (("count", len(cases)), ("lines", Lines(tuple(lines)))), buttons)
-    return Outcome((reply,), state=state)
+
+    def head(body: Lines, part: Lines) -> Reply:
+        return Reply("staff.list", (("count", len(cases)), ("part", part), ("lines", body)))
+
+    def more(body: Lines, part: Lines) -> Reply:
+        return Reply("staff.list_more", (("part", part), ("lines", body)))
+
+    replies = paginate(head, more, [Block(line) for line in lines], buttons)
+    return Outcome(replies, state=state)
 
 
 def show(state: ConversationState, env: Env, facts: Facts, code: str) -> Outcome:
@@ -83,7 +91,7 @@ def show(state: ConversationState, env: Env, facts: Facts, code: str) -> Outcome
     if case is None:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=state)
     files = tuple(SendFile(file_id, case.code) for file_id in case.stored_files)
-    return Outcome((staff_card(case, env.today, env.calendar),), changes=files, state=state)
+    return Outcome(staff_card(case, env), changes=files, state=state)
 
 
 def action(

@@ -12,6 +12,7 @@ from ..effects import (
     ConversationState,
     EndResponse,
     Lines,
+    Number,
     Outcome,
     RecordConsent,
     Ref,
@@ -508,7 +509,8 @@ def _summary_reply(data: SurveyData) -> Reply:
         rated += len(scores)
         name = ("name", Ref(element.name_key))
         if scores:
-            mean = round(sum(scores) / len(scores), 1)
+            # Shown to one decimal, a tie rounded up (4,25 is 4,3), never rounded twice.
+            mean = Number(sum(scores) / len(scores), 1)
             lines.append(
                 Reply("survey.summary.line", (name, ("count", len(scores)), ("mean", mean)))
             )

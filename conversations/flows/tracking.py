@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from ..context import Env, Facts
 from ..effects import (
+    Change,
     ChoiceOption,
     ConversationState,
     FileRef,
@@ -48,8 +49,8 @@ def lookup(state: ConversationState, env: Env, facts: Facts, arg: str) -> Outcom
         return Outcome((Reply("lookup.ask_code", choices=_cancel("l.code")),), state=new)
     case = facts.complaints.get(code)
     if case is not None and case.owned:
-        view = citizen_view(case, env.today, env.calendar)
-        return Outcome((view, menu.again()), state=menu.idle(state))
+        view = citizen_view(case, env)
+        return Outcome((*view, menu.again()), state=menu.idle(state))
     if case is not None and case.phone is None:
         return _refused(state)  # no phone to prove who is asking
     if _misses(state, env) >= MAX_LOOKUP_MISSES:
@@ -91,8 +92,8 @@ def handle_lookup(state: ConversationState, event: Inbound, env: Env, facts: Fac
         # nobody can try phone numbers against a known code (codes are public in Open311).
         guard = {"day": env.today.isoformat(), "misses": _misses(state, env) + 1}
         return _refused(replace(state, data={**state.data, menu.GUARD: guard}))
-    view = citizen_view(case, env.today, env.calendar)
-    return Outcome((view, menu.again()), state=menu.idle(state))
+    view = citizen_view(case, env)
+    return Outcome((*view, menu.again()), state=menu.idle(state))
 
 
 def _refused(state: ConversationState) -> Outcome:
@@ -201,7 +202,7 @@ def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts:
     )
     updated = replace(case, status="in_progress", files=case.files + len(refs))
     alert = Reply("staff.supplemented", (("code", code),))
-    card = staff_card(updated, env.today, env.calendar)
-    changes = (update, Notify("admins", alert, code), Notify("admins", card, code))
+    cards = tuple(Notify("admins", part, code) for part in staff_card(updated, env))
+    changes: tuple[Change, ...] = (update, Notify("admins", alert, code), *cards)
     replies = (Reply("supplement.received", (("code", code),)), menu.again())
     return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")

@@ -131,6 +131,31 @@ async def summed(
     return counts, by_status.get("completed", 0), by_status.get("partial", 0)
 
 
+async def in_progress(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    *,
+    procedure: str | None = None,
+    field: str | None = None,
+) -> int:
+    """Surveys started in [start, end) and still in progress (not ended: not in the
+    aggregates). Uses the (status, …) index; in-progress surveys are few, they expire."""
+    conditions = [
+        survey_responses.c.status == "in_progress",
+        survey_responses.c.started_at >= start,
+        survey_responses.c.started_at < end,
+    ]
+    if procedure is not None:
+        conditions.append(survey_responses.c.procedure == procedure)
+    if field is not None:
+        conditions.append(survey_responses.c.field == field)
+    found = await conn.execute(
+        select(func.count()).select_from(survey_responses).where(*conditions)
+    )
+    return int(found.scalar_one())
+
+
 async def complaint_ratings(
     conn: AsyncConnection, start: datetime, end: datetime
 ) -> tuple[int, int, int, int, int]:

@@ -69,8 +69,10 @@ async def public_requests(
     end: datetime | None,
     limit: int,
     now: datetime | None = None,
+    offset: int = 0,
 ) -> list[PublicRequest]:
-    """Complaints matching the filters, newest first, at most ``min(limit, MAX_LIMIT)``.
+    """Complaints matching the filters, newest first, at most ``min(limit, MAX_LIMIT)``,
+    after skipping the first ``offset`` (a page).
 
     ``status`` "open" is new/in_progress/waiting_citizen; "closed" is every other status, so a
     status added later counts as closed rather than vanishing. ``service_code`` is one category
@@ -80,6 +82,8 @@ async def public_requests(
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    if offset < 0:
+        raise ValueError("offset must not be negative")
     stmt = _PUBLIC
     if status == "open":
         stmt = stmt.where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
@@ -95,7 +99,7 @@ async def public_requests(
         stmt = stmt.where(complaints.c.created_at >= _aware(start, "start"))
     if end is not None:
         stmt = stmt.where(complaints.c.created_at <= _aware(end, "end"))
-    rows = await conn.execute(_newest_first(stmt).limit(min(limit, MAX_LIMIT)))
+    rows = await conn.execute(_newest_first(stmt).limit(min(limit, MAX_LIMIT)).offset(offset))
     return [PublicRequest(*row) for row in rows]
 
 

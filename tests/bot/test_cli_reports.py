@@ -50,6 +50,7 @@ async def test_report_export_and_digest_commands(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["from"], report["to"], report["completed"]) == ("2026-03-01", "2026-03-31", 5)
+    assert (report["partial"], report["in_progress"]) == (0, 0)
     assert [e["code"] for e in report["elements"]] == ["1", "2", "3", "4", "5"]
     text = _run(tmp_path, url, "report", "--from", "2026-03-01", "--to", "2026-03-31")
     assert "Phiếu khảo sát: 5 hoàn thành" in text.stdout
@@ -58,6 +59,10 @@ async def test_report_export_and_digest_commands(tmp_path: Path) -> None:
         tmp_path, url, "export", "--from", "2026-03-01", "--to", "2026-03-31", "--out", str(out)
     )
     assert exported.returncode == 0, exported.stderr
+    size = out.stat().st_size
+    assert exported.stdout.strip() == (
+        f"{out} ({size} byte, 5 phiếu trả lời, 0 phản ánh / {size} bytes, 5 responses, 0 complaints)"
+    )
     workbook = load_workbook(out)
     assert workbook.sheetnames[0] == "Chỉ số SIPAS"
     digest = _run(tmp_path, url, "digest")

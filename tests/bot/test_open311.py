@@ -594,3 +594,86 @@ def test_settings_from_the_bot_configuration(monkeypatch: pytest.MonkeyPatch) ->
     assert Open311Settings.from_settings(load_settings(None)) == Open311Settings(
         "Sở Xây dựng Đà Nẵng", ZoneInfo("Asia/Ho_Chi_Minh"), "en"
     )
+
+
+# --- paging ------------------------------------------------------------------------------------
+
+DEFAULT_LIST = ALL_CODES[:7]  # the last 90 days, newest first
+
+
+@pytest.mark.parametrize(
+    ("query", "wanted"),
+    [
+        ("page_size=3", DEFAULT_LIST[:3]),
+        ("page=1&page_size=3", DEFAULT_LIST[:3]),
+        ("page=2&page_size=3", DEFAULT_LIST[3:6]),
+        ("page=3&page_size=3", DEFAULT_LIST[6:]),
+        ("page=4&page_size=3", []),
+        ("page=2", []),  # 1000 a page by default
+        ("page=1", DEFAULT_LIST),
+        ("page_size=1000", DEFAULT_LIST),
+        ("page=2&page_size=2&status=closed", ["PA-2026-000106", "PA-2025-000107"]),
+        ("page=2&page_size=1&start_date=2025-11-01", ["PA-2026-000102"]),
+        (f"page=2&page_size=4&service_request_id={','.join(ALL_CODES)}", ALL_CODES[4:8]),
+    ],
+)
+async def test_pages(client: httpx.AsyncClient, query: str, wanted: list[str]) -> None:
+    assert ids(assert_requests(await client.get(f"{BASE}/requests.json?{query}"))) == wanted
+
+
+async def test_pages_follow_each_other_without_gaps_or_repeats(
+    client: httpx.AsyncClient,
+) -> None:
+    pages: list[list[str]] = []
+    for page in range(1, 7):
+        query = f"page={page}&page_size=2&start_date=2025-01-01"
+        pages.append(ids(assert_requests(await client.get(f"{BASE}/requests.json?{query}"))))
+    assert [len(p) for p in pages] == [2, 2, 2, 2, 1, 0]
+    assert [code for p in pages for code in p] == ALL_CODES
+    # Values out of range are refused with a fixed text, like any bad parameter.
+    for bad in ("page=0", "page=-1", "page=1.5", "page=abc", "page=100001", "page_size=0",
+                "page_size=1001", "page_size=ten", "page=1&page=2", f"page={EVIL}"):  # fmt: skip
+        response = await client.get(f"{BASE}/requests.json", params=httpx.QueryParams(bad))
+        assert_error(response, 400)
+        assert "abc" not in response.text
+        assert "<script>" not in response.text
+
+
+# --- published times lie inside the window asked for -------------------------------------------
+
+# Filed at 10:45 in Hanoi: published as 10:00 (to the hour).
+FILED = datetime(2026, 3, 3, 3, 45, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "listed"),
+    [
+        ("2026-03-03T10:30:00+07:00", "2026-03-03T11:30:00+07:00", False),  # 10:00 is before
+        ("2026-03-03T10:00:00+07:00", "2026-03-03T10:30:00+07:00", True),  # 10:00 is inside
+        ("2026-03-03T10:00:00+07:00", "2026-03-03T10:00:00+07:00", True),
+        ("2026-03-03T03:00:00Z", "2026-03-03T03:00:00Z", True),
+        ("2026-03-03T10:00:00.000001+07:00", "2026-03-03T12:00:00+07:00", False),
+    ],
+)
+async def test_requests_in_a_window_are_published_inside_it(
+    client: httpx.AsyncClient, db: AsyncEngine, start: str, end: str, listed: bool
+) -> None:
+    async with write_transaction(db) as conn:
+        await conn.execute(
+            complaints.insert().values(
+                code="PA-2026-000201", category="khac", description=DESCRIPTION, status="new",
+                source="chat", anonymous=False, language="vi", created_at=FILED,
+                updated_at=FILED + timedelta(minutes=5), due_on=date(2026, 3, 17),
+            )
+        )  # fmt: skip
+    body = assert_requests(
+        await client.get(f"{BASE}/requests.json", params={"start_date": start, "end_date": end})
+    )
+    assert ("PA-2026-000201" in ids(body)) is listed
+    low, high = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    outside = [
+        (i["service_request_id"], i["requested_datetime"])
+        for i in body
+        if not low <= datetime.fromisoformat(i["requested_datetime"]) <= high
+    ]
+    assert outside == []

@@ -591,3 +591,56 @@ def test_arguments_and_defaults() -> None:
     assert (args.receipts_command, args.file, args.valid_days, args.qr) == (
         "import", Path("f.csv"), 30, Path("out"),
     )  # fmt: skip
+
+
+# --- counts read as English does: 1 receipt, 2 receipts ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "created", "written"),
+    [
+        (1, "/ created 1 receipt, valid through", "/ wrote 1 QR code to:"),
+        (2, "/ created 2 receipts, valid through", "/ wrote 2 QR codes to:"),
+    ],
+)
+async def test_issue_counts_in_the_singular_and_plural(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int, created: str, written: str
+) -> None:
+    settings = _settings(tmp_path, telegram_bot_username="SipasDemoBot")
+    qr = str(tmp_path / "qr")
+    args = _args("issue", "--procedure", "P", "--count", str(count), "--qr", qr)
+    assert await run_receipts(args, settings) == 0
+    created_line, written_line = capsys.readouterr().err.splitlines()
+    assert created_line.startswith(f"Đã tạo {count} phiếu khảo sát, dùng được đến hết ")
+    assert created in created_line
+    assert written_line == f"Đã ghi {count} mã QR vào {written} {qr}"
+
+
+@pytest.mark.parametrize(
+    ("text", "valid_days", "english"),
+    [
+        # The plural ("3 cells but the header has 2 columns") is checked with the bad rows above.
+        ("thu_tuc\nP,x\n", 90, "row 2: 2 cells but the header has 1 column"),
+        ("thu_tuc,ngay_tra\nP,2026-03-08\n", 1, "(hand-over date + 1 day; see --valid-days)"),
+    ],
+)
+def test_csv_messages_count_in_the_singular_and_plural(
+    text: str, valid_days: int, english: str
+) -> None:
+    (error,) = parse_receipts_csv(text, today=TODAY, valid_days=valid_days).errors
+    assert error.message.endswith(english)
+
+
+async def test_an_expired_hand_over_date_counts_one_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _args("issue", "--procedure", "P", "--handed-over", "2020-01-01", "--valid-days", "1")
+    assert await run_receipts(args, _settings(tmp_path)) == 2
+    assert "hand-over + 1 day is past" in capsys.readouterr().err
+
+
+def test_counted() -> None:
+    from bot.cli.words import counted
+
+    table = {0: "0 receipts", 1: "1 receipt", 2: "2 receipts", 21: "21 receipts"}
+    assert {n: counted(n, "receipt", "receipts") for n in table} == table

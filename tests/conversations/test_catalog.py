@@ -59,3 +59,12 @@ def test_decimal_comma_in_vietnamese_point_in_english() -> None:
     reply = Reply("survey.summary.line", (("name", "X"), ("count", 3), ("mean", 4.2)))
     assert CATALOG.render(reply, "vi").text == "• X: 3 câu, điểm trung bình 4,2/5"
     assert CATALOG.render(reply, "en").text == "• X: 3 answered, average 4.2/5"
+
+
+@pytest.mark.parametrize(("lang", "alias"), [("vi", 0), ("en", 1)])
+def test_help_lists_every_citizen_command(lang: str, alias: int) -> None:
+    from conversations.commands import COMMANDS
+
+    text = CATALOG.render(Reply("help.text"), lang).text
+    listed = {name: f"/{spellings[alias]}" in text for name, spellings in COMMANDS.items()}
+    assert listed == {name: name != "start" for name in COMMANDS}  # /start is the menu itself

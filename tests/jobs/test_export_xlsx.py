@@ -7,6 +7,7 @@ XML of the package, where a stray copy (a document property, a shared string) wo
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import zipfile
@@ -223,16 +224,17 @@ def test_generated_at_must_carry_its_zone() -> None:
 
 
 def test_header_block() -> None:
-    report = make_report(procedure="1.009994", field_name="Quy hoạch xây dựng")
+    report = make_report(procedure="1.009994", field_name="Quy hoạch xây dựng", in_progress=4)
     ws = workbook(export(report))["Chỉ số SIPAS"]
 
-    header = {r[0]: r[3] for r in rows(ws)[:10] if r[0] is not None}
+    header = {r[0]: r[3] for r in rows(ws)[:11] if r[0] is not None}
     assert header == {
         AGENCY: None,
         "Chỉ số hài lòng (theo phương pháp SIPAS)": None,
         "Kỳ báo cáo": "01/03/2026–31/03/2026",
         "Số phiếu hoàn thành (tính chỉ số)": 15,
-        "Số phiếu chưa hoàn thành (không tính)": 2,
+        "Số phiếu không hoàn thành: đã hủy hoặc quá hạn (không tính)": 2,
+        "Số phiếu đang làm dở, chưa kết thúc (không tính)": 4,
         "Thủ tục": "1.009994",
         "Lĩnh vực": "Quy hoạch xây dựng",
         "Thời điểm lập": "11/03/2026 00:30",
@@ -524,3 +526,21 @@ def test_libreoffice_opens_the_file(tmp_path: Path) -> None:
     # Shown as formatted: two decimals (the C locale's point in a headless run).
     assert "60.00" in csv
     assert "76.67" in csv
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        " ".join(["Nhà số 12 ngõ 5 bị cấp phép sai ranh giới"] * 48),  # 2,000 characters
+        "\n".join(f"Dòng {i}" for i in range(60)),  # 60 short lines
+        "\n" * 1999 + "x",
+    ],
+    ids=["long", "many-lines", "newlines"],
+)
+def test_long_text_rows_stay_within_excels_tallest_row(description: str) -> None:
+    complaint = dataclasses.replace(COMPLAINTS[0], description=description)
+    ws = workbook(export(complaints=[complaint], full_register=True))["Phản ánh"]
+    cell = ws.cell(row=3, column=13)
+    assert cell.value == description  # the whole text stays in the cell
+    assert cell.alignment.wrap_text
+    assert ws.row_dimensions[3].height == 409  # as tall as Excel allows, no taller

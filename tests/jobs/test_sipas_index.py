@@ -124,3 +124,24 @@ def test_descriptive_shares() -> None:
     assert d.late_with_apology.percent == 50.0
     assert d.unofficial_payment.count == 1
     assert d.expectations[:2] == (("fees", 7), ("faster", 5))
+
+
+@pytest.mark.parametrize(
+    ("levels", "index", "mean"),
+    [
+        ([799, 0, 0, 1, 0], 0.13, 1.0),  # 1 of 800 is 0.125: round() would give 0.12
+        ([0, 0, 0, 7, 1], 100.0, 4.13),  # mean 33/8 = 4.125: round() would give 4.12
+    ],
+)
+def test_figures_are_rounded_half_up(levels: list[int], index: float, mean: float) -> None:
+    found = criterion_index("1.1", _counts({"1.1": levels}))
+    assert (found.index, found.mean) == (index, mean)
+
+
+def test_shares_and_complaint_means_are_rounded_half_up() -> None:
+    counts = {("timing", "late"): 1, ("timing", "ontime"): 799}
+    d = compute(
+        counts, start=D1, end=D2, completed=800, partial=0, complaint_ratings=(0, 0, 0, 7, 1)
+    ).descriptive
+    assert d.late.percent == 0.13
+    assert d.complaint_rating_mean == 4.13  # 33/8 = 4.125

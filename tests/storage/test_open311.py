@@ -305,3 +305,18 @@ async def test_several_requests_by_code(engine: AsyncEngine) -> None:
             await public_requests_by_code(conn, [f"PA-2026-{i:06d}" for i in range(MAX_LIMIT + 1)])
     # Old ones too (no date window), newest first, each once, unknown codes left out.
     assert found == [expected["PA-2026-000102"], expected["PA-2025-000109"]]
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "wanted"),
+    [(2, 0, slice(0, 2)), (2, 2, slice(2, 4)), (3, 6, slice(6, 9)), (5, 9, slice(9, 9))],
+)
+async def test_a_page_is_an_offset_in_the_newest_first_order(
+    engine: AsyncEngine, limit: int, offset: int, wanted: slice
+) -> None:
+    expected = await seed(engine)
+    every = newest_first(expected, set(expected))
+    found = await query(engine, start=NOW - timedelta(days=365), limit=limit, offset=offset)
+    assert codes(found) == every[wanted]
+    with pytest.raises(ValueError, match="offset"):
+        await query(engine, offset=-1)
