@@ -15,6 +15,10 @@ COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "ngonngu": ("ngonngu", "language", "lang"),
     "trogiup": ("trogiup", "help"),
     "xoadulieu": ("xoadulieu", "forget"),
+    # Telegram commands allow only a-z, 0-9 and _; the hyphenated spellings work where the
+    # whole text is read (Zalo, the console, and Telegram, which sends the text as typed).
+    "hosocuatoi": ("hosocuatoi", "hoso_cua_toi", "hoso-cua-toi", "mydossiers", "my_dossiers"),
+    "huytheodoi": ("huytheodoi", "huy_theo_doi", "huy-theo-doi", "unfollow"),
 }
 
 #: Commands only administrators may use; anyone else gets the citizen menu.

@@ -38,6 +38,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             calendar=settings.calendar(),
             complaints_per_day=settings.complaints_per_day,
             admin_chats=staff_chats(settings),
+            dossier_retention_days=settings.dossier_retention_days,
         ),
         catalog=default_catalog(),
     )
