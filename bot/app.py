@@ -28,7 +28,13 @@ from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
-from bot.runtime.build import Runtime, build_runtime, desk_settings, digest_settings
+from bot.runtime.build import (
+    Runtime,
+    build_runtime,
+    desk_settings,
+    digest_settings,
+    dossier_job_settings,
+)
 from bot.runtime.dispatch import utc_now
 from bot.runtime.dossiers import DossierDesk
 from bot.runtime.sender import Limits, OutboxSender
@@ -158,6 +164,7 @@ async def run_telegram(settings: Settings) -> int:
                 digest_settings(settings),
                 default_catalog(),
                 utc_now,
+                dossier_job_settings(settings),
             )
             desk = DossierDesk(runtime.engine, desk_settings(settings), default_catalog(), utc_now)
             for sender in senders:

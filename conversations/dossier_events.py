@@ -156,7 +156,7 @@ def apply(
         handed_over_at = closed_at = update.at
         notices = (
             Reply("dossier.notice.handed_over", (code, ("agency", agency))),
-            invitation(dossier, invite_until, agency, tz),
+            invitation(dossier.id, dossier.code, invite_until, agency, tz),
         )
     else:  # withdrawn
         closed_at = update.at
@@ -172,21 +172,17 @@ def apply(
     )
 
 
-def _rate_button(dossier: DossierFacts) -> tuple[ChoiceOption, ...]:
-    return (ChoiceOption(f"{INVITE_BUTTON}:{dossier.id}", "dossier.invite.rate"),)
+def _rate_button(dossier_id: int) -> tuple[ChoiceOption, ...]:
+    return (ChoiceOption(f"{INVITE_BUTTON}:{dossier_id}", "dossier.invite.rate"),)
 
 
-def invitation(dossier: DossierFacts, until: datetime, agency: str, tz: ZoneInfo) -> Reply:
+def invitation(dossier_id: int, code: str, until: datetime, agency: str, tz: ZoneInfo) -> Reply:
     """The invitation to rate the service, sent with the hand-over notice."""
-    params = (
-        ("code", dossier.code),
-        ("agency", agency),
-        ("until", _date(until.astimezone(tz).date())),
-    )
-    return Reply("dossier.invite", params, _rate_button(dossier))
+    params = (("code", code), ("agency", agency), ("until", _date(until.astimezone(tz).date())))
+    return Reply("dossier.invite", params, _rate_button(dossier_id))
 
 
-def invitation_reminder(dossier: DossierFacts, until: datetime, tz: ZoneInfo) -> Reply:
+def invitation_reminder(dossier_id: int, code: str, until: datetime, tz: ZoneInfo) -> Reply:
     """The one reminder of an invitation nobody has taken up yet."""
-    params = (("code", dossier.code), ("until", _date(until.astimezone(tz).date())))
-    return Reply("dossier.invite_reminder", params, _rate_button(dossier))
+    params = (("code", code), ("until", _date(until.astimezone(tz).date())))
+    return Reply("dossier.invite_reminder", params, _rate_button(dossier_id))

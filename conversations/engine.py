@@ -113,9 +113,11 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
 
 def _then(outcome: Outcome, env: Env) -> Outcome:
     """A one-off answer (about a dossier), followed by what comes next: the menu when idle,
-    the question still pending otherwise."""
+    the question still pending otherwise; nothing when the answer asks a question itself."""
     state = outcome.state
     assert state is not None
+    if outcome.replies and outcome.replies[-1].choices:
+        return outcome
     nxt = prompt(state, env) if state.flow is not None else [menu.again()]
     return replace(outcome, replies=(*outcome.replies, *nxt))
 

@@ -21,6 +21,7 @@ from storage import write_transaction
 from storage.queries.dialogue import forget_events_before
 
 from .digests import DigestSettings, send_due_digests
+from .dossier_invitations import DossierJobSettings, expire_and_forget, remind_invitations
 from .expiry import expire_due
 from .ports import EventSink
 from .reminders import remind_due
@@ -53,10 +54,14 @@ class JobsRunner:
         digests: DigestSettings,
         catalog: Catalog,
         clock: Callable[[], datetime],
+        dossiers: DossierJobSettings | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self.digests = digests
+        self.dossiers = dossiers or DossierJobSettings(
+            tz=digests.tz, default_language=digests.language
+        )
         self.catalog = catalog
         self.clock = clock
         self.requests = RequestWorker(engine, digests, catalog, clock)
@@ -81,6 +86,12 @@ class JobsRunner:
     async def digests_due(self) -> None:
         await send_due_digests(self.engine, self.digests, self.catalog, self.clock())
 
+    async def dossiers_due(self) -> None:
+        """Invitation reminders (in daytime), then expiries and deletions after retention."""
+        now = self.clock()
+        await remind_invitations(self.engine, self.catalog, now, self.dossiers)
+        await expire_and_forget(self.engine, now, self.dossiers)
+
     async def start(self, stop: asyncio.Event) -> list[asyncio.Task[None]]:
         tasks = [asyncio.create_task(self.requests.run(stop), name="requests")]
         if not await self._leader():
@@ -90,6 +101,7 @@ class JobsRunner:
             ("digest", self.digests_due, 60),
             ("reminders", lambda: remind_due(self.dispatcher, self.digests.tz), 300),
             ("expiry", lambda: expire_due(self.dispatcher), 300),
+            ("dossiers", self.dossiers_due, 300),
             ("prune", self.prune, 6 * 3600),
         ]
         for name, job, seconds in jobs:

@@ -12,6 +12,7 @@ from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.dossiers import DeskSettings
 from conversations import default_catalog
 from jobs.digests import DigestSettings
+from jobs.dossier_invitations import DossierJobSettings
 from storage import migrate, open_engine
 
 
@@ -74,4 +75,12 @@ def desk_settings(settings: Settings) -> DeskSettings:
         default_language=settings.default_language,
         invite_ttl=timedelta(hours=settings.dossier_invite_hours),
         remind_after=timedelta(hours=settings.survey_reminder_hours),
+    )
+
+
+def dossier_job_settings(settings: Settings) -> DossierJobSettings:
+    return DossierJobSettings(
+        tz=settings.zone,
+        default_language=settings.default_language,
+        retention=timedelta(days=settings.dossier_retention_days),
     )
