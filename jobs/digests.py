@@ -23,7 +23,7 @@ from storage.queries.outbox import held_since
 from storage.queries.zalo_tokens import get_tokens
 
 from .digest import build_digest
-from .reports import ReportScope, build_report, case_summary, day_bounds
+from .reports import ReportScope, build_report, case_summary, day_bounds, dossier_measures
 
 log = logging.getLogger("jobs.digests")
 
@@ -63,7 +63,8 @@ async def digest_payloads(
         cases = await case_summary(conn, period, settings.tz, today, settings.calendar)
         held = await held_since(conn, day_bounds(period, settings.tz)[0])
         tokens = await get_tokens(conn)
-    digest = build_digest(kind, period, report, previous, cases, settings.agency)
+        dossiers = await dossier_measures(conn, period, scope, settings.calendar, report.index)
+    digest = build_digest(kind, period, report, previous, cases, settings.agency, dossiers)
     alerts: list[Reply] = []
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))

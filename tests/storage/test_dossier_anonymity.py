@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.dossiers import DeskSettings, DossierDesk, DossierIn, EventIn
-from conversations import Choice, Command, InboundEvent, Text, default_catalog
+from conversations import Choice, Command, Inbound, InboundEvent, Text, default_catalog
 from storage import read_transaction
 from storage.schema import dossier_answer_days, dossiers, metadata, survey_responses
 from tests.support.clock import SequentialClock
@@ -101,9 +101,11 @@ async def test_the_response_holds_procedure_field_and_month_only(engine: AsyncEn
         ),
     )
     dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=lambda: RESPONSE_ID)
-    for n, payload in enumerate(
-        [Command("start", f"d_{registered.token}"), Choice(f"dfol:{registered.token}:yes")]
-    ):
+    follow: list[Inbound] = [
+        Command("start", f"d_{registered.token}"),
+        Choice(f"dfol:{registered.token}:yes"),
+    ]
+    for n, payload in enumerate(follow):
         (handled,) = await dispatcher.process([InboundEvent(f"f{n}", "telegram", CHAT, payload)])
         assert not isinstance(handled, Exception)
     await desk.post_event("motcua", "HS-2026-7777", EventIn(event_id="h1", kind="handed_over"))
@@ -132,7 +134,7 @@ async def test_the_response_holds_procedure_field_and_month_only(engine: AsyncEn
         "handed_over_month": date(2026, 3, 1),
     }
     assert invited == "completed"  # the dossier knows it was rated, not by whom nor how
-    assert [(d.day, d.days, d.count) for d in delays] == [(date(2026, 3, 9), 0, 1)]
+    assert [tuple(d) for d in delays] == [(date(2026, 3, 9), 0, 1)]
 
     # The response's id appears nowhere but in its own row and its answers: not in the
     # dossier, the follows, the events, the contact or the conversation state.
