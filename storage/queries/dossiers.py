@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import insert_ignore
@@ -89,6 +89,19 @@ async def dossier_by_code(
         stmt = stmt.with_for_update()  # events of one dossier, one after the other
     found = (await conn.execute(stmt)).first()
     return None if found is None else _row(found)
+
+
+async def dossiers_by_code(
+    conn: AsyncConnection, codes: Iterable[str], *, lock: bool = False
+) -> dict[str, DossierRow]:
+    """Dossiers by code; ``lock`` (PostgreSQL) holds them, in id order, till the commit."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    stmt = select(*_COLUMNS).where(dossiers.c.code.in_(wanted)).order_by(dossiers.c.id)
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {r.code: r for r in map(_row, await conn.execute(stmt))}
 
 
 async def dossiers_by_token(conn: AsyncConnection, tokens: Iterable[str]) -> list[DossierRow]:
@@ -173,6 +186,25 @@ async def find_event(conn: AsyncConnection, client: str, event_id: str) -> Store
     return None if found is None else StoredEvent(int(found[0]), found[1], found[2])
 
 
+async def find_events(
+    conn: AsyncConnection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], StoredEvent]:
+    """Events already recorded, by (client, event id)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = await conn.execute(
+        select(
+            dossier_events.c.client,
+            dossier_events.c.event_id,
+            dossier_events.c.dossier_id,
+            dossier_events.c.kind,
+            dossier_events.c.at,
+        ).where(tuple_(dossier_events.c.client, dossier_events.c.event_id).in_(wanted))
+    )
+    return {(r[0], r[1]): StoredEvent(int(r[2]), r[3], r[4]) for r in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     dossier_id: int
@@ -205,8 +237,59 @@ async def insert_event(conn: AsyncConnection, event: NewEvent, now: datetime) ->
     return (await conn.execute(stmt)).first() is not None
 
 
-async def update_dossier(conn: AsyncConnection, dossier_id: int, values: Mapping[str, Any]) -> None:
-    await conn.execute(update(dossiers).where(dossiers.c.id == dossier_id).values(**values))
+async def insert_events(conn: AsyncConnection, events: Sequence[NewEvent], now: datetime) -> int:
+    """Records events in one statement; returns how many were new (the others raced in from
+    another process meanwhile)."""
+    if not events:
+        return 0
+    stmt = insert_ignore(conn, dossier_events, ("client", "event_id")).returning(
+        dossier_events.c.id
+    )
+    rows = [
+        {
+            "dossier_id": e.dossier_id,
+            "client": e.client,
+            "event_id": e.event_id,
+            "kind": e.kind,
+            "at": e.at,
+            "received_at": now,
+            "missing": list(e.missing) or None,
+            "new_due_on": e.new_due_on,
+            "reason": e.reason,
+        }
+        for e in events
+    ]
+    return len((await conn.execute(stmt, rows)).all())
+
+
+#: What status events change in a dossier (``save_dossiers`` writes these).
+EVENT_COLUMNS = (
+    "status",
+    "rescheduled_on",
+    "completed_on",
+    "handed_over_at",
+    "closed_at",
+    "invite_status",
+    "invited_at",
+    "invite_remind_at",
+    "invite_expires_at",
+    "updated_at",
+)
+_SAVE = (
+    update(dossiers)
+    .where(dossiers.c.id == bindparam("b_id"))
+    .values({name: bindparam(f"b_{name}", type_=dossiers.c[name].type) for name in EVENT_COLUMNS})
+)
+
+
+async def save_dossiers(conn: AsyncConnection, rows: Sequence[DossierRow]) -> None:
+    """Writes what events changed in these dossiers, in one statement."""
+    if rows:
+        params = [
+            {"b_id": r.id, **{f"b_{name}": getattr(r, name) for name in EVENT_COLUMNS}}
+            for r in rows
+        ]
+        await conn.execute(_SAVE, params)
 
 
 async def event_kinds(conn: AsyncConnection, dossier_id: int) -> list[str]:
@@ -230,6 +313,25 @@ async def claim_signature(conn: AsyncConnection, signature: str, now: datetime) 
         .returning(api_signatures.c.signature)
     )
     return (await conn.execute(stmt)).first() is not None
+
+
+async def signatures_seen(conn: AsyncConnection, signatures: Iterable[str]) -> set[str]:
+    wanted = sorted(set(signatures))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        select(api_signatures.c.signature).where(api_signatures.c.signature.in_(wanted))
+    )
+    return {r[0] for r in rows}
+
+
+async def claim_signatures(conn: AsyncConnection, signatures: Sequence[str], now: datetime) -> int:
+    """Records signatures in one statement; returns how many were new."""
+    if not signatures:
+        return 0
+    stmt = insert_ignore(conn, api_signatures, ("signature",)).returning(api_signatures.c.signature)
+    rows = [{"signature": s, "seen_at": now} for s in signatures]
+    return len((await conn.execute(stmt, rows)).all())
 
 
 async def forget_signatures_before(conn: AsyncConnection, cutoff: datetime) -> int:

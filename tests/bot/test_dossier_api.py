@@ -3,10 +3,11 @@ idempotent events, readable refusals with nothing stored, and notices queued wit
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
-from bot.runtime.dossiers import DeskSettings, DossierDesk
+from bot.runtime.dossiers import DeskSettings, DossierDesk, EventIn, Posted
 from bot.web.dossier_api import Links, dossier_routes, openapi
 from bot.web.dossier_auth import MAX_SKEW_S
 from conversations import Choice, Command, InboundEvent, default_catalog
@@ -387,3 +388,35 @@ async def test_openapi_describes_the_routes_from_the_same_models(api: Api) -> No
     assert set(event["properties"]) == {"event_id", "kind", "at", "missing", "new_due_on", "reason"}
     responses = doc["paths"]["/api/v1/dossiers/{code}/events"]["post"]["responses"]
     assert {"200", "201", "401", "404", "409", "413", "422"} <= set(responses)
+
+
+async def test_a_burst_is_one_batch_where_a_refusal_disturbs_nothing(api: Api) -> None:
+    """Events posted together are stored together (group commit); a duplicate within the
+    batch has one effect, and refused events leave the others alone."""
+    await registered(api)
+    await api.client.register(code="HS-2026-0002")
+    desk = DossierDesk(api.engine, DeskSettings(), default_catalog(), api.clock)
+    results = await asyncio.gather(
+        desk.post_event("c", CODE, EventIn(event_id="1", kind="processing")),
+        desk.post_event("c", CODE, EventIn(event_id="1", kind="processing")),
+        desk.post_event("c", "HS-NOPE", EventIn(event_id="2", kind="processing")),
+        desk.post_event(
+            "c", "HS-2026-0002", EventIn(event_id="3", kind="late", new_due_on=date(2026, 1, 6))
+        ),
+        desk.post_event("c", "HS-2026-0002", EventIn(event_id="4", kind="processing")),
+        desk.post_event("c", CODE, EventIn(event_id="5", kind="result_ready")),
+        return_exceptions=True,
+    )
+    kinds = [r.duplicate if isinstance(r, Posted) else type(r).__name__ for r in results]
+    assert kinds == [False, True, "UnknownDossier", "Invalid", False, False]
+    assert await count(api.engine, dossier_events) == 3
+    async with read_transaction(api.engine) as conn:
+        first = await dossier_by_code(conn, CODE)
+        second = await dossier_by_code(conn, "HS-2026-0002")
+    assert first is not None
+    assert second is not None
+    assert (first.status, first.completed_on, second.status) == (
+        "result_ready",
+        NOW.date(),
+        "processing",
+    )
