@@ -67,13 +67,15 @@ async def count(engine: AsyncEngine, table: Table) -> int:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
-async def follow(api: Api, token: str, chat: str = "7001", language: str | None = None) -> None:
+async def follow(
+    api: Api, token: str, chat: str = "7001", language: str | None = None, channel: str = "telegram"
+) -> None:
     """A citizen opens the slip's link and agrees, through the real dispatcher."""
     dispatcher = Dispatcher(api.engine, DispatchSettings(), clock=api.clock)
-    events = [InboundEvent(f"{chat}-1", "telegram", chat, Command("start", f"d_{token}"))]
+    events = [InboundEvent(f"{chat}-1", channel, chat, Command("start", f"d_{token}"))]
     if language:
-        events.append(InboundEvent(f"{chat}-0", "telegram", chat, Choice(f"lang:{language}")))
-    events.append(InboundEvent(f"{chat}-2", "telegram", chat, Choice(f"dfol:{token}:yes")))
+        events.append(InboundEvent(f"{chat}-0", channel, chat, Choice(f"lang:{language}")))
+    events.append(InboundEvent(f"{chat}-2", channel, chat, Choice(f"dfol:{token}:yes")))
     for event in events:
         (handled,) = await dispatcher.process([event])
         assert not isinstance(handled, Exception)
@@ -329,10 +331,17 @@ async def test_notices_go_to_every_follower_in_their_language_with_the_event(api
     token = await registered(api)
     await follow(api, token, "7001")
     await follow(api, token, "7002", language="en")
+    await follow(api, token, "zalo-user-1", channel="zalo")
     late = await api.client.event(
         CODE, "l-1", "late", new_due_on="2026-02-16", reason="Chờ ý kiến thẩm định"
     )
-    assert late.json()["notified"] == 2
+    assert late.json()["notified"] == 3
+    async with read_transaction(api.engine) as conn:
+        zalo = await pending(conn, "zalo", NOW, chat_id="zalo-user-1")
+    # Zalo: queued like any message; the Zalo sender holds it outside the 7-day window.
+    assert [r.message.key for r in zalo if isinstance(r.message, TextMessage)][
+        -1
+    ] == "dossier.notice.late"
     async with read_transaction(api.engine) as conn:
         vi = (await pending(conn, "telegram", NOW, chat_id="7001"))[-1].message
         en = (await pending(conn, "telegram", NOW, chat_id="7002"))[-1].message
@@ -346,7 +355,7 @@ async def test_notices_go_to_every_follower_in_their_language_with_the_event(api
     handed = await api.client.event(CODE, "h-1", "handed_over")
     assert handed.json() == {
         "code": CODE, "event_id": "h-1", "kind": "handed_over", "status": "handed_over",
-        "duplicate": False, "notified": 2, "invited": True,
+        "duplicate": False, "notified": 3, "invited": True,
     }  # fmt: skip
     async with read_transaction(api.engine) as conn:
         rows = await pending(conn, "telegram", NOW, chat_id="7001")

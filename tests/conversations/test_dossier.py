@@ -20,6 +20,7 @@ from conversations import (
     Facts,
     ForgetContact,
     Inbound,
+    ReceiptFacts,
     StartResponse,
     TakeInvitation,
     handle,
@@ -75,6 +76,14 @@ def env() -> Env:
 )  # fmt: skip
 def test_needs(state: ConversationState, event: Inbound, expected: Lookups) -> None:
     assert needs(state, event) == expected
+
+
+def test_a_receipt_token_that_happens_to_start_with_d_is_still_a_receipt() -> None:
+    receipt = ReceiptFacts(id=3, token="d_Receipt0123456789abcd", procedure="1.009972")
+    outcome = handle(IDLE, Command("start", receipt.token), env(), Facts(receipt=receipt))
+    assert [r.key for r in outcome.replies] == ["survey.consent"]
+    unknown = handle(IDLE, Command("start", "d_Nobody0123456789abcdef"), env(), Facts())
+    assert [r.key for r in unknown.replies] == ["dossier.unknown", "menu.again"]
 
 
 def test_link_token() -> None:
