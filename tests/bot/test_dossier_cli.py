@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli.dossiers import kind_of, parse_events_csv, parse_time
+from bot.cli.dossier_csv import kind_of, parse_events_csv, parse_time
 
 ROOT = Path(__file__).resolve().parents[2]
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
