@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -153,3 +155,23 @@ def test_a_dossier_from_slip_to_rating(fake: FakeTelegram, bot: BotProcess) -> N
         report.text or ""
     )
     assert "được theo dõi qua chat: 1 (100,00%)" in (report.text or "")
+
+
+def test_the_demo_posts_to_a_running_bot(fake: FakeTelegram, bot: BotProcess) -> None:
+    """``dossiers demo --url``: three dossiers registered and their events posted over HTTP to
+    the running bot, as a one-stop system would (nobody follows them here)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "dossiers", "demo", "--url",
+         f"http://127.0.0.1:{bot.webhook_port}"],
+        cwd=bot.workdir, env=bot.env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    links = [line for line in lines if "https://t.me/sipas_test_bot?start=d_" in line]
+    assert len(links) == 3
+    posted = [line.split("\t") for line in lines if line.count("\t") >= 3]
+    assert [p[1] for p in posted] == [
+        "needs_documents", "processing", "late", "result_ready", "handed_over",
+        "processing", "result_ready", "handed_over", "withdrawn",
+    ]  # fmt: skip
+    assert {p[2] for p in posted} == {"201"}
