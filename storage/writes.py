@@ -391,7 +391,8 @@ async def _flush_follows(conn: AsyncConnection, ws: WriteSet) -> None:
 
 async def _flush_invitations(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.invitations_taken:
-        rows = [{"b_id": d} for d in ws.invitations_taken]
+        # In id order, as the dossier API locks them, so two writers never wait on each other.
+        rows = [{"b_id": d} for d in sorted(ws.invitations_taken)]
         result = await conn.execute(_TAKE, rows)
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             # Another chat took the invitation meanwhile: the batch is retried, and the
@@ -399,7 +400,8 @@ async def _flush_invitations(conn: AsyncConnection, ws: WriteSet) -> None:
             raise ConcurrentUpdate("invitation taken by another chat")
     if ws.invitations_closed:
         await conn.execute(
-            _CLOSE, [{"b_id": d, "b_status": s} for d, s in ws.invitations_closed.items()]
+            _CLOSE,
+            [{"b_id": d, "b_status": s} for d, s in sorted(ws.invitations_closed.items())],
         )
     if ws.answer_days:
         tz = ws.aggregate[0] if ws.aggregate is not None else ZoneInfo("UTC")
