@@ -1,4 +1,4 @@
-"""``python -m bot [run|console|migrate|receipts|report|export|digest]``: the entry point."""
+"""``python -m bot [run|console|migrate|receipts|dossiers|report|…]``: the entry point."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 
 from telegram.error import InvalidToken
 
+from bot.cli.dossiers import add_dossiers_parser, run_dossiers
 from bot.cli.receipts import add_receipts_parser, run_receipts
 from bot.cli.reports import add_report_parsers, run_report_command
 from bot.config import ConfigError, Settings, load_settings
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default=None, help="tên người dùng giả lập / simulated user id")
     sub.add_parser("migrate", help="cập nhật cơ sở dữ liệu / apply database migrations")
     add_receipts_parser(sub)
+    add_dossiers_parser(sub)
     add_report_parsers(sub)
     zalo = sub.add_parser("zalo", help="Zalo Official Account")
     zalo_sub = zalo.add_subparsers(dest="zalo_command", required=True)
@@ -91,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_report_command(args, settings))
     if command == "receipts":
         return asyncio.run(run_receipts(args, settings))
+    if command == "dossiers":
+        return asyncio.run(run_dossiers(args, settings))
     if command == "console":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_console(settings, args.user or getpass.getuser()))

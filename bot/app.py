@@ -34,10 +34,18 @@ from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
-from bot.runtime.build import Runtime, build_runtime, digest_settings
+from bot.runtime.build import (
+    Runtime,
+    build_runtime,
+    desk_settings,
+    digest_settings,
+    dossier_job_settings,
+)
 from bot.runtime.dispatch import utc_now
+from bot.runtime.dossiers import DossierDesk
 from bot.runtime.failures import Failures
 from bot.runtime.sender import MAX_IN_FLIGHT, Limits, OutboxSender
+from bot.web.dossier_api import Links, dossier_routes
 from bot.web.open311 import Open311Settings, open311_routes
 from bot.web.results_page import results_routes
 from bot.web.server import create_app
@@ -51,6 +59,8 @@ log = logging.getLogger("bot.run")
 
 SHUTDOWN_DRAIN_S = 5.0
 ATTACHMENTS_EVERY_S = 2.0
+#: A shared secret shorter than this is easy to guess: said at start, not refused.
+WEAK_SECRET_CHARS = 16
 
 
 def make_bot(settings: Settings) -> PollingBot:
@@ -130,6 +140,7 @@ async def run_telegram(settings: Settings) -> int:
             names: list[str] = []
             webhook: tuple[Bot, TelegramInbound, str] | None = None
             inbound: TelegramInbound | None = None
+            username = settings.telegram_bot_username
             if settings.telegram_bot_token is not None:
                 bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
                 telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine))
@@ -169,6 +180,7 @@ async def run_telegram(settings: Settings) -> int:
                     await bot.delete_webhook()
                     tasks.append(asyncio.create_task(inbound.poll(stop), name="polling"))
                 names.append(f"@{bot.username} ({settings.telegram_mode})")
+                username = bot.username
             if settings.zalo_enabled:
                 client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
                 zalo_sender, zalo_route = zalo_channel(settings, runtime, client, failures)
@@ -198,7 +210,18 @@ async def run_telegram(settings: Settings) -> int:
                 digest_settings(settings),
                 default_catalog(),
                 utc_now,
+                dossiers=dossier_job_settings(settings),
             )
+            desk = DossierDesk(runtime.engine, desk_settings(settings), default_catalog(), utc_now)
+            for sender in senders:
+                desk.on_commit(sender.wake)
+            links = Links(
+                telegram_username=(username or "").lstrip("@") or None,
+                zalo_oa_id=settings.zalo_oa_id if settings.zalo_enabled else None,
+            )
+            for name, secret in settings.dossier_clients.items():
+                if len(secret) < WEAK_SECRET_CHARS:
+                    log.warning("event=weak_api_secret client=%s", name)
             public = Open311Settings.from_settings(settings)
             app = create_app(
                 runtime.engine,
@@ -207,6 +230,7 @@ async def run_telegram(settings: Settings) -> int:
                     *routes,
                     *open311_routes(runtime.engine, public),
                     *results_routes(runtime.engine, public, utc_now, jobs.requests.public),
+                    *dossier_routes(desk, settings.dossier_clients, links),
                 ],
             )
             config = uvicorn.Config(

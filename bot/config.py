@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,6 +13,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from conversations.periods import DIGEST_KINDS
 from conversations.workdays import WorkCalendar, load_calendar
+
+#: A dossier API client's name: short and plain, it is stored with each event it posts.
+CLIENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
 
 class ConfigError(ValueError):
@@ -73,6 +77,10 @@ class Settings(BaseSettings):
     zalo_api_base_url: str = "https://openapi.zalo.me"
     zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
     zalo_admin_ids: StrList = Field(default_factory=list)
+    #: Client systems allowed to post dossiers and their events: CLIENT:SECRET, comma-separated.
+    dossier_api_keys: StrList = Field(default_factory=list, repr=False)
+    dossier_retention_days: int = Field(default=30, ge=1, le=3650)
+    dossier_invite_hours: int = Field(default=168, ge=1, le=24 * 90)
 
     @field_validator(
         "telegram_bot_token",
@@ -93,7 +101,12 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "public_holidays", "not_holidays", "digest_kinds", "zalo_admin_ids", mode="before"
+        "public_holidays",
+        "not_holidays",
+        "digest_kinds",
+        "zalo_admin_ids",
+        "dossier_api_keys",
+        mode="before",
     )
     @classmethod
     def _split_dates(cls, value: object) -> object:
@@ -108,6 +121,22 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("dossier_api_keys")
+    @classmethod
+    def _api_keys(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for pair in value:
+            client, sep, secret = pair.partition(":")
+            if not sep or not secret.strip() or not CLIENT_PATTERN.fullmatch(client.strip()):
+                raise ValueError(
+                    "expected CLIENT:SECRET pairs separated by commas (client: 1-32 of "
+                    "A-Z a-z 0-9 _ - .)"
+                )
+            if client.strip() in seen:
+                raise ValueError(f"client {client.strip()!r} is listed twice")
+            seen.add(client.strip())
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -135,6 +164,10 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name.upper()}: required when ZALO_APP_ID is set")
         if not self.admin_chat_ids:
             self.admin_chat_ids = list(self.admin_telegram_ids)
+        if self.dossier_retention_days * 24 < self.dossier_invite_hours:
+            raise ValueError(
+                "DOSSIER_RETENTION_DAYS: must outlast the invitation (DOSSIER_INVITE_HOURS)"
+            )
         if self.telegram_mode == "webhook":
             if not self.webhook_url:
                 raise ValueError("WEBHOOK_URL: required when TELEGRAM_MODE=webhook")
@@ -146,6 +179,12 @@ class Settings(BaseSettings):
         """Every secret setting's value, for the log filter to hide wherever it appears."""
         values = (getattr(self, name) for name in type(self).model_fields)
         return [v.get_secret_value() for v in values if isinstance(v, SecretStr)]
+
+    @property
+    def dossier_clients(self) -> dict[str, str]:
+        """The dossier API's clients: name -> shared secret."""
+        pairs = (pair.partition(":") for pair in self.dossier_api_keys)
+        return {client.strip(): secret.strip() for client, _, secret in pairs}
 
     @property
     def zalo_enabled(self) -> bool:

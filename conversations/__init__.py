@@ -1,14 +1,16 @@
 """The channel-free conversation engine: events in, replies and state changes out."""
 
 from .catalog import Catalog, Message, default_catalog
-from .context import ComplaintFacts, Env, Facts, ReceiptFacts, ResponseStatus
+from .context import ComplaintFacts, DossierFacts, Env, Facts, ReceiptFacts, ResponseStatus
 from .effects import (
     Change,
     ChoiceOption,
     ClearAnswer,
+    CloseInvitation,
     ConversationState,
     EndResponse,
     FileRef,
+    FollowDossier,
     ForgetContact,
     Notify,
     Number,
@@ -22,6 +24,8 @@ from .effects import (
     SendFile,
     SetLanguage,
     StartResponse,
+    TakeInvitation,
+    UnfollowDossier,
     UpdateComplaint,
 )
 from .engine import EngineError, handle, prompt
@@ -55,15 +59,18 @@ __all__ = [
     "Choice",
     "ChoiceOption",
     "ClearAnswer",
+    "CloseInvitation",
     "Command",
     "ComplaintFacts",
     "ConversationState",
+    "DossierFacts",
     "EndResponse",
     "EngineError",
     "Env",
     "Expired",
     "Facts",
     "FileRef",
+    "FollowDossier",
     "ForgetContact",
     "Inbound",
     "InboundEvent",
@@ -86,8 +93,10 @@ __all__ = [
     "StartResponse",
     "Step",
     "SurveyData",
+    "TakeInvitation",
     "Text",
     "TimedOut",
+    "UnfollowDossier",
     "UpdateComplaint",
     "clean_text",
     "default_catalog",

@@ -15,6 +15,11 @@ COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "ngonngu": ("ngonngu", "language", "lang"),
     "trogiup": ("trogiup", "help"),
     "xoadulieu": ("xoadulieu", "forget"),
+    # Telegram commands allow only a-z, 0-9 and _; the hyphenated spellings work where the
+    # whole text is read (Zalo, the console, and Telegram, which sends the text as typed).
+    # Vietnamese first, English second (as every entry), then the spellings with separators.
+    "hosocuatoi": ("hosocuatoi", "mydossiers", "hoso_cua_toi", "hoso-cua-toi", "my_dossiers"),
+    "huytheodoi": ("huytheodoi", "unfollow", "huy_theo_doi", "huy-theo-doi"),
 }
 
 #: Commands only administrators may use; anyone else gets the citizen menu.

@@ -33,6 +33,8 @@ class Env:
     complaints_per_day: int = 3
     #: Tracking codes: given the local year, a new code such as PA-2026-483920.
     new_code: Callable[[int], str] = lambda year: f"PA-{year}-000000"
+    #: Days a chat's link to a dossier is kept after the dossier closed (told at consent).
+    dossier_retention_days: int = 30
 
     @property
     def today(self) -> date:
@@ -97,6 +99,44 @@ class ComplaintFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class DossierFacts:
+    """A dossier as found in storage. ``followed``: the chat of this event follows it.
+
+    ``invite`` is the state of its one survey invitation (None before hand-over, or when no
+    chat followed it then): invited, in_progress, completed, abandoned or expired.
+    """
+
+    id: int
+    code: str
+    token: str
+    procedure: str
+    received_on: date
+    due_on: date
+    status: str
+    procedure_name: str | None = None
+    field: str | None = None
+    rescheduled_on: date | None = None
+    completed_on: date | None = None
+    handed_over_at: datetime | None = None
+    invite: str | None = None
+    invite_expires_at: datetime | None = None
+    followed: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self.status in ("handed_over", "withdrawn")
+
+    @property
+    def promised_on(self) -> date:
+        """The date the result is promised for: the apology slip's new date, if any."""
+        return self.rescheduled_on or self.due_on
+
+    def invite_open(self, now: datetime) -> bool:
+        expires = self.invite_expires_at
+        return self.invite == "invited" and (expires is None or now < expires)
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the runtime looked up for this event before calling the engine."""
 
@@ -110,3 +150,9 @@ class Facts:
     open_cases: tuple[ComplaintFacts, ...] | None = None
     #: Complaints this contact filed since local midnight.
     complaints_today: int = 0
+    #: The dossier named by a slip's link (``/start d_<token>``) or a follow button.
+    dossier: DossierFacts | None = None
+    #: Dossiers named by a button or the survey in progress, by id.
+    dossiers: Mapping[int, DossierFacts] = field(default_factory=dict)
+    #: The dossiers this chat follows, newest first; None when not looked up.
+    followed_dossiers: tuple[DossierFacts, ...] | None = None

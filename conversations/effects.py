@@ -68,6 +68,8 @@ class StartResponse:
     receipt_id: int | None = None
     procedure: str | None = None
     field: str | None = None
+    #: Opened from a dossier's invitation: the month its result was handed over (the 1st).
+    handed_over_month: date | None = None
     kind: Literal["start_response"] = "start_response"
 
 
@@ -202,6 +204,41 @@ class Notify:
     kind: Literal["notify"] = "notify"
 
 
+@dataclass(frozen=True, slots=True)
+class FollowDossier:
+    """The chat agreed to be told about a dossier: the link is kept until it stops."""
+
+    dossier_id: int
+    at: datetime
+    kind: Literal["follow_dossier"] = "follow_dossier"
+
+
+@dataclass(frozen=True, slots=True)
+class UnfollowDossier:
+    dossier_id: int
+    kind: Literal["unfollow_dossier"] = "unfollow_dossier"
+
+
+@dataclass(frozen=True, slots=True)
+class TakeInvitation:
+    """A survey starts from a dossier's invitation: no other chat may start one for it.
+
+    Kept apart from ``StartResponse`` on purpose: the response never learns the dossier."""
+
+    dossier_id: int
+    kind: Literal["take_invitation"] = "take_invitation"
+
+
+@dataclass(frozen=True, slots=True)
+class CloseInvitation:
+    """The survey of a dossier's invitation ended (``at``: when, for the answer-delay counts)."""
+
+    dossier_id: int
+    status: Literal["completed", "abandoned", "expired"]
+    at: datetime
+    kind: Literal["close_invitation"] = "close_invitation"
+
+
 Change = (
     StartResponse
     | SaveAnswer
@@ -216,6 +253,10 @@ Change = (
     | Notify
     | SendFile
     | RequestJob
+    | FollowDossier
+    | UnfollowDossier
+    | TakeInvitation
+    | CloseInvitation
 )
 
 

@@ -6,9 +6,18 @@ from dataclasses import replace
 
 from .commands import canonical, is_admin_command
 from .context import Env, Facts
-from .effects import ConversationState, ForgetContact, Outcome, Reply, RequestJob, SetLanguage
+from .dossier_events import INVITE_BUTTON
+from .effects import (
+    Change,
+    ConversationState,
+    ForgetContact,
+    Outcome,
+    Reply,
+    RequestJob,
+    SetLanguage,
+)
 from .events import Choice, Command, Expired, Inbound, Text, TimedOut
-from .flows import complaint, menu, staff, survey, tracking
+from .flows import complaint, dossier, menu, staff, survey, tracking
 from .flows.survey import SurveyData
 from .limits import MAX_INBOUND_CHARS
 from .parsing import normalize
@@ -17,7 +26,7 @@ from .periods import parse_period
 LANGUAGES = ("vi", "en")
 CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 #: Buttons that mean the same at every step, by the prefix of their id (``case:PA-…:take``).
-GLOBAL_BUTTONS = frozenset({"lang", "forget", "menu", "case", "rate", "supp"})
+GLOBAL_BUTTONS = frozenset({"lang", "forget", "menu", "case", "rate", "supp"}) | dossier.BUTTONS
 #: The survey button last accepted, so that a second tap on it is recognised as a double tap.
 LAST_CHOICE = "last_choice"
 
@@ -102,6 +111,17 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
     return [menu.again()]
 
 
+def _then(outcome: Outcome, env: Env) -> Outcome:
+    """A one-off answer (about a dossier), followed by what comes next: the menu when idle,
+    the question still pending otherwise; nothing when the answer asks a question itself."""
+    state = outcome.state
+    assert state is not None
+    if outcome.replies and outcome.replies[-1].choices:
+        return outcome
+    nxt = prompt(state, env) if state.flow is not None else [menu.again()]
+    return replace(outcome, replies=(*outcome.replies, *nxt))
+
+
 def _busy(state: ConversationState, env: Env) -> Outcome:
     """Another task is half done: finish it or cancel it first, nothing is silently dropped."""
     return Outcome((Reply("common.busy"), *prompt(state, env)), state=state)
@@ -126,6 +146,12 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
             return Outcome((menu.welcome(env.agency),), state=state)
         return _admin_command(state, name or "", event.arg, env, facts)
     if name == "start" and event.arg.strip():
+        # A receipt token may begin with "d_" by chance: the dossier's link wins only when a
+        # dossier has that token, or no receipt does.
+        if facts.dossier is not None or (
+            facts.receipt is None and dossier.link_token(event.arg) is not None
+        ):
+            return _then(dossier.link(state, env, facts), env)
         return survey.start_from_receipt(state, env, facts.receipt)
     if name == "start":
         if busy:
@@ -149,6 +175,10 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
         return Outcome((menu.language_ask(),), state=state)
     if name == "xoadulieu":
         return Outcome((menu.forget_ask(),), state=state)
+    if name == "hosocuatoi":
+        return _then(dossier.followed_list(state, facts), env)
+    if name == "huytheodoi":
+        return _then(dossier.unfollow_command(state, facts, event.arg), env)
     if name is not None:
         raise EngineError(101, f"command {name!r} has no handler")
     hint = Reply("common.unknown_command", (("name", event.name[:32]),))
@@ -195,11 +225,16 @@ def _global_choice(
             (Reply("language.set"), *prompt(new, env)), changes=(SetLanguage(value),), state=new
         )
     if prefix == "forget" and value == "yes":
-        rid = SurveyData.load(state.data).rid if state.flow == survey.FLOW else None
+        changes: tuple[Change, ...] = (ForgetContact(None),)
+        if state.flow == survey.FLOW:
+            data = SurveyData.load(state.data)
+            # The invitation the survey came from ends with it (its answers are deleted).
+            ended = tuple(
+                c for c in survey.ending(data, "abandoned", env.now) if c.kind != "end_response"
+            )
+            changes = (ForgetContact(data.rid), *ended)
         new = menu.idle(state)
-        return Outcome(
-            (Reply("forget.done"), menu.again()), changes=(ForgetContact(rid),), state=new
-        )
+        return Outcome((Reply("forget.done"), menu.again()), changes=changes, state=new)
     if prefix == "forget" and value == "no":
         return Outcome((Reply("forget.kept"), *prompt(state, env)), state=state)
     if prefix == "menu":
@@ -224,4 +259,16 @@ def _global_choice(
         if state.flow is not None:
             return _busy(state, env)
         return tracking.supplement(state, env, facts, value)
+    if prefix == dossier.FOLLOW_BUTTON:
+        _, _, answer = value.rpartition(":")
+        return _then(dossier.follow(state, env, facts, answer), env)
+    if prefix == dossier.UNFOLLOW_BUTTON:
+        return _then(dossier.unfollow(state, facts, value), env)
+    if prefix == INVITE_BUTTON:
+        started = dossier.invited(state, env, facts, value)
+        if started is None:
+            return _busy(state, env)
+        if started.state is not None and started.state.flow == survey.FLOW:
+            return started
+        return _then(started, env)
     return None

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .commands import canonical
-from .context import ComplaintFacts, Facts, ReceiptFacts
+from .context import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
+from .dossier_events import INVITE_BUTTON
 from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
-from .flows import complaint, staff, survey, tracking
+from .flows import complaint, dossier, staff, survey, tracking
 from .limits import MAX_INBOUND_CHARS
 
 #: Flows whose state names a complaint, and the keys that hold its code.
@@ -22,6 +23,10 @@ _CASE_FLOWS = frozenset({tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW})
 _CASE_KEYS = ("case", "code")
 #: Buttons whose id carries a tracking code right after the prefix (``rate:PA-…:5``).
 _CASE_BUTTONS = frozenset({"case", "rate", "supp"})
+#: Buttons whose id carries a dossier id right after the prefix (``dinv:42``).
+_DOSSIER_BUTTONS = frozenset({INVITE_BUTTON, dossier.UNFOLLOW_BUTTON})
+#: Commands about the dossiers this chat follows.
+_FOLLOWED_COMMANDS = frozenset({"hosocuatoi", "huytheodoi"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +37,10 @@ class Lookups:
     aliases); ``receipt_id``: the receipt of the survey in progress; ``case_codes``: tracking
     codes (upper case) named by the event or the conversation; ``open_cases``: the staff list
     of open complaints; ``complaints_today``: how many complaints this contact filed since
-    local midnight (the daily limit).
+    local midnight (the daily limit); ``dossier_token``: a dossier by the token of its slip's
+    link (``/start d_<token>``, the follow buttons); ``dossier_ids``: dossiers by id (the
+    invitation and stop buttons, the survey of an invitation), each with whether this contact
+    follows it; ``followed_dossiers``: the dossiers this contact follows.
     """
 
     receipt_token: str | None = None
@@ -40,6 +48,14 @@ class Lookups:
     case_codes: frozenset[str] = field(default_factory=frozenset)
     open_cases: bool = False
     complaints_today: bool = False
+    dossier_token: str | None = None
+    dossier_ids: frozenset[int] = field(default_factory=frozenset)
+    followed_dossiers: bool = False
+
+    @property
+    def dossiers(self) -> bool:
+        """Whether anything about dossiers is to be looked up."""
+        return bool(self.dossier_token or self.dossier_ids or self.followed_dossiers)
 
 
 def _codes(text: str) -> set[str]:
@@ -54,28 +70,45 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
     token: str | None = None
     codes: set[str] = set()
     open_cases = False
+    dossier_token: str | None = None
+    dossier_ids: set[int] = set()
+    followed = False
     if isinstance(event, Command):
         name = canonical(event.name)
         arg = event.arg.strip()
         if name == "start" and arg:
             token = arg
+            dossier_token = dossier.link_token(arg)
         codes |= _codes(arg)
         open_cases = admin and name == "hoso" and not arg
+        followed = name in _FOLLOWED_COMMANDS
     elif isinstance(event, Choice):
         prefix, _, rest = event.id.partition(":")
         if prefix in _CASE_BUTTONS and rest:
             codes.add(rest.split(":", 1)[0].upper())
+        head = rest.split(":", 1)[0]
+        if prefix == dossier.FOLLOW_BUTTON and head:
+            dossier_token = head
+        elif prefix in _DOSSIER_BUTTONS and head.isdigit() and len(head) < 19:
+            dossier_ids.add(int(head))
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)
     if state.flow in _CASE_FLOWS:
         codes |= {v for k in _CASE_KEYS if isinstance(v := state.data.get(k), str)}
     receipt = state.data.get("receipt") if state.flow == survey.FLOW else None
+    if state.flow == survey.FLOW:
+        invited = survey.SurveyData.load(state.data).dossier
+        if invited is not None:
+            dossier_ids.add(invited)
     return Lookups(
         receipt_token=token,
         receipt_id=receipt if isinstance(receipt, int) and not isinstance(receipt, bool) else None,
         case_codes=frozenset(codes),
         open_cases=open_cases,
         complaints_today=state.flow == complaint.FLOW,
+        dossier_token=dossier_token,
+        dossier_ids=frozenset(dossier_ids),
+        followed_dossiers=followed,
     )
 
 
@@ -89,6 +122,9 @@ def facts_for(
     complaints: Mapping[str, ComplaintFacts],
     open_cases: tuple[ComplaintFacts, ...] | None,
     complaints_today: int,
+    dossiers_by_token: Mapping[str, DossierFacts] | None = None,
+    dossiers_by_id: Mapping[int, DossierFacts] | None = None,
+    followed_dossiers: tuple[DossierFacts, ...] = (),
 ) -> Facts:
     """The facts for one event from what the runtime found for its ``lookups``."""
     if lookups.receipt_token is not None:
@@ -104,4 +140,11 @@ def facts_for(
         complaints={c: complaints[c] for c in lookups.case_codes if c in complaints},
         open_cases=open_cases if lookups.open_cases else None,
         complaints_today=complaints_today if lookups.complaints_today else 0,
+        dossier=(
+            (dossiers_by_token or {}).get(lookups.dossier_token)
+            if lookups.dossier_token is not None
+            else None
+        ),
+        dossiers={i: d for i in lookups.dossier_ids if (d := (dossiers_by_id or {}).get(i))},
+        followed_dossiers=followed_dossiers if lookups.followed_dossiers else None,
     )

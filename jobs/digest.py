@@ -9,6 +9,7 @@ from conversations import Number, Reply
 from conversations.effects import Lines, Ref
 from conversations.periods import DigestKind, Period, whole
 
+from .dossier_measures import DossierMeasures, dossier_lines
 from .sipas_index import Report, Share
 
 
@@ -171,9 +172,12 @@ def build_digest(
     previous: Report | None,
     cases: CaseSummary,
     agency: str,
+    dossiers: DossierMeasures | None = None,
 ) -> Reply:
     """The digest message: short enough to read on a phone."""
     body = report_lines(report, previous) + case_lines(cases)
+    if dossiers is not None:
+        body += dossier_lines(dossiers)
     title, so_far = _title(kind, period)
     params = (
         ("title", Lines((title,))),
@@ -184,11 +188,20 @@ def build_digest(
     return Reply("digest.message", params)
 
 
-def build_report_message(report: Report, previous: Report | None, agency: str) -> Reply:
-    """``/baocao`` and ``python -m bot report``: the figures for any period."""
+def build_report_message(
+    report: Report,
+    previous: Report | None,
+    agency: str,
+    dossiers: DossierMeasures | None = None,
+) -> Reply:
+    """``/baocao`` and ``python -m bot report``: the figures for any period, and the dossiers'
+    beside them when there were any."""
+    lines = report_lines(report, previous)
+    if dossiers is not None:
+        lines += dossier_lines(dossiers)
     params = (
         ("period", _period(Period(report.start, report.end))),
         ("agency", agency),
-        ("lines", Lines(tuple(report_lines(report, previous)))),
+        ("lines", Lines(tuple(lines))),
     )
     return Reply("report.message", params)

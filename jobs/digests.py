@@ -24,7 +24,7 @@ from storage.queries.outbox import held_since
 from storage.queries.zalo_tokens import get_tokens
 
 from .digest import build_digest
-from .reports import ReportScope, build_report, case_summary, day_bounds
+from .reports import ReportScope, build_report, case_summary, day_bounds, dossier_measures
 
 log = logging.getLogger("jobs.digests")
 
@@ -65,7 +65,8 @@ async def digest_payloads(
         held = await held_since(conn, day_bounds(period, settings.tz)[0])
         failed = await failed_between(conn, *day_bounds(period, settings.tz))
         tokens = await get_tokens(conn)
-    digest = build_digest(kind, period, report, previous, cases, settings.agency)
+        dossiers = await dossier_measures(conn, period, scope, settings.calendar, report.index)
+    digest = build_digest(kind, period, report, previous, cases, settings.agency, dossiers)
     alerts: list[Reply] = []
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))

@@ -31,8 +31,12 @@ from storage.queries.export import ExportComplaint, ExportResponse
 
 from .sipas_index import Report, Share
 
-if TYPE_CHECKING:  # a private module of openpyxl: named in annotations only
+if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    from .dossier_measures import (
+        DossierMeasures,
+    )  # a private module of openpyxl: named in annotations only
 
 # The agency's zone (the TIMEZONE setting's default): the day a case becomes overdue is local.
 LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -206,6 +210,7 @@ def export_workbook(
     generated_at: datetime,
     timezone: tzinfo = LOCAL_TIMEZONE,
     questionnaire: Questionnaire | None = None,
+    dossiers: DossierMeasures | None = None,
 ) -> bytes:
     """The export as XLSX bytes.
 
@@ -226,6 +231,11 @@ def export_workbook(
     _complaints_sheet(
         wb.create_sheet(ctx.t["sheet.complaints"]), ctx, complaints, full_register, local.date()
     )
+    if dossiers is not None and not dossiers.empty:
+        from .export_dossiers import LABELS, dossier_sheet
+
+        period = f"{ctx.t['period']}: {_day(report.start)}–{_day(report.end)}"
+        dossier_sheet(wb.create_sheet(LABELS[lang]["sheet"]), dossiers, lang, period)
     wb.properties.creator = agency
     wb.properties.title = ctx.t["title"]
     # openpyxl stores the document dates as naive UTC.

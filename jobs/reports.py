@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +12,11 @@ from conversations.periods import Period
 from conversations.workdays import WorkCalendar
 from storage.queries.aggregates import complaint_ratings, in_progress, summed
 from storage.queries.complaints import overview
+from storage.queries.dossier_report import answer_days, completed_dossiers, dossier_counts
 
 from .digest import CaseSummary
+from .dossier_measures import DossierMeasures
+from .dossier_measures import compute as compute_dossiers
 from .sipas_index import Report, compute
 
 
@@ -64,3 +67,22 @@ async def case_summary(
     overdue = tuple((code, due) for code, due in found.open if due < today)
     due_soon = tuple((code, due) for code, due in found.open if today <= due <= soon)
     return CaseSummary(new=found.new, overdue=overdue, due_soon=due_soon, open=len(found.open))
+
+
+async def dossier_measures(
+    conn: AsyncConnection,
+    period: Period,
+    scope: ReportScope,
+    calendar: WorkCalendar,
+    sipas_index: float | None = None,
+) -> DossierMeasures:
+    """Dossiers in the period, each procedure beside its SIPAS index for the same period."""
+    low, high = day_bounds(period, scope.tz)
+    counts = await dossier_counts(conn, period.start, period.end, low, high)
+    completed = await completed_dossiers(conn, period.start, period.end)
+    days = await answer_days(conn, period.start, period.end)
+    sipas: dict[str, tuple[float | None, int]] = {}
+    for code in sorted({row.procedure for row in completed}):
+        by_procedure = await build_report(conn, period, replace(scope, procedure=code))
+        sipas[code] = (by_procedure.index, by_procedure.completed)
+    return compute_dossiers(counts, completed, days, calendar, sipas, sipas_index)

@@ -30,7 +30,7 @@ from .digest import build_digest, build_report_message, report_lines
 from .digests import DigestSettings
 from .export_xlsx import ComplaintRow, ResponseRow
 from .public import PublicResultsCache
-from .reports import ReportScope, build_report, case_summary
+from .reports import ReportScope, build_report, case_summary, dossier_measures
 
 log = logging.getLogger("jobs.requests")
 #: A chat gets the public results (text and chart) at most this often.
@@ -106,7 +106,10 @@ class RequestWorker:
             async with read_transaction(self.engine) as conn:
                 report = await build_report(conn, period, scope)
                 previous = await build_report(conn, period.previous(), scope)
-            reply = build_report_message(report, previous, self.settings.agency)
+                dossiers = await dossier_measures(
+                    conn, period, scope, self.settings.calendar, report.index
+                )
+            reply = build_report_message(report, previous, self.settings.agency, dossiers)
             return [self._text(reply, job.language)]
         if job.kind == "digest":
             period = current("weekly", today)
@@ -116,7 +119,12 @@ class RequestWorker:
                 cases = await case_summary(
                     conn, period, self.settings.tz, today, self.settings.calendar
                 )
-            reply = build_digest("weekly", period, report, previous, cases, self.settings.agency)
+                dossiers = await dossier_measures(
+                    conn, period, scope, self.settings.calendar, report.index
+                )
+            reply = build_digest(
+                "weekly", period, report, previous, cases, self.settings.agency, dossiers
+            )
             summary = self.catalog.text(job.language, "digest.chart_summary")
             chart = await asyncio.to_thread(_chart, report, previous, job.language, summary)
             return [self._text(reply, job.language), chart]
@@ -158,6 +166,9 @@ class RequestWorker:
         async with read_transaction(self.engine) as conn:
             report = await build_report(conn, period, scope)
             responses, complaints = await export_rows(conn, period, self.settings.tz)
+            dossiers = await dossier_measures(
+                conn, period, scope, self.settings.calendar, report.index
+            )
         full = job.args.get("full") == "yes"
         if not full:  # a free comment may name the person who wrote it
             responses = [without_comment(r) for r in responses]
@@ -172,6 +183,7 @@ class RequestWorker:
             full_register=full,
             generated_at=now,
             timezone=self.settings.tz,
+            dossiers=dossiers,
         )
         caption = self.catalog.render(
             Reply("report.export_caption", (("period", _dates(period)),)), job.language

@@ -23,6 +23,7 @@ from storage.queries.dialogue import forget_events_before
 from storage.queries.leases import forget_leases
 
 from .digests import DigestSettings, send_due_digests
+from .dossier_invitations import DossierJobSettings, expire_and_forget, remind_invitations
 from .expiry import expire_due
 from .ports import EventSink
 from .reminders import remind_due
@@ -68,10 +69,14 @@ class JobsRunner:
         *,
         leader_poll_s: float = LEADER_POLL_S,
         lock_key: int = SCHEDULER_LOCK,
+        dossiers: DossierJobSettings | None = None,
     ) -> None:
         self.engine = engine
         self.dispatcher = dispatcher
         self.digests = digests
+        self.dossiers = dossiers or DossierJobSettings(
+            tz=digests.tz, default_language=digests.language
+        )
         self.catalog = catalog
         self.clock = clock
         self.leader_poll_s = leader_poll_s
@@ -85,6 +90,7 @@ class JobsRunner:
             "digest": (self.digests_due, 60),
             "reminders": (lambda: remind_due(self.dispatcher, self.digests.tz), 300),
             "expiry": (lambda: expire_due(self.dispatcher), 300),
+            "dossiers": (self.dossiers_due, 300),
             "prune": (self.prune, 6 * 3600),
         }
 
@@ -96,6 +102,12 @@ class JobsRunner:
 
     async def digests_due(self) -> None:
         await send_due_digests(self.engine, self.digests, self.catalog, self.clock())
+
+    async def dossiers_due(self) -> None:
+        """Invitation reminders (in daytime), then expiries and deletions after retention."""
+        now = self.clock()
+        await remind_invitations(self.engine, self.catalog, now, self.dossiers)
+        await expire_and_forget(self.engine, now, self.dossiers)
 
     async def run_job(self, name: str) -> bool:
         """Runs one scheduled job if this process still leads; False when it did not run."""

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def insert_ignore(conn: AsyncConnection, table: Table, keys: Sequence[str]) -> Any:
-    """INSERT … ON CONFLICT (keys) DO NOTHING."""
+    """INSERT … ON CONFLICT (keys) DO NOTHING; without keys, on any conflict."""
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    return module.insert(table).on_conflict_do_nothing(index_elements=list(keys) or None)
 
 
 def upsert(conn: AsyncConnection, table: Table, keys: Sequence[str], update: Sequence[str]) -> Any:

@@ -8,14 +8,14 @@ fixed so foreign keys always point at rows already written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .dialect import upsert
+from .dialect import add_upsert, insert_ignore, upsert
 from .outbound import Outbound, encode
 from .queries.aggregates import Ended, Explode, record_ended
 from .queries.complaints import NewFile, change_complaint, insert_complaint, rate_complaint
@@ -24,6 +24,9 @@ from .schema import (
     consents,
     contacts,
     conversations,
+    dossier_answer_days,
+    dossier_follows,
+    dossiers,
     job_requests,
     outbox,
     outbox_blobs,
@@ -58,6 +61,13 @@ class WriteSet:
     #: local day) and the function exploding a survey's answers into counts.
     aggregate: tuple[ZoneInfo, Explode] | None = None
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    #: (dossier id, contact id) -> when followed, or None to stop following (the last wins).
+    follows: dict[tuple[int, int], datetime | None] = field(default_factory=dict)
+    #: Invitations whose survey started (in_progress), and ended (their new status).
+    invitations_taken: list[int] = field(default_factory=list)
+    invitations_closed: dict[int, str] = field(default_factory=dict)
+    #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
+    answer_days: list[tuple[datetime, int]] = field(default_factory=list)
 
     def start_response(
         self,
@@ -67,6 +77,7 @@ class WriteSet:
         receipt_id: int | None,
         procedure: str | None,
         field_name: str | None,
+        handed_over_month: date | None = None,
     ) -> None:
         self.new_responses[response_id] = {
             "id": response_id,
@@ -76,6 +87,7 @@ class WriteSet:
             "procedure": procedure,
             "field": field_name,
             "started_at": to_the_hour(started_at),
+            "handed_over_month": handed_over_month,
         }
 
     def save_answer(self, response_id: int, item: str, value: int | str) -> None:
@@ -102,6 +114,7 @@ class WriteSet:
         """Deletes what links this contact to anything: writes queued earlier in the batch
         are dropped, rows already stored are deleted before the batch's later inserts."""
         self.consents = [c for c in self.consents if c["contact_id"] != contact_id]
+        self.follows = {k: v for k, v in self.follows.items() if k[1] != contact_id}
         self.forgotten_contacts.add(contact_id)
         self.languages[contact_id] = None
         if response_id is None:
@@ -174,6 +187,24 @@ class WriteSet:
             }
         )
 
+    def follow(self, dossier_id: int, contact_id: int, at: datetime) -> None:
+        self.follows[(dossier_id, contact_id)] = at
+
+    def unfollow(self, dossier_id: int, contact_id: int) -> None:
+        self.follows[(dossier_id, contact_id)] = None
+
+    def take_invitation(self, dossier_id: int) -> None:
+        self.invitations_taken.append(dossier_id)
+
+    def close_invitation(
+        self, dossier_id: int, status: str, answered: tuple[datetime, int] | None
+    ) -> None:
+        """The survey of an invitation ended; ``answered``: when and how many days after the
+        hand-over, for a completed one (counted apart, by day, never with the dossier)."""
+        self.invitations_closed[dossier_id] = status
+        if answered is not None:
+            self.answer_days.append(answered)
+
     def enqueue(
         self, channel: str, chat_id: str, message: Outbound, now: datetime, *, bulk: bool = False
     ) -> None:
@@ -236,6 +267,13 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         await conn.execute(
             consents.delete().where(consents.c.contact_id.in_(ws.forgotten_contacts))
         )
+        await conn.execute(
+            dossier_follows.delete().where(dossier_follows.c.contact_id.in_(ws.forgotten_contacts))
+        )
+    if ws.follows:
+        await _flush_follows(conn, ws)
+    if ws.invitations_taken or ws.invitations_closed:
+        await _flush_invitations(conn, ws)
     if ws.forgotten_responses:
         # Only a survey still in progress can be found (through the chat); answers cascade.
         await conn.execute(
@@ -316,3 +354,67 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
                 )
                 row["blob_id"] = int(found.scalar_one())
         await conn.execute(outbox.insert(), rows)
+
+
+_TAKE = (
+    update(dossiers)
+    .where(dossiers.c.id == bindparam("b_id"), dossiers.c.invite_status == "invited")
+    .values(invite_status="in_progress", invite_remind_at=None)
+)
+_CLOSE = (
+    update(dossiers)
+    .where(dossiers.c.id == bindparam("b_id"), dossiers.c.invite_status == "in_progress")
+    .values(invite_status=bindparam("b_status"))
+)
+
+
+async def _flush_follows(conn: AsyncConnection, ws: WriteSet) -> None:
+    stopped = [k for k, at in ws.follows.items() if at is None]
+    started = {k: at for k, at in ws.follows.items() if at is not None}
+    for dossier_id, contact_id in stopped:
+        await conn.execute(
+            dossier_follows.delete().where(
+                dossier_follows.c.dossier_id == dossier_id,
+                dossier_follows.c.contact_id == contact_id,
+            )
+        )
+    if started:
+        await conn.execute(
+            insert_ignore(conn, dossier_follows, ("dossier_id", "contact_id")),
+            [
+                {"dossier_id": d, "contact_id": c, "followed_at": at}
+                for (d, c), at in started.items()
+            ],
+        )
+        for (dossier_id, _), at in started.items():
+            await conn.execute(
+                update(dossiers)
+                .where(dossiers.c.id == dossier_id, dossiers.c.followed_at.is_(None))
+                .values(followed_at=at)
+            )
+
+
+async def _flush_invitations(conn: AsyncConnection, ws: WriteSet) -> None:
+    if ws.invitations_taken:
+        # In id order, as the dossier API locks them, so two writers never wait on each other.
+        rows = [{"b_id": d} for d in sorted(ws.invitations_taken)]
+        result = await conn.execute(_TAKE, rows)
+        if result.rowcount is not None and 0 <= result.rowcount < len(rows):
+            # Another chat took the invitation meanwhile: the batch is retried, and the
+            # engine then sees it taken.
+            raise ConcurrentUpdate("invitation taken by another chat")
+    if ws.invitations_closed:
+        await conn.execute(
+            _CLOSE,
+            [{"b_id": d, "b_status": s} for d, s in sorted(ws.invitations_closed.items())],
+        )
+    if ws.answer_days:
+        tz = ws.aggregate[0] if ws.aggregate is not None else ZoneInfo("UTC")
+        counts: dict[tuple[date, int], int] = {}
+        for at, days in ws.answer_days:
+            key = (at.astimezone(tz).date(), days)
+            counts[key] = counts.get(key, 0) + 1
+        await conn.execute(
+            add_upsert(conn, dossier_answer_days, ("day", "days")),
+            [{"day": d, "days": n, "count": c} for (d, n), c in counts.items()],
+        )

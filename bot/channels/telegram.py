@@ -52,7 +52,18 @@ from storage.queries.complaint_files import StoredFile
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 #: Commands shown in Telegram's menu, in this order (their descriptions are in the catalogs).
-MENU_COMMANDS = ("start", "khaosat", "phananh", "tracuu", "huy", "ngonngu", "trogiup", "xoadulieu")
+MENU_COMMANDS = (
+    "start",
+    "khaosat",
+    "phananh",
+    "tracuu",
+    "huy",
+    "ngonngu",
+    "trogiup",
+    "xoadulieu",
+    "hosocuatoi",
+    "huytheodoi",
+)
 
 log = logging.getLogger("bot.telegram")
 

@@ -16,7 +16,7 @@ from conversations import default_catalog
 from conversations.periods import DIGEST_KINDS, Period, current
 from jobs.digest import build_digest, build_report_message
 from jobs.digests import send_digest
-from jobs.reports import ReportScope, build_report, case_summary
+from jobs.reports import ReportScope, build_report, case_summary, dossier_measures
 from storage import migrate, open_engine, read_transaction
 from storage.queries.aggregates import first_survey_day
 
@@ -65,12 +65,16 @@ async def run_report_command(args: argparse.Namespace, settings: Settings) -> in
                                 args.__dict__.get("field"))  # fmt: skip
             report = await build_report(conn, period, scope)
             previous = await build_report(conn, period.previous(), scope)
+            dossiers = await dossier_measures(
+                conn, period, scope, settings.calendar(), report.index
+            )
             if args.command == "export":
-                return await _export(args, settings, conn, period, report)
+                return await _export(args, settings, conn, period, report, dossiers)
         if args.format == "json":
-            print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+            print(json.dumps({**report.to_json(), "dossiers": dossiers.to_json()},
+                             ensure_ascii=False, indent=2))  # fmt: skip
         else:
-            message = build_report_message(report, previous, settings.agency_name)
+            message = build_report_message(report, previous, settings.agency_name, dossiers)
             print(catalog.render(message, language).text)
         return 0
     finally:
@@ -78,7 +82,12 @@ async def run_report_command(args: argparse.Namespace, settings: Settings) -> in
 
 
 async def _export(
-    args: argparse.Namespace, settings: Settings, conn: object, period: Period, report: object
+    args: argparse.Namespace,
+    settings: Settings,
+    conn: object,
+    period: Period,
+    report: object,
+    dossiers: object = None,
 ) -> int:
     from jobs.export_xlsx import export_workbook
     from jobs.requests import export_rows, without_comment
@@ -94,13 +103,14 @@ async def _export(
         agency=settings.agency_name,
         full_register=args.full,
         generated_at=utc_now(),
+        dossiers=dossiers,  # type: ignore[arg-type]
     )
     args.out.write_bytes(data)
     size, answered, cases = len(data), len(responses), len(complaints)
     print(
         f"{args.out} ({size} byte, {answered} phiếu trả lời, {cases} phản ánh / "
         f"{counted(size, 'byte', 'bytes')}, {counted(answered, 'response', 'responses')}, "
-        f"{counted(cases, 'complaint', 'complaints')})"
+        f"{counted(cases, 'case', 'cases')})"
     )
     return 0
 
@@ -123,6 +133,7 @@ async def _digest(args: argparse.Namespace, settings: Settings, engine: object) 
         report = await build_report(conn, period, scope)
         previous = await build_report(conn, period.previous(), scope)
         cases = await case_summary(conn, period, settings.zone, today, dsettings.calendar)
-    reply = build_digest(args.kind, period, report, previous, cases, settings.agency_name)
+        dossiers = await dossier_measures(conn, period, scope, dsettings.calendar, report.index)
+    reply = build_digest(args.kind, period, report, previous, cases, settings.agency_name, dossiers)
     print(catalog.render(reply, settings.default_language).text)
     return 0

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
+from bot.runtime.dossiers import DeskSettings
 from conversations import default_catalog
 from jobs.digests import DigestSettings
+from jobs.dossier_invitations import DossierJobSettings
 from storage import migrate, open_engine
 
 
@@ -38,6 +40,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             calendar=settings.calendar(),
             complaints_per_day=settings.complaints_per_day,
             admin_chats=staff_chats(settings),
+            dossier_retention_days=settings.dossier_retention_days,
         ),
         catalog=default_catalog(),
     )
@@ -62,3 +65,22 @@ def staff_chats(settings: Settings) -> tuple[tuple[str, str], ...]:
     telegram = tuple(("telegram", str(chat)) for chat in settings.admin_chat_ids)
     zalo = tuple(("zalo", user) for user in settings.zalo_admin_ids)
     return telegram + zalo
+
+
+def desk_settings(settings: Settings) -> DeskSettings:
+    """How dossier events are taken in: the agency's name, its zone, the invitation's times."""
+    return DeskSettings(
+        agency=settings.agency_name,
+        tz=settings.zone,
+        default_language=settings.default_language,
+        invite_ttl=timedelta(hours=settings.dossier_invite_hours),
+        remind_after=timedelta(hours=settings.survey_reminder_hours),
+    )
+
+
+def dossier_job_settings(settings: Settings) -> DossierJobSettings:
+    return DossierJobSettings(
+        tz=settings.zone,
+        default_language=settings.default_language,
+        retention=timedelta(days=settings.dossier_retention_days),
+    )

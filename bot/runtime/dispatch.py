@@ -91,6 +91,8 @@ class DispatchSettings:
     complaints_per_day: int = 3
     #: Staff chats that receive new cases, as (channel, chat id).
     admin_chats: tuple[tuple[str, str], ...] = ()
+    #: Days a chat's link to a dossier is kept after the dossier closed.
+    dossier_retention_days: int = 30
 
 
 def event_key(event: InboundEvent) -> str:
@@ -302,6 +304,7 @@ class Dispatcher:
             calendar=self.settings.calendar,
             complaints_per_day=self.settings.complaints_per_day,
             new_code=self.new_code,
+            dossier_retention_days=self.settings.dossier_retention_days,
         )
         try:
             return handle(state, event.payload, env, facts)

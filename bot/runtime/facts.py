@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from conversations import ComplaintFacts, Facts, ReceiptFacts
+from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
 from conversations.context import CaseNote
 from conversations.needs import Lookups, facts_for
 from storage.queries.complaints import (
@@ -23,7 +24,28 @@ from storage.queries.complaints import (
     filed_since,
     open_complaints,
 )
+from storage.queries.dossiers import DossierRow, dossiers_by_id, dossiers_by_token, followed_by
 from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
+
+
+def _dossier(row: DossierRow, followed: bool = False) -> DossierFacts:
+    return DossierFacts(
+        id=row.id,
+        code=row.code,
+        token=row.token,
+        procedure=row.procedure,
+        received_on=row.received_on,
+        due_on=row.due_on,
+        status=row.status,
+        procedure_name=row.procedure_name,
+        field=row.field,
+        rescheduled_on=row.rescheduled_on,
+        completed_on=row.completed_on,
+        handed_over_at=row.handed_over_at,
+        invite=row.invite_status,
+        invite_expires_at=row.invite_expires_at,
+        followed=followed,
+    )
 
 
 def _receipt(row: ReceiptRow) -> ReceiptFacts:
@@ -71,11 +93,17 @@ class FactsCache:
     cases: dict[str, ComplaintRow] = field(default_factory=dict)
     open_cases: list[ComplaintRow] | None = None
     today_counts: dict[int, int] = field(default_factory=dict)
+    dossier_tokens: dict[str, int] = field(default_factory=dict)
+    dossiers: dict[int, DossierRow] = field(default_factory=dict)
+    #: Per contact (whose dossiers were asked about): the ids it follows, newest first.
+    follows: dict[int, list[int]] = field(default_factory=dict)
     #: What was asked already (found or not), so nothing is looked up twice.
     _asked_tokens: set[str] = field(default_factory=set)
     _asked_ids: set[int] = field(default_factory=set)
     _asked_codes: set[str] = field(default_factory=set)
     _asked_counts: set[int] = field(default_factory=set)
+    _asked_dossier_tokens: set[str] = field(default_factory=set)
+    _asked_dossier_ids: set[int] = field(default_factory=set)
 
     async def load(self, conn: AsyncConnection, wanted: Iterable[tuple[int, Lookups]]) -> None:
         """Fetches, in one query per kind, whatever these (contact id, lookups) still miss."""
@@ -84,7 +112,15 @@ class FactsCache:
         codes: set[str] = set()
         counts: set[int] = set()
         wants_list = False
+        dossier_tokens: set[str] = set()
+        dossier_ids: set[int] = set()
+        following: set[int] = set()
         for contact_id, lookups in wanted:
+            if lookups.dossier_token is not None:
+                dossier_tokens.add(lookups.dossier_token)
+            dossier_ids |= lookups.dossier_ids
+            if lookups.dossiers:
+                following.add(contact_id)
             if lookups.receipt_token is not None:
                 tokens.add(lookups.receipt_token)
             if lookups.receipt_id is not None:
@@ -115,6 +151,27 @@ class FactsCache:
         self._asked_ids |= ids
         self._asked_codes |= codes
         self._asked_counts |= counts
+        await self._load_dossiers(conn, dossier_tokens, dossier_ids, following)
+
+    async def _load_dossiers(
+        self, conn: AsyncConnection, tokens: set[str], ids: set[int], contacts: set[int]
+    ) -> None:
+        tokens -= self._asked_dossier_tokens
+        ids -= self._asked_dossier_ids
+        contacts -= set(self.follows)
+        if tokens:
+            for row in await dossiers_by_token(conn, tokens):
+                self.dossiers[row.id] = row
+                self.dossier_tokens[row.token] = row.id
+        if ids:
+            for row in await dossiers_by_id(conn, ids):
+                self.dossiers[row.id] = row
+        if contacts:
+            for contact_id, rows in (await followed_by(conn, contacts)).items():
+                self.follows[contact_id] = [r.id for r in rows]
+                self.dossiers.update((r.id, r) for r in rows)
+        self._asked_dossier_tokens |= tokens
+        self._asked_dossier_ids |= ids
 
     def facts(self, lookups: Lookups, contact_id: int, *, admin: bool, sender: str) -> Facts:
         listed = self.open_cases if lookups.open_cases else None
@@ -131,7 +188,28 @@ class FactsCache:
             },
             open_cases=None if listed is None else tuple(_complaint(r, contact_id) for r in listed),
             complaints_today=self.today_counts.get(contact_id, 0),
+            **self._dossier_facts(lookups, contact_id),
         )
+
+    def _dossier_facts(self, lookups: Lookups, contact_id: int) -> dict[str, Any]:
+        if not lookups.dossiers:
+            return {}
+        followed = set(self.follows.get(contact_id, ()))
+
+        def known(dossier_id: int) -> DossierFacts:
+            return _dossier(self.dossiers[dossier_id], dossier_id in followed)
+
+        by_token = {t: known(i) for t, i in self.dossier_tokens.items() if i in self.dossiers}
+        by_id = {i: known(i) for i in lookups.dossier_ids if i in self.dossiers}
+        listed = tuple(known(i) for i in self.follows.get(contact_id, ()) if i in self.dossiers)
+        return {
+            "dossiers_by_token": by_token,
+            "dossiers_by_id": by_id,
+            "followed_dossiers": listed,
+        }
+
+    def dossier(self, dossier_id: int) -> DossierRow | None:
+        return self.dossiers.get(dossier_id)
 
     def reporter(self, code: str) -> ComplaintRow | None:
         """Who filed a complaint (its chat), for notices to them."""
@@ -157,3 +235,14 @@ class FactsCache:
 
     def filed_one(self, contact_id: int) -> None:
         self.today_counts[contact_id] = self.today_counts.get(contact_id, 0) + 1
+
+    def followed(self, dossier_id: int, contact_id: int, following: bool) -> None:
+        listed = [i for i in self.follows.get(contact_id, []) if i != dossier_id]
+        self.follows[contact_id] = [dossier_id, *listed] if following else listed
+
+    def invite_status(self, dossier_id: int, status: str) -> None:
+        if dossier_id in self.dossiers:
+            self.dossiers[dossier_id] = replace(self.dossiers[dossier_id], invite_status=status)
+
+    def forget_follows(self, contact_id: int) -> None:
+        self.follows[contact_id] = []

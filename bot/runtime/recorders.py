@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 from conversations import (
     Catalog,
     ClearAnswer,
+    CloseInvitation,
     EndResponse,
     FileRef,
+    FollowDossier,
     ForgetContact,
     Notify,
     OpenComplaint,
@@ -27,6 +29,8 @@ from conversations import (
     SendFile,
     SetLanguage,
     StartResponse,
+    TakeInvitation,
+    UnfollowDossier,
     UpdateComplaint,
 )
 from storage import WriteSet
@@ -140,6 +144,7 @@ def _start_response(ctx: Recording, change: StartResponse) -> None:
         change.receipt_id,
         change.procedure,
         change.field,
+        change.handed_over_month,
     )
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, "in_progress")
@@ -175,6 +180,40 @@ def _set_language(ctx: Recording, change: SetLanguage) -> None:
 @records(ForgetContact)
 def _forget(ctx: Recording, change: ForgetContact) -> None:
     ctx.writes.forget(ctx.contact_id, change.response_id)
+    ctx.facts.forget_follows(ctx.contact_id)
+
+
+@records(FollowDossier)
+def _follow(ctx: Recording, change: FollowDossier) -> None:
+    ctx.writes.follow(change.dossier_id, ctx.contact_id, change.at)
+    ctx.facts.followed(change.dossier_id, ctx.contact_id, True)
+
+
+@records(UnfollowDossier)
+def _unfollow(ctx: Recording, change: UnfollowDossier) -> None:
+    ctx.writes.unfollow(change.dossier_id, ctx.contact_id)
+    ctx.facts.followed(change.dossier_id, ctx.contact_id, False)
+
+
+@records(TakeInvitation)
+def _take_invitation(ctx: Recording, change: TakeInvitation) -> None:
+    ctx.writes.take_invitation(change.dossier_id)
+    ctx.facts.invite_status(change.dossier_id, "in_progress")
+
+
+#: Answer delays are counted in whole days up to this (a week or more counts as 7).
+MAX_ANSWER_DAYS = 7
+
+
+@records(CloseInvitation)
+def _close_invitation(ctx: Recording, change: CloseInvitation) -> None:
+    answered: tuple[datetime, int] | None = None
+    dossier = ctx.facts.dossier(change.dossier_id)
+    if change.status == "completed" and dossier is not None and dossier.handed_over_at:
+        days = max(0, (change.at - dossier.handed_over_at).days)
+        answered = (change.at, min(days, MAX_ANSWER_DAYS))
+    ctx.writes.close_invitation(change.dossier_id, change.status, answered)
+    ctx.facts.invite_status(change.dossier_id, change.status)
 
 
 @records(RequestJob)

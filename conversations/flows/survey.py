@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Literal
 
-from ..context import Env, Facts, ReceiptFacts
+from ..context import DossierFacts, Env, Facts, ReceiptFacts
 from ..effects import (
     Change,
     ChoiceOption,
     ClearAnswer,
+    CloseInvitation,
     ConversationState,
     EndResponse,
     Lines,
@@ -19,6 +22,7 @@ from ..effects import (
     Reply,
     SaveAnswer,
     StartResponse,
+    TakeInvitation,
 )
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_COMMENT_CHARS
@@ -45,13 +49,16 @@ REMINDED = "reminded"
 _SUBMIT_WORDS = {"submit": ("gui phieu", "gui", "submit", "hoan thanh")}
 
 Answer = int | str
+Ended = Literal["completed", "abandoned", "expired"]
 
 
 @dataclass(slots=True)
 class SurveyData:
     """The survey's part of the conversation state (JSON in storage).
 
-    ``rid`` links this chat to its response only while the survey is in progress.
+    ``rid`` links this chat to its response only while the survey is in progress; so does
+    ``dossier``, the dossier whose invitation opened it (the response itself never holds it).
+    ``month``: that dossier's hand-over month, "YYYY-MM".
     """
 
     rid: int | None = None
@@ -60,6 +67,8 @@ class SurveyData:
     area: str | None = None
     ans: dict[str, Answer] = field(default_factory=dict)
     hist: list[str] = field(default_factory=list)
+    dossier: int | None = None
+    month: str | None = None
 
     @classmethod
     def load(cls, raw: dict[str, object]) -> SurveyData:
@@ -74,6 +83,8 @@ class SurveyData:
             if isinstance(ans, dict)
             else {},
             hist=[str(h) for h in hist] if isinstance(hist, list) else [],
+            dossier=_int_or_none(raw.get("dossier")),
+            month=_str_or_none(raw.get("month")),
         )
 
     def dump(self) -> dict[str, object]:
@@ -83,6 +94,8 @@ class SurveyData:
             ("receipt", self.receipt),
             ("proc", self.proc),
             ("field", self.area),
+            ("dossier", self.dossier),
+            ("month", self.month),
         ):
             if value is not None:
                 out[key] = value
@@ -104,13 +117,23 @@ def questionnaire() -> Questionnaire:
 # --- entering the survey ------------------------------------------------------------------
 
 
-def start(state: ConversationState, env: Env, receipt: ReceiptFacts | None = None) -> Outcome:
+def start(
+    state: ConversationState,
+    env: Env,
+    receipt: ReceiptFacts | None = None,
+    *,
+    dossier: DossierFacts | None = None,
+) -> Outcome:
     """Opens the consent screen; nothing is stored about the citizen until they agree."""
     data = SurveyData(
         receipt=receipt.id if receipt else None,
         proc=receipt.procedure if receipt else None,
         area=receipt.field if receipt else None,
     )
+    if dossier is not None:
+        data.proc, data.area, data.dossier = dossier.procedure, dossier.field, dossier.id
+        handed = dossier.handed_over_at or env.now
+        data.month = f"{handed.astimezone(env.tz):%Y-%m}"
     new = replace(
         state, flow=FLOW, step=CONSENT, data=data.dump(), expires_at=env.now + env.survey_ttl
     )
@@ -148,14 +171,23 @@ def _refuse(state: ConversationState, env: Env, key: str) -> Outcome:
 # --- leaving the survey -------------------------------------------------------------------
 
 
+def ending(data: SurveyData, status: Ended, at: datetime) -> tuple[Change, ...]:
+    """What ending the survey in progress changes: its response, and the invitation it came
+    from (a separate change, so that the response never learns the dossier)."""
+    if data.rid is None:
+        return ()
+    changes: list[Change] = [EndResponse(data.rid, status, at, data.receipt)]
+    if data.dossier is not None:
+        changes.append(CloseInvitation(data.dossier, status, at))
+    return tuple(changes)
+
+
 def cancel(state: ConversationState, env: Env) -> Outcome:
     data = SurveyData.load(state.data)
     if data.rid is None:
         return Outcome((Reply("cancel.done"), menu.again()), state=menu.idle(state))
-    change = EndResponse(data.rid, "abandoned", env.now, data.receipt)
-    return Outcome(
-        (Reply("cancel.survey"), menu.again()), changes=(change,), state=menu.idle(state)
-    )
+    changes = ending(data, "abandoned", env.now)
+    return Outcome((Reply("cancel.survey"), menu.again()), changes=changes, state=menu.idle(state))
 
 
 def remind(state: ConversationState, env: Env) -> Outcome:
@@ -170,10 +202,7 @@ def expire(state: ConversationState, env: Env) -> Outcome:
     """The expiry job's event; a survey touched since it was scheduled is left alone."""
     if state.expires_at is None or state.expires_at > env.now:
         return Outcome((), state=state)
-    data = SurveyData.load(state.data)
-    changes: tuple[Change, ...] = ()
-    if data.rid is not None:
-        changes = (EndResponse(data.rid, "expired", env.now, data.receipt),)
+    changes = ending(SurveyData.load(state.data), "expired", env.now)
     return Outcome((Reply("survey.expired"),), changes=changes, state=menu.idle(state))
 
 
@@ -247,12 +276,20 @@ def _consent(
             return _refuse(menu.idle(state), env, "receipt.unknown")
         if receipt.response_status is not None:
             return _refuse(menu.idle(state), env, "receipt.used")
+    taken: list[Change] = []
+    if data.dossier is not None:
+        dossier = facts.dossiers.get(data.dossier)
+        if dossier is None or not dossier.invite_open(env.now):
+            return _refuse(menu.idle(state), env, "dossier.invite_taken")
+        taken.append(TakeInvitation(dossier.id))
     rid = env.new_id()
     data.rid = rid
     q = questionnaire()
+    month = date.fromisoformat(f"{data.month}-01") if data.month else None
     changes: list[Change] = [
         RecordConsent(CONSENT_PURPOSE, True, env.now),
-        StartResponse(rid, q.id, env.now, data.receipt, data.proc, data.area),
+        StartResponse(rid, q.id, env.now, data.receipt, data.proc, data.area, month),
+        *taken,
     ]
     nxt = _next_step(q, data, -1, changes)
     return _goto(state, data, env, nxt, tuple(changes))
@@ -263,9 +300,9 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         return _back(state, data, env)
     if option != "submit" or data.rid is None:
         return _reask(state, env, "survey.summary.confirm")
-    change = EndResponse(data.rid, "completed", env.now, data.receipt)
+    changes = ending(data, "completed", env.now)
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    return Outcome(replies, changes=(change,), state=menu.idle(state), ack="close")
+    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
 
 
 def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:

@@ -61,7 +61,7 @@ async def test_report_export_and_digest_commands(tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     size = out.stat().st_size
     assert exported.stdout.strip() == (
-        f"{out} ({size} byte, 5 phiếu trả lời, 0 phản ánh / {size} bytes, 5 responses, 0 complaints)"
+        f"{out} ({size} byte, 5 phiếu trả lời, 0 phản ánh / {size} bytes, 5 responses, 0 cases)"
     )
     workbook = load_workbook(out)
     assert workbook.sheetnames[0] == "Chỉ số SIPAS"

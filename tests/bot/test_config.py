@@ -19,7 +19,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "DATABASE_", "HTTP_")) or key in {
             "TIMEZONE", "DEFAULT_LANGUAGE", "AGENCY_NAME", "SURVEY_EXPIRE_HOURS", "LOG_LEVEL",
-        }:  # fmt: skip
+        } or key.startswith("DOSSIER_"):  # fmt: skip
             monkeypatch.delenv(key)
 
 
@@ -103,3 +103,32 @@ def test_env_example_lists_every_setting() -> None:
         if "=" in line and not line.startswith("# ")
     }
     assert {name.upper() for name in Settings.model_fields} <= listed
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("motcua", "DOSSIER_API_KEYS"),
+        ("motcua:", "DOSSIER_API_KEYS"),
+        ("mot cua:secret", "DOSSIER_API_KEYS"),
+        ("a:x,a:y", "listed twice"),
+    ],
+    ids=["no-secret", "empty-secret", "space-in-name", "twice"],
+)
+def test_dossier_api_keys_are_name_secret_pairs(
+    monkeypatch: pytest.MonkeyPatch, value: str, named: str
+) -> None:
+    monkeypatch.setenv("DOSSIER_API_KEYS", value)
+    with pytest.raises(ConfigError, match=named):
+        load_settings(None)
+    monkeypatch.setenv("DOSSIER_API_KEYS", " motcua:s3cret:with:colons , dvc.tinh:xyz ")
+    settings = load_settings(None)
+    assert settings.dossier_clients == {"motcua": "s3cret:with:colons", "dvc.tinh": "xyz"}
+    assert "s3cret" not in repr(settings)
+
+
+def test_the_links_outlast_the_invitation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOSSIER_RETENTION_DAYS", "2")
+    monkeypatch.setenv("DOSSIER_INVITE_HOURS", "72")
+    with pytest.raises(ConfigError, match="DOSSIER_RETENTION_DAYS: must outlast"):
+        load_settings(None)

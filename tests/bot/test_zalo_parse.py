@@ -43,6 +43,7 @@ def test_signature_is_sha256_of_app_body_timestamp_secret() -> None:
         (_text("#c:1.1:4"), InboundEvent("m1", "zalo", USER, Choice("1.1:4"))),
         (_text("/tracuu PA-2026-000001"), InboundEvent("m1", "zalo", USER, Command("tracuu", "PA-2026-000001"))),
         (_text("E-ALzL1fFlgn7KEoyWfaOUK5"), InboundEvent("m1", "zalo", USER, Command("start", "E-ALzL1fFlgn7KEoyWfaOUK5"))),
+        (_text(" d_Zq8xL2mNp4Rt6Vw8Yb0Cd2Ef "), InboundEvent("m1", "zalo", USER, Command("start", "d_Zq8xL2mNp4Rt6Vw8Yb0Cd2Ef"))),
         (
             {**_text(""), "event_name": "user_send_image",
              "message": {"msg_id": "m2", "text": "", "attachments": [{"type": "image", "payload": {"url": "http://f/1.jpg"}}]}},
@@ -61,7 +62,7 @@ def test_signature_is_sha256_of_app_body_timestamp_secret() -> None:
         ({"event_name": "unfollow", "follower": {"id": USER}}, None),
         ({**_text("x"), "message": {"text": "no id"}}, None),
     ],
-    ids=["text", "button", "command", "receipt-token", "image", "file", "follow", "oa-echo", "unfollow", "no-msg-id"],
+    ids=["text", "button", "command", "receipt-token", "dossier-code", "image", "file", "follow", "oa-echo", "unfollow", "no-msg-id"],
 )  # fmt: skip
 def test_parse_event(event: dict[str, object], expected: InboundEvent | None) -> None:
     assert parse_event(event, OA) == expected

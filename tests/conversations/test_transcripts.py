@@ -11,7 +11,7 @@ from tests.support.db import Database
 from tests.support.transcripts import TRANSCRIPTS, run, update_texts
 
 CASES = sorted(TRANSCRIPTS.glob("*/*.yaml"))
-FLOWS = ("menu", "survey", "complaint", "tracking", "staff")
+FLOWS = ("menu", "survey", "complaint", "tracking", "staff", "dossier")
 
 
 def test_every_flow_has_transcripts() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,9 +30,11 @@ async def test_migrated_schema_matches_metadata(engine: AsyncEngine) -> None:
 
 
 def _head() -> str:
-    """The newest revision file's number (revisions are numbered 0001, 0002, …)."""
-    versions = Path(storage.__file__).parent / "migrations" / "versions"
-    return max(p.name[:4] for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    """The one head of the revision files (a second head would be a broken chain)."""
+    script = ScriptDirectory(str(Path(storage.__file__).parent / "migrations"))
+    heads = script.get_heads()
+    assert len(heads) == 1, heads
+    return heads[0]
 
 
 async def test_migrate_is_idempotent(engine: AsyncEngine) -> None:

@@ -15,10 +15,11 @@ async def complete_survey(
     *,
     finish: str = "submit",
     channel: str = "test",
+    opening: object = None,
 ) -> int:
     """Answers a survey at random (skips included) and submits it, cancels it midway
     (``finish="cancel"``) or walks away from it (``finish="leave"``, for the expiry job).
-    Returns how many events it took."""
+    ``opening``: what opens it (default ``/khaosat``). Returns how many events it took."""
     counter = 0
 
     async def send(payload: object) -> Handled:
@@ -29,7 +30,7 @@ async def complete_survey(
         assert isinstance(result, Handled), result
         return result
 
-    handled = await send(Command("khaosat"))
+    handled = await send(opening or Command("khaosat"))  # or an invitation's button
     handled = await send(Choice("consent:yes"))
     stop_after = rng.randint(3, 20) if finish in ("cancel", "leave") else 10_000
     while counter < 200:

@@ -14,12 +14,29 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
-from conversations import Attachment, Choice, Command, Expired, Inbound, InboundEvent, Text
+from bot.runtime.dossiers import DeskSettings, DossierDesk, DossierError, EventIn
+from conversations import (
+    Attachment,
+    Choice,
+    Command,
+    Expired,
+    Inbound,
+    InboundEvent,
+    Text,
+    TimedOut,
+    default_catalog,
+)
+from jobs.dossier_invitations import DossierJobSettings, expire_and_forget, remind_invitations
 from storage import read_transaction, write_transaction
+from storage.outbound import TextMessage
 from storage.queries.complaints import complaints_by_code
+from storage.queries.dossiers import NewDossier, dossier_by_code, followers, insert_dossier
 from storage.queries.surveys import create_receipt, response_answers, response_status
+from storage.schema import outbox
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.db import Database, migrated
 
@@ -31,6 +48,10 @@ SETTINGS = DispatchSettings(
     complaints_per_day=2,
     admin_chats=(("test", ADMIN_CHAT),),
 )
+DESK = DeskSettings(
+    agency="Sở Xây dựng", invite_ttl=timedelta(days=7), remind_after=timedelta(hours=24)
+)
+JOBS = DossierJobSettings(retention=timedelta(days=30))
 
 
 class SequentialCodes:
@@ -64,6 +85,8 @@ def parse_payload(send: dict[str, Any]) -> Inbound:
         )
     if send.get("expired"):
         return Expired()
+    if send.get("timed_out"):
+        return TimedOut()
     raise ValueError(f"unknown send: {send}")
 
 
@@ -85,6 +108,94 @@ class Failure:
 class Result:
     failures: list[Failure] = field(default_factory=list)
     actual: list[list[dict[str, Any]]] = field(default_factory=list)
+    #: Per step: the messages a dossier event or a job queued for chats (None for a message).
+    queued: list[list[dict[str, Any]] | None] = field(default_factory=list)
+
+
+async def _last_outbox_id(engine: AsyncEngine) -> int:
+    async with read_transaction(engine) as conn:
+        return int(
+            (await conn.execute(select(func.coalesce(func.max(outbox.c.id), 0)))).scalar_one()
+        )
+
+
+async def _queued_since(engine: AsyncEngine, last: int) -> list[dict[str, Any]]:
+    from storage.outbound import decode
+
+    async with read_transaction(engine) as conn:
+        rows = await conn.execute(
+            select(outbox.c.chat_id, outbox.c.payload)
+            .where(outbox.c.id > last)
+            .order_by(outbox.c.id)
+        )
+        found = []
+        for chat_id, payload in rows:
+            message = decode(dict(payload), None)
+            assert isinstance(message, TextMessage)
+            found.append(
+                {"to": chat_id, "key": message.key, "text": message.text,
+                 "labels": [c[1] for c in message.choices], "choices": [c[0] for c in message.choices]}
+            )  # fmt: skip
+    return found
+
+
+def _compare_queued(
+    index: int, expected: list[dict[str, Any]], got: list[dict[str, Any]]
+) -> list[Failure]:
+    want = [(e["to"], e["key"]) for e in expected]
+    have = [(g["to"], g["key"]) for g in got]
+    if want != have:
+        return [Failure(index, f"queued {have} != expected {want}")]
+    failures = []
+    for exp, msg in zip(expected, got, strict=True):
+        for name in ("text", "labels", "choices"):
+            if name in exp and exp[name] != msg[name]:
+                failures.append(
+                    Failure(index, f"{msg['key']} {name}:\n{msg[name]!r}\n!= {exp[name]!r}")
+                )
+    return failures
+
+
+async def _register_dossiers(
+    engine: AsyncEngine, specs: list[dict[str, Any]], clock: SequentialClock
+) -> None:
+    async with write_transaction(engine) as conn:
+        for spec in specs:
+            new = NewDossier(
+                code=str(spec["code"]),
+                token=str(spec["token"]),
+                client="test",
+                procedure=str(spec.get("procedure", "1.009972")),
+                received_on=date.fromisoformat(str(spec.get("received_on", "2026-01-05"))),
+                due_on=date.fromisoformat(str(spec.get("due_on", "2026-02-02"))),
+                procedure_name=spec.get("procedure_name"),
+                field=spec.get("field"),
+                legal_days=spec.get("legal_days"),
+            )
+            assert await insert_dossier(conn, new, clock())
+
+
+async def _dossier_step(
+    step: dict[str, Any], engine: AsyncEngine, clock: SequentialClock, index: int
+) -> str | None:
+    """A status event posted as the one-stop system would; returns the refusal's code."""
+    raw = dict(step["dossier_event"])
+    code = str(raw.pop("code"))
+    raw.setdefault("event_id", f"ev{index}")
+    desk = DossierDesk(engine, DESK, default_catalog(), clock)
+    try:
+        await desk.post_event("test", code, EventIn.model_validate(raw))
+    except DossierError as exc:
+        return exc.code
+    return None
+
+
+async def _job_step(step: dict[str, Any], engine: AsyncEngine, clock: SequentialClock) -> None:
+    if step["job"] != "dossiers":
+        raise ValueError(f"unknown job {step['job']!r}")
+    now = clock()
+    await remind_invitations(engine, default_catalog(), now, JOBS)
+    await expire_and_forget(engine, now, JOBS)
 
 
 def _compare(index: int, expected: list[dict[str, Any]], handled: Handled) -> list[Failure]:
@@ -126,10 +237,30 @@ async def run(path: Path, database: Database) -> Result:
                 field=receipt.get("field"),
                 valid_until=date.fromisoformat(str(valid)) if valid else None,
             )
+    await _register_dossiers(engine, spec.get("dossiers", []), clock)
     await engine.dispose()
     for index, step in enumerate(spec["steps"]):
         if "advance" in step:
             clock.advance(_duration(str(step["advance"])))
+        if "dossier_event" in step or "job" in step:
+            engine = database.open()
+            try:
+                last = await _last_outbox_id(engine)
+                refused = None
+                if "dossier_event" in step:
+                    refused = await _dossier_step(step, engine, clock, index)
+                else:
+                    await _job_step(step, engine, clock)
+                if refused != step.get("refused"):
+                    result.failures.append(Failure(index, f"refused={refused}"))
+                queued = await _queued_since(engine, last)
+                result.actual.append([])
+                result.queued.append(queued)
+                result.failures.extend(_compare_queued(index, step.get("queued", []), queued))
+            finally:
+                await engine.dispose()
+            continue
+        result.queued.append(None)
         engine = database.open()
         dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids, new_code=codes)
         try:
@@ -198,6 +329,21 @@ async def run(path: Path, database: Database) -> Result:
                         result.failures.append(Failure(-1, f"complaint {got_fields}"))
             if "responses" in spec and len(ids.issued) != len(spec["responses"]):
                 result.failures.append(Failure(-1, f"{len(ids.issued)} responses started"))
+            for want in spec.get("dossier_state", []):
+                found = await dossier_by_code(conn, str(want["code"]))
+                if found is None:
+                    result.failures.append(Failure(-1, f"dossier {want['code']} missing"))
+                    continue
+                chats = [f.external_id for f in await followers(conn, [found.id])]
+                state: dict[str, object] = {
+                    "code": found.code,
+                    "status": found.status,
+                    "invite": found.invite_status,
+                    "followers": chats,
+                    "followed": found.followed_at is not None,
+                }
+                if {k: state[k] for k in want} != want:
+                    result.failures.append(Failure(-1, f"dossier {state}"))
     finally:
         await engine.dispose()
     return result
@@ -206,7 +352,14 @@ async def run(path: Path, database: Database) -> Result:
 def update_texts(path: Path, result: Result) -> None:
     """``--update-golden``: writes the rendered texts into the transcript, for review in git."""
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for step, actual in zip(spec["steps"], result.actual, strict=True):
+    for step, actual, queued in zip(spec["steps"], result.actual, result.queued, strict=True):
+        if queued is not None:
+            step["queued"] = [
+                {"to": q["to"], "key": q["key"], "text": q["text"],
+                 **({"labels": q["labels"], "choices": q["choices"]} if q["labels"] else {})}
+                for q in queued
+            ]  # fmt: skip
+            continue
         old = step.get("expect", [])
         new = []
         for i, msg in enumerate(actual):

@@ -1,0 +1,244 @@
+"""``python -m bot dossiers register|event|import|demo``: dossiers without an integration.
+
+For agencies whose one-stop system cannot call the API: register a dossier (and print the link
+and QR code for its appointment slip), post one status event, or import a CSV file of events.
+They go through the same desk as the API (``bot.runtime.dossiers``), as client ``cli``, so the
+chats following a dossier are told exactly as they would be by the API.
+
+The CSV rows are read in ``dossier_csv`` (pure); this module is the command line and its I/O.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Final, get_args
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.runtime.dossiers import DossierError, DossierIn, EventIn
+from conversations.dossier_events import EventKind
+
+from .dossier_csv import ImportRow, kind_of, parse_events_csv, parse_time, problems_of
+from .receipts import decode_csv, parse_date
+
+CLIENT: Final = "cli"
+# --- command line ------------------------------------------------------------------------------
+
+
+def _date(value: str) -> date:
+    parsed = parse_date(value.strip())
+    if parsed is None:
+        raise argparse.ArgumentTypeError("ngày không hợp lệ, dùng YYYY-MM-DD / use YYYY-MM-DD")
+    return parsed
+
+
+def _kind(value: str) -> str:
+    kind = kind_of(value)
+    if kind is None:
+        known = ", ".join(get_args(EventKind))
+        raise argparse.ArgumentTypeError(f"sự kiện không rõ / unknown kind (one of: {known})")
+    return kind
+
+
+def add_dossiers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dossiers = sub.add_parser(
+        "dossiers",
+        help="hồ sơ: đăng ký, sự kiện, nhập CSV, chạy thử / dossiers without an integration",
+    )
+    actions = dossiers.add_subparsers(dest="dossiers_command", required=True)
+    register = actions.add_parser(
+        "register", help="đăng ký hồ sơ, in liên kết cho giấy hẹn / register, print the slip link"
+    )
+    register.add_argument("code", metavar="CODE", help="mã hồ sơ / dossier code")
+    register.add_argument("--procedure", required=True, metavar="CODE")
+    register.add_argument("--procedure-name", default=None)
+    register.add_argument("--field", default=None)
+    register.add_argument("--received", type=_date, default=None, metavar="YYYY-MM-DD")
+    register.add_argument("--due", type=_date, required=True, metavar="YYYY-MM-DD")
+    register.add_argument("--legal-days", type=int, default=None, metavar="N")
+    register.add_argument(
+        "--qr", type=Path, default=None, metavar="DIR", help="ghi ảnh QR / write a QR PNG"
+    )
+    register.add_argument("--bot-username", default=None, metavar="NAME")
+    register.add_argument(
+        "--zalo", action="store_true", help="mã QR mở Zalo OA / QR for the Zalo OA"
+    )
+    event = actions.add_parser("event", help="gửi một sự kiện của hồ sơ / post one status event")
+    event.add_argument("code", metavar="CODE")
+    event.add_argument("kind", metavar="KIND", type=_kind, help=", ".join(get_args(EventKind)))
+    event.add_argument(
+        "--missing", action="append", default=[], metavar="TEXT", help="giấy tờ còn thiếu (lặp lại)"
+    )
+    event.add_argument("--new-due", type=_date, default=None, metavar="YYYY-MM-DD")
+    event.add_argument("--reason", default=None)
+    event.add_argument(
+        "--at", default=None, metavar="TIME", help="mặc định: bây giờ / default: now"
+    )
+    event.add_argument("--event-id", default=None, metavar="ID")
+    imports = actions.add_parser(
+        "import",
+        help="nhập sự kiện từ tệp CSV / import status events from a CSV file",
+        description=(
+            "Cột / columns: ma_ho_so, su_kien (bắt buộc / required); ma_su_kien, thoi_gian, "
+            "giay_to_thieu (ngăn cách bằng ; / separated by ;), ngay_hen_moi, ly_do; để đăng ký "
+            "hồ sơ mới / to register new dossiers: thu_tuc, ngay_nhan, ngay_hen (ten_thu_tuc, "
+            "linh_vuc, thoi_han). UTF-8, dấu phẩy hoặc chấm phẩy / comma or semicolon."
+        ),
+    )
+    imports.add_argument("file", metavar="FILE", type=Path)
+    demo = actions.add_parser(
+        "demo",
+        help="chạy thử cả quy trình / see the whole path: dossiers and events posted over HTTP",
+    )
+    demo.add_argument(
+        "--url", default=None, help="bot đang chạy / a running bot, e.g. http://127.0.0.1:8080"
+    )
+    demo.add_argument("--client", default=None, help="tên trong DOSSIER_API_KEYS / client name")
+    demo.add_argument("--pause", type=float, default=0.0, metavar="S", help="giây giữa các sự kiện")
+    demo.add_argument("--user", default="dossier-demo", help="người dùng console / console user")
+
+
+async def run_dossiers(args: argparse.Namespace, settings: Settings) -> int:
+    if args.dossiers_command == "demo":
+        from .dossiers_demo import run_demo
+
+        return await run_demo(args, settings)
+    from bot.runtime.build import desk_settings
+    from bot.runtime.dispatch import utc_now
+    from bot.runtime.dossiers import DossierDesk
+    from conversations import default_catalog
+    from storage import migrate, open_engine
+
+    engine = open_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        desk = DossierDesk(engine, desk_settings(settings), default_catalog(), utc_now)
+        if args.dossiers_command == "register":
+            return await _register(args, settings, desk)
+        if args.dossiers_command == "event":
+            return await _event(args, settings, desk)
+        return await _import(args, settings, desk)
+    finally:
+        await engine.dispose()
+
+
+async def _register(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
+    from .receipts import resolve_bot_username, write_qr
+
+    today = datetime.now(settings.zone).date()
+    try:
+        body = DossierIn(
+            code=args.code, procedure=args.procedure, procedure_name=args.procedure_name,
+            field=args.field, received_on=args.received or today, due_on=args.due,
+            legal_days=args.legal_days,
+        )  # fmt: skip
+    except ValidationError as exc:
+        print(problems_of(exc), file=sys.stderr)
+        return 2
+    try:
+        done = await desk.register(CLIENT, body)
+    except DossierError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    start = f"d_{done.token}"
+    link: str | None
+    if args.zalo:
+        if not settings.zalo_oa_id:
+            print("ZALO_OA_ID chưa được đặt / ZALO_OA_ID is not set", file=sys.stderr)
+            return 2
+        link, caption = f"https://zalo.me/{settings.zalo_oa_id}", f"Gửi mã / send: {start}"
+    else:
+        username = await resolve_bot_username(args.bot_username, settings)
+        link = f"https://t.me/{username}?start={start}" if username else None
+        caption = start
+    print("\t".join(p for p in (done.code, start, link) if p))
+    if args.qr is not None and link:
+        args.qr.mkdir(parents=True, exist_ok=True)
+        path = args.qr / f"{done.code}.png"
+        await asyncio.to_thread(write_qr, link, path, caption)
+        print(f"QR: {path}", file=sys.stderr)
+    return 0
+
+
+async def _event(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
+    at = parse_time(args.at, settings.zone) if args.at else None
+    if args.at and at is None:
+        print(f"--at: thời gian không hợp lệ / invalid time: {args.at}", file=sys.stderr)
+        return 2
+    event_id = args.event_id or f"cli-{uuid.uuid4().hex[:20]}"
+    body: dict[str, Any] = {
+        "event_id": event_id,
+        "kind": args.kind,
+        "at": at,
+        "reason": args.reason,
+    }
+    if args.missing:
+        body["missing"] = args.missing
+    if args.new_due:
+        body["new_due_on"] = args.new_due
+    try:
+        event = EventIn.model_validate(body)
+    except ValidationError as exc:
+        print(problems_of(exc), file=sys.stderr)
+        return 2
+    try:
+        done = await desk.post_event(CLIENT, args.code, event)
+    except DossierError as exc:
+        print(f"{exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    print(_posted_line(args.code, done))
+    return 0
+
+
+def _posted_line(code: str, done: Any) -> str:
+    if done.duplicate:
+        return f"{code}\t{done.kind}\tđã có / duplicate"
+    invited = "; đã mời đánh giá / invited to rate" if done.invited else ""
+    return f"{code}\t{done.kind}\tbáo {done.notified} chat / told {done.notified} chat(s){invited}"
+
+
+async def _import(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
+    try:
+        text = decode_csv(await asyncio.to_thread(Path(args.file).read_bytes))
+    except OSError as exc:
+        print(f"Không đọc được tệp / cannot read the file: {exc}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print(f"{args.file}: không phải UTF-8 / not UTF-8 (Excel: CSV UTF-8)", file=sys.stderr)
+        return 2
+    parsed = parse_events_csv(text, settings.zone)
+    for error in parsed.errors:
+        print(error, file=sys.stderr)
+    if parsed.errors:
+        print("Chưa nhập gì / nothing was imported", file=sys.stderr)
+        return 2
+    return await post_rows(desk, parsed.rows)
+
+
+async def post_rows(desk: Any, rows: Sequence[ImportRow]) -> int:
+    """Registers and posts the rows in file order, each in its own transaction; a refused row
+    is reported by its line and the others go on (exit code 1 then)."""
+    refused = 0
+    for row in rows:
+        try:
+            if row.register is not None:
+                await desk.register(CLIENT, row.register)
+            done = await desk.post_event(CLIENT, row.code, row.event)
+        except DossierError as exc:
+            refused += 1
+            print(f"Dòng {row.line}: {exc.code}: {exc.message}", file=sys.stderr)
+            continue
+        print(_posted_line(row.code, done))
+    print(
+        f"Đã nhập {len(rows) - refused}/{len(rows)} dòng / imported {len(rows) - refused} of "
+        f"{len(rows)} rows",
+        file=sys.stderr,
+    )
+    return 1 if refused else 0
