@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -12,6 +13,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from conversations.periods import DIGEST_KINDS
 from conversations.workdays import WorkCalendar, load_calendar
+
+#: A web origin: scheme, host, optional port; no path.
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/?$")
 
 
 class ConfigError(ValueError):
@@ -49,7 +53,9 @@ class Settings(BaseSettings):
     telegram_max_per_chat_per_second: float = Field(default=1, gt=0, le=100)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    http_host: str = "0.0.0.0"
+    #: Where the web server listens; unset: 127.0.0.1 when the web chat is the only channel
+    #: (a try-out on this machine), 0.0.0.0 when Telegram or Zalo is set (webhooks, kiosks).
+    http_host: str | None = None
     http_port: int = Field(default=8080, ge=1, le=65535)
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
     admin_telegram_ids: IdList = Field(default_factory=list)
@@ -73,6 +79,13 @@ class Settings(BaseSettings):
     zalo_api_base_url: str = "https://openapi.zalo.me"
     zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
     zalo_admin_ids: StrList = Field(default_factory=list)
+    #: The web chat channel (``/``, ``/kiosk``, ``/widget.js``) on the web server.
+    web_chat: bool = True
+    #: The staff PIN that turns a browser into a counter kiosk; unset: no ``/kiosk``.
+    web_kiosk_pin: SecretStr | None = None
+    web_kiosk_idle_seconds: int = Field(default=120, ge=5, le=3600)
+    #: Sites allowed to embed the chat widget (``https://portal.example.gov.vn``).
+    web_widget_origins: StrList = Field(default_factory=list)
 
     @field_validator(
         "telegram_bot_token",
@@ -85,6 +98,8 @@ class Settings(BaseSettings):
         "zalo_oa_id",
         "webhook_secret",
         "receipt_secret",
+        "http_host",
+        "web_kiosk_pin",
         mode="before",
     )
     @classmethod
@@ -93,7 +108,12 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator(
-        "public_holidays", "not_holidays", "digest_kinds", "zalo_admin_ids", mode="before"
+        "public_holidays",
+        "not_holidays",
+        "digest_kinds",
+        "zalo_admin_ids",
+        "web_widget_origins",
+        mode="before",
     )
     @classmethod
     def _split_dates(cls, value: object) -> object:
@@ -108,6 +128,21 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("web_kiosk_pin")
+    @classmethod
+    def _pin(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d{4,12}", value.get_secret_value()):
+            raise ValueError("4 to 12 digits")
+        return value
+
+    @field_validator("web_widget_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://portal.example.vn")
+        return [origin.rstrip("/") for origin in value]
 
     @field_validator("timezone")
     @classmethod
@@ -145,6 +180,17 @@ class Settings(BaseSettings):
     @property
     def zalo_enabled(self) -> bool:
         return bool(self.zalo_app_id)
+
+    @property
+    def web_only(self) -> bool:
+        """No Telegram token and no Zalo OA: the web chat is the bot's one channel."""
+        return self.telegram_bot_token is None and not self.zalo_enabled
+
+    @property
+    def listen_host(self) -> str:
+        if self.http_host is not None:
+            return self.http_host
+        return "127.0.0.1" if self.web_only else "0.0.0.0"
 
     @property
     def telegram_file_url(self) -> str:

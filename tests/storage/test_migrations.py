@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,9 +30,12 @@ async def test_migrated_schema_matches_metadata(engine: AsyncEngine) -> None:
 
 
 def _head() -> str:
-    """The newest revision file's number (revisions are numbered 0001, 0002, …)."""
+    """The revision id of the newest revision file (files are numbered 0001, 0002, …)."""
     versions = Path(storage.__file__).parent / "migrations" / "versions"
-    return max(p.name[:4] for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    newest = max(versions.glob("[0-9][0-9][0-9][0-9]_*.py"), key=lambda p: p.name[:4])
+    found = re.search(r'^revision = "([^"]+)"', newest.read_text(encoding="utf-8"), re.M)
+    assert found is not None, newest
+    return found.group(1)
 
 
 async def test_migrate_is_idempotent(engine: AsyncEngine) -> None:
