@@ -302,7 +302,7 @@ class WebChat:
             first = True
             quiet = 0.0
             async with self.bus.listen(chat) as wake:
-                while not self.stop.is_set():
+                while True:
                     wake.clear()
                     async with read_transaction(self.engine) as conn:
                         rows = await messages_after(conn, chat, after, WebLimit.HISTORY)
@@ -317,6 +317,8 @@ class WebChat:
                         ready = {"empty": after == 0, "busy": busy}
                         yield f"event: ready\ndata: {json.dumps(ready)}\n\n"
                         first = False
+                    if self.stop.is_set():
+                        return  # the bot stops: the page reconnects to the next process
                     if len(rows) >= WebLimit.HISTORY:
                         continue
                     if await _wait(wake, self.stop, POLL_S):
