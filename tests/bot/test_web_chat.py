@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -46,7 +46,7 @@ class Web:
         return page, page.text[start : page.text.index('"', start)]
 
     async def post(
-        self, csrf: str, payload: dict[str, object], path: str = "/chat/send"
+        self, csrf: str, payload: Mapping[str, object], path: str = "/chat/send"
     ) -> httpx.Response:
         return await self.client.post(
             path, content=json.dumps(payload), headers={CSRF_HEADER: csrf}
