@@ -100,7 +100,7 @@ class Limiters:
     """Posts per visitor and per address (a counter's tablets share one address), and the
     kiosk PIN's wrong tries per address."""
 
-    visitor: RateLimiter = field(default_factory=lambda: RateLimiter(rate=3, burst=15))
+    visitor: RateLimiter = field(default_factory=lambda: RateLimiter(rate=5, burst=20))
     address: RateLimiter = field(default_factory=lambda: RateLimiter(rate=30, burst=120))
     pin: WrongTries = field(default_factory=lambda: WrongTries(WebLimit.PIN_TRIES, 900))
 

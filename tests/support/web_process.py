@@ -86,6 +86,11 @@ class WebBot:
         with sqlite3.connect(self.database) as conn:
             return conn.execute(query, params).fetchall()
 
+    def count(self, query: str, *params: object) -> int:
+        found = self.sql(query, *params)[0][0]
+        assert isinstance(found, int)
+        return found
+
     def stop(self, timeout: float = 20.0) -> int:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc is not None else 0

@@ -61,7 +61,11 @@
     }).join("");
   }
 
-  async function post(url, payload, headers) {
+  function pause(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  async function post(url, payload, headers, retried) {
     var response;
     try {
       response = await fetch(url, {
@@ -81,6 +85,13 @@
       return answer || { ok: true };
     }
     var reason = (answer && answer.error) || "web.failed";
+    var wait = parseInt(response.headers.get("Retry-After") || "0", 10);
+    if (response.status === 429 && !retried && wait > 0 && wait <= 10) {
+      // Too fast: said once, then sent again by itself (the same id: never twice).
+      say(reason);
+      await pause(wait * 1000);
+      return post(url, payload, headers, true);
+    }
     say(reason);
     if (reason === "web.expired" && mode !== "pin") {
       setTimeout(function () { location.reload(); }, 1500);
