@@ -209,7 +209,8 @@ class WebChat:
             self.limits.visitor.allow(token),
         )
         if wait:
-            log.info("event=web_refused reason=rate chat=%s", chat_hash(CHANNEL, token[:8]))
+            chat = chat_hash(CHANNEL, visitor_chat_id(token))
+            log.info("event=web_refused reason=rate chat=%s", chat)
             return None, refuse(429, "web.too_fast", wait)
         return token, None
 

@@ -105,7 +105,6 @@ def bot(tmp_path_factory: pytest.TempPathFactory, portal_port: int) -> Iterator[
             "WEB_KIOSK_PIN": PIN,
             "WEB_KIOSK_IDLE_SECONDS": str(IDLE_S),
             "WEB_WIDGET_ORIGINS": f"http://localhost:{portal_port}",
-            "TELEGRAM_BOT_USERNAME": "sipas_test_bot",  # only for the receipts' links
         },
     )
     process.start()
@@ -132,9 +131,13 @@ def new_page(browser: Any, viewport: dict[str, int], **options: Any) -> Any:
     return context.new_page()
 
 
-def receipt(bot: WebBot) -> str:
-    line = bot.run_cli("receipts", "issue", "--procedure", "1.009972", "--field", "Cấp phép")
-    return line.split("\t")[0].strip()
+def receipt(bot: WebBot) -> tuple[str, str]:
+    """A receipt for the web chat: its code and the link its QR code holds."""
+    line = bot.run_cli(
+        "receipts", "issue", "--procedure", "1.009972", "--field", "Cấp phép", "--web", bot.url
+    )
+    token, link = line.strip().split("\t")
+    return token, link
 
 
 def press(page: Any, choice: str) -> None:
@@ -174,9 +177,10 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
 def test_a_full_survey_by_clicks_on_a_phone(
     browser: Any, bot: WebBot, shots: Callable[[Any, str], None]
 ) -> None:
-    token = receipt(bot)
+    token, link = receipt(bot)
+    assert link == f"{bot.url}?r={token}"
     page = new_page(browser, PHONE, is_mobile=True)
-    page.goto(f"{bot.url}?r={token}")
+    page.goto(link)  # what scanning the receipt's QR code opens
     wait_text(page, "Ông/Bà có đồng ý tham gia không?")
     assert "r=" not in page.url  # the receipt code does not stay in the address bar
     assert serious_violations(page) == []
@@ -276,7 +280,7 @@ def test_the_kiosk_resets_after_a_survey_and_after_idling(
     shots(page, "tablet-kiosk-start")
     contacts_before = bot.count("SELECT count(*) FROM contacts WHERE channel = 'web'")
     # A citizen types the code from the receipt and rates.
-    token = receipt(bot)
+    token, _ = receipt(bot)
     page.fill("#code", token)
     page.click("#code-form button[type=submit]")
     wait_text(page, "Ông/Bà có đồng ý tham gia không?")

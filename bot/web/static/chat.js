@@ -61,6 +61,19 @@
     }).join("");
   }
 
+  function reloadOnce() {
+    // A fresh page brings a fresh token; but where the browser keeps no cookie for this
+    // frame (a widget on a strict browser), reloading again would never end.
+    try {
+      var last = parseInt(sessionStorage.getItem("sipas-reloaded") || "0", 10);
+      if (Date.now() - last < 30000) return;
+      sessionStorage.setItem("sipas-reloaded", String(Date.now()));
+    } catch (err) {
+      return;
+    }
+    setTimeout(function () { location.reload(); }, 1500);
+  }
+
   function pause(ms) {
     return new Promise(function (resolve) { setTimeout(resolve, ms); });
   }
@@ -93,9 +106,7 @@
       return post(url, payload, headers, true);
     }
     say(reason);
-    if (reason === "web.expired" && mode !== "pin") {
-      setTimeout(function () { location.reload(); }, 1500);
-    }
+    if (reason === "web.expired" && mode !== "pin") reloadOnce();
     return null;
   }
 

@@ -32,7 +32,6 @@
       frame = document.createElement("iframe");
       frame.src = base + "/?embed=1&lang=" + lang;
       frame.title = text["web.widget_frame"];
-      frame.setAttribute("allow", "camera");
       frame.style.cssText = "width:min(420px,calc(100vw - 32px));" +
         "height:min(640px,calc(100vh - 110px));border:2px solid #0b3d91;" +
         "border-radius:12px;background:#ffffff;box-shadow:0 4px 18px rgba(0,0,0,.35)";
