@@ -201,7 +201,12 @@
     draw(entry);
     log.appendChild(el);
     enableNewestChoices();
-    scrollDown();
+    if (el.offsetHeight > log.clientHeight * 0.9) {
+      // A question taller than the screen: show its beginning, the buttons follow.
+      el.scrollIntoView({ block: "start" });
+    } else {
+      scrollDown();
+    }
   }
 
   function showMine(text) {
