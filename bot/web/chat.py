@@ -9,12 +9,11 @@ request; every body is capped; visitors and addresses are rate limited.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import secrets
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -48,7 +47,6 @@ from storage.queries.web import (
     in_a_flow,
     message,
     message_data,
-    messages_after,
     save_upload,
 )
 
@@ -73,16 +71,13 @@ from .guard import (
     visitor_token,
 )
 from .page import STATIC_DIR, STATIC_PATH, Mode, label_table, render_page, render_widget
+from .stream import POLL_S, Streams, cursor
 
 log = logging.getLogger("bot.web_chat")
 
 Clock = Callable[[], datetime]
 Handler = Callable[[Request], Awaitable[Response]]
 
-#: How often an open stream looks for messages another process appended (this process's
-#: own appends wake it at once), and how often it says it is still there.
-POLL_S = 2.0
-KEEPALIVE_S = 15.0
 LANG_COOKIE = "sipas_lang"
 
 
@@ -137,7 +132,7 @@ class WebChat:
         self.limits = limiters or Limiters()
         self.headers = security_headers(settings.widget_origins)
         self.kiosk_headers = security_headers(())
-        self._streams_by_address: dict[str, int] = {}
+        self.streams = Streams(engine, bus, stop)
 
     def routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = [
@@ -285,56 +280,15 @@ class WebChat:
             return refuse(403, "web.expired")
         chat = visitor_chat_id(token)
         where = address(request)
-        if (
-            self.bus.streams(chat) >= WebLimit.STREAMS_PER_VISITOR
-            or self._streams_by_address.get(where, 0) >= WebLimit.STREAMS_PER_ADDRESS
-        ):
+        if self.streams.full(chat, where):
             return refuse(429, "web.too_fast", POLL_S)
-        after = _cursor(request.headers.get("last-event-id") or request.query_params.get("after"))
+        after = cursor(request.headers.get("last-event-id") or request.query_params.get("after"))
         headers = {**self.headers, "X-Accel-Buffering": "no"}
         return StreamingResponse(
-            self._stream(chat, where, after), media_type="text/event-stream", headers=headers
+            self.streams.stream(chat, where, after),
+            media_type="text/event-stream",
+            headers=headers,
         )
-
-    async def _stream(self, chat: str, where: str, after: int) -> AsyncIterator[str]:
-        self._streams_by_address[where] = self._streams_by_address.get(where, 0) + 1
-        try:
-            yield "retry: 2000\n\n"
-            first = True
-            quiet = 0.0
-            async with self.bus.listen(chat) as wake:
-                while True:
-                    wake.clear()
-                    async with read_transaction(self.engine) as conn:
-                        rows = await messages_after(conn, chat, after, WebLimit.HISTORY)
-                        busy = await in_a_flow(conn, CHANNEL, chat) if first else False
-                    for row in rows:
-                        body = {**row.body, "id": row.id}
-                        if row.has_data:
-                            body["src"] = f"/chat/media/{row.id}"
-                        yield f"id: {row.id}\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
-                        after = row.id
-                    if first:
-                        ready = {"empty": after == 0, "busy": busy}
-                        yield f"event: ready\ndata: {json.dumps(ready)}\n\n"
-                        first = False
-                    if self.stop.is_set():
-                        return  # the bot stops: the page reconnects to the next process
-                    if len(rows) >= WebLimit.HISTORY:
-                        continue
-                    if await _wait(wake, self.stop, POLL_S):
-                        quiet = 0.0
-                    else:
-                        quiet += POLL_S
-                        if quiet >= KEEPALIVE_S:
-                            quiet = 0.0
-                            yield ": keepalive\n\n"
-        finally:
-            left = self._streams_by_address.get(where, 1) - 1
-            if left > 0:
-                self._streams_by_address[where] = left
-            else:
-                self._streams_by_address.pop(where, None)
 
     async def media(self, request: Request) -> Response:
         token = visitor_token(request)
@@ -428,18 +382,3 @@ class WebChat:
         response = JSONResponse({"ok": True, "csrf": csrf_token(fresh)}, headers=self.headers)
         response.headers.append("set-cookie", self._visitor_cookie(request, fresh))
         return response
-
-
-def _cursor(raw: str | None) -> int:
-    if raw is None or not raw.isdigit() or len(raw) > 18:
-        return 0
-    return int(raw)
-
-
-async def _wait(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> bool:
-    """Waits for a wake-up (True), or for ``seconds`` or the stop (False)."""
-    waits = [asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())]
-    done, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    return waits[0] in done

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
@@ -21,7 +22,10 @@ from bot.runtime.dispatch import Dispatcher
 from bot.runtime.sender import Limits, OutboxSender
 from bot.web.chat import Limiters, WebChat, WebSettings
 from bot.web.guard import CSRF_HEADER, KIOSK_COOKIE, VISITOR_COOKIE, RateLimiter
-from storage import read_transaction
+from bot.web.stream import POLL_S, Streams, cursor
+from storage import read_transaction, write_transaction
+from storage.outbound import TextMessage
+from storage.queries.web import append_message
 from storage.schema import survey_responses, web_uploads
 from tests.support.clock import SequentialClock, SequentialIds
 
@@ -359,3 +363,48 @@ async def test_pictures_are_only_for_their_visitor(web: Web) -> None:
 
 def test_the_channel_name_is_web() -> None:
     assert CHANNEL == "web"
+
+
+async def test_a_stream_delivers_what_this_or_another_process_appends(
+    engine: AsyncEngine,
+) -> None:
+    """This process's appends wake the stream at once; another process's are found by its
+    poll. Either way the page gets every message, in order, once."""
+    stop = asyncio.Event()
+    bus = WebBus()
+    streams = Streams(engine, bus, stop)
+    chat = "w" + "1" * 40
+    stream = streams.stream(chat, "192.0.2.1", 0)
+    assert await anext(stream) == "retry: 2000\n\n"
+    assert await anext(stream) == 'event: ready\ndata: {"empty": true, "busy": false}\n\n'
+    waiting = asyncio.create_task(_next(stream))
+    await asyncio.sleep(0.05)
+    async with write_transaction(engine) as conn:  # another process: no wake-up here
+        first = await append_message(
+            conn, chat, {"kind": "text", "text": "một", "choices": []}, datetime.now(UTC)
+        )
+    got = await asyncio.wait_for(waiting, POLL_S + 5)
+    assert got.startswith(f"id: {first}\ndata: ")
+    assert json.loads(got.split("data: ", 1)[1])["text"] == "một"
+    channel = WebChannel(engine, bus, lambda: datetime.now(UTC))
+    started = asyncio.get_running_loop().time()
+    waiting = asyncio.create_task(_next(stream))
+    await channel.send(chat, TextMessage("hai"))
+    got = await asyncio.wait_for(waiting, POLL_S + 5)
+    assert json.loads(got.split("data: ", 1)[1])["text"] == "hai"
+    assert asyncio.get_running_loop().time() - started < POLL_S  # woken, not polled
+    assert streams.full(chat, "192.0.2.1") is False
+    stop.set()
+    await stream.aclose()
+    assert bus.streams(chat) == 0
+
+
+async def _next(stream: AsyncGenerator[str, None]) -> str:
+    return await anext(stream)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(None, 0), ("", 0), ("42", 42), ("-1", 0), ("9" * 19, 0), ("x", 0)]
+)
+def test_the_cursor_a_page_sends_back(raw: str | None, expected: int) -> None:
+    assert cursor(raw) == expected
