@@ -210,6 +210,24 @@ def test_a_full_survey_by_clicks_on_a_phone(
     page.context.close()
 
 
+def test_a_newcomer_takes_a_survey_from_the_menu(browser: Any, bot: WebBot) -> None:
+    """README's first command, then the address it printed: the menu, a survey, done."""
+    page = new_page(browser, TABLET)
+    page.goto(bot.url)
+    wait_text(page, "Xin chào Ông/Bà")
+    press(page, "menu:survey")
+    for choice in SURVEY:
+        press(page, choice)
+    wait_text(page, "Trân trọng cảm ơn")
+    assert (
+        bot.count(
+            "SELECT count(*) FROM survey_responses WHERE status = 'completed' AND receipt_id IS NULL"
+        )
+        >= 1
+    )
+    page.context.close()
+
+
 def test_a_complaint_with_a_photo_then_its_status_on_a_tablet(
     browser: Any, bot: WebBot, shots: Callable[[Any, str], None]
 ) -> None:
