@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 VISITOR_COOKIE = "sipas_chat"
 KIOSK_COOKIE = "sipas_kiosk"
@@ -221,8 +221,6 @@ def security_headers(frame_ancestors: Sequence[str] = ()) -> dict[str, str]:
 
 def refuse(status: int, reason: str, retry_after: float | None = None) -> Response:
     """A short JSON refusal the page understands (``reason`` names a label, never text)."""
-    from starlette.responses import JSONResponse
-
     headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
     return JSONResponse({"ok": False, "error": reason}, status_code=status, headers=headers)
 
