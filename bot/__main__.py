@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Chatbot khảo sát sự hài lòng (SIPAS) / SIPAS satisfaction chatbot",
     )
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="chạy bot Telegram / run the Telegram bot (default)")
+    sub.add_parser(
+        "run", help="chạy bot (web, Telegram, Zalo) / run the bot: web chat, Telegram, Zalo"
+    )
     console = sub.add_parser(
         "console", help="trò chuyện trong cửa sổ dòng lệnh / chat in the terminal"
     )
@@ -103,17 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.zalo import run_zalo_command
 
         return asyncio.run(run_zalo_command(args, settings))
-    if settings.telegram_bot_token is None and not settings.zalo_enabled:
+    if settings.web_only and not settings.web_chat:
         print(
-            "TELEGRAM_BOT_TOKEN is not set (nor ZALO_APP_ID): put it in .env (see .env.example), "
-            "or try the bot without a token: python -m bot console",
+            "No channel: WEB_CHAT is off and TELEGRAM_BOT_TOKEN (nor ZALO_APP_ID) is not set; "
+            "see .env.example, or try the bot with: python -m bot console",
             file=sys.stderr,
         )
         return 2
-    from bot.app import run_telegram
+    from bot.app import run_bot
 
     try:
-        return asyncio.run(run_telegram(settings))
+        return asyncio.run(run_bot(settings))
     except InvalidToken:
         print(
             "TELEGRAM_BOT_TOKEN was refused by Telegram (InvalidToken): check the token",

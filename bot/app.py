@@ -1,8 +1,11 @@
-"""``python -m bot run``: the Telegram bot process, in polling or webhook mode.
+"""``python -m bot run``: the bot process: the web chat, Telegram (polling or webhook) and
+Zalo when they are set, the web server and the scheduled jobs.
 
-Start: migrate, getMe, commands menu, webhook set or removed. Stop (SIGTERM or SIGINT): no
-new updates are taken, the events already taken are committed, the outbox sends what it can
-for a few seconds, and whatever is left stays queued for the next start.
+Without any channel token it serves the web chat alone, on 127.0.0.1:8080 by default, and
+prints the address to open. Start: migrate, getMe, commands menu, webhook set or removed.
+Stop (SIGTERM or SIGINT): no new updates are taken, the events already taken are committed,
+the outbox sends what it can for a few seconds, and whatever is left stays queued for the
+next start.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from bot.channels.telegram_inbound import (
     PollingBot,
     TelegramInbound,
 )
+from bot.channels.web import CHANNEL as WEB
+from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
 from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_inbound import zalo_webhook
@@ -45,6 +50,7 @@ from bot.runtime.dispatch import utc_now
 from bot.runtime.dossiers import DossierDesk
 from bot.runtime.failures import Failures
 from bot.runtime.sender import MAX_IN_FLIGHT, Limits, OutboxSender
+from bot.web.chat import WebChat, WebSettings
 from bot.web.dossier_api import Links, dossier_routes
 from bot.web.open311 import Open311Settings, open311_routes
 from bot.web.results_page import results_routes
@@ -114,10 +120,11 @@ async def until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]
     return died
 
 
-async def run_telegram(settings: Settings) -> int:
+async def run_bot(settings: Settings) -> int:
     """The bot process: Telegram (when a token is set), Zalo (when an OA is set), the web
-    server, and the scheduled jobs. Returns 0 after a stop signal, 1 when a task ended on
-    its own (its work would silently stop: better exit, and be restarted, than limp on)."""
+    chat (unless WEB_CHAT=false), the web server, and the scheduled jobs. Returns 0 after a
+    stop signal, 1 when a task ended on its own (its work would silently stop: better exit,
+    and be restarted, than limp on)."""
     runtime = await build_runtime(settings)
     wakers: list[Callable[[], None]] = []  # the outbox senders, woken by recorded failures
     failures = Failures(
@@ -200,6 +207,12 @@ async def run_telegram(settings: Settings) -> int:
                     )
                 )
                 names.append(f"zalo OA {settings.zalo_oa_id} (webhook)")
+            if settings.web_chat:
+                web_sender, web_routes, web_tasks = web_channel(settings, runtime, stop)
+                senders.append(web_sender)
+                routes.extend(web_routes)
+                tasks.extend(web_tasks)
+                names.append("web chat")
             for sender in senders:
                 runtime.dispatcher.on_outbox(sender.channel, sender.wake)
                 wakers.append(sender.wake)
@@ -235,12 +248,13 @@ async def run_telegram(settings: Settings) -> int:
             )
             config = uvicorn.Config(
                 app,
-                host=settings.http_host,
+                host=settings.listen_host,
                 port=settings.http_port,
                 log_level="warning",
-                # uvicorn's loggers propagate to ours: same format, same redaction.
-                log_config=None,
                 lifespan="off",
+                log_config=None,
+                # The web chat's event streams end at the stop; this bounds any other.
+                timeout_graceful_shutdown=3,
             )
             server = uvicorn.Server(config)
             web = asyncio.create_task(server.serve(), name="web")
@@ -252,6 +266,8 @@ async def run_telegram(settings: Settings) -> int:
             tasks.extend(await jobs.start(stop))
             log.info("event=started channels=%d", len(names))
             print(f"bot {', '.join(names)} running (web :{settings.http_port})", flush=True)
+            if settings.web_chat:
+                print(f"web chat: mở / open {chat_address(settings)}", flush=True)
             died = await until_stopped(stop, tasks)
             stop.set()
             server.should_exit = True
@@ -266,6 +282,64 @@ async def run_telegram(settings: Settings) -> int:
     finally:
         await runtime.close()
     return 1 if died else 0
+
+
+run_telegram = run_bot  # the name it had while Telegram was the only way in
+
+
+def chat_address(settings: Settings) -> str:
+    """The address to open the web chat at, on this machine."""
+    host = settings.listen_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.http_port}/"
+
+
+def web_channel(
+    settings: Settings, runtime: Runtime, stop: asyncio.Event
+) -> tuple[OutboxSender, list[BaseRoute], list[asyncio.Task[None]]]:
+    """The web chat: its outbox sender, its routes, and its background tasks (uploads copied
+    into complaint files, old deliveries purged)."""
+    bus = WebBus()
+    channel = WebChannel(runtime.engine, bus, utc_now)
+    # Nothing to protect downstream: a browser takes what it is sent.
+    sender = OutboxSender(
+        runtime.engine,
+        channel,
+        utc_now,
+        Limits(per_second=500, per_chat_per_second=50, chat_burst=50),
+    )
+    pin = settings.web_kiosk_pin
+    chat = WebChat(
+        runtime.engine,
+        runtime.dispatcher,
+        bus,
+        WebSettings(
+            agency=settings.agency_name,
+            default_language=settings.default_language,
+            kiosk_pin=pin.get_secret_value() if pin is not None else None,
+            kiosk_idle_seconds=settings.web_kiosk_idle_seconds,
+            widget_origins=tuple(settings.web_widget_origins),
+        ),
+        stop,
+    )
+    tasks = [
+        asyncio.create_task(
+            attachments_loop(
+                runtime.engine,
+                WEB,
+                partial(read_upload, runtime.engine),
+                utc_now,
+                stop,
+                every_s=ATTACHMENTS_EVERY_S,
+            ),
+            name="attachments-web",
+        ),
+        asyncio.create_task(purge_loop(runtime.engine, utc_now, stop), name="web-purge"),
+    ]
+    return sender, chat.routes(), tasks
 
 
 async def download_url(client: httpx.AsyncClient, url: str) -> bytes:

@@ -16,6 +16,8 @@ from conversations.workdays import WorkCalendar, load_calendar
 
 #: A dossier API client's name: short and plain, it is stored with each event it posts.
 CLIENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+#: A web origin: scheme, host, optional port; no path.
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/?$")
 
 
 class ConfigError(ValueError):
@@ -53,7 +55,9 @@ class Settings(BaseSettings):
     telegram_max_per_chat_per_second: float = Field(default=1, gt=0, le=100)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    http_host: str = "0.0.0.0"
+    #: Where the web server listens; unset: 127.0.0.1 when the web chat is the only channel
+    #: (a try-out on this machine), 0.0.0.0 when Telegram or Zalo is set (webhooks, kiosks).
+    http_host: str | None = None
     http_port: int = Field(default=8080, ge=1, le=65535)
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
     admin_telegram_ids: IdList = Field(default_factory=list)
@@ -81,6 +85,13 @@ class Settings(BaseSettings):
     dossier_api_keys: StrList = Field(default_factory=list, repr=False)
     dossier_retention_days: int = Field(default=30, ge=1, le=3650)
     dossier_invite_hours: int = Field(default=168, ge=1, le=24 * 90)
+    #: The web chat channel (``/``, ``/kiosk``, ``/widget.js``) on the web server.
+    web_chat: bool = True
+    #: The staff PIN that turns a browser into a counter kiosk; unset: no ``/kiosk``.
+    web_kiosk_pin: SecretStr | None = None
+    web_kiosk_idle_seconds: int = Field(default=120, ge=5, le=3600)
+    #: Sites allowed to embed the chat widget (``https://portal.example.gov.vn``).
+    web_widget_origins: StrList = Field(default_factory=list)
 
     @field_validator(
         "telegram_bot_token",
@@ -93,6 +104,8 @@ class Settings(BaseSettings):
         "zalo_oa_id",
         "webhook_secret",
         "receipt_secret",
+        "http_host",
+        "web_kiosk_pin",
         mode="before",
     )
     @classmethod
@@ -106,6 +119,7 @@ class Settings(BaseSettings):
         "digest_kinds",
         "zalo_admin_ids",
         "dossier_api_keys",
+        "web_widget_origins",
         mode="before",
     )
     @classmethod
@@ -137,6 +151,21 @@ class Settings(BaseSettings):
                 raise ValueError(f"client {client.strip()!r} is listed twice")
             seen.add(client.strip())
         return value
+
+    @field_validator("web_kiosk_pin")
+    @classmethod
+    def _pin(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d{4,12}", value.get_secret_value()):
+            raise ValueError("4 to 12 digits")
+        return value
+
+    @field_validator("web_widget_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://portal.example.vn")
+        return [origin.rstrip("/") for origin in value]
 
     @field_validator("timezone")
     @classmethod
@@ -189,6 +218,17 @@ class Settings(BaseSettings):
     @property
     def zalo_enabled(self) -> bool:
         return bool(self.zalo_app_id)
+
+    @property
+    def web_only(self) -> bool:
+        """No Telegram token and no Zalo OA: the web chat is the bot's one channel."""
+        return self.telegram_bot_token is None and not self.zalo_enabled
+
+    @property
+    def listen_host(self) -> str:
+        if self.http_host is not None:
+            return self.http_host
+        return "127.0.0.1" if self.web_only else "0.0.0.0"
 
     @property
     def telegram_file_url(self) -> str:

@@ -21,3 +21,20 @@ class TelegramLimit(IntEnum):
     MAX_WEBHOOK_BODY = 1_000_000
     #: Longest label that still shares a keyboard row with another.
     SHORT_BUTTON = 14
+
+
+class WebLimit(IntEnum):
+    """What the web chat accepts from a browser, and how much it sends back at once."""
+
+    #: A chat post (a text, a button) is well under a kilobyte; text itself is capped below.
+    MAX_JSON_BODY = 16 * 1024
+    #: An attached file (the complaint flow's own limit is the same, 10 MB).
+    MAX_UPLOAD = 10 * 1024 * 1024
+    MAX_FILE_NAME = 200
+    #: Messages a page is sent when it (re)connects with nothing shown yet.
+    HISTORY = 100
+    #: Event streams open at once for one visitor (tabs), and from one address.
+    STREAMS_PER_VISITOR = 4
+    STREAMS_PER_ADDRESS = 200
+    #: Wrong kiosk PINs from one address before it must wait (a quarter of an hour).
+    PIN_TRIES = 5

@@ -172,6 +172,9 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
     if name == "trogiup":
         return Outcome((Reply("help.text"), *prompt(state, env)), state=state)
     if name == "ngonngu":
+        wanted = event.arg.strip().lower()
+        if wanted in LANGUAGES:  # "/ngonngu en": a page's language switch, or typed
+            return _set_language(state, wanted, env)
         return Outcome((menu.language_ask(),), state=state)
     if name == "xoadulieu":
         return Outcome((menu.forget_ask(),), state=state)
@@ -214,16 +217,20 @@ def _admin_command(
     return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
 
 
+def _set_language(state: ConversationState, language: str, env: Env) -> Outcome:
+    new = replace(state, language=language)
+    return Outcome(
+        (Reply("language.set"), *prompt(new, env)), changes=(SetLanguage(language),), state=new
+    )
+
+
 def _global_choice(
     state: ConversationState, choice_id: str, env: Env, facts: Facts
 ) -> Outcome | None:
     """Buttons that mean the same at every step: language, menu, case actions, ratings."""
     prefix, _, value = choice_id.partition(":")
     if prefix == "lang" and value in LANGUAGES:
-        new = replace(state, language=value)
-        return Outcome(
-            (Reply("language.set"), *prompt(new, env)), changes=(SetLanguage(value),), state=new
-        )
+        return _set_language(state, value, env)
     if prefix == "forget" and value == "yes":
         changes: tuple[Change, ...] = (ForgetContact(None),)
         if state.flow == survey.FLOW:

@@ -463,3 +463,35 @@ DOSSIER_STATUSES = (
     "withdrawn",
 )
 INVITE_STATUSES = ("invited", "in_progress", "completed", "abandoned", "expired")
+
+# What the web chat channel delivered to each visitor's browser, in order: the page reads
+# from here on every (re)connect, so a reload or a restart loses nothing. A delivery buffer,
+# not an archive: rows are purged after a day (``storage/queries/web.py``). ``data`` holds
+# the bytes of a picture (a chart) the page shows by its row id.
+web_messages = Table(
+    "web_messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("chat_id", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("data", LargeBinary),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "chat_id", "id"),
+    Index(None, "created_at"),
+)
+
+# Files a web visitor attached to a complaint: kept here, under a random token that serves as
+# the channel's file id, until the attachments job copies them into ``complaint_files``.
+web_uploads = Table(
+    "web_uploads",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token", String(64), nullable=False, unique=True),
+    Column("chat_id", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "created_at"),
+)

@@ -97,6 +97,14 @@ def deep_link(username: str, token: str) -> str:
     return f"https://t.me/{bot_username(username)}?start={token}"
 
 
+def web_link(base: str, token: str) -> str:
+    """``BASE/?r=<token>``: the web chat opens that receipt's survey (and takes the code out
+    of the address bar at once)."""
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise ValueError(f"not a receipt token (1–64 of A-Z a-z 0-9 _ -): {token!r}")
+    return f"{base.rstrip('/')}/?r={token}"
+
+
 def valid_until(handed_over_on: date | None, today: date, valid_days: int) -> date:
     """Last day the receipt opens a survey: the hand-over date (or today) plus the period."""
     return (handed_over_on or today) + timedelta(days=valid_days)
@@ -476,6 +484,14 @@ def _date_arg(value: str) -> date:
     return parsed
 
 
+def _web_arg(value: str) -> str:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?", value):
+        raise argparse.ArgumentTypeError(
+            f"không phải địa chỉ web / not a web address (https://host[/path]): {value!r}"
+        )
+    return value
+
+
 def _username_arg(value: str) -> str:
     try:
         return bot_username(value)
@@ -541,6 +557,16 @@ def add_receipts_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     imports.add_argument("file", metavar="FILE", type=Path, help="tệp CSV / CSV file")
     _common_arguments(imports)
     for command in (issue, actions.choices["import"]):
+        command.add_argument(
+            "--web",
+            default=None,
+            metavar="URL",
+            type=_web_arg,
+            help=(
+                "mã QR mở trang trò chuyện trên web tại URL (ví dụ https://hoidap.sxd.gov.vn) "
+                "/ QR codes open the web chat at URL, straight into the receipt's survey"
+            ),
+        )
         command.add_argument(
             "--zalo",
             action="store_true",
@@ -658,7 +684,12 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         requests = [ReceiptRequest(args.procedure, args.field, args.handed_over)] * args.count
 
     zalo_link: str | None = None
-    if args.zalo:
+    web_base: str | None = getattr(args, "web", None)
+    if web_base is not None and args.zalo:
+        return _error("--web hoặc --zalo, không cả hai / --web or --zalo, not both")
+    if web_base is not None:
+        username = None
+    elif args.zalo:
         if not settings.zalo_oa_id:
             return _error("ZALO_OA_ID chưa được đặt / ZALO_OA_ID is not set")
         # Zalo cannot carry the token in the link: the citizen sends the printed code.
@@ -666,7 +697,7 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         username = None
     else:
         username = await resolve_bot_username(args.bot_username, settings)
-    if username is None and zalo_link is None:
+    if username is None and zalo_link is None and web_base is None:
         print(NO_USERNAME, file=sys.stderr)
         if args.qr is not None:
             return 2  # a QR code without a link is useless
@@ -675,8 +706,13 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
     # The PNGs are drawn before the database transaction, so SQLite's write lock is not held
     # while thousands of images are made; if either step fails, neither is left behind.
     written: list[Path] = []
-    if args.qr is not None and (username is not None or zalo_link is not None):
-        links = [zalo_link or deep_link(username or "", new.token) for new in planned]
+    if args.qr is not None and (username or zalo_link or web_base):
+        links = [
+            web_link(web_base, new.token)
+            if web_base
+            else zalo_link or deep_link(username or "", new.token)
+            for new in planned
+        ]
         files = [
             qr_filename(new.token, r.dossier) for r, new in zip(requests, planned, strict=True)
         ]
@@ -711,6 +747,8 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         line = output_line(
             receipt.token, username, dossier=request.dossier, with_dossier=with_dossier
         )
+        if web_base:
+            line = f"{line}\t{web_link(web_base, receipt.token)}"
         print(f"{line}\t{zalo_link}" if zalo_link else line)
     count, until = len(issued), _validity_summary(issued)
     print(

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
-        if key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "DATABASE_", "HTTP_")) or key in {
+        if key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "DATABASE_", "HTTP_", "WEB_", "ZALO_")) or key in {
             "TIMEZONE", "DEFAULT_LANGUAGE", "AGENCY_NAME", "SURVEY_EXPIRE_HOURS", "LOG_LEVEL",
         } or key.startswith("DOSSIER_"):  # fmt: skip
             monkeypatch.delenv(key)
@@ -30,6 +30,26 @@ def test_defaults_follow_the_contract() -> None:
     assert settings.telegram_mode == "polling"
     assert settings.timezone == "Asia/Ho_Chi_Minh"
     assert settings.default_language == "vi"
+
+
+def test_web_chat_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No channel token: the web chat alone, on this machine only; with a token, on every
+    address (webhooks, kiosks on the office network), unless HTTP_HOST says otherwise."""
+    settings = load_settings(None)
+    assert (settings.web_only, settings.web_chat, settings.listen_host) == (True, True, "127.0.0.1")
+    assert settings.http_port == 8080
+    assert settings.web_kiosk_pin is None
+    assert settings.web_kiosk_idle_seconds == 120
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
+    monkeypatch.setenv("WEB_WIDGET_ORIGINS", "https://portal.gov.vn, http://localhost:3000/")
+    monkeypatch.setenv("WEB_KIOSK_PIN", "024680")
+    settings = load_settings(None)
+    assert (settings.web_only, settings.listen_host) == (False, "0.0.0.0")
+    assert settings.web_widget_origins == ["https://portal.gov.vn", "http://localhost:3000"]
+    assert settings.web_kiosk_pin is not None
+    assert settings.web_kiosk_pin.get_secret_value() == "024680"
+    monkeypatch.setenv("HTTP_HOST", "10.0.0.5")
+    assert load_settings(None).listen_host == "10.0.0.5"
 
 
 def test_admin_chats_default_to_admin_ids(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,8 +74,24 @@ def test_postgres_url_gets_the_async_driver(monkeypatch: pytest.MonkeyPatch) -> 
         ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("TELEGRAM_MODE", "webhook", "WEBHOOK_URL"),
         ("SURVEY_EXPIRE_HOURS", "0", "SURVEY_EXPIRE_HOURS"),
+        ("WEB_KIOSK_PIN", "12ab", "WEB_KIOSK_PIN"),
+        ("WEB_KIOSK_PIN", "123", "WEB_KIOSK_PIN"),
+        ("WEB_KIOSK_IDLE_SECONDS", "2", "WEB_KIOSK_IDLE_SECONDS"),
+        ("WEB_WIDGET_ORIGINS", "https://portal.gov.vn/trang", "WEB_WIDGET_ORIGINS"),
     ],
-    ids=["timezone", "admin-ids", "port", "language", "database", "webhook-needs-url", "expiry"],
+    ids=[
+        "timezone",
+        "admin-ids",
+        "port",
+        "language",
+        "database",
+        "webhook-needs-url",
+        "expiry",
+        "pin-letters",
+        "pin-short",
+        "kiosk-idle",
+        "widget-origin-with-path",
+    ],
 )
 def test_bad_value_names_the_setting(
     monkeypatch: pytest.MonkeyPatch, key: str, value: str, named: str

@@ -10,6 +10,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +26,7 @@ from storage.outbound import TextMessage
 from storage.queries.surveys import create_receipt
 from storage.schema import job_requests
 from tests.support.clock import SequentialClock, SequentialIds
+from tests.support.web_process import WebBot
 
 ROOT = Path(__file__).resolve().parents[2]
 CHOICES = (
@@ -169,8 +171,27 @@ def test_real_console_answers_ketqua(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_run_without_token_points_to_console(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+@pytest.mark.e2e
+def test_run_without_token_serves_the_web_chat(tmp_path: Path) -> None:
+    """README's first command on a fresh machine: no token, no .env, no data folder; the bot
+    runs on 127.0.0.1 and says where to open it; SIGTERM stops it cleanly."""
+    bot = WebBot(tmp_path)
+    url = bot.start()
+    try:
+        assert url == f"http://127.0.0.1:{bot.port}/"
+        assert "bot web chat running" in bot.output()
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200
+        assert "Lấy ý kiến người dân" in page.text
+        assert httpx.get(url + "healthz", timeout=10).json() == {"ok": True, "database": "ok"}
+    finally:
+        assert bot.stop() == 0
+    assert bot.database.exists()
+
+
+@pytest.mark.e2e
+def test_run_with_no_channel_at_all_points_to_console(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "WEB_CHAT": "false"}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     done = subprocess.run(
         [sys.executable, "-m", "bot"], capture_output=True, text=True, env=env, cwd=tmp_path,
@@ -178,5 +199,5 @@ def test_run_without_token_points_to_console(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
-    assert "TELEGRAM_BOT_TOKEN" in done.stderr
+    assert "WEB_CHAT" in done.stderr
     assert "python -m bot console" in done.stderr

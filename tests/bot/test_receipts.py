@@ -644,3 +644,32 @@ def test_counted() -> None:
 
     table = {0: "0 receipts", 1: "1 receipt", 2: "2 receipts", 21: "21 receipts"}
     assert {n: counted(n, "receipt", "receipts") for n in table} == table
+
+
+async def test_issue_with_web_links_for_the_web_chat(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--web URL``: each QR code opens the web chat at ``URL/?r=TOKEN``; no Telegram name
+    is needed."""
+    settings = _settings(tmp_path)
+    qr = tmp_path / "qr"
+    args = _args("issue", "--procedure", "1.009972", "--count", "2", "--web",
+                 "https://hoidap.sxd.gov.vn/", "--qr", str(qr))  # fmt: skip
+    assert await run_receipts(args, settings) == 0
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        token, link = line.split("\t")
+        assert link == f"https://hoidap.sxd.gov.vn/?r={token}"
+        assert (qr / f"{token}.png").exists()
+    assert "TELEGRAM_BOT_USERNAME" not in err
+
+
+@pytest.mark.parametrize(
+    "url", ["hoidap.sxd.gov.vn", "ftp://x.vn", "https://x.vn/?a=1", "javascript:x"]
+)
+def test_web_needs_a_web_address(url: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        _args("issue", "--procedure", "P", "--web", url)
+    assert stopped.value.code == 2
