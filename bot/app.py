@@ -246,7 +246,7 @@ async def run_telegram(settings: Settings) -> int:
 
 async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
     """Zalo gives a citizen's image or file as a URL; its bytes are copied like Telegram's."""
-    from jobs.attachments import MAX_BYTES
+    from jobs.attachments import MAX_BYTES, FileTooLarge
 
     try:
         async with client.stream("GET", url, timeout=30) as response:
@@ -256,7 +256,8 @@ async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
             async for chunk in response.aiter_bytes():
                 data += chunk
                 if len(data) > MAX_BYTES:
-                    raise PermanentSendError("file too large")
+                    # Given up at once (not retried): the same file is as large next time.
+                    raise FileTooLarge
             return bytes(data)
     except httpx.HTTPError as exc:
         raise TransientSendError(type(exc).__name__) from exc
