@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from functools import partial
 
 import httpx
@@ -292,6 +293,7 @@ def zalo_channel(
             settings.zalo_oa_secret.get_secret_value(),
             settings.zalo_admin_ids,
             failures,
+            max_age=timedelta(minutes=settings.zalo_event_max_age_minutes),
         ),
         methods=["POST"],
     )

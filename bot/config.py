@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     zalo_api_base_url: str = "https://openapi.zalo.me"
     zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
     zalo_admin_ids: StrList = Field(default_factory=list)
+    #: Zalo events stamped longer ago than this are refused as replays (1 minute to 1 day).
+    zalo_event_max_age_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     @field_validator(
         "telegram_bot_token",

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.zalo import CHANNEL, SIGNATURE_HEADER, parse_event, verify
+from bot.channels.zalo import CHANNEL, SIGNATURE_HEADER, parse_event, too_old, verify
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
@@ -22,6 +23,8 @@ from conversations import clean_text
 
 log = logging.getLogger("bot.zalo")
 
+#: Events stamped longer ago than this are refused (``ZALO_EVENT_MAX_AGE_MINUTES``).
+MAX_EVENT_AGE = timedelta(minutes=10)
 #: Longest event body accepted; a real Zalo event is well under a kilobyte.
 MAX_BODY = 64_000
 #: How many "timestamp" fields of a body are tried against its MAC (a real event has one).
@@ -58,6 +61,7 @@ def zalo_webhook(
     oa_secret: str,
     admins: Collection[str],
     failures: Failures | None = None,
+    max_age: timedelta = MAX_EVENT_AGE,
 ) -> Callable[[Request], Awaitable[Response]]:
     admin_ids = frozenset(admins)
     failures = failures or Failures(
@@ -88,6 +92,11 @@ def zalo_webhook(
             return JSONResponse({"ok": False}, status_code=403)
         if str(event.get("app_id", app_id)) != app_id:
             return JSONResponse({"ok": False}, status_code=403)
+        if too_old(str(event["timestamp"]), dispatcher.clock(), max_age):
+            # A captured request replayed later, even after its msg_id was forgotten.
+            # Answered 200: a 4xx would only bring Zalo's retries of the same stale event.
+            log.warning("event=webhook_refused channel=zalo reason=stale")
+            return JSONResponse({"ok": False})
         try:
             inbound = parse_event(event, oa_id, admin_ids)
         except Exception as exc:

@@ -99,7 +99,7 @@ async def _zalo(
     return response.status_code
 
 
-def _signed(body: bytes, stamp: str = "1733318400123") -> str:
+def _signed(body: bytes, stamp: str = "1767578400000") -> str:
     return signature(APP, body, stamp, OA_SECRET)
 
 
@@ -121,11 +121,11 @@ async def test_zalo_deep_json_without_a_signature_is_403_not_500(
 @pytest.mark.parametrize(
     "shape",
     [
-        b'{"timestamp": "1733318400123", "x": ' + ZDEEP + b"}",
-        b'[{"timestamp": "1733318400123"}]',
-        b'{"timestamp": "1733318400123"}',
-        b'{"timestamp": "1733318400123", "event_name": 5}',
-        b'{"timestamp": "1733318400123", "event_name": "user_send_text", "message": 1, "sender": []}',
+        b'{"timestamp": "1767578400000", "x": ' + ZDEEP + b"}",
+        b'[{"timestamp": "1767578400000"}]',
+        b'{"timestamp": "1767578400000"}',
+        b'{"timestamp": "1767578400000", "event_name": 5}',
+        b'{"timestamp": "1767578400000", "event_name": "user_send_text", "message": 1, "sender": []}',
     ],
     ids=["deep", "list", "no-name", "name-not-text", "wrong-parts"],
 )
@@ -143,7 +143,7 @@ async def test_zalo_signed_event_with_the_timestamp_as_a_number_passes(
     event: dict[str, Any] = {
         "app_id": APP,
         "event_name": "user_send_sticker",
-        "timestamp": 1733318400123,
+        "timestamp": 1767578400000,  # the test clock's start: fresh
         "sender": {"id": "42"},
         "message": {"msg_id": "m1"},
     }
