@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     agency_name: str = Field(default="Sở Xây dựng", min_length=1, max_length=120)
     receipt_secret: SecretStr | None = None
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
+    #: One survey without a receipt per chat per this calendar period ("off": no limit).
+    open_survey_period: Literal["day", "week", "month", "year", "off"] = "month"
     complaints_per_day: int = Field(default=3, ge=1, le=100)
     survey_reminder_hours: int = Field(default=24, ge=1, le=24 * 30)
     digest_time: time = time(7, 30)

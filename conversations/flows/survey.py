@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 from ..context import Env, Facts, ReceiptFacts
 from ..effects import (
@@ -104,8 +105,28 @@ def questionnaire() -> Questionnaire:
 # --- entering the survey ------------------------------------------------------------------
 
 
+def period_key(day: date, period: str) -> str | None:
+    """The calendar period ``day`` falls in ("2026-01" for a month); None for "off"."""
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{day.year}-{day.month:02d}"
+    if period == "year":
+        return str(day.year)
+    return None
+
+
 def start(state: ConversationState, env: Env, receipt: ReceiptFacts | None = None) -> Outcome:
-    """Opens the consent screen; nothing is stored about the citizen until they agree."""
+    """Opens the consent screen; nothing is stored about the citizen until they agree.
+
+    Without a receipt, a chat that already completed such a survey in this period is told
+    so politely instead: one chat cannot count several times in the index."""
+    period = period_key(env.today, env.open_survey_period)
+    if receipt is None and period is not None and state.data.get(menu.OPEN_SURVEY) == period:
+        return Outcome((Reply("survey.open_used"), menu.again()), state=state)
     data = SurveyData(
         receipt=receipt.id if receipt else None,
         proc=receipt.procedure if receipt else None,
@@ -265,7 +286,11 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         return _reask(state, env, "survey.summary.confirm")
     change = EndResponse(data.rid, "completed", env.now, data.receipt)
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    return Outcome(replies, changes=(change,), state=menu.idle(state), ack="close")
+    done = menu.idle(state)
+    period = period_key(env.today, env.open_survey_period)
+    if data.receipt is None and period is not None:
+        done = replace(done, data={**done.data, menu.OPEN_SURVEY: period})
+    return Outcome(replies, changes=(change,), state=done, ack="close")
 
 
 def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:
