@@ -153,7 +153,7 @@ def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts
         return _refuse(state, env, "receipt.closed")
     if status == "in_progress":
         return _refuse(state, env, "receipt.elsewhere")
-    if receipt.expired(env.now.date()):
+    if receipt.expired(env.today):
         return _refuse(state, env, "receipt.expired")
     if in_survey and data.rid is not None:
         return Outcome((Reply("survey.other_in_progress"), *prompt(state, env)), state=state)

@@ -76,3 +76,15 @@ def test_off_means_no_limit() -> None:
 )
 def test_period_keys(period: str, key: str | None) -> None:
     assert survey.period_key(date(2026, 1, 20), period) == key
+
+
+def test_a_receipt_expires_at_local_midnight_not_utc() -> None:
+    # 31 Jan 18:00 UTC is 1 Feb 01:00 in Hanoi: a receipt valid until 31 Jan has expired.
+    receipt = ReceiptFacts(id=5, token="t" * 24, procedure="1.1", valid_until=date(2026, 1, 31))
+    late = _env(datetime(2026, 1, 31, 18, tzinfo=UTC))
+    refused = survey.start_from_receipt(ConversationState("vi"), late, receipt)
+    assert _keys(refused)[0] == "receipt.expired"
+    in_time = _env(datetime(2026, 1, 31, 16, 59, tzinfo=UTC))
+    assert (
+        _st(survey.start_from_receipt(ConversationState("vi"), in_time, receipt)).flow == "survey"
+    )
