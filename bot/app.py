@@ -15,6 +15,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from functools import partial
 
 import httpx
@@ -344,7 +345,7 @@ def web_channel(
 
 async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
     """Zalo gives a citizen's image or file as a URL; its bytes are copied like Telegram's."""
-    from jobs.attachments import MAX_BYTES
+    from jobs.attachments import MAX_BYTES, FileTooLarge
 
     try:
         async with client.stream("GET", url, timeout=30) as response:
@@ -354,7 +355,8 @@ async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
             async for chunk in response.aiter_bytes():
                 data += chunk
                 if len(data) > MAX_BYTES:
-                    raise PermanentSendError("file too large")
+                    # Given up at once (not retried): the same file is as large next time.
+                    raise FileTooLarge
             return bytes(data)
     except httpx.HTTPError as exc:
         raise TransientSendError(type(exc).__name__) from exc
@@ -389,6 +391,7 @@ def zalo_channel(
             settings.zalo_oa_secret.get_secret_value(),
             settings.zalo_admin_ids,
             failures,
+            max_age=timedelta(minutes=settings.zalo_event_max_age_minutes),
         ),
         methods=["POST"],
     )

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     agency_name: str = Field(default="Sở Xây dựng", min_length=1, max_length=120)
     receipt_secret: SecretStr | None = None
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
+    #: One survey without a receipt per chat per this calendar period ("off": no limit).
+    open_survey_period: Literal["day", "week", "month", "year", "off"] = "month"
     complaints_per_day: int = Field(default=3, ge=1, le=100)
     survey_reminder_hours: int = Field(default=24, ge=1, le=24 * 30)
     digest_time: time = time(7, 30)
@@ -92,6 +94,8 @@ class Settings(BaseSettings):
     web_kiosk_idle_seconds: int = Field(default=120, ge=5, le=3600)
     #: Sites allowed to embed the chat widget (``https://portal.example.gov.vn``).
     web_widget_origins: StrList = Field(default_factory=list)
+    #: Zalo events stamped longer ago than this are refused as replays (1 minute to 1 day).
+    zalo_event_max_age_minutes: int = Field(default=10, ge=1, le=24 * 60)
 
     @field_validator(
         "telegram_bot_token",

@@ -31,6 +31,9 @@ class Env:
     #: Working days for complaint deadlines; None means the bundled public holidays.
     calendar: WorkCalendar | None = None
     complaints_per_day: int = 3
+    #: Surveys without a receipt a chat may complete: one per this calendar period
+    #: ("day", "week", "month", "year"), or "off" for no limit.
+    open_survey_period: str = "month"
     #: Tracking codes: given the local year, a new code such as PA-2026-483920.
     new_code: Callable[[int], str] = lambda year: f"PA-{year}-000000"
     #: Days a chat's link to a dossier is kept after the dossier closed (told at consent).

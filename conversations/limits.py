@@ -24,6 +24,23 @@ ALLOWED_DOCUMENT_TYPES: Final = frozenset(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     }
 )
+#: Extensions of programs and scripts: a file whose name carries one anywhere (``x.exe``,
+#: ``hoa-don.pdf.scr``) is refused, whatever type it claims.
+EXECUTABLE_EXTENSIONS: Final = frozenset(
+    {
+        *("exe", "scr", "com", "pif", "bat", "cmd", "msi", "msp", "dll", "cpl", "hta", "jar"),
+        *("js", "jse", "vbs", "vbe", "wsf", "wsh", "ps1", "psm1", "sh", "apk", "app", "dmg"),
+        *("iso", "img", "lnk", "reg", "scf", "inf", "gadget", "msc", "vb"),
+    }
+)
+#: Extensions of the kinds of file citizens send: one of them before the last extension
+#: (``hoa-don.pdf.docx``, ``anh.jpg.zip``) is a double extension, a common disguise.
+DOCUMENT_EXTENSIONS: Final = frozenset(
+    {
+        *("pdf", "doc", "docx", "jpg", "jpeg", "png", "gif", "webp", "heic", "txt", "rtf"),
+        *("xls", "xlsx", "ppt", "pptx", "odt", "zip", "rar", "7z"),
+    }
+)
 #: A staff note (answer, request for more information, where to go instead).
 MAX_NOTE_CHARS: Final = 2000
 #: Longest message the engine lets leave, in UTF-16 code units (what Telegram counts). It is

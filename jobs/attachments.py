@@ -2,9 +2,12 @@
 
 The dialogue only records a channel's file id (``pending``); Telegram keeps a file for a
 while, not for the years a complaint file must be kept. This job downloads each pending file,
-checks its size, and stores the bytes with their SHA-256 (``stored``). A file over the limit is
-refused at once; a download that fails counts an attempt, and the file is given up
-(``failed``) after ``max_attempts``.
+checks its size and its type, and stores the bytes with their SHA-256 (``stored``). The type is
+read from the bytes (``filetype``), never from the name or the type the sender declared: a
+program named ``x.pdf`` is refused, and the stored name gets the extension of what the bytes
+are. A file over the limit is refused at once, including one whose size was not declared
+(the download stops as soon as it passes the limit); a download that fails counts an
+attempt, and the file is given up (``failed``) after ``max_attempts``.
 
 Each file is stored in its own short write transaction: a 10 MB upload must not hold the
 SQLite write lock while other files download, and one file's failure must not roll back
@@ -18,13 +21,16 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+import filetype
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from conversations.limits import ALLOWED_DOCUMENT_TYPES
 from storage import read_transaction, write_transaction
 from storage.queries.complaint_files import PendingFile, file_failed, pending_files, store_file
 
@@ -39,6 +45,34 @@ CONCURRENCY = 4
 BATCH = 20
 #: Longest pause of the loop while every download keeps failing (a network outage).
 MAX_BACKOFF_S = 300.0
+
+
+#: What a photo's bytes may be (Zalo sends GIFs as images too).
+ALLOWED_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+_NAME_KEEP = re.compile(r"[^\w\- ]+")
+
+
+class FileTooLarge(Exception):
+    """A download passed the limit before it ended (the channel had not said the size)."""
+
+
+def sniffed_type(data: bytes, media: str) -> tuple[str, str] | None:
+    """(MIME type, extension) the bytes really are, when it is a kind we keep for ``media``;
+    None for anything else (programs, archives, unknown bytes)."""
+    kind = filetype.guess(data)
+    if kind is None:
+        return None
+    allowed = ALLOWED_IMAGE_TYPES if media == "photo" else ALLOWED_DOCUMENT_TYPES
+    return (kind.mime, kind.extension) if kind.mime in allowed else None
+
+
+def safe_name(declared: str | None, extension: str) -> str | None:
+    """The citizen's name for the file, cut at its first dot and given the extension of what
+    the bytes are: ``hoa-don.pdf.scr`` never reaches staff under any name that runs."""
+    if not declared:
+        return None
+    base = _NAME_KEEP.sub("", declared.split(".", 1)[0]).strip()[:150] or "tep"
+    return f"{base}.{extension}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +182,8 @@ class _Run:
                 return await self.give_up(pending, "no_file_id")
             try:
                 data = await self.download(pending.channel_file_id)
+            except FileTooLarge:
+                return await self.give_up(pending, "too_large")
             except Exception as exc:
                 pause = asked_to_wait(exc)
                 if pause is not None:
@@ -166,9 +202,21 @@ class _Run:
             if len(data) > self.max_bytes:
                 # The channel may not know the size (0) or may be wrong about it.
                 return await self.give_up(pending, "too_large")
+            sniffed = sniffed_type(data, pending.media)
+            if sniffed is None:
+                return await self.give_up(pending, "type_refused")
+            mime, extension = sniffed
             digest = hashlib.sha256(data).hexdigest()
             async with write_transaction(self.engine) as conn:
-                await store_file(conn, pending.id, data, digest, self.now())
+                await store_file(
+                    conn,
+                    pending.id,
+                    data,
+                    digest,
+                    self.now(),
+                    mime=mime,
+                    file_name=safe_name(pending.file_name, extension),
+                )
             log.info("job=attachments file=%d event=stored size=%d", pending.id, len(data))
             return _Outcome.STORED
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -62,7 +64,26 @@ UPLOAD_TIMEOUT = 60
 MAX_BUTTONS = 5
 MAX_BUTTON_TITLE = 100
 #: A receipt token sent as a message (from the receipt slip) opens that receipt's survey.
-TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+#: Only the shape ``bot.cli.receipts.new_token`` issues counts (24 characters of the URL-safe
+#: alphabet, never starting with "-"), and a dossier's link, the same behind "d_" (the
+#: appointment slip): other words a citizen types stay text.
+RECEIPT_TOKEN = re.compile(r"(?:d_)?[A-Za-z0-9_][A-Za-z0-9_-]{23}")
+
+#: When Zalo sends an event again after a non-200 answer (after 30 s, 5, 15, 30 min, 1 h).
+RETRY_SCHEDULE: tuple[timedelta, ...] = (
+    timedelta(seconds=30),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+)
+
+
+def replay_horizon(window: timedelta) -> timedelta:
+    """How long after its timestamp an event may still arrive: the window, plus every retry
+    (its msg_id must be remembered at least that long)."""
+    return window + sum(RETRY_SCHEDULE, timedelta())
+
 
 log = logging.getLogger("bot.zalo")
 
@@ -84,8 +105,23 @@ def verify(header: str | None, app_id: str, body: bytes, timestamp: str, oa_secr
     return hmac.compare_digest(header[4:].strip().lower().encode(), expected.encode())
 
 
+def event_time(stamp: str) -> datetime | None:
+    """The moment an event's ``timestamp`` (milliseconds since the epoch) names; None when
+    it is not such a number."""
+    if not stamp.isdigit() or len(stamp) > 15:
+        return None
+    return datetime.fromtimestamp(int(stamp) / 1000, tz=UTC)
+
+
+def too_old(stamp: str, now: datetime, window: timedelta) -> bool:
+    """True for an event stamped more than ``window`` before ``now`` (a replayed capture) or
+    as far after it (a forged clock); a stamp that is no time at all counts as too old."""
+    at = event_time(stamp)
+    return at is None or abs(now - at) > window
+
+
 def _looks_like_token(text: str) -> bool:
-    return 16 <= len(text) <= MAX_COMMAND_ARG_CHARS and set(text) <= TOKEN_CHARS
+    return RECEIPT_TOKEN.fullmatch(text) is not None
 
 
 def parse_text(text: str) -> Inbound:

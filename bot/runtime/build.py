@@ -39,6 +39,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             tz=settings.zone,
             calendar=settings.calendar(),
             complaints_per_day=settings.complaints_per_day,
+            open_survey_period=settings.open_survey_period,
             admin_chats=staff_chats(settings),
             dossier_retention_days=settings.dossier_retention_days,
         ),

@@ -89,6 +89,7 @@ class DispatchSettings:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     calendar: WorkCalendar | None = None
     complaints_per_day: int = 3
+    open_survey_period: str = "month"
     #: Staff chats that receive new cases, as (channel, chat id).
     admin_chats: tuple[tuple[str, str], ...] = ()
     #: Days a chat's link to a dossier is kept after the dossier closed.
@@ -303,6 +304,7 @@ class Dispatcher:
             tz=self.settings.tz,
             calendar=self.settings.calendar,
             complaints_per_day=self.settings.complaints_per_day,
+            open_survey_period=self.settings.open_survey_period,
             new_code=self.new_code,
             dossier_retention_days=self.settings.dossier_retention_days,
         )

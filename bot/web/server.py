@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -17,6 +16,7 @@ from telegram import Bot
 
 from bot.channels.telegram_inbound import TelegramInbound
 from bot.limits import TelegramLimit
+from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
 from storage import read_transaction
 
 log = logging.getLogger("bot.web")
@@ -61,19 +61,14 @@ def _webhook(
         if not hmac.compare_digest(given, expected):
             log.warning("event=webhook_refused reason=secret")
             return JSONResponse({"ok": False}, status_code=403)
-        declared = request.headers.get("content-length", "0")
-        if not declared.isdigit() or int(declared) > TelegramLimit.MAX_WEBHOOK_BODY:
-            return JSONResponse({"ok": False}, status_code=413)
-        body = bytearray()
-        async for chunk in request.stream():  # counted as it arrives: no header is trusted
-            body += chunk
-            if len(body) > TelegramLimit.MAX_WEBHOOK_BODY:
-                return JSONResponse({"ok": False}, status_code=413)
         try:
-            update = json.loads(body)
-        except ValueError:
-            log.warning("event=webhook_refused reason=bad_json")
-            return JSONResponse({"ok": False}, status_code=400)
+            update = validated(
+                TelegramEnvelope,
+                load_json(await read_body(request, TelegramLimit.MAX_WEBHOOK_BODY)),
+            )
+        except BodyRefused as refused:
+            log.warning("event=webhook_refused reason=%s", refused.reason)
+            return JSONResponse({"ok": False}, status_code=refused.status)
         try:
             # An update PTB cannot parse is recorded as failed and answered 200 like any
             # other: a 4xx would only make Telegram send it again.

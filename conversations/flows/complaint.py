@@ -24,6 +24,8 @@ from ..effects import (
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import (
     ALLOWED_DOCUMENT_TYPES,
+    DOCUMENT_EXTENSIONS,
+    EXECUTABLE_EXTENSIONS,
     MAX_COMPLAINT_CHARS,
     MAX_COMPLAINT_FILES,
     MAX_FILE_BYTES,
@@ -216,9 +218,21 @@ def file_refusal(event: Attachment, already: int) -> Reply | None:
         return Reply("complaint.file_type")
     if event.media == "document" and event.mime not in ALLOWED_DOCUMENT_TYPES:
         return Reply("complaint.file_type")
+    if disguised_name(event.name):
+        return Reply("complaint.file_name_refused")
     if event.size > MAX_FILE_BYTES:
         return Reply("complaint.file_too_big", (("max", MAX_FILE_BYTES // (1024 * 1024)),))
     return None
+
+
+def disguised_name(name: str) -> bool:
+    """True for a file name that carries a program's extension anywhere, or two extensions
+    (``hoa-don.pdf.scr``, ``x.pdf.docx``). The name decides nothing else: the file's type is
+    read from its bytes when it is copied (``jobs/attachments``)."""
+    parts = [p.strip().lower() for p in name.strip().rstrip(". ").split(".")][1:]
+    if any(p in EXECUTABLE_EXTENSIONS for p in parts):
+        return True
+    return len(parts) >= 2 and parts[-2] in DOCUMENT_EXTENSIONS
 
 
 def _who(

@@ -30,10 +30,14 @@ MENU_WORDS = {
 
 #: State kept across tasks: how many wrong phone numbers this chat gave in lookups today.
 GUARD = "lookup_guard"
+#: State kept across tasks: the period in which this chat completed a survey without a
+#: receipt (``survey.period_key``); says nothing about its answers.
+OPEN_SURVEY = "open_survey"
+KEPT = (GUARD, OPEN_SURVEY)
 
 
 def idle(state: ConversationState) -> ConversationState:
-    kept = {GUARD: state.data[GUARD]} if GUARD in state.data else {}
+    kept = {key: state.data[key] for key in KEPT if key in state.data}
     return replace(state, flow=None, step=None, data=kept, expires_at=None, remind_at=None)
 
 

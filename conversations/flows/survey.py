@@ -117,6 +117,20 @@ def questionnaire() -> Questionnaire:
 # --- entering the survey ------------------------------------------------------------------
 
 
+def period_key(day: date, period: str) -> str | None:
+    """The calendar period ``day`` falls in ("2026-01" for a month); None for "off"."""
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{day.year}-{day.month:02d}"
+    if period == "year":
+        return str(day.year)
+    return None
+
+
 def start(
     state: ConversationState,
     env: Env,
@@ -124,7 +138,15 @@ def start(
     *,
     dossier: DossierFacts | None = None,
 ) -> Outcome:
-    """Opens the consent screen; nothing is stored about the citizen until they agree."""
+    """Opens the consent screen; nothing is stored about the citizen until they agree.
+
+    Without a receipt (or a dossier invitation), a chat that already completed such a survey
+    in this period is told so politely instead: one chat cannot count several times in the
+    index."""
+    period = period_key(env.today, env.open_survey_period)
+    unasked = receipt is None and dossier is None
+    if unasked and period is not None and state.data.get(menu.OPEN_SURVEY) == period:
+        return Outcome((Reply("survey.open_used"), menu.again()), state=state)
     data = SurveyData(
         receipt=receipt.id if receipt else None,
         proc=receipt.procedure if receipt else None,
@@ -155,7 +177,7 @@ def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts
         return _refuse(state, env, "receipt.closed")
     if status == "in_progress":
         return _refuse(state, env, "receipt.elsewhere")
-    if receipt.expired(env.now.date()):
+    if receipt.expired(env.today):
         return _refuse(state, env, "receipt.expired")
     if in_survey and data.rid is not None:
         return Outcome((Reply("survey.other_in_progress"), *prompt(state, env)), state=state)
@@ -302,7 +324,11 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         return _reask(state, env, "survey.summary.confirm")
     changes = ending(data, "completed", env.now)
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
+    done = menu.idle(state)
+    period = period_key(env.today, env.open_survey_period)
+    if data.receipt is None and data.dossier is None and period is not None:
+        done = replace(done, data={**done.data, menu.OPEN_SURVEY: period})
+    return Outcome(replies, changes=changes, state=done, ack="close")
 
 
 def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:

@@ -62,7 +62,7 @@ def lookup(state: ConversationState, env: Env, facts: Facts, arg: str) -> Outcom
 
 
 def _guard(state: ConversationState) -> dict[str, object]:
-    return {menu.GUARD: state.data[menu.GUARD]} if menu.GUARD in state.data else {}
+    return {key: state.data[key] for key in menu.KEPT if key in state.data}
 
 
 def _misses(state: ConversationState, env: Env) -> int:

@@ -99,18 +99,32 @@ async def pending_files(conn: AsyncConnection, channel: str, limit: int = 20) ->
 
 
 async def store_file(
-    conn: AsyncConnection, file_id: int, data: bytes, sha256: str, now: datetime
+    conn: AsyncConnection,
+    file_id: int,
+    data: bytes,
+    sha256: str,
+    now: datetime,
+    *,
+    mime: str | None = None,
+    file_name: str | None = None,
 ) -> None:
-    """Keeps the downloaded bytes; ``size`` becomes the real length, not the channel's claim.
+    """Keeps the downloaded bytes; ``size`` becomes the real length, not the channel's claim,
+    and ``mime``/``file_name``, when given, replace the declared ones (read from the bytes).
 
     The channel's file id stays: it lets the bot resend the file cheaply while the channel
     still has it, and ties the row to the citizen's original message.
     """
-    await conn.execute(
-        update(files)
-        .where(files.c.id == file_id)
-        .values(status=STORED, data=data, sha256=sha256, size=len(data), stored_at=now)
-    )
+    values: dict[str, object] = {
+        "status": STORED,
+        "data": data,
+        "sha256": sha256,
+        "size": len(data),
+        "stored_at": now,
+    }
+    if mime is not None:
+        values["mime"] = mime
+        values["file_name"] = file_name
+    await conn.execute(update(files).where(files.c.id == file_id).values(**values))
 
 
 async def file_failed(conn: AsyncConnection, file_id: int, attempts: int, give_up: bool) -> None:

@@ -29,7 +29,8 @@ def _event(text: str, msg_id: str) -> dict[str, Any]:
     return {
         "app_id": APP,
         "event_name": "user_send_text",
-        "timestamp": "1733318400123",
+        # The test clock's start (2026-01-05 02:00 UTC): fresh, not a replay.
+        "timestamp": "1767578400000",
         "sender": {"id": USER},
         "recipient": {"id": OA},
         "message": {"text": text, "msg_id": msg_id},

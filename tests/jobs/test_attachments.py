@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -127,6 +128,11 @@ async def rows(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
         return {str(r.channel_file_id): dict(r._mapping) for r in found}
 
 
+def jpeg(tag: bytes) -> bytes:
+    """Bytes that are a JPEG by their magic number, told apart by ``tag``."""
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + tag
+
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -135,7 +141,7 @@ async def test_stores_retries_and_gives_up(
     engine: AsyncEngine, clock: SequentialClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="jobs.attachments")
-    ok = b"\xff\xd8\x00\x00jpeg" * 10
+    ok = jpeg(b"jpeg" * 10)
     sneaky = b"\x00" * 2000  # the channel reported 0 bytes: only the download tells
     ids = await seed(
         engine,
@@ -150,7 +156,7 @@ async def test_stores_retries_and_gives_up(
     download = ScriptedDownload(
         {
             "ok": [ok],
-            "flaky": [TransientSendError, b"flaky"],
+            "flaky": [TransientSendError, jpeg(b"flaky")],
             "gone": [PermanentSendError("Bad Request: invalid file_id")],
             "sneaky": [sneaky],
         }
@@ -177,7 +183,7 @@ async def test_stores_retries_and_gives_up(
     assert by_id["ok"]["data"] == ok
     assert by_id["ok"]["sha256"] == sha(ok)
     assert by_id["ok"]["size"] == len(ok)
-    assert by_id["flaky"]["data"] == b"flaky"
+    assert by_id["flaky"]["data"] == jpeg(b"flaky")
     assert by_id["flaky"]["stored_at"] is not None
     assert by_id["sneaky"]["data"] is None  # refused, not kept
     assert "big" not in download.calls  # its reported size was enough to refuse it
@@ -209,14 +215,14 @@ async def test_a_file_without_a_channel_id_is_given_up(
 async def test_downloads_run_four_at_a_time(engine: AsyncEngine, clock: SequentialClock) -> None:
     names = [f"f{i}" for i in range(7)]
     await seed(engine, [{"channel_file_id": name} for name in names])
-    download = ScriptedDownload({name: [name.encode()] for name in names}, delay=0.02)
+    download = ScriptedDownload({name: [jpeg(name.encode())] for name in names}, delay=0.02)
 
     report = await store_pending_files(engine, "telegram", download, clock)
 
     assert report == StoreReport(stored=7)
     assert download.most_in_flight == 4
     stored = await rows(engine)
-    assert {key: r["data"] for key, r in stored.items()} == {n: n.encode() for n in names}
+    assert {key: r["data"] for key, r in stored.items()} == {n: jpeg(n.encode()) for n in names}
 
 
 async def test_a_failing_file_never_stops_the_others(
@@ -227,13 +233,15 @@ async def test_a_failing_file_never_stops_the_others(
         [{"channel_file_id": "bug"}, {"channel_file_id": "db"}, {"channel_file_id": "fine"}],
     )
     # A bug in the download function, and a database error while storing one file.
-    download = ScriptedDownload({"bug": [ZeroDivisionError], "db": [b"db"], "fine": [b"fine"]})
+    download = ScriptedDownload(
+        {"bug": [ZeroDivisionError], "db": [jpeg(b"db")], "fine": [jpeg(b"fine")]}
+    )
     real_store = store_file
 
-    async def store_or_fail(conn: AsyncConnection, file_id: int, *args: Any) -> None:
+    async def store_or_fail(conn: AsyncConnection, file_id: int, *args: Any, **kwargs: Any) -> None:
         if file_id == ids[1]:
             raise OSError("disk full")
-        await real_store(conn, file_id, *args)
+        await real_store(conn, file_id, *args, **kwargs)
 
     monkeypatch.setattr(jobs.attachments, "store_file", store_or_fail)
 
@@ -244,14 +252,14 @@ async def test_a_failing_file_never_stops_the_others(
     assert (found["bug"]["status"], found["bug"]["attempts"]) == ("pending", 1)
     # Not stored and no attempt counted: the next run simply tries it again.
     assert (found["db"]["status"], found["db"]["attempts"]) == ("pending", 0)
-    assert (found["fine"]["status"], found["fine"]["data"]) == ("stored", b"fine")
+    assert (found["fine"]["status"], found["fine"]["data"]) == ("stored", jpeg(b"fine"))
 
 
 async def test_rate_limit_pauses_the_run_without_spending_attempts(
     engine: AsyncEngine, clock: SequentialClock
 ) -> None:
     await seed(engine, [{"channel_file_id": "a"}, {"channel_file_id": "b"}])
-    download = ScriptedDownload({"a": [RateLimited(3.0), b"a"], "b": [b"b"]})
+    download = ScriptedDownload({"a": [RateLimited(3.0), jpeg(b"a")], "b": [jpeg(b"b")]})
 
     first = await store_pending_files(engine, "telegram", download, clock, concurrency=1)
     assert first == StoreReport(retried=1, retry_after=3.0)
@@ -267,7 +275,7 @@ async def test_rate_limit_pauses_the_run_without_spending_attempts(
 
 async def test_loop_stores_files_until_stopped(engine: AsyncEngine, clock: SequentialClock) -> None:
     await seed(engine, [{"channel_file_id": "a"}])
-    download = ScriptedDownload({"a": [b"a"]})
+    download = ScriptedDownload({"a": [jpeg(b"a")]})
     stop = asyncio.Event()
     task = asyncio.create_task(
         attachments_loop(engine, "telegram", download, clock, stop, every_s=0.01)
@@ -488,3 +496,93 @@ async def test_send_errors_become_channel_errors(fake: FakeTelegram, bot: Bot) -
     with pytest.raises(ChatBlocked):
         await files.send_stored(str(ADMIN), stored("document"), None)
     assert fake.messages(ADMIN) == []
+
+
+# ------------------------------------------------------------------- files by content
+
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 400
+PDF = b"%PDF-1.7\n" + b"x" * 200
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+
+
+async def test_the_type_is_read_from_the_bytes_never_the_name(
+    engine: AsyncEngine, clock: SequentialClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="jobs.attachments")
+    ids = await seed(
+        engine,
+        [
+            {
+                "channel_file_id": "exe",
+                "media": "document",
+                "file_name": "x.pdf",
+                "mime": "application/pdf",
+            },
+            {
+                "channel_file_id": "zip",
+                "media": "document",
+                "file_name": "hd.docx",
+                "mime": "application/msword",
+            },
+            {
+                "channel_file_id": "pdf",
+                "media": "document",
+                "file_name": "don.pdf.docx",
+                "mime": "application/msword",
+            },
+            {"channel_file_id": "png", "media": "photo", "mime": "image/jpeg"},
+            {"channel_file_id": "pdf-photo", "media": "photo"},
+        ],
+    )
+    zip_bytes = b"PK\x03\x04" + b"\x00" * 200
+    download = ScriptedDownload(
+        {"exe": [EXE], "zip": [zip_bytes], "pdf": [PDF], "png": [PNG], "pdf-photo": [PDF]}
+    )
+    assert await store_pending_files(engine, "telegram", download, clock) == StoreReport(
+        stored=2, failed=3
+    )
+    found = await rows(engine)
+    assert {k: (r["status"], r["mime"], r["file_name"]) for k, r in found.items()} == {
+        "exe": ("failed", "application/pdf", "x.pdf"),
+        "zip": ("failed", "application/msword", "hd.docx"),
+        # Stored as what the bytes are, under a name that cannot run.
+        "pdf": ("stored", "application/pdf", "don.pdf"),
+        "png": ("stored", "image/png", None),
+        "pdf-photo": ("failed", "image/jpeg", None),
+    }
+    assert found["exe"]["data"] is None
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"job=attachments file={ids[0]} error=type_refused" in messages
+
+
+async def test_a_download_over_the_limit_is_given_up_at_once(
+    engine: AsyncEngine, clock: SequentialClock
+) -> None:
+    await seed(engine, [{"channel_file_id": "huge", "size": 0}])
+    download = ScriptedDownload({"huge": [jobs.attachments.FileTooLarge]})
+    report = await store_pending_files(engine, "zalo", download, clock, max_attempts=5)
+    assert report == StoreReport()  # seeded on telegram: nothing for zalo
+    report = await store_pending_files(engine, "telegram", download, clock, max_attempts=5)
+    assert report == StoreReport(failed=1)
+    assert download.calls == ["huge"]  # not fetched five times
+    assert (await rows(engine))["huge"]["status"] == "failed"
+
+
+async def test_download_url_measures_a_file_without_a_declared_size() -> None:
+    from bot.app import download_url
+
+    served = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal served
+        for _ in range(20 * 16):  # 20 MB in 64 KB chunks, no Content-Length
+            served += 65536
+            yield b"\x00" * 65536
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=chunks())
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(jobs.attachments.FileTooLarge):
+            await download_url(client, "https://zalo.example/f/1")
+    assert served <= jobs.attachments.MAX_BYTES + 65536 * 2  # stopped near the limit
