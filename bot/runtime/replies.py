@@ -66,21 +66,30 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def in_words(message: Outbound) -> TextMessage:
+    """What a message says in plain text: a chart or a file by its caption and summary, a
+    redrawn list as a new message (for a channel that cannot show the real thing)."""
+    match message:
+        case TextMessage():
+            return message
+        case EditMessage(_, text, choices, key):
+            return TextMessage(text, choices, key)
+        case ImageMessage() | DocumentMessage():
+            words = "\n".join(p for p in (message.caption, message.summary) if p)
+            return TextMessage(words or message.name, (), message.kind)
+        case FileMessage(_, caption):
+            return TextMessage(caption or "…", (), "file")
+    raise TypeError(f"not an outbound message: {message!r}")
+
+
 def adapt(message: Outbound, caps: Capabilities) -> list[Outbound]:
     """The messages to send for ``message`` on a channel with ``caps``: itself when it fits;
     else a text standing in for it; a text over the limit split into marked parts."""
     supported = message.kind in caps.kinds and caps.can_send(message)
     if not supported:
-        match message:
-            case EditMessage(_, text, choices, key):
-                if not choices:
-                    return []  # an answered question: the next message says enough
-                message = TextMessage(text, choices, key)  # a redrawn list: shown anew
-            case ImageMessage() | DocumentMessage():
-                words = "\n".join(p for p in (message.caption, message.summary) if p)
-                message = TextMessage(words or message.name, (), message.kind)
-            case FileMessage(_, caption):
-                message = TextMessage(caption or "…", (), "file")
+        if isinstance(message, EditMessage) and not message.choices:
+            return []  # an answered question: the next message says enough
+        message = in_words(message)
         if message.kind not in caps.kinds:
             return []  # a channel without text: nothing it could show
     if isinstance(message, TextMessage | EditMessage) and caps.length(message.text) > caps.max_text:

@@ -36,10 +36,11 @@ from bot.errors import (
     RateLimited,
     TransientSendError,
     Unreachable,
+    Unsupported,
 )
 from bot.logs import chat_hash
 from storage import read_transaction, write_transaction
-from storage.outbound import EditMessage
+from storage.outbound import EditMessage, Outbound
 from storage.queries.leases import (
     Budget,
     claim_chats,
@@ -61,7 +62,7 @@ from storage.queries.outbox import (
 )
 
 from ..channels.base import Channel
-from .replies import adapt
+from .replies import adapt, in_words
 
 log = logging.getLogger("bot.sender")
 
@@ -372,10 +373,12 @@ class OutboxSender:
     async def _attempt(self, row: OutboxRow) -> BaseException | None:
         try:
             async with self._gate:
-                for part in adapt(row.message, self.target.capabilities):
-                    await asyncio.wait_for(
-                        self.target.send(row.chat_id, part), timeout=self.send_timeout_s
-                    )
+                try:
+                    await self._send_adapted(row.chat_id, row.message)
+                except Unsupported:
+                    # The channel refused the content itself (a chart over Zalo's limit, a
+                    # file type it does not take): say it in words rather than lose it.
+                    await self._send_adapted(row.chat_id, in_words(row.message))
         except (ChatBlocked, RateLimited, TransientSendError, PermanentSendError) as exc:
             return exc
         except TimeoutError:
@@ -384,6 +387,10 @@ class OutboxSender:
             log.exception("event=send_crashed channel=%s", self.channel)
             return TransientSendError(type(exc).__name__)
         return None
+
+    async def _send_adapted(self, chat_id: str, message: Outbound) -> None:
+        for part in adapt(message, self.target.capabilities):
+            await asyncio.wait_for(self.target.send(chat_id, part), timeout=self.send_timeout_s)
 
     async def _settle(self, wait: bool = True) -> None:
         """Records what finished; at shutdown, chats still sending are left to their lease."""

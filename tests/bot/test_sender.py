@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from bot.errors import (
+    ChatBlocked,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+    Unsupported,
+)
 from bot.runtime.replies import Capabilities
 from bot.runtime.sender import Limits, OutboxSender, TokenBucket
 from storage import WriteSet, flush, write_transaction
@@ -257,3 +263,28 @@ async def test_answers_go_before_bulk_and_bulk_leaves_half_the_budget(
     assert ("citizen", "next question") in channel.sent
     bulk = [m for m in channel.sent if m[0].startswith("staff-")]
     assert len(bulk) <= 5  # the budget is 10; bulk keeps half of it for answers
+
+
+async def test_content_the_channel_refuses_is_said_in_words_not_dead(
+    engine: AsyncEngine,
+) -> None:
+    """A channel that takes images refuses this one (Zalo: over its size, an upload refused):
+    the chart's summary goes instead, and the row ends sent."""
+
+    class Picky(Channel):
+        capabilities = Capabilities(frozenset({"text", "image"}), max_text=2000)
+
+        async def send(self, chat_id: str, message: Outbound) -> None:
+            if isinstance(message, ImageMessage):
+                raise Unsupported("image", "zalo -210")
+            await super().send(chat_id, message)
+
+    async with write_transaction(engine) as conn:
+        await load_conversations(conn, {("telegram", "staff")}, NOW)
+        ws = WriteSet()
+        ws.enqueue("telegram", "staff", ImageMessage(b"\x89PNG", "c.png", "", "Biểu đồ"), NOW)
+        await flush(conn, ws)
+    channel = Picky()
+    await _sender(engine, channel).drain(2)
+    assert channel.sent == [("staff", "Biểu đồ")]
+    assert [r[1] for r in await _rows(engine)] == ["sent"]
