@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         "console", help="trò chuyện trong cửa sổ dòng lệnh / chat in the terminal"
     )
     console.add_argument("--user", default=None, help="tên người dùng giả lập / simulated user id")
+    console.add_argument(
+        "--admin",
+        action="store_true",
+        help="dùng được lệnh của cán bộ (/baocao, /bantin, /xuatdulieu, /hoso) / staff commands",
+    )
     sub.add_parser("migrate", help="cập nhật cơ sở dữ liệu / apply database migrations")
     add_receipts_parser(sub)
     add_dossiers_parser(sub)
@@ -46,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _console(settings: Settings, user: str) -> None:
+async def _console(settings: Settings, user: str, admin: bool = False) -> None:
     from bot.channels.console import ConsoleChat
     from bot.runtime.build import build_runtime, digest_settings
     from conversations import default_catalog
@@ -57,7 +62,9 @@ async def _console(settings: Settings, user: str) -> None:
         runtime.engine, digest_settings(settings), default_catalog(), runtime.dispatcher.clock
     )
     try:
-        chat = ConsoleChat(runtime.dispatcher, default_catalog(), user=user, requests=requests)
+        chat = ConsoleChat(
+            runtime.dispatcher, default_catalog(), user=user, requests=requests, admin=admin
+        )
         await chat.run(settings.default_language)
     finally:
         await runtime.close()
@@ -99,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_dossiers(args, settings))
     if command == "console":
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_console(settings, args.user or getpass.getuser()))
+            asyncio.run(_console(settings, args.user or getpass.getuser(), args.admin))
         return 0
     if command == "zalo":
         from bot.cli.zalo import run_zalo_command

@@ -19,6 +19,7 @@ from conversations import (
     Text,
     clean_text,
 )
+from conversations.commands import canonical, is_admin_command
 from conversations.parsing import is_small_number, normalize
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage, Outbound, TextMessage
@@ -78,10 +79,14 @@ class ConsoleChat:
         read_line: Callable[[], str] | None = None,
         out: TextIO | None = None,
         requests: Requests | None = None,
+        admin: bool = False,
     ) -> None:
         import sys
 
         self.requests = requests
+        #: Staff commands (/baocao, /bantin, /xuatdulieu, /hoso) are for ``--admin`` only:
+        #: whoever runs the console on the server can read the database anyway.
+        self.admin = admin
         self.dispatcher = dispatcher
         self.catalog = catalog
         self.user = user[:64]
@@ -99,7 +104,13 @@ class ConsoleChat:
             payload = parse_line(line, self.choices)
             if payload is None:
                 continue
-            event = InboundEvent(uuid.uuid4().hex, CHANNEL, self.user, payload)
+            if (
+                not self.admin
+                and isinstance(payload, Command)
+                and is_admin_command(canonical(payload.name))
+            ):
+                self._print(self.catalog.text(language, "console.staff_only"))
+            event = InboundEvent(uuid.uuid4().hex, CHANNEL, self.user, payload, admin=self.admin)
             await self.dispatcher.submit(event)
             await self.drain()
 

@@ -201,3 +201,26 @@ def test_run_with_no_channel_at_all_points_to_console(tmp_path: Path) -> None:
     assert done.stderr.strip().count("\n") == 0
     assert "WEB_CHAT" in done.stderr
     assert "python -m bot console" in done.stderr
+
+
+async def test_staff_commands_in_the_console(engine: AsyncEngine) -> None:
+    """Without --admin a staff command says why it does nothing; with it, it is answered by
+    the jobs' own worker, as on Telegram."""
+    clock = SequentialClock()
+    for admin, expected in ((False, "dành cho cán bộ"), (True, "Phiếu khảo sát")):
+        lines = iter(["/baocao 30d\n"])
+        out = io.StringIO()
+        dispatcher = Dispatcher(engine, clock=clock, new_id=SequentialIds())
+        worker = RequestWorker(engine, DIGESTS, default_catalog(), clock)
+        chat = ConsoleChat(
+            dispatcher,
+            default_catalog(),
+            user=f"staff-{admin}",
+            read_line=lambda lines=lines: next(lines, ""),  # type: ignore[misc]
+            out=out,
+            requests=worker,
+            admin=admin,
+        )
+        await chat.run()
+        await dispatcher.close()
+        assert expected in out.getvalue()
