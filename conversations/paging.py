@@ -74,10 +74,12 @@ def paginate(
     parts = _Parts(rooms)
     for block in blocks:
         size = measure(block.reply)
-        if size <= parts.left() or block.long is None:
-            parts.add(block.reply, size)  # a block that cannot be cut goes whole
+        text, first = str(block.reply.param(block.long) or "") if block.long else "", True
+        if size <= parts.left() or not text:
+            # A block that fits, or has nothing to cut (a history line without a note), goes
+            # whole: to the next part when this one is full, never dropped.
+            parts.add(block.reply, size)
             continue
-        text, first = str(block.reply.param(block.long) or ""), True
         while text:  # the long text in turns: "start…", "…middle…", "…end"
             if parts.left() < MIN_TURN_UNITS:
                 parts.next()
