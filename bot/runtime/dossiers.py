@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from conversations import Catalog, DossierFacts
+from conversations import Catalog
 from conversations.dossier_events import DossierUpdate, Refused, apply
 from conversations.procedures import procedures
 from storage import WriteSet, flush, is_sqlite, write_transaction
@@ -61,6 +61,7 @@ from .dossier_models import (
     Replayed,
     UnknownDossier,
 )
+from .facts import dossier_facts
 from .replies import as_text
 
 __all__ = [
@@ -77,7 +78,6 @@ __all__ = [
     "Registered",
     "Replayed",
     "UnknownDossier",
-    "facts_of",
     "new_token",
 ]
 
@@ -104,25 +104,6 @@ class DeskSettings:
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
-
-
-def facts_of(row: DossierRow) -> DossierFacts:
-    return DossierFacts(
-        id=row.id,
-        code=row.code,
-        token=row.token,
-        procedure=row.procedure,
-        received_on=row.received_on,
-        due_on=row.due_on,
-        status=row.status,
-        procedure_name=row.procedure_name,
-        field=row.field,
-        rescheduled_on=row.rescheduled_on,
-        completed_on=row.completed_on,
-        handed_over_at=row.handed_over_at,
-        invite=row.invite_status,
-        invite_expires_at=row.invite_expires_at,
-    )
 
 
 @dataclass(slots=True)
@@ -329,7 +310,7 @@ class DossierDesk:
         update = DossierUpdate(body.kind, at, tuple(body.missing), body.new_due_on, body.reason)
         until = now + self.settings.invite_ttl
         applied = apply(
-            facts_of(row), update, agency=self.settings.agency, tz=self.settings.tz,
+            dossier_facts(row), update, agency=self.settings.agency, tz=self.settings.tz,
             invite_until=until,
         )  # fmt: skip
         if isinstance(applied, Refused):

@@ -28,7 +28,8 @@ from storage.queries.dossiers import DossierRow, dossiers_by_id, dossiers_by_tok
 from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
 
 
-def _dossier(row: DossierRow, followed: bool = False) -> DossierFacts:
+def dossier_facts(row: DossierRow, followed: bool = False) -> DossierFacts:
+    """A stored dossier as the engine sees it (also the dossier desk's, for its events)."""
     return DossierFacts(
         id=row.id,
         code=row.code,
@@ -197,7 +198,7 @@ class FactsCache:
         followed = set(self.follows.get(contact_id, ()))
 
         def known(dossier_id: int) -> DossierFacts:
-            return _dossier(self.dossiers[dossier_id], dossier_id in followed)
+            return dossier_facts(self.dossiers[dossier_id], dossier_id in followed)
 
         by_token = {t: known(i) for t, i in self.dossier_tokens.items() if i in self.dossiers}
         by_id = {i: known(i) for i in lookups.dossier_ids if i in self.dossiers}

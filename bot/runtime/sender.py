@@ -20,9 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,6 +59,7 @@ from storage.queries.outbox import (
 )
 
 from ..channels.base import Channel
+from .holders import is_gone, new_holder
 from .replies import adapt, in_words
 
 log = logging.getLogger("bot.sender")
@@ -85,34 +83,6 @@ SEND_TIMEOUT_S = 10.0
 
 
 @dataclass(slots=True)
-class TokenBucket:
-    """``rate`` tokens a second, at most ``burst`` saved up (in-process; see Budget)."""
-
-    rate: float
-    burst: float
-    tokens: float = 0.0
-    stamp: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.burst
-
-    def _refill(self, now: float) -> None:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-
-    def take(self, now: float) -> bool:
-        self._refill(now)
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-    def wait(self, now: float) -> float:
-        self._refill(now)
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
-
-
-@dataclass(slots=True)
 class Limits:
     per_second: float = 30
     per_chat_per_second: float = 1
@@ -131,25 +101,6 @@ class _Chain:
     failed: tuple[OutboxRow, BaseException] | None = None
     wait: float = IDLE_WAKE_S
     used: int = 0
-
-
-def _holder() -> str:
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def _gone(holder: str) -> bool:
-    """A holder that was a process on this machine which no longer runs."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:30] or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class OutboxSender:
@@ -174,7 +125,7 @@ class OutboxSender:
         self.chats = chats
         self.per_chat = per_chat
         self.send_timeout_s = send_timeout_s
-        self.holder = _holder()
+        self.holder = new_holder()
         self._gate = asyncio.Semaphore(in_flight)
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[_Chain]] = {}
@@ -193,7 +144,7 @@ class OutboxSender:
         kill -9 resends at once instead of waiting for the leases to run out)."""
         now = self.clock()
         async with write_transaction(self.engine) as conn:
-            gone = [h for h in await holders(conn, self.channel, now) if _gone(h)]
+            gone = [h for h in await holders(conn, self.channel, now) if is_gone(h)]
             return await end_leases_of(conn, self.channel, gone, now)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -115,17 +115,32 @@ async def release_chats(
     budgets: Mapping[str, Budget],
     now: datetime,
 ) -> None:
-    """Ends this holder's leases on these chats and keeps their budgets for the next pass."""
-    for chat, budget in budgets.items():
-        await conn.execute(
-            update(outbox_leases)
-            .where(
-                outbox_leases.c.channel == channel,
-                outbox_leases.c.chat_id == chat,
-                outbox_leases.c.holder == holder,
-            )
-            .values(until=now, tokens=budget.tokens, stamp=budget.stamp)
+    """Ends this holder's leases on these chats and keeps their budgets for the next pass
+    (one statement for them all, whatever the number of chats)."""
+    if not budgets:
+        return
+    await conn.execute(
+        update(outbox_leases)
+        .where(
+            outbox_leases.c.channel == bindparam("b_channel"),
+            outbox_leases.c.chat_id == bindparam("b_chat"),
+            outbox_leases.c.holder == bindparam("b_holder"),
         )
+        .values(
+            until=bindparam("b_until"), tokens=bindparam("b_tokens"), stamp=bindparam("b_stamp")
+        ),
+        [
+            {
+                "b_channel": channel,
+                "b_chat": chat,
+                "b_holder": holder,
+                "b_until": now,
+                "b_tokens": budget.tokens,
+                "b_stamp": budget.stamp,
+            }
+            for chat, budget in budgets.items()
+        ],
+    )
 
 
 async def take_tokens(

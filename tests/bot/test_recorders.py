@@ -16,7 +16,7 @@ def test_every_change_type_has_a_recorder() -> None:
 
 def test_an_unknown_change_is_refused() -> None:
     class Unknown:
-        pass
+        """An effect the engine does not define."""
 
     with pytest.raises(TypeError, match="no recorder for Unknown"):
         record(typing.cast(Recording, None), Unknown())

@@ -18,10 +18,11 @@ from bot.errors import (
     Unsupported,
 )
 from bot.runtime.replies import Capabilities
-from bot.runtime.sender import Limits, OutboxSender, TokenBucket
+from bot.runtime.sender import Limits, OutboxSender
 from storage import WriteSet, flush, write_transaction
 from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.dialogue import load_conversations
+from storage.queries.leases import Budget
 from storage.schema import contacts, outbox, outbox_blobs
 
 NOW = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -172,13 +173,17 @@ async def test_per_chat_burst_then_one_per_second(engine: AsyncEngine) -> None:
     assert channel.sent == [("1", "0"), ("2", "x"), ("1", "1"), ("1", "2")]
 
 
-def test_token_bucket() -> None:
-    bucket = TokenBucket(rate=1, burst=3, stamp=100.0)
-    assert [bucket.take(100.0) for _ in range(4)] == [True, True, True, False]
-    assert bucket.wait(100.0) == 1.0
-    assert bucket.take(101.0)
-    assert not bucket.take(101.0)
-    assert bucket.wait(101.5) == 0.5
+def test_budget_refills_at_its_rate_up_to_its_burst() -> None:
+    budget = Budget(tokens=0.0, stamp=100.0)
+    budget.refill(101.5, rate=1, burst=3)
+    assert budget.tokens == 1.5
+    budget.refill(110.0, rate=1, burst=3)
+    assert budget.tokens == 3  # never more than the burst
+    budget.tokens = -2  # a 429's pause
+    budget.refill(109.0, rate=1, burst=3)  # a clock that went back adds nothing
+    assert budget.tokens == -2
+    budget.refill(112.5, rate=1, burst=3)
+    assert budget.tokens == 0.5
 
 
 @pytest.mark.parametrize(

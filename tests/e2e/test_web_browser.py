@@ -89,7 +89,7 @@ class _Portal(BaseHTTPRequestHandler):
         self.wfile.write(self.page)
 
     def log_message(self, *args: object) -> None:
-        pass
+        """Silent: the test portal's access log would drown the test output."""
 
 
 @pytest.fixture(scope="module")
