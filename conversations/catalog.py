@@ -46,10 +46,26 @@ class Message:
         )
 
 
+def catalog_files(lang: str) -> list[Path]:
+    """The files of one language: ``<lang>.yaml`` then each ``<area>.<lang>.yaml`` by name.
+
+    Areas (staff, law, input…) keep their sentences in their own file so that work on one
+    area never edits another's lines.
+    """
+    return [CATALOG_DIR / f"{lang}.yaml", *sorted(CATALOG_DIR.glob(f"*.{lang}.yaml"))]
+
+
 def _load_file(lang: str) -> dict[str, str]:
-    with (CATALOG_DIR / f"{lang}.yaml").open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
-    return {str(k): str(v) for k, v in raw.items()}
+    """All keys of one language; a key defined in two files raises ``ValueError``."""
+    merged: dict[str, str] = {}
+    for path in catalog_files(lang):
+        with path.open(encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+        for key, value in raw.items():
+            if str(key) in merged:
+                raise ValueError(f"catalog key {key!r} defined twice ({path.name})")
+            merged[str(key)] = str(value)
+    return merged
 
 
 @dataclass(frozen=True, slots=True)

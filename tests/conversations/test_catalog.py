@@ -68,3 +68,15 @@ def test_help_lists_every_citizen_command(lang: str, alias: int) -> None:
     text = CATALOG.render(Reply("help.text"), lang).text
     listed = {name: f"/{spellings[alias]}" in text for name, spellings in COMMANDS.items()}
     assert listed == {name: name != "start" for name in COMMANDS}  # /start is the menu itself
+
+
+def test_area_files_merge_and_a_key_defined_twice_is_refused(tmp_path, monkeypatch):
+    import conversations.catalog as cat
+
+    (tmp_path / "vi.yaml").write_text("a: một\n", encoding="utf-8")
+    (tmp_path / "staff.vi.yaml").write_text("b: hai\n", encoding="utf-8")
+    monkeypatch.setattr(cat, "CATALOG_DIR", tmp_path)
+    assert cat._load_file("vi") == {"a": "một", "b": "hai"}
+    (tmp_path / "law.vi.yaml").write_text("a: lại\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="defined twice"):
+        cat._load_file("vi")
