@@ -239,7 +239,7 @@ def _global_choice(
             ended = tuple(
                 c for c in survey.ending(data, "abandoned", env.now) if c.kind != "end_response"
             )
-            changes = (ForgetContact(data.rid), *ended)
+            changes = (ForgetContact(data.rid, data.receipt), *ended)
         new = menu.idle(state)
         return Outcome((Reply("forget.done"), menu.again()), changes=changes, state=new)
     if prefix == "forget" and value == "no":

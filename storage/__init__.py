@@ -1,6 +1,6 @@
 """Storage: schema, queries and migrations (SQLAlchemy Core, async; SQLite or PostgreSQL)."""
 
-from .db import is_sqlite, open_engine, read_transaction, write_transaction
+from .db import is_sqlite, open_engine, read_transaction, scrub_log, write_transaction
 from .errors import database_unavailable
 from .migrate import upgrade as migrate
 from .writes import ConcurrentUpdate, WriteSet, flush
@@ -14,5 +14,6 @@ __all__ = [
     "migrate",
     "open_engine",
     "read_transaction",
+    "scrub_log",
     "write_transaction",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -68,6 +69,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")  # a committed event survives a power cut
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Freed space is overwritten with zeros: a survey's answers in an old conversation
+        # state, or a deleted row, do not stay readable in the file's free pages or cells.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -83,6 +87,31 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         conn = await conn.execution_options(**{_IMMEDIATE: True})
         async with conn.begin():
             yield conn
+
+
+#: How often a checkpoint that found readers in the way is tried again.
+CHECKPOINT_TRIES = 5
+
+
+async def scrub_log(engine: AsyncEngine) -> bool:
+    """Copies SQLite's write-ahead log into the database and empties it (TRUNCATE), so the
+    older page versions it holds (a conversation state with a survey's answers and response
+    id, from before the survey ended) are gone from the files. True when the log was emptied;
+    on PostgreSQL, nothing to do (True). Waits for readers up to the busy timeout."""
+    if not is_sqlite(engine):
+        return True
+    for _ in range(CHECKPOINT_TRIES):
+        async with engine.connect() as conn:
+            # On the driver's connection, outside any transaction (one would hold the log).
+            pooled = await conn.get_raw_connection()
+            driver: Any = pooled.driver_connection
+            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            row = await cursor.fetchone()
+            await cursor.close()
+        if row is not None and row[0] == 0:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 @asynccontextmanager

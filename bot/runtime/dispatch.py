@@ -41,7 +41,7 @@ from conversations import (
 from conversations.needs import Lookups, needs
 from conversations.workdays import WorkCalendar
 from jobs.sipas_index import answer_counts
-from storage import WriteSet, flush, write_transaction
+from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 
@@ -218,6 +218,10 @@ class Dispatcher:
                 await facts.load(conn, [self._lookups(event, rows)])
                 answered[id(event)] = self._apply(event, rows, facts, writes, now)
             await flush(conn, writes)
+        if writes.ends_surveys:
+            # The log still holds the conversation pages as they were during the survey
+            # (its response id and answers next to the chat): empty it now.
+            await scrub_log(self.engine)
         queued = {row["channel"] for row in writes.outbox}
         for channel, listener in self._outbox_listeners:
             if channel in queued:
