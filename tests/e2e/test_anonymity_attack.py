@@ -55,7 +55,7 @@ CHATS: dict[int, tuple[str, list[str]]] = {
     6103: ("menu", _path("early", None, "yes", None)),
     6104: ("menu", _path("late", "no", "no", "Phòng chờ nóng, thiếu ghế cho người già")),
     6105: ("menu", _path("ontime", None, "yes", "Trả kết quả qua bưu điện rất tiện")),
-    6106: ("menu", _path("early", None, "no", None)[:12] + ["/huy"]),  # abandoned midway
+    6106: ("menu", [*_path("early", None, "no", None)[:12], "/huy"]),  # abandoned midway
 }
 COMMENTS = [s[5:] for _, steps in CHATS.values() for s in steps if s.startswith("text:")]
 
