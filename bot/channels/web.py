@@ -81,7 +81,7 @@ def parse_text(text: str) -> Inbound | None:
         return Command(head[1:33].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if RECEIPT_CODE.fullmatch(stripped):
         return Command("start", stripped)
-    return Text(text[: MAX_INBOUND_CHARS + 1])
+    return Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 
 def origin_of(pressed: WebMessage | None, choice_id: str) -> Origin | None:

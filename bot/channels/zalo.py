@@ -134,7 +134,7 @@ def parse_text(text: str) -> Inbound:
         return Command(head[1:32].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
         return Command("start", stripped)
-    return Text(text[: MAX_INBOUND_CHARS + 1])
+    return Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 
 def parse_event(
