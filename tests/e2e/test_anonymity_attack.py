@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,10 @@ def _act(fake: FakeTelegram, chat: int, step: str) -> None:
         press(fake, chat, step)
 
 
+def _thanked(fake: FakeTelegram, chat: int) -> bool:
+    return any(THANKS in (m.text or "") for m in fake.messages(chat))
+
+
 def _copy_files(workdir: Path, to: Path) -> tuple[bytes, bytes]:
     """The database and its write-ahead log as a backup of the running process takes them."""
     to.mkdir()
@@ -116,10 +121,7 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
                     _act(fake, chat, steps[i])
         for chat, (_, steps) in CHATS.items():
             if steps[-1] == "summary:submit":
-                fake.wait_for(
-                    lambda f, c=chat: any(THANKS in (m.text or "") for m in f.messages(c)),
-                    what=f"thanks to {chat}",
-                )
+                fake.wait_for(partial(_thanked, chat=chat), what=f"thanks to {chat}")
         db_bytes, wal_bytes = _copy_files(tmp_path, tmp_path / "stolen")
     finally:
         bot.stop()
