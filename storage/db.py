@@ -89,6 +89,35 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
             yield conn
 
 
+#: How long the health check waits for SQLite's write lock before it says the database is
+#: locked (a writer never holds it that long: each batch is one short transaction).
+HEALTH_LOCK_WAIT_MS = 2_000
+
+
+async def can_write(engine: AsyncEngine) -> bool:
+    """Whether a write could start now. On SQLite, readers are never blocked (WAL), so only
+    taking the write lock (BEGIN IMMEDIATE, then ROLLBACK) shows a database locked by another
+    process or a stuck transaction; waits up to ``HEALTH_LOCK_WAIT_MS``. On PostgreSQL, a
+    round trip. Database errors propagate (the caller reports them)."""
+    async with engine.connect() as conn:
+        if not is_sqlite(engine):
+            await conn.exec_driver_sql("SELECT 1")
+            return True
+        pooled = await conn.get_raw_connection()
+        driver: Any = pooled.driver_connection
+        await driver.execute(f"PRAGMA busy_timeout={HEALTH_LOCK_WAIT_MS}")
+        try:
+            await driver.execute("BEGIN IMMEDIATE")
+        except Exception as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return False
+            raise
+        finally:
+            await driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        await driver.execute("ROLLBACK")
+        return True
+
+
 #: How often a checkpoint that found readers in the way is tried again.
 CHECKPOINT_TRIES = 5
 
