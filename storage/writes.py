@@ -34,9 +34,6 @@ from .schema import (
     survey_responses,
 )
 
-#: The purpose under which survey consents are recorded (``conversations.flows.survey``).
-SURVEY_CONSENT = "survey"
-
 
 class ConcurrentUpdate(RuntimeError):
     """A conversation changed under us (another process); the batch must be retried."""
@@ -60,7 +57,7 @@ class WriteSet:
     #: Receipt id -> the status of the survey it started (the last wins).
     receipt_statuses: dict[int, str | None] = field(default_factory=dict)
     #: Contacts whose survey ended: their survey consents lose the contact and the minutes.
-    consents_to_empty: set[int] = field(default_factory=set)
+    consents_to_empty: set[tuple[int, str]] = field(default_factory=set)
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     #: Complaint writes, in the order the events made them (rare; one statement each).
@@ -123,15 +120,15 @@ class WriteSet:
         at: datetime,
         *,
         receipt_id: int | None = None,
-        contact_id: int | None = None,
+        consent: tuple[int, str] | None = None,
     ) -> None:
-        """Ends a response; ``receipt_id`` takes the status on the receipt, and the survey
-        consents of ``contact_id`` are emptied of the contact and cut to the hour."""
+        """Ends a response; ``receipt_id`` takes the status on the receipt, and the consents
+        ``consent`` = (contact id, purpose) are emptied of the contact and cut to the hour."""
         self.ended[response_id] = (status, to_the_hour(at))
         if receipt_id is not None:
             self.receipt_statuses[receipt_id] = status
-        if contact_id is not None:
-            self.consents_to_empty.add(contact_id)
+        if consent is not None:
+            self.consents_to_empty.add(consent)
 
     def consent(self, contact_id: int, purpose: str, given: bool, at: datetime) -> None:
         self.consents.append(
@@ -409,16 +406,18 @@ _RECEIPT_STATUS = (
 )
 
 
-async def _empty_consents(conn: AsyncConnection, contact_ids: set[int]) -> None:
-    """The survey consents of these contacts keep purpose, choice and hour, and lose the
+async def _empty_consents(conn: AsyncConnection, which: set[tuple[int, str]]) -> None:
+    """These (contact id, purpose) consents keep purpose, choice and hour, and lose the
     contact: once the survey ended, a consent's time and order must not lead to the chat
     whose answers followed it (issue 10, point 4)."""
-    rows = await conn.execute(
-        select(consents.c.id, consents.c.decided_at).where(
-            consents.c.contact_id.in_(contact_ids), consents.c.purpose == SURVEY_CONSENT
+    emptied: list[dict[str, Any]] = []
+    for contact_id, purpose in sorted(which):
+        rows = await conn.execute(
+            select(consents.c.id, consents.c.decided_at).where(
+                consents.c.contact_id == contact_id, consents.c.purpose == purpose
+            )
         )
-    )
-    emptied = [{"b_id": r[0], "b_at": to_the_hour(r[1])} for r in rows]
+        emptied += [{"b_id": r[0], "b_at": to_the_hour(r[1])} for r in rows]
     if emptied:
         await conn.execute(
             update(consents)

@@ -108,7 +108,7 @@ def verify(header: str | None, app_id: str, body: bytes, timestamp: str, oa_secr
 def event_time(stamp: str) -> datetime | None:
     """The moment an event's ``timestamp`` (milliseconds since the epoch) names; None when
     it is not such a number."""
-    if not stamp.isdigit() or len(stamp) > 15:
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 15:
         return None
     return datetime.fromtimestamp(int(stamp) / 1000, tz=UTC)
 

@@ -109,5 +109,5 @@ class TokenStore:
         return (
             str(answer["access_token"]),
             str(answer["refresh_token"]),
-            int(seconds) if seconds.isdigit() else 90000,
+            int(seconds) if seconds.isascii() and seconds.isdigit() else 90000,
         )

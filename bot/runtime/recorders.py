@@ -33,6 +33,7 @@ from conversations import (
     UnfollowDossier,
     UpdateComplaint,
 )
+from conversations.flows.survey import CONSENT_PURPOSE
 from storage import WriteSet
 from storage.outbound import FileMessage, Outbound
 from storage.queries.complaints import NewFile
@@ -167,7 +168,7 @@ def _end_response(ctx: Recording, change: EndResponse) -> None:
         change.status,
         change.at,
         receipt_id=change.receipt_id,
-        contact_id=ctx.contact_id,
+        consent=(ctx.contact_id, CONSENT_PURPOSE),
     )
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, change.status)
