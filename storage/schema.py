@@ -267,7 +267,7 @@ complaint_files = Table(
     Column("mime", String(100)),
     Column("size", Integer, nullable=False),
     Column("channel", String(16), nullable=False),
-    Column("channel_file_id", String(256)),
+    Column("channel_file_id", String(2048)),  # MAX_FILE_ID_CHARS: a Zalo URL may pass 256
     Column("status", String(12), nullable=False),
     Column("data", LargeBinary),
     Column("sha256", String(64)),

@@ -7,6 +7,7 @@ consents can be emptied of their chat, and a place for the secrets made on first
   lie in the order of the random response ids, not in the order people answered.
 - ``consents.contact_id`` may be empty (emptied once the survey ends).
 - ``local_secrets``: the log salt generated when ``RECEIPT_SECRET`` is not set.
+- ``complaint_files.channel_file_id`` takes 2,048 characters (a Zalo URL passed 256).
 
 Revision ID: 0015_harden
 Revises: 0010
@@ -141,6 +142,10 @@ def upgrade() -> None:
         op.drop_column("survey_responses", "receipt_id")
     with op.batch_alter_table("consents") as batch:
         batch.alter_column("contact_id", existing_type=BigId, nullable=True)
+    # A Zalo file URL over 256 characters failed the whole batch on PostgreSQL (and the
+    # complaint with it); conversations.limits.MAX_FILE_ID_CHARS is the new bound.
+    with op.batch_alter_table("complaint_files") as batch:
+        batch.alter_column("channel_file_id", existing_type=sa.String(256), type_=sa.String(2048))
     op.create_table(
         "local_secrets",
         sa.Column("name", sa.String(32), nullable=False),
@@ -153,6 +158,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to the old tables; which receipt a response came from is not known any more."""
     op.drop_table("local_secrets")
+    with op.batch_alter_table("complaint_files") as batch:
+        batch.alter_column("channel_file_id", existing_type=sa.String(2048), type_=sa.String(256))
     op.execute("DELETE FROM consents WHERE contact_id IS NULL")
     with op.batch_alter_table("consents") as batch:
         batch.alter_column("contact_id", existing_type=BigId, nullable=False)
