@@ -42,14 +42,9 @@ class FileNotices:
             return False
         reply = Reply(key, (("code", sender.code), ("max", MAX_FILE_BYTES // (1024 * 1024))))
         message = self.catalog.render(reply, sender.language or self.default_language)
+        text = TextMessage(message.text, message.choices, message.key)
         writes = WriteSet()
         # Bulk: nobody is waiting for this answer at this moment.
-        writes.enqueue(
-            sender.channel,
-            sender.external_id,
-            TextMessage(message.text, message.choices, message.key),
-            now,
-            bulk=True,
-        )
+        writes.enqueue(sender.channel, sender.external_id, text, now, bulk=True)
         await flush(conn, writes)
         return True
