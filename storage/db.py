@@ -118,15 +118,18 @@ async def can_write(engine: AsyncEngine) -> bool:
         return True
 
 
-#: How often a checkpoint that found readers in the way is tried again.
-CHECKPOINT_TRIES = 5
+#: How often a checkpoint that found readers in the way is tried again, and how long each
+#: try waits for them: a batch that ended a survey waits at most about a second for it.
+CHECKPOINT_TRIES = 4
+CHECKPOINT_WAIT_MS = 250
 
 
 async def scrub_log(engine: AsyncEngine) -> bool:
     """Copies SQLite's write-ahead log into the database and empties it (TRUNCATE), so the
     older page versions it holds (a conversation state with a survey's answers and response
     id, from before the survey ended) are gone from the files. True when the log was emptied;
-    on PostgreSQL, nothing to do (True). Waits for readers up to the busy timeout."""
+    on PostgreSQL, nothing to do (True). Waits for readers ``CHECKPOINT_TRIES`` times
+    ``CHECKPOINT_WAIT_MS``; if they are still there, the next ended survey empties it."""
     if not is_sqlite(engine):
         return True
     for _ in range(CHECKPOINT_TRIES):
@@ -134,9 +137,13 @@ async def scrub_log(engine: AsyncEngine) -> bool:
             # On the driver's connection, outside any transaction (one would hold the log).
             pooled = await conn.get_raw_connection()
             driver: Any = pooled.driver_connection
-            cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            row = await cursor.fetchone()
-            await cursor.close()
+            await driver.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = await cursor.fetchone()
+                await cursor.close()
+            finally:
+                await driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if row is not None and row[0] == 0:
             return True
         await asyncio.sleep(0.05)

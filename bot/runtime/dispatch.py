@@ -218,10 +218,6 @@ class Dispatcher:
                 await facts.load(conn, [self._lookups(event, rows)])
                 answered[id(event)] = self._apply(event, rows, facts, writes, now)
             await flush(conn, writes)
-        if writes.ends_surveys:
-            # The log still holds the conversation pages as they were during the survey
-            # (its response id and answers next to the chat): empty it now.
-            await scrub_log(self.engine)
         queued = {row["channel"] for row in writes.outbox}
         for channel, listener in self._outbox_listeners:
             if channel in queued:
@@ -229,6 +225,11 @@ class Dispatcher:
         if writes.jobs:
             for listener in self._job_listeners:
                 listener()
+        if writes.ends_surveys:
+            # The log still holds the conversation pages as they were during the survey
+            # (its response id and answers next to the chat): empty it now (the replies are
+            # on their way already).
+            await scrub_log(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
     def _lookups(
