@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .dialect import add_upsert, insert_ignore, upsert
@@ -356,7 +356,7 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.consents:
         await conn.execute(consents.insert(), ws.consents)
     if ws.consents_to_empty:
-        await _empty_consents(conn, ws.consents_to_empty)
+        await _forget_survey_traces(conn, ws.consents_to_empty)
     if ws.receipt_statuses:
         await conn.execute(
             _RECEIPT_STATUS,
@@ -406,11 +406,22 @@ _RECEIPT_STATUS = (
 )
 
 
-async def _empty_consents(conn: AsyncConnection, which: set[tuple[int, str]]) -> None:
-    """These (contact id, purpose) consents keep purpose, choice and hour, and lose the
-    contact: once the survey ended, a consent's time and order must not lead to the chat
-    whose answers followed it (issue 10, point 4)."""
+async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str]]) -> None:
+    """Once a survey ended, what could lead from its chat to its answers goes (issue 10,
+    point 4): these (contact id, purpose) consents keep purpose, choice and hour and lose the
+    contact (their time and order must not point at the chat), and the chat's messages
+    already sent leave the outbox."""
     emptied: list[dict[str, Any]] = []
+    # The messages already sent to these chats go too: how many questions a chat was sent,
+    # and when, tells which way its survey branched (late -> the apology question).
+    chats = select(contacts.c.channel, contacts.c.external_id).where(
+        contacts.c.id.in_({contact_id for contact_id, _ in which})
+    )
+    await conn.execute(
+        outbox.delete().where(
+            tuple_(outbox.c.channel, outbox.c.chat_id).in_(chats), outbox.c.status == "sent"
+        )
+    )
     for contact_id, purpose in sorted(which):
         rows = await conn.execute(
             select(consents.c.id, consents.c.decided_at).where(

@@ -137,6 +137,9 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
         states = conn.execute("SELECT flow, step, state FROM conversations").fetchall()
         columns = {r[1] for r in conn.execute("PRAGMA table_info(survey_responses)")}
         receipt = conn.execute("SELECT survey_status FROM receipts").fetchall()
+        messages = dict(
+            conn.execute("SELECT chat_id, count(*) FROM outbox GROUP BY chat_id").fetchall()
+        )
         salt = conn.execute("SELECT value FROM local_secrets WHERE name = 'receipt_secret'")
         secret = salt.fetchone()[0]
 
@@ -165,6 +168,11 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
     assert b'"rid"' not in files
     copies = {comment: files.count(comment.encode()) for comment in COMMENTS}
     assert copies == dict.fromkeys(COMMENTS, 1), "a comment kept outside its answer row"
+
+    # 2b. Messages: how many a chat was sent tells which way its survey went (late -> one
+    #     more question); what was sent before the end is gone, the same for every chat.
+    completed = [str(c) for c, (_, steps) in CHATS.items() if steps[-1] == "summary:submit"]
+    assert len({messages.get(chat, 0) for chat in completed}) == 1, messages
 
     # 3. Receipts: no response column leads to one; the receipt knows only its survey ended.
     assert "receipt_id" not in columns
