@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +101,17 @@ def _web(engine: AsyncEngine, limiters: Limiters | None = None, pin: str | None 
         await dispatcher.close()
 
     return make()
+
+
+async def test_the_page_has_an_icon_and_favicon_ico_leads_to_it(web: Web) -> None:
+    page, _ = await web.open()
+    link = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page.text)
+    assert link is not None
+    icon = await web.client.get(link.group(1))
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    moved = await web.client.get("/favicon.ico")
+    assert (moved.status_code, moved.headers["location"]) == (301, link.group(1))
 
 
 async def test_the_page_gives_an_anonymous_cookie_and_strict_headers(web: Web) -> None:
