@@ -203,6 +203,23 @@ async def test_a_post_reaches_the_engine_and_its_reply_the_stream(web: Web) -> N
     assert resumed == [("ready", {"empty": False, "busy": True})]
 
 
+@pytest.mark.parametrize(
+    ("text", "too_long"),
+    [("😡" * 4096, False), ("😡" * 4097, True), ("ệ" * 4097, True), ("𝕏a" * 2048, False)],
+)
+async def test_a_text_within_the_engines_limit_is_never_refused_for_its_bytes(
+    web: Web, text: str, too_long: bool
+) -> None:
+    _, csrf = await web.open()
+    await web.post(csrf, {"id": "abcdefgh00", "text": "/start"})
+    await web.events()
+    web.stop.clear()
+    answer = await web.post(csrf, {"id": "abcdefgh01", "text": text})  # ASCII-escaped JSON
+    assert answer.status_code == 200, answer.text
+    said = " ".join(str(body.get("text")) for _, body in await web.events(after=1))
+    assert ("Tin nhắn quá dài (4097 ký tự" in said) is too_long
+
+
 async def test_limits_on_what_a_browser_may_send(web: Web) -> None:
     _, csrf = await web.open()
     too_long = await web.post(csrf, {"id": "abcdefgh01", "text": "x" * 5000})
