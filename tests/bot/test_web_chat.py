@@ -437,3 +437,17 @@ async def _next(stream: AsyncGenerator[str, None]) -> str:
 )
 def test_the_cursor_a_page_sends_back(raw: str | None, expected: int) -> None:
     assert cursor(raw) == expected
+
+
+async def test_a_stream_cancelled_while_waiting_leaves_no_task_behind() -> None:
+    from bot.web.stream import _woken
+
+    before = asyncio.all_tasks()
+    waiting = asyncio.create_task(_woken(asyncio.Event(), asyncio.Event(), 60))
+    await asyncio.sleep(0.01)
+    waiting.cancel()  # the browser went away
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0)
+    left = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert left == []
