@@ -191,9 +191,15 @@ async def run_bot(settings: Settings) -> int:
                 username = bot.username
             if settings.zalo_enabled:
                 client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
-                zalo_sender, zalo_route = zalo_channel(settings, runtime, client, failures)
+                zalo_sender, zalo_route, zalo_tokens = zalo_channel(
+                    settings, runtime, client, failures
+                )
                 senders.append(zalo_sender)
                 routes.append(zalo_route)
+                # The pair is renewed on a schedule, not only when a message leaves.
+                tasks.append(
+                    asyncio.create_task(zalo_tokens.keep_fresh(stop), name="zalo-tokens")
+                )
                 tasks.append(
                     asyncio.create_task(
                         attachments_loop(
@@ -364,8 +370,8 @@ async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
 
 def zalo_channel(
     settings: Settings, runtime: Runtime, client: httpx.AsyncClient, failures: Failures
-) -> tuple[OutboxSender, BaseRoute]:
-    """The Zalo OA: its outbox sender (with the token store) and its webhook route."""
+) -> tuple[OutboxSender, BaseRoute, TokenStore]:
+    """The Zalo OA: its outbox sender, its webhook route and its token store."""
     if not (settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret):
         raise RuntimeError("Zalo settings were validated at start")
     tokens = TokenStore(
@@ -395,4 +401,4 @@ def zalo_channel(
         ),
         methods=["POST"],
     )
-    return sender, route
+    return sender, route, tokens

@@ -76,7 +76,10 @@ async def digest_payloads(
         alerts.append(
             Reply(
                 "digest.zalo_token",
-                (("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),),
+                (
+                    ("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),
+                    ("error", tokens.last_error or "?"),
+                ),
             )
         )
     if alerts:

@@ -56,6 +56,9 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 #: Button payloads come back as the user's text: this prefix tells them from typed text.
 CHOICE_PREFIX = "#c:"
 SEND_PATH = "/v3.0/oa/message/cs"
+#: -216 invalid access token, -220 access token expired or removed: both mean "refresh and
+#: retry" (ZALO.md, "Errors").
+TOKEN_ERRORS = frozenset({-216, -220})
 MAX_TEXT = 2000
 #: What the runtime may ask the Zalo channel to send (no edits: Zalo cannot edit a message).
 ZALO_CAPABILITIES: frozenset[str] = frozenset({"text", "image", "document"})
@@ -250,7 +253,7 @@ class ZaloSender:
     """Sends typed messages, images and documents to the OA API.
 
     Every call (message or upload) goes through ``_call``: one token refresh and one retry on
-    -216, and Zalo's error codes mapped to the errors the outbox sender reacts to."""
+    -216 or -220, and Zalo's error codes mapped to the errors the outbox sender reacts to."""
 
     name = CHANNEL
     capabilities = CAPABILITIES
@@ -312,7 +315,7 @@ class ZaloSender:
 
     async def _call(self, url: str, upload: str, **request: Any) -> Mapping[str, Any]:
         """POSTs with the access token and returns Zalo's answer when ``error`` is 0; refreshes
-        the token once on -216 and retries. ``upload`` names what is uploaded ("" for a
+        the token once on -216 or -220 and retries once. ``upload`` names what is uploaded ("" for a
         message): an upload answering -210 is a file over Zalo's limit."""
         for attempt in (1, 2):
             token = await self.tokens.access_token()
@@ -336,11 +339,11 @@ class ZaloSender:
             code = int(answer.get("error", 0) or 0)
             if code == 0:
                 return answer
-            if code == -216 and attempt == 1:
+            if code in TOKEN_ERRORS and attempt == 1:
                 await self.tokens.refresh(force_if=token)  # once, then one retry
                 continue
             raise _error(code, upload)
-        raise PermanentSendError("zalo -216 after refresh")
+        raise PermanentSendError("zalo token refused after refresh")
 
 
 def _error(code: int, upload: str) -> ChannelError:
