@@ -197,9 +197,7 @@ async def run_bot(settings: Settings) -> int:
                 senders.append(zalo_sender)
                 routes.append(zalo_route)
                 # The pair is renewed on a schedule, not only when a message leaves.
-                tasks.append(
-                    asyncio.create_task(zalo_tokens.keep_fresh(stop), name="zalo-tokens")
-                )
+                tasks.append(asyncio.create_task(zalo_tokens.keep_fresh(stop), name="zalo-tokens"))
                 tasks.append(
                     asyncio.create_task(
                         attachments_loop(

@@ -56,7 +56,7 @@ def refresh_failure(answer: Mapping[str, Any]) -> str:
     if name:
         parts.append(str(name)[:MAX_ERROR_PART])
     head = " ".join(parts) if len(parts) > 1 else "zalo: no token in the answer"
-    return (f"{head}: {str(reason)[:MAX_ERROR_PART * 2]}" if reason else head)[:200]
+    return (f"{head}: {str(reason)[: MAX_ERROR_PART * 2]}" if reason else head)[:200]
 
 
 class TokenStore:
