@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bot.channels.zalo_codes import candidate as short_code
 from bot.channels.zalo_media import (
     UPLOAD_FILE_PATH,
     UPLOAD_IMAGE_PATH,
@@ -137,6 +138,11 @@ def parse_text(text: str) -> Inbound:
         return Command(head[1:32].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
         return Command("start", stripped)
+    code = short_code(stripped)
+    if code is not None:
+        # The slip's short code, however typed: its digits are looked up (a wrong check
+        # digit finds nothing, and the citizen is asked to check the code).
+        return Command("start", code)
     return Text(text[: MAX_INBOUND_CHARS + 1])
 
 

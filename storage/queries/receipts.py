@@ -24,6 +24,8 @@ class NewReceipt:
     field: str | None = None
     handed_over_on: date | None = None
     valid_until: date | None = None
+    #: 10 digits with a check digit, typed on Zalo; unique too (None: the token only).
+    short_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ async def issue_receipts(
             "handed_over_on": r.handed_over_on,
             "valid_until": r.valid_until,
             "created_at": now,
+            "short_code": r.short_code,
         }
         for r in new
     ]

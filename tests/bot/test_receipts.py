@@ -309,9 +309,11 @@ def test_a_longer_validity_accepts_an_older_hand_over() -> None:
 
 def test_the_dossier_code_is_not_part_of_what_is_stored() -> None:
     requests = _parse(b"ma_ho_so,thu_tuc,linh_vuc\nHS-0042,P,F\n")
-    (planned,) = plan_receipts(requests, today=TODAY, valid_days=90, make_token=lambda: "tok")
+    (planned,) = plan_receipts(
+        requests, today=TODAY, valid_days=90, make_token=lambda: "tok", make_code=lambda: "1"
+    )
     assert "HS-0042" not in astuple(planned)
-    assert astuple(planned) == ("tok", "P", "F", None, date(2026, 6, 8))
+    assert astuple(planned) == ("tok", "P", "F", None, date(2026, 6, 8), "1")
 
 
 def test_output_lines() -> None:
