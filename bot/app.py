@@ -38,6 +38,7 @@ from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
+from bot.channels.zalo_window import Window
 from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
 from bot.runtime.build import (
@@ -380,8 +381,14 @@ def zalo_channel(
         settings.zalo_app_secret.get_secret_value(),
         utc_now,
     )
-    hint = default_catalog().text(settings.default_language, "zalo.nav_hint")
-    zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint)
+    catalog = default_catalog()
+    hint = catalog.text(settings.default_language, "zalo.nav_hint")
+    window = Window(
+        runtime.engine, utc_now, settings.zalo_template_notice, settings.zalo_send_billed
+    )
+    note = "zalo.filed_note_template" if settings.zalo_template_notice else "zalo.filed_note"
+    filed_note = catalog.text(settings.default_language, note)
+    zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint, window, filed_note)
     # Zalo allows far more than Telegram; its own -32 answer slows us down when needed.
     sender = OutboxSender(
         runtime.engine, zalo, utc_now, Limits(per_second=50, per_chat_per_second=5, chat_burst=5)

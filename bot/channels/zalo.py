@@ -29,6 +29,7 @@ from bot.channels.zalo_media import (
     image_upload,
 )
 from bot.channels.zalo_tokens import TokenStore
+from bot.channels.zalo_window import FILED_PREFIX, NOTICE_PREFIX, Window
 from bot.errors import (
     ChannelError,
     ChatBlocked,
@@ -57,6 +58,10 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 #: Button payloads come back as the user's text: this prefix tells them from typed text.
 CHOICE_PREFIX = "#c:"
 SEND_PATH = "/v3.0/oa/message/cs"
+#: Approved template messages by user id: proactive messages since 01/03/2026 (ZALO.md).
+TEMPLATE_PATH = "/v3.0/oa/message/template"
+#: The longest text put into a template's one field (unverified: Zalo's limit per field).
+MAX_TEMPLATE_TEXT = 500
 #: -216 invalid access token, -220 access token expired or removed: both mean "refresh and
 #: retry" (ZALO.md, "Errors").
 TOKEN_ERRORS = frozenset({-216, -220})
@@ -264,10 +269,22 @@ class ZaloSender:
     name = CHANNEL
     capabilities = CAPABILITIES
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str, tokens: TokenStore, hint: str):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        tokens: TokenStore,
+        hint: str,
+        window: Window | None = None,
+        filed_note: str = "",
+    ):
         base = base_url.rstrip("/")
         self.client = client
         self.url = base + SEND_PATH
+        self.template_url = base + TEMPLATE_PATH
+        self.window = window
+        #: Told to a Zalo citizen under their complaint's receipt: how they will hear back.
+        self.filed_note = filed_note
         self.image_url = base + UPLOAD_IMAGE_PATH
         self.file_url = base + UPLOAD_FILE_PATH
         self.tokens = tokens
@@ -275,6 +292,11 @@ class ZaloSender:
 
     async def send(self, chat_id: str, message: Outbound) -> None:
         match message:
+            case TextMessage(key=key) if self.window and key.startswith(NOTICE_PREFIX):
+                await self._notice(chat_id, message, self.window)
+            case TextMessage(key=key) if self.filed_note and key.startswith(FILED_PREFIX):
+                await self._message(chat_id, render(message, self.hint))
+                await self._message(chat_id, {"text": clip(self.filed_note)})
             case TextMessage():
                 await self._message(chat_id, render(message, self.hint))
             case ImageMessage(data, name, caption):
@@ -284,6 +306,30 @@ class ZaloSender:
             case _:
                 # The runtime adapts what CAPABILITIES leave out; anything else is a bug.
                 raise PermanentSendError(f"{message.kind} is not sent on Zalo")
+
+    async def _notice(self, chat_id: str, message: TextMessage, window: Window) -> None:
+        """A complaint's notice: a normal message while the window allows it; outside it an
+        approved template message when the agency has one, else UnreachableOnZalo (the outbox
+        holds it and ``citizen_wrote`` re-sends it when the citizen writes again)."""
+        if await window.direct(chat_id):
+            try:
+                await self._message(chat_id, render(message, self.hint))
+                return
+            except UnreachableOnZalo:
+                pass  # Zalo's own clock says closed: as below
+        if not window.template_id:
+            await window.record("held")
+            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
+        text = message.text[:MAX_TEMPLATE_TEXT]
+        await self._call(
+            self.template_url,
+            "",
+            json={
+                "recipient": {"user_id": chat_id},
+                "message": {"template_id": window.template_id, "template_data": {"content": text}},
+            },
+        )
+        await window.record("template")
 
     async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:
         """Uploads a PNG or JPEG (at most 1 MB) and sends it to the user with ``caption``

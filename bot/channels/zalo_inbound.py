@@ -20,6 +20,8 @@ from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
 from bot.web.bodies import BodyRefused, ZaloEnvelope, load_json, read_body, validated
 from conversations import clean_text
+from storage import write_transaction
+from storage.queries.zalo_chats import citizen_wrote
 
 log = logging.getLogger("bot.zalo")
 
@@ -112,6 +114,9 @@ def zalo_webhook(
         if inbound is None:
             return JSONResponse({"ok": True})  # echoes and other events: nothing to do
         try:
+            # The window reopens: messages held for this chat go first, then the reply.
+            async with write_transaction(dispatcher.engine) as conn:
+                await citizen_wrote(conn, inbound.external_id, dispatcher.clock())
             await dispatcher.submit(inbound)
         except Exception as exc:
             log.error(

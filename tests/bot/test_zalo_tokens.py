@@ -28,19 +28,12 @@ from bot.web.server import create_app
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.zalo_tokens import get_tokens, save_tokens
+from tests.support.clock import SettableClock as Clock
 from tests.support.db import Database, migrated
 from tests.support.fake_zalo import FakeZalo
 
 USER = "8756112331268738712"
 START = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -52,7 +45,7 @@ def zalo() -> Iterator[FakeZalo]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
