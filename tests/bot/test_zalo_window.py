@@ -24,7 +24,7 @@ from storage.queries.zalo_tokens import save_tokens
 from storage.writes import WriteSet, flush
 from tests.support.clock import SettableClock as Clock
 from tests.support.db import Database, migrated
-from tests.support.fake_zalo import FakeZalo
+from tests.support.fake_zalo import FakeZalo, running
 
 USER = "8756112331268738712"
 FILED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -36,10 +36,8 @@ TEMPLATE = "358912"
 
 @pytest.fixture
 def zalo() -> Iterator[FakeZalo]:
-    with FakeZalo() as fake:
-        fake.approve_template(TEMPLATE, {"content"})
+    with running(TEMPLATE) as fake:
         yield fake
-    assert fake.server_errors == []
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from storage.queries.zalo_tokens import save_tokens
 from tests.support.bot_process import free_port
 from tests.support.clock import SettableClock
 from tests.support.db import Database, migrated
-from tests.support.fake_zalo import FakeZalo
+from tests.support.fake_zalo import FakeZalo, running
 
 CITIZEN = "8756112331268738712"
 STAFF = "5512300000000000001"
@@ -47,10 +47,8 @@ TEMPLATE = "358912"
 
 @pytest.fixture
 def zalo() -> Iterator[FakeZalo]:
-    with FakeZalo() as fake:
-        fake.approve_template(TEMPLATE, {"content"})
+    with running(TEMPLATE) as fake:
         yield fake
-    assert fake.server_errors == []
 
 
 @dataclass
@@ -105,7 +103,7 @@ async def life(
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         serving = asyncio.create_task(server.serve())
-        while not server.started:
+        while not server.started:  # noqa: ASYNC110 - uvicorn has no event for it
             await asyncio.sleep(0.01)
         try:
             yield Life(zalo, f"http://127.0.0.1:{port}/zalo", sender)
@@ -126,7 +124,7 @@ async def _counts(database: Database) -> dict[str, int]:
 
 
 @pytest.fixture
-async def database(zalo: FakeZalo, tmp_path: Path) -> AsyncIterator[Database]:
+async def database(zalo: FakeZalo, tmp_path: Path) -> Database:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     engine: AsyncEngine = await migrated(database)
     access, refresh = zalo.issue_tokens()
@@ -134,7 +132,7 @@ async def database(zalo: FakeZalo, tmp_path: Path) -> AsyncIterator[Database]:
     async with write_transaction(engine) as conn:
         await save_tokens(conn, access, refresh, now + timedelta(hours=25), now)
     await engine.dispose()
-    yield database
+    return database
 
 
 async def _file_and_answer_ten_days_later(bot: Life, clock: SettableClock) -> str:

@@ -76,7 +76,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypeVar
@@ -99,6 +99,7 @@ __all__ = [
     "TemplateSend",
     "Upload",
     "ZaloMessage",
+    "running",
 ]
 
 JSON = dict[str, Any]
@@ -1014,3 +1015,14 @@ class FakeZalo:
             ]
             lines += [f"fake server errors: {self._server_errors}"] if self._server_errors else []
             return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def running(*templates: str) -> Iterator[FakeZalo]:
+    """A started fake with ``templates`` approved (one field, ``content``); on exit, fails
+    the test if the fake itself crashed on a request."""
+    with FakeZalo() as fake:
+        for template in templates:
+            fake.approve_template(template, {"content"})
+        yield fake
+    assert fake.server_errors == []
