@@ -352,6 +352,17 @@ zalo_notices = Table(
     Index(None, "at"),
 )
 
+# Wrong short receipt codes a Zalo chat sent on a local day: after a few, codes from that chat
+# are refused until the next day, so guessing codes is pointless. Older days are dropped.
+zalo_code_tries = Table(
+    "zalo_code_tries",
+    metadata,
+    Column("chat_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day"),
+)
+
 # Inbound events that could not be read or handled (a malformed update, a poison message):
 # their event id was claimed, the chat got a polite message with ``ref``, and the row lets
 # the digest count them and staff find one by the reference the citizen quotes. What the

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_codes import is_valid, printed
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window
@@ -34,6 +35,7 @@ from bot.runtime.sender import Limits, OutboxSender
 from conversations import default_catalog
 from storage import read_transaction, write_transaction
 from storage.queries.outbox import counts_by_status
+from storage.queries.receipts import NewReceipt, issue_receipts
 from storage.queries.zalo_tokens import save_tokens
 from tests.support.bot_process import free_port
 from tests.support.clock import SettableClock
@@ -43,6 +45,8 @@ from tests.support.fake_zalo import FakeZalo, running
 CITIZEN = "8756112331268738712"
 STAFF = "5512300000000000001"
 TEMPLATE = "358912"
+CODE = "4821773015"
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -191,3 +195,33 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
     assert code in answered[0]
     assert after[0] == answered[0]  # the held answer comes before the replies
     assert (await _counts(database)).get("held", 0) == 0
+
+
+async def test_wrong_short_codes_are_limited_per_chat_and_day(
+    zalo: FakeZalo, database: Database
+) -> None:
+    assert is_valid(CODE)
+    engine = database.open()
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
+    await engine.dispose()
+    clock = SettableClock(datetime.now(UTC))
+    # Eight with another first digit, two with another check digit (one printed).
+    wrong = [c for c in (f"{n}{CODE[1:]}" for n in range(1, 10)) if c != CODE]
+    wrong += [CODE[:9] + "0", printed(CODE[:9] + "1")]
+    assert len(wrong) == 10
+    async with life(zalo, database, clock) as bot:
+        for code in wrong:
+            before = len(zalo.messages(CITIZEN))
+            await bot.text(CITIZEN, code)
+            answer = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+            assert "Mã trên giấy biên nhận không đúng" in answer, code
+        before = len(zalo.messages(CITIZEN))
+        await bot.text(CITIZEN, printed(CODE))  # the right one, but not today
+        [refused] = zalo.messages(CITIZEN)[before:]
+        assert "sai mã trên giấy biên nhận 10 lần hôm nay" in refused.text
+        await bot.text(STAFF, printed(CODE))  # another chat is not held back
+        assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(STAFF)[-1].text
+        clock.now += timedelta(days=1)
+        await bot.text(CITIZEN, f"mã {CODE}")
+        assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text

@@ -1,5 +1,6 @@
 """Zalo: short receipt codes people can type, each chat's last message (the 7-day window),
-and what happened to notifications that could not go as normal messages.
+what happened to notifications that could not go as normal messages, and each chat's wrong
+short codes of the day.
 
 Revision ID: 0014_zalo
 Revises: 0010
@@ -36,9 +37,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_zalo_notices"),
     )
     op.create_index("ix_zalo_notices_at", "zalo_notices", ["at"])
+    op.create_table(
+        "zalo_code_tries",
+        sa.Column("chat_id", sa.String(64), nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("chat_id", "day", name="pk_zalo_code_tries"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("zalo_code_tries")
     op.drop_index("ix_zalo_notices_at", "zalo_notices")
     op.drop_table("zalo_notices")
     op.drop_table("zalo_chats")
