@@ -51,6 +51,7 @@ from conversations import (
     Text,
     clean_text,
 )
+from conversations.commands import canonical
 from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessage
 
 CHANNEL = "zalo"
@@ -140,7 +141,9 @@ def parse_text(text: str) -> Inbound:
         return Choice(stripped[len(CHOICE_PREFIX) : len(CHOICE_PREFIX) + 64])
     if stripped.startswith("/"):
         head, _, arg = stripped.partition(" ")
-        return Command(head[1:32].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
+        name = head[1:32].lower()
+        code = short_code(arg) if canonical(name) == "start" else None
+        return Command(name, code or arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
         return Command("start", stripped)
     code = short_code(stripped)

@@ -52,6 +52,8 @@ def test_however_it_is_typed_it_reads_the_same(code: str) -> None:
     ):
         assert candidate(typed) == code, typed
         assert parse_text(typed) == Command("start", code), typed
+        assert parse_text(f"/start {typed}") == Command("start", code), typed
+        assert parse_text(f"/batdau {typed}") == Command("batdau", code), typed
 
 
 @pytest.mark.parametrize(
