@@ -370,8 +370,8 @@ class ZaloSender:
 
     async def _call(self, url: str, upload: str, **request: Any) -> Mapping[str, Any]:
         """POSTs with the access token and returns Zalo's answer when ``error`` is 0; refreshes
-        the token once on -216 or -220 and retries once. ``upload`` names what is uploaded ("" for a
-        message): an upload answering -210 is a file over Zalo's limit."""
+        the token once on -216 or -220 and retries once. ``upload`` names what is uploaded
+        ("" for a message): an upload answering -210 is a file over Zalo's limit."""
         for attempt in (1, 2):
             token = await self.tokens.access_token()
             try:
