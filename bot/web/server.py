@@ -16,7 +16,8 @@ from telegram import Bot
 from bot.channels.telegram_inbound import TelegramInbound
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
-from storage import can_write
+from storage import can_write, read_transaction
+from storage.queries.zalo_tokens import get_tokens
 
 log = logging.getLogger("bot.web")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -41,6 +42,8 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
     async def healthz(_request: Request) -> Response:
         try:
             writable = await can_write(engine)
+            async with read_transaction(engine) as conn:
+                tokens = await get_tokens(conn)
         except Exception as exc:
             log.error("event=health_failed error=%s", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
@@ -48,7 +51,17 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
             # Readers still work, but no event can be recorded: the bot answers nobody.
             log.error("event=health_failed error=locked")
             return JSONResponse({"ok": False, "database": "locked"}, status_code=503)
-        return JSONResponse({"ok": True, "database": "ok"})
+        body: dict[str, object] = {"ok": True, "database": "ok"}
+        if tokens is not None:
+            # A failed refresh needs a person (ZALO.md), not a restart: "ok" stays true, and
+            # what Zalo said is shown (never a token).
+            body["zalo_token"] = (
+                {"status": "refresh_failed", "at": tokens.failed_at.isoformat(),
+                 "error": tokens.last_error or ""}
+                if tokens.failed_at is not None
+                else {"status": "ok", "expires_at": tokens.expires_at.isoformat()}
+            )  # fmt: skip
+        return JSONResponse(body)
 
     return healthz
 

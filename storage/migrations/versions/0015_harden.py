@@ -10,7 +10,7 @@ consents can be emptied of their chat, and a place for the secrets made on first
 - ``complaint_files.channel_file_id`` takes 2,048 characters (a Zalo URL passed 256).
 
 Revision ID: 0015_harden
-Revises: 0010
+Revises: 0014_zalo
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from alembic import op
 from storage.types import BigId, UTCDateTime
 
 revision = "0015_harden"
-down_revision = "0010"
+down_revision = "0014_zalo"
 branch_labels = None
 depends_on = None
 
