@@ -93,6 +93,10 @@ def handle(
 
 def _idle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
     if isinstance(event, Text):
+        # "Send the tracking code at any time": a message that is only a code is /tracuu CODE.
+        code = tracking.whole_code(event.text)
+        if code is not None:
+            return tracking.lookup(state, env, facts, code)
         picked = menu.match_menu_text(event.text)
         if picked is not None:
             outcome = _global_choice(state, picked, env, facts)

@@ -60,7 +60,7 @@ class Lookups:
 
 
 def _codes(text: str) -> set[str]:
-    return {m.upper() for m in tracking.CODE_PATTERN.findall(text[:MAX_INBOUND_CHARS])}
+    return tracking.codes_in(text[:MAX_INBOUND_CHARS])
 
 
 def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> Lookups:
@@ -94,6 +94,10 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
             dossier_ids.add(int(head))
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)
+    elif isinstance(event, Text) and state.flow is None:
+        # At rest, a message that is just a tracking code shows that case.
+        code = tracking.whole_code(event.text)
+        codes |= {code} if code is not None else set()
     if state.flow in _CASE_FLOWS:
         codes |= {v for k in _CASE_KEYS if isinstance(v := state.data.get(k), str)}
     receipt = state.data.get("receipt") if state.flow == survey.FLOW else None

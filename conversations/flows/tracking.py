@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 
 from ..context import Env, Facts
@@ -28,14 +29,38 @@ from .complaint import file_refusal
 
 LOOKUP = "lookup"
 SUPPLEMENT = "supplement"
-CODE_PATTERN = re.compile(r"\bPA-\d{4}-\d{6}\b", re.IGNORECASE)
+#: A tracking code as citizens type it: any case, the groups joined by dashes, spaces, dots
+#: or nothing (``PA-2026-000123``, ``pa 2026 000123``, ``PA2026000123``).
+_GAP = r"[\s\-‐‑–—._]{0,3}"
+CODE_PATTERN = re.compile(rf"\bPA{_GAP}(\d{{4}}){_GAP}(\d{{6}})(?!\d)", re.IGNORECASE)
+#: A whole message that is nothing but a tracking code (perhaps after "mã", "mã số").
+_WHOLE_CODE = re.compile(
+    r"\s*(?:m[ãa](?:\s*(?:s[ốo]|tra\s*c[ứu]u))?\s*[:#]?\s*)?(.{0,40}?)[\s.!?]*", re.IGNORECASE
+)
 #: Wrong phone numbers a chat may give in lookups in one day.
 MAX_LOOKUP_MISSES = 5
 
 
 def find_code(text: str) -> str | None:
+    """The first tracking code in ``text``, spelled ``PA-2026-000123``; None when there is none."""
     match = CODE_PATTERN.search(text)
-    return match.group(0).upper() if match else None
+    return f"PA-{match.group(1)}-{match.group(2)}" if match else None
+
+
+def codes_in(text: str) -> set[str]:
+    """Every tracking code in ``text``, each spelled ``PA-2026-000123``."""
+    return {f"PA-{year}-{number}" for year, number in CODE_PATTERN.findall(text)}
+
+
+def whole_code(text: str) -> str | None:
+    """The tracking code a message consists of (``pa 2026 000123``, ``mã PA-2026-000123``),
+    spelled ``PA-2026-000123``; None when the message says anything else."""
+    if len(text) > 60:
+        return None
+    outer = _WHOLE_CODE.fullmatch(unicodedata.normalize("NFC", text))
+    inner = outer.group(1) if outer else ""
+    match = CODE_PATTERN.fullmatch(inner)
+    return f"PA-{match.group(1)}-{match.group(2)}" if match else None
 
 
 # --- lookup ---------------------------------------------------------------------------

@@ -31,7 +31,9 @@ CODE = "PA-2026-123456"
         (IDLE, Choice(f"case:{CODE}:take"), True, Lookups(case_codes=frozenset({CODE}))),
         (IDLE, Choice(f"supp:{CODE}"), False, Lookups(case_codes=frozenset({CODE}))),
         (IDLE, Choice("menu:survey"), False, Lookups()),
-        (IDLE, Text(f"mã {CODE}"), False, Lookups()),
+        (IDLE, Text(f"mã {CODE}"), False, Lookups(case_codes=frozenset({CODE}))),
+        (IDLE, Text("pa 2026 000001"), False, Lookups(case_codes=frozenset({"PA-2026-000001"}))),
+        (IDLE, Text(f"hỏi về {CODE}"), False, Lookups()),
         (
             LOOKUP,
             Text("0912345678"),
@@ -54,6 +56,7 @@ CODE = "PA-2026-123456"
         "start-token", "batdau-alias", "menu-alias", "start-with-bot-name", "start-bare",
         "other-command-arg", "survey-receipt", "start-in-survey", "lookup-lowercase",
         "rate-button", "case-button", "supplement-button", "menu-button", "code-in-idle-text",
+        "spaced-code-in-idle-text", "code-inside-idle-sentence",
         "lookup-flow", "staff-note", "staff-list", "staff-list-alias", "list-not-admin",
         "case-by-code", "drafting",
     ],
