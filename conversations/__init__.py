@@ -47,6 +47,7 @@ from .numbers import format_decimal, round_half_up
 from .parsing import clean_text
 from .questionnaire import Questionnaire, Step
 from .questionnaire import load as load_questionnaire
+from .typed import read_as, waits_for_text
 
 __all__ = [
     "MAX_COMMAND_ARG_CHARS",
@@ -104,5 +105,7 @@ __all__ = [
     "handle",
     "load_questionnaire",
     "prompt",
+    "read_as",
     "round_half_up",
+    "waits_for_text",
 ]

@@ -22,6 +22,7 @@ from .flows.survey import SurveyData
 from .limits import MAX_INBOUND_CHARS
 from .parsing import normalize
 from .periods import parse_period
+from .typed import read_as
 
 LANGUAGES = ("vi", "en")
 CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
@@ -49,6 +50,7 @@ def handle(
     not understand.
     """
     facts = facts or Facts()
+    event = read_as(state, event)
     if isinstance(event, Expired):
         if state.flow == survey.FLOW:
             return survey.expire(state, env)

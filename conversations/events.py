@@ -33,11 +33,16 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """A slash command, name without the slash, lower case, with its argument."""
+    """A slash command, name without the slash, lower case, with its argument.
+
+    ``typed`` is the whole plain message when a channel read it as this command (a receipt's
+    short code typed without ``/start``); empty for a command the user wrote as one. A step
+    waiting for free text takes such a message as the text it is (:func:`read_as`)."""
 
     name: str
     arg: str = ""
     kind: Literal["command"] = "command"
+    typed: str = ""
 
 
 @dataclass(frozen=True, slots=True)

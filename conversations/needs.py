@@ -18,6 +18,7 @@ from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, survey, tracking
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
+from .typed import read_as
 
 #: Flows whose state names a complaint, and the keys that hold its code.
 _CASE_FLOWS = frozenset({tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW})
@@ -68,6 +69,7 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
 
     Pure. The command is recognised under every alias (``/batdau TOKEN`` is ``/start``).
     """
+    event = read_as(state, event)
     token: str | None = None
     codes: set[str] = set()
     open_cases = False

@@ -150,7 +150,7 @@ def parse_text(text: str) -> Inbound:
     if code is not None:
         # The slip's short code, however typed: its digits are looked up (a wrong check
         # digit finds nothing, and the citizen is asked to check the code).
-        return Command("start", code)
+        return Command("start", code, typed=text.strip())
     return Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,9 +21,17 @@ from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
 from bot.web.bodies import BodyRefused, ZaloEnvelope, load_json, read_body, validated
-from conversations import Command, InboundEvent, Reply, clean_text
+from conversations import (
+    Command,
+    ConversationState,
+    InboundEvent,
+    Reply,
+    clean_text,
+    waits_for_text,
+)
 from storage import write_transaction
 from storage.outbound import TextMessage
+from storage.queries.dialogue import load_conversations
 from storage.queries.zalo_chats import citizen_wrote, try_code
 from storage.writes import WriteSet, flush
 
@@ -75,6 +83,8 @@ async def _may_try(conn: AsyncConnection, dispatcher: Dispatcher, inbound: Inbou
         return True  # the long token, or nothing
     settings = dispatcher.settings
     now = dispatcher.clock()
+    if payload.typed and await _waits_for_text(conn, inbound.external_id, now):
+        return True  # a phone number or other text at a step that reads text: not a code
     today = now.astimezone(settings.tz).date()
     chat = inbound.external_id
     if await try_code(conn, chat, payload.arg, is_valid(payload.arg), today, MAX_WRONG_CODES):
@@ -87,6 +97,17 @@ async def _may_try(conn: AsyncConnection, dispatcher: Dispatcher, inbound: Inbou
     await flush(conn, writes)
     log.info("event=code_tries_refused channel=zalo chat=%s", chat_hash(CHANNEL, chat))
     return False
+
+
+async def _waits_for_text(conn: AsyncConnection, chat: str, now: datetime) -> bool:
+    """Whether this chat's conversation is at a step that reads typed text (unlocked read:
+    the dispatcher decides again under its lock; this only keeps text out of the count)."""
+    rows = await load_conversations(conn, [(CHANNEL, chat)], now, lock=False)
+    row = rows.get((CHANNEL, chat))
+    if row is None:
+        return False
+    state = ConversationState(language=row.language or "vi", flow=row.flow, step=row.step)
+    return waits_for_text(state)
 
 
 def zalo_webhook(

@@ -225,3 +225,37 @@ async def test_wrong_short_codes_are_limited_per_chat_and_day(
         clock.now += timedelta(days=1)
         await bot.text(CITIZEN, f"mã {CODE}")
         assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text
+
+
+@pytest.mark.parametrize("step", ["phone", "complaint text"])
+async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
+    zalo: FakeZalo, database: Database, step: str
+) -> None:
+    """At the complaint's phone prompt ``1234567890`` is a wrong phone number; in the complaint
+    text it is the text. Neither is a receipt code, nor counts toward the wrong codes of the
+    day: the right code still opens the survey afterwards."""
+    engine = database.open()
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
+    await engine.dispose()
+    clock = SettableClock(datetime.now(UTC))
+    typed = ["1234567890", "2345 6789 01", "9876-5432-10", "mã 5555555555"]
+    typed += [f"{n}{CODE[1:]}" for n in range(1, 10) if f"{n}{CODE[1:]}" != CODE]
+    async with life(zalo, database, clock) as bot:
+        await bot.text(CITIZEN, "/phananh")
+        await bot.text(CITIZEN, "2")
+        if step == "phone":
+            await bot.text(CITIZEN, "Công trình lấn chiếm vỉa hè trước số 12 đường Lê Lợi.")
+            await bot.text(CITIZEN, "xong")
+            await bot.press(CITIZEN, "#c:c.who:named")
+            await bot.text(CITIZEN, "Trần Văn Ba")
+        for text in typed if step == "phone" else typed[:1]:
+            before = len(zalo.messages(CITIZEN))
+            await bot.text(CITIZEN, text)
+            answer = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+            assert "giấy biên nhận" not in answer, (text, answer)
+            expected = "Số điện thoại chưa đúng" if step == "phone" else "gửi kèm ảnh hoặc tệp"
+            assert expected in answer, (text, answer)
+        await bot.text(CITIZEN, "/huy")
+        await bot.text(CITIZEN, printed(CODE))
+        assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text
