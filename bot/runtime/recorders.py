@@ -125,8 +125,16 @@ def _update_complaint(ctx: Recording, change: UpdateComplaint) -> None:
         duplicate_of=change.duplicate_of,
         files=_files(change.files),
         channel=ctx.channel,
+        action=change.action,
+        actor_name=change.actor_name or None,
+        assign=(change.actor, change.actor_name or change.actor) if change.assign else None,
+        unassign=change.unassign,
     )
     ctx.facts.case_status(change.code, change.to_status)
+    if change.assign:
+        ctx.facts.case_assignee(change.code, change.actor, change.actor_name or change.actor)
+    elif change.unassign:
+        ctx.facts.case_assignee(change.code, None, None)
 
 
 @records(RateComplaint)
