@@ -52,7 +52,7 @@ def _update(name: str) -> Update:
         ("photo", InboundEvent("10006", "telegram", "7001", Attachment("photo", 80000, "b", "", "image/jpeg"))),
         ("group_message", None),
         ("edited_message", None),
-        ("admin_command", InboundEvent("10008", "telegram", "7002", Command("baocao", "7d"), admin=True)),
+        ("admin_command", InboundEvent("10008", "telegram", "7002", Command("baocao", "7d"), admin=True, sender_id="7002", sender_name="Minh")),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )  # fmt: skip
