@@ -91,9 +91,10 @@ class StaffRooms:
         room = self.room_of(old)
         if room is None or self._now_at.get(room) == new or room == new:
             return False
+        # Known at once: an update from the new group in the same batch finds its room.
+        self._remember(room, new)
         async with write_transaction(self.engine) as conn:
             first = await move_room(conn, CHANNEL, room, new, self.clock())
-        self._remember(room, new)
         if first:
             log.warning(
                 "event=staff_room_moved room=%s now=%s hint=set ADMIN_CHAT_IDS to the new id",
