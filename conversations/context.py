@@ -154,6 +154,8 @@ class Facts:
     sender: str = ""
     #: The sender's name as the channel gives it (an officer's, shown on the cases they take).
     sender_name: str = ""
+    #: The channel's id of the message whose button was pressed ("" for anything else).
+    pressed: str = ""
     #: Complaints named by the event or the conversation, by tracking code.
     complaints: Mapping[str, ComplaintFacts] = field(default_factory=dict)
     #: Open complaints, for the staff list (``/hoso``); None when not looked up.

@@ -198,6 +198,16 @@ class SendFile:
 
 
 @dataclass(frozen=True, slots=True)
+class RedrawCard:
+    """A case card shown earlier in this chat (a shared one in a staff group) is redrawn with
+    the case as it now stands, so its buttons keep matching what can be done."""
+
+    message_id: str
+    reply: Reply
+    kind: Literal["redraw_card"] = "redraw_card"
+
+
+@dataclass(frozen=True, slots=True)
 class RequestJob:
     """Work the jobs runner does and answers in this chat: a report, a digest, an export."""
 
@@ -264,6 +274,7 @@ Change = (
     | RateComplaint
     | Notify
     | SendFile
+    | RedrawCard
     | RequestJob
     | FollowDossier
     | UnfollowDossier

@@ -24,6 +24,7 @@ from conversations import (
     OpenComplaint,
     RateComplaint,
     RecordConsent,
+    RedrawCard,
     RequestJob,
     SaveAnswer,
     SendFile,
@@ -34,7 +35,7 @@ from conversations import (
     UpdateComplaint,
 )
 from storage import WriteSet
-from storage.outbound import FileMessage, Outbound
+from storage.outbound import EditMessage, FileMessage, Outbound
 from storage.queries.complaints import NewFile
 
 from .facts import FactsCache
@@ -233,6 +234,14 @@ def _request_job(ctx: Recording, change: RequestJob) -> None:
 @records(SendFile)
 def _send_file(ctx: Recording, change: SendFile) -> None:
     ctx.after.append(FileMessage(change.file_id, change.caption))
+
+
+@records(RedrawCard)
+def _redraw_card(ctx: Recording, change: RedrawCard) -> None:
+    """After this chat's replies: the card is edited in place (Telegram), or, on a channel
+    that cannot edit, shown again as a new message (the sender adapts it)."""
+    shown = ctx.catalog.render(change.reply, ctx.language)
+    ctx.after.append(EditMessage(change.message_id, shown.text, shown.choices, shown.key))
 
 
 @records(Notify)

@@ -93,12 +93,11 @@ class StaffRooms:
             return False
         # Known at once: an update from the new group in the same batch finds its room.
         self._remember(room, new)
+        log.warning(
+            "event=staff_room_moved room=%s now=%s hint=set ADMIN_CHAT_IDS to the new id",
+            room,
+            new,
+        )
         async with write_transaction(self.engine) as conn:
-            first = await move_room(conn, CHANNEL, room, new, self.clock())
-        if first:
-            log.warning(
-                "event=staff_room_moved room=%s now=%s hint=set ADMIN_CHAT_IDS to the new id",
-                room,
-                new,
-            )
+            await move_room(conn, CHANNEL, room, new, self.clock())
         return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..context import ComplaintFacts, Env, Facts
+from ..context import CaseNote, ComplaintFacts, Env, Facts
 from ..effects import (
     Change,
     ChoiceOption,
@@ -16,6 +16,7 @@ from ..effects import (
     Lines,
     Notify,
     Outcome,
+    RedrawCard,
     Ref,
     Reply,
     SendFile,
@@ -41,6 +42,8 @@ TARGET = {
     "dup": "duplicate",
 }
 NEEDS_NOTE = frozenset({"ask", "answer", "oos", "dup", "note"})
+#: State key: the card whose button started the action (its message id on the channel).
+CARD = "card"
 LIST_BUTTONS = 10
 #: ``/hoso`` filters, by every accepted spelling (Vietnamese first, English second), as
 #: normalised: no diacritics, lower case, no separators ("của tôi", "cua-toi", "cuatoi").
@@ -160,6 +163,8 @@ def action(
         return _assign(state, env, facts, case, "release")
     if act in NEEDS_NOTE:
         data: dict[str, object] = {"case": code, "act": act}
+        if facts.pressed:
+            data[CARD] = facts.pressed[:32]  # redrawn once the action is done
         new = replace(state, flow=FLOW, step=NOTE, data=data, expires_at=None)
         return Outcome((_ask_note(code, act),), state=new, ack="keep")
     return Outcome((Reply("common.stale_choice"),), state=state)
@@ -200,13 +205,8 @@ def _assign(
     changes: list[Change] = [update]
     if to != case.status and case.reachable:
         changes.append(Notify("reporter", _citizen_notice(case, to, None, None), case.code))
-    after = replace(
-        case,
-        status=to,
-        assignee=None if act == "release" else me,
-        assignee_name=None if act == "release" else name,
-    )
-    return Outcome(staff_card(after, env), changes=tuple(changes), state=state, ack="refresh")
+    card = staff_card(_after(case, update), env)
+    return Outcome(card, changes=tuple(changes), state=state, ack="refresh")
 
 
 def handle_note(
@@ -235,9 +235,48 @@ def handle_note(
     if not case.is_open:
         closed = _closed(code, case.status)
         return Outcome((closed,), state=menu.idle(state))
+    card = state.data.get(CARD)
     if act == "note":
-        return _note(menu.idle(state), env, facts, case, note)
-    return _apply(menu.idle(state), env, facts, case, act, note, original, admin_id)
+        done = _note(menu.idle(state), env, facts, case, note)
+    else:
+        done = _apply(menu.idle(state), env, facts, case, act, note, original, admin_id)
+    return _redrawn(done, env, case, card if isinstance(card, str) else None)
+
+
+def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
+    """The case as it stands once ``update`` is recorded (for its card, drawn before that)."""
+    step = CaseNote(
+        update.at, update.to_status, update.note, update.actor, update.public, update.action,
+        update.actor_name,
+    )  # fmt: skip
+    if update.unassign:
+        owner: tuple[str | None, str | None] = (None, None)
+    elif update.assign:
+        owner = (update.actor, update.actor_name)
+    else:
+        owner = (case.assignee, case.assignee_name)
+    return replace(
+        case,
+        status=update.to_status,
+        history=(*case.history, step),
+        assignee=owner[0],
+        assignee_name=owner[1],
+    )
+
+
+def _redrawn(outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None) -> Outcome:
+    """The action's card shows the case as it now stands (in place, where it was pressed);
+    without one, an open case's card follows the answer, with what can be done next."""
+    update = next((c for c in outcome.changes if isinstance(c, UpdateComplaint)), None)
+    if update is None:
+        return outcome
+    after = _after(case, update)
+    shown = staff_card(after, env)
+    if card is not None:
+        return replace(outcome, changes=(*outcome.changes, RedrawCard(card, shown[-1])))
+    if after.is_open:
+        return replace(outcome, replies=(*outcome.replies, *shown))
+    return outcome
 
 
 def _note(
@@ -270,8 +309,7 @@ def _apply(
     admin_id: str,
 ) -> Outcome:
     """An outcome for the citizen (ask for more, answer, out of remit, duplicate): recorded,
-    told to the reporter; a case nobody had becomes the actor's. While the case stays open
-    its card follows, with what can be done next."""
+    told to the reporter; a case nobody had becomes the actor's."""
     to = TARGET[act]
     me = actor(admin_id)
     name = facts.sender_name or facts.sender
@@ -292,12 +330,7 @@ def _apply(
         changes.append(Notify("reporter", _citizen_notice(case, to, note, original), case.code))
     key = "staff.done" if case.reachable else "staff.done_unreachable"
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
-    replies: tuple[Reply, ...] = (done,)
-    if to in ("new", "in_progress", "waiting_citizen"):
-        owner = (case.assignee, case.assignee_name) if case.assignee else (me, name)
-        after = replace(case, status=to, assignee=owner[0], assignee_name=owner[1])
-        replies = (done, *staff_card(after, env))
-    return Outcome(replies, changes=tuple(changes), state=state, ack="close")
+    return Outcome((done,), changes=tuple(changes), state=state, ack="close")
 
 
 def _closed(code: str, status: str) -> Reply:

@@ -180,6 +180,18 @@ def test_two_officers_handle_two_cases_at_once(
         assert "Xin gửi bản chụp giấy biên nhận." in (told_2.text or "")
         message_with(fake, room, f"Đã cập nhật {first}: Đã giải quyết")
         message_with(fake, room, f"Đã cập nhật {second}: Chờ người gửi bổ sung")
+        # Each card was redrawn where it was pressed: case 1 closed, without buttons.
+        closed = fake.wait_for(
+            lambda f: (
+                m
+                if (m := f.message(room, card_1.message_id))
+                and "Trạng thái: Đã giải quyết" in (m.text or "")
+                else None
+            ),
+            what="card 1 redrawn closed",
+        )
+        assert fake.keyboard(closed) == []
+        assert "An" in (closed.text or "")
         assert case_row(bot, first) == ("resolved", "An")
         assert case_row(bot, second) == ("waiting_citizen", "Bình")
 
