@@ -76,6 +76,7 @@ MENU_COMMANDS = (
     "khaosat",
     "phananh",
     "tracuu",
+    "ketqua",
     "huy",
     "ngonngu",
     "trogiup",

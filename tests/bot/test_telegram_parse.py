@@ -307,3 +307,15 @@ def test_a_supergroup_upgrade_is_read_from_either_service_message() -> None:
         assert update is not None
         assert migration(update) == ("-4001", "-1004001")
     assert migration(_group_message(7002, "/hoso")) is None
+
+
+def test_every_citizen_command_is_in_telegrams_menu_and_no_admin_one() -> None:
+    from bot.channels.telegram import MENU_COMMANDS, bot_commands
+    from conversations import default_catalog
+    from conversations.commands import ADMIN_COMMANDS, COMMANDS
+
+    assert set(MENU_COMMANDS) == set(COMMANDS)
+    assert not set(MENU_COMMANDS) & set(ADMIN_COMMANDS)
+    for lang in ("vi", "en"):
+        shown = [c.command for c in bot_commands(default_catalog(), lang)]
+        assert shown == list(MENU_COMMANDS)
