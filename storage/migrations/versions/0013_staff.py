@@ -1,7 +1,7 @@
 """Staff as a team: who has a case, what each officer did, and staff rooms that moved.
 
 Revision ID: 0013_staff
-Revises: 0010
+Revises: 0014_zalo
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0013_staff"
-down_revision = "0010"
+down_revision = "0014_zalo"
 branch_labels = None
 depends_on = None
 
