@@ -1,7 +1,7 @@
 """Staff as a team: who has a case, what each officer did, and staff rooms that moved.
 
 Revision ID: 0013_staff
-Revises: 0014_zalo
+Revises: 0015_harden
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0013_staff"
-down_revision = "0014_zalo"
+down_revision = "0015_harden"
 branch_labels = None
 depends_on = None
 
