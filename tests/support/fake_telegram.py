@@ -252,6 +252,14 @@ class StoredFile:
 
 
 @dataclass
+class _Trap:
+    method: str
+    chat_id: int | None
+    action: Callable[[], None]
+    stored: bool
+
+
+@dataclass
 class _Fault:
     method: str
     status: int
@@ -567,6 +575,7 @@ class FakeTelegram:
         self._next_file = 0
         self._server_errors: list[str] = []
         self._slow_chats: dict[int, float] = {}
+        self._traps: list[_Trap] = []
 
         # Long-poll bookkeeping; touched only on the server's event loop thread.
         self._pollers: set[asyncio.Future[None]] = set()
@@ -756,12 +765,18 @@ class FakeTelegram:
             slow = self._slow_chats.get(_as_int(params.get("chat_id")) or 0)
             if slow and method != "getUpdates":
                 await asyncio.sleep(slow)  # a chat whose sends hang (a slow network path)
+            trap = self._take_trap(method, params)
+            if trap is not None and not trap.stored:
+                trap.action()  # the call never lands: the bot dies before Telegram took it
+                raise _ApiError(500, "Internal Server Error")
             if method == "getUpdates":
                 result = await self._get_updates(params)
             else:
                 with self._cond:
                     self._check_faults(method, params)
                     result = self._handlers[method](params)
+            if trap is not None:
+                trap.action()  # taken, but the bot dies before it hears so
         except _ApiError as error:
             self._record(Call(method, params, arrived, error.status, error.description))
             body = _error_body(error.status, error.description, error.retry_after)
@@ -1480,6 +1495,35 @@ class FakeTelegram:
                     text,
                 )
             )
+
+    def trap(
+        self,
+        method: str,
+        action: Callable[[], None],
+        *,
+        chat_id: int | None = None,
+        stored: bool = True,
+    ) -> None:
+        """Run ``action`` (a kill -9 of the bot, say) once, on the next call of ``method`` (to
+        ``chat_id`` if given): after the call took effect and before it is answered when
+        ``stored``, else instead of it (the call fails with 500 and changes nothing)."""
+        with self._cond:
+            self._traps.append(
+                _Trap(self._method_names.get(method.lower(), method), chat_id, action, stored)
+            )
+
+    def traps_left(self) -> int:
+        with self._cond:
+            return len(self._traps)
+
+    def _take_trap(self, method: str, params: Mapping[str, Any]) -> _Trap | None:
+        chat_id = _as_int(params.get("chat_id"))
+        with self._cond:
+            for trap in self._traps:
+                if trap.method == method and trap.chat_id in (None, chat_id):
+                    self._traps.remove(trap)
+                    return trap
+        return None
 
     def slow_chat(self, chat_id: int, seconds: float) -> None:
         """Every call to ``chat_id`` is answered only after ``seconds`` (0 ends it)."""
