@@ -17,7 +17,7 @@ from telegram import Bot
 from bot.channels.telegram_inbound import TelegramInbound
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
-from storage import read_transaction
+from storage import write_transaction
 
 log = logging.getLogger("bot.web")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -41,7 +41,9 @@ def create_app(
 def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
     async def healthz(_request: Request) -> Response:
         try:
-            async with read_transaction(engine) as conn:
+            # A write transaction, empty: on SQLite it takes the file's write lock, so a
+            # database another process holds locked is reported, not only one that is gone.
+            async with write_transaction(engine) as conn:
                 await conn.execute(text("SELECT 1"))
         except Exception as exc:
             log.error("event=health_failed error=%s", type(exc).__name__)

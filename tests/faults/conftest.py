@@ -7,6 +7,7 @@ Run alone: ``python -m pytest -m faults tests/faults`` (``.ci/run`` does, on bot
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,8 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         pytest.skip(SKIP_POSTGRES)
     with postgres_database() as direct:
         parsed = make_url(direct)
-        with TcpProxy((parsed.host or "127.0.0.1", parsed.port or 5432)) as proxy:
+        target = (parsed.host or "127.0.0.1", parsed.port or 5432)
+        with contextlib.closing(TcpProxy(target).start()) as proxy:
             url = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
             yield Backend("postgres", url, direct, proxy)
 

@@ -172,6 +172,12 @@ class Citizen:
         following = STEPS[self.done] if self.done < len(STEPS) else None
         return following is None or self._newest(following) is not None
 
+    def start(self, process: BotProcess, until: int) -> None:
+        """Starts ``process`` and answers the steps before step ``until``."""
+        process.start()
+        while self.done < until:
+            self.step()
+
     def step(self, timeout: float = 60.0) -> None:
         self.act()
         self.wait(timeout)

@@ -41,11 +41,9 @@ def test_killed_inside_the_event_transaction(
     if backend.kind == "sqlite" and step != "recording the event":
         pytest.skip("SQLite takes its one write lock before the first statement: one step")
     process = bot_process(fake, tmp_path, backend)
-    process.start()
     citizen = Citizen(fake, CHAT)
     try:
-        while citizen.done < KILLED_AT:
-            citizen.step()
+        citizen.start(process, until=KILLED_AT)
         with backend.locked(table):
             update = citizen.act()
             if backend.kind == "sqlite":
@@ -74,11 +72,9 @@ def test_killed_while_sending(
     fake: FakeTelegram, tmp_path: Path, backend: Backend, taken: bool
 ) -> None:
     process = bot_process(fake, tmp_path, backend)
-    process.start()
     citizen = Citizen(fake, CHAT)
     try:
-        while citizen.done < KILLED_AT:
-            citizen.step()
+        citizen.start(process, until=KILLED_AT)
         sent_before = len(_sends(fake))
         fake.trap("sendMessage", process.kill, chat_id=CHAT, stored=taken)
         citizen.act()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from types import TracebackType
 
 
 class TcpProxy:
@@ -23,16 +22,12 @@ class TcpProxy:
         self._closed = False
         self._thread = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
 
-    def __enter__(self) -> TcpProxy:
+    def start(self) -> TcpProxy:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Stops relaying, for good (``contextlib.closing`` calls it)."""
         self._closed = True
         self.cut()
         with contextlib.suppress(OSError):
