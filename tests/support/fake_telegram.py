@@ -576,6 +576,7 @@ class FakeTelegram:
         self._server_errors: list[str] = []
         self._slow_chats: dict[int, float] = {}
         self._traps: list[_Trap] = []
+        self._listeners: list[Callable[[Call], None]] = []
 
         # Long-poll bookkeeping; touched only on the server's event loop thread.
         self._pollers: set[asyncio.Future[None]] = set()
@@ -793,6 +794,15 @@ class FakeTelegram:
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(call)
+
+    def listen(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener`` with each call the bot makes, once answered, on the server's
+        thread (a load generator learns of replies without polling the fake)."""
+        with self._cond:
+            self._listeners.append(listener)
 
     def _check_faults(self, method: str, params: Mapping[str, Any]) -> None:
         """Injected failures first, then blocked chats: a failed call never changes state."""
