@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.faults.harness import Backend
+from tests.faults.harness import Backend, personal_data_in_logs
 from tests.support.db import POSTGRES_URL, SKIP_POSTGRES, postgres_database
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.tcp_proxy import TcpProxy
@@ -40,3 +40,17 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 def fake() -> Iterator[FakeTelegram]:
     with FakeTelegram(token="424242:FAULTS-token", username="sipas_faults_bot") as server:
         yield server
+
+
+#: Chat ids this short are the test's staff ids, too short to tell from other numbers.
+MIN_CHAT_DIGITS = 6
+
+
+@pytest.fixture(autouse=True)
+def logs_hold_no_personal_data(fake: FakeTelegram, tmp_path: Path) -> Iterator[None]:
+    """After each fault test (kills, outages, refused calls: where tracebacks are logged),
+    the bot's logs hold no raw chat id and no phone number."""
+    yield
+    chats = {c.chat_id for c in fake.calls if c.chat_id is not None}
+    long_ids = [c for c in chats if len(str(abs(c))) >= MIN_CHAT_DIGITS]
+    assert personal_data_in_logs(tmp_path, long_ids) == []

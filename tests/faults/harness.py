@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sqlite3
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,10 +217,16 @@ def completed_surveys(backend: Backend) -> int:
     return scalar(backend, "SELECT count(*) FROM survey_responses WHERE completed_at IS NOT NULL")
 
 
-def no_personal_data_in(process: BotProcess, *words: str) -> list[str]:
-    """What of ``words`` (chat ids, texts) any of the process's logs shows."""
-    logs = "".join(
-        (process.workdir / f"bot-{run}.log").read_text(encoding="utf-8", errors="replace")
-        for run in range(1, process.runs + 1)
-    )
-    return [w for w in words if w in logs]
+#: A Vietnamese phone number as a citizen types it (10 digits from 0, spaces or dots allowed).
+PHONE = re.compile(r"(?<![\d.])0\d{2,3}[ .]?\d{3}[ .]?\d{3,4}(?![\d.])")
+
+
+def personal_data_in_logs(folder: Path, chats: Iterable[int]) -> list[str]:
+    """Raw chat ids (only their salted hash may be logged) and phone numbers found in any
+    bot log under ``folder``, with the log's name."""
+    found: list[str] = []
+    for log in sorted(folder.rglob("bot-*.log")):
+        text = log.read_text(encoding="utf-8", errors="replace")
+        found += [f"{log.name}: chat {c}" for c in chats if re.search(rf"(?<!\d){c}(?!\d)", text)]
+        found += [f"{log.name}: phone {m}" for m in PHONE.findall(text)]
+    return found
