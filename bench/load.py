@@ -17,7 +17,8 @@ chats) are queued at once while 100 citizens answer at their natural pace (2-20 
 
     bulk (postgres x2, 30 msg/s): 1000 bulk messages beside 100 citizens: ...
 
-Lost: a step whose answer never came (60 s). Doubled: a message sent twice to a chat.
+Lost: an answer never sent (a citizen waits 60 s, then gives up; the answers given up on get
+another 60 s before they count as lost). Doubled: a message sent twice to a chat.
 PostgreSQL from TEST_POSTGRES_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/test).
 Run from the repository root: ``python bench/load.py`` (``--quick`` for a short try).
 """
@@ -65,8 +66,13 @@ class Tally:
     """What one run saw: events taken, steps never answered, latencies in seconds."""
 
     events: int = 0
-    lost: int = 0
+    lost: int = 0  # steps whose citizen gave up: never taken, or not answered in time
+    late: list[tuple[int, int]] = field(default_factory=list)  # (chat, replies before)
     replies: Counter[int] = field(default_factory=Counter)
+
+    def unanswered(self) -> int:
+        """Of the steps not answered in time, those never answered at all."""
+        return sum(1 for chat, before in self.late if self.replies[chat] <= before)
 
 
 class Load:
@@ -132,8 +138,13 @@ class Load:
                     return
                 update = self.fake.user_presses(chat, message, step)
             following = self.steps[index + 1] if index + 1 < len(self.steps) else None
-            if not await self._post(update) or not await self._answered(chat, before, following):
+            if not await self._post(update):
                 self.tally.lost += len(self.steps) - index
+                return
+            if not await self._answered(chat, before, following):
+                # The citizen gives up; whether the answer came at all is counted at the end.
+                self.tally.late.append((chat, before))
+                self.tally.lost += len(self.steps) - index - 1
                 return
 
     async def _answered(self, chat: int, before: int, following: str | None) -> bool:
@@ -229,13 +240,21 @@ def run_load(kind: str, count: int, args: argparse.Namespace) -> str:
             return load.tally
 
         tally = asyncio.run(drive())
+        if tally.late:
+            time.sleep(ANSWER_TIMEOUT_S)  # a last chance for the answers given up on
         times = fake.round_trips(REPLY_METHODS)
         doubled = _doubled(fake)
-    return (
-        f"{kind} x{count}: {args.citizens} citizens, {tally.events} events, {tally.lost} lost, "
-        f"{doubled} doubled, p50 {statistics.median(times) * 1000:.1f} ms, "
-        f"p99 {_percentile(times, 0.99) * 1000:.1f} ms"
+    line = (
+        f"{kind} x{count}: {args.citizens} citizens, {tally.events} events, "
+        f"{tally.unanswered()} lost, {doubled} doubled, p50 {statistics.median(times) * 1000:.1f}"
+        f" ms, p99 {_percentile(times, 0.99) * 1000:.1f} ms"
     )
+    if tally.late or tally.lost:
+        line += (
+            f" ({len(tally.late)} answers later than {ANSWER_TIMEOUT_S:.0f} s; {tally.lost} steps"
+            " not taken by citizens who gave up)"
+        )
+    return line
 
 
 async def _queue_bulk(url: str, count: int) -> None:
