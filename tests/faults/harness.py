@@ -213,6 +213,11 @@ class Citizen:
         return [t for t, n in texts.items() if n > 1]
 
 
+def pending(backend: Backend) -> int:
+    """Outbox rows not yet recorded as sent (or given up)."""
+    return scalar(backend, "SELECT count(*) FROM outbox WHERE status = 'pending'")
+
+
 def completed_surveys(backend: Backend) -> int:
     return scalar(backend, "SELECT count(*) FROM survey_responses WHERE completed_at IS NOT NULL")
 

@@ -20,7 +20,7 @@ from sqlalchemy import update
 
 from storage import open_engine, write_transaction
 from storage.schema import contacts
-from tests.faults.harness import Backend, Citizen, bot_process, scalar, wait_until
+from tests.faults.harness import Backend, Citizen, bot_process, pending, scalar, wait_until
 from tests.support.bot_process import ADMIN_ID, BotProcess
 from tests.support.fake_telegram import Call, FakeTelegram
 
@@ -92,7 +92,7 @@ def test_killed_during_a_digest(
             lambda: any(TITLE in str(c.params.get("text")) for c in _to_admin(fake)),
             timeout=60,
         )
-        wait_until("the outbox emptied", lambda: _pending(backend) == 0, timeout=60)
+        wait_until("the outbox emptied", lambda: pending(backend) == 0, timeout=60)
         citizen.step()  # the bot still answers citizens
     finally:
         process.stop()
@@ -106,7 +106,3 @@ def test_killed_during_a_digest(
     else:
         assert doubled == []
         assert len(titles) == 1
-
-
-def _pending(backend: Backend) -> int:
-    return scalar(backend, "SELECT count(*) FROM outbox WHERE status = 'pending'")

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import Backend, Citizen, bot_process, completed_surveys, wait_until
+from tests.faults.harness import (
+    Backend,
+    Citizen,
+    bot_process,
+    completed_surveys,
+    pending,
+    wait_until,
+)
 from tests.support.fake_telegram import Call, FakeTelegram
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
@@ -44,6 +51,9 @@ def test_killed_inside_the_event_transaction(
     citizen = Citizen(fake, CHAT)
     try:
         citizen.start(process, until=KILLED_AT)
+        # What was sent is recorded first: the kill falls inside this one event, not also
+        # between an earlier send and its record (the send tests' case).
+        wait_until("the earlier sends recorded", lambda: pending(backend) == 0)
         with backend.locked(table):
             update = citizen.act()
             if backend.kind == "sqlite":
