@@ -26,6 +26,8 @@ from tests.support.tcp_proxy import TcpProxy
 
 #: The whole survey as a citizen answers it: the command, then each button.
 STEPS = ["/khaosat", *SURVEY]
+#: How long a (re)start may take: a shared, busy machine can take tens of seconds.
+START_S = 90.0
 #: The last answer's reply says this.
 THANKS = "Phiếu đã được ghi nhận"
 
@@ -175,7 +177,7 @@ class Citizen:
 
     def start(self, process: BotProcess, until: int) -> None:
         """Starts ``process`` and answers the steps before step ``until``."""
-        process.start()
+        process.start(timeout=START_S)
         while self.done < until:
             self.step()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.harness import (
+    START_S,
     STEPS,
     Backend,
     Citizen,
@@ -40,7 +41,7 @@ def test_429_and_500_bursts_lose_and_double_nothing(
 ) -> None:
     process = bot_process(fake, tmp_path, backend)
     citizens = [Citizen(fake, chat) for chat in CHATS]
-    process.start()
+    process.start(timeout=START_S)
     try:
         for step in range(len(STEPS)):
             for at, method, status, count in BURSTS:

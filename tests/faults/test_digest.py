@@ -20,7 +20,7 @@ from sqlalchemy import update
 
 from storage import open_engine, write_transaction
 from storage.schema import contacts
-from tests.faults.harness import Backend, Citizen, bot_process, pending, scalar, wait_until
+from tests.faults.harness import START_S, Backend, Citizen, bot_process, pending, scalar, wait_until
 from tests.support.bot_process import ADMIN_ID, BotProcess
 from tests.support.fake_telegram import Call, FakeTelegram
 
@@ -48,7 +48,7 @@ def _backdate(backend: Backend) -> None:
 
 def _start_into_a_kill(process: BotProcess) -> None:
     with contextlib.suppress(RuntimeError):  # it may die before it says it runs
-        process.start()
+        process.start(timeout=START_S)
     wait_until("the kill", lambda: process.proc is not None and process.proc.poll() is not None)
 
 
@@ -75,7 +75,7 @@ def test_killed_during_a_digest(
     try:
         if moment == "writing-it":
             with backend.locked("outbox"):
-                process.start()
+                process.start(timeout=START_S)
                 wait_until(
                     "the digest waiting to be queued",
                     lambda: backend.waiting_on_lock("INSERT INTO outbox"),
@@ -86,7 +86,7 @@ def test_killed_during_a_digest(
             taken = moment == "after-the-send"
             fake.trap("sendMessage", process.kill, chat_id=ADMIN_ID, stored=taken)
             _start_into_a_kill(process)
-        process.start()
+        process.start(timeout=START_S)
         wait_until(
             "the digest",
             lambda: any(TITLE in str(c.params.get("text")) for c in _to_admin(fake)),

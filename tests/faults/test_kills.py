@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.harness import (
+    START_S,
     Backend,
     Citizen,
     bot_process,
@@ -63,7 +64,7 @@ def test_killed_inside_the_event_transaction(
                 wait_until(f"the bot stopped at {statement}", _waits(backend, statement))
             process.kill()
         assert citizen.answers() == citizen._before  # nothing went out before the kill
-        process.start()
+        process.start(timeout=START_S)
         citizen.wait()
         citizen.finish()
     finally:
@@ -89,7 +90,7 @@ def test_killed_while_sending(
         fake.trap("sendMessage", process.kill, chat_id=CHAT, stored=taken)
         citizen.act()
         wait_until("the kill", lambda: process.proc is not None and process.proc.poll() is not None)
-        process.start()
+        process.start(timeout=START_S)
         if not taken:
             citizen.wait()
         citizen.finish()

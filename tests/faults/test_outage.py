@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.harness import Backend, Citizen, bot_process, wait_until
+from tests.faults.harness import START_S, Backend, Citizen, bot_process, wait_until
 from tests.support.bot_process import BotProcess, free_port
 from tests.support.fake_telegram import FakeTelegram
 
@@ -48,7 +48,7 @@ def webhook(fake: FakeTelegram, tmp_path: Path, backend: Backend) -> Iterator[Bo
     workdir = tmp_path / "hook"
     workdir.mkdir()
     process = BotProcess(fake, workdir, database_url=backend.url, webhook_port=free_port())
-    process.start()
+    process.start(timeout=START_S)
     try:
         yield process
     finally:
