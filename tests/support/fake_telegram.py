@@ -255,6 +255,14 @@ class StoredFile:
 
 
 @dataclass
+class _Trap:
+    method: str
+    chat_id: int | None
+    action: Callable[[], None]
+    stored: bool
+
+
+@dataclass
 class _Fault:
     method: str
     status: int
@@ -586,6 +594,8 @@ class FakeTelegram:
         self._next_file = 0
         self._server_errors: list[str] = []
         self._slow_chats: dict[int, float] = {}
+        self._traps: list[_Trap] = []
+        self._listeners: list[Callable[[Call], None]] = []
 
         # Long-poll bookkeeping; touched only on the server's event loop thread.
         self._pollers: set[asyncio.Future[None]] = set()
@@ -775,12 +785,18 @@ class FakeTelegram:
             slow = self._slow_chats.get(_as_int(params.get("chat_id")) or 0)
             if slow and method != "getUpdates":
                 await asyncio.sleep(slow)  # a chat whose sends hang (a slow network path)
+            trap = self._take_trap(method, params)
+            if trap is not None and not trap.stored:
+                trap.action()  # the call never lands: the bot dies before Telegram took it
+                raise _ApiError(500, "Internal Server Error")
             if method == "getUpdates":
                 result = await self._get_updates(params)
             else:
                 with self._cond:
                     self._check_faults(method, params)
                     result = self._handlers[method](params)
+            if trap is not None:
+                trap.action()  # taken, but the bot dies before it hears so
         except _ApiError as error:
             self._record(Call(method, params, arrived, error.status, error.description))
             body = _error_body(
@@ -799,6 +815,15 @@ class FakeTelegram:
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(call)
+
+    def listen(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener`` with each call the bot makes, once answered, on the server's
+        thread (a load generator learns of replies without polling the fake)."""
+        with self._cond:
+            self._listeners.append(listener)
 
     def _check_faults(self, method: str, params: Mapping[str, Any]) -> None:
         """Injected failures first, then blocked chats: a failed call never changes state."""
@@ -1605,6 +1630,35 @@ class FakeTelegram:
                     text,
                 )
             )
+
+    def trap(
+        self,
+        method: str,
+        action: Callable[[], None],
+        *,
+        chat_id: int | None = None,
+        stored: bool = True,
+    ) -> None:
+        """Run ``action`` (a kill -9 of the bot, say) once, on the next call of ``method`` (to
+        ``chat_id`` if given): after the call took effect and before it is answered when
+        ``stored``, else instead of it (the call fails with 500 and changes nothing)."""
+        with self._cond:
+            self._traps.append(
+                _Trap(self._method_names.get(method.lower(), method), chat_id, action, stored)
+            )
+
+    def traps_left(self) -> int:
+        with self._cond:
+            return len(self._traps)
+
+    def _take_trap(self, method: str, params: Mapping[str, Any]) -> _Trap | None:
+        chat_id = _as_int(params.get("chat_id"))
+        with self._cond:
+            for trap in self._traps:
+                if trap.method == method and trap.chat_id in (None, chat_id):
+                    self._traps.remove(trap)
+                    return trap
+        return None
 
     def slow_chat(self, chat_id: int, seconds: float) -> None:
         """Every call to ``chat_id`` is answered only after ``seconds`` (0 ends it)."""
