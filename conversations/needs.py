@@ -17,6 +17,7 @@ from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, survey, tracking
 from .limits import MAX_INBOUND_CHARS
+from .switching import SWITCH_BUTTON, switch_command
 
 #: Flows whose state names a complaint, and the keys that hold its code.
 _CASE_FLOWS = frozenset({tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW})
@@ -86,6 +87,12 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         prefix, _, rest = event.id.partition(":")
         if prefix in _CASE_BUTTONS and rest:
             codes.add(rest.split(":", 1)[0].upper())
+        if prefix == SWITCH_BUTTON and rest == "drop":
+            # Dropping the task in progress for a receipt's survey: that receipt is needed.
+            pending = switch_command(state)
+            if pending is not None and canonical(pending.name) == "start" and pending.arg:
+                token = pending.arg.strip()
+                dossier_token = dossier.link_token(token)
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head
