@@ -16,6 +16,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -50,7 +51,14 @@ from storage.outbound import (
 from storage.queries.complaint_files import StoredFile
 
 CHANNEL = "telegram"
-ALLOWED_UPDATES = ("message", "callback_query")
+#: ``edited_message`` is delivered only when asked for: an edit of a description still
+#: pending replaces it, any other edit gets a short note (never silence).
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+#: What a message without text, photo or document is, for the hint (Bot API Message fields).
+STRAY_KINDS = (
+    "sticker", "voice", "audio", "video", "video_note", "animation", "location", "venue",
+    "contact", "poll", "dice",
+)  # fmt: skip
 #: Commands shown in Telegram's menu, in this order (their descriptions are in the catalogs).
 MENU_COMMANDS = (
     "start",
@@ -69,6 +77,7 @@ log = logging.getLogger("bot.telegram")
 
 
 def _command(text: str) -> Command:
+    """``/name@bot arg``: the text is already cleaned, the argument cut after that."""
     head, _, arg = text.partition(" ")
     name = head[1:].split("@", 1)[0].lower()
     return Command(name[:32], arg.strip()[:MAX_COMMAND_ARG_CHARS])
@@ -109,34 +118,51 @@ def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent |
             origin=origin,
             admin=query.from_user.id in admins,
         )
-    message = update.message
+    message = update.message or update.edited_message
     if message is None or message.chat.type != "private":
         return None  # the bot serves private chats only; groups are ignored
     sender = message.from_user.id if message.from_user else 0
-    payload: Inbound
+    payload = _message_payload(message, edited=update.edited_message is not None)
+    if payload is None:
+        return None
+    return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload, admin=sender in admins)
+
+
+def _message_payload(message: Message, *, edited: bool) -> Inbound | None:
+    """What a private message says: a command, text, a file with its caption and album, or
+    a stray kind of message (sticker, voice, location …) named for the hint."""
     text = clean_text(message.text or "")
+    caption = clean_text(message.caption or "")[:MAX_INBOUND_CHARS]
+    group = clean_text(message.media_group_id or "")[:64]
+    if edited:
+        # Only an edited text is read (as the edit of message_id); an edited caption is not.
+        return Text(text[: MAX_INBOUND_CHARS + 1], str(message.message_id), edited=True)
     if text.startswith("/"):
-        payload = _command(text)
-    elif text:
-        # One character more than the engine reads, so it can say the text is too long.
-        payload = Text(text[: MAX_INBOUND_CHARS + 1])
-    elif message.photo:
+        return _command(text)
+    if message.text is not None:
+        # One character more than the engine reads, so it can say the text is too long; a
+        # text that cleans to nothing still reaches the engine, which says so.
+        return Text(text[: MAX_INBOUND_CHARS + 1], str(message.message_id))
+    if message.photo:
         photo = message.photo[-1]  # the largest size Telegram made
-        payload = Attachment("photo", photo.file_size or 0, photo.file_id, "", "image/jpeg")
-    elif message.document:
+        return Attachment(
+            "photo", photo.file_size or 0, photo.file_id, "", "image/jpeg", caption, group
+        )
+    if message.document:
         doc = message.document
-        payload = Attachment(
+        return Attachment(
             "document",
             doc.file_size or 0,
             doc.file_id,
-            clean_text(doc.file_name or ""),
-            clean_text(doc.mime_type or ""),
+            clean_text(doc.file_name or "")[:200],
+            clean_text(doc.mime_type or "")[:100],
+            caption,
+            group,
         )
-    elif message.effective_attachment is not None:
-        payload = Attachment("other")
-    else:
-        return None
-    return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload, admin=sender in admins)
+    what = next((kind for kind in STRAY_KINDS if getattr(message, kind, None)), "")
+    if what or message.effective_attachment is not None:
+        return Attachment("other", caption=caption, group=group, what=what or "other")
+    return None
 
 
 def raw_update_id(raw: object) -> int | None:
