@@ -303,7 +303,7 @@ def _admin_command(
     if name == "bantin":
         return Outcome((Reply("report.working"),), changes=(RequestJob("digest"),), state=state)
     if name == "xuatdulieu":
-        full = arg.strip().lower() in ("full", "day du", "đầy đủ", "daydu")
+        full = normalize(arg).replace(" ", "") in ("full", "daydu")
         job = RequestJob("export", (("full", "yes" if full else "no"),))
         return Outcome((Reply("report.working"),), changes=(job,), state=state)
     return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)

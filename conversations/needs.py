@@ -60,7 +60,10 @@ class Lookups:
 
 
 def _codes(text: str) -> set[str]:
-    return {m.upper() for m in tracking.CODE_PATTERN.findall(text[:MAX_INBOUND_CHARS])}
+    return {
+        m.upper()
+        for m in tracking.CODE_PATTERN.findall(tracking.code_text(text[:MAX_INBOUND_CHARS]))
+    }
 
 
 def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> Lookups:
