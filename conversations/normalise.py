@@ -98,10 +98,11 @@ def is_blank(text: str) -> bool:
 
 
 def _strip_particles(words: list[str]) -> list[str]:
-    while len(words) > 1 and words[0] in _LEADING:
-        words = words[1:]
+    # Trailing first: "vâng ạ" is "vâng", an answer, never "ạ".
     while len(words) > 1 and words[-1] in _TRAILING:
         words = words[:-1]
+    while len(words) > 1 and words[0] in _LEADING:
+        words = words[1:]
     return words
 
 
