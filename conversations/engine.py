@@ -128,8 +128,11 @@ def _attachment(
     """A file where the flow does not take one: a sticker, voice, location … gets a hint and
     the question again; a caption is read as the text it is, and the file said not kept.
     None when the flow takes the file itself (a complaint, a supplement)."""
+    at_file_step = state.step in (complaint.TEXT, complaint.FILES) or not event.caption
     files_here = state.flow == tracking.SUPPLEMENT or (
-        state.flow == complaint.FLOW and (event.media != "other" or state.step == complaint.FILES)
+        state.flow == complaint.FLOW
+        and (event.media != "other" or state.step == complaint.FILES)
+        and at_file_step
     )
     if files_here:
         return None  # the flow keeps the file, or says why not (its type, its size)

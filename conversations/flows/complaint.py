@@ -136,7 +136,7 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         if is_back(text):
             option = BACK
     elif isinstance(event, Attachment):
-        if event.caption and step != FILES:
+        if event.caption and step == TEXT:
             return _captioned(state, draft, env, facts, event)
         return _attachment(state, draft, env, event)
     else:
@@ -174,9 +174,10 @@ def _taken(draft: Draft, what: str, event: Inbound) -> Draft:
 def _captioned(
     state: ConversationState, draft: Draft, env: Env, facts: Facts, event: Attachment
 ) -> Outcome:
-    """A photo or file with a caption before the files step: the caption is the text this
-    step waits for; at the description the file is kept for the files step (when it may be
-    kept), elsewhere it is said not to be kept."""
+    """A photo or file with a caption at the description: the caption is the description,
+    and the file is kept for the files step that comes next (or why not is said). At the
+    other steps that wait for text the engine reads the caption and says the file is not
+    kept."""
     answered = handle(state, Text(event.caption), env, facts)
     new = answered.state
     moved_on = state.step == TEXT and new is not None and new.step == FILES
