@@ -97,7 +97,7 @@ class DispatchSettings:
     dossier_retention_days: int = 30
     #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
     #: album's photos as separate updates, Zalo as separate events, within moments).
-    album_hold: float = 0.7
+    album_hold: float = 1.0
 
 
 def event_key(event: InboundEvent) -> str:
