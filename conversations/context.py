@@ -95,6 +95,8 @@ class ComplaintFacts:
     files: int = 0
     history: tuple[CaseNote, ...] = ()
     stored_files: tuple[int, ...] = ()
+    #: The caption the citizen sent with a stored file, by file id.
+    file_notes: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

@@ -187,7 +187,7 @@ def _captioned(
     refusal = file_refusal(event, len(later.files))
     if refusal is not None:
         return replace(answered, replies=(refusal, *answered.replies))
-    _keep_file(later, event)
+    _keep_file(later, replace(event, caption=""))  # its caption is the description already
     kept = replace(new, data=later.dump())
     received = Reply(
         "complaint.file_received", (("n", len(later.files)), ("max", MAX_COMPLAINT_FILES))

@@ -20,6 +20,7 @@ from conversations import (
     Facts,
     OpenComplaint,
     RequestJob,
+    SendFile,
     Text,
     handle,
 )
@@ -259,3 +260,10 @@ def test_fold(raw: str, folded: str) -> None:
 )  # fmt: skip
 def test_parse_date(text: str, day: date | None) -> None:
     assert parse_date(text) == day
+
+
+def test_a_caption_kept_with_a_file_reaches_staff_with_it() -> None:
+    case = _case(stored_files=(3, 4), file_notes={4: "Ảnh chụp sáng 28/11"})
+    shown = handle(IDLE, Command("hoso", CODE), ENV, Facts(admin=True, complaints={CODE: case}))
+    sent = [(c.file_id, c.caption) for c in shown.changes if isinstance(c, SendFile)]
+    assert sent == [(3, CODE), (4, f"{CODE}: Ảnh chụp sáng 28/11")]

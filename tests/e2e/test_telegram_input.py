@@ -90,19 +90,26 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
         fake.user_sends_photo(chat, data=PHOTO + bytes([n]), media_group_id="13579")
     ack = _wait_text(fake, chat, "Đã nhận 3 tệp (4/5)", before)
     _wait_text(fake, chat, "Đã nhận 4 tệp.", ack)
+    # At the files step a caption is the file's note.
+    fake.user_sends_photo(chat, data=PHOTO + b"note", caption="Ảnh chụp sáng 28/11")
+    _wait_text(fake, chat, "Đã nhận tệp 5/5.", ack)
+    _wait_text(fake, chat, "Đã nhận 5 tệp.", ack)
     send_and_wait(fake, chat, "xong")
     after_album = _texts(fake, chat, before)
-    assert len(after_album) == 3, after_album  # the acknowledgement, the prompt, the next step
-    assert after_album[2].startswith("Ông/Bà muốn ghi họ tên")
+    assert len(after_album) == 5, after_album  # the album's 2, the photo's 2, the next step
+    assert after_album[4].startswith("Ông/Bà muốn ghi họ tên")
 
     send_and_wait(fake, chat, "Gửi ẩn danh")
-    _wait_text(fake, chat, "Tệp kèm theo: 4")
+    _wait_text(fake, chat, "Tệp kèm theo: 5")
     press(fake, chat, "c.confirm:send")
     _wait_text(fake, chat, "Mã tra cứu:")
     description, files = _complaint(bot)
     assert description == DESCRIPTION
-    assert [m for m, _ in files] == ["photo"] * 4
-    assert len({f for _, f in files}) == 4
+    assert [m for m, _ in files] == ["photo"] * 5
+    assert len({f for _, f in files}) == 5
+    with sqlite3.connect(bot.workdir / "bot.db") as conn:
+        notes = [n for (n,) in conn.execute("SELECT note FROM complaint_files ORDER BY id")]
+    assert notes == [None, None, None, None, "Ảnh chụp sáng 28/11"]
 
 
 def test_an_edited_description_before_and_after_sending(
