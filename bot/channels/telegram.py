@@ -65,6 +65,7 @@ MENU_COMMANDS = (
     "khaosat",
     "phananh",
     "tracuu",
+    "ketqua",
     "huy",
     "ngonngu",
     "trogiup",
