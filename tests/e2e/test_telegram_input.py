@@ -86,8 +86,7 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
 
     # An album of three photos: one acknowledgement and one prompt, not six messages.
     before = len(fake.messages(chat))
-    for n in range(3):
-        fake.user_sends_photo(chat, data=PHOTO + bytes([n]), media_group_id="13579")
+    fake.user_sends_album(chat, [PHOTO + bytes([n]) for n in range(3)], "13579")
     ack = _wait_text(fake, chat, "Đã nhận 3 tệp (4/5)", before)
     _wait_text(fake, chat, "Đã nhận 4 tệp.", ack)
     # At the files step a caption is the file's note.

@@ -38,7 +38,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message as _MimeHeader
 from email.utils import collapse_rfc2231_value
@@ -1421,6 +1421,17 @@ class FakeTelegram:
             if media_group_id:
                 message["media_group_id"] = media_group_id
             return self._queue("message", message, user_id)
+
+    def user_sends_album(
+        self, user_id: int, photos: Sequence[bytes], media_group_id: str
+    ) -> list[int]:
+        """An album: one update per photo, sharing ``media_group_id``, queued together (as
+        Telegram hands an album's messages out together). Returns their update_ids."""
+        with self._cond:
+            return [
+                self.user_sends_photo(user_id, data=data, media_group_id=media_group_id)
+                for data in photos
+            ]
 
     def user_message_id(self, update_id: int) -> int:
         """The message_id of the user's message an update carried."""
