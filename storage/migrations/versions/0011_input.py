@@ -1,7 +1,7 @@
 """Complaint files keep the caption sent with them (a note on the file, shown to staff).
 
 Revision ID: 0011_input
-Revises: 0010
+Revises: 0014_zalo
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_input"
-down_revision = "0010"
+down_revision = "0014_zalo"
 branch_labels = None
 depends_on = None
 
