@@ -51,6 +51,7 @@ from bot.runtime.build import (
 from bot.runtime.dispatch import utc_now
 from bot.runtime.dossiers import DossierDesk
 from bot.runtime.failures import Failures
+from bot.runtime.rooms import StaffRooms
 from bot.runtime.sender import MAX_IN_FLIGHT, Limits, OutboxSender
 from bot.web.chat import WebChat, WebSettings
 from bot.web.dossier_api import Links, dossier_routes
@@ -59,6 +60,7 @@ from bot.web.results_page import results_routes
 from bot.web.server import create_app
 from conversations import default_catalog
 from jobs.attachments import attachments_loop
+from jobs.file_notices import FileNotices
 from jobs.runner import JobsRunner
 from storage import read_transaction
 from storage.queries.complaint_files import StoredFile, stored_file
@@ -128,6 +130,9 @@ async def run_bot(settings: Settings) -> int:
     stop signal, 1 when a task ended on its own (its work would silently stop: better exit,
     and be restarted, than limp on)."""
     runtime = await build_runtime(settings)
+    # A file given up by the attachments job (too big once measured, not a kept type) is
+    # told to the citizen who sent it.
+    notices = FileNotices(runtime.dispatcher.catalog, settings.default_language)
     wakers: list[Callable[[], None]] = []  # the outbox senders, woken by recorded failures
     failures = Failures(
         runtime.engine,
@@ -152,14 +157,21 @@ async def run_bot(settings: Settings) -> int:
             username = settings.telegram_bot_username
             if settings.telegram_bot_token is not None:
                 bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
-                telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine))
+                rooms = StaffRooms(runtime.engine, settings.admin_chat_ids, utc_now)
+                await rooms.load()
+                telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine), rooms)
                 limits = Limits(
                     per_second=settings.telegram_max_per_second,
                     per_chat_per_second=settings.telegram_max_per_chat_per_second,
                 )
                 senders.append(OutboxSender(runtime.engine, telegram_sender, utc_now, limits))
                 inbound = TelegramInbound(
-                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender, failures
+                    bot,
+                    runtime.dispatcher,
+                    settings.admin_telegram_ids,
+                    telegram_sender,
+                    failures,
+                    rooms,
                 )
                 await _set_commands(bot)
                 tasks.append(
@@ -171,6 +183,7 @@ async def run_bot(settings: Settings) -> int:
                             utc_now,
                             stop,
                             every_s=ATTACHMENTS_EVERY_S,
+                            tell=notices.tell,
                         ),
                         name="attachments",
                     )
@@ -208,6 +221,7 @@ async def run_bot(settings: Settings) -> int:
                             utc_now,
                             stop,
                             every_s=ATTACHMENTS_EVERY_S,
+                            tell=notices.tell,
                         ),
                         name="attachments-zalo",
                     )
@@ -340,6 +354,7 @@ def web_channel(
                 utc_now,
                 stop,
                 every_s=ATTACHMENTS_EVERY_S,
+                tell=FileNotices(runtime.dispatcher.catalog, settings.default_language).tell,
             ),
             name="attachments-web",
         ),

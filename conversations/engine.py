@@ -75,7 +75,8 @@ def handle(
     if isinstance(event, Text) and normalize(event.text) in CANCEL_WORDS:
         return _cancel(state, env)  # typed where there is no button (Zalo, the console)
     if isinstance(event, Text) and len(event.text) > MAX_INBOUND_CHARS:
-        hint = Reply("common.too_long", (("got", len(event.text)), ("max", MAX_INBOUND_CHARS)))
+        got = max(event.length, len(event.text))
+        hint = Reply("common.too_long", (("got", got), ("max", MAX_INBOUND_CHARS)))
         return Outcome((hint, *prompt(state, env)), state=state)
     if isinstance(event, Text) and not event.text and state.flow != survey.FLOW:
         # Spaces, zero-width characters, a blank-looking filler: nothing to read, said so
@@ -290,9 +291,10 @@ def _admin_command(
         code = tracking.find_code(arg)
         if code is not None:
             return staff.show(state, env, facts, code)
-        if arg.strip():
+        which = staff.list_filter(arg) if arg.strip() else None
+        if arg.strip() and which is None:
             return Outcome((Reply("staff.unknown_case", (("code", arg[:20]),)),), state=state)
-        return staff.case_list(state, env, facts)
+        return staff.case_list(state, env, facts, which)
     if name == "hotline":
         return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
     if name == "baocao":
@@ -334,7 +336,7 @@ def _global_choice(
             ended = tuple(
                 c for c in survey.ending(data, "abandoned", env.now) if c.kind != "end_response"
             )
-            changes = (ForgetContact(data.rid), *ended)
+            changes = (ForgetContact(data.rid, data.receipt), *ended)
         new = menu.idle(state)
         return Outcome((Reply("forget.done"), menu.again()), changes=changes, state=new)
     if prefix == "forget" and value == "no":

@@ -19,6 +19,15 @@ class Text:
     message_id: str = ""
     edited: bool = False
     kind: Literal["text"] = "text"
+    #: How many characters the citizen typed, when the channel kept only the start of it
+    #: (``typed``); 0 when ``text`` is all of it.
+    length: int = 0
+
+    @classmethod
+    def typed(cls, text: str, keep: int) -> Text:
+        """``text`` cut to ``keep`` characters, remembering its real length: the engine can
+        then say how long it was (5,000 characters, not the 4,097 it was handed)."""
+        return cls(text[:keep], length=len(text) if len(text) > keep else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +110,7 @@ class InboundEvent:
     origin: Origin | None = None
     #: The adapter checked the sender against the configured administrators.
     admin: bool = False
+    #: The person who sent it, where that is not the chat (an officer in a staff group:
+    #: ``external_id`` is then "<group>:<user>", one conversation per officer), and their name.
+    sender_id: str = ""
+    sender_name: str = ""

@@ -17,6 +17,7 @@ from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, survey, tracking
 from .limits import MAX_INBOUND_CHARS
+from .parsing import is_ascii_number
 from .switching import SWITCH_BUTTON, switch_command
 
 #: Flows whose state names a complaint, and the keys that hold its code.
@@ -84,7 +85,7 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
             token = arg
             dossier_token = dossier.link_token(arg)
         codes |= _codes(arg)
-        open_cases = admin and name == "hoso" and not arg
+        open_cases = admin and name == "hoso" and (not arg or staff.list_filter(arg) is not None)
         followed = name in _FOLLOWED_COMMANDS
     elif isinstance(event, Choice):
         prefix, _, rest = event.id.partition(":")
@@ -99,7 +100,7 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head
-        elif prefix in _DOSSIER_BUTTONS and head.isdigit() and len(head) < 19:
+        elif prefix in _DOSSIER_BUTTONS and is_ascii_number(head) and len(head) < 19:
             dossier_ids.add(int(head))
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)

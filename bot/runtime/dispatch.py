@@ -41,7 +41,7 @@ from conversations import (
 from conversations.needs import Lookups, needs
 from conversations.workdays import WorkCalendar
 from jobs.sipas_index import answer_counts
-from storage import WriteSet, flush, write_transaction
+from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 
@@ -236,6 +236,11 @@ class Dispatcher:
         if writes.jobs:
             for listener in self._job_listeners:
                 listener()
+        if writes.ends_surveys:
+            # The log still holds the conversation pages as they were during the survey
+            # (its response id and answers next to the chat): empty it now (the replies are
+            # on their way already).
+            await scrub_log(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
     def _lookups(
@@ -269,7 +274,11 @@ class Dispatcher:
         row = rows[(event.channel, event.external_id)]
         state = self._state(row)
         lookups = needs(state, event.payload, admin=event.admin)
-        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=event.external_id)
+        sender = event.sender_id or event.external_id
+        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=sender)
+        if event.sender_name or event.origin is not None:
+            pressed = event.origin.message_id if event.origin is not None else ""
+            known = replace(known, sender_name=event.sender_name, pressed=pressed)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(

@@ -85,7 +85,12 @@ def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         files=row.files,
         stored_files=row.stored_files,
         file_notes=row.file_notes,
-        history=tuple(CaseNote(h.at, h.to_status, h.note, h.actor, h.public) for h in row.history),
+        history=tuple(
+            CaseNote(h.at, h.to_status, h.note, h.actor, h.public, h.action, h.actor_name)
+            for h in row.history
+        ),
+        assignee=row.assignee,
+        assignee_name=row.assignee_name,
     )
 
 
@@ -231,7 +236,7 @@ class FactsCache:
         self.by_token[receipt.token] = receipt
 
     # Kept current for later events of the same batch (called by the recorders).
-    def receipt_status(self, receipt_id: int, status: str) -> None:
+    def receipt_status(self, receipt_id: int, status: str | None) -> None:
         found = self.by_id.get(receipt_id)
         if found is not None:
             self._add_receipt(replace(found, response_status=status))  # type: ignore[arg-type]
@@ -239,6 +244,11 @@ class FactsCache:
     def case_status(self, code: str, status: str) -> None:
         if code in self.cases:
             self.cases[code] = replace(self.cases[code], status=status)
+
+    def case_assignee(self, code: str, assignee: str | None, name: str | None) -> None:
+        """Who has a case, for the batch's later events (another officer's press)."""
+        if code in self.cases:
+            self.cases[code] = replace(self.cases[code], assignee=assignee, assignee_name=name)
 
     def case_rating(self, code: str, rating: int) -> None:
         if code in self.cases:

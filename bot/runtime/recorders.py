@@ -24,6 +24,7 @@ from conversations import (
     OpenComplaint,
     RateComplaint,
     RecordConsent,
+    RedrawCard,
     RequestJob,
     SaveAnswer,
     SendFile,
@@ -33,8 +34,9 @@ from conversations import (
     UnfollowDossier,
     UpdateComplaint,
 )
+from conversations.flows.survey import CONSENT_PURPOSE
 from storage import WriteSet
-from storage.outbound import FileMessage, Outbound
+from storage.outbound import EditMessage, FileMessage, Outbound
 from storage.queries.complaints import NewFile
 
 from .facts import FactsCache
@@ -125,8 +127,16 @@ def _update_complaint(ctx: Recording, change: UpdateComplaint) -> None:
         duplicate_of=change.duplicate_of,
         files=_files(change.files),
         channel=ctx.channel,
+        action=change.action,
+        actor_name=change.actor_name or None,
+        assign=(change.actor, change.actor_name or change.actor) if change.assign else None,
+        unassign=change.unassign,
     )
     ctx.facts.case_status(change.code, change.to_status)
+    if change.assign:
+        ctx.facts.case_assignee(change.code, change.actor, change.actor_name or change.actor)
+    elif change.unassign:
+        ctx.facts.case_assignee(change.code, None, None)
 
 
 @records(RateComplaint)
@@ -162,7 +172,13 @@ def _clear_answer(ctx: Recording, change: ClearAnswer) -> None:
 
 @records(EndResponse)
 def _end_response(ctx: Recording, change: EndResponse) -> None:
-    ctx.writes.end_response(change.response_id, change.status, change.at)
+    ctx.writes.end_response(
+        change.response_id,
+        change.status,
+        change.at,
+        receipt_id=change.receipt_id,
+        consent=(ctx.contact_id, CONSENT_PURPOSE),
+    )
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, change.status)
 
@@ -179,7 +195,9 @@ def _set_language(ctx: Recording, change: SetLanguage) -> None:
 
 @records(ForgetContact)
 def _forget(ctx: Recording, change: ForgetContact) -> None:
-    ctx.writes.forget(ctx.contact_id, change.response_id)
+    ctx.writes.forget(ctx.contact_id, change.response_id, change.receipt_id)
+    if change.receipt_id is not None:
+        ctx.facts.receipt_status(change.receipt_id, None)
     ctx.facts.forget_follows(ctx.contact_id)
 
 
@@ -225,6 +243,14 @@ def _request_job(ctx: Recording, change: RequestJob) -> None:
 @records(SendFile)
 def _send_file(ctx: Recording, change: SendFile) -> None:
     ctx.after.append(FileMessage(change.file_id, change.caption))
+
+
+@records(RedrawCard)
+def _redraw_card(ctx: Recording, change: RedrawCard) -> None:
+    """After this chat's replies: the card is edited in place (Telegram), or, on a channel
+    that cannot edit, shown again as a new message (the sender adapts it)."""
+    shown = ctx.catalog.render(change.reply, ctx.language)
+    ctx.after.append(EditMessage(change.message_id, shown.text, shown.choices, shown.key))
 
 
 @records(Notify)

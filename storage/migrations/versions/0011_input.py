@@ -1,7 +1,7 @@
 """Complaint files keep the caption sent with them (a note on the file, shown to staff).
 
 Revision ID: 0011_input
-Revises: 0014_zalo
+Revises: 0013_staff
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_input"
-down_revision = "0014_zalo"
+down_revision = "0013_staff"
 branch_labels = None
 depends_on = None
 
