@@ -28,6 +28,8 @@ from .switching import SWITCH_BUTTON, ask_switch, switch_command, without_pendin
 from .switching import busy as busy_reply
 
 LANGUAGES = ("vi", "en")
+#: Flows that answer an empty text in their own words (an empty comment, the staff note).
+_OWN_EMPTY = frozenset({survey.FLOW, staff.FLOW})
 CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 #: Buttons that mean the same at every step, by the prefix of their id (``case:PA-…:take``).
 GLOBAL_BUTTONS = (
@@ -78,7 +80,7 @@ def handle(
         got = max(event.length, len(event.text))
         hint = Reply("common.too_long", (("got", got), ("max", MAX_INBOUND_CHARS)))
         return Outcome((hint, *prompt(state, env)), state=state)
-    if isinstance(event, Text) and not event.text and state.flow != survey.FLOW:
+    if isinstance(event, Text) and not event.text and state.flow not in _OWN_EMPTY:
         # Spaces, zero-width characters, a blank-looking filler: nothing to read, said so
         # (the survey says it in its own words: an empty comment, a rating not given).
         return Outcome((Reply("input.empty"), *prompt(state, env)), state=state)
