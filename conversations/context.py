@@ -97,6 +97,8 @@ class ComplaintFacts:
     files: int = 0
     history: tuple[CaseNote, ...] = ()
     stored_files: tuple[int, ...] = ()
+    #: The caption the citizen sent with a stored file, by file id.
+    file_notes: Mapping[int, str] = field(default_factory=dict)
     #: The officer who has the case (``staff:<id>``) and their shown name; None: nobody yet.
     assignee: str | None = None
     assignee_name: str | None = None

@@ -18,6 +18,7 @@ from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, survey, tracking
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
+from .switching import SWITCH_BUTTON, switch_command
 from .typed import read_as
 
 #: Flows whose state names a complaint, and the keys that hold its code.
@@ -89,6 +90,12 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         prefix, _, rest = event.id.partition(":")
         if prefix in _CASE_BUTTONS and rest:
             codes.add(rest.split(":", 1)[0].upper())
+        if prefix == SWITCH_BUTTON and rest == "drop":
+            # Dropping the task in progress for a receipt's survey: that receipt is needed.
+            pending = switch_command(state)
+            if pending is not None and canonical(pending.name) == "start" and pending.arg:
+                token = pending.arg.strip()
+                dossier_token = dossier.link_token(token)
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head

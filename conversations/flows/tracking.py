@@ -21,6 +21,7 @@ from ..effects import (
 )
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
+from ..normalise import clean
 from ..parsing import is_ascii_number, is_done
 from ..phone import normalize_phone
 from . import menu
@@ -41,15 +42,23 @@ _WHOLE_CODE = re.compile(
 MAX_LOOKUP_MISSES = 5
 
 
+#: Dashes a phone or a word processor puts for "-" (hyphen, non-breaking hyphen, figure,
+#: en and em dashes, minus sign, full-width hyphen-minus).
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d", "-"))
+
+
 def find_code(text: str) -> str | None:
-    """The first tracking code in ``text``, spelled ``PA-2026-000123``; None when there is none."""
-    match = CODE_PATTERN.search(text)
+    """The first tracking code in ``text``, spelled ``PA-2026-000123``; None if none.
+    Any case, the parts joined by dashes, spaces, dots or nothing; full-width letters and
+    digits, digits of any script and look-alike dashes are read as ASCII (NFKC, then
+    :func:`normalise.clean`), so such a code is no failed lookup."""
+    match = CODE_PATTERN.search(code_text(text))
     return f"PA-{match.group(1)}-{match.group(2)}" if match else None
 
 
 def codes_in(text: str) -> set[str]:
-    """Every tracking code in ``text``, each spelled ``PA-2026-000123``."""
-    return {f"PA-{year}-{number}" for year, number in CODE_PATTERN.findall(text)}
+    """Every tracking code in ``text`` (read as :func:`find_code` does), as ``PA-2026-000123``."""
+    return {f"PA-{year}-{number}" for year, number in CODE_PATTERN.findall(code_text(text))}
 
 
 def whole_code(text: str) -> str | None:
@@ -57,10 +66,15 @@ def whole_code(text: str) -> str | None:
     spelled ``PA-2026-000123``; None when the message says anything else."""
     if len(text) > 60:
         return None
-    outer = _WHOLE_CODE.fullmatch(unicodedata.normalize("NFC", text))
+    outer = _WHOLE_CODE.fullmatch(unicodedata.normalize("NFC", code_text(text)))
     inner = outer.group(1) if outer else ""
     match = CODE_PATTERN.fullmatch(inner)
     return f"PA-{match.group(1)}-{match.group(2)}" if match else None
+
+
+def code_text(text: str) -> str:
+    """``text`` as tracking codes are looked for in it (see :func:`find_code`)."""
+    return clean(unicodedata.normalize("NFKC", text)).translate(_DASHES)
 
 
 # --- lookup ---------------------------------------------------------------------------
