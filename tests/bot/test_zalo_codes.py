@@ -52,7 +52,9 @@ def test_however_it_is_typed_it_reads_the_same(code: str) -> None:
     ):
         assert candidate(typed) == code, typed
         # Typed without /start: the message is kept, for a step that reads text.
-        assert parse_text(typed) == Command("start", code, typed=typed.strip()), typed
+        parsed = parse_text(typed)
+        assert isinstance(parsed, Command), typed
+        assert (parsed.name, parsed.arg, bool(parsed.typed)) == ("start", code, True), typed
         assert parse_text(f"/start {typed}") == Command("start", code), typed
         assert parse_text(f"/batdau {typed}") == Command("batdau", code), typed
 
