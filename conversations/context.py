@@ -38,6 +38,8 @@ class Env:
     new_code: Callable[[int], str] = lambda year: f"PA-{year}-000000"
     #: Days a chat's link to a dossier is kept after the dossier closed (told at consent).
     dossier_retention_days: int = 30
+    #: The SIPAS method new surveys use (``SURVEY_METHOD``): a questionnaire in data/.
+    survey_method: str = "sipas-1001"
 
     @property
     def today(self) -> date:

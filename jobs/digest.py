@@ -96,7 +96,7 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
             Reply(
                 "digest.element",
                 (
-                    ("name", Ref(f"element.{element.code}")),
+                    ("name", Ref(f"{report.method}/element.{element.code}")),
                     ("index", _pct(element.index)),
                     (
                         "trend",
@@ -116,7 +116,7 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
                 "digest.weakest",
                 (
                     ("code", c.code),
-                    ("text", Ref(f"q.{c.code}")),
+                    ("text", Ref(f"{report.method}/q.{c.code}")),
                     ("index", _pct(c.index)),
                     ("base", c.base),
                 ),

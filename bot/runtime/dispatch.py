@@ -94,6 +94,8 @@ class DispatchSettings:
     admin_chats: tuple[tuple[str, str], ...] = ()
     #: Days a chat's link to a dossier is kept after the dossier closed.
     dossier_retention_days: int = 30
+    #: The SIPAS method new surveys use (``SURVEY_METHOD``).
+    survey_method: str = "sipas-1001"
 
 
 def event_key(event: InboundEvent) -> str:
@@ -307,6 +309,7 @@ class Dispatcher:
             open_survey_period=self.settings.open_survey_period,
             new_code=self.new_code,
             dossier_retention_days=self.settings.dossier_retention_days,
+            survey_method=self.settings.survey_method,
         )
         try:
             return handle(state, event.payload, env, facts)

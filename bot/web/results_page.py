@@ -32,7 +32,7 @@ def results_routes(
 ) -> list[Route]:
     """``GET /ketqua``, served from ``public`` (shared with the chat's /ketqua): built once
     every few minutes, the chart drawn off the event loop."""
-    cache = public or PublicResultsCache(engine, settings.timezone, clock)
+    cache = public or PublicResultsCache(engine, settings.timezone, clock, settings.survey_method)
 
     async def page(request: Request) -> Response:
         lang = "en" if request.query_params.get("lang") == "en" else "vi"
