@@ -104,9 +104,16 @@ async def send_digest(
     settings: DigestSettings,
     catalog: Catalog,
     now: datetime,
+    *,
+    claim: bool = True,
 ) -> bool:
     """Queues one digest to every staff chat, in each one's language; False when it had been
-    sent already."""
+    sent already.
+
+    ``claim=False`` sends an interim copy (an operator's ``digest --send`` in mid-period): it
+    leaves the period's row in ``digest_runs`` alone, so the scheduled digest still goes out
+    once the period has ended.
+    """
     async with read_transaction(engine) as conn:
         chosen = await languages(conn, settings.chats)
     wanted = {chosen.get(chat, settings.language) for chat in settings.chats}
@@ -115,14 +122,17 @@ async def send_digest(
         for lang in sorted(wanted)
     }
     async with write_transaction(engine) as conn:
-        if not await claim_digest(conn, kind, period.start, period.end, now):
+        if claim and not await claim_digest(conn, kind, period.start, period.end, now):
             return False
         writes = WriteSet()
         for chat in settings.chats:
             for payload in by_language[chosen.get(chat, settings.language)]:
                 writes.enqueue(chat[0], chat[1], payload, now, bulk=True)
         await flush(conn, writes)
-    log.info("job=digest kind=%s period=%s sent_to=%d", kind, period.start, len(settings.chats))
+    log.info(
+        "job=digest kind=%s period=%s sent_to=%d interim=%s",
+        kind, period.start, len(settings.chats), not claim,
+    )  # fmt: skip
     return True
 
 

@@ -13,7 +13,7 @@ from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from conversations import Choice, Command, InboundEvent, default_catalog
 from conversations.periods import Period, last_complete, parse_period
 from conversations.workdays import load_calendar
-from jobs.digests import DigestSettings, send_due_digests
+from jobs.digests import DigestSettings, send_digest, send_due_digests
 from jobs.reminders import remind_due
 from storage import read_transaction
 from storage.outbound import TextMessage
@@ -83,6 +83,23 @@ async def test_each_period_once_and_downtime_catch_up(engine: AsyncEngine) -> No
     assert isinstance(weekly, TextMessage)
     assert "02/11–08/11/2026" in weekly.text
     assert len(await _sent(engine)) == 4  # daily 2, 4, 8 Nov, weekly 2 Nov
+
+
+async def test_an_interim_digest_does_not_use_up_the_scheduled_one(engine: AsyncEngine) -> None:
+    await _seed(engine)
+    catalog = default_catalog()
+    week = Period(date(2026, 11, 2), date(2026, 11, 8))
+    # Wednesday: an operator sends this week's digest so far (``digest --send``), twice.
+    for _ in range(2):
+        assert await send_digest(
+            engine, "weekly", week, DIGESTS, catalog, local(2026, 11, 4, 9), claim=False
+        )
+    assert await _sent(engine) == []
+    sent = await send_due_digests(
+        engine, DIGESTS, catalog, local(2026, 11, 9, 7, 45), kinds=("weekly",)
+    )
+    assert sent == [("weekly", week)]
+    assert await _sent(engine) == [("weekly", date(2026, 11, 2))]
 
 
 async def test_nothing_before_the_service_began(engine: AsyncEngine) -> None:
