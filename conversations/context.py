@@ -97,6 +97,14 @@ class ComplaintFacts:
     files: int = 0
     history: tuple[CaseNote, ...] = ()
     stored_files: tuple[int, ...] = ()
+    #: NĐ 20/2008, Điều 7(1): the named sender's address.
+    address: str | None = None
+    #: Luật Tiếp công dân, Điều 28(1): tell the person by this day that it is accepted.
+    accept_due_on: date | None = None
+    #: NĐ 20/2008, Điều 9(1)(d): forward by this day if out of remit; and where/when it went.
+    forward_due_on: date | None = None
+    forwarded_to: str | None = None
+    forwarded_on: date | None = None
 
     @property
     def is_open(self) -> bool:

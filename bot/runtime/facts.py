@@ -80,6 +80,11 @@ def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         files=row.files,
         stored_files=row.stored_files,
         history=tuple(CaseNote(h.at, h.to_status, h.note, h.actor, h.public) for h in row.history),
+        address=row.address,
+        accept_due_on=row.accept_due_on,
+        forward_due_on=row.forward_due_on,
+        forwarded_to=row.forwarded_to,
+        forwarded_on=row.forwarded_on,
     )
 
 

@@ -161,6 +161,8 @@ def _apply(
     admin_id: str,
 ) -> Outcome:
     to = TARGET[act]
+    # Out of remit: forwarded to the body the note names, today (NĐ 20/2008, Điều 9(1)(d)).
+    forward = act == "oos"
     update = UpdateComplaint(
         code=case.code,
         from_status=case.status,
@@ -170,10 +172,18 @@ def _apply(
         actor=actor(admin_id),
         at=env.now,
         duplicate_of=original,
+        forwarded_to=note if forward else None,
+        forwarded_on=env.today if forward else None,
     )
     changes: list[Change] = [update]
     if case.reachable:
-        changes.append(Notify("reporter", _citizen_notice(case, to, note, original), case.code))
+        notice = _citizen_notice(case, to, note, original)
+        if forward:
+            on = f"{env.today:%d/%m/%Y}"
+            notice = Reply(
+                "law.notice_forwarded", (("code", case.code), ("body", note or ""), ("on", on))
+            )
+        changes.append(Notify("reporter", notice, case.code))
     key = "staff.done" if case.reachable else "staff.done_unreachable"
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
     return Outcome((done,), changes=tuple(changes), state=state, ack="close")

@@ -52,6 +52,11 @@ class ComplaintRow:
     files: int = 0
     history: tuple[HistoryRow, ...] = ()
     stored_files: tuple[int, ...] = ()  # ids of files whose bytes are kept, to send to staff
+    address: str | None = None
+    accept_due_on: date | None = None
+    forward_due_on: date | None = None
+    forwarded_to: str | None = None
+    forwarded_on: date | None = None
 
 
 _original = complaints.alias("original")
@@ -74,6 +79,11 @@ _COLUMNS = (
     contacts.c.external_id,
     contacts.c.stopped,
     _original.c.code,
+    complaints.c.reporter_address,
+    complaints.c.accept_due_on,
+    complaints.c.forward_due_on,
+    complaints.c.forwarded_to,
+    complaints.c.forwarded_on,
 )
 _BASE = (
     select(*_COLUMNS)
@@ -102,6 +112,11 @@ def _row(r: Any) -> ComplaintRow:
         external_id=r[15],
         stopped=bool(r[16]),
         duplicate_of=r[17],
+        address=r[18],
+        accept_due_on=r[19],
+        forward_due_on=r[20],
+        forwarded_to=r[21],
+        forwarded_on=r[22],
     )
 
 
@@ -257,8 +272,13 @@ async def change_complaint(
     duplicate_of: str | None,
     files: Sequence[NewFile],
     channel: str,
+    forwarded_to: str | None = None,
+    forwarded_on: date | None = None,
 ) -> bool:
-    """Moves a complaint to a status and records who, when, from what, and the note."""
+    """Moves a complaint to a status and records who, when, from what, and the note.
+
+    ``forwarded_to``/``forwarded_on``: the competent body an out-of-remit case went to, and
+    the local day (NĐ 20/2008, Điều 9(1)(d)); kept on the case beside its deadline."""
     stmt = select(complaints.c.id, complaints.c.status).where(complaints.c.code == code)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -267,6 +287,9 @@ async def change_complaint(
         return False
     complaint_id, from_status = int(found[0]), str(found[1])
     values: dict[str, Any] = {"status": to_status, "updated_at": at}
+    if forwarded_to is not None:
+        values["forwarded_to"] = forwarded_to[:200]
+        values["forwarded_on"] = forwarded_on
     if duplicate_of is not None:
         values["duplicate_of"] = (
             select(complaints.c.id).where(complaints.c.code == duplicate_of).scalar_subquery()

@@ -476,7 +476,7 @@ def test_complaint_rows() -> None:
         "PA-2026-000001", "Cấp phép xây dựng", "Đang xử lý", "Chatbot",
         datetime(2026, 2, 24), datetime(2026, 3, 10), None, "Có", None, "Không",
     ]  # fmt: skip
-    assert body[1][1:4] == ["Thái độ, sách nhiễu của công chức", "Mới tiếp nhận", "Đường dây nóng"]
+    assert body[1][1:4] == ["Thái độ giao tiếp của công chức", "Mới tiếp nhận", "Đường dây nóng"]
     assert (body[1][7], body[1][9]) == ("Không", "Có")  # due on the 16th; anonymous
     assert (body[2][2], body[2][6], body[2][7], body[2][8]) == (
         "Đã giải quyết", datetime(2026, 3, 6), "Có", 4,

@@ -331,6 +331,10 @@ async def run(path: Path, database: Database) -> Result:
                         "rating": row.rating, "files": row.files,
                         "duplicate_of": row.duplicate_of, "category": row.category,
                         "history": [h.to_status for h in row.history],
+                        "address": row.address, "forwarded_to": row.forwarded_to,
+                        "forwarded_on": _iso(row.forwarded_on), "due_on": _iso(row.due_on),
+                        "accept_due_on": _iso(row.accept_due_on),
+                        "forward_due_on": _iso(row.forward_due_on),
                     }  # fmt: skip
                     expected = {k: want[k] for k in want}
                     if got_fields is None or {k: got_fields[k] for k in expected} != expected:
@@ -355,6 +359,10 @@ async def run(path: Path, database: Database) -> Result:
     finally:
         await engine.dispose()
     return result
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def update_texts(path: Path, result: Result) -> None:
