@@ -71,8 +71,10 @@ def _title(kind: DigestKind, period: Period) -> tuple[Reply, Lines]:
 
 
 def report_lines(report: Report, previous: Report | None) -> list[Reply]:
-    """The figures both the digest and an on-demand report show."""
+    """The figures both the digest and an on-demand report show; the first line names the
+    SIPAS method they were computed with (one method per report, LAW-2026.md)."""
     lines = [
+        Reply("law.method", (("method", report.method_name),)),
         Reply(
             "digest.counts",
             (
