@@ -67,6 +67,9 @@ class BotProcess:
             DATABASE_URL=self.database_url,
             ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
             AGENCY_NAME="Sở Xây dựng",
+            # These processes walk the 2640 form (22 criteria), which proves SURVEY_METHOD
+            # reaches a running bot; the 1001 form is walked in tests/transcripts.
+            SURVEY_METHOD="sipas-2640",
             LOG_LEVEL="INFO",
             PTB_TIMEDELTA="true",
             # The fake server has no flood control; the per-chat limit has its own test.
