@@ -21,6 +21,7 @@ from storage.queries.contacts import languages
 from storage.queries.failed_events import failed_between
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
 from storage.queries.outbox import held_since
+from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import get_tokens
 
 from .digest import build_digest
@@ -67,18 +68,24 @@ async def digest_payloads(
         held = await held_since(conn, day_bounds(period, settings.tz)[0])
         failed = await failed_between(conn, *day_bounds(period, settings.tz))
         tokens = await get_tokens(conn)
+        notices = await notices_between(conn, *day_bounds(period, settings.tz))
         dossiers = await dossier_measures(conn, period, scope, settings.calendar, report.index)
     digest = build_digest(kind, period, report, previous, cases, settings.agency, dossiers)
     alerts: list[Reply] = []
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))
+    if notices["resent"] or notices["template"]:
+        alerts.append(Reply("digest.zalo_notices", tuple(notices.items())))
     if failed:
         alerts.append(Reply("digest.failed_events", (("count", failed),)))
     if tokens is not None and tokens.failed_at is not None:
         alerts.append(
             Reply(
                 "digest.zalo_token",
-                (("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),),
+                (
+                    ("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),
+                    ("error", tokens.last_error or "?"),
+                ),
             )
         )
     if alerts:

@@ -206,3 +206,26 @@ async def test_the_digest_counts_the_messages_that_could_not_be_processed(
         engine, "daily", monday, DIGESTS, catalog, local(2026, 11, 3, 8)
     )
     assert "⚠ 2 tin không xử lý được" in getattr(text, "text", "")
+
+
+async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
+    engine: AsyncEngine,
+) -> None:
+    from jobs.digests import digest_payloads
+    from storage import write_transaction
+    from storage.queries.zalo_chats import record_notices
+    from storage.queries.zalo_tokens import save_tokens, token_failed
+
+    monday = Period(date(2026, 11, 2), date(2026, 11, 2))
+    catalog = default_catalog()
+    async with write_transaction(engine) as conn:
+        await record_notices(conn, ["resent", "template", "template"], local(2026, 11, 2, 10))
+        await record_notices(conn, ["template"], local(2026, 11, 3, 10))  # the next day
+        await save_tokens(conn, "a", "r", local(2026, 11, 3, 1), local(2026, 11, 2, 0))
+        await token_failed(conn, local(2026, 11, 2, 15), "zalo invalid_grant: Refresh expired")
+    [text, *_] = await digest_payloads(
+        engine, "daily", monday, DIGESTS, catalog, local(2026, 11, 3, 8)
+    )
+    shown = getattr(text, "text", "")
+    assert "1 tin đã gửi lại khi người dân nhắn, 2 tin gửi bằng mẫu thông báo" in shown
+    assert "lúc 02/11 15:00 (zalo invalid_grant: Refresh expired)" in shown
