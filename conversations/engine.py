@@ -196,9 +196,10 @@ def _admin_command(
         code = tracking.find_code(arg)
         if code is not None:
             return staff.show(state, env, facts, code)
-        if arg.strip():
+        which = staff.list_filter(arg) if arg.strip() else None
+        if arg.strip() and which is None:
             return Outcome((Reply("staff.unknown_case", (("code", arg[:20]),)),), state=state)
-        return staff.case_list(state, env, facts)
+        return staff.case_list(state, env, facts, which)
     if name == "hotline":
         return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
     if name == "baocao":

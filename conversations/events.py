@@ -93,3 +93,7 @@ class InboundEvent:
     origin: Origin | None = None
     #: The adapter checked the sender against the configured administrators.
     admin: bool = False
+    #: The person who sent it, where that is not the chat (an officer in a staff group:
+    #: ``external_id`` is then "<group>:<user>", one conversation per officer), and their name.
+    sender_id: str = ""
+    sender_name: str = ""

@@ -81,7 +81,7 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
             token = arg
             dossier_token = dossier.link_token(arg)
         codes |= _codes(arg)
-        open_cases = admin and name == "hoso" and not arg
+        open_cases = admin and name == "hoso" and (not arg or staff.list_filter(arg) is not None)
         followed = name in _FOLLOWED_COMMANDS
     elif isinstance(event, Choice):
         prefix, _, rest = event.id.partition(":")

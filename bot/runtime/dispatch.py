@@ -263,7 +263,11 @@ class Dispatcher:
         row = rows[(event.channel, event.external_id)]
         state = self._state(row)
         lookups = needs(state, event.payload, admin=event.admin)
-        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=event.external_id)
+        sender = event.sender_id or event.external_id
+        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=sender)
+        if event.sender_name or event.origin is not None:
+            pressed = event.origin.message_id if event.origin is not None else ""
+            known = replace(known, sender_name=event.sender_name, pressed=pressed)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(

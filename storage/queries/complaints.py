@@ -27,6 +27,8 @@ class HistoryRow:
     note: str | None
     actor: str
     public: bool
+    action: str | None = None
+    actor_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,8 @@ class ComplaintRow:
     forward_due_on: date | None = None
     forwarded_to: str | None = None
     forwarded_on: date | None = None
+    assignee: str | None = None
+    assignee_name: str | None = None
 
 
 _original = complaints.alias("original")
@@ -84,6 +88,8 @@ _COLUMNS = (
     complaints.c.forward_due_on,
     complaints.c.forwarded_to,
     complaints.c.forwarded_on,
+    complaints.c.assignee,
+    complaints.c.assignee_name,
 )
 _BASE = (
     select(*_COLUMNS)
@@ -117,6 +123,8 @@ def _row(r: Any) -> ComplaintRow:
         forward_due_on=r[20],
         forwarded_to=r[21],
         forwarded_on=r[22],
+        assignee=r[23],
+        assignee_name=r[24],
     )
 
 
@@ -140,12 +148,16 @@ async def complaints_by_code(
             complaint_events.c.note,
             complaint_events.c.actor,
             complaint_events.c.public,
+            complaint_events.c.action,
+            complaint_events.c.actor_name,
         )
         .where(complaint_events.c.complaint_id.in_(ids))
         .order_by(complaint_events.c.at, complaint_events.c.id)
     )
     for e in events:
-        history.setdefault(int(e[0]), []).append(HistoryRow(e[1], e[2], e[3], e[4], bool(e[5])))
+        history.setdefault(int(e[0]), []).append(
+            HistoryRow(e[1], e[2], e[3], e[4], bool(e[5]), e[6], e[7])
+        )
     counts: dict[int, int] = {}
     stored: dict[int, list[int]] = {}
     for f in await conn.execute(
@@ -274,11 +286,20 @@ async def change_complaint(
     channel: str,
     forwarded_to: str | None = None,
     forwarded_on: date | None = None,
+    action: str | None = None,
+    actor_name: str | None = None,
+    assign: tuple[str, str] | None = None,
+    unassign: bool = False,
 ) -> bool:
     """Moves a complaint to a status and records who, when, from what, and the note.
 
     ``forwarded_to``/``forwarded_on``: the competent body an out-of-remit case went to, and
-    the local day (NĐ 20/2008, Điều 9(1)(d)); kept on the case beside its deadline."""
+    the local day (NĐ 20/2008, Điều 9(1)(d)); kept on the case beside its deadline.
+
+    ``assign``: the officer (actor id, shown name) who has the case from now on;
+    ``unassign``: nobody has it any more (handed back). ``action`` names what staff did when
+    it is more than a status change (take, takeover, release, note).
+    """
     stmt = select(complaints.c.id, complaints.c.status).where(complaints.c.code == code)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -290,6 +311,10 @@ async def change_complaint(
     if forwarded_to is not None:
         values["forwarded_to"] = forwarded_to[:200]
         values["forwarded_on"] = forwarded_on
+    if assign is not None:
+        values["assignee"], values["assignee_name"] = assign[0][:40], assign[1][:64]
+    elif unassign:
+        values["assignee"] = values["assignee_name"] = None
     if duplicate_of is not None:
         values["duplicate_of"] = (
             select(complaints.c.id).where(complaints.c.code == duplicate_of).scalar_subquery()
@@ -304,6 +329,8 @@ async def change_complaint(
             to_status=to_status,
             note=note,
             public=public,
+            action=action,
+            actor_name=(actor_name or None) and actor_name[:64],
         )
     )
     await _add_files(conn, complaint_id, files, channel, at)
@@ -323,6 +350,8 @@ async def rate_complaint(conn: AsyncConnection, code: str, rating: int, at: date
 class Overview:
     new: int
     open: tuple[tuple[str, date], ...]  # (code, due date), by due date
+    #: The officer's name who has each open case (None: nobody took it), in ``open``'s order.
+    owners: tuple[str | None, ...] = ()
 
 
 async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Overview:
@@ -331,8 +360,11 @@ async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Ove
         select(func.count()).where(complaints.c.created_at >= start, complaints.c.created_at < end)
     )
     rows = await conn.execute(
-        select(complaints.c.code, complaints.c.due_on)
+        select(complaints.c.code, complaints.c.due_on, complaints.c.assignee_name)
         .where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
         .order_by(complaints.c.due_on, complaints.c.code)
     )
-    return Overview(int(new.scalar_one()), tuple((r[0], r[1]) for r in rows))
+    found = rows.all()
+    return Overview(
+        int(new.scalar_one()), tuple((r[0], r[1]) for r in found), tuple(r[2] for r in found)
+    )

@@ -272,6 +272,8 @@ async def run(path: Path, database: Database) -> Result:
                 str(step.get("user", "citizen-1")),
                 parse_payload(step["send"]),
                 admin=bool(step.get("admin", False)),
+                sender_id=str(step.get("sender", "")),
+                sender_name=str(step.get("name", "")),
             )
             handled = (await dispatcher.process([event]))[0]
             if isinstance(handled, Exception):

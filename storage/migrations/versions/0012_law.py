@@ -12,7 +12,7 @@ deadline to accept and notify, and forwarding to the competent body.
   body within 5 working days).
 
 Revision ID: 0012_law
-Revises: 0015_harden
+Revises: 0013_staff
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_law"
-down_revision = "0015_harden"
+down_revision = "0013_staff"
 branch_labels = None
 depends_on = None
 
