@@ -107,6 +107,8 @@ class ComplaintFacts:
     forward_due_on: date | None = None
     forwarded_to: str | None = None
     forwarded_on: date | None = None
+    #: The caption the citizen sent with a stored file, by file id.
+    file_notes: Mapping[int, str] = field(default_factory=dict)
     #: The officer who has the case (``staff:<id>``) and their shown name; None: nobody yet.
     assignee: str | None = None
     assignee_name: str | None = None

@@ -138,6 +138,8 @@ class FileRef:
     file_id: str
     name: str = ""
     mime: str = ""
+    #: The caption sent with the file at the files step.
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -295,6 +295,8 @@ complaint_files = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("stored_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, default=0),
+    # The caption the citizen sent with the file at the files step (at most 500 characters).
+    Column("note", String(500)),
     Index(None, "status"),
     Index(None, "complaint_id"),
 )

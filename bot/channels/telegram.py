@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import replace as dataclass_replace
 
 from telegram import (
     Bot,
@@ -69,7 +70,14 @@ CHANNEL = "telegram"
 GROUP_TYPES = frozenset({"group", "supergroup"})
 #: Telegram's longest input field hint (ForceReply.input_field_placeholder).
 MAX_PLACEHOLDER = 64
-ALLOWED_UPDATES = ("message", "callback_query")
+#: ``edited_message`` is delivered only when asked for: an edit of a description still
+#: pending replaces it, any other edit gets a short note (never silence).
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+#: What a message without text, photo or document is, for the hint (Bot API Message fields).
+STRAY_KINDS = (
+    "sticker", "voice", "audio", "video", "video_note", "animation", "location", "venue",
+    "contact", "poll", "dice",
+)  # fmt: skip
 #: Commands shown in Telegram's menu, in this order (their descriptions are in the catalogs).
 MENU_COMMANDS = (
     "start",
@@ -89,6 +97,7 @@ log = logging.getLogger("bot.telegram")
 
 
 def _command(text: str) -> Command:
+    """``/name@bot arg``: the text is already cleaned, the argument cut after that."""
     head, _, arg = text.partition(" ")
     name = head[1:].split("@", 1)[0].lower()
     return Command(name[:32], arg.strip()[:MAX_COMMAND_ARG_CHARS])
@@ -152,36 +161,18 @@ def parse_update(
             sender_id=str(user) if user in admins else "",
             sender_name=_name(query.from_user) if user in admins else "",
         )
-    message = update.message
+    message = update.message or update.edited_message
     if message is None:
         return None
     if message.chat.type in GROUP_TYPES:
+        if update.message is None:
+            return None  # an edit in a staff group is not read
         return _in_room(message, event_id, admins, room, bot_id, username)
     if message.chat.type != "private":
         return None  # channels and the like: nothing for the bot
     sender = message.from_user.id if message.from_user else 0
-    payload: Inbound
-    text = clean_text(message.text or "")
-    if text.startswith("/"):
-        payload = _command(text)
-    elif text:
-        # One character more than the engine reads, so it can say the text is too long.
-        payload = Text.typed(text, MAX_INBOUND_CHARS + 1)
-    elif message.photo:
-        photo = message.photo[-1]  # the largest size Telegram made
-        payload = Attachment("photo", photo.file_size or 0, photo.file_id, "", "image/jpeg")
-    elif message.document:
-        doc = message.document
-        payload = Attachment(
-            "document",
-            doc.file_size or 0,
-            doc.file_id,
-            clean_text(doc.file_name or ""),
-            clean_text(doc.mime_type or ""),
-        )
-    elif message.effective_attachment is not None:
-        payload = Attachment("other")
-    else:
+    payload = _message_payload(message, edited=update.edited_message is not None)
+    if payload is None:
         return None
     if sender not in admins:
         return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload)
@@ -194,6 +185,44 @@ def parse_update(
         sender_id=str(sender),
         sender_name=_name(message.from_user),
     )
+
+
+def _message_payload(message: Message, *, edited: bool) -> Inbound | None:
+    """What a private message says: a command, text, a file with its caption and album, or
+    a stray kind of message (sticker, voice, location …) named for the hint."""
+    text = clean_text(message.text or "")
+    caption = clean_text(message.caption or "")[:MAX_INBOUND_CHARS]
+    group = clean_text(message.media_group_id or "")[:64]
+    if edited:
+        # Only an edited text is read (as the edit of message_id); an edited caption is not.
+        return Text(text[: MAX_INBOUND_CHARS + 1], str(message.message_id), edited=True)
+    if text.startswith("/"):
+        return _command(text)
+    if message.text is not None:
+        # One character more than the engine reads, so it can say the text is too long; a
+        # text that cleans to nothing still reaches the engine, which says so.
+        typed = Text.typed(text, MAX_INBOUND_CHARS + 1)
+        return dataclass_replace(typed, message_id=str(message.message_id))
+    if message.photo:
+        photo = message.photo[-1]  # the largest size Telegram made
+        return Attachment(
+            "photo", photo.file_size or 0, photo.file_id, "", "image/jpeg", caption, group
+        )
+    if message.document:
+        doc = message.document
+        return Attachment(
+            "document",
+            doc.file_size or 0,
+            doc.file_id,
+            clean_text(doc.file_name or "")[:200],
+            clean_text(doc.mime_type or "")[:100],
+            caption,
+            group,
+        )
+    what = next((kind for kind in STRAY_KINDS if getattr(message, kind, None)), "")
+    if what or message.effective_attachment is not None:
+        return Attachment("other", caption=caption, group=group, what=what or "other")
+    return None
 
 
 def _name(user: object) -> str:

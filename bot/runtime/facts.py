@@ -84,6 +84,7 @@ def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         duplicate_of=row.duplicate_of,
         files=row.files,
         stored_files=row.stored_files,
+        file_notes=row.file_notes,
         history=tuple(
             CaseNote(h.at, h.to_status, h.note, h.actor, h.public, h.action, h.actor_name)
             for h in row.history

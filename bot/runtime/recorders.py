@@ -88,7 +88,7 @@ def record(ctx: Recording, change: object) -> None:
 
 
 def _files(refs: tuple[FileRef, ...]) -> list[NewFile]:
-    return [NewFile(f.media, f.size, f.file_id, f.name, f.mime) for f in refs]
+    return [NewFile(f.media, f.size, f.file_id, f.name, f.mime, f.note) for f in refs]
 
 
 @records(OpenComplaint)

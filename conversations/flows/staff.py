@@ -124,11 +124,19 @@ def case_list(
     return Outcome(replies, state=state)
 
 
+def _file_caption(code: str, note: str | None) -> str:
+    """A file as staff get it: the case's code, and the citizen's caption if there was one."""
+    return f"{code}: {note}" if note else code
+
+
 def show(state: ConversationState, env: Env, facts: Facts, code: str) -> Outcome:
     case = facts.complaints.get(code)
     if case is None:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=state)
-    files = tuple(SendFile(file_id, case.code) for file_id in case.stored_files)
+    files = tuple(
+        SendFile(file_id, _file_caption(case.code, case.file_notes.get(file_id)))
+        for file_id in case.stored_files
+    )
     return Outcome(staff_card(case, env), changes=files, state=state)
 
 

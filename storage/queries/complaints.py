@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -59,6 +59,7 @@ class ComplaintRow:
     forward_due_on: date | None = None
     forwarded_to: str | None = None
     forwarded_on: date | None = None
+    file_notes: Mapping[int, str] = field(default_factory=dict)  # captions, by file id
     assignee: str | None = None
     assignee_name: str | None = None
 
@@ -160,20 +161,29 @@ async def complaints_by_code(
         )
     counts: dict[int, int] = {}
     stored: dict[int, list[int]] = {}
+    notes: dict[int, dict[int, str]] = {}
     for f in await conn.execute(
-        select(complaint_files.c.complaint_id, complaint_files.c.id, complaint_files.c.status)
+        select(
+            complaint_files.c.complaint_id,
+            complaint_files.c.id,
+            complaint_files.c.status,
+            complaint_files.c.note,
+        )
         .where(complaint_files.c.complaint_id.in_(ids))
         .order_by(complaint_files.c.id)
     ):
         counts[int(f[0])] = counts.get(int(f[0]), 0) + 1
         if f[2] == "stored":
             stored.setdefault(int(f[0]), []).append(int(f[1]))
+            if f[3]:
+                notes.setdefault(int(f[0]), {})[int(f[1])] = str(f[3])
     return {
         r.code: replace(
             r,
             files=counts.get(r.id, 0),
             history=tuple(history.get(r.id, ())),
             stored_files=tuple(stored.get(r.id, ())),
+            file_notes=notes.get(r.id, {}),
         )
         for r in rows
     }
@@ -210,6 +220,7 @@ class NewFile:
     file_id: str
     name: str
     mime: str
+    note: str = ""  # the caption sent with it
 
 
 async def insert_complaint(
@@ -266,6 +277,7 @@ async def _add_files(
                 "status": "pending",
                 "attempts": 0,
                 "created_at": now,
+                "note": f.note[:500] or None,
             }
             for f in files
         ],

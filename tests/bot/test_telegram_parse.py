@@ -32,7 +32,7 @@ def _update(name: str) -> Update:
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [
-        ("text_message", InboundEvent("10001", "telegram", "7001", Text("Rất hài lòng"))),
+        ("text_message", InboundEvent("10001", "telegram", "7001", Text("Rất hài lòng", "5"))),
         ("deep_link", InboundEvent("10002", "telegram", "7001", Command("start", "R-7Q2K_abc-DEF"))),
         ("command_with_bot_name", InboundEvent("10003", "telegram", "7001", Command("khaosat", ""))),
         (
@@ -51,7 +51,7 @@ def _update(name: str) -> Update:
         ),
         ("photo", InboundEvent("10006", "telegram", "7001", Attachment("photo", 80000, "b", "", "image/jpeg"))),
         ("group_message", None),
-        ("edited_message", None),
+        ("edited_message", InboundEvent("10009", "telegram", "7001", Text("sửa", "5", edited=True))),
         ("admin_command", InboundEvent("10008", "telegram", "7002", Command("baocao", "7d"), admin=True, sender_id="7002", sender_name="Minh")),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
@@ -135,10 +135,10 @@ def _with_text(text: str) -> Update:
 @pytest.mark.parametrize(
     ("text", "payload"),
     [
-        (f"Rất{REFUSED} hài lòng\r\n", Text("Rất hài lòng\n")),
+        (f"Rất{REFUSED} hài lòng\r\n", Text("Rất hài lòng", "5")),
         (f"/tracuu PA-2026{REFUSED}-000001", Command("tracuu", "PA-2026-000001")),
         (f"{REFUSED}/start", Command("start", "")),
-        (REFUSED, None),
+        (REFUSED, Text("", "5")),  # the engine says it could read nothing
     ],
     ids=["text", "command-argument", "command-behind-controls", "nothing-left"],
 )
@@ -177,11 +177,11 @@ def test_file_name_and_button_data_are_cleaned() -> None:
         ({"update_id": 8, "message": {"chat": {"id": "7001", "type": "private"}}}, 8, None),
         ({"update_id": True, "message": {"chat": {"id": True, "type": "private"}}}, None, None),
         ({"update_id": "9", "message": "text"}, None, None),
-        ({"edited_message": {"chat": {"id": 7001, "type": "private"}}}, None, None),
+        ({"edited_message": {"chat": {"id": 7001, "type": "private"}}}, None, "7001"),
         ([1, 2], None, None),
         (None, None, None),
     ],
-    ids=["message", "group", "button", "string-id", "booleans", "garbage", "not-asked-for", "list", "null"],
+    ids=["message", "group", "button", "string-id", "booleans", "garbage", "edited", "list", "null"],
 )  # fmt: skip
 def test_ids_read_from_raw_json(raw: object, update_id: int | None, chat_id: str | None) -> None:
     assert raw_update_id(raw) == update_id

@@ -38,7 +38,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message as _MimeHeader
 from email.utils import collapse_rfc2231_value
@@ -1446,9 +1446,14 @@ class FakeTelegram:
             return self._queue("message", message, user_id)
 
     def user_sends_photo(
-        self, user_id: int, data: bytes = b"\x89PNG fake", caption: str | None = None
+        self,
+        user_id: int,
+        data: bytes = b"\x89PNG fake",
+        caption: str | None = None,
+        media_group_id: str | None = None,
     ) -> int:
-        """A photo from the user, in two sizes like Telegram sends them."""
+        """A photo from the user, in two sizes like Telegram sends them; ``media_group_id``
+        makes it one photo of an album (Telegram sends each as its own update)."""
         with self._cond:
             stored = self._new_file(data, "photo.jpg", "image/jpeg", "photos")
             message = self._user_message(user_id, "Citizen", "vi")
@@ -1464,7 +1469,35 @@ class FakeTelegram:
             ]
             if caption:
                 message["caption"] = caption
+            if media_group_id:
+                message["media_group_id"] = media_group_id
             return self._queue("message", message, user_id)
+
+    def user_sends_album(
+        self, user_id: int, photos: Sequence[bytes], media_group_id: str
+    ) -> list[int]:
+        """An album: one update per photo, sharing ``media_group_id``, queued together (as
+        Telegram hands an album's messages out together). Returns their update_ids."""
+        with self._cond:
+            return [
+                self.user_sends_photo(user_id, data=data, media_group_id=media_group_id)
+                for data in photos
+            ]
+
+    def user_message_id(self, update_id: int) -> int:
+        """The message_id of the user's message an update carried."""
+        body = self._updates[update_id].payload.get("message") or {}
+        return int(body["message_id"])
+
+    def user_edits_text(self, user_id: int, message_id: int, text: str) -> int:
+        """An ``edited_message`` update: the user changed the text of their message. Delivered
+        only to a bot that asked for it in ``allowed_updates``. Returns its update_id."""
+        with self._cond:
+            message = self._user_message(user_id, "Citizen", "vi")
+            message["message_id"] = message_id
+            message["edit_date"] = message["date"] + 1
+            message["text"] = text
+            return self._queue("edited_message", message, user_id)
 
     # ---------------------------------------------------------------- acting in groups
 

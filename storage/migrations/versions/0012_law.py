@@ -12,7 +12,7 @@ deadline to accept and notify, and forwarding to the competent body.
   body within 5 working days).
 
 Revision ID: 0012_law
-Revises: 0013_staff
+Revises: 0011_input
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_law"
-down_revision = "0013_staff"
+down_revision = "0011_input"
 branch_labels = None
 depends_on = None
 
