@@ -38,6 +38,7 @@ from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
+from bot.channels.zalo_window import Window
 from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
 from bot.runtime.build import (
@@ -191,9 +192,13 @@ async def run_bot(settings: Settings) -> int:
                 username = bot.username
             if settings.zalo_enabled:
                 client = await stack.enter_async_context(httpx.AsyncClient(trust_env=False))
-                zalo_sender, zalo_route = zalo_channel(settings, runtime, client, failures)
+                zalo_sender, zalo_route, zalo_tokens = zalo_channel(
+                    settings, runtime, client, failures
+                )
                 senders.append(zalo_sender)
                 routes.append(zalo_route)
+                # The pair is renewed on a schedule, not only when a message leaves.
+                tasks.append(asyncio.create_task(zalo_tokens.keep_fresh(stop), name="zalo-tokens"))
                 tasks.append(
                     asyncio.create_task(
                         attachments_loop(
@@ -365,8 +370,8 @@ async def download_url(client: httpx.AsyncClient, url: str) -> bytes:
 
 def zalo_channel(
     settings: Settings, runtime: Runtime, client: httpx.AsyncClient, failures: Failures
-) -> tuple[OutboxSender, BaseRoute]:
-    """The Zalo OA: its outbox sender (with the token store) and its webhook route."""
+) -> tuple[OutboxSender, BaseRoute, TokenStore]:
+    """The Zalo OA: its outbox sender, its webhook route and its token store."""
     if not (settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret):
         raise RuntimeError("Zalo settings were validated at start")
     tokens = TokenStore(
@@ -377,8 +382,14 @@ def zalo_channel(
         settings.zalo_app_secret.get_secret_value(),
         utc_now,
     )
-    hint = default_catalog().text(settings.default_language, "zalo.nav_hint")
-    zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint)
+    catalog = default_catalog()
+    hint = catalog.text(settings.default_language, "zalo.nav_hint")
+    window = Window(
+        runtime.engine, utc_now, settings.zalo_template_notice, settings.zalo_send_billed
+    )
+    note = "zalo.filed_note_template" if settings.zalo_template_notice else "zalo.filed_note"
+    filed_note = catalog.text(settings.default_language, note)
+    zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint, window, filed_note)
     # Zalo allows far more than Telegram; its own -32 answer slows us down when needed.
     sender = OutboxSender(
         runtime.engine, zalo, utc_now, Limits(per_second=50, per_chat_per_second=5, chat_burst=5)
@@ -396,4 +407,4 @@ def zalo_channel(
         ),
         methods=["POST"],
     )
-    return sender, route
+    return sender, route, tokens

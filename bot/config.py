@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     web_widget_origins: StrList = Field(default_factory=list)
     #: Zalo events stamped longer ago than this are refused as replays (1 minute to 1 day).
     zalo_event_max_age_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    #: The agency's approved Zalo template for complaint notices outside the 7-day window
+    #: (its id from the OA's template manager); empty: such notices wait for the citizen.
+    zalo_template_notice: str = Field(default="", max_length=64, pattern=r"^[0-9A-Za-z_-]*$")
+    #: Whether notices go as normal messages 48 h - 7 days after the citizen last wrote
+    #: (Zalo bills the OA for those); False holds them for the template or the next message.
+    zalo_send_billed: bool = True
 
     @field_validator(
         "telegram_bot_token",

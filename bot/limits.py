@@ -6,6 +6,8 @@ from enum import IntEnum
 
 from telegram import constants
 
+from conversations.limits import MAX_INBOUND_CHARS
+
 
 class TelegramLimit(IntEnum):
     MAX_TEXT = constants.MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -26,8 +28,10 @@ class TelegramLimit(IntEnum):
 class WebLimit(IntEnum):
     """What the web chat accepts from a browser, and how much it sends back at once."""
 
-    #: A chat post (a text, a button) is well under a kilobyte; text itself is capped below.
-    MAX_JSON_BODY = 16 * 1024
+    #: A chat post: the longest text the engine answers (one character over its limit, so it
+    #: can say "too long") in the worst JSON escaping, 12 bytes (two ``\\uXXXX``) for each
+    #: character outside the BMP such as an emoji, plus the envelope.
+    MAX_JSON_BODY = 12 * (MAX_INBOUND_CHARS + 1) + 1024
     #: An attached file (the complaint flow's own limit is the same, 10 MB).
     MAX_UPLOAD = 10 * 1024 * 1024
     MAX_FILE_NAME = 200

@@ -21,6 +21,7 @@ from storage.queries.contacts import languages
 from storage.queries.failed_events import failed_between
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
 from storage.queries.outbox import held_since
+from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import get_tokens
 
 from .digest import build_digest
@@ -65,18 +66,24 @@ async def digest_payloads(
         held = await held_since(conn, day_bounds(period, settings.tz)[0])
         failed = await failed_between(conn, *day_bounds(period, settings.tz))
         tokens = await get_tokens(conn)
+        notices = await notices_between(conn, *day_bounds(period, settings.tz))
         dossiers = await dossier_measures(conn, period, scope, settings.calendar, report.index)
     digest = build_digest(kind, period, report, previous, cases, settings.agency, dossiers)
     alerts: list[Reply] = []
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))
+    if notices["resent"] or notices["template"]:
+        alerts.append(Reply("digest.zalo_notices", tuple(notices.items())))
     if failed:
         alerts.append(Reply("digest.failed_events", (("count", failed),)))
     if tokens is not None and tokens.failed_at is not None:
         alerts.append(
             Reply(
                 "digest.zalo_token",
-                (("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),),
+                (
+                    ("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),
+                    ("error", tokens.last_error or "?"),
+                ),
             )
         )
     if alerts:
@@ -102,9 +109,16 @@ async def send_digest(
     settings: DigestSettings,
     catalog: Catalog,
     now: datetime,
+    *,
+    claim: bool = True,
 ) -> bool:
     """Queues one digest to every staff chat, in each one's language; False when it had been
-    sent already."""
+    sent already.
+
+    ``claim=False`` sends an interim copy (an operator's ``digest --send`` in mid-period): it
+    leaves the period's row in ``digest_runs`` alone, so the scheduled digest still goes out
+    once the period has ended.
+    """
     async with read_transaction(engine) as conn:
         chosen = await languages(conn, settings.chats)
     wanted = {chosen.get(chat, settings.language) for chat in settings.chats}
@@ -113,14 +127,17 @@ async def send_digest(
         for lang in sorted(wanted)
     }
     async with write_transaction(engine) as conn:
-        if not await claim_digest(conn, kind, period.start, period.end, now):
+        if claim and not await claim_digest(conn, kind, period.start, period.end, now):
             return False
         writes = WriteSet()
         for chat in settings.chats:
             for payload in by_language[chosen.get(chat, settings.language)]:
                 writes.enqueue(chat[0], chat[1], payload, now, bulk=True)
         await flush(conn, writes)
-    log.info("job=digest kind=%s period=%s sent_to=%d", kind, period.start, len(settings.chats))
+    log.info(
+        "job=digest kind=%s period=%s sent_to=%d interim=%s",
+        kind, period.start, len(settings.chats), not claim,
+    )  # fmt: skip
     return True
 
 

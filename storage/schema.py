@@ -96,6 +96,9 @@ receipts = Table(
     Column("handed_over_on", Date),
     Column("valid_until", Date),
     Column("created_at", UTCDateTime, nullable=False),
+    #: 10 digits with a check digit (``bot/channels/zalo_codes.py``), typed on Zalo.
+    Column("short_code", String(10)),
+    Index(None, "short_code", unique=True),
 )
 
 # No contact or chat column, by design: a response is anonymous. Its times are kept to the
@@ -327,6 +330,37 @@ zalo_tokens = Table(
     Column("refreshed_at", UTCDateTime, nullable=False),
     Column("failed_at", UTCDateTime),
     Column("last_error", String(200)),
+)
+
+# When each Zalo chat last wrote to the OA: the OA may message it freely for 48 h, billed up
+# to 7 days, then only by an approved template (ZALO.md, "Sending").
+zalo_chats = Table(
+    "zalo_chats",
+    metadata,
+    Column("chat_id", String(64), primary_key=True),
+    Column("last_inbound_at", UTCDateTime, nullable=False),
+)
+
+# What became of Zalo notifications outside the window ("held", "resent", "template"), for
+# the digest: no chat, no content.
+zalo_notices = Table(
+    "zalo_notices",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(12), nullable=False),
+    Index(None, "at"),
+)
+
+# Wrong short receipt codes a Zalo chat sent on a local day: after a few, codes from that chat
+# are refused until the next day, so guessing codes is pointless. Older days are dropped.
+zalo_code_tries = Table(
+    "zalo_code_tries",
+    metadata,
+    Column("chat_id", String(64), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("chat_id", "day"),
 )
 
 # Inbound events that could not be read or handled (a malformed update, a poison message):

@@ -57,6 +57,7 @@ MENU_COMMANDS = (
     "khaosat",
     "phananh",
     "tracuu",
+    "ketqua",
     "huy",
     "ngonngu",
     "trogiup",

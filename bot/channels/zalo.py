@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from bot.channels.zalo_codes import candidate as short_code
 from bot.channels.zalo_media import (
     UPLOAD_FILE_PATH,
     UPLOAD_IMAGE_PATH,
@@ -28,6 +29,7 @@ from bot.channels.zalo_media import (
     image_upload,
 )
 from bot.channels.zalo_tokens import TokenStore
+from bot.channels.zalo_window import FILED_PREFIX, NOTICE_PREFIX, Window
 from bot.errors import (
     ChannelError,
     ChatBlocked,
@@ -49,6 +51,7 @@ from conversations import (
     Text,
     clean_text,
 )
+from conversations.commands import canonical
 from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessage
 
 CHANNEL = "zalo"
@@ -56,6 +59,13 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 #: Button payloads come back as the user's text: this prefix tells them from typed text.
 CHOICE_PREFIX = "#c:"
 SEND_PATH = "/v3.0/oa/message/cs"
+#: Approved template messages by user id: proactive messages since 01/03/2026 (ZALO.md).
+TEMPLATE_PATH = "/v3.0/oa/message/template"
+#: The longest text put into a template's one field (unverified: Zalo's limit per field).
+MAX_TEMPLATE_TEXT = 500
+#: -216 invalid access token, -220 access token expired or removed: both mean "refresh and
+#: retry" (ZALO.md, "Errors").
+TOKEN_ERRORS = frozenset({-216, -220})
 MAX_TEXT = 2000
 #: What the runtime may ask the Zalo channel to send (no edits: Zalo cannot edit a message).
 ZALO_CAPABILITIES: frozenset[str] = frozenset({"text", "image", "document"})
@@ -131,9 +141,16 @@ def parse_text(text: str) -> Inbound:
         return Choice(stripped[len(CHOICE_PREFIX) : len(CHOICE_PREFIX) + 64])
     if stripped.startswith("/"):
         head, _, arg = stripped.partition(" ")
-        return Command(head[1:32].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
+        name = head[1:32].lower()
+        code = short_code(arg) if canonical(name) == "start" else None
+        return Command(name, code or arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
         return Command("start", stripped)
+    code = short_code(stripped)
+    if code is not None:
+        # The slip's short code, however typed: its digits are looked up (a wrong check
+        # digit finds nothing, and the citizen is asked to check the code).
+        return Command("start", code)
     return Text(text[: MAX_INBOUND_CHARS + 1])
 
 
@@ -250,15 +267,27 @@ class ZaloSender:
     """Sends typed messages, images and documents to the OA API.
 
     Every call (message or upload) goes through ``_call``: one token refresh and one retry on
-    -216, and Zalo's error codes mapped to the errors the outbox sender reacts to."""
+    -216 or -220, and Zalo's error codes mapped to the errors the outbox sender reacts to."""
 
     name = CHANNEL
     capabilities = CAPABILITIES
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str, tokens: TokenStore, hint: str):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        tokens: TokenStore,
+        hint: str,
+        window: Window | None = None,
+        filed_note: str = "",
+    ):
         base = base_url.rstrip("/")
         self.client = client
         self.url = base + SEND_PATH
+        self.template_url = base + TEMPLATE_PATH
+        self.window = window
+        #: Told to a Zalo citizen under their complaint's receipt: how they will hear back.
+        self.filed_note = filed_note
         self.image_url = base + UPLOAD_IMAGE_PATH
         self.file_url = base + UPLOAD_FILE_PATH
         self.tokens = tokens
@@ -266,6 +295,11 @@ class ZaloSender:
 
     async def send(self, chat_id: str, message: Outbound) -> None:
         match message:
+            case TextMessage(key=key) if self.window and key.startswith(NOTICE_PREFIX):
+                await self._notice(chat_id, message, self.window)
+            case TextMessage(key=key) if self.filed_note and key.startswith(FILED_PREFIX):
+                await self._message(chat_id, render(message, self.hint))
+                await self._message(chat_id, {"text": clip(self.filed_note)})
             case TextMessage():
                 await self._message(chat_id, render(message, self.hint))
             case ImageMessage(data, name, caption):
@@ -275,6 +309,30 @@ class ZaloSender:
             case _:
                 # The runtime adapts what CAPABILITIES leave out; anything else is a bug.
                 raise PermanentSendError(f"{message.kind} is not sent on Zalo")
+
+    async def _notice(self, chat_id: str, message: TextMessage, window: Window) -> None:
+        """A complaint's notice: a normal message while the window allows it; outside it an
+        approved template message when the agency has one, else UnreachableOnZalo (the outbox
+        holds it and ``citizen_wrote`` re-sends it when the citizen writes again)."""
+        if await window.direct(chat_id):
+            try:
+                await self._message(chat_id, render(message, self.hint))
+                return
+            except UnreachableOnZalo:
+                pass  # Zalo's own clock says closed: as below
+        if not window.template_id:
+            await window.record("held")
+            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
+        text = message.text[:MAX_TEMPLATE_TEXT]
+        await self._call(
+            self.template_url,
+            "",
+            json={
+                "recipient": {"user_id": chat_id},
+                "message": {"template_id": window.template_id, "template_data": {"content": text}},
+            },
+        )
+        await window.record("template")
 
     async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:
         """Uploads a PNG or JPEG (at most 1 MB) and sends it to the user with ``caption``
@@ -312,8 +370,8 @@ class ZaloSender:
 
     async def _call(self, url: str, upload: str, **request: Any) -> Mapping[str, Any]:
         """POSTs with the access token and returns Zalo's answer when ``error`` is 0; refreshes
-        the token once on -216 and retries. ``upload`` names what is uploaded ("" for a
-        message): an upload answering -210 is a file over Zalo's limit."""
+        the token once on -216 or -220 and retries once. ``upload`` names what is uploaded
+        ("" for a message): an upload answering -210 is a file over Zalo's limit."""
         for attempt in (1, 2):
             token = await self.tokens.access_token()
             try:
@@ -336,11 +394,11 @@ class ZaloSender:
             code = int(answer.get("error", 0) or 0)
             if code == 0:
                 return answer
-            if code == -216 and attempt == 1:
+            if code in TOKEN_ERRORS and attempt == 1:
                 await self.tokens.refresh(force_if=token)  # once, then one retry
                 continue
             raise _error(code, upload)
-        raise PermanentSendError("zalo -216 after refresh")
+        raise PermanentSendError("zalo token refused after refresh")
 
 
 def _error(code: int, upload: str) -> ChannelError:

@@ -3,14 +3,22 @@
 Zalo's refresh token is single-use. Two processes refreshing with the same one would leave
 one of them locked out, so a refresh happens under a database lock, re-reads the stored pair
 first (another process may have just refreshed), and stores the new pair before using it.
+
+One refresh at a time (single flight): in a process, callers queue on one lock and find the
+pair the first caller stored; a refresh that failed is not tried again for ``RETRY_AFTER``
+(Zalo then needs a person to re-authorise, and posting the same rejected token again only
+adds load). ``keep_fresh`` refreshes on a schedule, so an OA that sends nothing for weeks
+still keeps its 3-month refresh token alive (ZALO.md, "Tokens").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +29,34 @@ from storage.queries.zalo_tokens import TokenRow, get_tokens, save_tokens, token
 
 log = logging.getLogger("bot.zalo")
 REFRESH_BEFORE = timedelta(hours=1)
+#: A failed refresh is tried again at most this often.
+RETRY_AFTER = timedelta(minutes=1)
+#: The scheduled refresh renews the pair this long before the access token (25 h) expires,
+#: so a process asleep or restarting for a few hours still finds a valid token.
+SCHEDULE_AHEAD = timedelta(hours=6)
+#: ... and at the latest when the refresh token is this old (it lives 3 months).
+REFRESH_TOKEN_RENEW = timedelta(days=30)
+#: How often the schedule looks (one database read when nothing is due).
+SCHEDULE_EVERY = timedelta(minutes=15)
+MAX_ERROR_PART = 60
+
+
+def refresh_failure(answer: Mapping[str, Any]) -> str:
+    """What a refused refresh said, kept for staff: ``zalo <error> <error_name>: <reason>``.
+
+    Zalo may answer HTTP 200 with only ``error_name`` / ``error_reason`` /
+    ``error_description`` and no numeric ``error`` (ZALO.md, "Tokens"); each part present is
+    kept (clipped to 60 characters), a missing one left out. At most 200 characters."""
+    code = answer.get("error")
+    name = answer.get("error_name")
+    reason = answer.get("error_reason") or answer.get("error_description")
+    parts = ["zalo"]
+    if code not in (None, "", 0, "0"):
+        parts.append(str(code)[:MAX_ERROR_PART])
+    if name:
+        parts.append(str(name)[:MAX_ERROR_PART])
+    head = " ".join(parts) if len(parts) > 1 else "zalo: no token in the answer"
+    return (f"{head}: {str(reason)[: MAX_ERROR_PART * 2]}" if reason else head)[:200]
 
 
 class TokenStore:
@@ -54,9 +90,14 @@ class TokenStore:
         self._cached = row
         return row.access_token
 
-    async def refresh(self, force_if: str | None) -> TokenRow:
-        """Refreshes the pair unless it is fresh (or, with ``force_if``, unless the token that
-        failed has already been replaced). Returns the pair in use afterwards."""
+    async def refresh(self, force_if: str | None, ahead: timedelta = REFRESH_BEFORE) -> TokenRow:
+        """Refreshes the pair unless it is fresh (valid for ``ahead`` more) or, with
+        ``force_if`` (the access token Zalo refused), unless that token has been replaced
+        already. Returns the pair in use afterwards.
+
+        Raises TransientSendError when Zalo refuses (its ``error``, ``error_name`` and
+        ``error_reason`` are stored for the digest and /healthz) and, without asking Zalo,
+        within ``RETRY_AFTER`` of such a refusal; PermanentSendError with no stored pair."""
         async with self._lock:
             failure: str | None = None
             async with write_transaction(self.engine) as conn:
@@ -65,10 +106,12 @@ class TokenStore:
                     raise PermanentSendError("no Zalo token: run python -m bot zalo set-token")
                 now = self.clock()
                 replaced = force_if is not None and row.access_token != force_if
-                fresh = force_if is None and row.expires_at - now >= REFRESH_BEFORE
+                fresh = force_if is None and row.expires_at - now >= ahead
                 if replaced or fresh:
                     self._cached = row
                     return row
+                if failing(row, now):
+                    raise TransientSendError(f"zalo token refresh failed ({row.last_error})")
                 answer = await self._ask(row.refresh_token)
                 if isinstance(answer, str):
                     failure = answer
@@ -81,11 +124,49 @@ class TokenStore:
             if failure is not None:
                 async with write_transaction(self.engine) as conn:
                     await token_failed(conn, self.clock(), failure)
+                self._cached = None
                 log.error("event=zalo_refresh_failed error=%s", failure)
                 raise TransientSendError(f"zalo token refresh failed ({failure})")
             self._cached = new
             log.info("event=zalo_token_refreshed")
             return new
+
+    async def refresh_if_due(self) -> bool:
+        """The scheduled refresh: renews the pair when the access token expires within
+        ``SCHEDULE_AHEAD`` or the refresh token is older than ``REFRESH_TOKEN_RENEW``; True
+        when it refreshed. No traffic is needed (ZALO.md: the refresh token lives 3 months)."""
+        async with read_transaction(self.engine) as conn:
+            row = await get_tokens(conn)
+        if row is None:
+            return False
+        now = self.clock()
+        old = now - row.refreshed_at >= REFRESH_TOKEN_RENEW
+        if row.expires_at - now >= SCHEDULE_AHEAD and not old:
+            return False
+        if failing(row, now):
+            return False
+        # ``force_if`` the stored token: refreshes even when it is not about to expire (an
+        # old refresh token), unless another process has just replaced it.
+        done = await self.refresh(force_if=row.access_token)
+        return done.access_token != row.access_token
+
+    async def keep_fresh(
+        self,
+        stop: asyncio.Event,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> None:
+        """Runs ``refresh_if_due`` every ``SCHEDULE_EVERY`` until ``stop``; a failure is
+        logged (and stored by ``refresh``), never fatal."""
+        while not stop.is_set():
+            try:
+                await self.refresh_if_due()
+            except Exception as exc:
+                log.warning("event=zalo_scheduled_refresh_failed error=%s", type(exc).__name__)
+            if sleep is not None:
+                await sleep(SCHEDULE_EVERY.total_seconds())
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), SCHEDULE_EVERY.total_seconds())
 
     async def _ask(self, refresh_token: str) -> tuple[str, str, int] | str:
         """The new (access, refresh, seconds) from Zalo, or why there is none."""
@@ -103,11 +184,23 @@ class TokenStore:
             answer = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             return type(exc).__name__
-        if "access_token" not in answer or "refresh_token" not in answer:
-            return f"zalo {answer.get('error', '?')}"
+        if not isinstance(answer, Mapping):
+            return "zalo: the answer is not a JSON object"
+        if not answer.get("access_token") or not answer.get("refresh_token"):
+            return refresh_failure(answer)
         seconds = str(answer.get("expires_in", "90000"))
         return (
             str(answer["access_token"]),
             str(answer["refresh_token"]),
             int(seconds) if seconds.isdigit() else 90000,
         )
+
+
+def failing(row: TokenRow, now: datetime) -> bool:
+    """Whether the stored pair's last refresh failed less than ``RETRY_AFTER`` ago (and no
+    refresh or ``set-token`` has succeeded since)."""
+    return (
+        row.failed_at is not None
+        and row.failed_at >= row.refreshed_at
+        and now - row.failed_at < RETRY_AFTER
+    )

@@ -29,6 +29,7 @@ from typing import Any, Final
 import qrcode
 from qrcode.image.pil import PilImage
 
+from bot.channels.zalo_codes import new_code, printed
 from bot.cli.words import counted
 from bot.config import Settings
 from conversations.limits import MAX_COMMAND_ARG_CHARS
@@ -58,6 +59,8 @@ MAX_COUNT: Final = 10_000
 #: the 4-module quiet zone is the standard's minimum for reliable scanning.
 QR_BOX_SIZE: Final = 8
 QR_BORDER: Final = 4
+#: How many modules high the short code is printed (5: about 3.4 mm on a 3 cm code).
+CODE_MODULES: Final = 5
 
 NO_USERNAME: Final = (
     "Chưa biết tên bot Telegram: đặt TELEGRAM_BOT_USERNAME trong .env (hoặc TELEGRAM_BOT_TOKEN "
@@ -124,27 +127,33 @@ def qr_code(link: str) -> qrcode.QRCode:
     return qr
 
 
-def write_qr(link: str, path: Path, caption: str | None = None) -> None:
-    """Writes ``link`` as a black-on-white PNG QR code, with ``caption`` under it if given.
+def write_qr(link: str, path: Path, caption: str | None = None, code: str | None = None) -> None:
+    """Writes ``link`` as a black-on-white PNG QR code, with ``caption`` under it if given,
+    and under that ``code`` in large type (``CODE_MODULES`` modules high), if given.
 
     The caption is meant for the token: a citizen whose phone cannot scan can still type
-    ``/start TOKEN`` to the bot.
+    ``/start TOKEN`` to the bot; on Zalo they type the short code, hence its size.
     """
     from PIL import Image, ImageDraw
 
-    code = qr_code(link).make_image(image_factory=PilImage).get_image().convert("L")
-    if caption:
-        width, height = code.size
-        font = _caption_font(caption, width - 2 * QR_BOX_SIZE)
+    image = qr_code(link).make_image(image_factory=PilImage).get_image().convert("L")
+    width, height = image.size
+    lines = [(text, size) for text, size in ((caption, 2), (code, CODE_MODULES)) if text]
+    if lines:
+        extra = sum((size + 1) * QR_BOX_SIZE for _, size in lines)
         # Below the quiet zone, so the text never touches the code.
-        slip = Image.new("L", (width, height + 3 * QR_BOX_SIZE), color=255)
-        slip.paste(code, (0, 0))
+        slip = Image.new("L", (width, height + extra), color=255)
+        slip.paste(image, (0, 0))
         draw = ImageDraw.Draw(slip)
-        # Centred by hand: text anchors need FreeType, which a minimal Pillow may lack.
-        left = (width - draw.textlength(caption, font=font)) / 2
-        draw.text((left, height), caption, fill=0, font=font)
-        code = slip
-    code.save(path, format="PNG")
+        top = height
+        for text, size in lines:
+            font = _caption_font(text, width - 2 * QR_BOX_SIZE, size * QR_BOX_SIZE)
+            # Centred by hand: text anchors need FreeType, which a minimal Pillow may lack.
+            left = (width - draw.textlength(text, font=font)) / 2
+            draw.text((left, top), text, fill=0, font=font)
+            top += (size + 1) * QR_BOX_SIZE
+        image = slip
+    image.save(path, format="PNG")
 
 
 def _dejavu() -> str | None:
@@ -162,12 +171,12 @@ def _dejavu() -> str | None:
 _CAPTION_FONT = _dejavu()
 
 
-def _caption_font(text: str, width: int) -> Any:
-    """The largest default font, up to two modules high, that fits ``text`` in ``width``."""
+def _caption_font(text: str, width: int, height: int = 2 * QR_BOX_SIZE) -> Any:
+    """The largest default font, up to ``height`` pixels, that fits ``text`` in ``width``."""
     from PIL import ImageFont
 
     font: Any = None
-    for size in range(2 * QR_BOX_SIZE, 7, -1):
+    for size in range(height, 7, -1):
         try:
             font = (
                 ImageFont.truetype(_CAPTION_FONT, size)
@@ -410,8 +419,14 @@ def plan_receipts(
     today: date,
     valid_days: int,
     make_token: Callable[[], str] = new_token,
+    make_code: Callable[[], str] = new_code,
 ) -> list[NewReceipt]:
-    """The rows to insert for ``requests``, in order; the dossier code is left out on purpose."""
+    """The rows to insert for ``requests``, in order; the dossier code is left out on purpose.
+    Each has a long token (Telegram's deep link, the web link) and a short code (typed on
+    Zalo), both unique within the batch."""
+    codes: dict[str, None] = {}  # in drawing order
+    while len(codes) < len(requests):
+        codes[make_code()] = None
     return [
         NewReceipt(
             make_token(),
@@ -419,8 +434,9 @@ def plan_receipts(
             r.field,
             r.handed_over_on,
             valid_until(r.handed_over_on, today, valid_days),
+            code,
         )
-        for r in requests
+        for r, code in zip(requests, codes, strict=True)
     ]
 
 
@@ -703,6 +719,10 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
             return 2  # a QR code without a link is useless
 
     planned = plan_receipts(requests, today=today, valid_days=args.valid_days)
+    try:
+        planned = await _unused_codes(settings.database_url, planned)
+    except (SQLAlchemyError, OSError) as exc:
+        return _error(f"Không đọc được cơ sở dữ liệu / cannot read the database: {exc}")
     # The PNGs are drawn before the database transaction, so SQLite's write lock is not held
     # while thousands of images are made; if either step fails, neither is left behind.
     written: list[Path] = []
@@ -743,13 +763,15 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await engine.dispose()
 
-    for request, receipt in zip(requests, issued, strict=True):
+    for request, receipt, new in zip(requests, issued, planned, strict=True):
         line = output_line(
             receipt.token, username, dossier=request.dossier, with_dossier=with_dossier
         )
         if web_base:
             line = f"{line}\t{web_link(web_base, receipt.token)}"
-        print(f"{line}\t{zalo_link}" if zalo_link else line)
+        # Zalo: the short code the citizen types comes last (the slip prints it large).
+        code = printed(new.short_code) if new.short_code else ""
+        print(f"{line}\t{zalo_link}\t{code}" if zalo_link else line)
     count, until = len(issued), _validity_summary(issued)
     print(
         f"Đã tạo {count} phiếu khảo sát, dùng được đến hết {until} "
@@ -765,6 +787,40 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _unused_codes(database_url: str, planned: list[NewReceipt]) -> list[NewReceipt]:
+    """``planned`` with every short code already held by an earlier receipt drawn again
+    (before the slips are drawn, so a printed code is never refused by the database).
+
+    One in 900 draws collides once a million codes are out: rare, but a 10,000-slip batch
+    would otherwise fail now and then."""
+    from dataclasses import replace
+
+    from storage import migrate, open_engine, read_transaction
+    from storage.queries.receipts import short_codes_taken
+
+    engine = open_engine(database_url)
+    try:
+        await migrate(engine)
+        mine = {r.short_code for r in planned}
+        for _ in range(10):
+            async with read_transaction(engine) as conn:
+                taken = await short_codes_taken(conn, [r.short_code for r in planned])
+            if not taken:
+                return planned
+            fresh: list[NewReceipt] = []
+            for new in planned:
+                code = new.short_code
+                if code in taken:
+                    while code in taken or code in mine:
+                        code = new_code()
+                    mine.add(code)
+                fresh.append(replace(new, short_code=code))
+            planned = fresh
+    finally:
+        await engine.dispose()
+    raise OSError("no unused short codes after 10 draws")
+
+
 def _write_qrs(
     folder: Path,
     links: Sequence[str],
@@ -778,8 +834,11 @@ def _write_qrs(
         folder.mkdir(parents=True, exist_ok=True)
         for link, name, new in zip(links, names, planned, strict=True):
             path = folder / name
-            caption = f"Gửi mã / send: {new.token}" if send_code else new.token
-            write_qr(link, path, caption=caption)
+            if send_code and new.short_code:
+                # Zalo: the citizen types this code; printed large, digits grouped.
+                write_qr(link, path, caption="Gửi mã / send:", code=printed(new.short_code))
+            else:
+                write_qr(link, path, caption=new.token)
             written.append(path)
     except BaseException:
         _remove(written)

@@ -37,7 +37,9 @@ def add_report_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore
     )
     digest = sub.add_parser("digest", help="bản tin kỳ hiện tại / the current digest")
     digest.add_argument("--kind", choices=DIGEST_KINDS, default="weekly")
-    digest.add_argument("--send", action="store_true", help="gửi tới ADMIN_CHAT_IDS / send it")
+    digest.add_argument(
+        "--send", action="store_true", help="gửi bản tạm tới ADMIN_CHAT_IDS / send an interim copy"
+    )
 
 
 async def _period(args: argparse.Namespace, settings: Settings, conn: object) -> Period:
@@ -125,8 +127,12 @@ async def _digest(args: argparse.Namespace, settings: Settings, engine: object) 
         if not dsettings.chats:
             print("ADMIN_CHAT_IDS is empty: nobody to send the digest to", file=sys.stderr)
             return 2
-        sent = await send_digest(engine, args.kind, period, dsettings, catalog, now)  # type: ignore[arg-type]
-        print("queued" if sent else "already sent for this period")
+        # An interim copy: the scheduled digest of this period still goes out when it ends.
+        await send_digest(engine, args.kind, period, dsettings, catalog, now, claim=False)  # type: ignore[arg-type]
+        print(
+            "đã xếp hàng gửi bản tin tạm (bản tin định kỳ vẫn gửi khi hết kỳ) / "
+            "interim digest queued (the scheduled one still goes out when the period ends)"
+        )
         return 0
     scope = ReportScope(settings.zone, settings.default_language)
     async with read_transaction(engine) as conn:  # type: ignore[arg-type]

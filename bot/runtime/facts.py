@@ -25,7 +25,12 @@ from storage.queries.complaints import (
     open_complaints,
 )
 from storage.queries.dossiers import DossierRow, dossiers_by_id, dossiers_by_token, followed_by
-from storage.queries.surveys import ReceiptRow, receipts_by_id, receipts_by_token
+from storage.queries.surveys import (
+    ReceiptRow,
+    receipts_by_id,
+    receipts_by_short_code,
+    receipts_by_token,
+)
 
 
 def dossier_facts(row: DossierRow, followed: bool = False) -> DossierFacts:
@@ -137,6 +142,10 @@ class FactsCache:
         if tokens:
             for row in (await receipts_by_token(conn, sorted(tokens))).values():
                 self._add_receipt(_receipt(row))
+            # A short code typed on Zalo (10 digits) is looked up as well, and known by it.
+            for code, row in (await receipts_by_short_code(conn, sorted(tokens))).items():
+                self._add_receipt(_receipt(row))
+                self.by_token[code] = self.by_token[row.token]
         if ids:
             for row in (await receipts_by_id(conn, sorted(ids))).values():
                 self._add_receipt(_receipt(row))

@@ -22,7 +22,13 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -70,7 +76,15 @@ from .guard import (
     security_headers,
     visitor_token,
 )
-from .page import STATIC_DIR, STATIC_PATH, Mode, label_table, render_page, render_widget
+from .page import (
+    STATIC_DIR,
+    STATIC_PATH,
+    Mode,
+    asset,
+    label_table,
+    render_page,
+    render_widget,
+)
 from .stream import POLL_S, Streams, cursor
 
 log = logging.getLogger("bot.web_chat")
@@ -79,6 +93,10 @@ Clock = Callable[[], datetime]
 Handler = Callable[[Request], Awaitable[Response]]
 
 LANG_COOKIE = "sipas_lang"
+
+
+async def _favicon(request: Request) -> Response:
+    return RedirectResponse(asset("icon.svg"), status_code=301)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +160,8 @@ class WebChat:
             Route("/chat/events", self.events, methods=["GET"]),
             Route("/chat/media/{message_id:int}", self.media, methods=["GET"]),
             Route("/widget.js", self.widget, methods=["GET"]),
+            # Browsers and home-screen shortcuts ask for it whatever the page says.
+            Route("/favicon.ico", _favicon, methods=["GET"]),
             Mount(STATIC_PATH, app=StaticFiles(directory=STATIC_DIR), name="chat-static"),
         ]
         if self.settings.kiosk_pin:

@@ -120,6 +120,7 @@ def render_page(mode: Mode, lang: str, agency: str, csrf: str, *, idle_seconds: 
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="csrf-token" content="{html.escape(csrf)}">'
         f'<meta name="referrer" content="no-referrer"><title>{t("web.title")}</title>'
+        f'<link rel="icon" type="image/svg+xml" href="{asset("icon.svg")}">'
         f'<link rel="stylesheet" href="{asset("chat.css")}">'
         f'<script src="{asset("chat.js")}" defer></script></head>'
         f'<body class="mode-{mode}" data-mode="{mode}" data-lang="{lang}" '

@@ -18,6 +18,7 @@ from bot.channels.telegram_inbound import TelegramInbound
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
 from storage import read_transaction
+from storage.queries.zalo_tokens import get_tokens
 
 log = logging.getLogger("bot.web")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -43,10 +44,21 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
         try:
             async with read_transaction(engine) as conn:
                 await conn.execute(text("SELECT 1"))
+                tokens = await get_tokens(conn)
         except Exception as exc:
             log.error("event=health_failed error=%s", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True, "database": "ok"})
+        body: dict[str, object] = {"ok": True, "database": "ok"}
+        if tokens is not None:
+            # A failed refresh needs a person (ZALO.md), not a restart: "ok" stays true, and
+            # what Zalo said is shown (never a token).
+            body["zalo_token"] = (
+                {"status": "refresh_failed", "at": tokens.failed_at.isoformat(),
+                 "error": tokens.last_error or ""}
+                if tokens.failed_at is not None
+                else {"status": "ok", "expires_at": tokens.expires_at.isoformat()}
+            )  # fmt: skip
+        return JSONResponse(body)
 
     return healthz
 

@@ -93,7 +93,11 @@ class Streams:
 async def _woken(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> bool:
     """Waits for a wake-up (True), or for ``seconds`` or the stop (False)."""
     waits = [asyncio.create_task(wake.wait()), asyncio.create_task(stop.wait())]
-    done, pending = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
+    try:
+        done, _ = await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        # Also when the browser leaves and the stream is cancelled here: a waiter left
+        # pending is later "destroyed but pending" in the log.
+        for task in waits:
+            task.cancel()
     return waits[0] in done

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..schema import receipts
@@ -24,6 +25,8 @@ class NewReceipt:
     field: str | None = None
     handed_over_on: date | None = None
     valid_until: date | None = None
+    #: 10 digits with a check digit, typed on Zalo; unique too (None: the token only).
+    short_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,19 @@ class IssuedReceipt:
     field: str | None
     handed_over_on: date | None
     valid_until: date | None
+
+
+async def short_codes_taken(conn: AsyncConnection, codes: Sequence[str | None]) -> set[str]:
+    """Which of ``codes`` earlier receipts hold already (asked 1,000 at a time)."""
+    wanted = sorted({c for c in codes if c})
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        found = await conn.execute(
+            select(receipts.c.short_code).where(receipts.c.short_code.in_(chunk))
+        )
+        taken |= {str(c) for c in found.scalars()}
+    return taken
 
 
 async def issue_receipts(
@@ -56,6 +72,7 @@ async def issue_receipts(
             "handed_over_on": r.handed_over_on,
             "valid_until": r.valid_until,
             "created_at": now,
+            "short_code": r.short_code,
         }
         for r in new
     ]

@@ -44,6 +44,18 @@ async def receipts_by_token(conn: AsyncConnection, tokens: Sequence[str]) -> dic
     return {r[1]: ReceiptRow(*r) for r in rows}
 
 
+async def receipts_by_short_code(
+    conn: AsyncConnection, codes: Sequence[str]
+) -> dict[str, ReceiptRow]:
+    """Receipts by the 10-digit code typed on Zalo (digits only, no separators)."""
+    if not codes:
+        return {}
+    stmt = _RECEIPTS.add_columns(receipts.c.short_code).where(
+        receipts.c.short_code.in_(list(set(codes)))
+    )
+    return {str(r[-1]): ReceiptRow(*r[:-1]) for r in await conn.execute(stmt)}
+
+
 async def receipts_by_id(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, ReceiptRow]:
     if not ids:
         return {}

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import astuple
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -309,9 +309,11 @@ def test_a_longer_validity_accepts_an_older_hand_over() -> None:
 
 def test_the_dossier_code_is_not_part_of_what_is_stored() -> None:
     requests = _parse(b"ma_ho_so,thu_tuc,linh_vuc\nHS-0042,P,F\n")
-    (planned,) = plan_receipts(requests, today=TODAY, valid_days=90, make_token=lambda: "tok")
+    (planned,) = plan_receipts(
+        requests, today=TODAY, valid_days=90, make_token=lambda: "tok", make_code=lambda: "1"
+    )
     assert "HS-0042" not in astuple(planned)
-    assert astuple(planned) == ("tok", "P", "F", None, date(2026, 6, 8))
+    assert astuple(planned) == ("tok", "P", "F", None, date(2026, 6, 8), "1")
 
 
 def test_output_lines() -> None:
@@ -673,3 +675,46 @@ def test_web_needs_a_web_address(url: str) -> None:
     with pytest.raises(SystemExit) as stopped:
         _args("issue", "--procedure", "P", "--web", url)
     assert stopped.value.code == 2
+
+
+def _dark(image: Image.Image, x: int, y: int) -> bool:
+    value = image.getpixel((x, y))
+    return isinstance(value, int) and value < 128
+
+
+def test_the_short_code_is_printed_large_under_the_caption(tmp_path: Path) -> None:
+    """The Zalo slip: a small "send" line, then the code in type over twice its height, in
+    dark pixels spanning most of the width (a citizen reads it from paper)."""
+    small, large = tmp_path / "small.png", tmp_path / "large.png"
+    write_qr(LINK, small, caption="Gửi mã / send:")
+    write_qr(LINK, large, caption="Gửi mã / send:", code="4821-7730-15")
+    with Image.open(small) as a, Image.open(large) as b:
+        assert b.height - a.height >= 5 * QR_BOX_SIZE
+        band = b.convert("L").crop((0, a.height, b.width, b.height))
+        ink = {(x, y) for y in range(band.height) for x in range(band.width) if _dark(band, x, y)}
+        dark = [x for x, _ in ink]
+        rows = [y for _, y in ink]
+    assert max(dark) - min(dark) > b.width / 2
+    assert max(rows) - min(rows) >= 3 * QR_BOX_SIZE  # digits about 4 modules tall
+
+
+async def test_a_short_code_already_issued_is_drawn_again(tmp_path: Path) -> None:
+    from bot.cli.receipts import _unused_codes
+    from storage import migrate, open_engine, write_transaction
+    from storage.queries.receipts import NewReceipt, issue_receipts
+
+    now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    engine = open_engine(url)
+    await migrate(engine)
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("old" * 8, "P", short_code="4821773015")], now)
+    await engine.dispose()
+    planned = [
+        NewReceipt("a" * 24, "P", short_code="4821773015"),
+        NewReceipt("b" * 24, "P", short_code="1000000009"),
+    ]
+    fresh = await _unused_codes(url, planned)
+    assert fresh[1] == planned[1]
+    assert fresh[0].token == planned[0].token
+    assert fresh[0].short_code not in (None, "4821773015", "1000000009")

@@ -186,3 +186,15 @@ def test_file_name_and_button_data_are_cleaned() -> None:
 def test_ids_read_from_raw_json(raw: object, update_id: int | None, chat_id: str | None) -> None:
     assert raw_update_id(raw) == update_id
     assert raw_chat_id(raw) == chat_id
+
+
+def test_every_citizen_command_is_in_telegrams_menu_and_no_admin_one() -> None:
+    from bot.channels.telegram import MENU_COMMANDS, bot_commands
+    from conversations import default_catalog
+    from conversations.commands import ADMIN_COMMANDS, COMMANDS
+
+    assert set(MENU_COMMANDS) == set(COMMANDS)
+    assert not set(MENU_COMMANDS) & set(ADMIN_COMMANDS)
+    for lang in ("vi", "en"):
+        shown = [c.command for c in bot_commands(default_catalog(), lang)]
+        assert shown == list(MENU_COMMANDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,6 +103,17 @@ def _web(engine: AsyncEngine, limiters: Limiters | None = None, pin: str | None 
     return make()
 
 
+async def test_the_page_has_an_icon_and_favicon_ico_leads_to_it(web: Web) -> None:
+    page, _ = await web.open()
+    link = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page.text)
+    assert link is not None
+    icon = await web.client.get(link.group(1))
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    moved = await web.client.get("/favicon.ico")
+    assert (moved.status_code, moved.headers["location"]) == (301, link.group(1))
+
+
 async def test_the_page_gives_an_anonymous_cookie_and_strict_headers(web: Web) -> None:
     page, csrf = await web.open()
     cookie = page.headers["set-cookie"]
@@ -189,6 +201,23 @@ async def test_a_post_reaches_the_engine_and_its_reply_the_stream(web: Web) -> N
     last = str(after[-2][1]["id"])
     resumed = await web.events(last_event_id=last)
     assert resumed == [("ready", {"empty": False, "busy": True})]
+
+
+@pytest.mark.parametrize(
+    ("text", "too_long"),
+    [("😡" * 4096, False), ("😡" * 4097, True), ("ệ" * 4097, True), ("𝕏a" * 2048, False)],
+)
+async def test_a_text_within_the_engines_limit_is_never_refused_for_its_bytes(
+    web: Web, text: str, too_long: bool
+) -> None:
+    _, csrf = await web.open()
+    await web.post(csrf, {"id": "abcdefgh00", "text": "/start"})
+    await web.events()
+    web.stop.clear()
+    answer = await web.post(csrf, {"id": "abcdefgh01", "text": text})  # ASCII-escaped JSON
+    assert answer.status_code == 200, answer.text
+    said = " ".join(str(body.get("text")) for _, body in await web.events(after=1))
+    assert ("Tin nhắn quá dài (4097 ký tự" in said) is too_long
 
 
 async def test_limits_on_what_a_browser_may_send(web: Web) -> None:
@@ -408,3 +437,17 @@ async def _next(stream: AsyncGenerator[str, None]) -> str:
 )
 def test_the_cursor_a_page_sends_back(raw: str | None, expected: int) -> None:
     assert cursor(raw) == expected
+
+
+async def test_a_stream_cancelled_while_waiting_leaves_no_task_behind() -> None:
+    from bot.web.stream import _woken
+
+    before = asyncio.all_tasks()
+    waiting = asyncio.create_task(_woken(asyncio.Event(), asyncio.Event(), 60))
+    await asyncio.sleep(0.01)
+    waiting.cancel()  # the browser went away
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0)
+    left = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert left == []

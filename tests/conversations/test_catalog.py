@@ -70,7 +70,9 @@ def test_help_lists_every_citizen_command(lang: str, alias: int) -> None:
     assert listed == {name: name != "start" for name in COMMANDS}  # /start is the menu itself
 
 
-def test_area_files_merge_and_a_key_defined_twice_is_refused(tmp_path, monkeypatch):
+def test_area_files_merge_and_a_key_defined_twice_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import conversations.catalog as cat
 
     (tmp_path / "vi.yaml").write_text("a: một\n", encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.channels.zalo_codes import is_valid, printed
 from tests.support.bot_process import BotProcess
 from tests.support.fake_zalo import FakeZalo
 
@@ -158,11 +160,29 @@ def test_receipt_code_sent_on_zalo_opens_its_survey(zalo: FakeZalo, bot: BotProc
         cwd=bot.workdir, env=bot.env(), capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert issued.returncode == 0, issued.stderr
-    token, link = issued.stdout.strip().split("\t")
+    token, link, code = issued.stdout.strip().split("\t")
     assert link == f"https://zalo.me/{zalo.oa_id}"
+    assert re.fullmatch(r"[1-9]\d{3}-\d{4}-\d{2}", code)
     assert (bot.workdir / "qr" / f"{token}.png").exists()
-    _say(zalo, bot, zalo.user_text(USER, token))  # the code printed under the QR
-    assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(USER)[-1].text
+    digits = code.replace("-", "")
+    typed = [
+        token,  # the long token still works
+        code,  # as printed under the QR
+        f"mã {code.replace('-', ' ')}",  # lower case word, spaces
+        f"MÃ: {digits}",  # upper case, glued
+        f" {digits[:3]} {digits[3:6]}-{digits[6:]} ",
+    ]
+    for n, text in enumerate(typed):
+        user = f"{USER[:-2]}{n:02d}"
+        before = len(zalo.messages(user))
+        assert zalo.post(_url(bot), zalo.user_text(user, text)) == 200
+        zalo.wait_for_messages(user, before + 1)
+        assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(user)[-1].text, text
+    # One wrong digit: refused by the check digit, with the plain "check the code" message.
+    wrong = digits[:4] + str((int(digits[4]) + 1) % 10) + digits[5:]
+    assert not is_valid(wrong)
+    _say(zalo, bot, zalo.user_text(USER, printed(wrong)))
+    assert "Mã trên giấy biên nhận không đúng" in zalo.messages(USER)[-1].text
 
 
 def test_complaint_with_an_image_over_zalo_is_stored(zalo: FakeZalo, bot: BotProcess) -> None:

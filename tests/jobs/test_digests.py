@@ -13,7 +13,7 @@ from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from conversations import Choice, Command, InboundEvent, default_catalog
 from conversations.periods import Period, last_complete, parse_period
 from conversations.workdays import load_calendar
-from jobs.digests import DigestSettings, send_due_digests
+from jobs.digests import DigestSettings, send_digest, send_due_digests
 from jobs.reminders import remind_due
 from storage import read_transaction
 from storage.outbound import TextMessage
@@ -83,6 +83,23 @@ async def test_each_period_once_and_downtime_catch_up(engine: AsyncEngine) -> No
     assert isinstance(weekly, TextMessage)
     assert "02/11–08/11/2026" in weekly.text
     assert len(await _sent(engine)) == 4  # daily 2, 4, 8 Nov, weekly 2 Nov
+
+
+async def test_an_interim_digest_does_not_use_up_the_scheduled_one(engine: AsyncEngine) -> None:
+    await _seed(engine)
+    catalog = default_catalog()
+    week = Period(date(2026, 11, 2), date(2026, 11, 8))
+    # Wednesday: an operator sends this week's digest so far (``digest --send``), twice.
+    for _ in range(2):
+        assert await send_digest(
+            engine, "weekly", week, DIGESTS, catalog, local(2026, 11, 4, 9), claim=False
+        )
+    assert await _sent(engine) == []
+    sent = await send_due_digests(
+        engine, DIGESTS, catalog, local(2026, 11, 9, 7, 45), kinds=("weekly",)
+    )
+    assert sent == [("weekly", week)]
+    assert await _sent(engine) == [("weekly", date(2026, 11, 2))]
 
 
 async def test_nothing_before_the_service_began(engine: AsyncEngine) -> None:
@@ -189,3 +206,26 @@ async def test_the_digest_counts_the_messages_that_could_not_be_processed(
         engine, "daily", monday, DIGESTS, catalog, local(2026, 11, 3, 8)
     )
     assert "⚠ 2 tin không xử lý được" in getattr(text, "text", "")
+
+
+async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
+    engine: AsyncEngine,
+) -> None:
+    from jobs.digests import digest_payloads
+    from storage import write_transaction
+    from storage.queries.zalo_chats import record_notices
+    from storage.queries.zalo_tokens import save_tokens, token_failed
+
+    monday = Period(date(2026, 11, 2), date(2026, 11, 2))
+    catalog = default_catalog()
+    async with write_transaction(engine) as conn:
+        await record_notices(conn, ["resent", "template", "template"], local(2026, 11, 2, 10))
+        await record_notices(conn, ["template"], local(2026, 11, 3, 10))  # the next day
+        await save_tokens(conn, "a", "r", local(2026, 11, 3, 1), local(2026, 11, 2, 0))
+        await token_failed(conn, local(2026, 11, 2, 15), "zalo invalid_grant: Refresh expired")
+    [text, *_] = await digest_payloads(
+        engine, "daily", monday, DIGESTS, catalog, local(2026, 11, 3, 8)
+    )
+    shown = getattr(text, "text", "")
+    assert "1 tin đã gửi lại khi người dân nhắn, 2 tin gửi bằng mẫu thông báo" in shown
+    assert "lúc 02/11 15:00 (zalo invalid_grant: Refresh expired)" in shown

@@ -36,3 +36,13 @@ class SequentialIds:
         self.next += 1
         self.issued.append(value)
         return value
+
+
+class SettableClock:
+    """Reads ``now`` until a test moves it (days later, past a deadline)."""
+
+    def __init__(self, start: datetime = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -21,9 +21,17 @@ Usage::
         [reply] = fake.wait_for_messages("8756112331268738712", 1)
         fake.post(bot_url, fake.press("8756112331268738712", reply.buttons[0][2]))
 
+Where the rest comes from (ZALO.md, November 2026): error codes and their texts (-216 invalid
+token, -220 token expired or removed, both answered to a stale token by ``expire_access_token``;
+-213, -230/-232, -32); message ids of 32 hex characters (the ids in Zalo's documented
+answers); the button types ``oa.query.*`` (text payload) and ``oa.open.url`` / ``oa.open.phone``
+/ ``oa.open.sms`` (object payload); a refresh refused with HTTP 200, ``error_name`` /
+``error_reason`` and no numeric code (``refuse_refreshes``); ``POST /v3.0/oa/message/template``
+for approved templates by user id (its body is the fake's choice, see ``_template_endpoint``).
+
 Simpler than Zalo (do not rely on it): ONE access token is valid (a refresh or ``issue_tokens``
 replaces it; Zalo lets the old one live until it expires) and none expires by time (use
-``expire_access_token``); only ``oa.query.hide``/``oa.query.show`` buttons; ``user_id`` must be a
+``expire_access_token``); the 7-day window is not kept by time (``out_of_window``); ``user_id`` must be a
 JSON string (ids exceed 2^53); lengths are counted in code points; a bad ``grant_type`` gives
 -14001 (the fake's choice); event builders change the user's state at once (a user event reopens
 the window, ``unfollow`` makes sends answer -213), not when posted. uvicorn + Starlette run in a
@@ -68,7 +76,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, TypeVar
@@ -82,12 +90,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["ERRORS", "Delivery", "FakeZalo", "Refresh", "SendAttempt", "Upload", "ZaloMessage"]
+__all__ = [
+    "ERRORS",
+    "Delivery",
+    "FakeZalo",
+    "Refresh",
+    "SendAttempt",
+    "TemplateSend",
+    "Upload",
+    "ZaloMessage",
+    "running",
+]
 
 JSON = dict[str, Any]
 T = TypeVar("T")
 
 SEND_PATH = "/v3.0/oa/message/cs"
+TEMPLATE_PATH = "/v3.0/oa/message/template"
 TOKEN_PATH = "/v4/oa/access_token"
 UPLOAD_IMAGE_PATH = "/v2.0/oa/upload/image"
 UPLOAD_FILE_PATH = "/v2.0/oa/upload/file"
@@ -98,7 +117,14 @@ UPLOAD_TYPES: dict[str, frozenset[str]] = {
 }
 UPLOAD_LIMITS: dict[str, int] = {"image": 1_000_000, "file": 5_000_000}
 MAX_TEXT, MAX_BUTTONS, MAX_TITLE = 2000, 5, 100
+# ZALO.md "Sending": query buttons carry a text payload; open.url an object with a url,
+# open.phone / open.sms one with a phone number.
 BUTTON_TYPES: frozenset[str] = frozenset({"oa.query.hide", "oa.query.show"})
+OPEN_BUTTONS: dict[str, str] = {
+    "oa.open.url": "url",
+    "oa.open.phone": "phone_code",
+    "oa.open.sms": "phone_code",
+}
 EXPIRES_IN = "90000"  # Zalo gives the seconds as a string (~25 h)
 # Errors of the message API (HTTP 200 with a non-zero "error"), then of the OAuth endpoint.
 ERRORS: dict[int, str] = {
@@ -107,6 +133,7 @@ ERRORS: dict[int, str] = {
     -210: "Parameters exceeded the limit",
     -213: "User has not followed OA",
     -216: "Access token is invalid",
+    -220: "Access token has expired or has been removed",
     -230: "User has not interacted with the OA in the past 7 days",
     -232: "User has not interacted with the OA for more than 7 days",
     -14001: "Invalid parameter",
@@ -168,6 +195,15 @@ class Refresh:
     error: int  # 0 on success
     access_token: str | None = None
     new_refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class TemplateSend:
+    """A template message the OA accepted (``POST /v3.0/oa/message/template``)."""
+
+    user_id: str
+    template_id: str
+    data: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -281,7 +317,9 @@ def _parse_send(body: object, issued: dict[str, str]) -> _Parsed:
         title, action, data = (_get(button, key) for key in ("title", "type", "payload"))
         if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
             raise _ZaloError(-201, f"button title {title!r} is empty or > {MAX_TITLE}")
-        if action not in BUTTON_TYPES or not isinstance(data, str) or not data:
+        if action in OPEN_BUTTONS and isinstance(_get(data, OPEN_BUTTONS[action]), str):
+            data = str(_get(data, OPEN_BUTTONS[action]))
+        elif action not in BUTTON_TYPES or not isinstance(data, str) or not data:
             raise _ZaloError(-201, f"button {button!r}: unsupported type or empty payload")
         buttons.append((title, action, data))
     return _Parsed(user_id, text, buttons)
@@ -324,6 +362,10 @@ class FakeZalo:
         self.port = 0
         self._cond = threading.Condition(threading.RLock())
         self._access_token: str | None = None
+        self._expired: dict[str, int] = {}  # access tokens made stale -> -216 or -220
+        self._templates: dict[str, frozenset[str]] = {}  # approved template id -> its fields
+        self._template_sends: list[TemplateSend] = []
+        self._refusal: JSON | None = None  # a refresh answer without a numeric code
         self._refresh_tokens: set[str] = set()  # issued and not yet used
         self._latest_refresh: str | None = None
         self._pairs = 0
@@ -349,6 +391,7 @@ class FakeZalo:
             routes=[
                 Route(SEND_PATH, self._send_endpoint, methods=["POST"]),
                 Route(TOKEN_PATH, self._token_endpoint, methods=["POST"]),
+                Route(TEMPLATE_PATH, self._template_endpoint, methods=["POST"]),
                 Route(UPLOAD_IMAGE_PATH, self._upload_endpoint, methods=["POST"]),
                 Route(UPLOAD_FILE_PATH, self._upload_endpoint, methods=["POST"]),
                 Route("/files/{key}/{name}", self._file_endpoint, methods=["GET"]),
@@ -463,8 +506,7 @@ class FakeZalo:
                 status, error, detail = 200, 0, ""
                 try:
                     self._take_fault("send", user_id=user)
-                    if not token or token != self._access_token:
-                        raise _ZaloError(-216, "access_token header missing or not current")
+                    self._check_token(token)
                     parsed = _parse_send(body, self._issued)
                     user_id = parsed.user_id
                     if user_id in self._unfollowed:
@@ -501,6 +543,10 @@ class FakeZalo:
             with self._cond:
                 try:
                     self._take_fault("refresh", user_id=None)
+                    if self._refusal is not None:
+                        self._refreshes.append(replace(record, error=0))
+                        self._cond.notify_all()
+                        return JSONResponse(self._refusal)
                     if app_id != self.app_id or record.secret_key != self.app_secret:
                         raise _ZaloError(-14002)
                     if grant != "refresh_token":
@@ -543,8 +589,7 @@ class FakeZalo:
                 record = Upload(arrived, kind, name, content_type, data, token, 0, "")
                 try:
                     self._take_fault("upload", user_id=None)
-                    if not token or token != self._access_token:
-                        raise _ZaloError(-216, "access_token header missing or not current")
+                    self._check_token(token)
                     if not present:
                         raise _ZaloError(-201, "multipart field 'file' is missing")
                     if len(data) > UPLOAD_LIMITS[kind]:
@@ -609,10 +654,80 @@ class FakeZalo:
         with self._cond:
             return self._new_pair()
 
-    def expire_access_token(self) -> None:
-        """The current access token stops working (-216); refresh tokens are untouched."""
+    def expire_access_token(self, code: int = -216) -> None:
+        """The current access token stops working: sends with it answer ``code`` (-216
+        invalid, or -220 expired or removed); refresh tokens are untouched."""
+        if code not in (-216, -220):
+            raise ValueError("a stale access token answers -216 or -220")
         with self._cond:
+            if self._access_token is not None:
+                self._expired[self._access_token] = code
             self._access_token = None
+
+    def _check_token(self, token: str | None) -> None:
+        if token and token in self._expired:
+            raise _ZaloError(self._expired[token], "access token made stale by the test")
+        if not token or token != self._access_token:
+            raise _ZaloError(-216, "access_token header missing or not current")
+
+    def refuse_refreshes(self, error_name: str, error_reason: str) -> None:
+        """Every refresh from now on answers HTTP 200 with ``error_name`` / ``error_reason``
+        and no numeric ``error`` (ZALO.md "Tokens": failures may come so); ``Refresh.error``
+        is 0 for them. ``allow_refreshes`` ends it."""
+        with self._cond:
+            self._refusal = {"error_name": error_name, "error_reason": error_reason}
+
+    def allow_refreshes(self) -> None:
+        with self._cond:
+            self._refusal = None
+
+    # ---------------------------------------------------------------- template messages
+
+    def approve_template(self, template_id: str, fields: set[str]) -> None:
+        """An approved template: sends of it must fill exactly ``fields``."""
+        with self._cond:
+            self._templates[template_id] = frozenset(fields)
+
+    @property
+    def template_sends(self) -> list[TemplateSend]:
+        """Every accepted template message, in order."""
+        with self._cond:
+            return list(self._template_sends)
+
+    async def _template_endpoint(self, request: Request) -> Response:
+        """``POST /v3.0/oa/message/template`` (ZALO.md "Sending": proactive messages by user
+        id). ZALO.md names the endpoint only: the body ``{"recipient": {"user_id"},
+        "message": {"template_id", "template_data": {field: text}}}`` and its checks (an
+        approved id, exactly its fields, else -201) are the fake's choice. It needs a valid
+        token (-216 / -220) and -213 applies, but not the 7-day window: that is its point."""
+        token = request.headers.get("access_token")
+        body: Any = None
+        with contextlib.suppress(ValueError):
+            body = json.loads(await request.body())
+        try:
+            with self._cond:
+                try:
+                    self._check_token(token)
+                    user = _get(body, "recipient", "user_id")
+                    template_id = _get(body, "message", "template_id")
+                    data = _get(body, "message", "template_data")
+                    if not isinstance(user, str) or not user.isdigit():
+                        raise _ZaloError(-201, "recipient.user_id must be a digit string")
+                    if template_id not in self._templates:
+                        raise _ZaloError(-201, f"template {template_id!r} is not approved")
+                    if not isinstance(data, dict) or set(data) != self._templates[template_id]:
+                        raise _ZaloError(-201, "template_data must fill the template's fields")
+                    if user in self._unfollowed:
+                        raise _ZaloError(-213)
+                except _ZaloError as exc:
+                    return JSONResponse({"error": exc.code, "message": exc.detail})
+                sent = TemplateSend(user, str(template_id), {k: str(v) for k, v in data.items()})
+                self._template_sends.append(sent)
+                self._cond.notify_all()
+        except Exception as exc:
+            return self._crashed("template", exc)
+        answer = {"message_id": uuid.uuid4().hex, "user_id": user}
+        return JSONResponse({"error": 0, "message": "Success", "data": answer})
 
     @property
     def access_token(self) -> str | None:
@@ -900,3 +1015,14 @@ class FakeZalo:
             ]
             lines += [f"fake server errors: {self._server_errors}"] if self._server_errors else []
             return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def running(*templates: str) -> Iterator[FakeZalo]:
+    """A started fake with ``templates`` approved (one field, ``content``); on exit, fails
+    the test if the fake itself crashed on a request."""
+    with FakeZalo() as fake:
+        for template in templates:
+            fake.approve_template(template, {"content"})
+        yield fake
+    assert fake.server_errors == []

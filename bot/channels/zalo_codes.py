@@ -1,0 +1,53 @@
+"""Short receipt codes a citizen can type: 10 digits printed ``4821-7730-15``.
+
+On Zalo the link cannot carry the receipt's 24-character token, so the citizen types what is
+printed on the slip. Nine random digits (the first never 0, so a Vietnamese phone number,
+which starts with 0, is never read as a code) and a Verhoeff check digit, which catches every
+single wrong digit and every swap of two neighbours (Verhoeff 1969, via python-stdnum).
+Typed with spaces, dashes, dots, after "mã" in any case, or glued: all read the same.
+Telegram deep links keep the long token (it is never typed).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+from stdnum import verhoeff
+
+DIGITS = 10
+#: Separators a citizen may type between the groups (spaces, dashes of any kind, dots).
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―.·_/]+")
+#: "mã", "ma", "code", "mã số" before the digits, with or without ":" or "#".
+_PREFIX = re.compile(r"^(?:m[ãa](?:\s*s[ốo])?|code)\s*[:#]?\s*", re.IGNORECASE)
+_SHAPE = re.compile(r"[1-9][0-9]{9}")
+
+
+def new_code() -> str:
+    """A fresh code: 10 digits, the first 1–9, the last Verhoeff's check digit."""
+    body = str(secrets.randbelow(9 * 10**8) + 10**8)
+    return body + verhoeff.calc_check_digit(body)
+
+
+def printed(code: str) -> str:
+    """``4821773015`` as it is printed and shown: ``4821-7730-15``."""
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def candidate(text: str) -> str | None:
+    """The 10 digits ``text`` spells when it looks like a short code (prefix and separators
+    dropped, NFKC so full-width digits count), whether or not its check digit is right;
+    None for anything else. Only a whole message counts: "4821 7730 15" is one, "số nhà 12"
+    is not."""
+    if len(text) > 40:
+        return None
+    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = _PREFIX.sub("", unicodedata.normalize("NFC", folded))
+    digits = _SEPARATORS.sub("", folded)
+    return digits if _SHAPE.fullmatch(digits) else None
+
+
+def is_valid(code: str) -> bool:
+    """Whether ``code`` (10 digits, as ``candidate`` gives it) has the right check digit."""
+    return _SHAPE.fullmatch(code) is not None and bool(verhoeff.is_valid(code))

@@ -1,0 +1,62 @@
+"""Zalo's interaction window for notifications (ZALO.md, "Sending"): free within 48 h of the
+citizen's last message, billed to the OA from 48 h to 7 days, refused after 7 days.
+
+A complaint takes 5-10 working days, so its status notices and the rating request often fall
+outside the window. ``Window`` says where a chat stands and what to do with a notice there:
+send it normally, send it as an approved template message (``ZALO_TEMPLATE_NOTICE``), or hold
+it until the citizen writes again (``citizen_wrote`` puts it back in line then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import read_transaction, write_transaction
+from storage.queries.zalo_chats import last_wrote, record_notices
+
+FREE = timedelta(hours=48)
+WINDOW = timedelta(days=7)
+#: Catalog keys of the messages that tell a citizen about their complaint (status changes,
+#: the resolution with its rating request): the ones worth a template outside the window.
+NOTICE_PREFIX = "notice."
+#: Catalog key (prefix) of the receipt a citizen gets when filing a complaint.
+FILED_PREFIX = "complaint.filed"
+
+Standing = Literal["free", "billed", "closed", "unknown"]
+
+
+def standing(last: datetime | None, now: datetime) -> Standing:
+    """Where a chat stands: "free" within 48 h of its last message, "billed" to 7 days,
+    "closed" after; "unknown" when its last message was not recorded."""
+    if last is None:
+        return "unknown"
+    age = now - last
+    return "free" if age <= FREE else "billed" if age <= WINDOW else "closed"
+
+
+@dataclass(slots=True)
+class Window:
+    """What the Zalo sender needs to know of the window. ``send_billed`` (``ZALO_SEND_BILLED``)
+    False keeps notices in the billed 48 h - 7 days stretch for a template or for the
+    citizen's next message; ``template_id`` is the agency's approved template, or ""."""
+
+    engine: AsyncEngine
+    clock: Callable[[], datetime]
+    template_id: str = ""
+    send_billed: bool = True
+
+    async def direct(self, chat_id: str) -> bool:
+        """Whether a notice to ``chat_id`` may go as a normal message now."""
+        async with read_transaction(self.engine) as conn:
+            last = await last_wrote(conn, chat_id)
+        where = standing(last, self.clock())
+        return where in ("free", "unknown") or (where == "billed" and self.send_billed)
+
+    async def record(self, outcome: str) -> None:
+        async with write_transaction(self.engine) as conn:
+            await record_notices(conn, [outcome], self.clock())

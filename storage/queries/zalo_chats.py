@@ -1,0 +1,93 @@
+"""Zalo's interaction window: when each chat last wrote, the messages held for it, and what
+became of notifications that could not go as normal messages (counts for the digest)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..dialect import upsert
+from ..schema import outbox, receipts, zalo_chats, zalo_code_tries, zalo_notices
+
+CHANNEL = "zalo"
+#: The outcomes counted: held for the window, re-sent when the citizen wrote, or sent as an
+#: approved template message.
+OUTCOMES = ("held", "resent", "template")
+
+
+async def citizen_wrote(conn: AsyncConnection, chat_id: str, now: datetime) -> int:
+    """Records that ``chat_id`` wrote at ``now`` (the window reopens) and puts the messages
+    held for it back in line, in their order, ahead of anything queued later. Returns how
+    many were released (each counted as "resent")."""
+    stmt = upsert(conn, zalo_chats, ("chat_id",), ("last_inbound_at",))
+    await conn.execute(stmt, [{"chat_id": chat_id, "last_inbound_at": now}])
+    released = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.channel == CHANNEL,
+            outbox.c.chat_id == chat_id,
+            outbox.c.status == "held",
+        )
+        .values(status="pending", not_before=None)
+    )
+    count = int(released.rowcount or 0)
+    await record_notices(conn, ["resent"] * count, now)
+    return count
+
+
+async def last_wrote(conn: AsyncConnection, chat_id: str) -> datetime | None:
+    """When ``chat_id`` last wrote to the OA (None: not since this was recorded)."""
+    found = await conn.execute(
+        select(zalo_chats.c.last_inbound_at).where(zalo_chats.c.chat_id == chat_id)
+    )
+    return found.scalar_one_or_none()
+
+
+async def record_notices(conn: AsyncConnection, outcomes: Iterable[str], now: datetime) -> None:
+    rows = [{"at": now, "outcome": o} for o in outcomes if o in OUTCOMES]
+    if rows:
+        await conn.execute(zalo_notices.insert(), rows)
+
+
+async def notices_between(conn: AsyncConnection, start: datetime, end: datetime) -> dict[str, int]:
+    """How many notifications were held, re-sent and sent as templates in [start, end)."""
+    found = await conn.execute(
+        select(zalo_notices.c.outcome, func.count())
+        .where(zalo_notices.c.at >= start, zalo_notices.c.at < end)
+        .group_by(zalo_notices.c.outcome)
+    )
+    counts = dict.fromkeys(OUTCOMES, 0)
+    counts.update({str(o): int(n) for o, n in found})
+    return counts
+
+
+async def try_code(
+    conn: AsyncConnection, chat_id: str, code: str, valid: bool, day: date, limit: int
+) -> bool:
+    """Whether ``chat_id`` may try the short code ``code`` on local ``day``: False once it
+    sent ``limit`` wrong codes that day (right or wrong, the code is then not looked at).
+    A wrong code (``valid`` False: its check digit is wrong, or no receipt has it) counts
+    one; the chat's earlier days are dropped."""
+    await conn.execute(
+        delete(zalo_code_tries).where(
+            zalo_code_tries.c.chat_id == chat_id, zalo_code_tries.c.day < day
+        )
+    )
+    found = await conn.execute(
+        select(zalo_code_tries.c.count).where(
+            zalo_code_tries.c.chat_id == chat_id, zalo_code_tries.c.day == day
+        )
+    )
+    wrong = int(found.scalar_one_or_none() or 0)
+    if wrong >= limit:
+        return False
+    if valid:
+        known = await conn.execute(select(receipts.c.id).where(receipts.c.short_code == code))
+        if known.first() is not None:
+            return True
+    stmt = upsert(conn, zalo_code_tries, ("chat_id", "day"), ("count",))
+    await conn.execute(stmt, [{"chat_id": chat_id, "day": day, "count": wrong + 1}])
+    return True

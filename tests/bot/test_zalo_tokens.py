@@ -1,0 +1,192 @@
+"""The Zalo token pair over real HTTP against the fake OA, with a controlled clock: -216 and
+-220 refresh once and retry once, concurrent senders share one refresh, a refused refresh is
+kept with Zalo's words and not tried again within a minute, and the scheduled refresh needs
+no traffic."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_tokens import (
+    RETRY_AFTER,
+    SCHEDULE_AHEAD,
+    SCHEDULE_EVERY,
+    TokenStore,
+    refresh_failure,
+)
+from bot.errors import TransientSendError
+from bot.web.server import create_app
+from storage import read_transaction, write_transaction
+from storage.outbound import TextMessage
+from storage.queries.zalo_tokens import get_tokens, save_tokens
+from tests.support.clock import SettableClock as Clock
+from tests.support.db import Database, migrated
+from tests.support.fake_zalo import FakeZalo
+
+USER = "8756112331268738712"
+START = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    with FakeZalo() as fake:
+        yield fake
+    assert fake.server_errors == []
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(START)
+
+
+@pytest.fixture
+async def engine(zalo: FakeZalo, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = await migrated(Database(f"sqlite+aiosqlite:///{tmp_path / 'zalo.db'}"))
+    access, refresh = zalo.issue_tokens()
+    async with write_transaction(engine) as conn:
+        await save_tokens(conn, access, refresh, START + timedelta(hours=25), START)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def tokens(zalo: FakeZalo, engine: AsyncEngine, clock: Clock) -> AsyncIterator[TokenStore]:
+    async with httpx.AsyncClient(trust_env=False) as client:
+        yield TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
+
+
+@pytest.fixture
+def sender(zalo: FakeZalo, tokens: TokenStore) -> ZaloSender:
+    return ZaloSender(tokens.client, zalo.base_url, tokens, "({words})")
+
+
+async def _health(engine: AsyncEngine) -> dict[str, Any]:
+    transport = httpx.ASGITransport(app=create_app(engine))
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as web:
+        answer: dict[str, Any] = (await web.get("/healthz")).json()
+    return answer
+
+
+@pytest.mark.parametrize("code", [-216, -220])
+async def test_a_stale_token_gives_one_refresh_and_one_retry(
+    zalo: FakeZalo, sender: ZaloSender, code: int
+) -> None:
+    await sender.send(USER, TextMessage("Xin chào"))  # the token is in use
+    zalo.expire_access_token(code)
+    await sender.send(USER, TextMessage("Kết quả xử lý"))
+    assert [s.error for s in zalo.sends] == [0, code, 0]
+    assert [r.error for r in zalo.refreshes] == [0]
+    assert [m.text for m in zalo.messages(USER)] == ["Xin chào", "Kết quả xử lý"]
+
+
+@pytest.mark.parametrize("how", ["refused", "expired by time"])
+async def test_twenty_concurrent_sends_share_one_refresh(
+    zalo: FakeZalo, sender: ZaloSender, clock: Clock, how: str
+) -> None:
+    await sender.send(USER, TextMessage("0"))
+    if how == "refused":
+        zalo.expire_access_token(-220)
+    else:
+        clock.now = START + timedelta(hours=25, minutes=1)
+    await asyncio.gather(*(sender.send(USER, TextMessage(str(n))) for n in range(1, 21)))
+    assert len(zalo.refreshes) == 1
+    assert sorted(int(m.text) for m in zalo.messages(USER)) == list(range(21))
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        (
+            {"error_name": "invalid_grant", "error_reason": "Refresh token is expired"},
+            "zalo invalid_grant: Refresh token is expired",
+        ),
+        (
+            {"error_name": "Invalid refresh token", "error_description": "used once already"},
+            "zalo Invalid refresh token: used once already",
+        ),
+        ({"error": -14014, "error_name": "x"}, "zalo -14014 x"),
+        ({}, "zalo: no token in the answer"),
+        ({"error_reason": "r" * 500}, "zalo: no token in the answer: " + "r" * 120),
+    ],
+)
+def test_a_refused_refresh_is_kept_in_zalo_s_words(answer: dict[str, object], kept: str) -> None:
+    assert refresh_failure(answer) == kept
+    assert len(refresh_failure(answer)) <= 200
+
+
+async def test_a_refused_refresh_is_recorded_and_the_next_attempt_waits(
+    zalo: FakeZalo, sender: ZaloSender, tokens: TokenStore, engine: AsyncEngine, clock: Clock
+) -> None:
+    zalo.refuse_refreshes("invalid_grant", "Refresh token is invalid")
+    zalo.expire_access_token(-220)
+    with pytest.raises(TransientSendError, match="invalid_grant"):
+        await sender.send(USER, TextMessage("1"))
+    async with read_transaction(engine) as conn:
+        row = await get_tokens(conn)
+    assert row is not None
+    assert row.failed_at == START
+    assert row.last_error == "zalo invalid_grant: Refresh token is invalid"
+    # Retries of the send within the minute do not post the rejected token again.
+    for seconds in (1, 2, 30, 59):
+        clock.now = START + timedelta(seconds=seconds)
+        with pytest.raises(TransientSendError):
+            await sender.send(USER, TextMessage("1"))
+    assert len(zalo.refreshes) == 1
+    # Shown on /healthz (with Zalo's words, never a token) until a refresh succeeds.
+    health = await _health(engine)
+    assert health["zalo_token"]["status"] == "refresh_failed"
+    assert health["zalo_token"]["error"] == "zalo invalid_grant: Refresh token is invalid"
+    assert row.refresh_token not in str(health)
+    clock.now = START + RETRY_AFTER
+    zalo.allow_refreshes()
+    await sender.send(USER, TextMessage("2"))
+    assert len(zalo.refreshes) == 2
+    assert (await _health(engine))["zalo_token"]["status"] == "ok"
+
+
+async def test_the_scheduled_refresh_needs_no_traffic(
+    zalo: FakeZalo, tokens: TokenStore, engine: AsyncEngine, clock: Clock
+) -> None:
+    """A week with no message in or out: at every look of the schedule, the stored access
+    token still has hours to live, and Zalo still takes it."""
+    stop = asyncio.Event()
+    looks = 0
+
+    async def sleep(seconds: float) -> None:
+        nonlocal looks
+        looks += 1
+        async with read_transaction(engine) as conn:
+            row = await get_tokens(conn)
+        assert row is not None
+        assert row.access_token == zalo.access_token
+        assert row.expires_at - clock.now > SCHEDULE_AHEAD - SCHEDULE_EVERY
+        clock.now += timedelta(seconds=seconds)
+        if clock.now >= START + timedelta(days=8):
+            stop.set()
+
+    await tokens.keep_fresh(stop, sleep=sleep)
+    assert looks == timedelta(days=8) / SCHEDULE_EVERY
+    assert zalo.sends == []
+    assert [r.error for r in zalo.refreshes] == [0] * len(zalo.refreshes)
+    # About once every 25 h - 6 h: never more often than needed.
+    assert 8 * 24 // 20 <= len(zalo.refreshes) <= 8 * 24 // 19
+
+
+async def test_the_schedule_waits_while_the_token_is_fresh(
+    zalo: FakeZalo, tokens: TokenStore, clock: Clock
+) -> None:
+    clock.now = START + timedelta(hours=25) - SCHEDULE_AHEAD - timedelta(minutes=1)
+    assert await tokens.refresh_if_due() is False
+    clock.now += timedelta(minutes=2)
+    assert await tokens.refresh_if_due() is True
+    assert await tokens.refresh_if_due() is False
+    assert len(zalo.refreshes) == 1

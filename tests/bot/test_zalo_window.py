@@ -1,0 +1,174 @@
+"""Complaint notices on Zalo beyond the 7-day window, through the real outbox sender and the
+fake OA over HTTP with a controlled clock: a template message when the agency has one, else
+held and re-sent when the citizen writes again, nothing lost or doubled across a restart."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_tokens import TokenStore
+from bot.channels.zalo_window import Window, standing
+from bot.runtime.sender import OutboxSender
+from storage import read_transaction, write_transaction
+from storage.outbound import TextMessage
+from storage.queries.outbox import counts_by_status
+from storage.queries.zalo_chats import citizen_wrote, notices_between
+from storage.queries.zalo_tokens import save_tokens
+from storage.writes import WriteSet, flush
+from tests.support.clock import SettableClock as Clock
+from tests.support.db import Database, migrated
+from tests.support.fake_zalo import FakeZalo, running
+
+USER = "8756112331268738712"
+FILED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NOTICE = TextMessage(
+    "Phản ánh PA-1234 đã được giải quyết.", (("rate:PA-1234:5", "5"),), "notice.resolved"
+)
+TEMPLATE = "358912"
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    with running(TEMPLATE) as fake:
+        yield fake
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(FILED)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Database:
+    return Database(f"sqlite+aiosqlite:///{tmp_path / 'zalo.db'}")
+
+
+@pytest.fixture
+async def engine(zalo: FakeZalo, database: Database) -> AsyncIterator[AsyncEngine]:
+    engine = await migrated(database)
+    access, refresh = zalo.issue_tokens()
+    async with write_transaction(engine) as conn:
+        await save_tokens(conn, access, refresh, FILED + timedelta(days=400), FILED)
+        await citizen_wrote(conn, USER, FILED)  # filing the complaint
+    yield engine
+    await engine.dispose()
+
+
+async def _queue(engine: AsyncEngine, message: TextMessage, now: datetime) -> None:
+    async with write_transaction(engine) as conn:
+        ws = WriteSet()
+        ws.enqueue("zalo", USER, message, now, bulk=True)
+        await flush(conn, ws)
+
+
+async def _drain(
+    engine: AsyncEngine, zalo: FakeZalo, clock: Clock, template: str = "", billed: bool = True
+) -> dict[str, int]:
+    """One process's life: a sender built from nothing, one pass, its outbox counts."""
+    async with httpx.AsyncClient(trust_env=False) as client:
+        tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
+        window = Window(engine, clock, template, billed)
+        channel = ZaloSender(client, zalo.base_url, tokens, "({words})", window, "Ghi chú")
+        sender = OutboxSender(engine, channel, clock)
+        await sender.drain_once()
+    async with read_transaction(engine) as conn:
+        return await counts_by_status(conn, "zalo")
+
+
+async def _notices(engine: AsyncEngine) -> dict[str, int]:
+    async with read_transaction(engine) as conn:
+        return await notices_between(conn, FILED, FILED + timedelta(days=60))
+
+
+async def test_ten_days_later_the_notice_goes_as_a_template(
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock
+) -> None:
+    clock.now = FILED + timedelta(days=10)
+    zalo.out_of_window(USER)
+    await _queue(engine, NOTICE, clock.now)
+    assert await _drain(engine, zalo, clock, TEMPLATE) == {"sent": 1}
+    [sent] = zalo.template_sends
+    assert (sent.user_id, sent.template_id) == (USER, TEMPLATE)
+    assert sent.data == {"content": NOTICE.text}
+    assert zalo.messages(USER) == []
+    assert [s.error for s in zalo.sends] == []  # the window was known: no refused message
+    assert (await _notices(engine))["template"] == 1
+
+
+async def test_without_a_template_it_is_held_and_arrives_once_when_the_citizen_writes(
+    zalo: FakeZalo, engine: AsyncEngine, database: Database, clock: Clock
+) -> None:
+    clock.now = FILED + timedelta(days=10)
+    zalo.out_of_window(USER)
+    await _queue(engine, NOTICE, clock.now)
+    assert await _drain(engine, zalo, clock) == {"held": 1}
+    assert zalo.sends == []
+    # A restart: a new engine and a new sender; the held notice stays held.
+    await engine.dispose()
+    engine = database.open()
+    clock.now += timedelta(days=2)
+    assert await _drain(engine, zalo, clock) == {"held": 1}
+    # The citizen writes (Zalo's window reopens): the notice goes first, once.
+    zalo.user_text(USER, "Xin chào")
+    async with write_transaction(engine) as conn:
+        assert await citizen_wrote(conn, USER, clock.now) == 1
+    await _queue(engine, TextMessage("Trả lời tin nhắn", (), "menu.idle"), clock.now)
+    assert await _drain(engine, zalo, clock) == {"sent": 2}
+    assert await _drain(engine, zalo, clock) == {"sent": 2}
+    assert [m.text for m in zalo.messages(USER)] == [NOTICE.text, "Trả lời tin nhắn"]
+    assert [b[2] for b in zalo.messages(USER)[0].buttons] == ["#c:rate:PA-1234:5"]
+    assert await _notices(engine) == {"held": 1, "resent": 1, "template": 0}
+    await engine.dispose()
+
+
+@pytest.mark.parametrize(("billed", "outcome"), [(True, {"sent": 1}), (False, {"held": 1})])
+async def test_the_billed_stretch_follows_the_agency_s_choice(
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock, billed: bool, outcome: dict[str, int]
+) -> None:
+    clock.now = FILED + timedelta(days=3)  # billed: between 48 h and 7 days
+    assert standing(FILED, clock.now) == "billed"
+    await _queue(engine, NOTICE, clock.now)
+    assert await _drain(engine, zalo, clock, billed=billed) == outcome
+    assert len(zalo.messages(USER)) == (1 if billed else 0)
+
+
+async def test_zalo_s_own_refusal_falls_back_to_the_template(
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock
+) -> None:
+    """Our record says the window is open, Zalo says -230: the template goes instead."""
+    clock.now = FILED + timedelta(hours=1)
+    zalo.out_of_window(USER, -232)
+    await _queue(engine, NOTICE, clock.now)
+    assert await _drain(engine, zalo, clock, TEMPLATE) == {"sent": 1}
+    assert [s.error for s in zalo.sends] == [-232]
+    assert len(zalo.template_sends) == 1
+
+
+async def test_a_zalo_citizen_is_told_how_they_will_hear_back(
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock
+) -> None:
+    await _queue(engine, TextMessage("Đã tiếp nhận PA-1234", (), "complaint.filed"), clock.now)
+    assert await _drain(engine, zalo, clock) == {"sent": 1}
+    assert [m.text for m in zalo.messages(USER)] == ["Đã tiếp nhận PA-1234", "Ghi chú"]
+
+
+@pytest.mark.parametrize(
+    ("age", "where"),
+    [
+        (timedelta(hours=1), "free"),
+        (timedelta(hours=48), "free"),
+        (timedelta(hours=49), "billed"),
+        (timedelta(days=7), "billed"),
+        (timedelta(days=7, seconds=1), "closed"),
+    ],
+)
+def test_standing(age: timedelta, where: str) -> None:
+    assert standing(FILED, FILED + age) == where
+    assert standing(None, FILED) == "unknown"

@@ -1,0 +1,227 @@
+"""End to end over the fake Zalo with a controlled clock: a complaint filed on Zalo and
+answered by staff 10 days later reaches the citizen as a template message when the agency
+has one, or is held and arrives (once) when the citizen writes again, across a restart.
+
+Each "process life" is the real wiring in this test's event loop: the signed webhook served
+by uvicorn, the dispatcher, the outbox sender and the Zalo sender with its token store and
+window, all on one SQLite file; the fake OA is reached over real HTTP. The clock is the
+test's, so 10 days pass at once (the webhook's replay window is widened to match)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_codes import is_valid, printed
+from bot.channels.zalo_inbound import zalo_webhook
+from bot.channels.zalo_tokens import TokenStore
+from bot.channels.zalo_window import Window
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
+from bot.runtime.sender import Limits, OutboxSender
+from conversations import default_catalog
+from storage import read_transaction, write_transaction
+from storage.queries.outbox import counts_by_status
+from storage.queries.receipts import NewReceipt, issue_receipts
+from storage.queries.zalo_tokens import save_tokens
+from tests.support.bot_process import free_port
+from tests.support.clock import SettableClock
+from tests.support.db import Database, migrated
+from tests.support.fake_zalo import FakeZalo, running
+
+CITIZEN = "8756112331268738712"
+STAFF = "5512300000000000001"
+TEMPLATE = "358912"
+CODE = "4821773015"
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    with running(TEMPLATE) as fake:
+        yield fake
+
+
+@dataclass
+class Life:
+    """One run of the bot: post events as Zalo does, then let the outbox drain."""
+
+    zalo: FakeZalo
+    url: str
+    sender: OutboxSender
+
+    async def say(self, user: str, event: dict[str, Any]) -> None:
+        assert await asyncio.to_thread(self.zalo.post, self.url, event) == 200
+        while await self.sender.drain_once() == 0.0:
+            pass
+
+    async def text(self, user: str, text: str) -> None:
+        await self.say(user, self.zalo.user_text(user, text))
+
+    async def press(self, user: str, payload: str) -> None:
+        await self.say(user, self.zalo.press(user, payload, check=False))
+
+
+@asynccontextmanager
+async def life(
+    zalo: FakeZalo, database: Database, clock: SettableClock, template: str = ""
+) -> AsyncIterator[Life]:
+    engine = database.open()
+    dispatcher = Dispatcher(engine, DispatchSettings(admin_chats=(("zalo", STAFF),)), clock=clock)
+    note = "zalo.filed_note_template" if template else "zalo.filed_note"
+    async with httpx.AsyncClient(trust_env=False) as client:
+        tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
+        channel = ZaloSender(
+            client,
+            zalo.base_url,
+            tokens,
+            "({words})",
+            Window(engine, clock, template),
+            default_catalog().text("vi", note),
+        )
+        # The fake has no rate limit of its own: ours must not be the reason a test waits.
+        sender = OutboxSender(engine, channel, clock, Limits(100, 100, 100))
+        webhook = zalo_webhook(
+            dispatcher,
+            zalo.app_id,
+            zalo.oa_id,
+            zalo.oa_secret,
+            [STAFF],
+            max_age=timedelta(days=30),
+        )
+        app = Starlette(routes=[Route("/zalo", webhook, methods=["POST"])])
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        while not server.started:  # noqa: ASYNC110 - uvicorn has no event for it
+            await asyncio.sleep(0.01)
+        try:
+            yield Life(zalo, f"http://127.0.0.1:{port}/zalo", sender)
+        finally:
+            server.should_exit = True
+            await serving
+            await dispatcher.close()
+            await engine.dispose()
+
+
+async def _counts(database: Database) -> dict[str, int]:
+    engine = database.open()
+    try:
+        async with read_transaction(engine) as conn:
+            return await counts_by_status(conn, "zalo")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def database(zalo: FakeZalo, tmp_path: Path) -> Database:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    engine: AsyncEngine = await migrated(database)
+    access, refresh = zalo.issue_tokens()
+    now = datetime.now(UTC)
+    async with write_transaction(engine) as conn:
+        await save_tokens(conn, access, refresh, now + timedelta(hours=25), now)
+    await engine.dispose()
+    return database
+
+
+async def _file_and_answer_ten_days_later(bot: Life, clock: SettableClock) -> str:
+    """The citizen files a complaint on Zalo; 10 days later staff answer it."""
+    zalo = bot.zalo
+    await bot.text(CITIZEN, "/phananh")
+    await bot.text(CITIZEN, "2")
+    await bot.text(CITIZEN, "Công trình lấn chiếm vỉa hè trước số 12 đường Lê Lợi.")
+    await bot.text(CITIZEN, "xong")
+    await bot.press(CITIZEN, "#c:c.who:anon")
+    await bot.press(CITIZEN, "#c:c.confirm:send")
+    texts = [m.text for m in zalo.messages(CITIZEN)]
+    match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
+    assert match is not None, texts
+    assert any("mã tra cứu bất cứ lúc nào" in t for t in texts)  # how they will hear back
+    code = match.group(0)
+    clock.now += timedelta(days=10)
+    zalo.out_of_window(CITIZEN)  # Zalo's clock agrees: the window is closed
+    await bot.text(STAFF, "/start")  # staff are within their own window
+    await bot.press(STAFF, f"#c:case:{code}:answer")
+    await bot.text(STAFF, "Đã xử lý xong: công trình đã tháo dỡ phần lấn chiếm.")
+    return code
+
+
+async def test_ten_days_later_the_answer_goes_as_a_template(
+    zalo: FakeZalo, database: Database
+) -> None:
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock, TEMPLATE) as bot:
+        code = await _file_and_answer_ten_days_later(bot, clock)
+    [sent] = zalo.template_sends
+    assert (sent.user_id, sent.template_id) == (CITIZEN, TEMPLATE)
+    assert code in sent.data["content"]
+    assert "đã tháo dỡ phần lấn chiếm" in sent.data["content"]
+    assert [s.error for s in zalo.sends if s.user_id == CITIZEN and s.error] == []
+    assert (await _counts(database)).get("held", 0) == 0
+
+
+async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_restart(
+    zalo: FakeZalo, database: Database
+) -> None:
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock) as bot:
+        code = await _file_and_answer_ten_days_later(bot, clock)
+        before = len(zalo.messages(CITIZEN))
+    assert (await _counts(database))["held"] == 1
+    assert zalo.template_sends == []
+    clock.now += timedelta(hours=5)
+    async with life(zalo, database, clock) as bot:  # restarted
+        assert len(zalo.messages(CITIZEN)) == before
+        await bot.text(CITIZEN, "Cho tôi hỏi kết quả")
+        await bot.text(CITIZEN, "Cảm ơn")
+    after = [m.text for m in zalo.messages(CITIZEN)[before:]]
+    answered = [t for t in after if "đã tháo dỡ phần lấn chiếm" in t]
+    assert len(answered) == 1, after
+    assert code in answered[0]
+    assert after[0] == answered[0]  # the held answer comes before the replies
+    assert (await _counts(database)).get("held", 0) == 0
+
+
+async def test_wrong_short_codes_are_limited_per_chat_and_day(
+    zalo: FakeZalo, database: Database
+) -> None:
+    assert is_valid(CODE)
+    engine = database.open()
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
+    await engine.dispose()
+    clock = SettableClock(datetime.now(UTC))
+    # Eight with another first digit, two with another check digit (one printed).
+    wrong = [c for c in (f"{n}{CODE[1:]}" for n in range(1, 10)) if c != CODE]
+    wrong += [CODE[:9] + "0", printed(CODE[:9] + "1")]
+    assert len(wrong) == 10
+    async with life(zalo, database, clock) as bot:
+        for code in wrong:
+            before = len(zalo.messages(CITIZEN))
+            await bot.text(CITIZEN, code)
+            answer = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+            assert "Mã trên giấy biên nhận không đúng" in answer, code
+        before = len(zalo.messages(CITIZEN))
+        await bot.text(CITIZEN, printed(CODE))  # the right one, but not today
+        [refused] = zalo.messages(CITIZEN)[before:]
+        assert "sai mã trên giấy biên nhận 10 lần hôm nay" in refused.text
+        await bot.text(STAFF, printed(CODE))  # another chat is not held back
+        assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(STAFF)[-1].text
+        clock.now += timedelta(days=1)
+        await bot.text(CITIZEN, f"mã {CODE}")
+        assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text

@@ -1,0 +1,70 @@
+"""Zalo's window bookkeeping on SQLite and PostgreSQL: a chat's last message, held messages
+put back in line in their order, the digest's counts, and wrong short codes per local day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import read_transaction, write_transaction
+from storage.outbound import TextMessage
+from storage.queries.outbox import mark_held, pending
+from storage.queries.receipts import NewReceipt, issue_receipts
+from storage.queries.surveys import receipts_by_short_code
+from storage.queries.zalo_chats import (
+    citizen_wrote,
+    last_wrote,
+    notices_between,
+    record_notices,
+    try_code,
+)
+from storage.schema import outbox
+from storage.writes import WriteSet, flush
+
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+CHAT = "8756112331268738712"
+OTHER = "5512300000000000001"
+DAY = date(2026, 3, 2)
+
+
+async def test_held_messages_go_back_in_line_in_their_order(engine: AsyncEngine) -> None:
+    async with write_transaction(engine) as conn:
+        ws = WriteSet()
+        for chat, text in ((CHAT, "1"), (OTHER, "x"), (CHAT, "2")):
+            ws.enqueue("zalo", chat, TextMessage(text, (), "notice.resolved"), NOW)
+        await flush(conn, ws)
+        ids = [int(i) for i in (await conn.execute(select(outbox.c.id))).scalars()]
+        for held in ids:
+            await mark_held(conn, held, "UnreachableOnZalo")
+    async with write_transaction(engine) as conn:
+        assert await last_wrote(conn, CHAT) is None
+        assert await citizen_wrote(conn, CHAT, NOW + timedelta(days=9)) == 2
+        assert await citizen_wrote(conn, CHAT, NOW + timedelta(days=9, seconds=1)) == 0
+        assert await last_wrote(conn, CHAT) == NOW + timedelta(days=9, seconds=1)
+        queued = await pending(conn, "zalo", NOW + timedelta(days=10))
+        await record_notices(conn, ["template", "template", "nonsense"], NOW)
+    assert [(r.chat_id, r.message.text) for r in queued] == [(CHAT, "1"), (CHAT, "2")]  # type: ignore[union-attr]
+    async with read_transaction(engine) as conn:
+        counts = await notices_between(conn, NOW, NOW + timedelta(days=30))
+        earlier = await notices_between(conn, NOW - timedelta(days=1), NOW)
+    assert counts == {"held": 0, "resent": 2, "template": 2}
+    assert earlier == {"held": 0, "resent": 0, "template": 0}
+
+
+async def test_wrong_codes_are_counted_per_chat_and_local_day(engine: AsyncEngine) -> None:
+    code = "4821773015"
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=code)], NOW)
+        found = await receipts_by_short_code(conn, [code, "1111111111"])
+        assert list(found) == [code]
+        assert found[code].token == "t" * 24
+        # A right code never counts; three wrong ones reach a limit of 3.
+        assert await try_code(conn, CHAT, code, True, DAY, 3)
+        for wrong, valid in (("4821773016", False), ("1234567891", True), ("9", False)):
+            assert await try_code(conn, CHAT, wrong, valid, DAY, 3)
+        assert not await try_code(conn, CHAT, code, True, DAY, 3)
+        assert await try_code(conn, OTHER, code, True, DAY, 3)
+        # The next local day starts afresh.
+        assert await try_code(conn, CHAT, code, True, DAY + timedelta(days=1), 3)
