@@ -59,6 +59,7 @@ from bot.web.results_page import results_routes
 from bot.web.server import create_app
 from conversations import default_catalog
 from jobs.attachments import attachments_loop
+from jobs.file_notices import FileNotices
 from jobs.runner import JobsRunner
 from storage import read_transaction
 from storage.queries.complaint_files import StoredFile, stored_file
@@ -128,6 +129,9 @@ async def run_bot(settings: Settings) -> int:
     stop signal, 1 when a task ended on its own (its work would silently stop: better exit,
     and be restarted, than limp on)."""
     runtime = await build_runtime(settings)
+    # A file given up by the attachments job (too big once measured, not a kept type) is
+    # told to the citizen who sent it.
+    notices = FileNotices(runtime.dispatcher.catalog, settings.default_language)
     wakers: list[Callable[[], None]] = []  # the outbox senders, woken by recorded failures
     failures = Failures(
         runtime.engine,
@@ -171,6 +175,7 @@ async def run_bot(settings: Settings) -> int:
                             utc_now,
                             stop,
                             every_s=ATTACHMENTS_EVERY_S,
+                            tell=notices.tell,
                         ),
                         name="attachments",
                     )
@@ -208,6 +213,7 @@ async def run_bot(settings: Settings) -> int:
                             utc_now,
                             stop,
                             every_s=ATTACHMENTS_EVERY_S,
+                            tell=notices.tell,
                         ),
                         name="attachments-zalo",
                     )
@@ -341,6 +347,7 @@ def web_channel(
                 utc_now,
                 stop,
                 every_s=ATTACHMENTS_EVERY_S,
+                tell=FileNotices(runtime.dispatcher.catalog, settings.default_language).tell,
             ),
             name="attachments-web",
         ),

@@ -120,6 +120,8 @@ class ForgetContact:
     have in progress (if any) go. Completed surveys are anonymous and cannot be found."""
 
     response_id: int | None
+    #: The receipt of that survey, usable again since its survey is gone.
+    receipt_id: int | None = None
     kind: Literal["forget_contact"] = "forget_contact"
 
 

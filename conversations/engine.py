@@ -62,7 +62,8 @@ def handle(
     if isinstance(event, Text) and normalize(event.text) in CANCEL_WORDS:
         return _cancel(state, env)  # typed where there is no button (Zalo, the console)
     if isinstance(event, Text) and len(event.text) > MAX_INBOUND_CHARS:
-        hint = Reply("common.too_long", (("got", len(event.text)), ("max", MAX_INBOUND_CHARS)))
+        got = max(event.length, len(event.text))
+        hint = Reply("common.too_long", (("got", got), ("max", MAX_INBOUND_CHARS)))
         return Outcome((hint, *prompt(state, env)), state=state)
     if isinstance(event, Choice):
         global_outcome = _global_choice(state, event.id, env, facts)
@@ -239,7 +240,7 @@ def _global_choice(
             ended = tuple(
                 c for c in survey.ending(data, "abandoned", env.now) if c.kind != "end_response"
             )
-            changes = (ForgetContact(data.rid), *ended)
+            changes = (ForgetContact(data.rid, data.receipt), *ended)
         new = menu.idle(state)
         return Outcome((Reply("forget.done"), menu.again()), changes=changes, state=new)
     if prefix == "forget" and value == "no":

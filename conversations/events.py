@@ -12,6 +12,15 @@ class Text:
 
     text: str
     kind: Literal["text"] = "text"
+    #: How many characters the citizen typed, when the channel kept only the start of it
+    #: (``typed``); 0 when ``text`` is all of it.
+    length: int = 0
+
+    @classmethod
+    def typed(cls, text: str, keep: int) -> Text:
+        """``text`` cut to ``keep`` characters, remembering its real length: the engine can
+        then say how long it was (5,000 characters, not the 4,097 it was handed)."""
+        return cls(text[:keep], length=len(text) if len(text) > keep else 0)
 
 
 @dataclass(frozen=True, slots=True)

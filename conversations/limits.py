@@ -15,6 +15,10 @@ MAX_NAME_CHARS: Final = 100
 #: Files with one complaint, and their size (Telegram lets bots download up to 20 MB).
 MAX_COMPLAINT_FILES: Final = 5
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024
+#: Longest channel file reference kept (``complaint_files.channel_file_id``): a Telegram
+#: file_id is under 200 characters, a signed Zalo CDN URL a few hundred; a longer one is
+#: refused as a file we cannot take, never left to fail the whole message in the database.
+MAX_FILE_ID_CHARS: Final = 2048
 ALLOWED_DOCUMENT_TYPES: Final = frozenset(
     {
         "application/pdf",

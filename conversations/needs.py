@@ -17,6 +17,7 @@ from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, survey, tracking
 from .limits import MAX_INBOUND_CHARS
+from .parsing import is_ascii_number
 
 #: Flows whose state names a complaint, and the keys that hold its code.
 _CASE_FLOWS = frozenset({tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW})
@@ -89,7 +90,7 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head
-        elif prefix in _DOSSIER_BUTTONS and head.isdigit() and len(head) < 19:
+        elif prefix in _DOSSIER_BUTTONS and is_ascii_number(head) and len(head) < 19:
             dossier_ids.add(int(head))
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)

@@ -38,6 +38,12 @@ def normalize(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s/+-]", " ", bare).split())
 
 
+def is_ascii_number(text: str) -> bool:
+    """Digits 0-9 only (at least one): what ``int`` takes without an exception. Button data
+    comes from the client and may be forged: ``"²".isdigit()`` is True, ``int("²")`` raises."""
+    return text.isascii() and text.isdigit()
+
+
 def is_small_number(text: str) -> bool:
     """ASCII digits only: ``str.isdigit`` also accepts "²" and "⑤", which ``int`` refuses."""
     return 0 < len(text) <= 3 and text.isascii() and text.isdigit()

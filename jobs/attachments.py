@@ -28,7 +28,7 @@ from datetime import datetime
 from enum import Enum
 
 import filetype
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from conversations.limits import ALLOWED_DOCUMENT_TYPES
 from storage import read_transaction, write_transaction
@@ -38,6 +38,8 @@ log = logging.getLogger("jobs.attachments")
 
 Download = Callable[[str], Awaitable[bytes]]
 Clock = Callable[[], datetime]
+#: Queues a word to the citizen about a file given up: (conn, file, reason, now) -> told.
+Tell = Callable[[AsyncConnection, PendingFile, str, datetime], Awaitable[bool]]
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ATTEMPTS = 5
@@ -115,13 +117,16 @@ async def store_pending_files(
     max_attempts: int = MAX_ATTEMPTS,
     concurrency: int = CONCURRENCY,
     batch: int = BATCH,
+    tell: Tell | None = None,
 ) -> StoreReport:
-    """Copies up to ``batch`` pending files of ``channel``; returns what happened to them."""
+    """Copies up to ``batch`` pending files of ``channel``; returns what happened to them.
+    ``tell``: queues a word to the citizen when a file is given up (``jobs.file_notices``)."""
     async with read_transaction(engine) as conn:
         queue = await pending_files(conn, channel, batch)
     if not queue:
         return StoreReport()
-    run = _Run(engine, download, now, max_bytes, max_attempts, asyncio.Semaphore(concurrency))
+    gate = asyncio.Semaphore(concurrency)
+    run = _Run(engine, download, now, max_bytes, max_attempts, gate, tell)
     outcomes = await asyncio.gather(*(run.guarded(pending) for pending in queue))
     report = StoreReport(
         stored=outcomes.count(_Outcome.STORED),
@@ -151,6 +156,7 @@ class _Run:
         max_bytes: int,
         max_attempts: int,
         gate: asyncio.Semaphore,
+        tell: Tell | None = None,
     ) -> None:
         self.engine = engine
         self.download = download
@@ -158,6 +164,7 @@ class _Run:
         self.max_bytes = max_bytes
         self.max_attempts = max_attempts
         self.gate = gate
+        self.tell = tell
         self.retry_after = 0.0
 
     async def guarded(self, pending: PendingFile) -> _Outcome:
@@ -223,7 +230,10 @@ class _Run:
     async def give_up(self, pending: PendingFile, reason: str) -> _Outcome:
         async with write_transaction(self.engine) as conn:
             await file_failed(conn, pending.id, pending.attempts + 1, give_up=True)
+            told = self.tell is not None and await self.tell(conn, pending, reason, self.now())
         log.warning("job=attachments file=%d error=%s", pending.id, reason)
+        if told:
+            log.info("job=attachments file=%d event=sender_told", pending.id)
         return _Outcome.FAILED
 
     async def count_attempt(self, pending: PendingFile, error: str) -> _Outcome:
@@ -252,6 +262,7 @@ async def attachments_loop(
     max_bytes: int = MAX_BYTES,
     max_attempts: int = MAX_ATTEMPTS,
     batch: int = BATCH,
+    tell: Tell | None = None,
 ) -> None:
     """Runs :func:`store_pending_files` every ``every_s`` seconds until ``stop`` is set.
 
@@ -271,6 +282,7 @@ async def attachments_loop(
                 max_bytes=max_bytes,
                 max_attempts=max_attempts,
                 batch=batch,
+                tell=tell,
             )
         except asyncio.CancelledError:
             raise  # shutdown: never swallowed by the handler below

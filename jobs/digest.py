@@ -8,6 +8,7 @@ from datetime import date
 from conversations import Number, Reply
 from conversations.effects import Lines, Ref
 from conversations.periods import DigestKind, Period, whole
+from storage.queries.aggregates import SurveySources
 
 from .dossier_measures import DossierMeasures, dossier_lines
 from .sipas_index import Report, Share
@@ -147,6 +148,17 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
     return lines
 
 
+def source_line(sources: SurveySources) -> Reply:
+    return Reply(
+        "harden.digest.sources",
+        (
+            ("receipt", sources.receipt),
+            ("invitation", sources.invitation),
+            ("open", sources.open),
+        ),
+    )
+
+
 def case_lines(cases: CaseSummary) -> list[Reply]:
     lines = [Reply("digest.cases", (("new", cases.new), ("open", cases.open)))]
     if cases.overdue:
@@ -173,9 +185,15 @@ def build_digest(
     cases: CaseSummary,
     agency: str,
     dossiers: DossierMeasures | None = None,
+    sources: SurveySources | None = None,
 ) -> Reply:
-    """The digest message: short enough to read on a phone."""
-    body = report_lines(report, previous) + case_lines(cases)
+    """The digest message: short enough to read on a phone. ``sources``: the completed
+    surveys by how they opened, shown under the counts (many from the menu and few from
+    receipts is worth a look: those are the ones a chat could repeat)."""
+    body = report_lines(report, previous)
+    if sources is not None:
+        body.insert(1, source_line(sources))
+    body += case_lines(cases)
     if dossiers is not None:
         body += dossier_lines(dossiers)
     title, so_far = _title(kind, period)

@@ -17,6 +17,7 @@ from conversations.periods import DigestKind, Period, last_complete
 from conversations.workdays import WorkCalendar
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import ImageMessage, Outbound, TextMessage
+from storage.queries.aggregates import completed_sources
 from storage.queries.contacts import languages
 from storage.queries.failed_events import failed_between
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
@@ -68,7 +69,10 @@ async def digest_payloads(
         tokens = await get_tokens(conn)
         notices = await notices_between(conn, *day_bounds(period, settings.tz))
         dossiers = await dossier_measures(conn, period, scope, settings.calendar, report.index)
-    digest = build_digest(kind, period, report, previous, cases, settings.agency, dossiers)
+        sources = await completed_sources(conn, *day_bounds(period, settings.tz))
+    digest = build_digest(
+        kind, period, report, previous, cases, settings.agency, dossiers, sources=sources
+    )
     alerts: list[Reply] = []
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))

@@ -562,7 +562,9 @@ def _answer(ctx: _Context, item: str, kind: str, answers: Mapping[str, int | str
         return None
     if kind == "rating":
         # A rating read back as text ("4") is still a number, so the sheet can add it up.
-        return int(value) if isinstance(value, int) or value.isdigit() else value
+        return (
+            int(value) if isinstance(value, int) or (value.isascii() and value.isdigit()) else value
+        )
     if kind == "text":
         return str(value)
     codes = str(value).split(",") if kind == "multi" else [str(value)]

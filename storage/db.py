@@ -70,6 +70,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")  # a committed event survives a power cut
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Freed space is overwritten with zeros: a survey's answers in an old conversation
+        # state, or a deleted row, do not stay readable in the file's free pages or cells.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -106,6 +109,67 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         conn = await conn.execution_options(**{_IMMEDIATE: True})
         async with conn.begin():
             yield conn
+
+
+#: How long the health check waits for SQLite's write lock before it says the database is
+#: locked (a writer never holds it that long: each batch is one short transaction).
+HEALTH_LOCK_WAIT_MS = 2_000
+
+
+async def can_write(engine: AsyncEngine) -> bool:
+    """Whether a write could start now. On SQLite, readers are never blocked (WAL), so only
+    taking the write lock (BEGIN IMMEDIATE, then ROLLBACK) shows a database locked by another
+    process or a stuck transaction; waits up to ``HEALTH_LOCK_WAIT_MS``. On PostgreSQL, a
+    round trip. Database errors propagate (the caller reports them)."""
+    async with engine.connect() as conn:
+        if not is_sqlite(engine):
+            await conn.exec_driver_sql("SELECT 1")
+            return True
+        pooled = await conn.get_raw_connection()
+        driver: Any = pooled.driver_connection
+        await driver.execute(f"PRAGMA busy_timeout={HEALTH_LOCK_WAIT_MS}")
+        try:
+            await driver.execute("BEGIN IMMEDIATE")
+        except Exception as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return False
+            raise
+        finally:
+            await driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        await driver.execute("ROLLBACK")
+        return True
+
+
+#: How often a checkpoint that found readers in the way is tried again, and how long each
+#: try waits for them: a batch that ended a survey waits at most about a second for it.
+CHECKPOINT_TRIES = 4
+CHECKPOINT_WAIT_MS = 250
+
+
+async def scrub_log(engine: AsyncEngine) -> bool:
+    """Copies SQLite's write-ahead log into the database and empties it (TRUNCATE), so the
+    older page versions it holds (a conversation state with a survey's answers and response
+    id, from before the survey ended) are gone from the files. True when the log was emptied;
+    on PostgreSQL, nothing to do (True). Waits for readers ``CHECKPOINT_TRIES`` times
+    ``CHECKPOINT_WAIT_MS``; if they are still there, the next ended survey empties it."""
+    if not is_sqlite(engine):
+        return True
+    for _ in range(CHECKPOINT_TRIES):
+        async with engine.connect() as conn:
+            # On the driver's connection, outside any transaction (one would hold the log).
+            pooled = await conn.get_raw_connection()
+            driver: Any = pooled.driver_connection
+            await driver.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = await cursor.fetchone()
+                await cursor.close()
+            finally:
+                await driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if row is not None and row[0] == 0:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 @asynccontextmanager

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from .types import BigId, UTCDateTime
@@ -79,7 +80,9 @@ consents = Table(
     "consents",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("contact_id", BigId, ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False),
+    # Emptied, with ``decided_at`` cut to the hour, once the survey it opened has ended: the
+    # consent's order and time must not lead back to the chat whose answers it preceded.
+    Column("contact_id", BigId, ForeignKey("contacts.id", ondelete="CASCADE")),
     Column("purpose", String(32), nullable=False),
     Column("given", Boolean, nullable=False),
     Column("decided_at", UTCDateTime, nullable=False),
@@ -96,20 +99,26 @@ receipts = Table(
     Column("handed_over_on", Date),
     Column("valid_until", Date),
     Column("created_at", UTCDateTime, nullable=False),
+    #: The status of the survey this receipt started (in_progress, completed, abandoned,
+    #: expired), kept on the receipt: no response row names its receipt.
+    Column("survey_status", String(16)),
     #: 10 digits with a check digit (``bot/channels/zalo_codes.py``), typed on Zalo.
     Column("short_code", String(10)),
     Index(None, "short_code", unique=True),
 )
 
-# No contact or chat column, by design: a response is anonymous. Its times are kept to the
-# hour so they cannot be matched against a chat's message times either.
+# No contact, chat or receipt column, by design: a response is anonymous. Its times are kept
+# to the hour so they cannot be matched against a chat's message times either. Its id is
+# random and, on SQLite, the rowid: rows lie in the order of those random ids, not in the
+# order people answered (which the order of other tables could match).
 survey_responses = Table(
     "survey_responses",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", BigId, primary_key=True, autoincrement=False),
     Column("questionnaire", String(32), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("receipt_id", BigId, ForeignKey("receipts.id"), unique=True),
+    #: Opened from a receipt (True) or from the menu (False): the digest counts them apart.
+    Column("with_receipt", Boolean, nullable=False, server_default=false()),
     Column("procedure", String(64)),
     Column("field", String(128)),
     Column("started_at", UTCDateTime, nullable=False),
@@ -133,6 +142,18 @@ answers = Table(
     Column("item", String(16), primary_key=True),
     Column("value_int", SmallInteger),
     Column("value_text", Text),
+    # Stored in key order (random response id), not in the order answers came in.
+    sqlite_with_rowid=False,
+)
+
+#: Secrets the process makes itself on first run and keeps (``receipt_secret``: the salt of
+#: the chat hashes in logs when ``RECEIPT_SECRET`` is not set).
+local_secrets = Table(
+    "local_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Images and documents the bot made (charts, spreadsheets), kept apart from the outbox row
@@ -249,7 +270,7 @@ complaint_files = Table(
     Column("mime", String(100)),
     Column("size", Integer, nullable=False),
     Column("channel", String(16), nullable=False),
-    Column("channel_file_id", String(256)),
+    Column("channel_file_id", String(2048)),  # MAX_FILE_ID_CHARS: a Zalo URL may pass 256
     Column("status", String(12), nullable=False),
     Column("data", LargeBinary),
     Column("sha256", String(64)),

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .dialect import add_upsert, insert_ignore, upsert
@@ -30,6 +30,7 @@ from .schema import (
     job_requests,
     outbox,
     outbox_blobs,
+    receipts,
     survey_responses,
 )
 
@@ -53,6 +54,10 @@ class WriteSet:
     forgotten_contacts: set[int] = field(default_factory=set)
     unstopped: set[int] = field(default_factory=set)
     forgotten_responses: set[int] = field(default_factory=set)
+    #: Receipt id -> the status of the survey it started (the last wins).
+    receipt_statuses: dict[int, str | None] = field(default_factory=dict)
+    #: Contacts whose survey ended: their survey consents lose the contact and the minutes.
+    consents_to_empty: set[tuple[int, str]] = field(default_factory=set)
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     #: Complaint writes, in the order the events made them (rare; one statement each).
@@ -79,11 +84,13 @@ class WriteSet:
         field_name: str | None,
         handed_over_month: date | None = None,
     ) -> None:
+        if receipt_id is not None:
+            self.receipt_statuses[receipt_id] = "in_progress"
         self.new_responses[response_id] = {
             "id": response_id,
             "questionnaire": questionnaire,
             "status": "in_progress",
-            "receipt_id": receipt_id,
+            "with_receipt": receipt_id is not None,
             "procedure": procedure,
             "field": field_name,
             "started_at": to_the_hour(started_at),
@@ -96,8 +103,32 @@ class WriteSet:
     def clear_answer(self, response_id: int, item: str) -> None:
         self.answers[(response_id, item)] = None
 
-    def end_response(self, response_id: int, status: str, at: datetime) -> None:
+    @property
+    def ends_surveys(self) -> bool:
+        """Whether this batch ends or deletes a survey (then the log is scrubbed after it)."""
+        return bool(
+            self.ended
+            or self.forgotten_responses
+            or self.consents_to_empty
+            or self.forgotten_contacts
+        )
+
+    def end_response(
+        self,
+        response_id: int,
+        status: str,
+        at: datetime,
+        *,
+        receipt_id: int | None = None,
+        consent: tuple[int, str] | None = None,
+    ) -> None:
+        """Ends a response; ``receipt_id`` takes the status on the receipt, and the consents
+        ``consent`` = (contact id, purpose) are emptied of the contact and cut to the hour."""
         self.ended[response_id] = (status, to_the_hour(at))
+        if receipt_id is not None:
+            self.receipt_statuses[receipt_id] = status
+        if consent is not None:
+            self.consents_to_empty.add(consent)
 
     def consent(self, contact_id: int, purpose: str, given: bool, at: datetime) -> None:
         self.consents.append(
@@ -110,9 +141,14 @@ class WriteSet:
     def unstop(self, contact_id: int) -> None:
         self.unstopped.add(contact_id)
 
-    def forget(self, contact_id: int, response_id: int | None) -> None:
+    def forget(
+        self, contact_id: int, response_id: int | None, receipt_id: int | None = None
+    ) -> None:
         """Deletes what links this contact to anything: writes queued earlier in the batch
-        are dropped, rows already stored are deleted before the batch's later inserts."""
+        are dropped, rows already stored are deleted before the batch's later inserts. The
+        receipt of a survey deleted in progress may start a survey again."""
+        if receipt_id is not None:
+            self.receipt_statuses[receipt_id] = None
         self.consents = [c for c in self.consents if c["contact_id"] != contact_id]
         self.follows = {k: v for k, v in self.follows.items() if k[1] != contact_id}
         self.forgotten_contacts.add(contact_id)
@@ -320,6 +356,13 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         )
     if ws.consents:
         await conn.execute(consents.insert(), ws.consents)
+    if ws.consents_to_empty:
+        await _forget_survey_traces(conn, ws.consents_to_empty)
+    if ws.receipt_statuses:
+        await conn.execute(
+            _RECEIPT_STATUS,
+            [{"b_id": rid, "b_status": s} for rid, s in sorted(ws.receipt_statuses.items())],
+        )
     if ws.languages:
         await conn.execute(
             _LANGUAGE, [{"b_id": cid, "b_lang": lang} for cid, lang in ws.languages.items()]
@@ -366,6 +409,47 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
 #: What ``enqueue`` keeps beside a row's columns: the blob (stored apart), the message itself,
 #: and the id the insert gave it.
 _NOT_COLUMNS = frozenset({"blob", "message", "id"})
+
+_RECEIPT_STATUS = (
+    update(receipts)
+    .where(receipts.c.id == bindparam("b_id"))
+    .values(survey_status=bindparam("b_status"))
+)
+
+
+async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str]]) -> None:
+    """Once a survey ended, what could lead from its chat to its answers goes (issue 10,
+    point 4): these (contact id, purpose) consents keep purpose, choice and hour and lose the
+    contact (their time and order must not point at the chat), and the chat's messages
+    already sent leave the outbox."""
+    emptied: list[dict[str, Any]] = []
+    # The messages already sent to these chats go too: how many questions a chat was sent,
+    # and when, tells which way its survey branched (late -> the apology question).
+    chats = select(contacts.c.channel, contacts.c.external_id).where(
+        contacts.c.id.in_({contact_id for contact_id, _ in which})
+    )
+    await conn.execute(
+        outbox.delete().where(
+            tuple_(outbox.c.channel, outbox.c.chat_id).in_(chats), outbox.c.status == "sent"
+        )
+    )
+    for contact_id, purpose in sorted(which):
+        rows = await conn.execute(
+            select(consents.c.id, consents.c.decided_at).where(
+                consents.c.contact_id == contact_id, consents.c.purpose == purpose
+            )
+        )
+        emptied += [{"b_id": r[0], "b_at": to_the_hour(r[1])} for r in rows]
+    if emptied:
+        await conn.execute(
+            update(consents)
+            .where(consents.c.id == bindparam("b_id"))
+            .values(
+                contact_id=None, decided_at=bindparam("b_at", type_=consents.c.decided_at.type)
+            ),
+            emptied,
+        )
+
 
 _TAKE = (
     update(dossiers)

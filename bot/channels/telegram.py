@@ -120,7 +120,7 @@ def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent |
         payload = _command(text)
     elif text:
         # One character more than the engine reads, so it can say the text is too long.
-        payload = Text(text[: MAX_INBOUND_CHARS + 1])
+        payload = Text.typed(text, MAX_INBOUND_CHARS + 1)
     elif message.photo:
         photo = message.photo[-1]  # the largest size Telegram made
         payload = Attachment("photo", photo.file_size or 0, photo.file_id, "", "image/jpeg")

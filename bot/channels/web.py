@@ -81,7 +81,7 @@ def parse_text(text: str) -> Inbound | None:
         return Command(head[1:33].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if RECEIPT_CODE.fullmatch(stripped):
         return Command("start", stripped)
-    return Text(text[: MAX_INBOUND_CHARS + 1])
+    return Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 
 def origin_of(pressed: WebMessage | None, choice_id: str) -> Origin | None:
@@ -151,7 +151,7 @@ def body_of(message: Outbound) -> tuple[dict[str, Any], bytes | None]:
         case TextMessage(text, choices):
             return {"kind": "text", "text": text, "choices": [list(c) for c in choices]}, None
         case EditMessage(message_id, text, choices):
-            if not message_id.isdigit():
+            if not (message_id.isascii() and message_id.isdigit()):
                 raise PermanentSendError("edit of a message that is not the web chat's")
             body = {"kind": "edit", "target": int(message_id), "text": text}
             return {**body, "choices": [list(c) for c in choices]}, None

@@ -118,7 +118,7 @@ def verify(header: str | None, app_id: str, body: bytes, timestamp: str, oa_secr
 def event_time(stamp: str) -> datetime | None:
     """The moment an event's ``timestamp`` (milliseconds since the epoch) names; None when
     it is not such a number."""
-    if not stamp.isdigit() or len(stamp) > 15:
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 15:
         return None
     return datetime.fromtimestamp(int(stamp) / 1000, tz=UTC)
 
@@ -151,7 +151,7 @@ def parse_text(text: str) -> Inbound:
         # The slip's short code, however typed: its digits are looked up (a wrong check
         # digit finds nothing, and the citizen is asked to check the code).
         return Command("start", code)
-    return Text(text[: MAX_INBOUND_CHARS + 1])
+    return Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 
 def parse_event(

@@ -192,7 +192,7 @@ class TokenStore:
         return (
             str(answer["access_token"]),
             str(answer["refresh_token"]),
-            int(seconds) if seconds.isdigit() else 90000,
+            int(seconds) if seconds.isascii() and seconds.isdigit() else 90000,
         )
 
 

@@ -190,10 +190,12 @@ def _caption_font(text: str, width: int, height: int = 2 * QR_BOX_SIZE) -> Any:
     return font
 
 
-def qr_filename(token: str, dossier: str | None = None) -> str:
-    """``<token>.png``, or ``<dossier>_<token>.png`` with the dossier code made file-safe."""
+def qr_filename(number: int, dossier: str | None = None) -> str:
+    """``0001.png``, or ``0001_<dossier>.png`` with the dossier code made file-safe:
+    ``number`` is the receipt's place (from 1) in the printed list. Never the token: a folder
+    of images named by token and dossier is a table joining dossiers to survey links."""
     stem = safe_stem(dossier) if dossier else ""
-    return f"{stem}_{token}.png" if stem else f"{token}.png"
+    return f"{number:04d}_{stem}.png" if stem else f"{number:04d}.png"
 
 
 def safe_stem(text: str) -> str:
@@ -733,9 +735,7 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
             else zalo_link or deep_link(username or "", new.token)
             for new in planned
         ]
-        files = [
-            qr_filename(new.token, r.dossier) for r, new in zip(requests, planned, strict=True)
-        ]
+        files = [qr_filename(n, r.dossier) for n, r in enumerate(requests, start=1)]
         try:
             written = await asyncio.to_thread(
                 _write_qrs, Path(args.qr), links, files, planned, bool(zalo_link)

@@ -41,7 +41,7 @@ from conversations import (
 from conversations.needs import Lookups, needs
 from conversations.workdays import WorkCalendar
 from jobs.sipas_index import answer_counts
-from storage import WriteSet, flush, write_transaction
+from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 
@@ -226,6 +226,11 @@ class Dispatcher:
         if writes.jobs:
             for listener in self._job_listeners:
                 listener()
+        if writes.ends_surveys:
+            # The log still holds the conversation pages as they were during the survey
+            # (its response id and answers next to the chat): empty it now (the replies are
+            # on their way already).
+            await scrub_log(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
     async def _apply_all(

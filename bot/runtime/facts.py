@@ -230,7 +230,7 @@ class FactsCache:
         self.by_token[receipt.token] = receipt
 
     # Kept current for later events of the same batch (called by the recorders).
-    def receipt_status(self, receipt_id: int, status: str) -> None:
+    def receipt_status(self, receipt_id: int, status: str | None) -> None:
         found = self.by_id.get(receipt_id)
         if found is not None:
             self._add_receipt(replace(found, response_status=status))  # type: ignore[arg-type]

@@ -33,6 +33,7 @@ from conversations import (
     UnfollowDossier,
     UpdateComplaint,
 )
+from conversations.flows.survey import CONSENT_PURPOSE
 from storage import WriteSet
 from storage.outbound import FileMessage, Outbound
 from storage.queries.complaints import NewFile
@@ -162,7 +163,13 @@ def _clear_answer(ctx: Recording, change: ClearAnswer) -> None:
 
 @records(EndResponse)
 def _end_response(ctx: Recording, change: EndResponse) -> None:
-    ctx.writes.end_response(change.response_id, change.status, change.at)
+    ctx.writes.end_response(
+        change.response_id,
+        change.status,
+        change.at,
+        receipt_id=change.receipt_id,
+        consent=(ctx.contact_id, CONSENT_PURPOSE),
+    )
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, change.status)
 
@@ -179,7 +186,9 @@ def _set_language(ctx: Recording, change: SetLanguage) -> None:
 
 @records(ForgetContact)
 def _forget(ctx: Recording, change: ForgetContact) -> None:
-    ctx.writes.forget(ctx.contact_id, change.response_id)
+    ctx.writes.forget(ctx.contact_id, change.response_id, change.receipt_id)
+    if change.receipt_id is not None:
+        ctx.facts.receipt_status(change.receipt_id, None)
     ctx.facts.forget_follows(ctx.contact_id)
 
 

@@ -31,7 +31,9 @@ class BodyRefused(Exception):
 async def read_body(request: Request, limit: int) -> bytes:
     """The raw body, refused (413) beyond ``limit`` bytes; no header is trusted for that."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > limit
+    ):
         raise BodyRefused(413, "too_large")
     body = bytearray()
     async for chunk in request.stream():

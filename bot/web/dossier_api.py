@@ -90,7 +90,9 @@ def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
 
 async def _body(request: Request) -> bytes | Response:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_BODY
+    ):
         return error(413, "too_large", f"the body is over {MAX_BODY} bytes")
     body = bytearray()
     async for chunk in request.stream():

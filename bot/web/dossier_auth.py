@@ -71,7 +71,7 @@ def verify(
     if secret is None:
         raise Unauthorized(f"unknown API key (header {API_KEY_HEADER})")
     stamp = headers.get(TIMESTAMP_HEADER, "").strip()
-    if not stamp.isdigit() or len(stamp) > 12:
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
         raise Unauthorized(f"missing or malformed {TIMESTAMP_HEADER} (Unix seconds)")
     if abs(now - int(stamp)) > MAX_SKEW_S:
         raise Unauthorized(f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_S} s from our clock")

@@ -228,7 +228,9 @@ def refuse(status: int, reason: str, retry_after: float | None = None) -> Respon
 async def read_capped(request: Request, cap: int) -> bytes | None:
     """The body, or None when it is (or claims to be) over ``cap`` bytes."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > cap):
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > cap
+    ):
         return None
     body = bytearray()
     async for chunk in request.stream():  # counted as it arrives: no header is trusted

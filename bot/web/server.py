@@ -6,7 +6,6 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,7 +16,7 @@ from telegram import Bot
 from bot.channels.telegram_inbound import TelegramInbound
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
-from storage import read_transaction
+from storage import can_write, read_transaction
 from storage.queries.zalo_tokens import get_tokens
 
 log = logging.getLogger("bot.web")
@@ -42,12 +41,16 @@ def create_app(
 def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
     async def healthz(_request: Request) -> Response:
         try:
+            writable = await can_write(engine)
             async with read_transaction(engine) as conn:
-                await conn.execute(text("SELECT 1"))
                 tokens = await get_tokens(conn)
         except Exception as exc:
             log.error("event=health_failed error=%s", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        if not writable:
+            # Readers still work, but no event can be recorded: the bot answers nobody.
+            log.error("event=health_failed error=locked")
+            return JSONResponse({"ok": False, "database": "locked"}, status_code=503)
         body: dict[str, object] = {"ok": True, "database": "ok"}
         if tokens is not None:
             # A failed refresh needs a person (ZALO.md), not a restart: "ok" stays true, and

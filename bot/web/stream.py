@@ -29,7 +29,7 @@ RETRY_MS = 2000
 
 def cursor(raw: str | None) -> int:
     """The last message id the page showed (``Last-Event-ID`` or ``?after=``); 0 if none."""
-    if raw is None or not raw.isdigit() or len(raw) > 18:
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         return 0
     return int(raw)
 

@@ -29,6 +29,7 @@ from ..limits import (
     MAX_COMPLAINT_CHARS,
     MAX_COMPLAINT_FILES,
     MAX_FILE_BYTES,
+    MAX_FILE_ID_CHARS,
     MAX_NAME_CHARS,
     MIN_COMPLAINT_CHARS,
 )
@@ -214,7 +215,7 @@ def file_refusal(event: Attachment, already: int) -> Reply | None:
     """Why a file cannot be taken (too many, too big, a type we do not keep), or None."""
     if already >= MAX_COMPLAINT_FILES:
         return Reply("complaint.file_too_many", (("max", MAX_COMPLAINT_FILES),))
-    if event.media == "other" or not event.file_id:
+    if event.media == "other" or not event.file_id or len(event.file_id) > MAX_FILE_ID_CHARS:
         return Reply("complaint.file_type")
     if event.media == "document" and event.mime not in ALLOWED_DOCUMENT_TYPES:
         return Reply("complaint.file_type")

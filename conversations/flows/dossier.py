@@ -23,6 +23,7 @@ from ..effects import (
     Reply,
     UnfollowDossier,
 )
+from ..parsing import is_ascii_number
 from . import survey
 
 #: ``/start d_<token>``: the prefix that tells a dossier's link from a receipt's.
@@ -150,7 +151,7 @@ def unfollow_command(state: ConversationState, facts: Facts, arg: str) -> Outcom
 
 def unfollow(state: ConversationState, facts: Facts, value: str) -> Outcome:
     """A stop button under the list (``dunf:<id>``)."""
-    d = facts.dossiers.get(int(value)) if value.isdigit() else None
+    d = facts.dossiers.get(int(value)) if is_ascii_number(value) else None
     if d is None or not d.followed:
         return Outcome((Reply("dossier.not_following_any"),), state=state)
     return _stop(state, d)
@@ -173,7 +174,7 @@ def invited(state: ConversationState, env: Env, facts: Facts, value: str) -> Out
     None when the survey may start but the chat is busy with something else (the engine
     says so and re-asks what is pending).
     """
-    d = facts.dossiers.get(int(value)) if value.isdigit() else None
+    d = facts.dossiers.get(int(value)) if is_ascii_number(value) else None
     if d is None or not d.followed or d.invite is None:
         return Outcome((Reply("dossier.invite_unknown"),), state=state)
     in_survey = state.flow == survey.FLOW

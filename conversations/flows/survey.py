@@ -27,6 +27,7 @@ from ..effects import (
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_COMMENT_CHARS
 from ..parsing import (
+    is_ascii_number,
     is_back,
     is_done,
     is_skip,
@@ -404,7 +405,7 @@ def _apply(
 
 def _valid_value(step: Step, answer: Answer | _MultiSet) -> Answer | None:
     if step.kind == "rating":
-        level = int(answer) if isinstance(answer, str) and answer.isdigit() else answer
+        level = int(answer) if isinstance(answer, str) and is_ascii_number(answer) else answer
         return level if isinstance(level, int) and level in questionnaire().scale else None
     if step.kind == "text":
         return answer if isinstance(answer, str) and not isinstance(answer, _MultiSet) else None

@@ -20,7 +20,7 @@ from ..effects import (
 )
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
-from ..parsing import is_done
+from ..parsing import is_ascii_number, is_done
 from ..phone import normalize_phone
 from . import menu
 from .cards import citizen_view, staff_card
@@ -115,7 +115,7 @@ def _cancel(step: str) -> tuple[ChoiceOption, ...]:
 
 def rate(state: ConversationState, env: Env, facts: Facts, code: str, value: str) -> Outcome:
     case = facts.complaints.get(code)
-    if case is None or not case.owned or case.status != "resolved" or not value.isdigit():
+    if case is None or not case.owned or case.status != "resolved" or not is_ascii_number(value):
         return Outcome((Reply("rating.not_now"),), state=state)
     rating = int(value)
     if not 1 <= rating <= 5:

@@ -156,6 +156,36 @@ async def in_progress(
     return int(found.scalar_one())
 
 
+@dataclass(frozen=True, slots=True)
+class SurveySources:
+    """Surveys completed in a period by how they were opened: from a receipt's code, from a
+    dossier's invitation, or from the menu (one per chat per period, ``OPEN_SURVEY_PERIOD``)."""
+
+    receipt: int = 0
+    invitation: int = 0
+    open: int = 0
+
+
+async def completed_sources(conn: AsyncConnection, start: datetime, end: datetime) -> SurveySources:
+    """Completed surveys with ``completed_at`` in [start, end), counted by how they opened
+    (``completed_at`` is kept to the hour; local days start on a whole hour in Vietnam)."""
+    invited = survey_responses.c.handed_over_month.is_not(None)
+    rows = await conn.execute(
+        select(survey_responses.c.with_receipt, invited, func.count())
+        .where(
+            survey_responses.c.status == "completed",
+            survey_responses.c.completed_at >= start,
+            survey_responses.c.completed_at < end,
+        )
+        .group_by(survey_responses.c.with_receipt, invited)
+    )
+    counts = {"receipt": 0, "invitation": 0, "open": 0}
+    for with_receipt, was_invited, n in rows:
+        kind = "receipt" if with_receipt else "invitation" if was_invited else "open"
+        counts[kind] += int(n)
+    return SurveySources(**counts)
+
+
 async def complaint_ratings(
     conn: AsyncConnection, start: datetime, end: datetime
 ) -> tuple[int, int, int, int, int]:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..schema import complaint_files as files
+from ..schema import complaints, contacts
 
 PENDING = "pending"
 STORED = "stored"
@@ -195,3 +196,27 @@ async def complaint_files(conn: AsyncConnection, complaint_id: int) -> list[File
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class FileSender:
+    """Who sent a file with a complaint, to be told when it could not be kept."""
+
+    code: str
+    channel: str
+    external_id: str
+    language: str | None
+
+
+async def file_sender(conn: AsyncConnection, file_id: int) -> FileSender | None:
+    """The chat that sent file ``file_id`` and its complaint's code; None when the complaint
+    has no chat (a web form, a deleted contact) or the chat blocked the bot."""
+    found = await conn.execute(
+        select(complaints.c.code, contacts.c.channel, contacts.c.external_id, contacts.c.language)
+        .select_from(files)
+        .join(complaints, complaints.c.id == files.c.complaint_id)
+        .join(contacts, contacts.c.id == complaints.c.contact_id)
+        .where(files.c.id == file_id, contacts.c.stopped.is_(False))
+    )
+    row = found.first()
+    return None if row is None else FileSender(row[0], row[1], row[2], row[3])

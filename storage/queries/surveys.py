@@ -28,13 +28,11 @@ _RECEIPT_COLUMNS = (
     receipts.c.procedure,
     receipts.c.field,
     receipts.c.valid_until,
-    survey_responses.c.status,
+    receipts.c.survey_status,
 )
 
-
-_RECEIPTS = select(*_RECEIPT_COLUMNS).outerjoin(
-    survey_responses, survey_responses.c.receipt_id == receipts.c.id
-)
+# The survey's status is kept on the receipt: no response row points at a receipt.
+_RECEIPTS = select(*_RECEIPT_COLUMNS)
 
 
 async def receipts_by_token(conn: AsyncConnection, tokens: Sequence[str]) -> dict[str, ReceiptRow]:

@@ -142,17 +142,17 @@ def test_qr_png_holds_exactly_the_link(tmp_path: Path, caption: str | None) -> N
 @pytest.mark.parametrize(
     ("dossier", "name"),
     [
-        (None, "tok.png"),
-        ("", "tok.png"),
-        ("H12.22-260305/0001", "H12.22-260305_0001_tok.png"),
-        ("Hồ sơ số 5", "Ho_so_so_5_tok.png"),
-        ("../../etc/passwd", "etc_passwd_tok.png"),
-        ("///", "tok.png"),
-        ("x" * 80, "x" * MAX_DOSSIER_CHARS + "_tok.png"),
+        (None, "0007.png"),
+        ("", "0007.png"),
+        ("H12.22-260305/0001", "0007_H12.22-260305_0001.png"),
+        ("Hồ sơ số 5", "0007_Ho_so_so_5.png"),
+        ("../../etc/passwd", "0007_etc_passwd.png"),
+        ("///", "0007.png"),
+        ("x" * 80, "0007_" + "x" * MAX_DOSSIER_CHARS + ".png"),
     ],
 )
-def test_qr_file_names_are_safe(dossier: str | None, name: str) -> None:
-    assert qr_filename("tok", dossier) == name
+def test_qr_file_names_are_safe_and_never_hold_the_token(dossier: str | None, name: str) -> None:
+    assert qr_filename(7, dossier) == name
 
 
 # --- CSV import --------------------------------------------------------------------------------
@@ -451,7 +451,9 @@ async def test_issue_prints_a_line_and_writes_a_qr_per_receipt(
     out, err = capsys.readouterr()
     tokens = [m.group(1) for line in out.splitlines() if (m := LINE.fullmatch(line))]
     assert len(tokens) == len(out.splitlines()) == 3
-    assert sorted(p.name for p in (tmp_path / "qr").iterdir()) == sorted(f"{t}.png" for t in tokens)
+    names = sorted(p.name for p in (tmp_path / "qr").iterdir())
+    assert names == ["0001.png", "0002.png", "0003.png"]  # in the printed order, no token
+    assert not any(t in name for t in tokens for name in names)
     assert "created 3 receipts, valid through 2036-03-02" in err
     rows = _stored(tmp_path)
     assert [(r[1], r[2], r[3], r[4], r[5]) for r in rows] == [
@@ -481,7 +483,7 @@ async def test_import_prints_dossier_codes_and_never_stores_them(
     assert LINE.fullmatch("\t".join(second[1:]))
     assert "ignored columns: Họ tên" in err
     assert sorted(p.name for p in (tmp_path / "qr").iterdir()) == sorted(
-        [f"H12.22_0001_{first[1]}.png", f"{second[1]}.png"]
+        ["0001_H12.22_0001.png", "0002.png"]
     )
     rows = _stored(tmp_path)
     assert [(r[1], r[2], r[3], r[4], r[5]) for r in rows] == [
@@ -661,10 +663,10 @@ async def test_issue_with_web_links_for_the_web_chat(
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert len(lines) == 2
-    for line in lines:
+    for number, line in enumerate(lines, start=1):
         token, link = line.split("\t")
         assert link == f"https://hoidap.sxd.gov.vn/?r={token}"
-        assert (qr / f"{token}.png").exists()
+        assert (qr / f"{number:04d}.png").exists()
     assert "TELEGRAM_BOT_USERNAME" not in err
 
 

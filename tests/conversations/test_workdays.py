@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -113,9 +113,27 @@ def test_negative_working_days_rejected() -> None:
         due_date(local(2026, 3, 6), -3, CAL, VN)
 
 
-def test_naive_filing_time_rejected() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
-        due_date(datetime(2026, 3, 6, 10, 0), 1, CAL, VN)
+class _NoOffset(tzinfo):
+    """A time zone that knows no offset: as good as none (datetime's own definition)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
+
+@pytest.mark.parametrize(
+    "filed_at",
+    [datetime(2026, 3, 6, 10, 0), datetime(2026, 3, 6, 10, 0, tzinfo=_NoOffset())],
+    ids=["naive", "zone-without-offset"],
+)
+def test_naive_filing_time_rejected(filed_at: datetime) -> None:
+    with pytest.raises(ValueError, match=r"^filed_at must be timezone-aware$"):
+        due_date(filed_at, 1, CAL, VN)
 
 
 @pytest.mark.parametrize(
@@ -158,6 +176,9 @@ def test_next_workday_is_strictly_after(day: date, expected: date) -> None:
         pytest.param(date(2026, 3, 9), date(2026, 3, 6), -1, id="reversed-is-negative"),
         pytest.param(date(2026, 2, 13), date(2026, 2, 22), 0, id="whole-tet-break"),
         pytest.param(date(2026, 1, 9), date(2026, 1, 12), 2, id="makeup-saturday-counts"),
+        # The interval is (a, b]: a make-up Saturday counts at its end, not at its start.
+        pytest.param(date(2026, 1, 9), date(2026, 1, 10), 1, id="ends-on-makeup-saturday"),
+        pytest.param(date(2026, 1, 10), date(2026, 1, 12), 1, id="starts-on-makeup-saturday"),
         # 261 weekdays, 13 of them off, 2 Saturdays worked: the 11 statutory days net.
         pytest.param(date(2025, 12, 31), date(2026, 12, 31), 261 - 13 + 2, id="year-2026"),
     ],
@@ -202,9 +223,22 @@ def _entry(d: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        pytest.param([], "mapping", id="not-a-mapping"),
+        pytest.param(
+            [], "^expected a mapping with the keys 'holidays' and 'workdays'$", id="not-a-mapping"
+        ),
         pytest.param({"holiday": []}, "mapping", id="unknown-key"),
-        pytest.param({"holidays": {}}, "list", id="section-not-a-list"),
+        pytest.param({"holidays": {}}, "^holidays: expected a list", id="section-not-a-list"),
+        pytest.param({"workdays": {}}, "^workdays: expected a list", id="workdays-not-a-list"),
+        pytest.param(
+            {"holidays": [_entry(date(2026, 3, 9)), _entry("2026-3-10")]},
+            r"^holidays\[1\]: '2026-3-10' is not a YYYY-MM-DD date$",
+            id="names-the-entry",
+        ),
+        pytest.param(
+            {"workdays": [_entry(date(2026, 1, 10)), {"date": date(2026, 3, 7)}]},
+            r"^workdays\[1\]: expected exactly the keys",
+            id="names-the-workday-entry",
+        ),
         pytest.param({"holidays": [{"date": date(2026, 3, 9)}]}, "keys", id="missing-names"),
         pytest.param({"holidays": [_entry("2026-13-01")]}, "YYYY-MM-DD", id="bad-date"),
         pytest.param({"holidays": [_entry(20260309)]}, "YYYY-MM-DD", id="number"),

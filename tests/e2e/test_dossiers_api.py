@@ -142,10 +142,10 @@ def test_a_dossier_from_slip_to_rating(fake: FakeTelegram, bot: BotProcess) -> N
 
     with sqlite3.connect(bot.workdir / "bot.db") as conn:
         response = conn.execute(
-            "SELECT status, receipt_id, procedure, field, handed_over_month FROM survey_responses"
+            "SELECT status, with_receipt, procedure, field, handed_over_month FROM survey_responses"
         ).fetchall()
         dossier = conn.execute("SELECT status, invite_status FROM dossiers").fetchone()
-    assert response == [("completed", None, "1.009972", "Cấp phép xây dựng", f"{today:%Y-%m}-01")]
+    assert response == [("completed", 0, "1.009972", "Cấp phép xây dựng", f"{today:%Y-%m}-01")]
     assert dossier == ("handed_over", "completed")
 
     # The leaders' report, beside the SIPAS index: one invitation, one answer.

@@ -126,7 +126,7 @@ def test_full_survey_from_a_qr_deep_link_with_buttons(fake: FakeTelegram, bot: B
     assert all(a.status == 200 for a in fake.callback_answers)
     with db(bot) as conn:
         row = conn.execute(
-            "SELECT status, procedure, field, receipt_id IS NOT NULL FROM survey_responses"
+            "SELECT status, procedure, field, with_receipt FROM survey_responses"
         ).fetchone()
     assert row == ("completed", "1.009972", "Cấp phép xây dựng", 1)
     assert answers(bot) == {
@@ -332,7 +332,7 @@ def test_start_aliases_open_the_receipt_survey(
     assert "Ông/Bà có đồng ý tham gia không?" in (consent.text or "")
     press(fake, CITIZEN, "consent:yes")
     with db(bot) as conn:
-        row = conn.execute("SELECT receipt_id IS NOT NULL FROM survey_responses").fetchone()
+        row = conn.execute("SELECT with_receipt FROM survey_responses").fetchone()
     assert row == (1,)
 
 

@@ -192,7 +192,7 @@ def test_a_full_survey_by_clicks_on_a_phone(
     shots(page, "phone-survey-thanks")
     # The answered questions show their answer and lost their buttons.
     assert page.locator(".msg.bot", has_text="→").count() >= 22
-    rows = bot.sql("SELECT status, procedure, receipt_id IS NOT NULL FROM survey_responses")
+    rows = bot.sql("SELECT status, procedure, with_receipt FROM survey_responses")
     assert rows == [("completed", "1.009972", 1)]
     # A reload shows the same conversation: nothing lost, nothing twice.
     shown = page.locator(".msg.bot").count()
@@ -221,7 +221,7 @@ def test_a_newcomer_takes_a_survey_from_the_menu(browser: Any, bot: WebBot) -> N
     wait_text(page, "Trân trọng cảm ơn")
     assert (
         bot.count(
-            "SELECT count(*) FROM survey_responses WHERE status = 'completed' AND receipt_id IS NULL"
+            "SELECT count(*) FROM survey_responses WHERE status = 'completed' AND NOT with_receipt"
         )
         >= 1
     )

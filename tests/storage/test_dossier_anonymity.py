@@ -48,10 +48,10 @@ async def test_no_foreign_key_path_joins_answers_to_dossiers_or_chats(engine: As
         if more <= reachable:
             break
         reachable |= more
-    assert reachable == SURVEY_TABLES | {"receipts"}
+    assert reachable == SURVEY_TABLES  # not even the receipts: no response names its receipt
     assert reachable.isdisjoint(LINKED_TABLES)
     assert columns["survey_responses"] == {
-        "id", "questionnaire", "status", "receipt_id", "procedure", "field", "started_at",
+        "id", "questionnaire", "status", "with_receipt", "procedure", "field", "started_at",
         "ended_at", "completed_at", "handed_over_month",
     }  # fmt: skip
     assert graph["dossier_answer_days"] == set()
@@ -125,7 +125,7 @@ async def test_the_response_holds_procedure_field_and_month_only(engine: AsyncEn
         "id": RESPONSE_ID,
         "questionnaire": response["questionnaire"],
         "status": "completed",
-        "receipt_id": None,
+        "with_receipt": False,
         "procedure": "1.009972",
         "field": "Cấp phép xây dựng",
         "started_at": datetime(2026, 3, 9, 5, 0, tzinfo=UTC),  # to the hour

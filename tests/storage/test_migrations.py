@@ -97,9 +97,10 @@ async def test_no_response_table_can_reach_a_chat(engine: AsyncEngine) -> None:
         def columns(sync, table: str) -> set[str]:  # type: ignore[no-untyped-def]
             return {c["name"] for c in inspect(sync).get_columns(table)}
 
-        assert await conn.run_sync(foreign_tables, "survey_responses") == {"receipts"}
+        assert await conn.run_sync(foreign_tables, "survey_responses") == set()
         assert await conn.run_sync(foreign_tables, "answers") == {"survey_responses"}
         assert await conn.run_sync(foreign_tables, "receipts") == set()
         for table in ("survey_responses", "answers", "receipts"):
             cols = await conn.run_sync(columns, table)
             assert not cols & {"contact_id", "chat_id", "external_id", "conversation_id"}
+        assert "receipt_id" not in await conn.run_sync(columns, "survey_responses")

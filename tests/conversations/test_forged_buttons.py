@@ -1,0 +1,88 @@
+"""Forged button data (a client may send any callback data, e.g. ``1.2:²`` or
+``rate:CODE:²``) never raises inside the engine: at every step of every flow the citizen gets
+a reply (the polite re-ask or a word on a stale button), never the generic error."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conversations.context import Env, Facts
+from conversations.effects import ConversationState
+from conversations.engine import GLOBAL_BUTTONS, handle
+from conversations.events import Choice, Command, Inbound, Text
+from conversations.parsing import is_ascii_number
+
+ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(10**12).__next__)
+
+#: Paths that walk each flow; every state along them is a place a forged button may land.
+PATHS: list[list[Inbound]] = [
+    [Command("khaosat"), Choice("consent:yes"), Choice("info:posted"), Choice("info:done"),
+     Choice("trips:1"), Choice("timing:late"), Choice("apology:no"), Choice("1.1:5")],
+    [Command("phananh"), Choice("c.cat:capphep"), Text("Công trình lấn chiếm lối đi chung"),
+     Choice("c.files:done"), Choice("c.who:named"), Text("Nguyễn Văn A")],
+    [Command("tracuu")],
+    [Command("ngonngu")],
+    [Command("xoadulieu")],
+]  # fmt: skip
+
+
+def _states() -> list[ConversationState]:
+    found = [ConversationState(language="vi")]
+    for path in PATHS:
+        state = ConversationState(language="vi")
+        for event in path:
+            state = handle(state, event, ENV, Facts()).state or state
+            found.append(state)
+    return found
+
+
+STATES = _states()
+STEPS = sorted({s.step for s in STATES if s.step} | {"1.2", "5.4", "summary", "consent"})
+PREFIXES = [*STEPS, *sorted(GLOBAL_BUTTONS), "c.cat", "c.who", "c.confirm", "p.intro", ""]
+ODD = st.text(
+    alphabet=st.sampled_from(["²", "٣", "⑤", "5", "0", "-", ":", ",", "é", "\u200b", "x", " "]),
+    max_size=12,
+)
+FORGED = st.one_of(
+    st.builds(lambda p, v: f"{p}:{v}", st.sampled_from(PREFIXES), ODD),
+    st.builds(lambda p, c, v: f"{p}:{c}:{v}", st.sampled_from(PREFIXES), ODD, ODD),
+    st.text(max_size=64),
+)
+
+
+def test_the_paths_reach_every_flow() -> None:
+    assert {s.flow for s in STATES} >= {None, "survey", "complaint"}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(state=st.sampled_from(STATES), data=FORGED)
+def test_forged_button_data_gets_a_reply_never_an_exception(
+    state: ConversationState, data: str
+) -> None:
+    outcome = handle(state, Choice(data), ENV, Facts())
+    assert outcome.replies, f"no reply to {data!r} at {state.flow}/{state.step}"
+
+
+def test_the_named_inputs() -> None:
+    survey = next(s for s in STATES if s.step == "1.1")
+    for data in ["1.2:²", "1.1:²", "1.1:٣", "rate:PA-2026-000001:²", "rate:x:²", "case:PA:²"]:
+        outcome = handle(survey, Choice(data), ENV, Facts())
+        assert outcome.replies
+        assert (outcome.state or survey).step == "1.1" or data.startswith("case")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("12", True), ("0", True), ("", False), ("²", False), ("١٢", False), ("⑤", False),
+     ("1²", False), ("-1", False), (" 1", False), ("１２", False)],
+)  # fmt: skip
+def test_only_ascii_digits_count_as_a_number(text: str, number: bool) -> None:
+    """Every check before an ``int()`` on client data uses this, not ``str.isdigit``."""
+    assert is_ascii_number(text) is number
+    if number:
+        int(text)

@@ -1,0 +1,194 @@
+"""The attacker of issue 10, point 4: after six interleaved surveys through the real process
+(five completed, by receipt and from the menu, down different branches; one abandoned), they
+hold a copy of the database files of the running process (its write-ahead log included) and
+its DEBUG log, and try every way of tying an answer to a chat:
+
+- zipping the hidden row order of ``survey_responses`` (or ``answers``) with ``consents``;
+- old conversation pages (in the log or in free space) with a response id or answers;
+- a response's receipt, and through it the token on the slip;
+- the chat hashes of the log (a public salt lets one try chat ids), and step names.
+
+Nothing may link; the answers themselves must still be there (the attack is on real data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_telegram_api import CRITERIA
+from tests.support.bot_process import BotProcess, press, send_and_wait
+from tests.support.fake_telegram import FakeTelegram
+
+pytestmark = pytest.mark.e2e
+
+PUBLIC_SALT = b"sipas-bot"  # what chat hashes were salted with when RECEIPT_SECRET was unset
+THANKS = "Trân trọng cảm ơn"
+
+
+def _path(timing: str, apology: str | None, f5: str, comment: str | None) -> list[str]:
+    """The buttons (and, for a comment, the text) of one survey, after /khaosat or /start."""
+    steps = ["consent:yes", "info:posted", "info:done", "trips:1", f"timing:{timing}"]
+    if apology is not None:
+        steps.append(f"apology:{apology}")
+    steps += [f"{c}:4" for c in CRITERIA[:18]] + [f"f5:{f5}"]
+    if f5 == "yes":
+        steps += [f"{c}:5" for c in CRITERIA[18:]]
+    steps += ["harass:no", "payment:no", "expect:faster", "expect:done"]
+    steps.append(f"text:{comment}" if comment else "comment:skip")
+    return [*steps, "p.intro:no", "summary:submit"]
+
+
+# chat -> (how it starts, what it answers); comments are unique so their copies can be counted.
+CHATS: dict[int, tuple[str, list[str]]] = {
+    6101: ("receipt", _path("late", "yes", "yes", "Chờ lâu vì thiếu giấy tờ ở bộ phận một cửa")),
+    6102: ("menu", _path("ontime", None, "no", "Nhân viên Lê Thị Hồng hướng dẫn chu đáo")),
+    6103: ("menu", _path("early", None, "yes", None)),
+    6104: ("menu", _path("late", "no", "no", "Phòng chờ nóng, thiếu ghế cho người già")),
+    6105: ("menu", _path("ontime", None, "yes", "Trả kết quả qua bưu điện rất tiện")),
+    6106: ("menu", [*_path("early", None, "no", None)[:12], "/huy"]),  # abandoned midway
+}
+COMMENTS = [s[5:] for _, steps in CHATS.values() for s in steps if s.startswith("text:")]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    with FakeTelegram(token="735001:ANON-attack-token", username="sipas_test_bot") as server:
+        yield server
+
+
+def _issue_receipt(bot: BotProcess) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "receipts", "issue", "--procedure", "1.009972"],
+        cwd=bot.workdir, env=bot.env(), capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout.strip().split("\t")[0]
+
+
+def _act(fake: FakeTelegram, chat: int, step: str) -> None:
+    if step.startswith("text:"):
+        send_and_wait(fake, chat, step[5:])
+    elif step.startswith("/"):
+        send_and_wait(fake, chat, step)
+    else:
+        press(fake, chat, step)
+
+
+def _thanked(fake: FakeTelegram, chat: int) -> bool:
+    return any(THANKS in (m.text or "") for m in fake.messages(chat))
+
+
+def _copy_files(workdir: Path, to: Path) -> tuple[bytes, bytes]:
+    """The database and its write-ahead log as a backup of the running process takes them."""
+    to.mkdir()
+    raw = []
+    for suffix in ("", "-wal"):
+        source = workdir / f"bot.db{suffix}"
+        if source.exists():
+            shutil.copyfile(source, to / source.name)
+        raw.append(source.read_bytes() if source.exists() else b"")
+    return raw[0], raw[1]
+
+
+def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = BotProcess(fake, tmp_path, extra_env={"LOG_LEVEL": "DEBUG"})  # no RECEIPT_SECRET
+    bot.start()
+    try:
+        token = _issue_receipt(bot)
+        for chat, (how, _) in CHATS.items():
+            if how == "receipt":
+                fake.user_sends_command(chat, "/start", token)
+            else:
+                fake.user_sends_text(chat, "/khaosat")
+            fake.wait_for_messages(chat, 1)
+        longest = max(len(steps) for _, steps in CHATS.values())
+        for i in range(longest):  # interleaved: one step of each chat in turn
+            for chat, (_, steps) in CHATS.items():
+                if i < len(steps):
+                    _act(fake, chat, steps[i])
+        for chat, (_, steps) in CHATS.items():
+            if steps[-1] == "summary:submit":
+                fake.wait_for(partial(_thanked, chat=chat), what=f"thanks to {chat}")
+        db_bytes, wal_bytes = _copy_files(tmp_path, tmp_path / "stolen")
+    finally:
+        bot.stop()
+    log = bot.output()
+    files = db_bytes + wal_bytes
+
+    with sqlite3.connect(tmp_path / "stolen" / "bot.db") as conn:
+        responses = conn.execute("SELECT id, status, with_receipt FROM survey_responses").fetchall()
+        answer_rows = conn.execute("SELECT response_id, item, value_text FROM answers").fetchall()
+        consents = conn.execute(
+            "SELECT contact_id, decided_at FROM consents WHERE purpose = 'survey'"
+        ).fetchall()
+        states = conn.execute("SELECT flow, step, state FROM conversations").fetchall()
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(survey_responses)")}
+        receipt = conn.execute("SELECT survey_status FROM receipts").fetchall()
+        messages = dict(
+            conn.execute("SELECT chat_id, count(*) FROM outbox GROUP BY chat_id").fetchall()
+        )
+        salt = conn.execute("SELECT value FROM local_secrets WHERE name = 'receipt_secret'")
+        secret = salt.fetchone()[0]
+
+    # The data is all there: five completed, one abandoned, the typed comments stored.
+    assert sorted(s for _, s, _ in responses) == ["abandoned", *["completed"] * 5]
+    assert sum(w for _, _, w in responses) == 1
+    assert sorted(v for _, i, v in answer_rows if i == "comment") == sorted(COMMENTS)
+
+    # 1. Row order: responses and answers lie in the order of their random ids, and the
+    #    consents they might be zipped with name no chat and no minute any more.
+    ids = [rid for rid, _, _ in responses]
+    assert ids == sorted(ids)
+    answer_ids = [rid for rid, _, _ in answer_rows]
+    assert answer_ids == sorted(answer_ids)
+    assert len(consents) == len(CHATS)
+    assert [contact for contact, _ in consents] == [None] * len(CHATS)
+    assert all(at.endswith(":00:00.000000") or at.endswith(":00:00") for _, at in consents)
+
+    # 2. Pages: no conversation holds a survey (all ended), and no copy of one is left in the
+    #    database file, its free space, or the write-ahead log of the running process.
+    for flow, step, state in states:
+        assert (flow, step) == (None, None)
+        assert not {"rid", "ans", "hist", "receipt"} & set(json.loads(state))
+    assert [rid for rid in ids if str(rid).encode() in files] == [], "response ids in pages"
+    assert b'"ans"' not in files
+    assert b'"rid"' not in files
+    copies = {comment: files.count(comment.encode()) for comment in COMMENTS}
+    assert copies == dict.fromkeys(COMMENTS, 1), "a comment kept outside its answer row"
+
+    # 2b. Messages: how many a chat was sent tells which way its survey went (late -> one
+    #     more question); what was sent before the end is gone, the same for every chat.
+    completed = [str(c) for c, (_, steps) in CHATS.items() if steps[-1] == "summary:submit"]
+    assert len({messages.get(chat, 0) for chat in completed}) == 1, messages
+
+    # 3. Receipts: no response column leads to one; the receipt knows only its survey ended.
+    assert "receipt_id" not in columns
+    assert receipt == [("completed",)]
+
+    # 4. Logs: chat hashes use the salt made on first run, never the public one; no step or
+    #    question name tells which way a survey went; no raw chat id.
+    assert "level=DEBUG" in log
+    for chat in CHATS:
+        public = hashlib.sha256(PUBLIC_SALT + f"telegram:{chat}".encode()).hexdigest()[:12]
+        private = hashlib.sha256(f"{secret}telegram:{chat}".encode()).hexdigest()[:12]
+        assert public not in log
+        assert private in log
+        assert not re.search(rf"(?<!\d){chat}(?!\d)", log)
+    assert "step=" not in log
+    for name in ("apology", "timing", "f5:", "5.1:", "p.intro", "comment"):
+        assert name not in log, name
+    for comment in COMMENTS:
+        assert comment not in log
