@@ -31,6 +31,8 @@ class Message:
     key: str
     text: str
     choices: tuple[tuple[str, str], ...] = ()
+    #: The answer is awaited as a reply to this message; the input field's hint.
+    placeholder: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {"key": self.key, "text": self.text, "choices": [list(c) for c in self.choices]}
@@ -110,6 +112,7 @@ class Catalog:
         return str(value)
 
     def render(self, reply: Reply, lang: str) -> Message:
+        hint = reply.placeholder
         return Message(
             key=reply.key,
             text=self.format(lang, reply.key, reply.params),
@@ -117,6 +120,7 @@ class Catalog:
                 (c.id, self._choice_label(lang, c.label, c.params, c.selected))
                 for c in reply.choices
             ),
+            placeholder="" if hint is None else self.format(lang, hint.key, hint.params),
         )
 
     def _choice_label(

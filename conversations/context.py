@@ -71,6 +71,8 @@ class CaseNote:
     note: str | None
     actor: str
     public: bool
+    action: str | None = None
+    actor_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,11 @@ class ComplaintFacts:
     files: int = 0
     history: tuple[CaseNote, ...] = ()
     stored_files: tuple[int, ...] = ()
+    #: The caption the citizen sent with a stored file, by file id.
+    file_notes: Mapping[int, str] = field(default_factory=dict)
+    #: The officer who has the case (``staff:<id>``) and their shown name; None: nobody yet.
+    assignee: str | None = None
+    assignee_name: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -147,6 +154,10 @@ class Facts:
     admin: bool = False
     #: The sender's id on its channel (staff actions are recorded under it).
     sender: str = ""
+    #: The sender's name as the channel gives it (an officer's, shown on the cases they take).
+    sender_name: str = ""
+    #: The channel's id of the message whose button was pressed ("" for anything else).
+    pressed: str = ""
     #: Complaints named by the event or the conversation, by tracking code.
     complaints: Mapping[str, ComplaintFacts] = field(default_factory=dict)
     #: Open complaints, for the staff list (``/hoso``); None when not looked up.

@@ -23,6 +23,8 @@ class CaseSummary:
     due_soon: tuple[tuple[str, date], ...] = ()
     open: int = 0
     listed: int = 5  # how many codes to name in each list
+    #: Per officer (None: nobody took them): (name, open cases, overdue cases), by name.
+    officers: tuple[tuple[str | None, int, int], ...] = ()
 
 
 #: How many of the weakest criteria a digest names (only those below 100%).
@@ -174,6 +176,12 @@ def case_lines(cases: CaseSummary) -> list[Reply]:
     if cases.due_soon:
         named = ", ".join(code for code, _ in cases.due_soon[: cases.listed])
         lines.append(Reply("digest.due_soon", (("count", len(cases.due_soon)), ("codes", named))))
+    for name, open_, late in cases.officers:
+        counts = (("open", open_), ("overdue", late))
+        if name is None:
+            lines.append(Reply("digest.unassigned", counts))
+        else:
+            lines.append(Reply("digest.officer", (("name", name), *counts)))
     return lines
 
 

@@ -66,7 +66,33 @@ async def case_summary(
     soon = calendar.add_workdays(today, 2)
     overdue = tuple((code, due) for code, due in found.open if due < today)
     due_soon = tuple((code, due) for code, due in found.open if today <= due <= soon)
-    return CaseSummary(new=found.new, overdue=overdue, due_soon=due_soon, open=len(found.open))
+    return CaseSummary(
+        new=found.new,
+        overdue=overdue,
+        due_soon=due_soon,
+        open=len(found.open),
+        officers=per_officer(found.open, found.owners, today),
+    )
+
+
+def per_officer(
+    cases: tuple[tuple[str, date], ...], owners: tuple[str | None, ...], today: date
+) -> tuple[tuple[str | None, int, int], ...]:
+    """(officer's name, open, overdue) for each officer with open cases, by name; those
+    nobody took last (as None). Empty when no case was ever taken (nothing to break down)."""
+    if not any(owners):
+        return ()
+    counts: dict[str | None, list[int]] = {}
+    for (_, due), owner in zip(cases, owners, strict=True):
+        tally = counts.setdefault(owner, [0, 0])
+        tally[0] += 1
+        tally[1] += due < today
+    rows: list[tuple[str | None, int, int]] = sorted(
+        (n, c[0], c[1]) for n, c in counts.items() if n is not None
+    )
+    if None in counts:
+        rows.append((None, counts[None][0], counts[None][1]))
+    return tuple(rows)
 
 
 async def dossier_measures(

@@ -238,6 +238,9 @@ complaints = Table(
     Column("duplicate_of", BigId, ForeignKey("complaints.id")),
     Column("rating", SmallInteger),
     Column("rated_at", UTCDateTime),
+    # The officer who has the case ("staff:<id>"), and the name shown on its card.
+    Column("assignee", String(40)),
+    Column("assignee_name", String(64)),
     Index(None, "status", "due_on"),
     Index(None, "contact_id", "created_at"),
     Index(None, "rated_at"),
@@ -255,6 +258,10 @@ complaint_events = Table(
     Column("to_status", String(20), nullable=False),
     Column("note", Text),
     Column("public", Boolean, nullable=False),
+    # What staff did (take, takeover, release, note; None for a plain status change) and the
+    # name they go by, so the history reads "who did what" without a user directory.
+    Column("action", String(16)),
+    Column("actor_name", String(64)),
     Index(None, "complaint_id", "at"),
 )
 
@@ -277,6 +284,8 @@ complaint_files = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("stored_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, default=0),
+    # The caption the citizen sent with the file at the files step (at most 500 characters).
+    Column("note", String(500)),
     Index(None, "status"),
     Index(None, "complaint_id"),
 )
@@ -549,4 +558,19 @@ web_uploads = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "created_at"),
+)
+
+# Staff rooms: a Telegram group named in ADMIN_CHAT_IDS that Telegram upgraded to a
+# supergroup (a new chat id). The configured id stays the room's name (its officers'
+# conversations are kept under it); messages go to ``current_id``. ``told_at``: when the next
+# digest said that the configured id is stale.
+staff_rooms = Table(
+    "staff_rooms",
+    metadata,
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("current_id", String(64), nullable=False),
+    Column("moved_at", UTCDateTime, nullable=False),
+    Column("told_at", UTCDateTime),
+    PrimaryKeyConstraint("channel", "chat_id"),
 )

@@ -45,6 +45,7 @@ from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 
+from .albums import Albums, is_file
 from .facts import FactsCache
 from .handoff import Leased, Taker, hand_over, lease_replies
 from .recorders import Recording, record
@@ -95,6 +96,9 @@ class DispatchSettings:
     admin_chats: tuple[tuple[str, str], ...] = ()
     #: Days a chat's link to a dossier is kept after the dossier closed.
     dossier_retention_days: int = 30
+    #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
+    #: album's photos as separate updates, Zalo as separate events, within moments).
+    album_hold: float = 1.0
 
 
 def event_key(event: InboundEvent) -> str:
@@ -160,6 +164,11 @@ class Dispatcher:
             batch = [await self._queue.get()]
             while len(batch) < self.settings.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            if self.settings.album_hold > 0 and any(is_file(e) for e, _ in batch):
+                # The rest of an album is on its way: answer it once, with the whole count.
+                await asyncio.sleep(self.settings.album_hold)
+                while len(batch) < self.settings.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
             events = [event for event, _ in batch]
             results = await self.process(events)
             for (_, future), result in zip(batch, results, strict=True):
@@ -250,10 +259,12 @@ class Dispatcher:
         await facts.load(conn, [self._lookups(e, rows) for e in todo])
         writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
         answered: dict[int, Handled] = {}
-        for event in todo:
+        albums = Albums(writes)
+        for original, event in zip(todo, albums.gathered(todo), strict=True):
             # An earlier event of the batch may have moved this conversation on.
             await facts.load(conn, [self._lookups(event, rows)])
-            answered[id(event)] = self._apply(event, rows, facts, writes, now)
+            answered[id(original)] = self._apply(event, rows, facts, albums, now)
+        albums.release_all()
         leased = await lease_replies(conn, self._takers, writes.outbox, now)
         await flush(conn, writes)
         return leased, writes, answered
@@ -279,15 +290,21 @@ class Dispatcher:
         event: InboundEvent,
         rows: dict[tuple[str, str], ConversationRow],
         facts: FactsCache,
-        writes: WriteSet,
+        albums: Albums,
         now: datetime,
     ) -> Handled:
         """One event: the engine's outcome recorded, its messages queued, the state saved."""
         started = time.perf_counter()
+        writes = albums.writes
+        albums.release(event)  # what an album before this event said is queued first
         row = rows[(event.channel, event.external_id)]
         state = self._state(row)
         lookups = needs(state, event.payload, admin=event.admin)
-        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=event.external_id)
+        sender = event.sender_id or event.external_id
+        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=sender)
+        if event.sender_name or event.origin is not None:
+            pressed = event.origin.message_id if event.origin is not None else ""
+            known = replace(known, sender_name=event.sender_name, pressed=pressed)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(
@@ -308,8 +325,8 @@ class Dispatcher:
         queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language)
         # Nobody waits for what a job's event (a reminder, an expiry) says: bulk.
         unasked = isinstance(event.payload, TimedOut | Expired)
-        for message in [*queued, *ctx.after]:  # a case's files after the text that shows them
-            writes.enqueue(event.channel, event.external_id, message, now, bulk=unasked)
+        # A case's files after the text that shows them; an album's files answered once.
+        albums.enqueue(event, [*queued, *ctx.after], now, bulk=unasked)
         for channel, chat_id, notice in ctx.notices:
             writes.enqueue(channel, chat_id, notice, now, bulk=True)
         self._save(row, new, writes, now)

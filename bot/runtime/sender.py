@@ -503,7 +503,9 @@ class OutboxSender:
                 done, sent = self._take_finished()
                 await self._write_record(conn, done, sent)
         except Exception:
-            # Not recorded: the leases run out and the rows go again (at least once).
+            # Not recorded (the database is away): kept and recorded first on the next pass,
+            # before anything is claimed; forgotten, its rows would be sent a second time.
+            self._finished[:0] = done
             log.exception("job=outbox channel=%s error=record_failed", self.channel)
             raise
         finally:

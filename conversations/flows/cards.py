@@ -12,13 +12,31 @@ from ..workdays import WorkCalendar, load_calendar
 
 #: Staff actions on an open case, in button order.
 ACTIONS = ("take", "ask", "answer", "oos", "dup")
+#: Team actions: hand the case back to the team, an internal note (never sent to the citizen).
+TEAM_ACTIONS = ("release", "note")
+OPEN_STATUSES = ("new", "in_progress", "waiting_citizen")
 
 
-def staff_choices(code: str, status: str) -> tuple[ChoiceOption, ...]:
-    if status not in ("new", "in_progress", "waiting_citizen"):
+def staff_choices(code: str, status: str, assignee: str | None = None) -> tuple[ChoiceOption, ...]:
+    """The actions that make sense now. Before anyone took the case: take it (or act on it
+    at once); once taken: the outcomes, another officer taking it over, handing it back.
+    An internal note at any time. A card in a staff group is shared, so it offers what any
+    officer may do."""
+    if status not in OPEN_STATUSES:
         return ()
-    actions = [a for a in ACTIONS if not (a == "take" and status == "in_progress")]
-    return tuple(ChoiceOption(f"case:{code}:{a}", f"staff.action.{a}") for a in actions)
+    note = ChoiceOption(f"case:{code}:note", "staff.action.note")
+    if assignee is None:
+        acts = tuple(ChoiceOption(f"case:{code}:{a}", f"staff.action.{a}") for a in ACTIONS)
+        return (*acts, note)
+    outcomes = tuple(
+        ChoiceOption(f"case:{code}:{a}", f"staff.action.{a}") for a in ACTIONS if a != "take"
+    )
+    return (
+        *outcomes,
+        ChoiceOption(f"case:{code}:take", "staff.action.takeover"),
+        ChoiceOption(f"case:{code}:release", "staff.action.release"),
+        note,
+    )
 
 
 def due_line(due: date, today: date, status: str, calendar: WorkCalendar | None) -> Reply:
@@ -44,6 +62,8 @@ def case_card(
     hotline: bool = False,
     calendar: WorkCalendar | None = None,
     history: tuple[Reply, ...] = (),
+    assignee: str | None = None,
+    assignee_name: str | None = None,
 ) -> tuple[Reply, ...]:
     """The card staff see for a case: everything they need, with the actions as buttons.
 
@@ -59,7 +79,7 @@ def case_card(
         ("source", Ref("case.source_hotline" if hotline else "case.source_chat")),
         ("category", Ref(f"category.{category_code}")),
         ("status", Ref(f"status.{status}")),
-        ("due", Lines((due_line(due, today, status, calendar),))),
+        ("due", Lines((due_line(due, today, status, calendar), *_owner(status, assignee_name)))),
         ("who", Lines((who,))),
     )
     blocks = (
@@ -71,7 +91,16 @@ def case_card(
     def head(body: Lines, part: Lines) -> Reply:
         return Reply("staff.case", (*params, ("part", part), ("body", body)))
 
-    return paginate(head, _more(code), blocks, staff_choices(code, status))
+    return paginate(head, _more(code), blocks, staff_choices(code, status, assignee))
+
+
+def _owner(status: str, name: str | None) -> tuple[Reply, ...]:
+    """Who has an open case (a closed one says nothing: its history does)."""
+    if status not in OPEN_STATUSES:
+        return ()
+    if name:
+        return (Reply("case.assignee", (("name", name),)),)
+    return (Reply("case.unassigned"),)
 
 
 def _more(code: str) -> Build:
@@ -81,20 +110,29 @@ def _more(code: str) -> Build:
     return more
 
 
-def history_line(at: datetime, status: str, note: str | None, env: Env) -> Reply:
-    """One change of a case, at the local time it happened (stored in UTC)."""
+def history_line(
+    at: datetime,
+    status: str,
+    note: str | None,
+    env: Env,
+    action: str | None = None,
+    name: str | None = None,
+) -> Reply:
+    """One change of a case, at the local time it happened (stored in UTC); a team action
+    (take, takeover, release, an internal note) says who did it."""
+    when = ("at", f"{env.local(at):%d/%m %H:%M}")
+    if action in ("take", "takeover", "release", "note"):
+        return Reply(f"case.history_{action}", (when, ("name", name or "?"), ("note", note or "")))
     return Reply(
         "case.history_line",
-        (
-            ("at", f"{env.local(at):%d/%m %H:%M}"),
-            ("status", Ref(f"status.{status}")),
-            ("note", note or ""),
-        ),
+        (when, ("status", Ref(f"status.{status}")), ("note", note or "")),
     )
 
 
 def staff_card(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
-    history = tuple(history_line(h.at, h.to_status, h.note, env) for h in case.history)
+    history = tuple(
+        history_line(h.at, h.to_status, h.note, env, h.action, h.actor_name) for h in case.history
+    )
     return case_card(
         code=case.code,
         category_code=case.category,
@@ -108,6 +146,8 @@ def staff_card(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
         hotline=case.source == "hotline",
         calendar=env.calendar,
         history=history,
+        assignee=case.assignee,
+        assignee_name=case.assignee_name,
     )
 
 

@@ -30,6 +30,7 @@ from ..limits import (
     MAX_COMPLAINT_FILES,
     MAX_FILE_BYTES,
     MAX_FILE_ID_CHARS,
+    MAX_FILE_NOTE_CHARS,
     MAX_NAME_CHARS,
     MIN_COMPLAINT_CHARS,
 )
@@ -59,6 +60,11 @@ class Draft:
     name: str | None = None
     phone: str | None = None
     hotline: bool = False
+    #: The channel's message ids of the texts taken, by what they gave ("text", "name",
+    #: "phone"), so an edit of one of them before «Gửi» can replace it.
+    msgs: dict[str, str] = field(default_factory=dict)
+    #: The album being received at the files step: its id, files taken, refusals.
+    album: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def load(cls, raw: dict[str, object]) -> Draft:
@@ -73,6 +79,10 @@ class Draft:
             name=n if isinstance(n := raw.get("name"), str) else None,
             phone=p if isinstance(p := raw.get("phone"), str) else None,
             hotline=raw.get("hotline") is True,
+            msgs={str(k): str(v) for k, v in m.items()}
+            if isinstance(m := raw.get("msgs"), dict)
+            else {},
+            album=dict(a) if isinstance(a := raw.get("album"), dict) else {},
         )
 
     def dump(self) -> dict[str, object]:
@@ -85,6 +95,8 @@ class Draft:
             "name": self.name,
             "phone": self.phone,
             "hotline": self.hotline,
+            "msgs": dict(self.msgs),
+            "album": dict(self.album),
         }
 
     def file_refs(self) -> tuple[FileRef, ...]:
@@ -95,6 +107,7 @@ class Draft:
                 file_id=str(f.get("file_id", "")),
                 name=str(f.get("name", "")),
                 mime=str(f.get("mime", "")),
+                note=str(f.get("note", "")),
             )
             for f in self.files
         )
@@ -124,6 +137,8 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         if is_back(text):
             option = BACK
     elif isinstance(event, Attachment):
+        if event.caption and step == TEXT:
+            return _captioned(state, draft, env, facts, event)
         return _attachment(state, draft, env, event)
     else:
         return _reask(state, env, "common.please_choose")
@@ -134,7 +149,7 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
     if step == CATEGORY:
         return _category(state, draft, env, option, text)
     if step == TEXT:
-        return _description(state, draft, env, text)
+        return _description(state, _taken(draft, "text", event), env, text)
     if step == FILES:
         if option == "done" or (text is not None and is_done(text)):
             return _goto(state, draft, env, WHO)
@@ -142,12 +157,92 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
     if step == WHO:
         return _who(state, draft, env, option, text)
     if step == NAME:
-        return _name(state, draft, env, text)
+        return _name(state, _taken(draft, "name", event), env, text)
     if step == PHONE:
-        return _phone(state, draft, env, text)
+        return _phone(state, _taken(draft, "phone", event), env, text)
     if option == "send" or (text is not None and is_done(text)):
         return _submit(state, draft, env, facts)
     return _reask(state, env, "complaint.confirm_hint")
+
+
+def _taken(draft: Draft, what: str, event: Inbound) -> Draft:
+    """Notes which message gave ``what`` (its edits may replace it until «Gửi»)."""
+    if isinstance(event, Text) and event.message_id:
+        draft.msgs[what] = event.message_id
+    return draft
+
+
+def _captioned(
+    state: ConversationState, draft: Draft, env: Env, facts: Facts, event: Attachment
+) -> Outcome:
+    """A photo or file with a caption at the description: the caption is the description,
+    and the file is kept for the files step that comes next (or why not is said). At the
+    other steps that wait for text the engine reads the caption and says the file is not
+    kept."""
+    answered = handle(state, Text(event.caption), env, facts)
+    new = answered.state
+    moved_on = state.step == TEXT and new is not None and new.step == FILES
+    if not moved_on or new is None:
+        return replace(answered, replies=(Reply("input.file_not_kept"), *answered.replies))
+    later = Draft.load(new.data)
+    refusal = file_refusal(event, len(later.files))
+    if refusal is not None:
+        return replace(answered, replies=(refusal, *answered.replies))
+    _keep_file(later, replace(event, caption=""))  # its caption is the description already
+    kept = replace(new, data=later.dump())
+    received = Reply(
+        "complaint.file_received", (("n", len(later.files)), ("max", MAX_COMPLAINT_FILES))
+    )
+    return replace(
+        answered, replies=(Reply("input.caption_taken"), received, *prompt(kept, env)), state=kept
+    )
+
+
+def _keep_file(draft: Draft, event: Attachment) -> None:
+    draft.files.append(
+        {
+            "media": event.media,
+            "size": event.size,
+            "file_id": event.file_id,
+            "name": event.name[:200],
+            "mime": event.mime[:100],
+            "note": event.caption[:MAX_FILE_NOTE_CHARS],
+        }
+    )
+
+
+def edited(state: ConversationState, event: Text, env: Env) -> Outcome | None:
+    """An edited message before «Gửi»: an edit of the description (or of the name, the
+    phone) replaces it and the summary says so. None when the edit is of nothing pending."""
+    if state.flow != FLOW or not event.message_id:
+        return None
+    draft = Draft.load(state.data)
+    what = next((w for w, m in draft.msgs.items() if m == event.message_id), None)
+    if what is None:
+        return None
+    return _replace_edited(state, draft, env, what, event.text)
+
+
+def _replace_edited(
+    state: ConversationState, draft: Draft, env: Env, what: str, text: str
+) -> Outcome:
+    if what == "text":
+        if not MIN_COMPLAINT_CHARS <= len(text) <= MAX_COMPLAINT_CHARS:
+            return _reask(state, env, "input.edit_refused")
+        draft.text = text
+    elif what == "name":
+        name = _valid_name(text)
+        if name is None:
+            return _reask(state, env, "input.edit_refused")
+        draft.name = name
+    else:
+        phone = normalize_phone(text)
+        if phone is None:
+            return _reask(state, env, "input.edit_refused")
+        draft.phone = phone
+    new = replace(state, data=draft.dump())
+    note = Reply("input.edit_taken", (("what", Ref(f"input.edit_what.{what}")),))
+    return Outcome((note, *prompt(new, env)), state=new)
 
 
 def _previous(step: str, draft: Draft) -> str:
@@ -193,22 +288,45 @@ def _attachment(state: ConversationState, draft: Draft, env: Env, event: Attachm
     if state.step != FILES:
         return _reask(state, env, "complaint.file_not_now")
     refusal = file_refusal(event, len(draft.files))
+    if refusal is None:
+        _keep_file(draft, event)
+    if not event.group:
+        new = replace(state, data=draft.dump())
+        if refusal is not None:
+            return Outcome((refusal, *prompt(new, env)), state=new)
+        received = Reply(
+            "complaint.file_received", (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
+        )
+        return Outcome((received, *prompt(new, env)), state=new)
+    return _album_file(state, draft, env, event.group, refusal)
+
+
+def _album_file(
+    state: ConversationState, draft: Draft, env: Env, group: str, refusal: Reply | None
+) -> Outcome:
+    """One file of an album: the reply counts the whole album so far, so that the runtime,
+    which sends only the last reply of an album's files, acknowledges the album once."""
+    if draft.album.get("id") != group:
+        draft.album = {"id": group, "got": 0}
+    before = draft.album.get("got")
+    got = (before if isinstance(before, int) else 0) + (refusal is None)
+    draft.album["got"] = got
     if refusal is not None:
-        return Outcome((refusal, *prompt(state, env)), state=state)
-    draft.files.append(
-        {
-            "media": event.media,
-            "size": event.size,
-            "file_id": event.file_id,
-            "name": event.name[:200],
-            "mime": event.mime[:100],
-        }
-    )
+        draft.album["refused"] = [refusal.key, [list(p) for p in refusal.params]]
     new = replace(state, data=draft.dump())
-    received = Reply(
-        "complaint.file_received", (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
-    )
-    return Outcome((received, *prompt(new, env)), state=new)
+    replies: list[Reply] = []
+    if draft.album["got"]:
+        params = (
+            ("count", draft.album["got"]),
+            ("n", len(draft.files)),
+            ("max", MAX_COMPLAINT_FILES),
+        )
+        replies.append(Reply("input.album_received", params))  # type: ignore[arg-type]
+    refused = draft.album.get("refused")
+    if isinstance(refused, list) and len(refused) == 2:
+        key, params = refused
+        replies.append(Reply(str(key), tuple((str(n), v) for n, v in params)))
+    return Outcome((*replies, *prompt(new, env)), state=new)
 
 
 def file_refusal(event: Attachment, already: int) -> Reply | None:
@@ -253,9 +371,19 @@ def _who(
     return _reask(state, env, "common.please_choose")
 
 
+def _valid_name(text: str) -> str | None:
+    """A person's name: 2–100 characters with at least two letters, no digit. The text is
+    already cleaned (no invisible or direction-changing characters)."""
+    name = " ".join(text.split())
+    letters = sum(ch.isalpha() for ch in name)
+    if not (2 <= len(name) <= MAX_NAME_CHARS) or letters < 2:
+        return None
+    return None if any(ch.isdigit() for ch in name) else name
+
+
 def _name(state: ConversationState, draft: Draft, env: Env, text: str | None) -> Outcome:
-    name = " ".join((text or "").split())
-    if not (2 <= len(name) <= MAX_NAME_CHARS) or any(ch.isdigit() for ch in name):
+    name = _valid_name(text or "")
+    if name is None:
         return _reask(state, env, "complaint.bad_name")
     draft.name = name
     return _goto(state, draft, env, PHONE)

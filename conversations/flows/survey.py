@@ -185,6 +185,14 @@ def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts
     return start(state, env, receipt)
 
 
+def receipt_opens(state: ConversationState, receipt: ReceiptFacts | None, env: Env) -> bool:
+    """Whether ``/start TOKEN`` would open a new survey for this receipt (a valid one, not
+    used, not the one in progress): only then is a task in progress worth asking about."""
+    if receipt is None or receipt.response_status is not None or receipt.expired(env.today):
+        return False
+    return state.flow != FLOW or SurveyData.load(state.data).receipt != receipt.id
+
+
 def _refuse(state: ConversationState, env: Env, key: str) -> Outcome:
     if state.flow == FLOW:
         return Outcome((Reply(key), *prompt(state, env)), state=state)

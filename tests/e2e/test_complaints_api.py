@@ -74,7 +74,7 @@ def test_complaint_with_photo_answered_by_staff_and_rated(
     assert card is not None
     assert "Nguyễn Thị Lan · 0912345678" in (card.text or "")
     assert [cb for _, cb in fake.keyboard(card)] == [
-        f"case:{code}:{a}" for a in ("take", "ask", "answer", "oos", "dup")
+        f"case:{code}:{a}" for a in ("take", "ask", "answer", "oos", "dup", "note")
     ]
 
     # The photo is copied into the database, then staff can open the case and get it.

@@ -119,3 +119,19 @@ def test_the_complaint_rating_mean_is_rounded_half_up_once() -> None:
         (0, 0, 0, 3, 1): "trung bình 4,3/5 (4 lượt)",  # 4.25
     }
     assert {r: shown(r).split(": ", 1)[1] for r in table} == table
+
+
+def test_the_digest_lists_open_and_overdue_cases_per_officer() -> None:
+    from jobs.digest import case_lines
+
+    cases = CaseSummary(open=4, officers=(("An", 2, 1), ("Bình", 1, 0), (None, 1, 1)))
+    catalog = default_catalog()
+    vi = [catalog.render(r, "vi").text for r in case_lines(cases)]
+    en = [catalog.render(r, "en").text for r in case_lines(cases)]
+    assert vi[-3:] == [
+        "• An: 2 đang mở, 1 quá hạn",
+        "• Bình: 1 đang mở, 0 quá hạn",
+        "• Chưa có ai nhận: 1 đang mở, 1 quá hạn",
+    ]
+    assert en[-1] == "• Nobody yet: 1 open, 1 overdue"
+    assert case_lines(CaseSummary(open=2))[-1].key == "digest.cases"  # nobody took any: no list

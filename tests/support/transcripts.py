@@ -70,7 +70,9 @@ _DURATION = re.compile(r"^(\d+)([smhd])$")
 
 def parse_payload(send: dict[str, Any]) -> Inbound:
     if "text" in send:
-        return Text(str(send["text"]))
+        return Text(
+            str(send["text"]), str(send.get("message_id", "")), bool(send.get("edited", False))
+        )
     if "choice" in send:
         return Choice(str(send["choice"]))
     if "command" in send:
@@ -82,6 +84,9 @@ def parse_payload(send: dict[str, Any]) -> Inbound:
             file_id=str(send.get("file_id", "")),
             name=str(send.get("name", "")),
             mime=str(send.get("mime", "")),
+            caption=str(send.get("caption", "")),
+            group=str(send.get("group", "")),
+            what=str(send.get("what", "")),
         )
     if send.get("expired"):
         return Expired()
@@ -270,6 +275,8 @@ async def run(path: Path, database: Database) -> Result:
                 str(step.get("user", "citizen-1")),
                 parse_payload(step["send"]),
                 admin=bool(step.get("admin", False)),
+                sender_id=str(step.get("sender", "")),
+                sender_name=str(step.get("name", "")),
             )
             handled = (await dispatcher.process([event]))[0]
             if isinstance(handled, Exception):
