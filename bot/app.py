@@ -235,6 +235,7 @@ async def run_bot(settings: Settings) -> int:
                 names.append("web chat")
             for sender in senders:
                 runtime.dispatcher.on_outbox(sender.channel, sender.wake)
+                runtime.dispatcher.hand_off(sender)  # replies leave as their event commits
                 wakers.append(sender.wake)
                 tasks.append(asyncio.create_task(sender.run(stop), name=f"outbox-{sender.channel}"))
             jobs = JobsRunner(

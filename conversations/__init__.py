@@ -46,14 +46,16 @@ from .flows.survey import SurveyData
 from .limits import MAX_COMMAND_ARG_CHARS, MAX_COMMENT_CHARS, MAX_INBOUND_CHARS
 from .numbers import format_decimal, round_half_up
 from .parsing import clean_text
-from .questionnaire import Questionnaire, Step
+from .questionnaire import DEFAULT_METHOD, METHODS, Questionnaire, Step, method_of
 from .questionnaire import load as load_questionnaire
 from .typed import read_as, waits_for_text
 
 __all__ = [
+    "DEFAULT_METHOD",
     "MAX_COMMAND_ARG_CHARS",
     "MAX_COMMENT_CHARS",
     "MAX_INBOUND_CHARS",
+    "METHODS",
     "SURVEY_FLOW",
     "Attachment",
     "Catalog",
@@ -106,6 +108,7 @@ __all__ = [
     "format_decimal",
     "handle",
     "load_questionnaire",
+    "method_of",
     "prompt",
     "read_as",
     "round_half_up",

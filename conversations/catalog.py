@@ -13,6 +13,7 @@ import yaml
 from .categories import categories
 from .effects import Lines, Number, Params, ParamValue, Ref, Reply
 from .numbers import format_decimal as format_decimal  # re-exported: its old home
+from .questionnaire import METHODS
 from .questionnaire import load as load_questionnaire
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
@@ -142,11 +143,16 @@ def placeholders(template: str) -> set[str]:
 
 @cache
 def default_catalog() -> Catalog:
-    """The catalogs on disk merged with the questionnaire's texts (loaded once)."""
+    """The catalogs on disk merged with every questionnaire's texts (loaded once).
+
+    Questionnaire keys carry their method (``sipas-1001/q.2.1``); the scale levels are shared
+    and must read the same in every method, else ``ValueError``."""
     messages: dict[str, dict[str, str]] = {lang: _load_file(lang) for lang in LANGUAGES}
-    for key, by_lang in load_questionnaire().texts.items():
-        for lang, text in by_lang.items():
-            messages[lang][key] = text
+    for method in METHODS:
+        for key, by_lang in load_questionnaire(method).texts.items():
+            for lang, text in by_lang.items():
+                if messages[lang].setdefault(key, text) != text:
+                    raise ValueError(f"{method}: {key!r} differs from another method's")
     for found in categories():
         for lang, text in found.names.items():
             messages[lang][found.key] = text

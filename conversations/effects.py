@@ -157,6 +157,12 @@ class OpenComplaint:
     language: str
     actor: str
     files: tuple[FileRef, ...] = ()
+    #: NĐ 20/2008, Điều 7(1): a named submission's address (None when anonymous).
+    address: str | None = None
+    #: Luật Tiếp công dân, Điều 28(1): the day by which the person is told it is accepted.
+    accept_due_on: date | None = None
+    #: NĐ 20/2008, Điều 9(1)(d): the day by which an out-of-remit case must be forwarded.
+    forward_due_on: date | None = None
     kind: Literal["open_complaint"] = "open_complaint"
 
 
@@ -173,6 +179,10 @@ class UpdateComplaint:
     at: datetime
     duplicate_of: str | None = None
     files: tuple[FileRef, ...] = ()
+    #: Out of remit: the competent body it was forwarded to, and on which local day
+    #: (NĐ 20/2008, Điều 9(1)(d)).
+    forwarded_to: str | None = None
+    forwarded_on: date | None = None
     #: What staff did beyond a status change: take, takeover, release or note.
     action: str | None = None
     #: The officer's name as their channel gives it (for the history and the card).

@@ -74,8 +74,10 @@ def _title(kind: DigestKind, period: Period) -> tuple[Reply, Lines]:
 
 
 def report_lines(report: Report, previous: Report | None) -> list[Reply]:
-    """The figures both the digest and an on-demand report show."""
+    """The figures both the digest and an on-demand report show; the first line names the
+    SIPAS method they were computed with (one method per report, LAW-2026.md)."""
     lines = [
+        Reply("law.method", (("method", report.method_name),)),
         Reply(
             "digest.counts",
             (
@@ -99,7 +101,7 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
             Reply(
                 "digest.element",
                 (
-                    ("name", Ref(f"element.{element.code}")),
+                    ("name", Ref(f"{report.method}/element.{element.code}")),
                     ("index", _pct(element.index)),
                     (
                         "trend",
@@ -119,7 +121,7 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
                 "digest.weakest",
                 (
                     ("code", c.code),
-                    ("text", Ref(f"q.{c.code}")),
+                    ("text", Ref(f"{report.method}/q.{c.code}")),
                     ("index", _pct(c.index)),
                     ("base", c.base),
                 ),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conversations import Catalog, Reply
+from conversations import DEFAULT_METHOD, Catalog, Reply
 from conversations.effects import Lines
 from conversations.periods import DigestKind, Period, last_complete
 from conversations.workdays import WorkCalendar
@@ -41,6 +41,8 @@ class DigestSettings:
     kinds: tuple[DigestKind, ...] = ("daily", "weekly", "monthly", "halfyear", "yearly")
     at: time = time(7, 30)  # local time the digest of a period that just ended goes out
     language: str = "vi"
+    #: The SIPAS method reported on (``SURVEY_METHOD``): digests never mix two methods.
+    method: str = DEFAULT_METHOD
 
 
 def send_time(kind: DigestKind, period: Period, settings: DigestSettings) -> datetime:
@@ -59,7 +61,7 @@ async def digest_payloads(
 ) -> list[Outbound]:
     """The outbox messages of one digest: the text, and the chart from the weekly one up."""
     language = language or settings.language
-    scope = ReportScope(settings.tz, language)
+    scope = ReportScope(settings.tz, language, method=settings.method)
     today = now.astimezone(settings.tz).date()
     async with read_transaction(engine) as conn:
         report = await build_report(conn, period, scope)

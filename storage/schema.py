@@ -238,6 +238,17 @@ complaints = Table(
     Column("duplicate_of", BigId, ForeignKey("complaints.id")),
     Column("rating", SmallInteger),
     Column("rated_at", UTCDateTime),
+    # NĐ 20/2008, Điều 7(1): a named phản ánh, kiến nghị states name, address and phone.
+    Column("reporter_address", String(200)),
+    # Luật Tiếp công dân 2013, Điều 28(1): within 10 working days the person is told whether
+    # the matter is accepted, refused, needs more time or was forwarded. ``due_on`` is the
+    # (later) target to resolve it, from complaints.yaml.
+    Column("accept_due_on", Date),
+    # NĐ 20/2008, Điều 9(1)(d): out of remit -> forwarded to the competent body within 5
+    # working days; ``forward_due_on`` is that limit, ``forwarded_on`` the day it was done.
+    Column("forwarded_to", String(200)),
+    Column("forwarded_on", Date),
+    Column("forward_due_on", Date),
     # The officer who has the case ("staff:<id>"), and the name shown on its card.
     Column("assignee", String(40)),
     Column("assignee_name", String(64)),
@@ -302,10 +313,13 @@ survey_daily = Table(
     Column("item", String(16), nullable=False),
     Column("value", String(32), nullable=False),
     Column("count", Integer, nullable=False),
+    # The SIPAS method of the surveys counted (sipas-1001, sipas-2640): an index is summed
+    # within one method only. Rows from before methods were recorded are 2640's.
+    Column("method", String(32), nullable=False),
     # Keyed by (item, value) first and, on SQLite, stored in key order: a report's GROUP BY
     # item, value then reads rows already grouped, with no sort (0.35 s instead of 2 s over
     # a million surveys, bench/report.py).
-    PrimaryKeyConstraint("item", "value", "day", "procedure", "field"),
+    PrimaryKeyConstraint("item", "value", "day", "method", "procedure", "field"),
     sqlite_with_rowid=False,
 )
 
@@ -318,6 +332,7 @@ survey_daily_counts = Table(
     Column("field", String(128), primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("count", Integer, nullable=False),
+    Column("method", String(32), primary_key=True),
 )
 
 # Digests sent, one row per kind and period: the key that makes each digest go out once, even

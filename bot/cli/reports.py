@@ -76,7 +76,7 @@ async def run_report_command(args: argparse.Namespace, settings: Settings) -> in
         async with read_transaction(engine) as conn:
             period = await _period(args, settings, conn)
             scope = ReportScope(settings.zone, language, args.__dict__.get("procedure"),
-                                args.__dict__.get("field"))  # fmt: skip
+                                args.__dict__.get("field"), settings.survey_method)  # fmt: skip
             report = await build_report(conn, period, scope)
             previous = await build_report(conn, period.previous(), scope)
             dossiers = await dossier_measures(
@@ -106,7 +106,7 @@ async def _export(
     from jobs.export_xlsx import export_workbook
     from jobs.requests import export_rows, without_comment
 
-    responses, complaints = await export_rows(conn, period, settings.zone)  # type: ignore[arg-type]
+    responses, complaints = await export_rows(conn, period, settings.zone, settings.survey_method)  # type: ignore[arg-type]
     if not args.full:  # a free comment may name the person who wrote it
         responses = [without_comment(r) for r in responses]
     data = export_workbook(
@@ -146,7 +146,7 @@ async def _digest(args: argparse.Namespace, settings: Settings, engine: object) 
             "interim digest queued (the scheduled one still goes out when the period ends)"
         )
         return 0
-    scope = ReportScope(settings.zone, settings.default_language)
+    scope = ReportScope(settings.zone, settings.default_language, method=settings.survey_method)
     async with read_transaction(engine) as conn:  # type: ignore[arg-type]
         report = await build_report(conn, period, scope)
         previous = await build_report(conn, period.previous(), scope)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.logs import chat_hash
 from bot.runtime.failures import Failures
@@ -47,6 +47,7 @@ from storage.queries.dialogue import ConversationRow, claim_events, load_convers
 
 from .albums import Albums, is_file
 from .facts import FactsCache
+from .handoff import Leased, Taker, hand_over, lease_replies
 from .recorders import Recording, record
 from .replies import for_event
 
@@ -95,6 +96,8 @@ class DispatchSettings:
     admin_chats: tuple[tuple[str, str], ...] = ()
     #: Days a chat's link to a dossier is kept after the dossier closed.
     dossier_retention_days: int = 30
+    #: The SIPAS method new surveys use (``SURVEY_METHOD``).
+    survey_method: str = "sipas-1001"
     #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
     #: album's photos as separate updates, Zalo as separate events, within moments).
     album_hold: float = 1.0
@@ -127,6 +130,13 @@ class Dispatcher:
         self._worker: asyncio.Task[None] | None = None
         self._outbox_listeners: list[tuple[str, Callable[[], None]]] = []
         self._job_listeners: list[Callable[[], None]] = []
+        self._takers: dict[str, Taker] = {}
+
+    def hand_off(self, taker: Taker) -> None:
+        """Hands the replies of each committed event straight to ``taker`` (the channel's
+        sender in this process), see ``bot.runtime.handoff``; it is still woken (``on_outbox``)
+        for what it must read from the table."""
+        self._takers[taker.channel] = taker
 
     def on_outbox(self, channel: str, listener: Callable[[], None]) -> None:
         """Called after each commit that queued messages for ``channel`` (wakes its sender)."""
@@ -208,28 +218,19 @@ class Dispatcher:
 
     async def _transaction(self, events: Sequence[InboundEvent]) -> list[Handled]:
         now = self.clock()
-        async with write_transaction(self.engine) as conn:
-            fresh = await claim_events(conn, [event_key(e) for e in events], now)
-            todo: list[InboundEvent] = []
-            for event in events:
-                key = event_key(event)
-                if key in fresh:
-                    fresh.discard(key)  # a second copy inside the same batch is a duplicate
-                    todo.append(event)
-            rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
-            facts = FactsCache(now, self.settings.tz)
-            # What the batch needs, as its conversations stand now, in one query per kind.
-            await facts.load(conn, [self._lookups(e, rows) for e in todo])
-            writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
-            answered: dict[int, Handled] = {}
-            albums = Albums(writes)
-            for original, event in zip(todo, albums.gathered(todo), strict=True):
-                # An earlier event of the batch may have moved this conversation on.
-                await facts.load(conn, [self._lookups(event, rows)])
-                answered[id(original)] = self._apply(event, rows, facts, albums, now)
-            albums.release_all()
-            await flush(conn, writes)
-        queued = {row["channel"] for row in writes.outbox}
+        settles: list[Callable[[bool], None]] = []
+        try:
+            async with write_transaction(self.engine) as conn:
+                for taker in self._takers.values():
+                    settles.append(await taker.record_sent(conn))
+                leased, writes, answered = await self._apply_all(conn, events, now)
+        except BaseException:
+            for settle in settles:
+                settle(False)
+            raise
+        for settle in settles:
+            settle(True)
+        queued = hand_over(leased, writes.outbox)
         for channel, listener in self._outbox_listeners:
             if channel in queued:
                 listener()
@@ -242,6 +243,33 @@ class Dispatcher:
             # on their way already).
             await scrub_log(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
+
+    async def _apply_all(
+        self, conn: AsyncConnection, events: Sequence[InboundEvent], now: datetime
+    ) -> tuple[list[Leased], WriteSet, dict[int, Handled]]:
+        """The batch's events applied in ``conn``: their replies leased, everything written."""
+        fresh = await claim_events(conn, [event_key(e) for e in events], now)
+        todo: list[InboundEvent] = []
+        for event in events:
+            key = event_key(event)
+            if key in fresh:
+                fresh.discard(key)  # a second copy inside the same batch is a duplicate
+                todo.append(event)
+        rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
+        facts = FactsCache(now, self.settings.tz)
+        # What the batch needs, as its conversations stand now, in one query per kind.
+        await facts.load(conn, [self._lookups(e, rows) for e in todo])
+        writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
+        answered: dict[int, Handled] = {}
+        albums = Albums(writes)
+        for original, event in zip(todo, albums.gathered(todo), strict=True):
+            # An earlier event of the batch may have moved this conversation on.
+            await facts.load(conn, [self._lookups(event, rows)])
+            answered[id(original)] = self._apply(event, rows, facts, albums, now)
+        albums.release_all()
+        leased = await lease_replies(conn, self._takers, writes.outbox, now)
+        await flush(conn, writes)
+        return leased, writes, answered
 
     def _lookups(
         self, event: InboundEvent, rows: dict[tuple[str, str], ConversationRow]
@@ -329,6 +357,7 @@ class Dispatcher:
             open_survey_period=self.settings.open_survey_period,
             new_code=self.new_code,
             dossier_retention_days=self.settings.dossier_retention_days,
+            survey_method=self.settings.survey_method,
         )
         try:
             return handle(state, event.payload, env, facts)

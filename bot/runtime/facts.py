@@ -91,6 +91,11 @@ def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         ),
         assignee=row.assignee,
         assignee_name=row.assignee_name,
+        address=row.address,
+        accept_due_on=row.accept_due_on,
+        forward_due_on=row.forward_due_on,
+        forwarded_to=row.forwarded_to,
+        forwarded_on=row.forwarded_on,
     )
 
 

@@ -109,6 +109,9 @@ def _open_complaint(ctx: Recording, change: OpenComplaint) -> None:
         "created_at": change.at,
         "updated_at": change.at,
         "due_on": change.due_on,
+        "reporter_address": change.address,
+        "accept_due_on": change.accept_due_on,
+        "forward_due_on": change.forward_due_on,
     }
     actor = f"staff:{ctx.contact_id}" if hotline else "citizen"
     ctx.writes.open_complaint(values, _files(change.files), ctx.channel, actor)
@@ -127,6 +130,8 @@ def _update_complaint(ctx: Recording, change: UpdateComplaint) -> None:
         duplicate_of=change.duplicate_of,
         files=_files(change.files),
         channel=ctx.channel,
+        forwarded_to=change.forwarded_to,
+        forwarded_on=change.forwarded_on,
         action=change.action,
         actor_name=change.actor_name or None,
         assign=(change.actor, change.actor_name or change.actor) if change.assign else None,

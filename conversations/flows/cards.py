@@ -62,13 +62,14 @@ def case_card(
     hotline: bool = False,
     calendar: WorkCalendar | None = None,
     history: tuple[Reply, ...] = (),
+    rules: tuple[Reply, ...] = (),
     assignee: str | None = None,
     assignee_name: str | None = None,
 ) -> tuple[Reply, ...]:
     """The card staff see for a case: everything they need, with the actions as buttons.
 
     A long card (a long description, a long history) is several messages; the buttons come
-    with the last one.
+    with the last one. ``rules``: the lines of ``law_lines`` (address, legal deadlines).
     """
     if name:
         who = Reply("case.reporter", (("name", name), ("phone", phone or "")))
@@ -85,6 +86,7 @@ def case_card(
     blocks = (
         Block(Reply("case.text", (("text", description),)), long="text"),
         Block(Reply("case.files", (("files", files),))),
+        *(Block(line) for line in rules),
         *(Block(line, long="note") for line in history),
     )
 
@@ -146,9 +148,40 @@ def staff_card(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
         hotline=case.source == "hotline",
         calendar=env.calendar,
         history=history,
+        rules=law_lines(
+            address=case.address,
+            accept=case.accept_due_on,
+            forward=case.forward_due_on,
+            forwarded_to=case.forwarded_to,
+            forwarded_on=case.forwarded_on,
+        ),
         assignee=case.assignee,
         assignee_name=case.assignee_name,
     )
+
+
+def law_lines(
+    *,
+    address: str | None,
+    accept: date | None,
+    forward: date | None,
+    forwarded_to: str | None = None,
+    forwarded_on: date | None = None,
+) -> tuple[Reply, ...]:
+    """The staff card's lines the rules require (LAW-2026.md): the sender's address (NĐ
+    20/2008, Điều 7), the day to tell the person it is accepted (Luật Tiếp công dân, Điều 28)
+    and the day to forward it if out of remit (NĐ 20/2008, Điều 9), or where it went."""
+    lines: list[Reply] = []
+    if address:
+        lines.append(Reply("law.case_address", (("address", address),)))
+    if accept is not None:
+        lines.append(Reply("law.case_accept", (("due", f"{accept:%d/%m/%Y}"),)))
+    if forwarded_to:
+        on = f"{forwarded_on:%d/%m/%Y}" if forwarded_on else ""
+        lines.append(Reply("law.case_forwarded", (("body", forwarded_to), ("on", on))))
+    elif forward is not None:
+        lines.append(Reply("law.case_forward", (("due", f"{forward:%d/%m/%Y}"),)))
+    return tuple(lines)
 
 
 def citizen_view(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:

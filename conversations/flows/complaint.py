@@ -1,12 +1,18 @@
 """Filing a complaint (góp ý, phản ánh, kiến nghị): category, description, files, identity,
-confirmation, tracking code. Staff use the same steps to record a hotline call."""
+confirmation, tracking code. Staff use the same steps to record a hotline call.
+
+The rules (../shared/reference/LAW-2026.md): a named submission states name, address and phone
+(NĐ 20/2008, Điều 7(1)), after a short privacy notice (Luật 91/2025/QH15); every case gets the
+deadline to tell the person it is accepted (10 working days, Luật Tiếp công dân, Điều 28(1)),
+the deadline to forward it if out of remit (5 working days, NĐ 20/2008, Điều 9(1)(d)) and its
+category's target to resolve; a tố cáo is explained, not filed (Luật Tố cáo, Điều 25)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
-from ..categories import categories, category
+from ..categories import ACCEPT_DAYS, FORWARD_DAYS, categories, category
 from ..context import Env, Facts
 from ..effects import (
     Change,
@@ -26,26 +32,28 @@ from ..limits import (
     ALLOWED_DOCUMENT_TYPES,
     DOCUMENT_EXTENSIONS,
     EXECUTABLE_EXTENSIONS,
+    MAX_ADDRESS_CHARS,
     MAX_COMPLAINT_CHARS,
     MAX_COMPLAINT_FILES,
     MAX_FILE_BYTES,
     MAX_FILE_ID_CHARS,
     MAX_FILE_NOTE_CHARS,
     MAX_NAME_CHARS,
+    MIN_ADDRESS_CHARS,
     MIN_COMPLAINT_CHARS,
 )
 from ..parsing import is_back, is_done, match_label, parse_number
 from ..phone import mask_phone, normalize_phone
 from ..workdays import due_date, load_calendar
 from . import menu
-from .cards import case_card, history_line
+from .cards import case_card, history_line, law_lines
 
 FLOW = "complaint"
-CATEGORY, TEXT, FILES, WHO, NAME, PHONE, CONFIRM = (
-    "c.cat", "c.text", "c.files", "c.who", "c.name", "c.phone", "c.confirm",
+CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM = (
+    "c.cat", "c.text", "c.files", "c.who", "c.name", "c.phone", "c.addr", "c.confirm",
 )  # fmt: skip
 BACK, CANCEL = "back", "cancel"
-_ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, CONFIRM)
+_ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM)
 
 
 @dataclass(slots=True)
@@ -60,6 +68,7 @@ class Draft:
     name: str | None = None
     phone: str | None = None
     hotline: bool = False
+    address: str | None = None
     #: The channel's message ids of the texts taken, by what they gave ("text", "name",
     #: "phone"), so an edit of one of them before «Gửi» can replace it.
     msgs: dict[str, str] = field(default_factory=dict)
@@ -79,6 +88,7 @@ class Draft:
             name=n if isinstance(n := raw.get("name"), str) else None,
             phone=p if isinstance(p := raw.get("phone"), str) else None,
             hotline=raw.get("hotline") is True,
+            address=ad if isinstance(ad := raw.get("address"), str) else None,
             msgs={str(k): str(v) for k, v in m.items()}
             if isinstance(m := raw.get("msgs"), dict)
             else {},
@@ -95,6 +105,7 @@ class Draft:
             "name": self.name,
             "phone": self.phone,
             "hotline": self.hotline,
+            "address": self.address,
             "msgs": dict(self.msgs),
             "album": dict(self.album),
         }
@@ -160,6 +171,8 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         return _name(state, _taken(draft, "name", event), env, text)
     if step == PHONE:
         return _phone(state, _taken(draft, "phone", event), env, text)
+    if step == ADDRESS:
+        return _address(state, _taken(draft, "address", event), env, text)
     if option == "send" or (text is not None and is_done(text)):
         return _submit(state, draft, env, facts)
     return _reask(state, env, "complaint.confirm_hint")
@@ -247,7 +260,7 @@ def _replace_edited(
 
 def _previous(step: str, draft: Draft) -> str:
     if step == CONFIRM:
-        return PHONE if draft.anon is False else WHO
+        return ADDRESS if draft.anon is False else WHO
     if step == WHO:
         return FILES
     index = _ORDER.index(step) if step in _ORDER else 0
@@ -267,6 +280,11 @@ def _category(
             code = match_label(text, {c.code: c.names.values() for c in categories()})
     if code is None:
         return _reask(state, env, "common.please_choose")
+    found = category(code)
+    if found is not None and found.denunciation:
+        # Luật Tố cáo 25/2018, Điều 25: not taken anonymously in chat; say how and where.
+        explain = Reply("law.denunciation", (("agency", env.agency),))
+        return Outcome((explain, menu.again()), state=menu.idle(state), ack="close")
     draft.cat = code
     return _goto(state, draft, env, TEXT)
 
@@ -364,9 +382,14 @@ def _who(
         )
     if option == "named":
         draft.anon = False
-        return _goto(state, draft, env, NAME)
+        moved = _goto(state, draft, env, NAME)
+        if draft.hotline:
+            return moved
+        # The notice comes before any personal data is asked (Luật 91/2025/QH15).
+        notice = Reply("law.privacy", (("agency", env.agency),))
+        return replace(moved, replies=(notice, *moved.replies))
     if option == "anon":
-        draft.anon, draft.name, draft.phone = True, None, None
+        draft.anon, draft.name, draft.phone, draft.address = True, None, None, None
         return _goto(state, draft, env, CONFIRM)
     return _reask(state, env, "common.please_choose")
 
@@ -394,6 +417,16 @@ def _phone(state: ConversationState, draft: Draft, env: Env, text: str | None) -
     if phone is None:
         return _reask(state, env, "complaint.bad_phone")
     draft.phone = phone
+    return _goto(state, draft, env, ADDRESS)
+
+
+def _address(state: ConversationState, draft: Draft, env: Env, text: str | None) -> Outcome:
+    """NĐ 20/2008, Điều 7(1): a named submission states its sender's address."""
+    address = " ".join((text or "").split())
+    if not (MIN_ADDRESS_CHARS <= len(address) <= MAX_ADDRESS_CHARS):
+        hint = Reply("law.bad_address", (("max", MAX_ADDRESS_CHARS),))
+        return Outcome((hint, *prompt(state, env)), state=state)
+    draft.address = address
     return _goto(state, draft, env, CONFIRM)
 
 
@@ -411,6 +444,7 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         return Outcome((hint, *prompt(state, env)), state=state)
     calendar = env.calendar or load_calendar()
     due = due_date(env.now, found.days, calendar, env.tz)
+    accept = due_date(env.now, ACCEPT_DAYS, calendar, env.tz)
     code = env.new_code(env.today.year)
     opened = OpenComplaint(
         draft_id=draft.draft,
@@ -426,6 +460,9 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         language=state.language,
         actor="staff" if draft.hotline else "citizen",
         files=draft.file_refs(),
+        address=draft.address,
+        accept_due_on=accept,
+        forward_due_on=due_date(env.now, FORWARD_DAYS, calendar, env.tz),
     )
     cards = case_card(
         code=code,
@@ -441,15 +478,18 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         calendar=calendar,
         # As ``/hoso CODE`` shows it: when it came in, local time.
         history=(history_line(env.now, "new", None, env),),
+        rules=law_lines(address=draft.address, accept=accept, forward=opened.forward_due_on),
     )
     alerts = tuple(Notify("admins", part, code) for part in cards)
     changes: tuple[Change, ...] = (opened, *alerts)
     key = (
-        "complaint.hotline_filed"
+        "law.hotline_filed"
         if draft.hotline
-        else ("complaint.filed_anonymous" if draft.anon else "complaint.filed")
+        else ("complaint.filed_anonymous" if draft.anon else "law.filed")
     )
-    filed = Reply(key, (("code", code), ("due", f"{due:%d/%m/%Y}")))
+    filed = Reply(
+        key, (("code", code), ("due", f"{due:%d/%m/%Y}"), ("accept", f"{accept:%d/%m/%Y}"))
+    )
     return Outcome((filed, menu.again()), changes=changes, state=menu.idle(state), ack="close")
 
 
@@ -493,13 +533,19 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
         return [Reply("complaint.ask_name", choices=_nav(NAME))]
     if step == PHONE:
         return [Reply("complaint.ask_phone", choices=_nav(PHONE))]
+    if step == ADDRESS:
+        return [Reply("law.ask_address", choices=_nav(ADDRESS))]
     who: Reply
     if draft.anon:
         who = Reply("complaint.summary_anonymous")
     else:
         who = Reply(
-            "complaint.summary_named",
-            (("name", draft.name or ""), ("phone", mask_phone(draft.phone or ""))),
+            "law.summary_named",
+            (
+                ("name", draft.name or ""),
+                ("phone", mask_phone(draft.phone or "")),
+                ("address", draft.address or ""),
+            ),
         )
     text = draft.text or ""
     summary: Params = (

@@ -319,6 +319,8 @@ def _apply(
     """An outcome for the citizen (ask for more, answer, out of remit, duplicate): recorded,
     told to the reporter; a case nobody had becomes the actor's."""
     to = TARGET[act]
+    # Out of remit: forwarded to the body the note names, today (NĐ 20/2008, Điều 9(1)(d)).
+    forward = act == "oos"
     me = actor(admin_id)
     name = facts.sender_name or facts.sender
     update = UpdateComplaint(
@@ -330,12 +332,20 @@ def _apply(
         actor=me,
         at=env.now,
         duplicate_of=original,
+        forwarded_to=note if forward else None,
+        forwarded_on=env.today if forward else None,
         actor_name=name,
         assign=case.assignee is None,
     )
     changes: list[Change] = [update]
     if case.reachable:
-        changes.append(Notify("reporter", _citizen_notice(case, to, note, original), case.code))
+        notice = _citizen_notice(case, to, note, original)
+        if forward:
+            on = f"{env.today:%d/%m/%Y}"
+            notice = Reply(
+                "law.notice_forwarded", (("code", case.code), ("body", note or ""), ("on", on))
+            )
+        changes.append(Notify("reporter", notice, case.code))
     key = "staff.done" if case.reachable else "staff.done_unreachable"
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
     return Outcome((done,), changes=tuple(changes), state=state, ack="close")

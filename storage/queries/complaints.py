@@ -54,6 +54,11 @@ class ComplaintRow:
     files: int = 0
     history: tuple[HistoryRow, ...] = ()
     stored_files: tuple[int, ...] = ()  # ids of files whose bytes are kept, to send to staff
+    address: str | None = None
+    accept_due_on: date | None = None
+    forward_due_on: date | None = None
+    forwarded_to: str | None = None
+    forwarded_on: date | None = None
     file_notes: Mapping[int, str] = field(default_factory=dict)  # captions, by file id
     assignee: str | None = None
     assignee_name: str | None = None
@@ -79,6 +84,11 @@ _COLUMNS = (
     contacts.c.external_id,
     contacts.c.stopped,
     _original.c.code,
+    complaints.c.reporter_address,
+    complaints.c.accept_due_on,
+    complaints.c.forward_due_on,
+    complaints.c.forwarded_to,
+    complaints.c.forwarded_on,
     complaints.c.assignee,
     complaints.c.assignee_name,
 )
@@ -109,8 +119,13 @@ def _row(r: Any) -> ComplaintRow:
         external_id=r[15],
         stopped=bool(r[16]),
         duplicate_of=r[17],
-        assignee=r[18],
-        assignee_name=r[19],
+        address=r[18],
+        accept_due_on=r[19],
+        forward_due_on=r[20],
+        forwarded_to=r[21],
+        forwarded_on=r[22],
+        assignee=r[23],
+        assignee_name=r[24],
     )
 
 
@@ -281,12 +296,17 @@ async def change_complaint(
     duplicate_of: str | None,
     files: Sequence[NewFile],
     channel: str,
+    forwarded_to: str | None = None,
+    forwarded_on: date | None = None,
     action: str | None = None,
     actor_name: str | None = None,
     assign: tuple[str, str] | None = None,
     unassign: bool = False,
 ) -> bool:
     """Moves a complaint to a status and records who, when, from what, and the note.
+
+    ``forwarded_to``/``forwarded_on``: the competent body an out-of-remit case went to, and
+    the local day (NĐ 20/2008, Điều 9(1)(d)); kept on the case beside its deadline.
 
     ``assign``: the officer (actor id, shown name) who has the case from now on;
     ``unassign``: nobody has it any more (handed back). ``action`` names what staff did when
@@ -300,6 +320,9 @@ async def change_complaint(
         return False
     complaint_id, from_status = int(found[0]), str(found[1])
     values: dict[str, Any] = {"status": to_status, "updated_at": at}
+    if forwarded_to is not None:
+        values["forwarded_to"] = forwarded_to[:200]
+        values["forwarded_on"] = forwarded_on
     if assign is not None:
         values["assignee"], values["assignee_name"] = assign[0][:40], assign[1][:64]
     elif unassign:

@@ -74,8 +74,9 @@ def test_render_numbers_choices() -> None:
 
 
 async def test_console_chat_survey_in_process(engine: AsyncEngine) -> None:
-    # Navigation is typed as words ("xong"); numbers are answers only.
-    lines = iter(["/khaosat\n", "1\n", "xong\n", "1\n", "2\n", "5\n", "/huy\n"])
+    # Consent, submission channel, information channels ("xong": navigation is typed as
+    # words, numbers are answers only), trips, timing, then 1.1 on the form in force (19 items).
+    lines = iter(["/khaosat\n", "1\n", "1\n", "xong\n", "2\n", "2\n", "5\n", "/huy\n"])
     out = io.StringIO()
     dispatcher = Dispatcher(engine, clock=SequentialClock(), new_id=SequentialIds())
     chat = ConsoleChat(
@@ -84,8 +85,8 @@ async def test_console_chat_survey_in_process(engine: AsyncEngine) -> None:
     await chat.run()
     await dispatcher.close()
     shown = out.getvalue()
-    assert "Câu 1/22: Nơi ngồi chờ" in shown
-    assert "Câu 2/22" in shown
+    assert "Câu 1/19: Thông tin về thủ tục hành chính" in shown
+    assert "Câu 2/19" in shown
     assert "Đã hủy phiếu khảo sát" in shown
 
 
@@ -161,7 +162,8 @@ def _run_console(tmp_path: Path, stdin: str) -> subprocess.CompletedProcess[str]
 
 @pytest.mark.e2e
 def test_real_console_process_resumes_after_restart(tmp_path: Path) -> None:
-    first = _run_console(tmp_path, "/start\n1\n1\nxong\n")
+    # Menu 1 (survey), consent 1, channel 1 (in person), information channels "xong".
+    first = _run_console(tmp_path, "/start\n1\n1\n1\nxong\n")
     assert first.returncode == 0, first.stderr
     assert "Xin chào Ông/Bà!" in first.stdout
     assert "Ông/Bà đã phải đến cơ quan bao nhiêu lần" in first.stdout

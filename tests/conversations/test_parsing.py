@@ -7,7 +7,7 @@ import pytest
 from conversations import clean_text, load_questionnaire
 from conversations.parsing import match_label, normalize, parse_numbers, parse_rating, yes_no
 
-Q = load_questionnaire()
+Q = load_questionnaire("sipas-2640")
 LABELS = {v: Q.texts[f"scale.{v}"].values() for v in Q.scale}
 
 

@@ -6,10 +6,13 @@ from datetime import date
 
 import pytest
 
-from conversations import default_catalog
+from conversations import default_catalog, load_questionnaire
 from conversations.periods import DigestKind, Period
 from jobs.digest import CaseSummary, build_digest, report_lines
 from jobs.sipas_index import compute
+
+#: These tests build reports from hand-made counts of the 2640 criteria (22).
+Q2640 = load_questionnaire("sipas-2640")
 
 CATALOG = default_catalog()
 AGENCY = "Sở Xây dựng"
@@ -45,7 +48,7 @@ TITLES: list[tuple[DigestKind, date, date, str, str]] = [
 
 
 def title(kind: DigestKind, start: date, end: date, lang: str) -> str:
-    report = compute({}, start=start, end=end, completed=0, partial=0)
+    report = compute({}, start=start, end=end, completed=0, partial=0, questionnaire=Q2640)
     reply = build_digest(kind, Period(start, end), report, None, CaseSummary(), AGENCY)
     return CATALOG.render(reply, lang).text.split("\n")[0]
 
@@ -84,7 +87,9 @@ WEAKEST: list[tuple[str, dict[str, list[int]], list[str]]] = [
 
 def weakest_section(criteria: dict[str, list[int]], lang: str = "vi") -> list[str]:
     start = end = date(2026, 11, 5)
-    report = compute(_levels(criteria), start=start, end=end, completed=4, partial=0)
+    report = compute(
+        _levels(criteria), start=start, end=end, completed=4, partial=0, questionnaire=Q2640
+    )
     return [
         str(line.param("code")) if line.key == "digest.weakest" else CATALOG.render(line, lang).text
         for line in report_lines(report, None)
@@ -109,7 +114,7 @@ def test_the_complaint_rating_mean_is_rounded_half_up_once() -> None:
     def shown(ratings: tuple[int, int, int, int, int]) -> str:
         start = date(2026, 11, 5)
         report = compute({}, start=start, end=start, completed=0, partial=0,
-                         complaint_ratings=ratings)  # fmt: skip
+                         complaint_ratings=ratings, questionnaire=Q2640)  # fmt: skip
         (line,) = [r for r in report_lines(report, None) if r.key == "digest.complaint_ratings"]
         return CATALOG.render(line, "vi").text
 

@@ -1833,6 +1833,18 @@ class FakeTelegram:
 
         return self.wait_for(enough, timeout, f"{count} message(s) in chat {chat_id}")
 
+    def calls_after(self, seen: int, timeout: float = 10.0) -> list[Call]:
+        """The calls after the first ``seen``, waiting up to ``timeout`` for one (benchmarks
+        follow the bot's calls as they come, without copying the whole record each time)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._calls) <= seen:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                self._cond.wait(remaining)
+            return self._calls[seen:]
+
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """The calls of ``method`` once at least ``count`` arrived."""
 
