@@ -17,7 +17,7 @@ def waits_for_text(state: ConversationState) -> bool:
         return False
     if state.flow != survey.FLOW:
         return True
-    step = survey.questionnaire().step(state.step or "")
+    step = survey.questionnaire(survey.SurveyData.load(state.data)).step(state.step or "")
     return step is not None and step.kind == "text"
 
 
