@@ -58,7 +58,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench.databases import Unreachable, postgres_database, sqlite_database
-from conversations import Questionnaire, Step, load_questionnaire
+from conversations import DEFAULT_METHOD, Questionnaire, Step, load_questionnaire
 from conversations.workdays import load_calendar
 from jobs.sipas_index import Report, answer_counts, compute
 from storage.db import read_transaction, write_transaction
@@ -67,6 +67,8 @@ from storage.schema import survey_daily, survey_daily_counts
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The year is generated with the method in force (QĐ 1001/QĐ-BNV).
+METHOD = DEFAULT_METHOD
 YEAR_START = date(2025, 7, 1)
 YEAR_END = date(2026, 6, 30)
 RUNS = 3
@@ -84,8 +86,8 @@ FIELDS: tuple[tuple[str, float], ...] = (
 )
 
 DayKey = tuple[date, str, str]
-DailyRows = dict[tuple[date, str, str, str, str], int]
-CountRows = dict[tuple[date, str, str, str], int]
+DailyRows = dict[tuple[date, str, str, str, str, str], int]  # day, method, proc, field, item, value
+CountRows = dict[tuple[date, str, str, str, str], int]  # day, method, procedure, field, status
 Answers = dict[str, int | str]
 
 
@@ -235,7 +237,7 @@ def _allocate(rng: random.Random, weights: Sequence[float], total: int) -> Count
 
 def generate(surveys: int, partial: int, pool_size: int, seed: int) -> Dataset:
     rng = random.Random(seed)
-    q = load_questionnaire()
+    q = load_questionnaire(METHOD)
     slots: dict[tuple[str, str], int] = {}
     slot_keys: list[tuple[str, str]] = []
     pools: list[list[tuple[int, ...]]] = []
@@ -273,11 +275,11 @@ def generate(surveys: int, partial: int, pool_size: int, seed: int) -> Dataset:
         day, procedure, field_name = key
         daily, counts = by_day[day]
         if partials[index]:
-            counts[(day, procedure, field_name, "partial")] = partials[index]
+            counts[(day, METHOD, procedure, field_name, "partial")] = partials[index]
         n = completed[index]
         if not n:
             continue
-        counts[(day, procedure, field_name, "completed")] = n
+        counts[(day, METHOD, procedure, field_name, "completed")] = n
         data.by_procedure[procedure] += n
         base = PROCEDURE_TIERS[procedure_rank[procedure] % len(PROCEDURE_TIERS)]
         better = 0.4 * progress[day]  # better tiers gain up to 40 % over the year
@@ -287,7 +289,7 @@ def generate(surveys: int, partial: int, pool_size: int, seed: int) -> Dataset:
         )
         for slot, count in drawn.items():
             item, value = slot_keys[slot]
-            daily[(day, procedure, field_name, item, value)] = count
+            daily[(day, METHOD, procedure, field_name, item, value)] = count
             data.totals[slot_keys[slot]] += count
     data.days = [by_day[day] for day in days]
     return data
@@ -320,7 +322,7 @@ async def load(engine: AsyncEngine, data: Dataset) -> None:
 async def verify(engine: AsyncEngine, data: Dataset) -> None:
     """The stored aggregates sum to what the generator fed in."""
     async with read_transaction(engine) as conn:
-        counts, completed, partial = await summed(conn, YEAR_START, YEAR_END)
+        counts, completed, partial = await summed(conn, YEAR_START, YEAR_END, method=METHOD)
     if (completed, partial) != (data.completed, data.partial) or counts != dict(data.totals):
         raise AssertionError(
             f"stored aggregates differ from the generated ones: completed {completed} "
@@ -335,7 +337,7 @@ ReportFn = Callable[[AsyncConnection, date, date, str | None], Awaitable[Report]
 async def _report_by_hand(
     conn: AsyncConnection, start: date, end: date, procedure: str | None
 ) -> Report:
-    counts, completed, partial = await summed(conn, start, end, procedure=procedure)
+    counts, completed, partial = await summed(conn, start, end, method=METHOD, procedure=procedure)
     since = datetime.combine(start, clock(0), TZ)
     until = datetime.combine(end + timedelta(days=1), clock(0), TZ)
     ratings = await complaint_ratings(conn, since, until)
@@ -397,7 +399,7 @@ async def explain(engine: AsyncEngine, procedure: str | None) -> None:
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
     try:
         async with read_transaction(engine) as conn:
-            await summed(conn, YEAR_START, YEAR_END, procedure=procedure)
+            await summed(conn, YEAR_START, YEAR_END, method=METHOD, procedure=procedure)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
     postgres = engine.dialect.name == "postgresql"

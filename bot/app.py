@@ -51,6 +51,7 @@ from bot.runtime.build import (
 from bot.runtime.dispatch import utc_now
 from bot.runtime.dossiers import DossierDesk
 from bot.runtime.failures import Failures
+from bot.runtime.rooms import StaffRooms
 from bot.runtime.sender import MAX_IN_FLIGHT, Limits, OutboxSender
 from bot.web.chat import WebChat, WebSettings
 from bot.web.dossier_api import Links, dossier_routes
@@ -156,14 +157,21 @@ async def run_bot(settings: Settings) -> int:
             username = settings.telegram_bot_username
             if settings.telegram_bot_token is not None:
                 bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
-                telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine))
+                rooms = StaffRooms(runtime.engine, settings.admin_chat_ids, utc_now)
+                await rooms.load()
+                telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine), rooms)
                 limits = Limits(
                     per_second=settings.telegram_max_per_second,
                     per_chat_per_second=settings.telegram_max_per_chat_per_second,
                 )
                 senders.append(OutboxSender(runtime.engine, telegram_sender, utc_now, limits))
                 inbound = TelegramInbound(
-                    bot, runtime.dispatcher, settings.admin_telegram_ids, telegram_sender, failures
+                    bot,
+                    runtime.dispatcher,
+                    settings.admin_telegram_ids,
+                    telegram_sender,
+                    failures,
+                    rooms,
                 )
                 await _set_commands(bot)
                 tasks.append(
@@ -227,6 +235,7 @@ async def run_bot(settings: Settings) -> int:
                 names.append("web chat")
             for sender in senders:
                 runtime.dispatcher.on_outbox(sender.channel, sender.wake)
+                runtime.dispatcher.hand_off(sender)  # replies leave as their event commits
                 wakers.append(sender.wake)
                 tasks.append(asyncio.create_task(sender.run(stop), name=f"outbox-{sender.channel}"))
             jobs = JobsRunner(

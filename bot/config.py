@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
     #: One survey without a receipt per chat per this calendar period ("off": no limit).
     open_survey_period: Literal["day", "week", "month", "year", "off"] = "month"
+    #: The SIPAS method new surveys use: QĐ 1001/QĐ-BNV (in force since 11/12/2023, 19 items)
+    #: or QĐ 2640/QĐ-BNV (2017–2020, 22 criteria). Reports are per method, never mixed.
+    survey_method: Literal["sipas-1001", "sipas-2640"] = "sipas-1001"
     complaints_per_day: int = Field(default=3, ge=1, le=100)
     survey_reminder_hours: int = Field(default=24, ge=1, le=24 * 30)
     digest_time: time = time(7, 30)

@@ -7,8 +7,10 @@ BotError
       ├── RateLimited          slow down for ``retry_after`` seconds (Telegram 429)
       ├── TransientSendError   network trouble or a 5xx: try again later
       └── PermanentSendError   the request itself is wrong (400): retrying will not help
-           └── Unsupported     the channel cannot carry this content (its type or size):
-                               send it another way (a text, a link), not again as it is
+           ├── Unsupported     the channel cannot carry this content (its type or size):
+           │                   send it another way (a text, a link), not again as it is
+           └── ChatMoved       the group became a supergroup (Telegram's migrate_to_chat_id):
+                               not again to this id, but to ``new_id``
 """
 
 from __future__ import annotations
@@ -55,3 +57,11 @@ class Unsupported(PermanentSendError):
         super().__init__(f"{kind} not sendable: {reason}")
         self.kind = kind
         self.reason = reason
+
+
+class ChatMoved(PermanentSendError):
+    """A Telegram group was upgraded to a supergroup: its id is now ``new_id``."""
+
+    def __init__(self, new_id: int) -> None:
+        super().__init__(f"group chat moved to {new_id}")
+        self.new_id = new_id

@@ -18,6 +18,7 @@ from .effects import (
     Outcome,
     RateComplaint,
     RecordConsent,
+    RedrawCard,
     Reply,
     RequestJob,
     SaveAnswer,
@@ -45,13 +46,15 @@ from .flows.survey import SurveyData
 from .limits import MAX_COMMAND_ARG_CHARS, MAX_COMMENT_CHARS, MAX_INBOUND_CHARS
 from .numbers import format_decimal, round_half_up
 from .parsing import clean_text
-from .questionnaire import Questionnaire, Step
+from .questionnaire import DEFAULT_METHOD, METHODS, Questionnaire, Step, method_of
 from .questionnaire import load as load_questionnaire
 
 __all__ = [
+    "DEFAULT_METHOD",
     "MAX_COMMAND_ARG_CHARS",
     "MAX_COMMENT_CHARS",
     "MAX_INBOUND_CHARS",
+    "METHODS",
     "SURVEY_FLOW",
     "Attachment",
     "Catalog",
@@ -84,6 +87,7 @@ __all__ = [
     "RateComplaint",
     "ReceiptFacts",
     "RecordConsent",
+    "RedrawCard",
     "Reply",
     "RequestJob",
     "ResponseStatus",
@@ -103,6 +107,7 @@ __all__ = [
     "format_decimal",
     "handle",
     "load_questionnaire",
+    "method_of",
     "prompt",
     "round_half_up",
 ]

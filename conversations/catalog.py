@@ -13,6 +13,7 @@ import yaml
 from .categories import categories
 from .effects import Lines, Number, Params, ParamValue, Ref, Reply
 from .numbers import format_decimal as format_decimal  # re-exported: its old home
+from .questionnaire import METHODS
 from .questionnaire import load as load_questionnaire
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
@@ -31,6 +32,8 @@ class Message:
     key: str
     text: str
     choices: tuple[tuple[str, str], ...] = ()
+    #: The answer is awaited as a reply to this message; the input field's hint.
+    placeholder: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {"key": self.key, "text": self.text, "choices": [list(c) for c in self.choices]}
@@ -110,6 +113,7 @@ class Catalog:
         return str(value)
 
     def render(self, reply: Reply, lang: str) -> Message:
+        hint = reply.placeholder
         return Message(
             key=reply.key,
             text=self.format(lang, reply.key, reply.params),
@@ -117,6 +121,7 @@ class Catalog:
                 (c.id, self._choice_label(lang, c.label, c.params, c.selected))
                 for c in reply.choices
             ),
+            placeholder="" if hint is None else self.format(lang, hint.key, hint.params),
         )
 
     def _choice_label(
@@ -138,11 +143,16 @@ def placeholders(template: str) -> set[str]:
 
 @cache
 def default_catalog() -> Catalog:
-    """The catalogs on disk merged with the questionnaire's texts (loaded once)."""
+    """The catalogs on disk merged with every questionnaire's texts (loaded once).
+
+    Questionnaire keys carry their method (``sipas-1001/q.2.1``); the scale levels are shared
+    and must read the same in every method, else ``ValueError``."""
     messages: dict[str, dict[str, str]] = {lang: _load_file(lang) for lang in LANGUAGES}
-    for key, by_lang in load_questionnaire().texts.items():
-        for lang, text in by_lang.items():
-            messages[lang][key] = text
+    for method in METHODS:
+        for key, by_lang in load_questionnaire(method).texts.items():
+            for lang, text in by_lang.items():
+                if messages[lang].setdefault(key, text) != text:
+                    raise ValueError(f"{method}: {key!r} differs from another method's")
     for found in categories():
         for lang, text in found.names.items():
             messages[lang][found.key] = text

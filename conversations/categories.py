@@ -1,4 +1,9 @@
-"""Loads the complaint categories (data/complaints.yaml): code, wording, deadline."""
+"""Loads the complaint categories (data/complaints.yaml): code, wording, deadline, its basis.
+
+Deadlines common to every category (LAW-2026.md, "Feedback, complaints, denunciations"):
+``ACCEPT_DAYS`` to accept, classify and tell the person (Luật Tiếp công dân 42/2013, Điều
+28(1)) and ``FORWARD_DAYS`` to forward an out-of-remit case (NĐ 20/2008, Điều 9(1)(d)).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,21 @@ from pathlib import Path
 import yaml
 
 DATA = Path(__file__).parent / "data" / "complaints.yaml"
+#: Working days to tell the person whether the matter is accepted (Luật Tiếp công dân, Điều 28(1)).
+ACCEPT_DAYS = 10
+#: Working days to forward a case outside the agency's remit (NĐ 20/2008, Điều 9(1)(d)).
+FORWARD_DAYS = 5
 
 
 @dataclass(frozen=True, slots=True)
 class Category:
     code: str
-    days: int  # handling deadline in working days
+    days: int  # target to resolve, in working days
     names: dict[str, str]  # language -> wording
+    #: The legal source of ``days``, or "mục tiêu của cơ quan" (the agency's own target).
+    basis: str = ""
+    #: A tố cáo: explained and sent elsewhere, never filed as góp ý (Luật Tố cáo, Điều 25).
+    denunciation: bool = False
 
     @property
     def key(self) -> str:
@@ -30,11 +43,19 @@ def categories() -> tuple[Category, ...]:
     with DATA.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh)
     found = tuple(
-        Category(str(c["code"]), int(c["days"]), {"vi": str(c["vi"]), "en": str(c["en"])})
+        Category(
+            str(c["code"]),
+            int(c["days"]),
+            {"vi": str(c["vi"]), "en": str(c["en"])},
+            str(c.get("basis") or ""),
+            c.get("denunciation") is True,
+        )
         for c in raw["categories"]
     )
     if len({c.code for c in found}) != len(found):
         raise ValueError("complaint category codes must be unique")
+    if unsourced := [c.code for c in found if not c.basis.strip()]:
+        raise ValueError(f"complaint categories without a basis: {unsourced}")
     return found
 
 

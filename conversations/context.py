@@ -38,6 +38,8 @@ class Env:
     new_code: Callable[[int], str] = lambda year: f"PA-{year}-000000"
     #: Days a chat's link to a dossier is kept after the dossier closed (told at consent).
     dossier_retention_days: int = 30
+    #: The SIPAS method new surveys use (``SURVEY_METHOD``): a questionnaire in data/.
+    survey_method: str = "sipas-1001"
 
     @property
     def today(self) -> date:
@@ -71,6 +73,8 @@ class CaseNote:
     note: str | None
     actor: str
     public: bool
+    action: str | None = None
+    actor_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,19 @@ class ComplaintFacts:
     files: int = 0
     history: tuple[CaseNote, ...] = ()
     stored_files: tuple[int, ...] = ()
+    #: NĐ 20/2008, Điều 7(1): the named sender's address.
+    address: str | None = None
+    #: Luật Tiếp công dân, Điều 28(1): tell the person by this day that it is accepted.
+    accept_due_on: date | None = None
+    #: NĐ 20/2008, Điều 9(1)(d): forward by this day if out of remit; and where/when it went.
+    forward_due_on: date | None = None
+    forwarded_to: str | None = None
+    forwarded_on: date | None = None
+    #: The caption the citizen sent with a stored file, by file id.
+    file_notes: Mapping[int, str] = field(default_factory=dict)
+    #: The officer who has the case (``staff:<id>``) and their shown name; None: nobody yet.
+    assignee: str | None = None
+    assignee_name: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -147,6 +164,10 @@ class Facts:
     admin: bool = False
     #: The sender's id on its channel (staff actions are recorded under it).
     sender: str = ""
+    #: The sender's name as the channel gives it (an officer's, shown on the cases they take).
+    sender_name: str = ""
+    #: The channel's id of the message whose button was pressed ("" for anything else).
+    pressed: str = ""
     #: Complaints named by the event or the conversation, by tracking code.
     complaints: Mapping[str, ComplaintFacts] = field(default_factory=dict)
     #: Open complaints, for the staff list (``/hoso``); None when not looked up.

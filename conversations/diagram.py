@@ -1,4 +1,5 @@
-"""Draws the survey flow as a Mermaid diagram from the questionnaire data, so it cannot drift.
+"""Draws the survey flow (the method in force, QĐ 1001) as a Mermaid diagram from the
+questionnaire data, so it cannot drift.
 
 ``python -m conversations.diagram > docs/flows/survey.mmd``
 """
@@ -23,7 +24,7 @@ def survey_mermaid(q: Questionnaire) -> str:
     previous = "consent"
     edge = ' -- "đồng ý" --> '
     for step in q.steps:
-        label = step.id if step.number is None else f"{step.id} ({step.number}/22)"
+        label = step.id if step.number is None else f"{step.id} ({step.number}/{q.criteria_count})"
         shape = f'{_node(step.id)}["{label} · {step.kind}"]'
         if step.when is not None:
             values = "/".join(sorted(step.when.values))

@@ -55,6 +55,10 @@ class Reply:
     params: Params = ()
     choices: tuple[ChoiceOption, ...] = ()
     kind: Literal["reply"] = "reply"
+    #: The answer is awaited as a reply to this message (in a group, where the bot only sees
+    #: replies to it): the input field's hint, by catalog key. Shown instead of the buttons
+    #: where a channel asks for replies.
+    placeholder: Reply | None = None
 
     def param(self, name: str) -> ParamValue | Ref | Lines | Number | None:
         return dict(self.params).get(name)
@@ -134,6 +138,8 @@ class FileRef:
     file_id: str
     name: str = ""
     mime: str = ""
+    #: The caption sent with the file at the files step.
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,12 @@ class OpenComplaint:
     language: str
     actor: str
     files: tuple[FileRef, ...] = ()
+    #: NĐ 20/2008, Điều 7(1): a named submission's address (None when anonymous).
+    address: str | None = None
+    #: Luật Tiếp công dân, Điều 28(1): the day by which the person is told it is accepted.
+    accept_due_on: date | None = None
+    #: NĐ 20/2008, Điều 9(1)(d): the day by which an out-of-remit case must be forwarded.
+    forward_due_on: date | None = None
     kind: Literal["open_complaint"] = "open_complaint"
 
 
@@ -167,6 +179,18 @@ class UpdateComplaint:
     at: datetime
     duplicate_of: str | None = None
     files: tuple[FileRef, ...] = ()
+    #: Out of remit: the competent body it was forwarded to, and on which local day
+    #: (NĐ 20/2008, Điều 9(1)(d)).
+    forwarded_to: str | None = None
+    forwarded_on: date | None = None
+    #: What staff did beyond a status change: take, takeover, release or note.
+    action: str | None = None
+    #: The officer's name as their channel gives it (for the history and the card).
+    actor_name: str = ""
+    #: The case is the actor's from now on (take, takeover, or a first action on it).
+    assign: bool = False
+    #: Nobody has the case any more (handed back to the team).
+    unassign: bool = False
     kind: Literal["update_complaint"] = "update_complaint"
 
 
@@ -185,6 +209,16 @@ class SendFile:
     file_id: int
     caption: str
     kind: Literal["send_file"] = "send_file"
+
+
+@dataclass(frozen=True, slots=True)
+class RedrawCard:
+    """A case card shown earlier in this chat (a shared one in a staff group) is redrawn with
+    the case as it now stands, so its buttons keep matching what can be done."""
+
+    message_id: str
+    reply: Reply
+    kind: Literal["redraw_card"] = "redraw_card"
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +288,7 @@ Change = (
     | RateComplaint
     | Notify
     | SendFile
+    | RedrawCard
     | RequestJob
     | FollowDossier
     | UnfollowDossier
@@ -271,8 +306,9 @@ class Outcome:
     state: ConversationState | None = None
     #: What becomes of the message whose button was pressed: "close" (the question is
     #: answered: show the answer, drop the buttons), "refresh" (the first reply replaces it,
-    #: as a multi-select's ticks change), or None (left as it is: the press was refused).
-    ack: Literal["close", "refresh"] | None = None
+    #: as a multi-select's ticks change), "keep" (it stays usable: a list, a shared case
+    #: card), or None (left as it is: the press was refused).
+    ack: Literal["close", "refresh", "keep"] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,21 +12,29 @@ from .effects import (
     ConversationState,
     ForgetContact,
     Outcome,
+    Ref,
     Reply,
     RequestJob,
     SetLanguage,
 )
-from .events import Choice, Command, Expired, Inbound, Text, TimedOut
+from .events import Attachment, Choice, Command, Expired, Inbound, Text, TimedOut
 from .flows import complaint, dossier, menu, staff, survey, tracking
 from .flows.survey import SurveyData
+from .inbound import cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import normalize
 from .periods import parse_period
+from .switching import SWITCH_BUTTON, ask_switch, switch_command, without_pending
+from .switching import busy as busy_reply
 
 LANGUAGES = ("vi", "en")
+#: Flows that answer an empty text in their own words (an empty comment, the staff note).
+_OWN_EMPTY = frozenset({survey.FLOW, staff.FLOW})
 CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 #: Buttons that mean the same at every step, by the prefix of their id (``case:PA-…:take``).
-GLOBAL_BUTTONS = frozenset({"lang", "forget", "menu", "case", "rate", "supp"}) | dossier.BUTTONS
+GLOBAL_BUTTONS = (
+    frozenset({"lang", "forget", "menu", "case", "rate", "supp", SWITCH_BUTTON}) | dossier.BUTTONS
+)
 #: The survey button last accepted, so that a second tap on it is recognised as a double tap.
 LAST_CHOICE = "last_choice"
 
@@ -57,14 +65,29 @@ def handle(
         if state.flow == survey.FLOW:
             return survey.remind(state, env)
         return Outcome((), state=state)
+    event = cleaned(event)  # whatever the channel did, the engine reads normalised text
     if isinstance(event, Command):
         return _command(state, event, env, facts)
+    if isinstance(event, Text) and event.edited:
+        # Telegram's edited_message: read only where the edited text is still pending.
+        taken = complaint.edited(state, event, env)
+        if taken is not None:
+            return taken
+        return Outcome((Reply("input.edit_not_read"), *prompt(state, env)), state=state)
     if isinstance(event, Text) and normalize(event.text) in CANCEL_WORDS:
         return _cancel(state, env)  # typed where there is no button (Zalo, the console)
     if isinstance(event, Text) and len(event.text) > MAX_INBOUND_CHARS:
         got = max(event.length, len(event.text))
         hint = Reply("common.too_long", (("got", got), ("max", MAX_INBOUND_CHARS)))
         return Outcome((hint, *prompt(state, env)), state=state)
+    if isinstance(event, Text) and not event.text and state.flow not in _OWN_EMPTY:
+        # Spaces, zero-width characters, a blank-looking filler: nothing to read, said so
+        # (the survey says it in its own words: an empty comment, a rating not given).
+        return Outcome((Reply("input.empty"), *prompt(state, env)), state=state)
+    if isinstance(event, Attachment):
+        taken = _attachment(state, event, env, facts)
+        if taken is not None:
+            return taken
     if isinstance(event, Choice):
         global_outcome = _global_choice(state, event.id, env, facts)
         if global_outcome is not None:
@@ -72,6 +95,17 @@ def handle(
         if event.id == state.data.get(LAST_CHOICE):
             # A double tap: the first press was taken and the next question is on its way.
             return Outcome((Reply("common.already_answered"),), state=state)
+    if isinstance(event, Text):
+        # An option typed instead of pressed (its number, its label however written, the
+        # line as displayed, yes/no words) is that button.
+        picked = typed_choice(event.text, prompt(state, env))
+        if picked is not None:
+            if state.flow is None:
+                outcome = _global_choice(state, picked, env, facts)
+                if outcome is not None:
+                    return outcome
+            else:
+                event = Choice(picked)
     flow = state.flow
     if flow == survey.FLOW:
         answered = survey.handle(state, event, env, facts)
@@ -89,6 +123,29 @@ def handle(
         data = {**answered.state.data, LAST_CHOICE: event.id}
         return replace(answered, state=replace(answered.state, data=data))
     return answered
+
+
+def _attachment(
+    state: ConversationState, event: Attachment, env: Env, facts: Facts
+) -> Outcome | None:
+    """A file where the flow does not take one: a sticker, voice, location … gets a hint and
+    the question again; a caption is read as the text it is, and the file said not kept.
+    None when the flow takes the file itself (a complaint, a supplement)."""
+    at_file_step = state.step in (complaint.TEXT, complaint.FILES) or not event.caption
+    files_here = state.flow == tracking.SUPPLEMENT or (
+        state.flow == complaint.FLOW
+        and (event.media != "other" or state.step == complaint.FILES)
+        and at_file_step
+    )
+    if files_here:
+        return None  # the flow keeps the file, or says why not (its type, its size)
+    if event.media == "other":
+        hint = Reply("input.stray", (("what", Ref(f"input.what.{event.what or 'other'}")),))
+        return Outcome((hint, *prompt(state, env)), state=state)
+    if not event.caption:
+        return None
+    answered = handle(state, Text(event.caption), env, facts)
+    return replace(answered, replies=(Reply("input.file_not_kept"), *answered.replies))
 
 
 def _idle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
@@ -125,7 +182,39 @@ def _then(outcome: Outcome, env: Env) -> Outcome:
 
 def _busy(state: ConversationState, env: Env) -> Outcome:
     """Another task is half done: finish it or cancel it first, nothing is silently dropped."""
-    return Outcome((Reply("common.busy"), *prompt(state, env)), state=state)
+    return Outcome((busy_reply(state), *prompt(state, env)), state=state)
+
+
+def _half_done(state: ConversationState) -> bool:
+    """A task with something the citizen would lose (a survey's consent screen has none)."""
+    if state.flow == survey.FLOW:
+        return SurveyData.load(state.data).rid is not None
+    return state.flow is not None
+
+
+def _switch(state: ConversationState, name: str, arg: str, env: Env, facts: Facts) -> Outcome:
+    """Another task is asked for while one is half done: keep it or drop it (buttons)."""
+    if not _half_done(state):
+        return _command(menu.idle(state), Command(name, arg), env, facts)
+    question, new = ask_switch(state, name, arg)
+    return Outcome((question,), state=new)
+
+
+def _switched(state: ConversationState, answer: str, env: Env, facts: Facts) -> Outcome:
+    """The answer to :func:`_switch`: the task kept (asked again), or dropped for the new one."""
+    wanted = switch_command(state)
+    state = without_pending(state)
+    if answer != "drop" or wanted is None:
+        return Outcome((Reply("input.switch_kept"), *prompt(state, env)), state=state)
+    dropped = _cancel(state, env)
+    idle = dropped.state or menu.idle(state)
+    started = _command(idle, wanted, env, facts)
+    return replace(
+        started,
+        replies=(*dropped.replies[:1], *started.replies),
+        changes=(*dropped.changes, *started.changes),
+        ack="close",
+    )
 
 
 def _cancel(state: ConversationState, env: Env) -> Outcome:
@@ -153,19 +242,27 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
             facts.receipt is None and dossier.link_token(event.arg) is not None
         ):
             return _then(dossier.link(state, env, facts), env)
+        if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
+            return _switch(state, "start", event.arg, env, facts)
         return survey.start_from_receipt(state, env, facts.receipt)
     if name == "start":
-        if busy:
+        if in_survey:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
+        if busy:
+            return _busy(state, env)
         return Outcome((menu.welcome(env.agency),), state=state)
     if name == "khaosat":
         if in_survey:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
-        return _busy(state, env) if busy else survey.start(state, env)
+        return _switch(state, name, "", env, facts) if busy else survey.start(state, env)
     if name == "phananh":
-        return _busy(state, env) if busy else complaint.start(state, env)
+        if state.flow == complaint.FLOW:
+            return _busy(state, env)
+        return _switch(state, name, "", env, facts) if busy else complaint.start(state, env)
     if name == "tracuu":
-        return _busy(state, env) if busy else tracking.lookup(state, env, facts, event.arg)
+        if busy:
+            return _switch(state, name, event.arg, env, facts)
+        return tracking.lookup(state, env, facts, event.arg)
     if name == "huy":
         return _cancel(state, env)
     if name == "ketqua":
@@ -196,9 +293,10 @@ def _admin_command(
         code = tracking.find_code(arg)
         if code is not None:
             return staff.show(state, env, facts, code)
-        if arg.strip():
+        which = staff.list_filter(arg) if arg.strip() else None
+        if arg.strip() and which is None:
             return Outcome((Reply("staff.unknown_case", (("code", arg[:20]),)),), state=state)
-        return staff.case_list(state, env, facts)
+        return staff.case_list(state, env, facts, which)
     if name == "hotline":
         return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
     if name == "baocao":
@@ -212,7 +310,7 @@ def _admin_command(
     if name == "bantin":
         return Outcome((Reply("report.working"),), changes=(RequestJob("digest"),), state=state)
     if name == "xuatdulieu":
-        full = arg.strip().lower() in ("full", "day du", "đầy đủ", "daydu")
+        full = normalize(arg).replace(" ", "") in ("full", "daydu")
         job = RequestJob("export", (("full", "yes" if full else "no"),))
         return Outcome((Reply("report.working"),), changes=(job,), state=state)
     return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
@@ -245,6 +343,8 @@ def _global_choice(
         return Outcome((Reply("forget.done"), menu.again()), changes=changes, state=new)
     if prefix == "forget" and value == "no":
         return Outcome((Reply("forget.kept"), *prompt(state, env)), state=state)
+    if prefix == SWITCH_BUTTON and value in ("keep", "drop"):
+        return _switched(state, value, env, facts)
     if prefix == "menu":
         command = {
             "survey": "khaosat",

@@ -8,9 +8,16 @@ from typing import Literal
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """Free text typed by the citizen."""
+    """Free text typed by the citizen.
+
+    ``message_id``: the channel's id of the message, where it has one (Telegram), so that a
+    later edit of the same message can be recognised; ``edited``: this is such an edit
+    (Telegram's ``edited_message``), carrying the message's new text.
+    """
 
     text: str
+    message_id: str = ""
+    edited: bool = False
     kind: Literal["text"] = "text"
     #: How many characters the citizen typed, when the channel kept only the start of it
     #: (``typed``); 0 when ``text`` is all of it.
@@ -42,13 +49,23 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A photo or document; the survey does not take files, complaints will."""
+    """A photo or document; the survey does not take files, complaints will.
+
+    ``media`` "other" is what is neither (a sticker, voice, location, contact, video note,
+    poll …), named in ``what`` for the hint. ``caption``: the text sent with the file, read
+    as text where a step waits for text. ``group``: the album it belongs to (Telegram's
+    ``media_group_id``, or a burst of images the runtime gathered), so an album is
+    acknowledged once.
+    """
 
     media: Literal["photo", "document", "other"]
     size: int = 0
     file_id: str = ""  # the channel's id for fetching the bytes later
     name: str = ""
     mime: str = ""
+    caption: str = ""
+    group: str = ""
+    what: str = ""
     kind: Literal["attachment"] = "attachment"
 
 
@@ -93,3 +110,7 @@ class InboundEvent:
     origin: Origin | None = None
     #: The adapter checked the sender against the configured administrators.
     admin: bool = False
+    #: The person who sent it, where that is not the chat (an officer in a staff group:
+    #: ``external_id`` is then "<group>:<user>", one conversation per officer), and their name.
+    sender_id: str = ""
+    sender_name: str = ""

@@ -12,6 +12,11 @@ MAX_COMMAND_ARG_CHARS: Final = 64
 MIN_COMPLAINT_CHARS: Final = 10
 MAX_COMPLAINT_CHARS: Final = 2000
 MAX_NAME_CHARS: Final = 100
+#: A contact address (NĐ 20/2008, Điều 7(1)); the column is 200 characters.
+MAX_ADDRESS_CHARS: Final = 200
+MIN_ADDRESS_CHARS: Final = 5
+#: A caption kept as the note of a file sent at a complaint's files step.
+MAX_FILE_NOTE_CHARS: Final = 500
 #: Files with one complaint, and their size (Telegram lets bots download up to 20 MB).
 MAX_COMPLAINT_FILES: Final = 5
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024

@@ -18,6 +18,7 @@ from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, survey, tracking
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
+from .switching import SWITCH_BUTTON, switch_command
 
 #: Flows whose state names a complaint, and the keys that hold its code.
 _CASE_FLOWS = frozenset({tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW})
@@ -60,7 +61,10 @@ class Lookups:
 
 
 def _codes(text: str) -> set[str]:
-    return {m.upper() for m in tracking.CODE_PATTERN.findall(text[:MAX_INBOUND_CHARS])}
+    return {
+        m.upper()
+        for m in tracking.CODE_PATTERN.findall(tracking.code_text(text[:MAX_INBOUND_CHARS]))
+    }
 
 
 def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> Lookups:
@@ -81,12 +85,18 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
             token = arg
             dossier_token = dossier.link_token(arg)
         codes |= _codes(arg)
-        open_cases = admin and name == "hoso" and not arg
+        open_cases = admin and name == "hoso" and (not arg or staff.list_filter(arg) is not None)
         followed = name in _FOLLOWED_COMMANDS
     elif isinstance(event, Choice):
         prefix, _, rest = event.id.partition(":")
         if prefix in _CASE_BUTTONS and rest:
             codes.add(rest.split(":", 1)[0].upper())
+        if prefix == SWITCH_BUTTON and rest == "drop":
+            # Dropping the task in progress for a receipt's survey: that receipt is needed.
+            pending = switch_command(state)
+            if pending is not None and canonical(pending.name) == "start" and pending.arg:
+                token = pending.arg.strip()
+                dossier_token = dossier.link_token(token)
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 
-_CIRCLED = {"①": 1, "②": 2, "③": 3, "④": 4, "⑤": 5}
+from .normalise import clean, fold
+from .normalise import yes_no as yes_no
+
 _NUMBER_WORDS = {
     "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
@@ -14,28 +15,17 @@ _NUMBER_WORDS = {
 _BACK = {"quay lai", "tro lai", "lui", "back", "previous"}
 _SKIP = {"bo qua", "skip", "next", "tiep"}
 _DONE = {"xong", "done", "ok", "hoan tat", "finish"}
-_YES = {"co", "yes", "y", "dong y", "vang", "u", "ok"}
-_NO = {"khong", "no", "n", "ko", "k"}
-#: What a database refuses or mangles in text: NUL (PostgreSQL refuses it, SQLite keeps it,
-#: so the two would disagree), the other C0 control characters but line feed and tab, and
-#: lone surrogates (neither driver can encode them as UTF-8).
-_REFUSED = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
-    """Inbound text as every database stores it, applied by each channel's parser to what
-    a citizen sent (texts, command arguments, file names): ``"a\\x00b\\r\\n"`` -> ``"ab\\n"``.
-    A carriage return becomes a line feed; the other refused characters are dropped."""
-    if text.isprintable():
-        return text
-    return _REFUSED.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Inbound text as the engine and every database see it: :func:`normalise.clean`
+    (kept under this name for the adapters that call it on texts, arguments and names)."""
+    return clean(text)
 
 
 def normalize(text: str) -> str:
-    """Lower case, no diacritics, single spaces: "Rất  Hài lòng!" -> "rat hai long"."""
-    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^\w\s/+-]", " ", bare).split())
+    """The matching form of a text: :func:`normalise.fold` ("Rất  Hài lòng!" -> "rat hai long")."""
+    return fold(text)
 
 
 def is_ascii_number(text: str) -> bool:
@@ -51,10 +41,7 @@ def is_small_number(text: str) -> bool:
 
 def parse_number(text: str) -> int | None:
     """A lone number, as a digit, circled digit or word (vi/en); None otherwise."""
-    stripped = text.strip()
-    if stripped in _CIRCLED:
-        return _CIRCLED[stripped]
-    norm = normalize(stripped)
+    norm = normalize(text)
     if is_small_number(norm):
         return int(norm)
     return _NUMBER_WORDS.get(norm)
@@ -101,12 +88,3 @@ def is_skip(text: str) -> bool:
 
 def is_done(text: str) -> bool:
     return normalize(text) in _DONE
-
-
-def yes_no(text: str) -> str | None:
-    norm = normalize(text)
-    if norm in _YES:
-        return "yes"
-    if norm in _NO:
-        return "no"
-    return None

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from .normalise import clean, fold
+
 DigestKind = Literal["daily", "weekly", "monthly", "halfyear", "yearly"]
 DIGEST_KINDS: tuple[DigestKind, ...] = ("daily", "weekly", "monthly", "halfyear", "yearly")
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(?:\.\.|–|-{1,2}|đến|to)\s*(\d{4}-\d{2}-\d{2})$")
+_DATE = r"(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{4})"
+_RANGE = re.compile(rf"^{_DATE}\s*(?:\.\.|–|-{{1,2}}|đến|den|to)\s*{_DATE}$")
 MAX_RANGE_DAYS = 3 * 366
 
 
@@ -39,7 +42,12 @@ def _add_months(day: date, months: int) -> date:
 
 def parse_period(text: str, today: date) -> Period | None:
     """``/baocao`` periods; without one, the last 30 days including today. None if unreadable."""
-    word = text.strip().lower()
+    word = clean(text).lower()
+    folded = fold(text).replace(" ", "")
+    if folded in ("tuan", "week", "thang", "month", "quy", "quarter", "nam", "year"):
+        word = folded
+    elif folded in ("6thang", "halfyear", "6thangdaunam"):
+        word = "6thang"
     if word in ("", "30d", "30"):
         return Period(today - timedelta(days=29), today)
     if word in ("7d", "7", "tuan", "tuần", "week"):
@@ -56,13 +64,25 @@ def parse_period(text: str, today: date) -> Period | None:
     match = _RANGE.match(word)
     if match is None:
         return None
-    try:
-        start, end = date.fromisoformat(match.group(1)), date.fromisoformat(match.group(2))
-    except ValueError:
-        return None
-    if end < start or (end - start).days > MAX_RANGE_DAYS:
+    start, end = parse_date(match.group(1)), parse_date(match.group(2))
+    if start is None or end is None or end < start or (end - start).days > MAX_RANGE_DAYS:
         return None
     return Period(start, end)
+
+
+def parse_date(text: str) -> date | None:
+    """A day as people here write it, ``30/11/2026`` (day first), or ISO ``2026-11-30``;
+    None when it is neither or no such day."""
+    found = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})|(\d{4})-(\d{1,2})-(\d{1,2})", clean(text))
+    if found is None:
+        return None
+    day, month, year = (
+        found.group(1, 2, 3) if found.group(1) else tuple(reversed(found.group(4, 5, 6)))
+    )
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def last_complete(kind: DigestKind, today: date) -> Period:

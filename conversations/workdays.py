@@ -15,7 +15,9 @@ HOLIDAYS_FILE = Path(__file__).parent / "data" / "holidays.yaml"
 
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5  # date.weekday(): Monday is 0, so 5 and 6 are the weekend
-_ENTRY_KEYS = frozenset({"date", "vi", "en"})
+#: Every entry names the day in both languages and the legal text that grants it
+#: (Labour Code art. 112 or the year's government notice; LAW-2026.md, "Public holidays").
+_ENTRY_KEYS = frozenset({"date", "vi", "en", "source"})
 
 
 class CalendarError(ValueError):
@@ -109,9 +111,9 @@ def _entry_dates(raw: object, section: str) -> list[date]:
                 raise CalendarError(f"{where}: {value!r} is not a YYYY-MM-DD date") from exc
         if not isinstance(value, date) or isinstance(value, datetime):
             raise CalendarError(f"{where}: {value!r} is not a YYYY-MM-DD date")
-        for lang in ("vi", "en"):
-            if not isinstance(entry[lang], str) or not entry[lang].strip():
-                raise CalendarError(f"{where}: {lang!r} must be a non-empty string")
+        for key in ("vi", "en", "source"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise CalendarError(f"{where}: {key!r} must be a non-empty string")
         dates.append(value)
     if len(set(dates)) != len(dates):
         raise CalendarError(f"{section}: a date is listed twice")

@@ -23,6 +23,8 @@ class CaseSummary:
     due_soon: tuple[tuple[str, date], ...] = ()
     open: int = 0
     listed: int = 5  # how many codes to name in each list
+    #: Per officer (None: nobody took them): (name, open cases, overdue cases), by name.
+    officers: tuple[tuple[str | None, int, int], ...] = ()
 
 
 #: How many of the weakest criteria a digest names (only those below 100%).
@@ -72,8 +74,10 @@ def _title(kind: DigestKind, period: Period) -> tuple[Reply, Lines]:
 
 
 def report_lines(report: Report, previous: Report | None) -> list[Reply]:
-    """The figures both the digest and an on-demand report show."""
+    """The figures both the digest and an on-demand report show; the first line names the
+    SIPAS method they were computed with (one method per report, LAW-2026.md)."""
     lines = [
+        Reply("law.method", (("method", report.method_name),)),
         Reply(
             "digest.counts",
             (
@@ -97,7 +101,7 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
             Reply(
                 "digest.element",
                 (
-                    ("name", Ref(f"element.{element.code}")),
+                    ("name", Ref(f"{report.method}/element.{element.code}")),
                     ("index", _pct(element.index)),
                     (
                         "trend",
@@ -117,7 +121,7 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
                 "digest.weakest",
                 (
                     ("code", c.code),
-                    ("text", Ref(f"q.{c.code}")),
+                    ("text", Ref(f"{report.method}/q.{c.code}")),
                     ("index", _pct(c.index)),
                     ("base", c.base),
                 ),
@@ -174,6 +178,12 @@ def case_lines(cases: CaseSummary) -> list[Reply]:
     if cases.due_soon:
         named = ", ".join(code for code, _ in cases.due_soon[: cases.listed])
         lines.append(Reply("digest.due_soon", (("count", len(cases.due_soon)), ("codes", named))))
+    for name, open_, late in cases.officers:
+        counts = (("open", open_), ("overdue", late))
+        if name is None:
+            lines.append(Reply("digest.unassigned", counts))
+        else:
+            lines.append(Reply("digest.officer", (("name", name), *counts)))
     return lines
 
 

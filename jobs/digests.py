@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conversations import Catalog, Reply
+from conversations import DEFAULT_METHOD, Catalog, Reply
 from conversations.effects import Lines
 from conversations.periods import DigestKind, Period, last_complete
 from conversations.workdays import WorkCalendar
@@ -22,6 +22,7 @@ from storage.queries.contacts import languages
 from storage.queries.failed_events import failed_between
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
 from storage.queries.outbox import held_since
+from storage.queries.rooms import rooms_told, untold_rooms
 from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import get_tokens
 
@@ -40,6 +41,8 @@ class DigestSettings:
     kinds: tuple[DigestKind, ...] = ("daily", "weekly", "monthly", "halfyear", "yearly")
     at: time = time(7, 30)  # local time the digest of a period that just ended goes out
     language: str = "vi"
+    #: The SIPAS method reported on (``SURVEY_METHOD``): digests never mix two methods.
+    method: str = DEFAULT_METHOD
 
 
 def send_time(kind: DigestKind, period: Period, settings: DigestSettings) -> datetime:
@@ -58,7 +61,7 @@ async def digest_payloads(
 ) -> list[Outbound]:
     """The outbox messages of one digest: the text, and the chart from the weekly one up."""
     language = language or settings.language
-    scope = ReportScope(settings.tz, language)
+    scope = ReportScope(settings.tz, language, method=settings.method)
     today = now.astimezone(settings.tz).date()
     async with read_transaction(engine) as conn:
         report = await build_report(conn, period, scope)
@@ -69,11 +72,14 @@ async def digest_payloads(
         tokens = await get_tokens(conn)
         notices = await notices_between(conn, *day_bounds(period, settings.tz))
         dossiers = await dossier_measures(conn, period, scope, settings.calendar, report.index)
+        moved = await untold_rooms(conn)
         sources = await completed_sources(conn, *day_bounds(period, settings.tz))
     digest = build_digest(
         kind, period, report, previous, cases, settings.agency, dossiers, sources=sources
     )
-    alerts: list[Reply] = []
+    alerts: list[Reply] = [
+        Reply("digest.stale_room", (("old", room), ("new", now_at))) for _, room, now_at in moved
+    ]
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))
     if notices["resent"] or notices["template"]:
@@ -130,9 +136,12 @@ async def send_digest(
         lang: await digest_payloads(engine, kind, period, settings, catalog, now, lang)
         for lang in sorted(wanted)
     }
+    async with read_transaction(engine) as conn:
+        said = [(channel, room) for channel, room, _ in await untold_rooms(conn)]
     async with write_transaction(engine) as conn:
         if claim and not await claim_digest(conn, kind, period.start, period.end, now):
             return False
+        await rooms_told(conn, said, now)  # a stale staff room id is said once
         writes = WriteSet()
         for chat in settings.chats:
             for payload in by_language[chosen.get(chat, settings.language)]:

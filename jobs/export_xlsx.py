@@ -222,7 +222,8 @@ def export_workbook(
         raise ValueError("generated_at must be timezone-aware")
     lang = language if language in _LABELS else "vi"
     local = generated_at.astimezone(timezone)
-    ctx = _Context(lang, _LABELS[lang], questionnaire or load_questionnaire())
+    # The report's own method: its criteria codes mean that questionnaire's questions.
+    ctx = _Context(lang, _LABELS[lang], questionnaire or load_questionnaire(report.method))
     # Write-only mode streams rows to the file: 10,000 responses take seconds, not minutes.
     wb = Workbook(write_only=True)
     _index_sheet(wb.create_sheet(ctx.t["sheet.index"]), ctx, report, agency, local)
@@ -252,7 +253,7 @@ class _Context:
     q: Questionnaire
 
     def text(self, key: str, fallback: str) -> str:
-        found = self.q.texts.get(key)
+        found = self.q.texts.get(self.q.key(key.split("/", 1)[-1]))
         if found is None:
             return fallback
         return found.get(self.lang) or found.get("vi") or fallback

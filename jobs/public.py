@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from conversations import DEFAULT_METHOD
 from conversations.periods import Period
 from storage import read_transaction
 
@@ -45,9 +46,17 @@ class PublicResults:
 
 
 class PublicResultsCache:
-    def __init__(self, engine: AsyncEngine, tz: ZoneInfo, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tz: ZoneInfo,
+        clock: Callable[[], datetime],
+        method: str = DEFAULT_METHOD,
+    ) -> None:
         self.engine = engine
         self.tz = tz
+        #: The one SIPAS method the public page shows (``SURVEY_METHOD``).
+        self.method = method
         self.clock = clock
         self._built: dict[tuple[date, str], tuple[float, PublicResults]] = {}
         self._locks: dict[tuple[date, str], asyncio.Lock] = {}
@@ -70,7 +79,7 @@ class PublicResultsCache:
         from .chart import element_chart
 
         period = Period(today - timedelta(days=29), today)
-        scope = ReportScope(self.tz, language)
+        scope = ReportScope(self.tz, language, method=self.method)
         async with read_transaction(self.engine) as conn:
             report = await build_report(conn, period, scope)
             previous = await build_report(conn, period.previous(), scope)

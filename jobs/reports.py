@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from conversations import DEFAULT_METHOD, load_questionnaire
 from conversations.periods import Period
 from conversations.workdays import WorkCalendar
 from storage.queries.aggregates import complaint_ratings, in_progress, summed
@@ -26,6 +27,8 @@ class ReportScope:
     language: str = "vi"
     procedure: str | None = None
     field: str | None = None
+    #: The SIPAS method reported on (``SURVEY_METHOD``): one method per report, never mixed.
+    method: str = DEFAULT_METHOD
 
 
 def day_bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -36,13 +39,21 @@ def day_bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 async def build_report(conn: AsyncConnection, period: Period, scope: ReportScope) -> Report:
-    """The SIPAS report for a period: sums of the kept aggregates, no raw answer counted."""
+    """The SIPAS report of one method (``scope.method``) for a period: sums of the kept
+    aggregates of the surveys taken with that method, no raw answer counted."""
     counts, completed, partial = await summed(
-        conn, period.start, period.end, procedure=scope.procedure, field=scope.field
+        conn,
+        period.start,
+        period.end,
+        method=scope.method,
+        procedure=scope.procedure,
+        field=scope.field,
     )
     start, end = day_bounds(period, scope.tz)
     ratings = await complaint_ratings(conn, start, end)
-    running = await in_progress(conn, start, end, procedure=scope.procedure, field=scope.field)
+    running = await in_progress(
+        conn, start, end, method=scope.method, procedure=scope.procedure, field=scope.field
+    )
     return compute(
         counts,
         start=period.start,
@@ -53,6 +64,7 @@ async def build_report(conn: AsyncConnection, period: Period, scope: ReportScope
         complaint_ratings=ratings,
         procedure=scope.procedure,
         field_name=scope.field,
+        questionnaire=load_questionnaire(scope.method),
         language=scope.language,
     )
 
@@ -66,7 +78,33 @@ async def case_summary(
     soon = calendar.add_workdays(today, 2)
     overdue = tuple((code, due) for code, due in found.open if due < today)
     due_soon = tuple((code, due) for code, due in found.open if today <= due <= soon)
-    return CaseSummary(new=found.new, overdue=overdue, due_soon=due_soon, open=len(found.open))
+    return CaseSummary(
+        new=found.new,
+        overdue=overdue,
+        due_soon=due_soon,
+        open=len(found.open),
+        officers=per_officer(found.open, found.owners, today),
+    )
+
+
+def per_officer(
+    cases: tuple[tuple[str, date], ...], owners: tuple[str | None, ...], today: date
+) -> tuple[tuple[str | None, int, int], ...]:
+    """(officer's name, open, overdue) for each officer with open cases, by name; those
+    nobody took last (as None). Empty when no case was ever taken (nothing to break down)."""
+    if not any(owners):
+        return ()
+    counts: dict[str | None, list[int]] = {}
+    for (_, due), owner in zip(cases, owners, strict=True):
+        tally = counts.setdefault(owner, [0, 0])
+        tally[0] += 1
+        tally[1] += due < today
+    rows: list[tuple[str | None, int, int]] = sorted(
+        (n, c[0], c[1]) for n, c in counts.items() if n is not None
+    )
+    if None in counts:
+        rows.append((None, counts[None][0], counts[None][1]))
+    return tuple(rows)
 
 
 async def dossier_measures(

@@ -50,7 +50,7 @@ class RequestWorker:
         self.settings = settings
         self.catalog = catalog
         self.clock = clock
-        self.public = public or PublicResultsCache(engine, settings.tz, clock)
+        self.public = public or PublicResultsCache(engine, settings.tz, clock, settings.method)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -98,7 +98,7 @@ class RequestWorker:
     async def answer(self, job: JobRequest) -> list[Outbound]:
         now = self.clock()
         today = now.astimezone(self.settings.tz).date()
-        scope = ReportScope(self.settings.tz, job.language)
+        scope = ReportScope(self.settings.tz, job.language, method=self.settings.method)
         if job.kind == "report":
             period = Period(
                 date.fromisoformat(job.args["from"]), date.fromisoformat(job.args["to"])
@@ -162,10 +162,12 @@ class RequestWorker:
         from .export_xlsx import export_workbook
 
         period = Period(date(today.year, 1, 1), today)
-        scope = ReportScope(self.settings.tz, job.language)
+        scope = ReportScope(self.settings.tz, job.language, method=self.settings.method)
         async with read_transaction(self.engine) as conn:
             report = await build_report(conn, period, scope)
-            responses, complaints = await export_rows(conn, period, self.settings.tz)
+            responses, complaints = await export_rows(
+                conn, period, self.settings.tz, self.settings.method
+            )
             dossiers = await dossier_measures(
                 conn, period, scope, self.settings.calendar, report.index
             )
@@ -205,10 +207,10 @@ def _chart(report: object, previous: object, language: str, summary: str) -> Ima
 
 
 async def export_rows(
-    conn: AsyncConnection, period: Period, tz: ZoneInfo
+    conn: AsyncConnection, period: Period, tz: ZoneInfo, method: str
 ) -> tuple[list[ResponseRow], list[ComplaintRow]]:
-    """The spreadsheet's rows: anonymous responses and the complaint register."""
-    responses = await responses_for_export(conn, period.start, period.end, tz)
+    """The spreadsheet's rows: anonymous responses of ``method`` and the complaint register."""
+    responses = await responses_for_export(conn, period.start, period.end, tz, method)
     complaints = await complaints_for_export(conn, period.start, period.end, tz)
     return responses, complaints
 

@@ -4,6 +4,10 @@ The formula is SIPAS.md's: a criterion's index is the share of level 4 and 5 ans
 answers (skips excluded); an element's index is the mean of its criteria's indices (those with
 an answer); the overall index is the mean of the element indices (an element with no answer is
 left out and named). Pure: storage supplies the counts.
+
+An index is computed over one method's questionnaire only (QĐ 1001/QĐ-BNV's 19 items or QĐ
+2640/QĐ-BNV's 22 criteria, LAW-2026.md): the counts passed in must be that method's, and the
+report names it (``Report.method``), so two methods are never averaged together.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from conversations import Questionnaire, load_questionnaire, round_half_up
+from conversations import DEFAULT_METHOD, Questionnaire, load_questionnaire, round_half_up
 
 #: (item, value) -> how many completed surveys gave that value. Ratings use "1".."5";
 #: multi-select answers count once per option; ``E<k>`` / ``E*`` with value "answered" count
@@ -57,7 +61,8 @@ class Share:
 @dataclass(frozen=True, slots=True)
 class Descriptive:
     channels: tuple[tuple[str, int], ...]  # information channels, most named first
-    trips: tuple[tuple[str, int], ...]  # "1", "2", "3", "4" (4 = four or more)
+    #: "0" (1001 only: no visit needed), "1", "2", "3", "4" (4 = four or more)
+    trips: tuple[tuple[str, int], ...]
     three_or_more_trips: Share
     late: Share
     late_with_apology: Share
@@ -65,6 +70,8 @@ class Descriptive:
     unofficial_payment: Share
     expectations: tuple[tuple[str, int], ...]  # ranked
     complaint_ratings: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    #: How the dossier was submitted (1001 only): inperson, online_partial, online_full, post.
+    submission: tuple[tuple[str, int], ...] = ()
 
     @property
     def complaint_rating_mean(self) -> float | None:
@@ -95,6 +102,10 @@ class Report:
     names: Mapping[str, str] = dataclasses.field(
         default_factory=dict
     )  # element/criterion code -> name
+    #: The SIPAS method (questionnaire id) every figure of this report comes from.
+    method: str = DEFAULT_METHOD
+    #: That method's decision, in the report's language ("Quyết định 1001/QĐ-BNV …").
+    method_name: str = ""
 
     @property
     def without_answers(self) -> tuple[str, ...]:
@@ -113,6 +124,8 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         """The report JSON of the interface contract (figures are percentages, 2 decimals)."""
         return {
+            "method": self.method,
+            "method_name": self.method_name,
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "completed": self.completed,
@@ -153,6 +166,7 @@ def _share_json(share: Share) -> dict[str, Any]:
 def _descriptive_json(d: Descriptive) -> dict[str, Any]:
     return {
         "channels": dict(d.channels),
+        "submission": dict(d.submission),
         "trips": dict(d.trips),
         "three_or_more_trips": _share_json(d.three_or_more_trips),
         "late": _share_json(d.late),
@@ -217,6 +231,10 @@ def compute(
     questionnaire: Questionnaire | None = None,
     language: str = "vi",
 ) -> Report:
+    """The report of one method's counts (``questionnaire``, default the method in force).
+
+    ``counts`` must hold only that method's answers (``storage.queries.aggregates.summed``
+    with its ``method``); a criterion code is read in that questionnaire's meaning."""
     q = questionnaire or load_questionnaire()
     elements: list[ElementIndex] = []
     raw_elements: list[float] = []
@@ -237,30 +255,26 @@ def compute(
             )
         )
     overall = _mean(raw_elements)
-    trips = tuple((v, counts.get(("trips", v), 0)) for v in ("1", "2", "3", "4"))
+    trip_step = q.step("trips")
+    trip_codes = trip_step.options if trip_step else ("1", "2", "3", "4")
+    trips = tuple((v, counts.get(("trips", v), 0)) for v in trip_codes)
+    # 2640 asks yes/no; 1001 asks how common (none / some / many): "some" and "many" count as
+    # having met it, as "yes" does.
+    met, asked = {"yes", "some", "many"}, {"yes", "no", "none", "some", "many"}
     descriptive = Descriptive(
         channels=_options("info", q, counts),
         trips=trips,
-        three_or_more_trips=_share(counts, "trips", {"3", "4"}, {"1", "2", "3", "4"}),
+        three_or_more_trips=_share(counts, "trips", {"3", "4"}, set(trip_codes)),
         late=_share(counts, "timing", {"late"}, {"early", "ontime", "late"}),
         late_with_apology=_share(counts, "apology", {"yes"}, {"yes", "no"}),
-        harassment=_share(counts, "harass", {"yes"}, {"yes", "no"}),
-        unofficial_payment=_share(counts, "payment", {"yes"}, {"yes", "no"}),
+        harassment=_share(counts, "harass", met, asked),
+        unofficial_payment=_share(counts, "payment", met, asked),
         expectations=_options("expect", q, counts),
         complaint_ratings=complaint_ratings,
+        submission=_options("channel", q, counts),
     )
-    names = {
-        key.split(".", 1)[1]: texts.get(language) or texts["vi"]
-        for key, texts in q.texts.items()
-        if key.startswith("element.")
-    }
-    names.update(
-        {
-            code: q.texts[f"q.{code}"].get(language) or q.texts[f"q.{code}"]["vi"]
-            for e in q.elements
-            for code in e.criteria
-        }
-    )
+    names = {e.code: q.text(f"element.{e.code}", language) for e in q.elements}
+    names.update({code: q.text(f"q.{code}", language) for e in q.elements for code in e.criteria})
     return Report(
         start=start,
         end=end,
@@ -274,14 +288,18 @@ def compute(
         procedure=procedure,
         field=field_name,
         names=names,
+        method=q.id,
+        method_name=q.text("q.method", language),
     )
 
 
 def answer_counts(
-    answers: Mapping[str, int | str], q: Questionnaire | None = None
+    answers: Mapping[str, int | str], q: Questionnaire | str | None = None
 ) -> dict[tuple[str, str], int]:
-    """The aggregate increments one completed survey contributes (its answers, exploded)."""
-    quest = q or load_questionnaire()
+    """The aggregate increments one completed survey contributes (its answers, exploded).
+
+    ``q``: the survey's questionnaire, or its method id (as stored with the response)."""
+    quest = load_questionnaire(q) if isinstance(q, str) else (q or load_questionnaire())
     out: dict[tuple[str, str], int] = {}
     rated_any = False
     for element in quest.elements:

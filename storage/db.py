@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -80,9 +81,30 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: One writer at a time per SQLite engine, queued in this process: SQLite has one write lock,
+#: and a connection that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10, … ms)
+#: rather than being told when it is free, so two of our own transactions contending would
+#: cost tens of milliseconds. Other processes still meet the busy timeout.
+_WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer(engine: AsyncEngine) -> asyncio.Lock:
+    lock = _WRITERS.get(engine.sync_engine)
+    if lock is None:
+        lock = _WRITERS[engine.sync_engine] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that will write: on SQLite it holds the write lock from the start."""
+    """A transaction that will write: on SQLite it holds the write lock from the start (and
+    waits its turn behind this process's other writers without polling)."""
+    if is_sqlite(engine):
+        async with _writer(engine), engine.connect() as conn:
+            conn = await conn.execution_options(**{_IMMEDIATE: True})
+            async with conn.begin():
+                yield conn
+        return
     async with engine.connect() as conn:
         conn = await conn.execution_options(**{_IMMEDIATE: True})
         async with conn.begin():

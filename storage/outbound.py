@@ -25,6 +25,9 @@ class TextMessage:
     choices: Choices = ()
     key: str = ""
     kind: Literal["text"] = "text"
+    #: Its answer is awaited as a reply (in a group the bot sees only replies to it): the
+    #: input field's hint; a channel that asks for replies shows that instead of ``choices``.
+    placeholder: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +88,15 @@ def encode(message: Outbound) -> tuple[dict[str, Any], tuple[bytes, str] | None]
     """A message as (the row's JSON body, the blob to store apart as (bytes, name) or None)."""
     match message:
         case TextMessage(text, choices, key):
-            return {
+            body: dict[str, Any] = {
                 "kind": "text",
                 "text": text,
                 "choices": [list(c) for c in choices],
                 "key": key,
-            }, None
+            }
+            if message.placeholder:
+                body["placeholder"] = message.placeholder
+            return body, None
         case EditMessage(message_id, text, choices, key):
             body = {"text": text, "choices": [list(c) for c in choices], "key": key}
             return {"kind": "edit", "message_id": message_id, **body}, None
@@ -109,7 +115,12 @@ def decode(body: dict[str, Any], blob: tuple[bytes, str] | None) -> Outbound:
     kind = body.get("kind")
     choices = tuple((str(c[0]), str(c[1])) for c in body.get("choices") or ())
     if kind == "text":
-        return TextMessage(str(body["text"]), choices, str(body.get("key", "")))
+        return TextMessage(
+            str(body["text"]),
+            choices,
+            str(body.get("key", "")),
+            placeholder=str(body.get("placeholder", "")),
+        )
     if kind == "edit":
         return EditMessage(
             str(body["message_id"]), str(body["text"]), choices, str(body.get("key", ""))

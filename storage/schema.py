@@ -238,6 +238,20 @@ complaints = Table(
     Column("duplicate_of", BigId, ForeignKey("complaints.id")),
     Column("rating", SmallInteger),
     Column("rated_at", UTCDateTime),
+    # NĐ 20/2008, Điều 7(1): a named phản ánh, kiến nghị states name, address and phone.
+    Column("reporter_address", String(200)),
+    # Luật Tiếp công dân 2013, Điều 28(1): within 10 working days the person is told whether
+    # the matter is accepted, refused, needs more time or was forwarded. ``due_on`` is the
+    # (later) target to resolve it, from complaints.yaml.
+    Column("accept_due_on", Date),
+    # NĐ 20/2008, Điều 9(1)(d): out of remit -> forwarded to the competent body within 5
+    # working days; ``forward_due_on`` is that limit, ``forwarded_on`` the day it was done.
+    Column("forwarded_to", String(200)),
+    Column("forwarded_on", Date),
+    Column("forward_due_on", Date),
+    # The officer who has the case ("staff:<id>"), and the name shown on its card.
+    Column("assignee", String(40)),
+    Column("assignee_name", String(64)),
     Index(None, "status", "due_on"),
     Index(None, "contact_id", "created_at"),
     Index(None, "rated_at"),
@@ -255,6 +269,10 @@ complaint_events = Table(
     Column("to_status", String(20), nullable=False),
     Column("note", Text),
     Column("public", Boolean, nullable=False),
+    # What staff did (take, takeover, release, note; None for a plain status change) and the
+    # name they go by, so the history reads "who did what" without a user directory.
+    Column("action", String(16)),
+    Column("actor_name", String(64)),
     Index(None, "complaint_id", "at"),
 )
 
@@ -277,6 +295,8 @@ complaint_files = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("stored_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, default=0),
+    # The caption the citizen sent with the file at the files step (at most 500 characters).
+    Column("note", String(500)),
     Index(None, "status"),
     Index(None, "complaint_id"),
 )
@@ -293,10 +313,13 @@ survey_daily = Table(
     Column("item", String(16), nullable=False),
     Column("value", String(32), nullable=False),
     Column("count", Integer, nullable=False),
+    # The SIPAS method of the surveys counted (sipas-1001, sipas-2640): an index is summed
+    # within one method only. Rows from before methods were recorded are 2640's.
+    Column("method", String(32), nullable=False),
     # Keyed by (item, value) first and, on SQLite, stored in key order: a report's GROUP BY
     # item, value then reads rows already grouped, with no sort (0.35 s instead of 2 s over
     # a million surveys, bench/report.py).
-    PrimaryKeyConstraint("item", "value", "day", "procedure", "field"),
+    PrimaryKeyConstraint("item", "value", "day", "method", "procedure", "field"),
     sqlite_with_rowid=False,
 )
 
@@ -309,6 +332,7 @@ survey_daily_counts = Table(
     Column("field", String(128), primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("count", Integer, nullable=False),
+    Column("method", String(32), primary_key=True),
 )
 
 # Digests sent, one row per kind and period: the key that makes each digest go out once, even
@@ -549,4 +573,19 @@ web_uploads = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "created_at"),
+)
+
+# Staff rooms: a Telegram group named in ADMIN_CHAT_IDS that Telegram upgraded to a
+# supergroup (a new chat id). The configured id stays the room's name (its officers'
+# conversations are kept under it); messages go to ``current_id``. ``told_at``: when the next
+# digest said that the configured id is stale.
+staff_rooms = Table(
+    "staff_rooms",
+    metadata,
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("current_id", String(64), nullable=False),
+    Column("moved_at", UTCDateTime, nullable=False),
+    Column("told_at", UTCDateTime),
+    PrimaryKeyConstraint("channel", "chat_id"),
 )

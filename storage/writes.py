@@ -259,6 +259,7 @@ class WriteSet:
                 "created_at": now,
                 "priority": 1 if bulk else 0,
                 "blob": blob,
+                "message": message,
             }
         )
 
@@ -386,7 +387,7 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.jobs:
         await conn.execute(job_requests.insert(), ws.jobs)
     if ws.outbox:
-        rows = [{k: v for k, v in row.items() if k != "blob"} for row in ws.outbox]
+        rows = [{k: v for k, v in row.items() if k not in _NOT_COLUMNS} for row in ws.outbox]
         for row, queued in zip(rows, ws.outbox, strict=True):
             blob = queued["blob"]
             row["blob_id"] = None
@@ -397,8 +398,18 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
                     .returning(outbox_blobs.c.id)
                 )
                 row["blob_id"] = int(found.scalar_one())
-        await conn.execute(outbox.insert(), rows)
+        # The ids, in the order queued: the runtime hands the committed rows to its sender
+        # without reading them back.
+        found = await conn.execute(
+            outbox.insert().returning(outbox.c.id, sort_by_parameter_order=True), rows
+        )
+        for queued, (message_id,) in zip(ws.outbox, found, strict=True):
+            queued["id"] = int(message_id)
 
+
+#: What ``enqueue`` keeps beside a row's columns: the blob (stored apart), the message itself,
+#: and the id the insert gave it.
+_NOT_COLUMNS = frozenset({"blob", "message", "id"})
 
 _RECEIPT_STATUS = (
     update(receipts)

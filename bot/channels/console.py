@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
@@ -20,7 +21,7 @@ from conversations import (
     clean_text,
 )
 from conversations.commands import canonical, is_admin_command
-from conversations.parsing import is_small_number, normalize
+from conversations.normalise import is_nav, match_choice
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage, Outbound, TextMessage
 from storage.queries.outbox import mark_sent, pending
@@ -38,26 +39,27 @@ class Requests(Protocol):
 
 
 def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
-    """What a typed line means: a command, the number or text of a shown choice, or text."""
-    text = clean_text(line).strip()
-    if not text:
+    """What a typed line means: a command, a shown choice (its number, its label or its line
+    as shown, :func:`conversations.normalise.match_choice`), or text. An empty line is
+    skipped; a line of only invisible characters is an empty text (the engine says so)."""
+    if not line.strip("\r\n"):
         return None
+    text = clean_text(line)
     if text.startswith("/"):
         name, _, arg = text[1:].partition(" ")
         return Command(name.lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
-    if is_small_number(text) and 1 <= int(text) <= len(choices):
-        return Choice(choices[int(text) - 1][0])
-    wanted = normalize(text)
-    for choice_id, label in choices:
-        if normalize(label) == wanted:
-            return Choice(choice_id)
-    return Text(text)
+    picked = match_choice(text, [(cid, (label,)) for cid, label in choices])
+    return Choice(picked) if picked is not None else Text(text)
 
 
 def render(message: TextMessage | EditMessage) -> str:
-    """A message as the terminal shows it: the text, then its choices numbered from 1."""
+    """A message as the terminal shows it: the text, then its choices numbered from 1, but
+    navigation (back, skip, cancel, done), shown as the words to type: a number is always an
+    answer (7 at a rating question is no "skip")."""
     lines = [message.text]
-    lines.extend(f"  {n}. {label}" for n, (_, label) in enumerate(message.choices, start=1))
+    numbered = [label for cid, label in message.choices if not is_nav(cid)]
+    lines.extend(f"  {n}. {label}" for n, label in enumerate(numbered, start=1))
+    lines.extend(f"  [{label}]" for cid, label in message.choices if is_nav(cid))
     return "\n".join(lines)
 
 
@@ -93,12 +95,13 @@ class ConsoleChat:
         self.read_line = read_line or sys.stdin.readline
         self.out = out or sys.stdout
         self.choices: tuple[tuple[str, str], ...] = ()
+        self._lines: asyncio.Queue[str] | None = None
 
     async def run(self, language: str = "vi") -> None:
         self._print(self.catalog.text(language, "console.banner"))
         await self.drain()  # anything queued while the console was closed
         while True:
-            line = await asyncio.to_thread(self.read_line)
+            line = await self._next_line()
             if not line:
                 return
             payload = parse_line(line, self.choices)
@@ -113,6 +116,28 @@ class ConsoleChat:
             event = InboundEvent(uuid.uuid4().hex, CHANNEL, self.user, payload, admin=self.admin)
             await self.dispatcher.submit(event)
             await self.drain()
+
+    async def _next_line(self) -> str:
+        """The next line typed (\"\" at the end of input). Read by a daemon thread, not the
+        default executor: Ctrl+C then quits at once, where ``asyncio.run`` would wait for an
+        executor thread blocked in ``readline`` until Enter was pressed."""
+        if self._lines is None:
+            loop = asyncio.get_running_loop()
+            lines: asyncio.Queue[str] = asyncio.Queue()
+            self._lines = lines
+
+            def pump() -> None:
+                while True:
+                    line = self.read_line()
+                    try:
+                        loop.call_soon_threadsafe(lines.put_nowait, line)
+                    except RuntimeError:  # the loop is closed: the console has ended
+                        return
+                    if not line:
+                        return
+
+            threading.Thread(target=pump, name="console-input", daemon=True).start()
+        return await self._lines.get()
 
     async def drain(self) -> None:
         if self.requests is not None:

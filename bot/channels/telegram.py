@@ -8,23 +8,40 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import replace as dataclass_replace
 
 from telegram import (
     Bot,
     BotCommand,
     CallbackQuery,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.channels.telegram_files import TelegramFiles, channel_error
-from bot.errors import ChatBlocked, PermanentSendError, RateLimited, TransientSendError
+from bot.errors import (
+    ChatBlocked,
+    ChatMoved,
+    PermanentSendError,
+    RateLimited,
+    TransientSendError,
+)
 from bot.limits import TelegramLimit
 from bot.logs import chat_hash
 from bot.runtime.replies import Capabilities, utf16_length
+from bot.runtime.rooms import StaffRooms, is_group, officer_key, split_key
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     MAX_INBOUND_CHARS,
@@ -50,7 +67,17 @@ from storage.outbound import (
 from storage.queries.complaint_files import StoredFile
 
 CHANNEL = "telegram"
-ALLOWED_UPDATES = ("message", "callback_query")
+GROUP_TYPES = frozenset({"group", "supergroup"})
+#: Telegram's longest input field hint (ForceReply.input_field_placeholder).
+MAX_PLACEHOLDER = 64
+#: ``edited_message`` is delivered only when asked for: an edit of a description still
+#: pending replaces it, any other edit gets a short note (never silence).
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+#: What a message without text, photo or document is, for the hint (Bot API Message fields).
+STRAY_KINDS = (
+    "sticker", "voice", "audio", "video", "video_note", "animation", "location", "venue",
+    "contact", "poll", "dice",
+)  # fmt: skip
 #: Commands shown in Telegram's menu, in this order (their descriptions are in the catalogs).
 MENU_COMMANDS = (
     "start",
@@ -70,6 +97,7 @@ log = logging.getLogger("bot.telegram")
 
 
 def _command(text: str) -> Command:
+    """``/name@bot arg``: the text is already cleaned, the argument cut after that."""
     head, _, arg = text.partition(" ")
     name = head[1:].split("@", 1)[0].lower()
     return Command(name[:32], arg.strip()[:MAX_COMMAND_ARG_CHARS])
@@ -88,14 +116,34 @@ def _label(query: CallbackQuery) -> str | None:
     return None
 
 
-def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent | None:
-    """The engine event an update means, or None for updates the bot does not handle."""
+def parse_update(
+    update: Update,
+    admins: Collection[int] = (),
+    room: str | None = None,
+    *,
+    bot_id: int | None = None,
+    username: str = "",
+) -> InboundEvent | None:
+    """The engine event an update means, or None for updates the bot does not handle.
+
+    ``room``: the staff room a group update comes from (its configured id), None when the
+    group is no staff room. In a room the bot acts only for administrators, each in their
+    own conversation ("<room>:<user>"), and only on what is meant for it: a command (with or
+    without "@botname"), a reply to one of its messages, a message naming it. Everything else
+    said in the group, and anything from a member who is not an administrator, is None.
+    """
     event_id = str(update.update_id)
     query = update.callback_query
     if query is not None:
         if query.message is None or not query.data:
             return None
-        chat_id = query.message.chat.id
+        chat = query.message.chat
+        user = query.from_user.id
+        chat_key = str(chat.id)
+        if chat.type in GROUP_TYPES:
+            if room is None or user not in admins:
+                return None
+            chat_key = officer_key(room, user)
         origin = Origin(
             message_id=str(query.message.message_id),
             text=clean_text(getattr(query.message, "text", None) or "")[: TelegramLimit.MAX_TEXT],
@@ -105,39 +153,144 @@ def parse_update(update: Update, admins: Collection[int] = ()) -> InboundEvent |
         return InboundEvent(
             event_id,
             CHANNEL,
-            str(chat_id),
+            chat_key,
             choice,
             origin=origin,
-            admin=query.from_user.id in admins,
+            admin=user in admins,
+            # Only staff are named (on the cases they handle); a citizen's name is not kept.
+            sender_id=str(user) if user in admins else "",
+            sender_name=_name(query.from_user) if user in admins else "",
         )
-    message = update.message
-    if message is None or message.chat.type != "private":
-        return None  # the bot serves private chats only; groups are ignored
+    message = update.message or update.edited_message
+    if message is None:
+        return None
+    if message.chat.type in GROUP_TYPES:
+        if update.message is None:
+            return None  # an edit in a staff group is not read
+        return _in_room(message, event_id, admins, room, bot_id, username)
+    if message.chat.type != "private":
+        return None  # channels and the like: nothing for the bot
     sender = message.from_user.id if message.from_user else 0
-    payload: Inbound
+    payload = _message_payload(message, edited=update.edited_message is not None)
+    if payload is None:
+        return None
+    if sender not in admins:
+        return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload)
+    return InboundEvent(
+        event_id,
+        CHANNEL,
+        str(message.chat.id),
+        payload,
+        admin=True,
+        sender_id=str(sender),
+        sender_name=_name(message.from_user),
+    )
+
+
+def _message_payload(message: Message, *, edited: bool) -> Inbound | None:
+    """What a private message says: a command, text, a file with its caption and album, or
+    a stray kind of message (sticker, voice, location …) named for the hint."""
     text = clean_text(message.text or "")
+    caption = clean_text(message.caption or "")[:MAX_INBOUND_CHARS]
+    group = clean_text(message.media_group_id or "")[:64]
+    if edited:
+        # Only an edited text is read (as the edit of message_id); an edited caption is not.
+        return Text(text[: MAX_INBOUND_CHARS + 1], str(message.message_id), edited=True)
     if text.startswith("/"):
-        payload = _command(text)
-    elif text:
-        # One character more than the engine reads, so it can say the text is too long.
-        payload = Text.typed(text, MAX_INBOUND_CHARS + 1)
-    elif message.photo:
+        return _command(text)
+    if message.text is not None:
+        # One character more than the engine reads, so it can say the text is too long; a
+        # text that cleans to nothing still reaches the engine, which says so.
+        typed = Text.typed(text, MAX_INBOUND_CHARS + 1)
+        return dataclass_replace(typed, message_id=str(message.message_id))
+    if message.photo:
         photo = message.photo[-1]  # the largest size Telegram made
-        payload = Attachment("photo", photo.file_size or 0, photo.file_id, "", "image/jpeg")
-    elif message.document:
+        return Attachment(
+            "photo", photo.file_size or 0, photo.file_id, "", "image/jpeg", caption, group
+        )
+    if message.document:
         doc = message.document
-        payload = Attachment(
+        return Attachment(
             "document",
             doc.file_size or 0,
             doc.file_id,
-            clean_text(doc.file_name or ""),
-            clean_text(doc.mime_type or ""),
+            clean_text(doc.file_name or "")[:200],
+            clean_text(doc.mime_type or "")[:100],
+            caption,
+            group,
         )
-    elif message.effective_attachment is not None:
-        payload = Attachment("other")
-    else:
+    what = next((kind for kind in STRAY_KINDS if getattr(message, kind, None)), "")
+    if what or message.effective_attachment is not None:
+        return Attachment("other", caption=caption, group=group, what=what or "other")
+    return None
+
+
+def _name(user: object) -> str:
+    """An officer's name as Telegram shows it (kept on the cases they take), bounded."""
+    full = clean_text(str(getattr(user, "full_name", "") or ""))
+    return full[:64]
+
+
+def _in_room(
+    message: Message,
+    event_id: str,
+    admins: Collection[int],
+    room: str | None,
+    bot_id: int | None,
+    username: str,
+) -> InboundEvent | None:
+    """A message in a group: an administrator's command or answer to the bot, else None."""
+    user = message.from_user
+    if room is None or user is None or user.id not in admins:
         return None
-    return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload, admin=sender in admins)
+    text = clean_text(message.text or "")
+    mention = f"@{username}".lower() if username else ""
+    payload: Inbound
+    if text.startswith("/"):
+        head = text.split(maxsplit=1)[0]
+        _, at, addressed = head.partition("@")
+        if at and addressed.lower() != username.lower():
+            return None  # a command for another bot in the same group
+        payload = _command(text)
+    elif text and _replies_to_bot(message, bot_id):
+        payload = Text(text[: MAX_INBOUND_CHARS + 1])
+    elif text and mention and mention in text.lower():
+        start = text.lower().index(mention)
+        said = (text[:start] + text[start + len(mention) :]).strip()
+        if not said:
+            return None
+        payload = Text(said[: MAX_INBOUND_CHARS + 1])
+    else:
+        return None  # the team talking among themselves (seen when privacy mode is off)
+    return InboundEvent(
+        event_id,
+        CHANNEL,
+        officer_key(room, user.id),
+        payload,
+        admin=True,
+        sender_id=str(user.id),
+        sender_name=_name(user),
+    )
+
+
+def _replies_to_bot(message: Message, bot_id: int | None) -> bool:
+    replied = message.reply_to_message
+    author = replied.from_user if replied is not None else None
+    return author is not None and bot_id is not None and author.id == bot_id
+
+
+def migration(update: Update) -> tuple[str, str] | None:
+    """(old id, new id) when the update says a group became a supergroup: the service
+    message in the old group (``migrate_to_chat_id``) or in the new one
+    (``migrate_from_chat_id``)."""
+    message = update.message
+    if message is None:
+        return None
+    if message.migrate_to_chat_id:
+        return str(message.chat.id), str(message.migrate_to_chat_id)
+    if message.migrate_from_chat_id:
+        return str(message.migrate_from_chat_id), str(message.chat.id)
+    return None
 
 
 def raw_update_id(raw: object) -> int | None:
@@ -225,13 +378,32 @@ class TelegramSender:
     capabilities = CAPABILITIES
 
     def __init__(
-        self, bot: Bot, load_file: Callable[[int], Awaitable[StoredFile | None]] | None = None
+        self,
+        bot: Bot,
+        load_file: Callable[[int], Awaitable[StoredFile | None]] | None = None,
+        rooms: StaffRooms | None = None,
     ) -> None:
         self.bot = bot
         self.load_file = load_file
         self.files = TelegramFiles(bot)
+        self.rooms = rooms
 
     async def send(self, chat_id: str, message: Outbound) -> None:
+        """Sends to a chat, or to the staff room of an officer's conversation ("<room>:<user>")
+        wherever that room is now. A group that became a supergroup on the way is moved, and
+        the message goes to its new id at once."""
+        chat, officer = split_key(chat_id)
+        target = self.rooms.current(chat) if self.rooms is not None else chat
+        group = officer is not None or is_group(chat)
+        try:
+            await self._deliver(target, message, group)
+        except ChatMoved as moved:
+            new = str(moved.new_id)
+            if self.rooms is not None:
+                await self.rooms.move(target, new)
+            await self._deliver(new, message, group)
+
+    async def _deliver(self, chat_id: str, message: Outbound, group: bool) -> None:
         match message:
             case FileMessage(file_id, caption):
                 stored = await self.load_file(file_id) if self.load_file else None
@@ -240,6 +412,10 @@ class TelegramSender:
                 await self.files.send_stored(chat_id, stored, caption)
             case ImageMessage() | DocumentMessage():
                 await self._send_made(chat_id, message)
+            case TextMessage(text, choices, placeholder=hint) if group and hint:
+                # In a group the bot sees only replies to it: the answer is asked as one.
+                ask = ForceReply(input_field_placeholder=hint[:MAX_PLACEHOLDER])
+                await self._send_text(chat_id, message, text or "…", ask)
             case TextMessage(text, choices) | EditMessage(_, text, choices):
                 await self._send_text(chat_id, message, text or "…", keyboard(list(choices)))
 
@@ -248,13 +424,16 @@ class TelegramSender:
         chat_id: str,
         message: TextMessage | EditMessage,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: InlineKeyboardMarkup | ForceReply | None,
     ) -> None:
         try:
             if isinstance(message, EditMessage):
-                await self._edit(chat_id, message.message_id, text, markup)
+                inline = markup if isinstance(markup, InlineKeyboardMarkup) else None
+                await self._edit(chat_id, message.message_id, text, inline)
             else:
                 await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+        except ChatMigrated as exc:
+            raise ChatMoved(exc.new_chat_id) from exc
         except RetryAfter as exc:
             raise RateLimited(_retry_after(exc)) from exc
         except Forbidden as exc:

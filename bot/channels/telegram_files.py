@@ -12,11 +12,19 @@ import logging
 import mimetypes
 
 from telegram import Bot, InputFile, constants
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.errors import (
     ChannelError,
     ChatBlocked,
+    ChatMoved,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -34,6 +42,8 @@ def channel_error(exc: TelegramError, *, to_chat: bool) -> ChannelError:
     ``to_chat`` says the request was addressed to a chat: only then does 403 mean the user
     blocked the bot. A download has no chat, so a 403 there is just a refusal.
     """
+    if isinstance(exc, ChatMigrated):
+        return ChatMoved(exc.new_chat_id)
     if isinstance(exc, RetryAfter):
         wait = exc.retry_after
         # A timedelta with PTB_TIMEDELTA=true (the project's setting), an int otherwise.

@@ -25,7 +25,9 @@ from telegram.error import NetworkError, TelegramError
 from bot.channels.telegram import (
     ALLOWED_UPDATES,
     CHANNEL,
+    GROUP_TYPES,
     TelegramSender,
+    migration,
     parse_update,
     raw_chat_id,
     raw_update_id,
@@ -34,6 +36,7 @@ from bot.channels.telegram import (
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
+from bot.runtime.rooms import StaffRooms
 from conversations import InboundEvent
 
 log = logging.getLogger("bot.telegram")
@@ -69,11 +72,13 @@ class TelegramInbound:
         admins: Collection[int],
         sender: TelegramSender,
         failures: Failures | None = None,
+        rooms: StaffRooms | None = None,
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
         self.admins = frozenset(admins)
         self.sender = sender
+        self.rooms = rooms
         self.failures = failures or Failures(
             dispatcher.engine,
             dispatcher.catalog,
@@ -82,18 +87,33 @@ class TelegramInbound:
         )
         self._acks: set[asyncio.Task[None]] = set()
 
-    def _read(self, raw: object) -> InboundEvent | None:
-        """The engine event a raw update means; raises when it cannot be read."""
+    async def _read(self, raw: object) -> InboundEvent | None:
+        """The engine event a raw update means; raises when it cannot be read.
+
+        A group's update is read as its staff room's (None when the group is none), and a
+        group that became a supergroup moves its room, whichever of the two service
+        messages comes first."""
         if not isinstance(raw, dict):
             raise TypeError("an update is a JSON object")
         update = Update.de_json(raw, self.bot)
+        moved = migration(update)
+        if moved is not None:
+            if self.rooms is not None:
+                await self.rooms.move(*moved)
+            return None
+        chat = update.effective_chat
+        room: str | None = None
+        if chat is not None and chat.type in GROUP_TYPES and self.rooms is not None:
+            room = await self.rooms.find(str(chat.id))
         if update.callback_query is not None:
             # Answered at once, outside the outbox: the spinner on the button stops
             # while the answer is still being stored.
             task = asyncio.create_task(self.sender.answer_callback(update.callback_query))
             self._acks.add(task)
             task.add_done_callback(self._acks.discard)
-        event = parse_update(update, self.admins)
+        event = parse_update(
+            update, self.admins, room, bot_id=self.bot.id, username=self.bot.username or ""
+        )
         if event is not None and refused_admin(event):
             log.warning(
                 "event=admin_refused channel=%s chat=%s",
@@ -106,7 +126,7 @@ class TelegramInbound:
         """Records one update, as Telegram sent it, durably; raises only when the database
         could not take it (then it must be delivered again)."""
         try:
-            event = self._read(raw)
+            event = await self._read(raw)
         except Exception as exc:
             update_id = raw_update_id(raw)
             await self.failures.record(

@@ -34,6 +34,7 @@ from conversations import (
     InboundEvent,
     Origin,
     Text,
+    clean_text,
 )
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage
@@ -72,10 +73,12 @@ def visitor_chat_id(token: str) -> str:
 
 
 def parse_text(text: str) -> Inbound | None:
-    """A typed line: a command, a receipt code from the slip, or text."""
-    stripped = text.strip()
-    if not stripped:
+    """A typed line: a command, a receipt code from the slip, or text (cleaned first; a line
+    of only invisible characters reaches the engine as an empty text, which says so)."""
+    if not text:
         return None
+    text = clean_text(text)
+    stripped = text
     if stripped.startswith("/"):
         head, _, arg = stripped.partition(" ")
         return Command(head[1:33].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])

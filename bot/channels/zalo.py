@@ -183,10 +183,28 @@ def parse_event(
     elif name in ("user_send_image", "user_send_file", "user_send_gif"):
         payload = _attachment(name, message)
     elif name.startswith("user_send_"):
-        payload = Attachment("other")
+        # A sticker, location, voice … : named for the hint (Zalo's own event names).
+        what = _STRAY.get(name.removeprefix("user_send_"), "other")
+        payload = Attachment("other", caption=_caption(message), what=what)
     else:
         return None
     return InboundEvent(msg_id, CHANNEL, user, payload, admin=user in admins)
+
+
+#: Zalo's ``user_send_<kind>`` events the bot cannot read, as the hint names them.
+_STRAY = {
+    "sticker": "sticker",
+    "audio": "voice",
+    "video": "video",
+    "location": "location",
+    "business_card": "contact",
+    "link": "link",
+}
+
+
+def _caption(message: Mapping[str, Any]) -> str:
+    """The text sent with an image or file (Zalo puts it in the message's ``text``)."""
+    return clean_text(str(message.get("text") or ""))[:MAX_INBOUND_CHARS]
 
 
 def _attachment(name: str, message: Mapping[str, Any]) -> Attachment:
@@ -195,7 +213,7 @@ def _attachment(name: str, message: Mapping[str, Any]) -> Attachment:
     body = first.get("payload", {}) if isinstance(first, Mapping) else {}
     url = clean_text(str(body.get("url", ""))) if isinstance(body, Mapping) else ""
     if name == "user_send_image":
-        return Attachment("photo", 0, url, "", "image/jpeg")
+        return Attachment("photo", 0, url, "", "image/jpeg", _caption(message))
     size = str(body.get("size", "0")) if isinstance(body, Mapping) else "0"
     file_name = clean_text(str(body.get("name", ""))) if isinstance(body, Mapping) else ""
     kind = clean_text(str(body.get("type", ""))).lower() if isinstance(body, Mapping) else ""
@@ -209,7 +227,9 @@ def _attachment(name: str, message: Mapping[str, Any]) -> Attachment:
     }.get(kind, kind)
     # isascii: str.isdigit also accepts "²", which int() refuses.
     known = size.isascii() and size.isdigit()
-    return Attachment("document", int(size) if known else 0, url, file_name, mime)
+    return Attachment(
+        "document", int(size) if known else 0, url, file_name[:200], mime[:100], _caption(message)
+    )
 
 
 def render(message: TextMessage, hint: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ _SHAPE = re.compile(r"[1-9][0-9]{9}")
 def new_code() -> str:
     """A fresh code: 10 digits, the first 1–9, the last Verhoeff's check digit."""
     body = str(secrets.randbelow(9 * 10**8) + 10**8)
-    return body + verhoeff.calc_check_digit(body)
+    return body + str(verhoeff.calc_check_digit(body))
 
 
 def printed(code: str) -> str:

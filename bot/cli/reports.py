@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.runtime.build import digest_settings
 from bot.runtime.dispatch import utc_now
 from conversations import default_catalog
-from conversations.periods import DIGEST_KINDS, Period, current
+from conversations.periods import DIGEST_KINDS, Period, current, parse_date
 from jobs.digest import build_digest, build_report_message
 from jobs.digests import send_digest
 from jobs.reports import ReportScope, build_report, case_summary, dossier_measures
@@ -21,16 +21,28 @@ from storage import migrate, open_engine, read_transaction
 from storage.queries.aggregates import first_survey_day
 
 
+def day_argument(text: str) -> date:
+    """``--from``/``--to``: ``30/11/2026`` (day first, as written here) or ``2026-11-30``;
+    anything else stops with the same sentence in Vietnamese and English."""
+    found = parse_date(text)
+    if found is None:
+        catalog = default_catalog()
+        params = (("value", text[:40]),)
+        said = [catalog.format(lang, "input.bad_date", params) for lang in ("vi", "en")]
+        raise argparse.ArgumentTypeError(" / ".join(said))
+    return found
+
+
 def add_report_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report = sub.add_parser("report", help="báo cáo chỉ số SIPAS / SIPAS report")
-    report.add_argument("--from", dest="start", type=date.fromisoformat, default=None)
-    report.add_argument("--to", dest="end", type=date.fromisoformat, default=None)
+    report.add_argument("--from", dest="start", type=day_argument, default=None)
+    report.add_argument("--to", dest="end", type=day_argument, default=None)
     report.add_argument("--format", choices=("text", "json"), default="text")
     report.add_argument("--procedure", default=None)
     report.add_argument("--field", default=None)
     export = sub.add_parser("export", help="xuất bảng tính / spreadsheet export")
-    export.add_argument("--from", dest="start", type=date.fromisoformat, default=None)
-    export.add_argument("--to", dest="end", type=date.fromisoformat, default=None)
+    export.add_argument("--from", dest="start", type=day_argument, default=None)
+    export.add_argument("--to", dest="end", type=day_argument, default=None)
     export.add_argument("--out", required=True, type=Path)
     export.add_argument(
         "--full", action="store_true", help="kèm thông tin cá nhân / with personal data"
@@ -64,7 +76,7 @@ async def run_report_command(args: argparse.Namespace, settings: Settings) -> in
         async with read_transaction(engine) as conn:
             period = await _period(args, settings, conn)
             scope = ReportScope(settings.zone, language, args.__dict__.get("procedure"),
-                                args.__dict__.get("field"))  # fmt: skip
+                                args.__dict__.get("field"), settings.survey_method)  # fmt: skip
             report = await build_report(conn, period, scope)
             previous = await build_report(conn, period.previous(), scope)
             dossiers = await dossier_measures(
@@ -94,7 +106,7 @@ async def _export(
     from jobs.export_xlsx import export_workbook
     from jobs.requests import export_rows, without_comment
 
-    responses, complaints = await export_rows(conn, period, settings.zone)  # type: ignore[arg-type]
+    responses, complaints = await export_rows(conn, period, settings.zone, settings.survey_method)  # type: ignore[arg-type]
     if not args.full:  # a free comment may name the person who wrote it
         responses = [without_comment(r) for r in responses]
     data = export_workbook(
@@ -134,7 +146,7 @@ async def _digest(args: argparse.Namespace, settings: Settings, engine: object) 
             "interim digest queued (the scheduled one still goes out when the period ends)"
         )
         return 0
-    scope = ReportScope(settings.zone, settings.default_language)
+    scope = ReportScope(settings.zone, settings.default_language, method=settings.survey_method)
     async with read_transaction(engine) as conn:  # type: ignore[arg-type]
         report = await build_report(conn, period, scope)
         previous = await build_report(conn, period.previous(), scope)

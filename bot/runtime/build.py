@@ -52,6 +52,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             open_survey_period=settings.open_survey_period,
             admin_chats=staff_chats(settings),
             dossier_retention_days=settings.dossier_retention_days,
+            survey_method=settings.survey_method,
         ),
         catalog=default_catalog(),
     )
@@ -67,6 +68,7 @@ def digest_settings(settings: Settings) -> DigestSettings:
         kinds=tuple(settings.digest_kinds),
         at=settings.digest_time,
         language=settings.default_language,
+        method=settings.survey_method,
     )
 
 

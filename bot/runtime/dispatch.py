@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.logs import chat_hash
 from bot.runtime.failures import Failures
@@ -45,7 +45,9 @@ from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 
+from .albums import Albums, is_file
 from .facts import FactsCache
+from .handoff import Leased, Taker, hand_over, lease_replies
 from .recorders import Recording, record
 from .replies import for_event
 
@@ -94,6 +96,11 @@ class DispatchSettings:
     admin_chats: tuple[tuple[str, str], ...] = ()
     #: Days a chat's link to a dossier is kept after the dossier closed.
     dossier_retention_days: int = 30
+    #: The SIPAS method new surveys use (``SURVEY_METHOD``).
+    survey_method: str = "sipas-1001"
+    #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
+    #: album's photos as separate updates, Zalo as separate events, within moments).
+    album_hold: float = 1.0
 
 
 def event_key(event: InboundEvent) -> str:
@@ -123,6 +130,13 @@ class Dispatcher:
         self._worker: asyncio.Task[None] | None = None
         self._outbox_listeners: list[tuple[str, Callable[[], None]]] = []
         self._job_listeners: list[Callable[[], None]] = []
+        self._takers: dict[str, Taker] = {}
+
+    def hand_off(self, taker: Taker) -> None:
+        """Hands the replies of each committed event straight to ``taker`` (the channel's
+        sender in this process), see ``bot.runtime.handoff``; it is still woken (``on_outbox``)
+        for what it must read from the table."""
+        self._takers[taker.channel] = taker
 
     def on_outbox(self, channel: str, listener: Callable[[], None]) -> None:
         """Called after each commit that queued messages for ``channel`` (wakes its sender)."""
@@ -152,6 +166,11 @@ class Dispatcher:
             batch = [await self._queue.get()]
             while len(batch) < self.settings.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            if self.settings.album_hold > 0 and any(is_file(e) for e, _ in batch):
+                # The rest of an album is on its way: answer it once, with the whole count.
+                await asyncio.sleep(self.settings.album_hold)
+                while len(batch) < self.settings.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
             events = [event for event, _ in batch]
             results = await self.process(events)
             for (_, future), result in zip(batch, results, strict=True):
@@ -199,26 +218,19 @@ class Dispatcher:
 
     async def _transaction(self, events: Sequence[InboundEvent]) -> list[Handled]:
         now = self.clock()
-        async with write_transaction(self.engine) as conn:
-            fresh = await claim_events(conn, [event_key(e) for e in events], now)
-            todo: list[InboundEvent] = []
-            for event in events:
-                key = event_key(event)
-                if key in fresh:
-                    fresh.discard(key)  # a second copy inside the same batch is a duplicate
-                    todo.append(event)
-            rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
-            facts = FactsCache(now, self.settings.tz)
-            # What the batch needs, as its conversations stand now, in one query per kind.
-            await facts.load(conn, [self._lookups(e, rows) for e in todo])
-            writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
-            answered: dict[int, Handled] = {}
-            for event in todo:
-                # An earlier event of the batch may have moved this conversation on.
-                await facts.load(conn, [self._lookups(event, rows)])
-                answered[id(event)] = self._apply(event, rows, facts, writes, now)
-            await flush(conn, writes)
-        queued = {row["channel"] for row in writes.outbox}
+        settles: list[Callable[[bool], None]] = []
+        try:
+            async with write_transaction(self.engine) as conn:
+                for taker in self._takers.values():
+                    settles.append(await taker.record_sent(conn))
+                leased, writes, answered = await self._apply_all(conn, events, now)
+        except BaseException:
+            for settle in settles:
+                settle(False)
+            raise
+        for settle in settles:
+            settle(True)
+        queued = hand_over(leased, writes.outbox)
         for channel, listener in self._outbox_listeners:
             if channel in queued:
                 listener()
@@ -231,6 +243,33 @@ class Dispatcher:
             # on their way already).
             await scrub_log(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
+
+    async def _apply_all(
+        self, conn: AsyncConnection, events: Sequence[InboundEvent], now: datetime
+    ) -> tuple[list[Leased], WriteSet, dict[int, Handled]]:
+        """The batch's events applied in ``conn``: their replies leased, everything written."""
+        fresh = await claim_events(conn, [event_key(e) for e in events], now)
+        todo: list[InboundEvent] = []
+        for event in events:
+            key = event_key(event)
+            if key in fresh:
+                fresh.discard(key)  # a second copy inside the same batch is a duplicate
+                todo.append(event)
+        rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
+        facts = FactsCache(now, self.settings.tz)
+        # What the batch needs, as its conversations stand now, in one query per kind.
+        await facts.load(conn, [self._lookups(e, rows) for e in todo])
+        writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
+        answered: dict[int, Handled] = {}
+        albums = Albums(writes)
+        for original, event in zip(todo, albums.gathered(todo), strict=True):
+            # An earlier event of the batch may have moved this conversation on.
+            await facts.load(conn, [self._lookups(event, rows)])
+            answered[id(original)] = self._apply(event, rows, facts, albums, now)
+        albums.release_all()
+        leased = await lease_replies(conn, self._takers, writes.outbox, now)
+        await flush(conn, writes)
+        return leased, writes, answered
 
     def _lookups(
         self, event: InboundEvent, rows: dict[tuple[str, str], ConversationRow]
@@ -253,15 +292,21 @@ class Dispatcher:
         event: InboundEvent,
         rows: dict[tuple[str, str], ConversationRow],
         facts: FactsCache,
-        writes: WriteSet,
+        albums: Albums,
         now: datetime,
     ) -> Handled:
         """One event: the engine's outcome recorded, its messages queued, the state saved."""
         started = time.perf_counter()
+        writes = albums.writes
+        albums.release(event)  # what an album before this event said is queued first
         row = rows[(event.channel, event.external_id)]
         state = self._state(row)
         lookups = needs(state, event.payload, admin=event.admin)
-        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=event.external_id)
+        sender = event.sender_id or event.external_id
+        known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=sender)
+        if event.sender_name or event.origin is not None:
+            pressed = event.origin.message_id if event.origin is not None else ""
+            known = replace(known, sender_name=event.sender_name, pressed=pressed)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(
@@ -282,8 +327,8 @@ class Dispatcher:
         queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language)
         # Nobody waits for what a job's event (a reminder, an expiry) says: bulk.
         unasked = isinstance(event.payload, TimedOut | Expired)
-        for message in [*queued, *ctx.after]:  # a case's files after the text that shows them
-            writes.enqueue(event.channel, event.external_id, message, now, bulk=unasked)
+        # A case's files after the text that shows them; an album's files answered once.
+        albums.enqueue(event, [*queued, *ctx.after], now, bulk=unasked)
         for channel, chat_id, notice in ctx.notices:
             writes.enqueue(channel, chat_id, notice, now, bulk=True)
         self._save(row, new, writes, now)
@@ -312,6 +357,7 @@ class Dispatcher:
             open_survey_period=self.settings.open_survey_period,
             new_code=self.new_code,
             dossier_retention_days=self.settings.dossier_retention_days,
+            survey_method=self.settings.survey_method,
         )
         try:
             return handle(state, event.payload, env, facts)

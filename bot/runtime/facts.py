@@ -84,7 +84,18 @@ def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         duplicate_of=row.duplicate_of,
         files=row.files,
         stored_files=row.stored_files,
-        history=tuple(CaseNote(h.at, h.to_status, h.note, h.actor, h.public) for h in row.history),
+        file_notes=row.file_notes,
+        history=tuple(
+            CaseNote(h.at, h.to_status, h.note, h.actor, h.public, h.action, h.actor_name)
+            for h in row.history
+        ),
+        assignee=row.assignee,
+        assignee_name=row.assignee_name,
+        address=row.address,
+        accept_due_on=row.accept_due_on,
+        forward_due_on=row.forward_due_on,
+        forwarded_to=row.forwarded_to,
+        forwarded_on=row.forwarded_on,
     )
 
 
@@ -238,6 +249,11 @@ class FactsCache:
     def case_status(self, code: str, status: str) -> None:
         if code in self.cases:
             self.cases[code] = replace(self.cases[code], status=status)
+
+    def case_assignee(self, code: str, assignee: str | None, name: str | None) -> None:
+        """Who has a case, for the batch's later events (another officer's press)."""
+        if code in self.cases:
+            self.cases[code] = replace(self.cases[code], assignee=assignee, assignee_name=name)
 
     def case_rating(self, code: str, rating: int) -> None:
         if code in self.cases:

@@ -24,6 +24,7 @@ from conversations import (
     OpenComplaint,
     RateComplaint,
     RecordConsent,
+    RedrawCard,
     RequestJob,
     SaveAnswer,
     SendFile,
@@ -35,7 +36,7 @@ from conversations import (
 )
 from conversations.flows.survey import CONSENT_PURPOSE
 from storage import WriteSet
-from storage.outbound import FileMessage, Outbound
+from storage.outbound import EditMessage, FileMessage, Outbound
 from storage.queries.complaints import NewFile
 
 from .facts import FactsCache
@@ -87,7 +88,7 @@ def record(ctx: Recording, change: object) -> None:
 
 
 def _files(refs: tuple[FileRef, ...]) -> list[NewFile]:
-    return [NewFile(f.media, f.size, f.file_id, f.name, f.mime) for f in refs]
+    return [NewFile(f.media, f.size, f.file_id, f.name, f.mime, f.note) for f in refs]
 
 
 @records(OpenComplaint)
@@ -108,6 +109,9 @@ def _open_complaint(ctx: Recording, change: OpenComplaint) -> None:
         "created_at": change.at,
         "updated_at": change.at,
         "due_on": change.due_on,
+        "reporter_address": change.address,
+        "accept_due_on": change.accept_due_on,
+        "forward_due_on": change.forward_due_on,
     }
     actor = f"staff:{ctx.contact_id}" if hotline else "citizen"
     ctx.writes.open_complaint(values, _files(change.files), ctx.channel, actor)
@@ -126,8 +130,18 @@ def _update_complaint(ctx: Recording, change: UpdateComplaint) -> None:
         duplicate_of=change.duplicate_of,
         files=_files(change.files),
         channel=ctx.channel,
+        forwarded_to=change.forwarded_to,
+        forwarded_on=change.forwarded_on,
+        action=change.action,
+        actor_name=change.actor_name or None,
+        assign=(change.actor, change.actor_name or change.actor) if change.assign else None,
+        unassign=change.unassign,
     )
     ctx.facts.case_status(change.code, change.to_status)
+    if change.assign:
+        ctx.facts.case_assignee(change.code, change.actor, change.actor_name or change.actor)
+    elif change.unassign:
+        ctx.facts.case_assignee(change.code, None, None)
 
 
 @records(RateComplaint)
@@ -234,6 +248,14 @@ def _request_job(ctx: Recording, change: RequestJob) -> None:
 @records(SendFile)
 def _send_file(ctx: Recording, change: SendFile) -> None:
     ctx.after.append(FileMessage(change.file_id, change.caption))
+
+
+@records(RedrawCard)
+def _redraw_card(ctx: Recording, change: RedrawCard) -> None:
+    """After this chat's replies: the card is edited in place (Telegram), or, on a channel
+    that cannot edit, shown again as a new message (the sender adapts it)."""
+    shown = ctx.catalog.render(change.reply, ctx.language)
+    ctx.after.append(EditMessage(change.message_id, shown.text, shown.choices, shown.key))
 
 
 @records(Notify)

@@ -21,7 +21,7 @@ PART_MARK = "({n}/{total})"
 
 
 def as_text(message: Message) -> TextMessage:
-    return TextMessage(message.text, message.choices, message.key)
+    return TextMessage(message.text, message.choices, message.key, placeholder=message.placeholder)
 
 
 def for_event(

@@ -13,6 +13,23 @@ Per-chat order is a guarantee: a chat's messages go one after the other, each on
 one before was accepted, and none while an earlier one waits for a retry. Each chat is served
 by its own task, so a slow or hanging chat never holds up the others; a small, fixed number of
 sends are in flight at once, each with its own timeout.
+
+Replies usually do not come from the table: the dispatcher leases their chats in the event's
+own transaction and hands the committed rows over (``take``, see ``bot.runtime.handoff``), so
+they leave as soon as the event is stored. The table is read only for what was not handed over:
+rows left by a restart or by another process, retries, bulk messages. What was sent is
+recorded in batches, one transaction for all chats that finished meanwhile.
+
+Limits, as Telegram states them (Bot FAQ, "My bot is hitting limits, how do I avoid this?",
+https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): about one
+message a second in a chat, with short bursts allowed, and about 30 messages a second overall
+for bulk notifications. They are about messages sent: an edit changes a message already
+there (an answered question) and a button acknowledgement (answerCallbackQuery, sent at once
+by the channel, outside the outbox) sends none, so neither spends a budget here; a 429 on
+either still pauses the whole bot for its retry_after. PTB's own AIORateLimiter counts every
+request that names a chat against the overall limit, acknowledgements not at all; counting
+edits too would halve what a survey may do a second (an edit and a question per press) for
+a limit Telegram does not state.
 """
 
 from __future__ import annotations
@@ -20,8 +37,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -101,6 +119,9 @@ class _Chain:
     failed: tuple[OutboxRow, BaseException] | None = None
     wait: float = IDLE_WAKE_S
     used: int = 0
+    #: Rows it took but did not send (a failure, a budget, its time): back to the table.
+    left: list[OutboxRow] = field(default_factory=list)
+    task: asyncio.Task[_Chain] | None = None
 
 
 class OutboxSender:
@@ -132,7 +153,58 @@ class OutboxSender:
         self._finished: list[_Chain] = []
         self._paused_until = 0.0
         self._woken = True  # the first step looks without asking first
+        self._looked_at = 0.0
         self.sent = 0
+        # The fast path (``take``): rows handed over behind a chat's running chain, ids of
+        # each chat's messages in our hands, chats we hold budgets of, chats whose chain
+        # left rows behind (they go back to the table's pass), and overall tokens taken from
+        # the shared budget ahead of need.
+        self._queued: dict[str, list[OutboxRow]] = {}
+        self._known: dict[str, set[int]] = {}
+        self._budgets: dict[str, Budget] = {}
+        self._stalled: set[str] = set()
+        self._allowance = 0
+        self._refill = asyncio.Lock()
+        self._prefetch: asyncio.Task[None] | None = None
+        self._unrecorded: list[OutboxRow] = []
+
+    @property
+    def lease_s(self) -> float:
+        return LEASE_S
+
+    @property
+    def chat_burst(self) -> float:
+        return self.limits.chat_burst
+
+    def known(self, chat_id: str) -> set[int]:
+        """Ids of the chat's messages in our hands: queued, or sent and not yet recorded."""
+        return set(self._known.get(chat_id, ()))
+
+    def take(self, rows: Sequence[OutboxRow], budgets: Mapping[str, Budget]) -> None:
+        """Committed rows of chats leased to us in their event's transaction, in send order:
+        they leave now, behind what the chat's chain is sending. A chat whose chain left rows
+        behind is not served here: its rows wait in the table, behind those."""
+        by_chat: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        for chat, mine in by_chat.items():
+            if chat in self._stalled:
+                self._woken = True
+                self._wake.set()
+                continue
+            self._known.setdefault(chat, set()).update(r.id for r in mine)
+            task = self._active.get(chat)
+            if task is not None and not task.done():
+                self._queued.setdefault(chat, []).extend(mine)
+                continue
+            budget = self._budgets.get(chat) or budgets[chat]
+            self._start(_Chain(chat, mine, budget, 0))
+
+    def _start(self, chain: _Chain) -> None:
+        self._budgets[chain.chat_id] = chain.budget
+        self._known.setdefault(chain.chat_id, set()).update(r.id for r in chain.rows)
+        chain.task = asyncio.create_task(self._serve(chain), name=f"outbox-{self.channel}-chat")
+        self._active[chain.chat_id] = chain.task
 
     def wake(self) -> None:
         """Called after a commit that queued messages: no polling delay before they leave."""
@@ -152,11 +224,22 @@ class OutboxSender:
             freed = await self.start()
             if freed:
                 log.info("event=leases_freed channel=%s count=%d", self.channel, freed)
+            await self._take_allowance()  # the first reply does not wait for it
         try:
             while not stop.is_set():
                 # Cleared before reading the outbox: a commit landing while we read still
                 # wakes the wait below instead of being lost until the idle timeout.
                 self._wake.clear()
+                idle = time.monotonic() - self._looked_at
+                if not self._woken and idle < IDLE_WAKE_S:
+                    # Woken only to record what was handed over and sent: no look at the
+                    # table. What finished while the last record was written goes in one
+                    # transaction; none waits on purpose (a crash before the record sends
+                    # those messages again, so the window stays as short as it can be).
+                    with contextlib.suppress(Exception):  # logged; the leases run out
+                        await self._record_finished()
+                    await self._sleep(stop, IDLE_WAKE_S - idle)
+                    continue
                 try:
                     delay = await self.step()
                 except Exception:
@@ -215,11 +298,13 @@ class OutboxSender:
         if now < self._paused_until:
             return self._paused_until - now
         if not self._woken:  # an idle look: a read, and a claim only if something is due
+            self._looked_at = now
             async with read_transaction(self.engine) as conn:
                 due = await next_due(conn, self.channel, self.clock())
             if due is None or due > 0:
                 return IDLE_WAKE_S if due is None else min(due, IDLE_WAKE_S)
         self._woken = False
+        self._looked_at = now
         started = await self._start_chains()
         if started:
             self._woken = True  # more may be waiting behind what was started
@@ -243,7 +328,7 @@ class OutboxSender:
                 at=at,
                 chat_rate=limits.per_chat_per_second,
             )
-            for chat in self._active:  # ours already, being served
+            for chat in [*self._active, *self._known]:  # ours already, being served
                 budgets.pop(chat, None)
             if not budgets:
                 return []
@@ -256,7 +341,7 @@ class OutboxSender:
             bulk = [c for c in budgets if c not in urgent]
             grants: dict[str, int] = {}
             for group, keep in ((urgent, 0.0), (bulk, limits.per_second / 2)):
-                wanted = sum(len(rows.get(c, [])) for c in group)
+                wanted = sum(_counted(rows.get(c, [])) for c in group)
                 granted = (
                     await take_tokens(
                         conn,
@@ -271,7 +356,7 @@ class OutboxSender:
                     else 0
                 )
                 for chat in group:
-                    share = min(granted, len(rows.get(chat, [])))
+                    share = min(granted, _counted(rows.get(chat, [])))
                     granted -= share
                     grants[chat] = share
         chains = [
@@ -279,16 +364,23 @@ class OutboxSender:
             for chat, budget in budgets.items()
         ]
         for chain in chains:
-            self._active[chain.chat_id] = asyncio.create_task(
-                self._serve(chain), name=f"outbox-{self.channel}-chat"
-            )
+            self._start(chain)
         return chains
 
     async def _serve(self, chain: _Chain) -> _Chain:
-        """One chat's messages in order, until one fails, a limit says wait, or its time is up."""
+        """One chat's messages in order (and those handed over meanwhile), until one fails, a
+        limit says wait, or its time is up."""
         deadline = time.monotonic() + CHAIN_BUDGET_S
         limits = self.limits
-        for row in chain.rows:
+        rows = chain.rows
+        index = 0
+        while True:
+            if index == len(rows):
+                more = self._queued.pop(chain.chat_id, None)
+                if not more:
+                    break
+                rows.extend(more)
+            row = rows[index]
             now = time.monotonic()
             if now >= deadline:
                 chain.wait = 0.0
@@ -296,30 +388,79 @@ class OutboxSender:
             if now < self._paused_until:
                 chain.wait = self._paused_until - now
                 break
-            if chain.used >= chain.tokens:  # the bot's overall budget for this pass is spent
-                chain.wait = 1 / limits.per_second
-                break
-            # Edits change a message already there (an answered question); only new
-            # messages count against the chat's own limit. Both count overall.
+            # Edits change a message already there (an answered question): they spend no
+            # budget (see the module's docstring); a new message spends the chat's and one
+            # of the bot's overall.
             if not isinstance(row.message, EditMessage):
+                if chain.used >= chain.tokens:
+                    if not await self._allow(row):
+                        chain.wait = 1 / limits.per_second  # the bot's overall budget is spent
+                        break
+                    chain.tokens += 1  # given back with the others if it is not used
                 chain.budget.refill(time.time(), limits.per_chat_per_second, limits.chat_burst)
                 if chain.budget.tokens < 1:
                     chain.wait = (1 - chain.budget.tokens) / limits.per_chat_per_second
                     break
                 chain.budget.tokens -= 1
-            chain.used += 1
+                chain.used += 1
+            index += 1
             error = await self._attempt(row)
             if error is not None:
                 if isinstance(error, RateLimited):  # the whole bot waits, not only this chat
                     self._paused_until = time.monotonic() + error.retry_after
                 chain.failed = (row, error)
+                index -= 1
                 break
             chain.sent.append(row)
+            # Recorded when the chain ends, or sooner by an event's transaction (the next
+            # event's replies may go on in this chain): the window in which a crash would
+            # send it again stays short, and a chain's messages cost one record.
+            self._unrecorded.append(row)
+        chain.left = [*rows[index:], *self._queued.pop(chain.chat_id, [])]
+        if chain.left:
+            # Back to the table: our pass takes them (and what came behind) in order.
+            known = self._known.get(chain.chat_id, set())
+            known.difference_update(r.id for r in chain.left)
+            if not known:
+                self._known.pop(chain.chat_id, None)
+            self._stalled.add(chain.chat_id)
+            self._woken = True
         self._finished.append(chain)
-        if chain.sent or chain.failed:
-            self._woken = True  # its chat may have more, and its slot is free
         self._wake.set()
         return chain
+
+    async def _allow(self, row: OutboxRow) -> bool:
+        """One of the bot's overall tokens for an answer someone waits for, from what was
+        taken from the shared budget ahead of need (a quarter second's worth at a time, taken
+        again in the background when half is spent, so a reply seldom waits for it). Bulk
+        gets none here: it spends what its pass was granted, which leaves half the budget
+        for answers."""
+        if row.priority != 0:
+            return False
+        if self._allowance < 1:
+            await self._take_allowance()
+            if self._allowance < 1:
+                return False
+        self._allowance -= 1
+        if self._allowance < self._chunk / 2 and (self._prefetch is None or self._prefetch.done()):
+            self._prefetch = asyncio.create_task(self._take_allowance())
+        return True
+
+    @property
+    def _chunk(self) -> int:
+        return max(1, math.ceil(self.limits.per_second / 4))
+
+    async def _take_allowance(self) -> None:
+        async with self._refill:
+            wanted = self._chunk - self._allowance
+            if wanted < self._chunk / 2:
+                return
+            rate = self.limits.per_second
+            with contextlib.suppress(Exception):  # none taken: the table's pass sends them
+                async with write_transaction(self.engine) as conn:
+                    self._allowance += await take_tokens(
+                        conn, self.channel, wanted, rate=rate, burst=rate, at=time.time()
+                    )
 
     async def _attempt(self, row: OutboxRow) -> BaseException | None:
         try:
@@ -351,44 +492,95 @@ class OutboxSender:
             await self._record_finished()
 
     async def _record_finished(self) -> None:
-        if not self._finished:
+        if not self._finished and not self._unrecorded:
             return
-        done, self._finished = self._finished, []
-        for chain in done:
-            self._active.pop(chain.chat_id, None)
+        done: list[_Chain] = []
+        sent: list[OutboxRow] = []
         try:
-            await self._record(done)
+            async with write_transaction(self.engine) as conn:
+                # Taken once the transaction is ours: an event's transaction that held it
+                # meanwhile recorded them with its own (and its replies left only after).
+                done, sent = self._take_finished()
+                await self._write_record(conn, done, sent)
         except Exception:
-            # Not recorded: the leases run out and the rows go again (at least once).
+            # Not recorded (the database is away): kept and recorded first on the next pass,
+            # before anything is claimed; forgotten, its rows would be sent a second time.
+            self._finished[:0] = done
             log.exception("job=outbox channel=%s error=record_failed", self.channel)
             raise
+        finally:
+            self._forget(done, sent)
 
-    async def _record(self, done: list[_Chain]) -> None:
+    async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
+        """Records, in the caller's transaction (an event's, which is written anyway), what
+        was sent and what finished since the last record; returns what to call once it
+        committed (True) or failed (False: the sender records them itself later)."""
+        done, sent = self._take_finished()
+        if not done and not sent:
+            return _nothing
+
+        def settle(committed: bool) -> None:
+            if committed:
+                self._forget(done, sent)
+            else:
+                self._finished[:0] = done
+                self._unrecorded[:0] = sent
+
+        try:
+            await self._write_record(conn, done, sent)
+        except BaseException:
+            settle(False)
+            raise
+        return settle
+
+    def _take_finished(self) -> tuple[list[_Chain], list[OutboxRow]]:
+        done, self._finished = self._finished, []
+        sent, self._unrecorded = self._unrecorded, []
+        for chain in done:
+            if self._active.get(chain.chat_id) is chain.task:
+                del self._active[chain.chat_id]
+        return done, sent
+
+    def _forget(self, done: list[_Chain], sent: list[OutboxRow]) -> None:
+        """After a record: the sent ids leave our hands, and the budgets of chats we no
+        longer serve."""
+        for row in sent:
+            known = self._known.get(row.chat_id)
+            if known is not None:
+                known.discard(row.id)
+                if not known:
+                    del self._known[row.chat_id]
+        for chain in done:
+            self._stalled.discard(chain.chat_id)
+            if chain.chat_id not in self._active:
+                self._budgets.pop(chain.chat_id, None)
+
+    async def _write_record(
+        self, conn: AsyncConnection, done: list[_Chain], sent: list[OutboxRow]
+    ) -> None:
         now = self.clock()
         pause = 0.0
-        async with write_transaction(self.engine) as conn:
-            sent = [row.id for chain in done for row in chain.sent]
-            await mark_sent(conn, sent, now)
-            self.sent += len(sent)
-            for chain in done:
-                if chain.failed is None:
-                    continue
-                row, outcome = chain.failed
-                if isinstance(outcome, RateLimited):
-                    pause = max(pause, outcome.retry_after)
-                await self._failed(conn, row, outcome, now)
-            await release_chats(
-                conn, self.channel, self.holder, {c.chat_id: c.budget for c in done}, now
-            )
-            unused = sum(c.tokens - c.used for c in done)
-            await give_back(
-                conn,
-                self.channel,
-                unused,
-                burst=self.limits.per_second,
-                pause_s=pause,
-                rate=self.limits.per_second,
-            )
+        await mark_sent(conn, [row.id for row in sent], now)
+        self.sent += len(sent)
+        for chain in done:
+            if chain.failed is None:
+                continue
+            row, outcome = chain.failed
+            if isinstance(outcome, RateLimited):
+                pause = max(pause, outcome.retry_after)
+            await self._failed(conn, row, outcome, now)
+        # A chat whose next chain already runs keeps its lease until that one is recorded.
+        ended = {c.chat_id: c.budget for c in done if c.chat_id not in self._active}
+        await release_chats(conn, self.channel, self.holder, ended, now)
+        unused = sum(c.tokens - c.used for c in done)
+        await give_back(
+            conn,
+            self.channel,
+            unused,
+            burst=self.limits.per_second,
+            pause_s=pause,
+            rate=self.limits.per_second,
+        )
 
     async def _failed(
         self, conn: AsyncConnection, row: OutboxRow, outcome: BaseException, now: datetime
@@ -420,3 +612,12 @@ class OutboxSender:
         else:
             await mark_dead(conn, row.id, f"{error}: {outcome}")
             log.error("event=send_dead channel=%s chat=%s error=%s", self.channel, chat, error)
+
+
+def _counted(rows: Sequence[OutboxRow]) -> int:
+    """How many of these rows spend a budget: all but edits."""
+    return sum(1 for row in rows if not isinstance(row.message, EditMessage))
+
+
+def _nothing(_committed: bool) -> None:
+    """Nothing was recorded: nothing to settle."""

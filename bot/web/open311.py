@@ -106,10 +106,14 @@ class Open311Settings:
     agency_name: str
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     default_language: Language = "vi"
+    #: The SIPAS method the public results show (``SURVEY_METHOD``).
+    survey_method: str = "sipas-1001"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Open311Settings:
-        return cls(settings.agency_name, settings.zone, settings.default_language)
+        return cls(
+            settings.agency_name, settings.zone, settings.default_language, settings.survey_method
+        )
 
 
 class BadRequest(ValueError):

@@ -32,7 +32,7 @@ def results_routes(
 ) -> list[Route]:
     """``GET /ketqua``, served from ``public`` (shared with the chat's /ketqua): built once
     every few minutes, the chart drawn off the event loop."""
-    cache = public or PublicResultsCache(engine, settings.timezone, clock)
+    cache = public or PublicResultsCache(engine, settings.timezone, clock, settings.survey_method)
 
     async def page(request: Request) -> Response:
         lang = "en" if request.query_params.get("lang") == "en" else "vi"
@@ -45,16 +45,19 @@ def results_routes(
             body = f"<p>{html.escape(catalog.text(lang, 'results.none'))}</p>"
         else:
             rows = "".join(
-                f"<tr><td>{html.escape(catalog.text(lang, f'element.{e.code}'))}</td>"
+                f"<tr><td>{html.escape(report.names.get(e.code, e.code))}</td>"
                 f"<td>{_pct(e.index, lang)}</td></tr>"
                 for e in report.elements
             )
             chart = base64.b64encode(found.chart).decode()
             surveys = html.escape(catalog.text(lang, "page.results_surveys"))
+            # The page says which SIPAS method its one index follows (never two mixed).
+            method = catalog.format(lang, "law.method", (("method", report.method_name),))
             body = (
                 f"<p>{html.escape(catalog.text(lang, 'page.results_period'))} {dates}: "
                 f"<strong>{_pct(report.index, lang)}</strong> "
                 f"({report.completed} {surveys})</p>"
+                f"<p>{html.escape(method)}</p>"
                 f"<table>{rows}</table>"
                 f'<img alt="" src="data:image/png;base64,{chart}">'
             )

@@ -12,13 +12,31 @@ from ..workdays import WorkCalendar, load_calendar
 
 #: Staff actions on an open case, in button order.
 ACTIONS = ("take", "ask", "answer", "oos", "dup")
+#: Team actions: hand the case back to the team, an internal note (never sent to the citizen).
+TEAM_ACTIONS = ("release", "note")
+OPEN_STATUSES = ("new", "in_progress", "waiting_citizen")
 
 
-def staff_choices(code: str, status: str) -> tuple[ChoiceOption, ...]:
-    if status not in ("new", "in_progress", "waiting_citizen"):
+def staff_choices(code: str, status: str, assignee: str | None = None) -> tuple[ChoiceOption, ...]:
+    """The actions that make sense now. Before anyone took the case: take it (or act on it
+    at once); once taken: the outcomes, another officer taking it over, handing it back.
+    An internal note at any time. A card in a staff group is shared, so it offers what any
+    officer may do."""
+    if status not in OPEN_STATUSES:
         return ()
-    actions = [a for a in ACTIONS if not (a == "take" and status == "in_progress")]
-    return tuple(ChoiceOption(f"case:{code}:{a}", f"staff.action.{a}") for a in actions)
+    note = ChoiceOption(f"case:{code}:note", "staff.action.note")
+    if assignee is None:
+        acts = tuple(ChoiceOption(f"case:{code}:{a}", f"staff.action.{a}") for a in ACTIONS)
+        return (*acts, note)
+    outcomes = tuple(
+        ChoiceOption(f"case:{code}:{a}", f"staff.action.{a}") for a in ACTIONS if a != "take"
+    )
+    return (
+        *outcomes,
+        ChoiceOption(f"case:{code}:take", "staff.action.takeover"),
+        ChoiceOption(f"case:{code}:release", "staff.action.release"),
+        note,
+    )
 
 
 def due_line(due: date, today: date, status: str, calendar: WorkCalendar | None) -> Reply:
@@ -44,11 +62,14 @@ def case_card(
     hotline: bool = False,
     calendar: WorkCalendar | None = None,
     history: tuple[Reply, ...] = (),
+    rules: tuple[Reply, ...] = (),
+    assignee: str | None = None,
+    assignee_name: str | None = None,
 ) -> tuple[Reply, ...]:
     """The card staff see for a case: everything they need, with the actions as buttons.
 
     A long card (a long description, a long history) is several messages; the buttons come
-    with the last one.
+    with the last one. ``rules``: the lines of ``law_lines`` (address, legal deadlines).
     """
     if name:
         who = Reply("case.reporter", (("name", name), ("phone", phone or "")))
@@ -59,19 +80,29 @@ def case_card(
         ("source", Ref("case.source_hotline" if hotline else "case.source_chat")),
         ("category", Ref(f"category.{category_code}")),
         ("status", Ref(f"status.{status}")),
-        ("due", Lines((due_line(due, today, status, calendar),))),
+        ("due", Lines((due_line(due, today, status, calendar), *_owner(status, assignee_name)))),
         ("who", Lines((who,))),
     )
     blocks = (
         Block(Reply("case.text", (("text", description),)), long="text"),
         Block(Reply("case.files", (("files", files),))),
+        *(Block(line) for line in rules),
         *(Block(line, long="note") for line in history),
     )
 
     def head(body: Lines, part: Lines) -> Reply:
         return Reply("staff.case", (*params, ("part", part), ("body", body)))
 
-    return paginate(head, _more(code), blocks, staff_choices(code, status))
+    return paginate(head, _more(code), blocks, staff_choices(code, status, assignee))
+
+
+def _owner(status: str, name: str | None) -> tuple[Reply, ...]:
+    """Who has an open case (a closed one says nothing: its history does)."""
+    if status not in OPEN_STATUSES:
+        return ()
+    if name:
+        return (Reply("case.assignee", (("name", name),)),)
+    return (Reply("case.unassigned"),)
 
 
 def _more(code: str) -> Build:
@@ -81,20 +112,29 @@ def _more(code: str) -> Build:
     return more
 
 
-def history_line(at: datetime, status: str, note: str | None, env: Env) -> Reply:
-    """One change of a case, at the local time it happened (stored in UTC)."""
+def history_line(
+    at: datetime,
+    status: str,
+    note: str | None,
+    env: Env,
+    action: str | None = None,
+    name: str | None = None,
+) -> Reply:
+    """One change of a case, at the local time it happened (stored in UTC); a team action
+    (take, takeover, release, an internal note) says who did it."""
+    when = ("at", f"{env.local(at):%d/%m %H:%M}")
+    if action in ("take", "takeover", "release", "note"):
+        return Reply(f"case.history_{action}", (when, ("name", name or "?"), ("note", note or "")))
     return Reply(
         "case.history_line",
-        (
-            ("at", f"{env.local(at):%d/%m %H:%M}"),
-            ("status", Ref(f"status.{status}")),
-            ("note", note or ""),
-        ),
+        (when, ("status", Ref(f"status.{status}")), ("note", note or "")),
     )
 
 
 def staff_card(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
-    history = tuple(history_line(h.at, h.to_status, h.note, env) for h in case.history)
+    history = tuple(
+        history_line(h.at, h.to_status, h.note, env, h.action, h.actor_name) for h in case.history
+    )
     return case_card(
         code=case.code,
         category_code=case.category,
@@ -108,7 +148,40 @@ def staff_card(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
         hotline=case.source == "hotline",
         calendar=env.calendar,
         history=history,
+        rules=law_lines(
+            address=case.address,
+            accept=case.accept_due_on,
+            forward=case.forward_due_on,
+            forwarded_to=case.forwarded_to,
+            forwarded_on=case.forwarded_on,
+        ),
+        assignee=case.assignee,
+        assignee_name=case.assignee_name,
     )
+
+
+def law_lines(
+    *,
+    address: str | None,
+    accept: date | None,
+    forward: date | None,
+    forwarded_to: str | None = None,
+    forwarded_on: date | None = None,
+) -> tuple[Reply, ...]:
+    """The staff card's lines the rules require (LAW-2026.md): the sender's address (NĐ
+    20/2008, Điều 7), the day to tell the person it is accepted (Luật Tiếp công dân, Điều 28)
+    and the day to forward it if out of remit (NĐ 20/2008, Điều 9), or where it went."""
+    lines: list[Reply] = []
+    if address:
+        lines.append(Reply("law.case_address", (("address", address),)))
+    if accept is not None:
+        lines.append(Reply("law.case_accept", (("due", f"{accept:%d/%m/%Y}"),)))
+    if forwarded_to:
+        on = f"{forwarded_on:%d/%m/%Y}" if forwarded_on else ""
+        lines.append(Reply("law.case_forwarded", (("body", forwarded_to), ("on", on))))
+    elif forward is not None:
+        lines.append(Reply("law.case_forward", (("due", f"{forward:%d/%m/%Y}"),)))
+    return tuple(lines)
 
 
 def citizen_view(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:

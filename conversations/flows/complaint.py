@@ -1,12 +1,18 @@
 """Filing a complaint (góp ý, phản ánh, kiến nghị): category, description, files, identity,
-confirmation, tracking code. Staff use the same steps to record a hotline call."""
+confirmation, tracking code. Staff use the same steps to record a hotline call.
+
+The rules (../shared/reference/LAW-2026.md): a named submission states name, address and phone
+(NĐ 20/2008, Điều 7(1)), after a short privacy notice (Luật 91/2025/QH15); every case gets the
+deadline to tell the person it is accepted (10 working days, Luật Tiếp công dân, Điều 28(1)),
+the deadline to forward it if out of remit (5 working days, NĐ 20/2008, Điều 9(1)(d)) and its
+category's target to resolve; a tố cáo is explained, not filed (Luật Tố cáo, Điều 25)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
-from ..categories import categories, category
+from ..categories import ACCEPT_DAYS, FORWARD_DAYS, categories, category
 from ..context import Env, Facts
 from ..effects import (
     Change,
@@ -26,25 +32,28 @@ from ..limits import (
     ALLOWED_DOCUMENT_TYPES,
     DOCUMENT_EXTENSIONS,
     EXECUTABLE_EXTENSIONS,
+    MAX_ADDRESS_CHARS,
     MAX_COMPLAINT_CHARS,
     MAX_COMPLAINT_FILES,
     MAX_FILE_BYTES,
     MAX_FILE_ID_CHARS,
+    MAX_FILE_NOTE_CHARS,
     MAX_NAME_CHARS,
+    MIN_ADDRESS_CHARS,
     MIN_COMPLAINT_CHARS,
 )
 from ..parsing import is_back, is_done, match_label, parse_number
 from ..phone import mask_phone, normalize_phone
 from ..workdays import due_date, load_calendar
 from . import menu
-from .cards import case_card, history_line
+from .cards import case_card, history_line, law_lines
 
 FLOW = "complaint"
-CATEGORY, TEXT, FILES, WHO, NAME, PHONE, CONFIRM = (
-    "c.cat", "c.text", "c.files", "c.who", "c.name", "c.phone", "c.confirm",
+CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM = (
+    "c.cat", "c.text", "c.files", "c.who", "c.name", "c.phone", "c.addr", "c.confirm",
 )  # fmt: skip
 BACK, CANCEL = "back", "cancel"
-_ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, CONFIRM)
+_ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM)
 
 
 @dataclass(slots=True)
@@ -59,6 +68,12 @@ class Draft:
     name: str | None = None
     phone: str | None = None
     hotline: bool = False
+    address: str | None = None
+    #: The channel's message ids of the texts taken, by what they gave ("text", "name",
+    #: "phone"), so an edit of one of them before «Gửi» can replace it.
+    msgs: dict[str, str] = field(default_factory=dict)
+    #: The album being received at the files step: its id, files taken, refusals.
+    album: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def load(cls, raw: dict[str, object]) -> Draft:
@@ -73,6 +88,11 @@ class Draft:
             name=n if isinstance(n := raw.get("name"), str) else None,
             phone=p if isinstance(p := raw.get("phone"), str) else None,
             hotline=raw.get("hotline") is True,
+            address=ad if isinstance(ad := raw.get("address"), str) else None,
+            msgs={str(k): str(v) for k, v in m.items()}
+            if isinstance(m := raw.get("msgs"), dict)
+            else {},
+            album=dict(a) if isinstance(a := raw.get("album"), dict) else {},
         )
 
     def dump(self) -> dict[str, object]:
@@ -85,6 +105,9 @@ class Draft:
             "name": self.name,
             "phone": self.phone,
             "hotline": self.hotline,
+            "address": self.address,
+            "msgs": dict(self.msgs),
+            "album": dict(self.album),
         }
 
     def file_refs(self) -> tuple[FileRef, ...]:
@@ -95,6 +118,7 @@ class Draft:
                 file_id=str(f.get("file_id", "")),
                 name=str(f.get("name", "")),
                 mime=str(f.get("mime", "")),
+                note=str(f.get("note", "")),
             )
             for f in self.files
         )
@@ -124,6 +148,8 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         if is_back(text):
             option = BACK
     elif isinstance(event, Attachment):
+        if event.caption and step == TEXT:
+            return _captioned(state, draft, env, facts, event)
         return _attachment(state, draft, env, event)
     else:
         return _reask(state, env, "common.please_choose")
@@ -134,7 +160,7 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
     if step == CATEGORY:
         return _category(state, draft, env, option, text)
     if step == TEXT:
-        return _description(state, draft, env, text)
+        return _description(state, _taken(draft, "text", event), env, text)
     if step == FILES:
         if option == "done" or (text is not None and is_done(text)):
             return _goto(state, draft, env, WHO)
@@ -142,17 +168,99 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
     if step == WHO:
         return _who(state, draft, env, option, text)
     if step == NAME:
-        return _name(state, draft, env, text)
+        return _name(state, _taken(draft, "name", event), env, text)
     if step == PHONE:
-        return _phone(state, draft, env, text)
+        return _phone(state, _taken(draft, "phone", event), env, text)
+    if step == ADDRESS:
+        return _address(state, _taken(draft, "address", event), env, text)
     if option == "send" or (text is not None and is_done(text)):
         return _submit(state, draft, env, facts)
     return _reask(state, env, "complaint.confirm_hint")
 
 
+def _taken(draft: Draft, what: str, event: Inbound) -> Draft:
+    """Notes which message gave ``what`` (its edits may replace it until «Gửi»)."""
+    if isinstance(event, Text) and event.message_id:
+        draft.msgs[what] = event.message_id
+    return draft
+
+
+def _captioned(
+    state: ConversationState, draft: Draft, env: Env, facts: Facts, event: Attachment
+) -> Outcome:
+    """A photo or file with a caption at the description: the caption is the description,
+    and the file is kept for the files step that comes next (or why not is said). At the
+    other steps that wait for text the engine reads the caption and says the file is not
+    kept."""
+    answered = handle(state, Text(event.caption), env, facts)
+    new = answered.state
+    moved_on = state.step == TEXT and new is not None and new.step == FILES
+    if not moved_on or new is None:
+        return replace(answered, replies=(Reply("input.file_not_kept"), *answered.replies))
+    later = Draft.load(new.data)
+    refusal = file_refusal(event, len(later.files))
+    if refusal is not None:
+        return replace(answered, replies=(refusal, *answered.replies))
+    _keep_file(later, replace(event, caption=""))  # its caption is the description already
+    kept = replace(new, data=later.dump())
+    received = Reply(
+        "complaint.file_received", (("n", len(later.files)), ("max", MAX_COMPLAINT_FILES))
+    )
+    return replace(
+        answered, replies=(Reply("input.caption_taken"), received, *prompt(kept, env)), state=kept
+    )
+
+
+def _keep_file(draft: Draft, event: Attachment) -> None:
+    draft.files.append(
+        {
+            "media": event.media,
+            "size": event.size,
+            "file_id": event.file_id,
+            "name": event.name[:200],
+            "mime": event.mime[:100],
+            "note": event.caption[:MAX_FILE_NOTE_CHARS],
+        }
+    )
+
+
+def edited(state: ConversationState, event: Text, env: Env) -> Outcome | None:
+    """An edited message before «Gửi»: an edit of the description (or of the name, the
+    phone) replaces it and the summary says so. None when the edit is of nothing pending."""
+    if state.flow != FLOW or not event.message_id:
+        return None
+    draft = Draft.load(state.data)
+    what = next((w for w, m in draft.msgs.items() if m == event.message_id), None)
+    if what is None:
+        return None
+    return _replace_edited(state, draft, env, what, event.text)
+
+
+def _replace_edited(
+    state: ConversationState, draft: Draft, env: Env, what: str, text: str
+) -> Outcome:
+    if what == "text":
+        if not MIN_COMPLAINT_CHARS <= len(text) <= MAX_COMPLAINT_CHARS:
+            return _reask(state, env, "input.edit_refused")
+        draft.text = text
+    elif what == "name":
+        name = _valid_name(text)
+        if name is None:
+            return _reask(state, env, "input.edit_refused")
+        draft.name = name
+    else:
+        phone = normalize_phone(text)
+        if phone is None:
+            return _reask(state, env, "input.edit_refused")
+        draft.phone = phone
+    new = replace(state, data=draft.dump())
+    note = Reply("input.edit_taken", (("what", Ref(f"input.edit_what.{what}")),))
+    return Outcome((note, *prompt(new, env)), state=new)
+
+
 def _previous(step: str, draft: Draft) -> str:
     if step == CONFIRM:
-        return PHONE if draft.anon is False else WHO
+        return ADDRESS if draft.anon is False else WHO
     if step == WHO:
         return FILES
     index = _ORDER.index(step) if step in _ORDER else 0
@@ -172,6 +280,11 @@ def _category(
             code = match_label(text, {c.code: c.names.values() for c in categories()})
     if code is None:
         return _reask(state, env, "common.please_choose")
+    found = category(code)
+    if found is not None and found.denunciation:
+        # Luật Tố cáo 25/2018, Điều 25: not taken anonymously in chat; say how and where.
+        explain = Reply("law.denunciation", (("agency", env.agency),))
+        return Outcome((explain, menu.again()), state=menu.idle(state), ack="close")
     draft.cat = code
     return _goto(state, draft, env, TEXT)
 
@@ -193,22 +306,45 @@ def _attachment(state: ConversationState, draft: Draft, env: Env, event: Attachm
     if state.step != FILES:
         return _reask(state, env, "complaint.file_not_now")
     refusal = file_refusal(event, len(draft.files))
+    if refusal is None:
+        _keep_file(draft, event)
+    if not event.group:
+        new = replace(state, data=draft.dump())
+        if refusal is not None:
+            return Outcome((refusal, *prompt(new, env)), state=new)
+        received = Reply(
+            "complaint.file_received", (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
+        )
+        return Outcome((received, *prompt(new, env)), state=new)
+    return _album_file(state, draft, env, event.group, refusal)
+
+
+def _album_file(
+    state: ConversationState, draft: Draft, env: Env, group: str, refusal: Reply | None
+) -> Outcome:
+    """One file of an album: the reply counts the whole album so far, so that the runtime,
+    which sends only the last reply of an album's files, acknowledges the album once."""
+    if draft.album.get("id") != group:
+        draft.album = {"id": group, "got": 0}
+    before = draft.album.get("got")
+    got = (before if isinstance(before, int) else 0) + (refusal is None)
+    draft.album["got"] = got
     if refusal is not None:
-        return Outcome((refusal, *prompt(state, env)), state=state)
-    draft.files.append(
-        {
-            "media": event.media,
-            "size": event.size,
-            "file_id": event.file_id,
-            "name": event.name[:200],
-            "mime": event.mime[:100],
-        }
-    )
+        draft.album["refused"] = [refusal.key, [list(p) for p in refusal.params]]
     new = replace(state, data=draft.dump())
-    received = Reply(
-        "complaint.file_received", (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
-    )
-    return Outcome((received, *prompt(new, env)), state=new)
+    replies: list[Reply] = []
+    if draft.album["got"]:
+        params = (
+            ("count", draft.album["got"]),
+            ("n", len(draft.files)),
+            ("max", MAX_COMPLAINT_FILES),
+        )
+        replies.append(Reply("input.album_received", params))  # type: ignore[arg-type]
+    refused = draft.album.get("refused")
+    if isinstance(refused, list) and len(refused) == 2:
+        key, params = refused
+        replies.append(Reply(str(key), tuple((str(n), v) for n, v in params)))
+    return Outcome((*replies, *prompt(new, env)), state=new)
 
 
 def file_refusal(event: Attachment, already: int) -> Reply | None:
@@ -246,16 +382,31 @@ def _who(
         )
     if option == "named":
         draft.anon = False
-        return _goto(state, draft, env, NAME)
+        moved = _goto(state, draft, env, NAME)
+        if draft.hotline:
+            return moved
+        # The notice comes before any personal data is asked (Luật 91/2025/QH15).
+        notice = Reply("law.privacy", (("agency", env.agency),))
+        return replace(moved, replies=(notice, *moved.replies))
     if option == "anon":
-        draft.anon, draft.name, draft.phone = True, None, None
+        draft.anon, draft.name, draft.phone, draft.address = True, None, None, None
         return _goto(state, draft, env, CONFIRM)
     return _reask(state, env, "common.please_choose")
 
 
+def _valid_name(text: str) -> str | None:
+    """A person's name: 2–100 characters with at least two letters, no digit. The text is
+    already cleaned (no invisible or direction-changing characters)."""
+    name = " ".join(text.split())
+    letters = sum(ch.isalpha() for ch in name)
+    if not (2 <= len(name) <= MAX_NAME_CHARS) or letters < 2:
+        return None
+    return None if any(ch.isdigit() for ch in name) else name
+
+
 def _name(state: ConversationState, draft: Draft, env: Env, text: str | None) -> Outcome:
-    name = " ".join((text or "").split())
-    if not (2 <= len(name) <= MAX_NAME_CHARS) or any(ch.isdigit() for ch in name):
+    name = _valid_name(text or "")
+    if name is None:
         return _reask(state, env, "complaint.bad_name")
     draft.name = name
     return _goto(state, draft, env, PHONE)
@@ -266,6 +417,16 @@ def _phone(state: ConversationState, draft: Draft, env: Env, text: str | None) -
     if phone is None:
         return _reask(state, env, "complaint.bad_phone")
     draft.phone = phone
+    return _goto(state, draft, env, ADDRESS)
+
+
+def _address(state: ConversationState, draft: Draft, env: Env, text: str | None) -> Outcome:
+    """NĐ 20/2008, Điều 7(1): a named submission states its sender's address."""
+    address = " ".join((text or "").split())
+    if not (MIN_ADDRESS_CHARS <= len(address) <= MAX_ADDRESS_CHARS):
+        hint = Reply("law.bad_address", (("max", MAX_ADDRESS_CHARS),))
+        return Outcome((hint, *prompt(state, env)), state=state)
+    draft.address = address
     return _goto(state, draft, env, CONFIRM)
 
 
@@ -283,6 +444,7 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         return Outcome((hint, *prompt(state, env)), state=state)
     calendar = env.calendar or load_calendar()
     due = due_date(env.now, found.days, calendar, env.tz)
+    accept = due_date(env.now, ACCEPT_DAYS, calendar, env.tz)
     code = env.new_code(env.today.year)
     opened = OpenComplaint(
         draft_id=draft.draft,
@@ -298,6 +460,9 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         language=state.language,
         actor="staff" if draft.hotline else "citizen",
         files=draft.file_refs(),
+        address=draft.address,
+        accept_due_on=accept,
+        forward_due_on=due_date(env.now, FORWARD_DAYS, calendar, env.tz),
     )
     cards = case_card(
         code=code,
@@ -313,15 +478,18 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         calendar=calendar,
         # As ``/hoso CODE`` shows it: when it came in, local time.
         history=(history_line(env.now, "new", None, env),),
+        rules=law_lines(address=draft.address, accept=accept, forward=opened.forward_due_on),
     )
     alerts = tuple(Notify("admins", part, code) for part in cards)
     changes: tuple[Change, ...] = (opened, *alerts)
     key = (
-        "complaint.hotline_filed"
+        "law.hotline_filed"
         if draft.hotline
-        else ("complaint.filed_anonymous" if draft.anon else "complaint.filed")
+        else ("complaint.filed_anonymous" if draft.anon else "law.filed")
     )
-    filed = Reply(key, (("code", code), ("due", f"{due:%d/%m/%Y}")))
+    filed = Reply(
+        key, (("code", code), ("due", f"{due:%d/%m/%Y}"), ("accept", f"{accept:%d/%m/%Y}"))
+    )
     return Outcome((filed, menu.again()), changes=changes, state=menu.idle(state), ack="close")
 
 
@@ -365,13 +533,19 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
         return [Reply("complaint.ask_name", choices=_nav(NAME))]
     if step == PHONE:
         return [Reply("complaint.ask_phone", choices=_nav(PHONE))]
+    if step == ADDRESS:
+        return [Reply("law.ask_address", choices=_nav(ADDRESS))]
     who: Reply
     if draft.anon:
         who = Reply("complaint.summary_anonymous")
     else:
         who = Reply(
-            "complaint.summary_named",
-            (("name", draft.name or ""), ("phone", mask_phone(draft.phone or ""))),
+            "law.summary_named",
+            (
+                ("name", draft.name or ""),
+                ("phone", mask_phone(draft.phone or "")),
+                ("address", draft.address or ""),
+            ),
         )
     text = draft.text or ""
     summary: Params = (

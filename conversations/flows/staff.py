@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..context import ComplaintFacts, Env, Facts
+from ..context import CaseNote, ComplaintFacts, Env, Facts
 from ..effects import (
     Change,
     ChoiceOption,
@@ -16,6 +16,7 @@ from ..effects import (
     Lines,
     Notify,
     Outcome,
+    RedrawCard,
     Ref,
     Reply,
     SendFile,
@@ -24,9 +25,10 @@ from ..effects import (
 from ..events import Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
 from ..paging import Block, paginate
+from ..parsing import normalize
 from ..workdays import load_calendar
 from . import complaint, menu
-from .cards import ACTIONS, staff_card
+from .cards import ACTIONS, TEAM_ACTIONS, staff_card
 from .tracking import find_code, rating_choices
 
 FLOW = "staff"
@@ -39,18 +41,53 @@ TARGET = {
     "oos": "out_of_scope",
     "dup": "duplicate",
 }
-NEEDS_NOTE = frozenset({"ask", "answer", "oos", "dup"})
+NEEDS_NOTE = frozenset({"ask", "answer", "oos", "dup", "note"})
+#: State key: the card whose button started the action (its message id on the channel).
+CARD = "card"
 LIST_BUTTONS = 10
+#: ``/hoso`` filters, by every accepted spelling (Vietnamese first, English second), as
+#: normalised: no diacritics, lower case, no separators ("của tôi", "cua-toi", "cuatoi").
+FILTERS = {
+    "cuatoi": "mine",
+    "mine": "mine",
+    "chuanhan": "unassigned",
+    "unassigned": "unassigned",
+    "quahan": "overdue",
+    "overdue": "overdue",
+}
 
 
 def actor(env_admin: str) -> str:
     return f"staff:{env_admin}"[:40]
 
 
-def case_list(state: ConversationState, env: Env, facts: Facts) -> Outcome:
-    """``/hoso``: open cases, overdue first, then by due date."""
-    cases = list(facts.open_cases or ())
+def list_filter(arg: str) -> str | None:
+    """The ``/hoso`` filter an argument names (mine, unassigned, overdue), or None."""
+    word = "".join(normalize(arg[:40]).replace("-", " ").replace("_", " ").split())
+    return FILTERS.get(word)
+
+
+def _filtered(
+    cases: list[ComplaintFacts], which: str | None, env: Env, me: str
+) -> list[ComplaintFacts]:
+    if which == "mine":
+        return [c for c in cases if c.assignee == me]
+    if which == "unassigned":
+        return [c for c in cases if c.assignee is None]
+    if which == "overdue":
+        return [c for c in cases if env.today > c.due_on]
+    return cases
+
+
+def case_list(
+    state: ConversationState, env: Env, facts: Facts, which: str | None = None
+) -> Outcome:
+    """``/hoso``: open cases, overdue first, then by due date; ``which`` keeps only the
+    sender's cases ("mine"), those nobody took ("unassigned") or the overdue ones."""
+    cases = _filtered(list(facts.open_cases or ()), which, env, actor(facts.sender))
     if not cases:
+        if which is not None:
+            return Outcome((Reply(f"staff.no_cases.{which}"),), state=state)
         return Outcome((Reply("staff.no_open_cases"),), state=state)
     today = env.today
     cases.sort(key=lambda c: (not today > c.due_on, c.due_on, c.created_at))
@@ -59,24 +96,25 @@ def case_list(state: ConversationState, env: Env, facts: Facts) -> Outcome:
     for case in cases:
         late = calendar.workdays_between(case.due_on, today) if today > case.due_on else 0
         key = "staff.list_line_overdue" if late else "staff.list_line"
-        lines.append(
-            Reply(
-                key,
-                (
-                    ("code", case.code),
-                    ("category", Ref(f"category.{case.category}")),
-                    ("status", Ref(f"status.{case.status}")),
-                    ("due", f"{case.due_on:%d/%m}"),
-                    ("days", late),
-                ),
-            )
+        params: tuple[tuple[str, str | int | Ref], ...] = (
+            ("code", case.code),
+            ("category", Ref(f"category.{case.category}")),
+            ("status", Ref(f"status.{case.status}")),
+            ("due", f"{case.due_on:%d/%m}"),
+            ("days", late),
         )
+        if case.assignee_name:
+            key, params = f"{key}_assigned", (*params, ("name", case.assignee_name))
+        lines.append(Reply(key, params))
     buttons = tuple(
         ChoiceOption(f"case:{c.code}:view", "staff.open_case", (("code", c.code),))
         for c in cases[:LIST_BUTTONS]
     )
 
     def head(body: Lines, part: Lines) -> Reply:
+        if which is not None:
+            heading = (("count", len(cases)), ("filter", Ref(f"staff.filter.{which}")))
+            return Reply("staff.list_filtered", (*heading, ("part", part), ("lines", body)))
         return Reply("staff.list", (("count", len(cases)), ("part", part), ("lines", body)))
 
     def more(body: Lines, part: Lines) -> Reply:
@@ -86,40 +124,97 @@ def case_list(state: ConversationState, env: Env, facts: Facts) -> Outcome:
     return Outcome(replies, state=state)
 
 
+def _file_caption(code: str, note: str | None) -> str:
+    """A file as staff get it: the case's code, and the citizen's caption if there was one."""
+    return f"{code}: {note}" if note else code
+
+
 def show(state: ConversationState, env: Env, facts: Facts, code: str) -> Outcome:
     case = facts.complaints.get(code)
     if case is None:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=state)
-    files = tuple(SendFile(file_id, case.code) for file_id in case.stored_files)
+    files = tuple(
+        SendFile(file_id, _file_caption(case.code, case.file_notes.get(file_id)))
+        for file_id in case.stored_files
+    )
     return Outcome(staff_card(case, env), changes=files, state=state)
 
 
 def action(
     state: ConversationState, env: Env, facts: Facts, code: str, act: str, admin_id: str
 ) -> Outcome:
-    """A button on a case card."""
+    """A button on a case card (or on the ``/hoso`` list: ``view``).
+
+    The card a button sits on may be shared by a staff group, so it stays usable ("keep")
+    while one officer types a note, and is redrawn in place ("refresh") when who has the case
+    changes. What an officer is typing is kept in their own conversation (one per officer,
+    even in a group), so two officers work on two cases at once.
+    """
     case = facts.complaints.get(code)
     if case is None:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=state)
     if act == "view":
-        return show(state, env, facts, code)
-    if act not in ACTIONS:
+        return replace(show(state, env, facts, code), ack="keep")
+    if act not in ACTIONS and act not in TEAM_ACTIONS:
         return Outcome((Reply("common.stale_choice"),), state=state)
     if not case.is_open:
         closed = _closed(code, case.status)
         return Outcome((closed,), state=state, ack="close")
-    if act == "take" and case.status == "in_progress":
-        return Outcome((Reply("staff.already_taken", (("code", code),)),), state=state)
+    me = actor(admin_id)
+    if act == "take":
+        if case.assignee == me:
+            return Outcome((Reply("staff.already_yours", (("code", code),)),), state=state)
+        return _assign(state, env, facts, case, "takeover" if case.assignee else "take")
+    if act == "release":
+        if case.assignee is None:
+            return Outcome((Reply("staff.not_assigned", (("code", code),)),), state=state)
+        return _assign(state, env, facts, case, "release")
     if act in NEEDS_NOTE:
         data: dict[str, object] = {"case": code, "act": act}
+        if facts.pressed:
+            data[CARD] = facts.pressed[:32]  # redrawn once the action is done
         new = replace(state, flow=FLOW, step=NOTE, data=data, expires_at=None)
-        ask = Reply(
-            f"staff.ask_note.{act}",
-            (("code", code),),
-            (ChoiceOption(f"{NOTE}:cancel", "complaint.cancel"),),
-        )
-        return Outcome((ask,), state=new, ack="close")
-    return _apply(state, env, case, act, None, None, admin_id)
+        return Outcome((_ask_note(code, act),), state=new, ack="keep")
+    return Outcome((Reply("common.stale_choice"),), state=state)
+
+
+def _ask_note(code: str, act: str) -> Reply:
+    """The prompt for an action's text: a cancel button in a private chat, a reply field
+    (with the case code in its hint) where the bot only sees replies to it."""
+    return Reply(
+        f"staff.ask_note.{act}",
+        (("code", code),),
+        (ChoiceOption(f"{NOTE}:cancel", "complaint.cancel"),),
+        placeholder=Reply(f"staff.placeholder.{act}", (("code", code),)),
+    )
+
+
+def _assign(
+    state: ConversationState, env: Env, facts: Facts, case: ComplaintFacts, act: str
+) -> Outcome:
+    """Take (or take over) a case, or hand it back; the card is redrawn to show who has it.
+    A first take moves a new case to "in progress", and its reporter is told."""
+    to = "in_progress" if act == "take" and case.status == "new" else case.status
+    me = actor(facts.sender)
+    name = facts.sender_name or facts.sender
+    update = UpdateComplaint(
+        code=case.code,
+        from_status=case.status,
+        to_status=to,
+        note=None,
+        public=False,
+        actor=me,
+        at=env.now,
+        action=act,
+        actor_name=name,
+        assign=act != "release",
+        unassign=act == "release",
+    )
+    changes: list[Change] = [update]
+    if to != case.status and case.reachable:
+        changes.append(Notify("reporter", _citizen_notice(case, to, None, None), case.code))
+    card = staff_card(_after(case, update), env)
+    return Outcome(card, changes=tuple(changes), state=state, ack="refresh")
 
 
 def handle_note(
@@ -134,46 +229,123 @@ def handle_note(
     if case is None or act not in NEEDS_NOTE:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=menu.idle(state))
     if not isinstance(event, Text) or not event.text.strip():
-        return Outcome((Reply(f"staff.ask_note.{act}", (("code", code),)),), state=state)
+        return Outcome((_ask_note(code, act),), state=state)
     note = event.text.strip()
     if len(note) > MAX_NOTE_CHARS:
         hint = Reply("complaint.text_long", (("got", len(note)), ("max", MAX_NOTE_CHARS)))
-        return Outcome((hint, Reply(f"staff.ask_note.{act}", (("code", code),))), state=state)
+        return Outcome((hint, _ask_note(code, act)), state=state)
     original: str | None = None
     if act == "dup":
         original = find_code(note)
         if original is None or original == code or original not in facts.complaints:
             hint = Reply("staff.dup_unknown", (("code", code),))
-            return Outcome((hint,), state=state)
+            return Outcome((hint, _ask_note(code, act)), state=state)
     if not case.is_open:
         closed = _closed(code, case.status)
         return Outcome((closed,), state=menu.idle(state))
-    return _apply(menu.idle(state), env, case, act, note, original, admin_id)
+    card = state.data.get(CARD)
+    if act == "note":
+        done = _note(menu.idle(state), env, facts, case, note)
+    else:
+        done = _apply(menu.idle(state), env, facts, case, act, note, original, admin_id)
+    return _redrawn(done, env, case, card if isinstance(card, str) else None)
+
+
+def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
+    """The case as it stands once ``update`` is recorded (for its card, drawn before that)."""
+    step = CaseNote(
+        update.at, update.to_status, update.note, update.actor, update.public, update.action,
+        update.actor_name,
+    )  # fmt: skip
+    if update.unassign:
+        owner: tuple[str | None, str | None] = (None, None)
+    elif update.assign:
+        owner = (update.actor, update.actor_name)
+    else:
+        owner = (case.assignee, case.assignee_name)
+    return replace(
+        case,
+        status=update.to_status,
+        history=(*case.history, step),
+        assignee=owner[0],
+        assignee_name=owner[1],
+    )
+
+
+def _redrawn(outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None) -> Outcome:
+    """The action's card shows the case as it now stands (in place, where it was pressed);
+    without one, an open case's card follows the answer, with what can be done next."""
+    update = next((c for c in outcome.changes if isinstance(c, UpdateComplaint)), None)
+    if update is None:
+        return outcome
+    after = _after(case, update)
+    shown = staff_card(after, env)
+    if card is not None:
+        return replace(outcome, changes=(*outcome.changes, RedrawCard(card, shown[-1])))
+    if after.is_open:
+        return replace(outcome, replies=(*outcome.replies, *shown))
+    return outcome
+
+
+def _note(
+    state: ConversationState, env: Env, facts: Facts, case: ComplaintFacts, note: str
+) -> Outcome:
+    """An internal note: kept in the case's history for staff, never sent to the citizen."""
+    update = UpdateComplaint(
+        code=case.code,
+        from_status=case.status,
+        to_status=case.status,
+        note=note,
+        public=False,
+        actor=actor(facts.sender),
+        at=env.now,
+        action="note",
+        actor_name=facts.sender_name or facts.sender,
+    )
+    done = Reply("staff.noted", (("code", case.code),))
+    return Outcome((done,), changes=(update,), state=state)
 
 
 def _apply(
     state: ConversationState,
     env: Env,
+    facts: Facts,
     case: ComplaintFacts,
     act: str,
     note: str | None,
     original: str | None,
     admin_id: str,
 ) -> Outcome:
+    """An outcome for the citizen (ask for more, answer, out of remit, duplicate): recorded,
+    told to the reporter; a case nobody had becomes the actor's."""
     to = TARGET[act]
+    # Out of remit: forwarded to the body the note names, today (NĐ 20/2008, Điều 9(1)(d)).
+    forward = act == "oos"
+    me = actor(admin_id)
+    name = facts.sender_name or facts.sender
     update = UpdateComplaint(
         code=case.code,
         from_status=case.status,
         to_status=to,
         note=note,
         public=True,
-        actor=actor(admin_id),
+        actor=me,
         at=env.now,
         duplicate_of=original,
+        forwarded_to=note if forward else None,
+        forwarded_on=env.today if forward else None,
+        actor_name=name,
+        assign=case.assignee is None,
     )
     changes: list[Change] = [update]
     if case.reachable:
-        changes.append(Notify("reporter", _citizen_notice(case, to, note, original), case.code))
+        notice = _citizen_notice(case, to, note, original)
+        if forward:
+            on = f"{env.today:%d/%m/%Y}"
+            notice = Reply(
+                "law.notice_forwarded", (("code", case.code), ("body", note or ""), ("on", on))
+            )
+        changes.append(Notify("reporter", notice, case.code))
     key = "staff.done" if case.reachable else "staff.done_unreachable"
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
     return Outcome((done,), changes=tuple(changes), state=state, ack="close")

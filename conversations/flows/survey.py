@@ -37,7 +37,7 @@ from ..parsing import (
     parse_rating,
     yes_no,
 )
-from ..questionnaire import Questionnaire, Step
+from ..questionnaire import Questionnaire, Step, method_of
 from ..questionnaire import load as load_questionnaire
 from . import menu
 
@@ -47,6 +47,8 @@ SUMMARY = "summary"
 BACK, SKIP, DONE = "back", "skip", "done"
 CONSENT_PURPOSE = "survey"
 REMINDED = "reminded"
+#: Our estimate of the time one question takes on a phone, for the length the consent states.
+SECONDS_PER_QUESTION = 15
 _SUBMIT_WORDS = {"submit": ("gui phieu", "gui", "submit", "hoan thanh")}
 
 Answer = int | str
@@ -59,7 +61,9 @@ class SurveyData:
 
     ``rid`` links this chat to its response only while the survey is in progress; so does
     ``dossier``, the dossier whose invitation opened it (the response itself never holds it).
-    ``month``: that dossier's hand-over month, "YYYY-MM".
+    ``month``: that dossier's hand-over month, "YYYY-MM". ``form``: the SIPAS method the
+    survey was opened with (``SURVEY_METHOD`` then), kept to its end even if the setting
+    changes; a survey stored without one was opened on the 2640 form.
     """
 
     rid: int | None = None
@@ -70,6 +74,7 @@ class SurveyData:
     hist: list[str] = field(default_factory=list)
     dossier: int | None = None
     month: str | None = None
+    form: str | None = None
 
     @classmethod
     def load(cls, raw: dict[str, object]) -> SurveyData:
@@ -86,6 +91,7 @@ class SurveyData:
             hist=[str(h) for h in hist] if isinstance(hist, list) else [],
             dossier=_int_or_none(raw.get("dossier")),
             month=_str_or_none(raw.get("month")),
+            form=_str_or_none(raw.get("form")),
         )
 
     def dump(self) -> dict[str, object]:
@@ -97,6 +103,7 @@ class SurveyData:
             ("field", self.area),
             ("dossier", self.dossier),
             ("month", self.month),
+            ("form", self.form),
         ):
             if value is not None:
                 out[key] = value
@@ -111,8 +118,13 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def questionnaire() -> Questionnaire:
-    return load_questionnaire()
+def questionnaire(data: SurveyData) -> Questionnaire:
+    """The questionnaire of this survey's method (see ``SurveyData.form``)."""
+    return load_questionnaire(method_of(data.form))
+
+
+def _form(step: Step) -> Questionnaire:
+    return load_questionnaire(step.form)
 
 
 # --- entering the survey ------------------------------------------------------------------
@@ -152,6 +164,7 @@ def start(
         receipt=receipt.id if receipt else None,
         proc=receipt.procedure if receipt else None,
         area=receipt.field if receipt else None,
+        form=env.survey_method,
     )
     if dossier is not None:
         data.proc, data.area, data.dossier = dossier.procedure, dossier.field, dossier.id
@@ -160,7 +173,7 @@ def start(
     new = replace(
         state, flow=FLOW, step=CONSENT, data=data.dump(), expires_at=env.now + env.survey_ttl
     )
-    return Outcome((_consent_reply(env),), state=new)
+    return Outcome((_consent_reply(env, data),), state=new)
 
 
 def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts | None) -> Outcome:
@@ -183,6 +196,14 @@ def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts
     if in_survey and data.rid is not None:
         return Outcome((Reply("survey.other_in_progress"), *prompt(state, env)), state=state)
     return start(state, env, receipt)
+
+
+def receipt_opens(state: ConversationState, receipt: ReceiptFacts | None, env: Env) -> bool:
+    """Whether ``/start TOKEN`` would open a new survey for this receipt (a valid one, not
+    used, not the one in progress): only then is a task in progress worth asking about."""
+    if receipt is None or receipt.response_status is not None or receipt.expired(env.today):
+        return False
+    return state.flow != FLOW or SurveyData.load(state.data).receipt != receipt.id
 
 
 def _refuse(state: ConversationState, env: Env, key: str) -> Outcome:
@@ -256,7 +277,7 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         return _consent(touched, data, env, facts, option if text is None else _consent_text(text))
     if step_id == SUMMARY:
         return _summary(touched, data, env, option if text is None else _summary_text(text))
-    step = questionnaire().step(step_id)
+    step = questionnaire(data).step(step_id)
     if step is None:  # the questionnaire file changed under a stored conversation
         return _goto(touched, data, env, SUMMARY, ())
     if text is not None:
@@ -307,7 +328,7 @@ def _consent(
         taken.append(TakeInvitation(dossier.id))
     rid = env.new_id()
     data.rid = rid
-    q = questionnaire()
+    q = questionnaire(data)
     month = date.fromisoformat(f"{data.month}-01") if data.month else None
     changes: list[Change] = [
         RecordConsent(CONSENT_PURPOSE, True, env.now),
@@ -341,7 +362,7 @@ def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet |
         return BACK
     if is_skip(text):
         return SKIP
-    q = questionnaire()
+    q = _form(step)
     if step.kind == "rating":
         return parse_rating(text, {v: q.texts[f"scale.{v}"].values() for v in q.scale})
     if step.kind == "multi":
@@ -369,7 +390,7 @@ class _MultiSet(frozenset[str]):
 
 
 def _option_by_label(step: Step, text: str) -> str | None:
-    texts = questionnaire().texts
+    texts = _form(step).texts
     return match_label(text, {c: texts[step.option_key(c)].values() for c in step.options})
 
 
@@ -398,7 +419,7 @@ def _apply(
         data.ans[step.id] = value
         changes.append(SaveAnswer(rid, step.id, value))
     data.hist.append(step.id)
-    q = questionnaire()
+    q = questionnaire(data)
     nxt = _next_step(q, data, q.index_of(step.id), changes)
     return _goto(state, data, env, nxt, tuple(changes))
 
@@ -406,7 +427,7 @@ def _apply(
 def _valid_value(step: Step, answer: Answer | _MultiSet) -> Answer | None:
     if step.kind == "rating":
         level = int(answer) if isinstance(answer, str) and is_ascii_number(answer) else answer
-        return level if isinstance(level, int) and level in questionnaire().scale else None
+        return level if isinstance(level, int) and level in _form(step).scale else None
     if step.kind == "text":
         return answer if isinstance(answer, str) and not isinstance(answer, _MultiSet) else None
     return answer if answer in step.options else None
@@ -497,10 +518,23 @@ def _invalid_key(step: Step) -> str:
 # --- what the citizen sees ----------------------------------------------------------------
 
 
-def _consent_reply(env: Env) -> Reply:
+def _consent_reply(env: Env, data: SurveyData) -> Reply:
+    """The consent screen of Luật 91/2025/QH15 and NĐ 356/2025 (LAW-2026.md, "Personal
+    data"): data types, purpose, controller, retention and rights, with the length counted
+    from the questionnaire itself."""
+    q = questionnaire(data)
+    fewest, most = q.length()
     return Reply(
         "survey.consent",
-        (("title", Ref("q.title")), ("agency", env.agency)),
+        (
+            ("title", Ref(q.key("q.title"))),
+            ("agency", env.agency),
+            ("fewest", fewest),
+            ("most", most),
+            ("criteria", q.criteria_count),
+            ("minutes", -(-most * SECONDS_PER_QUESTION // 60)),
+            ("days", env.survey_ttl.days),
+        ),
         (
             ChoiceOption(f"{CONSENT}:yes", "survey.consent.yes"),
             ChoiceOption(f"{CONSENT}:no", "survey.consent.no"),
@@ -511,12 +545,12 @@ def _consent_reply(env: Env) -> Reply:
 def prompt(state: ConversationState, env: Env) -> list[Reply]:
     """The current question, as a fresh message (used to ask, re-ask and resume)."""
     step_id = state.step or CONSENT
-    if step_id == CONSENT:
-        return [_consent_reply(env)]
     data = SurveyData.load(state.data)
+    if step_id == CONSENT:
+        return [_consent_reply(env, data)]
     if step_id == SUMMARY:
         return [_summary_reply(data)]
-    step = questionnaire().step(step_id)
+    step = questionnaire(data).step(step_id)
     if step is None:
         return [_summary_reply(data)]
     nav = (
@@ -541,7 +575,7 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
 
 
 def _criterion_reply(step: Step, current: Answer | None, nav: tuple[ChoiceOption, ...]) -> Reply:
-    q = questionnaire()
+    q = _form(step)
     element = step.element or ""
     levels = tuple(
         ChoiceOption(
@@ -556,7 +590,7 @@ def _criterion_reply(step: Step, current: Answer | None, nav: tuple[ChoiceOption
     params = (
         ("part", codes.index(element) + 1),
         ("parts", len(codes)),
-        ("element", Ref(f"element.{element}")),
+        ("element", Ref(q.key(f"element.{element}"))),
         ("n", step.number or 0),
         ("total", q.criteria_count),
         ("text", Ref(step.text_key)),
@@ -565,7 +599,7 @@ def _criterion_reply(step: Step, current: Answer | None, nav: tuple[ChoiceOption
 
 
 def _summary_reply(data: SurveyData) -> Reply:
-    q = questionnaire()
+    q = questionnaire(data)
     lines: list[Reply] = []
     rated = 0
     for element in q.elements:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 
 from ..context import Env, Facts
@@ -20,6 +21,7 @@ from ..effects import (
 )
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
+from ..normalise import clean
 from ..parsing import is_ascii_number, is_done
 from ..phone import normalize_phone
 from . import menu
@@ -33,9 +35,22 @@ CODE_PATTERN = re.compile(r"\bPA-\d{4}-\d{6}\b", re.IGNORECASE)
 MAX_LOOKUP_MISSES = 5
 
 
+#: Dashes a phone or a word processor puts for "-" (hyphen, non-breaking hyphen, figure,
+#: en and em dashes, minus sign, full-width hyphen-minus).
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d", "-"))
+
+
 def find_code(text: str) -> str | None:
-    match = CODE_PATTERN.search(text)
+    """The first tracking code in ``text`` ("PA-2026-000123"), upper case; None if none.
+    Full-width letters and digits, digits of any script and look-alike dashes are read as
+    ASCII (NFKC, then :func:`normalise.clean`), so such a code is no failed lookup."""
+    match = CODE_PATTERN.search(code_text(text))
     return match.group(0).upper() if match else None
+
+
+def code_text(text: str) -> str:
+    """``text`` as tracking codes are looked for in it (see :func:`find_code`)."""
+    return clean(unicodedata.normalize("NFKC", text)).translate(_DASHES)
 
 
 # --- lookup ---------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 """Survey aggregates: kept up to date when surveys end, summed for reports, and recounted
-from the raw answers to prove they agree."""
+from the raw answers to prove they agree.
+
+Every row carries the SIPAS method of the survey it counts (``survey_responses.questionnaire``:
+sipas-1001 or sipas-2640, LAW-2026.md): a criterion code means a different question in each
+method, so sums are always taken within one method and never across two."""
 
 from __future__ import annotations
 
@@ -13,9 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..schema import answers, complaints, survey_daily, survey_daily_counts, survey_responses
 
-Key = tuple[date, str, str]  # (local day, procedure, field)
-Increments = dict[tuple[date, str, str, str, str], int]
-Explode = Callable[[Mapping[str, int | str]], Mapping[tuple[str, str], int]]
+#: (local day, method, procedure, field, item, value) -> answers
+Increments = dict[tuple[date, str, str, str, str, str], int]
+#: (local day, method, procedure, field, status) -> surveys ended
+Totals = dict[tuple[date, str, str, str, str], int]
+#: A completed survey's answers and its method -> its increments by (item, value).
+Explode = Callable[[Mapping[str, int | str], str], Mapping[tuple[str, str], int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +43,14 @@ async def record_ended(
         return
     ids = [e.response_id for e in ended]
     rows = await conn.execute(
-        select(survey_responses.c.id, survey_responses.c.procedure, survey_responses.c.field).where(
-            survey_responses.c.id.in_(ids), survey_responses.c.status == "in_progress"
-        )
+        select(
+            survey_responses.c.id,
+            survey_responses.c.questionnaire,
+            survey_responses.c.procedure,
+            survey_responses.c.field,
+        ).where(survey_responses.c.id.in_(ids), survey_responses.c.status == "in_progress")
     )
-    where = {int(r[0]): (r[1] or "", r[2] or "") for r in rows}
+    where = {int(r[0]): (str(r[1]), r[2] or "", r[3] or "") for r in rows}
     if not where:
         return
     by_id = {e.response_id: e for e in ended if e.response_id in where}
@@ -54,52 +64,85 @@ async def record_ended(
         ):
             given[int(r[0])][r[1]] = r[2] if r[2] is not None else r[3]
     daily: Increments = {}
-    counts: dict[tuple[date, str, str, str], int] = {}
+    counts: Totals = {}
     for rid, e in by_id.items():
         day = e.at.astimezone(tz).date()
-        procedure, field = where[rid]
-        status = "completed" if e.status == "completed" else "partial"
-        counts[(day, procedure, field, status)] = counts.get((day, procedure, field, status), 0) + 1
-        if e.status == "completed":
-            for (item, value), n in explode(given[rid]).items():
-                key = (day, procedure, field, item, value)
-                daily[key] = daily.get(key, 0) + n
+        method, procedure, field = where[rid]
+        _tally(daily, counts, (day, method, procedure, field), e.status, given.get(rid), explode)
     await add_counts(conn, daily, counts)
+
+
+def _tally(
+    daily: Increments,
+    counts: Totals,
+    where: tuple[date, str, str, str],
+    status: str,
+    given: Mapping[str, int | str] | None,
+    explode: Explode,
+) -> None:
+    """Adds one ended survey at ``where`` (day, method, procedure, field) to the sums."""
+    kind = "completed" if status == "completed" else "partial"
+    counts[(*where, kind)] = counts.get((*where, kind), 0) + 1
+    if status == "completed" and given is not None:
+        for (item, value), n in explode(given, where[1]).items():
+            key = (*where, item, value)
+            daily[key] = daily.get(key, 0) + n
 
 
 async def add_counts(
     conn: AsyncConnection,
     daily: Increments,
-    counts: Mapping[tuple[date, str, str, str], int],
+    counts: Mapping[tuple[date, str, str, str, str], int],
 ) -> None:
     """Upserts increments: count = count + n."""
     from ..dialect import add_upsert
 
     if daily:
-        stmt = add_upsert(conn, survey_daily, ("day", "procedure", "field", "item", "value"))
+        stmt = add_upsert(
+            conn, survey_daily, ("day", "method", "procedure", "field", "item", "value")
+        )
         await conn.execute(
             stmt,
             [
-                {"day": d, "procedure": p, "field": f, "item": i, "value": v, "count": n}
-                for (d, p, f, i, v), n in daily.items()
+                {
+                    "day": d,
+                    "method": m,
+                    "procedure": p,
+                    "field": f,
+                    "item": i,
+                    "value": v,
+                    "count": n,
+                }
+                for (d, m, p, f, i, v), n in daily.items()
             ],
         )
     if counts:
-        stmt = add_upsert(conn, survey_daily_counts, ("day", "procedure", "field", "status"))
+        stmt = add_upsert(
+            conn, survey_daily_counts, ("day", "method", "procedure", "field", "status")
+        )
         await conn.execute(
             stmt,
             [
-                {"day": d, "procedure": p, "field": f, "status": s, "count": n}
-                for (d, p, f, s), n in counts.items()
+                {"day": d, "method": m, "procedure": p, "field": f, "status": s, "count": n}
+                for (d, m, p, f, s), n in counts.items()
             ],
         )
 
 
 def _filters(
-    table: object, start: date, end: date, procedure: str | None, field: str | None
+    table: object,
+    start: date,
+    end: date,
+    procedure: str | None,
+    field: str | None,
+    method: str,
 ) -> list[object]:
-    t = table  # a Table with day/procedure/field columns
-    conditions: list[object] = [t.c.day >= start, t.c.day <= end]  # type: ignore[attr-defined]
+    t = table  # a Table with day/method/procedure/field columns
+    conditions: list[object] = [
+        t.c.day >= start,  # type: ignore[attr-defined]
+        t.c.day <= end,  # type: ignore[attr-defined]
+        t.c.method == method,  # type: ignore[attr-defined]
+    ]
     if procedure is not None:
         conditions.append(t.c.procedure == procedure)  # type: ignore[attr-defined]
     if field is not None:
@@ -112,19 +155,21 @@ async def summed(
     start: date,
     end: date,
     *,
+    method: str,
     procedure: str | None = None,
     field: str | None = None,
 ) -> tuple[dict[tuple[str, str], int], int, int]:
-    """Answer counts by (item, value), and completed and partial survey counts, in a period."""
+    """Answer counts by (item, value), and completed and partial survey counts, in a period,
+    of the surveys taken with ``method`` only (one method per index, never two mixed)."""
     rows = await conn.execute(
         select(survey_daily.c.item, survey_daily.c.value, func.sum(survey_daily.c.count))
-        .where(*_filters(survey_daily, start, end, procedure, field))  # type: ignore[arg-type]
+        .where(*_filters(survey_daily, start, end, procedure, field, method))  # type: ignore[arg-type]
         .group_by(survey_daily.c.item, survey_daily.c.value)
     )
     counts = {(r[0], r[1]): int(r[2]) for r in rows}
     totals = await conn.execute(
         select(survey_daily_counts.c.status, func.sum(survey_daily_counts.c.count))
-        .where(*_filters(survey_daily_counts, start, end, procedure, field))  # type: ignore[arg-type]
+        .where(*_filters(survey_daily_counts, start, end, procedure, field, method))  # type: ignore[arg-type]
         .group_by(survey_daily_counts.c.status)
     )
     by_status = {r[0]: int(r[1]) for r in totals}
@@ -136,13 +181,15 @@ async def in_progress(
     start: datetime,
     end: datetime,
     *,
+    method: str,
     procedure: str | None = None,
     field: str | None = None,
 ) -> int:
-    """Surveys started in [start, end) and still in progress (not ended: not in the
-    aggregates). Uses the (status, …) index; in-progress surveys are few, they expire."""
+    """Surveys of ``method`` started in [start, end) and still in progress (not ended: not in
+    the aggregates). Uses the (status, …) index; in-progress surveys are few, they expire."""
     conditions = [
         survey_responses.c.status == "in_progress",
+        survey_responses.c.questionnaire == method,
         survey_responses.c.started_at >= start,
         survey_responses.c.started_at < end,
     ]
@@ -205,20 +252,21 @@ async def complaint_ratings(
 
 async def recount(
     conn: AsyncConnection, tz: ZoneInfo, explode: Explode
-) -> tuple[Increments, dict[tuple[date, str, str, str], int]]:
+) -> tuple[Increments, Totals]:
     """The aggregates computed afresh from the raw responses and answers."""
     daily: Increments = {}
-    counts: dict[tuple[date, str, str, str], int] = {}
+    counts: Totals = {}
     responses = await conn.execute(
         select(
             survey_responses.c.id,
             survey_responses.c.status,
+            survey_responses.c.questionnaire,
             survey_responses.c.procedure,
             survey_responses.c.field,
             survey_responses.c.ended_at,
         ).where(survey_responses.c.status != "in_progress")
     )
-    meta = {int(r[0]): (r[1], r[2] or "", r[3] or "", r[4]) for r in responses}
+    meta = {int(r[0]): (r[1], str(r[2]), r[3] or "", r[4] or "", r[5]) for r in responses}
     given: dict[int, dict[str, int | str]] = {
         rid: {} for rid, m in meta.items() if m[0] == "completed"
     }
@@ -227,29 +275,28 @@ async def recount(
     ):
         if int(r[0]) in given:
             given[int(r[0])][r[1]] = r[2] if r[2] is not None else r[3]
-    for rid, (status, procedure, field, ended_at) in meta.items():
+    for rid, (status, method, procedure, field, ended_at) in meta.items():
         day = ended_at.astimezone(tz).date()
-        kind = "completed" if status == "completed" else "partial"
-        counts[(day, procedure, field, kind)] = counts.get((day, procedure, field, kind), 0) + 1
-        if status == "completed":
-            for (item, value), n in explode(given[rid]).items():
-                key = (day, procedure, field, item, value)
-                daily[key] = daily.get(key, 0) + n
+        _tally(daily, counts, (day, method, procedure, field), status, given.get(rid), explode)
     return daily, counts
 
 
-async def stored(
-    conn: AsyncConnection,
-) -> tuple[Increments, dict[tuple[date, str, str, str], int]]:
+async def stored(conn: AsyncConnection) -> tuple[Increments, Totals]:
+    """The kept aggregates as ``recount`` returns them."""
+    d, c = survey_daily.c, survey_daily_counts.c
     daily = {
-        (r[0], r[1], r[2], r[3], r[4]): int(r[5])
-        for r in await conn.execute(select(survey_daily))
-        if int(r[5])
+        (r[0], r[1], r[2], r[3], r[4], r[5]): int(r[6])
+        for r in await conn.execute(
+            select(d.day, d.method, d.procedure, d.field, d.item, d.value, d.count)
+        )
+        if int(r[6])
     }
     counts = {
-        (r[0], r[1], r[2], r[3]): int(r[4])
-        for r in await conn.execute(select(survey_daily_counts))
-        if int(r[4])
+        (r[0], r[1], r[2], r[3], r[4]): int(r[5])
+        for r in await conn.execute(
+            select(c.day, c.method, c.procedure, c.field, c.status, c.count)
+        )
+        if int(r[5])
     }
     return daily, counts
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +27,8 @@ class HistoryRow:
     note: str | None
     actor: str
     public: bool
+    action: str | None = None
+    actor_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,14 @@ class ComplaintRow:
     files: int = 0
     history: tuple[HistoryRow, ...] = ()
     stored_files: tuple[int, ...] = ()  # ids of files whose bytes are kept, to send to staff
+    address: str | None = None
+    accept_due_on: date | None = None
+    forward_due_on: date | None = None
+    forwarded_to: str | None = None
+    forwarded_on: date | None = None
+    file_notes: Mapping[int, str] = field(default_factory=dict)  # captions, by file id
+    assignee: str | None = None
+    assignee_name: str | None = None
 
 
 _original = complaints.alias("original")
@@ -74,6 +84,13 @@ _COLUMNS = (
     contacts.c.external_id,
     contacts.c.stopped,
     _original.c.code,
+    complaints.c.reporter_address,
+    complaints.c.accept_due_on,
+    complaints.c.forward_due_on,
+    complaints.c.forwarded_to,
+    complaints.c.forwarded_on,
+    complaints.c.assignee,
+    complaints.c.assignee_name,
 )
 _BASE = (
     select(*_COLUMNS)
@@ -102,6 +119,13 @@ def _row(r: Any) -> ComplaintRow:
         external_id=r[15],
         stopped=bool(r[16]),
         duplicate_of=r[17],
+        address=r[18],
+        accept_due_on=r[19],
+        forward_due_on=r[20],
+        forwarded_to=r[21],
+        forwarded_on=r[22],
+        assignee=r[23],
+        assignee_name=r[24],
     )
 
 
@@ -125,28 +149,41 @@ async def complaints_by_code(
             complaint_events.c.note,
             complaint_events.c.actor,
             complaint_events.c.public,
+            complaint_events.c.action,
+            complaint_events.c.actor_name,
         )
         .where(complaint_events.c.complaint_id.in_(ids))
         .order_by(complaint_events.c.at, complaint_events.c.id)
     )
     for e in events:
-        history.setdefault(int(e[0]), []).append(HistoryRow(e[1], e[2], e[3], e[4], bool(e[5])))
+        history.setdefault(int(e[0]), []).append(
+            HistoryRow(e[1], e[2], e[3], e[4], bool(e[5]), e[6], e[7])
+        )
     counts: dict[int, int] = {}
     stored: dict[int, list[int]] = {}
+    notes: dict[int, dict[int, str]] = {}
     for f in await conn.execute(
-        select(complaint_files.c.complaint_id, complaint_files.c.id, complaint_files.c.status)
+        select(
+            complaint_files.c.complaint_id,
+            complaint_files.c.id,
+            complaint_files.c.status,
+            complaint_files.c.note,
+        )
         .where(complaint_files.c.complaint_id.in_(ids))
         .order_by(complaint_files.c.id)
     ):
         counts[int(f[0])] = counts.get(int(f[0]), 0) + 1
         if f[2] == "stored":
             stored.setdefault(int(f[0]), []).append(int(f[1]))
+            if f[3]:
+                notes.setdefault(int(f[0]), {})[int(f[1])] = str(f[3])
     return {
         r.code: replace(
             r,
             files=counts.get(r.id, 0),
             history=tuple(history.get(r.id, ())),
             stored_files=tuple(stored.get(r.id, ())),
+            file_notes=notes.get(r.id, {}),
         )
         for r in rows
     }
@@ -183,6 +220,7 @@ class NewFile:
     file_id: str
     name: str
     mime: str
+    note: str = ""  # the caption sent with it
 
 
 async def insert_complaint(
@@ -239,6 +277,7 @@ async def _add_files(
                 "status": "pending",
                 "attempts": 0,
                 "created_at": now,
+                "note": f.note[:500] or None,
             }
             for f in files
         ],
@@ -257,8 +296,22 @@ async def change_complaint(
     duplicate_of: str | None,
     files: Sequence[NewFile],
     channel: str,
+    forwarded_to: str | None = None,
+    forwarded_on: date | None = None,
+    action: str | None = None,
+    actor_name: str | None = None,
+    assign: tuple[str, str] | None = None,
+    unassign: bool = False,
 ) -> bool:
-    """Moves a complaint to a status and records who, when, from what, and the note."""
+    """Moves a complaint to a status and records who, when, from what, and the note.
+
+    ``forwarded_to``/``forwarded_on``: the competent body an out-of-remit case went to, and
+    the local day (NĐ 20/2008, Điều 9(1)(d)); kept on the case beside its deadline.
+
+    ``assign``: the officer (actor id, shown name) who has the case from now on;
+    ``unassign``: nobody has it any more (handed back). ``action`` names what staff did when
+    it is more than a status change (take, takeover, release, note).
+    """
     stmt = select(complaints.c.id, complaints.c.status).where(complaints.c.code == code)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
@@ -267,6 +320,13 @@ async def change_complaint(
         return False
     complaint_id, from_status = int(found[0]), str(found[1])
     values: dict[str, Any] = {"status": to_status, "updated_at": at}
+    if forwarded_to is not None:
+        values["forwarded_to"] = forwarded_to[:200]
+        values["forwarded_on"] = forwarded_on
+    if assign is not None:
+        values["assignee"], values["assignee_name"] = assign[0][:40], assign[1][:64]
+    elif unassign:
+        values["assignee"] = values["assignee_name"] = None
     if duplicate_of is not None:
         values["duplicate_of"] = (
             select(complaints.c.id).where(complaints.c.code == duplicate_of).scalar_subquery()
@@ -281,6 +341,8 @@ async def change_complaint(
             to_status=to_status,
             note=note,
             public=public,
+            action=action,
+            actor_name=(actor_name or None) and actor_name[:64],
         )
     )
     await _add_files(conn, complaint_id, files, channel, at)
@@ -300,6 +362,8 @@ async def rate_complaint(conn: AsyncConnection, code: str, rating: int, at: date
 class Overview:
     new: int
     open: tuple[tuple[str, date], ...]  # (code, due date), by due date
+    #: The officer's name who has each open case (None: nobody took it), in ``open``'s order.
+    owners: tuple[str | None, ...] = ()
 
 
 async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Overview:
@@ -308,8 +372,11 @@ async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Ove
         select(func.count()).where(complaints.c.created_at >= start, complaints.c.created_at < end)
     )
     rows = await conn.execute(
-        select(complaints.c.code, complaints.c.due_on)
+        select(complaints.c.code, complaints.c.due_on, complaints.c.assignee_name)
         .where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
         .order_by(complaints.c.due_on, complaints.c.code)
     )
-    return Overview(int(new.scalar_one()), tuple((r[0], r[1]) for r in rows))
+    found = rows.all()
+    return Overview(
+        int(new.scalar_one()), tuple((r[0], r[1]) for r in found), tuple(r[2] for r in found)
+    )

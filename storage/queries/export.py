@@ -46,8 +46,10 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 async def responses_for_export(
-    conn: AsyncConnection, start: date, end: date, tz: ZoneInfo
+    conn: AsyncConnection, start: date, end: date, tz: ZoneInfo, method: str
 ) -> list[ExportResponse]:
+    """Completed surveys of ``method`` in the local days [start, end], oldest first: one sheet
+    holds one method's columns, as one index holds one method's criteria."""
     low, high = _bounds(start, end, tz)
     rows = await conn.execute(
         select(
@@ -58,6 +60,7 @@ async def responses_for_export(
         )
         .where(
             survey_responses.c.status == "completed",
+            survey_responses.c.questionnaire == method,
             survey_responses.c.completed_at >= low,
             survey_responses.c.completed_at < high,
         )
@@ -71,6 +74,7 @@ async def responses_for_export(
             .join(survey_responses, survey_responses.c.id == answers.c.response_id)
             .where(
                 survey_responses.c.status == "completed",
+                survey_responses.c.questionnaire == method,
                 survey_responses.c.completed_at >= low,
                 survey_responses.c.completed_at < high,
             )

@@ -84,7 +84,25 @@ async def claim_chats(
         .limit(chats)
     )
     wanted = [str(c) for c in (await conn.execute(candidates)).scalars()]
-    if not wanted:
+    return await lease_chats(conn, channel, holder, wanted, now, until, burst=burst, at=at)
+
+
+async def lease_chats(
+    conn: AsyncConnection,
+    channel: str,
+    holder: str,
+    chats: Sequence[str],
+    now: datetime,
+    until: datetime,
+    *,
+    burst: float,
+    at: float,
+) -> dict[str, Budget]:
+    """Leases these chats to ``holder`` until ``until`` (or extends its lease), one statement
+    for them all; a chat another holder's lease still covers is left out. Returns each leased
+    chat's budget (``burst`` tokens at ``at`` for a chat never leased). Run it in a write
+    transaction; the event's own transaction does, so its replies may leave at once."""
+    if not chats:
         return {}
     stmt = _insert(conn, outbox_leases).values(
         [
@@ -96,7 +114,7 @@ async def claim_chats(
                 "tokens": burst,
                 "stamp": at,
             }
-            for chat in wanted
+            for chat in chats
         ]
     )
     stmt = stmt.on_conflict_do_update(

@@ -156,6 +156,25 @@ async def pending_for_chats(
     return by_chat
 
 
+async def pending_ids(
+    conn: AsyncConnection, channel: str, chats: Sequence[str]
+) -> dict[str, set[int]]:
+    """The ids of these chats' pending messages (whether due or not), by chat."""
+    if not chats:
+        return {}
+    found = await conn.execute(
+        select(outbox.c.chat_id, outbox.c.id).where(
+            outbox.c.status == "pending",
+            outbox.c.channel == channel,
+            outbox.c.chat_id.in_(list(chats)),
+        )
+    )
+    by_chat: dict[str, set[int]] = {}
+    for chat, message_id in found:
+        by_chat.setdefault(str(chat), set()).add(int(message_id))
+    return by_chat
+
+
 async def next_due(conn: AsyncConnection, channel: str, now: datetime) -> float | None:
     """Seconds until the channel's next pending message is due (0 when one is due now), or
     None when nothing is pending."""

@@ -47,15 +47,20 @@ CHOICES = (
         ("Rất hài lòng", Text("Rất hài lòng")),
         ("/start R-7Q2K", Command("start", "R-7Q2K")),
         ("/HUY", Command("huy", "")),
-        ("²", Text("²")),
-        ("   ", None),
+        ("²", Choice("1.1:5")),  # a superscript two is read as 2
+        ("   ", Text("")),  # spaces only: the engine says it could read nothing
+        ("", None),
         ("Góp\x00 ý\x1b\ud800", Text("Góp ý")),
         ("/tracuu PA-2026\x00-000001", Command("tracuu", "PA-2026-000001")),
-        ("\x00\x07", None),
+        ("\x00\x07", Text("")),
+        ("3", Text("3")),  # "◀ Quay lại" has no number: navigation is typed as words
+        ("1. 1 – rất KHÔNG hài lòng", Choice("1.1:1")),  # the line as displayed
+        ("ᴺ", Text("ᴺ")),
     ],
     ids=["number", "padded-number", "number-out-of-list", "label", "full-label", "free-text",
-         "command-with-arg", "command-upper", "superscript", "blank", "refused-characters",
-         "refused-in-argument", "only-refused"],
+         "command-with-arg", "command-upper", "superscript", "blank", "empty", "refused-characters",
+         "refused-in-argument", "only-refused", "nav-not-numbered", "displayed-line",
+         "letter-like"],
 )  # fmt: skip
 def test_parse_line(line: str, expected: object) -> None:
     assert parse_line(line, CHOICES) == expected
@@ -64,10 +69,14 @@ def test_parse_line(line: str, expected: object) -> None:
 def test_render_numbers_choices() -> None:
     text = render(TextMessage("Câu hỏi?", CHOICES[:2], "k"))
     assert text == "Câu hỏi?\n  1. 1 – Rất không hài lòng\n  2. 5 – Rất hài lòng"
+    with_nav = render(TextMessage("Câu hỏi?", CHOICES, "k"))
+    assert with_nav.endswith("  2. 5 – Rất hài lòng\n  [◀ Quay lại]")
 
 
 async def test_console_chat_survey_in_process(engine: AsyncEngine) -> None:
-    lines = iter(["/khaosat\n", "1\n", "7\n", "1\n", "2\n", "5\n", "/huy\n"])
+    # Consent, submission channel, information channels ("xong": navigation is typed as
+    # words, numbers are answers only), trips, timing, then 1.1 on the form in force (19 items).
+    lines = iter(["/khaosat\n", "1\n", "1\n", "xong\n", "2\n", "2\n", "5\n", "/huy\n"])
     out = io.StringIO()
     dispatcher = Dispatcher(engine, clock=SequentialClock(), new_id=SequentialIds())
     chat = ConsoleChat(
@@ -76,8 +85,8 @@ async def test_console_chat_survey_in_process(engine: AsyncEngine) -> None:
     await chat.run()
     await dispatcher.close()
     shown = out.getvalue()
-    assert "Câu 1/22: Nơi ngồi chờ" in shown
-    assert "Câu 2/22" in shown
+    assert "Câu 1/19: Thông tin về thủ tục hành chính" in shown
+    assert "Câu 2/19" in shown
     assert "Đã hủy phiếu khảo sát" in shown
 
 
@@ -153,7 +162,8 @@ def _run_console(tmp_path: Path, stdin: str) -> subprocess.CompletedProcess[str]
 
 @pytest.mark.e2e
 def test_real_console_process_resumes_after_restart(tmp_path: Path) -> None:
-    first = _run_console(tmp_path, "/start\n1\n1\n7\n")
+    # Menu 1 (survey), consent 1, channel 1 (in person), information channels "xong".
+    first = _run_console(tmp_path, "/start\n1\n1\n1\nxong\n")
     assert first.returncode == 0, first.stderr
     assert "Xin chào Ông/Bà!" in first.stdout
     assert "Ông/Bà đã phải đến cơ quan bao nhiêu lần" in first.stdout

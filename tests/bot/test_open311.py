@@ -277,7 +277,7 @@ async def test_dates_are_hanoi_time(client: httpx.AsyncClient) -> None:
         ("PA-2026-000102", "open", "Đang xử lý", "Being handled"),
         ("PA-2026-000103", "open", "Chờ người gửi bổ sung", "Waiting for more information from the sender"),
         ("PA-2026-000104", "closed", "Đã giải quyết", "Resolved"),
-        ("PA-2026-000105", "closed", "Không thuộc thẩm quyền", "Outside the agency's remit"),
+        ("PA-2026-000105", "closed", "Đã chuyển cơ quan có thẩm quyền", "Forwarded to the competent body"),
         ("PA-2026-000106", "closed", "Trùng với phản ánh khác", "Duplicate of another complaint"),
     ],
 )  # fmt: skip

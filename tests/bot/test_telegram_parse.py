@@ -32,7 +32,7 @@ def _update(name: str) -> Update:
 @pytest.mark.parametrize(
     ("fixture", "expected"),
     [
-        ("text_message", InboundEvent("10001", "telegram", "7001", Text("Rất hài lòng"))),
+        ("text_message", InboundEvent("10001", "telegram", "7001", Text("Rất hài lòng", "5"))),
         ("deep_link", InboundEvent("10002", "telegram", "7001", Command("start", "R-7Q2K_abc-DEF"))),
         ("command_with_bot_name", InboundEvent("10003", "telegram", "7001", Command("khaosat", ""))),
         (
@@ -51,8 +51,8 @@ def _update(name: str) -> Update:
         ),
         ("photo", InboundEvent("10006", "telegram", "7001", Attachment("photo", 80000, "b", "", "image/jpeg"))),
         ("group_message", None),
-        ("edited_message", None),
-        ("admin_command", InboundEvent("10008", "telegram", "7002", Command("baocao", "7d"), admin=True)),
+        ("edited_message", InboundEvent("10009", "telegram", "7001", Text("sửa", "5", edited=True))),
+        ("admin_command", InboundEvent("10008", "telegram", "7002", Command("baocao", "7d"), admin=True, sender_id="7002", sender_name="Minh")),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )  # fmt: skip
@@ -135,10 +135,10 @@ def _with_text(text: str) -> Update:
 @pytest.mark.parametrize(
     ("text", "payload"),
     [
-        (f"Rất{REFUSED} hài lòng\r\n", Text("Rất hài lòng\n")),
+        (f"Rất{REFUSED} hài lòng\r\n", Text("Rất hài lòng", "5")),
         (f"/tracuu PA-2026{REFUSED}-000001", Command("tracuu", "PA-2026-000001")),
         (f"{REFUSED}/start", Command("start", "")),
-        (REFUSED, None),
+        (REFUSED, Text("", "5")),  # the engine says it could read nothing
     ],
     ids=["text", "command-argument", "command-behind-controls", "nothing-left"],
 )
@@ -177,15 +177,136 @@ def test_file_name_and_button_data_are_cleaned() -> None:
         ({"update_id": 8, "message": {"chat": {"id": "7001", "type": "private"}}}, 8, None),
         ({"update_id": True, "message": {"chat": {"id": True, "type": "private"}}}, None, None),
         ({"update_id": "9", "message": "text"}, None, None),
-        ({"edited_message": {"chat": {"id": 7001, "type": "private"}}}, None, None),
+        ({"edited_message": {"chat": {"id": 7001, "type": "private"}}}, None, "7001"),
         ([1, 2], None, None),
         (None, None, None),
     ],
-    ids=["message", "group", "button", "string-id", "booleans", "garbage", "not-asked-for", "list", "null"],
+    ids=["message", "group", "button", "string-id", "booleans", "garbage", "edited", "list", "null"],
 )  # fmt: skip
 def test_ids_read_from_raw_json(raw: object, update_id: int | None, chat_id: str | None) -> None:
     assert raw_update_id(raw) == update_id
     assert raw_chat_id(raw) == chat_id
+
+
+ROOM = "-4001"
+BOT_ID = 123
+
+
+def _group_message(
+    user: int, text: str, *, reply_to_bot: bool = False, chat: int = -4001
+) -> Update:
+    message: dict[str, object] = {
+        "message_id": 50,
+        "date": 1767578406,
+        "chat": {"id": chat, "type": "group" if chat > -(10**12) else "supergroup", "title": "Tổ"},
+        "from": {"id": user, "is_bot": False, "first_name": "Lan", "last_name": "Trần"},
+        "text": text,
+    }
+    if reply_to_bot:
+        message["reply_to_message"] = {
+            "message_id": 49,
+            "date": 1767578400,
+            "chat": message["chat"],
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "SIPAS", "username": "sipas_bot"},
+            "text": "Phản ánh PA-2026-000001 — gõ nội dung trả lời",
+        }
+    update = Update.de_json({"update_id": 20001, "message": message}, BOT)
+    assert update is not None
+    return update
+
+
+def _group_press(user: int, data: str = "case:PA-2026-000001:take") -> Update:
+    chat = {"id": -4001, "type": "group", "title": "Tổ"}
+    update = Update.de_json(
+        {
+            "update_id": 20002,
+            "callback_query": {
+                "id": "q1",
+                "from": {"id": user, "is_bot": False, "first_name": "Lan"},
+                "chat_instance": "1",
+                "data": data,
+                "message": {"message_id": 7, "date": 1767578400, "chat": chat, "text": "Phản ánh"},
+            },
+        },
+        BOT,
+    )
+    assert update is not None
+    return update
+
+
+def _in_room(update: Update, room: str | None = ROOM) -> InboundEvent | None:
+    return parse_update(update, ADMINS, room, bot_id=BOT_ID, username="sipas_bot")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "payload"),
+    [
+        ("/hoso", False, Command("hoso", "")),
+        ("/hoso@sipas_bot cua-toi", False, Command("hoso", "cua-toi")),
+        ("/HOSO@SIPAS_BOT", False, Command("hoso", "")),
+        ("/hoso@other_bot", False, None),  # another bot's command in the same group
+        ("Đã có kết quả.", True, Text("Đã có kết quả.")),
+        ("@sipas_bot /hoso thì sao", False, Text("/hoso thì sao")),
+        ("@sipas_bot", False, None),
+        ("Các anh chị xem giúp hồ sơ này.", False, None),  # the team talking (privacy off)
+    ],
+)
+def test_an_officer_in_a_staff_group(text: str, reply: bool, payload: object) -> None:
+    event = _in_room(_group_message(7002, text, reply_to_bot=reply))
+    if payload is None:
+        assert event is None
+        return
+    assert event == InboundEvent(
+        "20001", "telegram", "-4001:7002", payload, admin=True,  # type: ignore[arg-type]
+        sender_id="7002", sender_name="Lan Trần",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        _group_message(5555, "/hoso"),  # a member who is not an administrator
+        _group_message(5555, "Đã có kết quả.", reply_to_bot=True),
+        _group_press(5555),
+    ],
+)
+def test_a_member_who_is_not_staff_is_ignored(update: Update) -> None:
+    assert _in_room(update) is None
+
+
+@pytest.mark.parametrize("update", [_group_message(7002, "/hoso"), _group_press(7002)])
+def test_a_group_that_is_no_staff_room_is_ignored(update: Update) -> None:
+    assert _in_room(update, room=None) is None
+
+
+def test_a_press_in_a_staff_group_is_the_officers() -> None:
+    event = _in_room(_group_press(7002))
+    assert event is not None
+    assert (event.external_id, event.admin, event.sender_id) == ("-4001:7002", True, "7002")
+    assert event.origin is not None
+    assert event.origin.message_id == "7"
+
+
+def test_a_supergroup_upgrade_is_read_from_either_service_message() -> None:
+    from bot.channels.telegram import migration
+
+    base = {
+        "message_id": 1,
+        "date": 1767578400,
+        "from": {"id": 1, "is_bot": False, "first_name": "A"},
+    }
+    old = {
+        **base,
+        "chat": {"id": -4001, "type": "group", "title": "Tổ"},
+        "migrate_to_chat_id": -1004001,
+    }
+    new = {**base, "chat": {"id": -1004001, "type": "supergroup", "title": "Tổ"},
+           "migrate_from_chat_id": -4001}  # fmt: skip
+    for body in (old, new):
+        update = Update.de_json({"update_id": 1, "message": body}, BOT)
+        assert update is not None
+        assert migration(update) == ("-4001", "-1004001")
+    assert migration(_group_message(7002, "/hoso")) is None
 
 
 def test_every_citizen_command_is_in_telegrams_menu_and_no_admin_one() -> None:

@@ -38,7 +38,7 @@ TOKEN = "Zk3v9QmA7xLp2TnR8sWc4bYd"
         ("xin chào", Text("xin chào")),
         ("short-code", Text("short-code")),
         ("PA-2026-000001", Text("PA-2026-000001")),
-        ("   ", None),
+        ("   ", Text("")),
     ],
     ids=["command", "command-with-arg", "receipt-code", "text", "too-short-for-a-code",
          "tracking-code-is-text", "blank"],

@@ -7,7 +7,7 @@ import pytest
 from conversations import clean_text, load_questionnaire
 from conversations.parsing import match_label, normalize, parse_numbers, parse_rating, yes_no
 
-Q = load_questionnaire()
+Q = load_questionnaire("sipas-2640")
 LABELS = {v: Q.texts[f"scale.{v}"].values() for v in Q.scale}
 
 
@@ -93,12 +93,12 @@ def test_match_label_in_either_language() -> None:
     [
         ("Rất hài lòng", "Rất hài lòng"),
         ("a\x00b", "ab"),
-        ("dòng 1\ndòng 2\tcột", "dòng 1\ndòng 2\tcột"),
+        ("dòng 1\ndòng 2\tcột", "dòng 1\ndòng 2 cột"),
         ("dòng 1\r\ndòng 2\rdòng 3", "dòng 1\ndòng 2\ndòng 3"),
-        ("".join(map(chr, range(32))), "\t\n\n"),  # the carriage return is a line feed
+        ("".join(map(chr, range(32))), ""),  # nothing readable is left
         ("x\ud800y\udfffz", "xyz"),
         ("emoji 😀 stays", "emoji 😀 stays"),
-        ("\x7f\u0085\u200b kept", "\x7f\u0085\u200b kept"),
+        ("\x7f\u0085\u200b kept", "kept"),
     ],
     ids=[
         "plain",

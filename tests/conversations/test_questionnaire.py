@@ -1,20 +1,86 @@
-"""The questionnaire data: the 22 criteria of QĐ 2640 in 5 elements, filter, descriptive items."""
+"""The questionnaire data: QĐ 1001's 19 service items and QĐ 2640's 22 criteria, each in 5
+elements, with the filter and the descriptive items (LAW-2026.md, SIPAS.md)."""
 
 from __future__ import annotations
 
 import pytest
 
-from conversations import load_questionnaire
+from conversations import DEFAULT_METHOD, METHODS, load_questionnaire, method_of
 from conversations.questionnaire import QuestionnaireError, parse
 
-Q = load_questionnaire()
+Q = load_questionnaire("sipas-2640")
+Q1001 = load_questionnaire("sipas-1001")
 
 
-def test_twenty_two_criteria_in_five_elements() -> None:
-    assert [len(e.criteria) for e in Q.elements] == [4, 5, 6, 3, 4]
-    assert Q.criteria_count == 22
-    numbers = [s.number for s in Q.steps if s.kind == "rating"]
-    assert numbers == list(range(1, 23))
+def test_the_method_in_force_is_the_default() -> None:
+    assert DEFAULT_METHOD == "sipas-1001"
+    assert load_questionnaire().id == Q1001.id
+    assert METHODS == ("sipas-1001", "sipas-2640")
+
+
+@pytest.mark.parametrize(
+    ("method", "sizes"),
+    [("sipas-1001", [4, 4, 5, 3, 3]), ("sipas-2640", [4, 5, 6, 3, 4])],
+)
+def test_criteria_in_five_elements(method: str, sizes: list[int]) -> None:
+    q = load_questionnaire(method)
+    assert [len(e.criteria) for e in q.elements] == sizes
+    numbers = [s.number for s in q.steps if s.kind == "rating"]
+    assert numbers == list(range(1, sum(sizes) + 1))
+    assert q.criteria_count == {"sipas-1001": 19, "sipas-2640": 22}[method]
+
+
+def test_1001_asks_the_submission_channel_and_allows_no_visit() -> None:
+    channel = Q1001.step("channel")
+    assert channel is not None
+    assert channel.options == ("inperson", "online_partial", "online_full", "post")
+    trips = Q1001.step("trips")
+    assert trips is not None
+    assert trips.options[0] == "0"
+    assert Q1001.text("q.trips.0", "vi") == "Không phải đến"
+    assert Q1001.index_of("channel") < Q1001.index_of("trips")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_result_criterion_carries_the_refusal_note(method: str) -> None:
+    """LAW-2026.md: the result may be a grant or a refusal, on both forms."""
+    text = load_questionnaire(method).text("q.4.1", "vi")
+    assert "bị từ chối cấp giấy tờ" in text
+
+
+def test_1001_rates_on_time_and_fair_results() -> None:
+    assert "đúng hẹn" in Q1001.text("q.4.1", "vi")
+    assert "công bằng" in Q1001.text("q.4.3", "vi")
+
+
+@pytest.mark.parametrize(
+    ("method", "fewest", "most"), [("sipas-1001", 26, 35), ("sipas-2640", 27, 37)]
+)
+def test_length_counts_the_questions_a_citizen_may_meet(
+    method: str, fewest: int, most: int
+) -> None:
+    assert load_questionnaire(method).length() == (fewest, most)
+
+
+def test_texts_are_keyed_by_method_so_both_share_one_catalog() -> None:
+    assert Q1001.key("q.2.1") == "sipas-1001/q.2.1"
+    assert Q.key("q.2.1") == "sipas-2640/q.2.1"
+    assert Q.key("scale.3") == "scale.3"
+    assert Q1001.text("q.2.1", "vi") != Q.text("q.2.1", "vi")
+
+
+@pytest.mark.parametrize(
+    ("stored", "method"),
+    [(None, "sipas-2640"), ("sipas-1001", "sipas-1001"), ("sipas-2640", "sipas-2640"),
+     ("sipas", "sipas-2640"), (3, "sipas-2640")],
+)  # fmt: skip
+def test_a_conversation_stored_without_a_method_is_on_2640(stored: object, method: str) -> None:
+    assert method_of(stored) == method
+
+
+def test_an_unknown_method_is_refused() -> None:
+    with pytest.raises(QuestionnaireError, match="unknown survey method"):
+        load_questionnaire("sipas-2030")
 
 
 def test_scale_is_five_levels_with_sipas_words() -> None:
@@ -36,7 +102,7 @@ def test_scale_is_five_levels_with_sipas_words() -> None:
     ids=["1.2", "2.4", "3.3", "5.4", "element-5", "option-with-comma"],
 )  # fmt: skip
 def test_wording_is_kept_whole(key: str, wording: str) -> None:
-    assert Q.texts[key]["vi"] == wording
+    assert Q.text(key, "vi") == wording
 
 
 def test_element_five_hangs_on_the_filter() -> None:
@@ -49,12 +115,16 @@ def test_element_five_hangs_on_the_filter() -> None:
     assert Q.index_of("f5") < Q.index_of("5.1")
 
 
-def test_every_text_has_english() -> None:
-    assert [k for k, v in Q.texts.items() if "en" not in v] == []
+@pytest.mark.parametrize("method", METHODS)
+def test_every_text_has_english(method: str) -> None:
+    texts = load_questionnaire(method).texts
+    assert [k for k, v in texts.items() if "en" not in v] == []
 
 
-def test_no_ethnicity_question() -> None:
-    assert not [k for k, v in Q.texts.items() if "dân tộc" in v["vi"].lower()]
+@pytest.mark.parametrize("method", METHODS)
+def test_no_ethnicity_question(method: str) -> None:
+    texts = load_questionnaire(method).texts
+    assert not [k for k, v in texts.items() if "dân tộc" in v["vi"].lower()]
 
 
 def test_missing_vietnamese_is_refused() -> None:
@@ -74,6 +144,6 @@ def test_flow_diagram_is_current() -> None:
     from conversations.diagram import survey_mermaid
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "flows" / "survey.mmd"
-    assert doc.read_text(encoding="utf-8") == survey_mermaid(Q), (
+    assert doc.read_text(encoding="utf-8") == survey_mermaid(load_questionnaire()), (
         "regenerate: python -m conversations.diagram > docs/flows/survey.mmd"
     )

@@ -43,6 +43,19 @@ def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
         # 2026: Mon 31/8 swapped for Sat 22/8, then 1/9 and 2/9.
         pytest.param(local(2026, 8, 28), 1, CAL, date(2026, 9, 3), id="quoc-khanh-2026"),
         pytest.param(local(2026, 3, 7), 1, CAL, date(2026, 3, 9), id="filed-saturday"),
+        # 24/11/2026 (Tuesday), Ngày Văn hóa Việt Nam, is off from 2026 (Nghị quyết 28/2026/QH16,
+        # Công văn 10065/VPCP-KGVX): Mon 23/11 + 1 is Wed 25/11.
+        pytest.param(local(2026, 11, 23), 1, CAL, date(2026, 11, 25), id="culture-day-2026"),
+        # Fri 20/11 + 10 working days, one of them lost to 24/11: Mon 7/12, not Fri 4/12.
+        pytest.param(local(2026, 11, 20), 10, CAL, date(2026, 12, 7), id="accept-across-24-11"),
+        # Out-of-remit forwarding (5 working days) filed Thu 19/11: 20, 23, 25, 26, 27/11.
+        pytest.param(local(2026, 11, 19), 5, CAL, date(2026, 11, 27), id="forward-across-24-11"),
+        # Tết 2027 (Công văn 10065/VPCP-KGVX): off Thu 4/2 – Wed 10/2. Wed 3/2 + 1 is Thu 11/2.
+        pytest.param(local(2027, 2, 3), 1, CAL, date(2027, 2, 11), id="across-tet-2027"),
+        # Mon 1/2/2027 + 10: 2, 3, 11, 12, 15–19, 22/2.
+        pytest.param(local(2027, 2, 1), 10, CAL, date(2027, 2, 22), id="accept-across-tet-2027"),
+        # 24/11/2027 is a Wednesday: Tue 23/11 + 1 is Thu 25/11.
+        pytest.param(local(2027, 11, 23), 1, CAL, date(2027, 11, 25), id="culture-day-2027"),
         pytest.param(local(2026, 3, 7), 5, CAL, date(2026, 3, 13), id="filed-saturday-5"),
         pytest.param(local(2026, 2, 17), 1, CAL, date(2026, 2, 23), id="filed-on-holiday"),
         # 18:30 UTC on Thu 5/3 is 01:30 on Fri 6/3 in Vietnam: the local date is the filing day.
@@ -147,7 +160,7 @@ def test_naive_filing_time_rejected(filed_at: datetime) -> None:
         pytest.param(date(2026, 4, 27), False, id="gio-to-compensation"),
         pytest.param(date(2026, 1, 10), True, id="makeup-saturday"),
         pytest.param(date(2027, 5, 3), False, id="labour-day-2027-compensation"),
-        pytest.param(date(2027, 2, 10), False, id="tet-2027-estimate"),
+        pytest.param(date(2027, 2, 10), False, id="tet-2027"),
     ],
 )
 def test_is_workday(day: date, expected: bool) -> None:
@@ -179,8 +192,9 @@ def test_next_workday_is_strictly_after(day: date, expected: date) -> None:
         # The interval is (a, b]: a make-up Saturday counts at its end, not at its start.
         pytest.param(date(2026, 1, 9), date(2026, 1, 10), 1, id="ends-on-makeup-saturday"),
         pytest.param(date(2026, 1, 10), date(2026, 1, 12), 1, id="starts-on-makeup-saturday"),
-        # 261 weekdays, 13 of them off, 2 Saturdays worked: the 11 statutory days net.
-        pytest.param(date(2025, 12, 31), date(2026, 12, 31), 261 - 13 + 2, id="year-2026"),
+        # 261 weekdays, 14 of them off (24/11 included), 2 Saturdays worked: the 12 statutory
+        # days net (LAW-2026.md: 12 a year from 2026).
+        pytest.param(date(2025, 12, 31), date(2026, 12, 31), 261 - 14 + 2, id="year-2026"),
     ],
 )
 def test_workdays_between(a: date, b: date, expected: int) -> None:
@@ -207,6 +221,13 @@ def test_shipped_file_covers_each_year() -> None:
         assert not CAL.is_workday(date(year, 1, 1))
         assert not CAL.is_workday(date(year, 9, 2))
         assert not CAL.is_workday(date(year, 4, 30))
+    assert not CAL.is_workday(date(2026, 11, 24))  # Ngày Văn hóa Việt Nam, from 2026
+    assert not CAL.is_workday(date(2027, 11, 24))
+    tet_2027 = sorted(d for d in CAL.holidays if date(2027, 2, 1) <= d <= date(2027, 2, 28))
+    assert tet_2027 == [date(2027, 2, d) for d in (4, 5, 8, 9, 10)]
+    # 2026 has 12 statutory days once 24/11 is added (LAW-2026.md); a weekday list of those
+    # granted: 1/1, 2/1 (swap), Tết ×5, 27/4, 30/4, 1/5, 31/8 (swap), 1/9, 2/9, 24/11.
+    assert len([d for d in CAL.holidays if d.year == 2026]) == 14
     tet_2026 = sorted(d for d in CAL.holidays if date(2026, 2, 1) <= d <= date(2026, 2, 28))
     assert tet_2026 == [date(2026, 2, d) for d in range(16, 21)]
 
@@ -217,7 +238,7 @@ def test_load_calendar_reuses_the_file() -> None:
 
 
 def _entry(d: object) -> dict[str, object]:
-    return {"date": d, "vi": "Lễ", "en": "Holiday"}
+    return {"date": d, "vi": "Lễ", "en": "Holiday", "source": "Bộ luật Lao động 2019, Điều 112"}
 
 
 @pytest.mark.parametrize(
@@ -247,6 +268,14 @@ def _entry(d: object) -> dict[str, object]:
         ),
         pytest.param(
             {"holidays": [{**_entry(date(2026, 3, 9)), "vi": ""}]}, "'vi'", id="empty-name"
+        ),
+        pytest.param(
+            {"holidays": [{**_entry(date(2026, 3, 9)), "source": " "}]}, "'source'", id="no-source"
+        ),
+        pytest.param(
+            {"holidays": [{"date": date(2026, 3, 9), "vi": "Lễ", "en": "Holiday"}]},
+            "keys",
+            id="source-missing",
         ),
         pytest.param(
             {"holidays": [_entry(date(2026, 3, 9)), _entry("2026-03-09")]}, "twice", id="duplicate"

@@ -60,6 +60,7 @@ def test_complaint_with_photo_answered_by_staff_and_rated(
     press(fake, CITIZEN, "c.who:named")
     send_and_wait(fake, CITIZEN, "Nguyễn Thị Lan")
     send_and_wait(fake, CITIZEN, "0912 345 678")
+    send_and_wait(fake, CITIZEN, "Số 7 đường Trường Chinh, phường Phủ Lý")
     press(fake, CITIZEN, "c.confirm:send")
     filed = _wait_text(fake, CITIZEN, "Mã tra cứu:")
     match = re.search(r"PA-\d{4}-\d{6}", filed)
@@ -74,7 +75,7 @@ def test_complaint_with_photo_answered_by_staff_and_rated(
     assert card is not None
     assert "Nguyễn Thị Lan · 0912345678" in (card.text or "")
     assert [cb for _, cb in fake.keyboard(card)] == [
-        f"case:{code}:{a}" for a in ("take", "ask", "answer", "oos", "dup")
+        f"case:{code}:{a}" for a in ("take", "ask", "answer", "oos", "dup", "note")
     ]
 
     # The photo is copied into the database, then staff can open the case and get it.

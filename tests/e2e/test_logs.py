@@ -71,6 +71,7 @@ def test_debug_logs_of_a_survey_and_a_complaint_hold_no_secret(
         press(fake, CHAT, "c.who:named")
         send_and_wait(fake, CHAT, REPORTER)
         send_and_wait(fake, CHAT, PHONE)
+        send_and_wait(fake, CHAT, "Số 7 đường Trường Chinh, phường Phủ Lý")
         press(fake, CHAT, "c.confirm:send")
         fake.wait_for(
             lambda f: any("Mã tra cứu:" in (m.text or "") for m in f.messages(CHAT)),

@@ -254,6 +254,8 @@ def test_a_complaint_with_a_photo_then_its_status_on_a_tablet(
     type_text(page, "Nguyễn Thị Lan")
     wait_text(page, "số điện thoại")
     type_text(page, "0912 345 678")
+    wait_text(page, "địa chỉ liên hệ")
+    type_text(page, "Số 7 đường Trường Chinh, phường Phủ Lý")
     press(page, "c.confirm:send")
     wait_text(page, "Mã tra cứu")
     filed = page.locator(".msg.bot", has_text="Mã tra cứu").last.inner_text()

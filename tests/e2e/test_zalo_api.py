@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -243,3 +244,41 @@ def test_a_digest_chart_reaches_a_zalo_staff_member_as_an_image(
         assert set(statuses) == {"sent"}
     finally:
         process.stop()
+
+
+def test_an_image_with_text_and_a_burst_of_images_over_zalo(
+    zalo: FakeZalo, bot: BotProcess
+) -> None:
+    """Zalo puts the text sent with an image in the event's ``text``: at the description it is
+    the description and the image is kept; images sent at once are acknowledged once."""
+    description = "Công trình số 5 ngõ 12 xây vượt tầng, lấn chiếm vỉa hè."
+    pictures = [b"\xff\xd8\xff\xe0" + bytes([n]) * 600 for n in range(3)]
+    urls = [zalo.host_file(p, f"anh{n}.jpg", "image/jpeg") for n, p in enumerate(pictures)]
+    _say(zalo, bot, zalo.user_text(USER, "/phananh"))
+    _say(zalo, bot, zalo.user_text(USER, "2"))
+    count = len(zalo.messages(USER))
+    assert zalo.post(_url(bot), zalo.user_image(USER, urls[0], description)) == 200
+    said = [m.text for m in zalo.wait_for_messages(USER, count + 3)[count:]]
+    assert said[0] == "Đã lấy phần chữ kèm ảnh làm nội dung phản ánh."
+    assert said[1] == "Đã nhận tệp 1/5."
+    assert "Đã nhận 1 tệp." in said[2]
+
+    # Two images at once (Zalo posts each as its own event): one acknowledgement.
+    count = len(zalo.messages(USER))
+    events = [zalo.user_image(USER, url) for url in urls[1:]]
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(lambda e: zalo.post(_url(bot), e), events)) == [200, 200]
+    zalo.wait_for_messages(USER, count + 2)
+    _say(zalo, bot, zalo.user_text(USER, "xong"))
+    said = [m.text for m in zalo.messages(USER)[count:]]
+    assert said[0] == "Đã nhận 2 tệp (3/5)."
+    assert "Đã nhận 3 tệp." in said[1]
+    assert said[2].startswith("Ông/Bà muốn ghi họ tên")
+    assert len(said) == 3
+    _say(zalo, bot, zalo.user_text(USER, "Gửi ẩn danh"))
+    _say(zalo, bot, zalo.user_text(USER, "gửi"))
+    with _db(bot) as conn:
+        (stored,) = conn.execute("SELECT description FROM complaints").fetchone()
+        files = conn.execute("SELECT count(*) FROM complaint_files").fetchone()[0]
+    assert stored == description
+    assert files == 3

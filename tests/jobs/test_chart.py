@@ -23,8 +23,12 @@ from matplotlib.ft2font import FT2Font
 from matplotlib.text import Text
 from PIL import Image
 
+from conversations import load_questionnaire
 from jobs.chart import CURRENT_COLOR, FONT_FAMILY, PREVIOUS_COLOR, element_chart
 from jobs.sipas_index import Report, compute
+
+#: These tests build reports from hand-made counts of the 2640 criteria (22).
+Q2640 = load_questionnaire("sipas-2640")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VIETNAMESE_LETTERS = "ảốựĐ"
@@ -53,7 +57,15 @@ def report(
     for element in ("1", "2", "3", "4", "5") if element5 else ("1", "2", "3", "4"):
         counts[(f"E{element}", "answered")] = 10
     counts[("E*", "answered")] = 10
-    return compute(counts, start=start, end=end, completed=10, partial=1, language=language)
+    return compute(
+        counts,
+        start=start,
+        end=end,
+        completed=10,
+        partial=1,
+        language=language,
+        questionnaire=Q2640,
+    )
 
 
 @pytest.fixture
@@ -155,7 +167,14 @@ def test_an_element_without_answers_says_so_instead_of_a_bar(
 
 
 def test_a_period_without_any_answer_still_draws(drawn: list[tuple[str, FontProperties]]) -> None:
-    empty = compute({}, start=date(2026, 3, 2), end=date(2026, 3, 8), completed=0, partial=0)
+    empty = compute(
+        {},
+        start=date(2026, 3, 2),
+        end=date(2026, 3, 8),
+        completed=0,
+        partial=0,
+        questionnaire=Q2640,
+    )
 
     png = element_chart(empty, None)
 

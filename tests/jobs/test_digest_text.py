@@ -6,10 +6,13 @@ from datetime import date
 
 import pytest
 
-from conversations import default_catalog
+from conversations import default_catalog, load_questionnaire
 from conversations.periods import DigestKind, Period
 from jobs.digest import CaseSummary, build_digest, report_lines
 from jobs.sipas_index import compute
+
+#: These tests build reports from hand-made counts of the 2640 criteria (22).
+Q2640 = load_questionnaire("sipas-2640")
 
 CATALOG = default_catalog()
 AGENCY = "Sở Xây dựng"
@@ -45,7 +48,7 @@ TITLES: list[tuple[DigestKind, date, date, str, str]] = [
 
 
 def title(kind: DigestKind, start: date, end: date, lang: str) -> str:
-    report = compute({}, start=start, end=end, completed=0, partial=0)
+    report = compute({}, start=start, end=end, completed=0, partial=0, questionnaire=Q2640)
     reply = build_digest(kind, Period(start, end), report, None, CaseSummary(), AGENCY)
     return CATALOG.render(reply, lang).text.split("\n")[0]
 
@@ -84,7 +87,9 @@ WEAKEST: list[tuple[str, dict[str, list[int]], list[str]]] = [
 
 def weakest_section(criteria: dict[str, list[int]], lang: str = "vi") -> list[str]:
     start = end = date(2026, 11, 5)
-    report = compute(_levels(criteria), start=start, end=end, completed=4, partial=0)
+    report = compute(
+        _levels(criteria), start=start, end=end, completed=4, partial=0, questionnaire=Q2640
+    )
     return [
         str(line.param("code")) if line.key == "digest.weakest" else CATALOG.render(line, lang).text
         for line in report_lines(report, None)
@@ -109,7 +114,7 @@ def test_the_complaint_rating_mean_is_rounded_half_up_once() -> None:
     def shown(ratings: tuple[int, int, int, int, int]) -> str:
         start = date(2026, 11, 5)
         report = compute({}, start=start, end=start, completed=0, partial=0,
-                         complaint_ratings=ratings)  # fmt: skip
+                         complaint_ratings=ratings, questionnaire=Q2640)  # fmt: skip
         (line,) = [r for r in report_lines(report, None) if r.key == "digest.complaint_ratings"]
         return CATALOG.render(line, "vi").text
 
@@ -119,3 +124,19 @@ def test_the_complaint_rating_mean_is_rounded_half_up_once() -> None:
         (0, 0, 0, 3, 1): "trung bình 4,3/5 (4 lượt)",  # 4.25
     }
     assert {r: shown(r).split(": ", 1)[1] for r in table} == table
+
+
+def test_the_digest_lists_open_and_overdue_cases_per_officer() -> None:
+    from jobs.digest import case_lines
+
+    cases = CaseSummary(open=4, officers=(("An", 2, 1), ("Bình", 1, 0), (None, 1, 1)))
+    catalog = default_catalog()
+    vi = [catalog.render(r, "vi").text for r in case_lines(cases)]
+    en = [catalog.render(r, "en").text for r in case_lines(cases)]
+    assert vi[-3:] == [
+        "• An: 2 đang mở, 1 quá hạn",
+        "• Bình: 1 đang mở, 0 quá hạn",
+        "• Chưa có ai nhận: 1 đang mở, 1 quá hạn",
+    ]
+    assert en[-1] == "• Nobody yet: 1 open, 1 overdue"
+    assert case_lines(CaseSummary(open=2))[-1].key == "digest.cases"  # nobody took any: no list

@@ -208,6 +208,27 @@ async def test_the_digest_counts_the_messages_that_could_not_be_processed(
     assert "⚠ 2 tin không xử lý được" in getattr(text, "text", "")
 
 
+async def test_a_moved_staff_group_is_said_in_the_next_digest_only(engine: AsyncEngine) -> None:
+    from jobs.digests import send_digest
+    from storage import write_transaction
+    from storage.queries.rooms import move_room
+
+    await _seed(engine)
+    async with write_transaction(engine) as conn:
+        await move_room(conn, "telegram", "-4001", "-1004001", local(2026, 11, 2, 9))
+    catalog = default_catalog()
+    texts = []
+    for day in (2, 3):
+        period = Period(date(2026, 11, day), date(2026, 11, day))
+        assert await send_digest(engine, "daily", period, DIGESTS, catalog, local(2026, 11, 4, 8))
+        async with read_transaction(engine) as conn:
+            rows = await pending(conn, "test", local(2026, 11, 4, 9), limit=100)
+        texts.append([r.message.text for r in rows if isinstance(r.message, TextMessage)][-1])
+    assert "Nhóm -4001 trong ADMIN_CHAT_IDS" in texts[0]
+    assert "-1004001" in texts[0]
+    assert "-4001" not in texts[1]
+
+
 async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
     engine: AsyncEngine,
 ) -> None:

@@ -1,6 +1,6 @@
 """The XLSX export, read back with openpyxl: figures as numbers, anonymity, the register.
 
-The report comes from ``compute()`` on hand-made counts, so every figure the sheets should
+The report comes from ``compute(, questionnaire=Q2640)`` on hand-made counts, so every figure the sheets should
 show is known; the personal data of complaints is searched for in every cell and in the raw
 XML of the package, where a stray copy (a document property, a shared string) would hide.
 """
@@ -24,8 +24,12 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from conversations import load_questionnaire
 from jobs.export_xlsx import ComplaintRow, ResponseRow, export_workbook
 from jobs.sipas_index import Report, compute
+
+#: These tests build reports from hand-made counts of the 2640 criteria (22).
+Q2640 = load_questionnaire("sipas-2640")
 
 AGENCY = "Sở Xây dựng tỉnh Hà Nam"
 # 17:30 UTC on 10 March is 00:30 on 11 March in Vietnam: the local date decides "overdue".
@@ -112,6 +116,7 @@ def make_report(
         complaint_ratings=(0, 1, 0, 2, 1),
         language=language,
         **kw,
+        questionnaire=Q2640,
     )
 
 
@@ -366,7 +371,14 @@ def test_descriptive_figures() -> None:
 
 
 def test_descriptive_shares_without_a_base_are_empty() -> None:
-    empty = compute({}, start=date(2026, 3, 1), end=date(2026, 3, 31), completed=0, partial=0)
+    empty = compute(
+        {},
+        start=date(2026, 3, 1),
+        end=date(2026, 3, 31),
+        completed=0,
+        partial=0,
+        questionnaire=Q2640,
+    )
     ws = workbook(export(empty, [], []))["Chỉ số mô tả"]
 
     assert [c.value for c in row_by(ws, 0, "Nhận kết quả muộn hơn hẹn")[1:4]] == [0, 0, None]
@@ -464,7 +476,7 @@ def test_complaint_rows() -> None:
         "PA-2026-000001", "Cấp phép xây dựng", "Đang xử lý", "Chatbot",
         datetime(2026, 2, 24), datetime(2026, 3, 10), None, "Có", None, "Không",
     ]  # fmt: skip
-    assert body[1][1:4] == ["Thái độ, sách nhiễu của công chức", "Mới tiếp nhận", "Đường dây nóng"]
+    assert body[1][1:4] == ["Thái độ giao tiếp của công chức", "Mới tiếp nhận", "Đường dây nóng"]
     assert (body[1][7], body[1][9]) == ("Không", "Có")  # due on the 16th; anonymous
     assert (body[2][2], body[2][6], body[2][7], body[2][8]) == (
         "Đã giải quyết", datetime(2026, 3, 6), "Có", 4,

@@ -6,6 +6,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
@@ -56,3 +57,24 @@ async def test_in_progress_is_apart_from_partial(engine: AsyncEngine) -> None:
     )
     english = default_catalog().render(build_report_message(week, None, "X"), "en").text
     assert "Surveys: 2 completed; 2 in progress; 2 not completed (cancelled or expired)" in english
+
+
+@pytest.mark.parametrize(
+    ("owners", "expected"),
+    [
+        ((None, None, None), ()),  # nobody took anything yet: no breakdown
+        (("Bình", None, "An"), (("An", 1, 0), ("Bình", 1, 1), (None, 1, 1))),
+        (("An", "An", "An"), (("An", 3, 2),)),
+    ],
+)
+def test_open_and_overdue_cases_per_officer(
+    owners: tuple[str | None, ...], expected: tuple[tuple[str | None, int, int], ...]
+) -> None:
+    from jobs.reports import per_officer
+
+    cases = (
+        ("PA-1", date(2026, 3, 1)),
+        ("PA-2", date(2026, 3, 4)),
+        ("PA-3", date(2026, 3, 20)),
+    )
+    assert per_officer(cases, owners, date(2026, 3, 10)) == expected

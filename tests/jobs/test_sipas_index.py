@@ -6,7 +6,11 @@ from datetime import date
 
 import pytest
 
+from conversations import load_questionnaire
 from jobs.sipas_index import answer_counts, compute, criterion_index
+
+#: These tests build reports from hand-made counts of the 2640 criteria (22).
+Q2640 = load_questionnaire("sipas-2640")
 
 D1, D2 = date(2026, 1, 1), date(2026, 6, 30)
 
@@ -34,7 +38,7 @@ def test_worked_example_of_sipas_md() -> None:
         },
         {"E5": 60, "E*": 60},
     )
-    report = compute(counts, start=D1, end=D2, completed=60, partial=0)
+    report = compute(counts, start=D1, end=D2, completed=60, partial=0, questionnaire=Q2640)
     element = report.elements[4]
     assert [c.index for c in element.criteria] == [66.67, 66.67, 60.0, 53.33]
     assert element.index == 61.67
@@ -67,7 +71,7 @@ def test_skips_are_not_in_the_base_and_means_are_of_unrounded_indices() -> None:
         {"1.1": [1, 0, 0, 1, 1], "1.2": [0, 2, 0, 1, 0], "1.4": [0, 0, 0, 0, 1]},
         {"E1": 3, "E*": 3},
     )
-    report = compute(counts, start=D1, end=D2, completed=3, partial=5)
+    report = compute(counts, start=D1, end=D2, completed=3, partial=5, questionnaire=Q2640)
     e1 = report.elements[0]
     assert [c.base for c in e1.criteria] == [3, 3, 0, 1]
     assert e1.criteria[2].index is None
@@ -80,7 +84,7 @@ def test_skips_are_not_in_the_base_and_means_are_of_unrounded_indices() -> None:
 
 def test_overall_is_the_mean_of_elements_not_of_criteria() -> None:
     counts = _counts({"1.1": [0, 0, 0, 0, 4], "2.1": [4, 0, 0, 0, 0], "2.2": [4, 0, 0, 0, 0]})
-    report = compute(counts, start=D1, end=D2, completed=4, partial=0)
+    report = compute(counts, start=D1, end=D2, completed=4, partial=0, questionnaire=Q2640)
     assert report.elements[0].index == 100.0
     assert report.elements[1].index == 0.0
     assert report.index == 50.0  # not 33.33 (the mean over the three criteria)
@@ -88,7 +92,7 @@ def test_overall_is_the_mean_of_elements_not_of_criteria() -> None:
 
 def test_json_follows_the_contract() -> None:
     counts = _counts({"1.1": [0, 0, 1, 2, 1]}, {"E1": 4, "E*": 4})
-    data = compute(counts, start=D1, end=D2, completed=4, partial=1).to_json()
+    data = compute(counts, start=D1, end=D2, completed=4, partial=1, questionnaire=Q2640).to_json()
     assert data["from"] == "2026-01-01"
     assert data["to"] == "2026-06-30"
     assert (data["completed"], data["partial"]) == (4, 1)
@@ -118,7 +122,7 @@ def test_descriptive_shares() -> None:
         ("timing", "ontime"): 8, ("timing", "late"): 2, ("apology", "yes"): 1, ("apology", "no"): 1,
         ("payment", "yes"): 1, ("payment", "no"): 9, ("expect", "faster"): 5, ("expect", "fees"): 7,
     }  # fmt: skip
-    d = compute(counts, start=D1, end=D2, completed=10, partial=0).descriptive
+    d = compute(counts, start=D1, end=D2, completed=10, partial=0, questionnaire=Q2640).descriptive
     assert d.three_or_more_trips.percent == 40.0
     assert d.late.percent == 20.0
     assert d.late_with_apology.percent == 50.0
@@ -141,7 +145,13 @@ def test_figures_are_rounded_half_up(levels: list[int], index: float, mean: floa
 def test_shares_and_complaint_means_are_rounded_half_up() -> None:
     counts = {("timing", "late"): 1, ("timing", "ontime"): 799}
     d = compute(
-        counts, start=D1, end=D2, completed=800, partial=0, complaint_ratings=(0, 0, 0, 7, 1)
+        counts,
+        start=D1,
+        end=D2,
+        completed=800,
+        partial=0,
+        complaint_ratings=(0, 0, 0, 7, 1),
+        questionnaire=Q2640,
     ).descriptive
     assert d.late.percent == 0.13
     assert d.complaint_rating_mean == 4.13  # 33/8 = 4.125

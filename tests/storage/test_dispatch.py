@@ -18,7 +18,8 @@ from storage.schema import consents, contacts, conversations, outbox, survey_res
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.db import Database
 
-SETTINGS = DispatchSettings(survey_ttl=timedelta(days=7))
+# The walks below follow the 2640 form (the 1001 form is walked in tests/transcripts).
+SETTINGS = DispatchSettings(survey_ttl=timedelta(days=7), survey_method="sipas-2640")
 TO_FIRST_RATING = [
     Command("khaosat"),
     Choice("consent:yes"),

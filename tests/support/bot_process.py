@@ -34,7 +34,11 @@ class BotProcess:
         webhook_port: int | None = None,
         secret: str = "s3cret-webhook-token",
         extra_env: dict[str, str] | None = None,
+        root: Path = ROOT,
+        command: tuple[str, ...] = ("-m", "bot"),
     ) -> None:
+        """``root``: the checkout to run (a benchmark compares two); ``command``: what
+        ``python`` runs there (a benchmark runs another bot the same way)."""
         self.fake = fake
         self.workdir = workdir
         self.database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'bot.db'}"
@@ -43,6 +47,8 @@ class BotProcess:
         self.webhook_port = webhook_port if webhook_port is not None else free_port()
         self.secret = secret
         self.extra_env = extra_env or {}
+        self.root = root
+        self.command = command
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
 
@@ -61,12 +67,15 @@ class BotProcess:
             if not key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "HTTP_"))
         }
         env.update(
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=str(self.root),
             TELEGRAM_BOT_TOKEN=self.fake.token,
             TELEGRAM_API_BASE_URL=self.fake.base_url,
             DATABASE_URL=self.database_url,
             ADMIN_TELEGRAM_IDS=str(ADMIN_ID),
             AGENCY_NAME="Sở Xây dựng",
+            # These processes walk the 2640 form (22 criteria), which proves SURVEY_METHOD
+            # reaches a running bot; the 1001 form is walked in tests/transcripts.
+            SURVEY_METHOD="sipas-2640",
             LOG_LEVEL="INFO",
             PTB_TIMEDELTA="true",
             # The fake server has no flood control; the per-chat limit has its own test.
@@ -86,7 +95,7 @@ class BotProcess:
         self.runs += 1
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
+            [sys.executable, *self.command],
             cwd=self.workdir,
             env=self.env(),
             stdout=log,

@@ -38,7 +38,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message as _MimeHeader
 from email.utils import collapse_rfc2231_value
@@ -116,6 +116,9 @@ _NOT_MODIFIED = (
 )
 _QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 _BLOCKED = "Forbidden: bot was blocked by the user"
+_MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
+#: Supergroup ids are -100 followed by the group's number: below this.
+_SUPERGROUP_BELOW = -(10**12)
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -252,6 +255,14 @@ class StoredFile:
 
 
 @dataclass
+class _Trap:
+    method: str
+    chat_id: int | None
+    action: Callable[[], None]
+    stored: bool
+
+
+@dataclass
 class _Fault:
     method: str
     status: int
@@ -288,11 +299,18 @@ class _Server(uvicorn.Server):
 
 
 class _ApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,10 +356,14 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _error_body(status: int, description: str, retry_after: int | None = None) -> JSON:
+def _error_body(
+    status: int, description: str, retry_after: int | None = None, migrate_to: int | None = None
+) -> JSON:
     body: JSON = {"ok": False, "error_code": status, "description": description}
     if retry_after is not None:
         body["parameters"] = {"retry_after": retry_after}
+    if migrate_to is not None:
+        body["parameters"] = {"migrate_to_chat_id": migrate_to}
     return body
 
 
@@ -555,6 +577,11 @@ class FakeTelegram:
         self._next_query = 0
         self._callback_answers: list[CallbackAnswer] = []
         self._commands: dict[tuple[str, str], list[JSON]] = {}
+        #: Groups that became supergroups: old id -> new id (sends to the old id fail).
+        self._migrated: dict[int, int] = {}
+        #: Telegram's default for bots: in groups only commands, replies to the bot and
+        #: messages naming it are delivered (``member_sends`` returns None for the rest).
+        self.privacy_mode = True
         self._webhook_url = ""
         self._webhook_secret: str | None = None
         self._webhook_calls: list[tuple[str, float]] = []
@@ -567,6 +594,8 @@ class FakeTelegram:
         self._next_file = 0
         self._server_errors: list[str] = []
         self._slow_chats: dict[int, float] = {}
+        self._traps: list[_Trap] = []
+        self._listeners: list[Callable[[Call], None]] = []
 
         # Long-poll bookkeeping; touched only on the server's event loop thread.
         self._pollers: set[asyncio.Future[None]] = set()
@@ -756,15 +785,23 @@ class FakeTelegram:
             slow = self._slow_chats.get(_as_int(params.get("chat_id")) or 0)
             if slow and method != "getUpdates":
                 await asyncio.sleep(slow)  # a chat whose sends hang (a slow network path)
+            trap = self._take_trap(method, params)
+            if trap is not None and not trap.stored:
+                trap.action()  # the call never lands: the bot dies before Telegram took it
+                raise _ApiError(500, "Internal Server Error")
             if method == "getUpdates":
                 result = await self._get_updates(params)
             else:
                 with self._cond:
                     self._check_faults(method, params)
                     result = self._handlers[method](params)
+            if trap is not None:
+                trap.action()  # taken, but the bot dies before it hears so
         except _ApiError as error:
             self._record(Call(method, params, arrived, error.status, error.description))
-            body = _error_body(error.status, error.description, error.retry_after)
+            body = _error_body(
+                error.status, error.description, error.retry_after, error.migrate_to_chat_id
+            )
             return JSONResponse(body, status_code=error.status)
         except Exception as exc:  # a bug in the fake: answer 500 and keep it for the test
             with self._cond:
@@ -778,6 +815,15 @@ class FakeTelegram:
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(call)
+
+    def listen(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener`` with each call the bot makes, once answered, on the server's
+        thread (a load generator learns of replies without polling the fake)."""
+        with self._cond:
+            self._listeners.append(listener)
 
     def _check_faults(self, method: str, params: Mapping[str, Any]) -> None:
         """Injected failures first, then blocked chats: a failed call never changes state."""
@@ -790,6 +836,9 @@ class FakeTelegram:
                 raise _ApiError(fault.status, fault.description, fault.retry_after)
         if chat_id is not None and chat_id in self._blocked and method != "getUpdates":
             raise _ApiError(403, _BLOCKED)
+        if chat_id is not None and chat_id in self._migrated:
+            # What Telegram answers for a group that became a supergroup.
+            raise _ApiError(400, _MIGRATED, migrate_to_chat_id=self._migrated[chat_id])
 
     # ---------------------------------------------------------------- long polling
 
@@ -896,6 +945,8 @@ class FakeTelegram:
         }
 
     def _chat(self, chat_id: int) -> JSON:
+        if chat_id < _SUPERGROUP_BELOW:
+            return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
         if chat_id < 0:
             return {"id": chat_id, "type": "group", "title": f"Group {chat_id}"}
         user = self._users.get(chat_id, {})
@@ -1395,9 +1446,14 @@ class FakeTelegram:
             return self._queue("message", message, user_id)
 
     def user_sends_photo(
-        self, user_id: int, data: bytes = b"\x89PNG fake", caption: str | None = None
+        self,
+        user_id: int,
+        data: bytes = b"\x89PNG fake",
+        caption: str | None = None,
+        media_group_id: str | None = None,
     ) -> int:
-        """A photo from the user, in two sizes like Telegram sends them."""
+        """A photo from the user, in two sizes like Telegram sends them; ``media_group_id``
+        makes it one photo of an album (Telegram sends each as its own update)."""
         with self._cond:
             stored = self._new_file(data, "photo.jpg", "image/jpeg", "photos")
             message = self._user_message(user_id, "Citizen", "vi")
@@ -1413,7 +1469,134 @@ class FakeTelegram:
             ]
             if caption:
                 message["caption"] = caption
+            if media_group_id:
+                message["media_group_id"] = media_group_id
             return self._queue("message", message, user_id)
+
+    def user_sends_album(
+        self, user_id: int, photos: Sequence[bytes], media_group_id: str
+    ) -> list[int]:
+        """An album: one update per photo, sharing ``media_group_id``, queued together (as
+        Telegram hands an album's messages out together). Returns their update_ids."""
+        with self._cond:
+            return [
+                self.user_sends_photo(user_id, data=data, media_group_id=media_group_id)
+                for data in photos
+            ]
+
+    def user_message_id(self, update_id: int) -> int:
+        """The message_id of the user's message an update carried."""
+        body = self._updates[update_id].payload.get("message") or {}
+        return int(body["message_id"])
+
+    def user_edits_text(self, user_id: int, message_id: int, text: str) -> int:
+        """An ``edited_message`` update: the user changed the text of their message. Delivered
+        only to a bot that asked for it in ``allowed_updates``. Returns its update_id."""
+        with self._cond:
+            message = self._user_message(user_id, "Citizen", "vi")
+            message["message_id"] = message_id
+            message["edit_date"] = message["date"] + 1
+            message["text"] = text
+            return self._queue("edited_message", message, user_id)
+
+    # ---------------------------------------------------------------- acting in groups
+
+    def member_sends(
+        self,
+        group_id: int,
+        user_id: int,
+        text: str,
+        *,
+        reply_to: int | None = None,
+        first_name: str = "Member",
+    ) -> int | None:
+        """A group member's text message (a reply to the bot's message ``reply_to`` if given).
+
+        As Telegram does for a bot in privacy mode, only a command, a reply to one of the
+        bot's messages, or a message naming @bot is delivered; the rest returns None (the bot
+        never sees it). With ``privacy_mode = False`` everything is delivered.
+        """
+        with self._cond:
+            message: JSON = {
+                "message_id": self._new_message_id(group_id),
+                "from": self._user(user_id, first_name, "vi"),
+                "chat": self._chat(group_id),
+                "date": int(time.time()),
+                "text": text,
+            }
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0]
+                message["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": _utf16_len(command)}
+                ]
+            to_bot = False
+            if reply_to is not None:
+                replied = self._messages.get(group_id, {}).get(reply_to)
+                if replied is not None:
+                    message["reply_to_message"] = self._message_json(replied)
+                    to_bot = True
+            named = f"@{self.username}".lower() in text.lower()
+            if self.privacy_mode and not (text.startswith("/") or to_bot or named):
+                return None
+            return self._queue("message", message, group_id)
+
+    def member_presses(
+        self,
+        group_id: int,
+        user_id: int,
+        message_id: int,
+        callback_data: str,
+        *,
+        first_name: str = "Member",
+    ) -> int:
+        """A group member presses a button of the bot's message in the group."""
+        with self._cond:
+            self._next_query += 1
+            query_id = str(4_000_000_000_000_000_000 + self._next_query)
+            stored = self._messages.get(group_id, {}).get(message_id)
+            message = (
+                self._message_json(stored)
+                if stored is not None
+                else {"chat": self._chat(group_id), "message_id": message_id, "date": 0}
+            )
+            body: JSON = {
+                "id": query_id,
+                "from": self._user(user_id, first_name, "vi"),
+                "chat_instance": str(-(10**18) + group_id),
+                "data": callback_data,
+                "message": message,
+            }
+            return self._queue("callback_query", body, group_id)
+
+    def migrate_group(self, old_id: int, new_id: int, *, announce: bool = True) -> None:
+        """The group becomes a supergroup: sends to ``old_id`` fail with Telegram's
+        ``migrate_to_chat_id`` error from now on. The bot's messages are shown in the new
+        chat under their ids (a simplification: Telegram shows the old history there too).
+        ``announce`` queues the two service messages Telegram sends (in the old group with
+        ``migrate_to_chat_id``, in the new one with ``migrate_from_chat_id``); without it the
+        bot learns of the move only from a failed send."""
+        with self._cond:
+            self._migrated[old_id] = new_id
+            for message_id, message in self._messages.get(old_id, {}).items():
+                moved = copy.deepcopy(message)
+                moved.chat_id = new_id
+                self._messages.setdefault(new_id, {})[message_id] = moved
+            self._next_message_id[new_id] = self._next_message_id.get(old_id, 1)
+            if not announce:
+                return
+            creator = self._user(1, "Creator", "vi")
+            for chat_id, field_name, other in (
+                (old_id, "migrate_to_chat_id", new_id),
+                (new_id, "migrate_from_chat_id", old_id),
+            ):
+                service: JSON = {
+                    "message_id": self._new_message_id(chat_id),
+                    "from": creator,
+                    "chat": self._chat(chat_id),
+                    "date": int(time.time()),
+                    field_name: other,
+                }
+                self._queue("message", service, chat_id)
 
     def deliver_again(self, update_id: int) -> None:
         """Re-queue an update with the same update_id, as Telegram does after a lost reply."""
@@ -1480,6 +1663,35 @@ class FakeTelegram:
                     text,
                 )
             )
+
+    def trap(
+        self,
+        method: str,
+        action: Callable[[], None],
+        *,
+        chat_id: int | None = None,
+        stored: bool = True,
+    ) -> None:
+        """Run ``action`` (a kill -9 of the bot, say) once, on the next call of ``method`` (to
+        ``chat_id`` if given): after the call took effect and before it is answered when
+        ``stored``, else instead of it (the call fails with 500 and changes nothing)."""
+        with self._cond:
+            self._traps.append(
+                _Trap(self._method_names.get(method.lower(), method), chat_id, action, stored)
+            )
+
+    def traps_left(self) -> int:
+        with self._cond:
+            return len(self._traps)
+
+    def _take_trap(self, method: str, params: Mapping[str, Any]) -> _Trap | None:
+        chat_id = _as_int(params.get("chat_id"))
+        with self._cond:
+            for trap in self._traps:
+                if trap.method == method and trap.chat_id in (None, chat_id):
+                    self._traps.remove(trap)
+                    return trap
+        return None
 
     def slow_chat(self, chat_id: int, seconds: float) -> None:
         """Every call to ``chat_id`` is answered only after ``seconds`` (0 ends it)."""
@@ -1620,6 +1832,18 @@ class FakeTelegram:
             return found if len(found) >= count else []
 
         return self.wait_for(enough, timeout, f"{count} message(s) in chat {chat_id}")
+
+    def calls_after(self, seen: int, timeout: float = 10.0) -> list[Call]:
+        """The calls after the first ``seen``, waiting up to ``timeout`` for one (benchmarks
+        follow the bot's calls as they come, without copying the whole record each time)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self._calls) <= seen:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                self._cond.wait(remaining)
+            return self._calls[seen:]
 
     def wait_for_calls(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """The calls of ``method`` once at least ``count`` arrived."""

@@ -8,7 +8,7 @@ nothing can survive in process memory between two messages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from storage.outbound import TextMessage
 from storage.queries.complaints import complaints_by_code
 from storage.queries.dossiers import NewDossier, dossier_by_code, followers, insert_dossier
 from storage.queries.surveys import create_receipt, response_answers, response_status
-from storage.schema import outbox
+from storage.schema import outbox, survey_responses
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.db import Database, migrated
 
@@ -70,7 +70,9 @@ _DURATION = re.compile(r"^(\d+)([smhd])$")
 
 def parse_payload(send: dict[str, Any]) -> Inbound:
     if "text" in send:
-        return Text(str(send["text"]))
+        return Text(
+            str(send["text"]), str(send.get("message_id", "")), bool(send.get("edited", False))
+        )
     if "choice" in send:
         return Choice(str(send["choice"]))
     if "command" in send:
@@ -82,6 +84,9 @@ def parse_payload(send: dict[str, Any]) -> Inbound:
             file_id=str(send.get("file_id", "")),
             name=str(send.get("name", "")),
             mime=str(send.get("mime", "")),
+            caption=str(send.get("caption", "")),
+            group=str(send.get("group", "")),
+            what=str(send.get("what", "")),
         )
     if send.get("expired"):
         return Expired()
@@ -239,6 +244,8 @@ async def run(path: Path, database: Database) -> Result:
             )
     await _register_dossiers(engine, spec.get("dossiers", []), clock)
     await engine.dispose()
+    # ``survey_method:`` at the top picks the form new surveys use (default: the one in force).
+    settings = replace(SETTINGS, survey_method=str(spec.get("survey_method", "sipas-1001")))
     for index, step in enumerate(spec["steps"]):
         if "advance" in step:
             clock.advance(_duration(str(step["advance"])))
@@ -262,7 +269,7 @@ async def run(path: Path, database: Database) -> Result:
             continue
         result.queued.append(None)
         engine = database.open()
-        dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids, new_code=codes)
+        dispatcher = Dispatcher(engine, settings, clock=clock, new_id=ids, new_code=codes)
         try:
             event = InboundEvent(
                 str(step.get("event_id", f"e{index}")),
@@ -270,6 +277,8 @@ async def run(path: Path, database: Database) -> Result:
                 str(step.get("user", "citizen-1")),
                 parse_payload(step["send"]),
                 admin=bool(step.get("admin", False)),
+                sender_id=str(step.get("sender", "")),
+                sender_name=str(step.get("name", "")),
             )
             handled = (await dispatcher.process([event]))[0]
             if isinstance(handled, Exception):
@@ -310,6 +319,12 @@ async def run(path: Path, database: Database) -> Result:
                 status = await response_status(conn, rid)
                 if status != want["status"]:
                     result.failures.append(Failure(-1, f"response {rid} status {status}"))
+                if "method" in want:
+                    method = await conn.scalar(
+                        select(survey_responses.c.questionnaire).where(survey_responses.c.id == rid)
+                    )
+                    if method != want["method"]:
+                        result.failures.append(Failure(-1, f"response {rid} method {method}"))
                 if "answers" in want and await response_answers(conn, rid) != want["answers"]:
                     got = await response_answers(conn, rid)
                     result.failures.append(Failure(-1, f"response {rid} answers {got}"))
@@ -323,6 +338,10 @@ async def run(path: Path, database: Database) -> Result:
                         "rating": row.rating, "files": row.files,
                         "duplicate_of": row.duplicate_of, "category": row.category,
                         "history": [h.to_status for h in row.history],
+                        "address": row.address, "forwarded_to": row.forwarded_to,
+                        "forwarded_on": _iso(row.forwarded_on), "due_on": _iso(row.due_on),
+                        "accept_due_on": _iso(row.accept_due_on),
+                        "forward_due_on": _iso(row.forward_due_on),
                     }  # fmt: skip
                     expected = {k: want[k] for k in want}
                     if got_fields is None or {k: got_fields[k] for k in expected} != expected:
@@ -347,6 +366,10 @@ async def run(path: Path, database: Database) -> Result:
     finally:
         await engine.dispose()
     return result
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def update_texts(path: Path, result: Result) -> None:

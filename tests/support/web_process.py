@@ -41,7 +41,13 @@ class WebBot:
             if not key.startswith(("TELEGRAM_", "WEBHOOK_", "ADMIN_", "HTTP_", "ZALO_", "WEB_"))
             and key != "DATABASE_URL"
         }
-        env.update(PYTHONPATH=str(ROOT), HTTP_PORT=str(self.port), LOG_LEVEL="INFO")
+        # The browser walks the 2640 form; the 1001 form is walked in tests/transcripts.
+        env.update(
+            PYTHONPATH=str(ROOT),
+            HTTP_PORT=str(self.port),
+            LOG_LEVEL="INFO",
+            SURVEY_METHOD="sipas-2640",
+        )
         env.update(self.extra_env)
         return env
 

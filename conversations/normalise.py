@@ -1,0 +1,172 @@
+"""Citizens' text made one shape at the edge (``clean``), and read one way (``fold``).
+
+Every channel adapter passes what a citizen sent (texts, captions, commands and their
+arguments, file names) through :func:`clean` before it builds an event, and the engine does
+it again for whatever reaches it another way (a job, a test), so no flow ever sees an
+un-normalised string. Matching what was typed against what the bot offered (options, yes/no,
+navigation words, periods, codes) goes through :func:`fold`, defined only here.
+
+Why each step (Unicode® Standard Annex #15 for NFC; UAX #9 for the bidirectional controls;
+UTS #39 for characters that render as nothing):
+
+- Some Vietnamese keyboards (and macOS/iOS copy-paste) send decomposed text (NFD): ``tháng``
+  as ``tha`` + U+0301 + ``ng``, which compares unequal to the NFC word stored everywhere.
+- Phones paste numbers with bidirectional marks (U+202D…U+202C, U+2068…U+2069, U+200E) and
+  emoji carry variation selectors; a zero-width space looks like nothing yet is not empty.
+- A right-to-left override inside a name would reverse what staff read on a case card.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+#: Characters that render as nothing but are not format characters (category Cf, removed
+#: wholesale): variation selectors, the combining grapheme joiner, Mongolian free variation
+#: selectors, and the Hangul fillers and braille blank that fake an empty message.
+_INVISIBLE_EXTRA: Final = frozenset(
+    [chr(c) for c in range(0xFE00, 0xFE10)]
+    + [chr(c) for c in range(0xE0100, 0xE01F0)]
+    + [chr(c) for c in range(0x180B, 0x1810)]
+    + ["\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"]
+)
+#: Line breaks of every kind become a line feed (CR LF first, as one).
+_LINE_BREAKS: Final = re.compile(r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_SPACES: Final = re.compile(r"[^\S\n]+")
+_BLANK_LINES: Final = re.compile(r"\n{3,}")
+#: Polite particles around an answer ("Dạ, có ạ", "vâng, đồng ý nhé"): dropped when matching.
+#: The accented forms are taken off before diacritics go; "đã" and "da" stay (they are words).
+_LEADING: Final = frozenset({"dạ", "vâng", "thưa", "vang", "thua", "dạa"})
+_TRAILING: Final = frozenset({"ạ", "à", "nhé", "nha", "nhen", "a", "nhe", "ạa", "ha"})
+#: Words that say yes or no, folded ("Tôi đồng ý", "dạ", "vâng", "ok"; "không", "ko").
+YES_WORDS: Final = frozenset(
+    {"co", "yes", "y", "dong y", "toi dong y", "vang", "da", "u", "uh", "um", "ok", "oke",
+     "okay", "duoc", "co dong y", "da co", "vang co", "dong y roi", "chac chan"}
+)  # fmt: skip
+NO_WORDS: Final = frozenset(
+    {"khong", "no", "n", "ko", "k", "kg", "hong", "khong dong y", "toi khong dong y",
+     "thoi", "khong a", "khong can", "nope"}
+)  # fmt: skip
+#: The suffixes of navigation buttons (back, skip, cancel, done): typed as words, never given
+#: a number, so that a number is always an answer (a rating of 7 is no "skip").
+NAV_SUFFIXES: Final = (":back", ":skip", ":cancel", ":done")
+
+
+def _keep(ch: str) -> bool:
+    if ch in "\n\t":
+        return True
+    if ch in _INVISIBLE_EXTRA:
+        return False
+    category = unicodedata.category(ch)
+    # Cc: control characters (NUL, which PostgreSQL refuses); Cf: format characters (zero
+    # width, BOM, bidi marks and overrides, tags); Cs: lone surrogates (no UTF-8 encoding).
+    return category not in ("Cc", "Cf", "Cs")
+
+
+def _ascii_digit(ch: str) -> str:
+    """A decimal digit of any script (full-width ``５``, Arabic-Indic ``٥``) as ASCII."""
+    if ch.isascii() or unicodedata.category(ch) != "Nd":
+        return ch
+    return str(unicodedata.decimal(ch))
+
+
+def clean(text: str) -> str:
+    """Inbound text as the engine and the database see it, ``str -> str`` (never raises).
+
+    NFC; invisible and control characters removed (a line feed and a tab stay); every line
+    break a line feed; decimal digits of any script read as ASCII; runs of spaces (also
+    no-break and ideographic ones) one space; each line trimmed; at most one blank line in a
+    row; the whole trimmed. ``"\\u200b"`` -> ``""``, ``"0\\u202d912 345 678\\u202c"`` ->
+    ``"0912 345 678"``, ``"tha\\u0301ng"`` -> ``"tháng"``. Idempotent. Length limits are
+    applied by the caller, after this.
+    """
+    if text.isascii() and text.isprintable() and text == text.strip() and "  " not in text:
+        return text  # the common case, unchanged
+    text = _LINE_BREAKS.sub("\n", text)
+    text = "".join(_ascii_digit(ch) for ch in text if _keep(ch))
+    text = unicodedata.normalize("NFC", text)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def is_blank(text: str) -> bool:
+    """True when nothing readable is left once cleaned (spaces, zero-width characters, …)."""
+    return not clean(text)
+
+
+def _strip_particles(words: list[str]) -> list[str]:
+    # Trailing first: "vâng ạ" is "vâng", an answer, never "ạ".
+    while len(words) > 1 and words[-1] in _TRAILING:
+        words = words[:-1]
+    while len(words) > 1 and words[0] in _LEADING:
+        words = words[1:]
+    return words
+
+
+def fold(text: str) -> str:
+    """The matching form of a text: ``"Dạ, TÔI ĐỒNG Ý ạ 👍"`` -> ``"toi dong y"``.
+
+    Cleaned, lower case, without diacritics (đ is d), digits of any kind as ASCII (① is 1),
+    punctuation, symbols and emoji as spaces, polite particles around the words dropped
+    (a lone "dạ" or "vâng" stays: it is an answer), single spaces. Used for comparing only;
+    what is stored is :func:`clean`'s output.
+    """
+    lowered = clean(text).lower()
+    words = _strip_particles(re.sub(r"[^\w]+", " ", lowered).split())
+    decomposed = unicodedata.normalize("NFD", " ".join(words).replace("đ", "d"))
+    out: list[str] = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        digit = unicodedata.digit(ch, None) if not ch.isascii() else None
+        out.append(str(digit) if digit is not None else ch)
+    bare = re.sub(r"[^a-z0-9 ]+", " ", "".join(out).replace("_", " "))
+    return " ".join(_strip_particles(bare.split()))
+
+
+def yes_no(text: str) -> str | None:
+    """ "yes" or "no" for the common ways of saying so (polite, short, accented or not)."""
+    folded = fold(text)
+    if folded in YES_WORDS:
+        return "yes"
+    if folded in NO_WORDS:
+        return "no"
+    return None
+
+
+def is_nav(choice_id: str) -> bool:
+    """A navigation button (back, skip, cancel, done), read as a word and never numbered."""
+    return choice_id.endswith(NAV_SUFFIXES)
+
+
+def match_choice(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> str | None:
+    """The option a typed text means, or None.
+
+    ``options``: (choice id, its labels in every language), in the order shown. Understood:
+    the option's number (navigation buttons have none: :func:`is_nav`), any of its labels
+    however written (case, diacritics, NFD, emoji, punctuation, polite particles), the line
+    as a channel displays it ("3. Bình thường", "3 – Bình thường"), and, for an option
+    whose id ends in ``:yes`` or ``:no``, the usual words for yes and no.
+    """
+    folded = fold(text)
+    if not folded:
+        return None
+    numbered = [cid for cid, _ in options if not is_nav(cid)]
+    if folded.isdigit() and len(folded) <= 3:
+        number = int(folded)
+        return numbered[number - 1] if 1 <= number <= len(numbered) else None
+    for choice_id, labels in options:
+        place = numbered.index(choice_id) + 1 if choice_id in numbered else None
+        for label in labels:
+            name = fold(label)
+            if name and (folded == name or (place is not None and folded == f"{place} {name}")):
+                return choice_id
+    answer = yes_no(text)
+    if answer is not None:
+        for choice_id, _ in options:
+            if choice_id.endswith(f":{answer}"):
+                return choice_id
+    return None

@@ -1,0 +1,72 @@
+"""A new task asked for while another is half done: finish it or drop it, never silently.
+
+A receipt's QR code (``/start TOKEN``), ``/khaosat``, ``/phananh`` or ``/tracuu`` in the middle
+of another task asks whether to keep it or drop it (two buttons); the question and every
+"busy" message name the task actually in progress.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .effects import ChoiceOption, ConversationState, Ref, Reply
+from .events import Command
+
+SWITCH_BUTTON = "switch"
+#: Where the command waiting for the answer is kept in the conversation's state.
+PENDING = "switch_to"
+#: The task of each flow, as its catalog key ("phiếu khảo sát", "phản ánh đang viết" …).
+_TASKS = {
+    "survey": "input.task.survey",
+    "complaint": "input.task.complaint",
+    "lookup": "input.task.lookup",
+    "supplement": "input.task.supplement",
+    "staff": "input.task.staff",
+}
+#: What each command starts, as its catalog key.
+_NEW_TASKS = {
+    "start": "input.task.survey",
+    "khaosat": "input.task.survey",
+    "phananh": "input.task.new_complaint",
+    "tracuu": "input.task.lookup",
+}
+
+
+def task_of(state: ConversationState) -> str:
+    """The catalog key naming the task in progress."""
+    return _TASKS.get(state.flow or "", "input.task.other")
+
+
+def busy(state: ConversationState) -> Reply:
+    """ "Ông/Bà đang làm dở <task>": the task named, and how to go on or stop."""
+    return Reply("input.busy", (("task", Ref(task_of(state))),))
+
+
+def ask_switch(state: ConversationState, name: str, arg: str) -> tuple[Reply, ConversationState]:
+    """The question (keep the task in progress, or drop it and do ``/name arg``), and the
+    state that remembers the command until it is answered."""
+    new = replace(state, data={**state.data, PENDING: {"name": name, "arg": arg}})
+    reply = Reply(
+        "input.switch_ask",
+        (("task", Ref(task_of(state))), ("new", Ref(_NEW_TASKS.get(name, "input.task.other")))),
+        (
+            ChoiceOption(f"{SWITCH_BUTTON}:keep", "input.switch_keep"),
+            ChoiceOption(f"{SWITCH_BUTTON}:drop", "input.switch_drop"),
+        ),
+    )
+    return reply, new
+
+
+def switch_command(state: ConversationState) -> Command | None:
+    """The command waiting for the answer to :func:`ask_switch`, if any."""
+    pending = state.data.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    name, arg = pending.get("name"), pending.get("arg", "")
+    if not isinstance(name, str) or not isinstance(arg, str):
+        return None
+    return Command(name, arg)
+
+
+def without_pending(state: ConversationState) -> ConversationState:
+    return replace(state, data={k: v for k, v in state.data.items() if k != PENDING})
