@@ -27,7 +27,7 @@ from bot.web.stream import POLL_S, Streams, cursor
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.web import append_message
-from storage.schema import survey_responses, web_messages, web_uploads
+from storage.schema import survey_responses, web_uploads
 from tests.support.clock import SequentialClock, SequentialIds
 
 BASE = "https://chat.test"
@@ -451,54 +451,3 @@ async def test_a_stream_cancelled_while_waiting_leaves_no_task_behind() -> None:
     await asyncio.sleep(0)
     left = [t for t in asyncio.all_tasks() - before if not t.done()]
     assert left == []
-
-
-def choices_of(message: Mapping[str, object]) -> list[str]:
-    return [str(c[0]) for c in message.get("choices") or []]  # type: ignore[attr-defined]
-
-
-async def _shown(engine: AsyncEngine) -> list[dict[str, object]]:
-    async with read_transaction(engine) as conn:
-        rows = await conn.execute(select(web_messages.c.id, web_messages.c.payload))
-        return [{**row.payload, "id": row.id} for row in rows]
-
-
-async def test_an_ended_web_survey_leaves_no_question_or_answer_under_the_visitor(
-    web: Web,
-) -> None:
-    """Issue 10, point 4: the page's history keeps each question and its "→ answer" echo
-    under the visitor's chat id; once the survey ends, none of it may stay."""
-    _, csrf = await web.open()
-    await web.post(csrf, {"id": "walk000000", "text": "/khaosat"})
-    await web.sender.drain_once()
-    pressed: set[tuple[object, str]] = set()
-    for step in range(1, 120):
-        shown = await _shown(web.engine)
-        asking = [m for m in shown if m.get("choices") and m.get("kind") != "edit"]
-        if not asking:
-            break
-        last = asking[-1]
-        forward = [
-            str(c[0])
-            for c in last["choices"]  # type: ignore[attr-defined]
-            if not any(w in str(c[0]) for w in ("back", "cancel", "huy", "menu:"))
-            and (last["id"], str(c[0])) not in pressed
-        ]  # a multiple choice: one option, then its "done"
-        if any((last["id"], c) in pressed for c in choices_of(last)):
-            forward = [c for c in forward if c.endswith(":done")] or forward
-        if not forward:
-            break  # the menu after the thanks
-        pressed.add((last["id"], forward[0]))
-        await web.post(csrf, {"id": f"walk{step:06d}", "choice": forward[0], "message": last["id"]})
-        for _ in range(3):  # the edit, the next question, and what the sender kept for later
-            await web.sender.drain_once()
-    async with read_transaction(web.engine) as conn:
-        statuses = [r[0] for r in await conn.execute(select(survey_responses.c.status))]
-    assert statuses == ["completed"]
-    left = await _shown(web.engine)
-    assert left, "the thanks after the survey is still shown"
-    for message in left:
-        text = str(message.get("text", ""))
-        assert "→" not in text, message
-        assert not re.search(r"\d\.\d", text), message  # no criterion's question either
-        assert message.get("kind") != "edit", message
