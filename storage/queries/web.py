@@ -43,7 +43,17 @@ async def append_message(
     now: datetime,
     data: bytes | None = None,
 ) -> int:
-    """Appends a message for a visitor; returns its id."""
+    """Appends a message for a visitor; returns its id, or 0 for an edit (``kind`` "edit",
+    ``target`` a message id) of a message no longer kept: that one was deleted when the
+    survey it belonged to ended, and the edit would bring its answer back under the chat."""
+    if body.get("kind") == "edit":
+        kept = await conn.execute(
+            select(web_messages.c.id).where(
+                web_messages.c.id == int(body["target"]), web_messages.c.chat_id == chat_id
+            )
+        )
+        if kept.first() is None:
+            return 0
     found = await conn.execute(
         web_messages.insert()
         .values(chat_id=chat_id, payload=body, data=data, created_at=now)
