@@ -17,7 +17,12 @@ from conversations.engine import GLOBAL_BUTTONS, handle
 from conversations.events import Choice, Command, Inbound, Text
 from conversations.parsing import is_ascii_number
 
-ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(10**12).__next__)
+# The path below walks the 2640 form (its 1.1 comes after the timing questions).
+ENV = Env(
+    now=datetime(2026, 11, 30, 3, tzinfo=UTC),
+    new_id=itertools.count(10**12).__next__,
+    survey_method="sipas-2640",
+)
 
 #: Paths that walk each flow; every state along them is a place a forged button may land.
 PATHS: list[list[Inbound]] = [

@@ -161,7 +161,7 @@ def _draft_state(step: str, **kw: object) -> ConversationState:
 def test_a_pasted_phone_number_is_the_plain_number(typed: str) -> None:
     outcome = handle(_draft_state(complaint.PHONE, name="Lan"), Text(typed), ENV)
     assert outcome.state is not None
-    assert outcome.state.step == complaint.CONFIRM
+    assert outcome.state.step == complaint.ADDRESS  # the law's address comes next
     assert complaint.Draft.load(outcome.state.data).phone == "0912345678"
     looking = ConversationState("vi", tracking.LOOKUP, "l.phone", {"code": CODE})
     found = handle(looking, Text(typed), ENV, Facts(complaints={CODE: _case()}))

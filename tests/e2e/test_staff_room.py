@@ -52,6 +52,7 @@ def file_complaint(fake: FakeTelegram, citizen: int, text: str) -> str:
     press(fake, citizen, "c.who:named")
     send_and_wait(fake, citizen, "Nguyễn Văn An")
     send_and_wait(fake, citizen, "0912 345 678")
+    send_and_wait(fake, citizen, "Số 7 đường Trường Chinh, phường Phủ Lý")  # the law's address
     press(fake, citizen, "c.confirm:send")
     filed = fake.wait_for(
         lambda f: next(
@@ -145,9 +146,9 @@ def test_two_officers_handle_two_cases_at_once(
         fake.member_presses(room, OFFICER_B, card_2.message_id, f"case:{second}:take",
                             first_name="Bình")  # fmt: skip
         redrawn = redrawn_saying(fake, room, card_2.message_id, "Người xử lý: Bình")
-        assert "Hạn xử lý:" in (redrawn.text or "")
+        assert "Hạn giải quyết:" in (redrawn.text or "")
         labels = [label for label, _ in fake.keyboard(redrawn)]
-        assert labels == ["Yêu cầu bổ sung", "Trả lời & đóng", "Không thuộc thẩm quyền",
+        assert labels == ["Yêu cầu bổ sung", "Trả lời & đóng", "Chuyển cơ quan có thẩm quyền",
                           "Đánh dấu trùng", "Nhận thay", "Chuyển lại cho nhóm", "Ghi chú nội bộ"]  # fmt: skip
         # Nothing the member did got an answer in the group; case 1 is still nobody's.
         assert len(fake.messages(room)) == before
