@@ -97,6 +97,15 @@ def handle(
         if event.id == state.data.get(LAST_CHOICE):
             # A double tap: the first press was taken and the next question is on its way.
             return Outcome((Reply("common.already_answered"),), state=state)
+    pending = switch_command(state)
+    if pending is not None and not isinstance(event, Choice):
+        # "Keep it or drop it?" waits for its answer: typed text is read against those two
+        # options only; anything else asks it again, never reaching the hidden task's step.
+        question, _ = ask_switch(without_pending(state), pending.name, pending.arg)
+        picked = typed_choice(event.text, (question,)) if isinstance(event, Text) else None
+        if picked is not None:
+            return _switched(state, picked.partition(":")[2], env, facts)
+        return Outcome((Reply("input.switch_unclear"), question), state=state)
     if isinstance(event, Text):
         # An option typed instead of pressed (its number, its label however written, the
         # line as displayed, yes/no words) is that button.
