@@ -166,6 +166,8 @@ class Facts:
     sender: str = ""
     #: The sender's name as the channel gives it (an officer's, shown on the cases they take).
     sender_name: str = ""
+    #: The event comes from a staff room (a group): no citizen wording, no menu there.
+    room: bool = False
     #: The channel's id of the message whose button was pressed ("" for anything else).
     pressed: str = ""
     #: Complaints named by the event or the conversation, by tracking code.

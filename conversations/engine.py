@@ -18,9 +18,9 @@ from .effects import (
     SetLanguage,
 )
 from .events import Attachment, Choice, Command, Expired, Inbound, Text, TimedOut
-from .flows import complaint, dossier, menu, staff, survey, tracking
+from .flows import complaint, dossier, menu, staff, staff_room, survey, tracking
 from .flows.survey import SurveyData
-from .inbound import cleaned, typed_choice
+from .inbound import CANCEL_WORDS, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import normalize
 from .periods import parse_period
@@ -31,7 +31,6 @@ from .typed import read_as
 LANGUAGES = ("vi", "en")
 #: Flows that answer an empty text in their own words (an empty comment, the staff note).
 _OWN_EMPTY = frozenset({survey.FLOW, staff.FLOW})
-CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 #: Buttons that mean the same at every step, by the prefix of their id (``case:PA-…:take``).
 GLOBAL_BUTTONS = (
     frozenset({"lang", "forget", "menu", "case", "rate", "supp", SWITCH_BUTTON}) | dossier.BUTTONS
@@ -68,6 +67,11 @@ def handle(
             return survey.remind(state, env)
         return Outcome((), state=state)
     event = cleaned(event)  # whatever the channel did, the engine reads normalised text
+    if facts.room:
+        # A staff group: staff only, in staff words (never the citizen's menu).
+        in_room = staff_room.handle(state, event, env, facts)
+        if in_room is not None:
+            return in_room
     if isinstance(event, Command):
         return _command(state, event, env, facts)
     if isinstance(event, Text) and event.edited:
@@ -160,6 +164,9 @@ def _attachment(
 
 
 def _idle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
+    stale = staff.stale_prompt(state, event) if facts.admin else None
+    if stale is not None:
+        return stale  # an officer's answer to a prompt already answered or cancelled
     if isinstance(event, Text):
         # "Send the tracking code at any time": a message that is only a code is /tracuu CODE.
         code = tracking.whole_code(event.text)

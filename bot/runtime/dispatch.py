@@ -307,6 +307,8 @@ class Dispatcher:
         if event.sender_name or event.origin is not None:
             pressed = event.origin.message_id if event.origin is not None else ""
             known = replace(known, sender_name=event.sender_name, pressed=pressed)
+        if event.room:
+            known = replace(known, room=True)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(

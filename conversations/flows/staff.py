@@ -168,6 +168,11 @@ def action(
     if act == "release":
         if case.assignee is None:
             return Outcome((Reply("staff.not_assigned", (("code", code),)),), state=state)
+        if case.assignee != me:
+            # Only the holder hands a case back; a colleague takes it over instead (recorded).
+            holder = case.assignee_name or "?"
+            refused = Reply("staff.release_not_yours", (("code", code), ("name", holder)))
+            return Outcome((refused,), state=state)
         return _assign(state, env, facts, case, "release")
     if act in NEEDS_NOTE:
         data: dict[str, object] = {"case": code, "act": act}
@@ -193,8 +198,13 @@ def _assign(
     state: ConversationState, env: Env, facts: Facts, case: ComplaintFacts, act: str
 ) -> Outcome:
     """Take (or take over) a case, or hand it back; the card is redrawn to show who has it.
-    A first take moves a new case to "in progress", and its reporter is told."""
-    to = "in_progress" if act == "take" and case.status == "new" else case.status
+    A first take moves a new case to "in progress", and its reporter is told (once: a case
+    handed back is "new" again, nobody's, and taking it anew tells the reporter nothing)."""
+    to = case.status
+    if act == "take" and case.status == "new":
+        to = "in_progress"
+    elif act == "release" and case.status == "in_progress":
+        to = "new"
     me = actor(facts.sender)
     name = facts.sender_name or facts.sender
     update = UpdateComplaint(
@@ -211,7 +221,8 @@ def _assign(
         unassign=act == "release",
     )
     changes: list[Change] = [update]
-    if to != case.status and case.reachable:
+    told = any(step.to_status == "in_progress" for step in case.history)
+    if to == "in_progress" and not told and case.reachable:
         changes.append(Notify("reporter", _citizen_notice(case, to, None, None), case.code))
     card = staff_card(_after(case, update), env)
     return Outcome(card, changes=tuple(changes), state=state, ack="refresh")
@@ -225,6 +236,11 @@ def handle_note(
     act = str(state.data.get("act", ""))
     if isinstance(event, Choice) and event.id == f"{NOTE}:cancel":
         return Outcome((Reply("cancel.done"),), state=menu.idle(state), ack="close")
+    named = prompt_case(event)
+    if named is not None and named != code:
+        # An answer to an older prompt (another case's): never applied to the case pending.
+        stale = Reply("staff.prompt_stale", (("named", named), ("code", code)))
+        return Outcome((stale,), state=state)
     case = facts.complaints.get(code)
     if case is None or act not in NEEDS_NOTE:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=menu.idle(state))
@@ -249,6 +265,24 @@ def handle_note(
     else:
         done = _apply(menu.idle(state), env, facts, case, act, note, original, admin_id)
     return _redrawn(done, env, case, card if isinstance(card, str) else None)
+
+
+def prompt_case(event: Inbound) -> str | None:
+    """The case the bot's message that ``event`` replies to names (a prompt, a card), or
+    None when the text replies to none of its messages or to one naming no case."""
+    if isinstance(event, Text) and event.reply_to:
+        return find_code(event.reply_to)
+    return None
+
+
+def stale_prompt(state: ConversationState, event: Inbound) -> Outcome | None:
+    """Text answering a prompt (it names its case) while no action waits for text: the
+    prompt was answered or cancelled already; nothing is done, the officer is told how to
+    start again. None when the text answers no such prompt."""
+    named = prompt_case(event)
+    if named is None:
+        return None
+    return Outcome((Reply("staff.prompt_stale_idle", (("named", named),)),), state=state)
 
 
 def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
