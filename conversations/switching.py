@@ -32,6 +32,17 @@ _NEW_TASKS = {
 }
 
 
+#: The flow each command starts ("/start TOKEN" starts a survey too, but a receipt's own
+#: survey is told apart by :func:`survey.receipt_opens`).
+_STARTS = {"khaosat": "survey", "phananh": "complaint", "tracuu": "lookup"}
+
+
+def starts_same_task(state: ConversationState, name: str) -> bool:
+    """Whether ``/name`` starts the task already in progress (``/tracuu CODE`` while a lookup
+    waits for its code): that is going on with it, never a question of keeping or dropping."""
+    return state.flow is not None and _STARTS.get(name) == state.flow
+
+
 def task_of(state: ConversationState) -> str:
     """The catalog key naming the task in progress."""
     return _TASKS.get(state.flow or "", "input.task.other")
