@@ -2,7 +2,8 @@
 
 A receipt's QR code (``/start TOKEN``), ``/khaosat``, ``/phananh`` or ``/tracuu`` in the middle
 of another task asks whether to keep it or drop it (two buttons); the question and every
-"busy" message name the task actually in progress.
+"busy" message name the task actually in progress. A command that starts the task already in
+progress (``/tracuu CODE`` while a lookup waits for its code) goes on with it, unasked.
 """
 
 from __future__ import annotations
