@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
 
 DeadlineKind = Literal["forward", "accept", "resolve"]
 #: The deadlines in the order they fall for a new case (5, 10, then the category's days).
@@ -54,3 +54,30 @@ def missed_deadlines(
     if today > due_on:
         found.append(Missed("resolve", due_on))
     return tuple(sorted(found, key=lambda m: (m.due, KINDS.index(m.kind))))
+
+
+class HasDeadlines(Protocol):
+    """A case as staff lists and digests read it (a case's facts, or a storage row)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_on(self) -> date: ...
+    @property
+    def accept_due_on(self) -> date | None: ...
+    @property
+    def forward_due_on(self) -> date | None: ...
+    @property
+    def forwarded_to(self) -> str | None: ...
+
+
+def missed_by(case: HasDeadlines, today: date) -> tuple[Missed, ...]:
+    """``missed_deadlines`` of a case."""
+    return missed_deadlines(
+        status=case.status,
+        today=today,
+        due_on=case.due_on,
+        accept_due_on=case.accept_due_on,
+        forward_due_on=case.forward_due_on,
+        forwarded_to=case.forwarded_to,
+    )

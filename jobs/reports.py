@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations import DEFAULT_METHOD, load_questionnaire
-from conversations.deadlines import Missed, missed_deadlines
+from conversations.deadlines import Missed, missed_by
 from conversations.periods import Period
 from conversations.workdays import WorkCalendar
 from storage.queries.aggregates import complaint_ratings, in_progress, summed
@@ -78,17 +78,7 @@ async def case_summary(
     start, end = day_bounds(period, tz)
     found = await overview(conn, start, end)
     soon = calendar.add_workdays(today, 2)
-    missed = {
-        c.code: missed_deadlines(
-            status=c.status,
-            today=today,
-            due_on=c.due_on,
-            accept_due_on=c.accept_due_on,
-            forward_due_on=c.forward_due_on,
-            forwarded_to=c.forwarded_to,
-        )
-        for c in found.cases
-    }
+    missed = {c.code: missed_by(c, today) for c in found.cases}
     # Any missed deadline makes a case overdue; the longest missed first.
     overdue = tuple(
         sorted(

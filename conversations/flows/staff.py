@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import date
 
 from ..context import CaseNote, ComplaintFacts, Env, Facts
-from ..deadlines import Missed, missed_deadlines
+from ..deadlines import Missed, missed_by
 from ..effects import (
     Change,
     ChoiceOption,
@@ -77,19 +77,8 @@ def _filtered(
     if which == "unassigned":
         return [c for c in cases if c.assignee is None]
     if which == "overdue":
-        return [c for c in cases if _missed(c, env.today)]
+        return [c for c in cases if missed_by(c, env.today)]
     return cases
-
-
-def _missed(case: ComplaintFacts, today: date) -> tuple[Missed, ...]:
-    return missed_deadlines(
-        status=case.status,
-        today=today,
-        due_on=case.due_on,
-        accept_due_on=case.accept_due_on,
-        forward_due_on=case.forward_due_on,
-        forwarded_to=case.forwarded_to,
-    )
 
 
 def missed_line(missed: tuple[Missed, ...], today: date, calendar: WorkCalendar) -> Reply:
@@ -124,7 +113,7 @@ def case_list(
             return Outcome((Reply(f"staff.no_cases.{which}"),), state=state)
         return Outcome((Reply("staff.no_open_cases"),), state=state)
     today = env.today
-    missed = {c.code: _missed(c, today) for c in cases}
+    missed = {c.code: missed_by(c, today) for c in cases}
     # Overdue first (the longest missed deadline first), then by the day to resolve.
     cases.sort(
         key=lambda c: (
