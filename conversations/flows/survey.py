@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
+from ..catalog import default_catalog
 from ..context import DossierFacts, Env, Facts, ReceiptFacts
 from ..effects import (
     Change,
@@ -304,8 +306,9 @@ def _summary_text(text: str) -> str | None:
 def _consent(
     state: ConversationState, data: SurveyData, env: Env, facts: Facts, option: str | None
 ) -> Outcome:
+    wording = consent_wording(_consent_reply(env, data), state.language, questionnaire(data).id)
     if option == "no":
-        consent = RecordConsent(CONSENT_PURPOSE, False, env.now)
+        consent = RecordConsent(CONSENT_PURPOSE, False, env.now, wording)
         return Outcome(
             (Reply("survey.declined"), menu.again()),
             changes=(consent,),
@@ -331,7 +334,7 @@ def _consent(
     q = questionnaire(data)
     month = date.fromisoformat(f"{data.month}-01") if data.month else None
     changes: list[Change] = [
-        RecordConsent(CONSENT_PURPOSE, True, env.now),
+        RecordConsent(CONSENT_PURPOSE, True, env.now, wording),
         StartResponse(rid, q.id, env.now, data.receipt, data.proc, data.area, month),
         *taken,
     ]
@@ -516,6 +519,17 @@ def _invalid_key(step: Step) -> str:
 
 
 # --- what the citizen sees ----------------------------------------------------------------
+
+
+def consent_wording(shown: Reply, language: str, scope: str) -> str:
+    """The id of a consent screen's wording: ``scope`` (the survey's method), the language,
+    and the first 16 hex digits of the SHA-256 of the text and button labels exactly as
+    rendered. The same screen gives the same id, so re-rendering the catalog of that release
+    proves what a person agreed to; any change of wording, agency, length or method changes it."""
+    message = default_catalog().render(shown, language)
+    text = "\n".join((message.text, *(label for _, label in message.choices)))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"{scope}/{language}/{digest}"
 
 
 def _consent_reply(env: Env, data: SurveyData) -> Reply:
