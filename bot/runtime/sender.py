@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import (
     ChatBlocked,
+    Paused,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -595,7 +596,8 @@ class OutboxSender:
             log.info("event=chat_blocked channel=%s chat=%s", self.channel, chat)
         elif isinstance(outcome, RateLimited):
             not_before = now + timedelta(seconds=outcome.retry_after)
-            await mark_retry(conn, row.id, not_before, error)
+            spend = not isinstance(outcome, Paused)
+            await mark_retry(conn, row.id, not_before, error, spend=spend)
             log.warning(
                 "event=rate_limited channel=%s retry_after=%s", self.channel, outcome.retry_after
             )

@@ -23,7 +23,7 @@ from bot.channels.zalo_tokens import (
     TokenStore,
     refresh_failure,
 )
-from bot.errors import TransientSendError
+from bot.errors import Paused
 from bot.web.server import create_app
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
@@ -128,19 +128,23 @@ async def test_a_refused_refresh_is_recorded_and_the_next_attempt_waits(
 ) -> None:
     zalo.refuse_refreshes("invalid_grant", "Refresh token is invalid")
     zalo.expire_access_token(-220)
-    with pytest.raises(TransientSendError, match="invalid_grant"):
+    with pytest.raises(Paused, match="invalid_grant") as paused:
         await sender.send(USER, TextMessage("1"))
+    assert paused.value.retry_after == RETRY_AFTER.total_seconds()
     async with read_transaction(engine) as conn:
         row = await get_tokens(conn)
     assert row is not None
     assert row.failed_at == START
     assert row.last_error == "zalo invalid_grant: Refresh token is invalid"
-    # Retries of the send within the minute do not post the rejected token again.
+    # Sends within the minute wait for the next allowed refresh: neither the rejected
+    # refresh token nor the refused access token is posted again.
     for seconds in (1, 2, 30, 59):
         clock.now = START + timedelta(seconds=seconds)
-        with pytest.raises(TransientSendError):
+        with pytest.raises(Paused) as paused:
             await sender.send(USER, TextMessage("1"))
+        assert paused.value.retry_after == max(1, 60 - seconds)
     assert len(zalo.refreshes) == 1
+    assert len(zalo.sends) == 1
     # Shown on /healthz (with Zalo's words, never a token) until a refresh succeeds.
     health = await _health(engine)
     assert health["zalo_token"]["status"] == "refresh_failed"
