@@ -59,6 +59,16 @@ def refresh_failure(answer: Mapping[str, Any]) -> str:
     return (f"{head}: {str(reason)[: MAX_ERROR_PART * 2]}" if reason else head)[:200]
 
 
+def failure_parts(kept: str) -> dict[str, str]:
+    """``refresh_failure``'s text taken apart again for /healthz: ``error`` (Zalo's number,
+    "" when it sent none), ``error_name`` and ``error_reason``, each "" when absent."""
+    head, _, reason = kept.removeprefix("zalo").strip().partition(": ")
+    code, _, name = head.partition(" ")
+    if not code.lstrip("-").isdigit():
+        code, name = "", head
+    return {"error": code, "error_name": name, "error_reason": reason}
+
+
 class TokenStore:
     def __init__(
         self,

@@ -21,6 +21,7 @@ from bot.channels.zalo_tokens import (
     SCHEDULE_AHEAD,
     SCHEDULE_EVERY,
     TokenStore,
+    failure_parts,
     refresh_failure,
 )
 from bot.errors import Paused
@@ -123,6 +124,28 @@ def test_a_refused_refresh_is_kept_in_zalo_s_words(answer: dict[str, object], ke
     assert len(refresh_failure(answer)) <= 200
 
 
+@pytest.mark.parametrize(
+    ("answer", "parts"),
+    [
+        (
+            {"error_name": "invalid_grant", "error_reason": "expired"},
+            ("", "invalid_grant", "expired"),
+        ),
+        ({"error": -14014, "error_name": "Invalid token"}, ("-14014", "Invalid token", "")),
+        (
+            {"error": -14002, "error_name": "x y", "error_description": "a: b"},
+            ("-14002", "x y", "a: b"),
+        ),
+        ({"error_reason": "r"}, ("", "", "no token in the answer: r")),
+    ],
+)
+def test_healthz_shows_a_refusal_in_its_parts(
+    answer: dict[str, object], parts: tuple[str, str, str]
+) -> None:
+    shown = failure_parts(refresh_failure(answer))
+    assert (shown["error"], shown["error_name"], shown["error_reason"]) == parts
+
+
 async def test_a_refused_refresh_is_recorded_and_the_next_attempt_waits(
     zalo: FakeZalo, sender: ZaloSender, tokens: TokenStore, engine: AsyncEngine, clock: Clock
 ) -> None:
@@ -147,14 +170,24 @@ async def test_a_refused_refresh_is_recorded_and_the_next_attempt_waits(
     assert len(zalo.sends) == 1
     # Shown on /healthz (with Zalo's words, never a token) until a refresh succeeds.
     health = await _health(engine)
-    assert health["zalo_token"]["status"] == "refresh_failed"
-    assert health["zalo_token"]["error"] == "zalo invalid_grant: Refresh token is invalid"
+    assert (health["ok"], health["status"]) == (False, "degraded")
+    assert health["zalo_token"] == {
+        "status": "refresh_failed",
+        "at": START.isoformat(),
+        "detail": "zalo invalid_grant: Refresh token is invalid",
+        "error": "",
+        "error_name": "invalid_grant",
+        "error_reason": "Refresh token is invalid",
+    }
     assert row.refresh_token not in str(health)
+    assert row.access_token not in str(health)
     clock.now = START + RETRY_AFTER
     zalo.allow_refreshes()
     await sender.send(USER, TextMessage("2"))
     assert len(zalo.refreshes) == 2
-    assert (await _health(engine))["zalo_token"]["status"] == "ok"
+    health = await _health(engine)
+    assert (health["ok"], health["zalo_token"]["status"]) == (True, "ok")
+    assert "status" not in health
 
 
 async def test_the_scheduled_refresh_needs_no_traffic(
