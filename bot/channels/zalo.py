@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bot.channels.zalo_codes import candidate as short_code
+from bot.channels.zalo_codes import near_miss
 from bot.channels.zalo_media import (
     UPLOAD_FILE_PATH,
     UPLOAD_IMAGE_PATH,
@@ -142,14 +143,15 @@ def parse_text(text: str) -> Inbound:
     if stripped.startswith("/"):
         head, _, arg = stripped.partition(" ")
         name = head[1:32].lower()
-        code = short_code(arg) if canonical(name) == "start" else None
+        code = (short_code(arg) or near_miss(arg)) if canonical(name) == "start" else None
         return Command(name, code or arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
         return Command("start", stripped)
-    code = short_code(stripped)
+    code = short_code(stripped) or near_miss(stripped)
     if code is not None:
         # The slip's short code, however typed: its digits are looked up (a wrong check
-        # digit finds nothing, and the citizen is asked to check the code).
+        # digit finds nothing, and the citizen is asked to check the code); digits of the
+        # wrong length get the code's format as a hint. Both count as wrong codes.
         return Command("start", code, typed=text.strip())
     return Text.typed(text, MAX_INBOUND_CHARS + 1)
 

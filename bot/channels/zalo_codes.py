@@ -48,6 +48,25 @@ def candidate(text: str) -> str | None:
     return digits if _SHAPE.fullmatch(digits) else None
 
 
+#: Digits a citizen may have meant as a short code but mistyped: 8 to 13 of them.
+_NEAR = re.compile(r"[0-9]{8,13}")
+
+
+def near_miss(text: str) -> str | None:
+    """The digits ``text`` spells when it looks like a short code typed wrong (read as
+    ``candidate`` reads it): 8 to 13 digits that are not 10 beginning with 1-9, such as 9 or
+    11 digits, a leading 0, or extra digits. None for a code of the right shape and for
+    anything else. Where a step reads typed text it stays text (a phone number)."""
+    if len(text) > 40:
+        return None
+    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = _PREFIX.sub("", unicodedata.normalize("NFC", folded))
+    digits = _SEPARATORS.sub("", folded)
+    if _NEAR.fullmatch(digits) and not _SHAPE.fullmatch(digits):
+        return digits
+    return None
+
+
 def is_valid(code: str) -> bool:
     """Whether ``code`` (10 digits, as ``candidate`` gives it) has the right check digit."""
     return _SHAPE.fullmatch(code) is not None and bool(verhoeff.is_valid(code))

@@ -227,6 +227,41 @@ async def test_wrong_short_codes_are_limited_per_chat_and_day(
         assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text
 
 
+async def test_a_code_of_the_wrong_length_gets_its_format_and_counts_as_wrong(
+    zalo: FakeZalo, database: Database
+) -> None:
+    """9 or 11 digits, a leading 0, extra digits, however separated: the citizen is told what
+    a code looks like (not silence, not the menu), and each counts toward the day's limit."""
+    engine = database.open()
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
+    await engine.dispose()
+    clock = SettableClock(datetime.now(UTC))
+    shown = printed(CODE)
+    misshapen = [
+        shown[:-1],  # nine digits
+        shown + "5",  # eleven
+        "0" + CODE,  # a leading 0, eleven
+        "0" + CODE[1:],  # a leading 0, ten
+        f"mã {CODE[:4]} {CODE[4:8]} {CODE[8:]} 77",  # extra digits
+        CODE[:8],  # eight
+        "0912 345 678",
+        f"/start {shown[:-1]}",
+        CODE + "123",
+        "84" + CODE[:9],
+    ]
+    async with life(zalo, database, clock) as bot:
+        for text in misshapen:
+            before = len(zalo.messages(CITIZEN))
+            await bot.text(CITIZEN, text)
+            answer = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+            assert "gồm 10 chữ số, ví dụ 4821-7730-15" in answer, (text, answer)
+        before = len(zalo.messages(CITIZEN))
+        await bot.text(CITIZEN, shown)  # the right one, but not today: ten wrong ones
+        [refused] = zalo.messages(CITIZEN)[before:]
+        assert "sai mã trên giấy biên nhận 10 lần hôm nay" in refused.text
+
+
 @pytest.mark.parametrize("step", ["phone", "complaint text"])
 async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
     zalo: FakeZalo, database: Database, step: str
@@ -239,7 +274,8 @@ async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
         await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
     await engine.dispose()
     clock = SettableClock(datetime.now(UTC))
-    typed = ["1234567890", "2345 6789 01", "9876-5432-10", "mã 5555555555"]
+    typed = ["1234567890", "2345 6789 01", "9876-5432-10", "mã 5555555555", "4821-7730-1"]
+    typed += ["091 234 567", "48217730155"]
     typed += [f"{n}{CODE[1:]}" for n in range(1, 10) if f"{n}{CODE[1:]}" != CODE]
     async with life(zalo, database, clock) as bot:
         await bot.text(CITIZEN, "/phananh")
