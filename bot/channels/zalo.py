@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from bot.channels.zalo_codes import candidate as short_code
-from bot.channels.zalo_codes import near_miss
+from bot.channels.zalo_codes import near_miss, typed_code
 from bot.channels.zalo_media import (
     UPLOAD_FILE_PATH,
     UPLOAD_IMAGE_PATH,
@@ -147,13 +147,10 @@ def parse_text(text: str) -> Inbound:
         return Command(name, code or arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
         return Command("start", stripped)
-    code = short_code(stripped) or near_miss(stripped)
-    if code is not None:
-        # The slip's short code, however typed: its digits are looked up (a wrong check
-        # digit finds nothing, and the citizen is asked to check the code); digits of the
-        # wrong length get the code's format as a hint. Both count as wrong codes.
-        return Command("start", code, typed=text.strip())
-    return Text.typed(text, MAX_INBOUND_CHARS + 1)
+    # The slip's short code, however typed: its digits are looked up (a wrong check digit
+    # finds nothing, and the citizen is asked to check the code); digits of the wrong
+    # length get the code's format as a hint. Both count as wrong codes.
+    return typed_code(stripped) or Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 
 def parse_event(

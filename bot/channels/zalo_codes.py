@@ -16,6 +16,8 @@ import unicodedata
 
 from stdnum import verhoeff
 
+from conversations import Command
+
 DIGITS = 10
 #: Separators a citizen may type between the groups (spaces, dashes of any kind, dots).
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―.·_/]+")
@@ -70,3 +72,11 @@ def near_miss(text: str) -> str | None:
 def is_valid(code: str) -> bool:
     """Whether ``code`` (10 digits, as ``candidate`` gives it) has the right check digit."""
     return _SHAPE.fullmatch(code) is not None and bool(verhoeff.is_valid(code))
+
+
+def typed_code(text: str) -> Command | None:
+    """A whole message that is a short code, or digits meant as one (``near_miss``), as the
+    ``/start`` it stands for, the message kept (``Command.typed``) for a step that reads
+    text; None for anything else. Every channel reads a typed slip code so."""
+    code = candidate(text) or near_miss(text)
+    return None if code is None else Command("start", code, typed=text.strip())
