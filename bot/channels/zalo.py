@@ -103,6 +103,12 @@ class UnreachableOnZalo(Unreachable):
     """Outside Zalo's 7-day window: kept for staff, not retried (error -230/-232)."""
 
 
+class ButtonsHeld(UnreachableOnZalo):
+    """Sent as a template message, which carries no buttons the bot understands (a rating
+    request's): the message is held too, and goes again, buttons and all, the moment the
+    citizen writes (``citizen_wrote``), before the bot answers what they wrote."""
+
+
 def signature(app_id: str, body: bytes, timestamp: str, oa_secret: str) -> str:
     """Zalo's webhook MAC: plain SHA-256 of app_id + raw body + timestamp + OA secret key."""
     material = app_id.encode() + body + timestamp.encode() + oa_secret.encode()
@@ -352,6 +358,8 @@ class ZaloSender:
             },
         )
         await window.record("template")
+        if message.choices:
+            raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
 
     async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:
         """Uploads a PNG or JPEG (at most 1 MB) and sends it to the user with ``caption``

@@ -63,7 +63,8 @@ def issue_receipt(process: BotProcess) -> tuple[str, str]:
         cwd=process.workdir, env=process.env(), capture_output=True, text=True, timeout=60,
         check=True,
     )  # fmt: skip
-    token, link = done.stdout.strip().split("\t")
+    token, link, code = done.stdout.strip().split("\t")  # the short code ends the line
+    assert code[4] == code[9] == "-"
     return token, link
 
 
