@@ -502,14 +502,14 @@ class OutboxSender:
                 # meanwhile recorded them with its own (and its replies left only after).
                 done, sent = self._take_finished()
                 await self._write_record(conn, done, sent)
-        except Exception:
-            # Not recorded (the database is away): kept and recorded first on the next pass,
-            # before anything is claimed; forgotten, its rows would be sent a second time.
-            self._finished[:0] = done
+        except BaseException:
+            # Not recorded (the database is away or locked): the chains and the sent rows are
+            # kept, still ours, and recorded first on the next pass, before anything is
+            # claimed; forgotten, their rows would be pending again and sent a second time.
+            self._keep(done, sent)
             log.exception("job=outbox channel=%s error=record_failed", self.channel)
             raise
-        finally:
-            self._forget(done, sent)
+        self._forget(done, sent)
 
     async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
         """Records, in the caller's transaction (an event's, which is written anyway), what
@@ -523,8 +523,7 @@ class OutboxSender:
             if committed:
                 self._forget(done, sent)
             else:
-                self._finished[:0] = done
-                self._unrecorded[:0] = sent
+                self._keep(done, sent)
 
         try:
             await self._write_record(conn, done, sent)
@@ -540,6 +539,12 @@ class OutboxSender:
             if self._active.get(chain.chat_id) is chain.task:
                 del self._active[chain.chat_id]
         return done, sent
+
+    def _keep(self, done: list[_Chain], sent: list[OutboxRow]) -> None:
+        """A record that failed: what it held goes back, ahead of what finished since, and
+        stays in our hands (its ids known, so no pass of ours claims and sends them again)."""
+        self._finished[:0] = done
+        self._unrecorded[:0] = sent
 
     def _forget(self, done: list[_Chain], sent: list[OutboxRow]) -> None:
         """After a record: the sent ids leave our hands, and the budgets of chats we no
