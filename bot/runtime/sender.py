@@ -202,7 +202,11 @@ class OutboxSender:
 
     def _start(self, chain: _Chain) -> None:
         self._budgets[chain.chat_id] = chain.budget
-        self._known.setdefault(chain.chat_id, set()).update(r.id for r in chain.rows)
+        if chain.rows:
+            # Only ids: a chat claimed with nothing due left by the time its rows were read
+            # (a retry recorded meanwhile) must not stay "ours" with none, or no pass of ours
+            # would claim it again while our claims kept renewing its lease for good.
+            self._known.setdefault(chain.chat_id, set()).update(r.id for r in chain.rows)
         chain.task = asyncio.create_task(self._serve(chain), name=f"outbox-{self.channel}-chat")
         self._active[chain.chat_id] = chain.task
 
