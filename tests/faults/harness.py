@@ -165,7 +165,12 @@ class Citizen:
 
     def wait(self, timeout: float = 60.0) -> None:
         """Until the step just sent is answered."""
-        wait_until(f"an answer to {STEPS[self.done - 1]} in {self.chat}", self._answered, timeout)
+        try:
+            wait_until(
+                f"an answer to {STEPS[self.done - 1]} in {self.chat}", self._answered, timeout
+            )
+        except AssertionError as exc:
+            raise AssertionError(self.fake.describe(str(exc), last=40)) from None
 
     def _answered(self) -> bool:
         if self.answers() <= self._before:
