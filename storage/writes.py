@@ -32,6 +32,7 @@ from .schema import (
     outbox_blobs,
     receipts,
     survey_responses,
+    web_messages,
 )
 
 
@@ -433,6 +434,12 @@ async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str
             tuple_(outbox.c.channel, outbox.c.chat_id).in_(chats), outbox.c.status == "sent"
         )
     )
+    # The web chat keeps what it showed a visitor (for a reload): the questions and the
+    # "→ answer" echo of each one, under the visitor's chat id. Those go as well.
+    web_chats = select(contacts.c.external_id).where(
+        contacts.c.id.in_({contact_id for contact_id, _ in which}), contacts.c.channel == "web"
+    )
+    await conn.execute(web_messages.delete().where(web_messages.c.chat_id.in_(web_chats)))
     for contact_id, purpose in sorted(which):
         rows = await conn.execute(
             select(consents.c.id, consents.c.decided_at).where(
