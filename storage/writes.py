@@ -7,6 +7,7 @@ fixed so foreign keys always point at rows already written.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -380,7 +381,7 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
             update(contacts).where(contacts.c.id.in_(ws.unstopped)).values(stopped=False)
         )
     if ws.conversations:
-        rows = list(ws.conversations.values())
+        rows = [_without_its_path(row, ws) for row in ws.conversations.values()]
         result = await conn.execute(_CONVERSATION, rows)
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
@@ -406,6 +407,25 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         for queued, (message_id,) in zip(ws.outbox, found, strict=True):
             queued["id"] = int(message_id)
 
+
+def _without_its_path(row: dict[str, Any], ws: WriteSet) -> dict[str, Any]:
+    """A conversation whose survey ended in this batch (or whose data was deleted) keeps
+    no trace of the way it went: its version, which counted the chat's events, starts again
+    from a random number (the count of steps told which branches were skipped), and its
+    time is cut to the hour as the response's is. The version stays a fresh value for the
+    optimistic check of the next write."""
+    ended = {contact for contact, _ in ws.consents_to_empty} | ws.forgotten_contacts
+    if row["b_contact_id"] not in ended:
+        return row
+    return {
+        **row,
+        "b_new_version": secrets.randbelow(_VERSION_SPAN) + 1,
+        "b_updated_at": to_the_hour(row["b_updated_at"]),
+    }
+
+
+#: Random versions stay far below the column's 32-bit limit, leaving room to count on.
+_VERSION_SPAN = 2**30
 
 #: What ``enqueue`` keeps beside a row's columns: the blob (stored apart), the message itself,
 #: and the id the insert gave it.
