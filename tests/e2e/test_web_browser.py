@@ -195,6 +195,16 @@ def test_a_full_survey_by_clicks_on_a_phone(
     assert page.locator(".msg.bot", has_text="→").count() >= 22
     rows = bot.sql("SELECT status, procedure, with_receipt FROM survey_responses")
     assert rows == [("completed", "1.009972", 1)]
+    # An attacker's copy of the running process's files (the database, its free pages and
+    # its write-ahead log): no "→ answer" echo of any question is left in them.
+    # (The log is emptied once the last replies are marked sent, just after they show.)
+    stolen = [bot.database, bot.database.with_name(bot.database.name + "-wal")]
+
+    def files() -> bytes:
+        return b"".join(path.read_bytes() for path in stolen if path.exists())
+
+    wait_until(lambda: b"\\u2192" not in files(), timeout=10)
+    assert "→".encode() not in files()
     # A reload shows what came after the survey (the thanks, once) and nothing of it: its
     # questions and "→ answer" echoes left the page history when it ended (issue 10), so
     # no table keeps the answers under the visitor's chat.
