@@ -86,6 +86,9 @@ consents = Table(
     Column("purpose", String(32), nullable=False),
     Column("given", Boolean, nullable=False),
     Column("decided_at", UTCDateTime, nullable=False),
+    # What was shown (Luật 91/2025/QH15: consent must be verifiable): the method, language and
+    # a hash of the exact text, e.g. "sipas-1001/vi/3f…". Kept when the row is emptied.
+    Column("wording", String(64)),
     Index(None, "contact_id"),
 )
 

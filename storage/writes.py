@@ -132,9 +132,22 @@ class WriteSet:
         if consent is not None:
             self.consents_to_empty.add(consent)
 
-    def consent(self, contact_id: int, purpose: str, given: bool, at: datetime) -> None:
+    def consent(
+        self,
+        contact_id: int,
+        purpose: str,
+        given: bool,
+        at: datetime,
+        wording: str | None = None,
+    ) -> None:
         self.consents.append(
-            {"contact_id": contact_id, "purpose": purpose, "given": given, "decided_at": at}
+            {
+                "contact_id": contact_id,
+                "purpose": purpose,
+                "given": given,
+                "decided_at": at,
+                "wording": wording,
+            }
         )
 
     def set_language(self, contact_id: int, language: str | None) -> None:
@@ -440,7 +453,8 @@ _RECEIPT_STATUS = (
 
 async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str]]) -> None:
     """Once a survey ended, what could lead from its chat to its answers goes (issue 10,
-    point 4): these (contact id, purpose) consents keep purpose, choice and hour and lose the
+    point 4): these (contact id, purpose) consents keep purpose, choice, hour and the wording
+    shown (the same for everyone shown that screen, so it points at nobody) and lose the
     contact (their time and order must not point at the chat), and the chat's messages
     already sent leave the outbox."""
     emptied: list[dict[str, Any]] = []

@@ -8,6 +8,8 @@ storage says (a forged id finds no dossier this chat follows).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Final
 
 from ..context import DossierFacts, Env, Facts
@@ -23,6 +25,7 @@ from ..effects import (
     Reply,
     UnfollowDossier,
 )
+from ..normalise import clean
 from ..parsing import is_ascii_number
 from . import survey
 
@@ -74,20 +77,29 @@ def link(state: ConversationState, env: Env, facts: Facts) -> Outcome:
         )
     if d.closed:
         return Outcome((Reply("dossier.closed", (("code", d.code),)), card(d)), state=state)
-    ask = Reply(
+    return Outcome((_ask(env, d.token, d.code, procedure_label(d)),), state=state)
+
+
+def _ask(env: Env, token: str, code: str, procedure: str) -> Reply:
+    return Reply(
         "dossier.consent",
         (
-            ("code", d.code),
-            ("procedure", procedure_label(d)),
+            ("code", code),
+            ("procedure", procedure),
             ("agency", env.agency),
             ("days", env.dossier_retention_days),
         ),
         (
-            ChoiceOption(f"{FOLLOW_BUTTON}:{d.token}:yes", "dossier.consent.yes"),
-            ChoiceOption(f"{FOLLOW_BUTTON}:{d.token}:no", "dossier.consent.no"),
+            ChoiceOption(f"{FOLLOW_BUTTON}:{token}:yes", "dossier.consent.yes"),
+            ChoiceOption(f"{FOLLOW_BUTTON}:{token}:no", "dossier.consent.no"),
         ),
     )
-    return Outcome((ask,), state=state)
+
+
+def _wording(env: Env, language: str) -> str:
+    """The id of the follow question's wording, as ``survey.consent_wording`` makes it, with
+    the dossier's code and procedure left as placeholders: the id must not name a dossier."""
+    return survey.consent_wording(_ask(env, "", "{code}", "{procedure}"), language, "dossier")
 
 
 def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Outcome:
@@ -96,7 +108,7 @@ def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Out
     if d is None:
         return Outcome((Reply("dossier.unknown"),), state=state)
     if answer == "no":
-        declined = RecordConsent(CONSENT_PURPOSE, False, env.now)
+        declined = RecordConsent(CONSENT_PURPOSE, False, env.now, _wording(env, state.language))
         return Outcome((Reply("dossier.not_followed"),), changes=(declined,), state=state)
     if answer != "yes":
         return Outcome((Reply("common.stale_choice"),), state=state)
@@ -106,7 +118,8 @@ def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Out
         )
     if d.closed:
         return Outcome((Reply("dossier.closed", (("code", d.code),)), card(d)), state=state)
-    changes = (RecordConsent(CONSENT_PURPOSE, True, env.now), FollowDossier(d.id, env.now))
+    given = RecordConsent(CONSENT_PURPOSE, True, env.now, _wording(env, state.language))
+    changes = (given, FollowDossier(d.id, env.now))
     return Outcome(
         (Reply("dossier.followed", (("code", d.code),)), card(d)), changes=changes, state=state
     )
@@ -126,13 +139,20 @@ def followed_list(state: ConversationState, facts: Facts) -> Outcome:
     return Outcome((listed,), state=state)
 
 
+def _code_key(code: str) -> str:
+    """A dossier code as compared: letters and digits only, upper case, digits of any script
+    as ASCII (``000.00.10.h12-261130-0001`` typed with spaces or other separators is the same
+    code)."""
+    return re.sub(r"[\W_]+", "", clean(unicodedata.normalize("NFKC", code))).upper()
+
+
 def unfollow_command(state: ConversationState, facts: Facts, arg: str) -> Outcome:
     """``/huytheodoi [MÃ]``: stops following that dossier, or the only one; asks which when
     there are several."""
     followed = facts.followed_dossiers or ()
-    wanted = arg.strip().upper()
+    wanted = _code_key(arg)
     if wanted:
-        found = next((d for d in followed if d.code.upper() == wanted), None)
+        found = next((d for d in followed if _code_key(d.code) == wanted), None)
         if found is None:
             unknown = Reply("dossier.not_following", (("code", arg.strip()[:64]),))
             return Outcome((unknown,), state=state)

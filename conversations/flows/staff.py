@@ -7,8 +7,10 @@ configured administrators (``Facts.admin``); the engine checks that again on eac
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from ..context import CaseNote, ComplaintFacts, Env, Facts
+from ..deadlines import Missed, missed_by
 from ..effects import (
     Change,
     ChoiceOption,
@@ -26,7 +28,7 @@ from ..events import Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
 from ..paging import Block, paginate
 from ..parsing import normalize
-from ..workdays import load_calendar
+from ..workdays import WorkCalendar, load_calendar
 from . import complaint, menu
 from .cards import ACTIONS, TEAM_ACTIONS, staff_card
 from .tracking import find_code, rating_choices
@@ -75,8 +77,29 @@ def _filtered(
     if which == "unassigned":
         return [c for c in cases if c.assignee is None]
     if which == "overdue":
-        return [c for c in cases if env.today > c.due_on]
+        return [c for c in cases if missed_by(c, env.today)]
     return cases
+
+
+def missed_line(missed: tuple[Missed, ...], today: date, calendar: WorkCalendar) -> Reply:
+    """The deadlines a case missed, on one line: which, its day, and how many working days
+    late ("quá hạn báo thụ lý 10/03 (3 ngày); quá hạn giải quyết ...")."""
+    parts = tuple(
+        Lines(
+            (
+                Reply(
+                    f"law2.missed.{m.kind}",
+                    (
+                        ("due", f"{m.due:%d/%m}"),
+                        ("days", max(1, calendar.workdays_between(m.due, today))),
+                    ),
+                ),
+            )
+        )
+        for m in missed
+    )
+    names = ("a", "b", "c")
+    return Reply(f"law2.join.{len(parts)}", tuple(zip(names, parts, strict=False)))
 
 
 def case_list(
@@ -90,19 +113,29 @@ def case_list(
             return Outcome((Reply(f"staff.no_cases.{which}"),), state=state)
         return Outcome((Reply("staff.no_open_cases"),), state=state)
     today = env.today
-    cases.sort(key=lambda c: (not today > c.due_on, c.due_on, c.created_at))
+    missed = {c.code: missed_by(c, today) for c in cases}
+    # Overdue first (the longest missed deadline first), then by the day to resolve.
+    cases.sort(
+        key=lambda c: (
+            not missed[c.code],
+            missed[c.code][0].due if missed[c.code] else c.due_on,
+            c.due_on,
+            c.created_at,
+        )
+    )
     calendar = env.calendar or load_calendar()
     lines = []
     for case in cases:
-        late = calendar.workdays_between(case.due_on, today) if today > case.due_on else 0
-        key = "staff.list_line_overdue" if late else "staff.list_line"
-        params: tuple[tuple[str, str | int | Ref], ...] = (
+        late = missed[case.code]
+        key = "law2.list_line_overdue" if late else "staff.list_line"
+        params: tuple[tuple[str, str | int | Ref | Lines], ...] = (
             ("code", case.code),
             ("category", Ref(f"category.{case.category}")),
             ("status", Ref(f"status.{case.status}")),
             ("due", f"{case.due_on:%d/%m}"),
-            ("days", late),
         )
+        if late:
+            params = (*params, ("missed", Lines((missed_line(late, today, calendar),))))
         if case.assignee_name:
             key, params = f"{key}_assigned", (*params, ("name", case.assignee_name))
         lines.append(Reply(key, params))

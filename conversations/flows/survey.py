@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
+from ..catalog import default_catalog
 from ..context import DossierFacts, Env, Facts, ReceiptFacts
 from ..effects import (
     Change,
@@ -26,12 +28,15 @@ from ..effects import (
 )
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_COMMENT_CHARS
+from ..normalise import fold
 from ..parsing import (
+    MANY,
     is_ascii_number,
     is_back,
     is_done,
     is_skip,
     match_label,
+    parse_count,
     parse_number,
     parse_numbers,
     parse_rating,
@@ -304,8 +309,9 @@ def _summary_text(text: str) -> str | None:
 def _consent(
     state: ConversationState, data: SurveyData, env: Env, facts: Facts, option: str | None
 ) -> Outcome:
+    wording = consent_wording(_consent_reply(env, data), state.language, questionnaire(data).id)
     if option == "no":
-        consent = RecordConsent(CONSENT_PURPOSE, False, env.now)
+        consent = RecordConsent(CONSENT_PURPOSE, False, env.now, wording)
         return Outcome(
             (Reply("survey.declined"), menu.again()),
             changes=(consent,),
@@ -331,7 +337,7 @@ def _consent(
     q = questionnaire(data)
     month = date.fromisoformat(f"{data.month}-01") if data.month else None
     changes: list[Change] = [
-        RecordConsent(CONSENT_PURPOSE, True, env.now),
+        RecordConsent(CONSENT_PURPOSE, True, env.now, wording),
         StartResponse(rid, q.id, env.now, data.receipt, data.proc, data.area, month),
         *taken,
     ]
@@ -382,7 +388,32 @@ def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet |
     code = _option_by_label(step, text)
     if code is None and set(step.options) == {"yes", "no"}:
         code = yes_no(text)
+    if code is None and _counts(step):
+        code = _count_option(step, parse_count(text))
     return code
+
+
+def _counts(step: Step) -> bool:
+    """A question whose options are counts (codes "0", "1", … as at "how many times")."""
+    return bool(step.options) and all(is_ascii_number(c) for c in step.options)
+
+
+def _count_option(step: Step, count: int | str | None) -> str | None:
+    """The option of a count question that a typed count means ("4 lần", "hai lần", "nhiều
+    lần"): the option of that number, or the last one when it reads "or more" (4 lần trở
+    lên) and the count is above it; None when no option holds it (0 where none is "0")."""
+    if count is None:
+        return None
+    top = max(step.options, key=int)
+    open_ended = any(
+        fold(label).endswith(("tro len", "or more"))
+        for label in _form(step).texts[step.option_key(top)].values()
+    )
+    if count == MANY:
+        return top if open_ended else None
+    if str(count) in step.options:
+        return str(count)
+    return top if open_ended and isinstance(count, int) and count > int(top) else None
 
 
 class _MultiSet(frozenset[str]):
@@ -516,6 +547,17 @@ def _invalid_key(step: Step) -> str:
 
 
 # --- what the citizen sees ----------------------------------------------------------------
+
+
+def consent_wording(shown: Reply, language: str, scope: str) -> str:
+    """The id of a consent screen's wording: ``scope`` (the survey's method), the language,
+    and the first 16 hex digits of the SHA-256 of the text and button labels exactly as
+    rendered. The same screen gives the same id, so re-rendering the catalog of that release
+    proves what a person agreed to; any change of wording, agency, length or method changes it."""
+    message = default_catalog().render(shown, language)
+    text = "\n".join((message.text, *(label for _, label in message.choices)))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"{scope}/{language}/{digest}"
 
 
 def _consent_reply(env: Env, data: SurveyData) -> Reply:

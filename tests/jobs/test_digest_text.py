@@ -140,3 +140,34 @@ def test_the_digest_lists_open_and_overdue_cases_per_officer() -> None:
     ]
     assert en[-1] == "• Nobody yet: 1 open, 1 overdue"
     assert case_lines(CaseSummary(open=2))[-1].key == "digest.cases"  # nobody took any: no list
+
+
+def test_the_digest_says_which_deadline_each_overdue_case_missed() -> None:
+    from conversations.deadlines import Missed
+    from jobs.digest import case_lines
+
+    forward, accept = Missed("forward", date(2026, 3, 6)), Missed("accept", date(2026, 3, 13))
+    resolve = Missed("resolve", date(2026, 3, 18))
+    cases = CaseSummary(
+        open=9,
+        listed=2,
+        overdue=(
+            ("PA-2026-000001", (forward, accept)),
+            ("PA-2026-000002", (forward,)),
+            ("PA-2026-000003", (forward, resolve)),
+            ("PA-2026-000004", (resolve,)),
+        ),
+    )
+    vi = [CATALOG.render(r, "vi").text for r in case_lines(cases)]
+    en = [CATALOG.render(r, "en").text for r in case_lines(cases)]
+    assert vi[1:] == [
+        "⚠ Quá hạn: 4 (PA-2026-000001, PA-2026-000002, +2)",
+        "   – Quá hạn chuyển cơ quan có thẩm quyền (5 ngày làm việc): 3"
+        " (PA-2026-000001, PA-2026-000002, +1)",
+        "   – Quá hạn báo thụ lý cho người gửi (10 ngày làm việc): 1 (PA-2026-000001)",
+        "   – Quá hạn giải quyết: 2 (PA-2026-000003, PA-2026-000004)",
+    ]
+    assert en[3] == (
+        "   – Missed deadline to tell the sender it is accepted (10 working days): 1"
+        " (PA-2026-000001)"
+    )
