@@ -5,16 +5,16 @@ deleted. On SQLite a plain rowid table then gives the next message (the closing 
 id of a deleted row, at or below the last id the open page showed, and the page never shows
 it. PostgreSQL's sequence never gives an id twice: nothing to change there.
 
-Revision ID: 0016_web_ids
-Revises: 0012_law
+Revision ID: 0017_web_ids
+Revises: 0016_consent_wording
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0016_web_ids"
-down_revision = "0012_law"
+revision = "0017_web_ids"
+down_revision = "0016_consent_wording"
 branch_labels = None
 depends_on = None
 
