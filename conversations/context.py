@@ -117,6 +117,10 @@ class ComplaintFacts:
     def is_open(self) -> bool:
         return self.status in ("new", "in_progress", "waiting_citizen")
 
+    #: How a notice to the sender goes out now: "direct" (a message), "template" (Zalo's
+    #: approved template, outside the 7-day window) or "held" (until the sender writes).
+    reach: str = "direct"
+
 
 @dataclass(frozen=True, slots=True)
 class DossierFacts:

@@ -278,7 +278,7 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
             return _then(dossier.link(state, env, facts), env)
         if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
             return _switch(state, "start", event.arg, env, facts)
-        return survey.start_from_receipt(state, env, facts.receipt)
+        return survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
     if name == "start":
         if in_survey:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)

@@ -31,6 +31,7 @@ from telegram.error import (
 )
 
 from bot.channels.telegram_files import TelegramFiles, channel_error
+from bot.channels.zalo_codes import typed_code
 from bot.errors import (
     ChatBlocked,
     ChatMoved,
@@ -198,6 +199,8 @@ def _message_payload(message: Message, *, edited: bool) -> Inbound | None:
         return Text(text[: MAX_INBOUND_CHARS + 1], str(message.message_id), edited=True)
     if text.startswith("/"):
         return _command(text)
+    if message.text is not None and (code := typed_code(text)) is not None:
+        return code  # the short code printed large on the slip, however typed
     if message.text is not None:
         # One character more than the engine reads, so it can say the text is too long; a
         # text that cleans to nothing still reaches the engine, which says so.

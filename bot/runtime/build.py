@@ -53,6 +53,8 @@ async def build_runtime(settings: Settings) -> Runtime:
             admin_chats=staff_chats(settings),
             dossier_retention_days=settings.dossier_retention_days,
             survey_method=settings.survey_method,
+            zalo_template=settings.zalo_template_notice,
+            zalo_send_billed=settings.zalo_send_billed,
         ),
         catalog=default_catalog(),
     )

@@ -102,6 +102,10 @@ class DispatchSettings:
     #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
     #: album's photos as separate updates, Zalo as separate events, within moments).
     album_hold: float = 1.0
+    #: Zalo's approved notice template (``ZALO_TEMPLATE_NOTICE``) and ``ZALO_SEND_BILLED``:
+    #: what staff are told of a notice to a Zalo chat outside the free 48 h.
+    zalo_template: str = ""
+    zalo_send_billed: bool = True
 
 
 def event_key(event: InboundEvent) -> str:
@@ -261,7 +265,9 @@ class Dispatcher:
                 fresh.discard(key)  # a second copy inside the same batch is a duplicate
                 todo.append(event)
         rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
-        facts = FactsCache(now, self.settings.tz)
+        facts = FactsCache(
+            now, self.settings.tz, (self.settings.zalo_template, self.settings.zalo_send_billed)
+        )
         # What the batch needs, as its conversations stand now, in one query per kind.
         await facts.load(conn, [self._lookups(e, rows) for e in todo])
         writes = WriteSet(aggregate=(self.settings.tz, answer_counts))

@@ -379,7 +379,11 @@ def _apply(
                 "law.notice_forwarded", (("code", case.code), ("body", note or ""), ("on", on))
             )
         changes.append(Notify("reporter", notice, case.code))
-    key = "staff.done" if case.reachable else "staff.done_unreachable"
+    key = "staff.done_unreachable"
+    if case.reachable:
+        key = {"held": "staff.done_held", "template": "staff.done_template"}.get(
+            case.reach, "staff.done"
+        )
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
     return Outcome((done,), changes=tuple(changes), state=state, ack="close")
 

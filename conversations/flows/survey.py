@@ -181,12 +181,17 @@ def start(
     return Outcome((_consent_reply(env, data),), state=new)
 
 
-def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts | None) -> Outcome:
-    """``/start TOKEN``: the survey for that receipt, or a kind word on why not."""
+def start_from_receipt(
+    state: ConversationState, env: Env, receipt: ReceiptFacts | None, arg: str = ""
+) -> Outcome:
+    """``/start TOKEN``: the survey for that receipt, or a kind word on why not (for digits
+    that cannot be a short code, what a code looks like)."""
     in_survey = state.flow == FLOW
     data = SurveyData.load(state.data) if in_survey else SurveyData()
     if receipt is None:
-        return _refuse(state, env, "receipt.unknown")
+        return _refuse(
+            state, env, "receipt.code_format" if misshapen_code(arg) else "receipt.unknown"
+        )
     if in_survey and data.receipt == receipt.id:
         return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
     status = receipt.response_status
@@ -201,6 +206,14 @@ def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts
     if in_survey and data.rid is not None:
         return Outcome((Reply("survey.other_in_progress"), *prompt(state, env)), state=state)
     return start(state, env, receipt)
+
+
+def misshapen_code(arg: str) -> bool:
+    """Whether ``arg`` is digits meant as a receipt's short code (10 digits, the first 1-9)
+    but of the wrong shape: 8 to 13 digits, not 10 beginning with 1-9."""
+    if not (arg.isascii() and arg.isdigit() and 8 <= len(arg) <= 13):
+        return False
+    return len(arg) != 10 or arg[0] == "0"
 
 
 def receipt_opens(state: ConversationState, receipt: ReceiptFacts | None, env: Env) -> bool:

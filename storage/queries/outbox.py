@@ -227,12 +227,20 @@ async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) ->
 
 
 async def mark_retry(
-    conn: AsyncConnection, message_id: int, not_before: datetime, error: str
+    conn: AsyncConnection,
+    message_id: int,
+    not_before: datetime,
+    error: str,
+    *,
+    spend: bool = True,
 ) -> None:
+    """Sends the message again from ``not_before``; ``spend`` False when the wait is not the
+    message's failure (the channel is paused), so it costs none of its attempts."""
+    attempts = outbox.c.attempts + 1 if spend else outbox.c.attempts
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == message_id)
-        .values(attempts=outbox.c.attempts + 1, not_before=not_before, last_error=error[:200])
+        .values(attempts=attempts, not_before=not_before, last_error=error[:200])
     )
 
 

@@ -70,6 +70,18 @@ def test_admin_command_from_a_citizen_is_flagged() -> None:
     assert not refused_admin(citizen)
 
 
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("4821-7730-15", "4821773015"), ("Mã: 4821 7730 15", "4821773015"), ("48217730", "48217730")],
+)
+def test_the_slip_s_short_code_typed_on_telegram_opens_the_receipt(typed: str, code: str) -> None:
+    data = json.loads((FIXTURES / "text_message.json").read_text(encoding="utf-8"))
+    data["message"]["text"] = typed
+    event = parse_update(Update.de_json(data, BOT))
+    assert event is not None
+    assert event.payload == Command("start", code, typed=typed)
+
+
 def test_very_long_text_is_cut_just_past_the_engine_limit() -> None:
     data = json.loads((FIXTURES / "text_message.json").read_text(encoding="utf-8"))
     data["message"]["text"] = "a" * 10_000
