@@ -397,6 +397,9 @@ def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet |
         return None if code is None else _MultiSet(set(_selection(data, step)) ^ {code})
     number = parse_number(text)
     if number is not None:
+        if number == 0 and _counts(step):
+            # "0" at "how many times" is the count none, not a place in the menu.
+            return "0" if "0" in step.options else None
         return step.options[number - 1] if 1 <= number <= len(step.options) else None
     code = _option_by_label(step, text)
     if code is None and set(step.options) == {"yes", "no"}:
