@@ -549,7 +549,10 @@ INVITE_STATUSES = ("invited", "in_progress", "completed", "abandoned", "expired"
 # What the web chat channel delivered to each visitor's browser, in order: the page reads
 # from here on every (re)connect, so a reload or a restart loses nothing. A delivery buffer,
 # not an archive: rows are purged after a day (``storage/queries/web.py``). ``data`` holds
-# the bytes of a picture (a chart) the page shows by its row id.
+# the bytes of a picture (a chart) the page shows by its row id. Ids never come back after a
+# delete (SQLite AUTOINCREMENT): an open page shows only ids above the last it showed, so a
+# message given the id of a deleted one (a survey's page history, gone when it ended) would
+# never appear.
 web_messages = Table(
     "web_messages",
     metadata,
@@ -560,6 +563,7 @@ web_messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "chat_id", "id"),
     Index(None, "created_at"),
+    sqlite_autoincrement=True,
 )
 
 # Files a web visitor attached to a complaint: kept here, under a random token that serves as

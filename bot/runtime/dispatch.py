@@ -44,6 +44,7 @@ from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
+from storage.queries.outbox import scrub_once_sent, scrub_sent
 
 from .albums import Albums, is_file
 from .facts import FactsCache
@@ -246,6 +247,10 @@ class Dispatcher:
             # (its response id and answers next to the chat): empty it now (the replies are
             # on their way already).
             await scrub_log(self.engine)
+            # Marking its replies sent rewrites their rows (text included) after this
+            # checkpoint: once they are sent, the log is emptied again.
+            scrub_once_sent(self.engine, (int(row["id"]) for row in writes.outbox))
+        await scrub_sent(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
     async def _apply_all(

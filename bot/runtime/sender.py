@@ -74,6 +74,7 @@ from storage.queries.outbox import (
     mark_sent,
     next_due,
     pending_for_chats,
+    scrub_sent,
     stop_contact,
 )
 
@@ -515,6 +516,7 @@ class OutboxSender:
             log.exception("job=outbox channel=%s error=record_failed", self.channel)
             raise
         self._forget(done, sent)
+        await scrub_sent(self.engine)
 
     async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
         """Records, in the caller's transaction (an event's, which is written anyway), what
