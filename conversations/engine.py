@@ -22,7 +22,7 @@ from .flows import complaint, dossier, menu, staff, survey, tracking
 from .flows.survey import SurveyData
 from .inbound import cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
-from .parsing import normalize
+from .parsing import CANCEL_WORDS, normalize
 from .periods import parse_period
 from .switching import SWITCH_BUTTON, ask_switch, switch_command, without_pending
 from .switching import busy as busy_reply
@@ -31,7 +31,6 @@ from .typed import read_as
 LANGUAGES = ("vi", "en")
 #: Flows that answer an empty text in their own words (an empty comment, the staff note).
 _OWN_EMPTY = frozenset({survey.FLOW, staff.FLOW})
-CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 #: Buttons that mean the same at every step, by the prefix of their id (``case:PA-…:take``).
 GLOBAL_BUTTONS = (
     frozenset({"lang", "forget", "menu", "case", "rate", "supp", SWITCH_BUTTON}) | dossier.BUTTONS

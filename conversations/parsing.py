@@ -15,6 +15,8 @@ _NUMBER_WORDS = {
 _BACK = {"quay lai", "tro lai", "lui", "back", "previous"}
 _SKIP = {"bo qua", "skip", "next", "tiep"}
 _DONE = {"xong", "done", "ok", "hoan tat", "finish"}
+#: Typed where there is no «Hủy» button (Zalo, the console): the engine cancels at any step.
+CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 
 
 def clean_text(text: str) -> str:
@@ -88,3 +90,18 @@ def is_skip(text: str) -> bool:
 
 def is_done(text: str) -> bool:
     return normalize(text) in _DONE
+
+
+def nav_word(text: str) -> str | None:
+    """The navigation a typed text means ("back", "skip", "done", "cancel"), or None: what
+    a free-text step (a name, an address, a description) must never store as content."""
+    folded = normalize(text)
+    for name, words in (
+        ("back", _BACK),
+        ("skip", _SKIP),
+        ("done", _DONE),
+        ("cancel", CANCEL_WORDS),
+    ):
+        if folded in words:
+            return name
+    return None

@@ -121,6 +121,7 @@ def test_an_edited_description_before_and_after_sending(
     message_id = fake.user_message_id(update)
     press(fake, chat, "c.files:done")
     press(fake, chat, "c.who:anon")
+    press(fake, chat, "c.addr:skip")
     _wait_text(fake, chat, "Nội dung: Đề nghị bố trí thêm chỗ để xe máy.")
 
     # Before «Gửi»: the edit replaces the description, and the summary says so.
