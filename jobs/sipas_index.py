@@ -322,3 +322,11 @@ def answer_counts(
             if v:
                 out[(step.id, v)] = out.get((step.id, v), 0) + 1
     return out
+
+
+def asks_prevalence(method: str) -> bool:
+    """Whether the method's harassment and extra-payment questions ask how common such
+    conduct is ("Không có / Có, nhưng ít / Có, nhiều", QĐ 1001) rather than whether it
+    happened to the person (QĐ 2640): reports must word the count as the question asked it."""
+    step = load_questionnaire(method).step("harass")
+    return step is not None and "some" in step.options
