@@ -5,7 +5,7 @@ answers (skips excluded); an element's index is the mean of its criteria's indic
 an answer); the overall index is the mean of the element indices (an element with no answer is
 left out and named). Pure: storage supplies the counts.
 
-An index is computed over one method's questionnaire only (QĐ 1001/QĐ-BNV's 19 items or QĐ
+An index is computed over one method's questionnaire only (QĐ 1001/QĐ-BNV's 19 criteria or QĐ
 2640/QĐ-BNV's 22 criteria, LAW-2026.md): the counts passed in must be that method's, and the
 report names it (``Report.method``), so two methods are never averaged together.
 """

@@ -53,6 +53,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             admin_chats=staff_chats(settings),
             dossier_retention_days=settings.dossier_retention_days,
             survey_method=settings.survey_method,
+            agency_address=settings.agency_address,
         ),
         catalog=default_catalog(),
     )

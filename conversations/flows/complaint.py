@@ -311,7 +311,12 @@ def _category(
     found = category(code)
     if found is not None and found.denunciation:
         # Luật Tố cáo 25/2018, Điều 25: not taken anonymously in chat; say how and where.
-        explain = Reply("law.denunciation", (("agency", env.agency),))
+        where = (
+            Lines((Reply("law3.at_address", (("address", env.agency_address),)),))
+            if env.agency_address
+            else Lines(())
+        )
+        explain = Reply("law.denunciation", (("agency", env.agency), ("where", where)))
         return Outcome((explain, menu.again()), state=menu.idle(state), ack="close")
     draft.cat = code
     return _goto(state, draft, env, TEXT)
@@ -414,13 +419,20 @@ def _who(
         if draft.hotline:
             return moved
         # The notice comes before any personal data is asked (Luật 91/2025/QH15).
-        notice = Reply("law.privacy", (("agency", env.agency),))
+        notice = Reply("law3.privacy", (("agency", env.agency), ("via", via(env))))
         return replace(moved, replies=(notice, *moved.replies))
     if option == "anon":
         # The address is optional for an anonymous góp ý (issue 14): asked, «Bỏ qua» allowed.
         draft.anon, draft.name, draft.phone = True, None, None
         return _goto(state, draft, env, ADDRESS)
     return _reask(state, env, "common.please_choose")
+
+
+def via(env: Env) -> Ref:
+    """What the messages of this chat pass through, named for the notices: the platform's
+    servers for Telegram and Zalo, the agency's own page or server otherwise."""
+    known = env.channel if env.channel in ("telegram", "zalo", "web") else "other"
+    return Ref(f"law3.via.{known}")
 
 
 def _valid_name(text: str) -> str | None:
