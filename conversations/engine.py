@@ -24,7 +24,13 @@ from .inbound import cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
 from .periods import parse_period
-from .switching import SWITCH_BUTTON, ask_switch, switch_command, without_pending
+from .switching import (
+    SWITCH_BUTTON,
+    ask_switch,
+    starts_same_task,
+    switch_command,
+    without_pending,
+)
 from .switching import busy as busy_reply
 from .typed import read_as
 
@@ -207,11 +213,24 @@ def _half_done(state: ConversationState) -> bool:
 
 
 def _switch(state: ConversationState, name: str, arg: str, env: Env, facts: Facts) -> Outcome:
-    """Another task is asked for while one is half done: keep it or drop it (buttons)."""
+    """Another task is asked for while one is half done: keep it or drop it (buttons).
+    The same task asked for again goes on with it instead (:func:`starts_same_task`)."""
+    if starts_same_task(state, name):
+        return _same_task(state, name, arg, env, facts)
     if not _half_done(state):
         return _command(menu.idle(state), Command(name, arg), env, facts)
     question, new = ask_switch(state, name, arg)
     return Outcome((question,), state=new)
+
+
+def _same_task(state: ConversationState, name: str, arg: str, env: Env, facts: Facts) -> Outcome:
+    """``/name arg`` for the task in progress: a lookup looks the new code up (or asks for
+    one), a survey goes on where it was, a complaint being written is named as busy."""
+    if name == "tracuu":
+        return tracking.lookup(state, env, facts, arg)
+    if name == "khaosat":
+        return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
+    return _busy(state, env)
 
 
 def _switched(state: ConversationState, answer: str, env: Env, facts: Facts) -> Outcome:
@@ -266,12 +285,8 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
             return _busy(state, env)
         return Outcome((menu.welcome(env.agency),), state=state)
     if name == "khaosat":
-        if in_survey:
-            return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
         return _switch(state, name, "", env, facts) if busy else survey.start(state, env)
     if name == "phananh":
-        if state.flow == complaint.FLOW:
-            return _busy(state, env)
         return _switch(state, name, "", env, facts) if busy else complaint.start(state, env)
     if name == "tracuu":
         if busy:
@@ -309,7 +324,10 @@ def _admin_command(
             return staff.show(state, env, facts, code)
         which = staff.list_filter(arg) if arg.strip() else None
         if arg.strip() and which is None:
-            return Outcome((Reply("staff.unknown_case", (("code", arg[:20]),)),), state=state)
+            unknown = Reply("staff.unknown_case", (("code", arg[:20]),))
+            # "/hoso PA-2026-12345": a code mistyped; say what one looks like.
+            hint = (Reply("lookup.bad_code"),) if tracking.looks_like_code(arg) else ()
+            return Outcome((unknown, *hint), state=state)
         return staff.case_list(state, env, facts, which)
     if name == "hotline":
         return _busy(state, env) if state.flow is not None else staff.hotline(state, env)

@@ -21,17 +21,33 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
 from typing import Final
 
-#: Characters that render as nothing but are not format characters (category Cf, removed
-#: wholesale): variation selectors, the combining grapheme joiner, Mongolian free variation
-#: selectors, and the Hangul fillers and braille blank that fake an empty message.
+import yaml
+
+#: Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt, Unicode 15):
+#: characters a renderer shows as nothing when it has no glyph for them. The format
+#: characters (Cf) among them go with the rest of category Cf; the others are letters or
+#: marks only by category: the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the Khmer
+#: inherent vowels (U+17B4, U+17B5), the combining grapheme joiner (U+034F), the Mongolian
+#: free variation selectors, the variation selectors, and the unassigned rest of the tag
+#: block (U+E0000…U+E0FFF).
+_IGNORABLE_RANGES: Final = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)  # fmt: skip
+#: With them the braille blank (U+2800), a symbol (So) that prints as nothing and is used to
+#: send "empty" messages.
 _INVISIBLE_EXTRA: Final = frozenset(
-    [chr(c) for c in range(0xFE00, 0xFE10)]
-    + [chr(c) for c in range(0xE0100, 0xE01F0)]
-    + [chr(c) for c in range(0x180B, 0x1810)]
-    + ["\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"]
+    [chr(c) for low, high in _IGNORABLE_RANGES for c in range(low, high + 1)] + ["\u2800"]
 )
+#: The general categories of what is visibly printed: letters, digits, punctuation, symbols.
+_PRINTED: Final = ("L", "N", "P", "S")
 #: Line breaks of every kind become a line feed (CR LF first, as one).
 _LINE_BREAKS: Final = re.compile(r"\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _SPACES: Final = re.compile(r"[^\S\n]+")
@@ -40,15 +56,6 @@ _BLANK_LINES: Final = re.compile(r"\n{3,}")
 #: The accented forms are taken off before diacritics go; "đã" and "da" stay (they are words).
 _LEADING: Final = frozenset({"dạ", "vâng", "thưa", "vang", "thua", "dạa"})
 _TRAILING: Final = frozenset({"ạ", "à", "nhé", "nha", "nhen", "a", "nhe", "ạa", "ha"})
-#: Words that say yes or no, folded ("Tôi đồng ý", "dạ", "vâng", "ok"; "không", "ko").
-YES_WORDS: Final = frozenset(
-    {"co", "yes", "y", "dong y", "toi dong y", "vang", "da", "u", "uh", "um", "ok", "oke",
-     "okay", "duoc", "co dong y", "da co", "vang co", "dong y roi", "chac chan"}
-)  # fmt: skip
-NO_WORDS: Final = frozenset(
-    {"khong", "no", "n", "ko", "k", "kg", "hong", "khong dong y", "toi khong dong y",
-     "thoi", "khong a", "khong can", "nope"}
-)  # fmt: skip
 #: The suffixes of navigation buttons (back, skip, cancel, done): typed as words, never given
 #: a number, so that a number is always an answer (a rating of 7 is no "skip").
 NAV_SUFFIXES: Final = (":back", ":skip", ":cancel", ":done")
@@ -87,13 +94,34 @@ def clean(text: str) -> str:
     text = _LINE_BREAKS.sub("\n", text)
     text = "".join(_ascii_digit(ch) for ch in text if _keep(ch))
     text = unicodedata.normalize("NFC", text)
-    text = _SPACES.sub(" ", text)
+    text = _SPACES.sub(" ", _without_loose_marks(text))
     text = "\n".join(line.strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    text = _BLANK_LINES.sub("\n\n", text).strip()
+    return text if _printed(text) else ""
+
+
+def _without_loose_marks(text: str) -> str:
+    """``text`` without combining marks (Mn, Mc, Me) that have no base: at the start or
+    after a space or line break. NFC has joined every mark that has one; rendered alone or
+    stacked on a space, these print as nothing a reader can read."""
+    out: list[str] = []
+    for ch in text:
+        if unicodedata.category(ch)[0] == "M" and (not out or out[-1].isspace()):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _printed(text: str) -> bool:
+    return any(unicodedata.category(ch)[0] in _PRINTED for ch in text)
 
 
 def is_blank(text: str) -> bool:
-    """True when nothing readable is left once cleaned (spaces, zero-width characters, …)."""
+    """True when nothing is visibly printed: no letter, digit, punctuation or symbol (general
+    categories L*, N*, P*, S*) once Unicode's default-ignorable code points, combining marks
+    with no base and the braille blank (U+2800) are set aside. Spaces, zero-width
+    characters, U+0301 alone, Hangul fillers: blank. :func:`clean` gives ``""`` for such a
+    text, so no flow stores it as a name, a description or a comment."""
     return not clean(text)
 
 
@@ -127,14 +155,66 @@ def fold(text: str) -> str:
     return " ".join(_strip_particles(bare.split()))
 
 
+#: The word lists of ``data/words.yaml`` (yes, no, polite tails, numbers, count units).
+WORDS_FILE: Final = Path(__file__).parent / "data" / "words.yaml"
+
+
+@cache
+def _words() -> dict[str, object]:
+    loaded = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{WORDS_FILE}: a mapping of word lists expected")
+    return loaded
+
+
+@cache
+def word_list(name: str) -> frozenset[str]:
+    """The folded entries of the list ``name`` in ``data/words.yaml``."""
+    entries = _words().get(name)
+    if not isinstance(entries, list):
+        raise ValueError(f"{WORDS_FILE}: {name!r} is not a list")
+    return frozenset(fold(str(entry)) for entry in entries)
+
+
+@cache
+def number_words() -> dict[str, int]:
+    """Numbers written as words ("hai" -> 2, "bốn" -> 4), folded."""
+    entries = _words().get("numbers")
+    if not isinstance(entries, dict):
+        raise ValueError(f"{WORDS_FILE}: 'numbers' is not a mapping")
+    return {fold(str(word)): int(value) for word, value in entries.items()}
+
+
 def yes_no(text: str) -> str | None:
-    """ "yes" or "no" for the common ways of saying so (polite, short, accented or not)."""
+    """ "yes" or "no" for the common ways of saying so (polite, short, accented or not):
+    the lists ``yes_words`` and ``no_words`` of ``data/words.yaml``; polite words after the answer
+    ("không ạ, cảm ơn", "được, cảm ơn nhé") do not change it."""
     folded = fold(text)
-    if folded in YES_WORDS:
-        return "yes"
-    if folded in NO_WORDS:
-        return "no"
+    yes, no = word_list("yes_words"), word_list("no_words")
+    for candidate in (folded, _without_polite_tail(folded)):
+        if candidate in yes:
+            return "yes"
+        if candidate in no:
+            return "no"
     return None
+
+
+def _without_polite_tail(folded: str) -> str:
+    """A folded answer without the thanks after it: "khong a cam on" -> "khong"."""
+    tails = sorted(word_list("polite_tail"), key=len, reverse=True)
+    words = folded.split()
+    changed = True
+    while changed and len(words) > 1:
+        changed = False
+        for tail in tails:
+            size = len(tail.split())
+            if len(words) > size and words[-size:] == tail.split():
+                words, changed = words[:-size], True
+                break
+        stripped = _strip_particles(words)
+        changed = changed or stripped != words
+        words = stripped
+    return " ".join(words)
 
 
 def is_nav(choice_id: str) -> bool:

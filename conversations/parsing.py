@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from .normalise import clean, fold
+from .normalise import clean, fold, number_words, word_list
 from .normalise import yes_no as yes_no
 
 _NUMBER_WORDS = {
@@ -50,8 +50,9 @@ def parse_number(text: str) -> int | None:
 
 
 def parse_rating(text: str, labels: Mapping[int, Iterable[str]]) -> int | None:
-    """A 1–5 rating typed as a number or as the level's words in any language."""
-    number = parse_number(text)
+    """A 1–5 rating typed as a number (alone or with its unit: "4 điểm", "5 sao", "mức 3")
+    or as the level's words in any language."""
+    number = parse_number(_without_unit(text, "rating_units"))
     if number is not None:
         return number if number in labels else None
     norm = normalize(text)
@@ -59,6 +60,15 @@ def parse_rating(text: str, labels: Mapping[int, Iterable[str]]) -> int | None:
         if any(norm == normalize(name) for name in names):
             return level
     return None
+
+
+def _without_unit(text: str, units: str) -> str:
+    """``text`` folded, without one unit word of the list ``units`` before or after a lone
+    number ("4 diem" -> "4", "muc 3" -> "3"); unchanged otherwise."""
+    words = fold(text).split()
+    if len(words) == 2 and (words[0] in word_list(units)) != (words[1] in word_list(units)):
+        return words[1] if words[0] in word_list(units) else words[0]
+    return text
 
 
 def parse_numbers(text: str) -> list[int] | None:
@@ -105,3 +115,34 @@ def nav_word(text: str) -> str | None:
         if folded in words:
             return name
     return None
+
+
+#: What :func:`parse_count` gives for "many times" ("nhiều lần"): more than any number named.
+MANY = "many"
+
+
+def parse_count(text: str) -> int | str | None:
+    """A count of times as people type it: a number (digits or words) with its unit ("4 lần",
+    "hai lần", "lần 2", "lần thứ hai", "2 times", "3x"), "nhiều lần" (:data:`MANY`), or
+    "không lần nào" (0); None for anything else, a bare number included (that is an
+    option's place). The words are the lists of ``data/words.yaml``."""
+    folded = fold(text)
+    if folded in word_list("many"):
+        return MANY
+    words = folded.split()
+    units, fillers, numbers = word_list("count_units"), word_list("count_fillers"), number_words()
+    count: int | None = None
+    has_unit = False
+    for word in words:
+        glued = re.fullmatch(r"(\d{1,3})x", word)  # "3x"
+        if glued:
+            word, has_unit = glued.group(1), True
+        if word in units:
+            has_unit = True
+        elif is_small_number(word) or word in numbers:
+            if count is not None:
+                return None  # two numbers: "2 hay 3 lần" is no one count
+            count = int(word) if is_small_number(word) else numbers[word]
+        elif word not in fillers:
+            return None
+    return count if has_unit and count is not None else None

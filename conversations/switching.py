@@ -2,7 +2,8 @@
 
 A receipt's QR code (``/start TOKEN``), ``/khaosat``, ``/phananh`` or ``/tracuu`` in the middle
 of another task asks whether to keep it or drop it (two buttons); the question and every
-"busy" message name the task actually in progress.
+"busy" message name the task actually in progress. A command that starts the task already in
+progress (``/tracuu CODE`` while a lookup waits for its code) goes on with it, unasked.
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ _NEW_TASKS = {
     "phananh": "input.task.new_complaint",
     "tracuu": "input.task.lookup",
 }
+
+
+#: The flow each command starts ("/start TOKEN" starts a survey too, but a receipt's own
+#: survey is told apart by :func:`survey.receipt_opens`).
+_STARTS = {"khaosat": "survey", "phananh": "complaint", "tracuu": "lookup"}
+
+
+def starts_same_task(state: ConversationState, name: str) -> bool:
+    """Whether ``/name`` starts the task already in progress (``/tracuu CODE`` while a lookup
+    waits for its code): that is going on with it, never a question of keeping or dropping."""
+    return state.flow is not None and _STARTS.get(name) == state.flow
 
 
 def task_of(state: ConversationState) -> str:

@@ -8,6 +8,8 @@ storage says (a forged id finds no dossier this chat follows).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Final
 
 from ..context import DossierFacts, Env, Facts
@@ -23,6 +25,7 @@ from ..effects import (
     Reply,
     UnfollowDossier,
 )
+from ..normalise import clean
 from ..parsing import is_ascii_number
 from . import survey
 
@@ -126,13 +129,20 @@ def followed_list(state: ConversationState, facts: Facts) -> Outcome:
     return Outcome((listed,), state=state)
 
 
+def _code_key(code: str) -> str:
+    """A dossier code as compared: letters and digits only, upper case, digits of any script
+    as ASCII (``000.00.10.h12-261130-0001`` typed with spaces or other separators is the same
+    code)."""
+    return re.sub(r"[\W_]+", "", clean(unicodedata.normalize("NFKC", code))).upper()
+
+
 def unfollow_command(state: ConversationState, facts: Facts, arg: str) -> Outcome:
     """``/huytheodoi [MÃ]``: stops following that dossier, or the only one; asks which when
     there are several."""
     followed = facts.followed_dossiers or ()
-    wanted = arg.strip().upper()
+    wanted = _code_key(arg)
     if wanted:
-        found = next((d for d in followed if d.code.upper() == wanted), None)
+        found = next((d for d in followed if _code_key(d.code) == wanted), None)
         if found is None:
             unknown = Reply("dossier.not_following", (("code", arg.strip()[:64]),))
             return Outcome((unknown,), state=state)

@@ -26,12 +26,15 @@ from ..effects import (
 )
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_COMMENT_CHARS
+from ..normalise import fold
 from ..parsing import (
+    MANY,
     is_ascii_number,
     is_back,
     is_done,
     is_skip,
     match_label,
+    parse_count,
     parse_number,
     parse_numbers,
     parse_rating,
@@ -383,7 +386,32 @@ def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet |
     code = _option_by_label(step, text)
     if code is None and set(step.options) == {"yes", "no"}:
         code = yes_no(text)
+    if code is None and _counts(step):
+        code = _count_option(step, parse_count(text))
     return code
+
+
+def _counts(step: Step) -> bool:
+    """A question whose options are counts (codes "0", "1", … as at "how many times")."""
+    return bool(step.options) and all(is_ascii_number(c) for c in step.options)
+
+
+def _count_option(step: Step, count: int | str | None) -> str | None:
+    """The option of a count question that a typed count means ("4 lần", "hai lần", "nhiều
+    lần"): the option of that number, or the last one when it reads "or more" (4 lần trở
+    lên) and the count is above it; None when no option holds it (0 where none is "0")."""
+    if count is None:
+        return None
+    top = max(step.options, key=int)
+    open_ended = any(
+        fold(label).endswith(("tro len", "or more"))
+        for label in _form(step).texts[step.option_key(top)].values()
+    )
+    if count == MANY:
+        return top if open_ended else None
+    if str(count) in step.options:
+        return str(count)
+    return top if open_ended and isinstance(count, int) and count > int(top) else None
 
 
 class _MultiSet(frozenset[str]):

@@ -30,9 +30,10 @@ from .complaint import file_refusal
 
 LOOKUP = "lookup"
 SUPPLEMENT = "supplement"
-#: A tracking code as citizens type it: any case, the groups joined by dashes, spaces, dots
-#: or nothing (``PA-2026-000123``, ``pa 2026 000123``, ``PA2026000123``).
-_GAP = r"[\s\-‐‑–—._]{0,3}"
+#: A tracking code as citizens type it: any case, the groups joined by any separator a
+#: keyboard offers (dashes, spaces, dots, slashes, colons, commas, underscores, "#") or by
+#: nothing (``PA-2026-000123``, ``pa 2026 000123``, ``PA/2026/000123``, ``PA2026000123``).
+_GAP = r"[\s\-‐‑–—._/\\:,#+|]{0,3}"
 CODE_PATTERN = re.compile(rf"\bPA{_GAP}(\d{{4}}){_GAP}(\d{{6}})(?!\d)", re.IGNORECASE)
 #: A whole message that is nothing but a tracking code (perhaps after "mã", "mã số").
 _WHOLE_CODE = re.compile(
@@ -72,6 +73,13 @@ def whole_code(text: str) -> str | None:
     return f"PA-{match.group(1)}-{match.group(2)}" if match else None
 
 
+def looks_like_code(text: str) -> bool:
+    """Whether ``text`` is a try at a tracking code that :func:`find_code` cannot read
+    ("PA-2026-12345", "pa2026"): it begins with PA and has digits."""
+    squeezed = re.sub(r"[\W_]+", "", code_text(text)).upper()
+    return squeezed.startswith("PA") and any(ch.isdigit() for ch in squeezed)
+
+
 def code_text(text: str) -> str:
     """``text`` as tracking codes are looked for in it (see :func:`find_code`)."""
     return clean(unicodedata.normalize("NFKC", text)).translate(_DASHES)
@@ -85,7 +93,10 @@ def lookup(state: ConversationState, env: Env, facts: Facts, arg: str) -> Outcom
     code = find_code(arg)
     if code is None:
         new = replace(state, flow=LOOKUP, step="l.code", data=_guard(state), expires_at=None)
-        return Outcome((Reply("lookup.ask_code", choices=_cancel("l.code")),), state=new)
+        ask = Reply("lookup.ask_code", choices=_cancel("l.code"))
+        # "/tracuu PA-2026-12345": what was typed is no code; say what one looks like.
+        bad = (Reply("lookup.bad_code"),) if clean(arg) else ()
+        return Outcome((*bad, ask), state=new)
     case = facts.complaints.get(code)
     if case is not None and case.owned:
         view = citizen_view(case, env)

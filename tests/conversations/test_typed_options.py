@@ -10,6 +10,7 @@ emoji and punctuation, with polite particles ("Dạ, … ạ"), and as the line 
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from datetime import UTC, datetime
 
@@ -29,8 +30,8 @@ from conversations import (
 )
 from conversations.flows import complaint, survey
 from conversations.inbound import typed_choice
-from conversations.normalise import clean, fold, is_nav, match_choice
-from conversations.questionnaire import load
+from conversations.normalise import clean, fold, is_blank, is_nav, match_choice
+from conversations.questionnaire import METHODS, load
 
 CATALOG = default_catalog()
 ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=lambda: 7)
@@ -145,8 +146,10 @@ YES_NO_STEPS = [
     for c in _asked(state)[-1].choices
     if c.id.endswith((":yes", ":no"))
 ]
-YES = ["có", "Có ạ", "dạ", "Dạ vâng", "vâng", "Vâng ạ", "đồng ý", "Tôi đồng ý", "OK", "yes", "ừ"]
-NO = ["không", "Không ạ", "ko", "không đồng ý", "No", "Dạ không"]
+YES = ["có", "Có ạ", "dạ", "Dạ vâng", "vâng", "Vâng ạ", "đồng ý", "Tôi đồng ý", "OK", "yes", "ừ",
+       "được", "dạ được", "đồng ý ạ", "Ok, cảm ơn"]  # fmt: skip
+NO = ["không", "Không ạ", "ko", "không đồng ý", "No", "Dạ không",
+      "chưa", "chưa ạ", "không ạ, cảm ơn", "thôi", "không muốn", "để sau"]  # fmt: skip
 
 
 @pytest.mark.parametrize(("state", "choice_id"), YES_NO_STEPS, ids=lambda v: str(v)[:40])
@@ -184,18 +187,37 @@ def test_invisible_characters_never_change_the_meaning(text: str) -> None:
     assert match_choice(text, options) == match_choice(visible, options)
 
 
-BLANK_TEXTS = st.text(alphabet=st.sampled_from(BLANKISH), min_size=1, max_size=20)
+#: Combining marks of every category (Mn, Mc, Me): alone, they have no base to sit on.
+MARKS = [
+    chr(c)
+    for c in range(0x300, sys.maxunicode + 1)
+    if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me")
+]
+#: The rest of Unicode's Default_Ignorable_Code_Point list that is no format character:
+#: Hangul fillers, Khmer inherent vowels, Mongolian selectors, invisible operators, tags.
+IGNORABLE = [
+    "\u115f", "\u1160", "\uffa0", "\u17b4", "\u17b5", "\u180b", "\u180e", "\u180f",
+    "\u2061", "\u2062", "\u2063", "\u2064", "\U0001bca0", "\U0001d173", "\U000e0001",
+    "\U000e0041", "\U000e007f", "\U000e01ef",
+]  # fmt: skip
+BLANK_TEXTS = st.text(
+    alphabet=st.one_of(st.sampled_from([*BLANKISH, *IGNORABLE]), st.sampled_from(MARKS)),
+    min_size=1,
+    max_size=20,
+)
 
 
 @settings(max_examples=40, deadline=None)
 @given(text=BLANK_TEXTS)
 def test_a_text_of_only_invisible_characters_is_never_stored(text: str) -> None:
-    comment = next(s for s in load().steps if s.kind == "text")
-    for state in (
-        _complaint_state(complaint.TEXT),
-        _complaint_state(complaint.NAME),
-        _survey_state(comment.id),
-    ):
+    assert is_blank(text)
+    comments = [
+        ConversationState("vi", survey.FLOW, s.id, {"rid": 1, "ans": {}, "hist": [], "form": form})
+        for form in METHODS
+        for s in load(form).steps
+        if s.kind == "text"
+    ]
+    for state in (_complaint_state(complaint.TEXT), _complaint_state(complaint.NAME), *comments):
         outcome = handle(state, Text(text), ENV)
         after = outcome.state
         assert after is not None
