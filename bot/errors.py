@@ -5,6 +5,8 @@ BotError
       ├── ChatBlocked          the user blocked the bot (Telegram 403): stop sending to them
       │    └── Unreachable     not now (Zalo's 7-day window): keep the message for staff
       ├── RateLimited          slow down for ``retry_after`` seconds (Telegram 429)
+      │    └── Paused          nothing can be sent before ``retry_after`` (a refused Zalo
+      │                        token refresh): waiting spends none of the message's attempts
       ├── TransientSendError   network trouble or a 5xx: try again later
       └── PermanentSendError   the request itself is wrong (400): retrying will not help
            ├── Unsupported     the channel cannot carry this content (its type or size):
@@ -36,6 +38,16 @@ class RateLimited(ChannelError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"rate limited, retry after {retry_after:g} s")
         self.retry_after = retry_after
+
+
+class Paused(RateLimited):
+    """The channel cannot send anything for ``retry_after`` seconds, through no fault of the
+    message (Zalo's token refresh was refused and may be tried again only then): the message
+    waits without spending an attempt, so it never goes dead for it."""
+
+    def __init__(self, retry_after: float, reason: str) -> None:
+        super().__init__(retry_after)
+        self.args = (f"paused {retry_after:g} s: {reason}",)
 
 
 class TransientSendError(ChannelError):

@@ -122,6 +122,10 @@ class ComplaintFacts:
     def is_open(self) -> bool:
         return self.status in ("new", "in_progress", "waiting_citizen")
 
+    #: How a notice to the sender goes out now: "direct" (a message), "template" (Zalo's
+    #: approved template, outside the 7-day window) or "held" (until the sender writes).
+    reach: str = "direct"
+
 
 @dataclass(frozen=True, slots=True)
 class DossierFacts:
@@ -171,6 +175,8 @@ class Facts:
     sender: str = ""
     #: The sender's name as the channel gives it (an officer's, shown on the cases they take).
     sender_name: str = ""
+    #: The event comes from a staff room (a group): no citizen wording, no menu there.
+    room: bool = False
     #: The channel's id of the message whose button was pressed ("" for anything else).
     pressed: str = ""
     #: Complaints named by the event or the conversation, by tracking code.

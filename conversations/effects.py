@@ -109,6 +109,10 @@ class RecordConsent:
     purpose: str
     given: bool
     at: datetime
+    #: Which wording was shown (``consent_wording``): the method and a hash of the exact text
+    #: and buttons, so the agency can prove what was agreed to. Not personal: the same for
+    #: everyone shown the same screen, and kept when the consent loses its chat.
+    wording: str | None = None
     kind: Literal["record_consent"] = "record_consent"
 
 

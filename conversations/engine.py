@@ -18,9 +18,9 @@ from .effects import (
     SetLanguage,
 )
 from .events import Attachment, Choice, Command, Expired, Inbound, Text, TimedOut
-from .flows import complaint, dossier, menu, staff, survey, tracking
+from .flows import complaint, dossier, menu, staff, staff_room, survey, tracking
 from .flows.survey import SurveyData
-from .inbound import cleaned, typed_choice
+from .inbound import CANCEL_WORDS, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
 from .periods import parse_period
@@ -73,6 +73,11 @@ def handle(
             return survey.remind(state, env)
         return Outcome((), state=state)
     event = cleaned(event)  # whatever the channel did, the engine reads normalised text
+    if facts.room:
+        # A staff group: staff only, in staff words (never the citizen's menu).
+        in_room = staff_room.handle(state, event, env, facts)
+        if in_room is not None:
+            return in_room
     if isinstance(event, Command):
         return _command(state, event, env, facts)
     if isinstance(event, Text) and event.edited:
@@ -165,6 +170,9 @@ def _attachment(
 
 
 def _idle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
+    stale = staff.stale_prompt(state, event) if facts.admin else None
+    if stale is not None:
+        return stale  # an officer's answer to a prompt already answered or cancelled
     if isinstance(event, Text):
         # "Send the tracking code at any time": a message that is only a code is /tracuu CODE.
         code = tracking.whole_code(event.text)
@@ -277,7 +285,7 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
             return _then(dossier.link(state, env, facts), env)
         if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
             return _switch(state, "start", event.arg, env, facts)
-        return survey.start_from_receipt(state, env, facts.receipt)
+        return survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
     if name == "start":
         if in_survey:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)

@@ -22,6 +22,10 @@ class Text:
     #: How many characters the citizen typed, when the channel kept only the start of it
     #: (``typed``); 0 when ``text`` is all of it.
     length: int = 0
+    #: The start of the bot's own message this one answers (Telegram's reply to a message),
+    #: "" when it answers none: a staff prompt names its case, so an answer to an older
+    #: prompt is recognised as such.
+    reply_to: str = ""
 
     @classmethod
     def typed(cls, text: str, keep: int) -> Text:
@@ -119,3 +123,6 @@ class InboundEvent:
     #: ``external_id`` is then "<group>:<user>", one conversation per officer), and their name.
     sender_id: str = ""
     sender_name: str = ""
+    #: It comes from a staff room (a Telegram group named in ADMIN_CHAT_IDS): the bot speaks
+    #: there only to staff, as staff.
+    room: bool = False

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from conversations import Number, Reply
+from conversations.deadlines import KINDS, Missed
 from conversations.effects import Lines, Ref
 from conversations.periods import DigestKind, Period, whole
 from storage.queries.aggregates import SurveySources
@@ -19,7 +20,8 @@ class CaseSummary:
     """Complaints for the digest: new in the period, overdue, and due within two working days."""
 
     new: int = 0
-    overdue: tuple[tuple[str, date], ...] = ()
+    #: Open cases past any of their deadlines, with the ones they missed (the longest first).
+    overdue: tuple[tuple[str, tuple[Missed, ...]], ...] = ()
     due_soon: tuple[tuple[str, date], ...] = ()
     open: int = 0
     listed: int = 5  # how many codes to name in each list
@@ -176,6 +178,7 @@ def case_lines(cases: CaseSummary) -> list[Reply]:
                 (("count", len(cases.overdue)), ("codes", named), ("more_text", more_text)),
             )
         )
+        lines.extend(_missed_lines(cases))
     if cases.due_soon:
         named = ", ".join(code for code, _ in cases.due_soon[: cases.listed])
         lines.append(Reply("digest.due_soon", (("count", len(cases.due_soon)), ("codes", named))))
@@ -185,6 +188,26 @@ def case_lines(cases: CaseSummary) -> list[Reply]:
             lines.append(Reply("digest.unassigned", counts))
         else:
             lines.append(Reply("digest.officer", (("name", name), *counts)))
+    return lines
+
+
+def _missed_lines(cases: CaseSummary) -> list[Reply]:
+    """Under the overdue count: which deadline each was missed (forward, tell the person it
+    is accepted, resolve), with the cases, so nobody reads a missed acceptance notice as a
+    late answer."""
+    lines = []
+    for kind in KINDS:
+        codes = [code for code, missed in cases.overdue if any(m.kind == kind for m in missed)]
+        if not codes:
+            continue
+        more = len(codes) - min(len(codes), cases.listed)
+        params = (
+            ("deadline", Ref(f"law2.deadline.{kind}")),
+            ("count", len(codes)),
+            ("codes", ", ".join(codes[: cases.listed])),
+            ("more_text", f", +{more}" if more else ""),
+        )
+        lines.append(Reply("law2.digest.overdue_kind", params))
     return lines
 
 

@@ -28,6 +28,7 @@ from storage.queries.zalo_tokens import get_tokens
 
 from .digest import build_digest
 from .reports import ReportScope, build_report, case_summary, day_bounds, dossier_measures
+from .sipas_index import Report
 
 log = logging.getLogger("jobs.digests")
 
@@ -61,6 +62,31 @@ async def digest_payloads(
 ) -> list[Outbound]:
     """The outbox messages of one digest: the text, and the chart from the weekly one up."""
     language = language or settings.language
+    digest, report, previous = await digest_reply(engine, kind, period, settings, now, language)
+    message = catalog.render(digest, language)
+    payloads: list[Outbound] = [TextMessage(message.text, message.choices, message.key)]
+    if kind != "daily":
+        from .chart import element_chart
+
+        png = await asyncio.to_thread(element_chart, report, previous, language=language)
+        summary = catalog.text(language, "digest.chart_summary")
+        name = f"sipas-{kind}-{period.start:%Y%m%d}.png"
+        payloads.append(ImageMessage(png, name, summary=summary))
+    return payloads
+
+
+async def digest_reply(
+    engine: AsyncEngine,
+    kind: DigestKind,
+    period: Period,
+    settings: DigestSettings,
+    now: datetime,
+    language: str,
+) -> tuple[Reply, Report, Report]:
+    """The digest's text as sent and as ``python -m bot digest`` prints it (one rendering for
+    both): the figures, then the alerts (held messages, Zalo notices held, re-sent and sent
+    as templates, failed events, a refused Zalo token refresh); with the period's report
+    and the one before it, for the chart."""
     scope = ReportScope(settings.tz, language, method=settings.method)
     today = now.astimezone(settings.tz).date()
     async with read_transaction(engine) as conn:
@@ -82,7 +108,7 @@ async def digest_payloads(
     ]
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))
-    if notices["resent"] or notices["template"]:
+    if any(notices.values()):
         alerts.append(Reply("digest.zalo_notices", tuple(notices.items())))
     if failed:
         alerts.append(Reply("digest.failed_events", (("count", failed),)))
@@ -100,16 +126,7 @@ async def digest_payloads(
         digest = Reply(
             "digest.with_alerts", (("digest", Lines((digest,))), ("alerts", Lines(tuple(alerts))))
         )
-    message = catalog.render(digest, language)
-    payloads: list[Outbound] = [TextMessage(message.text, message.choices, message.key)]
-    if kind != "daily":
-        from .chart import element_chart
-
-        png = await asyncio.to_thread(element_chart, report, previous, language=language)
-        summary = catalog.text(language, "digest.chart_summary")
-        name = f"sipas-{kind}-{period.start:%Y%m%d}.png"
-        payloads.append(ImageMessage(png, name, summary=summary))
-    return payloads
+    return digest, report, previous
 
 
 async def send_digest(

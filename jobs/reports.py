@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from conversations import DEFAULT_METHOD, load_questionnaire
+from conversations.deadlines import Missed, missed_by
 from conversations.periods import Period
 from conversations.workdays import WorkCalendar
 from storage.queries.aggregates import complaint_ratings, in_progress, summed
@@ -76,29 +78,43 @@ async def case_summary(
     start, end = day_bounds(period, tz)
     found = await overview(conn, start, end)
     soon = calendar.add_workdays(today, 2)
-    overdue = tuple((code, due) for code, due in found.open if due < today)
-    due_soon = tuple((code, due) for code, due in found.open if today <= due <= soon)
+    missed = {c.code: missed_by(c, today) for c in found.cases}
+    # Any missed deadline makes a case overdue; the longest missed first.
+    overdue = tuple(
+        sorted(
+            ((code, m) for code, m in missed.items() if m),
+            key=lambda x: (x[1][0].due, x[0]),
+        )
+    )
+    due_soon = tuple(
+        (code, due) for code, due in found.open if not missed[code] and today <= due <= soon
+    )
     return CaseSummary(
         new=found.new,
         overdue=overdue,
         due_soon=due_soon,
         open=len(found.open),
-        officers=per_officer(found.open, found.owners, today),
+        officers=per_officer(found.open, found.owners, today, missed),
     )
 
 
 def per_officer(
-    cases: tuple[tuple[str, date], ...], owners: tuple[str | None, ...], today: date
+    cases: tuple[tuple[str, date], ...],
+    owners: tuple[str | None, ...],
+    today: date,
+    missed: Mapping[str, tuple[Missed, ...]] | None = None,
 ) -> tuple[tuple[str | None, int, int], ...]:
     """(officer's name, open, overdue) for each officer with open cases, by name; those
-    nobody took last (as None). Empty when no case was ever taken (nothing to break down)."""
+    nobody took last (as None). Empty when no case was ever taken (nothing to break down).
+    ``missed``: the deadlines each case missed (any of them makes it overdue); without it,
+    only the day to resolve counts."""
     if not any(owners):
         return ()
     counts: dict[str | None, list[int]] = {}
-    for (_, due), owner in zip(cases, owners, strict=True):
+    for (code, due), owner in zip(cases, owners, strict=True):
         tally = counts.setdefault(owner, [0, 0])
         tally[0] += 1
-        tally[1] += due < today
+        tally[1] += bool(missed[code]) if missed is not None else due < today
     rows: list[tuple[str | None, int, int]] = sorted(
         (n, c[0], c[1]) for n, c in counts.items() if n is not None
     )

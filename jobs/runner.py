@@ -21,6 +21,7 @@ from storage import write_transaction
 from storage.leader import AdvisoryLeader
 from storage.queries.dialogue import forget_events_before
 from storage.queries.leases import forget_leases
+from storage.queries.surveys import shuffle_survey_rows
 
 from .digests import DigestSettings, send_due_digests
 from .dossier_invitations import DossierJobSettings, expire_and_forget, remind_invitations
@@ -34,6 +35,9 @@ SCHEDULER_LOCK = 0x51BA5_0002
 #: How often a follower tries to lead and the leader checks it still does (takeover < 30 s).
 LEADER_POLL_S = 5.0
 EVENT_MEMORY = timedelta(days=30)
+#: How often the survey tables are put back in random order: the hour response times are cut
+#: to, so the rows of at most about one hour lie in the order they were answered.
+SHUFFLE_EVERY_S = 3600
 
 
 def guarded(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
@@ -92,6 +96,7 @@ class JobsRunner:
             "expiry": (lambda: expire_due(self.dispatcher), 300),
             "dossiers": (self.dossiers_due, 300),
             "prune": (self.prune, 6 * 3600),
+            "shuffle": (self.shuffle, SHUFFLE_EVERY_S),
         }
 
     async def prune(self) -> int:
@@ -99,6 +104,13 @@ class JobsRunner:
         async with write_transaction(self.engine) as conn:
             await forget_leases(conn, self.clock() - timedelta(days=1))
             return await forget_events_before(conn, self.clock() - EVENT_MEMORY)
+
+    async def shuffle(self) -> bool:
+        """Rewrites the survey tables in random id order (PostgreSQL; see
+        :func:`storage.queries.surveys.shuffle_survey_rows`): the rows written since the last
+        run are the only ones that still lie in the order they were answered."""
+        async with write_transaction(self.engine) as conn:
+            return await shuffle_survey_rows(conn)
 
     async def digests_due(self) -> None:
         await send_due_digests(self.engine, self.digests, self.catalog, self.clock())

@@ -86,6 +86,9 @@ consents = Table(
     Column("purpose", String(32), nullable=False),
     Column("given", Boolean, nullable=False),
     Column("decided_at", UTCDateTime, nullable=False),
+    # What was shown (Luật 91/2025/QH15: consent must be verifiable): the method, language and
+    # a hash of the exact text, e.g. "sipas-1001/vi/3f…". Kept when the row is emptied.
+    Column("wording", String(64)),
     Index(None, "contact_id"),
 )
 
@@ -546,7 +549,10 @@ INVITE_STATUSES = ("invited", "in_progress", "completed", "abandoned", "expired"
 # What the web chat channel delivered to each visitor's browser, in order: the page reads
 # from here on every (re)connect, so a reload or a restart loses nothing. A delivery buffer,
 # not an archive: rows are purged after a day (``storage/queries/web.py``). ``data`` holds
-# the bytes of a picture (a chart) the page shows by its row id.
+# the bytes of a picture (a chart) the page shows by its row id. Ids never come back after a
+# delete (SQLite AUTOINCREMENT): an open page shows only ids above the last it showed, so a
+# message given the id of a deleted one (a survey's page history, gone when it ended) would
+# never appear.
 web_messages = Table(
     "web_messages",
     metadata,
@@ -557,6 +563,7 @@ web_messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "chat_id", "id"),
     Index(None, "created_at"),
+    sqlite_autoincrement=True,
 )
 
 # Files a web visitor attached to a complaint: kept here, under a random token that serves as

@@ -7,6 +7,7 @@ fixed so foreign keys always point at rows already written.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -32,6 +33,7 @@ from .schema import (
     outbox_blobs,
     receipts,
     survey_responses,
+    web_messages,
 )
 
 
@@ -130,9 +132,22 @@ class WriteSet:
         if consent is not None:
             self.consents_to_empty.add(consent)
 
-    def consent(self, contact_id: int, purpose: str, given: bool, at: datetime) -> None:
+    def consent(
+        self,
+        contact_id: int,
+        purpose: str,
+        given: bool,
+        at: datetime,
+        wording: str | None = None,
+    ) -> None:
         self.consents.append(
-            {"contact_id": contact_id, "purpose": purpose, "given": given, "decided_at": at}
+            {
+                "contact_id": contact_id,
+                "purpose": purpose,
+                "given": given,
+                "decided_at": at,
+                "wording": wording,
+            }
         )
 
     def set_language(self, contact_id: int, language: str | None) -> None:
@@ -379,7 +394,7 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
             update(contacts).where(contacts.c.id.in_(ws.unstopped)).values(stopped=False)
         )
     if ws.conversations:
-        rows = list(ws.conversations.values())
+        rows = [_without_its_path(row, ws) for row in ws.conversations.values()]
         result = await conn.execute(_CONVERSATION, rows)
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
@@ -406,6 +421,25 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
             queued["id"] = int(message_id)
 
 
+def _without_its_path(row: dict[str, Any], ws: WriteSet) -> dict[str, Any]:
+    """A conversation whose survey ended in this batch (or whose data was deleted) keeps
+    no trace of the way it went: its version, which counted the chat's events, starts again
+    from a random number (the count of steps told which branches were skipped), and its
+    time is cut to the hour as the response's is. The version stays a fresh value for the
+    optimistic check of the next write."""
+    ended = {contact for contact, _ in ws.consents_to_empty} | ws.forgotten_contacts
+    if row["b_contact_id"] not in ended:
+        return row
+    return {
+        **row,
+        "b_new_version": secrets.randbelow(_VERSION_SPAN) + 1,
+        "b_updated_at": to_the_hour(row["b_updated_at"]),
+    }
+
+
+#: Random versions stay far below the column's 32-bit limit, leaving room to count on.
+_VERSION_SPAN = 2**30
+
 #: What ``enqueue`` keeps beside a row's columns: the blob (stored apart), the message itself,
 #: and the id the insert gave it.
 _NOT_COLUMNS = frozenset({"blob", "message", "id"})
@@ -419,7 +453,8 @@ _RECEIPT_STATUS = (
 
 async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str]]) -> None:
     """Once a survey ended, what could lead from its chat to its answers goes (issue 10,
-    point 4): these (contact id, purpose) consents keep purpose, choice and hour and lose the
+    point 4): these (contact id, purpose) consents keep purpose, choice, hour and the wording
+    shown (the same for everyone shown that screen, so it points at nobody) and lose the
     contact (their time and order must not point at the chat), and the chat's messages
     already sent leave the outbox."""
     emptied: list[dict[str, Any]] = []
@@ -433,6 +468,12 @@ async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str
             tuple_(outbox.c.channel, outbox.c.chat_id).in_(chats), outbox.c.status == "sent"
         )
     )
+    # The web chat keeps what it showed a visitor (for a reload): the questions and the
+    # "→ answer" echo of each one, under the visitor's chat id. Those go as well.
+    web_chats = select(contacts.c.external_id).where(
+        contacts.c.id.in_({contact_id for contact_id, _ in which}), contacts.c.channel == "web"
+    )
+    await conn.execute(web_messages.delete().where(web_messages.c.chat_id.in_(web_chats)))
     for contact_id, purpose in sorted(which):
         rows = await conn.execute(
             select(consents.c.id, consents.c.decided_at).where(

@@ -31,6 +31,7 @@ from telegram.error import (
 )
 
 from bot.channels.telegram_files import TelegramFiles, channel_error
+from bot.channels.zalo_codes import typed_code
 from bot.errors import (
     ChatBlocked,
     ChatMoved,
@@ -70,6 +71,9 @@ CHANNEL = "telegram"
 GROUP_TYPES = frozenset({"group", "supergroup"})
 #: Telegram's longest input field hint (ForceReply.input_field_placeholder).
 MAX_PLACEHOLDER = 64
+#: How much of the bot's message a reply answers is passed on: enough for the case code a
+#: staff prompt (or a case card) starts with.
+MAX_REPLY_TO = 200
 #: ``edited_message`` is delivered only when asked for: an edit of a description still
 #: pending replaces it, any other edit gets a short note (never silence).
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
@@ -140,10 +144,12 @@ def parse_update(
         chat = query.message.chat
         user = query.from_user.id
         chat_key = str(chat.id)
+        in_room = False
         if chat.type in GROUP_TYPES:
             if room is None or user not in admins:
                 return None
             chat_key = officer_key(room, user)
+            in_room = True
         origin = Origin(
             message_id=str(query.message.message_id),
             text=clean_text(getattr(query.message, "text", None) or "")[: TelegramLimit.MAX_TEXT],
@@ -160,6 +166,7 @@ def parse_update(
             # Only staff are named (on the cases they handle); a citizen's name is not kept.
             sender_id=str(user) if user in admins else "",
             sender_name=_name(query.from_user) if user in admins else "",
+            room=in_room,
         )
     message = update.message or update.edited_message
     if message is None:
@@ -174,6 +181,8 @@ def parse_update(
     payload = _message_payload(message, edited=update.edited_message is not None)
     if payload is None:
         return None
+    if isinstance(payload, Text) and not payload.edited:
+        payload = dataclass_replace(payload, reply_to=_replied_text(message, bot_id))
     if sender not in admins:
         return InboundEvent(event_id, CHANNEL, str(message.chat.id), payload)
     return InboundEvent(
@@ -198,6 +207,8 @@ def _message_payload(message: Message, *, edited: bool) -> Inbound | None:
         return Text(text[: MAX_INBOUND_CHARS + 1], str(message.message_id), edited=True)
     if text.startswith("/"):
         return _command(text)
+    if message.text is not None and (code := typed_code(text)) is not None:
+        return code  # the short code printed large on the slip, however typed
     if message.text is not None:
         # One character more than the engine reads, so it can say the text is too long; a
         # text that cleans to nothing still reaches the engine, which says so.
@@ -253,7 +264,7 @@ def _in_room(
             return None  # a command for another bot in the same group
         payload = _command(text)
     elif text and _replies_to_bot(message, bot_id):
-        payload = Text(text[: MAX_INBOUND_CHARS + 1])
+        payload = Text(text[: MAX_INBOUND_CHARS + 1], reply_to=_replied_text(message, bot_id))
     elif text and mention and mention in text.lower():
         start = text.lower().index(mention)
         said = (text[:start] + text[start + len(mention) :]).strip()
@@ -270,7 +281,18 @@ def _in_room(
         admin=True,
         sender_id=str(user.id),
         sender_name=_name(user),
+        room=True,
     )
+
+
+def _replied_text(message: Message, bot_id: int | None) -> str:
+    """The start of the bot's message ``message`` replies to ("" when it replies to none):
+    a staff prompt names its case there, so the engine knows which prompt is answered."""
+    if not _replies_to_bot(message, bot_id):
+        return ""
+    replied = message.reply_to_message
+    said = (replied.text or replied.caption or "") if replied is not None else ""
+    return clean_text(said)[:MAX_REPLY_TO]
 
 
 def _replies_to_bot(message: Message, bot_id: int | None) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.zalo_codes import typed_code
 from bot.errors import PermanentSendError
 from bot.runtime.replies import Capabilities
 from conversations import (
@@ -84,7 +85,8 @@ def parse_text(text: str) -> Inbound | None:
         return Command(head[1:33].lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if RECEIPT_CODE.fullmatch(stripped):
         return Command("start", stripped)
-    return Text.typed(text, MAX_INBOUND_CHARS + 1)
+    # The short code printed large on the slip (4821-7730-15), however typed.
+    return typed_code(stripped) or Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 
 def origin_of(pressed: WebMessage | None, choice_id: str) -> Origin | None:

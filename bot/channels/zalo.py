@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bot.channels.zalo_codes import candidate as short_code
+from bot.channels.zalo_codes import near_miss, typed_code
 from bot.channels.zalo_media import (
     UPLOAD_FILE_PATH,
     UPLOAD_IMAGE_PATH,
@@ -102,6 +103,12 @@ class UnreachableOnZalo(Unreachable):
     """Outside Zalo's 7-day window: kept for staff, not retried (error -230/-232)."""
 
 
+class ButtonsHeld(UnreachableOnZalo):
+    """Sent as a template message, which carries no buttons the bot understands (a rating
+    request's): the message is held too, and goes again, buttons and all, the moment the
+    citizen writes (``citizen_wrote``), before the bot answers what they wrote."""
+
+
 def signature(app_id: str, body: bytes, timestamp: str, oa_secret: str) -> str:
     """Zalo's webhook MAC: plain SHA-256 of app_id + raw body + timestamp + OA secret key."""
     material = app_id.encode() + body + timestamp.encode() + oa_secret.encode()
@@ -142,16 +149,14 @@ def parse_text(text: str) -> Inbound:
     if stripped.startswith("/"):
         head, _, arg = stripped.partition(" ")
         name = head[1:32].lower()
-        code = short_code(arg) if canonical(name) == "start" else None
+        code = (short_code(arg) or near_miss(arg)) if canonical(name) == "start" else None
         return Command(name, code or arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
         return Command("start", stripped)
-    code = short_code(stripped)
-    if code is not None:
-        # The slip's short code, however typed: its digits are looked up (a wrong check
-        # digit finds nothing, and the citizen is asked to check the code).
-        return Command("start", code, typed=text.strip())
-    return Text.typed(text, MAX_INBOUND_CHARS + 1)
+    # The slip's short code, however typed: its digits are looked up (a wrong check digit
+    # finds nothing, and the citizen is asked to check the code); digits of the wrong
+    # length get the code's format as a hint. Both count as wrong codes.
+    return typed_code(stripped) or Text.typed(text, MAX_INBOUND_CHARS + 1)
 
 
 def parse_event(
@@ -353,6 +358,8 @@ class ZaloSender:
             },
         )
         await window.record("template")
+        if message.choices:
+            raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
 
     async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:
         """Uploads a PNG or JPEG (at most 1 MB) and sends it to the user with ``caption``

@@ -16,6 +16,8 @@ import unicodedata
 
 from stdnum import verhoeff
 
+from conversations import Command
+
 DIGITS = 10
 #: Separators a citizen may type between the groups (spaces, dashes of any kind, dots).
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―.·_/]+")
@@ -48,6 +50,33 @@ def candidate(text: str) -> str | None:
     return digits if _SHAPE.fullmatch(digits) else None
 
 
+#: Digits a citizen may have meant as a short code but mistyped: 8 to 13 of them.
+_NEAR = re.compile(r"[0-9]{8,13}")
+
+
+def near_miss(text: str) -> str | None:
+    """The digits ``text`` spells when it looks like a short code typed wrong (read as
+    ``candidate`` reads it): 8 to 13 digits that are not 10 beginning with 1-9, such as 9 or
+    11 digits, a leading 0, or extra digits. None for a code of the right shape and for
+    anything else. Where a step reads typed text it stays text (a phone number)."""
+    if len(text) > 40:
+        return None
+    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = _PREFIX.sub("", unicodedata.normalize("NFC", folded))
+    digits = _SEPARATORS.sub("", folded)
+    if _NEAR.fullmatch(digits) and not _SHAPE.fullmatch(digits):
+        return digits
+    return None
+
+
 def is_valid(code: str) -> bool:
     """Whether ``code`` (10 digits, as ``candidate`` gives it) has the right check digit."""
     return _SHAPE.fullmatch(code) is not None and bool(verhoeff.is_valid(code))
+
+
+def typed_code(text: str) -> Command | None:
+    """A whole message that is a short code, or digits meant as one (``near_miss``), as the
+    ``/start`` it stands for, the message kept (``Command.typed``) for a step that reads
+    text; None for anything else. Every channel reads a typed slip code so."""
+    code = candidate(text) or near_miss(text)
+    return None if code is None else Command("start", code, typed=text.strip())

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels.zalo import CHANNEL, SIGNATURE_HEADER, parse_event, too_old, verify
-from bot.channels.zalo_codes import candidate, is_valid
+from bot.channels.zalo_codes import candidate, is_valid, near_miss
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
@@ -79,7 +79,7 @@ async def _may_try(conn: AsyncConnection, dispatcher: Dispatcher, inbound: Inbou
     payload = inbound.payload
     if not (isinstance(payload, Command) and payload.name == "start"):
         return True
-    if candidate(payload.arg) != payload.arg:
+    if payload.arg not in (candidate(payload.arg), near_miss(payload.arg)):
         return True  # the long token, or nothing
     settings = dispatcher.settings
     now = dispatcher.clock()

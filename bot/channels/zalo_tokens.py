@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import PermanentSendError, TransientSendError
+from bot.errors import Paused, PermanentSendError, TransientSendError
 from storage import read_transaction, write_transaction
 from storage.queries.zalo_tokens import TokenRow, get_tokens, save_tokens, token_failed
 
@@ -59,6 +59,16 @@ def refresh_failure(answer: Mapping[str, Any]) -> str:
     return (f"{head}: {str(reason)[: MAX_ERROR_PART * 2]}" if reason else head)[:200]
 
 
+def failure_parts(kept: str) -> dict[str, str]:
+    """``refresh_failure``'s text taken apart again for /healthz: ``error`` (Zalo's number,
+    "" when it sent none), ``error_name`` and ``error_reason``, each "" when absent."""
+    head, _, reason = kept.removeprefix("zalo").strip().partition(": ")
+    code, _, name = head.partition(" ")
+    if not code.lstrip("-").isdigit():
+        code, name = "", head
+    return {"error": code, "error_name": name, "error_reason": reason}
+
+
 class TokenStore:
     def __init__(
         self,
@@ -77,27 +87,42 @@ class TokenStore:
         self.clock = clock
         self._lock = asyncio.Lock()
         self._cached: TokenRow | None = None
+        #: The access token Zalo refused (-216/-220) when its refresh then failed: not posted
+        #: again while the refresh waits (``RETRY_AFTER``).
+        self._refused: str | None = None
 
     async def access_token(self) -> str:
+        """The access token to send with. Raises Paused while the token Zalo refused waits
+        for its refresh to be allowed again: sending it would only be refused again."""
         row = self._cached
         if row is None:
             async with read_transaction(self.engine) as conn:
                 row = await get_tokens(conn)
         if row is None:
             raise PermanentSendError("no Zalo token: run python -m bot zalo set-token")
+        if row.access_token == self._refused:
+            async with read_transaction(self.engine) as conn:
+                row = await get_tokens(conn) or row
+            _pause_if_failing(row, self.clock(), row.access_token == self._refused)
         if row.expires_at - self.clock() < REFRESH_BEFORE:
             row = await self.refresh(force_if=None)
         self._cached = row
         return row.access_token
 
-    async def refresh(self, force_if: str | None, ahead: timedelta = REFRESH_BEFORE) -> TokenRow:
+    async def refresh(
+        self, force_if: str | None, ahead: timedelta = REFRESH_BEFORE, *, scheduled: bool = False
+    ) -> TokenRow:
         """Refreshes the pair unless it is fresh (valid for ``ahead`` more) or, with
         ``force_if`` (the access token Zalo refused), unless that token has been replaced
         already. Returns the pair in use afterwards.
 
         Raises TransientSendError when Zalo refuses (its ``error``, ``error_name`` and
         ``error_reason`` are stored for the digest and /healthz) and, without asking Zalo,
-        within ``RETRY_AFTER`` of such a refusal; PermanentSendError with no stored pair."""
+        within ``RETRY_AFTER`` of such a refusal; PermanentSendError with no stored pair.
+        With ``force_if`` (a send's token was refused; not ``scheduled``), both are Paused
+        instead: the send waits, without spending an attempt, until a refresh may be tried
+        again, and that token is not posted again meanwhile."""
+        refused = None if scheduled else force_if
         async with self._lock:
             failure: str | None = None
             async with write_transaction(self.engine) as conn:
@@ -111,6 +136,8 @@ class TokenStore:
                     self._cached = row
                     return row
                 if failing(row, now):
+                    self._refused = refused
+                    _pause_if_failing(row, now, refused is not None)
                     raise TransientSendError(f"zalo token refresh failed ({row.last_error})")
                 answer = await self._ask(row.refresh_token)
                 if isinstance(answer, str):
@@ -126,8 +153,14 @@ class TokenStore:
                     await token_failed(conn, self.clock(), failure)
                 self._cached = None
                 log.error("event=zalo_refresh_failed error=%s", failure)
+                self._refused = refused
+                if refused is not None:
+                    raise Paused(
+                        RETRY_AFTER.total_seconds(), f"zalo token refresh failed ({failure})"
+                    )
                 raise TransientSendError(f"zalo token refresh failed ({failure})")
             self._cached = new
+            self._refused = None
             log.info("event=zalo_token_refreshed")
             return new
 
@@ -147,7 +180,7 @@ class TokenStore:
             return False
         # ``force_if`` the stored token: refreshes even when it is not about to expire (an
         # old refresh token), unless another process has just replaced it.
-        done = await self.refresh(force_if=row.access_token)
+        done = await self.refresh(force_if=row.access_token, scheduled=True)
         return done.access_token != row.access_token
 
     async def keep_fresh(
@@ -193,6 +226,16 @@ class TokenStore:
             str(answer["access_token"]),
             str(answer["refresh_token"]),
             int(seconds) if seconds.isascii() and seconds.isdigit() else 90000,
+        )
+
+
+def _pause_if_failing(row: TokenRow, now: datetime, refused: bool) -> None:
+    """Raises Paused, for what is left of ``RETRY_AFTER``, when ``refused`` (the token in
+    use was refused) and the stored pair's refresh failed within it."""
+    if refused and failing(row, now) and row.failed_at is not None:
+        left = RETRY_AFTER - (now - row.failed_at)
+        raise Paused(
+            max(1.0, left.total_seconds()), f"zalo token refresh failed ({row.last_error})"
         )
 
 

@@ -39,6 +39,21 @@ def standing(last: datetime | None, now: datetime) -> Standing:
     return "free" if age <= FREE else "billed" if age <= WINDOW else "closed"
 
 
+Reach = Literal["direct", "template", "held"]
+
+
+def reach(
+    last: datetime | None, now: datetime, template_id: str = "", send_billed: bool = True
+) -> Reach:
+    """How a notice to a chat whose last message was at ``last`` goes out now: as a normal
+    message ("direct"), as the agency's approved template, or held for the citizen's next
+    message. Staff are told which, not "the citizen was told" when it was held."""
+    where = standing(last, now)
+    if where in ("free", "unknown") or (where == "billed" and send_billed):
+        return "direct"
+    return "template" if template_id else "held"
+
+
 @dataclass(slots=True)
 class Window:
     """What the Zalo sender needs to know of the window. ``send_billed`` (``ZALO_SEND_BILLED``)
@@ -54,8 +69,7 @@ class Window:
         """Whether a notice to ``chat_id`` may go as a normal message now."""
         async with read_transaction(self.engine) as conn:
             last = await last_wrote(conn, chat_id)
-        where = standing(last, self.clock())
-        return where in ("free", "unknown") or (where == "billed" and self.send_billed)
+        return reach(last, self.clock(), send_billed=self.send_billed) == "direct"
 
     async def record(self, outcome: str) -> None:
         async with write_transaction(self.engine) as conn:

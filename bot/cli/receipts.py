@@ -769,9 +769,11 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         )
         if web_base:
             line = f"{line}\t{web_link(web_base, receipt.token)}"
-        # Zalo: the short code the citizen types comes last (the slip prints it large).
+        # The short code comes last on every line (every slip prints it large): on Zalo
+        # the citizen types it; on Telegram and the web chat it opens the receipt too.
         code = printed(new.short_code) if new.short_code else ""
-        print(f"{line}\t{zalo_link}\t{code}" if zalo_link else line)
+        line = f"{line}\t{zalo_link}" if zalo_link else line
+        print(f"{line}\t{code}" if code else line)
     count, until = len(issued), _validity_summary(issued)
     print(
         f"Đã tạo {count} phiếu khảo sát, dùng được đến hết {until} "
@@ -828,17 +830,18 @@ def _write_qrs(
     planned: Sequence[NewReceipt],
     send_code: bool = False,
 ) -> list[Path]:
-    """Writes one PNG per receipt; on failure removes those already written, then raises."""
+    """Writes one PNG per receipt, each with its short code in large type under the QR
+    code; above it the long token (typed as ``/start TOKEN`` on Telegram, the web link's
+    own), or for Zalo (``send_code``) a line saying to send the code. On failure removes
+    those already written, then raises."""
     written: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for link, name, new in zip(links, names, planned, strict=True):
             path = folder / name
-            if send_code and new.short_code:
-                # Zalo: the citizen types this code; printed large, digits grouped.
-                write_qr(link, path, caption="Gửi mã / send:", code=printed(new.short_code))
-            else:
-                write_qr(link, path, caption=new.token)
+            code = printed(new.short_code) if new.short_code else None
+            caption = "Gửi mã / send:" if send_code and code else new.token
+            write_qr(link, path, caption=caption, code=code)
             written.append(path)
     except BaseException:
         _remove(written)

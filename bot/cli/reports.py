@@ -14,9 +14,9 @@ from bot.runtime.build import digest_settings
 from bot.runtime.dispatch import utc_now
 from conversations import default_catalog
 from conversations.periods import DIGEST_KINDS, Period, current, parse_date
-from jobs.digest import build_digest, build_report_message
-from jobs.digests import send_digest
-from jobs.reports import ReportScope, build_report, case_summary, dossier_measures
+from jobs.digest import build_report_message
+from jobs.digests import digest_reply, send_digest
+from jobs.reports import ReportScope, build_report, dossier_measures
 from storage import migrate, open_engine, read_transaction
 from storage.queries.aggregates import first_survey_day
 
@@ -146,12 +146,8 @@ async def _digest(args: argparse.Namespace, settings: Settings, engine: object) 
             "interim digest queued (the scheduled one still goes out when the period ends)"
         )
         return 0
-    scope = ReportScope(settings.zone, settings.default_language, method=settings.survey_method)
-    async with read_transaction(engine) as conn:  # type: ignore[arg-type]
-        report = await build_report(conn, period, scope)
-        previous = await build_report(conn, period.previous(), scope)
-        cases = await case_summary(conn, period, settings.zone, today, dsettings.calendar)
-        dossiers = await dossier_measures(conn, period, scope, dsettings.calendar, report.index)
-    reply = build_digest(args.kind, period, report, previous, cases, settings.agency_name, dossiers)
-    print(catalog.render(reply, settings.default_language).text)
+    # The same text the digest is sent with, alerts (held, Zalo notices and token) included.
+    language = settings.default_language
+    reply, _, _ = await digest_reply(engine, args.kind, period, dsettings, now, language)  # type: ignore[arg-type]
+    print(catalog.render(reply, language).text)
     return 0

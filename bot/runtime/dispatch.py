@@ -44,6 +44,7 @@ from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
+from storage.queries.outbox import scrub_once_sent, scrub_sent
 
 from .albums import Albums, is_file
 from .facts import FactsCache
@@ -103,6 +104,10 @@ class DispatchSettings:
     #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
     #: album's photos as separate updates, Zalo as separate events, within moments).
     album_hold: float = 1.0
+    #: Zalo's approved notice template (``ZALO_TEMPLATE_NOTICE``) and ``ZALO_SEND_BILLED``:
+    #: what staff are told of a notice to a Zalo chat outside the free 48 h.
+    zalo_template: str = ""
+    zalo_send_billed: bool = True
 
 
 def event_key(event: InboundEvent) -> str:
@@ -244,6 +249,10 @@ class Dispatcher:
             # (its response id and answers next to the chat): empty it now (the replies are
             # on their way already).
             await scrub_log(self.engine)
+            # Marking its replies sent rewrites their rows (text included) after this
+            # checkpoint: once they are sent, the log is emptied again.
+            scrub_once_sent(self.engine, (int(row["id"]) for row in writes.outbox))
+        await scrub_sent(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
     async def _apply_all(
@@ -258,7 +267,9 @@ class Dispatcher:
                 fresh.discard(key)  # a second copy inside the same batch is a duplicate
                 todo.append(event)
         rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
-        facts = FactsCache(now, self.settings.tz)
+        facts = FactsCache(
+            now, self.settings.tz, (self.settings.zalo_template, self.settings.zalo_send_billed)
+        )
         # What the batch needs, as its conversations stand now, in one query per kind.
         await facts.load(conn, [self._lookups(e, rows) for e in todo])
         writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
@@ -309,6 +320,8 @@ class Dispatcher:
         if event.sender_name or event.origin is not None:
             pressed = event.origin.message_id if event.origin is not None else ""
             known = replace(known, sender_name=event.sender_name, pressed=pressed)
+        if event.room:
+            known = replace(known, room=True)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(

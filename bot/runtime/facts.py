@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.channels.zalo_window import reach
 from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
 from conversations.context import CaseNote
 from conversations.needs import Lookups, facts_for
@@ -31,6 +32,7 @@ from storage.queries.surveys import (
     receipts_by_short_code,
     receipts_by_token,
 )
+from storage.queries.zalo_chats import last_wrote_many
 
 
 def dossier_facts(row: DossierRow, followed: bool = False) -> DossierFacts:
@@ -65,7 +67,7 @@ def _receipt(row: ReceiptRow) -> ReceiptFacts:
     )
 
 
-def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
+def _complaint(row: ComplaintRow, contact_id: int, reach: str = "direct") -> ComplaintFacts:
     return ComplaintFacts(
         code=row.code,
         category=row.category,
@@ -96,6 +98,7 @@ def _complaint(row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         forward_due_on=row.forward_due_on,
         forwarded_to=row.forwarded_to,
         forwarded_on=row.forwarded_on,
+        reach=reach,
     )
 
 
@@ -105,6 +108,10 @@ class FactsCache:
 
     now: datetime
     tz: ZoneInfo
+    #: ``ZALO_TEMPLATE_NOTICE`` and ``ZALO_SEND_BILLED``: how a notice to a Zalo chat goes.
+    zalo: tuple[str, bool] = ("", True)
+    #: When the Zalo chats of the complaints looked up last wrote (unrecorded: left out).
+    zalo_last: dict[str, datetime] = field(default_factory=dict)
     by_token: dict[str, ReceiptFacts] = field(default_factory=dict)
     by_id: dict[int, ReceiptFacts] = field(default_factory=dict)
     cases: dict[str, ComplaintRow] = field(default_factory=dict)
@@ -161,7 +168,10 @@ class FactsCache:
             for row in (await receipts_by_id(conn, sorted(ids))).values():
                 self._add_receipt(_receipt(row))
         if codes:
-            self.cases.update(await complaints_by_code(conn, codes))
+            cases = await complaints_by_code(conn, codes)
+            self.cases.update(cases)
+            chats = [r.external_id for r in cases.values() if r.channel == "zalo"]
+            self.zalo_last.update(await last_wrote_many(conn, (c for c in chats if c)))
         if wants_list and self.open_cases is None:
             self.open_cases = await open_complaints(conn)
         if counts:
@@ -203,7 +213,7 @@ class FactsCache:
             receipts_by_token=self.by_token,
             receipts_by_id=self.by_id,
             complaints={
-                c: _complaint(self.cases[c], contact_id)
+                c: _complaint(self.cases[c], contact_id, self._reach(self.cases[c]))
                 for c in lookups.case_codes
                 if c in self.cases
             },
@@ -211,6 +221,12 @@ class FactsCache:
             complaints_today=self.today_counts.get(contact_id, 0),
             **self._dossier_facts(lookups, contact_id),
         )
+
+    def _reach(self, row: ComplaintRow) -> str:
+        """How a notice to this complaint's sender goes out now (Zalo's window)."""
+        if row.channel != "zalo" or not row.external_id:
+            return "direct"
+        return reach(self.zalo_last.get(row.external_id), self.now, *self.zalo)
 
     def _dossier_facts(self, lookups: Lookups, contact_id: int) -> dict[str, Any]:
         if not lookups.dossiers:

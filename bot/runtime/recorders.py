@@ -190,7 +190,7 @@ def _end_response(ctx: Recording, change: EndResponse) -> None:
 
 @records(RecordConsent)
 def _consent(ctx: Recording, change: RecordConsent) -> None:
-    ctx.writes.consent(ctx.contact_id, change.purpose, change.given, change.at)
+    ctx.writes.consent(ctx.contact_id, change.purpose, change.given, change.at, change.wording)
 
 
 @records(SetLanguage)

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import (
     ChatBlocked,
+    Paused,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -73,6 +74,7 @@ from storage.queries.outbox import (
     mark_sent,
     next_due,
     pending_for_chats,
+    scrub_sent,
     stop_contact,
 )
 
@@ -202,7 +204,11 @@ class OutboxSender:
 
     def _start(self, chain: _Chain) -> None:
         self._budgets[chain.chat_id] = chain.budget
-        self._known.setdefault(chain.chat_id, set()).update(r.id for r in chain.rows)
+        if chain.rows:
+            # Only ids: a chat claimed with nothing due left by the time its rows were read
+            # (a retry recorded meanwhile) must not stay "ours" with none, or no pass of ours
+            # would claim it again while our claims kept renewing its lease for good.
+            self._known.setdefault(chain.chat_id, set()).update(r.id for r in chain.rows)
         chain.task = asyncio.create_task(self._serve(chain), name=f"outbox-{self.channel}-chat")
         self._active[chain.chat_id] = chain.task
 
@@ -502,14 +508,15 @@ class OutboxSender:
                 # meanwhile recorded them with its own (and its replies left only after).
                 done, sent = self._take_finished()
                 await self._write_record(conn, done, sent)
-        except Exception:
-            # Not recorded (the database is away): kept and recorded first on the next pass,
-            # before anything is claimed; forgotten, its rows would be sent a second time.
-            self._finished[:0] = done
+        except BaseException:
+            # Not recorded (the database is away or locked): the chains and the sent rows are
+            # kept, still ours, and recorded first on the next pass, before anything is
+            # claimed; forgotten, their rows would be pending again and sent a second time.
+            self._keep(done, sent)
             log.exception("job=outbox channel=%s error=record_failed", self.channel)
             raise
-        finally:
-            self._forget(done, sent)
+        self._forget(done, sent)
+        await scrub_sent(self.engine)
 
     async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
         """Records, in the caller's transaction (an event's, which is written anyway), what
@@ -523,8 +530,7 @@ class OutboxSender:
             if committed:
                 self._forget(done, sent)
             else:
-                self._finished[:0] = done
-                self._unrecorded[:0] = sent
+                self._keep(done, sent)
 
         try:
             await self._write_record(conn, done, sent)
@@ -540,6 +546,12 @@ class OutboxSender:
             if self._active.get(chain.chat_id) is chain.task:
                 del self._active[chain.chat_id]
         return done, sent
+
+    def _keep(self, done: list[_Chain], sent: list[OutboxRow]) -> None:
+        """A record that failed: what it held goes back, ahead of what finished since, and
+        stays in our hands (its ids known, so no pass of ours claims and sends them again)."""
+        self._finished[:0] = done
+        self._unrecorded[:0] = sent
 
     def _forget(self, done: list[_Chain], sent: list[OutboxRow]) -> None:
         """After a record: the sent ids leave our hands, and the budgets of chats we no
@@ -595,7 +607,8 @@ class OutboxSender:
             log.info("event=chat_blocked channel=%s chat=%s", self.channel, chat)
         elif isinstance(outcome, RateLimited):
             not_before = now + timedelta(seconds=outcome.retry_after)
-            await mark_retry(conn, row.id, not_before, error)
+            spend = not isinstance(outcome, Paused)
+            await mark_retry(conn, row.id, not_before, error, spend=spend)
             log.warning(
                 "event=rate_limited channel=%s retry_after=%s", self.channel, outcome.retry_after
             )

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Bot
 
 from bot.channels.telegram_inbound import TelegramInbound
+from bot.channels.zalo_tokens import failure_parts
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
 from storage import can_write, read_transaction
@@ -52,15 +53,19 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
             log.error("event=health_failed error=locked")
             return JSONResponse({"ok": False, "database": "locked"}, status_code=503)
         body: dict[str, object] = {"ok": True, "database": "ok"}
-        if tokens is not None:
-            # A failed refresh needs a person (ZALO.md), not a restart: "ok" stays true, and
-            # what Zalo said is shown (never a token).
-            body["zalo_token"] = (
-                {"status": "refresh_failed", "at": tokens.failed_at.isoformat(),
-                 "error": tokens.last_error or ""}
-                if tokens.failed_at is not None
-                else {"status": "ok", "expires_at": tokens.expires_at.isoformat()}
-            )  # fmt: skip
+        if tokens is not None and tokens.failed_at is not None:
+            # Zalo's messages cannot go out: not ok. A failed refresh needs a person
+            # (ZALO.md), not a restart, so the answer stays 200 ("degraded", not down), with
+            # what Zalo said (never a token).
+            body.update(ok=False, status="degraded")
+            body["zalo_token"] = {
+                "status": "refresh_failed",
+                "at": tokens.failed_at.isoformat(),
+                "detail": tokens.last_error or "",
+                **failure_parts(tokens.last_error or ""),
+            }
+        elif tokens is not None:
+            body["zalo_token"] = {"status": "ok", "expires_at": tokens.expires_at.isoformat()}
         return JSONResponse(body)
 
     return healthz

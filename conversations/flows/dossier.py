@@ -77,20 +77,29 @@ def link(state: ConversationState, env: Env, facts: Facts) -> Outcome:
         )
     if d.closed:
         return Outcome((Reply("dossier.closed", (("code", d.code),)), card(d)), state=state)
-    ask = Reply(
+    return Outcome((_ask(env, d.token, d.code, procedure_label(d)),), state=state)
+
+
+def _ask(env: Env, token: str, code: str, procedure: str) -> Reply:
+    return Reply(
         "dossier.consent",
         (
-            ("code", d.code),
-            ("procedure", procedure_label(d)),
+            ("code", code),
+            ("procedure", procedure),
             ("agency", env.agency),
             ("days", env.dossier_retention_days),
         ),
         (
-            ChoiceOption(f"{FOLLOW_BUTTON}:{d.token}:yes", "dossier.consent.yes"),
-            ChoiceOption(f"{FOLLOW_BUTTON}:{d.token}:no", "dossier.consent.no"),
+            ChoiceOption(f"{FOLLOW_BUTTON}:{token}:yes", "dossier.consent.yes"),
+            ChoiceOption(f"{FOLLOW_BUTTON}:{token}:no", "dossier.consent.no"),
         ),
     )
-    return Outcome((ask,), state=state)
+
+
+def _wording(env: Env, language: str) -> str:
+    """The id of the follow question's wording, as ``survey.consent_wording`` makes it, with
+    the dossier's code and procedure left as placeholders: the id must not name a dossier."""
+    return survey.consent_wording(_ask(env, "", "{code}", "{procedure}"), language, "dossier")
 
 
 def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Outcome:
@@ -99,7 +108,7 @@ def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Out
     if d is None:
         return Outcome((Reply("dossier.unknown"),), state=state)
     if answer == "no":
-        declined = RecordConsent(CONSENT_PURPOSE, False, env.now)
+        declined = RecordConsent(CONSENT_PURPOSE, False, env.now, _wording(env, state.language))
         return Outcome((Reply("dossier.not_followed"),), changes=(declined,), state=state)
     if answer != "yes":
         return Outcome((Reply("common.stale_choice"),), state=state)
@@ -109,7 +118,8 @@ def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Out
         )
     if d.closed:
         return Outcome((Reply("dossier.closed", (("code", d.code),)), card(d)), state=state)
-    changes = (RecordConsent(CONSENT_PURPOSE, True, env.now), FollowDossier(d.id, env.now))
+    given = RecordConsent(CONSENT_PURPOSE, True, env.now, _wording(env, state.language))
+    changes = (given, FollowDossier(d.id, env.now))
     return Outcome(
         (Reply("dossier.followed", (("code", d.code),)), card(d)), changes=changes, state=state
     )

@@ -7,8 +7,10 @@ configured administrators (``Facts.admin``); the engine checks that again on eac
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from ..context import CaseNote, ComplaintFacts, Env, Facts
+from ..deadlines import Missed, missed_by
 from ..effects import (
     Change,
     ChoiceOption,
@@ -26,7 +28,7 @@ from ..events import Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
 from ..paging import Block, paginate
 from ..parsing import normalize
-from ..workdays import load_calendar
+from ..workdays import WorkCalendar, load_calendar
 from . import complaint, menu
 from .cards import ACTIONS, TEAM_ACTIONS, staff_card
 from .tracking import find_code, rating_choices
@@ -75,8 +77,29 @@ def _filtered(
     if which == "unassigned":
         return [c for c in cases if c.assignee is None]
     if which == "overdue":
-        return [c for c in cases if env.today > c.due_on]
+        return [c for c in cases if missed_by(c, env.today)]
     return cases
+
+
+def missed_line(missed: tuple[Missed, ...], today: date, calendar: WorkCalendar) -> Reply:
+    """The deadlines a case missed, on one line: which, its day, and how many working days
+    late ("quá hạn báo thụ lý 10/03 (3 ngày); quá hạn giải quyết ...")."""
+    parts = tuple(
+        Lines(
+            (
+                Reply(
+                    f"law2.missed.{m.kind}",
+                    (
+                        ("due", f"{m.due:%d/%m}"),
+                        ("days", max(1, calendar.workdays_between(m.due, today))),
+                    ),
+                ),
+            )
+        )
+        for m in missed
+    )
+    names = ("a", "b", "c")
+    return Reply(f"law2.join.{len(parts)}", tuple(zip(names, parts, strict=False)))
 
 
 def case_list(
@@ -90,19 +113,29 @@ def case_list(
             return Outcome((Reply(f"staff.no_cases.{which}"),), state=state)
         return Outcome((Reply("staff.no_open_cases"),), state=state)
     today = env.today
-    cases.sort(key=lambda c: (not today > c.due_on, c.due_on, c.created_at))
+    missed = {c.code: missed_by(c, today) for c in cases}
+    # Overdue first (the longest missed deadline first), then by the day to resolve.
+    cases.sort(
+        key=lambda c: (
+            not missed[c.code],
+            missed[c.code][0].due if missed[c.code] else c.due_on,
+            c.due_on,
+            c.created_at,
+        )
+    )
     calendar = env.calendar or load_calendar()
     lines = []
     for case in cases:
-        late = calendar.workdays_between(case.due_on, today) if today > case.due_on else 0
-        key = "staff.list_line_overdue" if late else "staff.list_line"
-        params: tuple[tuple[str, str | int | Ref], ...] = (
+        late = missed[case.code]
+        key = "law2.list_line_overdue" if late else "staff.list_line"
+        params: tuple[tuple[str, str | int | Ref | Lines], ...] = (
             ("code", case.code),
             ("category", Ref(f"category.{case.category}")),
             ("status", Ref(f"status.{case.status}")),
             ("due", f"{case.due_on:%d/%m}"),
-            ("days", late),
         )
+        if late:
+            params = (*params, ("missed", Lines((missed_line(late, today, calendar),))))
         if case.assignee_name:
             key, params = f"{key}_assigned", (*params, ("name", case.assignee_name))
         lines.append(Reply(key, params))
@@ -168,6 +201,11 @@ def action(
     if act == "release":
         if case.assignee is None:
             return Outcome((Reply("staff.not_assigned", (("code", code),)),), state=state)
+        if case.assignee != me:
+            # Only the holder hands a case back; a colleague takes it over instead (recorded).
+            holder = case.assignee_name or "?"
+            refused = Reply("staff.release_not_yours", (("code", code), ("name", holder)))
+            return Outcome((refused,), state=state)
         return _assign(state, env, facts, case, "release")
     if act in NEEDS_NOTE:
         data: dict[str, object] = {"case": code, "act": act}
@@ -193,8 +231,13 @@ def _assign(
     state: ConversationState, env: Env, facts: Facts, case: ComplaintFacts, act: str
 ) -> Outcome:
     """Take (or take over) a case, or hand it back; the card is redrawn to show who has it.
-    A first take moves a new case to "in progress", and its reporter is told."""
-    to = "in_progress" if act == "take" and case.status == "new" else case.status
+    A first take moves a new case to "in progress", and its reporter is told (once: a case
+    handed back is "new" again, nobody's, and taking it anew tells the reporter nothing)."""
+    to = case.status
+    if act == "take" and case.status == "new":
+        to = "in_progress"
+    elif act == "release" and case.status == "in_progress":
+        to = "new"
     me = actor(facts.sender)
     name = facts.sender_name or facts.sender
     update = UpdateComplaint(
@@ -211,7 +254,8 @@ def _assign(
         unassign=act == "release",
     )
     changes: list[Change] = [update]
-    if to != case.status and case.reachable:
+    told = any(step.to_status == "in_progress" for step in case.history)
+    if to == "in_progress" and not told and case.reachable:
         changes.append(Notify("reporter", _citizen_notice(case, to, None, None), case.code))
     card = staff_card(_after(case, update), env)
     return Outcome(card, changes=tuple(changes), state=state, ack="refresh")
@@ -225,6 +269,11 @@ def handle_note(
     act = str(state.data.get("act", ""))
     if isinstance(event, Choice) and event.id == f"{NOTE}:cancel":
         return Outcome((Reply("cancel.done"),), state=menu.idle(state), ack="close")
+    named = prompt_case(event)
+    if named is not None and named != code:
+        # An answer to an older prompt (another case's): never applied to the case pending.
+        stale = Reply("staff.prompt_stale", (("named", named), ("code", code)))
+        return Outcome((stale,), state=state)
     case = facts.complaints.get(code)
     if case is None or act not in NEEDS_NOTE:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=menu.idle(state))
@@ -249,6 +298,24 @@ def handle_note(
     else:
         done = _apply(menu.idle(state), env, facts, case, act, note, original, admin_id)
     return _redrawn(done, env, case, card if isinstance(card, str) else None)
+
+
+def prompt_case(event: Inbound) -> str | None:
+    """The case the bot's message that ``event`` replies to names (a prompt, a card), or
+    None when the text replies to none of its messages or to one naming no case."""
+    if isinstance(event, Text) and event.reply_to:
+        return find_code(event.reply_to)
+    return None
+
+
+def stale_prompt(state: ConversationState, event: Inbound) -> Outcome | None:
+    """Text answering a prompt (it names its case) while no action waits for text: the
+    prompt was answered or cancelled already; nothing is done, the officer is told how to
+    start again. None when the text answers no such prompt."""
+    named = prompt_case(event)
+    if named is None:
+        return None
+    return Outcome((Reply("staff.prompt_stale_idle", (("named", named),)),), state=state)
 
 
 def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
@@ -346,7 +413,11 @@ def _apply(
                 "law.notice_forwarded", (("code", case.code), ("body", note or ""), ("on", on))
             )
         changes.append(Notify("reporter", notice, case.code))
-    key = "staff.done" if case.reachable else "staff.done_unreachable"
+    key = "staff.done_unreachable"
+    if case.reachable:
+        key = {"held": "staff.done_held", "template": "staff.done_template"}.get(
+            case.reach, "staff.done"
+        )
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
     return Outcome((done,), changes=tuple(changes), state=state, ack="close")
 

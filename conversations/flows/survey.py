@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
+from ..catalog import default_catalog
 from ..context import DossierFacts, Env, Facts, ReceiptFacts
 from ..effects import (
     Change,
@@ -180,12 +182,17 @@ def start(
     return Outcome((_consent_reply(env, data),), state=new)
 
 
-def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts | None) -> Outcome:
-    """``/start TOKEN``: the survey for that receipt, or a kind word on why not."""
+def start_from_receipt(
+    state: ConversationState, env: Env, receipt: ReceiptFacts | None, arg: str = ""
+) -> Outcome:
+    """``/start TOKEN``: the survey for that receipt, or a kind word on why not (for digits
+    that cannot be a short code, what a code looks like)."""
     in_survey = state.flow == FLOW
     data = SurveyData.load(state.data) if in_survey else SurveyData()
     if receipt is None:
-        return _refuse(state, env, "receipt.unknown")
+        return _refuse(
+            state, env, "receipt.code_format" if misshapen_code(arg) else "receipt.unknown"
+        )
     if in_survey and data.receipt == receipt.id:
         return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
     status = receipt.response_status
@@ -200,6 +207,14 @@ def start_from_receipt(state: ConversationState, env: Env, receipt: ReceiptFacts
     if in_survey and data.rid is not None:
         return Outcome((Reply("survey.other_in_progress"), *prompt(state, env)), state=state)
     return start(state, env, receipt)
+
+
+def misshapen_code(arg: str) -> bool:
+    """Whether ``arg`` is digits meant as a receipt's short code (10 digits, the first 1-9)
+    but of the wrong shape: 8 to 13 digits, not 10 beginning with 1-9."""
+    if not (arg.isascii() and arg.isdigit() and 8 <= len(arg) <= 13):
+        return False
+    return len(arg) != 10 or arg[0] == "0"
 
 
 def receipt_opens(state: ConversationState, receipt: ReceiptFacts | None, env: Env) -> bool:
@@ -308,8 +323,9 @@ def _summary_text(text: str) -> str | None:
 def _consent(
     state: ConversationState, data: SurveyData, env: Env, facts: Facts, option: str | None
 ) -> Outcome:
+    wording = consent_wording(_consent_reply(env, data), state.language, questionnaire(data).id)
     if option == "no":
-        consent = RecordConsent(CONSENT_PURPOSE, False, env.now)
+        consent = RecordConsent(CONSENT_PURPOSE, False, env.now, wording)
         return Outcome(
             (Reply("survey.declined"), menu.again()),
             changes=(consent,),
@@ -335,7 +351,7 @@ def _consent(
     q = questionnaire(data)
     month = date.fromisoformat(f"{data.month}-01") if data.month else None
     changes: list[Change] = [
-        RecordConsent(CONSENT_PURPOSE, True, env.now),
+        RecordConsent(CONSENT_PURPOSE, True, env.now, wording),
         StartResponse(rid, q.id, env.now, data.receipt, data.proc, data.area, month),
         *taken,
     ]
@@ -382,6 +398,9 @@ def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet |
         return None if code is None else _MultiSet(set(_selection(data, step)) ^ {code})
     number = parse_number(text)
     if number is not None:
+        if number == 0 and _counts(step):
+            # "0" at "how many times" is the count none, not a place in the menu.
+            return "0" if "0" in step.options else None
         return step.options[number - 1] if 1 <= number <= len(step.options) else None
     code = _option_by_label(step, text)
     if code is None and set(step.options) == {"yes", "no"}:
@@ -545,6 +564,17 @@ def _invalid_key(step: Step) -> str:
 
 
 # --- what the citizen sees ----------------------------------------------------------------
+
+
+def consent_wording(shown: Reply, language: str, scope: str) -> str:
+    """The id of a consent screen's wording: ``scope`` (the survey's method), the language,
+    and the first 16 hex digits of the SHA-256 of the text and button labels exactly as
+    rendered. The same screen gives the same id, so re-rendering the catalog of that release
+    proves what a person agreed to; any change of wording, agency, length or method changes it."""
+    message = default_catalog().render(shown, language)
+    text = "\n".join((message.text, *(label for _, label in message.choices)))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"{scope}/{language}/{digest}"
 
 
 def _consent_reply(env: Env, data: SurveyData) -> Reply:

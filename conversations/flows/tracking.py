@@ -165,7 +165,9 @@ def _cancel(step: str) -> tuple[ChoiceOption, ...]:
 
 def rate(state: ConversationState, env: Env, facts: Facts, code: str, value: str) -> Outcome:
     case = facts.complaints.get(code)
-    if case is None or not case.owned or case.status != "resolved" or not is_ascii_number(value):
+    if case is None or not case.owned:
+        return _unknown_code(state)
+    if case.status != "resolved" or not is_ascii_number(value):
         return Outcome((Reply("rating.not_now"),), state=state)
     rating = int(value)
     if not 1 <= rating <= 5:
@@ -174,6 +176,13 @@ def rate(state: ConversationState, env: Env, facts: Facts, code: str, value: str
         return Outcome((Reply("rating.already"),), state=state)
     change = RateComplaint(code, rating, env.now)
     return Outcome((Reply("rating.thanks"), menu.again()), changes=(change,), state=state)
+
+
+def _unknown_code(state: ConversationState, *then: Reply) -> Outcome:
+    """A button naming a case that does not exist or is not this chat's (forged, or from a
+    chat whose data was deleted): the answer a lookup of an unknown code gets, so the button
+    tells nothing about which cases exist or what state they are in."""
+    return Outcome((Reply("lookup.refused"), *then), state=state)
 
 
 def rating_choices(code: str) -> tuple[ChoiceOption, ...]:
@@ -188,7 +197,9 @@ def rating_choices(code: str) -> tuple[ChoiceOption, ...]:
 
 def supplement(state: ConversationState, env: Env, facts: Facts, code: str) -> Outcome:
     case = facts.complaints.get(code)
-    if case is None or not case.owned or case.status != "waiting_citizen":
+    if case is None or not case.owned:
+        return _unknown_code(state, menu.again())
+    if case.status != "waiting_citizen":
         return Outcome((Reply("supplement.not_now"), menu.again()), state=state)
     data: dict[str, object] = {"case": code, "files": []}
     new = replace(state, flow=SUPPLEMENT, step="sup.text", data=data, expires_at=None)

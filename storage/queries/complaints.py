@@ -359,24 +359,51 @@ async def rate_complaint(conn: AsyncConnection, code: str, rating: int, at: date
 
 
 @dataclass(frozen=True, slots=True)
+class OpenCase:
+    """An open case with every deadline it carries (for the digest's overdue lists)."""
+
+    code: str
+    status: str
+    due_on: date
+    accept_due_on: date | None
+    forward_due_on: date | None
+    forwarded_to: str | None
+    assignee_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     new: int
-    open: tuple[tuple[str, date], ...]  # (code, due date), by due date
-    #: The officer's name who has each open case (None: nobody took it), in ``open``'s order.
-    owners: tuple[str | None, ...] = ()
+    #: Every open case, by the day to resolve it.
+    cases: tuple[OpenCase, ...] = ()
+
+    @property
+    def open(self) -> tuple[tuple[str, date], ...]:
+        """(code, due date) of each open case, by due date."""
+        return tuple((c.code, c.due_on) for c in self.cases)
+
+    @property
+    def owners(self) -> tuple[str | None, ...]:
+        """The officer's name who has each open case (None: nobody took it), in order."""
+        return tuple(c.assignee_name for c in self.cases)
 
 
 async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Overview:
-    """For digests: complaints filed in [start, end), and every open one with its due date."""
+    """For digests: complaints filed in [start, end), and every open one with its deadlines."""
     new = await conn.execute(
         select(func.count()).where(complaints.c.created_at >= start, complaints.c.created_at < end)
     )
     rows = await conn.execute(
-        select(complaints.c.code, complaints.c.due_on, complaints.c.assignee_name)
+        select(
+            complaints.c.code,
+            complaints.c.status,
+            complaints.c.due_on,
+            complaints.c.accept_due_on,
+            complaints.c.forward_due_on,
+            complaints.c.forwarded_to,
+            complaints.c.assignee_name,
+        )
         .where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
         .order_by(complaints.c.due_on, complaints.c.code)
     )
-    found = rows.all()
-    return Overview(
-        int(new.scalar_one()), tuple((r[0], r[1]) for r in found), tuple(r[2] for r in found)
-    )
+    return Overview(int(new.scalar_one()), tuple(OpenCase(*r) for r in rows))

@@ -6,14 +6,16 @@ from its oldest pending one (its head), and not at all while that head waits for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..db import is_sqlite, read_transaction, scrub_log
 from ..outbound import Outbound, decode
 from ..schema import contacts, outbox, outbox_blobs
 
@@ -225,12 +227,20 @@ async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) ->
 
 
 async def mark_retry(
-    conn: AsyncConnection, message_id: int, not_before: datetime, error: str
+    conn: AsyncConnection,
+    message_id: int,
+    not_before: datetime,
+    error: str,
+    *,
+    spend: bool = True,
 ) -> None:
+    """Sends the message again from ``not_before``; ``spend`` False when the wait is not the
+    message's failure (the channel is paused), so it costs none of its attempts."""
+    attempts = outbox.c.attempts + 1 if spend else outbox.c.attempts
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == message_id)
-        .values(attempts=outbox.c.attempts + 1, not_before=not_before, last_error=error[:200])
+        .values(attempts=attempts, not_before=not_before, last_error=error[:200])
     )
 
 
@@ -288,3 +298,39 @@ async def counts_by_status(conn: AsyncConnection, channel: str | None = None) ->
     if channel is not None:
         stmt = stmt.where(outbox.c.channel == channel)
     return {str(s): int(n) for s, n in await conn.execute(stmt)}
+
+
+#: Per engine (SQLite): outbox ids queued by a batch that ended a survey, not yet sent.
+_SCRUB_DUE: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
+
+
+def scrub_once_sent(engine: AsyncEngine, ids: Iterable[int]) -> None:
+    """Notes the replies of a batch that ended a survey (its last "→ answer" echo, the
+    summary of the answers, the thanks). Marking one sent rewrites its row in the log only,
+    and the database file keeps the page as the checkpoint after the batch copied it, text
+    included, until the next checkpoint: :func:`scrub_sent` checkpoints again once they are
+    sent. Nothing to do on PostgreSQL."""
+    if is_sqlite(engine):
+        _SCRUB_DUE.setdefault(engine.sync_engine, set()).update(ids)
+
+
+async def scrub_sent(engine: AsyncEngine) -> bool:
+    """Empties SQLite's write-ahead log into the database (see :func:`storage.scrub_log`)
+    when a reply noted by :func:`scrub_once_sent` has left the queue since (sent, dead or
+    deleted). Cheap when none is noted. True when it checkpointed."""
+    due = _SCRUB_DUE.get(engine.sync_engine)
+    if not due:
+        return False
+    async with read_transaction(engine) as conn:
+        found = await conn.execute(
+            select(outbox.c.id).where(outbox.c.id.in_(due), outbox.c.status == "pending")
+        )
+        waiting = {int(i) for i in found.scalars()}
+    finished = due - waiting
+    if not finished:
+        return False
+    due -= finished
+    if await scrub_log(engine):
+        return True
+    due |= finished  # readers in the way: tried again after the next send
+    return False

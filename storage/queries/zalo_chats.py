@@ -46,6 +46,19 @@ async def last_wrote(conn: AsyncConnection, chat_id: str) -> datetime | None:
     return found.scalar_one_or_none()
 
 
+async def last_wrote_many(conn: AsyncConnection, chat_ids: Iterable[str]) -> dict[str, datetime]:
+    """``last_wrote`` for several chats at once; a chat not recorded is left out."""
+    wanted = sorted(set(chat_ids))
+    if not wanted:
+        return {}
+    found = await conn.execute(
+        select(zalo_chats.c.chat_id, zalo_chats.c.last_inbound_at).where(
+            zalo_chats.c.chat_id.in_(wanted)
+        )
+    )
+    return {str(chat): at for chat, at in found}
+
+
 async def record_notices(conn: AsyncConnection, outcomes: Iterable[str], now: datetime) -> None:
     rows = [{"at": now, "outcome": o} for o in outcomes if o in OUTCOMES]
     if rows:

@@ -70,3 +70,33 @@ async def test_report_export_and_digest_commands(tmp_path: Path) -> None:
     assert "BẢN TIN TUẦN" in digest.stdout
     bad = _run(tmp_path, url, "digest", "--send")
     assert bad.returncode == 2  # no ADMIN_CHAT_IDS: nobody to send to
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", ["daily", "weekly"])
+async def test_the_printed_digest_has_the_zalo_lines_of_the_sent_one(
+    tmp_path: Path, kind: str
+) -> None:
+    """``python -m bot digest`` prints the digest as it is sent: Zalo notices held, re-sent
+    and sent as templates, and a refused token refresh with Zalo's words."""
+    from datetime import timedelta
+
+    from storage import write_transaction
+    from storage.queries.zalo_chats import record_notices
+    from storage.queries.zalo_tokens import save_tokens, token_failed
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await _seed(url)
+    engine = open_engine(url)
+    now = datetime.now(UTC)
+    async with write_transaction(engine) as conn:
+        await record_notices(conn, ["held", "held", "resent", "template"], now)
+        await save_tokens(conn, "a", "r", now + timedelta(hours=20), now - timedelta(hours=5))
+        await token_failed(conn, now, "zalo invalid_grant: Refresh token is invalid")
+    await engine.dispose()
+    printed = _run(tmp_path, url, "digest", "--kind", kind)
+    assert printed.returncode == 0, printed.stderr
+    assert "2 tin chờ người dân nhắn" in printed.stdout
+    assert "1 tin đã gửi lại khi người dân nhắn, 1 tin gửi bằng mẫu thông báo" in printed.stdout
+    assert "Làm mới token Zalo thất bại" in printed.stdout
+    assert "(zalo invalid_grant: Refresh token is invalid)" in printed.stdout

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from bot.channels.zalo_codes import is_valid
 from bot.cli.receipts import (
+    CODE_MODULES,
     MAX_DOSSIER_CHARS,
     MAX_FIELD_CHARS,
     MAX_PROCEDURE_CHARS,
@@ -435,7 +437,8 @@ def _stored(tmp_path: Path) -> list[tuple[object, ...]]:
         return list(db.execute("SELECT * FROM receipts ORDER BY id"))
 
 
-LINE = re.compile(r"^([A-Za-z0-9_-]{24})\thttps://t\.me/SipasDemoBot\?start=\1$")
+CODE = r"\t([1-9][0-9]{3}-[0-9]{4}-[0-9]{2})"
+LINE = re.compile(r"^([A-Za-z0-9_-]{24})\thttps://t\.me/SipasDemoBot\?start=\1" + CODE + "$")
 
 
 async def test_issue_prints_a_line_and_writes_a_qr_per_receipt(
@@ -533,7 +536,9 @@ async def test_without_a_username_tokens_are_printed_alone(
         == 0
     )
     out, err = capsys.readouterr()
-    assert all(TOKEN_PATTERN.fullmatch(line) for line in out.splitlines())
+    lines = [line.split("\t") for line in out.splitlines()]
+    assert all(TOKEN_PATTERN.fullmatch(token) for token, _ in lines)
+    assert all(is_valid(code.replace("-", "")) for _, code in lines)
     assert len(out.splitlines()) == 2
     assert err.splitlines()[0] == NO_USERNAME
     assert len(_stored(tmp_path)) == 2
@@ -664,8 +669,9 @@ async def test_issue_with_web_links_for_the_web_chat(
     lines = out.splitlines()
     assert len(lines) == 2
     for number, line in enumerate(lines, start=1):
-        token, link = line.split("\t")
+        token, link, code = line.split("\t")
         assert link == f"https://hoidap.sxd.gov.vn/?r={token}"
+        assert is_valid(code.replace("-", ""))
         assert (qr / f"{number:04d}.png").exists()
     assert "TELEGRAM_BOT_USERNAME" not in err
 
@@ -682,6 +688,46 @@ def test_web_needs_a_web_address(url: str) -> None:
 def _dark(image: Image.Image, x: int, y: int) -> bool:
     value = image.getpixel((x, y))
     return isinstance(value, int) and value < 128
+
+
+def _code_band(path: Path, link: str) -> tuple[int, int]:
+    """The height and inked width of what is printed under the QR code of ``path``."""
+    side = len(qr_code(link).get_matrix()) * QR_BOX_SIZE
+    with Image.open(path) as image:
+        band = image.convert("L").crop((0, side, image.width, image.height))
+        ink = [x for y in range(band.height) for x in range(band.width) if _dark(band, x, y)]
+        return band.height, max(ink) - min(ink) if ink else 0
+
+
+@pytest.mark.parametrize(
+    "how",
+    [[], ["--web", "https://hoidap.sxd.gov.vn/"], ["--zalo"]],
+    ids=["telegram", "web", "zalo"],
+)
+async def test_every_slip_shows_the_short_code_large(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: list[str]
+) -> None:
+    """Telegram's deep link keeps the long token, the web link too; every slip, whichever
+    channel it opens, prints the short code large under the QR code, as the Zalo slip does
+    (the code opens the receipt on every channel)."""
+    settings = _settings(
+        tmp_path, telegram_bot_username="SipasDemoBot", zalo_oa_id="1234567890123456789"
+    )
+    qr = tmp_path / "qr"
+    args = _args("issue", "--procedure", "1.009972", "--count", "2", "--qr", str(qr), *how)
+    assert await run_receipts(args, settings) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    for number, (token, link, *rest) in enumerate(lines, start=1):
+        code = rest[-1]
+        assert is_valid(code.replace("-", ""))
+        assert code[4] == code[9] == "-"
+        if not how:
+            assert link == f"https://t.me/SipasDemoBot?start={token}"
+        height, width = _code_band(qr / f"{number:04d}.png", link)
+        with Image.open(qr / f"{number:04d}.png") as image:
+            full = image.width
+        assert height >= (2 + 1 + CODE_MODULES + 1) * QR_BOX_SIZE  # caption, then the code
+        assert width > full / 2
 
 
 def test_the_short_code_is_printed_large_under_the_caption(tmp_path: Path) -> None:

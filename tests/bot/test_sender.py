@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import (
     ChatBlocked,
+    Paused,
     PermanentSendError,
     RateLimited,
     TransientSendError,
     Unsupported,
 )
 from bot.runtime.replies import Capabilities
-from bot.runtime.sender import Limits, OutboxSender
+from bot.runtime.sender import MAX_ATTEMPTS, Limits, OutboxSender
 from storage import WriteSet, flush, write_transaction
 from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.dialogue import load_conversations
@@ -135,6 +136,32 @@ async def test_rate_limited_waits_and_retries(engine: AsyncEngine) -> None:
         await conn.execute(outbox.update().values(not_before=None))
     await sender.drain(2)
     assert channel.sent == [("1", "a")]
+
+
+@pytest.mark.parametrize("pauses", [1, 3, MAX_ATTEMPTS + 2])
+async def test_a_paused_channel_spends_no_attempt(engine: AsyncEngine, pauses: int) -> None:
+    """Paused (a refused Zalo token refresh, tried again a minute later) keeps the message
+    pending, its attempts untouched, however long the pause lasts; a plain rate limit
+    still counts one attempt."""
+
+    def script(_chat: str, _text: str, n: int) -> None:
+        if n <= pauses:
+            raise Paused(0.05, "zalo token refresh failed (zalo invalid_grant)")
+
+    await _queue(engine, [("1", "a")])
+    channel = Channel(script)
+    sender = _sender(engine, channel)
+    for n in range(1, pauses + 1):
+        while channel.calls < n:
+            await sender.drain_once()
+            await asyncio.sleep(0.05)  # the channel's shared pause (real time)
+        assert (await _rows(engine))[0][1:] == ("pending", "Paused", 0)
+        sender._paused_until = 0
+        async with write_transaction(engine) as conn:
+            await conn.execute(outbox.update().values(not_before=None))
+    await sender.drain(2)
+    assert channel.sent == [("1", "a")]
+    assert (await _rows(engine))[0][1] == "sent"
 
 
 async def test_transient_errors_back_off_then_succeed(engine: AsyncEngine) -> None:

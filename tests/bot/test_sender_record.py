@@ -17,12 +17,6 @@ from storage.queries.outbox import mark_sent
 from tests.bot.test_sender import Channel, Clock, _queue, _rows
 
 
-@pytest.mark.xfail(
-    reason="KNOWN REGRESSION: the fix in _record_finished (issue 11) was lost when the fast "
-    "path (issue 18) rewrote the sender; a sent batch that could not be recorded is sent "
-    "again. To be restored next.",
-    strict=False,
-)
 @pytest.mark.parametrize("failures", [1, 3])
 async def test_sent_but_not_recorded_is_recorded_later_not_sent_again(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, failures: int

@@ -70,6 +70,18 @@ def test_admin_command_from_a_citizen_is_flagged() -> None:
     assert not refused_admin(citizen)
 
 
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("4821-7730-15", "4821773015"), ("Mã: 4821 7730 15", "4821773015"), ("48217730", "48217730")],
+)
+def test_the_slip_s_short_code_typed_on_telegram_opens_the_receipt(typed: str, code: str) -> None:
+    data = json.loads((FIXTURES / "text_message.json").read_text(encoding="utf-8"))
+    data["message"]["text"] = typed
+    event = parse_update(Update.de_json(data, BOT))
+    assert event is not None
+    assert event.payload == Command("start", code, typed=typed)
+
+
 def test_very_long_text_is_cut_just_past_the_engine_limit() -> None:
     data = json.loads((FIXTURES / "text_message.json").read_text(encoding="utf-8"))
     data["message"]["text"] = "a" * 10_000
@@ -190,6 +202,7 @@ def test_ids_read_from_raw_json(raw: object, update_id: int | None, chat_id: str
 
 ROOM = "-4001"
 BOT_ID = 123
+PROMPT = "Phản ánh PA-2026-000001 — gõ nội dung trả lời"
 
 
 def _group_message(
@@ -208,7 +221,7 @@ def _group_message(
             "date": 1767578400,
             "chat": message["chat"],
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "SIPAS", "username": "sipas_bot"},
-            "text": "Phản ánh PA-2026-000001 — gõ nội dung trả lời",
+            "text": PROMPT,
         }
     update = Update.de_json({"update_id": 20001, "message": message}, BOT)
     assert update is not None
@@ -245,7 +258,8 @@ def _in_room(update: Update, room: str | None = ROOM) -> InboundEvent | None:
         ("/hoso@sipas_bot cua-toi", False, Command("hoso", "cua-toi")),
         ("/HOSO@SIPAS_BOT", False, Command("hoso", "")),
         ("/hoso@other_bot", False, None),  # another bot's command in the same group
-        ("Đã có kết quả.", True, Text("Đã có kết quả.")),
+        # A reply carries the start of the bot's message: the prompt names its case.
+        ("Đã có kết quả.", True, Text("Đã có kết quả.", reply_to=PROMPT)),
         ("@sipas_bot /hoso thì sao", False, Text("/hoso thì sao")),
         ("@sipas_bot", False, None),
         ("Các anh chị xem giúp hồ sơ này.", False, None),  # the team talking (privacy off)
@@ -258,7 +272,7 @@ def test_an_officer_in_a_staff_group(text: str, reply: bool, payload: object) ->
         return
     assert event == InboundEvent(
         "20001", "telegram", "-4001:7002", payload, admin=True,  # type: ignore[arg-type]
-        sender_id="7002", sender_name="Lan Trần",
+        sender_id="7002", sender_name="Lan Trần", room=True,
     )  # fmt: skip
 
 
@@ -283,6 +297,7 @@ def test_a_press_in_a_staff_group_is_the_officers() -> None:
     event = _in_room(_group_press(7002))
     assert event is not None
     assert (event.external_id, event.admin, event.sender_id) == ("-4001:7002", True, "7002")
+    assert event.room
     assert event.origin is not None
     assert event.origin.message_id == "7"
 
@@ -319,3 +334,43 @@ def test_every_citizen_command_is_in_telegrams_menu_and_no_admin_one() -> None:
     for lang in ("vi", "en"):
         shown = [c.command for c in bot_commands(default_catalog(), lang)]
         assert shown == list(MENU_COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("author", "said", "reply_to"),
+    [
+        (BOT_ID, PROMPT, PROMPT),  # the bot's prompt: its start is passed on
+        (BOT_ID, "x" * 500, "x" * 200),  # bounded: only the start names the case
+        (7001, PROMPT, ""),  # a colleague's message quoting a code is no prompt
+    ],
+)
+def test_a_private_reply_names_the_bots_message_it_answers(
+    author: int, said: str, reply_to: str
+) -> None:
+    chat = {"id": 7002, "type": "private", "first_name": "Lan"}
+    update = Update.de_json(
+        {
+            "update_id": 20003,
+            "message": {
+                "message_id": 51,
+                "date": 1767578406,
+                "chat": chat,
+                "from": {"id": 7002, "is_bot": False, "first_name": "Lan"},
+                "text": "Đã có kết quả.",
+                "reply_to_message": {
+                    "message_id": 49,
+                    "date": 1767578400,
+                    "chat": chat,
+                    "from": {"id": author, "is_bot": author == BOT_ID, "first_name": "X"},
+                    "text": said,
+                },
+            },
+        },
+        BOT,
+    )
+    assert update is not None
+    event = parse_update(update, ADMINS, None, bot_id=BOT_ID, username="sipas_bot")
+    assert event is not None
+    assert isinstance(event.payload, Text)
+    assert (event.payload.text, event.payload.reply_to) == ("Đã có kết quả.", reply_to)
+    assert not event.room

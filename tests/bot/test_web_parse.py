@@ -47,6 +47,21 @@ def test_parse_text(typed: str, expected: object) -> None:
     assert parse_text(typed) == expected
 
 
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("4821-7730-15", "4821773015"),
+        ("mã 4821 7730 15", "4821773015"),
+        ("4821773015", "4821773015"),
+        ("4821-7730-1", "482177301"),  # nine digits: answered with the code's format
+    ],
+)
+def test_the_slip_s_short_code_typed_in_the_web_chat_opens_the_receipt(
+    typed: str, code: str
+) -> None:
+    assert parse_text(typed) == Command("start", code, typed=typed)
+
+
 def test_a_pressed_button_carries_the_message_it_was_on() -> None:
     shown = WebMessage(
         12, {"kind": "text", "text": "Câu 1?", "choices": [["1.1:5", "Rất hài lòng"]]}, False

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.channels.zalo import parse_text
-from bot.channels.zalo_codes import candidate, is_valid, new_code, printed
+from bot.channels.zalo_codes import candidate, is_valid, near_miss, new_code, printed
 from conversations import Command, Text
 
 CODES = st.builds(lambda _: new_code(), st.integers())
@@ -62,13 +62,10 @@ def test_however_it_is_typed_it_reads_the_same(code: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "0912345678",  # a mobile number: codes never start with 0
-        "091 234 5678",
         "+84 912 345 678",
-        "84912345678",
-        "4821-7730-1",  # nine digits
-        "4821-7730-155",  # eleven
         "số nhà 12",
+        "1234567",  # seven digits: too far from a code to be one
+        "48217730155512",  # fourteen
         "12",
         "mã 48217730x5",
         "",
@@ -76,4 +73,28 @@ def test_however_it_is_typed_it_reads_the_same(code: str) -> None:
 )
 def test_other_texts_stay_text(text: str) -> None:
     assert candidate(text) is None
+    assert near_miss(text) is None
     assert isinstance(parse_text(text), Text)
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("0912345678", "0912345678"),  # a leading 0 (a phone number where one is asked)
+        ("091 234 5678", "0912345678"),
+        ("84912345678", "84912345678"),
+        ("4821-7730-1", "482177301"),  # nine digits
+        ("4821-7730-155", "48217730155"),  # eleven
+        ("mã 4821 7730 15 9", "48217730159"),  # an extra digit
+        ("48217730", "48217730"),  # eight
+    ],
+)
+def test_a_code_of_the_wrong_shape_is_read_as_a_code_to_hint_at(text: str, digits: str) -> None:
+    """Not a code (``candidate``), but digits meant as one: read as ``/start`` with the
+    message kept, so a step that reads text still gets the text (a phone number)."""
+    assert candidate(text) is None
+    assert near_miss(text) == digits
+    parsed = parse_text(text)
+    assert isinstance(parsed, Command)
+    assert (parsed.name, parsed.arg, parsed.typed) == ("start", digits, text)
+    assert parse_text(f"/start {text}") == Command("start", digits)

@@ -21,9 +21,10 @@ from bot.channels.zalo_tokens import (
     SCHEDULE_AHEAD,
     SCHEDULE_EVERY,
     TokenStore,
+    failure_parts,
     refresh_failure,
 )
-from bot.errors import TransientSendError
+from bot.errors import Paused
 from bot.web.server import create_app
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
@@ -123,34 +124,70 @@ def test_a_refused_refresh_is_kept_in_zalo_s_words(answer: dict[str, object], ke
     assert len(refresh_failure(answer)) <= 200
 
 
+@pytest.mark.parametrize(
+    ("answer", "parts"),
+    [
+        (
+            {"error_name": "invalid_grant", "error_reason": "expired"},
+            ("", "invalid_grant", "expired"),
+        ),
+        ({"error": -14014, "error_name": "Invalid token"}, ("-14014", "Invalid token", "")),
+        (
+            {"error": -14002, "error_name": "x y", "error_description": "a: b"},
+            ("-14002", "x y", "a: b"),
+        ),
+        ({"error_reason": "r"}, ("", "", "no token in the answer: r")),
+    ],
+)
+def test_healthz_shows_a_refusal_in_its_parts(
+    answer: dict[str, object], parts: tuple[str, str, str]
+) -> None:
+    shown = failure_parts(refresh_failure(answer))
+    assert (shown["error"], shown["error_name"], shown["error_reason"]) == parts
+
+
 async def test_a_refused_refresh_is_recorded_and_the_next_attempt_waits(
     zalo: FakeZalo, sender: ZaloSender, tokens: TokenStore, engine: AsyncEngine, clock: Clock
 ) -> None:
     zalo.refuse_refreshes("invalid_grant", "Refresh token is invalid")
     zalo.expire_access_token(-220)
-    with pytest.raises(TransientSendError, match="invalid_grant"):
+    with pytest.raises(Paused, match="invalid_grant") as paused:
         await sender.send(USER, TextMessage("1"))
+    assert paused.value.retry_after == RETRY_AFTER.total_seconds()
     async with read_transaction(engine) as conn:
         row = await get_tokens(conn)
     assert row is not None
     assert row.failed_at == START
     assert row.last_error == "zalo invalid_grant: Refresh token is invalid"
-    # Retries of the send within the minute do not post the rejected token again.
+    # Sends within the minute wait for the next allowed refresh: neither the rejected
+    # refresh token nor the refused access token is posted again.
     for seconds in (1, 2, 30, 59):
         clock.now = START + timedelta(seconds=seconds)
-        with pytest.raises(TransientSendError):
+        with pytest.raises(Paused) as paused:
             await sender.send(USER, TextMessage("1"))
+        assert paused.value.retry_after == max(1, 60 - seconds)
     assert len(zalo.refreshes) == 1
+    assert len(zalo.sends) == 1
     # Shown on /healthz (with Zalo's words, never a token) until a refresh succeeds.
     health = await _health(engine)
-    assert health["zalo_token"]["status"] == "refresh_failed"
-    assert health["zalo_token"]["error"] == "zalo invalid_grant: Refresh token is invalid"
+    assert (health["ok"], health["status"]) == (False, "degraded")
+    assert health["zalo_token"] == {
+        "status": "refresh_failed",
+        "at": START.isoformat(),
+        "detail": "zalo invalid_grant: Refresh token is invalid",
+        "error": "",
+        "error_name": "invalid_grant",
+        "error_reason": "Refresh token is invalid",
+    }
     assert row.refresh_token not in str(health)
+    assert row.access_token not in str(health)
     clock.now = START + RETRY_AFTER
     zalo.allow_refreshes()
     await sender.send(USER, TextMessage("2"))
     assert len(zalo.refreshes) == 2
-    assert (await _health(engine))["zalo_token"]["status"] == "ok"
+    health = await _health(engine)
+    assert (health["ok"], health["zalo_token"]["status"]) == (True, "ok")
+    assert "status" not in health
 
 
 async def test_the_scheduled_refresh_needs_no_traffic(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, standing
+from bot.channels.zalo_window import Window, reach, standing
 from bot.runtime.sender import OutboxSender
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
@@ -93,13 +93,33 @@ async def test_ten_days_later_the_notice_goes_as_a_template(
     clock.now = FILED + timedelta(days=10)
     zalo.out_of_window(USER)
     await _queue(engine, NOTICE, clock.now)
-    assert await _drain(engine, zalo, clock, TEMPLATE) == {"sent": 1}
+    # Sent as a template, and held too: the template cannot carry the rating buttons.
+    assert await _drain(engine, zalo, clock, TEMPLATE) == {"held": 1}
     [sent] = zalo.template_sends
     assert (sent.user_id, sent.template_id) == (USER, TEMPLATE)
     assert sent.data == {"content": NOTICE.text}
     assert zalo.messages(USER) == []
     assert [s.error for s in zalo.sends] == []  # the window was known: no refused message
     assert (await _notices(engine))["template"] == 1
+    # The citizen writes: the notice comes again, first, with buttons they can press.
+    zalo.user_text(USER, "Xin chào")
+    async with write_transaction(engine) as conn:
+        assert await citizen_wrote(conn, USER, clock.now) == 1
+    assert await _drain(engine, zalo, clock, TEMPLATE) == {"sent": 1}
+    [again] = zalo.messages(USER)
+    assert [b[2] for b in again.buttons] == ["#c:rate:PA-1234:5"]
+    assert len(zalo.template_sends) == 1
+
+
+async def test_a_template_notice_without_buttons_is_not_held(
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock
+) -> None:
+    clock.now = FILED + timedelta(days=10)
+    zalo.out_of_window(USER)
+    plain = TextMessage("Phản ánh PA-1234 đang được xử lý.", (), "notice.in_progress")
+    await _queue(engine, plain, clock.now)
+    assert await _drain(engine, zalo, clock, TEMPLATE) == {"sent": 1}
+    assert len(zalo.template_sends) == 1
 
 
 async def test_without_a_template_it_is_held_and_arrives_once_when_the_citizen_writes(
@@ -146,7 +166,7 @@ async def test_zalo_s_own_refusal_falls_back_to_the_template(
     clock.now = FILED + timedelta(hours=1)
     zalo.out_of_window(USER, -232)
     await _queue(engine, NOTICE, clock.now)
-    assert await _drain(engine, zalo, clock, TEMPLATE) == {"sent": 1}
+    assert await _drain(engine, zalo, clock, TEMPLATE) == {"held": 1}  # its buttons wait
     assert [s.error for s in zalo.sends] == [-232]
     assert len(zalo.template_sends) == 1
 
@@ -172,3 +192,23 @@ async def test_a_zalo_citizen_is_told_how_they_will_hear_back(
 def test_standing(age: timedelta, where: str) -> None:
     assert standing(FILED, FILED + age) == where
     assert standing(None, FILED) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("age", "template", "send_billed", "expected"),
+    [
+        (None, "", True, "direct"),
+        (timedelta(hours=47), "", False, "direct"),
+        (timedelta(days=3), "", True, "direct"),
+        (timedelta(days=3), "", False, "held"),
+        (timedelta(days=3), "358912", False, "template"),
+        (timedelta(days=8), "", True, "held"),
+        (timedelta(days=8), "358912", True, "template"),
+    ],
+)
+def test_where_a_notice_goes_is_what_staff_are_told(
+    age: timedelta | None, template: str, send_billed: bool, expected: str
+) -> None:
+    now = datetime(2026, 3, 12, 2, 0, tzinfo=UTC)
+    last = None if age is None else now - age
+    assert reach(last, now, template, send_billed) == expected

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversations.context import Env, Facts
+from conversations.context import ComplaintFacts, Env, Facts
 from conversations.effects import ConversationState
 from conversations.engine import GLOBAL_BUTTONS, handle
 from conversations.events import Choice, Command, Inbound, Text
@@ -91,3 +91,66 @@ def test_only_ascii_digits_count_as_a_number(text: str, number: bool) -> None:
     assert is_ascii_number(text) is number
     if number:
         int(text)
+
+
+def _case(status: str, *, owned: bool) -> ComplaintFacts:
+    return ComplaintFacts(
+        code="PA-2026-000007", category="khac", status=status, description="…",
+        source="telegram", anonymous=False, name="A", phone="0903111222", language="vi",
+        created_at=ENV.now, due_on=ENV.now.date(), owned=owned, reachable=True,
+    )  # fmt: skip
+
+
+def _keys(state: ConversationState, event: Inbound, facts: Facts) -> list[str]:
+    return [r.key for r in handle(state, event, ENV, facts).replies]
+
+
+@pytest.mark.parametrize("state", [STATES[0], next(s for s in STATES if s.step == "1.1")])
+@pytest.mark.parametrize(
+    ("button", "facts"),
+    [
+        ("rate:PA-2026-000007:5", Facts()),  # no such case
+        ("rate:PA-2026-999999:1", Facts()),
+        ("rate:PA-2026-000007:²", Facts()),
+        ("rate:PA-0000-000000:5", Facts()),
+        ("rate:nonsense:5", Facts()),
+        ("rate::5", Facts()),
+        # another chat's case, in each state: nothing about it shows either
+        *[
+            ("rate:PA-2026-000007:5", Facts(complaints={"PA-2026-000007": _case(s, owned=False)}))
+            for s in ("new", "resolved", "waiting_citizen")
+        ],
+    ],
+)
+def test_a_forged_rating_of_an_unknown_case_answers_as_an_unknown_code(
+    state: ConversationState, button: str, facts: Facts
+) -> None:
+    """Issue 10: ``rate:CODE`` for a case that does not exist (or is not the chat's) answered
+    "not yet ready to be rated", telling that the code exists; now it gets what a lookup of an
+    unknown code ends with (``lookup.refused``, the same for "no such case" and "not yours"),
+    and the chat's own flow is left as it was."""
+    outcome = handle(state, Choice(button), ENV, facts)
+    assert [r.key for r in outcome.replies] == ["lookup.refused"]
+    assert (outcome.state or state) == state
+    assert not outcome.changes
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [Facts(), *[Facts(complaints={"PA-2026-000007": _case(s, owned=False)})
+                for s in ("new", "resolved", "waiting_citizen")]],
+)  # fmt: skip
+def test_a_forged_supplement_button_of_an_unknown_case_answers_as_an_unknown_code(
+    facts: Facts,
+) -> None:
+    assert _keys(STATES[0], Choice("supp:PA-2026-000007"), facts) == [
+        "lookup.refused",
+        "menu.again",
+    ]
+
+
+def test_the_chats_own_case_still_says_why_it_cannot_be_rated() -> None:
+    mine = Facts(complaints={"PA-2026-000007": _case("new", owned=True)})
+    assert _keys(STATES[0], Choice("rate:PA-2026-000007:5"), mine) == ["rating.not_now"]
+    done = Facts(complaints={"PA-2026-000007": _case("resolved", owned=True)})
+    assert _keys(STATES[0], Choice("rate:PA-2026-000007:5"), done)[0] == "rating.thanks"

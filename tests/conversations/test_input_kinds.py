@@ -145,6 +145,28 @@ def test_a_count_typed_at_the_trips_question_is_its_option(
     assert [(c.item, c.value) for c in saved] == [("trips", code)], typed
 
 
+@pytest.mark.parametrize("form", ["sipas-2640", "sipas-1001"])
+@pytest.mark.parametrize(("typed", "code"), [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"),
+                                             ("０", "0"), ("0", "0"), ("3.", "3")])  # fmt: skip
+def test_a_bare_number_at_the_trips_question_is_that_count(
+    form: str, typed: str, code: str
+) -> None:
+    """The menu's place of each count is the count itself (1…4, "did not come" last), so a
+    bare "3" means 3 times whether the citizen read the menu's numbers or counted trips."""
+    step = next(s for s in load(form).steps if s.id == "trips")
+    assert step.options[:4] == ("1", "2", "3", "4")
+    state = ConversationState(
+        "vi", survey.FLOW, step.id, {"rid": 1, "ans": {}, "hist": [], "form": form}
+    )
+    outcome = handle(state, Text(typed), ENV)
+    saved = [(c.item, c.value) for c in outcome.changes if c.kind == "save_answer"]
+    if code not in step.options:
+        assert saved == []
+        assert outcome.replies[0].key.startswith("survey.invalid")
+    else:
+        assert saved == [("trips", code)], typed
+
+
 # --- 4. polite yes and no at every yes/no step ----------------------------------------------
 
 REFUSALS = ["chưa", "chưa ạ", "không ạ, cảm ơn", "thôi", "không muốn", "để sau", "Dạ thôi ạ"]

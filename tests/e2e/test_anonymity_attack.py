@@ -89,6 +89,12 @@ def _thanked(fake: FakeTelegram, chat: int) -> bool:
     return any(THANKS in (m.text or "") for m in fake.messages(chat))
 
 
+def _echoes_gone(workdir: Path) -> bool:
+    """No "→ answer" echo of a survey's question in the database file or its log."""
+    paths = [workdir / "bot.db", workdir / "bot.db-wal"]
+    return not any(b"\\u2192" in p.read_bytes() for p in paths if p.exists())
+
+
 def _copy_files(workdir: Path, to: Path) -> tuple[bytes, bytes]:
     """The database and its write-ahead log as a backup of the running process takes them."""
     to.mkdir()
@@ -122,6 +128,8 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
         for chat, (_, steps) in CHATS.items():
             if steps[-1] == "summary:submit":
                 fake.wait_for(partial(_thanked, chat=chat), what=f"thanks to {chat}")
+        # The log is emptied once the last replies are marked sent, just after they arrive.
+        fake.wait_for(lambda _: _echoes_gone(tmp_path), what="the replies' pages scrubbed")
         db_bytes, wal_bytes = _copy_files(tmp_path, tmp_path / "stolen")
     finally:
         bot.stop()
@@ -166,6 +174,10 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
     assert [rid for rid in ids if str(rid).encode() in files] == [], "response ids in pages"
     assert b'"ans"' not in files
     assert b'"rid"' not in files
+    # No reply of a survey (a question's "→ answer" echo, the summary of the answers) is
+    # left in a page either: the last ones were marked sent after the ending checkpoint.
+    assert b"\\u2192" not in files
+    assert "→".encode() not in files
     copies = {comment: files.count(comment.encode()) for comment in COMMENTS}
     assert copies == dict.fromkeys(COMMENTS, 1), "a comment kept outside its answer row"
 

@@ -104,6 +104,15 @@ def prompt_for(fake: FakeTelegram, chat: int, code: str, after: int) -> BotMessa
     return message_with(fake, chat, f"Phản ánh {code} — gõ", after=after)
 
 
+def prompted(
+    fake: FakeTelegram, chat: int, who: tuple[int, str], card: BotMessage, code: str, act: str
+) -> BotMessage:
+    """The reply prompt the officer ``who`` (id, name) gets for pressing ``act`` on ``card``."""
+    count = len(fake.messages(chat))
+    fake.member_presses(chat, who[0], card.message_id, f"case:{code}:{act}", first_name=who[1])
+    return prompt_for(fake, chat, code, count)
+
+
 def answered(fake: FakeTelegram, update_id: int) -> bool:
     return any(a.update_id == update_id for a in fake.callback_answers)
 
@@ -296,5 +305,72 @@ def test_migration_announced_by_service_messages(fake: FakeTelegram, tmp_path: P
         message_with(fake, NEW_SUPERGROUP, "Không có phản ánh nào đang mở.")
         assert bot.output().count("event=staff_room_moved") == 1
         assert not [c for c in fake.calls if c.chat_id == GROUP and c.status != 200]
+    finally:
+        bot.stop()
+
+
+def test_an_answer_to_an_older_prompt_never_reaches_another_case(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """One officer with two prompts open answers the older one: the text is not applied to
+    the newer case, its citizen hears nothing, the officer is told; the newer prompt still
+    works. In the group the bot speaks staff only: a mention gets the room's help, never the
+    citizen's greeting; a member who is not staff gets nothing. Only the holder hands back."""
+    bot = start_bot(fake, tmp_path, GROUP)
+    try:
+        first = file_complaint(fake, 7401, "Hồ sơ cấp phép nộp tháng 3 chưa có kết quả.")
+        second = file_complaint(fake, 7402, "Công chức một cửa hẹn lại nhiều lần.")
+        card_1, card_2 = card_of(fake, GROUP, first), card_of(fake, GROUP, second)
+        prompt_1 = prompted(fake, GROUP, (OFFICER_A, "An"), card_1, first, "answer")
+        prompt_2 = prompted(fake, GROUP, (OFFICER_A, "An"), card_2, second, "ask")
+        citizen_2 = len(fake.messages(7402))
+
+        count = len(fake.messages(GROUP))
+        fake.member_sends(GROUP, OFFICER_A, "Đã có kết quả, mời ông đến nhận ngày 20/12.",
+                          reply_to=prompt_1.message_id, first_name="An")  # fmt: skip
+        refused = message_with(fake, GROUP, "chưa được gửi hay lưu", after=count)
+        assert first in (refused.text or "")
+        assert second in (refused.text or "")
+        assert case_row(bot, first) == ("new", None)
+        assert case_row(bot, second) == ("new", None)
+        assert len(fake.messages(7402)) == citizen_2
+
+        # The newer prompt is still the one waiting: answering it reaches its own citizen.
+        fake.member_sends(GROUP, OFFICER_A, "Xin gửi bản chụp giấy biên nhận.",
+                          reply_to=prompt_2.message_id, first_name="An")  # fmt: skip
+        told = message_with(fake, 7402, "bổ sung")
+        assert "Xin gửi bản chụp giấy biên nhận." in (told.text or "")
+        assert "mời ông đến nhận" not in (told.text or "")
+        # The older prompt answered again: nothing waits for it, nothing is applied.
+        count = len(fake.messages(GROUP))
+        fake.member_sends(GROUP, OFFICER_A, "Đã có kết quả.", reply_to=prompt_1.message_id,
+                          first_name="An")  # fmt: skip
+        message_with(fake, GROUP, f"Không có lời nhắc nào của phản ánh {first}", after=count)
+        assert case_row(bot, first) == ("new", None)
+        assert not any("đã được giải quyết" in (m.text or "") for m in fake.messages(7401))
+
+        # Staff wording only: B's mention, /start and /phananh get the room's help.
+        for said in ("@sipas_test_bot xin chào", "/start@sipas_test_bot", "/phananh"):
+            count = len(fake.messages(GROUP))
+            fake.member_sends(GROUP, OFFICER_B, said, first_name="Bình")
+            message_with(fake, GROUP, "Trong nhóm cán bộ", after=count)
+        # Only A, who has case 2 now, hands it back; B is told so, and nothing changes.
+        count = len(fake.messages(GROUP))
+        fake.member_presses(GROUP, OFFICER_B, card_2.message_id, f"case:{second}:release",
+                            first_name="Bình")  # fmt: skip
+        message_with(fake, GROUP, "chỉ người đang xử lý mới chuyển lại", after=count)
+        assert case_row(bot, second) == ("waiting_citizen", "An")
+        # A member who is not staff: a mention and a reply to a prompt get nothing.
+        before = len(fake.messages(GROUP))
+        assert fake.member_sends(GROUP, MEMBER, "@sipas_test_bot chào") is not None
+        assert fake.member_sends(GROUP, MEMBER, "ok", reply_to=prompt_2.message_id) is not None
+        # A last command from an officer, answered after the member's messages were read.
+        fake.member_sends(GROUP, OFFICER_B, "/hoso chua-nhan", first_name="Bình")
+        listed = message_with(fake, GROUP, "Phản ánh đang mở (chưa có ai nhận): 1", after=before)
+        assert first in (listed.text or "")
+        assert len(fake.messages(GROUP)) == before + 1
+
+        texts = [m.text or "" for m in fake.messages(GROUP)]
+        assert not any("Xin chào" in t or "Ông/Bà muốn làm gì" in t for t in texts)
     finally:
         bot.stop()

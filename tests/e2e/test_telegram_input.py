@@ -72,7 +72,7 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     # A sticker where a description is expected: a hint, then the question again.
     before = len(fake.messages(chat))
     fake.user_sends_message(chat, {"sticker": STICKER})
-    hint = _wait_text(fake, chat, "Bot chưa đọc được nhãn dán", before)
+    hint = _wait_text(fake, chat, "Chúng tôi chưa đọc được nhãn dán", before)
     again = _wait_text(fake, chat, "Mời Ông/Bà viết nội dung", hint)
     assert again == hint + 1
 
@@ -128,7 +128,7 @@ def test_an_edited_description_before_and_after_sending(
     before = len(fake.messages(chat))
     fake.user_edits_text(chat, message_id, "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở.")
     note = _wait_text(fake, chat, "Đã cập nhật nội dung phản ánh", before)
-    summary = _wait_text(fake, chat, "Xin kiểm tra lại trước khi gửi", note)
+    summary = _wait_text(fake, chat, "Xin Ông/Bà kiểm tra lại trước khi gửi", note)
     assert (
         "Nội dung: Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở." in _texts(fake, chat)[summary]
     )
@@ -139,5 +139,5 @@ def test_an_edited_description_before_and_after_sending(
     # After «Gửi»: a short note, and the filed description stays as sent.
     before = len(fake.messages(chat))
     fake.user_edits_text(chat, message_id, "Nội dung khác hẳn")
-    _wait_text(fake, chat, "Bot không đọc lại tin nhắn đã sửa", before)
+    _wait_text(fake, chat, "Chúng tôi không đọc lại tin nhắn đã sửa", before)
     assert _complaint(bot)[0] == "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở."

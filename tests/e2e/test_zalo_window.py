@@ -80,7 +80,8 @@ async def life(
     zalo: FakeZalo, database: Database, clock: SettableClock, template: str = ""
 ) -> AsyncIterator[Life]:
     engine = database.open()
-    dispatcher = Dispatcher(engine, DispatchSettings(admin_chats=(("zalo", STAFF),)), clock=clock)
+    settings = DispatchSettings(admin_chats=(("zalo", STAFF),), zalo_template=template)
+    dispatcher = Dispatcher(engine, settings, clock=clock)
     note = "zalo.filed_note_template" if template else "zalo.filed_note"
     async with httpx.AsyncClient(trust_env=False) as client:
         tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
@@ -141,6 +142,17 @@ async def database(zalo: FakeZalo, tmp_path: Path) -> Database:
 
 async def _file_and_answer_ten_days_later(bot: Life, clock: SettableClock) -> str:
     """The citizen files a complaint on Zalo; 10 days later staff answer it."""
+    code = await _file(bot)
+    clock.now += timedelta(days=10)
+    bot.zalo.out_of_window(CITIZEN)  # Zalo's clock agrees: the window is closed
+    await bot.text(STAFF, "/start")  # staff are within their own window
+    await bot.press(STAFF, f"#c:case:{code}:answer")
+    await bot.text(STAFF, "Đã xử lý xong: công trình đã tháo dỡ phần lấn chiếm.")
+    return code
+
+
+async def _file(bot: Life) -> str:
+    """The citizen files a complaint on Zalo; its tracking code."""
     zalo = bot.zalo
     await bot.text(CITIZEN, "/phananh")
     await bot.text(CITIZEN, "2")
@@ -153,13 +165,7 @@ async def _file_and_answer_ten_days_later(bot: Life, clock: SettableClock) -> st
     match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
     assert match is not None, texts
     assert any("mã tra cứu bất cứ lúc nào" in t for t in texts)  # how they will hear back
-    code = match.group(0)
-    clock.now += timedelta(days=10)
-    zalo.out_of_window(CITIZEN)  # Zalo's clock agrees: the window is closed
-    await bot.text(STAFF, "/start")  # staff are within their own window
-    await bot.press(STAFF, f"#c:case:{code}:answer")
-    await bot.text(STAFF, "Đã xử lý xong: công trình đã tháo dỡ phần lấn chiếm.")
-    return code
+    return match.group(0)
 
 
 async def test_ten_days_later_the_answer_goes_as_a_template(
@@ -170,10 +176,27 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
         code = await _file_and_answer_ten_days_later(bot, clock)
     [sent] = zalo.template_sends
     assert (sent.user_id, sent.template_id) == (CITIZEN, TEMPLATE)
+    # Staff are told how the sender hears of it: by a template message.
+    told = zalo.messages(STAFF)[-1].text
+    assert "Người gửi được báo bằng tin mẫu Zalo" in told, told
     assert code in sent.data["content"]
     assert "đã tháo dỡ phần lấn chiếm" in sent.data["content"]
     assert [s.error for s in zalo.sends if s.user_id == CITIZEN and s.error] == []
+    # The template has no rating buttons: the answer with its buttons waits for the
+    # citizen's next message, and comes first then; the rating pressed is recorded.
+    assert (await _counts(database)).get("held", 0) == 1
+    before = len(zalo.messages(CITIZEN))
+    async with life(zalo, database, clock, TEMPLATE) as bot:
+        await bot.text(CITIZEN, "Cho tôi hỏi kết quả")
+        first = zalo.messages(CITIZEN)[before]
+        assert code in first.text
+        rate = [payload for _, _, payload in first.buttons if payload.startswith("#c:rate:")]
+        assert len(rate) == 5, first.buttons
+        await bot.press(CITIZEN, rate[-1])
+    thanks = " ".join(m.text for m in zalo.messages(CITIZEN)[before + 1 :])
+    assert "cảm ơn" in thanks.lower(), thanks
     assert (await _counts(database)).get("held", 0) == 0
+    assert len(zalo.template_sends) == 1
 
 
 async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_restart(
@@ -184,6 +207,10 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
         code = await _file_and_answer_ten_days_later(bot, clock)
         before = len(zalo.messages(CITIZEN))
     assert (await _counts(database))["held"] == 1
+    # Staff are told the truth: not "the sender has been told", but held until they write.
+    told = zalo.messages(STAFF)[-1].text
+    assert "Người gửi chưa được báo" in told, told
+    assert "đã được báo" not in told
     assert zalo.template_sends == []
     clock.now += timedelta(hours=5)
     async with life(zalo, database, clock) as bot:  # restarted
@@ -196,6 +223,20 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
     assert code in answered[0]
     assert after[0] == answered[0]  # the held answer comes before the replies
     assert (await _counts(database)).get("held", 0) == 0
+
+
+async def test_inside_the_window_staff_are_told_the_sender_was_told(
+    zalo: FakeZalo, database: Database
+) -> None:
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock, TEMPLATE) as bot:
+        code = await _file(bot)
+        clock.now += timedelta(days=1)
+        await bot.text(STAFF, "/start")
+        await bot.press(STAFF, f"#c:case:{code}:answer")
+        await bot.text(STAFF, "Đã xử lý xong.")
+    assert "Người gửi đã được báo" in zalo.messages(STAFF)[-1].text
+    assert zalo.template_sends == []
 
 
 async def test_wrong_short_codes_are_limited_per_chat_and_day(
@@ -228,6 +269,41 @@ async def test_wrong_short_codes_are_limited_per_chat_and_day(
         assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text
 
 
+async def test_a_code_of_the_wrong_length_gets_its_format_and_counts_as_wrong(
+    zalo: FakeZalo, database: Database
+) -> None:
+    """9 or 11 digits, a leading 0, extra digits, however separated: the citizen is told what
+    a code looks like (not silence, not the menu), and each counts toward the day's limit."""
+    engine = database.open()
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
+    await engine.dispose()
+    clock = SettableClock(datetime.now(UTC))
+    shown = printed(CODE)
+    misshapen = [
+        shown[:-1],  # nine digits
+        shown + "5",  # eleven
+        "0" + CODE,  # a leading 0, eleven
+        "0" + CODE[1:],  # a leading 0, ten
+        f"mã {CODE[:4]} {CODE[4:8]} {CODE[8:]} 77",  # extra digits
+        CODE[:8],  # eight
+        "0912 345 678",
+        f"/start {shown[:-1]}",
+        CODE + "123",
+        "84" + CODE[:9],
+    ]
+    async with life(zalo, database, clock) as bot:
+        for text in misshapen:
+            before = len(zalo.messages(CITIZEN))
+            await bot.text(CITIZEN, text)
+            answer = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+            assert "gồm 10 chữ số, ví dụ 4821-7730-15" in answer, (text, answer)
+        before = len(zalo.messages(CITIZEN))
+        await bot.text(CITIZEN, shown)  # the right one, but not today: ten wrong ones
+        [refused] = zalo.messages(CITIZEN)[before:]
+        assert "sai mã trên giấy biên nhận 10 lần hôm nay" in refused.text
+
+
 @pytest.mark.parametrize("step", ["phone", "complaint text"])
 async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
     zalo: FakeZalo, database: Database, step: str
@@ -240,7 +316,8 @@ async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
         await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
     await engine.dispose()
     clock = SettableClock(datetime.now(UTC))
-    typed = ["1234567890", "2345 6789 01", "9876-5432-10", "mã 5555555555"]
+    typed = ["1234567890", "2345 6789 01", "9876-5432-10", "mã 5555555555", "4821-7730-1"]
+    typed += ["091 234 567", "48217730155"]
     typed += [f"{n}{CODE[1:]}" for n in range(1, 10) if f"{n}{CODE[1:]}" != CODE]
     async with life(zalo, database, clock) as bot:
         await bot.text(CITIZEN, "/phananh")

@@ -165,7 +165,12 @@ class Citizen:
 
     def wait(self, timeout: float = 60.0) -> None:
         """Until the step just sent is answered."""
-        wait_until(f"an answer to {STEPS[self.done - 1]} in {self.chat}", self._answered, timeout)
+        try:
+            wait_until(
+                f"an answer to {STEPS[self.done - 1]} in {self.chat}", self._answered, timeout
+            )
+        except AssertionError as exc:
+            raise AssertionError(self.fake.describe(str(exc), last=40)) from None
 
     def _answered(self) -> bool:
         if self.answers() <= self._before:
@@ -224,8 +229,11 @@ def completed_surveys(backend: Backend) -> int:
     return scalar(backend, "SELECT count(*) FROM survey_responses WHERE completed_at IS NOT NULL")
 
 
-#: A Vietnamese phone number as a citizen types it (10 digits from 0, spaces or dots allowed).
-PHONE = re.compile(r"(?<![\d.])0\d{2,3}[ .]?\d{3}[ .]?\d{3,4}(?![\d.])")
+#: A Vietnamese phone number as a citizen types it (10 digits from 0, spaces or dots allowed),
+#: standing as a word of its own: inside a longer word it is part of something else, such as
+#: a chat's hash (12 hex digits, salted at random per database: "chat=e0912345678b" in about
+#: one run in 370 per chat, which made a fault test fail now and then on a log with no phone).
+PHONE = re.compile(r"(?<![\w.])0\d{2,3}[ .]?\d{3}[ .]?\d{3,4}(?![\w.])")
 
 
 def personal_data_in_logs(folder: Path, chats: Iterable[int]) -> list[str]:

@@ -166,3 +166,34 @@ def test_the_red_flags_are_worded_as_the_question_asked(
     if method == "sipas-1001":
         assert "bị gợi ý" not in flags
         assert "bị gây phiền hà" not in flags
+
+
+def test_the_digest_says_which_deadline_each_overdue_case_missed() -> None:
+    from conversations.deadlines import Missed
+    from jobs.digest import case_lines
+
+    forward, accept = Missed("forward", date(2026, 3, 6)), Missed("accept", date(2026, 3, 13))
+    resolve = Missed("resolve", date(2026, 3, 18))
+    cases = CaseSummary(
+        open=9,
+        listed=2,
+        overdue=(
+            ("PA-2026-000001", (forward, accept)),
+            ("PA-2026-000002", (forward,)),
+            ("PA-2026-000003", (forward, resolve)),
+            ("PA-2026-000004", (resolve,)),
+        ),
+    )
+    vi = [CATALOG.render(r, "vi").text for r in case_lines(cases)]
+    en = [CATALOG.render(r, "en").text for r in case_lines(cases)]
+    assert vi[1:] == [
+        "⚠ Quá hạn: 4 (PA-2026-000001, PA-2026-000002, +2)",
+        "   – Quá hạn chuyển cơ quan có thẩm quyền (5 ngày làm việc): 3"
+        " (PA-2026-000001, PA-2026-000002, +1)",
+        "   – Quá hạn báo thụ lý cho người gửi (10 ngày làm việc): 1 (PA-2026-000001)",
+        "   – Quá hạn giải quyết: 2 (PA-2026-000003, PA-2026-000004)",
+    ]
+    assert en[3] == (
+        "   – Missed deadline to tell the sender it is accepted (10 working days): 1"
+        " (PA-2026-000001)"
+    )

@@ -92,8 +92,9 @@ async def test_the_response_row_holds_no_chat_and_no_minute(
     contact_id = await _contact_id(engine)
     async with read_transaction(engine) as conn:
         row = dict((await conn.execute(select(survey_responses))).mappings().one())
-        state = (await conn.execute(select(conversations.c.state).where(
-            conversations.c.contact_id == contact_id))).scalar_one()  # fmt: skip
+        state, version, updated_at = (await conn.execute(
+            select(conversations.c.state, conversations.c.version, conversations.c.updated_at)
+            .where(conversations.c.contact_id == contact_id))).one()  # fmt: skip
     await dispatcher.close()
 
     started = datetime(2026, 3, 9, 2, 0, tzinfo=UTC)
@@ -117,6 +118,11 @@ async def test_the_response_row_holds_no_chat_and_no_minute(
     assert contact_id not in (receipt_id, RESPONSE_ID)
     # The chat keeps no link to its finished survey; the id lives only in the survey tables.
     assert str(RESPONSE_ID) not in str(state)
+    # Nor a count of its events (how many steps it took told which branches were skipped):
+    # the version starts again from a random number (below 1,000 by chance: one in a
+    # million), and the time of the last step is cut to the hour.
+    assert version >= 1000
+    assert (updated_at.minute, updated_at.second, updated_at.microsecond) == (0, 0, 0)
     assert await _holders(engine) <= {("survey_responses", "id"), ("answers", "response_id")}
     leaked = {
         (table, column, value)

@@ -596,6 +596,9 @@ class FakeTelegram:
         self._slow_chats: dict[int, float] = {}
         self._traps: list[_Trap] = []
         self._listeners: list[Callable[[Call], None]] = []
+        #: When the getUpdates now waiting (past its faults, its offset confirmed) answers
+        #: empty if no update comes (time.monotonic()); None while none waits.
+        self._poll_until: float | None = None
 
         # Long-poll bookkeeping; touched only on the server's event loop thread.
         self._pollers: set[asyncio.Future[None]] = set()
@@ -879,6 +882,16 @@ class FakeTelegram:
                 self._allowed_updates = [str(kind) for kind in allowed]
         self._wake_pollers()
         deadline = loop.time() + timeout
+        try:
+            return await self._wait_for_batch(loop, generation, deadline, limit)
+        finally:
+            with self._cond:
+                if generation == self._poll_generation:
+                    self._poll_until = None
+
+    async def _wait_for_batch(
+        self, loop: asyncio.AbstractEventLoop, generation: int, deadline: float, limit: int
+    ) -> list[JSON]:
         while True:
             with self._cond:
                 if generation != self._poll_generation:
@@ -887,14 +900,17 @@ class FakeTelegram:
                         "Conflict: terminated by other getUpdates request; make sure that only "
                         "one bot instance is running",
                     )
+                self._poll_until = None  # set again below only if this poll waits on
                 if self._stopping:
                     return []
                 batch = self._take_batch(limit)
                 if batch:
                     return batch
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return []
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return []
+                self._poll_until = time.monotonic() + remaining
+                self._cond.notify_all()
             waiter: asyncio.Future[None] = loop.create_future()
             self._pollers.add(waiter)
             try:
@@ -1762,6 +1778,14 @@ class FakeTelegram:
     def update(self, update_id: int) -> QueuedUpdate:
         with self._cond:
             return copy.deepcopy(self._updates[update_id])
+
+    def polling(self, for_at_least: float = 0.0) -> bool:
+        """Whether a getUpdates waits now, to answer the next update, for at least this many
+        seconds more if none comes (a fault set now meets the bot's next call, not this one)."""
+        with self._cond:
+            return (
+                self._poll_until is not None and self._poll_until - time.monotonic() >= for_at_least
+            )
 
     def pending_update_ids(self) -> list[int]:
         with self._cond:

@@ -71,7 +71,10 @@ _DURATION = re.compile(r"^(\d+)([smhd])$")
 def parse_payload(send: dict[str, Any]) -> Inbound:
     if "text" in send:
         return Text(
-            str(send["text"]), str(send.get("message_id", "")), bool(send.get("edited", False))
+            str(send["text"]),
+            str(send.get("message_id", "")),
+            bool(send.get("edited", False)),
+            reply_to=str(send.get("reply_to", "")),
         )
     if "choice" in send:
         return Choice(str(send["choice"]))
@@ -279,6 +282,7 @@ async def run(path: Path, database: Database) -> Result:
                 admin=bool(step.get("admin", False)),
                 sender_id=str(step.get("sender", "")),
                 sender_name=str(step.get("name", "")),
+                room=bool(step.get("room", False)),
             )
             handled = (await dispatcher.process([event]))[0]
             if isinstance(handled, Exception):

@@ -1,0 +1,124 @@
+"""A case is overdue on any of its open deadlines (forward, tell the sender it is accepted,
+resolve), and the staff list and the digest say which one it missed: read from a real
+database (SQLite, and PostgreSQL when TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.runtime.facts import _complaint
+from conversations import default_catalog
+from conversations.context import Env, Facts
+from conversations.effects import ConversationState
+from conversations.flows.staff import case_list
+from conversations.periods import Period
+from conversations.workdays import load_calendar
+from jobs.digest import case_lines
+from jobs.reports import case_summary
+from storage import read_transaction, write_transaction
+from storage.queries.complaints import open_complaints
+from storage.schema import complaints
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+CALENDAR = load_calendar()
+#: Friday 20 March 2026, 10:00 in Hanoi.
+NOW = datetime(2026, 3, 20, 3, 0, tzinfo=UTC)
+TODAY = date(2026, 3, 20)
+FAR = date(2026, 4, 30)
+
+# code, status, forward by, accept by, resolve by, officer
+SEED: list[tuple[str, str, date | None, date | None, date, str | None]] = [
+    # New, nobody acted: forwarding and the acceptance notice both missed.
+    ("PA-2026-000001", "new", date(2026, 3, 6), date(2026, 3, 13), FAR, None),
+    # New: only the 5 days to forward (if out of remit) have passed.
+    ("PA-2026-000002", "new", date(2026, 3, 19), date(2026, 3, 26), FAR, None),
+    # Taken (the sender was told): only the day to resolve counts, and it passed.
+    ("PA-2026-000003", "in_progress", date(2026, 2, 20), date(2026, 2, 27), date(2026, 3, 18), "An"),
+    # Taken long ago, still within the day to resolve: on time.
+    ("PA-2026-000004", "in_progress", date(2026, 2, 20), date(2026, 2, 27), FAR, "An"),
+    # Filed today: on time.
+    ("PA-2026-000005", "new", date(2026, 3, 27), date(2026, 4, 3), FAR, None),
+    # Closed late: no longer anybody's deadline.
+    ("PA-2026-000006", "resolved", date(2026, 2, 2), date(2026, 2, 9), date(2026, 2, 20), "An"),
+    # Filed before the law's deadlines were kept: only the day to resolve.
+    ("PA-2026-000007", "waiting_citizen", None, None, date(2026, 3, 19), None),
+]  # fmt: skip
+
+
+async def _seed(engine: AsyncEngine) -> None:
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            complaints.insert(),
+            [
+                {
+                    "code": code,
+                    "draft_id": 7000 + n,
+                    "category": "thutuc",
+                    "description": "Hồ sơ chậm.",
+                    "status": status,
+                    "source": "chat",
+                    "anonymous": True,
+                    "language": "vi",
+                    "created_at": datetime(2026, 2, 2, 3, 0, tzinfo=UTC),
+                    "updated_at": datetime(2026, 2, 2, 3, 0, tzinfo=UTC),
+                    "due_on": due,
+                    "forward_due_on": forward,
+                    "accept_due_on": accept,
+                    "assignee": officer and f"staff:{officer}",
+                    "assignee_name": officer,
+                }
+                for n, (code, status, forward, accept, due, officer) in enumerate(SEED)
+            ],
+        )
+
+
+async def test_hoso_overdue_lists_every_missed_deadline(engine: AsyncEngine) -> None:
+    await _seed(engine)
+    async with read_transaction(engine) as conn:
+        rows = await open_complaints(conn)
+    facts = Facts(admin=True, sender="9", open_cases=tuple(_complaint(r, 0) for r in rows))
+    env = Env(now=NOW, new_id=lambda: 1, tz=HANOI, calendar=CALENDAR)
+    outcome = case_list(ConversationState(language="vi"), env, facts, "overdue")
+    text = "\n".join(default_catalog().render(r, "vi").text for r in outcome.replies)
+    assert text.splitlines()[1:] == [
+        "• ⚠ PA-2026-000001 · Thủ tục hành chính · Mới tiếp nhận · hạn 30/04"
+        " · quá hạn chuyển cơ quan có thẩm quyền 06/03 (10 ngày);"
+        " quá hạn báo thụ lý 13/03 (5 ngày)",
+        "• ⚠ PA-2026-000003 · Thủ tục hành chính · Đang xử lý · hạn 18/03"
+        " · quá hạn giải quyết 18/03 (2 ngày) · An",
+        "• ⚠ PA-2026-000007 · Thủ tục hành chính · Chờ người gửi bổ sung · hạn 19/03"
+        " · quá hạn giải quyết 19/03 (1 ngày)",
+        "• ⚠ PA-2026-000002 · Thủ tục hành chính · Mới tiếp nhận · hạn 30/04"
+        " · quá hạn chuyển cơ quan có thẩm quyền 19/03 (1 ngày)",
+    ]
+    assert text.splitlines()[0].startswith("Phản ánh đang mở (quá hạn): 4")
+
+
+async def test_the_digest_counts_a_missed_acceptance_notice_as_overdue(
+    engine: AsyncEngine,
+) -> None:
+    await _seed(engine)
+    async with read_transaction(engine) as conn:
+        cases = await case_summary(conn, Period(TODAY, TODAY), HANOI, TODAY, CALENDAR)
+    assert [(code, [m.kind for m in missed]) for code, missed in cases.overdue] == [
+        ("PA-2026-000001", ["forward", "accept"]),
+        ("PA-2026-000003", ["resolve"]),
+        ("PA-2026-000002", ["forward"]),
+        ("PA-2026-000007", ["resolve"]),
+    ]
+    assert cases.open == 6
+    # A case already overdue is not also "due soon".
+    assert cases.due_soon == ()
+    # Per officer, a case overdue on any deadline counts as overdue.
+    assert cases.officers == (("An", 2, 1), (None, 4, 3))
+    text = [default_catalog().render(r, "vi").text for r in case_lines(cases)]
+    assert text[1:5] == [
+        "⚠ Quá hạn: 4 (PA-2026-000001, PA-2026-000003, PA-2026-000002, PA-2026-000007)",
+        "   – Quá hạn chuyển cơ quan có thẩm quyền (5 ngày làm việc): 2"
+        " (PA-2026-000001, PA-2026-000002)",
+        "   – Quá hạn báo thụ lý cho người gửi (10 ngày làm việc): 1 (PA-2026-000001)",
+        "   – Quá hạn giải quyết: 2 (PA-2026-000003, PA-2026-000007)",
+    ]
