@@ -15,7 +15,8 @@ _NUMBER_WORDS = {
 _BACK = {"quay lai", "tro lai", "lui", "back", "previous"}
 _SKIP = {"bo qua", "skip", "next", "tiep"}
 _DONE = {"xong", "done", "ok", "hoan tat", "finish"}
-#: Typed where there is no «Hủy» button (Zalo, the console): the engine cancels at any step.
+#: Typed words that cancel what is under way where there is no «Hủy» button (Zalo, the
+#: console, a staff group), as normalised: the engine cancels at any step.
 CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from conversations import Choice, Command, ConversationState, Env, default_catalog, handle
-from conversations.context import CaseNote, ComplaintFacts
-from conversations.flows import complaint, survey
+from conversations.context import CaseNote, ComplaintFacts, DossierFacts, Facts
+from conversations.flows import complaint, dossier, survey
 from conversations.flows.cards import citizen_view, staff_card
 
 CATALOG = default_catalog()
@@ -32,6 +32,18 @@ VIA = [
 ]
 
 
+DOSSIER = DossierFacts(
+    id=1, code="H01.2026.000001", token="t0k3n", procedure="Cấp phép xây dựng",
+    received_on=date(2026, 11, 20), due_on=date(2026, 12, 10), status="received",
+)  # fmt: skip
+
+
+def test_the_dossier_consent_wording_differs_by_the_channel_it_names() -> None:
+    # The recorded wording id is made from the follow question as shown, channel included.
+    ids = {dossier._wording(replace(ENV, channel=c), "vi") for c, _ in VIA}
+    assert len(ids) == len(VIA)
+
+
 @pytest.mark.parametrize(("channel", "said"), VIA, ids=[c for c, _ in VIA])
 def test_the_notices_name_the_channel_the_messages_really_pass_through(
     channel: str, said: str
@@ -41,7 +53,9 @@ def test_the_notices_name_the_channel_the_messages_really_pass_through(
     draft = complaint.Draft(draft=1, cat="khac", text="Một nội dung đủ dài.")
     state = ConversationState("vi", complaint.FLOW, complaint.WHO, draft.dump())
     notice = _text(handle(state, Choice("c.who:named"), env).replies)
-    for text in (consent, notice):
+    facts = Facts(dossier=DOSSIER)
+    follow = _text(dossier.link(ConversationState("vi"), env, facts).replies)
+    for text in (consent, notice, follow):
         assert f"đi qua {said}" in text
         others = {"telegram": "Telegram", "zalo": "Zalo"}
         assert all(name not in text for c, name in others.items() if c != channel)
