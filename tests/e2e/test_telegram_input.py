@@ -99,6 +99,7 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     assert after_album[4].startswith("Ông/Bà muốn ghi họ tên")
 
     send_and_wait(fake, chat, "Gửi ẩn danh")
+    send_and_wait(fake, chat, "bỏ qua")  # the optional address of an anonymous góp ý
     _wait_text(fake, chat, "Tệp kèm theo: 5")
     press(fake, chat, "c.confirm:send")
     _wait_text(fake, chat, "Mã tra cứu:")
