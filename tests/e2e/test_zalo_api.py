@@ -277,6 +277,7 @@ def test_an_image_with_text_and_a_burst_of_images_over_zalo(
     assert said[2].startswith("Ông/Bà muốn ghi họ tên")
     assert len(said) == 3
     _say(zalo, bot, zalo.user_text(USER, "Gửi ẩn danh"))
+    _say(zalo, bot, zalo.user_text(USER, "bỏ qua"))  # the optional address of a góp ý
     _say(zalo, bot, zalo.user_text(USER, "gửi"))
     with _db(bot) as conn:
         (stored,) = conn.execute("SELECT description FROM complaints").fetchone()
