@@ -12,6 +12,8 @@ _NUMBER_WORDS = {
     "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5,
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
 }  # fmt: skip
+#: A number with a sign before it (hyphen, minus, dashes, plus), after the edge's cleaning.
+_SIGNED = re.compile(r"^[-+\u2212\u2012\u2013\u2014\uFE63\uFF0B\uFF0D]\s*\d")
 _BACK = {"quay lai", "tro lai", "lui", "back", "previous"}
 _SKIP = {"bo qua", "skip", "next", "tiep"}
 _DONE = {"xong", "done", "ok", "hoan tat", "finish"}
@@ -43,7 +45,10 @@ def is_small_number(text: str) -> bool:
 
 
 def parse_number(text: str) -> int | None:
-    """A lone number, as a digit, circled digit or word (vi/en); None otherwise."""
+    """A lone number, as a digit, circled digit or word (vi/en); None otherwise. A signed
+    number ("-1", "+3") is none of the options' places, so it is None, never its digits."""
+    if _SIGNED.match(clean(text)):
+        return None
     norm = normalize(text)
     if is_small_number(norm):
         return int(norm)
@@ -53,6 +58,8 @@ def parse_number(text: str) -> int | None:
 def parse_rating(text: str, labels: Mapping[int, Iterable[str]]) -> int | None:
     """A 1–5 rating typed as a number (alone or with its unit: "4 điểm", "5 sao", "mức 3")
     or as the level's words in any language."""
+    if _SIGNED.match(clean(text)):
+        return None
     number = parse_number(_without_unit(text, "rating_units"))
     if number is not None:
         return number if number in labels else None

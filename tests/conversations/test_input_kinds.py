@@ -15,6 +15,7 @@ from conversations.context import DossierFacts, Env, Facts
 from conversations.flows import survey, tracking
 from conversations.inbound import typed_choice
 from conversations.normalise import clean, is_blank, yes_no
+from conversations.parsing import parse_number, parse_rating
 from conversations.questionnaire import load
 
 ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(10**12).__next__)
@@ -258,3 +259,10 @@ def test_huytheodoi_takes_the_code_however_separated(arg: str) -> None:
     facts = Facts(sender="1", followed_dossiers=(FOLLOWED,))
     outcome = handle(_walk(), Command("huytheodoi", arg), ENV, facts)
     assert [c.kind for c in outcome.changes] == ["unfollow_dossier"]
+
+
+@pytest.mark.parametrize("typed", ["-1", "- 2", "−3", "+4", "–5", "－1"])
+def test_a_signed_number_is_no_rating_and_no_menu_place(typed: str) -> None:
+    """A fresh tester's "-1" was stored as level 1 ("Rất không hài lòng")."""
+    assert parse_number(typed) is None
+    assert parse_rating(typed, {n: [str(n)] for n in range(1, 6)}) is None
