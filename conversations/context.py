@@ -40,6 +40,11 @@ class Env:
     dossier_retention_days: int = 30
     #: The SIPAS method new surveys use (``SURVEY_METHOD``): a questionnaire in data/.
     survey_method: str = "sipas-1001"
+    #: The agency's address for citizens (``AGENCY_ADDRESS``): where to denounce in person.
+    agency_address: str = ""
+    #: The channel this message came by ("telegram", "zalo", "web", "console"): the notices
+    #: name the platform the messages really pass through.
+    channel: str = ""
 
     @property
     def today(self) -> date:

@@ -20,9 +20,9 @@ from .effects import (
 from .events import Attachment, Choice, Command, Expired, Inbound, Text, TimedOut
 from .flows import complaint, dossier, menu, staff, staff_room, survey, tracking
 from .flows.survey import SurveyData
-from .inbound import CANCEL_WORDS, cleaned, typed_choice
+from .inbound import cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
-from .parsing import normalize
+from .parsing import CANCEL_WORDS, normalize
 from .periods import parse_period
 from .switching import (
     SWITCH_BUTTON,

@@ -10,10 +10,7 @@ from .effects import Reply
 from .events import Attachment, Command, Inbound, Text
 from .limits import MAX_COMMAND_ARG_CHARS
 from .normalise import clean, match_choice
-
-#: Typed words that cancel what is under way (where there is no button: Zalo, the console,
-#: a staff group), as normalised (no diacritics, lower case).
-CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
+from .parsing import CANCEL_WORDS as CANCEL_WORDS
 
 
 def cleaned(event: Inbound) -> Inbound:

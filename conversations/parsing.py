@@ -15,6 +15,9 @@ _NUMBER_WORDS = {
 _BACK = {"quay lai", "tro lai", "lui", "back", "previous"}
 _SKIP = {"bo qua", "skip", "next", "tiep"}
 _DONE = {"xong", "done", "ok", "hoan tat", "finish"}
+#: Typed words that cancel what is under way where there is no «Hủy» button (Zalo, the
+#: console, a staff group), as normalised: the engine cancels at any step.
+CANCEL_WORDS = frozenset({"huy", "cancel", "huy bo"})
 
 
 def clean_text(text: str) -> str:
@@ -98,6 +101,21 @@ def is_skip(text: str) -> bool:
 
 def is_done(text: str) -> bool:
     return normalize(text) in _DONE
+
+
+def nav_word(text: str) -> str | None:
+    """The navigation a typed text means ("back", "skip", "done", "cancel"), or None: what
+    a free-text step (a name, an address, a description) must never store as content."""
+    folded = normalize(text)
+    for name, words in (
+        ("back", _BACK),
+        ("skip", _SKIP),
+        ("done", _DONE),
+        ("cancel", CANCEL_WORDS),
+    ):
+        if folded in words:
+            return name
+    return None
 
 
 #: What :func:`parse_count` gives for "many times" ("nhiều lần"): more than any number named.

@@ -1,7 +1,7 @@
 """Loads a questionnaire data file into an ordered list of typed steps.
 
 Each SIPAS method is its own file (``data/<method>.yaml``): ``sipas-1001`` (QĐ 1001/QĐ-BNV,
-11/12/2023, the method in force: 19 service items) and ``sipas-2640`` (QĐ 2640/QĐ-BNV,
+11/12/2023, the method in force: 19 service criteria) and ``sipas-2640`` (QĐ 2640/QĐ-BNV,
 10/10/2017, the 2017–2020 method: 22 criteria). Sources: ../shared/reference/LAW-2026.md and
 SIPAS.md. A questionnaire's texts are keyed ``<method>/q.<step>`` so both can live in one
 catalog; only the five scale levels (``scale.<n>``), identical in both, are shared.

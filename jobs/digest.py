@@ -12,7 +12,7 @@ from conversations.periods import DigestKind, Period, whole
 from storage.queries.aggregates import SurveySources
 
 from .dossier_measures import DossierMeasures, dossier_lines
-from .sipas_index import Report, Share
+from .sipas_index import Report, Share, asks_prevalence
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,8 @@ def report_lines(report: Report, previous: Report | None) -> list[Reply]:
     d = report.descriptive
     lines.append(
         Reply(
-            "digest.flags",
+            # QĐ 1001 asks how common such conduct is, not whether it happened to the person.
+            "law3.digest.flags_prevalence" if asks_prevalence(report.method) else "digest.flags",
             (
                 ("trips", d.three_or_more_trips.count),
                 ("trips_pct", _share(d.three_or_more_trips)),

@@ -29,7 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from conversations import Questionnaire, default_catalog, load_questionnaire, round_half_up
 from storage.queries.export import ExportComplaint, ExportResponse
 
-from .sipas_index import Report, Share
+from .sipas_index import Report, Share, asks_prevalence
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -60,6 +60,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "sheet.complaints": "Phản ánh",
         "title": "Chỉ số hài lòng (theo phương pháp SIPAS)",
         "period": "Kỳ báo cáo",
+        "method.label": "Phương pháp",
         "completed": "Số phiếu hoàn thành (tính chỉ số)",
         "partial": "Số phiếu không hoàn thành: đã hủy hoặc quá hạn (không tính)",
         "in_progress": "Số phiếu đang làm dở, chưa kết thúc (không tính)",
@@ -88,12 +89,17 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "desc.percent": "Tỷ lệ (%)",
         "desc.channels": "Kênh tiếp cận thông tin về thủ tục (chọn nhiều; tỷ lệ trên số phiếu)",
         "desc.trips": "Số lần đến cơ quan để hoàn thành hồ sơ",
+        "desc.submission": "Hình thức nộp hồ sơ",
         "desc.flags": "Các chỉ tiêu cần lưu ý",
         "desc.three_or_more": "Đến cơ quan từ 3 lần trở lên",
         "desc.late": "Nhận kết quả muộn hơn hẹn",
         "desc.late_with_apology": "Trễ hẹn có phiếu xin lỗi và hẹn lại",
         "desc.harassment": "Công chức gây phiền hà, sách nhiễu",
         "desc.unofficial_payment": "Công chức gợi ý, đòi nộp thêm tiền ngoài quy định",
+        "desc.harassment.prevalence": "Cho biết có tình trạng công chức gây phiền hà, sách nhiễu",
+        "desc.unofficial_payment.prevalence": (
+            "Cho biết có tình trạng phải nộp thêm tiền ngoài phí, lệ phí"
+        ),
         "desc.expectations": "Mong đợi cải thiện, xếp theo số lượt chọn (tỷ lệ trên số phiếu)",
         "desc.complaint_ratings": "Đánh giá việc giải quyết phản ánh, kiến nghị",
         "desc.rating_mean": "Điểm trung bình",
@@ -129,6 +135,7 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "sheet.complaints": "Complaints",
         "title": "Satisfaction index (SIPAS method)",
         "period": "Period",
+        "method.label": "Method",
         "completed": "Completed surveys (in the index)",
         "partial": "Surveys not completed: cancelled or expired (not counted)",
         "in_progress": "Surveys still in progress (not counted)",
@@ -157,12 +164,15 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "desc.percent": "Share (%)",
         "desc.channels": "How citizens heard of the procedure (several allowed, share of surveys)",
         "desc.trips": "Trips to the agency to complete the dossier",
+        "desc.submission": "How the dossier was submitted",
         "desc.flags": "Warning indicators",
         "desc.three_or_more": "Came 3 times or more",
         "desc.late": "Result later than promised",
         "desc.late_with_apology": "Late, with a written apology and a new date",
         "desc.harassment": "Trouble or harassment by a civil servant",
         "desc.unofficial_payment": "Asked to pay beyond the regulated fees",
+        "desc.harassment.prevalence": "Said civil servants cause trouble or harass people here",
+        "desc.unofficial_payment.prevalence": "Said paying beyond the regulated fees happens here",
         "desc.expectations": "What to improve, most chosen first (share of surveys)",
         "desc.complaint_ratings": "Ratings of complaint handling",
         "desc.rating_mean": "Mean score",
@@ -398,6 +408,8 @@ def _index_sheet(
         (agency, None, _BOLD),
         (t["title"], None, _TITLE),
         (t["period"], f"{_day(report.start)}–{_day(report.end)}", _PLAIN),
+        # One method per report, named as the report and the digest name it (LAW-2026.md).
+        (t["method.label"], report.method_name or report.method, _PLAIN),
         (t["completed"], report.completed, _PLAIN),
         (t["partial"], report.partial, _PLAIN),
         (t["in_progress"], report.in_progress, _PLAIN),
@@ -475,6 +487,7 @@ def _descriptive_sheet(ws: WriteOnlyWorksheet, ctx: _Context, report: Report) ->
     sheet = _Sheet(ws, [60, 12, 12, 12], align=_TOP)
     sheet.values([t["sheet.descriptive.title"]], font=_TITLE)
     sheet.values([f"{t['period']}: {_day(report.start)}–{_day(report.end)}"])
+    sheet.values([f"{t['method.label']}: {report.method_name or report.method}"])
     sheet.append([sheet.cell(t["completed"]), sheet.cell(report.completed)])
     columns = [t["desc.item"], t["desc.count"], t["desc.base"], t["desc.percent"]]
 
@@ -494,14 +507,22 @@ def _descriptive_sheet(ws: WriteOnlyWorksheet, ctx: _Context, report: Report) ->
 
     # Several channels may be named: each share is of the completed surveys (they add past 100).
     table(t["desc.channels"], ((ctx.option("info", c), n, report.completed) for c, n in d.channels))
+    if d.submission:  # asked by QĐ 1001's form only
+        submitted = sum(n for _, n in d.submission)
+        table(
+            t["desc.submission"],
+            ((ctx.option("channel", c), n, submitted) for c, n in d.submission),
+        )
     trips_base = sum(n for _, n in d.trips)
     table(t["desc.trips"], ((ctx.option("trips", c), n, trips_base) for c, n in d.trips))
+    prevalence = ".prevalence" if asks_prevalence(report.method) else ""
     flags: list[tuple[str, Share]] = [
         (t["desc.three_or_more"], d.three_or_more_trips),
         (t["desc.late"], d.late),
         (t["desc.late_with_apology"], d.late_with_apology),
-        (t["desc.harassment"], d.harassment),
-        (t["desc.unofficial_payment"], d.unofficial_payment),
+        # QĐ 1001 asks how common such conduct is, QĐ 2640 whether it happened to the person.
+        (t[f"desc.harassment{prevalence}"], d.harassment),
+        (t[f"desc.unofficial_payment{prevalence}"], d.unofficial_payment),
     ]
     table(t["desc.flags"], ((label, s.count, s.base) for label, s in flags))
     table(

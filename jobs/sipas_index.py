@@ -5,7 +5,7 @@ answers (skips excluded); an element's index is the mean of its criteria's indic
 an answer); the overall index is the mean of the element indices (an element with no answer is
 left out and named). Pure: storage supplies the counts.
 
-An index is computed over one method's questionnaire only (QĐ 1001/QĐ-BNV's 19 items or QĐ
+An index is computed over one method's questionnaire only (QĐ 1001/QĐ-BNV's 19 criteria or QĐ
 2640/QĐ-BNV's 22 criteria, LAW-2026.md): the counts passed in must be that method's, and the
 report names it (``Report.method``), so two methods are never averaged together.
 """
@@ -322,3 +322,11 @@ def answer_counts(
             if v:
                 out[(step.id, v)] = out.get((step.id, v), 0) + 1
     return out
+
+
+def asks_prevalence(method: str) -> bool:
+    """Whether the method's harassment and extra-payment questions ask how common such
+    conduct is ("Không có / Có, nhưng ít / Có, nhiều", QĐ 1001) rather than whether it
+    happened to the person (QĐ 2640): reports must word the count as the question asked it."""
+    step = load_questionnaire(method).step("harass")
+    return step is not None and "some" in step.options

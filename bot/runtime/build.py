@@ -51,6 +51,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             admin_chats=staff_chats(settings),
             dossier_retention_days=settings.dossier_retention_days,
             survey_method=settings.survey_method,
+            agency_address=settings.agency_address,
             zalo_template=settings.zalo_template_notice,
             zalo_send_billed=settings.zalo_send_billed,
         ),

@@ -99,6 +99,8 @@ class DispatchSettings:
     dossier_retention_days: int = 30
     #: The SIPAS method new surveys use (``SURVEY_METHOD``).
     survey_method: str = "sipas-1001"
+    #: The agency's address for citizens (``AGENCY_ADDRESS``).
+    agency_address: str = ""
     #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
     #: album's photos as separate updates, Zalo as separate events, within moments).
     album_hold: float = 1.0
@@ -371,6 +373,8 @@ class Dispatcher:
             new_code=self.new_code,
             dossier_retention_days=self.settings.dossier_retention_days,
             survey_method=self.settings.survey_method,
+            agency_address=self.settings.agency_address,
+            channel=event.channel,
         )
         try:
             return handle(state, event.payload, env, facts)

@@ -125,9 +125,11 @@ def history_line(
     when = ("at", f"{env.local(at):%d/%m %H:%M}")
     if action in ("take", "takeover", "release", "note"):
         return Reply(f"case.history_{action}", (when, ("name", name or "?"), ("note", note or "")))
+    if not note:  # "— Mới tiếp nhận", not "— Mới tiếp nhận: " with nothing after it
+        return Reply("law3.history_line_bare", (when, ("status", Ref(f"status.{status}"))))
     return Reply(
         "case.history_line",
-        (when, ("status", Ref(f"status.{status}")), ("note", note or "")),
+        (when, ("status", Ref(f"status.{status}")), ("note", note)),
     )
 
 
@@ -189,18 +191,27 @@ def citizen_view(case: ComplaintFacts, env: Env) -> tuple[Reply, ...]:
     notes = tuple(
         Block(
             Reply(
-                "case.public_note", (("at", f"{env.local(h.at):%d/%m/%Y}"), ("note", h.note or ""))
+                # A forwarding's note is the body's name: the line says what happened to it.
+                "law3.public_note_forwarded"
+                if h.to_status == "out_of_scope"
+                else "case.public_note",
+                (("at", f"{env.local(h.at):%d/%m/%Y}"), ("note", h.note or "")),
             ),
             long="note",
         )
         for h in case.history
         if h.public and h.note
     )
+    due: Reply = due_line(case.due_on, env.today, case.status, env.calendar)
+    if case.status == "out_of_scope" and case.forwarded_to:
+        # Forwarded: our day to resolve no longer applies; the competent body resolves it.
+        on = f"{case.forwarded_on:%d/%m/%Y}" if case.forwarded_on else ""
+        due = Reply("law3.lookup_forwarded", (("body", case.forwarded_to), ("on", on)))
     params = (
         ("code", case.code),
         ("category", Ref(f"category.{case.category}")),
         ("status", Ref(f"status.{case.status}")),
-        ("due", Lines((due_line(case.due_on, env.today, case.status, env.calendar),))),
+        ("due", Lines((due,))),
     )
 
     def head(body: Lines, part: Lines) -> Reply:

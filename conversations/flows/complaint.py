@@ -42,7 +42,7 @@ from ..limits import (
     MIN_ADDRESS_CHARS,
     MIN_COMPLAINT_CHARS,
 )
-from ..parsing import is_back, is_done, match_label, parse_number
+from ..parsing import is_done, match_label, nav_word, parse_number
 from ..phone import mask_phone, normalize_phone
 from ..workdays import due_date, load_calendar
 from . import menu
@@ -52,8 +52,10 @@ FLOW = "complaint"
 CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM = (
     "c.cat", "c.text", "c.files", "c.who", "c.name", "c.phone", "c.addr", "c.confirm",
 )  # fmt: skip
-BACK, CANCEL = "back", "cancel"
+BACK, CANCEL, SKIP = "back", "cancel", "skip"
 _ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM)
+#: The steps that take what is typed as content: a navigation word there is never stored.
+_FREE_TEXT = frozenset({TEXT, NAME, PHONE, ADDRESS})
 
 
 @dataclass(slots=True)
@@ -145,8 +147,13 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
             return _reask(state, env, "common.stale_choice")
     elif isinstance(event, Text):
         text = event.text.strip()
-        if is_back(text):
+        nav = nav_word(text)
+        if nav == BACK:
             option = BACK
+        elif nav is not None and step in _FREE_TEXT:
+            # "bỏ qua", "xong", "ok" typed where a name or an address is asked: navigation,
+            # never content (a named complaint would otherwise carry "bỏ qua" as its address).
+            option, text = SKIP, None
     elif isinstance(event, Attachment):
         if event.caption and step == TEXT:
             return _captioned(state, draft, env, facts, event)
@@ -157,12 +164,14 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         return cancel(state)
     if option == BACK:
         return _goto(state, draft, env, _previous(step, draft))
+    if option == SKIP:
+        return _skip(state, draft, env, step)
     if step == CATEGORY:
         return _category(state, draft, env, option, text)
     if step == TEXT:
         return _description(state, _taken(draft, "text", event), env, text)
     if step == FILES:
-        if option == "done" or (text is not None and is_done(text)):
+        if option == "done" or (text is not None and nav_word(text) in ("done", SKIP)):
             return _goto(state, draft, env, WHO)
         return _reask(state, env, "complaint.files_hint")
     if step == WHO:
@@ -248,6 +257,11 @@ def _replace_edited(
         if name is None:
             return _reask(state, env, "input.edit_refused")
         draft.name = name
+    elif what == "address":
+        address = " ".join(text.split())
+        if not MIN_ADDRESS_CHARS <= len(address) <= MAX_ADDRESS_CHARS or nav_word(address):
+            return _reask(state, env, "input.edit_refused")
+        draft.address = address
     else:
         phone = normalize_phone(text)
         if phone is None:
@@ -258,9 +272,23 @@ def _replace_edited(
     return Outcome((note, *prompt(new, env)), state=new)
 
 
+def _skip(state: ConversationState, draft: Draft, env: Env, step: str) -> Outcome:
+    """«Bỏ qua» (pressed or typed) at a step that takes text: only an anonymous sender's
+    address may be left out; a named submission states name, phone and address (NĐ 20/2008,
+    Điều 7(1)), and a complaint needs its description."""
+    if step == ADDRESS and draft.anon:
+        draft.address = None
+        return _goto(state, draft, env, CONFIRM)
+    if step in (NAME, PHONE, ADDRESS):
+        return _reask(state, env, "law3.named_required")
+    return _reask(state, env, "law3.text_required")
+
+
 def _previous(step: str, draft: Draft) -> str:
     if step == CONFIRM:
-        return ADDRESS if draft.anon is False else WHO
+        return ADDRESS if draft.anon is not None else WHO
+    if step == ADDRESS and draft.anon:
+        return WHO
     if step == WHO:
         return FILES
     index = _ORDER.index(step) if step in _ORDER else 0
@@ -283,7 +311,12 @@ def _category(
     found = category(code)
     if found is not None and found.denunciation:
         # Luật Tố cáo 25/2018, Điều 25: not taken anonymously in chat; say how and where.
-        explain = Reply("law.denunciation", (("agency", env.agency),))
+        where = (
+            Lines((Reply("law3.at_address", (("address", env.agency_address),)),))
+            if env.agency_address
+            else Lines(())
+        )
+        explain = Reply("law.denunciation", (("agency", env.agency), ("where", where)))
         return Outcome((explain, menu.again()), state=menu.idle(state), ack="close")
     draft.cat = code
     return _goto(state, draft, env, TEXT)
@@ -386,12 +419,20 @@ def _who(
         if draft.hotline:
             return moved
         # The notice comes before any personal data is asked (Luật 91/2025/QH15).
-        notice = Reply("law.privacy", (("agency", env.agency),))
+        notice = Reply("law3.privacy", (("agency", env.agency), ("via", via(env))))
         return replace(moved, replies=(notice, *moved.replies))
     if option == "anon":
-        draft.anon, draft.name, draft.phone, draft.address = True, None, None, None
-        return _goto(state, draft, env, CONFIRM)
+        # The address is optional for an anonymous góp ý (issue 14): asked, «Bỏ qua» allowed.
+        draft.anon, draft.name, draft.phone = True, None, None
+        return _goto(state, draft, env, ADDRESS)
     return _reask(state, env, "common.please_choose")
+
+
+def via(env: Env) -> Ref:
+    """What the messages of this chat pass through, named for the notices: the platform's
+    servers for Telegram and Zalo, the agency's own page or server otherwise."""
+    known = env.channel if env.channel in ("telegram", "zalo", "web") else "other"
+    return Ref(f"law3.via.{known}")
 
 
 def _valid_name(text: str) -> str | None:
@@ -399,7 +440,7 @@ def _valid_name(text: str) -> str | None:
     already cleaned (no invisible or direction-changing characters)."""
     name = " ".join(text.split())
     letters = sum(ch.isalpha() for ch in name)
-    if not (2 <= len(name) <= MAX_NAME_CHARS) or letters < 2:
+    if not (2 <= len(name) <= MAX_NAME_CHARS) or letters < 2 or nav_word(name):
         return None
     return None if any(ch.isdigit() for ch in name) else name
 
@@ -534,9 +575,14 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
     if step == PHONE:
         return [Reply("complaint.ask_phone", choices=_nav(PHONE))]
     if step == ADDRESS:
+        if draft.anon:
+            skip = ChoiceOption(f"{ADDRESS}:{SKIP}", "survey.skip")
+            return [Reply("law3.ask_address_optional", choices=(skip, *_nav(ADDRESS)))]
         return [Reply("law.ask_address", choices=_nav(ADDRESS))]
     who: Reply
-    if draft.anon:
+    if draft.anon and draft.address:
+        who = Reply("law3.summary_anonymous_address", (("address", draft.address),))
+    elif draft.anon:
         who = Reply("complaint.summary_anonymous")
     else:
         who = Reply(

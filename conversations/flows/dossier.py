@@ -27,7 +27,7 @@ from ..effects import (
 )
 from ..normalise import clean
 from ..parsing import is_ascii_number
-from . import survey
+from . import complaint, survey
 
 #: ``/start d_<token>``: the prefix that tells a dossier's link from a receipt's.
 LINK_PREFIX: Final = "d_"
@@ -88,6 +88,7 @@ def _ask(env: Env, token: str, code: str, procedure: str) -> Reply:
             ("procedure", procedure),
             ("agency", env.agency),
             ("days", env.dossier_retention_days),
+            ("via", complaint.via(env)),
         ),
         (
             ChoiceOption(f"{FOLLOW_BUTTON}:{token}:yes", "dossier.consent.yes"),

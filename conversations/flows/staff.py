@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from ..catalog import LANGUAGES, default_catalog
 from ..context import CaseNote, ComplaintFacts, Env, Facts
 from ..deadlines import Missed, missed_by
 from ..effects import (
@@ -274,6 +275,19 @@ def handle_note(
         # An answer to an older prompt (another case's): never applied to the case pending.
         stale = Reply("staff.prompt_stale", (("named", named), ("code", code)))
         return Outcome((stale,), state=state)
+    answered = prompt_action(event, code)
+    if answered is not None and answered != act:
+        # An answer to an older prompt of another action on the same case: never applied
+        # as the action pending; the officer presses that action's button again.
+        other = Reply(
+            "staff.prompt_other_action",
+            (
+                ("code", code),
+                ("named", Ref(f"staff.action.{answered}")),
+                ("pending", Ref(f"staff.action.{act}")),
+            ),
+        )
+        return Outcome((other,), state=state)
     case = facts.complaints.get(code)
     if case is None or act not in NEEDS_NOTE:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=menu.idle(state))
@@ -306,6 +320,24 @@ def prompt_case(event: Inbound) -> str | None:
     if isinstance(event, Text) and event.reply_to:
         return find_code(event.reply_to)
     return None
+
+
+def prompt_action(event: Inbound, code: str) -> str | None:
+    """The action whose prompt for case ``code`` the text replies to (each prompt names its
+    action and case, in any language), or None when it replies to no such prompt."""
+    if not isinstance(event, Text) or not event.reply_to:
+        return None
+    seen = " ".join(event.reply_to.split())
+    catalog = default_catalog()
+    found = {
+        act
+        for act in NEEDS_NOTE
+        for lang in LANGUAGES
+        if " ".join(
+            catalog.format(lang, f"staff.ask_note.{act}", (("code", code),)).split()
+        ).startswith(seen)
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def stale_prompt(state: ConversationState, event: Inbound) -> Outcome | None:

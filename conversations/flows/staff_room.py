@@ -17,6 +17,10 @@ from . import menu, staff
 from .tracking import whole_code
 
 HELP = "staff.room.help"
+#: Staff commands that start a citizen's questions (a hotline call is recorded with the
+#: complaint questions): one-to-one only, never in the room, where every officer would see
+#: them; like every citizen command there, they get the room's help.
+CITIZEN_FLOWS = frozenset({"hotline"})
 
 
 def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome | None:
@@ -54,7 +58,7 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
 
 def _command(state: ConversationState, event: Command) -> Outcome | None:
     name = canonical(event.name)
-    if is_admin_command(name):
+    if is_admin_command(name) and name not in CITIZEN_FLOWS:
         return None
     if name == "huy":
         if state.flow == staff.FLOW:

@@ -45,6 +45,7 @@ from ..parsing import (
 from ..questionnaire import Questionnaire, Step, method_of
 from ..questionnaire import load as load_questionnaire
 from . import menu
+from .complaint import via as complaint_via
 
 FLOW = "survey"
 CONSENT = "consent"
@@ -603,6 +604,7 @@ def _consent_reply(env: Env, data: SurveyData) -> Reply:
             ("criteria", q.criteria_count),
             ("minutes", -(-most * SECONDS_PER_QUESTION // 60)),
             ("days", env.survey_ttl.days),
+            ("via", complaint_via(env)),
         ),
         (
             ChoiceOption(f"{CONSENT}:yes", "survey.consent.yes"),

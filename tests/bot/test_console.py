@@ -85,8 +85,8 @@ async def test_console_chat_survey_in_process(engine: AsyncEngine) -> None:
     await chat.run()
     await dispatcher.close()
     shown = out.getvalue()
-    assert "Câu 1/19: Thông tin về thủ tục hành chính" in shown
-    assert "Câu 2/19" in shown
+    assert "Tiêu chí 1/19: Thông tin về thủ tục hành chính" in shown
+    assert "Tiêu chí 2/19" in shown
     assert "Đã hủy phiếu khảo sát" in shown
 
 

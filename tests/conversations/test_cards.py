@@ -131,6 +131,7 @@ def test_new_case_alert_says_when_it_came_in_local_time(now: datetime, shown: st
         Text("Hồ sơ hoàn công nộp ngày 02/12 đã quá hẹn trả kết quả."),
         Choice("c.files:done"),
         Choice("c.who:anon"),
+        Choice("c.addr:skip"),
         Choice("c.confirm:send"),
     ]
     outcome = _file(ConversationState("vi"), steps, now)
@@ -249,6 +250,7 @@ def test_a_long_new_case_alert_reaches_staff_in_parts() -> None:
         Text(ANGRY),
         Choice("c.files:done"),
         Choice("c.who:anon"),
+        Choice("c.addr:skip"),
         Choice("c.confirm:send"),
     ]
     outcome = _file(ConversationState("vi"), steps, NOW)

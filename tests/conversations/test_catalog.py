@@ -57,8 +57,8 @@ def test_vietnamese_sentences_carry_diacritics() -> None:
 
 def test_decimal_comma_in_vietnamese_point_in_english() -> None:
     reply = Reply("survey.summary.line", (("name", "X"), ("count", 3), ("mean", 4.2)))
-    assert CATALOG.render(reply, "vi").text == "• X: 3 câu, điểm trung bình 4,2/5"
-    assert CATALOG.render(reply, "en").text == "• X: 3 answered, average 4.2/5"
+    assert CATALOG.render(reply, "vi").text == "• X: 3 tiêu chí, điểm trung bình 4,2/5"
+    assert CATALOG.render(reply, "en").text == "• X: 3 criteria rated, average 4.2/5"
 
 
 @pytest.mark.parametrize(("lang", "alias"), [("vi", 0), ("en", 1)])

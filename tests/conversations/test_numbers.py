@@ -61,5 +61,5 @@ def test_the_citizens_mean_of_four_twenty_five_is_four_point_three() -> None:
     first = load_questionnaire().elements[0].criteria
     data = SurveyData(ans={first[0]: 4, first[1]: 4, first[2]: 4, first[3]: 5})  # 17/4 = 4.25
     text = CATALOG.render(_summary_reply(data), "vi").text
-    assert "4 câu, điểm trung bình 4,3/5" in text
-    assert "4 answered, average 4.3/5" in CATALOG.render(_summary_reply(data), "en").text
+    assert "4 tiêu chí, điểm trung bình 4,3/5" in text
+    assert "4 criteria rated, average 4.3/5" in CATALOG.render(_summary_reply(data), "en").text

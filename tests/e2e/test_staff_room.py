@@ -101,7 +101,7 @@ def redrawn_saying(fake: FakeTelegram, chat: int, message_id: int, needle: str) 
 
 
 def prompt_for(fake: FakeTelegram, chat: int, code: str, after: int) -> BotMessage:
-    return message_with(fake, chat, f"Phản ánh {code} — gõ", after=after)
+    return message_with(fake, chat, f"phản ánh {code} — gõ", after=after)
 
 
 def prompted(

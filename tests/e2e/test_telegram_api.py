@@ -221,7 +221,7 @@ def test_double_tap_and_forged_button(fake: FakeTelegram, bot: BotProcess) -> No
     fake.wait_for(lambda f: len(f.messages(CITIZEN)) >= count + 2, what="two answers")
     time.sleep(0.5)
     new = [m.text or "" for m in fake.messages(CITIZEN)[count:]]
-    assert sum("Câu 2/22" in t for t in new) == 1
+    assert sum("Tiêu chí 2/22" in t for t in new) == 1
     assert sum("đã được ghi nhận" in t for t in new) == 1
     assert answers(bot)["1.1"] == 4
     # A button id nobody sent: a polite re-ask, the callback still answered, nothing saved.
@@ -231,7 +231,7 @@ def test_double_tap_and_forged_button(fake: FakeTelegram, bot: BotProcess) -> No
     fake.user_presses(CITIZEN, current.message_id, "9.9:77;DROP TABLE answers")
     replies = fake.wait_for_messages(CITIZEN, count + 2)[count:]
     assert "câu hỏi trước đó" in (replies[0].text or "")
-    assert "Câu 2/22" in (replies[1].text or "")
+    assert "Tiêu chí 2/22" in (replies[1].text or "")
     assert all(a.status == 200 for a in fake.callback_answers)
     assert "1.2" not in answers(bot)
 

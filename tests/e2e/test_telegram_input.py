@@ -99,6 +99,7 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     assert after_album[4].startswith("Ông/Bà muốn ghi họ tên")
 
     send_and_wait(fake, chat, "Gửi ẩn danh")
+    send_and_wait(fake, chat, "bỏ qua")  # the optional address of an anonymous góp ý
     _wait_text(fake, chat, "Tệp kèm theo: 5")
     press(fake, chat, "c.confirm:send")
     _wait_text(fake, chat, "Mã tra cứu:")
@@ -121,6 +122,7 @@ def test_an_edited_description_before_and_after_sending(
     message_id = fake.user_message_id(update)
     press(fake, chat, "c.files:done")
     press(fake, chat, "c.who:anon")
+    press(fake, chat, "c.addr:skip")
     _wait_text(fake, chat, "Nội dung: Đề nghị bố trí thêm chỗ để xe máy.")
 
     # Before «Gửi»: the edit replaces the description, and the summary says so.

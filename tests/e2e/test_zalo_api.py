@@ -197,6 +197,7 @@ def test_complaint_with_an_image_over_zalo_is_stored(zalo: FakeZalo, bot: BotPro
     zalo.wait_for_messages(USER, count + 2)  # "file received" and the question again
     _say(zalo, bot, zalo.user_text(USER, "xong"))
     _say(zalo, bot, zalo.press(USER, "#c:c.who:anon"))
+    _say(zalo, bot, zalo.press(USER, "#c:c.addr:skip"))
     _say(zalo, bot, zalo.press(USER, "#c:c.confirm:send"))
     assert (
         "Mã tra cứu" in zalo.messages(USER)[-2].text or "Mã tra cứu" in zalo.messages(USER)[-1].text
@@ -276,6 +277,7 @@ def test_an_image_with_text_and_a_burst_of_images_over_zalo(
     assert said[2].startswith("Ông/Bà muốn ghi họ tên")
     assert len(said) == 3
     _say(zalo, bot, zalo.user_text(USER, "Gửi ẩn danh"))
+    _say(zalo, bot, zalo.user_text(USER, "bỏ qua"))  # the optional address of a góp ý
     _say(zalo, bot, zalo.user_text(USER, "gửi"))
     with _db(bot) as conn:
         (stored,) = conn.execute("SELECT description FROM complaints").fetchone()

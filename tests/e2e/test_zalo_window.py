@@ -159,6 +159,7 @@ async def _file(bot: Life) -> str:
     await bot.text(CITIZEN, "Công trình lấn chiếm vỉa hè trước số 12 đường Lê Lợi.")
     await bot.text(CITIZEN, "xong")
     await bot.press(CITIZEN, "#c:c.who:anon")
+    await bot.press(CITIZEN, "#c:c.addr:skip")
     await bot.press(CITIZEN, "#c:c.confirm:send")
     texts = [m.text for m in zalo.messages(CITIZEN)]
     match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))

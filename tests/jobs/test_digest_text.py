@@ -142,6 +142,32 @@ def test_the_digest_lists_open_and_overdue_cases_per_officer() -> None:
     assert case_lines(CaseSummary(open=2))[-1].key == "digest.cases"  # nobody took any: no list
 
 
+# The harassment and extra-payment questions: QĐ 2640 asks what happened to the person, QĐ
+# 1001 how common such conduct is; the red-flag line words the counts as its question did.
+FLAG_WORDING = [
+    ("sipas-2640", {("harass", "yes"): 1, ("payment", "yes"): 2},
+     "2 người bị gợi ý, đòi tiền ngoài quy định; 1 người bị gây phiền hà"),
+    ("sipas-1001", {("harass", "some"): 1, ("payment", "many"): 2},
+     "2 người cho biết có tình trạng phải nộp thêm tiền ngoài phí, lệ phí; 1 người cho biết có"
+     " tình trạng công chức gây phiền hà, sách nhiễu"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "counts", "wording"), FLAG_WORDING, ids=["2640", "1001"])
+def test_the_red_flags_are_worded_as_the_question_asked(
+    method: str, counts: dict[tuple[str, str], int], wording: str
+) -> None:
+    start = date(2026, 11, 5)
+    report = compute(counts, start=start, end=start, completed=3, partial=0,
+                     questionnaire=load_questionnaire(method))  # fmt: skip
+    lines = [CATALOG.render(r, "vi").text for r in report_lines(report, None)]
+    (flags,) = [line for line in lines if line.startswith("Cảnh báo")]
+    assert flags.endswith(wording)
+    if method == "sipas-1001":
+        assert "bị gợi ý" not in flags
+        assert "bị gây phiền hà" not in flags
+
+
 def test_the_digest_says_which_deadline_each_overdue_case_missed() -> None:
     from conversations.deadlines import Missed
     from jobs.digest import case_lines

@@ -232,11 +232,12 @@ def test_header_block() -> None:
     report = make_report(procedure="1.009994", field_name="Quy hoạch xây dựng", in_progress=4)
     ws = workbook(export(report))["Chỉ số SIPAS"]
 
-    header = {r[0]: r[3] for r in rows(ws)[:11] if r[0] is not None}
+    header = {r[0]: r[3] for r in rows(ws)[:12] if r[0] is not None}
     assert header == {
         AGENCY: None,
         "Chỉ số hài lòng (theo phương pháp SIPAS)": None,
         "Kỳ báo cáo": "01/03/2026–31/03/2026",
+        "Phương pháp": Q2640.text("q.method", "vi"),
         "Số phiếu hoàn thành (tính chỉ số)": 15,
         "Số phiếu không hoàn thành: đã hủy hoặc quá hạn (không tính)": 2,
         "Số phiếu đang làm dở, chưa kết thúc (không tính)": 4,
@@ -556,3 +557,47 @@ def test_long_text_rows_stay_within_excels_tallest_row(description: str) -> None
     assert cell.value == description  # the whole text stays in the cell
     assert cell.alignment.wrap_text
     assert ws.row_dimensions[3].height == 409  # as tall as Excel allows, no taller
+
+
+def test_a_1001_export_states_its_method_and_the_submission_channels() -> None:
+    """Like the report and the digest, the workbook names the method its figures come from,
+    on both summary sheets; QĐ 1001's submission question gets its own table; the harassment
+    and extra-payment rows say what QĐ 1001 asks (how common, not "happened to me")."""
+    q = load_questionnaire("sipas-1001")
+    counts = {
+        ("channel", "inperson"): 6,
+        ("channel", "online_partial"): 3,
+        ("channel", "online_full"): 1,
+        ("harass", "some"): 2,
+        ("harass", "none"): 8,
+        ("payment", "many"): 1,
+        ("payment", "none"): 9,
+    }
+    report = compute(counts, start=date(2026, 3, 1), end=date(2026, 3, 31), completed=10,
+                     partial=0, questionnaire=q)  # fmt: skip
+    wb = workbook(export(report, responses=[]))
+    method = q.text("q.method", "vi")
+    assert method.startswith("Quyết định 1001/QĐ-BNV")
+    assert row_by(wb["Chỉ số SIPAS"], 0, "Phương pháp")[3].value == method
+    ws = wb["Chỉ số mô tả"]
+    assert f"Phương pháp: {method}" in [r[0] for r in rows(ws)]
+
+    def figures(label: str) -> list[Any]:
+        return [c.value for c in row_by(ws, 0, label)[1:4]]
+
+    assert row_by(ws, 0, "Hình thức nộp hồ sơ")
+    assert figures("Trực tiếp tại cơ quan") == [6, 10, 60.0]
+    assert figures("Trực tuyến một phần") == [3, 10, 30.0]
+    assert figures("Trực tuyến toàn trình") == [1, 10, 10.0]
+    assert figures("Qua dịch vụ bưu chính") == [0, 10, 0.0]
+    assert figures("Cho biết có tình trạng công chức gây phiền hà, sách nhiễu") == [2, 10, 20.0]
+    assert figures("Cho biết có tình trạng phải nộp thêm tiền ngoài phí, lệ phí") == [1, 10, 10.0]
+    labels = [r[0] for r in rows(ws)]
+    assert "Công chức gây phiền hà, sách nhiễu" not in labels
+
+
+def test_a_2640_export_has_no_submission_table() -> None:
+    ws = workbook(export())["Chỉ số mô tả"]
+    labels = [r[0] for r in rows(ws)]
+    assert "Hình thức nộp hồ sơ" not in labels
+    assert f"Phương pháp: {Q2640.text('q.method', 'vi')}" in labels

@@ -51,6 +51,7 @@ async def _file_a_complaint(engine: AsyncEngine, clock: SequentialClock, languag
         Attachment("document", 0, URL, "hop-dong.pdf", "application/pdf"),  # size unknown
         Choice("c.files:done"),
         Choice("c.who:anon"),
+        Choice("c.addr:skip"),
         Choice("c.confirm:send"),
     ]
     for n, payload in enumerate(payloads):

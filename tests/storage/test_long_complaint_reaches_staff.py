@@ -37,6 +37,7 @@ async def test_two_thousand_angry_faces_reach_staff(
         ("citizen", Text(angry)),
         ("citizen", Choice("c.files:done")),
         ("citizen", Choice("c.who:anon")),
+        ("citizen", Choice("c.addr:skip")),
         ("citizen", Choice("c.confirm:send")),
     ]
     for n, (chat, payload) in enumerate(steps):

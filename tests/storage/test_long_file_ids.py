@@ -52,6 +52,7 @@ async def test_a_long_zalo_file_url_is_kept_or_refused_and_the_complaint_filed(
             Attachment("photo", 0, _url(length), "", "image/jpeg"),
             Choice("c.files:done"),
             Choice("c.who:anon"),
+            Choice("c.addr:skip"),
             Choice("c.confirm:send"),
         ],
     )
