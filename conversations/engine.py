@@ -140,13 +140,7 @@ def handle(
         answered = staff.handle_note(state, event, env, facts, facts.sender)
     else:
         return _idle(state, event, env, facts)
-    if (
-        isinstance(event, Choice)
-        and answered.ack == "close"
-        and answered.state is not None
-        and answered.state.flow is not None
-    ):
-        # Only while a task runs: an ended task leaves no trace of the way it ended.
+    if isinstance(event, Choice) and answered.ack == "close" and answered.state is not None:
         data = {**answered.state.data, LAST_CHOICE: event.id}
         return replace(answered, state=replace(answered.state, data=data))
     return answered

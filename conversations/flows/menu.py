@@ -30,8 +30,8 @@ MENU_WORDS = {
 
 #: State kept across tasks: how many wrong phone numbers this chat gave in lookups today.
 GUARD = "lookup_guard"
-#: State kept across tasks: the period in which this chat last started a survey (consent
-#: given), whichever way it went (``survey.ended``); says nothing about its answers.
+#: State kept across tasks: the period in which this chat completed a survey without a
+#: receipt (``survey.period_key``); says nothing about its answers.
 OPEN_SURVEY = "open_survey"
 KEPT = (GUARD, OPEN_SURVEY)
 

@@ -159,9 +159,8 @@ def start(
 ) -> Outcome:
     """Opens the consent screen; nothing is stored about the citizen until they agree.
 
-    Without a receipt (or a dossier invitation), a chat that already took part in a survey in
-    this period (any survey, so that its state does not tell which response is its own; see
-    ``ended``) is told so politely instead: one chat cannot count several times in the
+    Without a receipt (or a dossier invitation), a chat that already completed such a survey
+    in this period is told so politely instead: one chat cannot count several times in the
     index."""
     period = period_key(env.today, env.open_survey_period)
     unasked = receipt is None and dossier is None
@@ -246,25 +245,12 @@ def ending(data: SurveyData, status: Ended, at: datetime) -> tuple[Change, ...]:
     return tuple(changes)
 
 
-def ended(state: ConversationState, data: SurveyData, env: Env) -> ConversationState:
-    """The state a survey leaves, the same whichever way it went (with or without a receipt or
-    an invitation; completed, abandoned or expired), so that no chat's state tells which of
-    the anonymous responses is its own: idle, and the period marker of the one-survey rule for
-    every survey whose response was started (its consent given)."""
-    done = menu.idle(state)
-    period = period_key(env.today, env.open_survey_period)
-    if data.rid is not None and period is not None:
-        done = replace(done, data={**done.data, menu.OPEN_SURVEY: period})
-    return done
-
-
 def cancel(state: ConversationState, env: Env) -> Outcome:
     data = SurveyData.load(state.data)
     if data.rid is None:
         return Outcome((Reply("cancel.done"), menu.again()), state=menu.idle(state))
     changes = ending(data, "abandoned", env.now)
-    new = ended(state, data, env)
-    return Outcome((Reply("cancel.survey"), menu.again()), changes=changes, state=new)
+    return Outcome((Reply("cancel.survey"), menu.again()), changes=changes, state=menu.idle(state))
 
 
 def remind(state: ConversationState, env: Env) -> Outcome:
@@ -279,9 +265,8 @@ def expire(state: ConversationState, env: Env) -> Outcome:
     """The expiry job's event; a survey touched since it was scheduled is left alone."""
     if state.expires_at is None or state.expires_at > env.now:
         return Outcome((), state=state)
-    data = SurveyData.load(state.data)
-    changes = ending(data, "expired", env.now)
-    return Outcome((Reply("survey.expired"),), changes=changes, state=ended(state, data, env))
+    changes = ending(SurveyData.load(state.data), "expired", env.now)
+    return Outcome((Reply("survey.expired"),), changes=changes, state=menu.idle(state))
 
 
 # --- one event inside the survey ----------------------------------------------------------
@@ -381,7 +366,11 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         return _reask(state, env, "survey.summary.confirm")
     changes = ending(data, "completed", env.now)
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    return Outcome(replies, changes=changes, state=ended(state, data, env), ack="close")
+    done = menu.idle(state)
+    period = period_key(env.today, env.open_survey_period)
+    if data.receipt is None and data.dossier is None and period is not None:
+        done = replace(done, data={**done.data, menu.OPEN_SURVEY: period})
+    return Outcome(replies, changes=changes, state=done, ack="close")
 
 
 def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:
