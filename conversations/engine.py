@@ -18,7 +18,7 @@ from .effects import (
     SetLanguage,
 )
 from .events import Attachment, Choice, Command, Expired, Inbound, Text, TimedOut
-from .flows import complaint, dossier, menu, staff, staff_room, survey, tracking
+from .flows import complaint, dossier, menu, receipt_codes, staff, staff_room, survey, tracking
 from .flows.survey import SurveyData
 from .inbound import cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
@@ -270,22 +270,39 @@ def _cancel(state: ConversationState, env: Env) -> Outcome:
 
 def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -> Outcome:
     name = canonical(event.name)
-    in_survey = state.flow == survey.FLOW
-    busy = state.flow is not None
     if is_admin_command(name):
         if not facts.admin:
             return Outcome((menu.welcome(env.agency),), state=state)
         return _admin_command(state, name or "", event.arg, env, facts)
+    if name == "start" and receipt_codes.is_short_code(event.arg.strip()):
+        # A short code, typed or sent on any channel: wrong ones are counted per chat per day.
+        refused = receipt_codes.refused(state, env)
+        if refused is not None:
+            return refused
+        opened = _start_with(state, event, env, facts)
+        return receipt_codes.counted(state, opened, env, facts.receipt)
     if name == "start" and event.arg.strip():
-        # A receipt token may begin with "d_" by chance: the dossier's link wins only when a
-        # dossier has that token, or no receipt does.
-        if facts.dossier is not None or (
-            facts.receipt is None and dossier.link_token(event.arg) is not None
-        ):
-            return _then(dossier.link(state, env, facts), env)
-        if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
-            return _switch(state, "start", event.arg, env, facts)
-        return survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
+        return _start_with(state, event, env, facts)
+    return _other_command(state, event, env, facts)
+
+
+def _start_with(state: ConversationState, event: Command, env: Env, facts: Facts) -> Outcome:
+    """``/start ARG``: a dossier's link, or a receipt's survey (by token or short code)."""
+    # A receipt token may begin with "d_" by chance: the dossier's link wins only when a
+    # dossier has that token, or no receipt does.
+    if facts.dossier is not None or (
+        facts.receipt is None and dossier.link_token(event.arg) is not None
+    ):
+        return _then(dossier.link(state, env, facts), env)
+    if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
+        return _switch(state, "start", event.arg, env, facts)
+    return survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
+
+
+def _other_command(state: ConversationState, event: Command, env: Env, facts: Facts) -> Outcome:
+    name = canonical(event.name)
+    in_survey = state.flow == survey.FLOW
+    busy = state.flow is not None
     if name == "start":
         if in_survey:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)

@@ -91,16 +91,16 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         if prefix in _CASE_BUTTONS and rest:
             codes.add(rest.split(":", 1)[0].upper())
         if prefix == SWITCH_BUTTON and rest == "drop":
-            # Dropping the task in progress for a receipt's survey: that receipt is needed.
-            pending = switch_command(state)
-            if pending is not None and canonical(pending.name) == "start" and pending.arg:
-                token = pending.arg.strip()
-                dossier_token = dossier.link_token(token)
+            token, dossier_token = _switch_token(state, token, dossier_token)
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head
         elif prefix in _DOSSIER_BUTTONS and is_ascii_number(head) and len(head) < 19:
             dossier_ids.add(int(head))
+    elif isinstance(event, Text) and switch_command(state) is not None:
+        # "Keep it or drop it?" answered by typing ("2", the label): a drop for a receipt's
+        # survey needs that receipt as much as the button does.
+        token, dossier_token = _switch_token(state, token, dossier_token)
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)
     elif isinstance(event, Text) and state.flow is None:
@@ -162,3 +162,15 @@ def facts_for(
         dossiers={i: d for i in lookups.dossier_ids if (d := (dossiers_by_id or {}).get(i))},
         followed_dossiers=followed_dossiers if lookups.followed_dossiers else None,
     )
+
+
+def _switch_token(
+    state: ConversationState, token: str | None, dossier_token: str | None
+) -> tuple[str | None, str | None]:
+    """The receipt (and dossier link) token of the ``/start TOKEN`` waiting for "keep it or
+    drop it?", or the tokens given when none waits."""
+    pending = switch_command(state)
+    if pending is not None and canonical(pending.name) == "start" and pending.arg:
+        arg = pending.arg.strip()
+        return arg, dossier.link_token(arg)
+    return token, dossier_token

@@ -400,8 +400,9 @@ zalo_notices = Table(
     Index(None, "at"),
 )
 
-# Wrong short receipt codes a Zalo chat sent on a local day: after a few, codes from that chat
-# are refused until the next day, so guessing codes is pointless. Older days are dropped.
+# No longer written: wrong short receipt codes are now counted per chat and local day in the
+# conversation's state, on every channel (``conversations/flows/receipt_codes.py``). Kept
+# until a migration drops it.
 zalo_code_tries = Table(
     "zalo_code_tries",
     metadata,

@@ -8,32 +8,22 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels.zalo import CHANNEL, SIGNATURE_HEADER, parse_event, too_old, verify
-from bot.channels.zalo_codes import candidate, is_valid, near_miss
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
 from bot.web.bodies import BodyRefused, ZaloEnvelope, load_json, read_body, validated
 from conversations import (
-    Command,
-    ConversationState,
-    InboundEvent,
-    Reply,
     clean_text,
-    waits_for_text,
 )
 from storage import write_transaction
-from storage.outbound import TextMessage
-from storage.queries.dialogue import load_conversations
-from storage.queries.zalo_chats import citizen_wrote, try_code
-from storage.writes import WriteSet, flush
+from storage.queries.zalo_chats import citizen_wrote
 
 log = logging.getLogger("bot.zalo")
 
@@ -43,10 +33,6 @@ MAX_EVENT_AGE = timedelta(minutes=10)
 MAX_BODY = 64_000
 #: How many "timestamp" fields of a body are tried against its MAC (a real event has one).
 MAX_STAMP_CANDIDATES = 4
-#: Wrong short receipt codes a chat may send in a local day; then codes wait for tomorrow.
-#: A code has 9 random digits: with a million codes issued, one chat guessing 10 a day hits
-#: one about once in 90 days, and a code only opens a survey, never anyone's data.
-MAX_WRONG_CODES = 10
 _STAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,20})"?')
 
 
@@ -70,44 +56,6 @@ def _raw_sender(event: dict[str, Any], oa_id: str) -> str | None:
     sender = event.get("sender")
     user = clean_text(str(sender.get("id", ""))) if isinstance(sender, dict) else ""
     return user if user and user != oa_id else None
-
-
-async def _may_try(conn: AsyncConnection, dispatcher: Dispatcher, inbound: InboundEvent) -> bool:
-    """False (with a reply queued) for a short receipt code from a chat that sent
-    ``MAX_WRONG_CODES`` wrong ones today (local day): guessing codes gets nowhere. A wrong
-    code is counted; anything that is not a short code passes."""
-    payload = inbound.payload
-    if not (isinstance(payload, Command) and payload.name == "start"):
-        return True
-    if payload.arg not in (candidate(payload.arg), near_miss(payload.arg)):
-        return True  # the long token, or nothing
-    settings = dispatcher.settings
-    now = dispatcher.clock()
-    if payload.typed and await _waits_for_text(conn, inbound.external_id, now):
-        return True  # a phone number or other text at a step that reads text: not a code
-    today = now.astimezone(settings.tz).date()
-    chat = inbound.external_id
-    if await try_code(conn, chat, payload.arg, is_valid(payload.arg), today, MAX_WRONG_CODES):
-        return True
-    tomorrow = f"{today + timedelta(days=1):%d/%m/%Y}"
-    reply = Reply("zalo.code_tries", (("max", MAX_WRONG_CODES), ("when", tomorrow)))
-    message = dispatcher.catalog.render(reply, settings.default_language)
-    writes = WriteSet()
-    writes.enqueue(CHANNEL, chat, TextMessage(message.text, (), message.key), now)
-    await flush(conn, writes)
-    log.info("event=code_tries_refused channel=zalo chat=%s", chat_hash(CHANNEL, chat))
-    return False
-
-
-async def _waits_for_text(conn: AsyncConnection, chat: str, now: datetime) -> bool:
-    """Whether this chat's conversation is at a step that reads typed text (unlocked read:
-    the dispatcher decides again under its lock; this only keeps text out of the count)."""
-    rows = await load_conversations(conn, [(CHANNEL, chat)], now, lock=False)
-    row = rows.get((CHANNEL, chat))
-    if row is None:
-        return False
-    state = ConversationState(language=row.language or "vi", flow=row.flow, step=row.step)
-    return waits_for_text(state)
 
 
 def zalo_webhook(
@@ -171,8 +119,6 @@ def zalo_webhook(
             # The window reopens: messages held for this chat go first, then the reply.
             async with write_transaction(dispatcher.engine) as conn:
                 await citizen_wrote(conn, inbound.external_id, dispatcher.clock())
-                if not await _may_try(conn, dispatcher, inbound):
-                    return JSONResponse({"ok": True})  # refused, and told so
             await dispatcher.submit(inbound)
         except Exception as exc:
             log.error(

@@ -33,7 +33,10 @@ GUARD = "lookup_guard"
 #: State kept across tasks: the period in which this chat completed a survey without a
 #: receipt (``survey.period_key``); says nothing about its answers.
 OPEN_SURVEY = "open_survey"
-KEPT = (GUARD, OPEN_SURVEY)
+#: State kept across tasks: how many wrong short receipt codes this chat sent today
+#: (``receipt_codes``).
+CODE_GUARD = "code_guard"
+KEPT = (GUARD, OPEN_SURVEY, CODE_GUARD)
 
 
 def idle(state: ConversationState) -> ConversationState:

@@ -288,6 +288,13 @@ def handle_note(
             ),
         )
         return Outcome((other,), state=state)
+    if answered is None and isinstance(event, Text) and event.reply_to:
+        # A reply to the card or to any other message is talk among colleagues (a group
+        # sees the card too): only a reply to the pending prompt, or plain text, is the note.
+        aside = Reply(
+            "staff.prompt_not_prompt", (("code", code), ("pending", Ref(f"staff.action.{act}")))
+        )
+        return Outcome((aside,), state=state)
     case = facts.complaints.get(code)
     if case is None or act not in NEEDS_NOTE:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=menu.idle(state))

@@ -4,13 +4,13 @@ became of notifications that could not go as normal messages (counts for the dig
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import upsert
-from ..schema import outbox, receipts, zalo_chats, zalo_code_tries, zalo_notices
+from ..schema import outbox, zalo_chats, zalo_notices
 
 CHANNEL = "zalo"
 #: The outcomes counted: held for the window, re-sent when the citizen wrote, or sent as an
@@ -75,32 +75,3 @@ async def notices_between(conn: AsyncConnection, start: datetime, end: datetime)
     counts = dict.fromkeys(OUTCOMES, 0)
     counts.update({str(o): int(n) for o, n in found})
     return counts
-
-
-async def try_code(
-    conn: AsyncConnection, chat_id: str, code: str, valid: bool, day: date, limit: int
-) -> bool:
-    """Whether ``chat_id`` may try the short code ``code`` on local ``day``: False once it
-    sent ``limit`` wrong codes that day (right or wrong, the code is then not looked at).
-    A wrong code (``valid`` False: its check digit is wrong, or no receipt has it) counts
-    one; the chat's earlier days are dropped."""
-    await conn.execute(
-        delete(zalo_code_tries).where(
-            zalo_code_tries.c.chat_id == chat_id, zalo_code_tries.c.day < day
-        )
-    )
-    found = await conn.execute(
-        select(zalo_code_tries.c.count).where(
-            zalo_code_tries.c.chat_id == chat_id, zalo_code_tries.c.day == day
-        )
-    )
-    wrong = int(found.scalar_one_or_none() or 0)
-    if wrong >= limit:
-        return False
-    if valid:
-        known = await conn.execute(select(receipts.c.id).where(receipts.c.short_code == code))
-        if known.first() is not None:
-            return True
-    stmt = upsert(conn, zalo_code_tries, ("chat_id", "day"), ("count",))
-    await conn.execute(stmt, [{"chat_id": chat_id, "day": day, "count": wrong + 1}])
-    return True

@@ -1,0 +1,61 @@
+"""Wrong short receipt codes a chat may send in a day, on every channel.
+
+A receipt's short code (10 digits printed ``4821-7730-15``, see ``bot/channels/zalo_codes``)
+opens its survey wherever it is typed: Zalo, Telegram, the web chat, the console. Guessing
+codes must get nowhere on any of them, so the count lives in the conversation (like the
+tracking-code lookup's wrong phone numbers, ``tracking.MAX_LOOKUP_MISSES``), not in an
+adapter: after ``MAX_WRONG_CODES`` wrong codes in a local day, codes from that chat are not
+looked at until the next day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from ..context import Env, ReceiptFacts
+from ..effects import ConversationState, Outcome, Reply
+from . import menu
+
+#: Wrong short receipt codes a chat may send in a local day; then codes wait for tomorrow.
+#: A code has 9 random digits: with a million codes issued, one chat guessing 10 a day hits
+#: one about once in 90 days, and a code only opens a survey, never anyone's data.
+MAX_WRONG_CODES = 10
+
+
+def is_short_code(arg: str) -> bool:
+    """Whether a ``/start`` argument is a short code, right or wrong: the 8 to 13 digits the
+    channels read as one (``zalo_codes.candidate`` / ``near_miss``); a receipt's long token
+    has letters, a dossier link begins with ``d_``."""
+    return arg.isascii() and arg.isdigit() and 8 <= len(arg) <= 13
+
+
+def wrong_today(state: ConversationState, env: Env) -> int:
+    guard = state.data.get(menu.CODE_GUARD)
+    if not isinstance(guard, dict) or guard.get("day") != env.today.isoformat():
+        return 0
+    wrong = guard.get("wrong")
+    return wrong if isinstance(wrong, int) else 0
+
+
+def refused(state: ConversationState, env: Env) -> Outcome | None:
+    """The answer to a short code from a chat that already sent ``MAX_WRONG_CODES`` wrong
+    ones today (the code is not looked at); None while it may still try."""
+    if wrong_today(state, env) < MAX_WRONG_CODES:
+        return None
+    tomorrow = f"{env.today + timedelta(days=1):%d/%m/%Y}"
+    reply = Reply("zalo.code_tries", (("max", MAX_WRONG_CODES), ("when", tomorrow)))
+    return Outcome((reply,), state=state)
+
+
+def counted(
+    before: ConversationState, outcome: Outcome, env: Env, receipt: ReceiptFacts | None
+) -> Outcome:
+    """``outcome`` of a short code, with the chat's count of wrong codes carried into its
+    state: one more when no receipt has the code (a wrong check digit finds none)."""
+    wrong = wrong_today(before, env) + (1 if receipt is None else 0)
+    if wrong == 0:
+        return outcome
+    after = outcome.state or before
+    guard = {"day": env.today.isoformat(), "wrong": wrong}
+    return replace(outcome, state=replace(after, data={**after.data, menu.CODE_GUARD: guard}))
