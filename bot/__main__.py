@@ -15,7 +15,7 @@ from bot.cli.dossiers import add_dossiers_parser, run_dossiers
 from bot.cli.receipts import add_receipts_parser, run_receipts
 from bot.cli.reports import add_report_parsers, run_report_command
 from bot.config import ConfigError, Settings, load_settings
-from bot.logs import configure, set_salt
+from bot.logs import configure
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,8 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     configure(
         settings.log_level if command == "run" else "WARNING", secrets=settings.secret_values()
     )
-    if settings.receipt_secret:
-        set_salt(settings.receipt_secret.get_secret_value())
     if command == "migrate":
         asyncio.run(_migrate(settings))
         return 0

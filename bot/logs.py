@@ -11,9 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import secrets
 from collections.abc import Iterable
 
-_SALT = b"sipas-bot"
+#: Salts the chat pseudonyms of log lines. Made at random when the process starts and never
+#: stored, logged or configured: lines of one process can be told apart by chat (to follow a
+#: fault), but nothing in the database, the settings or another process's logs recomputes a
+#: pseudonym from a chat id, so a log cannot be joined to contacts (issue 10, anonymity).
+_SALT = secrets.token_bytes(32)
 
 #: The least a library logger may say, whatever LOG_LEVEL is, and why.
 LIBRARY_LEVELS: dict[str, int] = {
@@ -112,11 +117,6 @@ def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
         handler.addFilter(redact)
 
 
-def set_salt(secret: str) -> None:
-    """Salts chat-id hashes with a deployment secret, so a log cannot be matched to ids."""
-    global _SALT
-    _SALT = secret.encode() or b"sipas-bot"
-
-
 def chat_hash(channel: str, external_id: str) -> str:
+    """The chat's pseudonym in this process's log lines (see ``_SALT``)."""
     return hashlib.sha256(_SALT + channel.encode() + b":" + external_id.encode()).hexdigest()[:12]

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.logs import set_salt
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.dossiers import DeskSettings
 from conversations import default_catalog
 from jobs.digests import DigestSettings
 from jobs.dossier_invitations import DossierJobSettings
 from storage import migrate, open_engine, write_transaction
-from storage.queries.local_secrets import local_secret
+from storage.queries.local_secrets import forget_local_secret
 
-#: The name of the log salt made on first run when ``RECEIPT_SECRET`` is not set.
-LOG_SALT = "receipt_secret"
+#: The name under which older versions kept the log salt in ``local_secrets``.
+OLD_LOG_SALT = "receipt_secret"
 
 
 @dataclass(slots=True)
@@ -34,11 +33,10 @@ class Runtime:
 async def build_runtime(settings: Settings) -> Runtime:
     engine = open_engine(settings.database_url)
     await migrate(engine)
-    if settings.receipt_secret is None:
-        # Without a configured salt the chat hashes in logs would use a public one, and a
-        # chat id could be found again by trying ids: a random salt is made once and kept.
-        async with write_transaction(engine) as conn:
-            set_salt(await local_secret(conn, LOG_SALT, datetime.now(UTC)))
+    async with write_transaction(engine) as conn:
+        # The log salt older versions kept in the database: it would still tie their log
+        # lines to chats. Today's salt is made per process and never stored (bot.logs).
+        await forget_local_secret(conn, OLD_LOG_SALT)
     dispatcher = Dispatcher(
         engine,
         DispatchSettings(

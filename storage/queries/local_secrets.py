@@ -1,26 +1,20 @@
-"""Secrets the process makes for itself on first run and keeps in the database."""
+"""Secrets an earlier version made for itself and kept in the database.
+
+Until issue 10's log fix, the salt of the log's chat pseudonyms was kept here (name
+``receipt_secret``): whoever held the database could recompute every pseudonym and join old
+log lines to contacts. The salt now lives only in the memory of each process; the stored one
+is forgotten at start.
+"""
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime
-
-from sqlalchemy import select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..dialect import insert_ignore
 from ..schema import local_secrets
 
-#: Bytes of randomness in a made secret (256 bits, as URL-safe base64: 43 characters).
-SECRET_BYTES = 32
 
-
-async def local_secret(conn: AsyncConnection, name: str, now: datetime) -> str:
-    """The secret called ``name`` (at most 32 characters), made at random and stored the first
-    time it is asked for; every later call, from any process, gets the same value."""
-    await conn.execute(
-        insert_ignore(conn, local_secrets, ("name",)),
-        [{"name": name, "value": secrets.token_urlsafe(SECRET_BYTES), "created_at": now}],
-    )
-    found = await conn.execute(select(local_secrets.c.value).where(local_secrets.c.name == name))
-    return str(found.scalar_one())
+async def forget_local_secret(conn: AsyncConnection, name: str) -> bool:
+    """Deletes the secret called ``name``; True if there was one."""
+    result = await conn.execute(delete(local_secrets).where(local_secrets.c.name == name))
+    return bool(result.rowcount)
