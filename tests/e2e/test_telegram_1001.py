@@ -56,7 +56,7 @@ def test_the_default_survey_is_the_1001_form_end_to_end(
 ) -> None:
     fake.user_sends_command(CITIZEN, "/khaosat")
     consent = fake.wait_for_messages(CITIZEN, 1)[0]
-    assert "19 câu chấm điểm" in (consent.text or "")
+    assert "19 tiêu chí chấm điểm" in (consent.text or "")
     for data in [*BEFORE, *GRID, *AFTER]:
         press(fake, CITIZEN, data)
     fake.wait_for(

@@ -171,8 +171,8 @@ def test_killed_mid_survey_resumes_after_restart(fake: FakeTelegram, bot: BotPro
             1,
             "completed",
         )
-    questions = [m.text or "" for m in fake.messages(CITIZEN) if "Câu " in (m.text or "")]
-    asked = [t.split("Câu ", 1)[1].split(":", 1)[0] for t in questions]
+    questions = [m.text or "" for m in fake.messages(CITIZEN) if "Tiêu chí " in (m.text or "")]
+    asked = [t.split("Tiêu chí ", 1)[1].split(":", 1)[0] for t in questions]
     assert len(asked) == len(set(asked)) == 22  # no question asked twice, none skipped
 
 
