@@ -25,6 +25,8 @@ def _recreate(autoincrement: bool) -> None:
     with op.batch_alter_table(
         "web_messages", recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
     ):
+        # No column changes: recreate="always" copies the table into a new one created with
+        # (or without) AUTOINCREMENT, which is the whole change.
         pass
 
 
