@@ -62,6 +62,7 @@ class ComplaintRow:
     file_notes: Mapping[int, str] = field(default_factory=dict)  # captions, by file id
     assignee: str | None = None
     assignee_name: str | None = None
+    accepted_at: datetime | None = None
 
 
 _original = complaints.alias("original")
@@ -91,6 +92,7 @@ _COLUMNS = (
     complaints.c.forwarded_on,
     complaints.c.assignee,
     complaints.c.assignee_name,
+    complaints.c.accepted_at,
 )
 _BASE = (
     select(*_COLUMNS)
@@ -126,6 +128,7 @@ def _row(r: Any) -> ComplaintRow:
         forwarded_on=r[22],
         assignee=r[23],
         assignee_name=r[24],
+        accepted_at=r[25],
     )
 
 
@@ -327,6 +330,10 @@ async def change_complaint(
         values["assignee"], values["assignee_name"] = assign[0][:40], assign[1][:64]
     elif unassign:
         values["assignee"] = values["assignee_name"] = None
+    if from_status == "new" and to_status != "new":
+        # The sender is told at the first change away from "new" (Luật Tiếp công dân 2013,
+        # Điều 28(1)); a case handed back to "new" later keeps that day.
+        values["accepted_at"] = func.coalesce(complaints.c.accepted_at, at)
     if duplicate_of is not None:
         values["duplicate_of"] = (
             select(complaints.c.id).where(complaints.c.code == duplicate_of).scalar_subquery()
@@ -369,6 +376,7 @@ class OpenCase:
     forward_due_on: date | None
     forwarded_to: str | None
     assignee_name: str | None
+    accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +410,7 @@ async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Ove
             complaints.c.forward_due_on,
             complaints.c.forwarded_to,
             complaints.c.assignee_name,
+            complaints.c.accepted_at,
         )
         .where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
         .order_by(complaints.c.due_on, complaints.c.code)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.runtime.facts import _complaint
 from conversations import default_catalog
 from conversations.context import Env, Facts
+from conversations.deadlines import missed_by
 from conversations.effects import ConversationState
 from conversations.flows.staff import case_list
 from conversations.periods import Period
@@ -19,7 +20,7 @@ from conversations.workdays import load_calendar
 from jobs.digest import case_lines
 from jobs.reports import case_summary
 from storage import read_transaction, write_transaction
-from storage.queries.complaints import open_complaints
+from storage.queries.complaints import change_complaint, complaints_by_code, open_complaints
 from storage.schema import complaints
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -122,3 +123,31 @@ async def test_the_digest_counts_a_missed_acceptance_notice_as_overdue(
         "   – Quá hạn báo thụ lý cho người gửi (10 ngày làm việc): 1 (PA-2026-000001)",
         "   – Quá hạn giải quyết: 2 (PA-2026-000003, PA-2026-000007)",
     ]
+
+
+async def test_a_case_handed_back_owes_neither_the_notice_nor_the_forwarding(
+    engine: AsyncEngine,
+) -> None:
+    """Taken (the sender told), then handed back: "new" and nobody's again, but once the 5
+    and 10 working days pass only the day to resolve can make it overdue."""
+    await _seed(engine)
+    taken = datetime(2026, 3, 19, 2, 0, tzinfo=UTC)
+    async with write_transaction(engine) as conn:
+        for at, to, act in ((taken, "in_progress", "take"), (NOW, "new", "release")):
+            assert await change_complaint(
+                conn, "PA-2026-000005", to_status=to, note=None, public=False,
+                actor="staff:An", at=at, duplicate_of=None, files=(), channel="telegram",
+                action=act, assign=("staff:An", "An") if act == "take" else None,
+                unassign=act == "release",
+            )  # fmt: skip
+    async with read_transaction(engine) as conn:
+        row = (await complaints_by_code(conn, ["PA-2026-000005"]))["PA-2026-000005"]
+        listed = {r.code: r for r in await open_complaints(conn)}
+    assert (row.status, row.assignee, row.accepted_at) == ("new", None, taken)
+    case = _complaint(listed["PA-2026-000005"], 0)
+    # 03/04 and 27/03 (accept, forward) passed; 30/04 (resolve) not yet, then passed.
+    assert missed_by(case, date(2026, 4, 10)) == ()
+    assert [m.kind for m in missed_by(case, date(2026, 5, 4))] == ["resolve"]
+    # A case that never left "new" still owes both.
+    never = _complaint(listed["PA-2026-000002"], 0)
+    assert [m.kind for m in missed_by(never, date(2026, 4, 10))] == ["forward", "accept"]
