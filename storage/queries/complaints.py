@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import insert_ignore
@@ -192,11 +192,40 @@ async def complaints_by_code(
     }
 
 
+def _earlier(a: ColumnElement[date], b: ColumnElement[date]) -> ColumnElement[date]:
+    return case((a < b, a), else_=b)
+
+
+def _first_open_deadline() -> ColumnElement[date]:
+    """The earliest deadline still running for an open case, as ``conversations.deadlines``
+    reads them: forward (not forwarded yet) and accept while the case never left "new",
+    resolve always. A case is overdue exactly when this day is before today."""
+    unaccepted = and_(complaints.c.status == "new", complaints.c.accepted_at.is_(None))
+    forward = case(
+        (
+            and_(
+                unaccepted,
+                complaints.c.forwarded_to.is_(None),
+                complaints.c.forward_due_on.is_not(None),
+            ),
+            complaints.c.forward_due_on,
+        ),
+        else_=complaints.c.due_on,
+    )
+    accept = case(
+        (and_(unaccepted, complaints.c.accept_due_on.is_not(None)), complaints.c.accept_due_on),
+        else_=complaints.c.due_on,
+    )
+    return _earlier(_earlier(forward, accept), complaints.c.due_on)
+
+
 async def open_complaints(conn: AsyncConnection, limit: int = 200) -> list[ComplaintRow]:
-    """Open complaints by due date (the staff list; overdue ones come first by date)."""
+    """Open complaints by the earliest deadline each still has to meet (the staff list):
+    every case overdue on any deadline comes before every case on time, so the limit never
+    cuts an overdue case while fewer than ``limit`` are overdue."""
     rows = await conn.execute(
         _BASE.where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
-        .order_by(complaints.c.due_on, complaints.c.created_at)
+        .order_by(_first_open_deadline(), complaints.c.due_on, complaints.c.created_at)
         .limit(limit)
     )
     return [_row(r) for r in rows]

@@ -151,3 +151,50 @@ async def test_a_case_handed_back_owes_neither_the_notice_nor_the_forwarding(
     # A case that never left "new" still owes both.
     never = _complaint(listed["PA-2026-000002"], 0)
     assert [m.kind for m in missed_by(never, date(2026, 4, 10))] == ["forward", "accept"]
+
+
+async def test_no_overdue_case_falls_past_the_list_limit(engine: AsyncEngine) -> None:
+    """More open cases than the list holds (200): those overdue only on the forward or the
+    accept deadline, whose day to resolve is the latest of all, still come first."""
+    on_time = [
+        {
+            "code": f"PA-2026-{n:06d}", "draft_id": 9000 + n, "category": "thutuc",
+            "description": "Hồ sơ chậm.", "status": "in_progress", "source": "chat",
+            "anonymous": True, "language": "vi",
+            "created_at": datetime(2026, 3, 10, 3, 0, tzinfo=UTC),
+            "updated_at": datetime(2026, 3, 10, 3, 0, tzinfo=UTC),
+            "due_on": date(2026, 3, 25), "forward_due_on": date(2026, 3, 17),
+            "accept_due_on": date(2026, 3, 24),
+            "accepted_at": datetime(2026, 3, 11, 3, 0, tzinfo=UTC),
+        }
+        for n in range(100, 310)
+    ]  # fmt: skip
+    late = [
+        # code, forward by, accept by, forwarded to
+        ("PA-2026-000011", date(2026, 3, 6), date(2026, 3, 13), "UBND phường"),  # accept only
+        ("PA-2026-000012", date(2026, 3, 19), date(2026, 3, 26), None),  # forward only
+    ]
+    async with write_transaction(engine) as conn:
+        await conn.execute(complaints.insert(), on_time)
+        await conn.execute(
+            complaints.insert(),
+            [
+                {
+                    **on_time[0], "code": code, "draft_id": 8000 + n, "status": "new",
+                    "due_on": FAR, "forward_due_on": forward, "accept_due_on": accept,
+                    "forwarded_to": to, "accepted_at": None,
+                }
+                for n, (code, forward, accept, to) in enumerate(late)
+            ],
+        )  # fmt: skip
+    async with read_transaction(engine) as conn:
+        rows = await open_complaints(conn)
+    assert len(rows) == 200
+    facts = Facts(admin=True, sender="9", open_cases=tuple(_complaint(r, 0) for r in rows))
+    env = Env(now=NOW, new_id=lambda: 1, tz=HANOI, calendar=CALENDAR)
+    outcome = case_list(ConversationState(language="vi"), env, facts, "overdue")
+    text = "\n".join(default_catalog().render(r, "vi").text for r in outcome.replies)
+    assert [line.split(" · ")[0] for line in text.splitlines()[1:]] == [
+        "• ⚠ PA-2026-000011",
+        "• ⚠ PA-2026-000012",
+    ]
