@@ -5,8 +5,8 @@
 only for surveys without a receipt) told which chats' surveys had no receipt; it is dropped
 from the state by the code at the chat's next task, and not carried over here.
 
-Revision ID: 0018_survey_marks
-Revises: 0017_web_ids
+Revision ID: 0019_survey_marks
+Revises: 0018_accepted_at
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_survey_marks"
-down_revision = "0017_web_ids"
+revision = "0019_survey_marks"
+down_revision = "0018_accepted_at"
 branch_labels = None
 depends_on = None
 
