@@ -27,6 +27,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from conversations import Questionnaire, default_catalog, load_questionnaire, round_half_up
+from conversations.deadlines import missed_by
 from storage.queries.export import ExportComplaint, ExportResponse
 
 from .sipas_index import Report, Share, asks_prevalence
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 # The agency's zone (the TIMEZONE setting's default): the day a case becomes overdue is local.
 LOCAL_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-OPEN_STATUSES = frozenset({"new", "in_progress", "waiting_citizen"})
 INDEX_FORMAT = "0.00"
 COUNT_FORMAT = "0"
 DATE_FORMAT = "DD/MM/YYYY"
@@ -125,6 +125,9 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "c.description": "Nội dung",
         "yes": "Có",
         "no": "Không",
+        "missed.forward": "chuyển cơ quan có thẩm quyền",
+        "missed.accept": "báo thụ lý",
+        "missed.resolve": "giải quyết",
         "source.chat": "Chatbot",
         "source.hotline": "Đường dây nóng",
     },
@@ -198,6 +201,9 @@ _LABELS: Mapping[str, Mapping[str, str]] = {
         "c.description": "Description",
         "yes": "Yes",
         "no": "No",
+        "missed.forward": "forward to the competent body",
+        "missed.accept": "tell the sender it is accepted",
+        "missed.resolve": "resolve",
         "source.chat": "Chatbot",
         "source.hotline": "Hotline",
     },
@@ -608,7 +614,7 @@ def _complaints_sheet(
         t["c.code"], t["c.category"], t["c.status"], t["c.source"], t["c.created"],
         t["c.due"], t["c.closed"], t["c.overdue"], t["c.rating"], t["c.anonymous"],
     ]  # fmt: skip
-    widths = [16, 32, 24, 15, 12, 12, 12, 9, 10, 9]
+    widths = [16, 32, 24, 15, 12, 12, 12, 28, 10, 9]
     if full_register:
         columns += [t["c.name"], t["c.phone"], t["c.description"]]
         widths += [24, 15, 60]
@@ -627,7 +633,7 @@ def _complaints_sheet(
             sheet.cell(c.created_on),
             sheet.cell(c.due_on),
             sheet.cell(c.closed_on),
-            sheet.cell(t["yes"] if _overdue(c, today) else t["no"], align=_CENTER),
+            sheet.cell(_overdue(t, c, today), align=_WRAP),
             sheet.cell(c.rating, align=_CENTER),
             sheet.cell(t["yes"] if c.anonymous else t["no"], align=_CENTER),
         ]
@@ -646,8 +652,11 @@ def _catalog_text(lang: str, key: str, fallback: str) -> str:
     return catalog.text(lang, key) if catalog.has(key) else fallback
 
 
-def _overdue(c: ComplaintRow, today: date) -> bool:
-    """An open case is overdue once today is past its due date; a closed one if closed late."""
-    if c.status in OPEN_STATUSES:
-        return today > c.due_on
-    return c.closed_on is not None and c.closed_on > c.due_on
+def _overdue(t: Mapping[str, str], c: ComplaintRow, today: date) -> str:
+    """The "no", or "yes: " and the deadlines missed, by the rule the staff list and the
+    digest use (``conversations.deadlines``); a closed case missed the day to resolve if it
+    closed after it."""
+    missed = missed_by(c, today, closed_on=c.closed_on)
+    if not missed:
+        return t["no"]
+    return f"{t['yes']}: " + ", ".join(t[f"missed.{m.kind}"] for m in missed)
