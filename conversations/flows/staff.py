@@ -217,6 +217,14 @@ def action(
     return Outcome((Reply("common.stale_choice"),), state=state)
 
 
+def prompt(state: ConversationState) -> list[Reply]:
+    """The question a staff note is waiting on: the action's own prompt, its case named."""
+    act = str(state.data.get("act", ""))
+    if act not in NEEDS_NOTE:
+        return [Reply("common.waiting_input")]  # a state stored by an older version
+    return [_ask_note(str(state.data.get("case", "")), act)]
+
+
 def _ask_note(code: str, act: str) -> Reply:
     """The prompt for an action's text: a cancel button in a private chat, a reply field
     (with the case code in its hint) where the bot only sees replies to it."""
