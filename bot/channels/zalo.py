@@ -75,7 +75,7 @@ UPLOAD_TIMEOUT = 60
 MAX_BUTTONS = 5
 MAX_BUTTON_TITLE = 100
 #: A receipt token sent as a message (from the receipt slip) opens that receipt's survey.
-#: Only the shape ``bot.cli.receipts.new_token`` issues counts (24 characters of the URL-safe
+#: Only the shape ``bot.cli.receipt_tokens.new_token`` issues counts (24 characters of the URL-safe
 #: alphabet, never starting with "-"), and a dossier's link, the same behind "d_" (the
 #: appointment slip): other words a citizen types stay text.
 RECEIPT_TOKEN = re.compile(r"(?:d_)?[A-Za-z0-9_][A-Za-z0-9_-]{23}")

@@ -30,13 +30,12 @@ MENU_WORDS = {
 
 #: State kept across tasks: how many wrong phone numbers this chat gave in lookups today.
 GUARD = "lookup_guard"
-#: State kept across tasks: the period in which this chat completed a survey without a
-#: receipt (``survey.period_key``); says nothing about its answers.
-OPEN_SURVEY = "open_survey"
 #: State kept across tasks: how many wrong short receipt codes this chat sent today
 #: (``receipt_codes``).
 CODE_GUARD = "code_guard"
-KEPT = (GUARD, OPEN_SURVEY, CODE_GUARD)
+#: (Which period a chat last submitted a survey in is kept outside the state, see
+#: ``effects.MarkSurveyed``: the state a survey leaves is the same on every path.)
+KEPT = (GUARD, CODE_GUARD)
 
 
 def idle(state: ConversationState) -> ConversationState:
