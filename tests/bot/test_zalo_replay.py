@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 import bot.channels.zalo_inbound as zalo_inbound
 from bot.channels.zalo import SIGNATURE_HEADER, parse_text, replay_horizon, signature, too_old
-from bot.cli.receipts import new_token
+from bot.cli.receipt_tokens import new_token
 from bot.config import Settings
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from conversations import Command, Text
