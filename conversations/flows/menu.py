@@ -28,15 +28,12 @@ MENU_WORDS = {
 }
 
 
-#: State kept across tasks: how many wrong phone numbers this chat gave in lookups today.
-GUARD = "lookup_guard"
 #: State kept across tasks: the period in which this chat completed a survey without a
 #: receipt (``survey.period_key``); says nothing about its answers.
 OPEN_SURVEY = "open_survey"
-#: State kept across tasks: how many wrong short receipt codes this chat sent today
-#: (``receipt_codes``).
-CODE_GUARD = "code_guard"
-KEPT = (GUARD, OPEN_SURVEY, CODE_GUARD)
+#: (Per-day counts against guessing are not here but in ``ConversationState.daily``, which
+#: no task switch resets: see ``daily_counts``.)
+KEPT = (OPEN_SURVEY,)
 
 
 def idle(state: ConversationState) -> ConversationState:
