@@ -108,6 +108,8 @@ class ButtonsHeld(UnreachableOnZalo):
     request's): the message is held too, and goes again, buttons and all, the moment the
     citizen writes (``citizen_wrote``), before the bot answers what they wrote."""
 
+    told = True
+
 
 def signature(app_id: str, body: bytes, timestamp: str, oa_secret: str) -> str:
     """Zalo's webhook MAC: plain SHA-256 of app_id + raw body + timestamp + OA secret key."""

@@ -600,7 +600,7 @@ class OutboxSender:
         chat = chat_hash(self.channel, row.chat_id)
         error = type(outcome).__name__
         if isinstance(outcome, Unreachable):
-            await mark_held(conn, row.id, f"{error}: {outcome}")
+            await mark_held(conn, row.id, f"{error}: {outcome}", told=outcome.told)
             log.info("event=chat_unreachable channel=%s chat=%s", self.channel, chat)
         elif isinstance(outcome, ChatBlocked):
             await stop_contact(conn, self.channel, row.chat_id)
