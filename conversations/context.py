@@ -117,6 +117,8 @@ class ComplaintFacts:
     #: The officer who has the case (``staff:<id>``) and their shown name; None: nobody yet.
     assignee: str | None = None
     assignee_name: str | None = None
+    #: When the case first left "new" (its sender was told); None: never yet.
+    accepted_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:

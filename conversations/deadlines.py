@@ -6,16 +6,21 @@ A case carries three limits (LAW-2026.md, "Feedback, complaints, denunciations")
   asked the citizen for more), it is handled here, and forwarding it is no longer due.
 - ``accept``: within 10 working days the person is told whether it is accepted, refused,
   needs more time or was forwarded (Luật Tiếp công dân 2013, Điều 28(1)). Any first action
-  on a new case tells them (taking it says "đang được xử lý"), so only a new case can miss it.
-- ``resolve``: the category's target (``complaints.yaml``), while the case is open.
+  on a new case tells them (taking it says "đang được xử lý"), so only a case that never left
+  "new" can miss it. ``accepted_at`` records that first action: a case handed back to "new"
+  by its holder was told and classified already, and owes neither any more.
+- ``resolve``: the category's target (``complaints.yaml``), while the case is open; a closed
+  case missed it when it was closed after that day.
 
 A case is overdue when any of its open deadlines has passed; the day itself is on time.
+This is the one rule: the staff list, the digest and the spreadsheet export all read it
+(``storage.queries.complaints`` orders the open cases by the same deadlines in SQL).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 DeadlineKind = Literal["forward", "accept", "resolve"]
@@ -40,13 +45,17 @@ def missed_deadlines(
     accept_due_on: date | None = None,
     forward_due_on: date | None = None,
     forwarded_to: str | None = None,
+    accepted_at: datetime | None = None,
+    closed_on: date | None = None,
 ) -> tuple[Missed, ...]:
     """The deadlines this case has missed by ``today`` (local date), earliest first; empty
-    for a closed case or one on time."""
+    for one on time. A closed case missed only the day to resolve, if ``closed_on`` (local
+    date) was after it."""
     if status not in OPEN_STATUSES:
-        return ()
+        late = closed_on is not None and closed_on > due_on
+        return (Missed("resolve", due_on),) if late else ()
     found: list[Missed] = []
-    if status == "new":
+    if status == "new" and accepted_at is None:
         if forwarded_to is None and forward_due_on is not None and today > forward_due_on:
             found.append(Missed("forward", forward_due_on))
         if accept_due_on is not None and today > accept_due_on:
@@ -69,6 +78,8 @@ class HasDeadlines(Protocol):
     def forward_due_on(self) -> date | None: ...
     @property
     def forwarded_to(self) -> str | None: ...
+    @property
+    def accepted_at(self) -> datetime | None: ...
 
 
 def missed_by(case: HasDeadlines, today: date) -> tuple[Missed, ...]:
@@ -80,4 +91,5 @@ def missed_by(case: HasDeadlines, today: date) -> tuple[Missed, ...]:
         accept_due_on=case.accept_due_on,
         forward_due_on=case.forward_due_on,
         forwarded_to=case.forwarded_to,
+        accepted_at=case.accepted_at,
     )

@@ -255,6 +255,10 @@ complaints = Table(
     # The officer who has the case ("staff:<id>"), and the name shown on its card.
     Column("assignee", String(40)),
     Column("assignee_name", String(64)),
+    # When the case first left "new" (taken, asked for more, forwarded or closed): the sender
+    # was told then (Luật Tiếp công dân 2013, Điều 28(1)), and a case handed back to "new"
+    # later owes neither the notice nor the forwarding any more.
+    Column("accepted_at", UTCDateTime),
     Index(None, "status", "due_on"),
     Index(None, "contact_id", "created_at"),
     Index(None, "rated_at"),

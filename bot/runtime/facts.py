@@ -98,6 +98,7 @@ def _complaint(row: ComplaintRow, contact_id: int, reach: str = "direct") -> Com
         forward_due_on=row.forward_due_on,
         forwarded_to=row.forwarded_to,
         forwarded_on=row.forwarded_on,
+        accepted_at=row.accepted_at,
         reach=reach,
     )
 
@@ -264,7 +265,10 @@ class FactsCache:
 
     def case_status(self, code: str, status: str) -> None:
         if code in self.cases:
-            self.cases[code] = replace(self.cases[code], status=status)
+            case = self.cases[code]
+            # Leaving "new" tells the sender (as change_complaint records it).
+            accepted = case.accepted_at or (self.now if status != "new" else None)
+            self.cases[code] = replace(case, status=status, accepted_at=accepted)
 
     def case_assignee(self, code: str, assignee: str | None, name: str | None) -> None:
         """Who has a case, for the batch's later events (another officer's press)."""

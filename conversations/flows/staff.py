@@ -375,6 +375,7 @@ def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
         history=(*case.history, step),
         assignee=owner[0],
         assignee_name=owner[1],
+        accepted_at=case.accepted_at or (update.at if update.to_status != "new" else None),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import insert_ignore
@@ -62,6 +62,7 @@ class ComplaintRow:
     file_notes: Mapping[int, str] = field(default_factory=dict)  # captions, by file id
     assignee: str | None = None
     assignee_name: str | None = None
+    accepted_at: datetime | None = None
 
 
 _original = complaints.alias("original")
@@ -91,6 +92,7 @@ _COLUMNS = (
     complaints.c.forwarded_on,
     complaints.c.assignee,
     complaints.c.assignee_name,
+    complaints.c.accepted_at,
 )
 _BASE = (
     select(*_COLUMNS)
@@ -126,6 +128,7 @@ def _row(r: Any) -> ComplaintRow:
         forwarded_on=r[22],
         assignee=r[23],
         assignee_name=r[24],
+        accepted_at=r[25],
     )
 
 
@@ -189,11 +192,40 @@ async def complaints_by_code(
     }
 
 
+def _earlier(a: ColumnElement[date], b: ColumnElement[date]) -> ColumnElement[date]:
+    return case((a < b, a), else_=b)
+
+
+def _first_open_deadline() -> ColumnElement[date]:
+    """The earliest deadline still running for an open case, as ``conversations.deadlines``
+    reads them: forward (not forwarded yet) and accept while the case never left "new",
+    resolve always. A case is overdue exactly when this day is before today."""
+    unaccepted = and_(complaints.c.status == "new", complaints.c.accepted_at.is_(None))
+    forward = case(
+        (
+            and_(
+                unaccepted,
+                complaints.c.forwarded_to.is_(None),
+                complaints.c.forward_due_on.is_not(None),
+            ),
+            complaints.c.forward_due_on,
+        ),
+        else_=complaints.c.due_on,
+    )
+    accept = case(
+        (and_(unaccepted, complaints.c.accept_due_on.is_not(None)), complaints.c.accept_due_on),
+        else_=complaints.c.due_on,
+    )
+    return _earlier(_earlier(forward, accept), complaints.c.due_on)
+
+
 async def open_complaints(conn: AsyncConnection, limit: int = 200) -> list[ComplaintRow]:
-    """Open complaints by due date (the staff list; overdue ones come first by date)."""
+    """Open complaints by the earliest deadline each still has to meet (the staff list):
+    every case overdue on any deadline comes before every case on time, so the limit never
+    cuts an overdue case while fewer than ``limit`` are overdue."""
     rows = await conn.execute(
         _BASE.where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
-        .order_by(complaints.c.due_on, complaints.c.created_at)
+        .order_by(_first_open_deadline(), complaints.c.due_on, complaints.c.created_at)
         .limit(limit)
     )
     return [_row(r) for r in rows]
@@ -327,6 +359,10 @@ async def change_complaint(
         values["assignee"], values["assignee_name"] = assign[0][:40], assign[1][:64]
     elif unassign:
         values["assignee"] = values["assignee_name"] = None
+    if from_status == "new" and to_status != "new":
+        # The sender is told at the first change away from "new" (Luật Tiếp công dân 2013,
+        # Điều 28(1)); a case handed back to "new" later keeps that day.
+        values["accepted_at"] = func.coalesce(complaints.c.accepted_at, at)
     if duplicate_of is not None:
         values["duplicate_of"] = (
             select(complaints.c.id).where(complaints.c.code == duplicate_of).scalar_subquery()
@@ -369,6 +405,7 @@ class OpenCase:
     forward_due_on: date | None
     forwarded_to: str | None
     assignee_name: str | None
+    accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +439,7 @@ async def overview(conn: AsyncConnection, start: datetime, end: datetime) -> Ove
             complaints.c.forward_due_on,
             complaints.c.forwarded_to,
             complaints.c.assignee_name,
+            complaints.c.accepted_at,
         )
         .where(complaints.c.status.in_(OPEN_COMPLAINT_STATUSES))
         .order_by(complaints.c.due_on, complaints.c.code)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -53,3 +53,44 @@ def test_missed_deadlines(
 def test_a_case_without_the_law_deadlines_counts_only_the_day_to_resolve() -> None:
     found = missed_deadlines(status="new", today=date(2026, 12, 5), due_on=RESOLVE)
     assert [(m.kind, m.due) for m in found] == [("resolve", RESOLVE)]
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 11, 30), []),  # forward and accept days passed, but it was told then
+        (date(2026, 12, 5), ["resolve"]),
+    ],
+)
+def test_a_case_handed_back_to_new_owes_no_notice_nor_forwarding(
+    today: date, expected: list[str]
+) -> None:
+    """Taken on 18/11 (the sender was told), handed back: "new" again, nobody's."""
+    found = missed_deadlines(
+        status="new",
+        today=today,
+        due_on=RESOLVE,
+        accept_due_on=ACCEPT,
+        forward_due_on=FORWARD,
+        accepted_at=datetime(2026, 11, 18, 3, 0, tzinfo=UTC),
+    )
+    assert [m.kind for m in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "expected"),
+    [(None, []), (RESOLVE, []), (date(2026, 12, 7), ["resolve"])],
+    ids=["unknown", "on-the-day", "late"],
+)
+def test_a_closed_case_missed_only_the_day_to_resolve(
+    closed_on: date | None, expected: list[str]
+) -> None:
+    found = missed_deadlines(
+        status="resolved",
+        today=date(2026, 12, 20),
+        due_on=RESOLVE,
+        accept_due_on=ACCEPT,
+        forward_due_on=FORWARD,
+        closed_on=closed_on,
+    )
+    assert [m.kind for m in found] == expected

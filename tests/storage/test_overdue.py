@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.runtime.facts import _complaint
 from conversations import default_catalog
 from conversations.context import Env, Facts
+from conversations.deadlines import missed_by
 from conversations.effects import ConversationState
 from conversations.flows.staff import case_list
 from conversations.periods import Period
@@ -19,7 +20,7 @@ from conversations.workdays import load_calendar
 from jobs.digest import case_lines
 from jobs.reports import case_summary
 from storage import read_transaction, write_transaction
-from storage.queries.complaints import open_complaints
+from storage.queries.complaints import change_complaint, complaints_by_code, open_complaints
 from storage.schema import complaints
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -121,4 +122,79 @@ async def test_the_digest_counts_a_missed_acceptance_notice_as_overdue(
         " (PA-2026-000001, PA-2026-000002)",
         "   – Quá hạn báo thụ lý cho người gửi (10 ngày làm việc): 1 (PA-2026-000001)",
         "   – Quá hạn giải quyết: 2 (PA-2026-000003, PA-2026-000007)",
+    ]
+
+
+async def test_a_case_handed_back_owes_neither_the_notice_nor_the_forwarding(
+    engine: AsyncEngine,
+) -> None:
+    """Taken (the sender told), then handed back: "new" and nobody's again, but once the 5
+    and 10 working days pass only the day to resolve can make it overdue."""
+    await _seed(engine)
+    taken = datetime(2026, 3, 19, 2, 0, tzinfo=UTC)
+    async with write_transaction(engine) as conn:
+        for at, to, act in ((taken, "in_progress", "take"), (NOW, "new", "release")):
+            assert await change_complaint(
+                conn, "PA-2026-000005", to_status=to, note=None, public=False,
+                actor="staff:An", at=at, duplicate_of=None, files=(), channel="telegram",
+                action=act, assign=("staff:An", "An") if act == "take" else None,
+                unassign=act == "release",
+            )  # fmt: skip
+    async with read_transaction(engine) as conn:
+        row = (await complaints_by_code(conn, ["PA-2026-000005"]))["PA-2026-000005"]
+        listed = {r.code: r for r in await open_complaints(conn)}
+    assert (row.status, row.assignee, row.accepted_at) == ("new", None, taken)
+    case = _complaint(listed["PA-2026-000005"], 0)
+    # 03/04 and 27/03 (accept, forward) passed; 30/04 (resolve) not yet, then passed.
+    assert missed_by(case, date(2026, 4, 10)) == ()
+    assert [m.kind for m in missed_by(case, date(2026, 5, 4))] == ["resolve"]
+    # A case that never left "new" still owes both.
+    never = _complaint(listed["PA-2026-000002"], 0)
+    assert [m.kind for m in missed_by(never, date(2026, 4, 10))] == ["forward", "accept"]
+
+
+async def test_no_overdue_case_falls_past_the_list_limit(engine: AsyncEngine) -> None:
+    """More open cases than the list holds (200): those overdue only on the forward or the
+    accept deadline, whose day to resolve is the latest of all, still come first."""
+    on_time = [
+        {
+            "code": f"PA-2026-{n:06d}", "draft_id": 9000 + n, "category": "thutuc",
+            "description": "Hồ sơ chậm.", "status": "in_progress", "source": "chat",
+            "anonymous": True, "language": "vi",
+            "created_at": datetime(2026, 3, 10, 3, 0, tzinfo=UTC),
+            "updated_at": datetime(2026, 3, 10, 3, 0, tzinfo=UTC),
+            "due_on": date(2026, 3, 25), "forward_due_on": date(2026, 3, 17),
+            "accept_due_on": date(2026, 3, 24),
+            "accepted_at": datetime(2026, 3, 11, 3, 0, tzinfo=UTC),
+        }
+        for n in range(100, 310)
+    ]  # fmt: skip
+    late = [
+        # code, forward by, accept by, forwarded to
+        ("PA-2026-000011", date(2026, 3, 6), date(2026, 3, 13), "UBND phường"),  # accept only
+        ("PA-2026-000012", date(2026, 3, 19), date(2026, 3, 26), None),  # forward only
+    ]
+    async with write_transaction(engine) as conn:
+        await conn.execute(complaints.insert(), on_time)
+        await conn.execute(
+            complaints.insert(),
+            [
+                {
+                    **on_time[0], "code": code, "draft_id": 8000 + n, "status": "new",
+                    "due_on": FAR, "forward_due_on": forward, "accept_due_on": accept,
+                    "forwarded_to": to, "accepted_at": None,
+                }
+                for n, (code, forward, accept, to) in enumerate(late)
+            ],
+        )  # fmt: skip
+    async with read_transaction(engine) as conn:
+        rows = await open_complaints(conn)
+    assert len(rows) == 200
+    facts = Facts(admin=True, sender="9", open_cases=tuple(_complaint(r, 0) for r in rows))
+    env = Env(now=NOW, new_id=lambda: 1, tz=HANOI, calendar=CALENDAR)
+    outcome = case_list(ConversationState(language="vi"), env, facts, "overdue")
+    text = "\n".join(default_catalog().render(r, "vi").text for r in outcome.replies)
+    assert [line.split(" · ")[0] for line in text.splitlines()[1:]] == [
+        "• ⚠ PA-2026-000011",
+        "• ⚠ PA-2026-000012",
     ]
