@@ -12,7 +12,8 @@ import sys
 from telegram.error import InvalidToken
 
 from bot.cli.dossiers import add_dossiers_parser, run_dossiers
-from bot.cli.receipts import add_receipts_parser, run_receipts
+from bot.cli.receipt_args import add_receipts_parser
+from bot.cli.receipts import run_receipts
 from bot.cli.reports import add_report_parsers, run_report_command
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure

@@ -52,7 +52,8 @@ from bot.runtime.dispatch import utc_now
 from bot.runtime.dossiers import DossierDesk
 from bot.runtime.failures import Failures
 from bot.runtime.rooms import StaffRooms
-from bot.runtime.sender import MAX_IN_FLIGHT, Limits, OutboxSender
+from bot.runtime.send_budget import Limits
+from bot.runtime.sender import MAX_IN_FLIGHT, OutboxSender
 from bot.web.chat import WebChat, WebSettings
 from bot.web.dossier_api import Links, dossier_routes
 from bot.web.open311 import Open311Settings, open311_routes

@@ -191,5 +191,8 @@ class Facts:
     dossier: DossierFacts | None = None
     #: Dossiers named by a button or the survey in progress, by id.
     dossiers: Mapping[int, DossierFacts] = field(default_factory=dict)
+    #: This chat already submitted a survey in the current period (``MarkSurveyed``): a
+    #: survey without a receipt is refused until the next one.
+    surveyed: bool = False
     #: The dossiers this chat follows, newest first; None when not looked up.
     followed_dossiers: tuple[DossierFacts, ...] | None = None

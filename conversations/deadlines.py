@@ -82,8 +82,8 @@ class HasDeadlines(Protocol):
     def accepted_at(self) -> datetime | None: ...
 
 
-def missed_by(case: HasDeadlines, today: date) -> tuple[Missed, ...]:
-    """``missed_deadlines`` of a case."""
+def missed_by(case: HasDeadlines, today: date, closed_on: date | None = None) -> tuple[Missed, ...]:
+    """``missed_deadlines`` of a case (``closed_on``: the local day a closed one closed)."""
     return missed_deadlines(
         status=case.status,
         today=today,
@@ -92,4 +92,5 @@ def missed_by(case: HasDeadlines, today: date) -> tuple[Missed, ...]:
         forward_due_on=case.forward_due_on,
         forwarded_to=case.forwarded_to,
         accepted_at=case.accepted_at,
+        closed_on=closed_on,
     )

@@ -107,6 +107,17 @@ class EndResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class MarkSurveyed:
+    """This chat submitted a survey in ``period`` (``survey.period_key``): the one-survey-per-
+    period rule's record, kept outside the conversation state (``storage.queries.survey_marks``
+    says why it ties no response to the chat). Made for every submitted survey, with a receipt
+    or without, so the record does not tell which kind it was."""
+
+    period: str
+    kind: Literal["mark_surveyed"] = "mark_surveyed"
+
+
+@dataclass(frozen=True, slots=True)
 class RecordConsent:
     purpose: str
     given: bool
@@ -286,6 +297,7 @@ Change = (
     | SaveAnswer
     | ClearAnswer
     | EndResponse
+    | MarkSurveyed
     | RecordConsent
     | SetLanguage
     | ForgetContact

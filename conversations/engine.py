@@ -43,6 +43,12 @@ GLOBAL_BUTTONS = (
 )
 #: The survey button last accepted, so that a second tap on it is recognised as a double tap.
 LAST_CHOICE = "last_choice"
+#: A survey's ending buttons pressed with no survey in progress (a double tap, an old
+#: message), and the answer, true whatever became of the survey.
+_SURVEY_ENDS = {
+    f"{survey.SUMMARY}:submit": "survey.none_to_submit",
+    f"{survey.CONSENT}:no": "common.already_answered",
+}
 
 
 class EngineError(Exception):
@@ -107,6 +113,10 @@ def handle(
         if event.id == state.data.get(LAST_CHOICE):
             # A double tap: the first press was taken and the next question is on its way.
             return Outcome((Reply("common.already_answered"),), state=state)
+        if state.flow is None and event.id in _SURVEY_ENDS:
+            # A survey's last button pressed again, or late: the survey left no trace in the
+            # state to tell which (see ``_remembered``), so the answer fits both.
+            return Outcome((Reply(_SURVEY_ENDS[event.id]),), state=state)
     pending = switch_command(state)
     if pending is not None and not isinstance(event, Choice):
         # "Keep it or drop it?" waits for its answer: typed text is read against those two
@@ -141,9 +151,20 @@ def handle(
     else:
         return _idle(state, event, env, facts)
     if isinstance(event, Choice) and answered.ack == "close" and answered.state is not None:
+        if not _remembered(state, answered.state):
+            return answered
         data = {**answered.state.data, LAST_CHOICE: event.id}
         return replace(answered, state=replace(answered.state, data=data))
     return answered
+
+
+def _remembered(before: ConversationState, after: ConversationState) -> bool:
+    """Whether the button just taken is kept (``LAST_CHOICE``) to recognise a double tap.
+
+    Not when it ended a survey: the state a survey leaves is the same whichever way it ended
+    (submitted, declined, cancelled, expired; with a receipt or not), so that no chat's state
+    tells which anonymous response is its own. A second tap then meets ``_SURVEY_ENDS``."""
+    return not (before.flow == survey.FLOW and after.flow is None)
 
 
 def _attachment(
@@ -310,7 +331,9 @@ def _other_command(state: ConversationState, event: Command, env: Env, facts: Fa
             return _busy(state, env)
         return Outcome((menu.welcome(env.agency),), state=state)
     if name == "khaosat":
-        return _switch(state, name, "", env, facts) if busy else survey.start(state, env)
+        if busy:
+            return _switch(state, name, "", env, facts)
+        return survey.start(state, env, surveyed=facts.surveyed)
     if name == "phananh":
         return _switch(state, name, "", env, facts) if busy else complaint.start(state, env)
     if name == "tracuu":

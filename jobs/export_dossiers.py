@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .dossier_measures import DossierMeasures, ProcedureMeasures
-from .export_xlsx import (
+from .export_cells import (
     _BOLD,
     _ITALIC,
     _TITLE,

@@ -26,11 +26,11 @@ from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessag
 from storage.queries.export import complaints_for_export, responses_for_export
 from storage.queries.jobs import JobRequest, answered_since, finish_job, pending_jobs
 
-from .digest import build_digest, build_report_message, report_lines
-from .digests import DigestSettings
+from .digest import build_report_message, report_lines
+from .digests import DigestSettings, digest_reply
 from .export_xlsx import ComplaintRow, ResponseRow
 from .public import PublicResultsCache
-from .reports import ReportScope, build_report, case_summary, dossier_measures
+from .reports import ReportScope, build_report, dossier_measures
 
 log = logging.getLogger("jobs.requests")
 #: A chat gets the public results (text and chart) at most this often.
@@ -112,18 +112,11 @@ class RequestWorker:
             reply = build_report_message(report, previous, self.settings.agency, dossiers)
             return [self._text(reply, job.language)]
         if job.kind == "digest":
+            # The week so far, rendered as the scheduled and the printed digest are (its
+            # alerts too: a stale ADMIN_CHAT_IDS room, held messages, failed events ...).
             period = current("weekly", today)
-            async with read_transaction(self.engine) as conn:
-                report = await build_report(conn, period, scope)
-                previous = await build_report(conn, period.previous(), scope)
-                cases = await case_summary(
-                    conn, period, self.settings.tz, today, self.settings.calendar
-                )
-                dossiers = await dossier_measures(
-                    conn, period, scope, self.settings.calendar, report.index
-                )
-            reply = build_digest(
-                "weekly", period, report, previous, cases, self.settings.agency, dossiers
+            reply, report, previous = await digest_reply(
+                self.engine, "weekly", period, self.settings, now, job.language
             )
             summary = self.catalog.text(job.language, "digest.chart_summary")
             chart = await asyncio.to_thread(_chart, report, previous, job.language, summary)

@@ -149,6 +149,17 @@ answers = Table(
     sqlite_with_rowid=False,
 )
 
+#: The one-survey-per-period rule's record (``queries.survey_marks``): a keyed hash of the
+#: chat and the period, written when any survey is submitted. No time, no contact, no
+#: response; stored in key order (the hash), not in the order surveys were submitted.
+survey_marks = Table(
+    "survey_marks",
+    metadata,
+    Column("mark", String(64), primary_key=True),
+    Column("period", String(10), nullable=False),
+    sqlite_with_rowid=False,
+)
+
 #: Secrets the process makes itself on first run and keeps (``receipt_secret``: the salt of
 #: the chat hashes in logs when ``RECEIPT_SECRET`` is not set).
 local_secrets = Table(

@@ -20,6 +20,7 @@ from .dialect import add_upsert, insert_ignore, upsert
 from .outbound import Outbound, encode
 from .queries.aggregates import Ended, Explode, record_ended
 from .queries.complaints import NewFile, change_complaint, insert_complaint, rate_complaint
+from .queries.survey_marks import record_marks
 from .schema import (
     answers,
     consents,
@@ -75,6 +76,8 @@ class WriteSet:
     invitations_closed: dict[int, str] = field(default_factory=dict)
     #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
     answer_days: list[tuple[datetime, int]] = field(default_factory=list)
+    #: Chats that submitted a survey: mark -> period (``queries.survey_marks``).
+    survey_marks: dict[str, str] = field(default_factory=dict)
 
     def start_response(
         self,
@@ -334,6 +337,7 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
                 survey_responses.c.status == "in_progress",
             )
         )
+    await record_marks(conn, ws.survey_marks)
     if ws.new_responses:
         await conn.execute(survey_responses.insert(), list(ws.new_responses.values()))
     saved = [

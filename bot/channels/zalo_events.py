@@ -33,8 +33,8 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 CHOICE_PREFIX = "#c:"
 
 #: A receipt token sent as a message (from the receipt slip) opens that receipt's survey.
-#: Only the shape ``bot.cli.receipts.new_token`` issues counts (24 characters of the URL-safe
-#: alphabet, never starting with "-"), and a dossier's link, the same behind "d_" (the
+#: Only the shape ``bot.cli.receipt_tokens.new_token`` issues counts (24 characters of the
+#: URL-safe alphabet, never starting with "-"), and a dossier's link, the same behind "d_" (the
 #: appointment slip): other words a citizen types stay text.
 RECEIPT_TOKEN = re.compile(r"(?:d_)?[A-Za-z0-9_][A-Za-z0-9_-]{23}")
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from bot.runtime.dossier_models import CODE_PATTERN, DossierIn, EventIn
 from conversations.dossier_events import EventKind
 
-from .receipts import column_key, parse_date
+from .receipt_csv import column_key, parse_date
 
 #: Event kinds as the API spells them, and the Vietnamese an operator may type instead
 #: (compared without diacritics, case or spacing: "Đã trả kết quả" is da_tra_ket_qua).

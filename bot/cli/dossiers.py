@@ -26,7 +26,7 @@ from bot.runtime.dossiers import DossierError, DossierIn, EventIn
 from conversations.dossier_events import EventKind
 
 from .dossier_csv import ImportRow, kind_of, parse_events_csv, parse_time, problems_of
-from .receipts import decode_csv, parse_date
+from .receipt_csv import decode_csv, parse_date
 
 CLIENT: Final = "cli"
 # --- command line ------------------------------------------------------------------------------
@@ -130,7 +130,8 @@ async def run_dossiers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _register(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
-    from .receipts import resolve_bot_username, write_qr
+    from .receipt_qr import write_qr
+    from .receipts import resolve_bot_username
 
     today = datetime.now(settings.zone).date()
     try:

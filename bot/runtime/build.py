@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,10 +55,20 @@ async def build_runtime(settings: Settings) -> Runtime:
             agency_address=settings.agency_address,
             zalo_template=settings.zalo_template_notice,
             zalo_send_billed=settings.zalo_send_billed,
+            survey_mark_key=_mark_key(settings),
         ),
         catalog=default_catalog(),
     )
     return Runtime(engine, dispatcher)
+
+
+def _mark_key(settings: Settings) -> bytes:
+    """The survey marks' key: ``RECEIPT_SECRET``; unset, one made for this process only
+    (never stored, so the database alone never recomputes a mark)."""
+    secret = settings.receipt_secret
+    if secret is None:
+        return secrets.token_bytes(32)
+    return secret.get_secret_value().encode()
 
 
 def digest_settings(settings: Settings) -> DigestSettings:

@@ -39,6 +39,7 @@ from conversations import (
     handle,
 )
 from conversations.daily_counts import joined, split_stored
+from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
 from conversations.workdays import WorkCalendar
 from jobs.sipas_index import answer_counts
@@ -46,6 +47,7 @@ from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
 from storage.queries.dialogue import ConversationRow, claim_events, load_conversations
 from storage.queries.outbox import scrub_once_sent, scrub_sent
+from storage.queries.survey_marks import marked, survey_mark
 
 from .albums import Albums, is_file
 from .facts import FactsCache
@@ -109,6 +111,9 @@ class DispatchSettings:
     #: what staff are told of a notice to a Zalo chat outside the free 48 h.
     zalo_template: str = ""
     zalo_send_billed: bool = True
+    #: The key of the survey marks (``storage.queries.survey_marks``): ``RECEIPT_SECRET``, or
+    #: random per process when that is unset (the one-survey rule then holds until restart).
+    survey_mark_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
 
 def event_key(event: InboundEvent) -> str:
@@ -273,6 +278,8 @@ class Dispatcher:
         )
         # What the batch needs, as its conversations stand now, in one query per kind.
         await facts.load(conn, [self._lookups(e, rows) for e in todo])
+        marks = (self._survey_mark(e.channel, e.external_id, now) for e in todo)
+        facts.surveyed |= await marked(conn, (m for m in marks if m is not None))
         writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
         answered: dict[int, Handled] = {}
         albums = Albums(writes)
@@ -290,6 +297,15 @@ class Dispatcher:
     ) -> tuple[int, Lookups]:
         row = rows[(event.channel, event.external_id)]
         return row.contact_id, needs(self._state(row), event.payload, admin=event.admin)
+
+    def _survey_mark(self, channel: str, chat_id: str, now: datetime) -> str | None:
+        """This chat's mark in the current survey period; None when the rule is off."""
+        period = period_key(
+            now.astimezone(self.settings.tz).date(), self.settings.open_survey_period
+        )
+        if period is None:
+            return None
+        return survey_mark(self.settings.survey_mark_key, channel, chat_id, period)
 
     def _state(self, row: ConversationRow) -> ConversationState:
         data, daily = split_stored(row.state)
@@ -325,6 +341,9 @@ class Dispatcher:
             known = replace(known, sender_name=event.sender_name, pressed=pressed)
         if event.room:
             known = replace(known, room=True)
+        mark = self._survey_mark(event.channel, event.external_id, now)
+        if mark is not None and mark in facts.surveyed:
+            known = replace(known, surveyed=True)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(
@@ -338,6 +357,7 @@ class Dispatcher:
             now,
             self.settings.admin_chats,
             self.settings.default_language,
+            mark_key=self.settings.survey_mark_key,
         )
         for change in outcome.changes:
             record(ctx, change)

@@ -122,6 +122,8 @@ class FactsCache:
     dossiers: dict[int, DossierRow] = field(default_factory=dict)
     #: Per contact (whose dossiers were asked about): the ids it follows, newest first.
     follows: dict[int, list[int]] = field(default_factory=dict)
+    #: Survey marks found recorded or recorded by this batch (``queries.survey_marks``).
+    surveyed: set[str] = field(default_factory=set)
     #: What was asked already (found or not), so nothing is looked up twice.
     _asked_tokens: set[str] = field(default_factory=set)
     _asked_ids: set[int] = field(default_factory=set)

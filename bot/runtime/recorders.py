@@ -20,6 +20,7 @@ from conversations import (
     FileRef,
     FollowDossier,
     ForgetContact,
+    MarkSurveyed,
     Notify,
     OpenComplaint,
     RateComplaint,
@@ -38,6 +39,7 @@ from conversations.flows.survey import CONSENT_PURPOSE
 from storage import WriteSet
 from storage.outbound import EditMessage, FileMessage, Outbound
 from storage.queries.complaints import NewFile
+from storage.queries.survey_marks import survey_mark
 
 from .facts import FactsCache
 from .replies import as_text
@@ -62,6 +64,8 @@ class Recording:
     notices: list[tuple[str, str, Outbound]] = field(default_factory=list)
     #: Messages to this chat that follow its replies (the files of a case).
     after: list[Outbound] = field(default_factory=list)
+    #: The key of the survey marks (``storage.queries.survey_marks``).
+    mark_key: bytes = b""
 
 
 Recorder = Callable[[Recording, Any], None]
@@ -186,6 +190,13 @@ def _end_response(ctx: Recording, change: EndResponse) -> None:
     )
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, change.status)
+
+
+@records(MarkSurveyed)
+def _mark_surveyed(ctx: Recording, change: MarkSurveyed) -> None:
+    mark = survey_mark(ctx.mark_key, ctx.channel, ctx.chat_id, change.period)
+    ctx.writes.survey_marks[mark] = change.period
+    ctx.facts.surveyed.add(mark)  # a later event of the same batch sees it
 
 
 @records(RecordConsent)

@@ -20,16 +20,7 @@ they leave as soon as the event is stored. The table is read only for what was n
 rows left by a restart or by another process, retries, bulk messages. What was sent is
 recorded in batches, one transaction for all chats that finished meanwhile.
 
-Limits, as Telegram states them (Bot FAQ, "My bot is hitting limits, how do I avoid this?",
-https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this): about one
-message a second in a chat, with short bursts allowed, and about 30 messages a second overall
-for bulk notifications. They are about messages sent: an edit changes a message already
-there (an answered question) and a button acknowledgement (answerCallbackQuery, sent at once
-by the channel, outside the outbox) sends none, so neither spends a budget here; a 429 on
-either still pauses the whole bot for its retry_after. PTB's own AIORateLimiter counts every
-request that names a chat against the overall limit, acknowledgements not at all; counting
-edits too would halve what a survey may do a second (an edit and a question per press) for
-a limit Telegram does not state.
+Limits: see ``bot.runtime.send_budget``.
 """
 
 from __future__ import annotations
@@ -37,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,17 +36,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.errors import (
-    ChatBlocked,
-    Paused,
-    PermanentSendError,
     RateLimited,
-    TransientSendError,
-    Unreachable,
-    Unsupported,
 )
-from bot.logs import chat_hash
 from storage import read_transaction, write_transaction
-from storage.outbound import EditMessage, Outbound
+from storage.outbound import EditMessage
 from storage.queries.leases import (
     Budget,
     claim_chats,
@@ -64,30 +47,25 @@ from storage.queries.leases import (
     give_back,
     holders,
     release_chats,
-    take_tokens,
 )
 from storage.queries.outbox import (
     OutboxRow,
-    mark_dead,
-    mark_held,
-    mark_retry,
     mark_sent,
     next_due,
     pending_for_chats,
     scrub_sent,
-    stop_contact,
 )
 
 from ..channels.base import Channel
+from .delivery import Delivery
 from .holders import is_gone, new_holder
-from .replies import adapt, in_words
+from .send_budget import Allowance, Limits, grant_tokens
+from .send_failures import record_failure
 
 log = logging.getLogger("bot.sender")
 
 Clock = Callable[[], datetime]
 
-MAX_ATTEMPTS = 12
-MAX_BACKOFF_S = 300.0
 #: Without a wake, how often an idle sender looks (one cheap read): rows a process that
 #: died left behind, or a retry that came due.
 IDLE_WAKE_S = 2.0
@@ -100,13 +78,6 @@ CHAIN_BUDGET_S = 5.0
 #: Sends in flight at once, over all chats, and the longest one send may take.
 MAX_IN_FLIGHT = 8
 SEND_TIMEOUT_S = 10.0
-
-
-@dataclass(slots=True)
-class Limits:
-    per_second: float = 30
-    per_chat_per_second: float = 1
-    chat_burst: float = 3
 
 
 @dataclass(slots=True)
@@ -142,14 +113,12 @@ class OutboxSender:
     ) -> None:
         self.engine = engine
         self.channel = channel.name
-        self.target = channel
         self.clock = clock
         self.limits = limits or Limits()
         self.chats = chats
         self.per_chat = per_chat
-        self.send_timeout_s = send_timeout_s
         self.holder = new_holder()
-        self._gate = asyncio.Semaphore(in_flight)
+        self._delivery = Delivery(channel, in_flight, send_timeout_s)
         self._wake = asyncio.Event()
         self._active: dict[str, asyncio.Task[_Chain]] = {}
         self._finished: list[_Chain] = []
@@ -165,9 +134,7 @@ class OutboxSender:
         self._known: dict[str, set[int]] = {}
         self._budgets: dict[str, Budget] = {}
         self._stalled: set[str] = set()
-        self._allowance = 0
-        self._refill = asyncio.Lock()
-        self._prefetch: asyncio.Task[None] | None = None
+        self._allowance = Allowance(engine, self.channel, self.limits)
         self._unrecorded: list[OutboxRow] = []
 
     @property
@@ -230,7 +197,7 @@ class OutboxSender:
             freed = await self.start()
             if freed:
                 log.info("event=leases_freed channel=%s count=%d", self.channel, freed)
-            await self._take_allowance()  # the first reply does not wait for it
+            await self._allowance.take()  # the first reply does not wait for it
         try:
             while not stop.is_set():
                 # Cleared before reading the outbox: a commit landing while we read still
@@ -341,30 +308,7 @@ class OutboxSender:
             rows = await pending_for_chats(
                 conn, self.channel, list(budgets), now, per_chat=self.per_chat
             )
-            # Answers to people waiting take the budget first; bulk (digests, reminders,
-            # notices) only what leaves half of it.
-            urgent = [c for c in budgets if any(r.priority == 0 for r in rows.get(c, []))]
-            bulk = [c for c in budgets if c not in urgent]
-            grants: dict[str, int] = {}
-            for group, keep in ((urgent, 0.0), (bulk, limits.per_second / 2)):
-                wanted = sum(_counted(rows.get(c, [])) for c in group)
-                granted = (
-                    await take_tokens(
-                        conn,
-                        self.channel,
-                        wanted,
-                        rate=limits.per_second,
-                        burst=limits.per_second,
-                        at=at,
-                        keep=keep,
-                    )
-                    if wanted
-                    else 0
-                )
-                for chat in group:
-                    share = min(granted, _counted(rows.get(chat, [])))
-                    granted -= share
-                    grants[chat] = share
+            grants = await grant_tokens(conn, self.channel, limits, budgets, rows, at)
         chains = [
             _Chain(chat, rows.get(chat, []), budget, grants.get(chat, 0))
             for chat, budget in budgets.items()
@@ -399,7 +343,7 @@ class OutboxSender:
             # of the bot's overall.
             if not isinstance(row.message, EditMessage):
                 if chain.used >= chain.tokens:
-                    if not await self._allow(row):
+                    if not await self._allowance.allow(row):
                         chain.wait = 1 / limits.per_second  # the bot's overall budget is spent
                         break
                     chain.tokens += 1  # given back with the others if it is not used
@@ -410,7 +354,7 @@ class OutboxSender:
                 chain.budget.tokens -= 1
                 chain.used += 1
             index += 1
-            error = await self._attempt(row)
+            error = await self._delivery.attempt(row)
             if error is not None:
                 if isinstance(error, RateLimited):  # the whole bot waits, not only this chat
                     self._paused_until = time.monotonic() + error.retry_after
@@ -434,61 +378,6 @@ class OutboxSender:
         self._finished.append(chain)
         self._wake.set()
         return chain
-
-    async def _allow(self, row: OutboxRow) -> bool:
-        """One of the bot's overall tokens for an answer someone waits for, from what was
-        taken from the shared budget ahead of need (a quarter second's worth at a time, taken
-        again in the background when half is spent, so a reply seldom waits for it). Bulk
-        gets none here: it spends what its pass was granted, which leaves half the budget
-        for answers."""
-        if row.priority != 0:
-            return False
-        if self._allowance < 1:
-            await self._take_allowance()
-            if self._allowance < 1:
-                return False
-        self._allowance -= 1
-        if self._allowance < self._chunk / 2 and (self._prefetch is None or self._prefetch.done()):
-            self._prefetch = asyncio.create_task(self._take_allowance())
-        return True
-
-    @property
-    def _chunk(self) -> int:
-        return max(1, math.ceil(self.limits.per_second / 4))
-
-    async def _take_allowance(self) -> None:
-        async with self._refill:
-            wanted = self._chunk - self._allowance
-            if wanted < self._chunk / 2:
-                return
-            rate = self.limits.per_second
-            with contextlib.suppress(Exception):  # none taken: the table's pass sends them
-                async with write_transaction(self.engine) as conn:
-                    self._allowance += await take_tokens(
-                        conn, self.channel, wanted, rate=rate, burst=rate, at=time.time()
-                    )
-
-    async def _attempt(self, row: OutboxRow) -> BaseException | None:
-        try:
-            async with self._gate:
-                try:
-                    await self._send_adapted(row.chat_id, row.message)
-                except Unsupported:
-                    # The channel refused the content itself (a chart over Zalo's limit, a
-                    # file type it does not take): say it in words rather than lose it.
-                    await self._send_adapted(row.chat_id, in_words(row.message))
-        except (ChatBlocked, RateLimited, TransientSendError, PermanentSendError) as exc:
-            return exc
-        except TimeoutError:
-            return TransientSendError("send timed out")
-        except Exception as exc:
-            log.exception("event=send_crashed channel=%s", self.channel)
-            return TransientSendError(type(exc).__name__)
-        return None
-
-    async def _send_adapted(self, chat_id: str, message: Outbound) -> None:
-        for part in adapt(message, self.target.capabilities):
-            await asyncio.wait_for(self.target.send(chat_id, part), timeout=self.send_timeout_s)
 
     async def _settle(self, wait: bool = True) -> None:
         """Records what finished; at shutdown, chats still sending are left to their lease."""
@@ -580,7 +469,7 @@ class OutboxSender:
             row, outcome = chain.failed
             if isinstance(outcome, RateLimited):
                 pause = max(pause, outcome.retry_after)
-            await self._failed(conn, row, outcome, now)
+            await record_failure(conn, self.channel, row, outcome, now)
         # A chat whose next chain already runs keeps its lease until that one is recorded.
         ended = {c.chat_id: c.budget for c in done if c.chat_id not in self._active}
         await release_chats(conn, self.channel, self.holder, ended, now)
@@ -593,43 +482,6 @@ class OutboxSender:
             pause_s=pause,
             rate=self.limits.per_second,
         )
-
-    async def _failed(
-        self, conn: AsyncConnection, row: OutboxRow, outcome: BaseException, now: datetime
-    ) -> None:
-        chat = chat_hash(self.channel, row.chat_id)
-        error = type(outcome).__name__
-        if isinstance(outcome, Unreachable):
-            await mark_held(conn, row.id, f"{error}: {outcome}", told=outcome.told)
-            log.info("event=chat_unreachable channel=%s chat=%s", self.channel, chat)
-        elif isinstance(outcome, ChatBlocked):
-            await stop_contact(conn, self.channel, row.chat_id)
-            log.info("event=chat_blocked channel=%s chat=%s", self.channel, chat)
-        elif isinstance(outcome, RateLimited):
-            not_before = now + timedelta(seconds=outcome.retry_after)
-            spend = not isinstance(outcome, Paused)
-            await mark_retry(conn, row.id, not_before, error, spend=spend)
-            log.warning(
-                "event=rate_limited channel=%s retry_after=%s", self.channel, outcome.retry_after
-            )
-        elif isinstance(outcome, TransientSendError) and row.attempts + 1 < MAX_ATTEMPTS:
-            backoff = min(MAX_BACKOFF_S, 0.5 * 2**row.attempts)
-            await mark_retry(conn, row.id, now + timedelta(seconds=backoff), error)
-            log.warning(
-                "event=send_retry channel=%s chat=%s attempt=%d error=%s",
-                self.channel,
-                chat,
-                row.attempts + 1,
-                error,
-            )
-        else:
-            await mark_dead(conn, row.id, f"{error}: {outcome}")
-            log.error("event=send_dead channel=%s chat=%s error=%s", self.channel, chat, error)
-
-
-def _counted(rows: Sequence[OutboxRow]) -> int:
-    """How many of these rows spend a budget: all but edits."""
-    return sum(1 for row in rows if not isinstance(row.message, EditMessage))
 
 
 def _nothing(_committed: bool) -> None:

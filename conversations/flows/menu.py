@@ -28,12 +28,11 @@ MENU_WORDS = {
 }
 
 
-#: State kept across tasks: the period in which this chat completed a survey without a
-#: receipt (``survey.period_key``); says nothing about its answers.
-OPEN_SURVEY = "open_survey"
-#: (Per-day counts against guessing are not here but in ``ConversationState.daily``, which
-#: no task switch resets: see ``daily_counts``.)
-KEPT = (OPEN_SURVEY,)
+#: (Which period a chat last submitted a survey in is kept outside the state, see
+#: ``effects.MarkSurveyed``: the state a survey leaves is the same on every path. Per-day
+#: counts against guessing are in ``ConversationState.daily``, which no task switch resets:
+#: see ``daily_counts``.)
+KEPT: tuple[str, ...] = ()
 
 
 def idle(state: ConversationState) -> ConversationState:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import cache
 
 from ..catalog import LANGUAGES, default_catalog
 from ..context import CaseNote, ComplaintFacts, Env, Facts
@@ -239,21 +240,7 @@ def _assign(
         to = "in_progress"
     elif act == "release" and case.status == "in_progress":
         to = "new"
-    me = actor(facts.sender)
-    name = facts.sender_name or facts.sender
-    update = UpdateComplaint(
-        code=case.code,
-        from_status=case.status,
-        to_status=to,
-        note=None,
-        public=False,
-        actor=me,
-        at=env.now,
-        action=act,
-        actor_name=name,
-        assign=act != "release",
-        unassign=act == "release",
-    )
+    update = _record(env, facts, case, to, act, assign=act != "release", unassign=act == "release")
     changes: list[Change] = [update]
     told = any(step.to_status == "in_progress" for step in case.history)
     if to == "in_progress" and not told and case.reachable:
@@ -330,21 +317,35 @@ def prompt_case(event: Inbound) -> str | None:
 
 
 def prompt_action(event: Inbound, code: str) -> str | None:
-    """The action whose prompt for case ``code`` the text replies to (each prompt names its
-    action and case, in any language), or None when it replies to no such prompt."""
+    """The action whose prompt for case ``code`` the text replies to, or None when it replies
+    to no such prompt. A prompt carries its action in its head, the words before the case
+    code ("Trả lời & đóng phản ánh PA-…"), the same in every prompt of that action whatever
+    the case: the head is looked up, nothing is rendered."""
     if not isinstance(event, Text) or not event.reply_to:
         return None
     seen = " ".join(event.reply_to.split())
+    at = seen.find(code)
+    if at < 0:
+        return None
+    return prompt_heads().get(seen[:at].strip())
+
+
+@cache
+def prompt_heads() -> dict[str, str]:
+    """Each prompt's head (its words before the case code), in every language -> its action.
+    Read once from the catalogs; two actions sharing a head would be ambiguous, so such a
+    head names none (a catalog test keeps them apart)."""
     catalog = default_catalog()
-    found = {
-        act
-        for act in NEEDS_NOTE
-        for lang in LANGUAGES
-        if " ".join(
-            catalog.format(lang, f"staff.ask_note.{act}", (("code", code),)).split()
-        ).startswith(seen)
-    }
-    return found.pop() if len(found) == 1 else None
+    heads: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for act in sorted(NEEDS_NOTE):
+        for lang in LANGUAGES:
+            template = catalog.text(lang, f"staff.ask_note.{act}")
+            head = " ".join(template.partition("{code}")[0].split())
+            if heads.get(head, act) != act:
+                ambiguous.add(head)
+            heads[head] = act
+    return {head: act for head, act in heads.items() if head not in ambiguous}
 
 
 def stale_prompt(state: ConversationState, event: Inbound) -> Outcome | None:
@@ -382,10 +383,12 @@ def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
 def _redrawn(outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None) -> Outcome:
     """The action's card shows the case as it now stands (in place, where it was pressed);
     without one, an open case's card follows the answer, with what can be done next."""
-    update = next((c for c in outcome.changes if isinstance(c, UpdateComplaint)), None)
-    if update is None:
+    updates = [c for c in outcome.changes if isinstance(c, UpdateComplaint)]
+    if not updates:
         return outcome
-    after = _after(case, update)
+    after = case
+    for update in updates:  # a takeover, then the action
+        after = _after(after, update)
     shown = staff_card(after, env)
     if card is not None:
         return replace(outcome, changes=(*outcome.changes, RedrawCard(card, shown[-1])))
@@ -398,17 +401,7 @@ def _note(
     state: ConversationState, env: Env, facts: Facts, case: ComplaintFacts, note: str
 ) -> Outcome:
     """An internal note: kept in the case's history for staff, never sent to the citizen."""
-    update = UpdateComplaint(
-        code=case.code,
-        from_status=case.status,
-        to_status=case.status,
-        note=note,
-        public=False,
-        actor=actor(facts.sender),
-        at=env.now,
-        action="note",
-        actor_name=facts.sender_name or facts.sender,
-    )
+    update = _record(env, facts, case, case.status, "note", note=note)
     done = Reply("staff.noted", (("code", case.code),))
     return Outcome((done,), changes=(update,), state=state)
 
@@ -429,22 +422,18 @@ def _apply(
     # Out of remit: forwarded to the body the note names, today (NĐ 20/2008, Điều 9(1)(d)).
     forward = act == "oos"
     me = actor(admin_id)
-    name = facts.sender_name or facts.sender
-    update = UpdateComplaint(
-        code=case.code,
-        from_status=case.status,
-        to_status=to,
-        note=note,
-        public=True,
-        actor=me,
-        at=env.now,
+    changes: list[Change] = []
+    if case.assignee is not None and case.assignee != me:
+        # A colleague's case acted on without «Nhận thay»: the takeover is recorded first,
+        # so the history says who took it from whom and the case is the actor's from now.
+        changes.append(_record(env, facts, case, case.status, "takeover", assign=True))
+    update = replace(
+        _record(env, facts, case, to, None, note=note, public=True, assign=True),
         duplicate_of=original,
         forwarded_to=note if forward else None,
         forwarded_on=env.today if forward else None,
-        actor_name=name,
-        assign=case.assignee is None,
     )
-    changes: list[Change] = [update]
+    changes.append(update)
     if case.reachable:
         notice = _citizen_notice(case, to, note, original)
         if forward:
@@ -460,6 +449,35 @@ def _apply(
         )
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
     return Outcome((done,), changes=tuple(changes), state=state, ack="close")
+
+
+def _record(
+    env: Env,
+    facts: Facts,
+    case: ComplaintFacts,
+    to: str,
+    act: str | None,
+    *,
+    note: str | None = None,
+    public: bool = False,
+    assign: bool = False,
+    unassign: bool = False,
+) -> UpdateComplaint:
+    """What the sender did to ``case`` as its history keeps it: by whom (id and name), when,
+    the status it leads to; ``assign``: the case is the sender's from now."""
+    return UpdateComplaint(
+        code=case.code,
+        from_status=case.status,
+        to_status=to,
+        note=note,
+        public=public,
+        actor=actor(facts.sender),
+        at=env.now,
+        action=act,
+        actor_name=facts.sender_name or facts.sender,
+        assign=assign,
+        unassign=unassign,
+    )
 
 
 def _closed(code: str, status: str) -> Reply:

@@ -17,6 +17,7 @@ from ..effects import (
     ConversationState,
     EndResponse,
     Lines,
+    MarkSurveyed,
     Number,
     Outcome,
     RecordConsent,
@@ -156,15 +157,16 @@ def start(
     receipt: ReceiptFacts | None = None,
     *,
     dossier: DossierFacts | None = None,
+    surveyed: bool = False,
 ) -> Outcome:
     """Opens the consent screen; nothing is stored about the citizen until they agree.
 
-    Without a receipt (or a dossier invitation), a chat that already completed such a survey
-    in this period is told so politely instead: one chat cannot count several times in the
-    index."""
+    Without a receipt (or a dossier invitation), a chat that already submitted a survey in
+    this period (``surveyed``: any survey, so that the record does not tell whether it had a
+    receipt) is told so politely instead: one chat cannot count several times in the index."""
     period = period_key(env.today, env.open_survey_period)
     unasked = receipt is None and dossier is None
-    if unasked and period is not None and state.data.get(menu.OPEN_SURVEY) == period:
+    if unasked and period is not None and surveyed:
         return Outcome((Reply("survey.open_used"), menu.again()), state=state)
     data = SurveyData(
         receipt=receipt.id if receipt else None,
@@ -365,12 +367,12 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
     if option != "submit" or data.rid is None:
         return _reask(state, env, "survey.summary.confirm")
     changes = ending(data, "completed", env.now)
-    replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    done = menu.idle(state)
     period = period_key(env.today, env.open_survey_period)
-    if data.receipt is None and data.dossier is None and period is not None:
-        done = replace(done, data={**done.data, menu.OPEN_SURVEY: period})
-    return Outcome(replies, changes=changes, state=done, ack="close")
+    if period is not None:
+        # Every submitted survey, with a receipt or not: the record tells neither which.
+        changes = (*changes, MarkSurveyed(period))
+    replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
+    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
 
 
 def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:

@@ -36,6 +36,12 @@ class ExportComplaint:
     name: str | None
     phone: str | None
     description: str | None
+    #: The law's deadlines (to forward, to tell the sender) and what stops them, for the
+    #: overdue rule of ``conversations.deadlines``.
+    accept_due_on: date | None = None
+    forward_due_on: date | None = None
+    forwarded_to: str | None = None
+    accepted_at: datetime | None = None
 
 
 def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -115,6 +121,10 @@ async def complaints_for_export(
             complaints.c.reporter_name,
             complaints.c.reporter_phone,
             complaints.c.description,
+            complaints.c.accept_due_on,
+            complaints.c.forward_due_on,
+            complaints.c.forwarded_to,
+            complaints.c.accepted_at,
         )
         .where(complaints.c.created_at >= low, complaints.c.created_at < high)
         .order_by(complaints.c.created_at, complaints.c.id)
@@ -142,6 +152,10 @@ async def complaints_for_export(
                 name=r[9],
                 phone=r[10],
                 description=r[11],
+                accept_due_on=r[12],
+                forward_due_on=r[13],
+                forwarded_to=r[14],
+                accepted_at=r[15],
             )
         )
     return out

@@ -22,15 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.config import load_settings
-from bot.web.open311 import (
-    BadRequest,
-    Open311Settings,
-    language_of,
-    open311_routes,
-    parse_w3,
-    public_status,
-    status_note,
-)
+from bot.web.open311 import Open311Settings, open311_routes, public_status, status_note
+from bot.web.open311_query import BadRequest, language_of, parse_w3
 from conversations.categories import categories
 from storage import migrate, open_engine, write_transaction
 from storage.queries.open311 import PublicRequest

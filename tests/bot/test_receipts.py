@@ -18,32 +18,40 @@ import pytest
 from PIL import Image
 
 from bot.channels.zalo_codes import is_valid
-from bot.cli.receipts import (
-    CODE_MODULES,
-    MAX_DOSSIER_CHARS,
+from bot.cli.receipt_args import (
+    add_receipts_parser,
+)
+from bot.cli.receipt_csv import (
     MAX_FIELD_CHARS,
     MAX_PROCEDURE_CHARS,
-    MAX_TOKEN_CHARS,
-    NO_USERNAME,
+    ReceiptRequest,
+    decode_csv,
+    parse_receipts_csv,
+)
+from bot.cli.receipt_qr import (
+    CODE_MODULES,
+    MAX_DOSSIER_CHARS,
     QR_BORDER,
     QR_BOX_SIZE,
-    TOKEN_PATTERN,
-    ReceiptRequest,
-    add_receipts_parser,
-    bot_username,
-    decode_csv,
-    deep_link,
-    fetch_bot_username,
-    new_token,
-    output_line,
-    parse_receipts_csv,
-    plan_receipts,
     qr_code,
     qr_filename,
+    write_qr,
+)
+from bot.cli.receipt_tokens import (
+    MAX_TOKEN_CHARS,
+    TOKEN_PATTERN,
+    bot_username,
+    deep_link,
+    new_token,
+    valid_until,
+)
+from bot.cli.receipts import (
+    NO_USERNAME,
+    fetch_bot_username,
+    output_line,
+    plan_receipts,
     resolve_bot_username,
     run_receipts,
-    valid_until,
-    write_qr,
 )
 from bot.config import Settings
 from storage.schema import receipts

@@ -19,7 +19,9 @@ from bot.errors import (
     Unsupported,
 )
 from bot.runtime.replies import Capabilities
-from bot.runtime.sender import MAX_ATTEMPTS, Limits, OutboxSender
+from bot.runtime.send_budget import Limits
+from bot.runtime.send_failures import MAX_ATTEMPTS
+from bot.runtime.sender import OutboxSender
 from storage import WriteSet, flush, write_transaction
 from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.dialogue import load_conversations

@@ -20,7 +20,8 @@ from starlette.applications import Starlette
 from bot.channels.web import CHANNEL, WebBus, WebChannel, read_upload, visitor_chat_id
 from bot.limits import WebLimit
 from bot.runtime.dispatch import Dispatcher
-from bot.runtime.sender import Limits, OutboxSender
+from bot.runtime.send_budget import Limits
+from bot.runtime.sender import OutboxSender
 from bot.web.chat import Limiters, WebChat, WebSettings
 from bot.web.guard import CSRF_HEADER, KIOSK_COOKIE, VISITOR_COOKIE, RateLimiter
 from bot.web.stream import POLL_S, Streams, cursor

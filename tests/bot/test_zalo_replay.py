@@ -23,7 +23,7 @@ from bot.channels.zalo_events import (
     signature,
     too_old,
 )
-from bot.cli.receipts import new_token
+from bot.cli.receipt_tokens import new_token
 from bot.config import Settings
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from conversations import Command, Text

@@ -1,17 +1,19 @@
-"""Ballot stuffing: a chat completes at most one survey without a receipt per period; a
-receipt's survey is never refused for it, and the next period opens again."""
+"""Ballot stuffing: a chat that submitted a survey in a period (any survey: the record must not
+tell whether it had a receipt) may not start one without a receipt in that period; a receipt's
+survey is never refused for it, and the next period opens again. The record is kept outside
+the conversation state (``MarkSurveyed``, looked up as ``Facts.surveyed``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
 from conversations import Choice, Command
-from conversations.context import Env, ReceiptFacts
-from conversations.effects import ConversationState, Outcome
+from conversations.context import Env, Facts, ReceiptFacts
+from conversations.effects import ConversationState, MarkSurveyed, Outcome
 from conversations.engine import handle
-from conversations.flows import menu, survey
+from conversations.flows import survey
 
 NOW = datetime(2026, 1, 20, 3, tzinfo=UTC)
 
@@ -34,34 +36,40 @@ def _keys(outcome: object) -> list[str]:
     return [r.key for r in outcome.replies]  # type: ignore[attr-defined]
 
 
-def test_a_second_open_survey_in_the_month_is_refused_politely() -> None:
-    done = handle(_at_summary(None), Choice(f"{survey.SUMMARY}:submit"), _env())
+SURVEYED = Facts(surveyed=True)
+
+
+@pytest.mark.parametrize("receipt", [None, 3])
+def test_any_submitted_survey_is_recorded_outside_the_state(receipt: int | None) -> None:
+    done = handle(_at_summary(receipt), Choice(f"{survey.SUMMARY}:submit"), _env())
     assert _keys(done)[0] == "survey.thanks"
-    assert _st(done).data[menu.OPEN_SURVEY] == "2026-01"
-    again = handle(_st(done), Command("khaosat"), _env())
+    assert MarkSurveyed("2026-01") in done.changes
+    assert _st(done) == ConversationState("vi")
+
+
+def test_a_second_open_survey_in_the_period_is_refused_politely() -> None:
+    again = handle(ConversationState("vi"), Command("khaosat"), _env(), SURVEYED)
     assert _keys(again) == ["survey.open_used", "menu.again"]
     assert again.changes == ()
     assert _st(again).flow is None
 
 
-def test_next_month_opens_again_and_a_receipt_is_never_refused() -> None:
-    done = handle(_at_summary(None), Choice(f"{survey.SUMMARY}:submit"), _env())
-    later = handle(_st(done), Command("khaosat"), _env(NOW + timedelta(days=15)))
-    assert _st(later).flow == survey.FLOW
+def test_a_receipt_is_never_refused_for_it() -> None:
     receipt = ReceiptFacts(id=5, token="t" * 24, procedure="1.1")
-    with_receipt = survey.start(_st(done), _env(), receipt)
+    with_receipt = survey.start(ConversationState("vi"), _env(), receipt, surveyed=True)
     assert _st(with_receipt).flow == survey.FLOW
 
 
-def test_a_receipt_survey_does_not_use_the_open_one() -> None:
-    done = handle(_at_summary(3), Choice(f"{survey.SUMMARY}:submit"), _env())
-    assert menu.OPEN_SURVEY not in _st(done).data
-    assert _st(handle(_st(done), Command("khaosat"), _env())).flow == survey.FLOW
+def test_not_surveyed_opens() -> None:
+    opened = handle(ConversationState("vi"), Command("khaosat"), _env(), Facts())
+    assert _st(opened).flow == survey.FLOW
 
 
 def test_off_means_no_limit() -> None:
     done = handle(_at_summary(None), Choice(f"{survey.SUMMARY}:submit"), _env(period="off"))
-    assert _st(handle(_st(done), Command("khaosat"), _env(period="off"))).flow == survey.FLOW
+    assert not [c for c in done.changes if isinstance(c, MarkSurveyed)]
+    opened = handle(ConversationState("vi"), Command("khaosat"), _env(period="off"), SURVEYED)
+    assert _st(opened).flow == survey.FLOW
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,8 @@ from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
-from bot.runtime.sender import Limits, OutboxSender
+from bot.runtime.send_budget import Limits
+from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
 from storage import read_transaction, write_transaction
 from storage.queries.outbox import counts_by_status, held_since

@@ -475,12 +475,12 @@ def test_complaint_rows() -> None:
     body = rows(ws)[2:]
     assert body[0] == [
         "PA-2026-000001", "Cấp phép xây dựng", "Đang xử lý", "Chatbot",
-        datetime(2026, 2, 24), datetime(2026, 3, 10), None, "Có", None, "Không",
+        datetime(2026, 2, 24), datetime(2026, 3, 10), None, "Có: giải quyết", None, "Không",
     ]  # fmt: skip
     assert body[1][1:4] == ["Thái độ giao tiếp của công chức", "Mới tiếp nhận", "Đường dây nóng"]
     assert (body[1][7], body[1][9]) == ("Không", "Có")  # due on the 16th; anonymous
     assert (body[2][2], body[2][6], body[2][7], body[2][8]) == (
-        "Đã giải quyết", datetime(2026, 3, 6), "Có", 4,
+        "Đã giải quyết", datetime(2026, 3, 6), "Có: giải quyết", 4,
     )  # fmt: skip
     assert body[3][1:3] == ["old_category", "archived"]
     assert body[3][7] == "Không"
@@ -491,6 +491,37 @@ def test_overdue_uses_the_local_date() -> None:
     ws = workbook(export(generated_at=datetime(2026, 3, 10, 16, 30, tzinfo=UTC)))["Phản ánh"]
 
     assert rows(ws)[2][7] == "Không"
+
+
+# A new case received 24/02 (the export is on 11/03, local): forward by 03/03, tell the
+# sender by 10/03, resolve by 16/03.
+_NEW = dataclasses.replace(
+    COMPLAINTS[1], accept_due_on=date(2026, 3, 10), forward_due_on=date(2026, 3, 3)
+)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (_NEW, "Có: chuyển cơ quan có thẩm quyền, báo thụ lý"),
+        (dataclasses.replace(_NEW, forwarded_to="UBND phường"), "Có: báo thụ lý"),
+        # Taken on 02/03 (the sender told), then handed back: "new" again, owes neither.
+        (dataclasses.replace(_NEW, accepted_at=datetime(2026, 3, 2, 3, tzinfo=UTC)), "Không"),
+        (dataclasses.replace(_NEW, status="in_progress"), "Không"),
+        (
+            dataclasses.replace(_NEW, due_on=date(2026, 3, 9)),
+            "Có: chuyển cơ quan có thẩm quyền, giải quyết, báo thụ lý",
+        ),
+        (dataclasses.replace(_NEW, status="resolved", closed_on=date(2026, 3, 9)), "Không"),
+    ],
+    ids=["forward-accept", "forwarded", "handed-back", "taken", "all-three", "closed-on-time"],
+)
+def test_the_overdue_column_names_the_deadlines_the_staff_list_counts(
+    case: ComplaintRow, expected: str
+) -> None:
+    ws = workbook(export(complaints=[case]))["Phản ánh"]
+
+    assert rows(ws)[2][7] == expected
 
 
 def test_the_full_register_adds_personal_data_and_says_so() -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Command, InboundEvent, default_catalog
+from conversations.periods import current
 from conversations.workdays import load_calendar
 from jobs.digests import DigestSettings
 from jobs.requests import RequestWorker
@@ -111,3 +112,32 @@ async def test_public_results_are_built_once_and_not_resent_on_every_tap(
         ("text", "results.recent"),
     ]
     assert worker.public.builds == 1
+
+
+async def test_the_digest_on_demand_says_what_the_printed_one_says(engine: AsyncEngine) -> None:
+    """``/bantin`` is the week's digest as ``python -m bot digest`` prints it (one rendering):
+    its alerts too, such as an ADMIN_CHAT_IDS group that became a supergroup."""
+    from jobs.digests import digest_reply
+    from storage import write_transaction
+    from storage.queries.rooms import move_room
+
+    clock = SequentialClock(start=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(tz=TZ), clock=clock, new_id=SequentialIds())
+    await complete_survey(dispatcher, "c1", random.Random(3))
+    async with write_transaction(engine) as conn:
+        await move_room(conn, "telegram", "-4001", "-1004001", clock())
+    worker = RequestWorker(engine, DIGESTS, default_catalog(), clock)
+    await _ask(dispatcher, "boss", "/bantin", admin=True)
+    assert await worker.run_once() == 1
+    async with read_transaction(engine) as conn:
+        rows = await pending(conn, "test", clock(), chat_id="boss", limit=50)
+    [text] = [
+        r.message
+        for r in rows
+        if isinstance(r.message, TextMessage) and r.message.key.startswith("digest.")
+    ]
+    assert "Nhóm -4001 trong ADMIN_CHAT_IDS" in text.text
+    assert "-1004001" in text.text
+    period = current("weekly", clock().astimezone(TZ).date())
+    printed, _, _ = await digest_reply(engine, "weekly", period, DIGESTS, clock(), "vi")
+    assert text.text == default_catalog().render(printed, "vi").text

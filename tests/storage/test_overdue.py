@@ -21,6 +21,7 @@ from jobs.digest import case_lines
 from jobs.reports import case_summary
 from storage import read_transaction, write_transaction
 from storage.queries.complaints import change_complaint, complaints_by_code, open_complaints
+from storage.queries.export import complaints_for_export
 from storage.schema import complaints
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -198,3 +199,14 @@ async def test_no_overdue_case_falls_past_the_list_limit(engine: AsyncEngine) ->
         "• ⚠ PA-2026-000011",
         "• ⚠ PA-2026-000012",
     ]
+
+
+async def test_the_export_reads_every_deadline_the_digest_counts(engine: AsyncEngine) -> None:
+    await _seed(engine)
+    async with read_transaction(engine) as conn:
+        exported = await complaints_for_export(conn, date(2026, 2, 1), date(2026, 2, 28), HANOI)
+        cases = await case_summary(conn, Period(TODAY, TODAY), HANOI, TODAY, CALENDAR)
+    found = {c.code: [m.kind for m in missed_by(c, TODAY, c.closed_on)] for c in exported}
+    assert {code: kinds for code, kinds in found.items() if kinds} == {
+        code: [m.kind for m in missed] for code, missed in cases.overdue
+    }
