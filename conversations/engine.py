@@ -20,7 +20,7 @@ from .effects import (
 from .events import Attachment, Choice, Command, Expired, Inbound, Text, TimedOut
 from .flows import complaint, dossier, menu, receipt_codes, staff, staff_room, survey, tracking
 from .flows.survey import SurveyData
-from .inbound import cleaned, typed_choice
+from .inbound import ambiguous, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
 from .periods import parse_period
@@ -129,7 +129,11 @@ def handle(
     if isinstance(event, Text):
         # An option typed instead of pressed (its number, its label however written, the
         # line as displayed, yes/no words) is that button.
-        picked = typed_choice(event.text, prompt(state, env))
+        asked = prompt(state, env)
+        picked = typed_choice(event.text, asked)
+        unclear = ambiguous(event.text, asked) if picked is None and state.flow else None
+        if unclear is not None:  # a part of several labels: say which, and ask again
+            return Outcome((unclear, *asked), state=state)
         if picked is not None:
             if state.flow is None:
                 outcome = _global_choice(state, picked, env, facts)
@@ -213,8 +217,10 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
         return survey.prompt(state, env)
     if state.flow == complaint.FLOW:
         return complaint.prompt(state, env)
-    if state.flow in (tracking.LOOKUP, tracking.SUPPLEMENT, staff.FLOW):
-        return [Reply("common.waiting_input")]
+    if state.flow in (tracking.LOOKUP, tracking.SUPPLEMENT):
+        return tracking.prompt(state)
+    if state.flow == staff.FLOW:
+        return staff.prompt(state)
     return [menu.again()]
 
 

@@ -186,9 +186,10 @@ def number_words() -> dict[str, int]:
 
 
 def yes_no(text: str) -> str | None:
-    """ "yes" or "no" for the common ways of saying so (polite, short, accented or not):
-    the lists ``yes_words`` and ``no_words`` of ``data/words.yaml``; polite words after the answer
-    ("không ạ, cảm ơn", "được, cảm ơn nhé") do not change it."""
+    """ "yes" or "no" for the common ways of saying so (polite, short, emphatic, accented or
+    not): the lists ``yes_words`` and ``no_words`` of ``data/words.yaml``; polite and emphatic
+    words after the answer ("không ạ, cảm ơn", "có chứ", "không đâu") do not change it. A
+    whole phrase is read first: "có đâu" is a no."""
     folded = fold(text)
     yes, no = word_list("yes_words"), word_list("no_words")
     for candidate in (folded, _without_polite_tail(folded)):
@@ -200,8 +201,9 @@ def yes_no(text: str) -> str | None:
 
 
 def _without_polite_tail(folded: str) -> str:
-    """A folded answer without the thanks after it: "khong a cam on" -> "khong"."""
-    tails = sorted(word_list("polite_tail"), key=len, reverse=True)
+    """A folded answer without the thanks or the emphasis after it: "khong a cam on" ->
+    "khong", "co chu" -> "co", "bo di" -> "bo" (lists ``polite_tail``, ``emphatic_tail``)."""
+    tails = sorted(word_list("polite_tail") | word_list("emphatic_tail"), key=len, reverse=True)
     words = folded.split()
     changed = True
     while changed and len(words) > 1:
@@ -217,36 +219,98 @@ def _without_polite_tail(folded: str) -> str:
     return " ".join(words)
 
 
+def star_rating(text: str) -> int | None:
+    """How many stars a text is made of ("⭐⭐⭐⭐" -> 4, "★ ★ ★" -> 3), spaces and emoji
+    variation selectors aside; None when it holds anything else. The stars are the list
+    ``rating_stars`` of ``data/words.yaml``."""
+    marks = clean(text).replace(" ", "")
+    stars = _words().get("rating_stars")
+    if not marks or not isinstance(stars, list) or any(ch not in stars for ch in marks):
+        return None
+    return len(marks)
+
+
 def is_nav(choice_id: str) -> bool:
     """A navigation button (back, skip, cancel, done), read as a word and never numbered."""
     return choice_id.endswith(NAV_SUFFIXES)
 
 
-def match_choice(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> str | None:
-    """The option a typed text means, or None.
+#: The words for an answer, by the suffix of its option's id ("switch:keep" reads "giữ").
+_ANSWER_WORDS: Final = {"keep": "keep_words", "drop": "drop_words"}
+#: A part of a label inside it (not at its start) names an option when it is this long.
+_MIN_INNER_WORDS: Final = 2
+_MIN_INNER_LETTERS: Final = 4
 
-    ``options``: (choice id, its labels in every language), in the order shown. Understood:
-    the option's number (navigation buttons have none: :func:`is_nav`), any of its labels
-    however written (case, diacritics, NFD, emoji, punctuation, polite particles), the line
-    as a channel displays it ("3. Bình thường", "3 – Bình thường"), and, for an option
-    whose id ends in ``:yes`` or ``:no``, the usual words for yes and no.
+
+def match_choice(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> str | None:
+    """The option a typed text means, or None (nothing, or several: :func:`choices_meant`)."""
+    meant = choices_meant(text, options)
+    return meant[0] if len(meant) == 1 else None
+
+
+def choices_meant(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> tuple[str, ...]:
+    """The options a typed text may mean: one when it is clear, several when it is a part
+    of more than one label (say which), none when it names none.
+
+    ``options``: (choice id, its labels in every language), in the order shown. Understood,
+    in this order: the option's number (navigation buttons have none: :func:`is_nav`), any
+    of its labels however written (case, diacritics, NFD, emoji, punctuation, polite
+    particles), the line as a channel displays it ("3. Bình thường", "3 – Bình thường");
+    for an option whose id ends in ``:yes`` or ``:no`` the usual words for yes and no, in
+    ``:keep`` or ``:drop`` the words for those; then a part of a label in whole words, at
+    its start ("Trực tiếp" for "Trực tiếp tại cơ quan") or, two words or a long word, inside
+    it ("một phần"), for answers only (never a navigation button). A label shown after its
+    number ("4 – Hài lòng") is also read without it.
     """
     folded = fold(text)
     if not folded:
-        return None
+        return ()
     numbered = [cid for cid, _ in options if not is_nav(cid)]
     if folded.isdigit() and len(folded) <= 3:
         number = int(folded)
-        return numbered[number - 1] if 1 <= number <= len(numbered) else None
-    for choice_id, labels in options:
+        return (numbered[number - 1],) if 1 <= number <= len(numbered) else ()
+    names = {cid: [fold(label) for label in labels] for cid, labels in options}
+    for choice_id, labels in names.items():
         place = numbered.index(choice_id) + 1 if choice_id in numbered else None
-        for label in labels:
-            name = fold(label)
+        for name in labels:
             if name and (folded == name or (place is not None and folded == f"{place} {name}")):
-                return choice_id
+                return (choice_id,)
     answer = yes_no(text)
+    core = _without_polite_tail(folded)
+    for suffix, words in _ANSWER_WORDS.items():
+        if answer is None and (folded in word_list(words) or core in word_list(words)):
+            answer = suffix
     if answer is not None:
-        for choice_id, _ in options:
+        for choice_id in names:
             if choice_id.endswith(f":{answer}"):
-                return choice_id
-    return None
+                return (choice_id,)
+    return _by_part(core, {cid: names[cid] for cid in numbered}, numbered)
+
+
+def _by_part(typed: str, names: dict[str, list[str]], numbered: list[str]) -> tuple[str, ...]:
+    """The options of which ``typed`` is a part in whole words; one that it names whole once
+    its displayed number is set aside ("hai long" for "4 hai long") wins over the others."""
+    if len(typed.replace(" ", "")) < 2:
+        return ()
+    words = typed.split()
+    whole: list[str] = []
+    parts: list[str] = []
+    for place, choice_id in enumerate(numbered, start=1):
+        for name in names[choice_id]:
+            label = name.split()
+            if label[:1] == [str(place)] and label[1:] == words:
+                whole.append(choice_id)
+            if _is_part(words, label):
+                parts.append(choice_id)
+                break
+    if len(whole) == 1:
+        return (whole[0],)
+    return tuple(dict.fromkeys(parts))
+
+
+def _is_part(words: list[str], label: list[str]) -> bool:
+    size = len(words)
+    if label[:size] == words:
+        return True
+    inner = size >= _MIN_INNER_WORDS or len(words[0]) >= _MIN_INNER_LETTERS
+    return inner and any(label[i : i + size] == words for i in range(1, len(label) - size + 1))

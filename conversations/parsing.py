@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from .normalise import clean, fold, number_words, word_list
+from .normalise import clean, fold, number_words, star_rating, word_list
 from .normalise import yes_no as yes_no
 
 _NUMBER_WORDS = {
@@ -56,10 +56,13 @@ def parse_number(text: str) -> int | None:
 
 
 def parse_rating(text: str, labels: Mapping[int, Iterable[str]]) -> int | None:
-    """A 1–5 rating typed as a number (alone or with its unit: "4 điểm", "5 sao", "mức 3")
-    or as the level's words in any language."""
+    """A 1–5 rating typed as a number (alone or with its unit: "4 điểm", "5 sao", "mức 3"),
+    as that many stars ("⭐⭐⭐⭐") or as the level's words in any language."""
     if _SIGNED.match(clean(text)):
         return None
+    stars = star_rating(text)
+    if stars is not None:
+        return stars if stars in labels else None
     number = parse_number(_without_unit(text, "rating_units"))
     if number is not None:
         return number if number in labels else None
@@ -80,8 +83,11 @@ def _without_unit(text: str, units: str) -> str:
 
 
 def parse_numbers(text: str) -> list[int] | None:
-    """Several option numbers, for multi-select: "1, 3 5" -> [1, 3, 5]; None if not all numbers."""
-    parts = [p for p in re.split(r"[\s,;.]+", text.strip()) if p]
+    """Several option numbers, for multi-select: "1, 3 5", "4 và 5", "2 and 4" -> the numbers
+    (the joining words are the list ``list_joiners`` of ``data/words.yaml``); None if
+    anything else is there, a signed number included."""
+    joiners = word_list("list_joiners")
+    parts = [p for p in re.split(r"[\s,;.&]+", clean(text)) if p and fold(p) not in joiners]
     if not parts or not all(is_small_number(p) for p in parts):
         return None
     return [int(p) for p in parts]

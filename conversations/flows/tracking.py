@@ -143,9 +143,17 @@ def _refused(state: ConversationState) -> Outcome:
 
 
 def _reask_lookup(state: ConversationState, hint: str) -> Outcome:
+    return Outcome((Reply(hint), *prompt(state)), state=state)
+
+
+def prompt(state: ConversationState) -> list[Reply]:
+    """The question a lookup (the code, or the phone) or a supplement is waiting on."""
+    if state.flow == SUPPLEMENT:
+        files = state.data.get("files")
+        return [_supplement_prompt(len(files) if isinstance(files, list) else 0)]
     step = state.step or "l.code"
     key = "lookup.ask_code" if step == "l.code" else "lookup.ask_phone"
-    return Outcome((Reply(hint), Reply(key, choices=_cancel(step))), state=state)
+    return [Reply(key, choices=_cancel(step))]
 
 
 def _cancel(step: str) -> tuple[ChoiceOption, ...]:

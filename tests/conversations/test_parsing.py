@@ -47,7 +47,7 @@ def test_parse_rating(raw: str, expected: int | None) -> None:
         ("1, 3 5", [1, 3, 5]),
         ("2", [2]),
         ("1;2", [1, 2]),
-        ("1 và 2", None),
+        ("1 và 2", [1, 2]),
         ("", None),
         ("⑤", None),
         ("²", None),

@@ -3,8 +3,8 @@ counted per chat and local day in the conversation's daily counts, on every chan
 (``conversations/daily_counts.py``). A day's counts are all it held, so nothing is lost
 that matters the next day; the downgrade recreates the table empty.
 
-Revision ID: 0020_drop_code_tries
-Revises: 0019_survey_marks
+Revision ID: 0021_drop_code_tries
+Revises: 0020_staff_cards
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_drop_code_tries"
-down_revision = "0019_survey_marks"
+revision = "0021_drop_code_tries"
+down_revision = "0020_staff_cards"
 branch_labels = None
 depends_on = None
 
