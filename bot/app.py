@@ -35,8 +35,8 @@ from bot.channels.telegram_inbound import (
 from bot.channels.telegram_updates import ALLOWED_UPDATES, CHANNEL
 from bot.channels.web import CHANNEL as WEB
 from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
-from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window
