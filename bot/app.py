@@ -417,7 +417,7 @@ def zalo_channel(
             settings.zalo_app_id,
             settings.zalo_oa_id or "",
             settings.zalo_oa_secret.get_secret_value(),
-            settings.zalo_admin_ids,
+            settings.zalo_officers,
             failures,
             max_age=timedelta(minutes=settings.zalo_event_max_age_minutes),
         ),

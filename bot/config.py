@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     zalo_api_base_url: str = "https://openapi.zalo.me"
     zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
     zalo_admin_ids: StrList = Field(default_factory=list)
+    #: How each Zalo officer is named on the cases they handle: ID=Name, comma-separated
+    #: (Zalo's messages carry no name); an officer left out is "Zalo 1", "Zalo 2" … by
+    #: their place in ZALO_ADMIN_IDS, never their raw id.
+    zalo_admin_names: StrList = Field(default_factory=list)
     #: Client systems allowed to post dossiers and their events: CLIENT:SECRET, comma-separated.
     dossier_api_keys: StrList = Field(default_factory=list, repr=False)
     dossier_retention_days: int = Field(default=30, ge=1, le=3650)
@@ -133,6 +137,7 @@ class Settings(BaseSettings):
         "not_holidays",
         "digest_kinds",
         "zalo_admin_ids",
+        "zalo_admin_names",
         "dossier_api_keys",
         "web_widget_origins",
         mode="before",
@@ -229,6 +234,19 @@ class Settings(BaseSettings):
         """The dossier API's clients: name -> shared secret."""
         pairs = (pair.partition(":") for pair in self.dossier_api_keys)
         return {client.strip(): secret.strip() for client, _, secret in pairs}
+
+    @property
+    def zalo_officers(self) -> dict[str, str]:
+        """Each Zalo officer's id -> the name shown on the cases they handle: the one set in
+        ZALO_ADMIN_NAMES, else "Zalo <their place in ZALO_ADMIN_IDS>" (never the raw id)."""
+        named = {
+            user.strip(): " ".join(name.split())[:64]
+            for user, _, name in (pair.partition("=") for pair in self.zalo_admin_names)
+        }
+        return {
+            user: named.get(user) or f"Zalo {place}"
+            for place, user in enumerate(self.zalo_admin_ids, start=1)
+        }
 
     @property
     def zalo_enabled(self) -> bool:

@@ -117,6 +117,9 @@ class ComplaintFacts:
     #: The officer who has the case (``staff:<id>``) and their shown name; None: nobody yet.
     assignee: str | None = None
     assignee_name: str | None = None
+    #: Its cards shown in staff rooms, (channel, room, message id): redrawn when it changes,
+    #: whoever changed it and from whichever chat.
+    cards: tuple[tuple[str, str, str], ...] = ()
     #: When the case first left "new" (its sender was told); None: never yet.
     accepted_at: datetime | None = None
 

@@ -234,6 +234,9 @@ class RedrawCard:
     message_id: str
     reply: Reply
     kind: Literal["redraw_card"] = "redraw_card"
+    #: The card is in another chat, a staff room (channel, room): redrawn there, in the
+    #: staff's language. None: in this chat.
+    room: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -612,3 +612,18 @@ staff_rooms = Table(
     Column("told_at", UTCDateTime),
     PrimaryKeyConstraint("channel", "chat_id"),
 )
+
+# Case cards shown in staff rooms (a Telegram group's message): redrawn in place whenever the
+# case changes, whoever acted and from whichever chat (a Zalo officer, a private chat), so
+# the room's card always shows who has the case and what can be done next.
+staff_cards = Table(
+    "staff_cards",
+    metadata,
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("message_id", String(32), nullable=False),
+    Column("code", String(20), nullable=False),
+    Column("shown_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("channel", "chat_id", "message_id"),
+    Index(None, "code"),
+)

@@ -76,6 +76,9 @@ class WriteSet:
     invitations_closed: dict[int, str] = field(default_factory=dict)
     #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
     answer_days: list[tuple[datetime, int]] = field(default_factory=list)
+    #: Chats (channel, chat id) whose survey this batch ended: their replies of this batch
+    #: leave the outbox once sent (``queries.outbox.scrub_once_sent``).
+    ended_chats: set[tuple[str, str]] = field(default_factory=set)
     #: Chats that submitted a survey: mark -> period (``queries.survey_marks``).
     survey_marks: dict[str, str] = field(default_factory=dict)
 

@@ -377,6 +377,19 @@ def bot_commands(catalog: Catalog, language: str) -> list[BotCommand]:
     ]
 
 
+def card_code(message: Outbound) -> str | None:
+    """The case whose card ``message`` is (it carries that case's action buttons), or None:
+    the card shown in a staff room is remembered, to be redrawn when the case changes."""
+    if not isinstance(message, TextMessage):
+        return None
+    codes = {
+        cid.split(":")[1]
+        for cid, _ in message.choices
+        if cid.startswith("case:") and cid.count(":") == 2 and not cid.endswith(":view")
+    }
+    return codes.pop() if len(codes) == 1 else None
+
+
 def _retry_after(exc: RetryAfter) -> float:
     wait = exc.retry_after
     return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
@@ -418,14 +431,18 @@ class TelegramSender:
         target = self.rooms.current(chat) if self.rooms is not None else chat
         group = officer is not None or is_group(chat)
         try:
-            await self._deliver(target, message, group)
+            sent = await self._deliver(target, message, group)
         except ChatMoved as moved:
             new = str(moved.new_id)
             if self.rooms is not None:
                 await self.rooms.move(target, new)
-            await self._deliver(new, message, group)
+            sent = await self._deliver(new, message, group)
+        code = card_code(message) if group else None
+        if code is not None and sent is not None and self.rooms is not None:
+            await self.rooms.card_shown(chat, sent, code)
 
-    async def _deliver(self, chat_id: str, message: Outbound, group: bool) -> None:
+    async def _deliver(self, chat_id: str, message: Outbound, group: bool) -> str | None:
+        """Sends ``message``; the id of the new message it made, if it made one."""
         match message:
             case FileMessage(file_id, caption):
                 stored = await self.load_file(file_id) if self.load_file else None
@@ -437,9 +454,10 @@ class TelegramSender:
             case TextMessage(text, choices, placeholder=hint) if group and hint:
                 # In a group the bot sees only replies to it: the answer is asked as one.
                 ask = ForceReply(input_field_placeholder=hint[:MAX_PLACEHOLDER])
-                await self._send_text(chat_id, message, text or "…", ask)
+                return await self._send_text(chat_id, message, text or "…", ask)
             case TextMessage(text, choices) | EditMessage(_, text, choices):
-                await self._send_text(chat_id, message, text or "…", keyboard(list(choices)))
+                return await self._send_text(chat_id, message, text or "…", keyboard(list(choices)))
+        return None
 
     async def _send_text(
         self,
@@ -447,13 +465,14 @@ class TelegramSender:
         message: TextMessage | EditMessage,
         text: str,
         markup: InlineKeyboardMarkup | ForceReply | None,
-    ) -> None:
+    ) -> str | None:
         try:
             if isinstance(message, EditMessage):
                 inline = markup if isinstance(markup, InlineKeyboardMarkup) else None
                 await self._edit(chat_id, message.message_id, text, inline)
-            else:
-                await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                return None
+            sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+            return str(sent.message_id)
         except ChatMigrated as exc:
             raise ChatMoved(exc.new_chat_id) from exc
         except RetryAfter as exc:

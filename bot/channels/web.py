@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo_codes import typed_code
 from bot.errors import PermanentSendError
+from bot.limits import WebLimit
 from bot.runtime.replies import Capabilities
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
@@ -61,8 +62,10 @@ class ChatPost(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=CLIENT_ID)
-    # One character over the engine's limit, so that it can say the text is too long.
-    text: str | None = Field(default=None, max_length=MAX_INBOUND_CHARS + 1)
+    # Any length the body cap lets through (``WebLimit.MAX_JSON_BODY``): ``parse_text`` keeps
+    # one character over the engine's limit and the real length, so that the engine says the
+    # text is too long, and how long, as on the other channels (never a bare 422).
+    text: str | None = Field(default=None, max_length=WebLimit.MAX_JSON_BODY)
     choice: str | None = Field(default=None, pattern=CHOICE_ID)
     message: int | None = Field(default=None, ge=1, le=2**62)
 

@@ -160,10 +160,14 @@ def parse_text(text: str) -> Inbound:
 
 
 def parse_event(
-    event: Mapping[str, Any], oa_id: str, admins: Collection[str] = ()
+    event: Mapping[str, Any],
+    oa_id: str,
+    admins: Collection[str] = (),
+    names: Mapping[str, str] | None = None,
 ) -> InboundEvent | None:
     """The engine event a webhook event means; None for what the bot does not act on
-    (echoes of the OA's own messages, events of other kinds)."""
+    (echoes of the OA's own messages, events of other kinds). An officer (in ``admins``) is
+    named as ``names`` says (Zalo's messages carry no name), never by their raw id."""
     name = str(event.get("event_name", ""))
     if name.startswith("oa_send") or name.startswith("oa_"):
         return None  # our own messages echoed back: never user input
@@ -193,7 +197,10 @@ def parse_event(
         payload = Attachment("other", caption=_caption(message), what=what)
     else:
         return None
-    return InboundEvent(msg_id, CHANNEL, user, payload, admin=user in admins)
+    if user not in admins:
+        return InboundEvent(msg_id, CHANNEL, user, payload)
+    name = (names or {}).get(user) or "Zalo"
+    return InboundEvent(msg_id, CHANNEL, user, payload, admin=True, sender_name=name[:64])
 
 
 #: Zalo's ``user_send_<kind>`` events the bot cannot read, as the hint names them.

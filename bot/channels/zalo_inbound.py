@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -63,10 +63,12 @@ def zalo_webhook(
     app_id: str,
     oa_id: str,
     oa_secret: str,
-    admins: Collection[str],
+    admins: Collection[str] | Mapping[str, str],
     failures: Failures | None = None,
     max_age: timedelta = MAX_EVENT_AGE,
 ) -> Callable[[Request], Awaitable[Response]]:
+    """``admins``: the Zalo officers' ids, or their ids -> the names shown on their cases."""
+    names = dict(admins) if isinstance(admins, Mapping) else {}
     admin_ids = frozenset(admins)
     failures = failures or Failures(
         dispatcher.engine,
@@ -102,7 +104,7 @@ def zalo_webhook(
             log.warning("event=webhook_refused channel=zalo reason=stale")
             return JSONResponse({"ok": False})
         try:
-            inbound = parse_event(event, oa_id, admin_ids)
+            inbound = parse_event(event, oa_id, admin_ids, names)
         except Exception as exc:
             # Recorded and answered 200: Zalo would only send the same event again.
             try:

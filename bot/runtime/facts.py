@@ -26,6 +26,7 @@ from storage.queries.complaints import (
     open_complaints,
 )
 from storage.queries.dossiers import DossierRow, dossiers_by_id, dossiers_by_token, followed_by
+from storage.queries.staff_cards import cards_of
 from storage.queries.surveys import (
     ReceiptRow,
     receipts_by_id,
@@ -67,7 +68,12 @@ def _receipt(row: ReceiptRow) -> ReceiptFacts:
     )
 
 
-def _complaint(row: ComplaintRow, contact_id: int, reach: str = "direct") -> ComplaintFacts:
+def _complaint(
+    row: ComplaintRow,
+    contact_id: int,
+    reach: str = "direct",
+    cards: tuple[tuple[str, str, str], ...] = (),
+) -> ComplaintFacts:
     return ComplaintFacts(
         code=row.code,
         category=row.category,
@@ -100,6 +106,7 @@ def _complaint(row: ComplaintRow, contact_id: int, reach: str = "direct") -> Com
         forwarded_on=row.forwarded_on,
         accepted_at=row.accepted_at,
         reach=reach,
+        cards=cards,
     )
 
 
@@ -116,6 +123,8 @@ class FactsCache:
     by_token: dict[str, ReceiptFacts] = field(default_factory=dict)
     by_id: dict[int, ReceiptFacts] = field(default_factory=dict)
     cases: dict[str, ComplaintRow] = field(default_factory=dict)
+    #: Case code -> its cards in staff rooms (channel, room, message id).
+    cards: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
     open_cases: list[ComplaintRow] | None = None
     today_counts: dict[int, int] = field(default_factory=dict)
     dossier_tokens: dict[str, int] = field(default_factory=dict)
@@ -173,6 +182,7 @@ class FactsCache:
         if codes:
             cases = await complaints_by_code(conn, codes)
             self.cases.update(cases)
+            self.cards.update(await cards_of(conn, cases))
             chats = [r.external_id for r in cases.values() if r.channel == "zalo"]
             self.zalo_last.update(await last_wrote_many(conn, (c for c in chats if c)))
         if wants_list and self.open_cases is None:
@@ -216,7 +226,9 @@ class FactsCache:
             receipts_by_token=self.by_token,
             receipts_by_id=self.by_id,
             complaints={
-                c: _complaint(self.cases[c], contact_id, self._reach(self.cases[c]))
+                c: _complaint(
+                    self.cases[c], contact_id, self._reach(self.cases[c]), self.cards.get(c, ())
+                )
                 for c in lookups.case_codes
                 if c in self.cases
             },

@@ -188,6 +188,7 @@ def _end_response(ctx: Recording, change: EndResponse) -> None:
         receipt_id=change.receipt_id,
         consent=(ctx.contact_id, CONSENT_PURPOSE),
     )
+    ctx.writes.ended_chats.add((ctx.channel, ctx.chat_id))
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, change.status)
 
@@ -265,6 +266,12 @@ def _send_file(ctx: Recording, change: SendFile) -> None:
 def _redraw_card(ctx: Recording, change: RedrawCard) -> None:
     """After this chat's replies: the card is edited in place (Telegram), or, on a channel
     that cannot edit, shown again as a new message (the sender adapts it)."""
+    if change.room is not None:
+        # A staff room's card, changed from another chat: edited there, in the room's language.
+        staff = ctx.catalog.render(change.reply, ctx.staff_language)
+        edit = EditMessage(change.message_id, staff.text, staff.choices, staff.key)
+        ctx.notices.append((change.room[0], change.room[1], edit))
+        return
     shown = ctx.catalog.render(change.reply, ctx.language)
     ctx.after.append(EditMessage(change.message_id, shown.text, shown.choices, shown.key))
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import read_transaction, write_transaction
 from storage.queries.rooms import move_room, moved_rooms
+from storage.queries.staff_cards import remember_card
 
 log = logging.getLogger("bot.rooms")
 
@@ -101,3 +102,13 @@ class StaffRooms:
         async with write_transaction(self.engine) as conn:
             await move_room(conn, CHANNEL, room, new, self.clock())
         return True
+
+    async def card_shown(self, chat_id: str, message_id: str, code: str) -> None:
+        """Case ``code``'s card is message ``message_id`` in the room ``chat_id`` (by its
+        configured id, or the id it has now): kept, so the card is redrawn when the case
+        changes from another chat. Nothing for a group that is no staff room."""
+        room = self.room_of(chat_id)
+        if room is None:
+            return
+        async with write_transaction(self.engine) as conn:
+            await remember_card(conn, CHANNEL, room, message_id, code, self.clock())

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError, model_validator
 from starlette.requests import Request
 
 #: Deepest nesting of objects and arrays accepted. A real Telegram update nests about 8
@@ -67,11 +67,20 @@ def load_json(raw: bytes) -> Any:
 
 
 class TelegramEnvelope(BaseModel):
-    """What every Telegram update has: an integer ``update_id``. The rest is PTB's to read
-    (an update it cannot read is recorded as failed, not refused)."""
+    """What every Telegram update has: an integer ``update_id``, and beside it only objects
+    (``message``, ``callback_query`` …: every other field of the Bot API's Update is one).
+    The inside of those is PTB's to read (an update it cannot read is recorded as failed,
+    not refused); a ``"message": "x"`` is no update at all."""
 
     model_config = ConfigDict(extra="allow")
     update_id: StrictInt
+
+    @model_validator(mode="after")
+    def _objects_only(self) -> TelegramEnvelope:
+        odd = [k for k, v in (self.model_extra or {}).items() if not isinstance(v, dict)]
+        if odd:
+            raise ValueError("an update's fields are objects")  # no content in the message
+        return self
 
 
 class ZaloEnvelope(BaseModel):

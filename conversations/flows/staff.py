@@ -253,7 +253,9 @@ def _assign(
     told = any(step.to_status == "in_progress" for step in case.history)
     if to == "in_progress" and not told and case.reachable:
         changes.append(Notify("reporter", _citizen_notice(case, to, None, None), case.code))
-    card = staff_card(_after(case, update), env)
+    after = _after(case, update)
+    card = staff_card(after, env)
+    changes.extend(_in_rooms(after, card[-1], facts.pressed))
     return Outcome(card, changes=tuple(changes), state=state, ack="refresh")
 
 
@@ -398,11 +400,23 @@ def _redrawn(outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None)
     for update in updates:  # a takeover, then the action
         after = _after(after, update)
     shown = staff_card(after, env)
+    outcome = replace(outcome, changes=(*outcome.changes, *_in_rooms(after, shown[-1], card)))
     if card is not None:
         return replace(outcome, changes=(*outcome.changes, RedrawCard(card, shown[-1])))
     if after.is_open:
         return replace(outcome, replies=(*outcome.replies, *shown))
     return outcome
+
+
+def _in_rooms(after: ComplaintFacts, card: Reply, here: str | None) -> tuple[RedrawCard, ...]:
+    """The case's cards in staff rooms, redrawn as it now stands, whoever changed it from
+    whichever chat (a Zalo officer, a private chat); ``here``: the card pressed, redrawn
+    where it is already."""
+    return tuple(
+        RedrawCard(message_id, card, room=(channel, room))
+        for channel, room, message_id in after.cards
+        if message_id != here
+    )
 
 
 def _note(

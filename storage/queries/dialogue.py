@@ -45,7 +45,10 @@ async def claim_events(conn: AsyncConnection, keys: Sequence[str], now: datetime
     stmt = insert_ignore(conn, processed_events, ("event_key",)).returning(
         processed_events.c.event_key
     )
-    rows = await conn.execute(stmt, [{"event_key": k, "processed_at": now} for k in unique])
+    # To the hour: enough to forget keys after weeks; the exact second would equal the
+    # ``created_at`` of the contact an event's chat made, joining the two tables.
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    rows = await conn.execute(stmt, [{"event_key": k, "processed_at": hour} for k in unique])
     return {row[0] for row in rows}
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ..db import is_sqlite, read_transaction, scrub_log
+from ..db import is_sqlite, scrub_log, write_transaction
 from ..outbound import Outbound, decode
 from ..schema import contacts, outbox, outbox_blobs
 
@@ -300,37 +300,45 @@ async def counts_by_status(conn: AsyncConnection, channel: str | None = None) ->
     return {str(s): int(n) for s, n in await conn.execute(stmt)}
 
 
-#: Per engine (SQLite): outbox ids queued by a batch that ended a survey, not yet sent.
+#: Per engine: outbox ids queued to a chat by the batch that ended its survey, not yet gone.
 _SCRUB_DUE: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
+#: What a message becomes once it has left the queue for good.
+_DONE = ("sent", "dead")
 
 
 def scrub_once_sent(engine: AsyncEngine, ids: Iterable[int]) -> None:
-    """Notes the replies of a batch that ended a survey (its last "→ answer" echo, the
-    summary of the answers, the thanks). Marking one sent rewrites its row in the log only,
-    and the database file keeps the page as the checkpoint after the batch copied it, text
-    included, until the next checkpoint: :func:`scrub_sent` checkpoints again once they are
-    sent. Nothing to do on PostgreSQL."""
-    if is_sqlite(engine):
-        _SCRUB_DUE.setdefault(engine.sync_engine, set()).update(ids)
+    """Notes the replies of a batch to chats whose survey it ended (the last "→ answer" echo,
+    the summary of the answers, the thanks). The survey's earlier messages left the outbox
+    when it ended; these were queued by that very batch, and their row (its creation and
+    sending times, to the second) would tell when that chat's survey ended: once sent,
+    :func:`scrub_sent` deletes them too. On SQLite, marking one sent also rewrites its row in
+    the log only, and the database file keeps the page as the checkpoint after the batch
+    copied it, text included: :func:`scrub_sent` then checkpoints again."""
+    _SCRUB_DUE.setdefault(engine.sync_engine, set()).update(ids)
 
 
 async def scrub_sent(engine: AsyncEngine) -> bool:
-    """Empties SQLite's write-ahead log into the database (see :func:`storage.scrub_log`)
-    when a reply noted by :func:`scrub_once_sent` has left the queue since (sent, dead or
-    deleted). Cheap when none is noted. True when it checkpointed."""
+    """Deletes the replies noted by :func:`scrub_once_sent` that have left the queue since
+    (sent or dead), then empties SQLite's write-ahead log into the database (see
+    :func:`storage.scrub_log`). Cheap when none is noted. True when it deleted (and, on
+    SQLite, checkpointed)."""
     due = _SCRUB_DUE.get(engine.sync_engine)
     if not due:
         return False
-    async with read_transaction(engine) as conn:
+    async with write_transaction(engine) as conn:
         found = await conn.execute(
-            select(outbox.c.id).where(outbox.c.id.in_(due), outbox.c.status == "pending")
+            select(outbox.c.id).where(outbox.c.id.in_(due), outbox.c.status.not_in(_DONE))
         )
         waiting = {int(i) for i in found.scalars()}
-    finished = due - waiting
+        finished = due - waiting
+        if finished:
+            await conn.execute(
+                delete(outbox).where(outbox.c.id.in_(finished), outbox.c.status.in_(_DONE))
+            )
     if not finished:
         return False
     due -= finished
-    if await scrub_log(engine):
+    if not is_sqlite(engine) or await scrub_log(engine):
         return True
-    due |= finished  # readers in the way: tried again after the next send
+    due |= finished  # readers in the way: tried again after the next send (rows gone already)
     return False

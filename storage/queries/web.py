@@ -54,9 +54,12 @@ async def append_message(
         )
         if kept.first() is None:
             return 0
+    # To the hour (enough to purge by): the exact time of the closing thanks would tell when
+    # the visitor's survey ended, once its other messages are gone.
+    hour = now.replace(minute=0, second=0, microsecond=0)
     found = await conn.execute(
         web_messages.insert()
-        .values(chat_id=chat_id, payload=body, data=data, created_at=now)
+        .values(chat_id=chat_id, payload=body, data=data, created_at=hour)
         .returning(web_messages.c.id)
     )
     return int(found.scalar_one())

@@ -168,3 +168,15 @@ def test_the_links_outlast_the_invitation(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("DOSSIER_INVITE_HOURS", "72")
     with pytest.raises(ConfigError, match="DOSSIER_RETENTION_DAYS: must outlast"):
         load_settings(None)
+
+
+def test_zalo_officers_are_named_as_configured_else_by_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ZALO_ADMIN_IDS", "8756112331268738712, 1234567890123456789")
+    monkeypatch.setenv("ZALO_ADMIN_NAMES", "1234567890123456789=Nguyễn  Thị Lan, 999=Ai đó")
+    officers = load_settings(None).zalo_officers
+    assert officers == {
+        "8756112331268738712": "Zalo 1",
+        "1234567890123456789": "Nguyễn Thị Lan",
+    }

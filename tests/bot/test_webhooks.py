@@ -5,6 +5,7 @@ shape is validated."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, cast
 
 import httpx
@@ -38,6 +39,9 @@ ODD = {
     "bad-utf8": b'{"update_id": 1, "x": "\xff"}',
     "no-id": b'{"message": {}}',
     "string-id": b'{"update_id": "1"}',
+    "message-string": b'{"update_id": 5, "message": "x"}',
+    "message-list": b'{"update_id": 5, "message": ["x"]}',
+    "callback-number": b'{"update_id": 5, "callback_query": 3}',
 }
 
 
@@ -64,6 +68,17 @@ async def _telegram(body: bytes, secret: str = SECRET) -> tuple[int, list[object
 @pytest.mark.parametrize("body", list(ODD.values()), ids=list(ODD))
 async def test_telegram_odd_bodies_get_400_and_never_reach_the_bot(body: bytes) -> None:
     assert await _telegram(body) == (400, [])
+
+
+async def test_a_refused_update_is_logged_without_its_content(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = b'{"update_id": 5, "message": "Nguyen Van Hidden 0912345678"}'
+    with caplog.at_level(logging.DEBUG):
+        assert await _telegram(body) == (400, [])
+    assert "webhook_refused" in caplog.text
+    assert "Hidden" not in caplog.text
+    assert "0912345678" not in caplog.text
 
 
 async def test_telegram_secret_is_checked_before_the_body_is_read() -> None:

@@ -74,6 +74,22 @@ def test_admin_is_recognised_by_zalo_id() -> None:
     assert event.admin
 
 
+@pytest.mark.parametrize(
+    ("names", "shown"),
+    [({USER: "Chị Lan"}, "Chị Lan"), ({}, "Zalo"), ({"other": "Anh Minh"}, "Zalo")],
+)
+def test_an_officer_is_named_never_by_their_raw_id(names: dict[str, str], shown: str) -> None:
+    """Zalo's messages carry no name: an officer is named as configured, else "Zalo"; the
+    case card and history show that, never the id; a citizen is never named."""
+    event = parse_event(_text("/hoso"), OA, admins={USER}, names=names)
+    assert event is not None
+    assert event.sender_name == shown
+    assert USER not in event.sender_name
+    citizen = parse_event(_text("/hoso"), OA, admins=set(), names=names)
+    assert citizen is not None
+    assert citizen.sender_name == ""
+
+
 def test_render_buttons_when_they_fit_numbers_otherwise() -> None:
     few = render(
         TextMessage("Đồng ý?", (("consent:yes", "Có"), ("consent:no", "Không"))), "{words}"

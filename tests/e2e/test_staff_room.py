@@ -374,3 +374,26 @@ def test_an_answer_to_an_older_prompt_never_reaches_another_case(
         assert not any("Xin chào" in t or "Ông/Bà muốn làm gì" in t for t in texts)
     finally:
         bot.stop()
+
+
+def test_a_case_changed_from_another_chat_redraws_the_rooms_card(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """An officer working one-to-one (a private chat here; a Zalo officer the same way) takes
+    and answers a case: the group's card is edited each time, as when a colleague acts
+    there, and shows the holder's name."""
+    bot = start_bot(fake, tmp_path, GROUP)
+    try:
+        code = file_complaint(fake, 7203, "Hồ sơ cấp phép nộp tháng 3 chưa có kết quả.")
+        card = card_of(fake, GROUP, code)
+        send_and_wait(fake, OFFICER_A, f"/hoso {code}")
+        press(fake, OFFICER_A, f"case:{code}:take")
+        taken = redrawn_saying(fake, GROUP, card.message_id, "Người xử lý: Citizen")
+        assert "Trạng thái: Đang xử lý" in (taken.text or "")
+        press(fake, OFFICER_A, f"case:{code}:answer")
+        send_and_wait(fake, OFFICER_A, "Đã có kết quả, mời ông đến nhận.")
+        closed = redrawn_saying(fake, GROUP, card.message_id, "Trạng thái: Đã giải quyết")
+        assert fake.keyboard(closed) == []  # nothing left to do on a closed case
+        assert case_row(bot, code) == ("resolved", "Citizen")
+    finally:
+        bot.stop()

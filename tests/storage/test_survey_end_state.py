@@ -19,8 +19,17 @@ from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Choice, Command, Inbound, InboundEvent, Text
 from jobs.expiry import expire_due
 from storage import read_transaction, write_transaction
+from storage.queries.outbox import mark_sent, scrub_sent
 from storage.queries.surveys import create_receipt
-from storage.schema import conversations, survey_marks
+from storage.queries.web import append_message
+from storage.schema import (
+    contacts,
+    conversations,
+    outbox,
+    processed_events,
+    survey_marks,
+    web_messages,
+)
 from tests.storage.test_dossier_anonymity import CHAT
 from tests.support.clock import SequentialClock
 
@@ -30,9 +39,12 @@ SETTINGS = DispatchSettings(survey_ttl=timedelta(days=7), survey_mark_key=KEY)
 
 
 class Chat:
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, deliver: bool = False) -> None:
         self.dispatcher = dispatcher
         self.n = 0
+        #: Mark what each event queued as sent at once, as a sender would.
+        self.deliver = deliver
+        self.sent: set[int] = set()
 
     async def send(self, *payloads: Inbound) -> list[str]:
         keys: list[str] = []
@@ -43,7 +55,18 @@ class Chat:
             )
             assert isinstance(handled, Handled)
             keys = [m.key for m in handled.messages]
+            if self.deliver:
+                await self._deliver()
         return keys
+
+    async def _deliver(self) -> None:
+        engine = self.dispatcher.engine
+        async with write_transaction(engine) as conn:
+            pending = await conn.execute(select(outbox.c.id).where(outbox.c.status == "pending"))
+            ids = [int(i) for i in pending.scalars()]
+            await mark_sent(conn, ids, START + timedelta(minutes=5))
+        self.sent |= set(ids)
+        await scrub_sent(engine)
 
     async def to_summary(self) -> None:
         for _ in range(200):
@@ -184,3 +207,49 @@ async def test_a_second_tap_on_submit_is_answered_without_any_state(engine: Asyn
     await _submitted(chat, receipt=False)
     assert await chat.send(Choice("summary:submit")) == ["survey.none_to_submit"]
     await chat.dispatcher.close()
+
+
+async def _outbox_rows(engine: AsyncEngine) -> list[Any]:
+    async with read_transaction(engine) as conn:
+        return list(await conn.execute(select(outbox.c.id, outbox.c.status, outbox.c.chat_id)))
+
+
+@pytest.mark.parametrize("ending", ["submitted", "cancelled"])
+async def test_the_replies_of_the_ending_leave_the_outbox_once_sent(
+    engine: AsyncEngine, ending: str
+) -> None:
+    """The thanks (and what else the ending batch sent the chat) would keep the second the
+    survey ended in ``created_at`` and ``sent_at``: gone once sent, like the survey's earlier
+    messages. Another chat's messages stay."""
+    chat = Chat(await _dispatcher(engine), deliver=True)
+    (other,) = await chat.dispatcher.process(
+        [InboundEvent("o1", "telegram", "other-chat", Command("trogiup"))]
+    )
+    assert isinstance(other, Handled)
+    await ENDINGS[ending](chat, False)
+    assert len(chat.sent) > 3  # the survey's messages, the ending's replies among them
+    assert {(r.chat_id, r.status) for r in await _outbox_rows(engine)} == {("other-chat", "sent")}
+    await chat.dispatcher.close()
+
+
+async def test_a_web_message_keeps_only_the_hour(engine: AsyncEngine) -> None:
+    async with write_transaction(engine) as conn:
+        await append_message(conn, "w-1", {"kind": "text", "text": "x"}, START)
+    async with read_transaction(engine) as conn:
+        (at,) = (await conn.execute(select(web_messages.c.created_at))).one()
+    assert at == START.replace(minute=0, second=0)
+
+
+async def test_no_event_time_equals_a_contact_creation(engine: AsyncEngine) -> None:
+    """``processed_events.processed_at`` keeps the hour only: the exact second would match the
+    ``created_at`` of the contact the event's chat made (a join path from event to chat)."""
+    chat = Chat(await _dispatcher(engine))
+    await chat.send(Command("trogiup"))
+    await chat.dispatcher.close()
+    async with read_transaction(engine) as conn:
+        created = set((await conn.execute(select(contacts.c.created_at))).scalars())
+        processed = set((await conn.execute(select(processed_events.c.processed_at))).scalars())
+    assert processed
+    assert created
+    assert not created & processed
+    assert all((p.minute, p.second, p.microsecond) == (0, 0, 0) for p in processed)

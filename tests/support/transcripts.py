@@ -35,6 +35,7 @@ from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.complaints import complaints_by_code
 from storage.queries.dossiers import NewDossier, dossier_by_code, followers, insert_dossier
+from storage.queries.staff_cards import remember_card
 from storage.queries.surveys import create_receipt, response_answers, response_status
 from storage.schema import outbox, survey_responses
 from tests.support.clock import SequentialClock, SequentialIds
@@ -244,6 +245,10 @@ async def run(path: Path, database: Database) -> Result:
                 clock(),
                 field=receipt.get("field"),
                 valid_until=date.fromisoformat(str(valid)) if valid else None,
+            )
+        for card in spec.get("staff_cards", []):  # a case's card shown in a staff room
+            await remember_card(
+                conn, "telegram", str(card["room"]), str(card["message_id"]), card["code"], clock()
             )
     await _register_dossiers(engine, spec.get("dossiers", []), clock)
     await engine.dispose()
