@@ -22,11 +22,11 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import NetworkError, TelegramError
 
-from bot.channels.telegram import (
+from bot.channels.telegram import TelegramSender
+from bot.channels.telegram_updates import (
     ALLOWED_UPDATES,
     CHANNEL,
     GROUP_TYPES,
-    TelegramSender,
     migration,
     parse_update,
     raw_chat_id,

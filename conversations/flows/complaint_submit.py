@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from ..categories import ACCEPT_DAYS, FORWARD_DAYS, category
+from ..categories import case_due_dates, category
 from ..context import Env, Facts
 from ..effects import Change, ConversationState, Notify, OpenComplaint, Outcome, Reply
-from ..workdays import due_date, load_calendar
+from ..workdays import load_calendar
 from . import menu
 from .cards import case_card, history_line, law_lines
 from .complaint_draft import CATEGORY, Draft
@@ -28,8 +28,8 @@ def submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> Ou
         )
         return Outcome((hint, *prompt(state, env)), state=state)
     calendar = env.calendar or load_calendar()
-    due = due_date(env.now, found.days, calendar, env.tz)
-    accept = due_date(env.now, ACCEPT_DAYS, calendar, env.tz)
+    dues = case_due_dates(env.now, found.days, calendar, env.tz)
+    due, accept = dues.resolve, dues.accept
     code = env.new_code(env.today.year)
     opened = OpenComplaint(
         draft_id=draft.draft,
@@ -47,7 +47,7 @@ def submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> Ou
         files=draft.file_refs(),
         address=draft.address,
         accept_due_on=accept,
-        forward_due_on=due_date(env.now, FORWARD_DAYS, calendar, env.tz),
+        forward_due_on=dues.forward,
     )
     cards = case_card(
         code=code,
