@@ -25,17 +25,18 @@ from starlette.routing import BaseRoute, Route
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
+from bot.channels.telegram import TelegramSender, bot_commands
 from bot.channels.telegram_inbound import (
     POLL_READ_MARGIN_S,
     POLL_TIMEOUT_S,
     PollingBot,
     TelegramInbound,
 )
+from bot.channels.telegram_updates import ALLOWED_UPDATES, CHANNEL
 from bot.channels.web import CHANNEL as WEB
 from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
-from bot.channels.zalo import CHANNEL as ZALO
 from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window

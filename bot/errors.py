@@ -31,7 +31,10 @@ class ChatBlocked(ChannelError):
 
 
 class Unreachable(ChatBlocked):
-    pass
+    #: The citizen already got the message's content another way (a Zalo template message):
+    #: it is held only for what that way cannot carry (its buttons), and the digest counts
+    #: it once, as sent that way, not also as held and re-sent.
+    told = False
 
 
 class RateLimited(ChannelError):

@@ -88,6 +88,17 @@ class Catalog:
     def has(self, key: str) -> bool:
         return key in self.messages[REFERENCE_LANGUAGE]
 
+    def section(self, lang: str, prefix: str) -> dict[str, str]:
+        """Every key starting with ``prefix``, the prefix dropped, as text in ``lang``.
+
+        For code that draws or writes its own labels (a chart, a spreadsheet) rather than
+        rendering a reply; a key missing in ``lang`` reads in Vietnamese, as in ``text``."""
+        return {
+            key.removeprefix(prefix): self.text(lang, key)
+            for key in self.messages[REFERENCE_LANGUAGE]
+            if key.startswith(prefix)
+        }
+
     def format(self, lang: str, key: str, params: Params = ()) -> str:
         template = self.text(lang, key)
         if not params:

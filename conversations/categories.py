@@ -8,16 +8,41 @@ Deadlines common to every category (LAW-2026.md, "Feedback, complaints, denuncia
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
+
+from .workdays import WorkCalendar, due_date
 
 DATA = Path(__file__).parent / "data" / "complaints.yaml"
 #: Working days to tell the person whether the matter is accepted (Luật Tiếp công dân, Điều 28(1)).
 ACCEPT_DAYS = 10
 #: Working days to forward a case outside the agency's remit (NĐ 20/2008, Điều 9(1)(d)).
 FORWARD_DAYS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDueDates:
+    """The three last days of a case filed at one moment: forward, accept (and tell), resolve."""
+
+    forward: date
+    accept: date
+    resolve: date
+
+
+def case_due_dates(
+    filed_at: datetime, resolve_days: int, calendar: WorkCalendar, tz: ZoneInfo
+) -> CaseDueDates:
+    """A new case's deadlines. None falls after the one to resolve: a category resolved in 5
+    or 7 working days has no later day to tell the person it was accepted (the 10 days of
+    Điều 28 are a maximum; resolving earlier tells them), nor to forward it."""
+    resolve = due_date(filed_at, resolve_days, calendar, tz)
+    accept = min(due_date(filed_at, ACCEPT_DAYS, calendar, tz), resolve)
+    forward = min(due_date(filed_at, FORWARD_DAYS, calendar, tz), accept)
+    return CaseDueDates(forward=forward, accept=accept, resolve=resolve)
 
 
 @dataclass(frozen=True, slots=True)

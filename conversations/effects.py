@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from .daily_counts import DailyCounts
+
 ParamValue = str | int | float
 
 
@@ -345,3 +347,5 @@ class ConversationState:
     data: dict[str, object] = field(default_factory=dict)
     expires_at: datetime | None = None
     remind_at: datetime | None = None
+    #: Per-chat counts for the local day that no task switch resets (``daily_counts``).
+    daily: DailyCounts = field(default_factory=DailyCounts)

@@ -18,7 +18,17 @@ from .effects import (
     SetLanguage,
 )
 from .events import Attachment, Choice, Command, Expired, Inbound, Text, TimedOut
-from .flows import complaint, dossier, menu, receipt_codes, staff, staff_room, survey, tracking
+from .flows import (
+    complaint,
+    dossier,
+    menu,
+    receipt_codes,
+    staff,
+    staff_room,
+    staff_typed,
+    survey,
+    tracking,
+)
 from .flows.survey import SurveyData
 from .inbound import ambiguous, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
@@ -66,9 +76,17 @@ def handle(
 
     Commands and the global buttons (menu, language, case actions, ratings) work at every
     step; everything else goes to the current flow, which re-asks its question when it does
-    not understand.
+    not understand. An officer's chat remembers the case buttons it was last shown, which a
+    typed number or label then names (:mod:`flows.staff_typed`).
     """
     facts = facts or Facts()
+    outcome = _handle(state, event, env, facts)
+    if facts.admin and not facts.room:
+        return staff_typed.remember(outcome, state, env.now)
+    return outcome
+
+
+def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
     event = read_as(state, event)
     if isinstance(event, Expired):
         if state.flow == survey.FLOW:
@@ -126,6 +144,15 @@ def handle(
         if picked is not None:
             return _switched(state, picked.partition(":")[2], env, facts)
         return Outcome((Reply("input.switch_unclear"), question), state=state)
+    if isinstance(event, Text) and facts.admin and not facts.room and state.flow is None:
+        # An officer's typed option names a case card's button, never the citizen's menu.
+        typed = staff_typed.read(state, event.text, facts)
+        if isinstance(typed, Outcome):
+            return typed
+        if typed is not None:
+            chosen = _global_choice(state, typed, env, staff_typed.with_open_cases(facts))
+            if chosen is not None:
+                return chosen
     if isinstance(event, Text):
         # An option typed instead of pressed (its number, its label however written, the
         # line as displayed, yes/no words) is that button.

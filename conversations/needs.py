@@ -15,7 +15,7 @@ from .context import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
 from .dossier_events import INVITE_BUTTON
 from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
-from .flows import complaint, dossier, staff, survey, tracking
+from .flows import complaint, dossier, staff, staff_typed, survey, tracking
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
 from .switching import SWITCH_BUTTON, switch_command
@@ -107,6 +107,10 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         # At rest, a message that is just a tracking code shows that case.
         code = tracking.whole_code(event.text)
         codes |= {code} if code is not None else set()
+        if admin:
+            # An officer's typed option names a button of the last case card they saw.
+            codes |= staff_typed.shown_codes(state)
+            open_cases = True
     if state.flow in _CASE_FLOWS:
         codes |= {v for k in _CASE_KEYS if isinstance(v := state.data.get(k), str)}
     receipt = state.data.get("receipt") if state.flow == survey.FLOW else None

@@ -17,7 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from conversations import format_decimal
+from conversations import default_catalog, format_decimal
+from conversations.catalog import LANGUAGES
 
 from .sipas_index import Report
 
@@ -39,28 +40,8 @@ INSIDE_LABEL_MIN = 22.0
 # line across the picture holds about 60).
 NAME_WRAP = 54
 
-_LABELS: Mapping[str, Mapping[str, str]] = {
-    "vi": {
-        "title": "Chỉ số hài lòng theo yếu tố (phương pháp SIPAS)",
-        "overall": "Chỉ số hài lòng chung: {current}",
-        "overall_previous": "Chỉ số hài lòng chung: {current} (kỳ trước: {previous})",
-        "current": "Kỳ này",
-        "previous": "Kỳ trước",
-        "no_answers": "chưa có đánh giá",
-        "axis": "Tỷ lệ hài lòng và rất hài lòng (%)",
-        "left_out": "Yếu tố chưa có đánh giá không được tính vào chỉ số chung.",
-    },
-    "en": {
-        "title": "Satisfaction index by element (SIPAS method)",
-        "overall": "Overall index: {current}",
-        "overall_previous": "Overall index: {current} (previous period: {previous})",
-        "current": "This period",
-        "previous": "Previous period",
-        "no_answers": "no ratings yet",
-        "axis": "Share satisfied or very satisfied (%)",
-        "left_out": "Elements without ratings are left out of the overall index.",
-    },
-}
+#: The chart's labels are catalog keys ``report.chart.*`` (conversations/catalogs/reports.*.yaml).
+LABEL_PREFIX = "report.chart."
 
 # matplotlib caches font objects and shares them between figures; drawing two charts at once
 # from two threads (jobs run in a thread pool) could interleave their use, so renders queue.
@@ -79,8 +60,8 @@ def element_chart(
     Element names come from ``current.names`` (build the report in the reader's language);
     the other labels follow ``language`` ("vi" or "en"; anything else reads as "vi").
     """
-    lang = language if language in _LABELS else "vi"
-    labels = _LABELS[lang]
+    lang = language if language in LANGUAGES else "vi"
+    labels = default_catalog().section(lang, LABEL_PREFIX)
     with _RENDER_LOCK:
         fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
         FigureCanvasAgg(fig)

@@ -3,8 +3,9 @@ legal time limit, per procedure beside its SIPAS index (counts only, never a dos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
+
+from conversations import default_catalog
 
 from .dossier_measures import DossierMeasures, ProcedureMeasures
 from .export_cells import (
@@ -18,71 +19,20 @@ from .export_cells import (
     _page,
     _Sheet,
 )
+from .export_labels import export_language
 from .sipas_index import Share
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-LABELS: Mapping[str, Mapping[str, str]] = {
-    "vi": {
-        "sheet": "Hồ sơ",
-        "title": "Hồ sơ theo dõi qua chat, từ hệ thống một cửa",
-        "registered": "Hồ sơ tiếp nhận trong kỳ",
-        "followed": "Được theo dõi qua chat",
-        "invited": "Mời đánh giá khi trả kết quả",
-        "answered": "Đã đánh giá",
-        "rate": "Tỷ lệ phản hồi (%)",
-        "within_day": "Đánh giá trong vòng một ngày sau khi trả kết quả (%)",
-        "median": "Số ngày từ khi trả kết quả đến khi đánh giá (trung vị; 7 = từ 7 ngày)",
-        "col.procedure": "Thủ tục",
-        "col.name": "Tên thủ tục",
-        "col.completed": "Hồ sơ có kết quả",
-        "col.on_time": "Đúng hẹn",
-        "col.on_time_pct": "Đúng hẹn (%)",
-        "col.late": "Trễ hẹn",
-        "col.late_pct": "Trễ hẹn (%)",
-        "col.limit": "Có thời hạn quy định",
-        "col.half": "Trong 50% thời hạn",
-        "col.half_pct": "Trong 50% thời hạn (%)",
-        "col.sipas": "Chỉ số SIPAS cùng kỳ (%)",
-        "col.sipas_base": "Số phiếu SIPAS",
-        "total": "Tổng cộng",
-        "note": (
-            "Đúng hẹn: có kết quả không muộn hơn ngày hẹn ban đầu. Trong 50% thời hạn: số ngày "
-            "làm việc từ sau ngày tiếp nhận đến ngày có kết quả không quá một nửa thời hạn giải "
-            "quyết theo quy định (mục tiêu rút ngắn còn 50%)."
-        ),
-    },
-    "en": {
-        "sheet": "Dossiers",
-        "title": "Dossiers followed by chat, from the one-stop system",
-        "registered": "Dossiers received in the period",
-        "followed": "Followed by chat",
-        "invited": "Invited to rate at hand-over",
-        "answered": "Rated",
-        "rate": "Response rate (%)",
-        "within_day": "Rated within a day of the hand-over (%)",
-        "median": "Days from hand-over to answer (median; 7 = 7 or more)",
-        "col.procedure": "Procedure",
-        "col.name": "Name",
-        "col.completed": "Completed",
-        "col.on_time": "On time",
-        "col.on_time_pct": "On time (%)",
-        "col.late": "Late",
-        "col.late_pct": "Late (%)",
-        "col.limit": "With a legal limit",
-        "col.half": "Within 50% of it",
-        "col.half_pct": "Within 50% of it (%)",
-        "col.sipas": "SIPAS index, same period (%)",
-        "col.sipas_base": "SIPAS surveys",
-        "total": "Total",
-        "note": (
-            "On time: the result was made no later than the date first promised. Within 50%: "
-            "the working days after the day received, up to the day of the result, are at most "
-            "half the legal time limit (the goal of cutting times to 50%)."
-        ),
-    },
-}
+#: The sheet's wordings are catalog keys ``report.dossier_sheet.*``
+#: (conversations/catalogs/reports.*.yaml).
+LABEL_PREFIX = "report.dossier_sheet."
+
+
+def dossier_labels(language: str) -> dict[str, str]:
+    """The sheet's wordings in ``language`` (Vietnamese for a language the export lacks)."""
+    return default_catalog().section(export_language(language), LABEL_PREFIX)
 
 
 def _pct(share: Share) -> float | None:
@@ -92,7 +42,7 @@ def _pct(share: Share) -> float | None:
 def dossier_sheet(
     ws: WriteOnlyWorksheet, measures: DossierMeasures, language: str, period: str
 ) -> None:
-    t = LABELS.get(language, LABELS["vi"])
+    t = dossier_labels(language)
     _page(ws, landscape=True, title_row=None)
     sheet = _Sheet(ws, [12, 40, 11, 9, 9, 9, 9, 11, 11, 11, 12, 10], align=_TOP)
     sheet.values([t["title"]], font=_TITLE)

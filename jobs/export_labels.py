@@ -1,165 +1,21 @@
 """The export's own wordings (Vietnamese, English): sheet headings and labels that no
-conversation uses (moved from export_xlsx.py)."""
+conversation uses. They are catalog keys ``report.xlsx.*`` (conversations/catalogs/
+reports.*.yaml); statuses and categories come from the conversations' own keys, options from
+the questionnaire."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from conversations import default_catalog
+from conversations.catalog import LANGUAGES
 
-# The export's own wordings. Statuses and categories come from the message catalog, options
-# from the questionnaire; these are the sheet's headings, which no conversation uses.
-_LABELS: Mapping[str, Mapping[str, str]] = {
-    "vi": {
-        "sheet.index": "Chỉ số SIPAS",
-        "sheet.descriptive": "Chỉ số mô tả",
-        "sheet.responses": "Phiếu trả lời",
-        "sheet.complaints": "Phản ánh",
-        "title": "Chỉ số hài lòng (theo phương pháp SIPAS)",
-        "period": "Kỳ báo cáo",
-        "method.label": "Phương pháp",
-        "completed": "Số phiếu hoàn thành (tính chỉ số)",
-        "partial": "Số phiếu không hoàn thành: đã hủy hoặc quá hạn (không tính)",
-        "in_progress": "Số phiếu đang làm dở, chưa kết thúc (không tính)",
-        "procedure": "Thủ tục",
-        "field": "Lĩnh vực",
-        "generated": "Thời điểm lập",
-        "col.no": "STT",
-        "col.code": "Mã",
-        "col.item": "Yếu tố / Tiêu chí",
-        "col.base": "Số trả lời",
-        "col.mean": "Điểm trung bình",
-        "col.index": "Chỉ số (%)",
-        "col.note": "Ghi chú",
-        "note.left_out": "Chưa có đánh giá, không tính vào chỉ số chung",
-        "note.no_answers": "Chưa có đánh giá",
-        "note.overall_left_out": "Không tính yếu tố chưa có đánh giá: {codes}",
-        "overall": "Chỉ số hài lòng chung",
-        "method": (
-            "Chỉ số tiêu chí = tỷ lệ trả lời Hài lòng và Rất hài lòng trên số trả lời; chỉ số yếu"
-            " tố = trung bình chỉ số các tiêu chí; chỉ số chung = trung bình chỉ số các yếu tố."
-        ),
-        "sheet.descriptive.title": "Chỉ số mô tả",
-        "desc.item": "Chỉ tiêu",
-        "desc.count": "Số lượng",
-        "desc.base": "Trên tổng số",
-        "desc.percent": "Tỷ lệ (%)",
-        "desc.channels": "Kênh tiếp cận thông tin về thủ tục (chọn nhiều; tỷ lệ trên số phiếu)",
-        "desc.trips": "Số lần đến cơ quan để hoàn thành hồ sơ",
-        "desc.submission": "Hình thức nộp hồ sơ",
-        "desc.flags": "Các chỉ tiêu cần lưu ý",
-        "desc.three_or_more": "Đến cơ quan từ 3 lần trở lên",
-        "desc.late": "Nhận kết quả muộn hơn hẹn",
-        "desc.late_with_apology": "Trễ hẹn có phiếu xin lỗi và hẹn lại",
-        "desc.harassment": "Công chức gây phiền hà, sách nhiễu",
-        "desc.unofficial_payment": "Công chức gợi ý, đòi nộp thêm tiền ngoài quy định",
-        "desc.harassment.prevalence": "Cho biết có tình trạng công chức gây phiền hà, sách nhiễu",
-        "desc.unofficial_payment.prevalence": (
-            "Cho biết có tình trạng phải nộp thêm tiền ngoài phí, lệ phí"
-        ),
-        "desc.expectations": "Mong đợi cải thiện, xếp theo số lượt chọn (tỷ lệ trên số phiếu)",
-        "desc.complaint_ratings": "Đánh giá việc giải quyết phản ánh, kiến nghị",
-        "desc.rating_mean": "Điểm trung bình",
-        "sheet.responses.title": "Phiếu trả lời (ẩn danh), kỳ",
-        "resp.no": "STT",
-        "resp.date": "Ngày hoàn thành",
-        "resp.procedure": "Thủ tục",
-        "resp.field": "Lĩnh vực",
-        "sheet.complaints.title": "Danh sách phản ánh, kiến nghị",
-        "full_register": "Sổ đầy đủ — có thông tin cá nhân",
-        "c.code": "Mã phản ánh",
-        "c.category": "Loại",
-        "c.status": "Trạng thái",
-        "c.source": "Nguồn",
-        "c.created": "Ngày tiếp nhận",
-        "c.due": "Hạn xử lý",
-        "c.closed": "Ngày kết thúc",
-        "c.overdue": "Quá hạn",
-        "c.rating": "Đánh giá (1–5)",
-        "c.anonymous": "Ẩn danh",
-        "c.name": "Họ tên",
-        "c.phone": "Số điện thoại",
-        "c.description": "Nội dung",
-        "yes": "Có",
-        "no": "Không",
-        "missed.forward": "chuyển cơ quan có thẩm quyền",
-        "missed.accept": "báo thụ lý",
-        "missed.resolve": "giải quyết",
-        "source.chat": "Chatbot",
-        "source.hotline": "Đường dây nóng",
-    },
-    "en": {
-        "sheet.index": "SIPAS indices",
-        "sheet.descriptive": "Descriptive",
-        "sheet.responses": "Responses",
-        "sheet.complaints": "Complaints",
-        "title": "Satisfaction index (SIPAS method)",
-        "period": "Period",
-        "method.label": "Method",
-        "completed": "Completed surveys (in the index)",
-        "partial": "Surveys not completed: cancelled or expired (not counted)",
-        "in_progress": "Surveys still in progress (not counted)",
-        "procedure": "Procedure",
-        "field": "Field",
-        "generated": "Generated at",
-        "col.no": "No.",
-        "col.code": "Code",
-        "col.item": "Element / Criterion",
-        "col.base": "Answers",
-        "col.mean": "Mean score",
-        "col.index": "Index (%)",
-        "col.note": "Note",
-        "note.left_out": "No ratings; left out of the overall index",
-        "note.no_answers": "No ratings",
-        "note.overall_left_out": "Elements without ratings left out: {codes}",
-        "overall": "Overall satisfaction index",
-        "method": (
-            "Criterion index = share of Satisfied and Very satisfied answers; element index ="
-            " mean of its criteria's indices; overall index = mean of the element indices."
-        ),
-        "sheet.descriptive.title": "Descriptive indicators",
-        "desc.item": "Indicator",
-        "desc.count": "Count",
-        "desc.base": "Out of",
-        "desc.percent": "Share (%)",
-        "desc.channels": "How citizens heard of the procedure (several allowed, share of surveys)",
-        "desc.trips": "Trips to the agency to complete the dossier",
-        "desc.submission": "How the dossier was submitted",
-        "desc.flags": "Warning indicators",
-        "desc.three_or_more": "Came 3 times or more",
-        "desc.late": "Result later than promised",
-        "desc.late_with_apology": "Late, with a written apology and a new date",
-        "desc.harassment": "Trouble or harassment by a civil servant",
-        "desc.unofficial_payment": "Asked to pay beyond the regulated fees",
-        "desc.harassment.prevalence": "Said civil servants cause trouble or harass people here",
-        "desc.unofficial_payment.prevalence": "Said paying beyond the regulated fees happens here",
-        "desc.expectations": "What to improve, most chosen first (share of surveys)",
-        "desc.complaint_ratings": "Ratings of complaint handling",
-        "desc.rating_mean": "Mean score",
-        "sheet.responses.title": "Responses (anonymous), period",
-        "resp.no": "No.",
-        "resp.date": "Completed on",
-        "resp.procedure": "Procedure",
-        "resp.field": "Field",
-        "sheet.complaints.title": "Complaints and suggestions",
-        "full_register": "Full register — contains personal data",
-        "c.code": "Code",
-        "c.category": "Category",
-        "c.status": "Status",
-        "c.source": "Source",
-        "c.created": "Received on",
-        "c.due": "Due on",
-        "c.closed": "Closed on",
-        "c.overdue": "Overdue",
-        "c.rating": "Rating (1–5)",
-        "c.anonymous": "Anonymous",
-        "c.name": "Name",
-        "c.phone": "Phone",
-        "c.description": "Description",
-        "yes": "Yes",
-        "no": "No",
-        "missed.forward": "forward to the competent body",
-        "missed.accept": "tell the sender it is accepted",
-        "missed.resolve": "resolve",
-        "source.chat": "Chatbot",
-        "source.hotline": "Hotline",
-    },
-}
+LABEL_PREFIX = "report.xlsx."
+
+
+def export_language(language: str) -> str:
+    """``language`` if the export can be written in it, else Vietnamese."""
+    return language if language in LANGUAGES else "vi"
+
+
+def export_labels(lang: str) -> dict[str, str]:
+    """The export's headings and labels in ``lang``, keyed without the catalog prefix."""
+    return default_catalog().section(lang, LABEL_PREFIX)

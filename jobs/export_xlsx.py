@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from conversations import Questionnaire, load_questionnaire
 
 from .export_cells import _day
-from .export_labels import _LABELS
+from .export_labels import export_labels, export_language
 from .export_sheets import (
     ComplaintRow,
     ResponseRow,
@@ -64,10 +64,10 @@ def export_workbook(
     """
     if generated_at.tzinfo is None or generated_at.utcoffset() is None:
         raise ValueError("generated_at must be timezone-aware")
-    lang = language if language in _LABELS else "vi"
+    lang = export_language(language)
     local = generated_at.astimezone(timezone)
     # The report's own method: its criteria codes mean that questionnaire's questions.
-    ctx = _Context(lang, _LABELS[lang], questionnaire or load_questionnaire(report.method))
+    ctx = _Context(lang, export_labels(lang), questionnaire or load_questionnaire(report.method))
     # Write-only mode streams rows to the file: 10,000 responses take seconds, not minutes.
     wb = Workbook(write_only=True)
     _index_sheet(wb.create_sheet(ctx.t["sheet.index"]), ctx, report, agency, local)
@@ -77,10 +77,10 @@ def export_workbook(
         wb.create_sheet(ctx.t["sheet.complaints"]), ctx, complaints, full_register, local.date()
     )
     if dossiers is not None and not dossiers.empty:
-        from .export_dossiers import LABELS, dossier_sheet
+        from .export_dossiers import dossier_labels, dossier_sheet
 
         period = f"{ctx.t['period']}: {_day(report.start)}–{_day(report.end)}"
-        dossier_sheet(wb.create_sheet(LABELS[lang]["sheet"]), dossiers, lang, period)
+        dossier_sheet(wb.create_sheet(dossier_labels(lang)["sheet"]), dossiers, lang, period)
     wb.properties.creator = agency
     wb.properties.title = ctx.t["title"]
     # openpyxl stores the document dates as naive UTC.

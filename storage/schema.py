@@ -415,18 +415,6 @@ zalo_notices = Table(
     Index(None, "at"),
 )
 
-# No longer written: wrong short receipt codes are now counted per chat and local day in the
-# conversation's state, on every channel (``conversations/flows/receipt_codes.py``). Kept
-# until a migration drops it.
-zalo_code_tries = Table(
-    "zalo_code_tries",
-    metadata,
-    Column("chat_id", String(64), nullable=False),
-    Column("day", Date, nullable=False),
-    Column("count", Integer, nullable=False),
-    PrimaryKeyConstraint("chat_id", "day"),
-)
-
 # Inbound events that could not be read or handled (a malformed update, a poison message):
 # their event id was claimed, the chat got a polite message with ``ref``, and the row lets
 # the digest count them and staff find one by the reference the citizen quotes. What the

@@ -22,18 +22,18 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import NetworkError, TelegramError
 
-from bot.channels.telegram import (
+from bot.channels.telegram import TelegramSender
+from bot.channels.telegram_raw import readable
+from bot.channels.telegram_updates import (
     ALLOWED_UPDATES,
     CHANNEL,
     GROUP_TYPES,
-    TelegramSender,
     migration,
     parse_update,
     raw_chat_id,
     raw_update_id,
     refused_admin,
 )
-from bot.channels.telegram_raw import readable
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures

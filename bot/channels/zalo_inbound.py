@@ -14,7 +14,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.zalo import CHANNEL, SIGNATURE_HEADER, parse_event, too_old, verify
+from bot.channels.zalo_events import CHANNEL, SIGNATURE_HEADER, parse_event, too_old, verify
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures

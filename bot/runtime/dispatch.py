@@ -38,6 +38,7 @@ from conversations import (
     default_catalog,
     handle,
 )
+from conversations.daily_counts import joined, split_stored
 from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
 from conversations.workdays import WorkCalendar
@@ -311,13 +312,15 @@ class Dispatcher:
         return survey_mark(self.settings.survey_mark_key, channel, chat_id, period)
 
     def _state(self, row: ConversationRow) -> ConversationState:
+        data, daily = split_stored(row.state)
         return ConversationState(
             language=row.language or self.settings.default_language,
             flow=row.flow,
             step=row.step,
-            data=row.state,
+            data=data,
             expires_at=row.expires_at,
             remind_at=row.remind_at,
+            daily=daily,
         )
 
     def _apply(
@@ -416,7 +419,7 @@ class Dispatcher:
             row.version,
             new.flow,
             new.step,
-            new.data,
+            joined(new.data, new.daily),
             new.expires_at,
             now,
             remind_at=new.remind_at,
@@ -432,7 +435,7 @@ def _advanced(row: ConversationRow, new: ConversationState) -> ConversationRow:
         language=new.language,
         flow=new.flow,
         step=new.step,
-        state=new.data,
+        state=joined(new.data, new.daily),
         expires_at=new.expires_at,
         remind_at=new.remind_at,
         version=row.version + 1,

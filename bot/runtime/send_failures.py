@@ -38,7 +38,7 @@ async def record_failure(
     chat = chat_hash(channel, row.chat_id)
     error = type(outcome).__name__
     if isinstance(outcome, Unreachable):
-        await mark_held(conn, row.id, f"{error}: {outcome}")
+        await mark_held(conn, row.id, f"{error}: {outcome}", told=outcome.told)
         log.info("event=chat_unreachable channel=%s chat=%s", channel, chat)
     elif isinstance(outcome, ChatBlocked):
         await stop_contact(conn, channel, row.chat_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
-from ..categories import ACCEPT_DAYS, FORWARD_DAYS, categories, category
+from ..categories import case_due_dates, categories, category
 from ..context import Env, Facts
 from ..effects import (
     Change,
@@ -44,7 +44,7 @@ from ..limits import (
 )
 from ..parsing import is_done, match_label, nav_word, parse_number
 from ..phone import mask_phone, normalize_phone
-from ..workdays import due_date, load_calendar
+from ..workdays import load_calendar
 from . import menu
 from .cards import case_card, history_line, law_lines
 
@@ -484,8 +484,8 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         )
         return Outcome((hint, *prompt(state, env)), state=state)
     calendar = env.calendar or load_calendar()
-    due = due_date(env.now, found.days, calendar, env.tz)
-    accept = due_date(env.now, ACCEPT_DAYS, calendar, env.tz)
+    dues = case_due_dates(env.now, found.days, calendar, env.tz)
+    due, accept = dues.resolve, dues.accept
     code = env.new_code(env.today.year)
     opened = OpenComplaint(
         draft_id=draft.draft,
@@ -503,7 +503,7 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
         files=draft.file_refs(),
         address=draft.address,
         accept_due_on=accept,
-        forward_due_on=due_date(env.now, FORWARD_DAYS, calendar, env.tz),
+        forward_due_on=dues.forward,
     )
     cards = case_card(
         code=code,

@@ -28,14 +28,11 @@ MENU_WORDS = {
 }
 
 
-#: State kept across tasks: how many wrong phone numbers this chat gave in lookups today.
-GUARD = "lookup_guard"
-#: State kept across tasks: how many wrong short receipt codes this chat sent today
-#: (``receipt_codes``).
-CODE_GUARD = "code_guard"
 #: (Which period a chat last submitted a survey in is kept outside the state, see
-#: ``effects.MarkSurveyed``: the state a survey leaves is the same on every path.)
-KEPT = (GUARD, CODE_GUARD)
+#: ``effects.MarkSurveyed``: the state a survey leaves is the same on every path. Per-day
+#: counts against guessing are in ``ConversationState.daily``, which no task switch resets:
+#: see ``daily_counts``.)
+KEPT: tuple[str, ...] = ()
 
 
 def idle(state: ConversationState) -> ConversationState:

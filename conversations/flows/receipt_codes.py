@@ -4,8 +4,9 @@ A receipt's short code (10 digits printed ``4821-7730-15``, see ``bot/channels/z
 opens its survey wherever it is typed: Zalo, Telegram, the web chat, the console. Guessing
 codes must get nowhere on any of them, so the count lives in the conversation (like the
 tracking-code lookup's wrong phone numbers, ``tracking.MAX_LOOKUP_MISSES``), not in an
-adapter: after ``MAX_WRONG_CODES`` wrong codes in a local day, codes from that chat are not
-looked at until the next day.
+adapter, and in its daily counts (``daily_counts``), which no task switch resets: after
+``MAX_WRONG_CODES`` wrong codes in a local day, codes from that chat are not looked at until
+the next day.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from ..context import Env, ReceiptFacts
+from ..daily_counts import WRONG_CODES
 from ..effects import ConversationState, Outcome, Reply
-from . import menu
 
 #: Wrong short receipt codes a chat may send in a local day; then codes wait for tomorrow.
 #: A code has 9 random digits: with a million codes issued, one chat guessing 10 a day hits
@@ -30,18 +31,10 @@ def is_short_code(arg: str) -> bool:
     return arg.isascii() and arg.isdigit() and 8 <= len(arg) <= 13
 
 
-def wrong_today(state: ConversationState, env: Env) -> int:
-    guard = state.data.get(menu.CODE_GUARD)
-    if not isinstance(guard, dict) or guard.get("day") != env.today.isoformat():
-        return 0
-    wrong = guard.get("wrong")
-    return wrong if isinstance(wrong, int) else 0
-
-
 def refused(state: ConversationState, env: Env) -> Outcome | None:
     """The answer to a short code from a chat that already sent ``MAX_WRONG_CODES`` wrong
     ones today (the code is not looked at); None while it may still try."""
-    if wrong_today(state, env) < MAX_WRONG_CODES:
+    if state.daily.today(env.today, WRONG_CODES) < MAX_WRONG_CODES:
         return None
     tomorrow = f"{env.today + timedelta(days=1):%d/%m/%Y}"
     reply = Reply("zalo.code_tries", (("max", MAX_WRONG_CODES), ("when", tomorrow)))
@@ -53,9 +46,8 @@ def counted(
 ) -> Outcome:
     """``outcome`` of a short code, with the chat's count of wrong codes carried into its
     state: one more when no receipt has the code (a wrong check digit finds none)."""
-    wrong = wrong_today(before, env) + (1 if receipt is None else 0)
-    if wrong == 0:
+    if receipt is not None:
         return outcome
     after = outcome.state or before
-    guard = {"day": env.today.isoformat(), "wrong": wrong}
-    return replace(outcome, state=replace(after, data={**after.data, menu.CODE_GUARD: guard}))
+    daily = before.daily.plus_one(env.today, WRONG_CODES)
+    return replace(outcome, state=replace(after, daily=daily))

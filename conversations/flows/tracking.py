@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import replace
 
 from ..context import Env, Facts
+from ..daily_counts import LOOKUP_MISSES
 from ..effects import (
     Change,
     ChoiceOption,
@@ -103,7 +104,7 @@ def lookup(state: ConversationState, env: Env, facts: Facts, arg: str) -> Outcom
         return Outcome((*view, menu.again()), state=menu.idle(state))
     if case is not None and case.phone is None:
         return _refused(state)  # no phone to prove who is asking
-    if _misses(state, env) >= MAX_LOOKUP_MISSES:
+    if state.daily.today(env.today, LOOKUP_MISSES) >= MAX_LOOKUP_MISSES:
         hint = Reply("lookup.too_many", (("max", MAX_LOOKUP_MISSES),))
         return Outcome((hint, menu.again()), state=menu.idle(state))
     data = {**_guard(state), "code": code}
@@ -113,14 +114,6 @@ def lookup(state: ConversationState, env: Env, facts: Facts, arg: str) -> Outcom
 
 def _guard(state: ConversationState) -> dict[str, object]:
     return {key: state.data[key] for key in menu.KEPT if key in state.data}
-
-
-def _misses(state: ConversationState, env: Env) -> int:
-    guard = state.data.get(menu.GUARD)
-    if not isinstance(guard, dict) or guard.get("day") != env.today.isoformat():
-        return 0
-    misses = guard.get("misses")
-    return misses if isinstance(misses, int) else 0
 
 
 def handle_lookup(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
@@ -140,8 +133,7 @@ def handle_lookup(state: ConversationState, event: Inbound, env: Env, facts: Fac
     if case is None or case.phone != phone:
         # The same answer for "no such case" and "not your phone"; misses are counted, so
         # nobody can try phone numbers against a known code (codes are public in Open311).
-        guard = {"day": env.today.isoformat(), "misses": _misses(state, env) + 1}
-        return _refused(replace(state, data={**state.data, menu.GUARD: guard}))
+        return _refused(replace(state, daily=state.daily.plus_one(env.today, LOOKUP_MISSES)))
     view = citizen_view(case, env)
     return Outcome((*view, menu.again()), state=menu.idle(state))
 

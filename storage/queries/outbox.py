@@ -275,19 +275,31 @@ async def stop_contact(conn: AsyncConnection, channel: str, chat_id: str) -> Non
     )
 
 
-async def mark_held(conn: AsyncConnection, message_id: int, error: str) -> None:
-    """Not deliverable now (Zalo's 7-day window): kept, with its content, for staff to see."""
+#: How ``last_error`` begins for a message held although its content reached the citizen
+#: another way (a Zalo template message): counted as sent that way, not as held or re-sent.
+TOLD = "told: "
+#: Held messages whose content has not reached the citizen.
+UNTOLD = or_(outbox.c.last_error.is_(None), ~outbox.c.last_error.startswith(TOLD))
+
+
+async def mark_held(
+    conn: AsyncConnection, message_id: int, error: str, *, told: bool = False
+) -> None:
+    """Not deliverable now (Zalo's 7-day window): kept, with its content, for staff to see.
+    ``told``: its content reached the citizen another way; it waits only for its buttons."""
+    note = (TOLD if told else "") + error
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == message_id)
-        .values(status="held", attempts=outbox.c.attempts + 1, last_error=error[:200])
+        .values(status="held", attempts=outbox.c.attempts + 1, last_error=note[:200])
     )
 
 
 async def held_since(conn: AsyncConnection, since: datetime) -> int:
-    """Messages held back since a moment (for the digest)."""
+    """Messages held back since a moment whose content has not reached the citizen (for
+    the digest)."""
     found = await conn.execute(
-        select(func.count()).where(outbox.c.status == "held", outbox.c.created_at >= since)
+        select(func.count()).where(outbox.c.status == "held", outbox.c.created_at >= since, UNTOLD)
     )
     return int(found.scalar_one())
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import upsert
 from ..schema import outbox, zalo_chats, zalo_notices
+from .outbox import UNTOLD
 
 CHANNEL = "zalo"
 #: The outcomes counted: held for the window, re-sent when the citizen wrote, or sent as an
@@ -21,21 +22,18 @@ OUTCOMES = ("held", "resent", "template")
 async def citizen_wrote(conn: AsyncConnection, chat_id: str, now: datetime) -> int:
     """Records that ``chat_id`` wrote at ``now`` (the window reopens) and puts the messages
     held for it back in line, in their order, ahead of anything queued later. Returns how
-    many were released (each counted as "resent")."""
+    many were released; each is counted as "resent", except one whose content already
+    reached the citizen as a template message (counted once, as "template")."""
     stmt = upsert(conn, zalo_chats, ("chat_id",), ("last_inbound_at",))
     await conn.execute(stmt, [{"chat_id": chat_id, "last_inbound_at": now}])
+    held = (outbox.c.channel == CHANNEL, outbox.c.chat_id == chat_id, outbox.c.status == "held")
+    untold = await conn.execute(select(func.count()).where(*held, UNTOLD))
+    resent = int(untold.scalar_one())
     released = await conn.execute(
-        update(outbox)
-        .where(
-            outbox.c.channel == CHANNEL,
-            outbox.c.chat_id == chat_id,
-            outbox.c.status == "held",
-        )
-        .values(status="pending", not_before=None)
+        update(outbox).where(*held).values(status="pending", not_before=None)
     )
-    count = int(released.rowcount or 0)
-    await record_notices(conn, ["resent"] * count, now)
-    return count
+    await record_notices(conn, ["resent"] * resent, now)
+    return int(released.rowcount or 0)
 
 
 async def last_wrote(conn: AsyncConnection, chat_id: str) -> datetime | None:

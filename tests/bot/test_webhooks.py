@@ -17,7 +17,7 @@ from telegram import Bot
 
 import bot.channels.zalo_inbound as zalo_inbound
 from bot.channels.telegram_inbound import TelegramInbound
-from bot.channels.zalo import SIGNATURE_HEADER, signature
+from bot.channels.zalo_events import SIGNATURE_HEADER, signature
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.web.bodies import MAX_JSON_DEPTH, json_depth
 from bot.web.server import SECRET_HEADER, create_app

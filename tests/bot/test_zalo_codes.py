@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.zalo import parse_text
 from bot.channels.zalo_codes import candidate, is_valid, near_miss, new_code, printed
+from bot.channels.zalo_events import parse_text
 from conversations import Command, Text
 
 CODES = st.builds(lambda _: new_code(), st.integers())

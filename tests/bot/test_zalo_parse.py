@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from bot.channels.zalo import parse_event, render, signature, verify
+from bot.channels.zalo import render
+from bot.channels.zalo_events import parse_event, signature, verify
 from conversations import Attachment, Choice, Command, InboundEvent, Text
 from storage.outbound import TextMessage
 

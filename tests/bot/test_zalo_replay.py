@@ -16,7 +16,13 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 import bot.channels.zalo_inbound as zalo_inbound
-from bot.channels.zalo import SIGNATURE_HEADER, parse_text, replay_horizon, signature, too_old
+from bot.channels.zalo_events import (
+    SIGNATURE_HEADER,
+    parse_text,
+    replay_horizon,
+    signature,
+    too_old,
+)
 from bot.cli.receipt_tokens import new_token
 from bot.config import Settings
 from bot.runtime.dispatch import Dispatcher, DispatchSettings

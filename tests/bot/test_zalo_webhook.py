@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 import bot.channels.zalo_inbound as zalo_inbound
-from bot.channels.zalo import SIGNATURE_HEADER, signature
+from bot.channels.zalo_events import SIGNATURE_HEADER, signature
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from storage import read_transaction
 from storage.queries.outbox import pending

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conversations import Command, ConversationState, Env, Facts, handle
-from conversations.context import ReceiptFacts
+from conversations import Command, ConversationState, Env, Facts, Inbound, Text, handle
+from conversations.context import ComplaintFacts, ReceiptFacts
 from conversations.flows.receipt_codes import MAX_WRONG_CODES
+from conversations.flows.tracking import MAX_LOOKUP_MISSES
 
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi
 GOOD = "4821773015"
@@ -31,7 +32,7 @@ def env(now: datetime = NOW) -> Env:
 
 
 def keys(
-    state: ConversationState, event: Command, facts: Facts, now: datetime = NOW
+    state: ConversationState, event: Inbound, facts: Facts, now: datetime = NOW
 ) -> tuple[ConversationState, list[str]]:
     outcome = handle(state, event, env(now), facts)
     return outcome.state or state, [r.key for r in outcome.replies]
@@ -72,3 +73,62 @@ def test_the_count_survives_going_back_to_the_menu() -> None:
     state, _ = keys(state, Command("huy"), Facts())
     state, said = keys(state, WRONG[0], Facts())
     assert said == ["zalo.code_tries"]
+
+
+def _case(code: str) -> ComplaintFacts:
+    return ComplaintFacts(
+        code=code,
+        category="other",
+        status="received",
+        description="Một phản ánh để thử.",
+        source="telegram",
+        anonymous=False,
+        name="Nguyễn Văn A",
+        phone="0903111222",
+        language="vi",
+        created_at=NOW,
+        due_on=NOW.date(),
+        owned=False,
+        reachable=True,
+    )
+
+
+def _wrong_phones(state: ConversationState, facts: Facts, times: int) -> ConversationState:
+    for _ in range(times):
+        state, said = keys(state, Command("tracuu", CASE), facts)
+        assert said == ["lookup.ask_phone"]
+        state, said = keys(state, Text("0903999999"), facts)
+        assert said == ["lookup.refused", "menu.again"]
+    return state
+
+
+CASE = "PA-2026-000777"
+#: Task switches that must not reset a chat's counts for the day: a complaint started and
+#: cancelled, a survey started and cancelled, a lookup asked for and cancelled.
+SWITCHES = {
+    "complaint": [Command("phananh"), Command("huy")],
+    "survey": [Command("khaosat"), Command("huy")],
+    "lookup": [Command("tracuu"), Command("huy")],
+    "complaint-then-survey": [Command("phananh"), Command("khaosat"), Command("huy")],
+}
+
+
+@pytest.mark.parametrize("switch", SWITCHES.values(), ids=SWITCHES.keys())
+def test_wrong_codes_still_count_after_a_task_switch(switch: list[Command]) -> None:
+    state = ConversationState("vi")
+    for _ in range(MAX_WRONG_CODES):
+        state, _ = keys(state, WRONG[0], Facts())
+    for event in switch:
+        state, _ = keys(state, event, Facts())
+    _, said = keys(state, WRONG[0], Facts())
+    assert said == ["zalo.code_tries"]
+
+
+@pytest.mark.parametrize("switch", SWITCHES.values(), ids=SWITCHES.keys())
+def test_lookup_misses_still_count_after_a_task_switch(switch: list[Command]) -> None:
+    facts = Facts(complaints={CASE: _case(CASE)})
+    state = _wrong_phones(ConversationState("vi"), facts, MAX_LOOKUP_MISSES)
+    for event in switch:
+        state, _ = keys(state, event, facts)
+    _, said = keys(state, Command("tracuu", CASE), facts)
+    assert said == ["lookup.too_many", "menu.again"]

@@ -94,3 +94,44 @@ def test_a_closed_case_missed_only_the_day_to_resolve(
         closed_on=closed_on,
     )
     assert [m.kind for m in found] == expected
+
+
+FILED = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # Tuesday 01/12/2026, 09:00 in Hà Nội
+
+
+@pytest.mark.parametrize(
+    ("code", "forward", "accept", "resolve"),
+    [
+        # 5-day targets: the 10 days to tell would end on 15/12, after the day to resolve.
+        ("thaido", date(2026, 12, 8), date(2026, 12, 8), date(2026, 12, 8)),
+        ("trehen", date(2026, 12, 8), date(2026, 12, 8), date(2026, 12, 8)),
+        ("capphep", date(2026, 12, 8), date(2026, 12, 15), date(2026, 12, 15)),
+    ],
+)
+def test_no_deadline_falls_after_the_day_to_resolve(
+    code: str, forward: date, accept: date, resolve: date
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from conversations.categories import case_due_dates, category
+    from conversations.workdays import load_calendar
+
+    found = category(code)
+    assert found is not None
+    dues = case_due_dates(FILED, found.days, load_calendar(), ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert (dues.forward, dues.accept, dues.resolve) == (forward, accept, resolve)
+
+
+def test_every_category_tells_and_forwards_by_the_day_to_resolve() -> None:
+    from zoneinfo import ZoneInfo
+
+    from conversations.categories import case_due_dates, categories
+    from conversations.workdays import load_calendar
+
+    calendar, tz = load_calendar(), ZoneInfo("Asia/Ho_Chi_Minh")
+    for filed in (FILED, datetime(2026, 11, 20, 2, 0, tzinfo=UTC)):  # across 24/11/2026
+        for found in categories():
+            if found.denunciation:
+                continue
+            dues = case_due_dates(filed, found.days, calendar, tz)
+            assert dues.forward <= dues.accept <= dues.resolve, found.code

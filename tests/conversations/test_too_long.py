@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.channels import web, zalo
+from bot.channels import web, zalo_events
 from conversations import MAX_INBOUND_CHARS, Text
 from conversations.context import Env
 from conversations.effects import ConversationState
@@ -16,7 +16,7 @@ from conversations.engine import handle
 ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(1).__next__)
 
 
-@pytest.mark.parametrize("parse", [zalo.parse_text, web.parse_text], ids=["zalo", "web"])
+@pytest.mark.parametrize("parse", [zalo_events.parse_text, web.parse_text], ids=["zalo", "web"])
 @pytest.mark.parametrize("length", [MAX_INBOUND_CHARS + 1, 5000, 12_345])
 def test_the_hint_reports_what_was_typed(parse: object, length: int) -> None:
     typed = "ý" * (length - 1) + "."

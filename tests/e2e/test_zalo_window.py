@@ -35,8 +35,9 @@ from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
 from storage import read_transaction, write_transaction
-from storage.queries.outbox import counts_by_status
+from storage.queries.outbox import counts_by_status, held_since
 from storage.queries.receipts import NewReceipt, issue_receipts
+from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import save_tokens
 from tests.support.bot_process import free_port
 from tests.support.clock import SettableClock
@@ -129,6 +130,18 @@ async def _counts(database: Database) -> dict[str, int]:
         await engine.dispose()
 
 
+async def _digest_counts(database: Database) -> tuple[int, dict[str, int]]:
+    """What the digest counts (``jobs.digests``): messages held in the outbox now, and
+    Zalo notices held, re-sent and sent as templates (over all time)."""
+    engine = database.open()
+    since, until = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+    try:
+        async with read_transaction(engine) as conn:
+            return await held_since(conn, since), await notices_between(conn, since, until)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def database(zalo: FakeZalo, tmp_path: Path) -> Database:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
@@ -186,6 +199,9 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
     # The template has no rating buttons: the answer with its buttons waits for the
     # citizen's next message, and comes first then; the rating pressed is recorded.
     assert (await _counts(database)).get("held", 0) == 1
+    # The digest counts it once, as what reached the citizen: sent as a template; not also
+    # as held while its buttons wait, nor as re-sent when they go.
+    assert await _digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
     before = len(zalo.messages(CITIZEN))
     async with life(zalo, database, clock, TEMPLATE) as bot:
         await bot.text(CITIZEN, "Cho tôi hỏi kết quả")
@@ -198,6 +214,7 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
     assert "cảm ơn" in thanks.lower(), thanks
     assert (await _counts(database)).get("held", 0) == 0
     assert len(zalo.template_sends) == 1
+    assert await _digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
 
 
 async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_restart(
@@ -224,6 +241,8 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
     assert code in answered[0]
     assert after[0] == answered[0]  # the held answer comes before the replies
     assert (await _counts(database)).get("held", 0) == 0
+    # Held, then re-sent: the digest tells both.
+    assert await _digest_counts(database) == (0, {"held": 1, "resent": 1, "template": 0})
 
 
 async def test_inside_the_window_staff_are_told_the_sender_was_told(

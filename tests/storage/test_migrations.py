@@ -104,3 +104,15 @@ async def test_no_response_table_can_reach_a_chat(engine: AsyncEngine) -> None:
             cols = await conn.run_sync(columns, table)
             assert not cols & {"contact_id", "chat_id", "external_id", "conversation_id"}
         assert "receipt_id" not in await conn.run_sync(columns, "survey_responses")
+
+
+#: Tables dropped because nothing reads or writes them any more, with the migration that
+#: dropped each: they must not come back in the schema or in the metadata.
+DROPPED = {"zalo_code_tries": "wrong short codes are counted in the conversation's daily counts"}
+
+
+async def test_dropped_tables_are_gone(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    assert not tables & DROPPED.keys()
+    assert not set(metadata.tables) & DROPPED.keys()

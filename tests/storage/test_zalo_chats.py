@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import read_transaction, write_transaction
+from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import TextMessage
-from storage.queries.outbox import mark_held, pending
+from storage.queries.outbox import held_since, mark_held, pending
 from storage.queries.receipts import NewReceipt, issue_receipts
 from storage.queries.surveys import receipts_by_short_code
 from storage.queries.zalo_chats import (
@@ -20,7 +20,6 @@ from storage.queries.zalo_chats import (
     record_notices,
 )
 from storage.schema import outbox
-from storage.writes import WriteSet, flush
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 CHAT = "8756112331268738712"
@@ -49,6 +48,25 @@ async def test_held_messages_go_back_in_line_in_their_order(engine: AsyncEngine)
         earlier = await notices_between(conn, NOW - timedelta(days=1), NOW)
     assert counts == {"held": 0, "resent": 2, "template": 2}
     assert earlier == {"held": 0, "resent": 0, "template": 0}
+
+
+async def test_a_message_already_told_by_template_counts_neither_as_held_nor_as_resent(
+    engine: AsyncEngine,
+) -> None:
+    async with write_transaction(engine) as conn:
+        ws = WriteSet()
+        for text in ("told", "untold"):
+            ws.enqueue("zalo", CHAT, TextMessage(text, (), "notice.resolved"), NOW)
+        await flush(conn, ws)
+        told, untold = [int(i) for i in (await conn.execute(select(outbox.c.id))).scalars()]
+        await mark_held(conn, told, "ButtonsHeld", told=True)
+        await mark_held(conn, untold, "UnreachableOnZalo")
+    async with read_transaction(engine) as conn:
+        assert await held_since(conn, NOW - timedelta(days=1)) == 1
+    async with write_transaction(engine) as conn:
+        assert await citizen_wrote(conn, CHAT, NOW + timedelta(days=9)) == 2  # both go again
+        counts = await notices_between(conn, NOW, NOW + timedelta(days=30))
+    assert counts == {"held": 0, "resent": 1, "template": 0}
 
 
 async def test_receipts_are_found_by_their_short_code(engine: AsyncEngine) -> None:

@@ -1,0 +1,189 @@
+"""Reading Zalo's webhook: the signature on each event, how old an event may be, and what
+each event means to the engine (``parse_event``, ``parse_text``). Pure: the webhook's I/O is
+``bot/channels/zalo_inbound.py``; sending is ``bot/channels/zalo.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.channels.zalo_codes import candidate as short_code
+from bot.channels.zalo_codes import near_miss, typed_code
+from conversations import (
+    MAX_COMMAND_ARG_CHARS,
+    MAX_INBOUND_CHARS,
+    Attachment,
+    Choice,
+    Command,
+    Inbound,
+    InboundEvent,
+    Text,
+    clean_text,
+)
+from conversations.commands import canonical
+
+CHANNEL = "zalo"
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+#: Button payloads come back as the user's text: this prefix tells them from typed text.
+CHOICE_PREFIX = "#c:"
+
+#: A receipt token sent as a message (from the receipt slip) opens that receipt's survey.
+#: Only the shape ``bot.cli.receipt_tokens.new_token`` issues counts (24 characters of the
+#: URL-safe alphabet, never starting with "-"), and a dossier's link, the same behind "d_" (the
+#: appointment slip): other words a citizen types stay text.
+RECEIPT_TOKEN = re.compile(r"(?:d_)?[A-Za-z0-9_][A-Za-z0-9_-]{23}")
+
+#: When Zalo sends an event again after a non-200 answer (after 30 s, 5, 15, 30 min, 1 h).
+RETRY_SCHEDULE: tuple[timedelta, ...] = (
+    timedelta(seconds=30),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+)
+
+
+def replay_horizon(window: timedelta) -> timedelta:
+    """How long after its timestamp an event may still arrive: the window, plus every retry
+    (its msg_id must be remembered at least that long)."""
+    return window + sum(RETRY_SCHEDULE, timedelta())
+
+
+def signature(app_id: str, body: bytes, timestamp: str, oa_secret: str) -> str:
+    """Zalo's webhook MAC: plain SHA-256 of app_id + raw body + timestamp + OA secret key."""
+    material = app_id.encode() + body + timestamp.encode() + oa_secret.encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def verify(header: str | None, app_id: str, body: bytes, timestamp: str, oa_secret: str) -> bool:
+    if not header or not header.startswith("mac="):
+        return False
+    expected = signature(app_id, body, timestamp, oa_secret)
+    return hmac.compare_digest(header[4:].strip().lower().encode(), expected.encode())
+
+
+def event_time(stamp: str) -> datetime | None:
+    """The moment an event's ``timestamp`` (milliseconds since the epoch) names; None when
+    it is not such a number."""
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 15:
+        return None
+    return datetime.fromtimestamp(int(stamp) / 1000, tz=UTC)
+
+
+def too_old(stamp: str, now: datetime, window: timedelta) -> bool:
+    """True for an event stamped more than ``window`` before ``now`` (a replayed capture) or
+    as far after it (a forged clock); a stamp that is no time at all counts as too old."""
+    at = event_time(stamp)
+    return at is None or abs(now - at) > window
+
+
+def _looks_like_token(text: str) -> bool:
+    return RECEIPT_TOKEN.fullmatch(text) is not None
+
+
+def parse_text(text: str) -> Inbound:
+    text = clean_text(text)
+    stripped = text.strip()
+    if stripped.startswith(CHOICE_PREFIX):
+        return Choice(stripped[len(CHOICE_PREFIX) : len(CHOICE_PREFIX) + 64])
+    if stripped.startswith("/"):
+        head, _, arg = stripped.partition(" ")
+        name = head[1:32].lower()
+        code = (short_code(arg) or near_miss(arg)) if canonical(name) == "start" else None
+        return Command(name, code or arg.strip()[:MAX_COMMAND_ARG_CHARS])
+    if _looks_like_token(stripped):
+        return Command("start", stripped)
+    # The slip's short code, however typed: its digits are looked up (a wrong check digit
+    # finds nothing, and the citizen is asked to check the code); digits of the wrong
+    # length get the code's format as a hint. Both count as wrong codes.
+    return typed_code(stripped) or Text.typed(text, MAX_INBOUND_CHARS + 1)
+
+
+def parse_event(
+    event: Mapping[str, Any],
+    oa_id: str,
+    admins: Collection[str] = (),
+    names: Mapping[str, str] | None = None,
+) -> InboundEvent | None:
+    """The engine event a webhook event means; None for what the bot does not act on
+    (echoes of the OA's own messages, events of other kinds). An officer (in ``admins``) is
+    named as ``names`` says (Zalo's messages carry no name), never by their raw id."""
+    name = str(event.get("event_name", ""))
+    if name.startswith("oa_send") or name.startswith("oa_"):
+        return None  # our own messages echoed back: never user input
+    if name in ("follow", "unfollow"):
+        follower = event.get("follower") or {}
+        user = clean_text(str(follower.get("id", ""))) if isinstance(follower, Mapping) else ""
+        if not user or name == "unfollow":
+            return None
+        stamp = clean_text(str(event.get("timestamp", "")))
+        return InboundEvent(f"follow:{user}:{stamp}", CHANNEL, user, Command("start"))
+    sender = event.get("sender") or {}
+    user = clean_text(str(sender.get("id", ""))) if isinstance(sender, Mapping) else ""
+    if not user or user == oa_id:
+        return None
+    message = event.get("message") or {}
+    if not isinstance(message, Mapping) or not message.get("msg_id"):
+        return None
+    msg_id = clean_text(str(message["msg_id"]))
+    payload: Inbound
+    if name == "user_send_text":
+        payload = parse_text(str(message.get("text", "")))
+    elif name in ("user_send_image", "user_send_file", "user_send_gif"):
+        payload = _attachment(name, message)
+    elif name.startswith("user_send_"):
+        # A sticker, location, voice … : named for the hint (Zalo's own event names).
+        what = _STRAY.get(name.removeprefix("user_send_"), "other")
+        payload = Attachment("other", caption=_caption(message), what=what)
+    else:
+        return None
+    if user not in admins:
+        return InboundEvent(msg_id, CHANNEL, user, payload)
+    name = (names or {}).get(user) or "Zalo"
+    return InboundEvent(msg_id, CHANNEL, user, payload, admin=True, sender_name=name[:64])
+
+
+#: Zalo's ``user_send_<kind>`` events the bot cannot read, as the hint names them.
+_STRAY = {
+    "sticker": "sticker",
+    "audio": "voice",
+    "video": "video",
+    "location": "location",
+    "business_card": "contact",
+    "link": "link",
+}
+
+
+def _caption(message: Mapping[str, Any]) -> str:
+    """The text sent with an image or file (Zalo puts it in the message's ``text``)."""
+    return clean_text(str(message.get("text") or ""))[:MAX_INBOUND_CHARS]
+
+
+def _attachment(name: str, message: Mapping[str, Any]) -> Attachment:
+    items = message.get("attachments") or []
+    first = items[0] if isinstance(items, list) and items else {}
+    body = first.get("payload", {}) if isinstance(first, Mapping) else {}
+    url = clean_text(str(body.get("url", ""))) if isinstance(body, Mapping) else ""
+    if name == "user_send_image":
+        return Attachment("photo", 0, url, "", "image/jpeg", _caption(message))
+    size = str(body.get("size", "0")) if isinstance(body, Mapping) else "0"
+    file_name = clean_text(str(body.get("name", ""))) if isinstance(body, Mapping) else ""
+    kind = clean_text(str(body.get("type", ""))).lower() if isinstance(body, Mapping) else ""
+    mime = {
+        "pdf": "application/pdf",
+        "doc": "application/msword",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "jpg": "image/jpeg",
+        "jpeg": "image/jpeg",
+        "png": "image/png",
+    }.get(kind, kind)
+    # isascii: str.isdigit also accepts "²", which int() refuses.
+    known = size.isascii() and size.isdigit()
+    return Attachment(
+        "document", int(size) if known else 0, url, file_name[:200], mime[:100], _caption(message)
+    )
