@@ -8,6 +8,7 @@ before and after «Gửi» (``edited_message``, which the bot asks Telegram for)
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,33 @@ STICKER = {
     "file_id": "STICKER1", "file_unique_id": "S1", "type": "regular", "width": 512,
     "height": 512, "is_animated": False, "is_video": False,
 }  # fmt: skip
+#: Kinds of message without text, as Telegram sends them; a poll whose option lacks
+#: ``persistent_id`` (which the Telegram library requires since Bot API 9.6) among them.
+STRAYS: list[tuple[dict[str, Any], str]] = [
+    ({"poll": {
+        "id": "5012", "question": "Câu hỏi?", "options": [{"text": "A", "voter_count": 0}],
+        "total_voter_count": 0, "is_closed": False, "is_anonymous": True, "type": "regular",
+        "allows_multiple_answers": False,
+    }}, "cuộc thăm dò"),
+    ({"dice": {"emoji": "🎲", "value": 4}}, "biểu tượng xúc xắc"),
+    ({"game": {"title": "Trò chơi", "description": "x", "photo": []}}, "trò chơi"),
+    ({"venue": {"location": {"latitude": 21.0, "longitude": 105.8}, "title": "Sở",
+                "address": "Hà Nội"}}, "địa điểm"),
+    ({"story": {"chat": {"id": -100123, "type": "channel"}, "id": 3}}, "tin (story)"),
+    ({"giveaway": {"chats": [], "winners_selection_date": 0, "winner_count": 1}},
+     "chương trình tặng quà"),
+    ({"some_future_kind": {"id": 1}}, "loại tin nhắn này"),
+]  # fmt: skip
 DESCRIPTION = "Công trình số 5 ngõ 12 xây vượt tầng, lấn chiếm vỉa hè."
+
+
+def _hint_then_question(fake: FakeTelegram, chat: int, fields: dict[str, Any], named: str) -> None:
+    """``fields`` sent at the description step: the hint naming it, then the question."""
+    before = len(fake.messages(chat))
+    fake.user_sends_message(chat, fields)
+    hint = wait_text(fake, chat, f"Chúng tôi chưa đọc được {named}", before)
+    again = wait_text(fake, chat, "Mời Ông/Bà viết nội dung", hint)
+    assert again == hint + 1
 
 
 def _complaint(bot: BotProcess) -> tuple[str, list[tuple[str, str]]]:
@@ -39,11 +66,7 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     press(fake, chat, "c.cat:capphep")
 
     # A sticker where a description is expected: a hint, then the question again.
-    before = len(fake.messages(chat))
-    fake.user_sends_message(chat, {"sticker": STICKER})
-    hint = wait_text(fake, chat, "Chúng tôi chưa đọc được nhãn dán", before)
-    again = wait_text(fake, chat, "Mời Ông/Bà viết nội dung", hint)
-    assert again == hint + 1
+    _hint_then_question(fake, chat, {"sticker": STICKER}, "nhãn dán")
 
     # The whole description as a photo's caption: taken, and the photo kept.
     before = len(fake.messages(chat))
@@ -79,6 +102,20 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     with sqlite3.connect(bot.workdir / "bot.db") as conn:
         notes = [n for (n,) in conn.execute("SELECT note FROM complaint_files ORDER BY id")]
     assert notes == [None, None, None, None, "Ảnh chụp sáng 28/11"]
+
+
+def test_every_kind_without_text_gets_the_hint_never_the_apology(
+    fake: FakeTelegram, bot: BotProcess
+) -> None:
+    chat = 7203
+    send_and_wait(fake, chat, "/phananh")
+    press(fake, chat, "c.cat:capphep")
+    for fields, named in STRAYS:
+        before = len(fake.messages(chat))
+        _hint_then_question(fake, chat, fields, named)
+        assert not any("không xử lý được" in t for t in texts(fake, chat, before))
+    with sqlite3.connect(bot.workdir / "bot.db") as conn:
+        assert conn.execute("SELECT count(*) FROM failed_events").fetchone() == (0,)
 
 
 def test_an_edited_description_before_and_after_sending(
