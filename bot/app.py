@@ -25,13 +25,14 @@ from starlette.routing import BaseRoute, Route
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.channels.telegram import ALLOWED_UPDATES, CHANNEL, TelegramSender, bot_commands
+from bot.channels.telegram import TelegramSender, bot_commands
 from bot.channels.telegram_inbound import (
     POLL_READ_MARGIN_S,
     POLL_TIMEOUT_S,
     PollingBot,
     TelegramInbound,
 )
+from bot.channels.telegram_updates import ALLOWED_UPDATES, CHANNEL
 from bot.channels.web import CHANNEL as WEB
 from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
 from bot.channels.zalo import ZaloSender

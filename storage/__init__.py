@@ -3,7 +3,8 @@
 from .db import can_write, is_sqlite, open_engine, read_transaction, scrub_log, write_transaction
 from .errors import database_unavailable
 from .migrate import upgrade as migrate
-from .writes import ConcurrentUpdate, WriteSet, flush
+from .write_flush import flush
+from .writes import ConcurrentUpdate, WriteSet
 
 __all__ = [
     "ConcurrentUpdate",

@@ -10,7 +10,10 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from .receipt_csv import MAX_FIELD_CHARS, MAX_PROCEDURE_CHARS, _clean, parse_date
+from bot.cli.words import both
+from conversations.effects import Ref
+
+from .receipt_csv import MAX_FIELD_CHARS, MAX_PROCEDURE_CHARS, _clean, parse_date, too_long
 from .receipt_tokens import bot_username
 
 DEFAULT_VALID_DAYS: Final = 90
@@ -18,15 +21,15 @@ MAX_VALID_DAYS: Final = 3650
 MAX_COUNT: Final = 10_000
 
 
-def _text_arg(name_vi: str, name_en: str, limit: int) -> Callable[[str], str]:
+def _text_arg(name: str, limit: int) -> Callable[[str], str]:
+    """A text argument named by the catalog key ``name`` (``cli.name.*``) in its errors."""
+
     def parse(value: str) -> str:
         value = _clean(value)
         if not value:
-            raise argparse.ArgumentTypeError(f"{name_vi} trống / empty {name_en}")
+            raise argparse.ArgumentTypeError(both("cli.arg.empty", (("name", Ref(name)),)))
         if len(value) > limit:
-            raise argparse.ArgumentTypeError(
-                f"{name_vi} dài quá {limit} ký tự / {name_en} longer than {limit} characters"
-            )
+            raise argparse.ArgumentTypeError(" / ".join(too_long(name, limit)))
         return value
 
     return parse
@@ -34,7 +37,7 @@ def _text_arg(name_vi: str, name_en: str, limit: int) -> Callable[[str], str]:
 
 def _int_arg(low: int, high: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
-        message = f"cần một số từ {low} đến {high} / expected a number from {low} to {high}"
+        message = both("cli.arg.number_range", (("low", low), ("high", high)))
         try:
             number = int(value)
         except ValueError:
@@ -49,17 +52,13 @@ def _int_arg(low: int, high: int) -> Callable[[str], int]:
 def _date_arg(value: str) -> date:
     parsed = parse_date(value.strip())
     if parsed is None:
-        raise argparse.ArgumentTypeError(
-            "ngày không hợp lệ, dùng YYYY-MM-DD / invalid date, use YYYY-MM-DD"
-        )
+        raise argparse.ArgumentTypeError(both("cli.arg.bad_date"))
     return parsed
 
 
 def _web_arg(value: str) -> str:
     if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?", value):
-        raise argparse.ArgumentTypeError(
-            f"không phải địa chỉ web / not a web address (https://host[/path]): {value!r}"
-        )
+        raise argparse.ArgumentTypeError(f"{both('cli.arg.not_web')}: {value!r}")
     return value
 
 
@@ -67,9 +66,7 @@ def _username_arg(value: str) -> str:
     try:
         return bot_username(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            "tên bot không hợp lệ / not a Telegram bot username"
-        ) from None
+        raise argparse.ArgumentTypeError(both("cli.arg.bad_username")) from None
 
 
 def add_receipts_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,13 +89,13 @@ def add_receipts_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         "--procedure",
         required=True,
         metavar="CODE",
-        type=_text_arg("mã thủ tục", "procedure code", MAX_PROCEDURE_CHARS),
+        type=_text_arg("cli.name.procedure", MAX_PROCEDURE_CHARS),
         help="mã thủ tục / procedure code",
     )
     issue.add_argument(
         "--field",
         default=None,
-        type=_text_arg("lĩnh vực", "field", MAX_FIELD_CHARS),
+        type=_text_arg("cli.name.field", MAX_FIELD_CHARS),
         help="lĩnh vực / field",
     )
     issue.add_argument(

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from bot.cli.words import counted
+from bot.cli.words import bilingual, counted, quoted
+from conversations.effects import Ref
 
 from .receipt_qr import MAX_DOSSIER_CHARS, _fold
 from .receipt_tokens import valid_until
@@ -20,7 +21,7 @@ from .receipt_tokens import valid_until
 MAX_PROCEDURE_CHARS: Final = 64
 MAX_FIELD_CHARS: Final = 128
 
-# A problem with a CSV row or the file: (Vietnamese, English).
+# A problem with a CSV row or the file: (Vietnamese, English), from the catalog keys cli.*.
 Problem = tuple[str, str]
 
 
@@ -47,7 +48,10 @@ class RowError:
         en = "; ".join(p[1] for p in self.problems)
         if self.line is None:
             return f"{vi} / {en}"
-        return f"Dòng {self.line}: {vi} / row {self.line}: {en}"
+        row_vi, row_en = bilingual(
+            "cli.row", (("line", self.line), ("problems", vi)), en=(("problems", en),)
+        )
+        return f"{row_vi} / {row_en}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,11 @@ def decode_csv(data: bytes) -> str:
     return data.decode("utf-8-sig")
 
 
+def too_long(name: str, limit: int) -> Problem:
+    """``name`` (a catalog key ``cli.name.*``) is longer than ``limit`` characters."""
+    return bilingual("cli.too_long", (("name", Ref(name)), ("limit", limit)))
+
+
 def _delimiter(header_line: str) -> str:
     # Excel in a Vietnamese locale writes ";" (the comma is the decimal separator there); a
     # copy from a spreadsheet gives tabs. The header names contain none of these.
@@ -127,7 +136,7 @@ def parse_receipts_csv(text: str, *, today: date, valid_days: int) -> CsvImport:
             header = cells
             break
     if header is None:
-        return CsvImport([], [RowError(None, (("tệp trống", "the file is empty"),))])
+        return CsvImport([], [RowError(None, (bilingual("cli.csv.empty"),))])
 
     columns: dict[str, int] = {}
     ignored: list[str] = []
@@ -141,15 +150,15 @@ def parse_receipts_csv(text: str, *, today: date, valid_days: int) -> CsvImport:
         elif column in columns:
             first = header[columns[column]].strip()
             header_problems.append(
-                (f"cột “{first}” và “{name.strip()}” trùng nhau",
-                 f"columns “{first}” and “{name.strip()}” mean the same")
-            )  # fmt: skip
+                bilingual(
+                    "cli.csv.same_column",
+                    (("first", quoted(first)), ("second", quoted(name.strip()))),
+                )
+            )
         else:
             columns[column] = index
     if "procedure" not in columns:
-        header_problems.append(
-            ("thiếu cột thu_tuc (mã thủ tục)", "missing column thu_tuc (or procedure)")
-        )
+        header_problems.append(bilingual("cli.csv.no_procedure_column"))
     if header_problems:
         return CsvImport([], [RowError(1, tuple(header_problems))], ignored_columns=tuple(ignored))
 
@@ -168,55 +177,52 @@ def parse_receipts_csv(text: str, *, today: date, valid_days: int) -> CsvImport:
         problems: list[Problem] = []
         if any(cells[len(header) :]):
             problems.append(
-                (f"có {len(cells)} ô nhưng tiêu đề chỉ có {len(header)} cột",
-                 f"{counted(len(cells), 'cell', 'cells')} but the header has "
-                 f"{counted(len(header), 'column', 'columns')}")
-            )  # fmt: skip
+                bilingual(
+                    "cli.csv.extra_cells",
+                    (("cells", len(cells)), ("columns", len(header))),
+                    en=(
+                        ("cells", counted(len(cells), "cell", "cells")),
+                        ("columns", counted(len(header), "column", "columns")),
+                    ),
+                )
+            )
         procedure = cell("procedure")
         if not procedure:
-            problems.append(("thiếu mã thủ tục", "missing procedure code"))
+            problems.append(bilingual("cli.csv.no_procedure"))
         elif len(procedure) > MAX_PROCEDURE_CHARS:
-            problems.append(
-                (f"mã thủ tục dài quá {MAX_PROCEDURE_CHARS} ký tự",
-                 f"procedure code longer than {MAX_PROCEDURE_CHARS} characters")
-            )  # fmt: skip
+            problems.append(too_long("cli.name.procedure", MAX_PROCEDURE_CHARS))
         field = cell("field")
         if len(field) > MAX_FIELD_CHARS:
-            problems.append(
-                (f"lĩnh vực dài quá {MAX_FIELD_CHARS} ký tự",
-                 f"field longer than {MAX_FIELD_CHARS} characters")
-            )  # fmt: skip
+            problems.append(too_long("cli.name.field", MAX_FIELD_CHARS))
         dossier = cell("dossier")
         if len(dossier) > MAX_DOSSIER_CHARS:
-            problems.append(
-                (f"mã hồ sơ dài quá {MAX_DOSSIER_CHARS} ký tự",
-                 f"dossier code longer than {MAX_DOSSIER_CHARS} characters")
-            )  # fmt: skip
+            problems.append(too_long("cli.name.dossier", MAX_DOSSIER_CHARS))
         elif dossier in dossier_rows:
             # One row per dossier: a repeat would give the same citizen two surveys.
             problems.append(
-                (f"mã hồ sơ “{dossier}” trùng với dòng {dossier_rows[dossier]}",
-                 f"dossier code “{dossier}” repeats row {dossier_rows[dossier]}")
-            )  # fmt: skip
+                bilingual(
+                    "cli.csv.dossier_repeats",
+                    (("dossier", quoted(dossier)), ("row", dossier_rows[dossier])),
+                )
+            )
         elif dossier:
             dossier_rows[dossier] = line
         raw_date = cell("handed_over_on")
         handed_over_on = parse_date(raw_date) if raw_date else None
         if raw_date and handed_over_on is None:
-            problems.append(
-                (f"ngày trả “{raw_date}” không hợp lệ (dùng YYYY-MM-DD hoặc DD/MM/YYYY)",
-                 f"invalid hand-over date “{raw_date}” (use YYYY-MM-DD or DD/MM/YYYY)")
-            )  # fmt: skip
+            problems.append(bilingual("cli.csv.bad_date", (("date", quoted(raw_date)),)))
         elif valid_until(handed_over_on, today, valid_days) < today:
             problems.append(
-                (f"đã quá hạn khảo sát (ngày trả + {valid_days} ngày; xem --valid-days)",
-                 f"survey period already over (hand-over date + "
-                 f"{counted(valid_days, 'day', 'days')}; see --valid-days)")
-            )  # fmt: skip
+                bilingual(
+                    "cli.csv.survey_over",
+                    (("days", valid_days),),
+                    en=(("days", counted(valid_days, "day", "days")),),
+                )
+            )
         if problems:
             errors.append(RowError(line, tuple(problems)))
             continue
         requests.append(ReceiptRequest(procedure, field or None, handed_over_on, dossier or None))
     if not requests and not errors:
-        errors.append(RowError(None, (("tệp không có dòng dữ liệu", "the file has no data rows"),)))
+        errors.append(RowError(None, (bilingual("cli.csv.no_rows"),)))
     return CsvImport(requests, errors, "dossier" in columns, tuple(ignored))

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from bot.channels.zalo_codes import new_code, printed
-from bot.cli.words import counted
+from bot.cli.words import both, counted, quoted
 from bot.config import Settings
 from storage.queries.receipts import IssuedReceipt, NewReceipt
 
@@ -40,11 +40,7 @@ from .receipt_tokens import (
     web_link,
 )
 
-NO_USERNAME: Final = (
-    "Chưa biết tên bot Telegram: đặt TELEGRAM_BOT_USERNAME trong .env (hoặc TELEGRAM_BOT_TOKEN "
-    "để hỏi Telegram), hoặc dùng --bot-username / bot username unknown: set "
-    "TELEGRAM_BOT_USERNAME in .env (or TELEGRAM_BOT_TOKEN to ask Telegram), or pass --bot-username"
-)
+NO_USERNAME: Final = both("cli.receipts.no_username")
 
 
 # --- planning and output -----------------------------------------------------------------------
@@ -114,7 +110,7 @@ async def fetch_bot_username(settings: Settings) -> str | None:
         async with bot:
             me = await bot.get_me()
     except TelegramError as exc:
-        print(f"Không hỏi được Telegram (getMe) / getMe failed: {exc}", file=sys.stderr)
+        print(f"{both('cli.receipts.getme_failed')}: {exc}", file=sys.stderr)
         return None
     return me.username
 
@@ -150,41 +146,44 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         try:
             text = decode_csv(await asyncio.to_thread(Path(args.file).read_bytes))
         except OSError as exc:
-            return _error(f"Không đọc được tệp / cannot read the file: {exc}")
+            return _error(f"{both('cli.receipts.cannot_read_file')}: {exc}")
         except UnicodeDecodeError:
             return _error(
-                f"Tệp {args.file} không phải UTF-8 (Excel: Lưu thành “CSV UTF-8”) "
-                f"/ {args.file} is not UTF-8 (Excel: Save as “CSV UTF-8”)"
+                both(
+                    "cli.receipts.bad_encoding",
+                    (("file", str(args.file)), ("format", quoted("CSV UTF-8"))),
+                )
             )
         parsed = parse_receipts_csv(text, today=today, valid_days=args.valid_days)
         for error in parsed.errors:
             print(error.message, file=sys.stderr)
         if parsed.errors:
-            return _error("Chưa tạo phiếu nào / no receipt was created")
+            return _error(both("cli.receipts.none_created"))
         if parsed.ignored_columns:
             names = ", ".join(parsed.ignored_columns)
-            print(f"Bỏ qua các cột / ignored columns: {names}", file=sys.stderr)
+            print(f"{both('cli.receipts.ignored_columns')}: {names}", file=sys.stderr)
         requests = parsed.requests
         with_dossier = parsed.has_dossier
     else:
         if valid_until(args.handed_over, today, args.valid_days) < today:
             return _error(
-                f"Đã quá hạn khảo sát: ngày trả + {args.valid_days} ngày đã qua (xem --valid-days) "
-                f"/ survey period already over: hand-over + "
-                f"{counted(args.valid_days, 'day', 'days')} is past "
-                "(see --valid-days)"
+                both(
+                    "cli.receipts.survey_over",
+                    (("days", args.valid_days),),
+                    en=(("days", counted(args.valid_days, "day", "days")),),
+                )
             )
         requests = [ReceiptRequest(args.procedure, args.field, args.handed_over)] * args.count
 
     zalo_link: str | None = None
     web_base: str | None = getattr(args, "web", None)
     if web_base is not None and args.zalo:
-        return _error("--web hoặc --zalo, không cả hai / --web or --zalo, not both")
+        return _error(both("cli.receipts.web_or_zalo"))
     if web_base is not None:
         username = None
     elif args.zalo:
         if not settings.zalo_oa_id:
-            return _error("ZALO_OA_ID chưa được đặt / ZALO_OA_ID is not set")
+            return _error(both("cli.receipts.no_zalo_oa"))
         # Zalo cannot carry the token in the link: the citizen sends the printed code.
         zalo_link = f"https://zalo.me/{settings.zalo_oa_id}"
         username = None
@@ -199,7 +198,7 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
     try:
         planned = await _unused_codes(settings.database_url, planned)
     except (SQLAlchemyError, OSError) as exc:
-        return _error(f"Không đọc được cơ sở dữ liệu / cannot read the database: {exc}")
+        return _error(f"{both('cli.receipts.cannot_read_database')}: {exc}")
     # The PNGs are drawn before the database transaction, so SQLite's write lock is not held
     # while thousands of images are made; if either step fails, neither is left behind.
     written: list[Path] = []
@@ -216,7 +215,7 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
                 _write_qrs, Path(args.qr), links, files, planned, bool(zalo_link)
             )
         except OSError as exc:
-            return _error(f"Không ghi được mã QR / cannot write the QR codes: {exc}")
+            return _error(f"{both('cli.receipts.cannot_write_qr')}: {exc}")
 
     engine = open_engine(settings.database_url)
     try:
@@ -226,11 +225,7 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
     except (SQLAlchemyError, OSError) as exc:
         _remove(written)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(
-            f"Không ghi được vào cơ sở dữ liệu, chưa tạo phiếu nào / database error, "
-            f"no receipt was created: {first}",
-            file=sys.stderr,
-        )
+        print(f"{both('cli.receipts.database_error')}: {first}", file=sys.stderr)
         return 1
     except BaseException:
         _remove(written)
@@ -251,16 +246,18 @@ async def run_receipts(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{line}\t{code}" if code else line)
     count, until = len(issued), _validity_summary(issued)
     print(
-        f"Đã tạo {count} phiếu khảo sát, dùng được đến hết {until} "
-        f"/ created {counted(count, 'receipt', 'receipts')}, valid through {until}",
+        both(
+            "cli.receipts.created",
+            (("count", count), ("until", until)),
+            en=(("count", counted(count, "receipt", "receipts")),),
+        ),
         file=sys.stderr,
     )
     if written:
         n = len(written)
-        print(
-            f"Đã ghi {n} mã QR vào / wrote {counted(n, 'QR code', 'QR codes')} to: {args.qr}",
-            file=sys.stderr,
-        )
+        plural = counted(n, "QR code", "QR codes")
+        wrote = both("cli.receipts.wrote_qr", (("count", n),), en=(("count", plural),))
+        print(f"{wrote}: {args.qr}", file=sys.stderr)
     return 0
 
 
@@ -315,7 +312,7 @@ def _write_qrs(
         for link, name, new in zip(links, names, planned, strict=True):
             path = folder / name
             code = printed(new.short_code) if new.short_code else None
-            caption = "Gửi mã / send:" if send_code and code else new.token
+            caption = f"{both('cli.receipts.send_code')}:" if send_code and code else new.token
             write_qr(link, path, caption=caption, code=code)
             written.append(path)
     except BaseException:

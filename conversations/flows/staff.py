@@ -1,4 +1,5 @@
-"""Staff side of complaints: the case list, one case, actions with their notes, hotline cases.
+"""Staff side of complaints: one case, actions with their notes, hotline cases (the case list
+is in ``staff_list``, the prompts staff answer in ``staff_prompts``; both importable from here).
 
 Every entry point here is reached only when the adapter vouched that the sender is one of the
 configured administrators (``Facts.admin``); the engine checks that again on each step.
@@ -7,17 +8,12 @@ configured administrators (``Facts.admin``); the engine checks that again on eac
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
-from functools import cache
 
-from ..catalog import LANGUAGES, default_catalog
 from ..context import CaseNote, ComplaintFacts, Env, Facts
-from ..deadlines import Missed, missed_by
 from ..effects import (
     Change,
     ChoiceOption,
     ConversationState,
-    Lines,
     Notify,
     Outcome,
     RedrawCard,
@@ -28,15 +24,24 @@ from ..effects import (
 )
 from ..events import Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
-from ..paging import Block, paginate
-from ..parsing import normalize
-from ..workdays import WorkCalendar, load_calendar
 from . import complaint, menu
 from .cards import ACTIONS, TEAM_ACTIONS, staff_card
+from .staff_list import FILTERS as FILTERS
+from .staff_list import LIST_BUTTONS as LIST_BUTTONS
+from .staff_list import actor
+from .staff_list import case_list as case_list
+from .staff_list import list_filter as list_filter
+from .staff_list import missed_line as missed_line
+from .staff_prompts import NEEDS_NOTE as NEEDS_NOTE
+from .staff_prompts import NOTE as NOTE
+from .staff_prompts import ask_note, prompt_case
+from .staff_prompts import prompt as prompt
+from .staff_prompts import prompt_action as prompt_action
+from .staff_prompts import prompt_heads as prompt_heads
+from .staff_prompts import stale_prompt as stale_prompt
 from .tracking import find_code, rating_choices
 
 FLOW = "staff"
-NOTE = "s.note"
 #: action -> the status it leads to; actions needing a note are asked for it first.
 TARGET = {
     "take": "in_progress",
@@ -45,118 +50,8 @@ TARGET = {
     "oos": "out_of_scope",
     "dup": "duplicate",
 }
-NEEDS_NOTE = frozenset({"ask", "answer", "oos", "dup", "note"})
 #: State key: the card whose button started the action (its message id on the channel).
 CARD = "card"
-LIST_BUTTONS = 10
-#: ``/hoso`` filters, by every accepted spelling (Vietnamese first, English second), as
-#: normalised: no diacritics, lower case, no separators ("của tôi", "cua-toi", "cuatoi").
-FILTERS = {
-    "cuatoi": "mine",
-    "mine": "mine",
-    "chuanhan": "unassigned",
-    "unassigned": "unassigned",
-    "quahan": "overdue",
-    "overdue": "overdue",
-}
-
-
-def actor(env_admin: str) -> str:
-    return f"staff:{env_admin}"[:40]
-
-
-def list_filter(arg: str) -> str | None:
-    """The ``/hoso`` filter an argument names (mine, unassigned, overdue), or None."""
-    word = "".join(normalize(arg[:40]).replace("-", " ").replace("_", " ").split())
-    return FILTERS.get(word)
-
-
-def _filtered(
-    cases: list[ComplaintFacts], which: str | None, env: Env, me: str
-) -> list[ComplaintFacts]:
-    if which == "mine":
-        return [c for c in cases if c.assignee == me]
-    if which == "unassigned":
-        return [c for c in cases if c.assignee is None]
-    if which == "overdue":
-        return [c for c in cases if missed_by(c, env.today)]
-    return cases
-
-
-def missed_line(missed: tuple[Missed, ...], today: date, calendar: WorkCalendar) -> Reply:
-    """The deadlines a case missed, on one line: which, its day, and how many working days
-    late ("quá hạn báo thụ lý 10/03 (3 ngày); quá hạn giải quyết ...")."""
-    parts = tuple(
-        Lines(
-            (
-                Reply(
-                    f"law2.missed.{m.kind}",
-                    (
-                        ("due", f"{m.due:%d/%m}"),
-                        ("days", max(1, calendar.workdays_between(m.due, today))),
-                    ),
-                ),
-            )
-        )
-        for m in missed
-    )
-    names = ("a", "b", "c")
-    return Reply(f"law2.join.{len(parts)}", tuple(zip(names, parts, strict=False)))
-
-
-def case_list(
-    state: ConversationState, env: Env, facts: Facts, which: str | None = None
-) -> Outcome:
-    """``/hoso``: open cases, overdue first, then by due date; ``which`` keeps only the
-    sender's cases ("mine"), those nobody took ("unassigned") or the overdue ones."""
-    cases = _filtered(list(facts.open_cases or ()), which, env, actor(facts.sender))
-    if not cases:
-        if which is not None:
-            return Outcome((Reply(f"staff.no_cases.{which}"),), state=state)
-        return Outcome((Reply("staff.no_open_cases"),), state=state)
-    today = env.today
-    missed = {c.code: missed_by(c, today) for c in cases}
-    # Overdue first (the longest missed deadline first), then by the day to resolve.
-    cases.sort(
-        key=lambda c: (
-            not missed[c.code],
-            missed[c.code][0].due if missed[c.code] else c.due_on,
-            c.due_on,
-            c.created_at,
-        )
-    )
-    calendar = env.calendar or load_calendar()
-    lines = []
-    for case in cases:
-        late = missed[case.code]
-        key = "law2.list_line_overdue" if late else "staff.list_line"
-        params: tuple[tuple[str, str | int | Ref | Lines], ...] = (
-            ("code", case.code),
-            ("category", Ref(f"category.{case.category}")),
-            ("status", Ref(f"status.{case.status}")),
-            ("due", f"{case.due_on:%d/%m}"),
-        )
-        if late:
-            params = (*params, ("missed", Lines((missed_line(late, today, calendar),))))
-        if case.assignee_name:
-            key, params = f"{key}_assigned", (*params, ("name", case.assignee_name))
-        lines.append(Reply(key, params))
-    buttons = tuple(
-        ChoiceOption(f"case:{c.code}:view", "staff.open_case", (("code", c.code),))
-        for c in cases[:LIST_BUTTONS]
-    )
-
-    def head(body: Lines, part: Lines) -> Reply:
-        if which is not None:
-            heading = (("count", len(cases)), ("filter", Ref(f"staff.filter.{which}")))
-            return Reply("staff.list_filtered", (*heading, ("part", part), ("lines", body)))
-        return Reply("staff.list", (("count", len(cases)), ("part", part), ("lines", body)))
-
-    def more(body: Lines, part: Lines) -> Reply:
-        return Reply("staff.list_more", (("part", part), ("lines", body)))
-
-    replies = paginate(head, more, [Block(line) for line in lines], buttons)
-    return Outcome(replies, state=state)
 
 
 def _file_caption(code: str, note: str | None) -> str:
@@ -214,27 +109,8 @@ def action(
         if facts.pressed:
             data[CARD] = facts.pressed[:32]  # redrawn once the action is done
         new = replace(state, flow=FLOW, step=NOTE, data=data, expires_at=None)
-        return Outcome((_ask_note(code, act),), state=new, ack="keep")
+        return Outcome((ask_note(code, act),), state=new, ack="keep")
     return Outcome((Reply("common.stale_choice"),), state=state)
-
-
-def prompt(state: ConversationState) -> list[Reply]:
-    """The question a staff note is waiting on: the action's own prompt, its case named."""
-    act = str(state.data.get("act", ""))
-    if act not in NEEDS_NOTE:
-        return [Reply("common.waiting_input")]  # a state stored by an older version
-    return [_ask_note(str(state.data.get("case", "")), act)]
-
-
-def _ask_note(code: str, act: str) -> Reply:
-    """The prompt for an action's text: a cancel button in a private chat, a reply field
-    (with the case code in its hint) where the bot only sees replies to it."""
-    return Reply(
-        f"staff.ask_note.{act}",
-        (("code", code),),
-        (ChoiceOption(f"{NOTE}:cancel", "complaint.cancel"),),
-        placeholder=Reply(f"staff.placeholder.{act}", (("code", code),)),
-    )
 
 
 def _assign(
@@ -296,17 +172,17 @@ def handle_note(
     if case is None or act not in NEEDS_NOTE:
         return Outcome((Reply("staff.unknown_case", (("code", code),)),), state=menu.idle(state))
     if not isinstance(event, Text) or not event.text.strip():
-        return Outcome((_ask_note(code, act),), state=state)
+        return Outcome((ask_note(code, act),), state=state)
     note = event.text.strip()
     if len(note) > MAX_NOTE_CHARS:
         hint = Reply("complaint.text_long", (("got", len(note)), ("max", MAX_NOTE_CHARS)))
-        return Outcome((hint, _ask_note(code, act)), state=state)
+        return Outcome((hint, ask_note(code, act)), state=state)
     original: str | None = None
     if act == "dup":
         original = find_code(note)
         if original is None or original == code or original not in facts.complaints:
             hint = Reply("staff.dup_unknown", (("code", code),))
-            return Outcome((hint, _ask_note(code, act)), state=state)
+            return Outcome((hint, ask_note(code, act)), state=state)
     if not case.is_open:
         closed = _closed(code, case.status)
         return Outcome((closed,), state=menu.idle(state))
@@ -316,56 +192,6 @@ def handle_note(
     else:
         done = _apply(menu.idle(state), env, facts, case, act, note, original, admin_id)
     return _redrawn(done, env, case, card if isinstance(card, str) else None)
-
-
-def prompt_case(event: Inbound) -> str | None:
-    """The case the bot's message that ``event`` replies to names (a prompt, a card), or
-    None when the text replies to none of its messages or to one naming no case."""
-    if isinstance(event, Text) and event.reply_to:
-        return find_code(event.reply_to)
-    return None
-
-
-def prompt_action(event: Inbound, code: str) -> str | None:
-    """The action whose prompt for case ``code`` the text replies to, or None when it replies
-    to no such prompt. A prompt carries its action in its head, the words before the case
-    code ("Trả lời & đóng phản ánh PA-…"), the same in every prompt of that action whatever
-    the case: the head is looked up, nothing is rendered."""
-    if not isinstance(event, Text) or not event.reply_to:
-        return None
-    seen = " ".join(event.reply_to.split())
-    at = seen.find(code)
-    if at < 0:
-        return None
-    return prompt_heads().get(seen[:at].strip())
-
-
-@cache
-def prompt_heads() -> dict[str, str]:
-    """Each prompt's head (its words before the case code), in every language -> its action.
-    Read once from the catalogs; two actions sharing a head would be ambiguous, so such a
-    head names none (a catalog test keeps them apart)."""
-    catalog = default_catalog()
-    heads: dict[str, str] = {}
-    ambiguous: set[str] = set()
-    for act in sorted(NEEDS_NOTE):
-        for lang in LANGUAGES:
-            template = catalog.text(lang, f"staff.ask_note.{act}")
-            head = " ".join(template.partition("{code}")[0].split())
-            if heads.get(head, act) != act:
-                ambiguous.add(head)
-            heads[head] = act
-    return {head: act for head, act in heads.items() if head not in ambiguous}
-
-
-def stale_prompt(state: ConversationState, event: Inbound) -> Outcome | None:
-    """Text answering a prompt (it names its case) while no action waits for text: the
-    prompt was answered or cancelled already; nothing is done, the officer is told how to
-    start again. None when the text answers no such prompt."""
-    named = prompt_case(event)
-    if named is None:
-        return None
-    return Outcome((Reply("staff.prompt_stale_idle", (("named", named),)),), state=state)
 
 
 def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:

@@ -41,6 +41,10 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
     if state.flow == staff.FLOW:
         if isinstance(event, Text) and normalize(event.text) in CANCEL_WORDS:
             return Outcome((Reply("cancel.done"),), state=menu.idle(state))
+        if isinstance(event, Text) and not event.reply_to:
+            # A mention of the bot, not a reply to its prompt: only a reply carries the text
+            # an action waits for, so a word to the bot never answers a citizen by accident.
+            return Outcome((Reply(HELP),), state=state)
         if isinstance(event, Text | Attachment):
             return staff.handle_note(state, event, env, facts, facts.sender)
         return None

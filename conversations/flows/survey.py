@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Literal
 
-from ..catalog import default_catalog
 from ..context import DossierFacts, Env, Facts, ReceiptFacts
 from ..effects import (
     Change,
-    ChoiceOption,
     ClearAnswer,
     CloseInvitation,
     ConversationState,
     EndResponse,
-    Lines,
     MarkSurveyed,
-    Number,
     Outcome,
     RecordConsent,
-    Ref,
     Reply,
     SaveAnswer,
     StartResponse,
@@ -29,109 +22,66 @@ from ..effects import (
 )
 from ..events import Attachment, Choice, Inbound, Text
 from ..limits import MAX_COMMENT_CHARS
-from ..normalise import fold
 from ..parsing import (
-    MANY,
     is_ascii_number,
     is_back,
     is_done,
     is_skip,
     match_label,
-    parse_count,
-    parse_number,
-    parse_numbers,
-    parse_rating,
     yes_no,
 )
-from ..questionnaire import Questionnaire, Step, method_of
-from ..questionnaire import load as load_questionnaire
+from ..questionnaire import Questionnaire, Step
 from . import menu
-from .complaint import via as complaint_via
+from .survey_data import (
+    BACK,
+    CONSENT,
+    CONSENT_PURPOSE,
+    DONE,
+    FLOW,
+    REMINDED,
+    SECONDS_PER_QUESTION,
+    SKIP,
+    SUMMARY,
+    Answer,
+    Ended,
+    SurveyData,
+    _form,
+    _selection,
+    questionnaire,
+)
+from .survey_typed import _MultiSet, _parse_text
+from .survey_views import _consent_reply, _summary_reply, consent_wording, prompt
 
-FLOW = "survey"
-CONSENT = "consent"
-SUMMARY = "summary"
-BACK, SKIP, DONE = "back", "skip", "done"
-CONSENT_PURPOSE = "survey"
-REMINDED = "reminded"
-#: Our estimate of the time one question takes on a phone, for the length the consent states.
-SECONDS_PER_QUESTION = 15
+__all__ = [
+    "BACK",
+    "CONSENT",
+    "CONSENT_PURPOSE",
+    "DONE",
+    "FLOW",
+    "REMINDED",
+    "SECONDS_PER_QUESTION",
+    "SKIP",
+    "SUMMARY",
+    "Answer",
+    "Ended",
+    "SurveyData",
+    "_summary_reply",
+    "cancel",
+    "consent_wording",
+    "ending",
+    "expire",
+    "handle",
+    "misshapen_code",
+    "period_key",
+    "prompt",
+    "questionnaire",
+    "receipt_opens",
+    "remind",
+    "start",
+    "start_from_receipt",
+]
+
 _SUBMIT_WORDS = {"submit": ("gui phieu", "gui", "submit", "hoan thanh")}
-
-Answer = int | str
-Ended = Literal["completed", "abandoned", "expired"]
-
-
-@dataclass(slots=True)
-class SurveyData:
-    """The survey's part of the conversation state (JSON in storage).
-
-    ``rid`` links this chat to its response only while the survey is in progress; so does
-    ``dossier``, the dossier whose invitation opened it (the response itself never holds it).
-    ``month``: that dossier's hand-over month, "YYYY-MM". ``form``: the SIPAS method the
-    survey was opened with (``SURVEY_METHOD`` then), kept to its end even if the setting
-    changes; a survey stored without one was opened on the 2640 form.
-    """
-
-    rid: int | None = None
-    receipt: int | None = None
-    proc: str | None = None
-    area: str | None = None
-    ans: dict[str, Answer] = field(default_factory=dict)
-    hist: list[str] = field(default_factory=list)
-    dossier: int | None = None
-    month: str | None = None
-    form: str | None = None
-
-    @classmethod
-    def load(cls, raw: dict[str, object]) -> SurveyData:
-        ans = raw.get("ans")
-        hist = raw.get("hist")
-        return cls(
-            rid=_int_or_none(raw.get("rid")),
-            receipt=_int_or_none(raw.get("receipt")),
-            proc=_str_or_none(raw.get("proc")),
-            area=_str_or_none(raw.get("field")),
-            ans={str(k): v for k, v in ans.items() if isinstance(v, int | str)}
-            if isinstance(ans, dict)
-            else {},
-            hist=[str(h) for h in hist] if isinstance(hist, list) else [],
-            dossier=_int_or_none(raw.get("dossier")),
-            month=_str_or_none(raw.get("month")),
-            form=_str_or_none(raw.get("form")),
-        )
-
-    def dump(self) -> dict[str, object]:
-        out: dict[str, object] = {"ans": dict(self.ans), "hist": list(self.hist)}
-        for key, value in (
-            ("rid", self.rid),
-            ("receipt", self.receipt),
-            ("proc", self.proc),
-            ("field", self.area),
-            ("dossier", self.dossier),
-            ("month", self.month),
-            ("form", self.form),
-        ):
-            if value is not None:
-                out[key] = value
-        return out
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def questionnaire(data: SurveyData) -> Questionnaire:
-    """The questionnaire of this survey's method (see ``SurveyData.form``)."""
-    return load_questionnaire(method_of(data.form))
-
-
-def _form(step: Step) -> Questionnaire:
-    return load_questionnaire(step.form)
 
 
 # --- entering the survey ------------------------------------------------------------------
@@ -375,75 +325,6 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
     return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
 
 
-def _parse_text(step: Step, text: str, data: SurveyData) -> Answer | _MultiSet | None:
-    """What typed text means at a question: a navigation word, a value, or None (not understood).
-
-    A number picks the option shown at that place, which for ratings is the level itself.
-    """
-    if is_back(text):
-        return BACK
-    if is_skip(text):
-        return SKIP
-    q = _form(step)
-    if step.kind == "rating":
-        return parse_rating(text, {v: q.texts[f"scale.{v}"].values() for v in q.scale})
-    if step.kind == "multi":
-        if is_done(text):
-            return DONE
-        numbers = parse_numbers(text)
-        if numbers is not None:
-            if not all(1 <= n <= len(step.options) for n in numbers):
-                return None
-            toggled = set(_selection(data, step)) ^ {step.options[n - 1] for n in numbers}
-            return _MultiSet(toggled)
-        code = _option_by_label(step, text)
-        return None if code is None else _MultiSet(set(_selection(data, step)) ^ {code})
-    number = parse_number(text)
-    if number is not None:
-        if number == 0 and _counts(step):
-            # "0" at "how many times" is the count none, not a place in the menu.
-            return "0" if "0" in step.options else None
-        return step.options[number - 1] if 1 <= number <= len(step.options) else None
-    code = _option_by_label(step, text)
-    if code is None and set(step.options) == {"yes", "no"}:
-        code = yes_no(text)
-    if code is None and _counts(step):
-        code = _count_option(step, parse_count(text))
-    return code
-
-
-def _counts(step: Step) -> bool:
-    """A question whose options are counts (codes "0", "1", … as at "how many times")."""
-    return bool(step.options) and all(is_ascii_number(c) for c in step.options)
-
-
-def _count_option(step: Step, count: int | str | None) -> str | None:
-    """The option of a count question that a typed count means ("4 lần", "hai lần", "nhiều
-    lần"): the option of that number, or the last one when it reads "or more" (4 lần trở
-    lên) and the count is above it; None when no option holds it (0 where none is "0")."""
-    if count is None:
-        return None
-    top = max(step.options, key=int)
-    open_ended = any(
-        fold(label).endswith(("tro len", "or more"))
-        for label in _form(step).texts[step.option_key(top)].values()
-    )
-    if count == MANY:
-        return top if open_ended else None
-    if str(count) in step.options:
-        return str(count)
-    return top if open_ended and isinstance(count, int) and count > int(top) else None
-
-
-class _MultiSet(frozenset[str]):
-    """A whole new selection for a multi-select question (typed numbers or a label)."""
-
-
-def _option_by_label(step: Step, text: str) -> str | None:
-    texts = _form(step).texts
-    return match_label(text, {c: texts[step.option_key(c)].values() for c in step.options})
-
-
 def _apply(
     state: ConversationState, data: SurveyData, env: Env, step: Step, answer: Answer | _MultiSet
 ) -> Outcome:
@@ -502,11 +383,6 @@ def _save_selection(
     return Outcome(tuple(prompt(new, env)), changes=(change,), state=new, ack="refresh")
 
 
-def _selection(data: SurveyData, step: Step) -> list[str]:
-    value = data.ans.get(step.id)
-    return [c for c in str(value).split(",") if c in step.options] if value else []
-
-
 def _join(step: Step, selected: set[str]) -> str:
     return ",".join(c for c in step.options if c in selected)
 
@@ -563,122 +439,3 @@ def _invalid_key(step: Step) -> str:
         "multi": "survey.invalid_multi",
         "text": "survey.comment_empty",
     }.get(step.kind, "survey.invalid_option")
-
-
-# --- what the citizen sees ----------------------------------------------------------------
-
-
-def consent_wording(shown: Reply, language: str, scope: str) -> str:
-    """The id of a consent screen's wording: ``scope`` (the survey's method), the language,
-    and the first 16 hex digits of the SHA-256 of the text and button labels exactly as
-    rendered. The same screen gives the same id, so re-rendering the catalog of that release
-    proves what a person agreed to; any change of wording, agency, length or method changes it."""
-    message = default_catalog().render(shown, language)
-    text = "\n".join((message.text, *(label for _, label in message.choices)))
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return f"{scope}/{language}/{digest}"
-
-
-def _consent_reply(env: Env, data: SurveyData) -> Reply:
-    """The consent screen of Luật 91/2025/QH15 and NĐ 356/2025 (LAW-2026.md, "Personal
-    data"): data types, purpose, controller, retention and rights, with the length counted
-    from the questionnaire itself."""
-    q = questionnaire(data)
-    fewest, most = q.length()
-    return Reply(
-        "survey.consent",
-        (
-            ("title", Ref(q.key("q.title"))),
-            ("agency", env.agency),
-            ("fewest", fewest),
-            ("most", most),
-            ("criteria", q.criteria_count),
-            ("minutes", -(-most * SECONDS_PER_QUESTION // 60)),
-            ("days", env.survey_ttl.days),
-            ("via", complaint_via(env)),
-        ),
-        (
-            ChoiceOption(f"{CONSENT}:yes", "survey.consent.yes"),
-            ChoiceOption(f"{CONSENT}:no", "survey.consent.no"),
-        ),
-    )
-
-
-def prompt(state: ConversationState, env: Env) -> list[Reply]:
-    """The current question, as a fresh message (used to ask, re-ask and resume)."""
-    step_id = state.step or CONSENT
-    data = SurveyData.load(state.data)
-    if step_id == CONSENT:
-        return [_consent_reply(env, data)]
-    if step_id == SUMMARY:
-        return [_summary_reply(data)]
-    step = questionnaire(data).step(step_id)
-    if step is None:
-        return [_summary_reply(data)]
-    nav = (
-        ChoiceOption(f"{step.id}:{BACK}", "survey.back"),
-        ChoiceOption(f"{step.id}:{SKIP}", "survey.skip"),
-    )
-    current = data.ans.get(step.id)
-    text = ("text", Ref(step.text_key))
-    if step.kind == "rating":
-        return [_criterion_reply(step, current, nav)]
-    if step.kind == "text":
-        return [Reply("survey.question", (text,), nav)]
-    selected = set(_selection(data, step)) if step.kind == "multi" else {str(current)}
-    options = tuple(
-        ChoiceOption(f"{step.id}:{c}", step.option_key(c), selected=c in selected)
-        for c in step.options
-    )
-    if step.kind == "multi":
-        done = ChoiceOption(f"{step.id}:{DONE}", "survey.done")
-        return [Reply("survey.question.multi", (text,), (*options, done, *nav))]
-    return [Reply("survey.question", (text,), options + nav)]
-
-
-def _criterion_reply(step: Step, current: Answer | None, nav: tuple[ChoiceOption, ...]) -> Reply:
-    q = _form(step)
-    element = step.element or ""
-    levels = tuple(
-        ChoiceOption(
-            f"{step.id}:{v}",
-            "survey.level",
-            (("n", v), ("label", Ref(f"scale.{v}"))),
-            selected=current == v,
-        )
-        for v in q.scale
-    )
-    codes = [e.code for e in q.elements]
-    params = (
-        ("part", codes.index(element) + 1),
-        ("parts", len(codes)),
-        ("element", Ref(q.key(f"element.{element}"))),
-        ("n", step.number or 0),
-        ("total", q.criteria_count),
-        ("text", Ref(step.text_key)),
-    )
-    return Reply("survey.criterion", params, levels + nav)
-
-
-def _summary_reply(data: SurveyData) -> Reply:
-    q = questionnaire(data)
-    lines: list[Reply] = []
-    rated = 0
-    for element in q.elements:
-        scores = [v for c in element.criteria if isinstance(v := data.ans.get(c), int)]
-        rated += len(scores)
-        name = ("name", Ref(element.name_key))
-        if scores:
-            # Shown to one decimal, a tie rounded up (4,25 is 4,3), never rounded twice.
-            mean = Number(sum(scores) / len(scores), 1)
-            lines.append(
-                Reply("survey.summary.line", (name, ("count", len(scores)), ("mean", mean)))
-            )
-        else:
-            lines.append(Reply("survey.summary.line_empty", (name,)))
-    params = (("lines", Lines(tuple(lines))), ("rated", rated), ("total", q.criteria_count))
-    choices = (
-        ChoiceOption(f"{SUMMARY}:submit", "survey.submit"),
-        ChoiceOption(f"{SUMMARY}:{BACK}", "survey.back"),
-    )
-    return Reply("survey.summary", params, choices)

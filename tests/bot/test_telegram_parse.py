@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from telegram import Bot, Update
 
-from bot.channels.telegram import (
-    keyboard,
+from bot.channels.telegram import keyboard
+from bot.channels.telegram_updates import (
     parse_update,
     raw_chat_id,
     raw_update_id,
@@ -303,7 +303,7 @@ def test_a_press_in_a_staff_group_is_the_officers() -> None:
 
 
 def test_a_supergroup_upgrade_is_read_from_either_service_message() -> None:
-    from bot.channels.telegram import migration
+    from bot.channels.telegram_updates import migration
 
     base = {
         "message_id": 1,

@@ -16,12 +16,11 @@ from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window, reach, standing
 from bot.runtime.sender import OutboxSender
-from storage import read_transaction, write_transaction
+from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.outbox import counts_by_status
 from storage.queries.zalo_chats import citizen_wrote, notices_between
 from storage.queries.zalo_tokens import save_tokens
-from storage.writes import WriteSet, flush
 from tests.support.clock import SettableClock as Clock
 from tests.support.db import Database, migrated
 from tests.support.fake_zalo import FakeZalo, running

@@ -15,7 +15,7 @@ CATALOG = default_catalog()
 VI = CATALOG.messages["vi"]
 EN = CATALOG.messages["en"]
 _KEY = re.compile(
-    r"""["']((?:common|menu|help|language|cancel|survey|receipt|console|admin|forget|choice|commands|dossier)\.[a-z_.]+)["']"""
+    r"""["']((?:common|menu|help|language|cancel|survey|receipt|console|admin|forget|choice|commands|dossier|cli)\.[a-z_.]+)["']"""
 )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot, Update
 
 from bot.channels.console import parse_line
-from bot.channels.telegram import parse_update
+from bot.channels.telegram_updates import parse_update
 from bot.channels.zalo_events import parse_event
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Choice, Command, InboundEvent

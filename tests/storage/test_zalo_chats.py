@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import read_transaction, write_transaction
+from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.outbox import held_since, mark_held, pending
 from storage.queries.receipts import NewReceipt, issue_receipts
@@ -20,7 +20,6 @@ from storage.queries.zalo_chats import (
     record_notices,
 )
 from storage.schema import outbox
-from storage.writes import WriteSet, flush
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 CHAT = "8756112331268738712"

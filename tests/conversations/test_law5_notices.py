@@ -1,0 +1,57 @@
+"""The survey texts state exactly what a response keeps and for how long, and what /huy does
+with the answers given (issue 14, "Anonymity as the law reads it")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from conversations import Command, ConversationState, Env, default_catalog, handle
+from storage.schema import survey_responses
+
+CATALOG = default_catalog()
+ENV = Env(now=datetime(2026, 12, 1, 3, tzinfo=UTC), new_id=lambda: 7, agency="Sở Xây dựng")
+
+# Each column of survey_responses, as the consent and /trogiup name it (None: not data about
+# the person: a random id).
+KEPT = {
+    "id": None,
+    "questionnaire": "phiên bản phiếu",
+    "status": "đã gửi, bị hủy hay hết hạn",
+    "with_receipt": "mở từ giấy biên nhận",
+    "procedure": "thủ tục",
+    "field": "lĩnh vực",
+    "handed_over_month": "tháng trả kết quả",
+    "started_at": "giờ bắt đầu",
+    "ended_at": "giờ kết thúc (làm tròn đến giờ)",
+    "completed_at": "giờ kết thúc (làm tròn đến giờ)",
+}
+
+
+def _text(command: str, state: ConversationState | None = None) -> str:
+    out = handle(state or ConversationState("vi"), Command(command), ENV)
+    return "\n".join(CATALOG.render(r, "vi").text for r in out.replies)
+
+
+def test_every_kept_column_is_named() -> None:
+    assert set(KEPT) == {c.name for c in survey_responses.columns}
+
+
+@pytest.mark.parametrize("command", ["khaosat", "trogiup"])
+def test_the_survey_texts_name_everything_a_response_keeps(command: str) -> None:
+    text = _text(command)
+    missing = [col for col, said in KEPT.items() if said is not None and said not in text]
+    assert missing == []
+
+
+def test_the_consent_gives_the_retention_of_the_statistics() -> None:
+    assert "không thời hạn, chỉ làm số liệu thống kê" in _text("khaosat")
+
+
+def test_the_consent_and_cancel_say_the_same_of_the_answers_given() -> None:
+    consent = _text("khaosat")
+    assert "(gõ /huy): các câu đã trả lời đến lúc đó vẫn được giữ làm số liệu thống kê" in consent
+    cancel = CATALOG.text("vi", "cancel.survey")
+    assert "được giữ làm số liệu thống kê, ẩn danh" in cancel
+    assert "/xoadulieu trước khi dừng" in consent
