@@ -222,11 +222,13 @@ def build_digest(
     sources: SurveySources | None = None,
 ) -> Reply:
     """The digest message: short enough to read on a phone. ``sources``: the completed
-    surveys by how they opened, shown under the counts (many from the menu and few from
-    receipts is worth a look: those are the ones a chat could repeat)."""
+    surveys of the report's method by how they opened, shown under the counts line they
+    break down (many from the menu and few from receipts is worth a look: those are the ones
+    a chat could repeat)."""
     body = report_lines(report, previous)
     if sources is not None:
-        body.insert(1, source_line(sources))
+        counts = next(i for i, line in enumerate(body) if line.key == "digest.counts")
+        body.insert(counts + 1, source_line(sources))
     body += case_lines(cases)
     if dossiers is not None:
         body += dossier_lines(dossiers)

@@ -99,7 +99,8 @@ async def digest_reply(
         notices = await notices_between(conn, *day_bounds(period, settings.tz))
         dossiers = await dossier_measures(conn, period, scope, settings.calendar, report.index)
         moved = await untold_rooms(conn)
-        sources = await completed_sources(conn, *day_bounds(period, settings.tz))
+        bounds = day_bounds(period, settings.tz)
+        sources = await completed_sources(conn, *bounds, method=settings.method)
     digest = build_digest(
         kind, period, report, previous, cases, settings.agency, dossiers, sources=sources
     )

@@ -23,6 +23,7 @@ from telegram import Bot, Update
 from telegram.error import NetworkError, TelegramError
 
 from bot.channels.telegram import TelegramSender
+from bot.channels.telegram_raw import readable
 from bot.channels.telegram_updates import (
     ALLOWED_UPDATES,
     CHANNEL,
@@ -95,7 +96,8 @@ class TelegramInbound:
         messages comes first."""
         if not isinstance(raw, dict):
             raise TypeError("an update is a JSON object")
-        update = Update.de_json(raw, self.bot)
+        trimmed, stray = readable(raw)
+        update = Update.de_json(trimmed, self.bot)
         moved = migration(update)
         if moved is not None:
             if self.rooms is not None:
@@ -112,7 +114,12 @@ class TelegramInbound:
             self._acks.add(task)
             task.add_done_callback(self._acks.discard)
         event = parse_update(
-            update, self.admins, room, bot_id=self.bot.id, username=self.bot.username or ""
+            update,
+            self.admins,
+            room,
+            bot_id=self.bot.id,
+            username=self.bot.username or "",
+            stray=stray,
         )
         if event is not None and refused_admin(event):
             log.warning(

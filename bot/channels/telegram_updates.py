@@ -15,6 +15,7 @@ from telegram import (
     Update,
 )
 
+from bot.channels.telegram_raw import NAMED
 from bot.channels.zalo_codes import typed_code
 from bot.limits import TelegramLimit
 from bot.runtime.rooms import officer_key
@@ -40,11 +41,6 @@ MAX_REPLY_TO = 200
 #: ``edited_message`` is delivered only when asked for: an edit of a description still
 #: pending replaces it, any other edit gets a short note (never silence).
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
-#: What a message without text, photo or document is, for the hint (Bot API Message fields).
-STRAY_KINDS = (
-    "sticker", "voice", "audio", "video", "video_note", "animation", "location", "venue",
-    "contact", "poll", "dice",
-)  # fmt: skip
 
 
 def _command(text: str) -> Command:
@@ -74,6 +70,7 @@ def parse_update(
     *,
     bot_id: int | None = None,
     username: str = "",
+    stray: str = "",
 ) -> InboundEvent | None:
     """The engine event an update means, or None for updates the bot does not handle.
 
@@ -82,6 +79,8 @@ def parse_update(
     own conversation ("<room>:<user>"), and only on what is meant for it: a command (with or
     without "@botname"), a reply to one of its messages, a message naming it. Everything else
     said in the group, and anything from a member who is not an administrator, is None.
+    ``stray``: the kind of message taken out of the update's JSON before it was parsed
+    (:func:`telegram_raw.readable`), for the hint.
     """
     event_id = str(update.update_id)
     query = update.callback_query
@@ -125,7 +124,7 @@ def parse_update(
     if message.chat.type != "private":
         return None  # channels and the like: nothing for the bot
     sender = message.from_user.id if message.from_user else 0
-    payload = _message_payload(message, edited=update.edited_message is not None)
+    payload = _message_payload(message, edited=update.edited_message is not None, stray=stray)
     if payload is None:
         return None
     if isinstance(payload, Text) and not payload.edited:
@@ -143,7 +142,7 @@ def parse_update(
     )
 
 
-def _message_payload(message: Message, *, edited: bool) -> Inbound | None:
+def _message_payload(message: Message, *, edited: bool, stray: str = "") -> Inbound | None:
     """What a private message says: a command, text, a file with its caption and album, or
     a stray kind of message (sticker, voice, location …) named for the hint."""
     text = clean_text(message.text or "")
@@ -177,7 +176,7 @@ def _message_payload(message: Message, *, edited: bool) -> Inbound | None:
             caption,
             group,
         )
-    what = next((kind for kind in STRAY_KINDS if getattr(message, kind, None)), "")
+    what = stray or next((kind for kind in NAMED if getattr(message, kind, None)), "")
     if what or message.effective_attachment is not None:
         return Attachment("other", caption=caption, group=group, what=what or "other")
     return None

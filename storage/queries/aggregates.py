@@ -213,14 +213,18 @@ class SurveySources:
     open: int = 0
 
 
-async def completed_sources(conn: AsyncConnection, start: datetime, end: datetime) -> SurveySources:
-    """Completed surveys with ``completed_at`` in [start, end), counted by how they opened
-    (``completed_at`` is kept to the hour; local days start on a whole hour in Vietnam)."""
+async def completed_sources(
+    conn: AsyncConnection, start: datetime, end: datetime, *, method: str
+) -> SurveySources:
+    """Completed surveys of ``method`` with ``completed_at`` in [start, end), counted by how
+    they opened (``completed_at`` is kept to the hour; local days start on a whole hour in
+    Vietnam). One method, as the counts they break down: never a mix of two questionnaires."""
     invited = survey_responses.c.handed_over_month.is_not(None)
     rows = await conn.execute(
         select(survey_responses.c.with_receipt, invited, func.count())
         .where(
             survey_responses.c.status == "completed",
+            survey_responses.c.questionnaire == method,
             survey_responses.c.completed_at >= start,
             survey_responses.c.completed_at < end,
         )

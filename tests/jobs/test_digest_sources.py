@@ -35,17 +35,37 @@ async def test_completed_surveys_are_counted_by_how_they_opened(engine: AsyncEng
     await complete_survey(dispatcher, "slip-a", rng, opening=Command("start", "slip-token-0001"))
     await complete_survey(dispatcher, "slip-b", rng, opening=Command("start", "slip-token-0002"))
     await dispatcher.close()
+    # Two menu surveys on the other method: in neither its counts nor their breakdown.
+    other = Dispatcher(
+        engine,
+        DispatchSettings(survey_method="sipas-2640"),
+        clock=clock,
+        new_id=SequentialIds(5001),
+    )
+    for user in ("menu-e", "menu-f"):
+        await complete_survey(other, user, rng)
+    await other.close()
 
     async with read_transaction(engine) as conn:
-        monday = await completed_sources(conn, local(2026, 11, 2, 0), local(2026, 11, 3, 0))
-        tuesday = await completed_sources(conn, local(2026, 11, 3, 0), local(2026, 11, 4, 0))
+        monday = await completed_sources(
+            conn, local(2026, 11, 2, 0), local(2026, 11, 3, 0), method="sipas-1001"
+        )
+        old = await completed_sources(
+            conn, local(2026, 11, 2, 0), local(2026, 11, 3, 0), method="sipas-2640"
+        )
+        tuesday = await completed_sources(
+            conn, local(2026, 11, 3, 0), local(2026, 11, 4, 0), method="sipas-1001"
+        )
     assert monday == SurveySources(receipt=2, invitation=0, open=3)
+    assert old == SurveySources(receipt=0, invitation=0, open=2)
     assert tuesday == SurveySources()
 
     [text, *_] = await digest_payloads(
         engine, "daily", MONDAY, DIGESTS, default_catalog(), local(2026, 11, 3, 8)
     )
-    assert (
+    lines = getattr(text, "text", "").splitlines()
+    counts = next(i for i, line in enumerate(lines) if line.startswith("Phiếu khảo sát: 5 hoàn"))
+    # Under the totals it breaks down, of the same method.
+    assert lines[counts + 1].startswith(
         "Trong đó: 2 qua mã trên giấy hẹn; 0 theo lời mời khi trả hồ sơ; 3 tự mở từ menu"
-        in getattr(text, "text", "")
     )
