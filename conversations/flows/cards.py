@@ -13,8 +13,9 @@ from ..workdays import WorkCalendar, load_calendar
 
 #: Staff actions on an open case, in button order.
 ACTIONS = ("take", "ask", "answer", "oos", "dup")
-#: Team actions: hand the case back to the team, an internal note (never sent to the citizen).
-TEAM_ACTIONS = ("release", "note")
+#: Team actions: take over a colleague's case (its own button: a stale «Nhận xử lý» never
+#: does), hand the case back to the team, an internal note (never sent to the citizen).
+TEAM_ACTIONS = ("takeover", "release", "note")
 OPEN_STATUSES = ("new", "in_progress", "waiting_citizen")
 
 
@@ -34,7 +35,7 @@ def staff_choices(code: str, status: str, assignee: str | None = None) -> tuple[
     )
     return (
         *outcomes,
-        ChoiceOption(f"case:{code}:take", "staff.action.takeover"),
+        ChoiceOption(f"case:{code}:takeover", "staff.action.takeover"),
         ChoiceOption(f"case:{code}:release", "staff.action.release"),
         note,
     )
