@@ -316,7 +316,11 @@ def _category(
             if env.agency_address
             else Lines(())
         )
-        explain = Reply("law.denunciation", (("agency", env.agency), ("where", where)))
+        params = (("agency", env.agency), ("where", where))
+        if draft.hotline:  # the officer is told what to tell the caller, and stays staff
+            explain = Reply("law5.hotline_denunciation", params)
+            return Outcome((explain, _next(draft)), state=menu.idle(state), ack="close")
+        explain = Reply("law.denunciation", params)
         return Outcome((explain, menu.again()), state=menu.idle(state), ack="close")
     draft.cat = code
     return _goto(state, draft, env, TEXT)
@@ -413,19 +417,29 @@ def _who(
         option = {1: "named", 2: "anon"}.get(number or 0) or match_label(
             text, {"named": ("ghi ten", "co ten", "named"), "anon": ("an danh", "anonymous")}
         )
+    if option not in ("named", "anon"):
+        return _reask(state, env, "common.please_choose")
     if option == "named":
         draft.anon = False
         moved = _goto(state, draft, env, NAME)
-        if draft.hotline:
-            return moved
-        # The notice comes before any personal data is asked (Luật 91/2025/QH15).
-        notice = Reply("law3.privacy", (("agency", env.agency), ("via", via(env))))
-        return replace(moved, replies=(notice, *moved.replies))
-    if option == "anon":
+    else:
         # The address is optional for an anonymous góp ý (issue 14): asked, «Bỏ qua» allowed.
         draft.anon, draft.name, draft.phone = True, None, None
-        return _goto(state, draft, env, ADDRESS)
-    return _reask(state, env, "common.please_choose")
+        moved = _goto(state, draft, env, ADDRESS)
+    # The notice comes before any personal data is asked (Luật 91/2025/QH15), an anonymous
+    # sender's address included; on a hotline call, the officer reads it to the caller.
+    if draft.hotline:
+        key = "law5.hotline_privacy"
+    else:
+        key = "law5.privacy_anonymous" if draft.anon else "law3.privacy"
+    notice = Reply(key, (("agency", env.agency), ("via", via(env))))
+    return replace(moved, replies=(notice, *moved.replies))
+
+
+def _next(draft: Draft) -> Reply:
+    """What follows a finished step out of the flow: the citizen's menu, or for an officer
+    recording a call, the staff commands to go on with."""
+    return Reply("law5.hotline_done") if draft.hotline else menu.again()
 
 
 def via(env: Env) -> Ref:
@@ -531,7 +545,7 @@ def _submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> O
     filed = Reply(
         key, (("code", code), ("due", f"{due:%d/%m/%Y}"), ("accept", f"{accept:%d/%m/%Y}"))
     )
-    return Outcome((filed, menu.again()), changes=changes, state=menu.idle(state), ack="close")
+    return Outcome((filed, _next(draft)), changes=changes, state=menu.idle(state), ack="close")
 
 
 def _goto(state: ConversationState, draft: Draft, env: Env, step: str) -> Outcome:
