@@ -15,6 +15,7 @@ from bot.cli.dossiers import add_dossiers_parser, run_dossiers
 from bot.cli.receipt_args import add_receipts_parser
 from bot.cli.receipts import run_receipts
 from bot.cli.reports import add_report_parsers, run_report_command
+from bot.cli.words import both
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure
 
@@ -78,7 +79,7 @@ async def _migrate(settings: Settings) -> None:
     engine = open_engine(settings.database_url)
     try:
         await migrate(engine)
-        print(f"database at revision {await current(engine)}")
+        print(both("cli.input5.revision", (("revision", str(await current(engine))),)))
     finally:
         await engine.dispose()
 
@@ -112,21 +113,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_zalo_command(args, settings))
     if settings.web_only and not settings.web_chat:
-        print(
-            "No channel: WEB_CHAT is off and TELEGRAM_BOT_TOKEN (nor ZALO_APP_ID) is not set; "
-            "see .env.example, or try the bot with: python -m bot console",
-            file=sys.stderr,
-        )
+        print(both("cli.input5.no_channel"), file=sys.stderr)
         return 2
     from bot.app import run_bot
 
     try:
         return asyncio.run(run_bot(settings))
     except InvalidToken:
-        print(
-            "TELEGRAM_BOT_TOKEN was refused by Telegram (InvalidToken): check the token",
-            file=sys.stderr,
-        )
+        print(both("cli.input5.bad_token"), file=sys.stderr)
         return 2
     except Exception:
         # Logged, not left to Python's own traceback print: the log filter redacts it.

@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.cli.words import counted
+from bot.cli.words import both, counted
 from bot.config import Settings
 from bot.runtime.build import digest_settings
 from bot.runtime.dispatch import utc_now
@@ -61,7 +61,8 @@ async def _period(args: argparse.Namespace, settings: Settings, conn: object) ->
     if start is None:
         start = await first_survey_day(conn) or end  # type: ignore[arg-type]
     if end < start:
-        raise SystemExit("--to is before --from")
+        said = (("start", start.strftime("%d/%m/%Y")), ("end", end.strftime("%d/%m/%Y")))
+        raise SystemExit(both("cli.input5.to_before_from", said))
     return Period(start, end)
 
 
@@ -137,7 +138,7 @@ async def _digest(args: argparse.Namespace, settings: Settings, engine: object) 
     catalog = default_catalog()
     if args.send:
         if not dsettings.chats:
-            print("ADMIN_CHAT_IDS is empty: nobody to send the digest to", file=sys.stderr)
+            print(both("cli.input5.no_admins"), file=sys.stderr)
             return 2
         # An interim copy: the scheduled digest of this period still goes out when it ends.
         await send_digest(engine, args.kind, period, dsettings, catalog, now, claim=False)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import argparse
 import sys
 from datetime import timedelta
 
+from bot.cli.words import both
 from bot.config import Settings
 from bot.runtime.dispatch import utc_now
 from storage import migrate, open_engine, write_transaction
@@ -14,7 +15,7 @@ from storage.queries.zalo_tokens import save_tokens
 
 async def run_zalo_command(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.zalo_enabled:
-        print("ZALO_APP_ID is not set: fill in the ZALO_ settings first", file=sys.stderr)
+        print(both("cli.input5.zalo_not_set"), file=sys.stderr)
         return 2
     now = utc_now()
     engine = open_engine(settings.database_url)
@@ -27,5 +28,5 @@ async def run_zalo_command(args: argparse.Namespace, settings: Settings) -> int:
             await save_tokens(conn, access, args.refresh_token.strip(), expires, now)
     finally:
         await engine.dispose()
-    print("Zalo token stored; it is refreshed automatically from now on")
+    print(both("cli.input5.zalo_stored"))
     return 0

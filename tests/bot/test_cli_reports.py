@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.cli.words import bilingual
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from storage import migrate, open_engine
 from tests.support.clock import SequentialClock, SequentialIds
@@ -100,3 +101,32 @@ async def test_the_printed_digest_has_the_zalo_lines_of_the_sent_one(
     assert "1 tin đã gửi lại khi người dân nhắn, 1 tin gửi bằng mẫu thông báo" in printed.stdout
     assert "Làm mới token Zalo thất bại" in printed.stdout
     assert "(zalo invalid_grant: Refresh token is invalid)" in printed.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("args", "key", "params"),
+    [
+        (
+            ("report", "--from", "30/11/2026", "--to", "01/11/2026"),
+            "cli.input5.to_before_from",
+            (("start", "30/11/2026"), ("end", "01/11/2026")),
+        ),
+        (
+            ("export", "--from", "2026-11-30", "--to", "2026-11-01", "--out", "x.xlsx"),
+            "cli.input5.to_before_from",
+            (("start", "30/11/2026"), ("end", "01/11/2026")),
+        ),
+        (("digest", "--send"), "cli.input5.no_admins", ()),
+        (("zalo", "set-token", "--refresh-token", "R"), "cli.input5.zalo_not_set", ()),
+    ],
+)
+async def test_command_line_errors_are_in_both_languages(
+    tmp_path: Path, args: tuple[str, ...], key: str, params: tuple[tuple[str, str], ...]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await _seed(url)
+    done = _run(tmp_path, url, *args)
+    assert done.returncode != 0
+    vi, en = bilingual(key, params)
+    assert done.stderr.strip().splitlines()[-1] == f"{vi} / {en}"

@@ -28,6 +28,7 @@ from conversations import (
 from conversations.dossier_events import Applied, DossierUpdate, Refused, apply
 from conversations.flows.dossier import link_token
 from conversations.needs import Lookups, needs
+from tests.support.engine import dossier
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -35,13 +36,7 @@ IDLE = ConversationState("vi")
 INVITED_SURVEY = ConversationState(
     "vi", flow="survey", step="1.1", data={"rid": 5, "dossier": 42, "month": "2026-03"}
 )
-DOSSIER = DossierFacts(
-    id=42,
-    code="HS-2026-0042",
-    token="Tok0123456789abcdefghijk",
-    procedure="1.009972",
-    received_on=date(2026, 2, 2),
-    due_on=date(2026, 3, 2),
+DOSSIER = dossier(
     status="handed_over",
     field="Cấp phép xây dựng",
     handed_over_at=datetime(2026, 3, 9, 2, 0, tzinfo=UTC),
@@ -144,11 +139,10 @@ def test_forgetting_mid_survey_closes_the_invitation_too() -> None:
 
 # --- status events --------------------------------------------------------------------------
 
-OPEN = DossierFacts(
+OPEN = dossier(
     id=7,
     code="HS-7",
     token="t",
-    procedure="1.009972",
     received_on=date(2026, 3, 2),
     due_on=date(2026, 3, 20),
     status="processing",

@@ -5,20 +5,19 @@ with other separators or mistyped and re-asked without a hint."""
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
 from conversations import Choice, Command, ConversationState, Text, handle
-from conversations.context import DossierFacts, Env, Facts
+from conversations.context import Facts
 from conversations.flows import survey, tracking
 from conversations.inbound import typed_choice
 from conversations.normalise import clean, is_blank, yes_no
 from conversations.parsing import parse_number, parse_rating
 from conversations.questionnaire import load
-
-ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(10**12).__next__)
+from tests.support.engine import ENV, dossier
+from tests.support.engine import walk as _walk
 
 # --- 1. blank-looking text ------------------------------------------------------------------
 
@@ -66,13 +65,6 @@ def test_a_text_with_something_printed_keeps_it(text: str, kept: str) -> None:
 
 
 # --- 2. the same task asked for again -------------------------------------------------------
-
-
-def _walk(*events: object) -> ConversationState:
-    state = ConversationState(language="vi")
-    for event in events:
-        state = handle(state, event, ENV).state or state  # type: ignore[arg-type]
-    return state
 
 
 IN_PROGRESS = {
@@ -238,14 +230,10 @@ def test_hoso_with_an_unknown_filter_gets_no_code_hint() -> None:
     assert [r.key for r in outcome.replies] == ["staff.unknown_case"]
 
 
-FOLLOWED = DossierFacts(
-    id=42,
+FOLLOWED = dossier(
     code="000.00.10.H12-261130-0001",
-    token="Tok0123456789abcdefghijk",
-    procedure="1.009972",
     received_on=date(2026, 11, 2),
     due_on=date(2026, 11, 30),
-    status="received",
     followed=True,
 )
 

@@ -94,4 +94,5 @@ def test_a_denunciation_on_a_hotline_call_guides_the_officer_and_stays_staff() -
     out = handle(state, Choice("c.cat:tocao"), ENV)
     keys = [r.key for r in out.replies]
     assert keys == ["law5.hotline_denunciation", "law5.hotline_done"]
-    assert out.state is not None and out.state.flow is None
+    assert out.state is not None
+    assert out.state.flow is None

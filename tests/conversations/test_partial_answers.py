@@ -5,17 +5,14 @@ during a lookup answered with a generic prompt instead of the lookup's own quest
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime
-
 import pytest
 
-from conversations import Command, ConversationState, Text, default_catalog, handle
-from conversations.context import Env
+from conversations import Command, ConversationState, Inbound, Text, default_catalog, handle
 from conversations.effects import Ref
 from conversations.flows import survey
+from tests.support.engine import ENV
+from tests.support.engine import walk as _walk
 
-ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(10**12).__next__)
 CATALOG = default_catalog()
 
 
@@ -144,13 +141,6 @@ def test_stars_off_the_scale_are_asked_again(typed: str) -> None:
 # --- /start in the middle of a task ---------------------------------------------------------
 
 
-def _walk(*events: object) -> ConversationState:
-    state = ConversationState(language="vi")
-    for event in events:
-        state = handle(state, event, ENV).state or state  # type: ignore[arg-type]
-    return state
-
-
 @pytest.mark.parametrize(
     ("opening", "task", "question"),
     [
@@ -161,7 +151,7 @@ def _walk(*events: object) -> ConversationState:
     ],
 )
 def test_start_mid_task_names_it_and_asks_its_own_question(
-    opening: tuple[object, ...], task: str, question: str
+    opening: tuple[Inbound, ...], task: str, question: str
 ) -> None:
     state = _walk(*opening)
     outcome = handle(state, Command("start"), ENV)

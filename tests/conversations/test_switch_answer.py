@@ -3,23 +3,11 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import UTC, datetime
-
 import pytest
 
-from conversations import Choice, Command, ConversationState, Text, handle
-from conversations.context import Env
-
-ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(10**12).__next__)
-
-
-def _walk(*events: object) -> ConversationState:
-    state = ConversationState(language="vi")
-    for event in events:
-        state = handle(state, event, ENV).state or state  # type: ignore[arg-type]
-    return state
-
+from conversations import Choice, Command, Text, handle
+from tests.support.engine import ENV
+from tests.support.engine import walk as _walk
 
 HALF_DONE = {
     "complaint": (Command("phananh"), Choice("c.cat:capphep")),

@@ -6,46 +6,18 @@ import hashlib
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.bot_process import ADMIN_ID, BotProcess, press, send_and_wait
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_e2e import PHOTO, bot, fake, texts, wait_text
 
 pytestmark = pytest.mark.e2e
+__all__ = ["bot", "fake"]  # the fixtures
 
 CITIZEN = 7101
-PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # binary, with NUL bytes
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeTelegram(token="123456:E2E-cases", username="sipas_test_bot") as server:
-        yield server
-
-
-@pytest.fixture
-def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path)
-    process.start()
-    yield process
-    process.stop()
-
-
-def _texts(fake: FakeTelegram, chat: int) -> list[str]:
-    return [m.text or m.caption or "" for m in fake.messages(chat)]
-
-
-def _wait_text(fake: FakeTelegram, chat: int, needle: str) -> str:
-    found = fake.wait_for(
-        lambda f: next((t for t in _texts(f, chat) if needle in t), None), what=needle
-    )
-    assert found is not None
-    return found
 
 
 def test_complaint_with_photo_answered_by_staff_and_rated(
@@ -55,14 +27,15 @@ def test_complaint_with_photo_answered_by_staff_and_rated(
     press(fake, CITIZEN, "c.cat:capphep")
     send_and_wait(fake, CITIZEN, "Hồ sơ cấp phép xây dựng nộp tháng 3 đến nay chưa có kết quả.")
     fake.user_sends_photo(CITIZEN, data=PHOTO)
-    _wait_text(fake, CITIZEN, "Đã nhận tệp 1/5")
+    wait_text(fake, CITIZEN, "Đã nhận tệp 1/5")
     press(fake, CITIZEN, "c.files:done")
     press(fake, CITIZEN, "c.who:named")
     send_and_wait(fake, CITIZEN, "Nguyễn Thị Lan")
     send_and_wait(fake, CITIZEN, "0912 345 678")
     send_and_wait(fake, CITIZEN, "Số 7 đường Trường Chinh, phường Phủ Lý")
     press(fake, CITIZEN, "c.confirm:send")
-    filed = _wait_text(fake, CITIZEN, "Mã tra cứu:")
+    filed_at = wait_text(fake, CITIZEN, "Mã tra cứu:")
+    filed = texts(fake, CITIZEN)[filed_at]
     match = re.search(r"PA-\d{4}-\d{6}", filed)
     assert match is not None
     code = match.group(0)
@@ -109,7 +82,7 @@ def test_complaint_with_photo_answered_by_staff_and_rated(
     assert notice is not None
     assert "mời bà đến nhận ngày 20/12" in (notice.text or "")
     press(fake, CITIZEN, f"rate:{code}:5")
-    _wait_text(fake, CITIZEN, "Cảm ơn Ông/Bà đã đánh giá cách giải quyết")
+    wait_text(fake, CITIZEN, "Cảm ơn Ông/Bà đã đánh giá cách giải quyết")
     with sqlite3.connect(db) as conn:
         status, rating = conn.execute("SELECT status, rating FROM complaints").fetchone()
         history = [r[0] for r in conn.execute("SELECT to_status FROM complaint_events")]

@@ -23,19 +23,14 @@ from bot.web.dossier_auth import signed_headers
 from tests.e2e.test_telegram_api import SURVEY
 from tests.support.bot_process import ADMIN_ID, BotProcess, press, send_and_wait
 from tests.support.fake_telegram import BotMessage, FakeTelegram
+from tests.support.telegram_e2e import fake
 
 pytestmark = pytest.mark.e2e
+__all__ = ["fake"]  # the fixture
 
 APPLICANT = 7301
 REPRESENTATIVE = 7302
 CLIENT, SECRET = "motcua", "e2e-secret-0123456789abcdef"
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeTelegram(token="123456:E2E-dossiers", username="sipas_test_bot") as server:
-        yield server
 
 
 @pytest.fixture

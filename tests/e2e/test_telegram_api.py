@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -22,8 +22,10 @@ from tests.support.bot_process import (
     send_and_wait,
 )
 from tests.support.fake_telegram import BotMessage, FakeTelegram
+from tests.support.telegram_e2e import bot, fake
 
 pytestmark = pytest.mark.e2e
+__all__ = ["bot", "fake"]  # the fixtures
 
 CITIZEN = 7001
 #: How long a wait for the bot may last on a shared, busy machine (a start, a reply); the
@@ -42,21 +44,6 @@ GRID = (
 )
 AFTER = ["harass:no", "payment:no", "expect:faster", "expect:done", "comment:skip", "p.intro:no"]
 SURVEY = [*BEFORE, *GRID, *AFTER, "summary:submit"]
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeTelegram(token="123456:E2E-token", username="sipas_test_bot") as server:
-        yield server
-
-
-@pytest.fixture
-def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path)
-    process.start()
-    yield process
-    process.stop()
 
 
 def issue_receipt(process: BotProcess) -> tuple[str, str]:

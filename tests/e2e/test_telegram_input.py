@@ -8,16 +8,16 @@ before and after «Gửi» (``edited_message``, which the bot asks Telegram for)
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.bot_process import BotProcess, press, send_and_wait
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_e2e import bot, fake, texts, wait_text
 
 pytestmark = pytest.mark.e2e
+__all__ = ["bot", "fake"]  # the fixtures
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 STICKER = {
@@ -44,43 +44,12 @@ STRAYS: list[tuple[dict[str, Any], str]] = [
 DESCRIPTION = "Công trình số 5 ngõ 12 xây vượt tầng, lấn chiếm vỉa hè."
 
 
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTelegram]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeTelegram(token="123456:E2E-input", username="sipas_test_bot") as server:
-        yield server
-
-
-@pytest.fixture
-def bot(fake: FakeTelegram, tmp_path: Path) -> Iterator[BotProcess]:
-    process = BotProcess(fake, tmp_path)
-    process.start()
-    yield process
-    process.stop()
-
-
-def _texts(fake: FakeTelegram, chat: int, since: int = 0) -> list[str]:
-    return [m.text or m.caption or "" for m in fake.messages(chat)[since:]]
-
-
-def _wait_text(fake: FakeTelegram, chat: int, needle: str, since: int = 0) -> int:
-    """Waits for a bot message containing ``needle`` after the first ``since``; its index."""
-    found = fake.wait_for(
-        lambda f: next(
-            (since + i for i, t in enumerate(_texts(f, chat, since)) if needle in t), None
-        ),
-        what=needle,
-    )
-    assert found is not None
-    return int(found)
-
-
 def _hint_then_question(fake: FakeTelegram, chat: int, fields: dict[str, Any], named: str) -> None:
     """``fields`` sent at the description step: the hint naming it, then the question."""
     before = len(fake.messages(chat))
     fake.user_sends_message(chat, fields)
-    hint = _wait_text(fake, chat, f"Chúng tôi chưa đọc được {named}", before)
-    again = _wait_text(fake, chat, "Mời Ông/Bà viết nội dung", hint)
+    hint = wait_text(fake, chat, f"Chúng tôi chưa đọc được {named}", before)
+    again = wait_text(fake, chat, "Mời Ông/Bà viết nội dung", hint)
     assert again == hint + 1
 
 
@@ -102,30 +71,30 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     # The whole description as a photo's caption: taken, and the photo kept.
     before = len(fake.messages(chat))
     fake.user_sends_photo(chat, data=PHOTO, caption=DESCRIPTION)
-    taken = _wait_text(fake, chat, "Đã lấy phần chữ kèm ảnh", before)
-    received = _wait_text(fake, chat, "Đã nhận tệp 1/5.", taken)
+    taken = wait_text(fake, chat, "Đã lấy phần chữ kèm ảnh", before)
+    received = wait_text(fake, chat, "Đã nhận tệp 1/5.", taken)
     assert received == taken + 1
-    _wait_text(fake, chat, "Đã nhận 1 tệp.", received)
+    wait_text(fake, chat, "Đã nhận 1 tệp.", received)
 
     # An album of three photos: one acknowledgement and one prompt, not six messages.
     before = len(fake.messages(chat))
     fake.user_sends_album(chat, [PHOTO + bytes([n]) for n in range(3)], "13579")
-    ack = _wait_text(fake, chat, "Đã nhận 3 tệp (4/5)", before)
-    _wait_text(fake, chat, "Đã nhận 4 tệp.", ack)
+    ack = wait_text(fake, chat, "Đã nhận 3 tệp (4/5)", before)
+    wait_text(fake, chat, "Đã nhận 4 tệp.", ack)
     # At the files step a caption is the file's note.
     fake.user_sends_photo(chat, data=PHOTO + b"note", caption="Ảnh chụp sáng 28/11")
-    _wait_text(fake, chat, "Đã nhận tệp 5/5.", ack)
-    _wait_text(fake, chat, "Đã nhận 5 tệp.", ack)
+    wait_text(fake, chat, "Đã nhận tệp 5/5.", ack)
+    wait_text(fake, chat, "Đã nhận 5 tệp.", ack)
     send_and_wait(fake, chat, "xong")
-    after_album = _texts(fake, chat, before)
+    after_album = texts(fake, chat, before)
     assert len(after_album) == 5, after_album  # the album's 2, the photo's 2, the next step
     assert after_album[4].startswith("Ông/Bà muốn ghi họ tên")
 
     send_and_wait(fake, chat, "Gửi ẩn danh")
     send_and_wait(fake, chat, "bỏ qua")  # the optional address of an anonymous góp ý
-    _wait_text(fake, chat, "Tệp kèm theo: 5")
+    wait_text(fake, chat, "Tệp kèm theo: 5")
     press(fake, chat, "c.confirm:send")
-    _wait_text(fake, chat, "Mã tra cứu:")
+    wait_text(fake, chat, "Mã tra cứu:")
     description, files = _complaint(bot)
     assert description == DESCRIPTION
     assert [m for m, _ in files] == ["photo"] * 5
@@ -144,7 +113,7 @@ def test_every_kind_without_text_gets_the_hint_never_the_apology(
     for fields, named in STRAYS:
         before = len(fake.messages(chat))
         _hint_then_question(fake, chat, fields, named)
-        assert not any("không xử lý được" in t for t in _texts(fake, chat, before))
+        assert not any("không xử lý được" in t for t in texts(fake, chat, before))
     with sqlite3.connect(bot.workdir / "bot.db") as conn:
         assert conn.execute("SELECT count(*) FROM failed_events").fetchone() == (0,)
 
@@ -160,22 +129,22 @@ def test_an_edited_description_before_and_after_sending(
     press(fake, chat, "c.files:done")
     press(fake, chat, "c.who:anon")
     press(fake, chat, "c.addr:skip")
-    _wait_text(fake, chat, "Nội dung: Đề nghị bố trí thêm chỗ để xe máy.")
+    wait_text(fake, chat, "Nội dung: Đề nghị bố trí thêm chỗ để xe máy.")
 
     # Before «Gửi»: the edit replaces the description, and the summary says so.
     before = len(fake.messages(chat))
     fake.user_edits_text(chat, message_id, "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở.")
-    note = _wait_text(fake, chat, "Đã cập nhật nội dung phản ánh", before)
-    summary = _wait_text(fake, chat, "Xin Ông/Bà kiểm tra lại trước khi gửi", note)
+    note = wait_text(fake, chat, "Đã cập nhật nội dung phản ánh", before)
+    summary = wait_text(fake, chat, "Xin Ông/Bà kiểm tra lại trước khi gửi", note)
     assert (
-        "Nội dung: Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở." in _texts(fake, chat)[summary]
+        "Nội dung: Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở." in texts(fake, chat)[summary]
     )
     press(fake, chat, "c.confirm:send")
-    _wait_text(fake, chat, "Mã tra cứu:")
+    wait_text(fake, chat, "Mã tra cứu:")
     assert _complaint(bot)[0] == "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở."
 
     # After «Gửi»: a short note, and the filed description stays as sent.
     before = len(fake.messages(chat))
     fake.user_edits_text(chat, message_id, "Nội dung khác hẳn")
-    _wait_text(fake, chat, "Chúng tôi không đọc lại tin nhắn đã sửa", before)
+    wait_text(fake, chat, "Chúng tôi không đọc lại tin nhắn đã sửa", before)
     assert _complaint(bot)[0] == "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở."
