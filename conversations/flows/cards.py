@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from ..context import ComplaintFacts, Env
@@ -38,6 +39,18 @@ def staff_choices(code: str, status: str, assignee: str | None = None) -> tuple[
         ChoiceOption(f"case:{code}:release", "staff.action.release"),
         note,
     )
+
+
+def card_case(choice_ids: Iterable[str]) -> str | None:
+    """The case whose card carries these button ids (its ``case:CODE:action`` buttons), or
+    None (a list of cases, a closed case with no buttons). A staff room's card is remembered
+    by the channel so it can be redrawn when the case changes from another chat."""
+    codes = {
+        cid.split(":")[1]
+        for cid in choice_ids
+        if cid.startswith("case:") and cid.count(":") == 2 and not cid.endswith(":view")
+    }
+    return codes.pop() if len(codes) == 1 else None
 
 
 def due_line(due: date, today: date, status: str, calendar: WorkCalendar | None) -> Reply:
