@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import report_commands
 from .commands import canonical, is_admin_command
 from .context import Env, Facts
 from .dossier_events import INVITE_BUTTON
@@ -33,7 +34,6 @@ from .flows.survey import SurveyData
 from .inbound import ambiguous, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
-from .periods import parse_period
 from .switching import (
     SWITCH_BUTTON,
     ask_switch,
@@ -413,19 +413,11 @@ def _admin_command(
     if name == "hotline":
         return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
     if name == "baocao":
-        period = parse_period(arg, env.today)
-        if period is None:
-            return Outcome((Reply("report.bad_period"),), state=state)
-        job = RequestJob(
-            "report", (("from", period.start.isoformat()), ("to", period.end.isoformat()))
-        )
-        return Outcome((Reply("report.working"),), changes=(job,), state=state)
+        return report_commands.report(state, arg, env.today)
     if name == "bantin":
         return Outcome((Reply("report.working"),), changes=(RequestJob("digest"),), state=state)
     if name == "xuatdulieu":
-        full = normalize(arg).replace(" ", "") in ("full", "daydu")
-        job = RequestJob("export", (("full", "yes" if full else "no"),))
-        return Outcome((Reply("report.working"),), changes=(job,), state=state)
+        return report_commands.export(state, arg, env.today)
     return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
 
 

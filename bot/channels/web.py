@@ -38,6 +38,8 @@ from conversations import (
     Text,
     clean_text,
 )
+from conversations.limits import ALLOWED_DOCUMENT_TYPES
+from jobs.attachments import ALLOWED_IMAGE_TYPES, sniffed_type
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.web import WebMessage, append_message, purge, upload
@@ -121,11 +123,17 @@ def parse_post(post: ChatPost, chat_id: str, pressed: WebMessage | None) -> Inbo
 def upload_event(
     chat_id: str, client_id: str, token: str, name: str, mime: str, size: int
 ) -> InboundEvent:
-    """An uploaded file, stored under ``token``, as the attachment event the engine takes."""
-    if mime in ("image/jpeg", "image/png"):
+    """An uploaded file, stored under ``token``, as the attachment event the engine takes.
+
+    ``mime`` is what the bytes are (:func:`sniff_type`): a picture goes as a photo, a kind
+    of document the complaint keeps as a document, anything else as a file we do not take
+    (the engine refuses it at once with its message; the name decides nothing)."""
+    if mime in ALLOWED_IMAGE_TYPES:
         payload = Attachment("photo", size, token, name, mime)
-    else:
+    elif mime in ALLOWED_DOCUMENT_TYPES:
         payload = Attachment("document", size, token, name, mime)
+    else:
+        payload = Attachment("other", size, token, name, mime)
     return InboundEvent(_event_id(chat_id, client_id), CHANNEL, chat_id, payload)
 
 
@@ -139,18 +147,11 @@ def _event_id(chat_id: str, client_id: str) -> str:
 
 
 def sniff_type(data: bytes) -> str:
-    """The file's type from its first bytes, not from what the browser claims."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "application/msword"
-    if data.startswith(b"PK\x03\x04") and b"word/" in data[:4096]:
-        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    return "application/octet-stream"
+    """The file's type from its bytes (``filetype``, as the attachments job reads them), not
+    from what the browser claims; ``application/octet-stream`` for a kind we do not keep
+    (programs, web pages, archives, unknown bytes)."""
+    sniffed = sniffed_type(data, "document") or sniffed_type(data, "photo")
+    return sniffed[0] if sniffed else "application/octet-stream"
 
 
 def body_of(message: Outbound) -> tuple[dict[str, Any], bytes | None]:

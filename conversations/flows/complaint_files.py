@@ -9,7 +9,6 @@ from ..context import Env
 from ..effects import ConversationState, Outcome, Reply
 from ..events import Attachment
 from ..limits import (
-    ALLOWED_DOCUMENT_TYPES,
     DOCUMENT_EXTENSIONS,
     EXECUTABLE_EXTENSIONS,
     MAX_COMPLAINT_FILES,
@@ -80,12 +79,15 @@ def _album_file(
 
 
 def file_refusal(event: Attachment, already: int) -> Reply | None:
-    """Why a file cannot be taken (too many, too big, a type we do not keep), or None."""
+    """Why a file cannot be taken (too many, too big, not a file, a disguised name), or None.
+
+    The type the sender declared decides nothing: a real PDF sent as
+    ``application/octet-stream`` is taken, and a "PDF" that is a program is refused once its
+    bytes are read (``jobs/attachments``), with a word to the citizen (``jobs/file_notices``).
+    """
     if already >= MAX_COMPLAINT_FILES:
         return Reply("complaint.file_too_many", (("max", MAX_COMPLAINT_FILES),))
     if event.media == "other" or not event.file_id or len(event.file_id) > MAX_FILE_ID_CHARS:
-        return Reply("complaint.file_type")
-    if event.media == "document" and event.mime not in ALLOWED_DOCUMENT_TYPES:
         return Reply("complaint.file_type")
     if disguised_name(event.name):
         return Reply("complaint.file_name_refused")

@@ -289,7 +289,8 @@ async def test_rate_limits_per_visitor_and_per_address(engine: AsyncEngine) -> N
         assert more == [200, 200, 429]
 
 
-async def test_an_upload_is_kept_and_reaches_the_complaint_as_an_attachment(web: Web) -> None:
+async def _at_the_files_step(web: Web) -> str:
+    """A visitor's complaint up to where files are taken; their CSRF token."""
     _, csrf = await web.open()
     for n, payload in enumerate(
         [
@@ -299,6 +300,11 @@ async def test_an_upload_is_kept_and_reaches_the_complaint_as_an_attachment(web:
         ]
     ):
         assert (await web.post(csrf, {"id": f"abcdefgh{n:02d}", **payload})).status_code == 200
+    return csrf
+
+
+async def test_an_upload_is_kept_and_reaches_the_complaint_as_an_attachment(web: Web) -> None:
+    csrf = await _at_the_files_step(web)
     uploaded = await web.client.post(
         "/chat/upload",
         content=PNG,
@@ -317,6 +323,42 @@ async def test_an_upload_is_kept_and_reaches_the_complaint_as_an_attachment(web:
     assert row.name == "ảnh lối đi.png"  # no folders from the browser's name
     assert row.mime == "image/png"  # from the bytes, not from what the browser said
     assert await read_upload(web.engine, row.token) == PNG
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "kept", "mime"),
+    [
+        (b"%PDF-1.7\n" + b"x" * 64, "scan.bin", True, "application/pdf"),
+        (b"%PDF-1.7\n" + b"x" * 64, "", True, "application/pdf"),
+        (PNG, "don.pdf", True, "image/png"),
+        (b"MZ\x90\x00" + b"\x00" * 64, "don.pdf", False, "application/octet-stream"),
+        (b"<!DOCTYPE html><script>x</script>", "don.pdf", False, "application/octet-stream"),
+    ],
+    ids=["pdf-wrong-extension", "pdf-no-name", "png-named-pdf", "exe-named-pdf", "html-named-pdf"],
+)
+async def test_an_upload_is_what_its_bytes_are(
+    web: Web, data: bytes, name: str, kept: bool, mime: str
+) -> None:
+    """The browser's name and type decide nothing: a real PDF under an odd name is taken, a
+    program or a web page named ``don.pdf`` is refused at once with the type message."""
+    csrf = await _at_the_files_step(web)
+    uploaded = await web.client.post(
+        "/chat/upload",
+        content=data,
+        headers={
+            CSRF_HEADER: csrf,
+            "X-Client-Id": "abcdefgh10",
+            "X-File-Name": name,
+            "Content-Type": "application/pdf",
+        },
+    )
+    assert uploaded.status_code == 200
+    texts = [str(body.get("text")) for _, body in await web.events()]
+    assert any("Đã nhận tệp 1/5" in text for text in texts) is kept
+    assert any("Loại tệp này chưa nhận được" in text for text in texts) is not kept
+    async with read_transaction(web.engine) as conn:
+        row = (await conn.execute(select(web_uploads))).one()
+    assert row.mime == mime
 
 
 async def test_the_kiosk_needs_the_staff_pin_and_starts_afresh(web: Web) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,21 +80,29 @@ def test_a_pressed_button_carries_the_message_it_was_on() -> None:
     assert origin_of(None, "1.1:5") is None
 
 
+def _docx() -> bytes:
+    """The smallest ZIP a reader takes for a Word document."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "mime"),
     [
         (b"\xff\xd8\xff\xe0rest", "image/jpeg"),
         (b"\x89PNG\r\n\x1a\nrest", "image/png"),
         (b"%PDF-1.7", "application/pdf"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/msword"),
-        (
-            b"PK\x03\x04....word/document.xml",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ),
+        (_docx(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (b"GIF89a" + b"\x00" * 16, "image/gif"),
         (b"MZ\x90\x00", "application/octet-stream"),
-        (b"<script>", "application/octet-stream"),
+        (b"<!DOCTYPE html><script>", "application/octet-stream"),
+        (b"PK\x03\x04....word/document.xml", "application/octet-stream"),  # a bare ZIP
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 16, "application/octet-stream"),
     ],
-    ids=["jpeg", "png", "pdf", "doc", "docx", "exe", "html"],
+    ids=["jpeg", "png", "pdf", "docx", "gif", "exe", "html", "zip", "elf"],
 )
 def test_file_type_comes_from_the_bytes(data: bytes, mime: str) -> None:
     assert sniff_type(data) == mime

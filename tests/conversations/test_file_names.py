@@ -45,3 +45,15 @@ def test_a_pdf_named_like_a_program_gets_its_own_message() -> None:
     refusal = file_refusal(event, 0)
     assert refusal is not None
     assert refusal.key == "complaint.file_name_refused"
+
+
+@pytest.mark.parametrize(
+    "declared",
+    ["application/octet-stream", "", "binary/x-odd", "application/x-msdownload"],
+    ids=["octet-stream", "none", "odd", "claims-a-program"],
+)
+def test_the_declared_type_decides_nothing(declared: str) -> None:
+    """A real PDF the phone sent as ``application/octet-stream`` (or with no type, or an odd
+    one) is taken: its bytes decide when they are copied (``jobs/attachments``)."""
+    for name in ("don.pdf", "don.bin", "don"):
+        assert file_refusal(Attachment("document", 1000, "f1", name, declared), 0) is None
