@@ -135,6 +135,8 @@ def _assign(
         to = "in_progress"
     elif act == "release" and case.status == "in_progress":
         to = "new"
+    # A case waiting for its citizen, handed back, still waits for them (the request for
+    # more stands), nobody's: their supplement brings its card to every staff chat.
     update = _record(env, facts, case, to, act, assign=act != "release", unassign=act == "release")
     changes: list[Change] = [update]
     told = any(step.to_status == "in_progress" for step in case.history)
