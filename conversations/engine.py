@@ -376,7 +376,9 @@ def _other_command(state: ConversationState, event: Command, env: Env, facts: Fa
     if name == "huy":
         return _cancel(state, env)
     if name == "ketqua":
-        return Outcome((Reply("results.working"),), changes=(RequestJob("public"),), state=state)
+        # No reply here: the worker answers, and says "one moment" first only when the
+        # results must be built (a cached answer comes at once, one message the fewer).
+        return Outcome((), changes=(RequestJob("public"),), state=state)
     if name == "trogiup":
         return Outcome((Reply("help.text"), *prompt(state, env)), state=state)
     if name == "ngonngu":
