@@ -97,6 +97,10 @@ def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) ->
             return survey.remind(state, env)
         return Outcome((), state=state)
     event = cleaned(event)  # whatever the channel did, the engine reads normalised text
+    if facts.room and facts.stray_room:
+        # An administrator in a group that is no staff room: never silence, what to set.
+        stray = Reply("staff5.not_a_room", (("chat", facts.stray_room),))
+        return Outcome((stray,), state=state, ack="close")
     if facts.room:
         # A staff group: staff only, in staff words (never the citizen's menu).
         in_room = staff_room.handle(state, event, env, facts)
@@ -332,7 +336,7 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
         # A short code, typed or sent on any channel: wrong ones are counted per chat per day.
         refused = receipt_codes.refused(state, env)
         if refused is not None:
-            return refused
+            return _then(refused, env) if state.flow is not None else refused
         opened = _start_with(state, event, env, facts)
         return receipt_codes.counted(state, opened, env, facts.receipt)
     if name == "start" and event.arg.strip():
@@ -350,7 +354,13 @@ def _start_with(state: ConversationState, event: Command, env: Env, facts: Facts
         return _then(dossier.link(state, env, facts), env)
     if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
         return _switch(state, "start", event.arg, env, facts)
-    return survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
+    opened = survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
+    if state.flow not in (None, survey.FLOW) and opened.state is state:
+        # Refused (an unknown, used or expired code): the task in progress goes on, and
+        # its question is asked again, not the menu.
+        said = tuple(r for r in opened.replies if r.key != "menu.again")
+        return replace(opened, replies=(*said, *prompt(state, env)))
+    return opened
 
 
 def _other_command(state: ConversationState, event: Command, env: Env, facts: Facts) -> Outcome:
@@ -376,7 +386,9 @@ def _other_command(state: ConversationState, event: Command, env: Env, facts: Fa
     if name == "huy":
         return _cancel(state, env)
     if name == "ketqua":
-        return Outcome((Reply("results.working"),), changes=(RequestJob("public"),), state=state)
+        # No reply here: the worker answers, and says "one moment" first only when the
+        # results must be built (a cached answer comes at once, one message the fewer).
+        return Outcome((), changes=(RequestJob("public"),), state=state)
     if name == "trogiup":
         return Outcome((Reply("help.text"), *prompt(state, env)), state=state)
     if name == "ngonngu":
