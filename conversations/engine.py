@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from . import report_commands
 from .commands import canonical, is_admin_command
 from .context import Env, Facts
 from .dossier_events import INVITE_BUTTON
@@ -33,7 +34,6 @@ from .flows.survey import SurveyData
 from .inbound import ambiguous, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
-from .periods import parse_period
 from .switching import (
     SWITCH_BUTTON,
     ask_switch,
@@ -332,7 +332,7 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
         # A short code, typed or sent on any channel: wrong ones are counted per chat per day.
         refused = receipt_codes.refused(state, env)
         if refused is not None:
-            return refused
+            return _then(refused, env) if state.flow is not None else refused
         opened = _start_with(state, event, env, facts)
         return receipt_codes.counted(state, opened, env, facts.receipt)
     if name == "start" and event.arg.strip():
@@ -350,7 +350,13 @@ def _start_with(state: ConversationState, event: Command, env: Env, facts: Facts
         return _then(dossier.link(state, env, facts), env)
     if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
         return _switch(state, "start", event.arg, env, facts)
-    return survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
+    opened = survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
+    if state.flow not in (None, survey.FLOW) and opened.state is state:
+        # Refused (an unknown, used or expired code): the task in progress goes on, and
+        # its question is asked again, not the menu.
+        said = tuple(r for r in opened.replies if r.key != "menu.again")
+        return replace(opened, replies=(*said, *prompt(state, env)))
+    return opened
 
 
 def _other_command(state: ConversationState, event: Command, env: Env, facts: Facts) -> Outcome:
@@ -413,19 +419,11 @@ def _admin_command(
     if name == "hotline":
         return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
     if name == "baocao":
-        period = parse_period(arg, env.today)
-        if period is None:
-            return Outcome((Reply("report.bad_period"),), state=state)
-        job = RequestJob(
-            "report", (("from", period.start.isoformat()), ("to", period.end.isoformat()))
-        )
-        return Outcome((Reply("report.working"),), changes=(job,), state=state)
+        return report_commands.report(state, arg, env.today)
     if name == "bantin":
         return Outcome((Reply("report.working"),), changes=(RequestJob("digest"),), state=state)
     if name == "xuatdulieu":
-        full = normalize(arg).replace(" ", "") in ("full", "daydu")
-        job = RequestJob("export", (("full", "yes" if full else "no"),))
-        return Outcome((Reply("report.working"),), changes=(job,), state=state)
+        return report_commands.export(state, arg, env.today)
     return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
 
 

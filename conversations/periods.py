@@ -41,7 +41,8 @@ def _add_months(day: date, months: int) -> date:
 
 
 def parse_period(text: str, today: date) -> Period | None:
-    """``/baocao`` periods; without one, the last 30 days including today. None if unreadable."""
+    """``/baocao`` and ``/xuatdulieu`` periods (one day ``30/11/2026`` too); without one, the
+    last 30 days including today. None if unreadable."""
     word = clean(text).lower()
     folded = fold(text).replace(" ", "")
     if folded in ("tuan", "week", "thang", "month", "quy", "quarter", "nam", "year"):
@@ -63,7 +64,8 @@ def parse_period(text: str, today: date) -> Period | None:
         return Period(date(today.year, 1, 1), today)
     match = _RANGE.match(word)
     if match is None:
-        return None
+        day = parse_date(word)  # one day, as the command line reads --from and --to
+        return None if day is None else Period(day, day)
     start, end = parse_date(match.group(1)), parse_date(match.group(2))
     if start is None or end is None or end < start or (end - start).days > MAX_RANGE_DAYS:
         return None

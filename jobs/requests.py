@@ -155,6 +155,10 @@ class RequestWorker:
         from .export_xlsx import export_workbook
 
         period = Period(date(today.year, 1, 1), today)
+        if "from" in job.args and "to" in job.args:  # /xuatdulieu with a period
+            period = Period(
+                date.fromisoformat(job.args["from"]), date.fromisoformat(job.args["to"])
+            )
         scope = ReportScope(self.settings.tz, job.language, method=self.settings.method)
         async with read_transaction(self.engine) as conn:
             report = await build_report(conn, period, scope)

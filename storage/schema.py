@@ -8,12 +8,10 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
@@ -23,16 +21,65 @@ from sqlalchemy import (
     false,
 )
 
-from .types import BigId, UTCDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
+from .metadata import metadata as metadata
+from .schema_channels import (  # re-exported: callers import every table from here
+    staff_cards as staff_cards,
 )
+from .schema_channels import (
+    staff_rooms as staff_rooms,
+)
+from .schema_channels import (
+    web_messages as web_messages,
+)
+from .schema_channels import (
+    web_uploads as web_uploads,
+)
+from .schema_channels import (
+    zalo_chats as zalo_chats,
+)
+from .schema_channels import (
+    zalo_notices as zalo_notices,
+)
+from .schema_channels import (
+    zalo_tokens as zalo_tokens,
+)
+from .schema_dossiers import (  # re-exported: callers import every table from here
+    api_signatures as api_signatures,
+)
+from .schema_dossiers import (
+    dossier_answer_days as dossier_answer_days,
+)
+from .schema_dossiers import (
+    dossier_events as dossier_events,
+)
+from .schema_dossiers import (
+    dossier_follows as dossier_follows,
+)
+from .schema_dossiers import (
+    dossiers as dossiers,
+)
+from .schema_runtime import (  # re-exported: callers import every table from here
+    digest_runs as digest_runs,
+)
+from .schema_runtime import (
+    failed_events as failed_events,
+)
+from .schema_runtime import (
+    job_requests as job_requests,
+)
+from .schema_runtime import (
+    outbox as outbox,
+)
+from .schema_runtime import (
+    outbox_blobs as outbox_blobs,
+)
+from .schema_runtime import (
+    outbox_leases as outbox_leases,
+)
+from .schema_runtime import (
+    rate_buckets as rate_buckets,
+)
+from .types import BigId, UTCDateTime
 
 contacts = Table(
     "contacts",
@@ -170,65 +217,6 @@ local_secrets = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# Images and documents the bot made (charts, spreadsheets), kept apart from the outbox row
-# until it is sent, so rows stay small and bytes are never base64 text inside JSON.
-outbox_blobs = Table(
-    "outbox_blobs",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", String(200), nullable=False),
-    Column("data", LargeBinary, nullable=False),
-)
-
-outbox = Table(
-    "outbox",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(64), nullable=False),
-    Column("payload", JSON),
-    Column("status", String(12), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("not_before", UTCDateTime),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("sent_at", UTCDateTime),
-    Column("last_error", String(200)),
-    #: The bytes of an image or a document (``outbox_blobs``); None for the other kinds.
-    Column("blob_id", BigId, ForeignKey("outbox_blobs.id", ondelete="SET NULL")),
-    #: 0: an answer to someone waiting (a reply, a report they asked for); 1: bulk (digests,
-    #: reminders, notices to others), which only gets what the answers leave of the budget.
-    Column("priority", SmallInteger, nullable=False, server_default="0"),
-    Index(None, "status", "channel", "id"),
-    # Each chat's oldest pending message: the head that must leave before the others.
-    Index(None, "channel", "status", "chat_id", "id"),
-)
-
-# Which process may send to a chat now (several processes share one outbox): a lease, so a
-# chat's messages leave from one process at a time, in order. The chat's own send budget
-# (tokens, refilled per second) travels with the lease.
-outbox_leases = Table(
-    "outbox_leases",
-    metadata,
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(64), nullable=False),
-    Column("holder", String(64), nullable=False),
-    Column("until", UTCDateTime, nullable=False),
-    Column("tokens", Float, nullable=False),
-    Column("stamp", Float, nullable=False),  # epoch seconds of the last refill
-    PrimaryKeyConstraint("channel", "chat_id"),
-)
-
-# A channel's overall send budget (Telegram: about 30 messages a second for the whole bot),
-# shared by every process.
-rate_buckets = Table(
-    "rate_buckets",
-    metadata,
-    Column("channel", String(16), nullable=False),
-    Column("tokens", Float, nullable=False),
-    Column("stamp", Float, nullable=False),  # epoch seconds of the last refill
-    PrimaryKeyConstraint("channel"),
-)
-
 # Complaints (góp ý, phản ánh, kiến nghị) are not anonymous: the reporter's chat is kept so
 # they can be told of every change. Name and phone are there only when the citizen gave them.
 complaints = Table(
@@ -356,181 +344,6 @@ survey_daily_counts = Table(
     Column("method", String(32), primary_key=True),
 )
 
-# Digests sent, one row per kind and period: the key that makes each digest go out once, even
-# after downtime, a restart or with two processes.
-digest_runs = Table(
-    "digest_runs",
-    metadata,
-    Column("kind", String(16), primary_key=True),
-    Column("period_start", Date, primary_key=True),
-    Column("period_end", Date, nullable=False),
-    Column("sent_at", UTCDateTime, nullable=False),
-)
-
-# Work an administrator asked for in chat (a report, an export): done by the jobs runner,
-# whose answer goes back through the outbox.
-job_requests = Table(
-    "job_requests",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("kind", String(16), nullable=False),
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(64), nullable=False),
-    Column("language", String(8), nullable=False),
-    Column("args", JSON, nullable=False),
-    Column("status", String(12), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("done_at", UTCDateTime),
-    Index(None, "status", "id"),
-)
-
-# The Zalo OA's tokens. The refresh token is single-use: a refreshed pair is stored (in one
-# transaction) before the new access token is used, or the OA would be locked out.
-zalo_tokens = Table(
-    "zalo_tokens",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
-    Column("access_token", Text, nullable=False),
-    Column("refresh_token", Text, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    Column("refreshed_at", UTCDateTime, nullable=False),
-    Column("failed_at", UTCDateTime),
-    Column("last_error", String(200)),
-)
-
-# When each Zalo chat last wrote to the OA: the OA may message it freely for 48 h, billed up
-# to 7 days, then only by an approved template (ZALO.md, "Sending").
-zalo_chats = Table(
-    "zalo_chats",
-    metadata,
-    Column("chat_id", String(64), primary_key=True),
-    Column("last_inbound_at", UTCDateTime, nullable=False),
-)
-
-# What became of Zalo notifications outside the window ("held", "resent", "template"), for
-# the digest: no chat, no content.
-zalo_notices = Table(
-    "zalo_notices",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("at", UTCDateTime, nullable=False),
-    Column("outcome", String(12), nullable=False),
-    Index(None, "at"),
-)
-
-# Inbound events that could not be read or handled (a malformed update, a poison message):
-# their event id was claimed, the chat got a polite message with ``ref``, and the row lets
-# the digest count them and staff find one by the reference the citizen quotes. What the
-# event said is never kept: only which event, where it failed, and the error's class.
-failed_events = Table(
-    "failed_events",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("channel", String(16), nullable=False),
-    Column("event_id", String(128)),  # the channel's id (update_id, msg_id) when readable
-    Column("stage", String(12), nullable=False),  # "parse" or "process"
-    Column("error", String(120), nullable=False),  # the exception's class name(s)
-    Column("ref", String(16), nullable=False),
-    Column("answered", Boolean, nullable=False),  # a polite message was queued
-    Column("failed_at", UTCDateTime, nullable=False),
-    Index(None, "failed_at"),
-)
-
-# A dossier (hồ sơ) as the agency's one-stop system registers it. ``code`` is the agency's;
-# ``token`` is random and opens the link printed on the appointment slip (``/start d_<token>``).
-# No name or phone of the applicant: what ties a person to it is only the chats that chose to
-# follow it (``dossier_follows``), and those links are deleted after the retention period.
-# ``invite_*`` is the one survey invitation sent at hand-over; nothing here says who answered,
-# when, or which response came of it.
-dossiers = Table(
-    "dossiers",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("code", String(64), nullable=False, unique=True),
-    Column("token", String(64), nullable=False, unique=True),
-    Column("client", String(32), nullable=False),
-    Column("procedure", String(64), nullable=False),
-    Column("procedure_name", String(200)),
-    Column("field", String(128)),
-    #: The procedure's legal time limit in working days, when known (from the one-stop system
-    #: or ``conversations/data/procedures.yaml``).
-    Column("legal_days", Integer),
-    Column("received_on", Date, nullable=False),
-    Column("due_on", Date, nullable=False),
-    #: The new date of the apology slip (phiếu xin lỗi và hẹn lại), when the dossier ran late.
-    Column("rescheduled_on", Date),
-    Column("status", String(20), nullable=False),
-    #: The day the result was ready (or handed over, when no "ready" event came first).
-    Column("completed_on", Date),
-    Column("handed_over_at", UTCDateTime),
-    Column("closed_at", UTCDateTime),
-    #: When a chat first followed it (kept when the link itself is deleted, for the counts).
-    Column("followed_at", UTCDateTime),
-    Column("invite_status", String(12)),
-    Column("invited_at", UTCDateTime),
-    Column("invite_remind_at", UTCDateTime),
-    Column("invite_expires_at", UTCDateTime),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("updated_at", UTCDateTime, nullable=False),
-    Index(None, "received_on"),
-    Index(None, "completed_on"),
-    Index(None, "invited_at"),
-    Index(None, "invite_remind_at"),
-    Index(None, "invite_expires_at"),
-    Index(None, "closed_at"),
-)
-
-# Which chats follow which dossier, by their consent; deleted when they stop, ask for deletion,
-# or the retention period after the dossier closed is over.
-dossier_follows = Table(
-    "dossier_follows",
-    metadata,
-    Column("dossier_id", BigId, ForeignKey("dossiers.id", ondelete="CASCADE"), primary_key=True),
-    Column("contact_id", BigId, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
-    Column("followed_at", UTCDateTime, nullable=False),
-    Index(None, "contact_id"),
-)
-
-# Status events of dossiers, as posted by a client system (or the command line). ``event_id``
-# is the client's own id: a second post of the same id has no effect.
-dossier_events = Table(
-    "dossier_events",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("dossier_id", BigId, ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False),
-    Column("client", String(32), nullable=False),
-    Column("event_id", String(64), nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("at", UTCDateTime, nullable=False),
-    Column("received_at", UTCDateTime, nullable=False),
-    Column("missing", JSON),
-    Column("new_due_on", Date),
-    Column("reason", Text),
-    UniqueConstraint("client", "event_id"),
-    Index(None, "dossier_id", "id"),
-)
-
-# Signatures of API requests already accepted, kept for the timestamp window: the same signed
-# request sent again is refused as a replay.
-api_signatures = Table(
-    "api_signatures",
-    metadata,
-    Column("signature", String(64), primary_key=True),
-    Column("seen_at", UTCDateTime, nullable=False),
-    Index(None, "seen_at"),
-)
-
-# How long after the hand-over the survey of an invitation was answered, in whole days
-# (7: a week or more), counted per local day of the answer. Coarse on purpose, and apart from
-# everything else: it names no dossier, no response and no chat.
-dossier_answer_days = Table(
-    "dossier_answer_days",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("days", SmallInteger, primary_key=True, autoincrement=False),
-    Column("count", Integer, nullable=False),
-)
-
 COMPLAINT_STATUSES = (
     "new",
     "in_progress",
@@ -552,69 +365,3 @@ DOSSIER_STATUSES = (
     "withdrawn",
 )
 INVITE_STATUSES = ("invited", "in_progress", "completed", "abandoned", "expired")
-
-# What the web chat channel delivered to each visitor's browser, in order: the page reads
-# from here on every (re)connect, so a reload or a restart loses nothing. A delivery buffer,
-# not an archive: rows are purged after a day (``storage/queries/web.py``). ``data`` holds
-# the bytes of a picture (a chart) the page shows by its row id. Ids never come back after a
-# delete (SQLite AUTOINCREMENT): an open page shows only ids above the last it showed, so a
-# message given the id of a deleted one (a survey's page history, gone when it ended) would
-# never appear.
-web_messages = Table(
-    "web_messages",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("chat_id", String(64), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("data", LargeBinary),
-    Column("created_at", UTCDateTime, nullable=False),
-    Index(None, "chat_id", "id"),
-    Index(None, "created_at"),
-    sqlite_autoincrement=True,
-)
-
-# Files a web visitor attached to a complaint: kept here, under a random token that serves as
-# the channel's file id, until the attachments job copies them into ``complaint_files``.
-web_uploads = Table(
-    "web_uploads",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("token", String(64), nullable=False, unique=True),
-    Column("chat_id", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("mime", String(100), nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Index(None, "created_at"),
-)
-
-# Staff rooms: a Telegram group named in ADMIN_CHAT_IDS that Telegram upgraded to a
-# supergroup (a new chat id). The configured id stays the room's name (its officers'
-# conversations are kept under it); messages go to ``current_id``. ``told_at``: when the next
-# digest said that the configured id is stale.
-staff_rooms = Table(
-    "staff_rooms",
-    metadata,
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(64), nullable=False),
-    Column("current_id", String(64), nullable=False),
-    Column("moved_at", UTCDateTime, nullable=False),
-    Column("told_at", UTCDateTime),
-    PrimaryKeyConstraint("channel", "chat_id"),
-)
-
-# Case cards shown in staff rooms (a Telegram group's message): redrawn in place whenever the
-# case changes, whoever acted and from whichever chat (a Zalo officer, a private chat), so
-# the room's card always shows who has the case and what can be done next.
-staff_cards = Table(
-    "staff_cards",
-    metadata,
-    Column("channel", String(16), nullable=False),
-    Column("chat_id", String(64), nullable=False),
-    Column("message_id", String(32), nullable=False),
-    Column("code", String(20), nullable=False),
-    Column("shown_at", UTCDateTime, nullable=False),
-    PrimaryKeyConstraint("channel", "chat_id", "message_id"),
-    Index(None, "code"),
-)

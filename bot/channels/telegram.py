@@ -44,6 +44,7 @@ from conversations import (
     Catalog,
 )
 from conversations.commands import COMMANDS
+from conversations.flows.cards import card_case
 from storage.outbound import (
     DocumentMessage,
     EditMessage,
@@ -107,12 +108,7 @@ def card_code(message: Outbound) -> str | None:
     the card shown in a staff room is remembered, to be redrawn when the case changes."""
     if not isinstance(message, TextMessage):
         return None
-    codes = {
-        cid.split(":")[1]
-        for cid, _ in message.choices
-        if cid.startswith("case:") and cid.count(":") == 2 and not cid.endswith(":view")
-    }
-    return codes.pop() if len(codes) == 1 else None
+    return card_case(cid for cid, _ in message.choices)
 
 
 def _retry_after(exc: RetryAfter) -> float:

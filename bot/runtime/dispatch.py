@@ -246,6 +246,14 @@ class Dispatcher:
             raise
         for settle in settles:
             settle(True)
+        if writes.ended_chats:
+            # The replies to a chat whose survey ended (the thanks …) would keep the minute
+            # it ended (created, sent): deleted once sent. Noted before they can leave, so
+            # the sender's record of them finds them due. Marking them sent rewrites their
+            # rows (text included) after the checkpoint below: the log is emptied again.
+            ended = writes.ended_chats
+            mine = (r for r in writes.outbox if (r["channel"], r["chat_id"]) in ended)
+            scrub_once_sent(self.engine, (int(row["id"]) for row in mine))
         queued = hand_over(leased, writes.outbox)
         for channel, listener in self._outbox_listeners:
             if channel in queued:
@@ -258,13 +266,6 @@ class Dispatcher:
             # (its response id and answers next to the chat): empty it now (the replies are
             # on their way already).
             await scrub_log(self.engine)
-        if writes.ended_chats:
-            # The replies to a chat whose survey ended (the thanks …) would keep the minute
-            # it ended (created, sent): deleted once sent. Marking them sent rewrites their
-            # rows (text included) after the checkpoint above: the log is emptied again.
-            ended = writes.ended_chats
-            mine = (r for r in writes.outbox if (r["channel"], r["chat_id"]) in ended)
-            scrub_once_sent(self.engine, (int(row["id"]) for row in mine))
         await scrub_sent(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 

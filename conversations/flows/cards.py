@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from ..context import ComplaintFacts, Env
@@ -12,8 +13,9 @@ from ..workdays import WorkCalendar, load_calendar
 
 #: Staff actions on an open case, in button order.
 ACTIONS = ("take", "ask", "answer", "oos", "dup")
-#: Team actions: hand the case back to the team, an internal note (never sent to the citizen).
-TEAM_ACTIONS = ("release", "note")
+#: Team actions: take over a colleague's case (its own button: a stale «Nhận xử lý» never
+#: does), hand the case back to the team, an internal note (never sent to the citizen).
+TEAM_ACTIONS = ("takeover", "release", "note")
 OPEN_STATUSES = ("new", "in_progress", "waiting_citizen")
 
 
@@ -33,10 +35,22 @@ def staff_choices(code: str, status: str, assignee: str | None = None) -> tuple[
     )
     return (
         *outcomes,
-        ChoiceOption(f"case:{code}:take", "staff.action.takeover"),
+        ChoiceOption(f"case:{code}:takeover", "staff.action.takeover"),
         ChoiceOption(f"case:{code}:release", "staff.action.release"),
         note,
     )
+
+
+def card_case(choice_ids: Iterable[str]) -> str | None:
+    """The case whose card carries these button ids (its ``case:CODE:action`` buttons), or
+    None (a list of cases, a closed case with no buttons). A staff room's card is remembered
+    by the channel so it can be redrawn when the case changes from another chat."""
+    codes = {
+        cid.split(":")[1]
+        for cid in choice_ids
+        if cid.startswith("case:") and cid.count(":") == 2 and not cid.endswith(":view")
+    }
+    return codes.pop() if len(codes) == 1 else None
 
 
 def due_line(due: date, today: date, status: str, calendar: WorkCalendar | None) -> Reply:

@@ -43,7 +43,7 @@ from .complaint_draft import (
     Draft,
 )
 from .complaint_files import attachment, disguised_name, file_refusal, keep_file
-from .complaint_prompt import goto, prompt, reask
+from .complaint_prompt import after, goto, prompt, reask
 from .complaint_submit import submit
 
 #: The names other modules import from here (the flow was one module before it was split).
@@ -239,8 +239,10 @@ def _category(
             if env.agency_address
             else Lines(())
         )
-        explain = Reply("law.denunciation", (("agency", env.agency), ("where", where)))
-        return Outcome((explain, menu.again()), state=menu.idle(state), ack="close")
+        params = (("agency", env.agency), ("where", where))
+        key = "law5.hotline_denunciation" if draft.hotline else "law.denunciation"
+        # On a hotline call the officer is told what to tell the caller, and stays staff.
+        return Outcome((Reply(key, params), after(draft)), state=menu.idle(state), ack="close")
     draft.cat = code
     return goto(state, draft, env, TEXT)
 
@@ -266,19 +268,23 @@ def _who(
         option = {1: "named", 2: "anon"}.get(number or 0) or match_label(
             text, {"named": ("ghi ten", "co ten", "named"), "anon": ("an danh", "anonymous")}
         )
+    if option not in ("named", "anon"):
+        return reask(state, env, "common.please_choose")
     if option == "named":
         draft.anon = False
         moved = goto(state, draft, env, NAME)
-        if draft.hotline:
-            return moved
-        # The notice comes before any personal data is asked (Luật 91/2025/QH15).
-        notice = Reply("law3.privacy", (("agency", env.agency), ("via", via(env))))
-        return replace(moved, replies=(notice, *moved.replies))
-    if option == "anon":
+    else:
         # The address is optional for an anonymous góp ý (issue 14): asked, «Bỏ qua» allowed.
         draft.anon, draft.name, draft.phone, draft.zns = True, None, None, None
-        return goto(state, draft, env, ADDRESS)
-    return reask(state, env, "common.please_choose")
+        moved = goto(state, draft, env, ADDRESS)
+    # The notice comes before any personal data is asked (Luật 91/2025/QH15), an anonymous
+    # sender's address included; on a hotline call, the officer reads it to the caller.
+    if draft.hotline:
+        key = "law5.hotline_privacy"
+    else:
+        key = "law5.privacy_anonymous" if draft.anon else "law3.privacy"
+    notice = Reply(key, (("agency", env.agency), ("via", via(env))))
+    return replace(moved, replies=(notice, *moved.replies))
 
 
 def via(env: Env) -> Ref:

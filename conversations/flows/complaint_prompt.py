@@ -10,6 +10,7 @@ from ..context import Env
 from ..effects import ChoiceOption, ConversationState, Lines, Outcome, Params, Ref, Reply
 from ..limits import MAX_COMPLAINT_CHARS, MAX_COMPLAINT_FILES
 from ..phone import mask_phone
+from . import menu
 from .complaint_draft import (
     ADDRESS,
     BACK,
@@ -99,3 +100,9 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
     )
     send = ChoiceOption(f"{CONFIRM}:send", "complaint.send")
     return [Reply("complaint.confirm", summary, (send, *_nav(CONFIRM)))]
+
+
+def after(draft: Draft) -> Reply:
+    """What follows a finished complaint (filed, or a tố cáo explained): the citizen's menu,
+    or for an officer recording a call, the staff commands to go on with."""
+    return Reply("law5.hotline_done") if draft.hotline else menu.again()

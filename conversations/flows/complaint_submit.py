@@ -12,7 +12,7 @@ from ..workdays import load_calendar
 from . import menu
 from .cards import case_card, history_line, law_lines
 from .complaint_draft import CATEGORY, Draft
-from .complaint_prompt import goto, prompt
+from .complaint_prompt import after, goto, prompt
 
 
 def submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> Outcome:
@@ -76,4 +76,4 @@ def submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> Ou
     filed = Reply(
         key, (("code", code), ("due", f"{due:%d/%m/%Y}"), ("accept", f"{accept:%d/%m/%Y}"))
     )
-    return Outcome((filed, menu.again()), changes=changes, state=menu.idle(state), ack="close")
+    return Outcome((filed, after(draft)), changes=changes, state=menu.idle(state), ack="close")

@@ -91,10 +91,21 @@ def action(
         closed = _closed(code, case.status)
         return Outcome((closed,), state=state, ack="close")
     me = actor(admin_id)
-    if act == "take":
+    if act in ("take", "takeover"):
         if case.assignee == me:
             return Outcome((Reply("staff.already_yours", (("code", code),)),), state=state)
-        return _assign(state, env, facts, case, "takeover" if case.assignee else "take")
+        if case.assignee is None:
+            return _assign(state, env, facts, case, "take")
+        if act == "take":
+            # «Nhận xử lý» pressed on a card drawn before a colleague took the case: who has
+            # it, and «Nhận thay» to take it over (recorded); never a silent takeover.
+            held = Reply(
+                "staff5.held_by",
+                (("code", code), ("name", case.assignee_name or "?")),
+                (ChoiceOption(f"case:{code}:takeover", "staff.action.takeover"),),
+            )
+            return Outcome((held,), state=state, ack="keep")
+        return _assign(state, env, facts, case, "takeover")
     if act == "release":
         if case.assignee is None:
             return Outcome((Reply("staff.not_assigned", (("code", code),)),), state=state)
@@ -124,6 +135,8 @@ def _assign(
         to = "in_progress"
     elif act == "release" and case.status == "in_progress":
         to = "new"
+    # A case waiting for its citizen, handed back, still waits for them (the request for
+    # more stands), nobody's: their supplement brings its card to every staff chat.
     update = _record(env, facts, case, to, act, assign=act != "release", unassign=act == "release")
     changes: list[Change] = [update]
     told = any(step.to_status == "in_progress" for step in case.history)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conversations import Command, ConversationState, Env, default_catalog, handle
+from conversations import Choice, Command, ConversationState, Env, default_catalog, handle
 from storage.schema import survey_responses
 
 CATALOG = default_catalog()
@@ -55,3 +55,44 @@ def test_the_consent_and_cancel_say_the_same_of_the_answers_given() -> None:
     cancel = CATALOG.text("vi", "cancel.survey")
     assert "được giữ làm số liệu thống kê, ẩn danh" in cancel
     assert "/xoadulieu trước khi dừng" in consent
+
+
+def _complaint(hotline: bool, anon: bool) -> str:
+    from conversations.flows import complaint
+
+    draft = complaint.Draft(draft=1, cat="khac", text="Một nội dung đủ dài.", hotline=hotline)
+    state = ConversationState("vi", complaint.FLOW, complaint.WHO, draft.dump())
+    out = handle(state, Choice("c.who:anon" if anon else "c.who:named"), ENV)
+    return "\n".join(CATALOG.render(r, "vi").text for r in out.replies)
+
+
+@pytest.mark.parametrize(
+    ("hotline", "anon", "notice", "asked"),
+    [
+        (False, False, "Trước khi Ông/Bà cho biết họ tên", "gõ họ và tên"),
+        (False, True, "Trước khi Ông/Bà để lại địa chỉ (không bắt buộc)", "gõ địa chỉ"),
+        (True, False, "xin đọc cho người gọi nghe", "gõ họ và tên"),
+        (True, True, "xin đọc cho người gọi nghe", "gõ địa chỉ"),
+    ],
+    ids=["named", "anonymous", "hotline-named", "hotline-anonymous"],
+)
+def test_a_privacy_notice_comes_before_any_personal_data(
+    hotline: bool, anon: bool, notice: str, asked: str
+) -> None:
+    text = _complaint(hotline, anon)
+    assert notice in text
+    assert text.index(notice) < text.index(asked)
+    # Each says the case may be sent on to the competent body (NĐ 20/2008, Điều 9).
+    assert "chuyển đến cơ quan có thẩm quyền" in text
+
+
+def test_a_denunciation_on_a_hotline_call_guides_the_officer_and_stays_staff() -> None:
+    from conversations.flows import complaint
+
+    draft = complaint.Draft(draft=1, hotline=True)
+    state = ConversationState("vi", complaint.FLOW, complaint.CATEGORY, draft.dump())
+    out = handle(state, Choice("c.cat:tocao"), ENV)
+    keys = [r.key for r in out.replies]
+    assert keys == ["law5.hotline_denunciation", "law5.hotline_done"]
+    assert out.state is not None
+    assert out.state.flow is None

@@ -56,9 +56,11 @@ def _job(outcome_changes: tuple[object, ...]) -> RequestJob:
         ("01/11/2026..30/11/2026", date(2026, 11, 1), date(2026, 11, 30)),
         ("2026-11-01 đến 2026-11-30", date(2026, 11, 1), date(2026, 11, 30)),
         ("１/１１/２０２６..３０/１１/２０２６", date(2026, 11, 1), date(2026, 11, 30)),
+        ("30/11/2026", date(2026, 11, 30), date(2026, 11, 30)),
+        ("2026-11-02", date(2026, 11, 2), date(2026, 11, 2)),
     ],
     ids=["month", "month-capital", "quarter", "year", "half-year", "week", "dmy-range",
-         "iso-range-den", "full-width-digits"],
+         "iso-range-den", "full-width-digits", "one-day-dmy", "one-day-iso"],
 )  # fmt: skip
 @pytest.mark.parametrize(
     "form",
@@ -73,15 +75,43 @@ def test_baocao_period_in_any_form(arg: str, start: date, end: date, form: objec
     assert dict(job.args) == {"from": start.isoformat(), "to": end.isoformat()}
 
 
+YEAR = {"from": "2026-01-01", "to": "2026-11-30"}
+NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
+
+
 @pytest.mark.parametrize(
-    ("arg", "full"),
-    [("đầy đủ", "yes"), (nfd("đầy đủ"), "yes"), ("ĐẦY ĐỦ", "yes"), ("day du", "yes"),
-     ("full", "yes"), ("\u200bđầy\u00a0đủ", "yes"), ("", "no"), ("tóm tắt", "no")],
-    ids=["nfc", "nfd", "upper", "bare", "english", "invisible-nbsp", "none", "other"],
+    ("arg", "args"),
+    [("đầy đủ", {"full": "yes", **YEAR}), (nfd("đầy đủ"), {"full": "yes", **YEAR}),
+     ("ĐẦY ĐỦ", {"full": "yes", **YEAR}), ("day du", {"full": "yes", **YEAR}),
+     ("full", {"full": "yes", **YEAR}), ("\u200bđầy\u00a0đủ", {"full": "yes", **YEAR}),
+     ("", {"full": "no", **YEAR}), ("tháng", {"full": "no", **NOVEMBER}),
+     (nfd("Tháng"), {"full": "no", **NOVEMBER}),
+     ("đầy đủ tháng", {"full": "yes", **NOVEMBER}),
+     (nfd("đầy đủ 01/11/2026..30/11/2026"), {"full": "yes", **NOVEMBER}),
+     ("30/11/2026", {"full": "no", "from": "2026-11-30", "to": "2026-11-30"})],
+    ids=["nfc", "nfd", "upper", "bare", "english", "invisible-nbsp", "none", "month",
+         "month-nfd", "full-month", "full-range-nfd", "one-day"],
 )  # fmt: skip
-def test_xuatdulieu_full_in_any_form(arg: str, full: str) -> None:
+def test_xuatdulieu_full_and_period_in_any_form(arg: str, args: dict[str, str]) -> None:
     outcome = handle(IDLE, Command("xuatdulieu", arg), ENV, ADMIN)
-    assert dict(_job(outcome.changes).args) == {"full": full}
+    assert dict(_job(outcome.changes).args) == args
+
+
+@pytest.mark.parametrize("command", ["baocao", "xuatdulieu"])
+@pytest.mark.parametrize(
+    "arg",
+    ["tóm tắt", "tuầnn", "abc", "31/02/2026", "30/11", "2026-13-01", "01/11/2026..xx",
+     "tháng trước", "đầy đủ hôm qua"],
+)  # fmt: skip
+@pytest.mark.parametrize("form", [str, nfd], ids=["nfc", "nfd"])
+def test_an_argument_that_is_no_period_gets_the_bad_period_message(
+    command: str, arg: str, form: object
+) -> None:
+    assert callable(form)
+    outcome = handle(IDLE, Command(command, form(arg)), ENV, ADMIN)
+    assert [r.key for r in outcome.replies] == ["input5.bad_period"]
+    assert ("command", command) in outcome.replies[0].params
+    assert not [c for c in outcome.changes if isinstance(c, RequestJob)]
 
 
 def _case(**kw: object) -> ComplaintFacts:

@@ -200,9 +200,14 @@ def test_two_officers_handle_two_cases_at_once(
         assert case_row(bot, first) == ("resolved", "An")
         assert case_row(bot, second) == ("waiting_citizen", "Bình")
 
-        # A takes case 2 over from B; then writes an internal note the citizen never sees.
+        # A presses «Nhận xử lý» on B's case (a card drawn before B took it): told who holds
+        # it, nothing taken; «Nhận thay» takes it over. Then an internal note.
         card_2_now = message_with(fake, room, f"Phản ánh {second}", "Trạng thái: Chờ người gửi")
         fake.member_presses(room, OFFICER_A, card_2_now.message_id, f"case:{second}:take",
+                            first_name="An")  # fmt: skip
+        message_with(fake, room, f"Phản ánh {second} đang do Bình xử lý")
+        assert case_row(bot, second) == ("waiting_citizen", "Bình")
+        fake.member_presses(room, OFFICER_A, card_2_now.message_id, f"case:{second}:takeover",
                             first_name="An")  # fmt: skip
         redrawn_saying(fake, room, card_2_now.message_id, "Người xử lý: An")
         count = len(fake.messages(room))

@@ -48,9 +48,9 @@ async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
     asked = await _ask(dispatcher, "boss", "/baocao 30d", admin=True)
     assert [m.key for m in asked.messages] == ["report.working"]
     bad = await _ask(dispatcher, "boss", "/baocao hôm qua", admin=True)
-    assert [m.key for m in bad.messages] == ["report.bad_period"]
+    assert [m.key for m in bad.messages] == ["input5.bad_period"]
     await _ask(dispatcher, "boss", "/bantin", admin=True)
-    await _ask(dispatcher, "boss", "/xuatdulieu", admin=True)
+    await _ask(dispatcher, "boss", "/xuatdulieu 02/11/2026..20/11/2026", admin=True)
     await _ask(dispatcher, "someone", "/ketqua", admin=False)
     refused = await _ask(dispatcher, "someone", "/xuatdulieu", admin=False)
     assert [m.key for m in refused.messages] == ["menu.welcome"]
@@ -63,7 +63,7 @@ async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
     answers = [
         r.message
         for r in boss
-        if getattr(r.message, "key", "") not in ("report.working", "report.bad_period")
+        if getattr(r.message, "key", "") not in ("report.working", "input5.bad_period")
     ]
     assert isinstance(answers[0], TextMessage)
     assert answers[0].key == "report.message"
@@ -75,6 +75,7 @@ async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
     assert isinstance(answers[3], DocumentMessage)
     workbook = load_workbook(io.BytesIO(answers[3].data))
     assert len(workbook.sheetnames) == 4
+    assert "02/11/2026–20/11/2026" in answers[3].caption  # the period asked for
     public = [r.message for r in citizen if getattr(r.message, "key", "") == "results.message"]
     assert public
     assert isinstance(public[0], TextMessage)
