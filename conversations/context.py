@@ -182,6 +182,8 @@ class Facts:
     sender_name: str = ""
     #: The event comes from a staff room (a group): no citizen wording, no menu there.
     room: bool = False
+    #: A group not configured as a staff room, where an administrator wrote (its id); "": none.
+    stray_room: str = ""
     #: The channel's id of the message whose button was pressed ("" for anything else).
     pressed: str = ""
     #: Complaints named by the event or the conversation, by tracking code.

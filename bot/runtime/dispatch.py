@@ -345,7 +345,7 @@ class Dispatcher:
             pressed = event.origin.message_id if event.origin is not None else ""
             known = replace(known, sender_name=event.sender_name, pressed=pressed)
         if event.room:
-            known = replace(known, room=True)
+            known = replace(known, room=True, stray_room=event.stray_room)
         mark = self._survey_mark(event.channel, event.external_id, now)
         if mark is not None and mark in facts.surveyed:
             known = replace(known, surveyed=True)
