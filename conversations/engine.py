@@ -97,6 +97,10 @@ def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) ->
             return survey.remind(state, env)
         return Outcome((), state=state)
     event = cleaned(event)  # whatever the channel did, the engine reads normalised text
+    if facts.room and facts.stray_room:
+        # An administrator in a group that is no staff room: never silence, what to set.
+        stray = Reply("staff5.not_a_room", (("chat", facts.stray_room),))
+        return Outcome((stray,), state=state, ack="close")
     if facts.room:
         # A staff group: staff only, in staff words (never the citizen's menu).
         in_room = staff_room.handle(state, event, env, facts)

@@ -24,6 +24,7 @@ from .complaint_draft import (
     SKIP,
     TEXT,
     WHO,
+    ZNS,
     Draft,
 )
 
@@ -68,6 +69,9 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
         return [Reply("complaint.ask_name", choices=_nav(NAME))]
     if step == PHONE:
         return [Reply("complaint.ask_phone", choices=_nav(PHONE))]
+    if step == ZNS:
+        options = (ChoiceOption(f"{ZNS}:yes", "zns5.yes"), ChoiceOption(f"{ZNS}:no", "zns5.no"))
+        return [Reply("zns5.ask_consent", (("agency", env.agency),), options + _nav(ZNS))]
     if step == ADDRESS:
         if draft.anon:
             skip = ChoiceOption(f"{ADDRESS}:{SKIP}", "survey.skip")
