@@ -95,11 +95,17 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
     summary: Params = (
         ("category", Ref(f"category.{draft.cat}")),
         ("text", text if len(text) <= 300 else text[:300] + "…"),
-        ("files", len(draft.files)),
+        ("files", _files(len(draft.files))),
         ("who", Lines((who,))),
     )
     send = ChoiceOption(f"{CONFIRM}:send", "complaint.send")
     return [Reply("complaint.confirm", summary, (send, *_nav(CONFIRM)))]
+
+
+def _files(count: int) -> int | Lines:
+    """The files counted in the summary: they are only read and checked (type, size) after
+    sending, so the count says so, and that a refused one will be told."""
+    return Lines((Reply("harden5.files_checked", (("n", count),)),)) if count else count
 
 
 def after(draft: Draft) -> Reply:
