@@ -45,6 +45,9 @@ class Env:
     #: The channel this message came by ("telegram", "zalo", "web", "console"): the notices
     #: name the platform the messages really pass through.
     channel: str = ""
+    #: A Zalo chat with ZNS notices configured (``ZALO_ZNS_TEMPLATE_NOTICE``, and no OA
+    #: template by user id): a named complaint asks consent to notices to its phone.
+    zns: bool = False
 
     @property
     def today(self) -> date:
@@ -182,6 +185,8 @@ class Facts:
     sender_name: str = ""
     #: The event comes from a staff room (a group): no citizen wording, no menu there.
     room: bool = False
+    #: A group not configured as a staff room, where an administrator wrote (its id); "": none.
+    stray_room: str = ""
     #: The channel's id of the message whose button was pressed ("" for anything else).
     pressed: str = ""
     #: Complaints named by the event or the conversation, by tracking code.

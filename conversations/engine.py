@@ -97,6 +97,10 @@ def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) ->
             return survey.remind(state, env)
         return Outcome((), state=state)
     event = cleaned(event)  # whatever the channel did, the engine reads normalised text
+    if facts.room and facts.stray_room:
+        # An administrator in a group that is no staff room: never silence, what to set.
+        stray = Reply("staff5.not_a_room", (("chat", facts.stray_room),))
+        return Outcome((stray,), state=state, ack="close")
     if facts.room:
         # A staff group: staff only, in staff words (never the citizen's menu).
         in_room = staff_room.handle(state, event, env, facts)
@@ -382,7 +386,9 @@ def _other_command(state: ConversationState, event: Command, env: Env, facts: Fa
     if name == "huy":
         return _cancel(state, env)
     if name == "ketqua":
-        return Outcome((Reply("results.working"),), changes=(RequestJob("public"),), state=state)
+        # No reply here: the worker answers, and says "one moment" first only when the
+        # results must be built (a cached answer comes at once, one message the fewer).
+        return Outcome((), changes=(RequestJob("public"),), state=state)
     if name == "trogiup":
         return Outcome((Reply("help.text"), *prompt(state, env)), state=state)
     if name == "ngonngu":

@@ -126,3 +126,7 @@ class InboundEvent:
     #: It comes from a staff room (a Telegram group named in ADMIN_CHAT_IDS): the bot speaks
     #: there only to staff, as staff.
     room: bool = False
+    #: A group not named in ADMIN_CHAT_IDS, where an administrator wrote to the bot (a group
+    #: that became a supergroup unseen, a room set up wrongly): its id, so they are told what
+    #: to set; "" otherwise.
+    stray_room: str = ""

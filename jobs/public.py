@@ -62,6 +62,13 @@ class PublicResultsCache:
         self._locks: dict[tuple[date, str], asyncio.Lock] = {}
         self.builds = 0
 
+    def ready(self, language: str) -> bool:
+        """True when today's results in ``language`` are built and fresh: :meth:`get` answers
+        at once, without a database read or a chart to draw."""
+        today = self.clock().astimezone(self.tz).date()
+        found = self._built.get((today, language))
+        return found is not None and time.monotonic() - found[0] < TTL_S
+
     async def get(self, language: str) -> PublicResults:
         today = self.clock().astimezone(self.tz).date()
         key = (today, language)

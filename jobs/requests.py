@@ -128,6 +128,9 @@ class RequestWorker:
                 )
             if recent:  # the chart was sent minutes ago: not again for each tap
                 return [self._text(Reply("results.recent"), job.language)]
+            if not self.public.ready(job.language):
+                # Building takes a few seconds (the chart): say so now, not after.
+                await self._tell_now(job, Reply("results.working"))
             public = await self.public.get(job.language)
             if not public.publishable or public.chart is None:
                 return [self._text(Reply("results.none"), job.language)]
@@ -146,6 +149,14 @@ class RequestWorker:
         if job.kind == "export":
             return [await self._export(job, today, now)]
         raise ValueError(f"unknown job {job.kind!r}")
+
+    async def _tell_now(self, job: JobRequest, reply: Reply) -> None:
+        """Queues ``reply`` at once, ahead of the answer still being built."""
+        now = self.clock()
+        async with write_transaction(self.engine) as conn:
+            writes = WriteSet()
+            writes.enqueue(job.channel, job.chat_id, self._text(reply, job.language), now)
+            await flush(conn, writes)
 
     def _text(self, reply: Reply, language: str) -> TextMessage:
         message = self.catalog.render(reply, language)

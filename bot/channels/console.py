@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
+from bot.channels.zalo_codes import typed_code
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.replies import Capabilities, adapt
 from conversations import (
@@ -40,8 +41,9 @@ class Requests(Protocol):
 
 def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
     """What a typed line means: a command, a shown choice (its number, its label or its line
-    as shown, :func:`conversations.normalise.match_choice`), or text. An empty line is
-    skipped; a line of only invisible characters is an empty text (the engine says so)."""
+    as shown, :func:`conversations.normalise.match_choice`), a slip's short code, or text.
+    An empty line is skipped; a line of only invisible characters is an empty text (the
+    engine says so)."""
     if not line.strip("\r\n"):
         return None
     text = clean_text(line)
@@ -49,7 +51,11 @@ def parse_line(line: str, choices: Sequence[tuple[str, str]]) -> Inbound | None:
         name, _, arg = text[1:].partition(" ")
         return Command(name.lower(), arg.strip()[:MAX_COMMAND_ARG_CHARS])
     picked = match_choice(text, [(cid, (label,)) for cid, label in choices])
-    return Choice(picked) if picked is not None else Text(text)
+    if picked is not None:
+        return Choice(picked)
+    # The short code printed large on the slip (5282-7979-65), however typed, as on every
+    # other channel (a shown choice's number is read first: it is never 10 digits).
+    return typed_code(text) or Text(text)
 
 
 def render(message: TextMessage | EditMessage) -> str:

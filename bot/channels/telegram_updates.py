@@ -91,10 +91,12 @@ def parse_update(
         user = query.from_user.id
         chat_key = str(chat.id)
         in_room = False
+        stray = ""
         if chat.type in GROUP_TYPES:
-            if room is None or user not in admins:
+            if user not in admins:
                 return None
-            chat_key = officer_key(room, user)
+            stray = str(chat.id) if room is None else ""
+            chat_key = officer_key(room or stray, user)
             in_room = True
         origin = Origin(
             message_id=str(query.message.message_id),
@@ -113,6 +115,7 @@ def parse_update(
             sender_id=str(user) if user in admins else "",
             sender_name=_name(query.from_user) if user in admins else "",
             room=in_room,
+            stray_room=stray,
         )
     message = update.message or update.edited_message
     if message is None:
@@ -196,10 +199,13 @@ def _in_room(
     bot_id: int | None,
     username: str,
 ) -> InboundEvent | None:
-    """A message in a group: an administrator's command or answer to the bot, else None."""
+    """A message in a group: an administrator's command or answer to the bot, else None.
+    In a group that is no staff room (``room`` None) it is read all the same, marked as
+    such, so that the administrator is told what to configure rather than met by silence."""
     user = message.from_user
-    if room is None or user is None or user.id not in admins:
+    if user is None or user.id not in admins:
         return None
+    stray = str(message.chat.id) if room is None else ""
     text = clean_text(message.text or "")
     mention = f"@{username}".lower() if username else ""
     payload: Inbound
@@ -222,12 +228,13 @@ def _in_room(
     return InboundEvent(
         event_id,
         CHANNEL,
-        officer_key(room, user.id),
+        officer_key(room or stray, user.id),
         payload,
         admin=True,
         sender_id=str(user.id),
         sender_name=_name(user),
         room=True,
+        stray_room=stray,
     )
 
 

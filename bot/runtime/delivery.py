@@ -2,7 +2,7 @@
 words when it refuses the content, within a timeout and a cap on sends in flight.
 
 Split from ``bot.runtime.sender`` (which decides what to send and when). Every failure comes
-back as a value, never raised, so the caller records it (``bot.runtime.send_failures``).
+back as a value, never raised, so the caller records it (``bot.runtime.send_record``).
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -44,13 +43,10 @@ from storage.queries.leases import (
     Budget,
     claim_chats,
     end_leases_of,
-    give_back,
     holders,
-    release_chats,
 )
 from storage.queries.outbox import (
     OutboxRow,
-    mark_sent,
     next_due,
     pending_for_chats,
     scrub_sent,
@@ -60,7 +56,7 @@ from ..channels.base import Channel
 from .delivery import Delivery
 from .holders import is_gone, new_holder
 from .send_budget import Allowance, Limits, grant_tokens
-from .send_failures import record_failure
+from .send_record import Chain, record_pass
 
 log = logging.getLogger("bot.sender")
 
@@ -78,23 +74,6 @@ CHAIN_BUDGET_S = 5.0
 #: Sends in flight at once, over all chats, and the longest one send may take.
 MAX_IN_FLIGHT = 8
 SEND_TIMEOUT_S = 10.0
-
-
-@dataclass(slots=True)
-class _Chain:
-    """One chat's turn: its messages in order, what was sent, and where it stopped."""
-
-    chat_id: str
-    rows: list[OutboxRow]
-    budget: Budget
-    tokens: int  # overall tokens this chain may spend
-    sent: list[OutboxRow] = field(default_factory=list)
-    failed: tuple[OutboxRow, BaseException] | None = None
-    wait: float = IDLE_WAKE_S
-    used: int = 0
-    #: Rows it took but did not send (a failure, a budget, its time): back to the table.
-    left: list[OutboxRow] = field(default_factory=list)
-    task: asyncio.Task[_Chain] | None = None
 
 
 class OutboxSender:
@@ -120,8 +99,8 @@ class OutboxSender:
         self.holder = new_holder()
         self._delivery = Delivery(channel, in_flight, send_timeout_s)
         self._wake = asyncio.Event()
-        self._active: dict[str, asyncio.Task[_Chain]] = {}
-        self._finished: list[_Chain] = []
+        self._active: dict[str, asyncio.Task[Chain]] = {}
+        self._finished: list[Chain] = []
         self._paused_until = 0.0
         self._woken = True  # the first step looks without asking first
         self._looked_at = 0.0
@@ -167,9 +146,9 @@ class OutboxSender:
                 self._queued.setdefault(chat, []).extend(mine)
                 continue
             budget = self._budgets.get(chat) or budgets[chat]
-            self._start(_Chain(chat, mine, budget, 0))
+            self._start(Chain(chat, mine, budget, 0))
 
-    def _start(self, chain: _Chain) -> None:
+    def _start(self, chain: Chain) -> None:
         self._budgets[chain.chat_id] = chain.budget
         if chain.rows:
             # Only ids: a chat claimed with nothing due left by the time its rows were read
@@ -285,7 +264,7 @@ class OutboxSender:
         # Nothing could start: nothing due, or the budgets (a chat's or the bot's) say wait.
         return COOLDOWN_S
 
-    async def _start_chains(self) -> list[_Chain]:
+    async def _start_chains(self) -> list[Chain]:
         now = self.clock()
         at = time.time()
         limits = self.limits
@@ -310,14 +289,14 @@ class OutboxSender:
             )
             grants = await grant_tokens(conn, self.channel, limits, budgets, rows, at)
         chains = [
-            _Chain(chat, rows.get(chat, []), budget, grants.get(chat, 0))
+            Chain(chat, rows.get(chat, []), budget, grants.get(chat, 0))
             for chat, budget in budgets.items()
         ]
         for chain in chains:
             self._start(chain)
         return chains
 
-    async def _serve(self, chain: _Chain) -> _Chain:
+    async def _serve(self, chain: Chain) -> Chain:
         """One chat's messages in order (and those handed over meanwhile), until one fails, a
         limit says wait, or its time is up."""
         deadline = time.monotonic() + CHAIN_BUDGET_S
@@ -333,10 +312,8 @@ class OutboxSender:
             row = rows[index]
             now = time.monotonic()
             if now >= deadline:
-                chain.wait = 0.0
                 break
             if now < self._paused_until:
-                chain.wait = self._paused_until - now
                 break
             # Edits change a message already there (an answered question): they spend no
             # budget (see the module's docstring); a new message spends the chat's and one
@@ -344,13 +321,11 @@ class OutboxSender:
             if not isinstance(row.message, EditMessage):
                 if chain.used >= chain.tokens:
                     if not await self._allowance.allow(row):
-                        chain.wait = 1 / limits.per_second  # the bot's overall budget is spent
-                        break
+                        break  # the bot's overall budget is spent
                     chain.tokens += 1  # given back with the others if it is not used
                 chain.budget.refill(time.time(), limits.per_chat_per_second, limits.chat_burst)
                 if chain.budget.tokens < 1:
-                    chain.wait = (1 - chain.budget.tokens) / limits.per_chat_per_second
-                    break
+                    break  # the chat's budget is spent
                 chain.budget.tokens -= 1
                 chain.used += 1
             index += 1
@@ -389,14 +364,23 @@ class OutboxSender:
     async def _record_finished(self) -> None:
         if not self._finished and not self._unrecorded:
             return
-        done: list[_Chain] = []
+        done: list[Chain] = []
         sent: list[OutboxRow] = []
         try:
             async with write_transaction(self.engine) as conn:
                 # Taken once the transaction is ours: an event's transaction that held it
                 # meanwhile recorded them with its own (and its replies left only after).
                 done, sent = self._take_finished()
-                await self._write_record(conn, done, sent)
+                self.sent += await record_pass(
+                    conn,
+                    self.channel,
+                    self.holder,
+                    self.limits,
+                    done,
+                    sent,
+                    self._active,
+                    self.clock(),
+                )
         except BaseException:
             # Not recorded (the database is away or locked): the chains and the sent rows are
             # kept, still ours, and recorded first on the next pass, before anything is
@@ -422,13 +406,15 @@ class OutboxSender:
                 self._keep(done, sent)
 
         try:
-            await self._write_record(conn, done, sent)
+            self.sent += await record_pass(
+                conn, self.channel, self.holder, self.limits, done, sent, self._active, self.clock()
+            )
         except BaseException:
             settle(False)
             raise
         return settle
 
-    def _take_finished(self) -> tuple[list[_Chain], list[OutboxRow]]:
+    def _take_finished(self) -> tuple[list[Chain], list[OutboxRow]]:
         done, self._finished = self._finished, []
         sent, self._unrecorded = self._unrecorded, []
         for chain in done:
@@ -436,13 +422,13 @@ class OutboxSender:
                 del self._active[chain.chat_id]
         return done, sent
 
-    def _keep(self, done: list[_Chain], sent: list[OutboxRow]) -> None:
+    def _keep(self, done: list[Chain], sent: list[OutboxRow]) -> None:
         """A record that failed: what it held goes back, ahead of what finished since, and
         stays in our hands (its ids known, so no pass of ours claims and sends them again)."""
         self._finished[:0] = done
         self._unrecorded[:0] = sent
 
-    def _forget(self, done: list[_Chain], sent: list[OutboxRow]) -> None:
+    def _forget(self, done: list[Chain], sent: list[OutboxRow]) -> None:
         """After a record: the sent ids leave our hands, and the budgets of chats we no
         longer serve."""
         for row in sent:
@@ -455,33 +441,6 @@ class OutboxSender:
             self._stalled.discard(chain.chat_id)
             if chain.chat_id not in self._active:
                 self._budgets.pop(chain.chat_id, None)
-
-    async def _write_record(
-        self, conn: AsyncConnection, done: list[_Chain], sent: list[OutboxRow]
-    ) -> None:
-        now = self.clock()
-        pause = 0.0
-        await mark_sent(conn, [row.id for row in sent], now)
-        self.sent += len(sent)
-        for chain in done:
-            if chain.failed is None:
-                continue
-            row, outcome = chain.failed
-            if isinstance(outcome, RateLimited):
-                pause = max(pause, outcome.retry_after)
-            await record_failure(conn, self.channel, row, outcome, now)
-        # A chat whose next chain already runs keeps its lease until that one is recorded.
-        ended = {c.chat_id: c.budget for c in done if c.chat_id not in self._active}
-        await release_chats(conn, self.channel, self.holder, ended, now)
-        unused = sum(c.tokens - c.used for c in done)
-        await give_back(
-            conn,
-            self.channel,
-            unused,
-            burst=self.limits.per_second,
-            pause_s=pause,
-            rate=self.limits.per_second,
-        )
 
 
 def _nothing(_committed: bool) -> None:

@@ -23,6 +23,7 @@ from jobs.digests import DigestSettings
 from jobs.requests import RequestWorker
 from storage import write_transaction
 from storage.outbound import TextMessage
+from storage.queries.receipts import NewReceipt, issue_receipts
 from storage.queries.surveys import create_receipt
 from storage.schema import job_requests
 from tests.support.clock import SequentialClock, SequentialIds
@@ -56,11 +57,13 @@ CHOICES = (
         ("3", Text("3")),  # "◀ Quay lại" has no number: navigation is typed as words
         ("1. 1 – rất KHÔNG hài lòng", Choice("1.1:1")),  # the line as displayed
         ("ᴺ", Text("ᴺ")),
+        ("5282-7979-65", Command("start", "5282797965", typed="5282-7979-65")),
+        (" 5282 7979 65 ", Command("start", "5282797965", typed="5282 7979 65")),
     ],
     ids=["number", "padded-number", "number-out-of-list", "label", "full-label", "free-text",
          "command-with-arg", "command-upper", "superscript", "blank", "empty", "refused-characters",
          "refused-in-argument", "only-refused", "nav-not-numbered", "displayed-line",
-         "letter-like"],
+         "letter-like", "short-code", "short-code-spaced"],
 )  # fmt: skip
 def test_parse_line(line: str, expected: object) -> None:
     assert parse_line(line, CHOICES) == expected
@@ -114,6 +117,23 @@ async def test_receipt_link_under_every_start_alias(engine: AsyncEngine, alias: 
     await dispatcher.close()
     assert "Ông/Bà có đồng ý tham gia không?" in out.getvalue()
     assert "không đúng hoặc không còn hiệu lực" not in out.getvalue()
+
+
+async def test_a_typed_short_code_opens_its_receipt_in_the_console(engine: AsyncEngine) -> None:
+    """README: the slip's short code typed works on every channel, the console included."""
+    clock = SequentialClock()
+    async with write_transaction(engine) as conn:
+        new = NewReceipt("tok-SHORTCODE000001", "1.009972", short_code="5282797965")
+        await issue_receipts(conn, [new], clock())
+    lines = iter(["5282-7979-65\n"])
+    out = io.StringIO()
+    dispatcher = Dispatcher(engine, clock=clock, new_id=SequentialIds())
+    chat = ConsoleChat(
+        dispatcher, default_catalog(), user="t", read_line=lambda: next(lines, ""), out=out
+    )
+    await chat.run()
+    await dispatcher.close()
+    assert "Ông/Bà có đồng ý tham gia không?" in out.getvalue()
 
 
 async def test_requests_are_answered_in_the_console(engine: AsyncEngine) -> None:

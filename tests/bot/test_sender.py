@@ -20,7 +20,7 @@ from bot.errors import (
 )
 from bot.runtime.replies import Capabilities
 from bot.runtime.send_budget import Limits
-from bot.runtime.send_failures import MAX_ATTEMPTS
+from bot.runtime.send_record import MAX_ATTEMPTS
 from bot.runtime.sender import OutboxSender
 from storage import WriteSet, flush, write_transaction
 from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.runtime import sender as sender_module
+from bot.runtime import send_record
 from bot.runtime.sender import LEASE_S, OutboxSender
 from storage.queries.outbox import mark_sent
 from tests.bot.test_sender import Channel, Clock, _queue, _rows
@@ -34,7 +34,7 @@ async def test_sent_but_not_recorded_is_recorded_later_not_sent_again(
             raise sa.OperationalError("UPDATE outbox", {}, Exception("database is locked"))
         return await mark_sent(conn, ids, now)
 
-    monkeypatch.setattr(sender_module, "mark_sent", flaky)
+    monkeypatch.setattr(send_record, "mark_sent", flaky)
     for _ in range(failures):
         with pytest.raises(sa.OperationalError):
             await sender.drain_once()

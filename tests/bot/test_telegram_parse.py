@@ -289,7 +289,20 @@ def test_a_member_who_is_not_staff_is_ignored(update: Update) -> None:
 
 
 @pytest.mark.parametrize("update", [_group_message(7002, "/hoso"), _group_press(7002)])
-def test_a_group_that_is_no_staff_room_is_ignored(update: Update) -> None:
+def test_an_administrator_in_a_group_that_is_no_staff_room_is_read_as_such(
+    update: Update,
+) -> None:
+    """Never silence for an administrator: the event is marked with the group's id, so the
+    engine tells them that the group is no staff room and what to set."""
+    event = _in_room(update, room=None)
+    assert event is not None
+    assert (event.external_id, event.stray_room, event.room) == ("-4001:7002", "-4001", True)
+
+
+@pytest.mark.parametrize(
+    "update", [_group_message(5555, "/hoso"), _group_press(5555), _group_message(7002, "hi")]
+)
+def test_a_group_that_is_no_staff_room_ignores_members_and_chatter(update: Update) -> None:
     assert _in_room(update, room=None) is None
 
 

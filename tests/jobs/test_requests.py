@@ -105,12 +105,37 @@ async def test_public_results_are_built_once_and_not_resent_on_every_tap(
     async with read_transaction(engine) as conn:
         got = await pending(conn, "test", clock(), chat_id="tapper", limit=50)
     kinds = [(r.message.kind, getattr(r.message, "key", "")) for r in got]
-    assert kinds == [
-        ("text", "results.working"),
+    assert kinds == [  # built already: no "one moment" before the answer
         ("text", "results.message"),
         ("image", ""),
-        ("text", "results.working"),
         ("text", "results.recent"),
+    ]
+    assert worker.public.builds == 1
+
+
+async def test_one_moment_is_said_only_when_the_results_must_be_built(
+    engine: AsyncEngine,
+) -> None:
+    """The first /ketqua of the period waits for the chart and is told so first; a second
+    one in the same period (another chat) gets the cached result without that line."""
+    clock = SequentialClock(start=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(tz=TZ), clock=clock, new_id=SequentialIds())
+    rng = random.Random(7)
+    for n in range(11):
+        await complete_survey(dispatcher, f"c{n}", rng)
+    worker = RequestWorker(engine, DIGESTS, default_catalog(), clock)
+    for chat in ("first", "second"):
+        await _ask(dispatcher, chat, "/ketqua", admin=False)
+        await worker.run_once()
+    async with read_transaction(engine) as conn:
+        first = await pending(conn, "test", clock(), chat_id="first", limit=50)
+        second = await pending(conn, "test", clock(), chat_id="second", limit=50)
+    kinds = [
+        [(r.message.kind, getattr(r.message, "key", "")) for r in got] for got in (first, second)
+    ]
+    assert kinds == [
+        [("text", "results.working"), ("text", "results.message"), ("image", "")],
+        [("text", "results.message"), ("image", "")],
     ]
     assert worker.public.builds == 1
 

@@ -288,6 +288,7 @@ async def run(path: Path, database: Database) -> Result:
                 sender_id=str(step.get("sender", "")),
                 sender_name=str(step.get("name", "")),
                 room=bool(step.get("room", False)),
+                stray_room=str(step.get("stray_room", "")),
             )
             handled = (await dispatcher.process([event]))[0]
             if isinstance(handled, Exception):
