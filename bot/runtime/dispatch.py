@@ -111,6 +111,9 @@ class DispatchSettings:
     #: what staff are told of a notice to a Zalo chat outside the free 48 h.
     zalo_template: str = ""
     zalo_send_billed: bool = True
+    #: The approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``): used outside the window
+    #: when there is no OA template, so a named complaint on Zalo asks consent to it.
+    zalo_zns_template: str = ""
     #: The key of the survey marks (``storage.queries.survey_marks``): ``RECEIPT_SECRET``, or
     #: random per process when that is unset (the one-survey rule then holds until restart).
     survey_mark_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
@@ -403,6 +406,9 @@ class Dispatcher:
             survey_method=self.settings.survey_method,
             agency_address=self.settings.agency_address,
             channel=event.channel,
+            zns=event.channel == "zalo"
+            and bool(self.settings.zalo_zns_template)
+            and not self.settings.zalo_template,
         )
         try:
             return handle(state, event.payload, env, facts)
