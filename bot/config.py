@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     #: The agency's approved Zalo template for complaint notices outside the 7-day window
     #: (its id from the OA's template manager); empty: such notices wait for the citizen.
     zalo_template_notice: str = Field(default="", max_length=64, pattern=r"^[0-9A-Za-z_-]*$")
+    #: An approved ZNS template (Zalo Notification Service, by phone number): complaint
+    #: notices outside the 7-day window go to the phone a citizen gave, with their consent,
+    #: when there is no OA template above. Its fields: ``code``, ``status``, ``date``.
+    zalo_zns_template_notice: str = Field(default="", max_length=64, pattern=r"^[0-9A-Za-z_-]*$")
+    #: ZNS is served apart from the OA API (``POST /message/template`` there).
+    zalo_zns_base_url: str = "https://business.openapi.zalo.me"
     #: Whether notices go as normal messages 48 h - 7 days after the citizen last wrote
     #: (Zalo bills the OA for those); False holds them for the template or the next message.
     zalo_send_billed: bool = True

@@ -45,6 +45,9 @@ class Env:
     #: The channel this message came by ("telegram", "zalo", "web", "console"): the notices
     #: name the platform the messages really pass through.
     channel: str = ""
+    #: A Zalo chat with ZNS notices configured (``ZALO_ZNS_TEMPLATE_NOTICE``, and no OA
+    #: template by user id): a named complaint asks consent to notices to its phone.
+    zns: bool = False
 
     @property
     def today(self) -> date:

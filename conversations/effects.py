@@ -180,6 +180,8 @@ class OpenComplaint:
     accept_due_on: date | None = None
     #: NĐ 20/2008, Điều 9(1)(d): the day by which an out-of-remit case must be forwarded.
     forward_due_on: date | None = None
+    #: The sender agreed to progress notices by ZNS to ``phone`` (Zalo, issue 15).
+    zns_consent: bool = False
     kind: Literal["open_complaint"] = "open_complaint"
 
 

@@ -269,9 +269,10 @@ def _complaints_sheet(
     t = ctx.t
     columns = [
         t["c.code"], t["c.category"], t["c.status"], t["c.source"], t["c.created"],
-        t["c.due"], t["c.closed"], t["c.overdue"], t["c.rating"], t["c.anonymous"],
+        t["c.forward_due"], t["c.accept_due"], t["c.resolve_due"], t["c.forwarded_to"],
+        t["c.forwarded_on"], t["c.closed"], t["c.overdue"], t["c.rating"], t["c.anonymous"],
     ]  # fmt: skip
-    widths = [16, 32, 24, 15, 12, 12, 12, 28, 10, 9]
+    widths = [16, 32, 24, 15, 12, 14, 12, 12, 28, 12, 12, 28, 10, 9]
     if full_register:
         columns += [t["c.name"], t["c.phone"], t["c.description"]]
         widths += [24, 15, 60]
@@ -279,6 +280,8 @@ def _complaints_sheet(
     _page(ws, landscape=True, title_row=2)
     sheet = _Sheet(ws, widths, align=_TOP)
     title = t["sheet.complaints.title"]
+    # Which cases: filed in the period, and every older one still open at its end.
+    title = f"{title} — {t['complaints.scope']}"
     sheet.values([f"{title} — {t['full_register']}" if full_register else title], font=_TITLE)
     sheet.header(columns)
     for c in complaints:
@@ -288,7 +291,11 @@ def _complaints_sheet(
             sheet.cell(_catalog_text(ctx.lang, f"status.{c.status}", c.status)),
             sheet.cell(t.get(f"source.{c.source}", c.source)),
             sheet.cell(c.created_on),
+            sheet.cell(c.forward_due_on),
+            sheet.cell(c.accept_due_on),
             sheet.cell(c.due_on),
+            sheet.cell(c.forwarded_to, align=_WRAP),
+            sheet.cell(c.forwarded_on),
             sheet.cell(c.closed_on),
             sheet.cell(_overdue(t, c, today), align=_WRAP),
             sheet.cell(c.rating, align=_CENTER),

@@ -258,6 +258,9 @@ complaints = Table(
     # was told then (Luật Tiếp công dân 2013, Điều 28(1)), and a case handed back to "new"
     # later owes neither the notice nor the forwarding any more.
     Column("accepted_at", UTCDateTime),
+    # When the sender (on Zalo) agreed to progress notices by ZNS to ``reporter_phone``
+    # after the 7-day window; NULL: not asked or refused (issue 15).
+    Column("zns_consent_at", UTCDateTime),
     Index(None, "status", "due_on"),
     Index(None, "contact_id", "created_at"),
     Index(None, "rated_at"),

@@ -54,6 +54,7 @@ async def build_runtime(settings: Settings) -> Runtime:
             survey_method=settings.survey_method,
             agency_address=settings.agency_address,
             zalo_template=settings.zalo_template_notice,
+            zalo_zns_template=settings.zalo_zns_template_notice,
             zalo_send_billed=settings.zalo_send_billed,
             survey_mark_key=_mark_key(settings),
         ),

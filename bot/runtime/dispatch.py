@@ -111,6 +111,9 @@ class DispatchSettings:
     #: what staff are told of a notice to a Zalo chat outside the free 48 h.
     zalo_template: str = ""
     zalo_send_billed: bool = True
+    #: The approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``): used outside the window
+    #: when there is no OA template, so a named complaint on Zalo asks consent to it.
+    zalo_zns_template: str = ""
     #: The key of the survey marks (``storage.queries.survey_marks``): ``RECEIPT_SECRET``, or
     #: random per process when that is unset (the one-survey rule then holds until restart).
     survey_mark_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
@@ -278,8 +281,12 @@ class Dispatcher:
                 fresh.discard(key)  # a second copy inside the same batch is a duplicate
                 todo.append(event)
         rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
+        zalo = self.settings
         facts = FactsCache(
-            now, self.settings.tz, (self.settings.zalo_template, self.settings.zalo_send_billed)
+            now,
+            zalo.tz,
+            (zalo.zalo_template, zalo.zalo_send_billed),
+            zns=bool(zalo.zalo_zns_template) and not zalo.zalo_template,
         )
         # What the batch needs, as its conversations stand now, in one query per kind.
         await facts.load(conn, [self._lookups(e, rows) for e in todo])
@@ -403,6 +410,9 @@ class Dispatcher:
             survey_method=self.settings.survey_method,
             agency_address=self.settings.agency_address,
             channel=event.channel,
+            zns=event.channel == "zalo"
+            and bool(self.settings.zalo_zns_template)
+            and not self.settings.zalo_template,
         )
         try:
             return handle(state, event.payload, env, facts)

@@ -116,6 +116,7 @@ def _open_complaint(ctx: Recording, change: OpenComplaint) -> None:
         "reporter_address": change.address,
         "accept_due_on": change.accept_due_on,
         "forward_due_on": change.forward_due_on,
+        "zns_consent_at": change.at if change.zns_consent else None,
     }
     actor = f"staff:{ctx.contact_id}" if hotline else "citizen"
     ctx.writes.open_complaint(values, _files(change.files), ctx.channel, actor)

@@ -39,6 +39,7 @@ from .complaint_draft import (
     SKIP,
     TEXT,
     WHO,
+    ZNS,
     Draft,
 )
 from .complaint_files import attachment, disguised_name, file_refusal, keep_file
@@ -48,11 +49,11 @@ from .complaint_submit import submit
 #: The names other modules import from here (the flow was one module before it was split).
 __all__ = [
     "ADDRESS", "BACK", "CANCEL", "CATEGORY", "CONFIRM", "FILES", "FLOW", "NAME", "PHONE",
-    "SKIP", "TEXT", "WHO", "Draft", "cancel", "disguised_name", "edited", "file_refusal",
+    "SKIP", "TEXT", "WHO", "ZNS", "Draft", "cancel", "disguised_name", "edited", "file_refusal",
     "handle", "prompt", "start", "via",
 ]  # fmt: skip
 
-_ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM)
+_ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ZNS, ADDRESS, CONFIRM)
 #: The steps that take what is typed as content: a navigation word there is never stored.
 _FREE_TEXT = frozenset({TEXT, NAME, PHONE, ADDRESS})
 
@@ -111,6 +112,8 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         return _name(state, _taken(draft, "name", event), env, text)
     if step == PHONE:
         return _phone(state, _taken(draft, "phone", event), env, text)
+    if step == ZNS:
+        return _zns(state, draft, env, option, text)
     if step == ADDRESS:
         return _address(state, _taken(draft, "address", event), env, text)
     if option == "send" or (text is not None and is_done(text)):
@@ -207,6 +210,8 @@ def _previous(step: str, draft: Draft) -> str:
         return ADDRESS if draft.anon is not None else WHO
     if step == ADDRESS and draft.anon:
         return WHO
+    if step == ADDRESS:
+        return ZNS if draft.zns is not None else PHONE
     if step == WHO:
         return FILES
     index = _ORDER.index(step) if step in _ORDER else 0
@@ -270,7 +275,7 @@ def _who(
         moved = goto(state, draft, env, NAME)
     else:
         # The address is optional for an anonymous góp ý (issue 14): asked, «Bỏ qua» allowed.
-        draft.anon, draft.name, draft.phone = True, None, None
+        draft.anon, draft.name, draft.phone, draft.zns = True, None, None, None
         moved = goto(state, draft, env, ADDRESS)
     # The notice comes before any personal data is asked (Luật 91/2025/QH15), an anonymous
     # sender's address included; on a hotline call, the officer reads it to the caller.
@@ -312,6 +317,24 @@ def _phone(state: ConversationState, draft: Draft, env: Env, text: str | None) -
     if phone is None:
         return reask(state, env, "complaint.bad_phone")
     draft.phone = phone
+    # On Zalo with ZNS configured, a citizen's own number may carry notices after the 7-day
+    # window: asked once, with its purpose and carrier (Luật 91/2025/QH15); staff recording
+    # a call are not asked.
+    return goto(state, draft, env, ZNS if env.zns and not draft.hotline else ADDRESS)
+
+
+def _zns(
+    state: ConversationState, draft: Draft, env: Env, option: str | None, text: str | None
+) -> Outcome:
+    """Consent to ZNS notices to the phone given: yes or no, and on to the address."""
+    if text is not None:
+        number = parse_number(text)
+        option = {1: "yes", 2: "no"}.get(number or 0) or match_label(
+            text, {"yes": ("dong y", "co", "yes", "agree"), "no": ("khong", "no", "refuse")}
+        )
+    if option not in ("yes", "no"):
+        return reask(state, env, "zns5.please_choose")
+    draft.zns = option == "yes"
     return goto(state, draft, env, ADDRESS)
 
 

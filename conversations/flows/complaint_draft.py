@@ -12,6 +12,8 @@ CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ADDRESS, CONFIRM = (
     "c.cat", "c.text", "c.files", "c.who", "c.name", "c.phone", "c.addr", "c.confirm",
 )  # fmt: skip
 BACK, CANCEL, SKIP = "back", "cancel", "skip"
+#: On Zalo with ZNS configured: consent to a ZNS message to the phone given (issue 15).
+ZNS = "c.zns"
 
 
 @dataclass(slots=True)
@@ -27,6 +29,8 @@ class Draft:
     phone: str | None = None
     hotline: bool = False
     address: str | None = None
+    #: Consent to progress notices by ZNS to ``phone`` (None: not asked).
+    zns: bool | None = None
     #: The channel's message ids of the texts taken, by what they gave ("text", "name",
     #: "phone"), so an edit of one of them before «Gửi» can replace it.
     msgs: dict[str, str] = field(default_factory=dict)
@@ -47,6 +51,7 @@ class Draft:
             phone=p if isinstance(p := raw.get("phone"), str) else None,
             hotline=raw.get("hotline") is True,
             address=ad if isinstance(ad := raw.get("address"), str) else None,
+            zns=z if isinstance(z := raw.get("zns"), bool) else None,
             msgs={str(k): str(v) for k, v in m.items()}
             if isinstance(m := raw.get("msgs"), dict)
             else {},
@@ -64,6 +69,7 @@ class Draft:
             "phone": self.phone,
             "hotline": self.hotline,
             "address": self.address,
+            "zns": self.zns,
             "msgs": dict(self.msgs),
             "album": dict(self.album),
         }

@@ -24,6 +24,7 @@ from .complaint_draft import (
     SKIP,
     TEXT,
     WHO,
+    ZNS,
     Draft,
 )
 
@@ -68,6 +69,9 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
         return [Reply("complaint.ask_name", choices=_nav(NAME))]
     if step == PHONE:
         return [Reply("complaint.ask_phone", choices=_nav(PHONE))]
+    if step == ZNS:
+        options = (ChoiceOption(f"{ZNS}:yes", "zns5.yes"), ChoiceOption(f"{ZNS}:no", "zns5.no"))
+        return [Reply("zns5.ask_consent", (("agency", env.agency),), options + _nav(ZNS))]
     if step == ADDRESS:
         if draft.anon:
             skip = ChoiceOption(f"{ADDRESS}:{SKIP}", "survey.skip")
@@ -91,11 +95,17 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
     summary: Params = (
         ("category", Ref(f"category.{draft.cat}")),
         ("text", text if len(text) <= 300 else text[:300] + "…"),
-        ("files", len(draft.files)),
+        ("files", _files(len(draft.files))),
         ("who", Lines((who,))),
     )
     send = ChoiceOption(f"{CONFIRM}:send", "complaint.send")
     return [Reply("complaint.confirm", summary, (send, *_nav(CONFIRM)))]
+
+
+def _files(count: int) -> int | Lines:
+    """The files counted in the summary: they are only read and checked (type, size) after
+    sending, so the count says so, and that a refused one will be told."""
+    return Lines((Reply("harden5.files_checked", (("n", count),)),)) if count else count
 
 
 def after(draft: Draft) -> Reply:

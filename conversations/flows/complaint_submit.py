@@ -48,6 +48,7 @@ def submit(state: ConversationState, draft: Draft, env: Env, facts: Facts) -> Ou
         address=draft.address,
         accept_due_on=accept,
         forward_due_on=dues.forward,
+        zns_consent=bool(draft.zns) and not draft.anon and draft.phone is not None,
     )
     cards = case_card(
         code=code,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..schema import answers, complaint_events, complaints, survey_responses
@@ -42,6 +42,7 @@ class ExportComplaint:
     forward_due_on: date | None = None
     forwarded_to: str | None = None
     accepted_at: datetime | None = None
+    forwarded_on: date | None = None
 
 
 def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -95,7 +96,9 @@ async def responses_for_export(
 async def complaints_for_export(
     conn: AsyncConnection, start: date, end: date, tz: ZoneInfo
 ) -> list[ExportComplaint]:
-    """Complaints filed in the period; the exporter leaves out personal data unless asked."""
+    """Complaints filed in the period, and every case filed before it still open at its end
+    (an old overdue case is the one most worth listing); the exporter leaves out personal
+    data unless asked."""
     low, high = _bounds(start, end, tz)
     closed = (
         select(complaint_events.c.at)
@@ -125,8 +128,17 @@ async def complaints_for_export(
             complaints.c.forward_due_on,
             complaints.c.forwarded_to,
             complaints.c.accepted_at,
+            complaints.c.forwarded_on,
         )
-        .where(complaints.c.created_at >= low, complaints.c.created_at < high)
+        .where(
+            complaints.c.created_at < high,
+            or_(
+                complaints.c.created_at >= low,
+                # Open at the period's end: open now, or closed only after it.
+                complaints.c.status.in_(("new", "in_progress", "waiting_citizen")),
+                closed >= high,
+            ),
+        )
         .order_by(complaints.c.created_at, complaints.c.id)
     )
     out: list[ExportComplaint] = []
@@ -156,6 +168,7 @@ async def complaints_for_export(
                 forward_due_on=r[13],
                 forwarded_to=r[14],
                 accepted_at=r[15],
+                forwarded_on=r[16],
             )
         )
     return out

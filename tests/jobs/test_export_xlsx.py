@@ -449,16 +449,20 @@ def test_text_that_looks_like_a_formula_stays_text() -> None:
 
 # --- sheet 4: complaints ---------------------------------------------------------------------
 
+SCOPE = "gồm phản ánh tiếp nhận trong kỳ và mọi phản ánh tiếp nhận trước đó còn mở vào cuối kỳ"
+OVERDUE = 11  # the column "Quá hạn"
+
 
 def test_complaints_without_personal_data_by_default() -> None:
     data = export()
     wb = workbook(data)
     ws = wb["Phản ánh"]
 
-    assert rows(ws)[0][0] == "Danh sách phản ánh, kiến nghị"
+    assert rows(ws)[0][0] == f"Danh sách phản ánh, kiến nghị — {SCOPE}"
     assert rows(ws)[1] == [
-        "Mã phản ánh", "Loại", "Trạng thái", "Nguồn", "Ngày tiếp nhận", "Hạn xử lý",
-        "Ngày kết thúc", "Quá hạn", "Đánh giá (1–5)", "Ẩn danh",
+        "Mã phản ánh", "Loại", "Trạng thái", "Nguồn", "Ngày tiếp nhận",
+        "Hạn chuyển (nếu ngoài thẩm quyền)", "Hạn báo thụ lý", "Hạn giải quyết",
+        "Đã chuyển đến", "Ngày chuyển", "Ngày kết thúc", "Quá hạn", "Đánh giá (1–5)", "Ẩn danh",
     ]  # fmt: skip
     secrets = [NAME, PHONE, DESCRIPTION, "Trần Văn Bình", "0987654321", "Phí thu sai"]
     secrets += ["Thái độ chưa tốt"]
@@ -475,22 +479,23 @@ def test_complaint_rows() -> None:
     body = rows(ws)[2:]
     assert body[0] == [
         "PA-2026-000001", "Cấp phép xây dựng", "Đang xử lý", "Chatbot",
-        datetime(2026, 2, 24), datetime(2026, 3, 10), None, "Có: giải quyết", None, "Không",
+        datetime(2026, 2, 24), None, None, datetime(2026, 3, 10), None, None, None,
+        "Có: giải quyết", None, "Không",
     ]  # fmt: skip
     assert body[1][1:4] == ["Thái độ giao tiếp của công chức", "Mới tiếp nhận", "Đường dây nóng"]
-    assert (body[1][7], body[1][9]) == ("Không", "Có")  # due on the 16th; anonymous
-    assert (body[2][2], body[2][6], body[2][7], body[2][8]) == (
+    assert (body[1][OVERDUE], body[1][13]) == ("Không", "Có")  # due on the 16th; anonymous
+    assert (body[2][2], body[2][10], body[2][OVERDUE], body[2][12]) == (
         "Đã giải quyết", datetime(2026, 3, 6), "Có: giải quyết", 4,
     )  # fmt: skip
     assert body[3][1:3] == ["old_category", "archived"]
-    assert body[3][7] == "Không"
+    assert body[3][OVERDUE] == "Không"
 
 
 def test_overdue_uses_the_local_date() -> None:
     # At 16:30 UTC it is still 10 March in Vietnam: the case due on the 10th is not late yet.
     ws = workbook(export(generated_at=datetime(2026, 3, 10, 16, 30, tzinfo=UTC)))["Phản ánh"]
 
-    assert rows(ws)[2][7] == "Không"
+    assert rows(ws)[2][OVERDUE] == "Không"
 
 
 # A new case received 24/02 (the export is on 11/03, local): forward by 03/03, tell the
@@ -521,14 +526,28 @@ def test_the_overdue_column_names_the_deadlines_the_staff_list_counts(
 ) -> None:
     ws = workbook(export(complaints=[case]))["Phản ánh"]
 
-    assert rows(ws)[2][7] == expected
+    assert rows(ws)[2][OVERDUE] == expected
+
+
+def test_the_three_deadlines_and_the_forwarding_have_their_columns() -> None:
+    case = dataclasses.replace(
+        _NEW, forwarded_to="UBND phường Tiền Phong", forwarded_on=date(2026, 3, 2)
+    )
+    row = rows(workbook(export(complaints=[case]))["Phản ánh"])[2]
+
+    assert row[5:10] == [
+        datetime(2026, 3, 3), datetime(2026, 3, 10), datetime(2026, 3, 16),
+        "UBND phường Tiền Phong", datetime(2026, 3, 2),
+    ]  # fmt: skip
 
 
 def test_the_full_register_adds_personal_data_and_says_so() -> None:
     wb = workbook(export(full_register=True))
     ws = wb["Phản ánh"]
 
-    assert rows(ws)[0][0] == ("Danh sách phản ánh, kiến nghị — Sổ đầy đủ — có thông tin cá nhân")
+    assert rows(ws)[0][0] == (
+        f"Danh sách phản ánh, kiến nghị — {SCOPE} — Sổ đầy đủ — có thông tin cá nhân"
+    )
     assert rows(ws)[1][-3:] == ["Họ tên", "Số điện thoại", "Nội dung"]
     assert rows(ws)[2][-3:] == [NAME, PHONE, DESCRIPTION]
     assert rows(ws)[3][-3:] == [None, None, "Thái độ chưa tốt"]
@@ -584,7 +603,7 @@ def test_libreoffice_opens_the_file(tmp_path: Path) -> None:
 def test_long_text_rows_stay_within_excels_tallest_row(description: str) -> None:
     complaint = dataclasses.replace(COMPLAINTS[0], description=description)
     ws = workbook(export(complaints=[complaint], full_register=True))["Phản ánh"]
-    cell = ws.cell(row=3, column=13)
+    cell = ws.cell(row=3, column=17)  # "Nội dung", after the 14 columns and name, phone
     assert cell.value == description  # the whole text stays in the cell
     assert cell.alignment.wrap_text
     assert ws.row_dimensions[3].height == 409  # as tall as Excel allows, no taller

@@ -210,3 +210,14 @@ async def test_the_export_reads_every_deadline_the_digest_counts(engine: AsyncEn
     assert {code: kinds for code, kinds in found.items() if kinds} == {
         code: [m.kind for m in missed] for code, missed in cases.overdue
     }
+
+
+async def test_the_export_lists_every_case_still_open_whatever_its_filing_date(
+    engine: AsyncEngine,
+) -> None:
+    """Filed in February, exported for March: the open ones are listed (the overdue first of
+    all), the case closed in February is not."""
+    await _seed(engine)
+    async with read_transaction(engine) as conn:
+        exported = await complaints_for_export(conn, date(2026, 3, 1), date(2026, 3, 31), HANOI)
+    assert [c.code for c in exported] == [code for code, status, *_ in SEED if status != "resolved"]
