@@ -94,7 +94,7 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     send_and_wait(fake, chat, "bỏ qua")  # the optional address of an anonymous góp ý
     wait_text(fake, chat, "Tệp kèm theo: 5")
     press(fake, chat, "c.confirm:send")
-    wait_text(fake, chat, "Mã tra cứu:")
+    wait_text(fake, chat, "Mã phản ánh:")
     description, files = _complaint(bot)
     assert description == DESCRIPTION
     assert [m for m, _ in files] == ["photo"] * 5
@@ -140,7 +140,7 @@ def test_an_edited_description_before_and_after_sending(
         "Nội dung: Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở." in texts(fake, chat)[summary]
     )
     press(fake, chat, "c.confirm:send")
-    wait_text(fake, chat, "Mã tra cứu:")
+    wait_text(fake, chat, "Mã phản ánh:")
     assert _complaint(bot)[0] == "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở."
 
     # After «Gửi»: a short note, and the filed description stays as sent.

@@ -185,7 +185,7 @@ async def _file(bot: Life) -> str:
     texts = [m.text for m in zalo.messages(CITIZEN)]
     match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
     assert match is not None, texts
-    assert any("mã tra cứu bất cứ lúc nào" in t for t in texts)  # how they will hear back
+    assert any("mã phản ánh bất cứ lúc nào" in t for t in texts)  # how they will hear back
     return match.group(0)
 
 
