@@ -40,6 +40,7 @@ from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window
+from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
 from bot.runtime.build import (
@@ -66,6 +67,7 @@ from jobs.file_notices import FileNotices
 from jobs.runner import JobsRunner
 from storage import read_transaction
 from storage.queries.complaint_files import StoredFile, stored_file
+from storage.schema import COMPLAINT_STATUSES
 
 log = logging.getLogger("bot.run")
 
@@ -406,7 +408,15 @@ def zalo_channel(
     )
     note = "zalo.filed_note_template" if settings.zalo_template_notice else "zalo.filed_note"
     filed_note = catalog.text(settings.default_language, note)
-    zalo = ZaloSender(client, settings.zalo_api_base_url, tokens, hint, window, filed_note)
+    zalo = ZaloSender(
+        client,
+        settings.zalo_api_base_url,
+        tokens,
+        hint,
+        window,
+        filed_note,
+        _zns(runtime, settings),
+    )
     # Zalo allows far more than Telegram; its own -32 answer slows us down when needed.
     sender = OutboxSender(
         runtime.engine, zalo, utc_now, Limits(per_second=50, per_chat_per_second=5, chat_burst=5)
@@ -425,3 +435,15 @@ def zalo_channel(
         methods=["POST"],
     )
     return sender, route, tokens
+
+
+def _zns(runtime: Runtime, settings: Settings) -> Zns | None:
+    """ZNS by phone number, when configured and no OA template by user id is."""
+    template = settings.zalo_zns_template_notice
+    if not template or settings.zalo_template_notice:
+        return None
+    catalog = default_catalog()
+    lang = settings.default_language
+    statuses = {s: catalog.text(lang, f"status.{s}") for s in COMPLAINT_STATUSES}
+    url = settings.zalo_zns_base_url.rstrip("/") + ZNS_PATH
+    return Zns(runtime.engine, url, template, statuses, settings.zone)

@@ -45,4 +45,4 @@ def _dates(period: Period) -> tuple[tuple[str, str], ...]:
 
 def _bad_period(state: ConversationState, command: str, arg: str) -> Outcome:
     said = (("command", command), ("typed", arg[:40]))
-    return Outcome((Reply("input5.bad_period", said),), state=state)
+    return Outcome((Reply("report.input5_bad_period", said),), state=state)

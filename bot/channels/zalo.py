@@ -26,6 +26,7 @@ from bot.channels.zalo_media import (
 )
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import FILED_PREFIX, NOTICE_PREFIX, Window
+from bot.channels.zalo_zns import ZNS_TOKEN_ERRORS, Zns
 from bot.errors import (
     ChannelError,
     ChatBlocked,
@@ -136,12 +137,15 @@ class ZaloSender:
         hint: str,
         window: Window | None = None,
         filed_note: str = "",
+        zns: Zns | None = None,
     ):
         base = base_url.rstrip("/")
         self.client = client
         self.url = base + SEND_PATH
         self.template_url = base + TEMPLATE_PATH
         self.window = window
+        #: ZNS by phone number, for notices outside the window with no OA template.
+        self.zns = zns
         #: Told to a Zalo citizen under their complaint's receipt: how they will hear back.
         self.filed_note = filed_note
         self.image_url = base + UPLOAD_IMAGE_PATH
@@ -176,21 +180,33 @@ class ZaloSender:
                 return
             except UnreachableOnZalo:
                 pass  # Zalo's own clock says closed: as below
-        if not window.template_id:
+        if window.template_id:
+            text = message.text[:MAX_TEMPLATE_TEXT]
+            data = {"template_id": window.template_id, "template_data": {"content": text}}
+            body = {"recipient": {"user_id": chat_id}, "message": data}
+            await self._call(self.template_url, "", json=body)
+        elif not await self._by_zns(chat_id, message, window):
             await window.record("held")
             raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
-        text = message.text[:MAX_TEMPLATE_TEXT]
-        await self._call(
-            self.template_url,
-            "",
-            json={
-                "recipient": {"user_id": chat_id},
-                "message": {"template_id": window.template_id, "template_data": {"content": text}},
-            },
-        )
         await window.record("template")
         if message.choices:
             raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
+
+    async def _by_zns(self, chat_id: str, message: TextMessage, window: Window) -> bool:
+        """Sends the notice by ZNS to the phone its complaint was filed with, when ZNS is
+        configured and the sender agreed at filing; False (the notice is held) otherwise,
+        and when ZNS refuses it or cannot be reached (``bot/channels/zalo_zns.py``)."""
+        if self.zns is None:
+            return False
+        body = await self.zns.request(chat_id, message.key, message.text, window.clock())
+        if body is None:
+            return False
+        try:
+            await self._call(self.zns.url, "", token_errors=ZNS_TOKEN_ERRORS, json=body)
+        except ChannelError as exc:
+            log.warning("event=zns_failed reason=%s", exc)
+            return False
+        return True
 
     async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:
         """Uploads a PNG or JPEG (at most 1 MB) and sends it to the user with ``caption``
@@ -226,7 +242,13 @@ class ZaloSender:
     async def _message(self, user_id: str, message: dict[str, Any]) -> None:
         await self._call(self.url, "", json={"recipient": {"user_id": user_id}, "message": message})
 
-    async def _call(self, url: str, upload: str, **request: Any) -> Mapping[str, Any]:
+    async def _call(
+        self,
+        url: str,
+        upload: str,
+        token_errors: frozenset[int] = TOKEN_ERRORS,
+        **request: Any,
+    ) -> Mapping[str, Any]:
         """POSTs with the access token and returns Zalo's answer when ``error`` is 0; refreshes
         the token once on -216 or -220 and retries once. ``upload`` names what is uploaded
         ("" for a message): an upload answering -210 is a file over Zalo's limit."""
@@ -252,7 +274,7 @@ class ZaloSender:
             code = int(answer.get("error", 0) or 0)
             if code == 0:
                 return answer
-            if code in TOKEN_ERRORS and attempt == 1:
+            if code in token_errors and attempt == 1:
                 await self.tokens.refresh(force_if=token)  # once, then one retry
                 continue
             raise _error(code, upload)

@@ -17,6 +17,7 @@ import unicodedata
 from stdnum import verhoeff
 
 from conversations import Command
+from conversations.normalise import clean
 
 DIGITS = 10
 #: Separators a citizen may type between the groups (spaces, dashes of any kind, dots).
@@ -44,7 +45,7 @@ def candidate(text: str) -> str | None:
     is not."""
     if len(text) > 40:
         return None
-    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = unicodedata.normalize("NFKC", clean(text)).strip()  # bidi marks out first
     folded = _PREFIX.sub("", unicodedata.normalize("NFC", folded))
     digits = _SEPARATORS.sub("", folded)
     return digits if _SHAPE.fullmatch(digits) else None
@@ -61,7 +62,7 @@ def near_miss(text: str) -> str | None:
     anything else. Where a step reads typed text it stays text (a phone number)."""
     if len(text) > 40:
         return None
-    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = unicodedata.normalize("NFKC", clean(text)).strip()  # bidi marks out first
     folded = _PREFIX.sub("", unicodedata.normalize("NFC", folded))
     digits = _SEPARATORS.sub("", folded)
     if _NEAR.fullmatch(digits) and not _SHAPE.fullmatch(digits):

@@ -100,4 +100,6 @@ async def _woken(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> bo
         # pending is later "destroyed but pending" in the log.
         for task in waits:
             task.cancel()
+        # ... and waited for, so they are finished here even if the loop stops right after.
+        await asyncio.gather(*waits, return_exceptions=True)
     return waits[0] in done

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import upsert
-from ..schema import outbox, zalo_chats, zalo_notices
+from ..schema import complaints, contacts, outbox, zalo_chats, zalo_notices
 from .outbox import UNTOLD
 
 CHANNEL = "zalo"
@@ -73,3 +73,21 @@ async def notices_between(conn: AsyncConnection, start: datetime, end: datetime)
     counts = dict.fromkeys(OUTCOMES, 0)
     counts.update({str(o): int(n) for o, n in found})
     return counts
+
+
+async def zns_phone(conn: AsyncConnection, chat_id: str, code: str) -> str | None:
+    """The phone the complaint ``code`` was filed with from Zalo chat ``chat_id``, when its
+    sender agreed at filing to notices by ZNS to it (issue 15); None otherwise."""
+    found = await conn.execute(
+        select(complaints.c.reporter_phone)
+        .join(contacts, contacts.c.id == complaints.c.contact_id)
+        .where(
+            complaints.c.code == code,
+            contacts.c.channel == CHANNEL,
+            contacts.c.external_id == chat_id,
+            complaints.c.zns_consent_at.is_not(None),
+            complaints.c.reporter_phone.is_not(None),
+        )
+    )
+    phone = found.scalar_one_or_none()
+    return str(phone) if phone else None

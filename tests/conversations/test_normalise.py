@@ -109,7 +109,7 @@ def test_an_argument_that_is_no_period_gets_the_bad_period_message(
 ) -> None:
     assert callable(form)
     outcome = handle(IDLE, Command(command, form(arg)), ENV, ADMIN)
-    assert [r.key for r in outcome.replies] == ["input5.bad_period"]
+    assert [r.key for r in outcome.replies] == ["report.input5_bad_period"]
     assert ("command", command) in outcome.replies[0].params
     assert not [c for c in outcome.changes if isinstance(c, RequestJob)]
 

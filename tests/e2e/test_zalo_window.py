@@ -30,6 +30,7 @@ from bot.channels.zalo_codes import is_valid, printed
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window
+from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
@@ -79,10 +80,13 @@ class Life:
 
 @asynccontextmanager
 async def life(
-    zalo: FakeZalo, database: Database, clock: SettableClock, template: str = ""
+    zalo: FakeZalo, database: Database, clock: SettableClock, template: str = "", zns: str = ""
 ) -> AsyncIterator[Life]:
+    """One process life; ``zns``: the approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``)."""
     engine = database.open()
-    settings = DispatchSettings(admin_chats=(("zalo", STAFF),), zalo_template=template)
+    settings = DispatchSettings(
+        admin_chats=(("zalo", STAFF),), zalo_template=template, zalo_zns_template=zns
+    )
     dispatcher = Dispatcher(engine, settings, clock=clock)
     note = "zalo.filed_note_template" if template else "zalo.filed_note"
     async with httpx.AsyncClient(trust_env=False) as client:
@@ -94,6 +98,9 @@ async def life(
             "({words})",
             Window(engine, clock, template),
             default_catalog().text("vi", note),
+            Zns(engine, zalo.base_url + ZNS_PATH, zns, {"resolved": "Đã giải quyết"})
+            if zns
+            else None,
         )
         # The fake has no rate limit of its own: ours must not be the reason a test waits.
         sender = OutboxSender(engine, channel, clock, Limits(100, 100, 100))
@@ -178,7 +185,7 @@ async def _file(bot: Life) -> str:
     texts = [m.text for m in zalo.messages(CITIZEN)]
     match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
     assert match is not None, texts
-    assert any("mã tra cứu bất cứ lúc nào" in t for t in texts)  # how they will hear back
+    assert any("mã phản ánh bất cứ lúc nào" in t for t in texts)  # how they will hear back
     return match.group(0)
 
 

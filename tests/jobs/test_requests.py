@@ -48,7 +48,7 @@ async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
     asked = await _ask(dispatcher, "boss", "/baocao 30d", admin=True)
     assert [m.key for m in asked.messages] == ["report.working"]
     bad = await _ask(dispatcher, "boss", "/baocao hôm qua", admin=True)
-    assert [m.key for m in bad.messages] == ["input5.bad_period"]
+    assert [m.key for m in bad.messages] == ["report.input5_bad_period"]
     await _ask(dispatcher, "boss", "/bantin", admin=True)
     await _ask(dispatcher, "boss", "/xuatdulieu 02/11/2026..20/11/2026", admin=True)
     await _ask(dispatcher, "someone", "/ketqua", admin=False)
@@ -63,7 +63,7 @@ async def test_report_digest_export_and_results(engine: AsyncEngine) -> None:
     answers = [
         r.message
         for r in boss
-        if getattr(r.message, "key", "") not in ("report.working", "input5.bad_period")
+        if getattr(r.message, "key", "") not in ("report.working", "report.input5_bad_period")
     ]
     assert isinstance(answers[0], TextMessage)
     assert answers[0].key == "report.message"

@@ -27,7 +27,8 @@ token, -220 token expired or removed, both answered to a stale token by ``expire
 answers); the button types ``oa.query.*`` (text payload) and ``oa.open.url`` / ``oa.open.phone``
 / ``oa.open.sms`` (object payload); a refresh refused with HTTP 200, ``error_name`` /
 ``error_reason`` and no numeric code (``refuse_refreshes``); ``POST /v3.0/oa/message/template``
-for approved templates by user id (its body is the fake's choice, see ``_template_endpoint``).
+for approved templates by user id (its body is the fake's choice, see ``_template_endpoint``);
+ZNS by phone number at ``POST /message/template`` (sources in ``tests/support/fake_zns.py``).
 
 Simpler than Zalo (do not rely on it): ONE access token is valid (a refresh or ``issue_tokens``
 replaces it; Zalo lets the old one live until it expires) and none expires by time (use
@@ -89,6 +90,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.support.fake_zns import ZNS_PATH, ZnsRefused, ZnsSend, accepted
 
 __all__ = [
     "ERRORS",
@@ -365,6 +368,9 @@ class FakeZalo:
         self._expired: dict[str, int] = {}  # access tokens made stale -> -216 or -220
         self._templates: dict[str, frozenset[str]] = {}  # approved template id -> its fields
         self._template_sends: list[TemplateSend] = []
+        self._zns: dict[str, frozenset[str]] = {}  # approved ZNS template id -> its fields
+        self._zns_sends: list[ZnsSend] = []
+        self._zns_refusal: int = 0
         self._refusal: JSON | None = None  # a refresh answer without a numeric code
         self._refresh_tokens: set[str] = set()  # issued and not yet used
         self._latest_refresh: str | None = None
@@ -392,6 +398,7 @@ class FakeZalo:
                 Route(SEND_PATH, self._send_endpoint, methods=["POST"]),
                 Route(TOKEN_PATH, self._token_endpoint, methods=["POST"]),
                 Route(TEMPLATE_PATH, self._template_endpoint, methods=["POST"]),
+                Route(ZNS_PATH, self._zns_endpoint, methods=["POST"]),
                 Route(UPLOAD_IMAGE_PATH, self._upload_endpoint, methods=["POST"]),
                 Route(UPLOAD_FILE_PATH, self._upload_endpoint, methods=["POST"]),
                 Route("/files/{key}/{name}", self._file_endpoint, methods=["GET"]),
@@ -728,6 +735,44 @@ class FakeZalo:
             return self._crashed("template", exc)
         answer = {"message_id": uuid.uuid4().hex, "user_id": user}
         return JSONResponse({"error": 0, "message": "Success", "data": answer})
+
+    def approve_zns(self, template_id: str, fields: set[str]) -> None:
+        """An approved ZNS template: sends of it must fill exactly ``fields``."""
+        with self._cond:
+            self._zns[template_id] = frozenset(fields)
+
+    def refuse_zns(self, code: int) -> None:
+        """Every ZNS send answers ``code`` from now on (0: accepted again)."""
+        with self._cond:
+            self._zns_refusal = code
+
+    @property
+    def zns_sends(self) -> list[ZnsSend]:
+        """Every accepted ZNS message, in order."""
+        with self._cond:
+            return list(self._zns_sends)
+
+    async def _zns_endpoint(self, request: Request) -> Response:
+        """``POST /message/template`` on ZNS's host (``tests/support/fake_zns.py``): a valid
+        access token (-124 otherwise), then the body's checks; no 7-day window."""
+        body: Any = None
+        with contextlib.suppress(ValueError):
+            body = json.loads(await request.body())
+        with self._cond:
+            try:
+                try:
+                    self._check_token(request.headers.get("access_token"))
+                except _ZaloError as exc:
+                    raise ZnsRefused(-124, "access token invalid") from exc
+                if self._zns_refusal:
+                    raise ZnsRefused(self._zns_refusal, "refused by the test")
+                sent = accepted(body, dict(self._zns))
+            except ZnsRefused as exc:
+                return JSONResponse({"error": exc.code, "message": exc.detail})
+            self._zns_sends.append(sent)
+            self._cond.notify_all()
+        data = {"msg_id": uuid.uuid4().hex, "sent_time": str(int(time.time() * 1000)), "quota": {}}
+        return JSONResponse({"error": 0, "message": "Success", "data": data})
 
     @property
     def access_token(self) -> str | None:
