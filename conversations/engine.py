@@ -84,6 +84,8 @@ def handle(
     outcome = _handle(state, event, env, facts)
     if facts.admin and not facts.room:
         return staff_typed.remember(outcome, state, env.now)
+    if facts.room and facts.sender_name:
+        return staff_typed.named_prompts(outcome, facts.sender_name)
     return outcome
 
 

@@ -98,7 +98,13 @@ async def life(
             "({words})",
             Window(engine, clock, template),
             default_catalog().text("vi", note),
-            Zns(engine, zalo.base_url + ZNS_PATH, zns, {"resolved": "Đã giải quyết"})
+            Zns(
+                engine,
+                zalo.base_url + ZNS_PATH,
+                zns,
+                {"resolved": "Đã giải quyết"},
+                filed_note=default_catalog().text("vi", "zns5.filed_note"),
+            )
             if zns
             else None,
         )
