@@ -446,4 +446,5 @@ def _zns(runtime: Runtime, settings: Settings) -> Zns | None:
     lang = settings.default_language
     statuses = {s: catalog.text(lang, f"status.{s}") for s in COMPLAINT_STATUSES}
     url = settings.zalo_zns_base_url.rstrip("/") + ZNS_PATH
-    return Zns(runtime.engine, url, template, statuses, settings.zone)
+    note = catalog.text(lang, "zns5.filed_note")
+    return Zns(runtime.engine, url, template, statuses, settings.zone, note)

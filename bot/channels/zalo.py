@@ -159,7 +159,7 @@ class ZaloSender:
                 await self._notice(chat_id, message, self.window)
             case TextMessage(key=key) if self.filed_note and key.startswith(FILED_PREFIX):
                 await self._message(chat_id, render(message, self.hint))
-                await self._message(chat_id, {"text": clip(self.filed_note)})
+                await self._message(chat_id, {"text": clip(await self._note(chat_id, message))})
             case TextMessage():
                 await self._message(chat_id, render(message, self.hint))
             case ImageMessage(data, name, caption):
@@ -206,6 +206,13 @@ class ZaloSender:
             await window.record("tpl_refused")
             return False
         return True
+
+    async def _note(self, chat_id: str, message: TextMessage) -> str:
+        """How the sender of the complaint just filed will hear back: by ZNS when they agreed."""
+        zns = self.zns
+        if zns and zns.filed_note and await zns.phone(chat_id, message.text) is not None:
+            return zns.filed_note
+        return self.filed_note
 
     async def _by_zns(self, chat_id: str, message: TextMessage, window: Window) -> bool:
         """Sends the notice by ZNS to the phone its complaint was filed with, when ZNS is

@@ -281,8 +281,12 @@ class Dispatcher:
                 fresh.discard(key)  # a second copy inside the same batch is a duplicate
                 todo.append(event)
         rows = await load_conversations(conn, [(e.channel, e.external_id) for e in todo], now)
+        zalo = self.settings
         facts = FactsCache(
-            now, self.settings.tz, (self.settings.zalo_template, self.settings.zalo_send_billed)
+            now,
+            zalo.tz,
+            (zalo.zalo_template, zalo.zalo_send_billed),
+            zns=bool(zalo.zalo_zns_template) and not zalo.zalo_template,
         )
         # What the batch needs, as its conversations stand now, in one query per kind.
         await facts.load(conn, [self._lookups(e, rows) for e in todo])

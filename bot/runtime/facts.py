@@ -118,6 +118,8 @@ class FactsCache:
     tz: ZoneInfo
     #: ``ZALO_TEMPLATE_NOTICE`` and ``ZALO_SEND_BILLED``: how a notice to a Zalo chat goes.
     zalo: tuple[str, bool] = ("", True)
+    #: ZNS by phone is used outside the window (``ZALO_ZNS_TEMPLATE_NOTICE``, no OA template).
+    zns: bool = False
     #: When the Zalo chats of the complaints looked up last wrote (unrecorded: left out).
     zalo_last: dict[str, datetime] = field(default_factory=dict)
     by_token: dict[str, ReceiptFacts] = field(default_factory=dict)
@@ -244,7 +246,10 @@ class FactsCache:
         """How a notice to this complaint's sender goes out now (Zalo's window)."""
         if row.channel != "zalo" or not row.external_id:
             return "direct"
-        return reach(self.zalo_last.get(row.external_id), self.now, *self.zalo)
+        how = reach(self.zalo_last.get(row.external_id), self.now, *self.zalo)
+        if how == "held" and self.zns and row.zns_consent and row.phone:
+            return "template"  # by ZNS to the phone its sender agreed to (zalo_zns.py)
+        return how
 
     def _dossier_facts(self, lookups: Lookups, contact_id: int) -> dict[str, Any]:
         if not lookups.dossiers:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..context import ComplaintFacts, Facts
-from ..effects import ChoiceOption, ConversationState, Outcome, RedrawCard, Reply
+from ..effects import ChoiceOption, ConversationState, Lines, Outcome, RedrawCard, Reply
 from ..inbound import typed_choice
 from ..normalise import fold
 from .cards import staff_choices
@@ -73,6 +73,19 @@ def remember(outcome: Outcome, before: ConversationState, now: datetime) -> Outc
     kept = [[c.id, c.label, dict(_str_params(c))] for c in shown[:_MAX_SHOWN]]
     data = {**state.data, SHOWN: {"at": now.isoformat(), "choices": kept}}
     return replace(outcome, state=replace(state, data=data))
+
+
+def named_prompts(outcome: Outcome, name: str) -> Outcome:
+    """In a staff room, each prompt (a reply asked for) names the officer it waits on, so
+    that two officers' prompts for the same case differ. The name follows the prompt: its
+    head (the words before the case code) still names its action."""
+    replies = tuple(
+        replace(r, key="staff5.prompt_for", params=(("prompt", Lines((r,))), ("name", name)))
+        if r.placeholder is not None
+        else r
+        for r in outcome.replies
+    )
+    return replace(outcome, replies=replies)
 
 
 def _str_params(choice: ChoiceOption) -> tuple[tuple[str, str], ...]:

@@ -63,6 +63,8 @@ class ComplaintRow:
     assignee: str | None = None
     assignee_name: str | None = None
     accepted_at: datetime | None = None
+    #: The sender agreed at filing to notices by ZNS to ``phone`` (Zalo, issue 15).
+    zns_consent: bool = False
 
 
 _original = complaints.alias("original")
@@ -93,6 +95,7 @@ _COLUMNS = (
     complaints.c.assignee,
     complaints.c.assignee_name,
     complaints.c.accepted_at,
+    complaints.c.zns_consent_at,
 )
 _BASE = (
     select(*_COLUMNS)
@@ -129,6 +132,7 @@ def _row(r: Any) -> ComplaintRow:
         assignee=r[23],
         assignee_name=r[24],
         accepted_at=r[25],
+        zns_consent=r[26] is not None,
     )
 
 

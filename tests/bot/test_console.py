@@ -45,7 +45,8 @@ CHOICES = (
         ("4", Text("4")),
         ("◀ quay lại", Choice("1.1:back")),
         ("5 – rất hài lòng", Choice("1.1:5")),
-        ("Rất hài lòng", Text("Rất hài lòng")),
+        ("Rất hài lòng", Choice("1.1:5")),  # the label without its number
+        ("Tạm được ạ", Text("Tạm được ạ")),
         ("/start R-7Q2K", Command("start", "R-7Q2K")),
         ("/HUY", Command("huy", "")),
         ("²", Choice("1.1:5")),  # a superscript two is read as 2
@@ -60,7 +61,8 @@ CHOICES = (
         ("5282-7979-65", Command("start", "5282797965", typed="5282-7979-65")),
         (" 5282 7979 65 ", Command("start", "5282797965", typed="5282 7979 65")),
     ],
-    ids=["number", "padded-number", "number-out-of-list", "label", "full-label", "free-text",
+    ids=["number", "padded-number", "number-out-of-list", "label", "full-label", "label-without-number",
+         "free-text",
          "command-with-arg", "command-upper", "superscript", "blank", "empty", "refused-characters",
          "refused-in-argument", "only-refused", "nav-not-numbered", "displayed-line",
          "letter-like", "short-code", "short-code-spaced"],

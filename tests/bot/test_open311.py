@@ -198,7 +198,7 @@ async def test_services_are_the_categories_in_vietnamese(client: httpx.AsyncClie
     assert planning == {
         "service_code": "quyhoach",
         "service_name": "Thông tin quy hoạch",
-        "description": "Thời hạn xử lý: 10 ngày làm việc.",
+        "description": "Thời hạn giải quyết: 10 ngày làm việc.",
         "metadata": False,
         "type": "realtime",
         "keywords": "",

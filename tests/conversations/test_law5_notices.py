@@ -96,3 +96,15 @@ def test_a_denunciation_on_a_hotline_call_guides_the_officer_and_stays_staff() -
     assert keys == ["law5.hotline_denunciation", "law5.hotline_done"]
     assert out.state is not None
     assert out.state.flow is None
+
+
+@pytest.mark.parametrize(
+    ("other", "term"),
+    [("hạn xử lý", "hạn giải quyết"), ("mã tra cứu", "mã phản ánh"), ("Phần {part}", "Yếu tố")],
+)
+def test_one_term_per_concept(other: str, term: str) -> None:
+    """The resolve deadline, the tracking code and a survey's group (SIPAS.md: yếu tố, each
+    of tiêu chí) have one name in every Vietnamese text."""
+    vi = CATALOG.messages["vi"]
+    assert [k for k, v in vi.items() if other.lower() in v.lower()] == []
+    assert any(term.lower() in v.lower() for v in vi.values())

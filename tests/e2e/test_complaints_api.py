@@ -34,7 +34,7 @@ def test_complaint_with_photo_answered_by_staff_and_rated(
     send_and_wait(fake, CITIZEN, "0912 345 678")
     send_and_wait(fake, CITIZEN, "Số 7 đường Trường Chinh, phường Phủ Lý")
     press(fake, CITIZEN, "c.confirm:send")
-    filed_at = wait_text(fake, CITIZEN, "Mã tra cứu:")
+    filed_at = wait_text(fake, CITIZEN, "Mã phản ánh:")
     filed = texts(fake, CITIZEN)[filed_at]
     match = re.search(r"PA-\d{4}-\d{6}", filed)
     assert match is not None

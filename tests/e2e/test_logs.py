@@ -74,7 +74,7 @@ def test_debug_logs_of_a_survey_and_a_complaint_hold_no_secret(
         send_and_wait(fake, CHAT, "Số 7 đường Trường Chinh, phường Phủ Lý")
         press(fake, CHAT, "c.confirm:send")
         fake.wait_for(
-            lambda f: any("Mã tra cứu:" in (m.text or "") for m in f.messages(CHAT)),
+            lambda f: any("Mã phản ánh:" in (m.text or "") for m in f.messages(CHAT)),
             what="the tracking code",
         )
     finally:

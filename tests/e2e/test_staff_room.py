@@ -56,7 +56,7 @@ def file_complaint(fake: FakeTelegram, citizen: int, text: str) -> str:
     press(fake, citizen, "c.confirm:send")
     filed = fake.wait_for(
         lambda f: next(
-            (m.text for m in f.messages(citizen) if "Mã tra cứu" in (m.text or "")), None
+            (m.text for m in f.messages(citizen) if "Mã phản ánh" in (m.text or "")), None
         ),
         what="the tracking code",
     )

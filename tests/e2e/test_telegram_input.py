@@ -94,7 +94,7 @@ def test_stray_media_caption_and_album(fake: FakeTelegram, bot: BotProcess) -> N
     send_and_wait(fake, chat, "bỏ qua")  # the optional address of an anonymous góp ý
     wait_text(fake, chat, "Tệp kèm theo: 5")
     press(fake, chat, "c.confirm:send")
-    wait_text(fake, chat, "Mã tra cứu:")
+    wait_text(fake, chat, "Mã phản ánh:")
     description, files = _complaint(bot)
     assert description == DESCRIPTION
     assert [m for m, _ in files] == ["photo"] * 5
@@ -140,7 +140,7 @@ def test_an_edited_description_before_and_after_sending(
         "Nội dung: Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở." in texts(fake, chat)[summary]
     )
     press(fake, chat, "c.confirm:send")
-    wait_text(fake, chat, "Mã tra cứu:")
+    wait_text(fake, chat, "Mã phản ánh:")
     assert _complaint(bot)[0] == "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở."
 
     # After «Gửi»: a short note, and the filed description stays as sent.
@@ -148,3 +148,21 @@ def test_an_edited_description_before_and_after_sending(
     fake.user_edits_text(chat, message_id, "Nội dung khác hẳn")
     wait_text(fake, chat, "Chúng tôi không đọc lại tin nhắn đã sửa", before)
     assert _complaint(bot)[0] == "Đề nghị bố trí thêm chỗ để xe máy trước cổng Sở."
+
+
+def test_a_bad_receipt_code_mid_complaint_keeps_the_complaint(
+    fake: FakeTelegram, bot: BotProcess
+) -> None:
+    chat = 7204
+    send_and_wait(fake, chat, "/phananh")
+    press(fake, chat, "c.cat:capphep")
+    send_and_wait(fake, chat, DESCRIPTION)
+    for sent in ("/start BADTOKEN", "\u202d４３３９-０２２２-３２\u202c"):
+        before = len(fake.messages(chat))
+        fake.user_sends_text(chat, sent)
+        said = wait_text(fake, chat, "Mã trên giấy biên nhận không đúng", before)
+        again = wait_text(fake, chat, "Ông/Bà có thể gửi kèm ảnh hoặc tệp", said)
+        assert again == said + 1
+        assert not any("chọn việc khác" in t for t in texts(fake, chat, before))
+    send_and_wait(fake, chat, "xong")
+    wait_text(fake, chat, "Ông/Bà muốn ghi họ tên")

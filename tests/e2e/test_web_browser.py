@@ -276,8 +276,8 @@ def test_a_complaint_with_a_photo_then_its_status_on_a_tablet(
     wait_text(page, "địa chỉ liên hệ")
     type_text(page, "Số 7 đường Trường Chinh, phường Phủ Lý")
     press(page, "c.confirm:send")
-    wait_text(page, "Mã tra cứu")
-    filed = page.locator(".msg.bot", has_text="Mã tra cứu").last.inner_text()
+    wait_text(page, "Mã phản ánh")
+    filed = page.locator(".msg.bot", has_text="Mã phản ánh").last.inner_text()
     found = re.search(r"PA-\d{4}-\d{6}", filed)
     assert found is not None
     code = found.group(0)

@@ -98,7 +98,13 @@ async def life(
             "({words})",
             Window(engine, clock, template),
             default_catalog().text("vi", note),
-            Zns(engine, zalo.base_url + ZNS_PATH, zns, {"resolved": "Đã giải quyết"})
+            Zns(
+                engine,
+                zalo.base_url + ZNS_PATH,
+                zns,
+                {"resolved": "Đã giải quyết"},
+                filed_note=default_catalog().text("vi", "zns5.filed_note"),
+            )
             if zns
             else None,
         )
@@ -185,7 +191,7 @@ async def _file(bot: Life) -> str:
     texts = [m.text for m in zalo.messages(CITIZEN)]
     match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
     assert match is not None, texts
-    assert any("mã tra cứu bất cứ lúc nào" in t for t in texts)  # how they will hear back
+    assert any("mã phản ánh bất cứ lúc nào" in t for t in texts)  # how they will hear back
     return match.group(0)
 
 

@@ -56,6 +56,9 @@ async def _file_named(bot: Life, consent: bool) -> str:
     texts = [m.text for m in bot.zalo.messages(CITIZEN)]
     match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
     assert match is not None, texts
+    # How they will hear back, as they chose.
+    note = "đã đồng ý" if consent else "tin được giữ lại"
+    assert note in texts[-1] or note in texts[-2], texts[-3:]
     return match.group(0)
 
 
@@ -75,6 +78,9 @@ async def test_with_consent_the_answer_goes_by_zns_to_the_phone_given(
         code = await _file_named(bot, consent=True)
         await _answer_ten_days_later(bot, clock, code)
     [sent] = zalo.zns_sends
+    # Staff are told the sender hears of it by a template message, not "not yet told".
+    told = zalo.messages(STAFF)[-1].text
+    assert "Người gửi được báo bằng tin mẫu Zalo" in told, told
     assert (sent.phone, sent.template_id) == ("84912345678", ZNS)
     day = f"{clock.now.astimezone(ZoneInfo('Asia/Ho_Chi_Minh')):%d/%m/%Y}"
     assert sent.data == {"code": code, "status": "Đã giải quyết", "date": day}
@@ -107,6 +113,8 @@ async def test_otherwise_the_answer_is_held_and_arrives_once_after_a_restart(
         before = len(zalo.messages(CITIZEN))
     assert zalo.zns_sends == []
     assert (await _counts(database))["held"] == 1
+    if why == "no consent":
+        assert "Người gửi chưa được báo" in zalo.messages(STAFF)[-1].text
     clock.now += timedelta(hours=5)
     async with life(zalo, database, clock, zns=ZNS) as bot:  # restarted
         assert len(zalo.messages(CITIZEN)) == before
