@@ -33,7 +33,7 @@ from storage.queries.surveys import (
     receipts_by_short_code,
     receipts_by_token,
 )
-from storage.queries.zalo_chats import last_wrote_many
+from storage.queries.zalo_chats import last_wrote_many, template_refused_at
 
 
 def dossier_facts(row: DossierRow, followed: bool = False) -> DossierFacts:
@@ -187,6 +187,9 @@ class FactsCache:
             self.cards.update(await cards_of(conn, cases))
             chats = [r.external_id for r in cases.values() if r.channel == "zalo"]
             self.zalo_last.update(await last_wrote_many(conn, (c for c in chats if c)))
+            if chats and self.zalo[0] and await template_refused_at(conn) is not None:
+                # Zalo refuses the agency's template: notices are held, and staff told so.
+                self.zalo = ("", self.zalo[1])
         if wants_list and self.open_cases is None:
             self.open_cases = await open_complaints(conn)
         if counts:
