@@ -55,6 +55,14 @@ def reach(
     return "template" if template_id else "held"
 
 
+def filed_note_key(template: bool, send_billed: bool) -> str:
+    """The catalog key of what a Zalo citizen is told at filing about hearing back: it names
+    the stretch notices really go in, 7 days, or 48 h when ``ZALO_SEND_BILLED`` is off."""
+    if send_billed:
+        return "zalo.filed_note_template" if template else "zalo.filed_note"
+    return "zalo6.filed_note_template_48h" if template else "zalo6.filed_note_48h"
+
+
 @dataclass(slots=True)
 class Window:
     """What the Zalo sender needs to know of the window. ``send_billed`` (``ZALO_SEND_BILLED``)

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, reach, standing
+from bot.channels.zalo_window import Window, filed_note_key, reach, standing
 from bot.runtime.sender import OutboxSender
+from conversations import default_catalog
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.outbox import counts_by_status
@@ -211,3 +212,20 @@ def test_where_a_notice_goes_is_what_staff_are_told(
     now = datetime(2026, 3, 12, 2, 0, tzinfo=UTC)
     last = None if age is None else now - age
     assert reach(last, now, template, send_billed) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "send_billed", "says", "never"),
+    [
+        (False, True, "7 ngày", "48 giờ"),
+        (True, True, "sau 7 ngày", "48 giờ"),
+        (False, False, "48 giờ", "7 ngày"),
+        (True, False, "sau 48 giờ", "7 ngày"),
+    ],
+)
+def test_the_filing_note_names_the_stretch_the_setting_gives(
+    template: bool, send_billed: bool, says: str, never: str
+) -> None:
+    note = default_catalog().text("vi", filed_note_key(template, send_billed))
+    assert says in note
+    assert never not in note
