@@ -229,3 +229,11 @@ def test_the_filing_note_names_the_stretch_the_setting_gives(
     note = default_catalog().text("vi", filed_note_key(template, send_billed))
     assert says in note
     assert never not in note
+
+
+def test_the_digest_counts_notices_held_during_the_period_without_a_wrong_window() -> None:
+    told = default_catalog().format(
+        "vi", "digest.zalo_notices", (("held", 1), ("resent", 1), ("template", 0))
+    )
+    assert "1 tin đã giữ lại trong kỳ" in told
+    assert "7 ngày" not in told  # with ZALO_SEND_BILLED off, 48 hours is the reason
