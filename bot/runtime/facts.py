@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.channels.zalo_window import reach
+from bot.channels.zalo_window import reach, standing
 from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
 from conversations.context import CaseNote
 from conversations.needs import Lookups, facts_for
@@ -246,9 +246,12 @@ class FactsCache:
         """How a notice to this complaint's sender goes out now (Zalo's window)."""
         if row.channel != "zalo" or not row.external_id:
             return "direct"
-        how = reach(self.zalo_last.get(row.external_id), self.now, *self.zalo)
+        last = self.zalo_last.get(row.external_id)
+        how = reach(last, self.now, *self.zalo)
         if how == "held" and self.zns and row.zns_consent and row.phone:
-            return "template"  # by ZNS to the phone its sender agreed to (zalo_zns.py)
+            how = "template"  # by ZNS to the phone its sender agreed to (zalo_zns.py)
+        if how != "direct" and standing(last, self.now) == "billed":
+            return how + "48"  # within 7 days, but held by ZALO_SEND_BILLED off: say so
         return how
 
     def _dossier_facts(self, lookups: Lookups, contact_id: int) -> dict[str, Any]:
