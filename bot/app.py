@@ -39,7 +39,7 @@ from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window
+from bot.channels.zalo_window import Window, filed_note_key
 from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.config import Settings
 from bot.errors import PermanentSendError, TransientSendError
@@ -406,7 +406,7 @@ def zalo_channel(
     window = Window(
         runtime.engine, utc_now, settings.zalo_template_notice, settings.zalo_send_billed
     )
-    note = "zalo.filed_note_template" if settings.zalo_template_notice else "zalo.filed_note"
+    note = filed_note_key(bool(settings.zalo_template_notice), settings.zalo_send_billed)
     filed_note = catalog.text(settings.default_language, note)
     zalo = ZaloSender(
         client,
@@ -446,4 +446,5 @@ def _zns(runtime: Runtime, settings: Settings) -> Zns | None:
     lang = settings.default_language
     statuses = {s: catalog.text(lang, f"status.{s}") for s in COMPLAINT_STATUSES}
     url = settings.zalo_zns_base_url.rstrip("/") + ZNS_PATH
-    return Zns(runtime.engine, url, template, statuses, settings.zone)
+    note = catalog.text(lang, "zns5.filed_note")
+    return Zns(runtime.engine, url, template, statuses, settings.zone, note)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import report_commands
+from .admin_commands import admin_command
+from .asking import half_done, say_busy, then
+from .asking import prompt as prompt
 from .commands import canonical, is_admin_command
 from .context import Env, Facts
 from .dossier_events import INVITE_BUTTON
@@ -41,7 +43,6 @@ from .switching import (
     switch_command,
     without_pending,
 )
-from .switching import busy as busy_reply
 from .typed import read_as
 
 LANGUAGES = ("vi", "en")
@@ -244,48 +245,12 @@ def _idle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> O
     return menu.unknown(menu.idle(state) if state.flow else state)
 
 
-def prompt(state: ConversationState, env: Env) -> list[Reply]:
-    """The question the conversation is waiting on, to re-ask after a hint."""
-    if state.flow == survey.FLOW:
-        return survey.prompt(state, env)
-    if state.flow == complaint.FLOW:
-        return complaint.prompt(state, env)
-    if state.flow in (tracking.LOOKUP, tracking.SUPPLEMENT):
-        return tracking.prompt(state)
-    if state.flow == staff.FLOW:
-        return staff.prompt(state)
-    return [menu.again()]
-
-
-def _then(outcome: Outcome, env: Env) -> Outcome:
-    """A one-off answer (about a dossier), followed by what comes next: the menu when idle,
-    the question still pending otherwise; nothing when the answer asks a question itself."""
-    state = outcome.state
-    assert state is not None
-    if outcome.replies and outcome.replies[-1].choices:
-        return outcome
-    nxt = prompt(state, env) if state.flow is not None else [menu.again()]
-    return replace(outcome, replies=(*outcome.replies, *nxt))
-
-
-def _busy(state: ConversationState, env: Env) -> Outcome:
-    """Another task is half done: finish it or cancel it first, nothing is silently dropped."""
-    return Outcome((busy_reply(state), *prompt(state, env)), state=state)
-
-
-def _half_done(state: ConversationState) -> bool:
-    """A task with something the citizen would lose (a survey's consent screen has none)."""
-    if state.flow == survey.FLOW:
-        return SurveyData.load(state.data).rid is not None
-    return state.flow is not None
-
-
 def _switch(state: ConversationState, name: str, arg: str, env: Env, facts: Facts) -> Outcome:
     """Another task is asked for while one is half done: keep it or drop it (buttons).
     The same task asked for again goes on with it instead (:func:`starts_same_task`)."""
     if starts_same_task(state, name):
         return _same_task(state, name, arg, env, facts)
-    if not _half_done(state):
+    if not half_done(state):
         return _command(menu.idle(state), Command(name, arg), env, facts)
     question, new = ask_switch(state, name, arg)
     return Outcome((question,), state=new)
@@ -298,7 +263,7 @@ def _same_task(state: ConversationState, name: str, arg: str, env: Env, facts: F
         return tracking.lookup(state, env, facts, arg)
     if name == "khaosat":
         return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
-    return _busy(state, env)
+    return say_busy(state, env)
 
 
 def _switched(state: ConversationState, answer: str, env: Env, facts: Facts) -> Outcome:
@@ -333,12 +298,12 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
     if is_admin_command(name):
         if not facts.admin:
             return Outcome((menu.welcome(env.agency),), state=state)
-        return _admin_command(state, name or "", event.arg, env, facts)
+        return admin_command(state, name or "", event.arg, env, facts)
     if name == "start" and receipt_codes.is_short_code(event.arg.strip()):
         # A short code, typed or sent on any channel: wrong ones are counted per chat per day.
         refused = receipt_codes.refused(state, env)
         if refused is not None:
-            return _then(refused, env) if state.flow is not None else refused
+            return then(refused, env) if state.flow is not None else refused
         opened = _start_with(state, event, env, facts)
         return receipt_codes.counted(state, opened, env, facts.receipt)
     if name == "start" and event.arg.strip():
@@ -353,8 +318,8 @@ def _start_with(state: ConversationState, event: Command, env: Env, facts: Facts
     if facts.dossier is not None or (
         facts.receipt is None and dossier.link_token(event.arg) is not None
     ):
-        return _then(dossier.link(state, env, facts), env)
-    if _half_done(state) and survey.receipt_opens(state, facts.receipt, env):
+        return then(dossier.link(state, env, facts), env)
+    if half_done(state) and survey.receipt_opens(state, facts.receipt, env):
         return _switch(state, "start", event.arg, env, facts)
     opened = survey.start_from_receipt(state, env, facts.receipt, event.arg.strip())
     if state.flow not in (None, survey.FLOW) and opened.state is state:
@@ -373,7 +338,7 @@ def _other_command(state: ConversationState, event: Command, env: Env, facts: Fa
         if in_survey:
             return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
         if busy:
-            return _busy(state, env)
+            return say_busy(state, env)
         return Outcome((menu.welcome(env.agency),), state=state)
     if name == "khaosat":
         if busy:
@@ -401,38 +366,13 @@ def _other_command(state: ConversationState, event: Command, env: Env, facts: Fa
     if name == "xoadulieu":
         return Outcome((menu.forget_ask(),), state=state)
     if name == "hosocuatoi":
-        return _then(dossier.followed_list(state, facts), env)
+        return then(dossier.followed_list(state, facts), env)
     if name == "huytheodoi":
-        return _then(dossier.unfollow_command(state, facts, event.arg), env)
+        return then(dossier.unfollow_command(state, facts, event.arg), env)
     if name is not None:
         raise EngineError(101, f"command {name!r} has no handler")
     hint = Reply("common.unknown_command", (("name", event.name[:32]),))
     return Outcome((hint, *prompt(state, env)), state=state)
-
-
-def _admin_command(
-    state: ConversationState, name: str, arg: str, env: Env, facts: Facts
-) -> Outcome:
-    if name == "hoso":
-        code = tracking.find_code(arg)
-        if code is not None:
-            return staff.show(state, env, facts, code)
-        which = staff.list_filter(arg) if arg.strip() else None
-        if arg.strip() and which is None:
-            unknown = Reply("staff.unknown_case", (("code", arg[:20]),))
-            # "/hoso PA-2026-12345": a code mistyped; say what one looks like.
-            hint = (Reply("lookup.bad_code"),) if tracking.looks_like_code(arg) else ()
-            return Outcome((unknown, *hint), state=state)
-        return staff.case_list(state, env, facts, which)
-    if name == "hotline":
-        return _busy(state, env) if state.flow is not None else staff.hotline(state, env)
-    if name == "baocao":
-        return report_commands.report(state, arg, env.today)
-    if name == "bantin":
-        return Outcome((Reply("report.working"),), changes=(RequestJob("digest"),), state=state)
-    if name == "xuatdulieu":
-        return report_commands.export(state, arg, env.today)
-    return Outcome((Reply("admin.unavailable"), *prompt(state, env)), state=state)
 
 
 def _set_language(state: ConversationState, language: str, env: Env) -> Outcome:
@@ -484,18 +424,18 @@ def _global_choice(
         return tracking.rate(state, env, facts, code, rating)
     if prefix == "supp":
         if state.flow is not None:
-            return _busy(state, env)
+            return say_busy(state, env)
         return tracking.supplement(state, env, facts, value)
     if prefix == dossier.FOLLOW_BUTTON:
         _, _, answer = value.rpartition(":")
-        return _then(dossier.follow(state, env, facts, answer), env)
+        return then(dossier.follow(state, env, facts, answer), env)
     if prefix == dossier.UNFOLLOW_BUTTON:
-        return _then(dossier.unfollow(state, facts, value), env)
+        return then(dossier.unfollow(state, facts, value), env)
     if prefix == INVITE_BUTTON:
         started = dossier.invited(state, env, facts, value)
         if started is None:
-            return _busy(state, env)
+            return say_busy(state, env)
         if started.state is not None and started.state.flow == survey.FLOW:
             return started
-        return _then(started, env)
+        return then(started, env)
     return None

@@ -109,8 +109,11 @@ async def digest_reply(
     ]
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))
+    refused = notices.pop("tpl_refused", 0)
     if any(notices.values()):
         alerts.append(Reply("digest.zalo_notices", tuple(notices.items())))
+    if refused:
+        alerts.append(Reply("zalo6.digest_template_refused", (("count", refused),)))
     if failed:
         alerts.append(Reply("digest.failed_events", (("count", failed),)))
     if tokens is not None and tokens.failed_at is not None:

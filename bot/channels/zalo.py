@@ -159,7 +159,7 @@ class ZaloSender:
                 await self._notice(chat_id, message, self.window)
             case TextMessage(key=key) if self.filed_note and key.startswith(FILED_PREFIX):
                 await self._message(chat_id, render(message, self.hint))
-                await self._message(chat_id, {"text": clip(self.filed_note)})
+                await self._message(chat_id, {"text": clip(await self._note(chat_id, message))})
             case TextMessage():
                 await self._message(chat_id, render(message, self.hint))
             case ImageMessage(data, name, caption):
@@ -180,17 +180,39 @@ class ZaloSender:
                 return
             except UnreachableOnZalo:
                 pass  # Zalo's own clock says closed: as below
-        if window.template_id:
-            text = message.text[:MAX_TEMPLATE_TEXT]
-            data = {"template_id": window.template_id, "template_data": {"content": text}}
-            body = {"recipient": {"user_id": chat_id}, "message": data}
-            await self._call(self.template_url, "", json=body)
-        elif not await self._by_zns(chat_id, message, window):
+        if not await self._by_template(chat_id, message, window) and not await self._by_zns(
+            chat_id, message, window
+        ):
             await window.record("held")
             raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
         await window.record("template")
         if message.choices:
             raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
+
+    async def _by_template(self, chat_id: str, message: TextMessage, window: Window) -> bool:
+        """Sends the notice as the agency's approved template message; False when there is
+        none, or when Zalo refuses it for good (a wrong or withdrawn template id): the
+        notice is then held like any other rather than lost, and the refusal is counted as
+        "tpl_refused" for the digest and /healthz, which tell staff to fix the setting."""
+        if not window.template_id:
+            return False
+        text = message.text[:MAX_TEMPLATE_TEXT]
+        data = {"template_id": window.template_id, "template_data": {"content": text}}
+        body = {"recipient": {"user_id": chat_id}, "message": data}
+        try:
+            await self._call(self.template_url, "", json=body)
+        except (PermanentSendError, UnreachableOnZalo) as exc:
+            log.warning("event=zalo_template_refused reason=%s", exc)
+            await window.record("tpl_refused")
+            return False
+        return True
+
+    async def _note(self, chat_id: str, message: TextMessage) -> str:
+        """How the sender of the complaint just filed will hear back: by ZNS when they agreed."""
+        zns = self.zns
+        if zns and zns.filed_note and await zns.phone(chat_id, message.text) is not None:
+            return zns.filed_note
+        return self.filed_note
 
     async def _by_zns(self, chat_id: str, message: TextMessage, window: Window) -> bool:
         """Sends the notice by ZNS to the phone its complaint was filed with, when ZNS is

@@ -41,13 +41,36 @@ def printed(code: str) -> str:
 def candidate(text: str) -> str | None:
     """The 10 digits ``text`` spells when it looks like a short code (prefix and separators
     dropped, NFKC so full-width digits count), whether or not its check digit is right;
-    None for anything else. Only a whole message counts: "4821 7730 15" is one, "số nhà 12"
-    is not."""
-    if len(text) > 40:
+    None for anything else. A whole message counts ("4821 7730 15"), and a short sentence
+    with the code as its only number (``in_sentence``); "số nhà 12" does not."""
+    if len(text) > SENTENCE:
         return None
     folded = unicodedata.normalize("NFKC", clean(text)).strip()  # bidi marks out first
     folded = _PREFIX.sub("", unicodedata.normalize("NFC", folded))
     digits = _SEPARATORS.sub("", folded)
+    if _SHAPE.fullmatch(digits):
+        return digits
+    return in_sentence(folded)
+
+
+#: A run of digits with separators between them, as a code is typed inside a sentence.
+_RUN = re.compile(r"[0-9](?:[\s\-‐‑‒–—―.·_/]*[0-9])*")
+#: The longest message searched for a code inside a sentence.
+SENTENCE = 60
+
+
+def in_sentence(text: str) -> str | None:
+    """The code in a short message (at most 60 characters) that holds exactly one run of
+    digits, and that run a code's shape: the slip's label typed with it ("Gửi mã / send:
+    4825-1993-40"), "Mã biên nhận: ...", "Tôi gửi mã ... ạ". Its check digit is not
+    checked here (a wrong one gets the wrong-code answer); more than one number, or a
+    longer message, is the citizen's text."""
+    if len(text) > SENTENCE:
+        return None
+    runs = _RUN.findall(text)
+    if len(runs) != 1:
+        return None
+    digits = _SEPARATORS.sub("", runs[0])
     return digits if _SHAPE.fullmatch(digits) else None
 
 

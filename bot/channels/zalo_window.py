@@ -24,8 +24,9 @@ WINDOW = timedelta(days=7)
 #: Catalog keys of the messages that tell a citizen about their complaint (status changes,
 #: the resolution with its rating request): the ones worth a template outside the window.
 NOTICE_PREFIX = "notice."
-#: Catalog key (prefix) of the receipt a citizen gets when filing a complaint.
-FILED_PREFIX = "complaint.filed"
+#: Catalog keys (prefixes) of the receipt a citizen gets when filing a complaint: anonymous
+#: ("complaint.filed_anonymous") or named ("law.filed"; not "law.hotline_filed", staff's).
+FILED_PREFIX = ("complaint.filed", "law.filed")
 
 Standing = Literal["free", "billed", "closed", "unknown"]
 
@@ -52,6 +53,14 @@ def reach(
     if where in ("free", "unknown") or (where == "billed" and send_billed):
         return "direct"
     return "template" if template_id else "held"
+
+
+def filed_note_key(template: bool, send_billed: bool) -> str:
+    """The catalog key of what a Zalo citizen is told at filing about hearing back: it names
+    the stretch notices really go in, 7 days, or 48 h when ``ZALO_SEND_BILLED`` is off."""
+    if send_billed:
+        return "zalo.filed_note_template" if template else "zalo.filed_note"
+    return "zalo6.filed_note_template_48h" if template else "zalo6.filed_note_48h"
 
 
 @dataclass(slots=True)

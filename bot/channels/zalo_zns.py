@@ -47,20 +47,28 @@ class Zns:
     template_id: str
     statuses: Mapping[str, str] = field(default_factory=dict)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    #: Told under the receipt of a complaint filed with consent: how they will hear back.
+    filed_note: str = ""
+
+    async def phone(self, chat_id: str, text: str) -> tuple[str, str] | None:
+        """The tracking code in ``text`` and the phone its complaint's sender agreed to get
+        ZNS notices at, when filed from ``chat_id``; None otherwise."""
+        found = _CODE.search(text)
+        if found is None:
+            return None
+        async with read_transaction(self.engine) as conn:
+            phone = await zns_phone(conn, chat_id, found.group(0))
+        return None if phone is None else (found.group(0), phone)
 
     async def request(
         self, chat_id: str, key: str, text: str, now: datetime
     ) -> dict[str, object] | None:
         """The ZNS request body for the notice ``key`` (``notice.<status>``) with ``text`` to
         ``chat_id``, or None when its complaint's sender gave no phone or did not agree."""
-        found = _CODE.search(text)
+        found = await self.phone(chat_id, text)
         if found is None:
             return None
-        code = found.group(0)
-        async with read_transaction(self.engine) as conn:
-            phone = await zns_phone(conn, chat_id, code)
-        if phone is None:
-            return None
+        code, phone = found
         status = key.removeprefix("notice.")
         return {
             "phone": international(phone),

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.channels.zalo_window import reach
+from bot.channels.zalo_window import reach, standing
 from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
 from conversations.context import CaseNote
 from conversations.needs import Lookups, facts_for
@@ -33,7 +33,7 @@ from storage.queries.surveys import (
     receipts_by_short_code,
     receipts_by_token,
 )
-from storage.queries.zalo_chats import last_wrote_many
+from storage.queries.zalo_chats import last_wrote_many, template_refused_at
 
 
 def dossier_facts(row: DossierRow, followed: bool = False) -> DossierFacts:
@@ -187,6 +187,9 @@ class FactsCache:
             self.cards.update(await cards_of(conn, cases))
             chats = [r.external_id for r in cases.values() if r.channel == "zalo"]
             self.zalo_last.update(await last_wrote_many(conn, (c for c in chats if c)))
+            if chats and self.zalo[0] and await template_refused_at(conn) is not None:
+                # Zalo refuses the agency's template: notices are held, and staff told so.
+                self.zalo = ("", self.zalo[1])
         if wants_list and self.open_cases is None:
             self.open_cases = await open_complaints(conn)
         if counts:
@@ -243,9 +246,12 @@ class FactsCache:
         """How a notice to this complaint's sender goes out now (Zalo's window)."""
         if row.channel != "zalo" or not row.external_id:
             return "direct"
-        how = reach(self.zalo_last.get(row.external_id), self.now, *self.zalo)
+        last = self.zalo_last.get(row.external_id)
+        how = reach(last, self.now, *self.zalo)
         if how == "held" and self.zns and row.zns_consent and row.phone:
-            return "template"  # by ZNS to the phone its sender agreed to (zalo_zns.py)
+            how = "template"  # by ZNS to the phone its sender agreed to (zalo_zns.py)
+        if how != "direct" and standing(last, self.now) == "billed":
+            return how + "48"  # within 7 days, but held by ZALO_SEND_BILLED off: say so
         return how
 
     def _dossier_facts(self, lookups: Lookups, contact_id: int) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from bot.channels.zalo_tokens import failure_parts
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
 from storage import can_write, read_transaction
+from storage.queries.zalo_chats import template_refused_at
 from storage.queries.zalo_tokens import get_tokens
 
 log = logging.getLogger("bot.web")
@@ -45,6 +46,7 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
             writable = await can_write(engine)
             async with read_transaction(engine) as conn:
                 tokens = await get_tokens(conn)
+                refused = await template_refused_at(conn)
         except Exception as exc:
             log.error("event=health_failed error=%s", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
@@ -66,6 +68,11 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
             }
         elif tokens is not None:
             body["zalo_token"] = {"status": "ok", "expires_at": tokens.expires_at.isoformat()}
+        if refused is not None:
+            # Notices outside the window are held instead of sent: ZALO_TEMPLATE_NOTICE
+            # names a template Zalo refuses (fix the setting); cleared by the next one sent.
+            body.update(ok=False, status="degraded")
+            body["zalo_template"] = {"status": "refused", "at": refused.isoformat()}
         return JSONResponse(body)
 
     return healthz

@@ -305,9 +305,12 @@ def _apply(
         changes.append(Notify("reporter", notice, case.code))
     key = "staff.done_unreachable"
     if case.reachable:
-        key = {"held": "staff.done_held", "template": "staff.done_template"}.get(
-            case.reach, "staff.done"
-        )
+        key = {
+            "held": "staff.done_held",
+            "template": "staff.done_template",
+            "held48": "zalo6.done_held_48h",
+            "template48": "zalo6.done_template_48h",
+        }.get(case.reach, "staff.done")
     done = Reply(key, (("code", case.code), ("status", Ref(f"status.{to}"))))
     return Outcome((done,), changes=tuple(changes), state=state, ack="close")
 

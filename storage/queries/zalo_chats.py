@@ -15,8 +15,9 @@ from .outbox import UNTOLD
 
 CHANNEL = "zalo"
 #: The outcomes counted: held for the window, re-sent when the citizen wrote, or sent as an
-#: approved template message.
-OUTCOMES = ("held", "resent", "template")
+#: approved template message; "tpl_refused": the agency's template refused by Zalo (the
+#: notice is then held), a setting to fix.
+OUTCOMES = ("held", "resent", "template", "tpl_refused")
 
 
 async def citizen_wrote(conn: AsyncConnection, chat_id: str, now: datetime) -> int:
@@ -64,15 +65,29 @@ async def record_notices(conn: AsyncConnection, outcomes: Iterable[str], now: da
 
 
 async def notices_between(conn: AsyncConnection, start: datetime, end: datetime) -> dict[str, int]:
-    """How many notifications were held, re-sent and sent as templates in [start, end)."""
+    """How many notifications were held, re-sent and sent as templates in [start, end), and
+    how often Zalo refused the template ("tpl_refused", present when not 0)."""
     found = await conn.execute(
         select(zalo_notices.c.outcome, func.count())
         .where(zalo_notices.c.at >= start, zalo_notices.c.at < end)
         .group_by(zalo_notices.c.outcome)
     )
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts = dict.fromkeys(OUTCOMES[:3], 0)  # "tpl_refused" only when there were some
     counts.update({str(o): int(n) for o, n in found})
     return counts
+
+
+async def template_refused_at(conn: AsyncConnection) -> datetime | None:
+    """When Zalo last refused the agency's template, if no template message went through
+    since: the setting is wrong (or the template withdrawn) until one does. None otherwise."""
+    found = await conn.execute(
+        select(zalo_notices.c.outcome, func.max(zalo_notices.c.at))
+        .where(zalo_notices.c.outcome.in_(("template", "tpl_refused")))
+        .group_by(zalo_notices.c.outcome)
+    )
+    last = {str(o): at for o, at in found}
+    refused, sent = last.get("tpl_refused"), last.get("template")
+    return refused if refused is not None and (sent is None or sent < refused) else None
 
 
 async def zns_phone(conn: AsyncConnection, chat_id: str, code: str) -> str | None:

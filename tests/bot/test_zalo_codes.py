@@ -98,3 +98,30 @@ def test_a_code_of_the_wrong_shape_is_read_as_a_code_to_hint_at(text: str, digit
     assert isinstance(parsed, Command)
     assert (parsed.name, parsed.arg, parsed.typed) == ("start", digits, text)
     assert parse_text(f"/start {text}") == Command("start", digits)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        # The label printed on the slip, typed with the code, and what people write around it.
+        ("Gửi mã 4825-1993-40", "4825199340"),
+        ("gửi mã: 4825199340", "4825199340"),
+        ("GUI MA 4825 1993 40", "4825199340"),
+        ("Gửi mã / send: 4825-1993-40", "4825199340"),
+        ("Mã biên nhận: 4825-1993-40", "4825199340"),
+        ("mã hồ sơ 4825199340", "4825199340"),
+        ("Số 4825199340", "4825199340"),
+        ("Tôi gửi mã 4825-1993-40 ạ", "4825199340"),
+        ("4825-1993-40 ạ", "4825199340"),
+        ("Mã 4825-1993-40, cảm ơn", "4825199340"),
+        # A wrong check digit is still read as a code, to be answered as a wrong code.
+        ("Tôi gửi mã 4825-1993-41 ạ", "4825199341"),
+        # Not a code: a phone number, two numbers, a long message, a number of another shape.
+        ("Số điện thoại 0912 345 678 ạ", None),
+        ("Tôi ở số 12, mã 4825199340", None),
+        ("Công trình lấn chiếm vỉa hè, xin xem giúp hồ sơ 4825199340 ạ, cảm ơn nhiều", None),
+        ("Số nhà 12 đường Lê Lợi", None),
+    ],
+)
+def test_a_code_inside_a_short_sentence_is_found(typed: str, read: str | None) -> None:
+    assert candidate(typed) == read

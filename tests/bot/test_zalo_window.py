@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, reach, standing
+from bot.channels.zalo_window import Window, filed_note_key, reach, standing
+from bot.runtime.facts import FactsCache
 from bot.runtime.sender import OutboxSender
+from conversations import default_catalog
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.outbox import counts_by_status
@@ -211,3 +215,51 @@ def test_where_a_notice_goes_is_what_staff_are_told(
     now = datetime(2026, 3, 12, 2, 0, tzinfo=UTC)
     last = None if age is None else now - age
     assert reach(last, now, template, send_billed) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "send_billed", "says", "never"),
+    [
+        (False, True, "7 ngày", "48 giờ"),
+        (True, True, "sau 7 ngày", "48 giờ"),
+        (False, False, "48 giờ", "7 ngày"),
+        (True, False, "sau 48 giờ", "7 ngày"),
+    ],
+)
+def test_the_filing_note_names_the_stretch_the_setting_gives(
+    template: bool, send_billed: bool, says: str, never: str
+) -> None:
+    note = default_catalog().text("vi", filed_note_key(template, send_billed))
+    assert says in note
+    assert never not in note
+
+
+def test_the_digest_counts_notices_held_during_the_period_without_a_wrong_window() -> None:
+    told = default_catalog().format(
+        "vi", "digest.zalo_notices", (("held", 1), ("resent", 1), ("template", 0))
+    )
+    assert "1 tin đã giữ lại trong kỳ" in told
+    assert "7 ngày" not in told  # with ZALO_SEND_BILLED off, 48 hours is the reason
+
+
+@pytest.mark.parametrize(
+    ("days", "send_billed", "template", "told"),
+    [
+        (3, False, "", "held48"),  # held by the agency's setting, not by Zalo's 7 days
+        (3, False, "358912", "template48"),
+        (3, True, "", "direct"),
+        (10, False, "", "held"),
+        (10, True, "358912", "template"),
+    ],
+)
+def test_staff_are_told_the_real_reason_a_notice_is_held(
+    days: int, send_billed: bool, template: str, told: str
+) -> None:
+    now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    cache = FactsCache(now, ZoneInfo("Asia/Ho_Chi_Minh"), zalo=(template, send_billed))
+    cache.zalo_last["42"] = now - timedelta(days=days)
+    row = SimpleNamespace(channel="zalo", external_id="42", zns_consent=False, phone=None)
+    assert cache._reach(row) == told  # type: ignore[arg-type]
+    key = {"held48": "zalo6.done_held_48h", "template48": "zalo6.done_template_48h"}.get(told)
+    if key:
+        assert "48 giờ" in default_catalog().text("vi", key)

@@ -1,6 +1,6 @@
 """The Vietnamese wording rules that can be checked (issue 14, point 6), over every catalog
 file and questionnaire: the citizen is "Ông/Bà", the bot speaks as "chúng tôi", no "lệnh" or
-"tài khoản chat" jargon, no curly quotes (button names go in «», as the tests pin them),
+"tài khoản chat" jargon, straight quotes only (no curly quotes, no «»: button names go in "…"),
 full diacritics and NFC."""
 
 from __future__ import annotations
@@ -58,10 +58,12 @@ def test_no_command_jargon_for_the_citizen() -> None:
     assert _hits(re.compile("tài khoản chat", re.IGNORECASE), sorted(VI)) == {}
 
 
-def test_no_curly_quotes_and_buttons_named_in_guillemets() -> None:
+def test_straight_quotes_only() -> None:
+    """Issue 14, point 6: straight quotes as Vietnamese texts use; a button's name in a
+    sentence is quoted "like this", never «like this» nor “like this”."""
     assert _hits(_CURLY, sorted(VI)) == {}
-    # A button's name in a sentence is quoted «Like this», never "like this".
-    assert _hits(re.compile(r'"[^"\n]{1,60}"'), CITIZEN) == {}
+    assert _hits(re.compile("[«»]"), sorted(VI)) == {}
+    assert _hits(re.compile(r'"[^"\n]{1,60}"'), CITIZEN) != {}
 
 
 def test_every_text_is_nfc() -> None:

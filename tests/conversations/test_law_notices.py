@@ -73,7 +73,7 @@ def test_the_privacy_notice_says_how_to_see_and_correct() -> None:
     draft = complaint.Draft(draft=1, cat="khac", text="Một nội dung đủ dài.")
     state = ConversationState("vi", complaint.FLOW, complaint.WHO, draft.dump())
     notice = _text(handle(state, Choice("c.who:named"), ENV).replies)
-    assert "nút «Quay lại»" in notice
+    assert 'nút "Quay lại"' in notice
     assert "/tracuu MÃ" in notice
 
 
@@ -101,7 +101,7 @@ def test_every_survey_ends_with_how_to_denounce() -> None:
     state = ConversationState("vi", survey.FLOW, survey.SUMMARY, {"rid": 3, "ans": {}, "hist": []})
     text = _text(handle(state, Choice("summary:submit"), ENV).replies)
     assert "tố cáo" in text
-    assert "«Tố cáo công chức sách nhiễu, đòi tiền»" in text
+    assert '"Tố cáo công chức sách nhiễu, đòi tiền"' in text
 
 
 def _case(status: str, history: tuple[CaseNote, ...], **kw: object) -> ComplaintFacts:

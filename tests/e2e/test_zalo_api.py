@@ -200,7 +200,8 @@ def test_complaint_with_an_image_over_zalo_is_stored(zalo: FakeZalo, bot: BotPro
     _say(zalo, bot, zalo.press(USER, "#c:c.addr:skip"))
     _say(zalo, bot, zalo.press(USER, "#c:c.confirm:send"))
     assert (
-        "Mã phản ánh" in zalo.messages(USER)[-2].text or "Mã phản ánh" in zalo.messages(USER)[-1].text
+        "Mã phản ánh" in zalo.messages(USER)[-2].text
+        or "Mã phản ánh" in zalo.messages(USER)[-1].text
     )
     deadline = time.monotonic() + 15
     stored = None

@@ -98,7 +98,13 @@ async def life(
             "({words})",
             Window(engine, clock, template),
             default_catalog().text("vi", note),
-            Zns(engine, zalo.base_url + ZNS_PATH, zns, {"resolved": "Đã giải quyết"})
+            Zns(
+                engine,
+                zalo.base_url + ZNS_PATH,
+                zns,
+                {"resolved": "Đã giải quyết"},
+                filed_note=default_catalog().text("vi", "zns5.filed_note"),
+            )
             if zns
             else None,
         )
@@ -335,15 +341,17 @@ async def test_a_code_of_the_wrong_length_gets_its_format_and_counts_as_wrong(
 async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
     zalo: FakeZalo, database: Database, step: str
 ) -> None:
-    """At the complaint's phone prompt ``1234567890`` is a wrong phone number; in the complaint
-    text it is the text. Neither is a receipt code, nor counts toward the wrong codes of the
-    day: the right code still opens the survey afterwards."""
+    """At the complaint's phone prompt ``1234567891`` is a wrong phone number; in the complaint
+    text it is the text. Ten digits whose check digit is wrong are never a receipt code there,
+    nor count toward the wrong codes of the day: the right code still opens the survey
+    afterwards. (A code whose check digit holds, such as ``1234567890``, is read as a receipt
+    code mid-task and asks keep-or-drop: ``tests/conversations/test_typed_code_mid_task.py``.)"""
     engine = database.open()
     async with write_transaction(engine) as conn:
         await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
     await engine.dispose()
     clock = SettableClock(datetime.now(UTC))
-    typed = ["1234567890", "2345 6789 01", "9876-5432-10", "mã 5555555555", "4821-7730-1"]
+    typed = ["1234567891", "2345 6789 01", "9876-5432-10", "mã 5555555555", "4821-7730-1"]
     typed += ["091 234 567", "48217730155"]
     typed += [f"{n}{CODE[1:]}" for n in range(1, 10) if f"{n}{CODE[1:]}" != CODE]
     async with life(zalo, database, clock) as bot:

@@ -56,6 +56,9 @@ async def _file_named(bot: Life, consent: bool) -> str:
     texts = [m.text for m in bot.zalo.messages(CITIZEN)]
     match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
     assert match is not None, texts
+    # How they will hear back, as they chose.
+    note = "đã đồng ý" if consent else "tin được giữ lại"
+    assert note in texts[-1] or note in texts[-2], texts[-3:]
     return match.group(0)
 
 

@@ -85,7 +85,7 @@ RESPONSE_HEADER = [
     "Trong quá trình giải quyết hồ sơ, có công chức nào gây phiền hà, sách nhiễu Ông/Bà không?",
     "Có công chức nào gợi ý hoặc đòi Ông/Bà nộp thêm tiền ngoài phí, lệ phí theo quy định không?",
     "Theo Ông/Bà, cơ quan cần cải thiện những mặt nào?",
-    "Ông/Bà có ý kiến nào khác không? Xin gõ ý kiến của Ông/Bà, hoặc bấm «Bỏ qua».",
+    'Ông/Bà có ý kiến nào khác không? Xin gõ ý kiến của Ông/Bà, hoặc bấm "Bỏ qua".',
     "Cuối cùng, Ông/Bà có muốn cho biết đôi nét về mình không? (không bắt buộc, không hỏi tên hay số điện thoại)",
     "Ông/Bà là",
     "Giới tính",
@@ -437,7 +437,7 @@ def test_text_that_looks_like_a_formula_stays_text() -> None:
     ws = workbook(data)["Phiếu trả lời"]
 
     comment = RESPONSE_HEADER.index(
-        "Ông/Bà có ý kiến nào khác không? Xin gõ ý kiến của Ông/Bà, hoặc bấm «Bỏ qua»."
+        'Ông/Bà có ý kiến nào khác không? Xin gõ ý kiến của Ông/Bà, hoặc bấm "Bỏ qua".'
     )
     second = rows(ws)[3]  # RESPONSES[0], after the one of 3 March
     assert second[comment] == '=HYPERLINK("http://x") Cần thêm ghế'  # control character dropped

@@ -7,7 +7,8 @@ buttons, an uploaded image or file; errors as HTTP 200 with a non-zero ``error``
 ``fail_next`` scripts, e.g. -32), ``POST /v2.0/oa/upload/image`` and ``/v2.0/oa/upload/file``
 (see "Uploads" below),
 ``POST /v4/oa/access_token`` (refresh rotates both tokens; a refresh token works once, then
--14014; wrong ``secret_key``/``app_id`` gives -14002) and ``GET /files/...`` for ``host_file``.
+-14014, a code and text that are the fake's choice, not in ZALO.md, which attests only -14002
+and -14003 for OAuth; wrong ``secret_key``/``app_id`` gives -14002) and ``GET /files/...`` for ``host_file``.
 Acting as users, ``user_text``/``user_image``/``user_file``/``press``/``follow``/``unfollow``/
 ``oa_echo`` build Zalo's webhook events and ``post`` delivers one with the exact raw body and
 ``X-ZEvent-Signature: mac=<sha256(app_id + body + timestamp + oa_secret)>``.
@@ -141,7 +142,7 @@ ERRORS: dict[int, str] = {
     -232: "User has not interacted with the OA for more than 7 days",
     -14001: "Invalid parameter",
     -14002: "Invalid app id or secret key",
-    -14014: "Invalid refresh token",
+    -14014: "Invalid refresh token",  # the fake's choice: code and text not in ZALO.md
 }
 
 
@@ -680,7 +681,8 @@ class FakeZalo:
     def refuse_refreshes(self, error_name: str, error_reason: str) -> None:
         """Every refresh from now on answers HTTP 200 with ``error_name`` / ``error_reason``
         and no numeric ``error`` (ZALO.md "Tokens": failures may come so); ``Refresh.error``
-        is 0 for them. ``allow_refreshes`` ends it."""
+        is 0 for them; the name and reason texts are the test's (the fake's choice), not
+        documented ones. ``allow_refreshes`` ends it."""
         with self._cond:
             self._refusal = {"error_name": error_name, "error_reason": error_reason}
 
