@@ -192,6 +192,13 @@ class FactsCache:
                 self.zalo = ("", self.zalo[1])
         if wants_list and self.open_cases is None:
             self.open_cases = await open_complaints(conn)
+            # A case chosen from the list, or by a number typed against a card sent to every
+            # staff chat, is acted on with these facts: its room cards are redrawn and its
+            # sender told as any other case's (the cards and the Zalo window are needed).
+            listed = [r for r in self.open_cases if r.code not in self.cards]
+            self.cards.update(await cards_of(conn, [r.code for r in listed]))
+            zalo_chats = [r.external_id for r in listed if r.channel == "zalo" and r.external_id]
+            self.zalo_last.update(await last_wrote_many(conn, (c for c in zalo_chats if c)))
         if counts:
             midnight = datetime.combine(self.now.astimezone(self.tz).date(), time(0), self.tz)
             found = await filed_since(conn, sorted(counts), midnight)
@@ -237,10 +244,15 @@ class FactsCache:
                 for c in lookups.case_codes
                 if c in self.cases
             },
-            open_cases=None if listed is None else tuple(_complaint(r, contact_id) for r in listed),
+            open_cases=None
+            if listed is None
+            else tuple(self._listed(r, contact_id) for r in listed),
             complaints_today=self.today_counts.get(contact_id, 0),
             **self._dossier_facts(lookups, contact_id),
         )
+
+    def _listed(self, row: ComplaintRow, contact_id: int) -> ComplaintFacts:
+        return _complaint(row, contact_id, self._reach(row), self.cards.get(row.code, ()))
 
     def _reach(self, row: ComplaintRow) -> str:
         """How a notice to this complaint's sender goes out now (Zalo's window)."""

@@ -144,7 +144,7 @@ def _assign(
         changes.append(Notify("reporter", _citizen_notice(case, to, None, None), case.code))
     after = _after(case, update)
     card = staff_card(after, env)
-    changes.extend(_in_rooms(after, card[-1], facts.pressed))
+    changes.extend(_in_rooms(after, card[-1], facts.pressed if facts.room else None))
     return Outcome(card, changes=tuple(changes), state=state, ack="refresh")
 
 
@@ -204,7 +204,7 @@ def handle_note(
         done = _note(menu.idle(state), env, facts, case, note)
     else:
         done = _apply(menu.idle(state), env, facts, case, act, note, original, admin_id)
-    return _redrawn(done, env, case, card if isinstance(card, str) else None)
+    return _redrawn(done, env, case, card if isinstance(card, str) else None, facts.room)
 
 
 def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
@@ -229,7 +229,9 @@ def _after(case: ComplaintFacts, update: UpdateComplaint) -> ComplaintFacts:
     )
 
 
-def _redrawn(outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None) -> Outcome:
+def _redrawn(
+    outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None, in_room: bool
+) -> Outcome:
     """The action's card shows the case as it now stands (in place, where it was pressed);
     without one, an open case's card follows the answer, with what can be done next."""
     updates = [c for c in outcome.changes if isinstance(c, UpdateComplaint)]
@@ -239,7 +241,10 @@ def _redrawn(outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None)
     for update in updates:  # a takeover, then the action
         after = _after(after, update)
     shown = staff_card(after, env)
-    outcome = replace(outcome, changes=(*outcome.changes, *_in_rooms(after, shown[-1], card)))
+    pressed_in_room = card if in_room else None
+    outcome = replace(
+        outcome, changes=(*outcome.changes, *_in_rooms(after, shown[-1], pressed_in_room))
+    )
     if card is not None:
         return replace(outcome, changes=(*outcome.changes, RedrawCard(card, shown[-1])))
     if after.is_open:
@@ -249,8 +254,9 @@ def _redrawn(outcome: Outcome, env: Env, case: ComplaintFacts, card: str | None)
 
 def _in_rooms(after: ComplaintFacts, card: Reply, here: str | None) -> tuple[RedrawCard, ...]:
     """The case's cards in staff rooms, redrawn as it now stands, whoever changed it from
-    whichever chat (a Zalo officer, a private chat); ``here``: the card pressed, redrawn
-    where it is already."""
+    whichever chat (a Zalo officer, a private chat); ``here``: the card pressed in a staff
+    room, redrawn where it is already. A card pressed in a private chat is no room card, even
+    when its message id equals one (Telegram numbers messages per chat), so it is None then."""
     return tuple(
         RedrawCard(message_id, card, room=(channel, room))
         for channel, room, message_id in after.cards

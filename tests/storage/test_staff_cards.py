@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.telegram import card_code
+from bot.runtime.facts import FactsCache
 from bot.runtime.rooms import StaffRooms
+from conversations.needs import Lookups
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.rooms import move_room
 from storage.queries.staff_cards import CARDS_PER_CASE, cards_of, remember_card
+from storage.schema import complaints
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CODE = "PA-2026-000001"
@@ -51,3 +55,35 @@ def test_a_card_is_a_message_with_one_case_s_action_buttons() -> None:
     assert card_code(card) == CODE
     assert card_code(listed) is None
     assert card_code(TextMessage("Phản ánh …", (), "staff.case")) is None  # closed: no buttons
+
+
+async def test_a_case_from_the_staff_list_knows_its_room_cards(engine: AsyncEngine) -> None:
+    """A case acted on from the list of open cases (a Zalo officer typing a number against the
+    card sent to every staff chat) carries its room cards, so the room's card is redrawn
+    (re-tester of issue 12, defect 2: a Zalo officer's first take left the group card stale)."""
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            complaints.insert(),
+            {
+                "code": CODE,
+                "draft_id": 7001,
+                "category": "capphep",
+                "description": "Công trình lấn chiếm vỉa hè.",
+                "status": "new",
+                "source": "chat",
+                "anonymous": True,
+                "language": "vi",
+                "created_at": NOW,
+                "updated_at": NOW,
+                "due_on": (NOW + timedelta(days=14)).date(),
+            },
+        )
+        await remember_card(conn, "telegram", "-4001", "1", CODE, NOW)
+    cache = FactsCache(NOW, ZoneInfo("Asia/Ho_Chi_Minh"))
+    wanted = Lookups(open_cases=True)
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, wanted)])
+    facts = cache.facts(wanted, 1, admin=True, sender="zalo-officer")
+    assert facts.open_cases is not None
+    [listed] = facts.open_cases
+    assert listed.cards == (("telegram", "-4001", "1"),)
