@@ -24,6 +24,9 @@ _TASKS = {
     "supplement": "input.task.supplement",
     "staff": "input.task.staff",
 }
+#: What dropping the task in progress loses: a survey's answers so far stay, anonymous (the
+#: consent says so); anything else is not kept.
+_IF_DROPPED = {"survey": "input.switch_lost.survey"}
 #: What each command starts, as its catalog key.
 _NEW_TASKS = {
     "start": "input.task.survey",
@@ -60,7 +63,11 @@ def ask_switch(state: ConversationState, name: str, arg: str) -> tuple[Reply, Co
     new = replace(state, data={**state.data, PENDING: {"name": name, "arg": arg}})
     reply = Reply(
         "input.switch_ask",
-        (("task", Ref(task_of(state))), ("new", Ref(_NEW_TASKS.get(name, "input.task.other")))),
+        (
+            ("task", Ref(task_of(state))),
+            ("new", Ref(_NEW_TASKS.get(name, "input.task.other"))),
+            ("if_dropped", Ref(_IF_DROPPED.get(state.flow or "", "input.switch_lost.other"))),
+        ),
         (
             ChoiceOption(f"{SWITCH_BUTTON}:keep", "input.switch_keep"),
             ChoiceOption(f"{SWITCH_BUTTON}:drop", "input.switch_drop"),
