@@ -17,6 +17,7 @@ import unicodedata
 from stdnum import verhoeff
 
 from conversations import Command
+from conversations.flows.tracking import find_code
 from conversations.normalise import clean
 
 DIGITS = 10
@@ -65,8 +66,8 @@ def in_sentence(text: str) -> str | None:
     4825-1993-40"), "Mã biên nhận: ...", "Tôi gửi mã ... ạ". Its check digit is not
     checked here (a wrong one gets the wrong-code answer); more than one number, or a
     longer message, is the citizen's text."""
-    if len(text) > SENTENCE:
-        return None
+    if len(text) > SENTENCE or find_code(text) is not None:
+        return None  # "PA-2026-000123": a tracking code's digits are no receipt code
     runs = _RUN.findall(text)
     if len(runs) != 1:
         return None

@@ -97,7 +97,7 @@ async def test_the_printed_digest_has_the_zalo_lines_of_the_sent_one(
     await engine.dispose()
     printed = _run(tmp_path, url, "digest", "--kind", kind)
     assert printed.returncode == 0, printed.stderr
-    assert "2 tin chờ người dân nhắn" in printed.stdout
+    assert "2 tin đã giữ lại trong kỳ" in printed.stdout
     assert "1 tin đã gửi lại khi người dân nhắn, 1 tin gửi bằng mẫu thông báo" in printed.stdout
     assert "Làm mới token Zalo thất bại" in printed.stdout
     assert "(zalo invalid_grant: Refresh token is invalid)" in printed.stdout

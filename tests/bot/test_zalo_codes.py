@@ -125,3 +125,19 @@ def test_a_code_of_the_wrong_shape_is_read_as_a_code_to_hint_at(text: str, digit
 )
 def test_a_code_inside_a_short_sentence_is_found(typed: str, read: str | None) -> None:
     assert candidate(typed) == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PA-2026-000001",
+        "pa 2026 000123",
+        "mã PA-2026-000123",
+        "Tra cứu PA-2026-000123 giúp tôi ạ",
+        "PA-２０２６-０００１２３",
+    ],
+)
+def test_a_tracking_code_is_never_a_receipt_code(text: str) -> None:
+    """Its digits "2026000123" have a receipt code's shape: the code inside a sentence must
+    not read them as one (found on the web chat: "PA-2026-000001" became /start)."""
+    assert candidate(text) is None
