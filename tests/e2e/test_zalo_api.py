@@ -196,7 +196,9 @@ def test_complaint_with_an_image_over_zalo_is_stored(zalo: FakeZalo, bot: BotPro
     assert zalo.post(_url(bot), zalo.user_image(USER, url)) == 200
     zalo.wait_for_messages(USER, count + 2)  # "file received" and the question again
     _say(zalo, bot, zalo.user_text(USER, "xong"))
+    before = len(zalo.messages(USER))
     _say(zalo, bot, zalo.press(USER, "#c:c.who:anon"))
+    zalo.wait_for_messages(USER, before + 2)  # the privacy notice, then the address question
     _say(zalo, bot, zalo.press(USER, "#c:c.addr:skip"))
     _say(zalo, bot, zalo.press(USER, "#c:c.confirm:send"))
     assert (
