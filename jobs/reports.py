@@ -14,7 +14,7 @@ from conversations.deadlines import Missed, missed_by
 from conversations.periods import Period
 from conversations.workdays import WorkCalendar
 from storage.queries.aggregates import complaint_ratings, in_progress, summed
-from storage.queries.complaints import overview
+from storage.queries.complaint_overview import overview
 from storage.queries.dossier_report import answer_days, completed_dossiers, dossier_counts
 
 from .digest import CaseSummary
