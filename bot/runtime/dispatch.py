@@ -16,9 +16,8 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -41,7 +40,6 @@ from conversations import (
 from conversations.daily_counts import joined, split_stored
 from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
-from conversations.workdays import WorkCalendar
 from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
@@ -50,6 +48,7 @@ from storage.queries.outbox import scrub_once_sent, scrub_sent
 from storage.queries.survey_marks import marked, survey_mark
 
 from .albums import Albums, is_file
+from .dispatch_settings import DispatchSettings as DispatchSettings
 from .facts import FactsCache
 from .handoff import Leased, Taker, hand_over, lease_replies
 from .recorders import Recording, record
@@ -83,40 +82,6 @@ class Handled:
 def random_code(year: int) -> str:
     """Tracking codes: random, so they reveal neither how many cases nor when."""
     return f"PA-{year}-{secrets.randbelow(1_000_000):06d}"
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchSettings:
-    agency: str = "Sở Xây dựng"
-    default_language: str = "vi"
-    survey_ttl: timedelta = timedelta(days=7)
-    survey_remind_after: timedelta = timedelta(hours=24)
-    max_batch: int = 256
-    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
-    calendar: WorkCalendar | None = None
-    complaints_per_day: int = 3
-    open_survey_period: str = "month"
-    #: Staff chats that receive new cases, as (channel, chat id).
-    admin_chats: tuple[tuple[str, str], ...] = ()
-    #: Days a chat's link to a dossier is kept after the dossier closed.
-    dossier_retention_days: int = 30
-    #: The SIPAS method new surveys use (``SURVEY_METHOD``).
-    survey_method: str = "sipas-1001"
-    #: The agency's address for citizens (``AGENCY_ADDRESS``).
-    agency_address: str = ""
-    #: Seconds a batch with a file in it waits for the rest of an album (Telegram sends an
-    #: album's photos as separate updates, Zalo as separate events, within moments).
-    album_hold: float = 1.0
-    #: Zalo's approved notice template (``ZALO_TEMPLATE_NOTICE``) and ``ZALO_SEND_BILLED``:
-    #: what staff are told of a notice to a Zalo chat outside the free 48 h.
-    zalo_template: str = ""
-    zalo_send_billed: bool = True
-    #: The approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``): used outside the window
-    #: when there is no OA template, so a named complaint on Zalo asks consent to it.
-    zalo_zns_template: str = ""
-    #: The key of the survey marks (``storage.queries.survey_marks``): ``RECEIPT_SECRET``, or
-    #: random per process when that is unset (the one-survey rule then holds until restart).
-    survey_mark_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
 
 def event_key(event: InboundEvent) -> str:
