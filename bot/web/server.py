@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Bot
 
 from bot.channels.telegram_inbound import TelegramInbound
-from bot.channels.zalo_tokens import failure_parts
+from bot.channels.zalo_tokens import error_parts
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
 from bot.web.drain import DrainUnread
@@ -67,7 +67,7 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
                 "status": "refresh_failed",
                 "at": tokens.failed_at.isoformat(),
                 "detail": tokens.last_error or "",
-                **failure_parts(tokens.last_error or ""),
+                **error_parts(tokens),
             }
         elif tokens is not None:
             body["zalo_token"] = {"status": "ok", "expires_at": tokens.expires_at.isoformat()}
