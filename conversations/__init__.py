@@ -1,7 +1,15 @@
 """The channel-free conversation engine: events in, replies and state changes out."""
 
 from .catalog import Catalog, Message, default_catalog
-from .context import ComplaintFacts, DossierFacts, Env, Facts, ReceiptFacts, ResponseStatus
+from .context import (
+    ComplaintFacts,
+    DossierFacts,
+    Env,
+    Facts,
+    ReceiptFacts,
+    ReceiptStatus,
+    ResponseStatus,
+)
 from .effects import (
     Change,
     ChoiceOption,
@@ -93,6 +101,7 @@ __all__ = [
     "RedrawCard",
     "Reply",
     "RequestJob",
+    "ReceiptStatus",
     "ResponseStatus",
     "SaveAnswer",
     "SendFile",

@@ -198,7 +198,7 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
 
     # 3. Receipts: no response column leads to one; the receipt knows only its survey ended.
     assert "receipt_id" not in columns
-    assert receipt == [("completed",)]
+    assert receipt == [("used",)]
 
     # 4. Logs: chat pseudonyms are salted by the process alone: neither the public salt nor
     #    anything the database holds recomputes one (the database holds no salt at all); no
