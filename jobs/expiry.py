@@ -2,8 +2,9 @@
 
 The expiry goes through the dispatcher like any other event, so it is serialised with the
 citizen's own messages: a survey answered a moment ago is not closed (the engine compares the
-deadline with the clock), and a job run twice closes nothing twice (the event id carries the
-deadline).
+deadline with the clock), and a job run twice closes nothing twice (the event id is the chat and
+the deadline hashed with a key of this process, so ``processed_events`` keeps neither; see
+``jobs.event_keys``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from conversations import Expired, InboundEvent
 from storage import read_transaction
 from storage.queries.surveys import due_expiries
 
+from .event_keys import process_event_id
 from .ports import EventSink
 
 log = logging.getLogger("jobs.expiry")
@@ -27,7 +29,7 @@ async def expire_due(dispatcher: EventSink, limit: int = 500) -> int:
         return 0
     events = [
         InboundEvent(
-            f"expire:{d.external_id}:{d.expires_at.isoformat()}",
+            process_event_id("expire", d.channel, d.external_id, d.expires_at.isoformat()),
             d.channel,
             d.external_id,
             Expired(),

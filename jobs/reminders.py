@@ -10,6 +10,7 @@ from conversations import InboundEvent, TimedOut
 from storage import read_transaction
 from storage.queries.surveys import due_reminders
 
+from .event_keys import process_event_id
 from .ports import EventSink
 
 log = logging.getLogger("jobs.reminders")
@@ -34,7 +35,8 @@ async def remind_due(dispatcher: EventSink, tz: ZoneInfo, limit: int = 200) -> i
         return 0
     events = [
         InboundEvent(
-            f"remind:{d.external_id}:{d.expires_at:%Y%m%dT%H%M%S}",
+            # Names neither the chat nor the deadline (``jobs.event_keys``).
+            process_event_id("remind", d.channel, d.external_id, f"{d.expires_at:%Y%m%dT%H%M%S}"),
             d.channel,
             d.external_id,
             TimedOut(),

@@ -68,14 +68,19 @@ def readable(raw: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 
 def _trimmed(message: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    kept = {k: v for k, v in message.items() if k in KEPT}
+    """The message's :data:`KEPT` fields and its stray kind. A field sent as ``null`` is
+    read as absent (the Bot API leaves out what a message lacks), so a poll with
+    ``"text": null`` is a poll. A message with nothing the bot reads and no field that
+    makes it a service note or a decoration is "other": a private chat always hears back."""
+    present = {k: v for k, v in message.items() if v is not None}
+    kept = {k: v for k, v in present.items() if k in KEPT}
     replied = kept.get("reply_to_message")
     if isinstance(replied, dict):
         kept["reply_to_message"] = _trimmed(replied)[0]
     if any(k in kept for k in ("text", "photo", "document")):
         return kept, ""
-    dropped = [k for k in message if k not in KEPT]
+    dropped = [k for k in present if k not in KEPT]
     named = next((k for k in NAMED if k in dropped), "")
     if named:
         return kept, named
-    return kept, "other" if any(k not in ABOUT for k in dropped) else ""
+    return kept, "" if dropped and all(k in ABOUT for k in dropped) else "other"

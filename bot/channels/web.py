@@ -40,6 +40,7 @@ from conversations import (
 )
 from conversations.limits import ALLOWED_DOCUMENT_TYPES
 from jobs.attachments import ALLOWED_IMAGE_TYPES, sniffed_type
+from jobs.event_keys import stable_event_id
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage, ImageMessage, Outbound, TextMessage
 from storage.queries.web import WebMessage, append_message, purge, upload
@@ -143,7 +144,10 @@ def command_event(chat_id: str, client_id: str, name: str, arg: str = "") -> Inb
 
 
 def _event_id(chat_id: str, client_id: str) -> str:
-    return f"{chat_id[:17]}:{client_id}"
+    """The post's id: a hash of the chat and the page's random id for the post, so that a
+    post sent again is recognised (on any process, after a restart) while the id kept in
+    ``processed_events`` names no chat (``jobs.event_keys``)."""
+    return stable_event_id("post", chat_id, client_id)
 
 
 def sniff_type(data: bytes) -> str:

@@ -26,6 +26,7 @@ from conversations import (
     clean_text,
 )
 from conversations.commands import canonical
+from jobs.event_keys import process_event_id
 
 CHANNEL = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -122,7 +123,10 @@ def parse_event(
         if not user or name == "unfollow":
             return None
         stamp = clean_text(str(event.get("timestamp", "")))
-        return InboundEvent(f"follow:{user}:{stamp}", CHANNEL, user, Command("start"))
+        # Names neither the user nor the time in ``processed_events`` (``jobs.event_keys``);
+        # Zalo only sends the event again when it was not taken, so a per-process key does.
+        follow_id = process_event_id("follow", user, stamp)
+        return InboundEvent(follow_id, CHANNEL, user, Command("start"))
     sender = event.get("sender") or {}
     user = clean_text(str(sender.get("id", ""))) if isinstance(sender, Mapping) else ""
     if not user or user == oa_id:

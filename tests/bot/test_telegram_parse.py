@@ -9,6 +9,7 @@ import pytest
 from telegram import Bot, Update
 
 from bot.channels.telegram import keyboard
+from bot.channels.telegram_raw import readable
 from bot.channels.telegram_updates import (
     parse_update,
     raw_chat_id,
@@ -387,3 +388,34 @@ def test_a_private_reply_names_the_bots_message_it_answers(
     assert isinstance(event.payload, Text)
     assert (event.payload.text, event.payload.reply_to) == ("Đã có kết quả.", reply_to)
     assert not event.room
+
+
+_PRIVATE = {"message_id": 5, "date": 0, "chat": {"id": 7001, "type": "private"}}
+_FROM = {"from": {"id": 7001, "is_bot": False, "first_name": "C"}}
+_POLL = {"id": "1", "question": "?", "options": [], "total_voter_count": 0, "is_closed": False,
+         "is_anonymous": True, "type": "regular", "allows_multiple_answers": False}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "payload"),
+    [
+        ({**_FROM, "poll": _POLL, "text": None}, Attachment("other", what="poll")),
+        ({**_FROM, "dice": {"emoji": "x", "value": 1}, "photo": None, "document": None},
+         Attachment("other", what="dice")),
+        ({"text": "xin chào"}, Text("xin chào", "5")),  # no ``from``: on behalf of a chat
+        ({"sticker": {"file_id": "S"}}, Attachment("other", what="sticker")),
+        ({**_FROM}, Attachment("other", what="other")),  # nothing in it at all
+        ({**_FROM, "text": None, "caption": None}, Attachment("other", what="other")),
+        ({**_FROM, "pinned_message": {"message_id": 4}}, None),  # a service note
+    ],
+)  # fmt: skip
+def test_a_private_message_always_means_something(
+    fields: dict[str, object], payload: object
+) -> None:
+    """Fields sent as null are absent; a private message with content the bot cannot read
+    is a stray one (the hint), never silence; only a service note goes unanswered."""
+    trimmed, stray = readable({"update_id": 9, "message": {**_PRIVATE, **fields}})
+    update = Update.de_json(trimmed, BOT)
+    assert update is not None
+    event = parse_update(update, stray=stray)
+    assert (event.payload if event else None) == payload

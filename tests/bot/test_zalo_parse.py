@@ -10,6 +10,7 @@ import pytest
 from bot.channels.zalo import render
 from bot.channels.zalo_events import parse_event, signature, verify
 from conversations import Attachment, Choice, Command, InboundEvent, Text
+from jobs.event_keys import process_event_id
 from storage.outbound import TextMessage
 
 APP, OA, SECRET = "1234567890", "2591234567890123456", "oa-secret"
@@ -57,7 +58,7 @@ def test_signature_is_sha256_of_app_body_timestamp_secret() -> None:
         ),
         (
             {"event_name": "follow", "follower": {"id": USER}, "oa_id": OA, "timestamp": "9"},
-            InboundEvent(f"follow:{USER}:9", "zalo", USER, Command("start")),
+            InboundEvent(process_event_id("follow", USER, "9"), "zalo", USER, Command("start")),
         ),
         ({**_text("xin chào"), "event_name": "oa_send_text", "sender": {"id": OA}}, None),
         ({"event_name": "unfollow", "follower": {"id": USER}}, None),

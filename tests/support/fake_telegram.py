@@ -38,7 +38,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message as _MimeHeader
 from email.utils import collapse_rfc2231_value
@@ -1390,14 +1390,22 @@ class FakeTelegram:
         )
 
     def user_sends_message(
-        self, user_id: int, fields: Mapping[str, Any], *, first_name: str = "Citizen"
+        self,
+        user_id: int,
+        fields: Mapping[str, Any],
+        *,
+        first_name: str = "Citizen",
+        without: Collection[str] = (),
     ) -> int:
         """A private-chat message from ``user_id`` carrying ``fields`` exactly as given (a
         poll, a sticker, an object the Bot API would not send): the update a bot library
-        cannot parse. Returns its update_id."""
+        cannot parse. ``without``: fields of the usual message left out (e.g. ``from``, as
+        for a message sent on behalf of a chat). Returns its update_id."""
         with self._cond:
             message = self._user_message(user_id, first_name, "vi")
             message.update(copy.deepcopy(dict(fields)))
+            for field in without:
+                message.pop(field, None)
             return self._queue("message", message, user_id)
 
     def user_presses(
@@ -1490,14 +1498,25 @@ class FakeTelegram:
             return self._queue("message", message, user_id)
 
     def user_sends_album(
-        self, user_id: int, photos: Sequence[bytes], media_group_id: str
+        self,
+        user_id: int,
+        photos: Sequence[bytes],
+        media_group_id: str,
+        captions: Mapping[int, str] | None = None,
     ) -> list[int]:
         """An album: one update per photo, sharing ``media_group_id``, queued together (as
-        Telegram hands an album's messages out together). Returns their update_ids."""
+        Telegram hands an album's messages out together). ``captions``: the caption of the
+        photo at each index given (Telegram lets any photo of an album carry one). Returns
+        their update_ids."""
         with self._cond:
             return [
-                self.user_sends_photo(user_id, data=data, media_group_id=media_group_id)
-                for data in photos
+                self.user_sends_photo(
+                    user_id,
+                    data=data,
+                    caption=(captions or {}).get(index),
+                    media_group_id=media_group_id,
+                )
+                for index, data in enumerate(photos)
             ]
 
     def user_message_id(self, update_id: int) -> int:
