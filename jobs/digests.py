@@ -122,7 +122,7 @@ async def digest_reply(
                 "digest.zalo_token",
                 (
                     ("at", f"{tokens.failed_at.astimezone(settings.tz):%d/%m %H:%M}"),
-                    ("error", tokens.last_error or "?"),
+                    ("error", (tokens.error and tokens.error.shown()) or tokens.last_error or "?"),
                 ),
             )
         )

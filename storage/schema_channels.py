@@ -33,6 +33,11 @@ zalo_tokens = Table(
     Column("refreshed_at", UTCDateTime, nullable=False),
     Column("failed_at", UTCDateTime),
     Column("last_error", String(200)),
+    # What Zalo's token endpoint said when it refused the last refresh, each part apart
+    # (ZALO.md, "Tokens": it may answer with no numeric ``error``); NULL when absent.
+    Column("error_code", String(40)),
+    Column("error_name", String(120)),
+    Column("error_reason", String(400)),
 )
 
 

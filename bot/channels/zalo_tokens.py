@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import Paused, PermanentSendError, TransientSendError
 from storage import read_transaction, write_transaction
-from storage.queries.zalo_tokens import TokenRow, get_tokens, save_tokens, token_failed
+from storage.queries.zalo_tokens import (
+    RefreshError,
+    TokenRow,
+    get_tokens,
+    save_tokens,
+    token_failed,
+)
 
 log = logging.getLogger("bot.zalo")
 REFRESH_BEFORE = timedelta(hours=1)
@@ -41,32 +47,41 @@ SCHEDULE_EVERY = timedelta(minutes=15)
 MAX_ERROR_PART = 60
 
 
-def refresh_failure(answer: Mapping[str, Any]) -> str:
-    """What a refused refresh said, kept for staff: ``zalo <error> <error_name>: <reason>``.
-
-    Zalo may answer HTTP 200 with only ``error_name`` / ``error_reason`` /
-    ``error_description`` and no numeric ``error`` (ZALO.md, "Tokens"); each part present is
-    kept (clipped to 60 characters), a missing one left out. At most 200 characters."""
+def refresh_error(answer: Mapping[str, Any]) -> RefreshError:
+    """What a refused refresh said, each part apart: Zalo's numeric ``error`` (None when it
+    sent none or 0), ``error_name``, and ``error_reason`` or else ``error_description``.
+    Zalo may answer HTTP 200 with a name and reason and no numeric code (ZALO.md, "Tokens")."""
     code = answer.get("error")
     name = answer.get("error_name")
     reason = answer.get("error_reason") or answer.get("error_description")
+    return RefreshError(
+        None if code in (None, "", 0, "0") else str(code),
+        str(name) if name else None,
+        str(reason) if reason else None,
+    )
+
+
+def refresh_failure(answer: Mapping[str, Any] | RefreshError) -> str:
+    """A refused refresh in one line for logs: ``zalo <error> <error_name>: <reason>``; each
+    part present is kept (clipped to 60 characters, the reason to 120), a missing one left
+    out. At most 200 characters. The parts themselves are stored apart (``refresh_error``)."""
+    error = answer if isinstance(answer, RefreshError) else refresh_error(answer)
     parts = ["zalo"]
-    if code not in (None, "", 0, "0"):
-        parts.append(str(code)[:MAX_ERROR_PART])
-    if name:
-        parts.append(str(name)[:MAX_ERROR_PART])
+    parts += [str(part)[:MAX_ERROR_PART] for part in (error.code, error.name) if part]
     head = " ".join(parts) if len(parts) > 1 else "zalo: no token in the answer"
-    return (f"{head}: {str(reason)[: MAX_ERROR_PART * 2]}" if reason else head)[:200]
+    reason = error.reason
+    return (f"{head}: {reason[: MAX_ERROR_PART * 2]}" if reason else head)[:200]
 
 
-def failure_parts(kept: str) -> dict[str, str]:
-    """``refresh_failure``'s text taken apart again for /healthz: ``error`` (Zalo's number,
-    "" when it sent none), ``error_name`` and ``error_reason``, each "" when absent."""
-    head, _, reason = kept.removeprefix("zalo").strip().partition(": ")
-    code, _, name = head.partition(" ")
-    if not code.lstrip("-").isdigit():
-        code, name = "", head
-    return {"error": code, "error_name": name, "error_reason": reason}
+def error_parts(row: TokenRow) -> dict[str, str]:
+    """A refused refresh's parts for /healthz: ``error`` (Zalo's number, "" when it sent
+    none), ``error_name`` and ``error_reason``, each "" when absent."""
+    error = row.error or RefreshError()
+    return {
+        "error": error.code or "",
+        "error_name": error.name or "",
+        "error_reason": error.reason or "",
+    }
 
 
 class TokenStore:
@@ -125,6 +140,7 @@ class TokenStore:
         refused = None if scheduled else force_if
         async with self._lock:
             failure: str | None = None
+            parts: RefreshError | None = None
             async with write_transaction(self.engine) as conn:
                 row = await get_tokens(conn, lock=True)
                 if row is None:
@@ -140,7 +156,9 @@ class TokenStore:
                     _pause_if_failing(row, now, refused is not None)
                     raise TransientSendError(f"zalo token refresh failed ({row.last_error})")
                 answer = await self._ask(row.refresh_token)
-                if isinstance(answer, str):
+                if isinstance(answer, RefreshError):
+                    failure, parts = refresh_failure(answer), answer
+                elif isinstance(answer, str):
                     failure = answer
                 else:
                     access, refresh, seconds = answer
@@ -150,7 +168,7 @@ class TokenStore:
                     new = TokenRow(access, refresh, expires, now, None, None)
             if failure is not None:
                 async with write_transaction(self.engine) as conn:
-                    await token_failed(conn, self.clock(), failure)
+                    await token_failed(conn, self.clock(), failure, parts)
                 self._cached = None
                 log.error("event=zalo_refresh_failed error=%s", failure)
                 self._refused = refused
@@ -201,8 +219,9 @@ class TokenStore:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), SCHEDULE_EVERY.total_seconds())
 
-    async def _ask(self, refresh_token: str) -> tuple[str, str, int] | str:
-        """The new (access, refresh, seconds) from Zalo, or why there is none."""
+    async def _ask(self, refresh_token: str) -> tuple[str, str, int] | RefreshError | str:
+        """The new (access, refresh, seconds) from Zalo, or what Zalo said instead
+        (RefreshError), or why there was no answer (str)."""
         try:
             response = await self.client.post(
                 self.url,
@@ -220,7 +239,7 @@ class TokenStore:
         if not isinstance(answer, Mapping):
             return "zalo: the answer is not a JSON object"
         if not answer.get("access_token") or not answer.get("refresh_token"):
-            return refresh_failure(answer)
+            return refresh_error(answer)
         seconds = str(answer.get("expires_in", "90000"))
         return (
             str(answer["access_token"]),

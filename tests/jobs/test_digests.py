@@ -235,7 +235,7 @@ async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
     from jobs.digests import digest_payloads
     from storage import write_transaction
     from storage.queries.zalo_chats import record_notices
-    from storage.queries.zalo_tokens import save_tokens, token_failed
+    from storage.queries.zalo_tokens import RefreshError, save_tokens, token_failed
 
     monday = Period(date(2026, 11, 2), date(2026, 11, 2))
     catalog = default_catalog()
@@ -243,10 +243,13 @@ async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
         await record_notices(conn, ["resent", "template", "template"], local(2026, 11, 2, 10))
         await record_notices(conn, ["template"], local(2026, 11, 3, 10))  # the next day
         await save_tokens(conn, "a", "r", local(2026, 11, 3, 1), local(2026, 11, 2, 0))
-        await token_failed(conn, local(2026, 11, 2, 15), "zalo invalid_grant: Refresh expired")
+        # Zalo's parts as sent, with no numeric code; the one-line summary is clipped.
+        reason = "Refresh token expired: " + "x" * 150
+        parts = RefreshError(None, "invalid_grant", reason)
+        await token_failed(conn, local(2026, 11, 2, 15), "zalo invalid_grant: Refresh", parts)
     [text, *_] = await digest_payloads(
         engine, "daily", monday, DIGESTS, catalog, local(2026, 11, 3, 8)
     )
     shown = getattr(text, "text", "")
     assert "1 tin đã gửi lại khi người dân nhắn, 2 tin gửi bằng mẫu thông báo" in shown
-    assert "lúc 02/11 15:00 (zalo invalid_grant: Refresh expired)" in shown
+    assert f'lúc 02/11 15:00 (error_name "invalid_grant", error_reason "{reason}")' in shown
