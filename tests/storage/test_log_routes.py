@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import PermanentSendError, TransientSendError
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
-from conversations import Choice, Command, InboundEvent, Text
+from conversations import Choice, Command, Inbound, InboundEvent, Text
 from storage import read_transaction, write_transaction
 from storage.schema import complaints, outbox
 from tests.bot.test_sender import Channel, _sender
@@ -29,7 +29,7 @@ from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.surveys import complete_survey
 
 CHATS = ["7001", "7002", "7003", "7004"]
-COMPLAINT = [
+COMPLAINT: list[Inbound] = [
     Command("phananh"),
     Choice("c.cat:capphep"),
     Text("Hồ sơ chờ lâu quá hạn"),
