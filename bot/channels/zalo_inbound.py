@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +23,7 @@ from conversations import (
     clean_text,
 )
 from storage import write_transaction
-from storage.queries.zalo_chats import citizen_wrote
+from storage.queries.zalo_chats import citizen_wrote, held_choices
 
 log = logging.getLogger("bot.zalo")
 
@@ -119,8 +120,10 @@ def zalo_webhook(
         try:
             # The window reopens: messages held for this chat go first, then the reply.
             async with write_transaction(dispatcher.engine) as conn:
+                resent = await held_choices(conn, inbound.external_id)
                 await citizen_wrote(conn, inbound.external_id, dispatcher.clock())
-            await dispatcher.submit(inbound)
+            # What they wrote is read as the answer to a question those messages ask.
+            await dispatcher.submit(replace(inbound, resent=tuple(resent)))
         except Exception as exc:
             # No chat: a line per event with it would count the chat's steps (bot.logs).
             log.error("event=webhook_failed channel=zalo error=%s", type(exc).__name__)
