@@ -71,9 +71,9 @@ def _receipt(row: ReceiptRow) -> ReceiptFacts:
 def receipt_status(stored: str | None) -> ReceiptStatus | None:
     """A receipt's survey status as the engine reads it: ``in_progress``, or ``used`` for any
     ended one (rows written before receipts kept only "used" say how the survey ended)."""
-    if stored is None or stored == "in_progress":
-        return stored
-    return "used"
+    if stored is None:
+        return None
+    return "in_progress" if stored == "in_progress" else "used"
 
 
 def _complaint(
