@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -40,6 +41,7 @@ from storage.queries.outbox import counts_by_status, held_since
 from storage.queries.receipts import NewReceipt, issue_receipts
 from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import save_tokens
+from storage.schema import complaints
 from tests.support.bot_process import free_port
 from tests.support.clock import SettableClock
 from tests.support.db import Database, migrated
@@ -372,3 +374,79 @@ async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
         await bot.text(CITIZEN, "/huy")
         await bot.text(CITIZEN, printed(CODE))
         assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text
+
+
+async def _held_then_written(
+    zalo: FakeZalo, database: Database, act: str, note: str, first: str
+) -> tuple[str, list[str]]:
+    """A complaint answered (``act``: "answer" or "ask") 10 days after filing, its notice
+    held; after a restart the citizen writes ``first``. The code and what they got since."""
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock) as bot:
+        code = await _file(bot)
+        clock.now += timedelta(days=10)
+        zalo.out_of_window(CITIZEN)
+        await bot.text(STAFF, "/start")
+        await bot.press(STAFF, f"#c:case:{code}:{act}")
+        await bot.text(STAFF, note)
+        before = len(zalo.messages(CITIZEN))
+    assert (await _counts(database))["held"] == 1
+    async with life(zalo, database, clock) as bot:
+        await bot.text(CITIZEN, first)
+    return code, [m.text for m in zalo.messages(CITIZEN)[before:]]
+
+
+async def _rating(database: Database, code: str) -> int | None:
+    engine = database.open()
+    try:
+        async with read_transaction(engine) as conn:
+            found = await conn.execute(select(complaints.c.rating).where(complaints.c.code == code))
+            rating = found.scalar_one()
+            return None if rating is None else int(rating)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("first", ["Cho tôi hỏi kết quả", "Cảm ơn", "5", "Rất hài lòng"])
+async def test_a_held_rating_request_re_sent_is_the_question_a_typed_number_answers(
+    zalo: FakeZalo, database: Database, first: str
+) -> None:
+    """The rating request held outside the window goes first when the citizen writes again;
+    what they wrote is answered as a reply to it (a rating when it is one), never with "not
+    understood" and the menu; a number typed next is the rating of that case."""
+    code, got = await _held_then_written(zalo, database, "answer", "Đã xử lý xong.", first)
+    assert code in got[0], got
+    assert "Đã xử lý xong." in got[0], got
+    said = " ".join(got[1:])
+    assert "chưa hiểu ý" not in said, got
+    clock = SettableClock(datetime.now(UTC) + timedelta(days=10, hours=1))
+    if first[0] == "5" or first.startswith("Rất"):
+        assert "Cảm ơn Ông/Bà đã đánh giá" in said, got
+    else:
+        assert "gõ một chữ số từ 1" in said, got  # how to answer it by typing
+        assert "Cảm ơn Ông/Bà đã đánh giá" not in said, got
+        before = len(zalo.messages(CITIZEN))
+        async with life(zalo, database, clock) as bot:
+            await bot.text(CITIZEN, "4")
+        after = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+        assert "Cảm ơn Ông/Bà đã đánh giá" in after, after
+    assert await _rating(database, code) == (4 if first[0] not in "5R" else 5)
+
+
+async def test_a_held_request_for_more_re_sent_is_the_question_a_typed_number_answers(
+    zalo: FakeZalo, database: Database
+) -> None:
+    """The same for the request to send more (its one button, "Gửi bổ sung"): the message
+    that reopened the window is not "not understood", and "1" typed next is that button."""
+    code, got = await _held_then_written(
+        zalo, database, "ask", "Xin gửi ảnh hiện trường.", "Chào anh"
+    )
+    assert code in got[0], got
+    assert "Xin gửi ảnh hiện trường." in got[0], got
+    assert "chưa hiểu ý" not in " ".join(got[1:]), got
+    clock = SettableClock(datetime.now(UTC) + timedelta(days=10, hours=1))
+    before = len(zalo.messages(CITIZEN))
+    async with life(zalo, database, clock) as bot:
+        await bot.text(CITIZEN, "1")
+    after = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+    assert "Mời Ông/Bà gõ nội dung bổ sung" in after, after
