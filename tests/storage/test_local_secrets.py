@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -108,7 +109,7 @@ async def test_a_restart_keeps_the_mark_key_and_refuses_a_second_open_survey(
 
 
 async def test_a_set_receipt_secret_is_the_key_and_nothing_is_stored(bot_url: str) -> None:
-    settings = Settings(database_url=bot_url, receipt_secret="k" * 24, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(database_url=bot_url, receipt_secret=SecretStr("k" * 24), _env_file=None)  # type: ignore[call-arg]
     runtime = await build_runtime(settings)
     try:
         assert runtime.dispatcher.settings.survey_mark_key == b"k" * 24
