@@ -208,8 +208,9 @@ survey_marks = Table(
     sqlite_with_rowid=False,
 )
 
-#: Secrets the process makes itself on first run and keeps (``receipt_secret``: the salt of
-#: the chat hashes in logs when ``RECEIPT_SECRET`` is not set).
+#: Secrets the bot makes itself on first run and keeps (``survey_mark_key``: the survey marks'
+#: key when ``RECEIPT_SECRET`` is not set). Never the log salt (``receipt_secret`` in older
+#: versions, deleted at start): that one is made per process and never stored.
 local_secrets = Table(
     "local_secrets",
     metadata,
