@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
 from storage import read_transaction, write_transaction
+from storage.queries.dossiers import NewDossier, insert_dossier
 from storage.queries.outbox import counts_by_status, held_since
 from storage.queries.receipts import NewReceipt, issue_receipts
 from storage.queries.zalo_chats import notices_between
@@ -372,3 +373,68 @@ async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
         await bot.text(CITIZEN, "/huy")
         await bot.text(CITIZEN, printed(CODE))
         assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text
+
+
+#: A dossier slip's short code (valid check digit), in the receipts' code space.
+DOSSIER_CODE = "3517296041"
+
+
+async def _slips(database: Database, *, receipt: bool) -> None:
+    """Dossier HS-77 with ``DOSSIER_CODE`` on its slip; with ``receipt``, a receipt ``CODE``."""
+    engine = database.open()
+    async with write_transaction(engine) as conn:
+        if receipt:
+            await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
+        new = NewDossier(
+            "HS-77", "d" * 24, "cli", "1.009972", date(2026, 3, 1), date(2026, 3, 30),
+            short_code=DOSSIER_CODE,
+        )  # fmt: skip
+        assert await insert_dossier(conn, new, NOW)
+    await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        printed(DOSSIER_CODE),
+        DOSSIER_CODE,
+        f"MÃ {DOSSIER_CODE[:4]} {DOSSIER_CODE[4:8]} {DOSSIER_CODE[8:]}",
+        f"mã số: {DOSSIER_CODE[:4]}-{DOSSIER_CODE[4:8]} - {DOSSIER_CODE[8:]}",
+    ],
+    ids=["printed", "glued", "upper-spaces", "lower-dashes"],
+)
+async def test_a_dossier_slip_is_followed_by_typing_its_short_code(
+    zalo: FakeZalo, database: Database, typed: str
+) -> None:
+    """On Zalo the link cannot carry the dossier's 24-character ``d_`` token: the citizen
+    types the slip's 10-digit code, however written, and is asked whether to follow it."""
+    assert is_valid(DOSSIER_CODE)
+    await _slips(database, receipt=False)
+    async with life(zalo, database, SettableClock(datetime.now(UTC))) as bot:
+        await bot.text(CITIZEN, typed)
+        asked = zalo.messages(CITIZEN)[-1].text
+        assert "Theo dõi hồ sơ HS-77" in asked, asked
+
+
+async def test_wrong_dossier_and_receipt_codes_share_one_daily_limit(
+    zalo: FakeZalo, database: Database
+) -> None:
+    await _slips(database, receipt=True)
+    # One wrong digit each (the check digit refuses it): five near each code.
+    wrong = [f"{d}{code[1:]}" for code in (DOSSIER_CODE, CODE) for d in "56789"]
+    assert not any(is_valid(w) for w in wrong)
+
+    async def answer(bot: Life, typed: str) -> str:
+        before = len(zalo.messages(CITIZEN))
+        await bot.text(CITIZEN, typed)
+        return " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+
+    async with life(zalo, database, SettableClock(datetime.now(UTC))) as bot:
+        for code in wrong[:9]:
+            assert "Mã trên giấy biên nhận không đúng" in await answer(bot, printed(code)), code
+        # The right dossier code is not counted; the tenth wrong one (near the receipt's)
+        # reaches the one limit, and then the receipt's right code waits for tomorrow.
+        assert "Theo dõi hồ sơ HS-77" in await answer(bot, printed(DOSSIER_CODE))
+        await bot.press(CITIZEN, "#c:dfol:" + "d" * 24 + ":no")
+        assert "Mã trên giấy biên nhận không đúng" in await answer(bot, printed(wrong[9]))
+        assert "10 lần hôm nay" in await answer(bot, printed(CODE))
