@@ -36,6 +36,7 @@ from .flows.survey import SurveyData
 from .inbound import ambiguous, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
+from .resent import settle, unclear
 from .switching import (
     SWITCH_BUTTON,
     ask_switch,
@@ -81,7 +82,7 @@ def handle(
     typed number or label then names (:mod:`flows.staff_typed`).
     """
     facts = facts or Facts()
-    outcome = _handle(state, event, env, facts)
+    outcome = settle(_handle(state, event, env, facts))
     if facts.admin and not facts.room:
         return staff_typed.remember(outcome, state, env.now)
     if facts.room and facts.sender_name:
@@ -242,6 +243,9 @@ def _idle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> O
             outcome = _global_choice(state, picked, env, facts)
             if outcome is not None:
                 return outcome
+    answer = unclear(state)  # a notice re-sent just now, or its question still live
+    if answer is not None:
+        return answer
     return menu.unknown(menu.idle(state) if state.flow else state)
 
 

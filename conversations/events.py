@@ -130,3 +130,6 @@ class InboundEvent:
     #: that became a supergroup unseen, a room set up wrongly): its id, so they are told what
     #: to set; "" otherwise.
     stray_room: str = ""
+    #: Messages held for this chat and put back in line as it wrote (Zalo's window
+    #: reopened), in order: each one's button ids (``conversations.resent``).
+    resent: tuple[tuple[str, ...], ...] = ()

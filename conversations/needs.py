@@ -19,6 +19,7 @@ from .flows import complaint, dossier, staff, staff_typed, survey, tracking
 from .flows.receipt_codes import is_short_code
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
+from .resent import asked_code
 from .switching import SWITCH_BUTTON, switch_command
 from .typed import read_as
 
@@ -109,6 +110,8 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         # At rest, a message that is just a tracking code shows that case.
         code = tracking.whole_code(event.text)
         codes |= {code} if code is not None else set()
+        asked = asked_code(state)  # a re-sent notice's question, answered by typing
+        codes |= {asked} if asked is not None else set()
         if admin:
             # An officer's typed option names a button of the last case card they saw.
             codes |= staff_typed.shown_codes(state)

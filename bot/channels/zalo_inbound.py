@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels.zalo_events import CHANNEL, SIGNATURE_HEADER, parse_event, too_old, verify
-from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
 from bot.web.bodies import BodyRefused, ZaloEnvelope, load_json, read_body, validated
@@ -23,7 +23,7 @@ from conversations import (
     clean_text,
 )
 from storage import write_transaction
-from storage.queries.zalo_chats import citizen_wrote
+from storage.queries.zalo_chats import citizen_wrote, held_choices
 
 log = logging.getLogger("bot.zalo")
 
@@ -120,14 +120,13 @@ def zalo_webhook(
         try:
             # The window reopens: messages held for this chat go first, then the reply.
             async with write_transaction(dispatcher.engine) as conn:
+                resent = await held_choices(conn, inbound.external_id)
                 await citizen_wrote(conn, inbound.external_id, dispatcher.clock())
-            await dispatcher.submit(inbound)
+            # What they wrote is read as the answer to a question those messages ask.
+            await dispatcher.submit(replace(inbound, resent=tuple(resent)))
         except Exception as exc:
-            log.error(
-                "event=webhook_failed channel=zalo chat=%s error=%s",
-                chat_hash(CHANNEL, inbound.external_id),
-                type(exc).__name__,
-            )
+            # No chat: a line per event with it would count the chat's steps (bot.logs).
+            log.error("event=webhook_failed channel=zalo error=%s", type(exc).__name__)
             return JSONResponse({"ok": False}, status_code=500)
         return JSONResponse({"ok": True})
 

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.logs import chat_hash
 from bot.runtime.failures import Failures
 from conversations import (
     Catalog,
@@ -40,6 +39,7 @@ from conversations import (
 from conversations.daily_counts import joined, split_stored
 from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
+from conversations.resent import reopened
 from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
@@ -273,7 +273,8 @@ class Dispatcher:
         self, event: InboundEvent, rows: dict[tuple[str, str], ConversationRow]
     ) -> tuple[int, Lookups]:
         row = rows[(event.channel, event.external_id)]
-        return row.contact_id, needs(self._state(row), event.payload, admin=event.admin)
+        state = reopened(self._state(row), event.resent)
+        return row.contact_id, needs(state, event.payload, admin=event.admin)
 
     def _survey_mark(self, channel: str, chat_id: str, now: datetime) -> str | None:
         """This chat's mark in the current survey period; None when the rule is off."""
@@ -309,7 +310,8 @@ class Dispatcher:
         writes = albums.writes
         albums.release(event)  # what an album before this event said is queued first
         row = rows[(event.channel, event.external_id)]
-        state = self._state(row)
+        # Messages re-sent as this chat wrote (Zalo's window): a question of theirs is live.
+        state = reopened(self._state(row), event.resent)
         lookups = needs(state, event.payload, admin=event.admin)
         sender = event.sender_id or event.external_id
         known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=sender)
@@ -349,10 +351,11 @@ class Dispatcher:
         self._save(row, new, writes, now)
         rows[(event.channel, event.external_id)] = _advanced(row, new)
         if log.isEnabledFor(logging.INFO):
+            # No chat, at any level: one chat's lines in a row (kinds, reply counts, times)
+            # are its survey's route, and a complaint's exact time would name its person.
             log.info(
-                "event=handled channel=%s chat=%s kind=%s replies=%d ms=%.2f",
+                "event=handled channel=%s kind=%s replies=%d ms=%.2f",
                 event.channel,
-                chat_hash(event.channel, event.external_id),
                 event.payload.kind,
                 len(messages),
                 (time.perf_counter() - started) * 1000,

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -17,6 +18,7 @@ from bot.channels.telegram_inbound import TelegramInbound
 from bot.channels.zalo_tokens import error_parts
 from bot.limits import TelegramLimit
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
+from bot.web.drain import DrainUnread
 from storage import can_write, read_transaction
 from storage.queries.zalo_chats import template_refused_at
 from storage.queries.zalo_tokens import get_tokens
@@ -32,12 +34,13 @@ def create_app(
     extra: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The app: ``/healthz``, the public read-only routes in ``extra`` (Open311), and
-    ``POST /telegram`` when the bot runs in webhook mode (``telegram`` = bot, inbound, secret)."""
+    ``POST /telegram`` when the bot runs in webhook mode (``telegram`` = bot, inbound, secret).
+    An early answer (413, 403 ...) reaches the client: the unread body is drained first."""
     routes: list[BaseRoute] = [Route("/healthz", _health(engine), methods=["GET"])]
     if telegram is not None:
         routes.append(Route("/telegram", _webhook(*telegram), methods=["POST"]))
     routes.extend(extra)
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(DrainUnread)])
 
 
 def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:

@@ -26,6 +26,7 @@ from ..limits import (
 from ..parsing import is_done, match_label, nav_word, parse_number
 from ..phone import normalize_phone
 from . import menu
+from .complaint_albums import album_part, takes_album
 from .complaint_draft import (
     ADDRESS,
     BACK,
@@ -87,6 +88,8 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
             # never content (a named complaint would otherwise carry "bỏ qua" as its address).
             option, text = SKIP, None
     elif isinstance(event, Attachment):
+        if event.group and takes_album(state):
+            return album_part(state, draft, env, event, lambda s, t: handle(s, Text(t), env, facts))
         if event.caption and step == TEXT:
             return _captioned(state, draft, env, facts, event)
         return attachment(state, draft, env, event)

@@ -1,5 +1,5 @@
-"""The complaint's files: one kept, an album counted once, and why a file is refused.
-Moved out of ``complaint.py`` unchanged."""
+"""The complaint's files: one kept, and why a file is refused (an album's parts:
+``complaint_albums``)."""
 
 from __future__ import annotations
 
@@ -20,62 +20,36 @@ from .complaint_draft import FILES, Draft
 from .complaint_prompt import prompt, reask
 
 
+def file_record(event: Attachment, note: str) -> dict[str, object]:
+    """What the draft keeps of a file: its channel id, kind, size, name, type and ``note``
+    (the caption at the files step)."""
+    return {
+        "media": event.media,
+        "size": event.size,
+        "file_id": event.file_id,
+        "name": event.name[:200],
+        "mime": event.mime[:100],
+        "note": note[:MAX_FILE_NOTE_CHARS],
+    }
+
+
 def keep_file(draft: Draft, event: Attachment) -> None:
-    draft.files.append(
-        {
-            "media": event.media,
-            "size": event.size,
-            "file_id": event.file_id,
-            "name": event.name[:200],
-            "mime": event.mime[:100],
-            "note": event.caption[:MAX_FILE_NOTE_CHARS],
-        }
-    )
+    draft.files.append(file_record(event, event.caption))
 
 
 def attachment(state: ConversationState, draft: Draft, env: Env, event: Attachment) -> Outcome:
+    """A file on its own (not an album's part) at any step of the complaint."""
     if state.step != FILES:
         return reask(state, env, "complaint.file_not_now")
     refusal = file_refusal(event, len(draft.files))
-    if refusal is None:
-        keep_file(draft, event)
-    if not event.group:
-        new = replace(state, data=draft.dump())
-        if refusal is not None:
-            return Outcome((refusal, *prompt(new, env)), state=new)
-        received = Reply(
-            "complaint.file_received", (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
-        )
-        return Outcome((received, *prompt(new, env)), state=new)
-    return _album_file(state, draft, env, event.group, refusal)
-
-
-def _album_file(
-    state: ConversationState, draft: Draft, env: Env, group: str, refusal: Reply | None
-) -> Outcome:
-    """One file of an album: the reply counts the whole album so far, so that the runtime,
-    which sends only the last reply of an album's files, acknowledges the album once."""
-    if draft.album.get("id") != group:
-        draft.album = {"id": group, "got": 0}
-    before = draft.album.get("got")
-    got = (before if isinstance(before, int) else 0) + (refusal is None)
-    draft.album["got"] = got
     if refusal is not None:
-        draft.album["refused"] = [refusal.key, [list(p) for p in refusal.params]]
+        return Outcome((refusal, *prompt(state, env)), state=state)
+    keep_file(draft, event)
     new = replace(state, data=draft.dump())
-    replies: list[Reply] = []
-    if draft.album["got"]:
-        params = (
-            ("count", draft.album["got"]),
-            ("n", len(draft.files)),
-            ("max", MAX_COMPLAINT_FILES),
-        )
-        replies.append(Reply("input.album_received", params))  # type: ignore[arg-type]
-    refused = draft.album.get("refused")
-    if isinstance(refused, list) and len(refused) == 2:
-        key, params = refused
-        replies.append(Reply(str(key), tuple((str(n), v) for n, v in params)))
-    return Outcome((*replies, *prompt(new, env)), state=new)
+    received = Reply(
+        "complaint.file_received", (("n", len(draft.files)), ("max", MAX_COMPLAINT_FILES))
+    )
+    return Outcome((received, *prompt(new, env)), state=new)
 
 
 def file_refusal(event: Attachment, already: int) -> Reply | None:

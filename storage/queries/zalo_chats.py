@@ -37,6 +37,21 @@ async def citizen_wrote(conn: AsyncConnection, chat_id: str, now: datetime) -> i
     return int(released.rowcount or 0)
 
 
+async def held_choices(conn: AsyncConnection, chat_id: str) -> list[tuple[str, ...]]:
+    """The button ids of each message held for ``chat_id``, in the order they go: what
+    ``citizen_wrote`` is about to put back in line (read first, in the same transaction)."""
+    found = await conn.execute(
+        select(outbox.c.payload)
+        .where(outbox.c.channel == CHANNEL, outbox.c.chat_id == chat_id, outbox.c.status == "held")
+        .order_by(outbox.c.id)
+    )
+    held: list[tuple[str, ...]] = []
+    for (payload,) in found:
+        choices = payload.get("choices") if isinstance(payload, dict) else None
+        held.append(tuple(str(c[0]) for c in choices or () if isinstance(c, list) and c))
+    return held
+
+
 async def last_wrote(conn: AsyncConnection, chat_id: str) -> datetime | None:
     """When ``chat_id`` last wrote to the OA (None: not since this was recorded)."""
     found = await conn.execute(

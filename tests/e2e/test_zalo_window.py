@@ -14,13 +14,14 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -36,11 +37,11 @@ from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
 from storage import read_transaction, write_transaction
-from storage.queries.dossiers import NewDossier, insert_dossier
 from storage.queries.outbox import counts_by_status, held_since
 from storage.queries.receipts import NewReceipt, issue_receipts
 from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import save_tokens
+from storage.schema import complaints
 from tests.support.bot_process import free_port
 from tests.support.clock import SettableClock
 from tests.support.db import Database, migrated
@@ -375,66 +376,77 @@ async def test_ten_digits_at_a_step_that_reads_text_are_text_not_receipt_codes(
         assert "Ông/Bà có đồng ý tham gia không?" in zalo.messages(CITIZEN)[-1].text
 
 
-#: A dossier slip's short code (valid check digit), in the receipts' code space.
-DOSSIER_CODE = "3517296041"
+async def _held_then_written(
+    zalo: FakeZalo, database: Database, act: str, note: str, first: str
+) -> tuple[str, list[str]]:
+    """A complaint answered (``act``: "answer" or "ask") 10 days after filing, its notice
+    held; after a restart the citizen writes ``first``. The code and what they got since."""
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock) as bot:
+        code = await _file(bot)
+        clock.now += timedelta(days=10)
+        zalo.out_of_window(CITIZEN)
+        await bot.text(STAFF, "/start")
+        await bot.press(STAFF, f"#c:case:{code}:{act}")
+        await bot.text(STAFF, note)
+        before = len(zalo.messages(CITIZEN))
+    assert (await _counts(database))["held"] == 1
+    async with life(zalo, database, clock) as bot:
+        await bot.text(CITIZEN, first)
+    return code, [m.text for m in zalo.messages(CITIZEN)[before:]]
 
 
-async def _slips(database: Database, *, receipt: bool) -> None:
-    """Dossier HS-77 with ``DOSSIER_CODE`` on its slip; with ``receipt``, a receipt ``CODE``."""
+async def _rating(database: Database, code: str) -> int | None:
     engine = database.open()
-    async with write_transaction(engine) as conn:
-        if receipt:
-            await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
-        new = NewDossier(
-            "HS-77", "d" * 24, "cli", "1.009972", date(2026, 3, 1), date(2026, 3, 30),
-            short_code=DOSSIER_CODE,
-        )  # fmt: skip
-        assert await insert_dossier(conn, new, NOW)
-    await engine.dispose()
+    try:
+        async with read_transaction(engine) as conn:
+            found = await conn.execute(select(complaints.c.rating).where(complaints.c.code == code))
+            rating = found.scalar_one()
+            return None if rating is None else int(rating)
+    finally:
+        await engine.dispose()
 
 
-@pytest.mark.parametrize(
-    "typed",
-    [
-        printed(DOSSIER_CODE),
-        DOSSIER_CODE,
-        f"MÃ {DOSSIER_CODE[:4]} {DOSSIER_CODE[4:8]} {DOSSIER_CODE[8:]}",
-        f"mã số: {DOSSIER_CODE[:4]}-{DOSSIER_CODE[4:8]} - {DOSSIER_CODE[8:]}",
-    ],
-    ids=["printed", "glued", "upper-spaces", "lower-dashes"],
-)
-async def test_a_dossier_slip_is_followed_by_typing_its_short_code(
-    zalo: FakeZalo, database: Database, typed: str
+@pytest.mark.parametrize("first", ["Cho tôi hỏi kết quả", "Cảm ơn", "5", "Rất hài lòng"])
+async def test_a_held_rating_request_re_sent_is_the_question_a_typed_number_answers(
+    zalo: FakeZalo, database: Database, first: str
 ) -> None:
-    """On Zalo the link cannot carry the dossier's 24-character ``d_`` token: the citizen
-    types the slip's 10-digit code, however written, and is asked whether to follow it."""
-    assert is_valid(DOSSIER_CODE)
-    await _slips(database, receipt=False)
-    async with life(zalo, database, SettableClock(datetime.now(UTC))) as bot:
-        await bot.text(CITIZEN, typed)
-        asked = zalo.messages(CITIZEN)[-1].text
-        assert "Theo dõi hồ sơ HS-77" in asked, asked
+    """The rating request held outside the window goes first when the citizen writes again;
+    what they wrote is answered as a reply to it (a rating when it is one), never with "not
+    understood" and the menu; a number typed next is the rating of that case."""
+    code, got = await _held_then_written(zalo, database, "answer", "Đã xử lý xong.", first)
+    assert code in got[0], got
+    assert "Đã xử lý xong." in got[0], got
+    said = " ".join(got[1:])
+    assert "chưa hiểu ý" not in said, got
+    clock = SettableClock(datetime.now(UTC) + timedelta(days=10, hours=1))
+    if first[0] == "5" or first.startswith("Rất"):
+        assert "Cảm ơn Ông/Bà đã đánh giá" in said, got
+    else:
+        assert "gõ một chữ số từ 1" in said, got  # how to answer it by typing
+        assert "Cảm ơn Ông/Bà đã đánh giá" not in said, got
+        before = len(zalo.messages(CITIZEN))
+        async with life(zalo, database, clock) as bot:
+            await bot.text(CITIZEN, "4")
+        after = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+        assert "Cảm ơn Ông/Bà đã đánh giá" in after, after
+    assert await _rating(database, code) == (4 if first[0] not in "5R" else 5)
 
 
-async def test_wrong_dossier_and_receipt_codes_share_one_daily_limit(
+async def test_a_held_request_for_more_re_sent_is_the_question_a_typed_number_answers(
     zalo: FakeZalo, database: Database
 ) -> None:
-    await _slips(database, receipt=True)
-    # One wrong digit each (the check digit refuses it): five near each code.
-    wrong = [f"{d}{code[1:]}" for code in (DOSSIER_CODE, CODE) for d in "56789"]
-    assert not any(is_valid(w) for w in wrong)
-
-    async def answer(bot: Life, typed: str) -> str:
-        before = len(zalo.messages(CITIZEN))
-        await bot.text(CITIZEN, typed)
-        return " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
-
-    async with life(zalo, database, SettableClock(datetime.now(UTC))) as bot:
-        for code in wrong[:9]:
-            assert "Mã trên giấy biên nhận không đúng" in await answer(bot, printed(code)), code
-        # The right dossier code is not counted; the tenth wrong one (near the receipt's)
-        # reaches the one limit, and then the receipt's right code waits for tomorrow.
-        assert "Theo dõi hồ sơ HS-77" in await answer(bot, printed(DOSSIER_CODE))
-        await bot.press(CITIZEN, "#c:dfol:" + "d" * 24 + ":no")
-        assert "Mã trên giấy biên nhận không đúng" in await answer(bot, printed(wrong[9]))
-        assert "10 lần hôm nay" in await answer(bot, printed(CODE))
+    """The same for the request to send more (its one button, "Gửi bổ sung"): the message
+    that reopened the window is not "not understood", and "1" typed next is that button."""
+    code, got = await _held_then_written(
+        zalo, database, "ask", "Xin gửi ảnh hiện trường.", "Chào anh"
+    )
+    assert code in got[0], got
+    assert "Xin gửi ảnh hiện trường." in got[0], got
+    assert "chưa hiểu ý" not in " ".join(got[1:]), got
+    clock = SettableClock(datetime.now(UTC) + timedelta(days=10, hours=1))
+    before = len(zalo.messages(CITIZEN))
+    async with life(zalo, database, clock) as bot:
+        await bot.text(CITIZEN, "1")
+    after = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+    assert "Mời Ông/Bà gõ nội dung bổ sung" in after, after

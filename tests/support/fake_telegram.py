@@ -1498,14 +1498,25 @@ class FakeTelegram:
             return self._queue("message", message, user_id)
 
     def user_sends_album(
-        self, user_id: int, photos: Sequence[bytes], media_group_id: str
+        self,
+        user_id: int,
+        photos: Sequence[bytes],
+        media_group_id: str,
+        captions: Mapping[int, str] | None = None,
     ) -> list[int]:
         """An album: one update per photo, sharing ``media_group_id``, queued together (as
-        Telegram hands an album's messages out together). Returns their update_ids."""
+        Telegram hands an album's messages out together). ``captions``: the caption of the
+        photo at each index given (Telegram lets any photo of an album carry one). Returns
+        their update_ids."""
         with self._cond:
             return [
-                self.user_sends_photo(user_id, data=data, media_group_id=media_group_id)
-                for data in photos
+                self.user_sends_photo(
+                    user_id,
+                    data=data,
+                    caption=(captions or {}).get(index),
+                    media_group_id=media_group_id,
+                )
+                for index, data in enumerate(photos)
             ]
 
     def user_message_id(self, update_id: int) -> int:

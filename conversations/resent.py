@@ -1,0 +1,106 @@
+"""Messages held for a chat and sent again when it writes (Zalo's 7-day window, issue 15): the
+question one of them asks is the live question of that chat.
+
+A complaint's notice that could not reach its sender (outside Zalo's window) waits until they
+write again, then goes first, before the answer to what they wrote. When it asks something
+(the rating request's 1-5 buttons, the request for more's "Gửi bổ sung"), that question is
+the one the citizen has in front of them: the message that reopened the window is read as an
+answer to it ("5", "Rất hài lòng"), and otherwise answered by saying how to answer it, never
+by "not understood" and the menu; a number typed next is still its answer, until another
+question is shown (the menu after the rating, a task started).
+
+The channel tells the engine what was re-sent (``InboundEvent.resent``: each message's button
+ids); :func:`reopened` turns that into the chat's state before the event is handled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .effects import ChoiceOption, ConversationState, Outcome, Reply
+from .flows import menu
+from .flows.tracking import rating_choices
+
+#: State key: the question a re-sent message asks, ``"rate:PA-…"`` or ``"supp:PA-…"``.
+ASKED = "asked"
+#: State key: messages were just re-sent; the event that reopened the window is answered
+#: with what they are (once: :func:`settle` drops it).
+FRESH = "resent"
+_KINDS = ("rate", "supp")
+
+
+def reopened(state: ConversationState, resent: Sequence[Sequence[str]]) -> ConversationState:
+    """``state`` as the event that made messages ``resent`` (each one's button ids, in the
+    order they go) meets it: at rest, the question of the last one that asks one is live.
+    A chat in the middle of a task keeps its own question (their buttons still work)."""
+    if not resent or state.flow is not None:
+        return state
+    data = {k: v for k, v in state.data.items() if k != ASKED}
+    data[FRESH] = True
+    asked = next((ids for ids in reversed(resent) if ids), ())
+    question = _question(asked)
+    if question is not None:
+        data[ASKED] = question
+    return replace(state, data=data)
+
+
+def _question(ids: Sequence[str]) -> str | None:
+    """``"rate:CODE"`` for a rating request's buttons, ``"supp:CODE"`` for the request for
+    more's; None for anything else."""
+    if not ids:
+        return None
+    kind, _, rest = ids[0].partition(":")
+    code = rest.split(":", 1)[0]
+    return f"{kind}:{code}" if kind in _KINDS and code else None
+
+
+def asked_code(state: ConversationState) -> str | None:
+    """The tracking code of the live question's case (for the lookups), if any."""
+    asked = state.data.get(ASKED)
+    if state.flow is not None or not isinstance(asked, str):
+        return None
+    return asked.partition(":")[2] or None
+
+
+def live(state: ConversationState) -> Reply | None:
+    """The live question at rest, to ask again (and to read a typed option against)."""
+    code = asked_code(state)
+    if code is None:
+        return None
+    if str(state.data[ASKED]).startswith("rate:"):
+        return Reply("zalo7.rate_ask", (("code", code),), rating_choices(code))
+    more = ChoiceOption(f"supp:{code}", "notice.send_more")
+    return Reply("zalo7.supp_ask", (("code", code),), (more,))
+
+
+def unclear(state: ConversationState) -> Outcome | None:
+    """What a message at rest that is no answer gets after a re-send: just after it, what the
+    re-sent message is and how to answer it (it is right above: not shown again); later,
+    the live question again. None when nothing was re-sent (the menu's "not understood")."""
+    if state.flow is not None:
+        return None
+    question = live(state)
+    if state.data.get(FRESH):
+        code = asked_code(state)
+        if question is None or code is None:
+            return Outcome((Reply("zalo7.resent"), menu.again()), state=state)
+        kind = str(state.data[ASKED]).partition(":")[0]
+        return Outcome((Reply(f"zalo7.resent_{kind}", (("code", code),)),), state=state)
+    if question is None:
+        return None
+    return Outcome((Reply("zalo7.unclear"), question), state=state)
+
+
+def settle(outcome: Outcome) -> Outcome:
+    """``outcome`` with the re-send's marks kept only as long as they hold: "just re-sent"
+    for one event, the live question until another question is shown or a task starts."""
+    new = outcome.state
+    if new is None or (ASKED not in new.data and FRESH not in new.data):
+        return outcome
+    data = {k: v for k, v in new.data.items() if k != FRESH}
+    shown = [r.choices for r in outcome.replies if r.choices]
+    question = live(new)
+    if new.flow is not None or (shown and (question is None or shown[-1] != question.choices)):
+        data.pop(ASKED, None)
+    return replace(outcome, state=replace(new, data=data))

@@ -1,0 +1,113 @@
+"""A notice held outside Zalo's window and re-sent when the citizen writes: its question is
+the live one (``conversations.resent``). Re-tester: the message that reopened the window got
+"not understood" and the menu, and "5" typed for the rating opened the language picker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from conversations import Choice, Command, ConversationState, Facts, Inbound, Text, handle
+from conversations.context import ComplaintFacts
+from conversations.needs import needs
+from conversations.resent import reopened
+from tests.support.engine import ENV
+
+CODE = "PA-2026-000777"
+NOW = datetime(2026, 3, 12, 2, 0, tzinfo=UTC)
+RATING = tuple(f"rate:{CODE}:{n}" for n in range(1, 6))
+MORE = (f"supp:{CODE}",)
+
+
+def _case(status: str) -> ComplaintFacts:
+    return ComplaintFacts(
+        code=CODE,
+        category="other",
+        status=status,
+        description="Một phản ánh để thử.",
+        source="zalo",
+        anonymous=True,
+        name=None,
+        phone=None,
+        language="vi",
+        created_at=NOW,
+        due_on=NOW.date(),
+        owned=True,
+        reachable=True,
+    )
+
+
+def _walk(resent: tuple[tuple[str, ...], ...], status: str, *events: Inbound) -> list[list[str]]:
+    """The reply keys of each event, the first one meeting the messages ``resent``."""
+    state = reopened(ConversationState("vi"), resent)
+    said: list[list[str]] = []
+    for event in events:
+        codes = needs(state, event).case_codes
+        facts = Facts(complaints={c: _case(status) for c in codes if c == CODE})
+        outcome = handle(state, event, ENV, facts)
+        said.append([r.key for r in outcome.replies])
+        state = outcome.state or state
+    return said
+
+
+RESOLVED = "resolved"
+CASES = [
+    # (re-sent button ids, status, events, reply keys of each)
+    ((RATING,), RESOLVED, [Text("5")], [["rating.thanks", "menu.again"]]),
+    ((RATING,), RESOLVED, [Text("Rất hài lòng")], [["rating.thanks", "menu.again"]]),
+    (
+        ((), RATING),
+        RESOLVED,
+        [Text("Cho tôi hỏi kết quả"), Text("4"), Text("5")],
+        [["zalo7.resent_rate"], ["rating.thanks", "menu.again"], ["language.ask"]],
+    ),
+    (
+        (RATING,),
+        RESOLVED,
+        [Text("alo"), Text("alo"), Text("2")],
+        [
+            ["zalo7.resent_rate"],
+            ["zalo7.unclear", "zalo7.rate_ask"],
+            ["rating.thanks", "menu.again"],
+        ],
+    ),
+    # Another question shown (the menu) ends the rating's turn: "5" is the menu's again.
+    ((RATING,), RESOLVED, [Command("start"), Text("5")], [["menu.welcome"], ["language.ask"]]),
+    (
+        (RATING,),
+        RESOLVED,
+        [Choice(f"rate:{CODE}:3"), Text("5")],
+        [["rating.thanks", "menu.again"], ["language.ask"]],
+    ),
+    (
+        (MORE,),
+        "waiting_citizen",
+        [Text("Chào anh"), Text("1")],
+        [["zalo7.resent_supp"], ["supplement.ask"]],
+    ),
+    # A notice without buttons: said what it is, and the menu (no "not understood").
+    (
+        ((),),
+        "in_progress",
+        [Text("Chào anh"), Text("5")],
+        [["zalo7.resent", "menu.again"], ["language.ask"]],
+    ),
+    # Nothing re-sent: as before.
+    ((), RESOLVED, [Text("alo"), Text("5")], [["menu.unknown"], ["language.ask"]]),
+]
+
+
+@pytest.mark.parametrize(("resent", "status", "events", "expected"), CASES)
+def test_the_re_sent_question_is_live(
+    resent: tuple[tuple[str, ...], ...],
+    status: str,
+    events: list[Inbound],
+    expected: list[list[str]],
+) -> None:
+    assert _walk(resent, status, *events) == expected
+
+
+def test_a_chat_in_a_task_keeps_its_own_question() -> None:
+    busy = ConversationState("vi", flow="lookup", step="l.code")
+    assert reopened(busy, (RATING,)) == busy
