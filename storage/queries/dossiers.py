@@ -38,7 +38,7 @@ class DossierRow:
     invite_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    #: Typed on Zalo instead of the link's token (10 digits, no separators); None before 0024.
+    #: Typed on Zalo instead of the link's token (10 digits, no separators); None before 0025.
     short_code: str | None = None
 
 

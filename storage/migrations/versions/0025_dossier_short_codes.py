@@ -2,8 +2,8 @@
 and typed on Zalo, where the link cannot carry the dossier's 24-character token (issue 15);
 unique, drawn apart from the receipts' codes. NULL for dossiers registered before.
 
-Revision ID: 0024_dossier_short_codes
-Revises: 0023_token_error_parts
+Revision ID: 0025_dossier_short_codes
+Revises: 0024_receipt_used
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_dossier_short_codes"
-down_revision = "0023_token_error_parts"
+revision = "0025_dossier_short_codes"
+down_revision = "0024_receipt_used"
 branch_labels = None
 depends_on = None
 
