@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.zalo_window import reach, standing
-from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
+from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts, ReceiptStatus
 from conversations.context import CaseNote
 from conversations.needs import Lookups, facts_for
 from storage.queries.complaints import (
@@ -64,8 +64,16 @@ def _receipt(row: ReceiptRow) -> ReceiptFacts:
         procedure=row.procedure,
         field=row.field,
         valid_until=row.valid_until,
-        response_status=row.response_status,  # type: ignore[arg-type]
+        response_status=receipt_status(row.response_status),
     )
+
+
+def receipt_status(stored: str | None) -> ReceiptStatus | None:
+    """A receipt's survey status as the engine reads it: ``in_progress``, or ``used`` for any
+    ended one (rows written before receipts kept only "used" say how the survey ended)."""
+    if stored is None:
+        return None
+    return "in_progress" if stored == "in_progress" else "used"
 
 
 def _complaint(
@@ -298,7 +306,7 @@ class FactsCache:
     def receipt_status(self, receipt_id: int, status: str | None) -> None:
         found = self.by_id.get(receipt_id)
         if found is not None:
-            self._add_receipt(replace(found, response_status=status))  # type: ignore[arg-type]
+            self._add_receipt(replace(found, response_status=receipt_status(status)))
 
     def case_status(self, code: str, status: str) -> None:
         if code in self.cases:

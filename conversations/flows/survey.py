@@ -148,10 +148,8 @@ def start_from_receipt(
     if in_survey and data.receipt == receipt.id:
         return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
     status = receipt.response_status
-    if status == "completed":
+    if status == "used":
         return _refuse(state, env, "receipt.used")
-    if status in ("abandoned", "expired"):
-        return _refuse(state, env, "receipt.closed")
     if status == "in_progress":
         return _refuse(state, env, "receipt.elsewhere")
     if receipt.expired(env.today):
