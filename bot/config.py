@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     agency_name: str = Field(default="Sở Xây dựng", min_length=1, max_length=120)
     #: Where citizens can come in person (the tố cáo text names it); empty: not stated.
     agency_address: str = Field(default="", max_length=200)
+    #: Key of the one-survey-per-period marks; unset: made on first run, kept in the database.
     receipt_secret: SecretStr | None = None
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
     #: One survey without a receipt per chat per this calendar period ("off": no limit).

@@ -118,5 +118,10 @@ def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
 
 
 def chat_hash(channel: str, external_id: str) -> str:
-    """The chat's pseudonym in this process's log lines (see ``_SALT``)."""
+    """The chat's pseudonym in this process's log lines (see ``_SALT``).
+
+    Only for lines said at most once or twice in a chat's life (blocked, refused): never on a
+    line per event or per message, at any level. One chat's such lines in a row, even within
+    one process, are its survey's route (steps and messages counted), and the exact time of
+    a complaint among them names its person (issue 10, anonymity)."""
     return hashlib.sha256(_SALT + channel.encode() + b":" + external_id.encode()).hexdigest()[:12]

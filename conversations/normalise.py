@@ -190,14 +190,53 @@ def yes_no(text: str) -> str | None:
     not): the lists ``yes_words`` and ``no_words`` of ``data/words.yaml``; polite and emphatic
     words after the answer ("không ạ, cảm ơn", "có chứ", "không đâu") do not change it. A
     whole phrase is read first: "có đâu" is a no."""
-    folded = fold(text)
+    folded = short_reply(fold(text))
     yes, no = word_list("yes_words"), word_list("no_words")
     for candidate in (folded, _without_polite_tail(folded)):
         if candidate in yes:
             return "yes"
         if candidate in no:
             return "no"
+        head, _, rest = candidate.partition(" ")
+        if head in word_list("negators") and (rest in yes or rest in word_list("wanting")):
+            return "no"  # "không cần", "chưa đồng ý", "ko ok": a negator before a yes
     return None
+
+
+#: A reply this short (in words) is read with the short forms of "không" spelled out.
+_SHORT_REPLY_WORDS: Final = 6
+
+
+def short_reply(folded: str) -> str:
+    """A short folded reply (at most six words) with the short forms of "không" (list
+    ``no_short`` of ``data/words.yaml``: "ko", "k", "kg", "hok" …) spelled out, as whole words
+    only: "ko co" -> "khong co", "da k can" -> "da khong can"; "kem", "kho", "ok" stay.
+    A longer text (a description) is returned unchanged."""
+    words = folded.split()
+    if len(words) > _SHORT_REPLY_WORDS:
+        return folded
+    short = word_list("no_short")
+    return " ".join("khong" if word in short else word for word in words)
+
+
+@cache
+def _scale_phrases() -> dict[str, str]:
+    entries = _words().get("scale_words")
+    if not isinstance(entries, dict):
+        raise ValueError(f"{WORDS_FILE}: 'scale_words' is not a mapping")
+    return {
+        short_reply(fold(str(phrase))): fold(str(label))
+        for label, phrases in entries.items()
+        for phrase in [label, *phrases]
+    }
+
+
+def scale_label(text: str) -> str | None:
+    """The satisfaction scale's label (folded) that a typed rating means in other words:
+    "chưa hài lòng" -> "khong hai long", "hài lòng lắm" -> "rat hai long", "tạm được" ->
+    "binh thuong" (mapping ``scale_words`` of ``data/words.yaml``, keyed by the labels of the
+    SIPAS scale); None for anything else. Short forms of "không" count ("ko hài lòng")."""
+    return _scale_phrases().get(short_reply(fold(text)))
 
 
 def _without_polite_tail(folded: str) -> str:
@@ -237,6 +276,8 @@ def is_nav(choice_id: str) -> bool:
 
 #: The words for an answer, by the suffix of its option's id ("switch:keep" reads "giữ").
 _ANSWER_WORDS: Final = {"keep": "keep_words", "drop": "drop_words"}
+#: The options that say yes at a confirm-type step (send the complaint, submit the survey).
+_AFFIRMATIVE: Final = (":send", ":submit")
 #: A part of a label inside it (not at its start) names an option when it is this long.
 _MIN_INNER_WORDS: Final = 2
 _MIN_INNER_LETTERS: Final = 4
@@ -270,10 +311,12 @@ def choices_meant(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> tu
         number = int(folded)
         return (numbered[number - 1],) if 1 <= number <= len(numbered) else ()
     names = {cid: [fold(label) for label in labels] for cid, labels in options}
-    for choice_id, labels in names.items():
-        place = numbered.index(choice_id) + 1 if choice_id in numbered else None
-        for name in labels:
-            if name and (folded == name or (place is not None and folded == f"{place} {name}")):
+    # As typed; with "ko" as "không"; then a rating in other words as its scale label.
+    for typed in dict.fromkeys((folded, short_reply(folded), scale_label(folded) or "")):
+        for choice_id, labels in names.items():
+            place = numbered.index(choice_id) + 1 if choice_id in numbered else None
+            shown = (f"{place} {name}" for name in labels) if place is not None else ()
+            if typed and (typed in labels or typed in shown or f"{place} {typed}" in labels):
                 return (choice_id,)
     answer = yes_no(text)
     core = _without_polite_tail(folded)
@@ -284,7 +327,25 @@ def choices_meant(text: str, options: Sequence[tuple[str, Iterable[str]]]) -> tu
         for choice_id in names:
             if choice_id.endswith(f":{answer}"):
                 return (choice_id,)
+    confirming = _confirm_answer(text, core, list(names))
+    if confirming is not None:
+        return (confirming,)
     return _by_part(core, {cid: names[cid] for cid in numbered}, numbered)
+
+
+def _confirm_answer(text: str, core: str, ids: list[str]) -> str | None:
+    """At a confirm-type step (one whose option id ends in ``:send`` or ``:submit``, such as a
+    complaint's summary with «Gửi» or the survey's with «Gửi phiếu»): a yes ("có", "đồng ý",
+    "vâng") is that option, a word for editing ("sửa", "sửa lại") is its «Quay lại»
+    (``:back``). A no ("không") names none of them: the step says again what each does."""
+    affirmative = [cid for cid in ids if cid.endswith(_AFFIRMATIVE)]
+    if len(affirmative) != 1:
+        return None
+    if yes_no(text) == "yes":
+        return affirmative[0]
+    if core in word_list("edit_words"):
+        return next((cid for cid in ids if cid.endswith(":back")), None)
+    return None
 
 
 def _by_part(typed: str, names: dict[str, list[str]], numbered: list[str]) -> tuple[str, ...]:

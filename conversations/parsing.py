@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from .normalise import clean, fold, number_words, star_rating, word_list
+from .normalise import clean, fold, number_words, scale_label, star_rating, word_list
 from .normalise import yes_no as yes_no
 
 _NUMBER_WORDS = {
@@ -66,7 +66,7 @@ def parse_rating(text: str, labels: Mapping[int, Iterable[str]]) -> int | None:
     number = parse_number(_without_unit(text, "rating_units"))
     if number is not None:
         return number if number in labels else None
-    norm = normalize(text)
+    norm = scale_label(text) or normalize(text)
     for level, names in labels.items():
         if any(norm == normalize(name) for name in names):
             return level

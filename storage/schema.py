@@ -149,8 +149,9 @@ receipts = Table(
     Column("handed_over_on", Date),
     Column("valid_until", Date),
     Column("created_at", UTCDateTime, nullable=False),
-    #: The status of the survey this receipt started (in_progress, completed, abandoned,
-    #: expired), kept on the receipt: no response row names its receipt.
+    #: The survey this receipt started: ``in_progress``, then ``used`` however it ended (not
+    #: its status: a receipt "abandoned" would pair with the one abandoned response of its
+    #: procedure). No time either. No response row names its receipt.
     Column("survey_status", String(16)),
     #: 10 digits with a check digit (``bot/channels/zalo_codes.py``), typed on Zalo.
     Column("short_code", String(10)),
@@ -207,8 +208,9 @@ survey_marks = Table(
     sqlite_with_rowid=False,
 )
 
-#: Secrets the process makes itself on first run and keeps (``receipt_secret``: the salt of
-#: the chat hashes in logs when ``RECEIPT_SECRET`` is not set).
+#: Secrets the bot makes itself on first run and keeps (``survey_mark_key``: the survey marks'
+#: key when ``RECEIPT_SECRET`` is not set). Never the log salt (``receipt_secret`` in older
+#: versions, deleted at start): that one is made per process and never stored.
 local_secrets = Table(
     "local_secrets",
     metadata,

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.logs import chat_hash
 from bot.runtime.failures import Failures
 from conversations import (
     Catalog,
@@ -352,10 +351,11 @@ class Dispatcher:
         self._save(row, new, writes, now)
         rows[(event.channel, event.external_id)] = _advanced(row, new)
         if log.isEnabledFor(logging.INFO):
+            # No chat, at any level: one chat's lines in a row (kinds, reply counts, times)
+            # are its survey's route, and a complaint's exact time would name its person.
             log.info(
-                "event=handled channel=%s chat=%s kind=%s replies=%d ms=%.2f",
+                "event=handled channel=%s kind=%s replies=%d ms=%.2f",
                 event.channel,
-                chat_hash(event.channel, event.external_id),
                 event.payload.kind,
                 len(messages),
                 (time.perf_counter() - started) * 1000,

@@ -23,7 +23,6 @@ from typing import Literal
 from sqlalchemy import exc as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.logs import chat_hash
 from bot.runtime.replies import as_text
 from conversations import Catalog, InboundEvent, Message, Reply
 from storage import WriteSet, database_unavailable, flush, write_transaction
@@ -147,15 +146,15 @@ class Failures:
                 channel, event_id, stage, error_name(error), ref, message is not None, now
             )
             await record_failed_event(conn, failed)
-        # No event id: a Zalo follow event's embeds the user's id. The ref finds the row.
+        # No event id and no chat: the ref (told to the citizen) finds the row; a chat on a
+        # line per failed event would count that chat's steps, and ``where`` may name one.
         log.error(
-            "event=event_failed channel=%s stage=%s ref=%s error=%s where=%s chat=%s",
+            "event=event_failed channel=%s stage=%s ref=%s error=%s where=%s",
             channel,
             stage,
             ref,
             failed.error,
             where(error),
-            chat_hash(channel, chat_id) if chat_id is not None else "-",
         )
         if message is None:
             return Settled(duplicate=False)

@@ -64,15 +64,18 @@ async def record_failure(
     - ``TransientSendError``: retried with exponential backoff (0.5 s × 2^attempts, at most
       ``MAX_BACKOFF_S``) until ``MAX_ATTEMPTS``;
     - anything else, or too many attempts: dead, with the error's type and text.
+
+    Only the once-per-chat fact (blocked) names the chat in the log: a line per message with
+    the chat would count the messages a chat was sent, which tell its survey's route (the
+    outbox row, while it is kept, says which chat a held or dead message is for).
     """
-    chat = chat_hash(channel, row.chat_id)
     error = type(outcome).__name__
     if isinstance(outcome, Unreachable):
         await mark_held(conn, row.id, f"{error}: {outcome}", told=outcome.told)
-        log.info("event=chat_unreachable channel=%s chat=%s", channel, chat)
+        log.info("event=chat_unreachable channel=%s", channel)
     elif isinstance(outcome, ChatBlocked):
         await stop_contact(conn, channel, row.chat_id)
-        log.info("event=chat_blocked channel=%s chat=%s", channel, chat)
+        log.info("event=chat_blocked channel=%s chat=%s", channel, chat_hash(channel, row.chat_id))
     elif isinstance(outcome, RateLimited):
         not_before = now + timedelta(seconds=outcome.retry_after)
         spend = not isinstance(outcome, Paused)
@@ -82,15 +85,14 @@ async def record_failure(
         backoff = min(MAX_BACKOFF_S, 0.5 * 2**row.attempts)
         await mark_retry(conn, row.id, now + timedelta(seconds=backoff), error)
         log.warning(
-            "event=send_retry channel=%s chat=%s attempt=%d error=%s",
+            "event=send_retry channel=%s attempt=%d error=%s",
             channel,
-            chat,
             row.attempts + 1,
             error,
         )
     else:
         await mark_dead(conn, row.id, f"{error}: {outcome}")
-        log.error("event=send_dead channel=%s chat=%s error=%s", channel, chat, error)
+        log.error("event=send_dead channel=%s error=%s", channel, error)
 
 
 async def record_pass(

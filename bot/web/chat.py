@@ -277,11 +277,8 @@ class WebChat:
         try:
             await self.dispatcher.submit(event)
         except Exception as exc:
-            log.error(
-                "event=web_failed chat=%s error=%s",
-                chat_hash(CHANNEL, event.external_id),
-                type(exc).__name__,
-            )
+            # No chat: a line per event with it would count the chat's steps (bot.logs).
+            log.error("event=web_failed error=%s", type(exc).__name__)
             return False
         return True
 

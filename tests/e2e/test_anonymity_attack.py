@@ -7,7 +7,8 @@ its DEBUG log, and try every way of tying an answer to a chat:
 - old conversation pages (in the log or in free space) with a response id or answers;
 - a response's receipt, and through it the token on the slip;
 - the chat hashes of the log (a salt kept in the database or public lets one try chat ids),
-  and step names.
+  a chat's lines in a row (its route), and step names;
+- the event ids kept to recognise a repeat (``processed_events``), counted per chat.
 
 Nothing may link; the answers themselves must still be there (the attack is on real data).
 """
@@ -156,6 +157,7 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
             conn.execute("SELECT chat_id, count(*) FROM outbox GROUP BY chat_id").fetchall()
         )
         stored = [v for (v,) in conn.execute("SELECT value FROM local_secrets")]
+        event_keys = [k for (k,) in conn.execute("SELECT event_key FROM processed_events")]
 
     # The data is all there: five completed, one abandoned, the typed comments stored.
     assert sorted(s for _, s, _ in responses) == ["abandoned", *["completed"] * 5]
@@ -196,16 +198,24 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
     #     their times) go once sent: no survey chat keeps a row.
     assert messages == {}, messages
 
+    # 2c. Event ids: none names a chat, so a chat's events cannot be counted.
+    assert len(event_keys) > len(CHATS)
+    assert [k for k in event_keys if any(str(chat) in k for chat in CHATS)] == []
+
     # 3. Receipts: no response column leads to one; the receipt knows only its survey ended.
     assert "receipt_id" not in columns
-    assert receipt == [("completed",)]
+    assert receipt == [("used",)]
 
     # 4. Logs: chat pseudonyms are salted by the process alone: neither the public salt nor
     #    anything the database holds recomputes one (the database holds no salt at all); no
     #    step or question name tells which way a survey went; no raw chat id.
     assert "level=DEBUG" in log
-    assert re.search(r"chat=[0-9a-f]{12}\b", log)
-    assert stored == []
+    # No line names a chat beside an event or a message: one chat's lines in a row would be
+    # its route (how many steps, how many messages), and a time would name its person.
+    assert "event=handled" in log
+    assert not re.search(r"\bchat=", log)
+    # The one stored secret is the survey marks' key (no RECEIPT_SECRET): never the salt.
+    assert len(stored) == 1
     for chat in CHATS:
         for salt in [PUBLIC_SALT, *(v.encode() for v in stored)]:
             guess = hashlib.sha256(salt + f"telegram:{chat}".encode()).hexdigest()[:12]
