@@ -21,12 +21,14 @@ from typing import Any, Final, get_args
 
 from pydantic import ValidationError
 
+from bot.channels.zalo_codes import printed
 from bot.config import Settings
 from bot.runtime.dossiers import DossierError, DossierIn, EventIn
 from conversations.dossier_events import EventKind
 
 from .dossier_csv import ImportRow, kind_of, parse_events_csv, parse_time, problems_of
 from .receipt_csv import decode_csv, parse_date
+from .words import both
 
 CLIENT: Final = "cli"
 # --- command line ------------------------------------------------------------------------------
@@ -130,8 +132,12 @@ async def run_dossiers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _register(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
+    """Registers one dossier and prints ``code, start, link, short code`` (tab-separated; the
+    link when known, the short code printed ``4821-7730-15``); with ``--qr DIR`` writes
+    ``DIR/<code>.png``, the short code large under the QR code (the citizen types it on
+    Zalo), and says where. A QR code without a link is refused before anything is stored."""
     from .receipt_qr import write_qr
-    from .receipts import resolve_bot_username
+    from .receipts import NO_USERNAME, resolve_bot_username
 
     today = datetime.now(settings.zone).date()
     try:
@@ -143,28 +149,40 @@ async def _register(args: argparse.Namespace, settings: Settings, desk: Any) -> 
     except ValidationError as exc:
         print(problems_of(exc), file=sys.stderr)
         return 2
+    username: str | None = None
+    if args.zalo:
+        if not settings.zalo_oa_id:
+            print(both("cli.receipts.no_zalo_oa"), file=sys.stderr)
+            return 2
+    else:
+        username = await resolve_bot_username(args.bot_username, settings)
+        if username is None and args.qr is not None:
+            print(NO_USERNAME, file=sys.stderr)
+            return 2  # a QR code without a link is useless: nothing is registered
     try:
         done = await desk.register(CLIENT, body)
     except DossierError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 1
     start = f"d_{done.token}"
-    link: str | None
+    code = printed(done.short_code) if done.short_code else None
     if args.zalo:
-        if not settings.zalo_oa_id:
-            print("ZALO_OA_ID chưa được đặt / ZALO_OA_ID is not set", file=sys.stderr)
-            return 2
-        link, caption = f"https://zalo.me/{settings.zalo_oa_id}", f"Gửi mã / send: {start}"
+        # Zalo's link cannot carry the token: the citizen sends the short code.
+        link: str | None = f"https://zalo.me/{settings.zalo_oa_id}"
+        caption = f"{both('cli.receipts.send_code')}:" if code else start
     else:
-        username = await resolve_bot_username(args.bot_username, settings)
         link = f"https://t.me/{username}?start={start}" if username else None
         caption = start
-    print("\t".join(p for p in (done.code, start, link) if p))
+    print("\t".join(p for p in (done.code, start, link, code) if p))
     if args.qr is not None and link:
-        args.qr.mkdir(parents=True, exist_ok=True)
-        path = args.qr / f"{done.code}.png"
-        await asyncio.to_thread(write_qr, link, path, caption)
-        print(f"QR: {path}", file=sys.stderr)
+        path = args.qr / f"{done.code}.png"  # CODE_PATTERN: a portable file name
+        try:
+            args.qr.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(write_qr, link, path, caption, code)
+        except OSError as exc:
+            print(f"{both('cli.receipts.cannot_write_qr')}: {exc}", file=sys.stderr)
+            return 1
+        print(f"{both('zalo8.dossiers.wrote_qr')}: {path}", file=sys.stderr)
     return 0
 
 
