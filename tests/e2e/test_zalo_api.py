@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from bot.channels.zalo_codes import is_valid, printed
 from tests.support.bot_process import BotProcess
 from tests.support.fake_zalo import FakeZalo
+from tests.support.zalo_e2e import TYPED_ANONYMOUS, running_bot, zalo_process
 
 pytestmark = pytest.mark.e2e
 
@@ -30,36 +30,10 @@ def zalo() -> Iterator[FakeZalo]:
         yield fake
 
 
-def _process(zalo: FakeZalo, tmp_path: Path) -> BotProcess:
-    telegram = SimpleNamespace(token="", base_url="http://127.0.0.1:9/bot")
-    return BotProcess(
-        telegram,  # type: ignore[arg-type]
-        tmp_path,
-        extra_env={
-            "TELEGRAM_BOT_TOKEN": "",
-            "ZALO_APP_ID": zalo.app_id,
-            "ZALO_APP_SECRET": zalo.app_secret,
-            "ZALO_OA_SECRET": zalo.oa_secret,
-            "ZALO_OA_ID": zalo.oa_id,
-            "ZALO_API_BASE_URL": zalo.base_url,
-            "ZALO_OAUTH_BASE_URL": zalo.oauth_url,
-        },
-    )
-
-
 @pytest.fixture
 def bot(zalo: FakeZalo, tmp_path: Path) -> Iterator[BotProcess]:
-    process = _process(zalo, tmp_path)
-    access, refresh = zalo.issue_tokens()
-    stored = subprocess.run(
-        [sys.executable, "-m", "bot", "zalo", "set-token", "--refresh-token", refresh,
-         "--access-token", access, "--expires-in", "90000"],
-        cwd=tmp_path, env=process.env(), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert stored.returncode == 0, stored.stderr
-    process.start()
-    yield process
-    process.stop()
+    with running_bot(zalo, tmp_path) as process:
+        yield process
 
 
 def _url(bot: BotProcess) -> str:
@@ -221,7 +195,7 @@ def test_a_digest_chart_reaches_a_zalo_staff_member_as_an_image(
 ) -> None:
     """/bantin from a staff member on Zalo: the digest text, then its chart as an uploaded
     image (a media template), and no dead row in the outbox."""
-    process = _process(zalo, tmp_path)
+    process = zalo_process(zalo, tmp_path)
     process.extra_env["ZALO_ADMIN_IDS"] = USER
     access, refresh = zalo.issue_tokens()
     subprocess.run(
@@ -279,9 +253,8 @@ def test_an_image_with_text_and_a_burst_of_images_over_zalo(
     assert "Đã nhận 3 tệp." in said[1]
     assert said[2].startswith("Ông/Bà muốn ghi họ tên")
     assert len(said) == 3
-    _say(zalo, bot, zalo.user_text(USER, "Gửi ẩn danh"))
-    _say(zalo, bot, zalo.user_text(USER, "bỏ qua"))  # the optional address of a góp ý
-    _say(zalo, bot, zalo.user_text(USER, "gửi"))
+    for typed in TYPED_ANONYMOUS:  # no name, no address (optional for a góp ý), send
+        _say(zalo, bot, zalo.user_text(USER, typed))
     with _db(bot) as conn:
         (stored,) = conn.execute("SELECT description FROM complaints").fetchone()
         files = conn.execute("SELECT count(*) FROM complaint_files").fetchone()[0]

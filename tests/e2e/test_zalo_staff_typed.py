@@ -5,22 +5,19 @@ by its label or its label without diacritics; never the citizen's survey."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_zalo_api import _process
 from tests.support.bot_process import BotProcess
 from tests.support.fake_zalo import FakeZalo
+from tests.support.zalo_e2e import CITIZEN, STAFF, TYPED_ANONYMOUS, running_bot
 
 pytestmark = pytest.mark.e2e
 
-CITIZEN = "8756112331268738712"
-OFFICER = "5512300000000000001"
+OFFICER = STAFF
 
 
 @pytest.fixture
@@ -31,18 +28,8 @@ def zalo() -> Iterator[FakeZalo]:
 
 @pytest.fixture
 def bot(zalo: FakeZalo, tmp_path: Path) -> Iterator[BotProcess]:
-    process = _process(zalo, tmp_path)
-    process.extra_env["ZALO_ADMIN_IDS"] = OFFICER
-    access, refresh = zalo.issue_tokens()
-    stored = subprocess.run(
-        [sys.executable, "-m", "bot", "zalo", "set-token", "--refresh-token", refresh,
-         "--access-token", access, "--expires-in", "90000"],
-        cwd=tmp_path, env=process.env(), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert stored.returncode == 0, stored.stderr
-    process.start()
-    yield process
-    process.stop()
+    with running_bot(zalo, tmp_path, {"ZALO_ADMIN_IDS": OFFICER}) as process:
+        yield process
 
 
 def _say(zalo: FakeZalo, bot: BotProcess, user: str, text: str, answers: int = 1) -> list[str]:
@@ -64,10 +51,11 @@ def test_an_officer_types_the_numbered_actions_of_a_case_card(
     _say(zalo, bot, OFFICER, "/hoso")  # the officer wrote first: Zalo's window is open
     for text in ("/phananh", "2", "Hồ sơ cấp phép nộp tháng 3 chưa có kết quả.", "xong"):
         _say(zalo, bot, CITIZEN, text)
-    _say(zalo, bot, CITIZEN, "Gửi ẩn danh")
-    _say(zalo, bot, CITIZEN, "bỏ qua")
+    *typed, send = TYPED_ANONYMOUS
+    for text in typed:
+        _say(zalo, bot, CITIZEN, text)
     before = len(zalo.messages(OFFICER))
-    _say(zalo, bot, CITIZEN, "gửi")
+    _say(zalo, bot, CITIZEN, send)
     card = zalo.wait_for_messages(OFFICER, before + 1, timeout=30)[-1]
     code, status, _ = _case(bot)
     assert status == "new"

@@ -9,18 +9,12 @@ from datetime import UTC, datetime
 from bot.web.server import _health
 from storage import read_transaction
 from storage.queries.zalo_chats import template_refused_at
-from tests.e2e.test_zalo_window import (
-    CITIZEN,
-    _counts,
-    _digest_counts,
-    _file_and_answer_ten_days_later,
-    database,
-    life,
-    zalo,
-)
+from tests.e2e.test_zalo_window import database, zalo
 from tests.support.clock import SettableClock
 from tests.support.db import Database
 from tests.support.fake_zalo import FakeZalo
+from tests.support.zalo_e2e import CITIZEN, digest_counts, file_and_answer_later, life
+from tests.support.zalo_e2e import counts as outbox_counts
 
 __all__ = ["database", "zalo"]  # the fixtures, shared with test_zalo_window
 REFUSED = "111111"  # not approved by the fake: it answers -201
@@ -31,13 +25,13 @@ async def test_a_refused_template_holds_the_notice_instead_of_losing_it(
 ) -> None:
     clock = SettableClock(datetime.now(UTC))
     async with life(zalo, database, clock, REFUSED) as bot:
-        code = await _file_and_answer_ten_days_later(bot, clock)
+        code = await file_and_answer_later(bot, clock)
         before = len(zalo.messages(CITIZEN))
     assert zalo.template_sends == []
-    counts = await _counts(database)
+    counts = await outbox_counts(database)
     assert counts.get("dead", 0) == 0, counts
     assert counts["held"] == 1, counts
-    _, notices = await _digest_counts(database)
+    _, notices = await digest_counts(database)
     assert (notices["held"], notices["tpl_refused"], notices["template"]) == (1, 1, 0)
     engine = database.open()
     try:

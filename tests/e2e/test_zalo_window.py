@@ -9,47 +9,34 @@ test's, so 10 days pass at once (the webhook's replay window is widened to match
 
 from __future__ import annotations
 
-import asyncio
-import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.applications import Starlette
-from starlette.routing import Route
 
-from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_codes import is_valid, printed
-from bot.channels.zalo_inbound import zalo_webhook
-from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, window_texts
-from bot.channels.zalo_zns import ZNS_PATH, Zns
-from bot.runtime.dispatch import Dispatcher, DispatchSettings
-from bot.runtime.send_budget import Limits
-from bot.runtime.sender import OutboxSender
-from conversations import default_catalog
 from storage import read_transaction, write_transaction
-from storage.queries.outbox import counts_by_status, held_since
 from storage.queries.receipts import NewReceipt, issue_receipts
-from storage.queries.zalo_chats import notices_between
-from storage.queries.zalo_tokens import save_tokens
 from storage.schema import complaints
-from tests.support.bot_process import free_port
 from tests.support.clock import SettableClock
-from tests.support.db import Database, migrated
+from tests.support.db import Database
 from tests.support.fake_zalo import FakeZalo, running
+from tests.support.zalo_e2e import (
+    CITIZEN,
+    STAFF,
+    Life,
+    counts,
+    digest_counts,
+    file_and_answer_later,
+    file_complaint,
+    life,
+    seeded_database,
+)
 
-CITIZEN = "8756112331268738712"
-STAFF = "5512300000000000001"
+__all__ = ["CITIZEN", "STAFF", "Life", "life"]  # shared with the neighbouring Zalo tests
+
 TEMPLATE = "358912"
 CODE = "4821773015"
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -61,142 +48,9 @@ def zalo() -> Iterator[FakeZalo]:
         yield fake
 
 
-@dataclass
-class Life:
-    """One run of the bot: post events as Zalo does, then let the outbox drain."""
-
-    zalo: FakeZalo
-    url: str
-    sender: OutboxSender
-
-    async def say(self, user: str, event: dict[str, Any]) -> None:
-        assert await asyncio.to_thread(self.zalo.post, self.url, event) == 200
-        while await self.sender.drain_once() == 0.0:
-            pass
-
-    async def text(self, user: str, text: str) -> None:
-        await self.say(user, self.zalo.user_text(user, text))
-
-    async def press(self, user: str, payload: str) -> None:
-        await self.say(user, self.zalo.press(user, payload, check=False))
-
-
-@asynccontextmanager
-async def life(
-    zalo: FakeZalo, database: Database, clock: SettableClock, template: str = "", zns: str = ""
-) -> AsyncIterator[Life]:
-    """One process life; ``zns``: the approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``)."""
-    engine = database.open()
-    settings = DispatchSettings(
-        admin_chats=(("zalo", STAFF),), zalo_template=template, zalo_zns_template=zns
-    )
-    dispatcher = Dispatcher(engine, settings, clock=clock)
-    note = "zalo.filed_note_template" if template else "zalo.filed_note"
-    catalog = default_catalog()
-    async with httpx.AsyncClient(trust_env=False) as client:
-        tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
-        channel = ZaloSender(
-            client,
-            zalo.base_url,
-            tokens,
-            "({words})",
-            Window(engine, clock, template, texts=window_texts(partial(catalog.text, "vi"))),
-            default_catalog().text("vi", note),
-            Zns(
-                engine,
-                zalo.base_url + ZNS_PATH,
-                zns,
-                {"resolved": "Đã giải quyết"},
-                filed_note=default_catalog().text("vi", "zns5.filed_note"),
-            )
-            if zns
-            else None,
-        )
-        # The fake has no rate limit of its own: ours must not be the reason a test waits.
-        sender = OutboxSender(engine, channel, clock, Limits(100, 100, 100))
-        webhook = zalo_webhook(
-            dispatcher,
-            zalo.app_id,
-            zalo.oa_id,
-            zalo.oa_secret,
-            [STAFF],
-            max_age=timedelta(days=30),
-        )
-        app = Starlette(routes=[Route("/zalo", webhook, methods=["POST"])])
-        port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        while not server.started:  # noqa: ASYNC110 - uvicorn has no event for it
-            await asyncio.sleep(0.01)
-        try:
-            yield Life(zalo, f"http://127.0.0.1:{port}/zalo", sender)
-        finally:
-            server.should_exit = True
-            await serving
-            await dispatcher.close()
-            await engine.dispose()
-
-
-async def _counts(database: Database) -> dict[str, int]:
-    engine = database.open()
-    try:
-        async with read_transaction(engine) as conn:
-            return await counts_by_status(conn, "zalo")
-    finally:
-        await engine.dispose()
-
-
-async def _digest_counts(database: Database) -> tuple[int, dict[str, int]]:
-    """What the digest counts (``jobs.digests``): messages held in the outbox now, and
-    Zalo notices held, re-sent and sent as templates (over all time)."""
-    engine = database.open()
-    since, until = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
-    try:
-        async with read_transaction(engine) as conn:
-            return await held_since(conn, since), await notices_between(conn, since, until)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def database(zalo: FakeZalo, tmp_path: Path) -> Database:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
-    engine: AsyncEngine = await migrated(database)
-    access, refresh = zalo.issue_tokens()
-    now = datetime.now(UTC)
-    async with write_transaction(engine) as conn:
-        await save_tokens(conn, access, refresh, now + timedelta(hours=25), now)
-    await engine.dispose()
-    return database
-
-
-async def _file_and_answer_ten_days_later(bot: Life, clock: SettableClock) -> str:
-    """The citizen files a complaint on Zalo; 10 days later staff answer it."""
-    code = await _file(bot)
-    clock.now += timedelta(days=10)
-    bot.zalo.out_of_window(CITIZEN)  # Zalo's clock agrees: the window is closed
-    await bot.text(STAFF, "/start")  # staff are within their own window
-    await bot.press(STAFF, f"#c:case:{code}:answer")
-    await bot.text(STAFF, "Đã xử lý xong: công trình đã tháo dỡ phần lấn chiếm.")
-    return code
-
-
-async def _file(bot: Life) -> str:
-    """The citizen files a complaint on Zalo; its tracking code."""
-    zalo = bot.zalo
-    await bot.text(CITIZEN, "/phananh")
-    await bot.text(CITIZEN, "2")
-    await bot.text(CITIZEN, "Công trình lấn chiếm vỉa hè trước số 12 đường Lê Lợi.")
-    await bot.text(CITIZEN, "xong")
-    await bot.press(CITIZEN, "#c:c.who:anon")
-    await bot.press(CITIZEN, "#c:c.addr:skip")
-    await bot.press(CITIZEN, "#c:c.confirm:send")
-    texts = [m.text for m in zalo.messages(CITIZEN)]
-    match = re.search(r"PA-\d{4}-\d{6}", "\n".join(texts))
-    assert match is not None, texts
-    assert any("mã phản ánh bất cứ lúc nào" in t for t in texts)  # how they will hear back
-    return match.group(0)
+    return await seeded_database(zalo, tmp_path)
 
 
 async def test_ten_days_later_the_answer_goes_as_a_template(
@@ -204,7 +58,7 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
 ) -> None:
     clock = SettableClock(datetime.now(UTC))
     async with life(zalo, database, clock, TEMPLATE) as bot:
-        code = await _file_and_answer_ten_days_later(bot, clock)
+        code = await file_and_answer_later(bot, clock)
     [sent] = zalo.template_sends
     assert (sent.user_id, sent.template_id) == (CITIZEN, TEMPLATE)
     # Staff are told how the sender hears of it: by a template message.
@@ -217,10 +71,10 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
     assert [s.error for s in zalo.sends if s.user_id == CITIZEN and s.error] == []
     # The template has no rating buttons: the answer with its buttons waits for the
     # citizen's next message, and comes first then; the rating pressed is recorded.
-    assert (await _counts(database)).get("held", 0) == 1
+    assert (await counts(database)).get("held", 0) == 1
     # The digest counts it once, as what reached the citizen: sent as a template; not also
     # as held while its buttons wait, nor as re-sent when they go.
-    assert await _digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
+    assert await digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
     before = len(zalo.messages(CITIZEN))
     async with life(zalo, database, clock, TEMPLATE) as bot:
         await bot.text(CITIZEN, "Cho tôi hỏi kết quả")
@@ -231,9 +85,9 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
         await bot.press(CITIZEN, rate[-1])
     thanks = " ".join(m.text for m in zalo.messages(CITIZEN)[before + 1 :])
     assert "cảm ơn" in thanks.lower(), thanks
-    assert (await _counts(database)).get("held", 0) == 0
+    assert (await counts(database)).get("held", 0) == 0
     assert len(zalo.template_sends) == 1
-    assert await _digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
+    assert await digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
 
 
 async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_restart(
@@ -241,9 +95,9 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
 ) -> None:
     clock = SettableClock(datetime.now(UTC))
     async with life(zalo, database, clock) as bot:
-        code = await _file_and_answer_ten_days_later(bot, clock)
+        code = await file_and_answer_later(bot, clock)
         before = len(zalo.messages(CITIZEN))
-    assert (await _counts(database))["held"] == 1
+    assert (await counts(database))["held"] == 1
     # Staff are told the truth: not "the sender has been told", but held until they write.
     told = zalo.messages(STAFF)[-1].text
     assert "Người gửi chưa được báo" in told, told
@@ -260,9 +114,9 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
     assert code in answered[0]
     assert after[0] == answered[0]  # the held answer comes before the replies
     assert "gõ một chữ số từ 1" in after[0], after[0]  # how to rate it by typing
-    assert (await _counts(database)).get("held", 0) == 0
+    assert (await counts(database)).get("held", 0) == 0
     # Held, then re-sent: the digest tells both.
-    assert await _digest_counts(database) == (0, {"held": 1, "resent": 1, "template": 0})
+    assert await digest_counts(database) == (0, {"held": 1, "resent": 1, "template": 0})
 
 
 async def test_inside_the_window_staff_are_told_the_sender_was_told(
@@ -270,7 +124,7 @@ async def test_inside_the_window_staff_are_told_the_sender_was_told(
 ) -> None:
     clock = SettableClock(datetime.now(UTC))
     async with life(zalo, database, clock, TEMPLATE) as bot:
-        code = await _file(bot)
+        code = await file_complaint(bot)
         clock.now += timedelta(days=1)
         await bot.text(STAFF, "/start")
         await bot.press(STAFF, f"#c:case:{code}:answer")
@@ -388,14 +242,14 @@ async def _held_then_written(
     held; after a restart the citizen writes ``first``. The code and what they got since."""
     clock = SettableClock(datetime.now(UTC))
     async with life(zalo, database, clock) as bot:
-        code = await _file(bot)
+        code = await file_complaint(bot)
         clock.now += timedelta(days=10)
         zalo.out_of_window(CITIZEN)
         await bot.text(STAFF, "/start")
         await bot.press(STAFF, f"#c:case:{code}:{act}")
         await bot.text(STAFF, note)
         before = len(zalo.messages(CITIZEN))
-    assert (await _counts(database))["held"] == 1
+    assert (await counts(database))["held"] == 1
     async with life(zalo, database, clock) as bot:
         await bot.text(CITIZEN, first)
     return code, [m.text for m in zalo.messages(CITIZEN)[before:]]
@@ -467,7 +321,7 @@ async def test_staff_told_the_sender_was_told_are_corrected_when_zalo_refuses(
     history keeps it."""
     clock = SettableClock(datetime.now(UTC))
     async with life(zalo, database, clock, template) as bot:
-        case = await _file(bot)
+        case = await file_complaint(bot)
         clock.now += timedelta(days=2)
         zalo.out_of_window(CITIZEN, code)
         await bot.text(STAFF, "/start")
