@@ -7,7 +7,7 @@ The runtime loads exactly what :func:`needs` names and hands it back in :class:`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .commands import canonical
@@ -16,6 +16,7 @@ from .dossier_events import INVITE_BUTTON
 from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, staff_typed, survey, tracking
+from .later import LATER_BUTTON, later_command
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
 from .resent import asked_code
@@ -93,6 +94,8 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
             codes.add(rest.split(":", 1)[0].upper())
         if prefix == SWITCH_BUTTON and rest == "drop":
             token, dossier_token = _switch_token(state, token, dossier_token)
+        if prefix == LATER_BUTTON and rest == "yes":
+            token, dossier_token = _switch_token(state, token, dossier_token, later_command)
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head
@@ -104,6 +107,9 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         token, dossier_token = _switch_token(state, token, dossier_token)
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)
+    elif isinstance(event, Text) and state.flow is None and later_command(state) is not None:
+        # The offer of a task kept for later, answered by typing ("có", "Làm ngay").
+        token, dossier_token = _switch_token(state, token, dossier_token, later_command)
     elif isinstance(event, Text) and state.flow is None:
         # At rest, a message that is just a tracking code shows that case.
         code = tracking.whole_code(event.text)
@@ -172,11 +178,15 @@ def facts_for(
 
 
 def _switch_token(
-    state: ConversationState, token: str | None, dossier_token: str | None
+    state: ConversationState,
+    token: str | None,
+    dossier_token: str | None,
+    waiting: Callable[[ConversationState], Command | None] = switch_command,
 ) -> tuple[str | None, str | None]:
     """The receipt (and dossier link) token of the ``/start TOKEN`` waiting for "keep it or
-    drop it?", or the tokens given when none waits."""
-    pending = switch_command(state)
+    drop it?" (or, ``waiting=later_command``, kept for later), or the tokens given when none
+    waits."""
+    pending = waiting(state)
     if pending is not None and canonical(pending.name) == "start" and pending.arg:
         arg = pending.arg.strip()
         return arg, dossier.link_token(arg)
