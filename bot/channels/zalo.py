@@ -25,7 +25,7 @@ from bot.channels.zalo_media import (
     image_upload,
 )
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import FILED_PREFIX, NOTICE_PREFIX, Window
+from bot.channels.zalo_window import FILED_PREFIX, NOTICE_PREFIX, Went, Window
 from bot.channels.zalo_zns import ZNS_TOKEN_ERRORS, Zns
 from bot.errors import (
     ChannelError,
@@ -175,20 +175,29 @@ class ZaloSender:
         """A complaint's notice: a normal message while the window allows it; outside it an
         approved template message when the agency has one, else UnreachableOnZalo (the outbox
         holds it and ``citizen_wrote`` re-sends it when the citizen writes again)."""
+        went = await self._deliver(chat_id, message, window)
+        # Staff were told how it goes when they acted: corrected if it went otherwise.
+        await window.correct(message.told, went)
+        if went == "held":
+            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
+        if went != "direct" and message.choices:
+            raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
+
+    async def _deliver(self, chat_id: str, message: TextMessage, window: Window) -> Went:
+        """Sends the notice the way the window allows; how it went ("held": not sent)."""
         if await window.direct(chat_id):
             try:
                 await self._message(chat_id, render(message, self.hint))
-                return
+                return "direct"
             except UnreachableOnZalo:
                 pass  # Zalo's own clock says closed: as below
-        if not await self._by_template(chat_id, message, window) and not await self._by_zns(
-            chat_id, message, window
-        ):
-            await window.record("held")
-            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
-        await window.record("template")
-        if message.choices:
-            raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
+        went: Went = "held"
+        if await self._by_template(chat_id, message, window):
+            went = "template"
+        elif await self._by_zns(chat_id, message, window):
+            went = "zns"
+        await window.record("held" if went == "held" else "template")
+        return went
 
     async def _by_template(self, chat_id: str, message: TextMessage, window: Window) -> bool:
         """Sends the notice as the agency's approved template message; False when there is

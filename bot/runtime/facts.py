@@ -272,6 +272,10 @@ class FactsCache:
     def _listed(self, row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         return _complaint(row, contact_id, self._reach(row), self.cards.get(row.code, ()))
 
+    def reach_of(self, row: ComplaintRow) -> str:
+        """How a notice to this complaint's sender goes out now, as staff are told it."""
+        return self._reach(row)
+
     def _reach(self, row: ComplaintRow) -> str:
         """How a notice to this complaint's sender goes out now (Zalo's window)."""
         if row.channel != "zalo" or not row.external_id:

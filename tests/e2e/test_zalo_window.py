@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_codes import is_valid, printed
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window
+from bot.channels.zalo_window import Window, correction_texts
 from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.channels.zns_schedule import ZnsSchedule
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
@@ -104,6 +105,7 @@ async def life(
     )
     dispatcher = Dispatcher(engine, settings, clock=clock)
     note = "zalo.filed_note_template" if template else "zalo.filed_note"
+    catalog = default_catalog()
     async with httpx.AsyncClient(trust_env=False) as client:
         tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
         channel = ZaloSender(
@@ -111,7 +113,9 @@ async def life(
             zalo.base_url,
             tokens,
             "({words})",
-            Window(engine, clock, template),
+            Window(
+                engine, clock, template, corrections=correction_texts(partial(catalog.text, "vi"))
+            ),
             default_catalog().text("vi", note),
             Zns(
                 engine,
@@ -464,3 +468,30 @@ async def test_a_held_request_for_more_re_sent_is_the_question_a_typed_number_an
         await bot.text(CITIZEN, "1")
     after = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
     assert "Mời Ông/Bà gõ nội dung bổ sung" in after, after
+
+
+@pytest.mark.parametrize(("template", "code"), [("", -230), ("", -232), (TEMPLATE, -230)])
+async def test_staff_told_the_sender_was_told_are_corrected_when_zalo_refuses(
+    zalo: FakeZalo, database: Database, template: str, code: int
+) -> None:
+    """Our record says the citizen wrote 2 days ago, Zalo says the window is closed: staff
+    were told "the sender has been told"; once Zalo refuses the notice and it is held (or
+    goes as a template), the officer who acted gets a short correction, and the case's
+    history keeps it."""
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock, template) as bot:
+        case = await _file(bot)
+        clock.now += timedelta(days=2)
+        zalo.out_of_window(CITIZEN, code)
+        await bot.text(STAFF, "/start")
+        await bot.press(STAFF, f"#c:case:{case}:answer")
+        await bot.text(STAFF, "Đã xử lý xong.")
+        told = [m.text for m in zalo.messages(STAFF)[-2:]]
+        assert "Người gửi đã được báo" in told[0], told
+        fixed = "đã gửi bằng tin mẫu Zalo" if template else "sẽ gửi ngay khi người dân nhắn OA"
+        assert case in told[1], told
+        assert "chưa gửi được tới người dân" in told[1], told
+        assert fixed in told[1], told
+        await bot.text(STAFF, f"/hoso {case}")
+        history = " ".join(m.text for m in zalo.messages(STAFF)[-3:])
+        assert "chưa gửi được tới người dân" in history, history
