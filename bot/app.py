@@ -39,7 +39,7 @@ from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, correction_texts, filed_note_key
+from bot.channels.zalo_window import Window, filed_note_key, window_texts
 from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.channels.zns_schedule import ZnsSchedule, parse_hours
 from bot.config import Settings
@@ -409,7 +409,7 @@ def zalo_channel(
         utc_now,
         settings.zalo_template_notice,
         settings.zalo_send_billed,
-        correction_texts(partial(catalog.text, settings.default_language)),
+        window_texts(partial(catalog.text, settings.default_language)),
     )
     note = filed_note_key(bool(settings.zalo_template_notice), settings.zalo_send_billed)
     filed_note = catalog.text(settings.default_language, note)

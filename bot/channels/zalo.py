@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -25,7 +26,14 @@ from bot.channels.zalo_media import (
     image_upload,
 )
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import FILED_PREFIX, NOTICE_PREFIX, Went, Window
+from bot.channels.zalo_window import (
+    FILED_PREFIX,
+    NOTICE_PREFIX,
+    RATE_HINT_RESENT,
+    RATE_HINT_TEMPLATE,
+    Went,
+    Window,
+)
 from bot.channels.zalo_zns import ZNS_TOKEN_ERRORS, Zns
 from bot.errors import (
     ChannelError,
@@ -186,6 +194,10 @@ class ZaloSender:
     async def _deliver(self, chat_id: str, message: TextMessage, window: Window) -> Went:
         """Sends the notice the way the window allows; how it went ("held": not sent)."""
         if await window.direct(chat_id):
+            if len(message.told) == 4 and message.told[2] != "direct":
+                # Held when staff acted, going now the citizen wrote: how to answer by typing.
+                hint = window.rate_hint(message, RATE_HINT_RESENT)
+                message = replace(message, text=f"{message.text}\n{hint}" if hint else message.text)
             try:
                 await self._message(chat_id, render(message, self.hint))
                 return "direct"
@@ -206,7 +218,10 @@ class ZaloSender:
         "tpl_refused" for the digest and /healthz, which tell staff to fix the setting."""
         if not window.template_id:
             return False
-        text = message.text[:MAX_TEMPLATE_TEXT]
+        # A rating request's template has no buttons: how to answer it, never cut off.
+        hint = window.rate_hint(message, RATE_HINT_TEMPLATE)
+        room = MAX_TEMPLATE_TEXT - (len(hint) + 1 if hint else 0)
+        text = message.text[:room] + (f"\n{hint}" if hint else "")
         data = {"template_id": window.template_id, "template_data": {"content": text}}
         body = {"recipient": {"user_id": chat_id}, "message": data}
         try:

@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import read_transaction, write_transaction
+from storage.outbound import TextMessage
 from storage.queries.notice_corrections import record_correction
 from storage.queries.zalo_chats import last_wrote, record_notices
 
@@ -69,9 +70,18 @@ CORRECTIONS: dict[tuple[str, str], str] = {
 }
 
 
-def correction_texts(text: Callable[[str], str]) -> dict[str, str]:
-    """``Window.corrections`` from a catalog's ``text`` of a key (the staff's language)."""
-    return {key: text(key) for key in CORRECTIONS.values()}
+#: How to answer a rating request by typing, told where its buttons are not at hand: in the
+#: template message sent instead (which has none), and under the request re-sent when the
+#: citizen writes again (``conversations.resent`` reads the number typed).
+RATE_HINT_TEMPLATE = "zalo7.rate_hint_template"
+RATE_HINT_RESENT = "zalo7.rate_hint_resent"
+#: The catalog key of the notice that asks for a rating (with its 1-5 buttons).
+RATING_NOTICE = "notice.resolved"
+
+
+def window_texts(text: Callable[[str], str]) -> dict[str, str]:
+    """``Window.texts`` from a catalog's ``text`` of a key (the default language)."""
+    return {key: text(key) for key in (*CORRECTIONS.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)}
 
 
 def correction_key(told: str, went: Went) -> str | None:
@@ -99,15 +109,19 @@ class Window:
     clock: Callable[[], datetime]
     template_id: str = ""
     send_billed: bool = True
-    #: The corrections' texts by catalog key (``CORRECTIONS``), in the staff's language,
-    #: with ``{code}``; a key missing here is not sent.
-    corrections: Mapping[str, str] = field(default_factory=dict)
+    #: Texts by catalog key (``window_texts``): the corrections (``CORRECTIONS``, with
+    #: ``{code}``; one missing here is not sent) and the rating hints (missing: none added).
+    texts: Mapping[str, str] = field(default_factory=dict)
 
     async def direct(self, chat_id: str) -> bool:
         """Whether a notice to ``chat_id`` may go as a normal message now."""
         async with read_transaction(self.engine) as conn:
             last = await last_wrote(conn, chat_id)
         return reach(last, self.clock(), send_billed=self.send_billed) == "direct"
+
+    def rate_hint(self, message: TextMessage, key: str) -> str:
+        """The hint ``key`` when ``message`` is a rating request, else ""."""
+        return self.texts.get(key, "") if message.key == RATING_NOTICE and message.choices else ""
 
     async def record(self, outcome: str) -> None:
         async with write_transaction(self.engine) as conn:
@@ -121,7 +135,7 @@ class Window:
             return False
         channel, chat_id, said, code = told
         key = correction_key(said, went)
-        text = self.corrections.get(key or "")
+        text = self.texts.get(key or "")
         if key is None or not text:
             return False
         async with write_transaction(self.engine) as conn:

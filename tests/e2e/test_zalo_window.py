@@ -32,7 +32,7 @@ from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_codes import is_valid, printed
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, correction_texts
+from bot.channels.zalo_window import Window, window_texts
 from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.channels.zns_schedule import ZnsSchedule
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
@@ -113,9 +113,7 @@ async def life(
             zalo.base_url,
             tokens,
             "({words})",
-            Window(
-                engine, clock, template, corrections=correction_texts(partial(catalog.text, "vi"))
-            ),
+            Window(engine, clock, template, texts=window_texts(partial(catalog.text, "vi"))),
             default_catalog().text("vi", note),
             Zns(
                 engine,
@@ -228,6 +226,8 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
     assert "Người gửi được báo bằng tin mẫu Zalo" in told, told
     assert code in sent.data["content"]
     assert "đã tháo dỡ phần lấn chiếm" in sent.data["content"]
+    # How to answer it from a template with no buttons: a number, or any message to the OA.
+    assert "nhắn cho OA này một chữ số từ 1" in sent.data["content"], sent.data
     assert [s.error for s in zalo.sends if s.user_id == CITIZEN and s.error] == []
     # The template has no rating buttons: the answer with its buttons waits for the
     # citizen's next message, and comes first then; the rating pressed is recorded.
@@ -273,6 +273,7 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
     assert len(answered) == 1, after
     assert code in answered[0]
     assert after[0] == answered[0]  # the held answer comes before the replies
+    assert "gõ một chữ số từ 1" in after[0], after[0]  # how to rate it by typing
     assert (await _counts(database)).get("held", 0) == 0
     # Held, then re-sent: the digest tells both.
     assert await _digest_counts(database) == (0, {"held": 1, "resent": 1, "template": 0})
