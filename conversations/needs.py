@@ -16,6 +16,7 @@ from .dossier_events import INVITE_BUTTON
 from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, staff_typed, survey, tracking
+from .flows.receipt_codes import is_short_code
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
 from .resent import asked_code
@@ -83,7 +84,8 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         arg = event.arg.strip()
         if name == "start" and arg:
             token = arg
-            dossier_token = dossier.link_token(arg)
+            # A short code names a receipt or a dossier's slip (one code space).
+            dossier_token = dossier.link_token(arg) or (arg if is_short_code(arg) else None)
         codes |= _codes(arg)
         open_cases = admin and name == "hoso" and (not arg or staff.list_filter(arg) is not None)
         followed = name in _FOLLOWED_COMMANDS
@@ -179,5 +181,5 @@ def _switch_token(
     pending = switch_command(state)
     if pending is not None and canonical(pending.name) == "start" and pending.arg:
         arg = pending.arg.strip()
-        return arg, dossier.link_token(arg)
+        return arg, dossier.link_token(arg) or (arg if is_short_code(arg) else None)
     return token, dossier_token

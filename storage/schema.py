@@ -161,7 +161,12 @@ receipts = Table(
 # No contact, chat or receipt column, by design: a response is anonymous. Its times are kept
 # to the hour so they cannot be matched against a chat's message times either. Its id is
 # random and, on SQLite, the rowid: rows lie in the order of those random ids, not in the
-# order people answered (which the order of other tables could match).
+# order people answered (which the order of other tables could match). What it cannot
+# prevent: ``procedure`` (needed for the index per procedure) with ``with_receipt`` picks out
+# the one response of a procedure whose single receipt was used in a period (the receipt is
+# marked used, and its token is on the slip of a known dossier). Reports hide the index of a
+# procedure under ``jobs.dossier_measures.MIN_PROCEDURE_BASE`` surveys; README, "Survey
+# anonymity", says what remains.
 survey_responses = Table(
     "survey_responses",
     metadata,

@@ -25,7 +25,13 @@ from storage.queries.complaints import (
     filed_since,
     open_complaints,
 )
-from storage.queries.dossiers import DossierRow, dossiers_by_id, dossiers_by_token, followed_by
+from storage.queries.dossiers import (
+    DossierRow,
+    dossiers_by_id,
+    dossiers_by_short_code,
+    dossiers_by_token,
+    followed_by,
+)
 from storage.queries.staff_cards import cards_of
 from storage.queries.surveys import (
     ReceiptRow,
@@ -227,6 +233,10 @@ class FactsCache:
             for row in await dossiers_by_token(conn, tokens):
                 self.dossiers[row.id] = row
                 self.dossier_tokens[row.token] = row.id
+            # A slip's short code (10 digits, typed on Zalo) is looked up as well.
+            for row in await dossiers_by_short_code(conn, (t for t in tokens if t.isdigit())):
+                self.dossiers[row.id] = row
+                self.dossier_tokens[row.short_code or row.token] = row.id
         if ids:
             for row in await dossiers_by_id(conn, ids):
                 self.dossiers[row.id] = row
@@ -261,6 +271,10 @@ class FactsCache:
 
     def _listed(self, row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         return _complaint(row, contact_id, self._reach(row), self.cards.get(row.code, ()))
+
+    def reach_of(self, row: ComplaintRow) -> str:
+        """How a notice to this complaint's sender goes out now, as staff are told it."""
+        return self._reach(row)
 
     def _reach(self, row: ComplaintRow) -> str:
         """How a notice to this complaint's sender goes out now (Zalo's window)."""
