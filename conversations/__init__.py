@@ -1,7 +1,15 @@
 """The channel-free conversation engine: events in, replies and state changes out."""
 
 from .catalog import Catalog, Message, default_catalog
-from .context import ComplaintFacts, DossierFacts, Env, Facts, ReceiptFacts, ResponseStatus
+from .context import (
+    ComplaintFacts,
+    DossierFacts,
+    Env,
+    Facts,
+    ReceiptFacts,
+    ReceiptStatus,
+    ResponseStatus,
+)
 from .effects import (
     Change,
     ChoiceOption,
@@ -89,6 +97,7 @@ __all__ = [
     "Questionnaire",
     "RateComplaint",
     "ReceiptFacts",
+    "ReceiptStatus",
     "RecordConsent",
     "RedrawCard",
     "Reply",

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from .workdays import WorkCalendar
 
 ResponseStatus = Literal["in_progress", "completed", "abandoned", "expired"]
+#: What a receipt keeps of the survey it started: running, or over ("used", however it
+#: ended: a completed or abandoned receipt would pair with a response of that status).
+ReceiptStatus = Literal["in_progress", "used"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +64,15 @@ class Env:
 
 @dataclass(frozen=True, slots=True)
 class ReceiptFacts:
-    """A receipt as found in storage, with the status of the survey it started (if any)."""
+    """A receipt as found in storage, with the status of the survey it started (if any):
+    ``in_progress`` while it runs, ``used`` once it ended, whichever way."""
 
     id: int
     token: str
     procedure: str
     field: str | None = None
     valid_until: date | None = None
-    response_status: ResponseStatus | None = None
+    response_status: ReceiptStatus | None = None
 
     def expired(self, today: date) -> bool:
         return self.valid_until is not None and today > self.valid_until

@@ -313,7 +313,8 @@ def _command(state: ConversationState, event: Command, env: Env, facts: Facts) -
         if refused is not None:
             return then(refused, env) if state.flow is not None else refused
         opened = _start_with(state, event, env, facts)
-        return receipt_codes.counted(state, opened, env, facts.receipt)
+        found = facts.receipt is not None or facts.dossier is not None
+        return receipt_codes.counted(state, opened, env, found)
     if name == "start" and event.arg.strip():
         return _start_with(state, event, env, facts)
     return _other_command(state, event, env, facts)

@@ -16,6 +16,7 @@ from .dossier_events import INVITE_BUTTON
 from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, staff_typed, survey, tracking
+from .flows.receipt_codes import is_short_code
 from .later import LATER_BUTTON, later_command
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
@@ -84,7 +85,8 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         arg = event.arg.strip()
         if name == "start" and arg:
             token = arg
-            dossier_token = dossier.link_token(arg)
+            # A short code names a receipt or a dossier's slip (one code space).
+            dossier_token = dossier.link_token(arg) or (arg if is_short_code(arg) else None)
         codes |= _codes(arg)
         open_cases = admin and name == "hoso" and (not arg or staff.list_filter(arg) is not None)
         followed = name in _FOLLOWED_COMMANDS
@@ -107,10 +109,9 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
         token, dossier_token = _switch_token(state, token, dossier_token)
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)
-    elif isinstance(event, Text) and state.flow is None and later_command(state) is not None:
+    elif isinstance(event, Text) and state.flow is None:
         # The offer of a task kept for later, answered by typing ("có", "Làm ngay").
         token, dossier_token = _switch_token(state, token, dossier_token, later_command)
-    elif isinstance(event, Text) and state.flow is None:
         # At rest, a message that is just a tracking code shows that case.
         code = tracking.whole_code(event.text)
         codes |= {code} if code is not None else set()
@@ -189,5 +190,5 @@ def _switch_token(
     pending = waiting(state)
     if pending is not None and canonical(pending.name) == "start" and pending.arg:
         arg = pending.arg.strip()
-        return arg, dossier.link_token(arg)
+        return arg, dossier.link_token(arg) or (arg if is_short_code(arg) else None)
     return token, dossier_token

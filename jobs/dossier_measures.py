@@ -23,6 +23,11 @@ from .sipas_index import Share
 WEEK_OR_MORE = 7
 #: Procedures listed by name in a chat message (the export lists them all).
 LISTED_PROCEDURES = 8
+#: A procedure's SIPAS index is shown only from this many surveys on (fewer: the count
+#: alone). With a single receipt of a procedure used in the period, its index would be that
+#: citizen's answers, and whoever handed out the receipts knows whose (README, "Survey
+#: anonymity").
+MIN_PROCEDURE_BASE = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,8 @@ def compute(
     for code, rows in by_procedure.items():
         limited = [r for r in rows if r.legal_days]
         index, base = sipas.get(code, (None, 0))
+        if base < MIN_PROCEDURE_BASE:
+            index = None  # too few to show without showing someone's answers
         procedures.append(
             ProcedureMeasures(
                 procedure=code,
@@ -200,6 +207,13 @@ def _days(days: int | None) -> Reply:
 
 def _index(value: float | None) -> Number | Ref:
     return Ref("digest.no_answers") if value is None else Number(value, 2, "%")
+
+
+def _procedure_index(p: ProcedureMeasures) -> Number | Ref | Lines:
+    """A procedure's index, or why it is not shown (too few surveys to show it anonymously)."""
+    if p.sipas_index is None and p.sipas_base:
+        return Lines((Reply("harden7.too_few", (("min", MIN_PROCEDURE_BASE),)),))
+    return _index(p.sipas_index)
 
 
 def dossier_lines(m: DossierMeasures, listed: int = LISTED_PROCEDURES) -> list[Reply]:
@@ -255,7 +269,7 @@ def dossier_lines(m: DossierMeasures, listed: int = LISTED_PROCEDURES) -> list[R
                     ("on_time_pct", _pct(p.on_time_share)),
                     ("late_pct", _pct(p.late_share)),
                     ("half_pct", _pct(p.half_share)),
-                    ("sipas", _index(p.sipas_index)),
+                    ("sipas", _procedure_index(p)),
                     ("base", p.sipas_base),
                 ),
             )

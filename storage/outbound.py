@@ -28,6 +28,10 @@ class TextMessage:
     #: Its answer is awaited as a reply (in a group the bot sees only replies to it): the
     #: input field's hint; a channel that asks for replies shows that instead of ``choices``.
     placeholder: str = ""
+    #: A case's notice to its sender: (channel, chat id) of the officer who acted, how they
+    #: were told it goes ("direct", "template", "held"; "…48" in the billed stretch) and the
+    #: tracking code; the channel corrects them when the send turns out otherwise. () else.
+    told: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,8 @@ def encode(message: Outbound) -> tuple[dict[str, Any], tuple[bytes, str] | None]
             }
             if message.placeholder:
                 body["placeholder"] = message.placeholder
+            if message.told:
+                body["told"] = list(message.told)
             return body, None
         case EditMessage(message_id, text, choices, key):
             body = {"text": text, "choices": [list(c) for c in choices], "key": key}
@@ -120,6 +126,7 @@ def decode(body: dict[str, Any], blob: tuple[bytes, str] | None) -> Outbound:
             choices,
             str(body.get("key", "")),
             placeholder=str(body.get("placeholder", "")),
+            told=tuple(str(t) for t in body.get("told") or ()),
         )
     if kind == "edit":
         return EditMessage(

@@ -149,8 +149,9 @@ receipts = Table(
     Column("handed_over_on", Date),
     Column("valid_until", Date),
     Column("created_at", UTCDateTime, nullable=False),
-    #: The status of the survey this receipt started (in_progress, completed, abandoned,
-    #: expired), kept on the receipt: no response row names its receipt.
+    #: The survey this receipt started: ``in_progress``, then ``used`` however it ended (not
+    #: its status: a receipt "abandoned" would pair with the one abandoned response of its
+    #: procedure). No time either. No response row names its receipt.
     Column("survey_status", String(16)),
     #: 10 digits with a check digit (``bot/channels/zalo_codes.py``), typed on Zalo.
     Column("short_code", String(10)),
@@ -160,7 +161,12 @@ receipts = Table(
 # No contact, chat or receipt column, by design: a response is anonymous. Its times are kept
 # to the hour so they cannot be matched against a chat's message times either. Its id is
 # random and, on SQLite, the rowid: rows lie in the order of those random ids, not in the
-# order people answered (which the order of other tables could match).
+# order people answered (which the order of other tables could match). What it cannot
+# prevent: ``procedure`` (needed for the index per procedure) with ``with_receipt`` picks out
+# the one response of a procedure whose single receipt was used in a period (the receipt is
+# marked used, and its token is on the slip of a known dossier). Reports hide the index of a
+# procedure under ``jobs.dossier_measures.MIN_PROCEDURE_BASE`` surveys; README, "Survey
+# anonymity", says what remains.
 survey_responses = Table(
     "survey_responses",
     metadata,
@@ -207,8 +213,9 @@ survey_marks = Table(
     sqlite_with_rowid=False,
 )
 
-#: Secrets the process makes itself on first run and keeps (``receipt_secret``: the salt of
-#: the chat hashes in logs when ``RECEIPT_SECRET`` is not set).
+#: Secrets the bot makes itself on first run and keeps (``survey_mark_key``: the survey marks'
+#: key when ``RECEIPT_SECRET`` is not set). Never the log salt (``receipt_secret`` in older
+#: versions, deleted at start): that one is made per process and never stored.
 local_secrets = Table(
     "local_secrets",
     metadata,

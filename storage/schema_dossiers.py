@@ -59,6 +59,10 @@ dossiers = Table(
     Column("invite_expires_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    #: 10 digits with a check digit, printed on the slip and typed on Zalo (where the link
+    #: cannot carry ``token``); drawn apart from the receipts' codes. NULL for older dossiers.
+    Column("short_code", String(10)),
+    Index(None, "short_code", unique=True),
     Index(None, "received_on"),
     Index(None, "completed_on"),
     Index(None, "invited_at"),

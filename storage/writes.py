@@ -109,11 +109,12 @@ class WriteSet:
         receipt_id: int | None = None,
         consent: tuple[int, str] | None = None,
     ) -> None:
-        """Ends a response; ``receipt_id`` takes the status on the receipt, and the consents
+        """Ends a response; the receipt ``receipt_id`` is marked ``used`` (not with the
+        status: a completed receipt and a completed response would pair up), and the consents
         ``consent`` = (contact id, purpose) are emptied of the contact and cut to the hour."""
         self.ended[response_id] = (status, to_the_hour(at))
         if receipt_id is not None:
-            self.receipt_statuses[receipt_id] = status
+            self.receipt_statuses[receipt_id] = "used"
         if consent is not None:
             self.consents_to_empty.add(consent)
 

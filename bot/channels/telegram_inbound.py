@@ -28,6 +28,7 @@ from bot.channels.telegram_updates import (
     ALLOWED_UPDATES,
     CHANNEL,
     GROUP_TYPES,
+    album_part,
     migration,
     parse_update,
     raw_chat_id,
@@ -190,12 +191,37 @@ class TelegramInbound:
                 continue
             backoff = 1.0
             if updates:
+                updates = await self._whole_albums(bot, offset, updates, stop)
                 next_offset = await self.accept_all(updates)
                 ids = [i for i in map(raw_update_id, updates) if i is not None]
                 if next_offset is None or not ids or next_offset <= max(ids):
                     await _sleep_or_stop(stop, 1.0)  # not all stored: the database is unwell
                 if next_offset is not None:
                     offset = next_offset
+
+    async def _whole_albums(
+        self, bot: PollingBot, offset: int, updates: list[Any], stop: asyncio.Event
+    ) -> list[Any]:
+        """``updates``, with the rest of the albums they began: Telegram answers a long poll
+        with what it has, so an album's first photo may come alone and the others in the
+        next poll (then answered twice, "Đã nhận 1 tệp" and "Đã nhận 3 tệp"). When the
+        batch holds a photo of an album, the bot waits ``album_hold`` seconds and asks again
+        from the same offset, which confirms nothing and hands out the same updates and
+        those that came since; on any error, the batch as it was."""
+        hold = self.dispatcher.settings.album_hold
+        if hold <= 0 or not any(album_part(u) for u in updates):
+            return updates
+        await _sleep_or_stop(stop, hold)
+        if stop.is_set():
+            return updates
+        try:
+            again = await bot.get_update_data(offset, 0)
+        except (NetworkError, TelegramError) as exc:
+            log.warning("event=album_poll_failed error=%s", type(exc).__name__)
+            return updates
+        ids = [raw_update_id(u) for u in updates]
+        same = [raw_update_id(u) for u in again[: len(updates)]] == ids
+        return again if same else updates
 
     async def close(self) -> None:
         if self._acks:

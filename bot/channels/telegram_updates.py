@@ -274,6 +274,13 @@ def raw_update_id(raw: object) -> int | None:
     return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
+def album_part(raw: object) -> bool:
+    """Whether an update, read from its JSON, is a message that belongs to an album
+    (``media_group_id``): the rest of its album may still be on its way."""
+    message = raw.get("message") if isinstance(raw, dict) else None
+    return isinstance(message, dict) and bool(message.get("media_group_id"))
+
+
 def raw_chat_id(raw: object) -> str | None:
     """The private chat an update came from, read from its JSON without PTB, so a chat
     whose update cannot be parsed can still be told; None when it is not readable."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -25,11 +26,19 @@ from bot.channels.zalo_media import (
     image_upload,
 )
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import FILED_PREFIX, NOTICE_PREFIX, Window
+from bot.channels.zalo_window import (
+    FILED_PREFIX,
+    NOTICE_PREFIX,
+    RATE_HINT_RESENT,
+    RATE_HINT_TEMPLATE,
+    Went,
+    Window,
+)
 from bot.channels.zalo_zns import ZNS_TOKEN_ERRORS, Zns
 from bot.errors import (
     ChannelError,
     ChatBlocked,
+    Deferred,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -174,20 +183,33 @@ class ZaloSender:
         """A complaint's notice: a normal message while the window allows it; outside it an
         approved template message when the agency has one, else UnreachableOnZalo (the outbox
         holds it and ``citizen_wrote`` re-sends it when the citizen writes again)."""
+        went = await self._deliver(chat_id, message, window)
+        # Staff were told how it goes when they acted: corrected if it went otherwise.
+        await window.correct(message.told, went)
+        if went == "held":
+            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
+        if went != "direct" and message.choices:
+            raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
+
+    async def _deliver(self, chat_id: str, message: TextMessage, window: Window) -> Went:
+        """Sends the notice the way the window allows; how it went ("held": not sent)."""
         if await window.direct(chat_id):
+            if len(message.told) == 4 and message.told[2] != "direct":
+                # Held when staff acted, going now the citizen wrote: how to answer by typing.
+                hint = window.rate_hint(message, RATE_HINT_RESENT)
+                message = replace(message, text=f"{message.text}\n{hint}" if hint else message.text)
             try:
                 await self._message(chat_id, render(message, self.hint))
-                return
+                return "direct"
             except UnreachableOnZalo:
                 pass  # Zalo's own clock says closed: as below
-        if not await self._by_template(chat_id, message, window) and not await self._by_zns(
-            chat_id, message, window
-        ):
-            await window.record("held")
-            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
-        await window.record("template")
-        if message.choices:
-            raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
+        went: Went = "held"
+        if await self._by_template(chat_id, message, window):
+            went = "template"
+        elif await self._by_zns(chat_id, message, window):
+            went = "zns"
+        await window.record("held" if went == "held" else "template")
+        return went
 
     async def _by_template(self, chat_id: str, message: TextMessage, window: Window) -> bool:
         """Sends the notice as the agency's approved template message; False when there is
@@ -196,7 +218,10 @@ class ZaloSender:
         "tpl_refused" for the digest and /healthz, which tell staff to fix the setting."""
         if not window.template_id:
             return False
-        text = message.text[:MAX_TEMPLATE_TEXT]
+        # A rating request's template has no buttons: how to answer it, never cut off.
+        hint = window.rate_hint(message, RATE_HINT_TEMPLATE)
+        room = MAX_TEMPLATE_TEXT - (len(hint) + 1 if hint else 0)
+        text = message.text[:room] + (f"\n{hint}" if hint else "")
         data = {"template_id": window.template_id, "template_data": {"content": text}}
         body = {"recipient": {"user_id": chat_id}, "message": data}
         try:
@@ -217,17 +242,28 @@ class ZaloSender:
     async def _by_zns(self, chat_id: str, message: TextMessage, window: Window) -> bool:
         """Sends the notice by ZNS to the phone its complaint was filed with, when ZNS is
         configured and the sender agreed at filing; False (the notice is held) otherwise,
-        and when ZNS refuses it or cannot be reached (``bot/channels/zalo_zns.py``)."""
+        and when ZNS refuses it or cannot be reached (``bot/channels/zalo_zns.py``). Raises
+        Deferred outside ZNS's sending hours or over its daily quota (``zns_schedule``)."""
         if self.zns is None:
             return False
-        body = await self.zns.request(chat_id, message.key, message.text, window.clock())
+        now = window.clock()
+        body = await self.zns.request(chat_id, message.key, message.text, now)
         if body is None:
             return False
+        wait = await self.zns.schedule.wait_until(self.zns.engine, now)
+        if wait is not None:
+            # Zalo's sending hours or the day's quota: the notice waits for the next opening
+            # (``zns_schedule``); over the quota it is counted for the digest.
+            until, why = wait
+            if why == "quota":
+                await window.record("zns_quota")
+            raise Deferred(until, f"zns {why}")
         try:
             await self._call(self.zns.url, "", token_errors=ZNS_TOKEN_ERRORS, json=body)
         except ChannelError as exc:
             log.warning("event=zns_failed reason=%s", exc)
             return False
+        await window.record("zns")
         return True
 
     async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:

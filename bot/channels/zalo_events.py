@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -151,6 +152,43 @@ def parse_event(
     name = (names or {}).get(user) or "Zalo"
     return InboundEvent(msg_id, CHANNEL, user, payload, admin=True, sender_name=name[:64])
 
+
+#: The most attachments of one event read as files: more than a complaint keeps (its limit
+#: is counted and told by the engine), few enough that one event cannot flood a batch.
+MAX_EVENT_FILES = 20
+
+
+def parse_events(
+    event: Mapping[str, Any],
+    oa_id: str,
+    admins: Collection[str] = (),
+    names: Mapping[str, str] | None = None,
+) -> list[InboundEvent]:
+    """What a webhook event means, as ``parse_event``; an image or file event whose
+    ``attachments`` list holds several (images picked together) is one engine event per
+    attachment (up to ``MAX_EVENT_FILES``), sharing an album (``group``), so all are kept
+    and answered once; the text sent with them is the first one's caption. The first keeps
+    the event's ``msg_id``; the others are ``msg_id#n``, so a redelivery is recognised."""
+    first = parse_event(event, oa_id, admins, names)
+    if first is None:
+        return []
+    message = event.get("message") or {}
+    items = message.get("attachments") if isinstance(message, Mapping) else None
+    name = str(event.get("event_name", ""))
+    if name not in _FILE_EVENTS or not isinstance(items, list) or len(items) < 2:
+        return [first]
+    group = f"zalo:{first.event_id}"[:64]
+    parts: list[InboundEvent] = []
+    for index, item in enumerate(items[:MAX_EVENT_FILES]):
+        payload = _attachment(name, {**message, "attachments": [item]})
+        payload = replace(payload, caption=payload.caption if index == 0 else "", group=group)
+        event_id = first.event_id if index == 0 else f"{first.event_id}#{index}"
+        parts.append(replace(first, event_id=event_id, payload=payload))
+    return parts
+
+
+#: The events whose attachments are files the complaint may keep.
+_FILE_EVENTS = ("user_send_image", "user_send_file")
 
 #: Zalo's ``user_send_<kind>`` events the bot cannot read, as the hint names them.
 _STRAY = {

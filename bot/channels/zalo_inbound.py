@@ -5,6 +5,7 @@ answered 200 too; only an unavailable database gets a 500."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -15,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.channels.zalo_events import CHANNEL, SIGNATURE_HEADER, parse_event, too_old, verify
+from bot.channels.zalo_events import CHANNEL, SIGNATURE_HEADER, parse_events, too_old, verify
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
 from bot.web.bodies import BodyRefused, ZaloEnvelope, load_json, read_body, validated
@@ -48,7 +49,7 @@ def _raw_id(event: dict[str, Any]) -> str | None:
     msg_id = message.get("msg_id") if isinstance(message, dict) else None
     if not msg_id:
         return None
-    return clean_text(str(msg_id)) or None  # as parse_event reads it
+    return clean_text(str(msg_id)) or None  # as parse_events reads it
 
 
 def _raw_sender(event: dict[str, Any], oa_id: str) -> str | None:
@@ -104,7 +105,7 @@ def zalo_webhook(
             log.warning("event=webhook_refused channel=zalo reason=stale")
             return JSONResponse({"ok": False})
         try:
-            inbound = parse_event(event, oa_id, admin_ids, names)
+            parts = parse_events(event, oa_id, admin_ids, names)
         except Exception as exc:
             # Recorded and answered 200: Zalo would only send the same event again.
             try:
@@ -115,15 +116,23 @@ def zalo_webhook(
                 log.error("event=webhook_failed channel=zalo error=%s", type(failure).__name__)
                 return JSONResponse({"ok": False}, status_code=500)
             return JSONResponse({"ok": True})
-        if inbound is None:
+        if not parts:
             return JSONResponse({"ok": True})  # echoes and other events: nothing to do
+        inbound, *more = parts
         try:
             # The window reopens: messages held for this chat go first, then the reply.
             async with write_transaction(dispatcher.engine) as conn:
                 resent = await held_choices(conn, inbound.external_id)
                 await citizen_wrote(conn, inbound.external_id, dispatcher.clock())
             # What they wrote is read as the answer to a question those messages ask.
-            await dispatcher.submit(replace(inbound, resent=tuple(resent)))
+            first = replace(inbound, resent=tuple(resent))
+            # Several images of one event are submitted together: one batch, one answer.
+            done = await asyncio.gather(
+                *(dispatcher.submit(p) for p in (first, *more)), return_exceptions=True
+            )
+            failed = next((d for d in done if isinstance(d, BaseException)), None)
+            if failed is not None:
+                raise failed
         except Exception as exc:
             # No chat: a line per event with it would count the chat's steps (bot.logs).
             log.error("event=webhook_failed channel=zalo error=%s", type(exc).__name__)

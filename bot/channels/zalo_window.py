@@ -9,14 +9,16 @@ it until the citizen writes again (``citizen_wrote`` puts it back in line then).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import read_transaction, write_transaction
+from storage.outbound import TextMessage
+from storage.queries.notice_corrections import record_correction
 from storage.queries.zalo_chats import last_wrote, record_notices
 
 FREE = timedelta(hours=48)
@@ -55,6 +57,40 @@ def reach(
     return "template" if template_id else "held"
 
 
+#: How a notice really went, as ``ZaloSender`` found out: a normal message, the agency's
+#: template by user id, ZNS to the phone given, or held for the citizen's next message.
+Went = Literal["direct", "template", "zns", "held"]
+#: The correction an officer gets, by (what they were told, how it went); the other pairs
+#: need none (told "held" and it went anyway is news the citizen's answer brings).
+CORRECTIONS: dict[tuple[str, str], str] = {
+    ("direct", "held"): "zalo7.fixed_held",
+    ("direct", "template"): "zalo7.fixed_template",
+    ("direct", "zns"): "zalo7.fixed_zns",
+    ("template", "held"): "zalo7.fixed_held_template",
+}
+
+
+#: How to answer a rating request by typing, told where its buttons are not at hand: in the
+#: template message sent instead (which has none), and under the request re-sent when the
+#: citizen writes again (``conversations.resent`` reads the number typed).
+RATE_HINT_TEMPLATE = "zalo7.rate_hint_template"
+RATE_HINT_RESENT = "zalo7.rate_hint_resent"
+#: The catalog key of the notice that asks for a rating (with its 1-5 buttons).
+RATING_NOTICE = "notice.resolved"
+
+
+def window_texts(text: Callable[[str], str]) -> dict[str, str]:
+    """``Window.texts`` from a catalog's ``text`` of a key (the default language)."""
+    return {key: text(key) for key in (*CORRECTIONS.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)}
+
+
+def correction_key(told: str, went: Went) -> str | None:
+    """The catalog key of the correction owed to an officer told ``told`` ("direct",
+    "template", "held", or those with "48" in the billed stretch) of a notice that ``went``;
+    None when what they were told holds."""
+    return CORRECTIONS.get((told.removesuffix("48"), went))
+
+
 def filed_note_key(template: bool, send_billed: bool) -> str:
     """The catalog key of what a Zalo citizen is told at filing about hearing back: it names
     the stretch notices really go in, 7 days, or 48 h when ``ZALO_SEND_BILLED`` is off."""
@@ -73,6 +109,9 @@ class Window:
     clock: Callable[[], datetime]
     template_id: str = ""
     send_billed: bool = True
+    #: Texts by catalog key (``window_texts``): the corrections (``CORRECTIONS``, with
+    #: ``{code}``; one missing here is not sent) and the rating hints (missing: none added).
+    texts: Mapping[str, str] = field(default_factory=dict)
 
     async def direct(self, chat_id: str) -> bool:
         """Whether a notice to ``chat_id`` may go as a normal message now."""
@@ -80,6 +119,27 @@ class Window:
             last = await last_wrote(conn, chat_id)
         return reach(last, self.clock(), send_billed=self.send_billed) == "direct"
 
+    def rate_hint(self, message: TextMessage, key: str) -> str:
+        """The hint ``key`` when ``message`` is a rating request, else ""."""
+        return self.texts.get(key, "") if message.key == RATING_NOTICE and message.choices else ""
+
     async def record(self, outcome: str) -> None:
         async with write_transaction(self.engine) as conn:
             await record_notices(conn, [outcome], self.clock())
+
+    async def correct(self, told: Sequence[str], went: Went) -> bool:
+        """Corrects the officer who acted when the notice ``went`` otherwise than they were
+        told (``TextMessage.told``: their channel and chat, what they were told, the code):
+        a short message to them and a note in the case's history. True when one was due."""
+        if len(told) != 4:
+            return False
+        channel, chat_id, said, code = told
+        key = correction_key(said, went)
+        text = self.texts.get(key or "")
+        if key is None or not text:
+            return False
+        async with write_transaction(self.engine) as conn:
+            staff = (channel, chat_id)
+            return await record_correction(
+                conn, code, staff, text.format(code=code), key, self.clock()
+            )

@@ -21,12 +21,14 @@ from typing import Any, Final, get_args
 
 from pydantic import ValidationError
 
+from bot.channels.zalo_codes import printed
 from bot.config import Settings
 from bot.runtime.dossiers import DossierError, DossierIn, EventIn
 from conversations.dossier_events import EventKind
 
 from .dossier_csv import ImportRow, kind_of, parse_events_csv, parse_time, problems_of
 from .receipt_csv import decode_csv, parse_date
+from .words import both, quoted
 
 CLIENT: Final = "cli"
 # --- command line ------------------------------------------------------------------------------
@@ -35,7 +37,7 @@ CLIENT: Final = "cli"
 def _date(value: str) -> date:
     parsed = parse_date(value.strip())
     if parsed is None:
-        raise argparse.ArgumentTypeError("ngày không hợp lệ, dùng YYYY-MM-DD / use YYYY-MM-DD")
+        raise argparse.ArgumentTypeError(both("cli.arg.bad_date"))
     return parsed
 
 
@@ -43,7 +45,7 @@ def _kind(value: str) -> str:
     kind = kind_of(value)
     if kind is None:
         known = ", ".join(get_args(EventKind))
-        raise argparse.ArgumentTypeError(f"sự kiện không rõ / unknown kind (one of: {known})")
+        raise argparse.ArgumentTypeError(both("zalo8.dossiers.unknown_kind", (("known", known),)))
     return kind
 
 
@@ -130,8 +132,12 @@ async def run_dossiers(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _register(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
+    """Registers one dossier and prints ``code, start, link, short code`` (tab-separated; the
+    link when known, the short code printed ``4821-7730-15``); with ``--qr DIR`` writes
+    ``DIR/<code>.png``, the short code large under the QR code (the citizen types it on
+    Zalo), and says where. A QR code without a link is refused before anything is stored."""
     from .receipt_qr import write_qr
-    from .receipts import resolve_bot_username
+    from .receipts import NO_USERNAME, resolve_bot_username
 
     today = datetime.now(settings.zone).date()
     try:
@@ -143,35 +149,48 @@ async def _register(args: argparse.Namespace, settings: Settings, desk: Any) -> 
     except ValidationError as exc:
         print(problems_of(exc), file=sys.stderr)
         return 2
+    username: str | None = None
+    if args.zalo:
+        if not settings.zalo_oa_id:
+            print(both("cli.receipts.no_zalo_oa"), file=sys.stderr)
+            return 2
+    else:
+        username = await resolve_bot_username(args.bot_username, settings)
+        if username is None and args.qr is not None:
+            print(NO_USERNAME, file=sys.stderr)
+            return 2  # a QR code without a link is useless: nothing is registered
     try:
         done = await desk.register(CLIENT, body)
     except DossierError as exc:
         print(f"{exc.code}: {exc.message}", file=sys.stderr)
         return 1
     start = f"d_{done.token}"
-    link: str | None
+    code = printed(done.short_code) if done.short_code else None
     if args.zalo:
-        if not settings.zalo_oa_id:
-            print("ZALO_OA_ID chưa được đặt / ZALO_OA_ID is not set", file=sys.stderr)
-            return 2
-        link, caption = f"https://zalo.me/{settings.zalo_oa_id}", f"Gửi mã / send: {start}"
+        # Zalo's link cannot carry the token: the citizen sends the short code.
+        link: str | None = f"https://zalo.me/{settings.zalo_oa_id}"
+        caption = f"{both('cli.receipts.send_code')}:" if code else start
     else:
-        username = await resolve_bot_username(args.bot_username, settings)
         link = f"https://t.me/{username}?start={start}" if username else None
         caption = start
-    print("\t".join(p for p in (done.code, start, link) if p))
+    print("\t".join(p for p in (done.code, start, link, code) if p))
     if args.qr is not None and link:
-        args.qr.mkdir(parents=True, exist_ok=True)
-        path = args.qr / f"{done.code}.png"
-        await asyncio.to_thread(write_qr, link, path, caption)
-        print(f"QR: {path}", file=sys.stderr)
+        path = args.qr / f"{done.code}.png"  # CODE_PATTERN: a portable file name
+        try:
+            args.qr.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(write_qr, link, path, caption, code)
+        except OSError as exc:
+            print(f"{both('cli.receipts.cannot_write_qr')}: {exc}", file=sys.stderr)
+            return 1
+        print(f"{both('zalo8.dossiers.wrote_qr')}: {path}", file=sys.stderr)
     return 0
 
 
 async def _event(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
     at = parse_time(args.at, settings.zone) if args.at else None
     if args.at and at is None:
-        print(f"--at: thời gian không hợp lệ / invalid time: {args.at}", file=sys.stderr)
+        bad = both("zalo8.dossiers.bad_time", (("time", quoted(args.at)),))
+        print(f"--at: {bad}", file=sys.stderr)
         return 2
     event_id = args.event_id or f"cli-{uuid.uuid4().hex[:20]}"
     body: dict[str, Any] = {
@@ -200,25 +219,26 @@ async def _event(args: argparse.Namespace, settings: Settings, desk: Any) -> int
 
 def _posted_line(code: str, done: Any) -> str:
     if done.duplicate:
-        return f"{code}\t{done.kind}\tđã có / duplicate"
-    invited = "; đã mời đánh giá / invited to rate" if done.invited else ""
-    return f"{code}\t{done.kind}\tbáo {done.notified} chat / told {done.notified} chat(s){invited}"
+        return f"{code}\t{done.kind}\t{both('zalo8.dossiers.duplicate')}"
+    key = "zalo8.dossiers.told_invited" if done.invited else "zalo8.dossiers.told"
+    return f"{code}\t{done.kind}\t{both(key, (('count', done.notified),))}"
 
 
 async def _import(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
     try:
         text = decode_csv(await asyncio.to_thread(Path(args.file).read_bytes))
     except OSError as exc:
-        print(f"Không đọc được tệp / cannot read the file: {exc}", file=sys.stderr)
+        print(f"{both('cli.receipts.cannot_read_file')}: {exc}", file=sys.stderr)
         return 2
     except UnicodeDecodeError:
-        print(f"{args.file}: không phải UTF-8 / not UTF-8 (Excel: CSV UTF-8)", file=sys.stderr)
+        name = (("file", quoted(str(args.file))), ("format", "CSV UTF-8"))
+        print(both("cli.receipts.bad_encoding", name), file=sys.stderr)
         return 2
     parsed = parse_events_csv(text, settings.zone)
     for error in parsed.errors:
         print(error, file=sys.stderr)
     if parsed.errors:
-        print("Chưa nhập gì / nothing was imported", file=sys.stderr)
+        print(both("zalo8.dossiers.nothing_imported"), file=sys.stderr)
         return 2
     return await post_rows(desk, parsed.rows)
 
@@ -234,12 +254,10 @@ async def post_rows(desk: Any, rows: Sequence[ImportRow]) -> int:
             done = await desk.post_event(CLIENT, row.code, row.event)
         except DossierError as exc:
             refused += 1
-            print(f"Dòng {row.line}: {exc.code}: {exc.message}", file=sys.stderr)
+            line = both("zalo8.dossiers.row", (("line", row.line),))
+            print(f"{line}: {exc.code}: {exc.message}", file=sys.stderr)
             continue
         print(_posted_line(row.code, done))
-    print(
-        f"Đã nhập {len(rows) - refused}/{len(rows)} dòng / imported {len(rows) - refused} of "
-        f"{len(rows)} rows",
-        file=sys.stderr,
-    )
+    done = (("done", len(rows) - refused), ("total", len(rows)))
+    print(both("zalo8.dossiers.imported", done), file=sys.stderr)
     return 1 if refused else 0

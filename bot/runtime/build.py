@@ -6,19 +6,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
-from bot.runtime.dispatch import Dispatcher, DispatchSettings
+from bot.runtime.dispatch import Dispatcher, DispatchSettings, utc_now
 from bot.runtime.dossiers import DeskSettings
 from conversations import default_catalog
 from jobs.digests import DigestSettings
 from jobs.dossier_invitations import DossierJobSettings
 from storage import migrate, open_engine, write_transaction
-from storage.queries.local_secrets import forget_local_secret
+from storage.queries.local_secrets import forget_local_secret, local_secret
 
 #: The name under which older versions kept the log salt in ``local_secrets``.
 OLD_LOG_SALT = "receipt_secret"
+#: The name of the survey marks' key in ``local_secrets`` when ``RECEIPT_SECRET`` is unset.
+MARK_KEY = "survey_mark_key"
 
 
 @dataclass(slots=True)
@@ -38,6 +40,7 @@ async def build_runtime(settings: Settings) -> Runtime:
         # The log salt older versions kept in the database: it would still tie their log
         # lines to chats. Today's salt is made per process and never stored (bot.logs).
         await forget_local_secret(conn, OLD_LOG_SALT)
+        mark_key = await survey_mark_key(conn, settings)
     dispatcher = Dispatcher(
         engine,
         DispatchSettings(
@@ -56,20 +59,24 @@ async def build_runtime(settings: Settings) -> Runtime:
             zalo_template=settings.zalo_template_notice,
             zalo_zns_template=settings.zalo_zns_template_notice,
             zalo_send_billed=settings.zalo_send_billed,
-            survey_mark_key=_mark_key(settings),
+            survey_mark_key=mark_key,
         ),
         catalog=default_catalog(),
     )
     return Runtime(engine, dispatcher)
 
 
-def _mark_key(settings: Settings) -> bytes:
-    """The survey marks' key: ``RECEIPT_SECRET``; unset, one made for this process only
-    (never stored, so the database alone never recomputes a mark)."""
+async def survey_mark_key(conn: AsyncConnection, settings: Settings) -> bytes:
+    """The survey marks' key: ``RECEIPT_SECRET``; unset, a random one made on first run and
+    kept in ``local_secrets`` (``MARK_KEY``), the same for every process on the database
+    and after a restart, so a second survey without a receipt in the period is still refused.
+    What holding it with the database tells is said in ``storage.queries.survey_marks``; it
+    is not the log salt, which no stored value gives (``bot.logs``)."""
     secret = settings.receipt_secret
-    if secret is None:
-        return secrets.token_bytes(32)
-    return secret.get_secret_value().encode()
+    if secret is not None:
+        return secret.get_secret_value().encode()
+    stored = await local_secret(conn, MARK_KEY, lambda: secrets.token_hex(32), utc_now())
+    return stored.encode()
 
 
 def digest_settings(settings: Settings) -> DigestSettings:

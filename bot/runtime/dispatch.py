@@ -350,10 +350,12 @@ class Dispatcher:
             writes.enqueue(channel, chat_id, notice, now, bulk=True)
         self._save(row, new, writes, now)
         rows[(event.channel, event.external_id)] = _advanced(row, new)
-        if log.isEnabledFor(logging.INFO):
+        if log.isEnabledFor(logging.DEBUG):
             # No chat, at any level: one chat's lines in a row (kinds, reply counts, times)
             # are its survey's route, and a complaint's exact time would name its person.
-            log.info(
+            # DEBUG only: when one citizen is active alone, even chat-less lines in a row
+            # trace the route, so the default level (INFO) writes no line per event.
+            log.debug(
                 "event=handled channel=%s kind=%s replies=%d ms=%.2f",
                 event.channel,
                 event.payload.kind,

@@ -121,6 +121,8 @@ class Registered:
     created: bool
     code: str
     token: str
+    #: 10 digits for the slip, typed on Zalo (``bot.channels.zalo_codes``); None when none.
+    short_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.channels.zalo_codes import new_code
 from conversations import Catalog
 from conversations.dossier_events import DossierUpdate, Refused, apply
 from conversations.procedures import procedures
@@ -45,6 +46,7 @@ from storage.queries.dossiers import (
     save_dossiers,
     signatures_seen,
 )
+from storage.queries.receipts import short_codes_taken
 
 from .dossier_models import (
     CODE_PATTERN,
@@ -144,12 +146,14 @@ class DossierDesk:
         clock: Callable[[], datetime],
         *,
         make_token: Callable[[], str] = new_token,
+        make_code: Callable[[], str] = new_code,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.catalog = catalog
         self.clock = clock
         self.make_token = make_token
+        self.make_code = make_code
         self._listeners: list[Callable[[], None]] = []
         # SQLite has one writer: requests waiting in its busy handler back off for up to
         # 100 ms each time, so they queue here instead, in arrival order.
@@ -186,15 +190,25 @@ class DossierDesk:
         )
         async with self._transaction() as conn:
             await self._claim(conn, signature, now)
+            new = replace(new, short_code=await self._unused_code(conn))
             if await insert_dossier(conn, new, now):
                 log.info("event=dossier_registered client=%s", client)
-                return Registered(True, new.code, new.token)
+                return Registered(True, new.code, new.token, new.short_code)
             found = await dossier_by_code(conn, body.code)
             if found is None:  # the token was drawn twice: vanishingly rare, refuse cleanly
                 raise Conflict("try_again", "could not register the dossier; send it again")
             if _same(found, new):
-                return Registered(False, found.code, found.token)
+                return Registered(False, found.code, found.token, found.short_code)
         raise Conflict("dossier_exists", f"a different dossier {body.code} is registered already")
+
+    async def _unused_code(self, conn: AsyncConnection) -> str | None:
+        """A short code for the slip that no receipt or dossier holds yet (one code space:
+        typed on Zalo, it names one slip); None after 10 draws all taken (the link only)."""
+        for _ in range(10):
+            code = self.make_code()
+            if not await short_codes_taken(conn, [code]):
+                return code
+        return None
 
     async def post_event(
         self, client: str, code: str, body: EventIn, *, signature: str | None = None

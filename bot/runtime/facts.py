@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.zalo_window import reach, standing
-from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts
+from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts, ReceiptStatus
 from conversations.context import CaseNote
 from conversations.needs import Lookups, facts_for
 from storage.queries.complaints import (
@@ -25,7 +25,13 @@ from storage.queries.complaints import (
     filed_since,
     open_complaints,
 )
-from storage.queries.dossiers import DossierRow, dossiers_by_id, dossiers_by_token, followed_by
+from storage.queries.dossiers import (
+    DossierRow,
+    dossiers_by_id,
+    dossiers_by_short_code,
+    dossiers_by_token,
+    followed_by,
+)
 from storage.queries.staff_cards import cards_of
 from storage.queries.surveys import (
     ReceiptRow,
@@ -64,8 +70,16 @@ def _receipt(row: ReceiptRow) -> ReceiptFacts:
         procedure=row.procedure,
         field=row.field,
         valid_until=row.valid_until,
-        response_status=row.response_status,  # type: ignore[arg-type]
+        response_status=receipt_status(row.response_status),
     )
+
+
+def receipt_status(stored: str | None) -> ReceiptStatus | None:
+    """A receipt's survey status as the engine reads it: ``in_progress``, or ``used`` for any
+    ended one (rows written before receipts kept only "used" say how the survey ended)."""
+    if stored is None:
+        return None
+    return "in_progress" if stored == "in_progress" else "used"
 
 
 def _complaint(
@@ -219,6 +233,10 @@ class FactsCache:
             for row in await dossiers_by_token(conn, tokens):
                 self.dossiers[row.id] = row
                 self.dossier_tokens[row.token] = row.id
+            # A slip's short code (10 digits, typed on Zalo) is looked up as well.
+            for row in await dossiers_by_short_code(conn, (t for t in tokens if t.isdigit())):
+                self.dossiers[row.id] = row
+                self.dossier_tokens[row.short_code or row.token] = row.id
         if ids:
             for row in await dossiers_by_id(conn, ids):
                 self.dossiers[row.id] = row
@@ -253,6 +271,10 @@ class FactsCache:
 
     def _listed(self, row: ComplaintRow, contact_id: int) -> ComplaintFacts:
         return _complaint(row, contact_id, self._reach(row), self.cards.get(row.code, ()))
+
+    def reach_of(self, row: ComplaintRow) -> str:
+        """How a notice to this complaint's sender goes out now, as staff are told it."""
+        return self._reach(row)
 
     def _reach(self, row: ComplaintRow) -> str:
         """How a notice to this complaint's sender goes out now (Zalo's window)."""
@@ -298,7 +320,7 @@ class FactsCache:
     def receipt_status(self, receipt_id: int, status: str | None) -> None:
         found = self.by_id.get(receipt_id)
         if found is not None:
-            self._add_receipt(replace(found, response_status=status))  # type: ignore[arg-type]
+            self._add_receipt(replace(found, response_status=receipt_status(status)))
 
     def case_status(self, code: str, status: str) -> None:
         if code in self.cases:

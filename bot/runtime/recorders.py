@@ -8,7 +8,7 @@ type in ``conversations.Change`` has no recorder.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -290,4 +290,8 @@ def _notify(ctx: Recording, change: Notify) -> None:
     if reporter.stopped:
         return
     message = as_text(ctx.catalog.render(change.reply, reporter.language))
+    if reporter.channel == "zalo" and change.code:
+        # What the officer was just told of how it goes: the channel corrects them if not.
+        told = (ctx.channel, ctx.chat_id, ctx.facts.reach_of(reporter), change.code)
+        message = replace(message, told=told)
     ctx.notices.append((reporter.channel, reporter.external_id, message))

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.channels.zalo_codes import printed
 from bot.runtime.dossiers import (
     CODE_PATTERN,
     DossierDesk,
@@ -55,7 +56,9 @@ class Links:
     telegram_username: str | None = None
     zalo_oa_id: str | None = None
 
-    def for_token(self, token: str) -> dict[str, Any]:
+    def for_token(self, token: str, short_code: str | None = None) -> dict[str, Any]:
+        """The links for a slip; on Zalo the citizen sends the short code (printed
+        ``4821-7730-15``), which they can type, else (a dossier without one) the start."""
         start = f"{LINK_PREFIX}{token}"
         telegram = (
             f"https://t.me/{self.telegram_username}?start={start}"
@@ -63,7 +66,10 @@ class Links:
             else None
         )
         zalo = (
-            {"link": f"https://zalo.me/{self.zalo_oa_id}", "code": start}
+            {
+                "link": f"https://zalo.me/{self.zalo_oa_id}",
+                "code": printed(short_code) if short_code else start,
+            }
             if self.zalo_oa_id
             else None
         )
@@ -157,9 +163,8 @@ def dossier_routes(
     async def register(request: Request, client: str, signature: str, body: bytes) -> Response:
         done: Registered = await desk.register(client, _parse(DossierIn, body), signature=signature)
         answer = {"code": done.code, "token": done.token, "created": done.created}
-        return JSONResponse(
-            {**answer, **links.for_token(done.token)}, status_code=201 if done.created else 200
-        )
+        slip = links.for_token(done.token, done.short_code)
+        return JSONResponse({**answer, **slip}, status_code=201 if done.created else 200)
 
     async def post_event(request: Request, client: str, signature: str, body: bytes) -> Response:
         code = str(request.path_params["code"])
@@ -220,7 +225,13 @@ def _schemas() -> dict[str, Any]:
             "telegram_link": {"type": ["string", "null"], "description": "For the slip's QR code."},
             "zalo": {
                 "type": ["object", "null"],
-                "properties": {"link": {"type": "string"}, "code": {"type": "string"}},
+                "properties": {
+                    "link": {"type": "string"},
+                    "code": {
+                        "type": "string",
+                        "description": "What the citizen sends the OA: the slip's short code.",
+                    },
+                },
             },
         },
     }

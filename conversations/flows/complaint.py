@@ -290,10 +290,14 @@ def _who(
     return replace(moved, replies=(notice, *moved.replies))
 
 
+#: The channels :func:`via` names apart (any other is "other").
+VIA_CHANNELS = ("telegram", "zalo", "web", "other")
+
+
 def via(env: Env) -> Ref:
     """What the messages of this chat pass through, named for the notices: the platform's
     servers for Telegram and Zalo, the agency's own page or server otherwise."""
-    known = env.channel if env.channel in ("telegram", "zalo", "web") else "other"
+    known = env.channel if env.channel in VIA_CHANNELS else "other"
     return Ref(f"law3.via.{known}")
 
 

@@ -97,10 +97,10 @@ def _ask(env: Env, token: str, code: str, procedure: str) -> Reply:
     )
 
 
-def _wording(env: Env, language: str) -> str:
+def _wording(env: Env) -> str:
     """The id of the follow question's wording, as ``survey.consent_wording`` makes it, with
     the dossier's code and procedure left as placeholders: the id must not name a dossier."""
-    return survey.consent_wording(_ask(env, "", "{code}", "{procedure}"), language, "dossier")
+    return survey.consent_wording(lambda e: _ask(e, "", "{code}", "{procedure}"), env, "dossier")
 
 
 def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Outcome:
@@ -109,7 +109,7 @@ def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Out
     if d is None:
         return Outcome((Reply("dossier.unknown"),), state=state)
     if answer == "no":
-        declined = RecordConsent(CONSENT_PURPOSE, False, env.now, _wording(env, state.language))
+        declined = RecordConsent(CONSENT_PURPOSE, False, env.now, _wording(env))
         return Outcome((Reply("dossier.not_followed"),), changes=(declined,), state=state)
     if answer != "yes":
         return Outcome((Reply("common.stale_choice"),), state=state)
@@ -119,7 +119,7 @@ def follow(state: ConversationState, env: Env, facts: Facts, answer: str) -> Out
         )
     if d.closed:
         return Outcome((Reply("dossier.closed", (("code", d.code),)), card(d)), state=state)
-    given = RecordConsent(CONSENT_PURPOSE, True, env.now, _wording(env, state.language))
+    given = RecordConsent(CONSENT_PURPOSE, True, env.now, _wording(env))
     changes = (given, FollowDossier(d.id, env.now))
     return Outcome(
         (Reply("dossier.followed", (("code", d.code),)), card(d)), changes=changes, state=state

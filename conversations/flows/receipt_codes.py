@@ -1,7 +1,8 @@
 """Wrong short receipt codes a chat may send in a day, on every channel.
 
 A receipt's short code (10 digits printed ``4821-7730-15``, see ``bot/channels/zalo_codes``)
-opens its survey wherever it is typed: Zalo, Telegram, the web chat, the console. Guessing
+opens its survey wherever it is typed: Zalo, Telegram, the web chat, the console; a dossier
+slip's code (same shape, same code space) opens the question whether to follow it. Guessing
 codes must get nowhere on any of them, so the count lives in the conversation (like the
 tracking-code lookup's wrong phone numbers, ``tracking.MAX_LOOKUP_MISSES``), not in an
 adapter, and in its daily counts (``daily_counts``), which no task switch resets: after
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from ..context import Env, ReceiptFacts
+from ..context import Env
 from ..daily_counts import WRONG_CODES
 from ..effects import ConversationState, Outcome, Reply
 
@@ -41,12 +42,11 @@ def refused(state: ConversationState, env: Env) -> Outcome | None:
     return Outcome((reply,), state=state)
 
 
-def counted(
-    before: ConversationState, outcome: Outcome, env: Env, receipt: ReceiptFacts | None
-) -> Outcome:
+def counted(before: ConversationState, outcome: Outcome, env: Env, found: bool) -> Outcome:
     """``outcome`` of a short code, with the chat's count of wrong codes carried into its
-    state: one more when no receipt has the code (a wrong check digit finds none)."""
-    if receipt is not None:
+    state: one more when no receipt or dossier slip has the code (``found`` False; a wrong
+    check digit finds none). Receipts and dossier slips share the one daily limit."""
+    if found:
         return outcome
     after = outcome.state or before
     daily = before.daily.plus_one(env.today, WRONG_CODES)

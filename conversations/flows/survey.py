@@ -50,7 +50,7 @@ from .survey_data import (
     questionnaire,
 )
 from .survey_typed import _MultiSet, _parse_text
-from .survey_views import _consent_reply, _summary_reply, consent_wording, prompt
+from .survey_views import _consent_reply, _summary_reply, consent_texts, consent_wording, prompt
 
 __all__ = [
     "BACK",
@@ -67,6 +67,7 @@ __all__ = [
     "SurveyData",
     "_summary_reply",
     "cancel",
+    "consent_texts",
     "consent_wording",
     "ending",
     "expire",
@@ -148,10 +149,8 @@ def start_from_receipt(
     if in_survey and data.receipt == receipt.id:
         return Outcome((Reply("survey.resume"), *prompt(state, env)), state=state)
     status = receipt.response_status
-    if status == "completed":
+    if status == "used":
         return _refuse(state, env, "receipt.used")
-    if status in ("abandoned", "expired"):
-        return _refuse(state, env, "receipt.closed")
     if status == "in_progress":
         return _refuse(state, env, "receipt.elsewhere")
     if receipt.expired(env.today):
@@ -275,7 +274,7 @@ def _summary_text(text: str) -> str | None:
 def _consent(
     state: ConversationState, data: SurveyData, env: Env, facts: Facts, option: str | None
 ) -> Outcome:
-    wording = consent_wording(_consent_reply(env, data), state.language, questionnaire(data).id)
+    wording = consent_wording(lambda e: _consent_reply(e, data), env, questionnaire(data).id)
     if option == "no":
         consent = RecordConsent(CONSENT_PURPOSE, False, env.now, wording)
         return Outcome(

@@ -4,11 +4,14 @@ Moved from ``survey`` as is."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import replace
 
-from ..catalog import default_catalog
+from ..catalog import LANGUAGES, default_catalog
 from ..context import Env
 from ..effects import ChoiceOption, ConversationState, Lines, Number, Ref, Reply
 from ..questionnaire import Step
+from .complaint import VIA_CHANNELS
 from .complaint import via as complaint_via
 from .survey_data import (
     BACK,
@@ -25,15 +28,32 @@ from .survey_data import (
 )
 
 
-def consent_wording(shown: Reply, language: str, scope: str) -> str:
-    """The id of a consent screen's wording: ``scope`` (the survey's method), the language,
-    and the first 16 hex digits of the SHA-256 of the text and button labels exactly as
-    rendered. The same screen gives the same id, so re-rendering the catalog of that release
-    proves what a person agreed to; any change of wording, agency, length or method changes it."""
-    message = default_catalog().render(shown, language)
-    text = "\n".join((message.text, *(label for _, label in message.choices)))
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    return f"{scope}/{language}/{digest}"
+def consent_wording(screen: Callable[[Env], Reply], env: Env, scope: str) -> str:
+    """The id of a consent screen's wording: ``scope`` (the survey's method) and the first 16
+    hex digits of the SHA-256 of :func:`consent_texts` (every way the screen is shown).
+
+    The id is the same for everyone shown the screen in one release, whatever their channel
+    or language: a consent kept after its survey ended (no contact, time to the hour) must
+    not say "the English speaker on Zalo", which with the contacts' channels and languages
+    and the responses' hours would narrow who answered. Re-rendering the catalog of that
+    release still proves what a person agreed to (one of those texts, which say the same
+    things); any change of wording, agency, length or method changes it."""
+    texts = consent_texts(screen, env)
+    digest = hashlib.sha256("\n\x1e\n".join(texts).encode("utf-8")).hexdigest()[:16]
+    return f"{scope}/{digest}"
+
+
+def consent_texts(screen: Callable[[Env], Reply], env: Env) -> list[str]:
+    """The screen ``screen(env)`` as rendered (text and button labels, one per line) in each
+    language and for each channel's note on what messages pass through, sorted."""
+    catalog = default_catalog()
+    shown: set[str] = set()
+    for channel in VIA_CHANNELS:
+        reply = screen(replace(env, channel=channel))
+        for language in LANGUAGES:
+            message = catalog.render(reply, language)
+            shown.add("\n".join((message.text, *(label for _, label in message.choices))))
+    return sorted(shown)
 
 
 def _consent_reply(env: Env, data: SurveyData) -> Reply:

@@ -38,6 +38,8 @@ class DossierRow:
     invite_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    #: Typed on Zalo instead of the link's token (10 digits, no separators); None before 0025.
+    short_code: str | None = None
 
 
 _COLUMNS = tuple(dossiers.c[name] for name in DossierRow.__dataclass_fields__)
@@ -58,6 +60,8 @@ class NewDossier:
     procedure_name: str | None = None
     field: str | None = None
     legal_days: int | None = None
+    #: 10 digits with a check digit (``bot.channels.zalo_codes``); None: the link only.
+    short_code: str | None = None
 
 
 async def insert_dossier(conn: AsyncConnection, new: NewDossier, now: datetime) -> bool:
@@ -70,6 +74,7 @@ async def insert_dossier(conn: AsyncConnection, new: NewDossier, now: datetime) 
         "procedure_name": new.procedure_name,
         "field": new.field,
         "legal_days": new.legal_days,
+        "short_code": new.short_code,
         "received_on": new.received_on,
         "due_on": new.due_on,
         "status": "received",
@@ -109,6 +114,15 @@ async def dossiers_by_token(conn: AsyncConnection, tokens: Iterable[str]) -> lis
     if not wanted:
         return []
     rows = await conn.execute(select(*_COLUMNS).where(dossiers.c.token.in_(wanted)))
+    return [_row(r) for r in rows]
+
+
+async def dossiers_by_short_code(conn: AsyncConnection, codes: Iterable[str]) -> list[DossierRow]:
+    """Dossiers by the 10-digit code printed on their slip (digits only, no separators)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return []
+    rows = await conn.execute(select(*_COLUMNS).where(dossiers.c.short_code.in_(wanted)))
     return [_row(r) for r in rows]
 
 

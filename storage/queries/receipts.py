@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..schema import receipts
+from ..schema import dossiers, receipts
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +42,18 @@ class IssuedReceipt:
 
 
 async def short_codes_taken(conn: AsyncConnection, codes: Sequence[str | None]) -> set[str]:
-    """Which of ``codes`` earlier receipts hold already (asked 1,000 at a time)."""
+    """Which of ``codes`` earlier receipts or dossiers hold already (asked 1,000 at a time):
+    one code space, so a code typed on Zalo names one slip."""
     wanted = sorted({c for c in codes if c})
     taken: set[str] = set()
     for start in range(0, len(wanted), 1000):
         chunk = wanted[start : start + 1000]
         found = await conn.execute(
             select(receipts.c.short_code).where(receipts.c.short_code.in_(chunk))
+        )
+        taken |= {str(c) for c in found.scalars()}
+        found = await conn.execute(
+            select(dossiers.c.short_code).where(dossiers.c.short_code.in_(chunk))
         )
         taken |= {str(c) for c in found.scalars()}
     return taken

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from bot.channels.zalo_codes import is_valid
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.dossiers import DeskSettings, DossierDesk, EventIn, Posted
 from bot.web.dossier_api import Links, dossier_routes, openapi
@@ -107,14 +109,19 @@ async def test_register_returns_the_slip_links_and_is_idempotent(api: Api) -> No
         "created": True,
         "start": f"d_{token}",
         "telegram_link": f"https://t.me/sipas_test_bot?start=d_{token}",
-        "zalo": {"link": "https://zalo.me/1234567890", "code": f"d_{token}"},
+        # On Zalo the citizen types the slip's short code, not the 24-character token.
+        "zalo": {"link": "https://zalo.me/1234567890", "code": body["zalo"]["code"]},
     }
+    typed = body["zalo"]["code"]
+    assert re.fullmatch(r"[1-9][0-9]{3}-[0-9]{4}-[0-9]{2}", typed)
+    assert is_valid(typed.replace("-", ""))
     assert len(f"d_{token}") <= 64
     assert all(c.isalnum() or c in "_-" for c in token)
     api.clock.now += timedelta(seconds=1)  # the same signed request again would be a replay
     again = await api.client.register()
     assert again.status_code == 200
     assert again.json()["token"] == token
+    assert again.json()["zalo"]["code"] == typed
     assert again.json()["created"] is False
     other = await api.client.register(due_on="2026-03-01")
     assert other.status_code == 409

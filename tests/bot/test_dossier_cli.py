@@ -3,17 +3,24 @@ as a user runs them."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
+from bot.channels.zalo_codes import is_valid
 from bot.cli.dossier_csv import kind_of, parse_events_csv, parse_time
+from bot.cli.dossiers import add_dossiers_parser, run_dossiers
+from bot.cli.receipt_qr import CODE_MODULES, QR_BOX_SIZE, qr_code
+from bot.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -74,6 +81,8 @@ def test_a_bad_events_file_is_reported_by_line() -> None:
     parsed = parse_events_csv(text, HANOI)
     assert parsed.rows == []
     assert [e.split(":")[0] for e in parsed.errors] == ["Dòng 2", "Dòng 3", "Dòng 4"]
+    # Each line in Vietnamese, then English (the catalogs' cli.row and zalo8.dossiers.*).
+    assert parsed.errors[0] == "Dòng 2: sự kiện “mất” không rõ / row 2: unknown event kind “mất”"
     assert "unknown event kind" in parsed.errors[0]
     assert "invalid dossier code" in parsed.errors[1]
     assert "new_due_on" in parsed.errors[2]
@@ -101,8 +110,9 @@ def test_register_event_and_import_from_the_command_line(tmp_path: Path) -> None
         "--bot-username", "@sipas_test_bot", "--qr", str(tmp_path / "qr"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    code, start, link = done.stdout.strip().split("\t")
+    code, start, link, short = done.stdout.strip().split("\t")  # the short code ends it
     assert (code, link) == ("HS-9", f"https://t.me/sipas_test_bot?start={start}")
+    assert is_valid(short.replace("-", ""))
     assert start.startswith("d_")
     assert (tmp_path / "qr" / "HS-9.png").stat().st_size > 0
 
@@ -162,3 +172,82 @@ def test_the_demo_shows_the_whole_path_in_the_console(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "1. Đánh giá ngay" in console.stdout
     assert "Ông/Bà có đồng ý tham gia không?" in console.stdout
+
+
+def _dossier_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    add_dossiers_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["dossiers", *argv])
+
+
+def _cli_settings(tmp_path: Path, **values: Any) -> Settings:
+    values.setdefault("telegram_bot_token", None)
+    values.setdefault("telegram_bot_username", None)
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        **values,
+    )
+
+
+def _dark(image: Image.Image, x: int, y: int) -> bool:
+    value = image.getpixel((x, y))
+    return isinstance(value, int) and value < 128
+
+
+def _band(path: Path, link: str) -> tuple[int, int, int]:
+    """Under the QR code of ``path``: the band's height, its inked width, the image's width."""
+    side = len(qr_code(link).get_matrix()) * QR_BOX_SIZE
+    with Image.open(path) as image:
+        band = image.convert("L").crop((0, side, image.width, image.height))
+        ink = [x for y in range(band.height) for x in range(band.width) if _dark(band, x, y)]
+        return band.height, (max(ink) - min(ink)) if ink else 0, image.width
+
+
+@pytest.mark.parametrize("how", [["--bot-username", "SipasDemoBot"], ["--zalo"]])
+async def test_register_writes_the_slip_qr_with_the_short_code_large(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], how: list[str]
+) -> None:
+    """The slip's QR code is written (and where is said); under it the short code a citizen
+    types on Zalo, in large type; the printed line ends with that code."""
+    due = (datetime.now(HANOI).date() + timedelta(days=20)).isoformat()
+    settings = _cli_settings(tmp_path, zalo_oa_id="1234567890123456789")
+    qr = tmp_path / "qr"
+    args = _dossier_args(
+        "register", "HS-5", "--procedure", "1.009972", "--due", due, "--qr", str(qr), *how
+    )
+    assert await run_dossiers(args, settings) == 0
+    out, err = capsys.readouterr()
+    code, start, link, short = out.strip().split("\t")
+    assert (code, start[:2]) == ("HS-5", "d_")
+    assert is_valid(short.replace("-", ""))
+    assert short[4] == short[9] == "-"
+    if "--zalo" in how:
+        assert link == "https://zalo.me/1234567890123456789"
+    else:
+        assert link == f"https://t.me/SipasDemoBot?start={start}"
+    png = qr / "HS-5.png"
+    assert f"Đã ghi mã QR vào / QR code written to: {png}" in err
+    height, inked, width = _band(png, link)
+    assert height >= (2 + 1 + CODE_MODULES + 1) * QR_BOX_SIZE  # caption, then the code
+    assert inked > width / 2
+
+
+async def test_register_with_qr_but_no_link_says_why_and_stores_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    due = (datetime.now(HANOI).date() + timedelta(days=20)).isoformat()
+    args = _dossier_args(
+        "register", "HS-6", "--procedure", "1.009972", "--due", due, "--qr", str(tmp_path / "qr")
+    )
+
+    async def no_username(_settings: Settings) -> None:
+        return None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("bot.cli.receipts.fetch_bot_username", no_username)
+        assert await run_dossiers(args, _cli_settings(tmp_path)) == 2
+    assert "TELEGRAM_BOT_USERNAME" in capsys.readouterr().err
+    assert not (tmp_path / "qr").exists()
+    with sqlite3.connect(tmp_path / "bot.db") as conn:
+        assert conn.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 0

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.channels.zalo import render
-from bot.channels.zalo_events import parse_event, signature, verify
+from bot.channels.zalo_events import MAX_EVENT_FILES, parse_event, parse_events, signature, verify
 from conversations import Attachment, Choice, Command, InboundEvent, Text
 from jobs.event_keys import process_event_id
 from storage.outbound import TextMessage
@@ -150,3 +150,32 @@ def test_text_and_file_names_a_database_refuses_are_cleaned() -> None:
     event = parse_event(sent, OA)  # "²" is a digit to str.isdigit, not to int()
     assert event is not None
     assert event.payload == Attachment("document", 0, "https://f/x", "đơn.pdf", "application/pdf")
+
+
+def _images(count: int, text: str = "") -> dict[str, object]:
+    items = [{"type": "image", "payload": {"url": f"http://f/{n}.jpg"}} for n in range(count)]
+    return {**_text(""), "event_name": "user_send_image",
+            "message": {"msg_id": "m9", "text": text, "attachments": items}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("event", "ids", "captions", "groups"),
+    [
+        (_images(1, "Nội dung"), ["m9"], ["Nội dung"], [""]),
+        (_images(3, "Nội dung"), ["m9", "m9#1", "m9#2"], ["Nội dung", "", ""], ["zalo:m9"] * 3),
+        (_images(MAX_EVENT_FILES + 5), [f"m9#{n}" if n else "m9" for n in range(MAX_EVENT_FILES)],
+         [""] * MAX_EVENT_FILES, ["zalo:m9"] * MAX_EVENT_FILES),
+        (_text("ba ảnh"), ["m1"], [None], [None]),
+    ],
+    ids=["one-image", "three-images", "capped", "text"],
+)  # fmt: skip
+def test_an_event_with_several_images_is_one_album(
+    event: dict[str, object], ids: list[str], captions: list[str | None], groups: list[str | None]
+) -> None:
+    parts = parse_events(event, OA)
+    assert [p.event_id for p in parts] == ids
+    payloads = [p.payload for p in parts]
+    assert [p.caption if isinstance(p, Attachment) else None for p in payloads] == captions
+    assert [p.group if isinstance(p, Attachment) else None for p in payloads] == groups
+    urls = [p.file_id for p in payloads if isinstance(p, Attachment)]
+    assert len(set(urls)) == len(urls)

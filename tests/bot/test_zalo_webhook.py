@@ -69,7 +69,7 @@ async def test_an_event_the_parser_cannot_read_is_recorded_and_answered_200(
 ) -> None:
     dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
     with monkeypatch.context() as patch:
-        patch.setattr(zalo_inbound, "parse_event", _unreadable)
+        patch.setattr(zalo_inbound, "parse_events", _unreadable)
         assert await _post(dispatcher, _event("xin chào", "m-bad")) == 200
         assert await _post(dispatcher, _event("xin chào", "m-bad")) == 200  # Zalo retries
     async with read_transaction(engine) as conn:
@@ -91,7 +91,7 @@ async def test_an_unavailable_database_gets_500_so_zalo_sends_it_again(
     # opened fails in aiosqlite's thread, which may outlive the test's event loop.)
     unreachable = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:9/x")
     dispatcher = Dispatcher(unreachable, DispatchSettings(), clock=clock)
-    monkeypatch.setattr(zalo_inbound, "parse_event", _unreadable)
+    monkeypatch.setattr(zalo_inbound, "parse_events", _unreadable)
     assert await _post(dispatcher, _event("xin chào", "m-bad")) == 500
     monkeypatch.undo()
     assert await _post(dispatcher, _event("xin chào", "m-good")) == 500

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, filed_note_key, reach, standing
+from bot.channels.zalo_window import Window, correction_key, filed_note_key, reach, standing
 from bot.runtime.facts import FactsCache
 from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
@@ -263,3 +264,24 @@ def test_staff_are_told_the_real_reason_a_notice_is_held(
     key = {"held48": "zalo6.done_held_48h", "template48": "zalo6.done_template_48h"}.get(told)
     if key:
         assert "48 giờ" in default_catalog().text("vi", key)
+
+
+@pytest.mark.parametrize(
+    ("told", "went", "key"),
+    [
+        ("direct", "direct", None),
+        ("direct", "held", "zalo7.fixed_held"),
+        ("direct", "template", "zalo7.fixed_template"),
+        ("direct", "zns", "zalo7.fixed_zns"),
+        ("template", "held", "zalo7.fixed_held_template"),
+        ("template48", "held", "zalo7.fixed_held_template"),
+        ("template", "zns", None),  # a ZNS template is a template message as told
+        ("template", "template", None),
+        ("held", "held", None),
+        ("held48", "direct", None),
+    ],
+)
+def test_an_officer_is_corrected_only_when_the_notice_went_worse_than_told(
+    told: str, went: Literal["direct", "template", "zns", "held"], key: str | None
+) -> None:
+    assert correction_key(told, went) == key

@@ -14,7 +14,7 @@ from conversations.engine import prompt
 
 ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=lambda: 7)
 DESCRIPTION = "Công trình số 5 ngõ 12 xây vượt tầng, lấn chiếm vỉa hè."
-USED = ReceiptFacts(1, "tok", "P1", response_status="completed")
+USED = ReceiptFacts(1, "tok", "P1", response_status="used")
 EXPIRED = ReceiptFacts(2, "tok2", "P1", valid_until=date(2026, 11, 1))
 
 TASKS: dict[str, list[Inbound]] = {

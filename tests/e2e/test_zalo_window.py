@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -30,8 +32,9 @@ from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_codes import is_valid, printed
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window
+from bot.channels.zalo_window import Window, window_texts
 from bot.channels.zalo_zns import ZNS_PATH, Zns
+from bot.channels.zns_schedule import ZnsSchedule
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
@@ -73,6 +76,11 @@ class Life:
         while await self.sender.drain_once() == 0.0:
             pass
 
+    async def drain(self) -> None:
+        """Sends what is due at the clock's time (nothing else happening)."""
+        while await self.sender.drain_once() == 0.0:
+            pass
+
     async def text(self, user: str, text: str) -> None:
         await self.say(user, self.zalo.user_text(user, text))
 
@@ -82,15 +90,22 @@ class Life:
 
 @asynccontextmanager
 async def life(
-    zalo: FakeZalo, database: Database, clock: SettableClock, template: str = "", zns: str = ""
+    zalo: FakeZalo,
+    database: Database,
+    clock: SettableClock,
+    template: str = "",
+    zns: str = "",
+    zns_schedule: ZnsSchedule | None = None,
 ) -> AsyncIterator[Life]:
-    """One process life; ``zns``: the approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``)."""
+    """One process life; ``zns``: the approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``),
+    sent within ``zns_schedule`` (any hour, no quota when None)."""
     engine = database.open()
     settings = DispatchSettings(
         admin_chats=(("zalo", STAFF),), zalo_template=template, zalo_zns_template=zns
     )
     dispatcher = Dispatcher(engine, settings, clock=clock)
     note = "zalo.filed_note_template" if template else "zalo.filed_note"
+    catalog = default_catalog()
     async with httpx.AsyncClient(trust_env=False) as client:
         tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
         channel = ZaloSender(
@@ -98,7 +113,7 @@ async def life(
             zalo.base_url,
             tokens,
             "({words})",
-            Window(engine, clock, template),
+            Window(engine, clock, template, texts=window_texts(partial(catalog.text, "vi"))),
             default_catalog().text("vi", note),
             Zns(
                 engine,
@@ -106,6 +121,7 @@ async def life(
                 zns,
                 {"resolved": "Đã giải quyết"},
                 filed_note=default_catalog().text("vi", "zns5.filed_note"),
+                schedule=zns_schedule or ZnsSchedule(ZoneInfo("Asia/Ho_Chi_Minh")),
             )
             if zns
             else None,
@@ -210,6 +226,8 @@ async def test_ten_days_later_the_answer_goes_as_a_template(
     assert "Người gửi được báo bằng tin mẫu Zalo" in told, told
     assert code in sent.data["content"]
     assert "đã tháo dỡ phần lấn chiếm" in sent.data["content"]
+    # How to answer it from a template with no buttons: a number, or any message to the OA.
+    assert "nhắn cho OA này một chữ số từ 1" in sent.data["content"], sent.data
     assert [s.error for s in zalo.sends if s.user_id == CITIZEN and s.error] == []
     # The template has no rating buttons: the answer with its buttons waits for the
     # citizen's next message, and comes first then; the rating pressed is recorded.
@@ -255,6 +273,7 @@ async def test_without_a_template_the_answer_waits_and_arrives_once_after_a_rest
     assert len(answered) == 1, after
     assert code in answered[0]
     assert after[0] == answered[0]  # the held answer comes before the replies
+    assert "gõ một chữ số từ 1" in after[0], after[0]  # how to rate it by typing
     assert (await _counts(database)).get("held", 0) == 0
     # Held, then re-sent: the digest tells both.
     assert await _digest_counts(database) == (0, {"held": 1, "resent": 1, "template": 0})
@@ -450,3 +469,30 @@ async def test_a_held_request_for_more_re_sent_is_the_question_a_typed_number_an
         await bot.text(CITIZEN, "1")
     after = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
     assert "Mời Ông/Bà gõ nội dung bổ sung" in after, after
+
+
+@pytest.mark.parametrize(("template", "code"), [("", -230), ("", -232), (TEMPLATE, -230)])
+async def test_staff_told_the_sender_was_told_are_corrected_when_zalo_refuses(
+    zalo: FakeZalo, database: Database, template: str, code: int
+) -> None:
+    """Our record says the citizen wrote 2 days ago, Zalo says the window is closed: staff
+    were told "the sender has been told"; once Zalo refuses the notice and it is held (or
+    goes as a template), the officer who acted gets a short correction, and the case's
+    history keeps it."""
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock, template) as bot:
+        case = await _file(bot)
+        clock.now += timedelta(days=2)
+        zalo.out_of_window(CITIZEN, code)
+        await bot.text(STAFF, "/start")
+        await bot.press(STAFF, f"#c:case:{case}:answer")
+        await bot.text(STAFF, "Đã xử lý xong.")
+        told = [m.text for m in zalo.messages(STAFF)[-2:]]
+        assert "Người gửi đã được báo" in told[0], told
+        fixed = "đã gửi bằng tin mẫu Zalo" if template else "sẽ gửi ngay khi người dân nhắn OA"
+        assert case in told[1], told
+        assert "chưa gửi được tới người dân" in told[1], told
+        assert fixed in told[1], told
+        await bot.text(STAFF, f"/hoso {case}")
+        history = " ".join(m.text for m in zalo.messages(STAFF)[-3:])
+        assert "chưa gửi được tới người dân" in history, history

@@ -115,6 +115,10 @@ async def test_otherwise_the_answer_is_held_and_arrives_once_after_a_restart(
     assert (await _counts(database))["held"] == 1
     if why == "no consent":
         assert "Người gửi chưa được báo" in zalo.messages(STAFF)[-1].text
+    else:  # told "by a template message" before the send; corrected when ZNS refused
+        told = [m.text for m in zalo.messages(STAFF)[-2:]]
+        assert "Người gửi được báo bằng tin mẫu Zalo" in told[0], told
+        assert "chưa gửi được tới người dân" in told[1], told
     clock.now += timedelta(hours=5)
     async with life(zalo, database, clock, zns=ZNS) as bot:  # restarted
         assert len(zalo.messages(CITIZEN)) == before

@@ -19,7 +19,7 @@ from jobs.expiry import expire_due
 from storage import read_transaction, write_transaction
 from storage.queries.dialogue import load_conversations
 from storage.queries.surveys import create_receipt
-from storage.schema import contacts, conversations, survey_responses
+from storage.schema import contacts, conversations, receipts, survey_responses
 from tests.storage.test_dossier_anonymity import CHAT, _all_values, _answer_everything_skipped
 from tests.support.clock import SequentialClock
 
@@ -92,6 +92,9 @@ async def test_the_response_row_holds_no_chat_and_no_minute(
     contact_id = await _contact_id(engine)
     async with read_transaction(engine) as conn:
         row = dict((await conn.execute(select(survey_responses))).mappings().one())
+        marked = (
+            await conn.execute(select(receipts.c.survey_status).where(receipts.c.id == receipt_id))
+        ).scalar_one()
         state, version, updated_at = (await conn.execute(
             select(conversations.c.state, conversations.c.version, conversations.c.updated_at)
             .where(conversations.c.contact_id == contact_id))).one()  # fmt: skip
@@ -115,6 +118,9 @@ async def test_the_response_row_holds_no_chat_and_no_minute(
         "handed_over_month": None,
     }
     assert row == expected
+    # The receipt knows only that it was used, not how its survey ended: "abandoned" on the
+    # receipt would pair it with the one abandoned response of its procedure.
+    assert marked == ("used" if path == "receipt" else None)
     assert contact_id not in (receipt_id, RESPONSE_ID)
     # The chat keeps no link to its finished survey; the id lives only in the survey tables.
     assert str(RESPONSE_ID) not in str(state)
