@@ -115,9 +115,23 @@ class Settings(BaseSettings):
     zalo_zns_template_notice: str = Field(default="", max_length=64, pattern=r"^[0-9A-Za-z_-]*$")
     #: ZNS is served apart from the OA API (``POST /message/template`` there).
     zalo_zns_base_url: str = "https://business.openapi.zalo.me"
+    #: Zalo's ZNS sending hours, local time (``HH:MM-HH:MM``; "" for any hour): a ZNS notice
+    #: outside them waits for the next opening. Set from the agency's ZNS contract.
+    zalo_zns_hours: str = Field(default="06:00-22:00", pattern=r"^(\d\d:\d\d-\d\d:\d\d)?$")
+    #: ZNS messages the OA may send a local day (its quota level; 0: no limit): over it, a
+    #: notice waits for the next day's opening and the digest counts it.
+    zalo_zns_daily_quota: int = Field(default=1000, ge=0, le=10_000_000)
     #: Whether notices go as normal messages 48 h - 7 days after the citizen last wrote
     #: (Zalo bills the OA for those); False holds them for the template or the next message.
     zalo_send_billed: bool = True
+
+    @field_validator("zalo_zns_hours")
+    @classmethod
+    def _zns_hours(cls, value: str) -> str:
+        from bot.channels.zns_schedule import parse_hours
+
+        parse_hours(value)  # ValueError: not HH:MM-HH:MM, or closing before opening
+        return value
 
     @field_validator(
         "telegram_bot_token",

@@ -7,6 +7,9 @@ BotError
       ├── RateLimited          slow down for ``retry_after`` seconds (Telegram 429)
       │    └── Paused          nothing can be sent before ``retry_after`` (a refused Zalo
       │                        token refresh): waiting spends none of the message's attempts
+      ├── Deferred             this message may go only at ``not_before`` (a ZNS notice
+      │                        outside Zalo's sending hours or over the day's quota):
+      │                        it waits, spending no attempt; other messages go on
       ├── TransientSendError   network trouble or a 5xx: try again later
       └── PermanentSendError   the request itself is wrong (400): retrying will not help
            ├── Unsupported     the channel cannot carry this content (its type or size):
@@ -16,6 +19,8 @@ BotError
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class BotError(Exception):
@@ -51,6 +56,16 @@ class Paused(RateLimited):
     def __init__(self, retry_after: float, reason: str) -> None:
         super().__init__(retry_after)
         self.args = (f"paused {retry_after:g} s: {reason}",)
+
+
+class Deferred(ChannelError):
+    """This one message may go only at ``not_before`` (aware): a ZNS notice outside Zalo's
+    sending hours or over the OA's daily quota (``bot/channels/zns_schedule.py``). It waits
+    without spending an attempt; unlike ``RateLimited``, nothing else waits for it."""
+
+    def __init__(self, not_before: datetime, reason: str) -> None:
+        super().__init__(f"deferred to {not_before.isoformat()}: {reason}")
+        self.not_before = not_before
 
 
 class TransientSendError(ChannelError):

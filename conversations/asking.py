@@ -13,6 +13,7 @@ from .context import Env
 from .effects import ConversationState, Outcome, Reply
 from .flows import complaint, menu, staff, survey, tracking
 from .flows.survey import SurveyData
+from .later import offer
 from .resent import live
 from .switching import busy as busy_reply
 
@@ -27,7 +28,8 @@ def prompt(state: ConversationState, env: Env) -> list[Reply]:
         return tracking.prompt(state)
     if state.flow == staff.FLOW:
         return staff.prompt(state)
-    return [live(state) or menu.again()]  # a re-sent notice's question, if one is live
+    # A re-sent notice's question, if one is live; a task kept for later, offered.
+    return [live(state) or offer(state) or menu.again()]
 
 
 def then(outcome: Outcome, env: Env) -> Outcome:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
+from . import later
 from .admin_commands import admin_command
 from .asking import half_done, say_busy, then
 from .asking import prompt as prompt
@@ -51,7 +53,8 @@ LANGUAGES = ("vi", "en")
 _OWN_EMPTY = frozenset({survey.FLOW, staff.FLOW})
 #: Buttons that mean the same at every step, by the prefix of their id (``case:PA-…:take``).
 GLOBAL_BUTTONS = (
-    frozenset({"lang", "forget", "menu", "case", "rate", "supp", SWITCH_BUTTON}) | dossier.BUTTONS
+    frozenset({"lang", "forget", "menu", "case", "rate", "supp", SWITCH_BUTTON, later.LATER_BUTTON})
+    | dossier.BUTTONS
 )
 #: The survey button last accepted, so that a second tap on it is recognised as a double tap.
 LAST_CHOICE = "last_choice"
@@ -82,7 +85,7 @@ def handle(
     typed number or label then names (:mod:`flows.staff_typed`).
     """
     facts = facts or Facts()
-    outcome = settle(_handle(state, event, env, facts))
+    outcome = settle(later.follow(state, _handle(state, event, env, facts)))
     if facts.admin and not facts.room:
         return staff_typed.remember(outcome, state, env.now)
     if facts.room and facts.sender_name:
@@ -275,7 +278,8 @@ def _switched(state: ConversationState, answer: str, env: Env, facts: Facts) -> 
     wanted = switch_command(state)
     state = without_pending(state)
     if answer != "drop" or wanted is None:
-        return Outcome((Reply("input.switch_kept"), *prompt(state, env)), state=state)
+        kept, state = later.keep_for_later(state, wanted)
+        return Outcome((kept, *prompt(state, env)), state=state)
     dropped = _cancel(state, env)
     idle = dropped.state or menu.idle(state)
     started = _command(idle, wanted, env, facts)
@@ -407,6 +411,9 @@ def _global_choice(
         return Outcome((Reply("forget.done"), menu.again()), changes=changes, state=new)
     if prefix == "forget" and value == "no":
         return Outcome((Reply("forget.kept"), *prompt(state, env)), state=state)
+    if prefix == later.LATER_BUTTON and value in ("yes", "no"):
+        run = partial(_command, env=env, facts=facts)
+        return later.answer(state, value, run, partial(prompt, env=env))
     if prefix == SWITCH_BUTTON and value in ("keep", "drop"):
         return _switched(state, value, env, facts)
     if prefix == "menu":

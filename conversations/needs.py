@@ -7,7 +7,7 @@ The runtime loads exactly what :func:`needs` names and hands it back in :class:`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .commands import canonical
@@ -17,6 +17,7 @@ from .effects import ConversationState
 from .events import Choice, Command, Inbound, Text
 from .flows import complaint, dossier, staff, staff_typed, survey, tracking
 from .flows.receipt_codes import is_short_code
+from .later import LATER_BUTTON, later_command
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
 from .resent import asked_code
@@ -95,6 +96,8 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
             codes.add(rest.split(":", 1)[0].upper())
         if prefix == SWITCH_BUTTON and rest == "drop":
             token, dossier_token = _switch_token(state, token, dossier_token)
+        if prefix == LATER_BUTTON and rest == "yes":
+            token, dossier_token = _switch_token(state, token, dossier_token, later_command)
         head = rest.split(":", 1)[0]
         if prefix == dossier.FOLLOW_BUTTON and head:
             dossier_token = head
@@ -107,6 +110,8 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
     elif isinstance(event, Text) and state.flow in _CASE_FLOWS:
         codes |= _codes(event.text)
     elif isinstance(event, Text) and state.flow is None:
+        # The offer of a task kept for later, answered by typing ("có", "Làm ngay").
+        token, dossier_token = _switch_token(state, token, dossier_token, later_command)
         # At rest, a message that is just a tracking code shows that case.
         code = tracking.whole_code(event.text)
         codes |= {code} if code is not None else set()
@@ -174,11 +179,15 @@ def facts_for(
 
 
 def _switch_token(
-    state: ConversationState, token: str | None, dossier_token: str | None
+    state: ConversationState,
+    token: str | None,
+    dossier_token: str | None,
+    waiting: Callable[[ConversationState], Command | None] = switch_command,
 ) -> tuple[str | None, str | None]:
     """The receipt (and dossier link) token of the ``/start TOKEN`` waiting for "keep it or
-    drop it?", or the tokens given when none waits."""
-    pending = switch_command(state)
+    drop it?" (or, ``waiting=later_command``, kept for later), or the tokens given when none
+    waits."""
+    pending = waiting(state)
     if pending is not None and canonical(pending.name) == "start" and pending.arg:
         arg = pending.arg.strip()
         return arg, dossier.link_token(arg) or (arg if is_short_code(arg) else None)

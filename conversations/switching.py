@@ -41,6 +41,11 @@ _NEW_TASKS = {
 _STARTS = {"khaosat": "survey", "phananh": "complaint", "tracuu": "lookup"}
 
 
+def new_task(name: str) -> str:
+    """The catalog key naming the task the command ``/name`` starts."""
+    return _NEW_TASKS.get(name, "input.task.other")
+
+
 def starts_same_task(state: ConversationState, name: str) -> bool:
     """Whether ``/name`` starts the task already in progress (``/tracuu CODE`` while a lookup
     waits for its code): that is going on with it, never a question of keeping or dropping."""
@@ -65,7 +70,7 @@ def ask_switch(state: ConversationState, name: str, arg: str) -> tuple[Reply, Co
         "input.switch_ask",
         (
             ("task", Ref(task_of(state))),
-            ("new", Ref(_NEW_TASKS.get(name, "input.task.other"))),
+            ("new", Ref(new_task(name))),
             ("if_dropped", Ref(_IF_DROPPED.get(state.flow or "", "input.switch_lost.other"))),
         ),
         (
@@ -78,7 +83,12 @@ def ask_switch(state: ConversationState, name: str, arg: str) -> tuple[Reply, Co
 
 def switch_command(state: ConversationState) -> Command | None:
     """The command waiting for the answer to :func:`ask_switch`, if any."""
-    pending = state.data.get(PENDING)
+    return stored_command(state, PENDING)
+
+
+def stored_command(state: ConversationState, key: str) -> Command | None:
+    """The command kept in the state's data under ``key`` (``{"name": …, "arg": …}``)."""
+    pending = state.data.get(key)
     if not isinstance(pending, dict):
         return None
     name, arg = pending.get("name"), pending.get("arg", "")

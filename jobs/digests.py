@@ -110,10 +110,13 @@ async def digest_reply(
     if held:
         alerts.append(Reply("digest.held", (("count", held),)))
     refused = notices.pop("tpl_refused", 0)
+    over_quota = notices.pop("zns_quota", 0)
     if any(notices.values()):
         alerts.append(Reply("digest.zalo_notices", tuple(notices.items())))
     if refused:
         alerts.append(Reply("zalo6.digest_template_refused", (("count", refused),)))
+    if over_quota:
+        alerts.append(Reply("zalo8.digest_zns_quota", (("count", over_quota),)))
     if failed:
         alerts.append(Reply("digest.failed_events", (("count", failed),)))
     if tokens is not None and tokens.failed_at is not None:

@@ -38,6 +38,7 @@ from bot.channels.zalo_zns import ZNS_TOKEN_ERRORS, Zns
 from bot.errors import (
     ChannelError,
     ChatBlocked,
+    Deferred,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -241,17 +242,28 @@ class ZaloSender:
     async def _by_zns(self, chat_id: str, message: TextMessage, window: Window) -> bool:
         """Sends the notice by ZNS to the phone its complaint was filed with, when ZNS is
         configured and the sender agreed at filing; False (the notice is held) otherwise,
-        and when ZNS refuses it or cannot be reached (``bot/channels/zalo_zns.py``)."""
+        and when ZNS refuses it or cannot be reached (``bot/channels/zalo_zns.py``). Raises
+        Deferred outside ZNS's sending hours or over its daily quota (``zns_schedule``)."""
         if self.zns is None:
             return False
-        body = await self.zns.request(chat_id, message.key, message.text, window.clock())
+        now = window.clock()
+        body = await self.zns.request(chat_id, message.key, message.text, now)
         if body is None:
             return False
+        wait = await self.zns.schedule.wait_until(self.zns.engine, now)
+        if wait is not None:
+            # Zalo's sending hours or the day's quota: the notice waits for the next opening
+            # (``zns_schedule``); over the quota it is counted for the digest.
+            until, why = wait
+            if why == "quota":
+                await window.record("zns_quota")
+            raise Deferred(until, f"zns {why}")
         try:
             await self._call(self.zns.url, "", token_errors=ZNS_TOKEN_ERRORS, json=body)
         except ChannelError as exc:
             log.warning("event=zns_failed reason=%s", exc)
             return False
+        await window.record("zns")
         return True
 
     async def send_image(self, user_id: str, data: bytes, name: str, caption: str) -> None:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.zns_schedule import ZnsSchedule
 from storage import read_transaction
 from storage.queries.zalo_chats import zns_phone
 
@@ -49,6 +50,9 @@ class Zns:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     #: Told under the receipt of a complaint filed with consent: how they will hear back.
     filed_note: str = ""
+    #: Zalo's sending hours and the OA's daily quota (``ZALO_ZNS_HOURS``,
+    #: ``ZALO_ZNS_DAILY_QUOTA``); by default none (the app passes the settings).
+    schedule: ZnsSchedule = field(default_factory=lambda: ZnsSchedule(ZoneInfo("Asia/Ho_Chi_Minh")))
 
     async def phone(self, chat_id: str, text: str) -> tuple[str, str] | None:
         """The tracking code in ``text`` and the phone its complaint's sender agreed to get

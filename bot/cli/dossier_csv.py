@@ -20,6 +20,7 @@ from bot.runtime.dossier_models import CODE_PATTERN, DossierIn, EventIn
 from conversations.dossier_events import EventKind
 
 from .receipt_csv import column_key, parse_date
+from .words import bilingual, both, quoted
 
 #: Event kinds as the API spells them, and the Vietnamese an operator may type instead
 #: (compared without diacritics, case or spacing: "Đã trả kết quả" is da_tra_ket_qua).
@@ -135,6 +136,15 @@ def problems_of(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _row_error(line: int, problems: list[tuple[str, str]]) -> str:
+    """``Dòng 3: … / row 3: …``: a row's problems, in Vietnamese then in English."""
+    vi, en = ("; ".join(p[n] for p in problems) for n in (0, 1))
+    row_vi, row_en = bilingual(
+        "cli.row", (("line", line), ("problems", vi)), en=(("problems", en),)
+    )
+    return f"{row_vi} / {row_en}"
+
+
 def parse_events_csv(text: str, tz: ZoneInfo) -> ParsedImport:
     """Every row of an events file, checked; any error means nothing is posted.
 
@@ -149,7 +159,7 @@ def parse_events_csv(text: str, tz: ZoneInfo) -> ParsedImport:
         (n, cells) for n, cells in enumerate(reader, start=1) if any(c.strip() for c in cells)
     ]
     if not records:
-        return ParsedImport([], ["Tệp trống / the file is empty"])
+        return ParsedImport([], [both("cli.csv.empty")])
     header_line, header = records[0]
     columns: dict[str, int] = {}
     for index, name in enumerate(header):
@@ -158,9 +168,8 @@ def parse_events_csv(text: str, tz: ZoneInfo) -> ParsedImport:
             columns[column] = index
     missing = [name for name in ("code", "kind") if name not in columns]
     if missing:
-        return ParsedImport(
-            [], [f"Dòng {header_line}: thiếu cột ma_ho_so, su_kien / missing columns: {missing}"]
-        )
+        problem = bilingual("zalo8.dossiers.missing_columns", (("missing", ", ".join(missing)),))
+        return ParsedImport([], [_row_error(header_line, [problem])])
     rows: list[ImportRow] = []
     errors: list[str] = []
     for line, raw in records[1:]:
@@ -169,17 +178,20 @@ def parse_events_csv(text: str, tz: ZoneInfo) -> ParsedImport:
             index = columns.get(name)
             return raw[index].strip() if index is not None and index < len(raw) else ""
 
-        problems: list[str] = []
+        #: Each problem in Vietnamese and English (pydantic's own words are English in both).
+        problems: list[tuple[str, str]] = []
         code, typed_kind = _clean(cell("code")), cell("kind")
         kind = kind_of(typed_kind)
         if kind is None:
-            problems.append(f"sự kiện “{typed_kind}” không rõ / unknown event kind")
+            problems.append(
+                bilingual("zalo8.dossiers.unknown_event", (("kind", quoted(typed_kind)),))
+            )
         body: dict[str, Any] = {"kind": kind}
         at = cell("at")
         if at:
             parsed_at = parse_time(at, tz)
             if parsed_at is None:
-                problems.append(f"thời gian “{at}” không hợp lệ / invalid time")
+                problems.append(bilingual("zalo8.dossiers.bad_event_time", (("time", quoted(at)),)))
             body["at"] = parsed_at
         if cell("missing"):
             body["missing"] = _items(cell("missing"))
@@ -203,19 +215,19 @@ def parse_events_csv(text: str, tz: ZoneInfo) -> ParsedImport:
                      **({"legal_days": limit} if limit else {})}
                 )  # fmt: skip
             except ValidationError as exc:
-                problems.append(problems_of(exc))
+                problems.append((problems_of(exc), problems_of(exc)))
         event: EventIn | None = None
         if kind is not None and not problems:
             try:
                 event = EventIn.model_validate(body)
             except ValidationError as exc:
-                problems.append(problems_of(exc))
+                problems.append((problems_of(exc), problems_of(exc)))
         if not re.fullmatch(CODE_PATTERN, code):
-            problems.append(f"mã hồ sơ “{code}” không hợp lệ / invalid dossier code")
+            problems.append(bilingual("zalo8.dossiers.bad_code", (("code", quoted(code)),)))
         if problems or event is None:
-            errors.append(f"Dòng {line}: " + "; ".join(problems))
+            errors.append(_row_error(line, problems))
             continue
         rows.append(ImportRow(line, code, event, register))
     if not rows and not errors:
-        errors.append("Tệp không có dòng dữ liệu / the file has no data rows")
+        errors.append(both("cli.csv.no_rows"))
     return ParsedImport(rows, errors)

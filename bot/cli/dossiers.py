@@ -28,7 +28,7 @@ from conversations.dossier_events import EventKind
 
 from .dossier_csv import ImportRow, kind_of, parse_events_csv, parse_time, problems_of
 from .receipt_csv import decode_csv, parse_date
-from .words import both
+from .words import both, quoted
 
 CLIENT: Final = "cli"
 # --- command line ------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ CLIENT: Final = "cli"
 def _date(value: str) -> date:
     parsed = parse_date(value.strip())
     if parsed is None:
-        raise argparse.ArgumentTypeError("ngày không hợp lệ, dùng YYYY-MM-DD / use YYYY-MM-DD")
+        raise argparse.ArgumentTypeError(both("cli.arg.bad_date"))
     return parsed
 
 
@@ -45,7 +45,7 @@ def _kind(value: str) -> str:
     kind = kind_of(value)
     if kind is None:
         known = ", ".join(get_args(EventKind))
-        raise argparse.ArgumentTypeError(f"sự kiện không rõ / unknown kind (one of: {known})")
+        raise argparse.ArgumentTypeError(both("zalo8.dossiers.unknown_kind", (("known", known),)))
     return kind
 
 
@@ -189,7 +189,8 @@ async def _register(args: argparse.Namespace, settings: Settings, desk: Any) -> 
 async def _event(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
     at = parse_time(args.at, settings.zone) if args.at else None
     if args.at and at is None:
-        print(f"--at: thời gian không hợp lệ / invalid time: {args.at}", file=sys.stderr)
+        bad = both("zalo8.dossiers.bad_time", (("time", quoted(args.at)),))
+        print(f"--at: {bad}", file=sys.stderr)
         return 2
     event_id = args.event_id or f"cli-{uuid.uuid4().hex[:20]}"
     body: dict[str, Any] = {
@@ -218,25 +219,26 @@ async def _event(args: argparse.Namespace, settings: Settings, desk: Any) -> int
 
 def _posted_line(code: str, done: Any) -> str:
     if done.duplicate:
-        return f"{code}\t{done.kind}\tđã có / duplicate"
-    invited = "; đã mời đánh giá / invited to rate" if done.invited else ""
-    return f"{code}\t{done.kind}\tbáo {done.notified} chat / told {done.notified} chat(s){invited}"
+        return f"{code}\t{done.kind}\t{both('zalo8.dossiers.duplicate')}"
+    key = "zalo8.dossiers.told_invited" if done.invited else "zalo8.dossiers.told"
+    return f"{code}\t{done.kind}\t{both(key, (('count', done.notified),))}"
 
 
 async def _import(args: argparse.Namespace, settings: Settings, desk: Any) -> int:
     try:
         text = decode_csv(await asyncio.to_thread(Path(args.file).read_bytes))
     except OSError as exc:
-        print(f"Không đọc được tệp / cannot read the file: {exc}", file=sys.stderr)
+        print(f"{both('cli.receipts.cannot_read_file')}: {exc}", file=sys.stderr)
         return 2
     except UnicodeDecodeError:
-        print(f"{args.file}: không phải UTF-8 / not UTF-8 (Excel: CSV UTF-8)", file=sys.stderr)
+        name = (("file", quoted(str(args.file))), ("format", "CSV UTF-8"))
+        print(both("cli.receipts.bad_encoding", name), file=sys.stderr)
         return 2
     parsed = parse_events_csv(text, settings.zone)
     for error in parsed.errors:
         print(error, file=sys.stderr)
     if parsed.errors:
-        print("Chưa nhập gì / nothing was imported", file=sys.stderr)
+        print(both("zalo8.dossiers.nothing_imported"), file=sys.stderr)
         return 2
     return await post_rows(desk, parsed.rows)
 
@@ -252,12 +254,10 @@ async def post_rows(desk: Any, rows: Sequence[ImportRow]) -> int:
             done = await desk.post_event(CLIENT, row.code, row.event)
         except DossierError as exc:
             refused += 1
-            print(f"Dòng {row.line}: {exc.code}: {exc.message}", file=sys.stderr)
+            line = both("zalo8.dossiers.row", (("line", row.line),))
+            print(f"{line}: {exc.code}: {exc.message}", file=sys.stderr)
             continue
         print(_posted_line(row.code, done))
-    print(
-        f"Đã nhập {len(rows) - refused}/{len(rows)} dòng / imported {len(rows) - refused} of "
-        f"{len(rows)} rows",
-        file=sys.stderr,
-    )
+    done = (("done", len(rows) - refused), ("total", len(rows)))
+    print(both("zalo8.dossiers.imported", done), file=sys.stderr)
     return 1 if refused else 0

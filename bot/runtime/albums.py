@@ -1,6 +1,8 @@
 """Albums answered once: the files of one album (Telegram's ``media_group_id``, or a burst of
-images from a channel without albums, such as Zalo) are taken one by one, but only the last
-file's answer is sent ("Đã nhận 3 tệp (3/5)" and the question), not one per file.
+images from a channel without albums, such as Zalo) are taken one by one, but answered once:
+each part's answer supersedes the messages of the same kind an earlier part got ("Đã nhận 3
+tệp (3/5)" and the question, not one per file), while what only an earlier part got (the
+answer to a caption that answered a question) is kept.
 
 The dispatcher holds a batch with a file in it for a moment (``album_hold``) so an album's
 files arrive in one batch; the engine's answer to each file counts the whole album so far, so
@@ -14,8 +16,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from conversations import Attachment, InboundEvent
+from conversations.flows.complaint_albums import ALBUM_ACK
 from storage import WriteSet
-from storage.outbound import Outbound
+from storage.outbound import EditMessage, Outbound, TextMessage
 
 Key = tuple[str, str, str]
 
@@ -74,14 +77,28 @@ class Albums:
             for message in messages:
                 self.writes.enqueue(event.channel, event.external_id, message, at, bulk=bulk)
             return
-        # The album's latest answer replaces the one before: it counts every file so far.
-        self._held[_chat(event)] = (group, [(m, at, bulk) for m in messages])
+        # A later part's answer supersedes what an earlier part got of the same kind (the
+        # album's count, the question asked again); the rest stays (what a caption that
+        # answered a question brought: a notice, the next question's lead-in).
+        chat = _chat(event)
+        held = self._held.get(chat)
+        kept = held[1] if held is not None and held[0] == group else []
+        if any(_key(m) == ALBUM_ACK for m in messages):
+            kept = []  # the engine's acknowledgement of the whole album: it says everything
+        newer = {key for m in messages if (key := _key(m))}
+        kept = [h for h in kept if _key(h[0]) not in newer]
+        self._held[chat] = (group, [*kept, *((m, at, bulk) for m in messages)])
 
     def release_all(self) -> None:
         for chat, (_, held) in list(self._held.items()):
             for message, at, bulk in held:
                 self.writes.enqueue(chat[0], chat[1], message, at, bulk=bulk)
         self._held.clear()
+
+
+def _key(message: Outbound) -> str:
+    """The catalog key a text was rendered from ("" for files and keyless texts)."""
+    return message.key if isinstance(message, TextMessage | EditMessage) else ""
 
 
 def _group(event: InboundEvent) -> str:

@@ -12,6 +12,7 @@ import logging
 
 from bot.errors import (
     ChatBlocked,
+    Deferred,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -36,7 +37,8 @@ class Delivery:
 
     async def attempt(self, row: OutboxRow) -> BaseException | None:
         """Sends ``row``; None once the channel accepted every part, else the failure: a
-        ``ChatBlocked``, ``RateLimited``, ``PermanentSendError`` or ``TransientSendError``
+        ``ChatBlocked``, ``Deferred``, ``RateLimited``, ``PermanentSendError`` or
+        ``TransientSendError``
         (a timeout or an unexpected crash counts as transient, so it is retried)."""
         try:
             async with self._gate:
@@ -46,7 +48,7 @@ class Delivery:
                     # The channel refused the content itself (a chart over Zalo's limit, a
                     # file type it does not take): say it in words rather than lose it.
                     await self._send(row.chat_id, in_words(row.message))
-        except (ChatBlocked, RateLimited, TransientSendError, PermanentSendError) as exc:
+        except (ChatBlocked, Deferred, RateLimited, TransientSendError, PermanentSendError) as exc:
             return exc
         except TimeoutError:
             return TransientSendError("send timed out")

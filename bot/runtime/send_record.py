@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.errors import ChatBlocked, Paused, RateLimited, TransientSendError, Unreachable
+from bot.errors import (
+    ChatBlocked,
+    Deferred,
+    Paused,
+    RateLimited,
+    TransientSendError,
+    Unreachable,
+)
 from bot.logs import chat_hash
 from storage.queries.leases import Budget, give_back, release_chats
 from storage.queries.outbox import (
@@ -59,6 +66,7 @@ async def record_failure(
 
     - ``Unreachable`` (outside a channel's messaging window): held until the person writes;
     - ``ChatBlocked``: the contact is stopped, nothing more goes to it;
+    - ``Deferred``: retried at its ``not_before``, spending no attempt (ZNS hours, quota);
     - ``RateLimited``: retried after its ``retry_after`` seconds; a ``Paused`` (our own pause,
       not the channel's refusal) spends no attempt;
     - ``TransientSendError``: retried with exponential backoff (0.5 s × 2^attempts, at most
@@ -76,6 +84,9 @@ async def record_failure(
     elif isinstance(outcome, ChatBlocked):
         await stop_contact(conn, channel, row.chat_id)
         log.info("event=chat_blocked channel=%s chat=%s", channel, chat_hash(channel, row.chat_id))
+    elif isinstance(outcome, Deferred):
+        await mark_retry(conn, row.id, outcome.not_before, error, spend=False)
+        log.info("event=send_deferred channel=%s", channel)
     elif isinstance(outcome, RateLimited):
         not_before = now + timedelta(seconds=outcome.retry_after)
         spend = not isinstance(outcome, Paused)

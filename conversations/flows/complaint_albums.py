@@ -31,6 +31,10 @@ from .complaint_draft import FILES, TEXT, Draft
 from .complaint_files import file_record, file_refusal
 from .complaint_prompt import prompt, reask
 
+#: The key of an album's acknowledgement: it says everything about the album so far, so the
+#: runtime sends it in place of whatever the album's earlier parts got (``bot/runtime/albums``).
+ALBUM_ACK = "input6.album_ack"
+
 #: Reads a text as the description: the outcome of the description step given that text.
 Describe = Callable[[ConversationState, str], Outcome]
 
@@ -123,7 +127,7 @@ def _answer(state: ConversationState, draft: Draft, env: Env) -> Outcome:
     refused = album.get("refused")
     for key, params in refused if isinstance(refused, list) else []:
         lines.append(Reply(str(key), tuple((str(n), v) for n, v in params)))
-    ack = Reply("input6.album_ack", (("lines", Lines(tuple(lines))),))
+    ack = Reply(ALBUM_ACK, (("lines", Lines(tuple(lines))),))
     return Outcome((ack, *prompt(new, env)), state=new)
 
 

@@ -16,7 +16,7 @@ from ..limits import (
     MAX_FILE_ID_CHARS,
     MAX_FILE_NOTE_CHARS,
 )
-from .complaint_draft import FILES, Draft
+from .complaint_draft import CATEGORY, FILES, TEXT, Draft
 from .complaint_prompt import prompt, reask
 
 
@@ -39,8 +39,12 @@ def keep_file(draft: Draft, event: Attachment) -> None:
 
 def attachment(state: ConversationState, draft: Draft, env: Env, event: Attachment) -> Outcome:
     """A file on its own (not an album's part) at any step of the complaint."""
-    if state.step != FILES:
+    if state.step in (CATEGORY, TEXT, None):
         return reask(state, env, "complaint.file_not_now")
+    if state.step != FILES:
+        # Past the files step: "after the description" would be false here; «Quay lại» goes
+        # back to it.
+        return reask(state, env, "input6.file_not_here")
     refusal = file_refusal(event, len(draft.files))
     if refusal is not None:
         return Outcome((refusal, *prompt(state, env)), state=state)

@@ -16,8 +16,9 @@ from .outbox import UNTOLD
 CHANNEL = "zalo"
 #: The outcomes counted: held for the window, re-sent when the citizen wrote, or sent as an
 #: approved template message; "tpl_refused": the agency's template refused by Zalo (the
-#: notice is then held), a setting to fix.
-OUTCOMES = ("held", "resent", "template", "tpl_refused")
+#: notice is then held), a setting to fix; "zns": one of the "template" ones went by ZNS (the
+#: daily quota counts them); "zns_quota": a ZNS notice held to the next day, over the quota.
+OUTCOMES = ("held", "resent", "template", "tpl_refused", "zns", "zns_quota")
 
 
 async def citizen_wrote(conn: AsyncConnection, chat_id: str, now: datetime) -> int:
@@ -81,15 +82,27 @@ async def record_notices(conn: AsyncConnection, outcomes: Iterable[str], now: da
 
 async def notices_between(conn: AsyncConnection, start: datetime, end: datetime) -> dict[str, int]:
     """How many notifications were held, re-sent and sent as templates in [start, end), and
-    how often Zalo refused the template ("tpl_refused", present when not 0)."""
+    how often Zalo refused the template ("tpl_refused") or a ZNS notice was over the day's
+    quota ("zns_quota"), each present when not 0."""
     found = await conn.execute(
         select(zalo_notices.c.outcome, func.count())
         .where(zalo_notices.c.at >= start, zalo_notices.c.at < end)
+        .where(zalo_notices.c.outcome != "zns")  # among "template"; for the quota only
         .group_by(zalo_notices.c.outcome)
     )
     counts = dict.fromkeys(OUTCOMES[:3], 0)  # "tpl_refused" only when there were some
     counts.update({str(o): int(n) for o, n in found})
     return counts
+
+
+async def zns_sent_since(conn: AsyncConnection, start: datetime) -> int:
+    """How many notices went by ZNS since ``start`` (the OA's daily quota counts them)."""
+    found = await conn.execute(
+        select(func.count())
+        .select_from(zalo_notices)
+        .where(zalo_notices.c.outcome == "zns", zalo_notices.c.at >= start)
+    )
+    return int(found.scalar_one())
 
 
 async def template_refused_at(conn: AsyncConnection) -> datetime | None:

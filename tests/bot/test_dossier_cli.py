@@ -81,6 +81,8 @@ def test_a_bad_events_file_is_reported_by_line() -> None:
     parsed = parse_events_csv(text, HANOI)
     assert parsed.rows == []
     assert [e.split(":")[0] for e in parsed.errors] == ["Dòng 2", "Dòng 3", "Dòng 4"]
+    # Each line in Vietnamese, then English (the catalogs' cli.row and zalo8.dossiers.*).
+    assert parsed.errors[0] == "Dòng 2: sự kiện “mất” không rõ / row 2: unknown event kind “mất”"
     assert "unknown event kind" in parsed.errors[0]
     assert "invalid dossier code" in parsed.errors[1]
     assert "new_due_on" in parsed.errors[2]

@@ -133,3 +133,27 @@ def test_album_whose_parts_come_in_two_polls_is_answered_once(
     said = _until_next_step(fake, chat, before)
     assert said[0] == "Đã nhận 3 tệp (3/5).", said
     assert len(said) == 3, said
+
+
+def test_an_album_whose_caption_answers_a_question_loses_no_answer(
+    fake: FakeTelegram, bot: BotProcess
+) -> None:
+    """At a step that keeps no file, the caption is the answer: what the bot says to it (the
+    privacy notice before the address) is sent, not replaced by what a later photo of the
+    album gets; the address question comes once, last."""
+    chat = 7314
+    _at_description(fake, chat)
+    send_and_wait(fake, chat, DESCRIPTION)
+    wait_text(fake, chat, ASK_FILES)
+    send_and_wait(fake, chat, "xong")
+    wait_text(fake, chat, NEXT)
+    before = len(fake.messages(chat))
+    fake.user_sends_album(chat, _photos(0, 2), "album-a", captions={0: "Gửi ẩn danh"})
+    wait_text(fake, chat, "Mời Ông/Bà gõ địa chỉ", before)
+    send_and_wait(fake, chat, "bỏ qua")
+    summary = wait_text(fake, chat, "Xin Ông/Bà kiểm tra lại trước khi gửi", before)
+    said = texts(fake, chat, before)[: summary - before]
+    assert any(t.startswith("Trước khi Ông/Bà để lại địa chỉ") for t in said), said
+    asked = [t for t in said if "Mời Ông/Bà gõ địa chỉ" in t]
+    assert len(asked) == 1, said
+    assert "Mời Ông/Bà gõ địa chỉ" in said[-1], said

@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -33,6 +34,7 @@ from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import Window, window_texts
 from bot.channels.zalo_zns import ZNS_PATH, Zns
+from bot.channels.zns_schedule import ZnsSchedule
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
@@ -70,6 +72,11 @@ class Life:
         while await self.sender.drain_once() == 0.0:
             pass
 
+    async def drain(self) -> None:
+        """Sends what is due at the clock's time (nothing else happening)."""
+        while await self.sender.drain_once() == 0.0:
+            pass
+
     async def text(self, user: str, text: str) -> None:
         await self.say(user, self.zalo.user_text(user, text))
 
@@ -79,9 +86,15 @@ class Life:
 
 @asynccontextmanager
 async def life(
-    zalo: FakeZalo, database: Database, clock: SettableClock, template: str = "", zns: str = ""
+    zalo: FakeZalo,
+    database: Database,
+    clock: SettableClock,
+    template: str = "",
+    zns: str = "",
+    zns_schedule: ZnsSchedule | None = None,
 ) -> AsyncIterator[Life]:
-    """One process life; ``zns``: the approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``)."""
+    """One process life; ``zns``: the approved ZNS template (``ZALO_ZNS_TEMPLATE_NOTICE``),
+    sent within ``zns_schedule`` (any hour, no quota when None)."""
     engine = database.open()
     settings = DispatchSettings(
         admin_chats=(("zalo", STAFF),), zalo_template=template, zalo_zns_template=zns
@@ -104,6 +117,7 @@ async def life(
                 zns,
                 {"resolved": "Đã giải quyết"},
                 filed_note=default_catalog().text("vi", "zns5.filed_note"),
+                schedule=zns_schedule or ZnsSchedule(ZoneInfo("Asia/Ho_Chi_Minh")),
             )
             if zns
             else None,
