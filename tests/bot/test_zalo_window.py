@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, correction_key, filed_note_key, reach, standing
+from bot.channels.zalo_window import (
+    Window,
+    correction_key,
+    filed_note_key,
+    reach,
+    standing,
+    zns_filed_note_key,
+)
 from bot.runtime.facts import FactsCache
 from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
@@ -244,6 +251,23 @@ def test_the_filing_note_names_the_stretch_the_setting_gives(
     template: bool, send_billed: bool, says: str, never: str
 ) -> None:
     note = default_catalog().text("vi", filed_note_key(template, send_billed))
+    assert says in note
+    assert never not in note
+
+
+@pytest.mark.parametrize(
+    ("lang", "send_billed", "says", "never"),
+    [
+        ("vi", True, "7 ngày", "48 giờ"),
+        ("vi", False, "48 giờ", "7 ngày"),
+        ("en", True, "7 days", "48 hours"),
+        ("en", False, "48 hours", "7 days"),
+    ],
+)
+def test_the_zns_filing_note_names_the_stretch_the_setting_gives(
+    lang: str, send_billed: bool, says: str, never: str
+) -> None:
+    note = default_catalog().text(lang, zns_filed_note_key(send_billed))
     assert says in note
     assert never not in note
 
