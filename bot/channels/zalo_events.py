@@ -37,7 +37,9 @@ CHOICE_PREFIX = "#c:"
 #: A receipt token sent as a message (from the receipt slip) opens that receipt's survey.
 #: Only the shape ``bot.cli.receipt_tokens.new_token`` issues counts (24 characters of the
 #: URL-safe alphabet, never starting with "-"), and a dossier's link, the same behind "d_" (the
-#: appointment slip): other words a citizen types stay text.
+#: appointment slip): other words a citizen types stay text. Even that shape is read as a
+#: token only where the chat does not wait for text (``conversations.typed.read_as``, the
+#: short code's rule): at a description, a name or a comment it is what the citizen wrote.
 RECEIPT_TOKEN = re.compile(r"(?:d_)?[A-Za-z0-9_][A-Za-z0-9_-]{23}")
 
 #: When Zalo sends an event again after a non-200 answer (after 30 s, 5, 15, 30 min, 1 h).
@@ -99,7 +101,7 @@ def parse_text(text: str) -> Inbound:
         code = (short_code(arg) or near_miss(arg)) if canonical(name) == "start" else None
         return Command(name, code or arg.strip()[:MAX_COMMAND_ARG_CHARS])
     if _looks_like_token(stripped):
-        return Command("start", stripped)
+        return Command("start", stripped, typed=stripped)
     # The slip's short code, however typed: its digits are looked up (a wrong check digit
     # finds nothing, and the citizen is asked to check the code); digits of the wrong
     # length get the code's format as a hint. Both count as wrong codes.

@@ -44,8 +44,8 @@ def test_signature_is_sha256_of_app_body_timestamp_secret() -> None:
         (_text("Rất hài lòng"), InboundEvent("m1", "zalo", USER, Text("Rất hài lòng"))),
         (_text("#c:1.1:4"), InboundEvent("m1", "zalo", USER, Choice("1.1:4"))),
         (_text("/tracuu PA-2026-000001"), InboundEvent("m1", "zalo", USER, Command("tracuu", "PA-2026-000001"))),
-        (_text("E-ALzL1fFlgn7KEoyWfaOUK5"), InboundEvent("m1", "zalo", USER, Command("start", "E-ALzL1fFlgn7KEoyWfaOUK5"))),
-        (_text(" d_Zq8xL2mNp4Rt6Vw8Yb0Cd2Ef "), InboundEvent("m1", "zalo", USER, Command("start", "d_Zq8xL2mNp4Rt6Vw8Yb0Cd2Ef"))),
+        (_text("E-ALzL1fFlgn7KEoyWfaOUK5"), InboundEvent("m1", "zalo", USER, Command("start", "E-ALzL1fFlgn7KEoyWfaOUK5", typed="E-ALzL1fFlgn7KEoyWfaOUK5"))),
+        (_text(" d_Zq8xL2mNp4Rt6Vw8Yb0Cd2Ef "), InboundEvent("m1", "zalo", USER, Command("start", "d_Zq8xL2mNp4Rt6Vw8Yb0Cd2Ef", typed="d_Zq8xL2mNp4Rt6Vw8Yb0Cd2Ef"))),
         (
             {**_text(""), "event_name": "user_send_image",
              "message": {"msg_id": "m2", "text": "", "attachments": [{"type": "image", "payload": {"url": "http://f/1.jpg"}}]}},

@@ -163,16 +163,29 @@ async def test_the_billed_stretch_follows_the_agency_s_choice(
     assert len(zalo.messages(USER)) == (1 if billed else 0)
 
 
+@pytest.mark.parametrize("code", [-230, -232, -227, -244])
 async def test_zalo_s_own_refusal_falls_back_to_the_template(
-    zalo: FakeZalo, engine: AsyncEngine, clock: Clock
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock, code: int
 ) -> None:
-    """Our record says the window is open, Zalo says -230: the template goes instead."""
+    """Our record says the window is open, Zalo refuses (outside the window, or the citizen
+    inactive for 45 days or restricted, ZALO.md): the template goes instead."""
     clock.now = FILED + timedelta(hours=1)
-    zalo.out_of_window(USER, -232)
+    zalo.out_of_window(USER, code)
     await _queue(engine, NOTICE, clock.now)
     assert await _drain(engine, zalo, clock, TEMPLATE) == {"held": 1}  # its buttons wait
-    assert [s.error for s in zalo.sends] == [-232]
+    assert [s.error for s in zalo.sends] == [code]
     assert len(zalo.template_sends) == 1
+
+
+@pytest.mark.parametrize("code", [-227, -244])
+async def test_an_inactive_or_restricted_citizen_s_notice_is_held(
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock, code: int
+) -> None:
+    """No template: the notice is held for when the citizen writes again, not dropped."""
+    clock.now = FILED + timedelta(hours=1)
+    zalo.out_of_window(USER, code)
+    await _queue(engine, NOTICE, clock.now)
+    assert await _drain(engine, zalo, clock) == {"held": 1}
 
 
 async def test_a_zalo_citizen_is_told_how_they_will_hear_back(
