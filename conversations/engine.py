@@ -216,8 +216,11 @@ def _attachment(
     the question again; a caption is read as the text it is, and the file said not kept.
     None when the flow takes the file itself (a complaint, a supplement)."""
     at_file_step = state.step in (complaint.TEXT, complaint.FILES) or not event.caption
+    # A file of a kind we do not keep (``what`` unset: a program, unknown bytes) is the
+    # files step's to refuse; a location or a sticker (``what`` set) is no file at all.
+    a_file = event.media != "other" or (state.step == complaint.FILES and not event.what)
     files_here = state.flow == tracking.SUPPLEMENT or (
-        state.flow == complaint.FLOW and event.media != "other" and at_file_step
+        state.flow == complaint.FLOW and a_file and at_file_step
     )
     if files_here:
         return None  # the flow keeps the file, or says why not (its type, its size)
