@@ -45,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+import httpx
+
 from storage import WriteSet, flush, open_engine, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.dialogue import load_conversations
@@ -112,9 +114,14 @@ class Load:
         for _ in range(10):
             process = self.processes[self.turn % len(self.processes)]
             self.turn += 1
-            status = await self.loop.run_in_executor(
-                self.pool, self.fake.post_update_to, process.webhook_url, update, process.secret
-            )
+            try:
+                status = await self.loop.run_in_executor(
+                    self.pool, self.fake.post_update_to, process.webhook_url, update, process.secret
+                )
+            except httpx.TransportError:
+                # A kept-alive connection the server closed meanwhile: not delivered, so
+                # delivered again a second later, as Telegram does.
+                status = 0
             if status == 200:
                 self.tally.events += 1
                 return True

@@ -39,7 +39,7 @@ from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, filed_note_key, window_texts
+from bot.channels.zalo_window import Window, filed_note_key, window_texts, zns_filed_note_key
 from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.channels.zns_schedule import ZnsSchedule, parse_hours
 from bot.config import Settings
@@ -452,7 +452,7 @@ def _zns(runtime: Runtime, settings: Settings) -> Zns | None:
     lang = settings.default_language
     statuses = {s: catalog.text(lang, f"status.{s}") for s in COMPLAINT_STATUSES}
     url = settings.zalo_zns_base_url.rstrip("/") + ZNS_PATH
-    note = catalog.text(lang, "zns5.filed_note")
+    note = catalog.text(lang, zns_filed_note_key(settings.zalo_send_billed))
     hours = parse_hours(settings.zalo_zns_hours)
     schedule = ZnsSchedule(settings.zone, hours, settings.zalo_zns_daily_quota)
     return Zns(runtime.engine, url, template, statuses, settings.zone, note, schedule)

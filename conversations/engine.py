@@ -217,14 +217,15 @@ def _attachment(
     None when the flow takes the file itself (a complaint, a supplement)."""
     at_file_step = state.step in (complaint.TEXT, complaint.FILES) or not event.caption
     files_here = state.flow == tracking.SUPPLEMENT or (
-        state.flow == complaint.FLOW
-        and (event.media != "other" or state.step == complaint.FILES)
-        and at_file_step
+        state.flow == complaint.FLOW and event.media != "other" and at_file_step
     )
     if files_here:
         return None  # the flow keeps the file, or says why not (its type, its size)
     if event.media == "other":
-        hint = Reply("input.stray", (("what", Ref(f"input.what.{event.what or 'other'}")),))
+        # At the files step a location or a sticker is no file: said so, whatever the count.
+        at_files = state.flow == complaint.FLOW and state.step == complaint.FILES
+        key = "input.stray_at_files" if at_files else "input.stray"
+        hint = Reply(key, (("what", Ref(f"input.what.{event.what or 'other'}")),))
         return Outcome((hint, *prompt(state, env)), state=state)
     if not event.caption:
         return None

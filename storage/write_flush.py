@@ -3,7 +3,6 @@ that keeps foreign keys and the survey's anonymity. Moved from ``writes`` as is.
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -149,7 +148,7 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
             update(contacts).where(contacts.c.id.in_(ws.unstopped)).values(stopped=False)
         )
     if ws.conversations:
-        rows = [_without_its_path(row, ws) for row in ws.conversations.values()]
+        rows = list(ws.conversations.values())
         result = await conn.execute(_CONVERSATION, rows)
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
@@ -175,25 +174,6 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         for queued, (message_id,) in zip(ws.outbox, found, strict=True):
             queued["id"] = int(message_id)
 
-
-def _without_its_path(row: dict[str, Any], ws: WriteSet) -> dict[str, Any]:
-    """A conversation whose survey ended in this batch (or whose data was deleted) keeps
-    no trace of the way it went: its version, which counted the chat's events, starts again
-    from a random number (the count of steps told which branches were skipped), and its
-    time is cut to the hour as the response's is. The version stays a fresh value for the
-    optimistic check of the next write."""
-    ended = {contact for contact, _ in ws.consents_to_empty} | ws.forgotten_contacts
-    if row["b_contact_id"] not in ended:
-        return row
-    return {
-        **row,
-        "b_new_version": secrets.randbelow(_VERSION_SPAN) + 1,
-        "b_updated_at": to_the_hour(row["b_updated_at"]),
-    }
-
-
-#: Random versions stay far below the column's 32-bit limit, leaving room to count on.
-_VERSION_SPAN = 2**30
 
 #: What ``enqueue`` keeps beside a row's columns: the blob (stored apart), the message itself,
 #: and the id the insert gave it.

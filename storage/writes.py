@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import versions
 from .outbound import Outbound, encode
 from .queries.aggregates import Explode
 from .queries.complaints import NewFile
@@ -177,13 +178,14 @@ class WriteSet:
         self.conversations[contact_id] = {
             "b_contact_id": contact_id,
             "b_version": previous["b_version"] if previous else expected_version,
-            "b_new_version": expected_version + 1,
+            "b_new_version": versions.next_version(expected_version),
             "b_flow": flow,
             "b_step": step,
             "b_state": state,
             "b_expires_at": expires_at,
             "b_remind_at": remind_at,
-            "b_updated_at": now,
+            # To the hour for every chat, as ended surveys' times are: the same shape for all.
+            "b_updated_at": to_the_hour(now),
         }
 
     def open_complaint(

@@ -67,7 +67,8 @@ log = logging.getLogger("bot.zalo")
 
 
 class UnreachableOnZalo(Unreachable):
-    """Outside Zalo's 7-day window: kept for staff, not retried (error -230/-232)."""
+    """Outside Zalo's 7-day window, or the citizen inactive or restricted: kept for staff,
+    not retried (``UNREACHABLE``: errors -230/-232, -227, -244)."""
 
 
 class ButtonsHeld(UnreachableOnZalo):
@@ -339,9 +340,15 @@ class ZaloSender:
         raise PermanentSendError("zalo token refused after refresh")
 
 
+#: Refusals that pass once the citizen writes to the OA again (ZALO.md): -230/-232 outside
+#: the 7-day window, -227 banned or inactive for 45 days, -244 restricted. The message is
+#: held (or goes as a template), never dropped, and staff told so.
+UNREACHABLE = frozenset({-230, -232, -227, -244})
+
+
 def _error(code: int, upload: str) -> ChannelError:
     """The error a non-zero Zalo ``error`` code means for the outbox sender."""
-    if code in (-230, -232):
+    if code in UNREACHABLE:
         return UnreachableOnZalo(f"zalo {code}")
     if code == -213:
         return ChatBlocked(f"zalo {code}")

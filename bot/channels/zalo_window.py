@@ -99,6 +99,12 @@ def filed_note_key(template: bool, send_billed: bool) -> str:
     return "zalo6.filed_note_template_48h" if template else "zalo6.filed_note_48h"
 
 
+def zns_filed_note_key(send_billed: bool) -> str:
+    """The filing note's key when notices beyond the stretch go by ZNS: 7 days, or 48 h when
+    ``ZALO_SEND_BILLED`` is off (the ZNS then goes after 48 h)."""
+    return "zns5.filed_note" if send_billed else "zns5.filed_note_48h"
+
+
 @dataclass(slots=True)
 class Window:
     """What the Zalo sender needs to know of the window. ``send_billed`` (``ZALO_SEND_BILLED``)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .. import versions
 from ..dialect import insert_ignore
 from ..schema import contacts, conversations, processed_events
 
@@ -134,15 +135,24 @@ async def _create(
         ),
         [{"channel": c, "external_id": e, "stopped": False, "created_at": now} for c, e in missing],
     )
+    # A random version and the hour, as every later write gives (``storage.versions``).
     created = {
-        (r[1], r[2]): ConversationRow(int(r[0]), r[1], r[2], None, False, None, None, {}, 0, None)
+        (r[1], r[2]): ConversationRow(
+            int(r[0]), r[1], r[2], None, False, None, None, {}, versions.next_version(0), None
+        )
         for r in inserted
     }
+    hour = now.replace(minute=0, second=0, microsecond=0)
     if created:
         await conn.execute(
             conversations.insert(),
             [
-                {"contact_id": row.contact_id, "state": {}, "version": 0, "updated_at": now}
+                {
+                    "contact_id": row.contact_id,
+                    "state": {},
+                    "version": row.version,
+                    "updated_at": hour,
+                }
                 for row in created.values()
             ],
         )

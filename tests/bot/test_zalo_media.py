@@ -239,7 +239,9 @@ def _text(text: str = "Xin chào") -> TextMessage:
         (-32, True, RateLimited),
         (-32, False, RateLimited),
         (-201, True, PermanentSendError),
-        (-227, False, PermanentSendError),
+        (-201, False, PermanentSendError),
+        (-227, False, UnreachableOnZalo),  # inactive 45 days: held like outside the window
+        (-244, False, UnreachableOnZalo),  # restricted: the same
     ],
 )
 async def test_codes_map_as_for_text(

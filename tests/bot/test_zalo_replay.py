@@ -139,4 +139,4 @@ def test_other_text_is_not_a_receipt_token(text: str) -> None:
 def test_issued_tokens_are_recognised() -> None:
     for _ in range(200):
         token = new_token()
-        assert parse_text(token) == Command("start", token)
+        assert parse_text(token) == Command("start", token, typed=token)

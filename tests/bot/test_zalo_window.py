@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, correction_key, filed_note_key, reach, standing
+from bot.channels.zalo_window import (
+    Window,
+    correction_key,
+    filed_note_key,
+    reach,
+    standing,
+    zns_filed_note_key,
+)
 from bot.runtime.facts import FactsCache
 from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
@@ -163,16 +170,29 @@ async def test_the_billed_stretch_follows_the_agency_s_choice(
     assert len(zalo.messages(USER)) == (1 if billed else 0)
 
 
+@pytest.mark.parametrize("code", [-230, -232, -227, -244])
 async def test_zalo_s_own_refusal_falls_back_to_the_template(
-    zalo: FakeZalo, engine: AsyncEngine, clock: Clock
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock, code: int
 ) -> None:
-    """Our record says the window is open, Zalo says -230: the template goes instead."""
+    """Our record says the window is open, Zalo refuses (outside the window, or the citizen
+    inactive for 45 days or restricted, ZALO.md): the template goes instead."""
     clock.now = FILED + timedelta(hours=1)
-    zalo.out_of_window(USER, -232)
+    zalo.out_of_window(USER, code)
     await _queue(engine, NOTICE, clock.now)
     assert await _drain(engine, zalo, clock, TEMPLATE) == {"held": 1}  # its buttons wait
-    assert [s.error for s in zalo.sends] == [-232]
+    assert [s.error for s in zalo.sends] == [code]
     assert len(zalo.template_sends) == 1
+
+
+@pytest.mark.parametrize("code", [-227, -244])
+async def test_an_inactive_or_restricted_citizen_s_notice_is_held(
+    zalo: FakeZalo, engine: AsyncEngine, clock: Clock, code: int
+) -> None:
+    """No template: the notice is held for when the citizen writes again, not dropped."""
+    clock.now = FILED + timedelta(hours=1)
+    zalo.out_of_window(USER, code)
+    await _queue(engine, NOTICE, clock.now)
+    assert await _drain(engine, zalo, clock) == {"held": 1}
 
 
 async def test_a_zalo_citizen_is_told_how_they_will_hear_back(
@@ -231,6 +251,23 @@ def test_the_filing_note_names_the_stretch_the_setting_gives(
     template: bool, send_billed: bool, says: str, never: str
 ) -> None:
     note = default_catalog().text("vi", filed_note_key(template, send_billed))
+    assert says in note
+    assert never not in note
+
+
+@pytest.mark.parametrize(
+    ("lang", "send_billed", "says", "never"),
+    [
+        ("vi", True, "7 ngày", "48 giờ"),
+        ("vi", False, "48 giờ", "7 ngày"),
+        ("en", True, "7 days", "48 hours"),
+        ("en", False, "48 hours", "7 days"),
+    ],
+)
+def test_the_zns_filing_note_names_the_stretch_the_setting_gives(
+    lang: str, send_billed: bool, says: str, never: str
+) -> None:
+    note = default_catalog().text(lang, zns_filed_note_key(send_billed))
     assert says in note
     assert never not in note
 

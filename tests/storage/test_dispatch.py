@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from conversations import Choice, Command, InboundEvent, Text
 from jobs.expiry import expire_due
-from storage import read_transaction
+from storage import read_transaction, versions
 from storage.queries.outbox import pending
 from storage.queries.surveys import count_responses, response_answers
 from storage.schema import consents, contacts, conversations, outbox, survey_responses
@@ -62,9 +63,16 @@ async def test_two_concurrent_events_for_one_contact_are_serialised(
 
 
 async def test_two_processes_on_one_database_lose_no_update(
-    database: Database, engine: AsyncEngine, clock: SequentialClock, ids: SequentialIds
+    database: Database,
+    engine: AsyncEngine,
+    clock: SequentialClock,
+    ids: SequentialIds,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Two dispatchers with their own engines, as two bot processes would be."""
+    """Two dispatchers with their own engines, as two bot processes would be. Versions are
+    random in the bot (``storage.versions``); here each write adds one, so the last version
+    counts the writes that landed: one lost would leave it short."""
+    monkeypatch.setattr(versions, "next_version", lambda previous: previous + 1)
     other_engine = database.open()
     one = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids)
     two = Dispatcher(other_engine, SETTINGS, clock=clock, new_id=ids)
@@ -77,7 +85,7 @@ async def test_two_processes_on_one_database_lose_no_update(
     assert all(not r.duplicate and r.messages for r in results)
     async with read_transaction(engine) as conn:
         version = (await conn.execute(select(conversations.c.version))).scalar_one()
-    assert version == len(TO_FIRST_RATING) + 3
+    assert version == 1 + len(TO_FIRST_RATING) + 3  # 1 on creation
     await one.close()
     await two.close()
     await other_engine.dispose()

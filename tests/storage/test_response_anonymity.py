@@ -125,8 +125,9 @@ async def test_the_response_row_holds_no_chat_and_no_minute(
     # The chat keeps no link to its finished survey; the id lives only in the survey tables.
     assert str(RESPONSE_ID) not in str(state)
     # Nor a count of its events (how many steps it took told which branches were skipped):
-    # the version starts again from a random number (below 1,000 by chance: one in a
-    # million), and the time of the last step is cut to the hour.
+    # the version is a random number, as every chat's is (below 1,000 by chance: one in a
+    # million), and the time of the last step is cut to the hour, as every chat's is
+    # (tests/storage/test_conversation_rows_alike.py).
     assert version >= 1000
     assert (updated_at.minute, updated_at.second, updated_at.microsecond) == (0, 0, 0)
     assert await _holders(engine) <= {("survey_responses", "id"), ("answers", "response_id")}

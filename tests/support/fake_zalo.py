@@ -138,8 +138,10 @@ ERRORS: dict[int, str] = {
     -213: "User has not followed OA",
     -216: "Access token is invalid",
     -220: "Access token has expired or has been removed",
+    -227: "User has been banned or has been inactive for more than 45 days",  # ZALO.md
     -230: "User has not interacted with the OA in the past 7 days",
     -232: "User has not interacted with the OA for more than 7 days",
+    -244: "User is restricted",  # ZALO.md gives the meaning, not Zalo's wording
     -14001: "Invalid parameter",
     -14002: "Invalid app id or secret key",
     -14014: "Invalid refresh token",  # the fake's choice: code and text not in ZALO.md
@@ -384,7 +386,7 @@ class FakeZalo:
         self._issued: dict[str, str] = {}  # attachment id / file token -> "image" / "file"
         self._deliveries: list[Delivery] = []
         self._faults: list[_Fault] = []
-        self._window: dict[str, int] = {}  # user -> -230/-232
+        self._window: dict[str, int] = {}  # user -> -230/-232/-227/-244
         self._unfollowed: set[str] = set()
         self._files: dict[str, _HostedFile] = {}
         self._server_errors: list[str] = []
@@ -796,9 +798,12 @@ class FakeZalo:
             return list(self._refreshes)
 
     def out_of_window(self, user_id: str, code: int = -230) -> None:
-        """Sends to the user answer ``code`` (-230 or -232) until the user writes again."""
-        if code not in (-230, -232):
-            raise ValueError("the window errors are -230 and -232")
+        """Sends to the user answer ``code`` until the user writes again: -230 or -232
+        (outside the 7-day window), -227 (banned or inactive for 45 days) or -244
+        (restricted), as ZALO.md lists them; the fake lifts the last two on a new message
+        too, as Zalo does once the citizen is active again."""
+        if code not in (-230, -232, -227, -244):
+            raise ValueError("the window errors are -230, -232, -227 and -244")
         with self._cond:
             self._window[_check_user(user_id)] = code
 
