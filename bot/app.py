@@ -347,6 +347,7 @@ def web_channel(
             default_language=settings.default_language,
             kiosk_pin=pin.get_secret_value() if pin is not None else None,
             kiosk_idle_seconds=settings.web_kiosk_idle_seconds,
+            open_surveys_per_address=settings.web_open_surveys_per_address,
             widget_origins=tuple(settings.web_widget_origins),
         ),
         stop,

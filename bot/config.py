@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     #: The staff PIN that turns a browser into a counter kiosk; unset: no ``/kiosk``.
     web_kiosk_pin: SecretStr | None = None
     web_kiosk_idle_seconds: int = Field(default=120, ge=5, le=3600)
+    #: Surveys without a receipt one client address may complete in the web chat per
+    #: ``OPEN_SURVEY_PERIOD`` (fresh cookies are fresh chats); 0: no limit; kiosks exempt.
+    web_open_surveys_per_address: int = Field(default=3, ge=0, le=10000)
     #: Sites allowed to embed the chat widget (``https://portal.example.gov.vn``).
     web_widget_origins: StrList = Field(default_factory=list)
     #: Zalo events stamped longer ago than this are refused as replays (1 minute to 1 day).

@@ -206,5 +206,8 @@ class Facts:
     #: This chat already submitted a survey in the current period (``MarkSurveyed``): a
     #: survey without a receipt is refused until the next one.
     surveyed: bool = False
+    #: The web address this post came from completed as many surveys without a receipt in
+    #: this period as one address may (``WEB_OPEN_SURVEYS_PER_ADDRESS``): refused as well.
+    address_used: bool = False
     #: The dossiers this chat follows, newest first; None when not looked up.
     followed_dossiers: tuple[DossierFacts, ...] | None = None

@@ -111,9 +111,12 @@ class MarkSurveyed:
     """This chat submitted a survey in ``period`` (``survey.period_key``): the one-survey-per-
     period rule's record, kept outside the conversation state (``storage.queries.survey_marks``
     says why it ties no response to the chat). Made for every submitted survey, with a receipt
-    or without, so the record does not tell which kind it was."""
+    or without, so the record does not tell which kind it was. ``unasked``: it had neither a
+    receipt nor a dossier, so it counts against the web address's share as well (the
+    address's marks are apart, ``bot.web.survey_limit``)."""
 
     period: str
+    unasked: bool = False
     kind: Literal["mark_surveyed"] = "mark_surveyed"
 
 

@@ -356,7 +356,7 @@ def _other_command(state: ConversationState, event: Command, env: Env, facts: Fa
     if name == "khaosat":
         if busy:
             return _switch(state, name, "", env, facts)
-        return survey.start(state, env, surveyed=facts.surveyed)
+        return survey.start(state, env, surveyed=facts.surveyed, address_used=facts.address_used)
     if name == "phananh":
         return _switch(state, name, "", env, facts) if busy else complaint.start(state, env)
     if name == "tracuu":

@@ -133,3 +133,8 @@ class InboundEvent:
     #: Messages held for this chat and put back in line as it wrote (Zalo's window
     #: reopened), in order: each one's button ids (``conversations.resent``).
     resent: tuple[tuple[str, ...], ...] = ()
+    #: Where a web chat post came from, as keyed marks (``bot.web.survey_limit``: an HMAC of
+    #: the client address and the survey period, one per survey without a receipt that
+    #: address may complete in the period; never the address itself). Empty: no limit by
+    #: address (a counter kiosk, other channels).
+    address_marks: tuple[str, ...] = ()

@@ -255,7 +255,8 @@ class Dispatcher:
         )
         # What the batch needs, as its conversations stand now, in one query per kind.
         await facts.load(conn, [self._lookups(e, rows) for e in todo])
-        marks = (self._survey_mark(e.channel, e.external_id, now) for e in todo)
+        marks = [self._survey_mark(e.channel, e.external_id, now) for e in todo]
+        marks += [m for e in todo for m in e.address_marks]  # bot.web.survey_limit
         facts.surveyed |= await marked(conn, (m for m in marks if m is not None))
         writes = WriteSet(aggregate=(self.settings.tz, answer_counts))
         answered: dict[int, Handled] = {}
@@ -323,6 +324,8 @@ class Dispatcher:
         mark = self._survey_mark(event.channel, event.external_id, now)
         if mark is not None and mark in facts.surveyed:
             known = replace(known, surveyed=True)
+        if event.address_marks and facts.surveyed.issuperset(event.address_marks):
+            known = replace(known, address_used=True)
         outcome = self._engine(state, event, known)
         new = outcome.state or state
         ctx = Recording(
@@ -337,6 +340,7 @@ class Dispatcher:
             self.settings.admin_chats,
             self.settings.default_language,
             mark_key=self.settings.survey_mark_key,
+            address_marks=event.address_marks,
         )
         for change in outcome.changes:
             record(ctx, change)

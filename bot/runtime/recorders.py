@@ -66,6 +66,8 @@ class Recording:
     after: list[Outbound] = field(default_factory=list)
     #: The key of the survey marks (``storage.queries.survey_marks``).
     mark_key: bytes = b""
+    #: The web address's marks of this post (``bot.web.survey_limit``); empty: no such limit.
+    address_marks: tuple[str, ...] = ()
 
 
 Recorder = Callable[[Recording, Any], None]
@@ -199,6 +201,11 @@ def _mark_surveyed(ctx: Recording, change: MarkSurveyed) -> None:
     mark = survey_mark(ctx.mark_key, ctx.channel, ctx.chat_id, change.period)
     ctx.writes.survey_marks[mark] = change.period
     ctx.facts.surveyed.add(mark)  # a later event of the same batch sees it
+    free = [m for m in ctx.address_marks if m not in ctx.facts.surveyed]
+    if change.unasked and free:
+        # One of the address's share of surveys without a receipt, used.
+        ctx.writes.survey_marks[free[0]] = change.period
+        ctx.facts.surveyed.add(free[0])
 
 
 @records(RecordConsent)

@@ -14,7 +14,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 from urllib.parse import unquote
@@ -86,6 +86,7 @@ from .page import (
     render_widget,
 )
 from .stream import POLL_S, Streams, cursor
+from .survey_limit import address_marks
 
 log = logging.getLogger("bot.web_chat")
 
@@ -106,6 +107,9 @@ class WebSettings:
     kiosk_pin: str | None = None
     kiosk_idle_seconds: int = 120
     widget_origins: tuple[str, ...] = ()
+    #: Surveys without a receipt one client address may complete per survey period
+    #: (``WEB_OPEN_SURVEYS_PER_ADDRESS``; 0: no limit); a kiosk (PIN) is exempt.
+    open_surveys_per_address: int = 3
 
 
 @dataclass(slots=True)
@@ -246,9 +250,23 @@ class WebChat:
             async with read_transaction(self.engine) as conn:
                 pressed = await message(conn, chat, post.message)
         event = parse_post(post, chat, pressed)
+        if event is not None:
+            event = replace(event, address_marks=self._address_marks(request))
         if event is not None and not await self._submit(event):
             return refuse(500, "web.failed")
         return await self._state(chat)
+
+    def _address_marks(self, request: Request) -> tuple[str, ...]:
+        """The post's address marks (``bot.web.survey_limit``); none from a kiosk, which
+        serves many citizens at the counter from one address."""
+        if self.settings.kiosk_pin and kiosk_ok(request, self._pin()):
+            return ()
+        rules = self.dispatcher.settings
+        now = self.dispatcher.clock().astimezone(rules.tz)
+        limit = self.settings.open_surveys_per_address
+        return address_marks(
+            rules.survey_mark_key, address(request), now, rules.open_survey_period, limit
+        )
 
     async def upload(self, request: Request) -> Response:
         token, refused = self._guard(request)

@@ -109,16 +109,21 @@ def start(
     *,
     dossier: DossierFacts | None = None,
     surveyed: bool = False,
+    address_used: bool = False,
 ) -> Outcome:
     """Opens the consent screen; nothing is stored about the citizen until they agree.
 
     Without a receipt (or a dossier invitation), a chat that already submitted a survey in
     this period (``surveyed``: any survey, so that the record does not tell whether it had a
-    receipt) is told so politely instead: one chat cannot count several times in the index."""
+    receipt) is told so politely instead: one chat cannot count several times in the index.
+    So is a web visitor whose address completed its share of such surveys (``address_used``):
+    fresh cookies from one client cannot stuff the index either (issue 10, point 7)."""
     period = period_key(env.today, env.open_survey_period)
     unasked = receipt is None and dossier is None
     if unasked and period is not None and surveyed:
         return Outcome((Reply("survey.open_used"), menu.again()), state=state)
+    if unasked and period is not None and address_used:
+        return Outcome((Reply("harden10.open_address_used"), menu.again()), state=state)
     data = SurveyData(
         receipt=receipt.id if receipt else None,
         proc=receipt.procedure if receipt else None,
@@ -319,7 +324,8 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
     period = period_key(env.today, env.open_survey_period)
     if period is not None:
         # Every submitted survey, with a receipt or not: the record tells neither which.
-        changes = (*changes, MarkSurveyed(period))
+        unasked = data.receipt is None and data.dossier is None
+        changes = (*changes, MarkSurveyed(period, unasked=unasked))
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
     return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
 
