@@ -127,7 +127,9 @@ def test_full_survey_from_a_qr_deep_link_with_buttons(fake: FakeTelegram, bot: B
     # The same receipt again is kindly refused.
     fake.user_sends_command(CITIZEN, "/start", token)
     fake.wait_for(
-        lambda f: any("đã được đánh giá rồi" in (m.text or "") for m in f.messages(CITIZEN)),
+        lambda f: any(
+            "mỗi giấy biên nhận chỉ đánh giá một lần" in (m.text or "") for m in f.messages(CITIZEN)
+        ),
         what="the used receipt refused",
     )
     # Commands menu in both languages, polling without a webhook.

@@ -220,7 +220,7 @@ def test_a_full_survey_by_clicks_on_a_phone(
     assert [t for t in kept if "→" in t or "?" in t] == []  # no question, no answer
     # The same receipt again is kindly refused: one survey per receipt.
     page.goto(f"{bot.url}?r={token}")
-    wait_text(page, "đã được đánh giá rồi")
+    wait_text(page, "mỗi giấy biên nhận chỉ đánh giá một lần")
     # English: the page's labels and the conversation switch together.
     page.click("#lang")
     wait_text(page, "Switched to English")
@@ -334,7 +334,7 @@ def test_the_kiosk_resets_after_a_survey_and_after_idling(
     # The same receipt again on the kiosk: refused, as everywhere.
     page.fill("#code", token)
     page.click("#code-form button[type=submit]")
-    wait_text(page, "đã được đánh giá rồi")
+    wait_text(page, "mỗi giấy biên nhận chỉ đánh giá một lần")
     page.locator("#kiosk-start").wait_for(timeout=(IDLE_S + 10) * 1000)
     # The next citizen starts without a code, answers one question, and walks away.
     abandoned = bot.count("SELECT count(*) FROM survey_responses WHERE status = 'abandoned'")
