@@ -569,7 +569,7 @@ async def test_a_download_over_the_limit_is_given_up_at_once(
 
 
 async def test_download_url_measures_a_file_without_a_declared_size() -> None:
-    from bot.app import download_url
+    from bot.zalo_wiring import download_url
 
     served = 0
 
