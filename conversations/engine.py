@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
-from . import later
+from . import forgetting, later
 from .admin_commands import admin_command
 from .asking import half_done, say_busy, then
 from .asking import prompt as prompt
@@ -13,9 +13,7 @@ from .commands import canonical, is_admin_command
 from .context import Env, Facts
 from .dossier_events import INVITE_BUTTON
 from .effects import (
-    Change,
     ConversationState,
-    ForgetContact,
     Outcome,
     Ref,
     Reply,
@@ -34,7 +32,6 @@ from .flows import (
     survey,
     tracking,
 )
-from .flows.survey import SurveyData
 from .inbound import ambiguous, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
@@ -402,19 +399,8 @@ def _global_choice(
     prefix, _, value = choice_id.partition(":")
     if prefix == "lang" and value in LANGUAGES:
         return _set_language(state, value, env)
-    if prefix == "forget" and value == "yes":
-        changes: tuple[Change, ...] = (ForgetContact(None),)
-        if state.flow == survey.FLOW:
-            data = SurveyData.load(state.data)
-            # The invitation the survey came from ends with it (its answers are deleted).
-            ended = tuple(
-                c for c in survey.ending(data, "abandoned", env.now) if c.kind != "end_response"
-            )
-            changes = (ForgetContact(data.rid, data.receipt), *ended)
-        new = menu.idle(state)
-        return Outcome((Reply("forget.done"), menu.again()), changes=changes, state=new)
-    if prefix == "forget" and value == "no":
-        return Outcome((Reply("forget.kept"), *prompt(state, env)), state=state)
+    if prefix == forgetting.FORGET_BUTTON and value in ("yes", "no"):
+        return forgetting.answer(state, value == "yes", env)
     if prefix == later.LATER_BUTTON and value in ("yes", "no"):
         run = partial(_command, env=env, facts=facts)
         return later.answer(state, value, run, partial(prompt, env=env))
