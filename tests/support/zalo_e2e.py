@@ -69,13 +69,14 @@ class Life:
 
     async def say(self, user: str, event: dict[str, Any]) -> None:
         assert await asyncio.to_thread(self.zalo.post, self.url, event) == 200
-        while await self.sender.drain_once() == 0.0:
-            pass
+        await self.drain()
 
     async def drain(self) -> None:
-        """Sends what is due at the clock's time (nothing else happening)."""
-        while await self.sender.drain_once() == 0.0:
-            pass
+        """Sends what is due at the clock's time (nothing else happening): passes until one
+        sends nothing (``drain_once`` answers 0.0 after a pass that sent)."""
+        sent = True
+        while sent:
+            sent = await self.sender.drain_once() == 0.0
 
     async def text(self, user: str, text: str) -> None:
         await self.say(user, self.zalo.user_text(user, text))
