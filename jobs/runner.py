@@ -17,11 +17,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from conversations import Catalog
-from storage import write_transaction
+from storage import is_sqlite, scrub_log, write_transaction
 from storage.leader import AdvisoryLeader
 from storage.queries.dialogue import forget_events_before
 from storage.queries.leases import forget_leases
-from storage.queries.surveys import shuffle_survey_rows
+from storage.queries.rewrites import RESTAMPED_DAYS, rewrite_survey_traces
 
 from .digests import DigestSettings, send_due_digests
 from .dossier_invitations import DossierJobSettings, expire_and_forget, remind_invitations
@@ -35,8 +35,9 @@ SCHEDULER_LOCK = 0x51BA5_0002
 #: How often a follower tries to lead and the leader checks it still does (takeover < 30 s).
 LEADER_POLL_S = 5.0
 EVENT_MEMORY = timedelta(days=30)
-#: How often the survey tables are put back in random order: the hour response times are cut
-#: to, so the rows of at most about one hour lie in the order they were answered.
+#: How often the survey tables are put back in random order and the tables that held a chat
+#: next to a survey are rewritten without their old row versions: the hour response times are
+#: cut to, so at most about one hour's surveys lie in write order or leave old versions.
 SHUFFLE_EVERY_S = 3600
 
 
@@ -106,11 +107,18 @@ class JobsRunner:
             return await forget_events_before(conn, self.clock() - EVENT_MEMORY)
 
     async def shuffle(self) -> bool:
-        """Rewrites the survey tables in random id order (PostgreSQL; see
-        :func:`storage.queries.surveys.shuffle_survey_rows`): the rows written since the last
-        run are the only ones that still lie in the order they were answered."""
-        async with write_transaction(self.engine) as conn:
-            return await shuffle_survey_rows(conn)
+        """PostgreSQL: rewrites the survey tables in random id order, each row stamped by one
+        transaction that touched no chat, and the tables whose old row versions held a chat
+        next to a survey without those versions (:mod:`storage.queries.rewrites`); True when
+        no table had to be left to the next run. SQLite: zeroes freed space as it goes
+        (``secure_delete``) and keeps rows in id order; this only empties the write-ahead log
+        again in case the checkpoint after an ended survey found readers in the way (False)."""
+        if is_sqlite(self.engine):
+            await scrub_log(self.engine)
+            return False
+        since = self.clock().date() - timedelta(days=RESTAMPED_DAYS)
+        done = await rewrite_survey_traces(self.engine, since)
+        return not done.skipped
 
     async def digests_due(self) -> None:
         await send_due_digests(self.engine, self.digests, self.catalog, self.clock())

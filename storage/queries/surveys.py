@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..schema import answers, contacts, conversations, receipts, survey_responses
@@ -143,18 +143,3 @@ async def count_responses(conn: AsyncConnection) -> dict[str, int]:
         select(survey_responses.c.status, func.count()).group_by(survey_responses.c.status)
     )
     return {r[0]: int(r[1]) for r in rows}
-
-
-async def shuffle_survey_rows(conn: AsyncConnection) -> bool:
-    """Puts the survey tables' rows in the order of their random response ids, so that the
-    order they lie in on disk (what ``ctid`` or a ``pg_dump`` shows) no longer follows the
-    order people started or finished (issue 10, point 4). PostgreSQL keeps a table's rows in
-    the order they were written, each update moved to the end: ``CLUSTER`` rewrites both
-    tables in primary-key order, that is random. SQLite needs nothing: there the response id
-    is the rowid and ``answers`` is a WITHOUT ROWID table, both always in id order. True when
-    the tables were rewritten. Holds an exclusive lock on the two tables for the rewrite."""
-    if conn.dialect.name == "sqlite":
-        return False
-    await conn.execute(text("CLUSTER survey_responses USING pk_survey_responses"))
-    await conn.execute(text("CLUSTER answers USING pk_answers"))
-    return True
