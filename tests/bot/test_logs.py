@@ -146,6 +146,6 @@ def test_a_library_line_keeps_its_wording_not_its_values(
 ) -> None:
     record = logging.LogRecord(logger, logging.ERROR, __file__, 1, template, None, None)
     record.args = args  # type: ignore[assignment]
-    expected = printed if printed is not None else template % args  # type: ignore[operator]
+    expected = printed if printed is not None else template % args
     assert Redact().filter(record)
     assert record.getMessage() == expected
