@@ -38,7 +38,10 @@ async def test_each_text_goes_in_the_language_its_reader_chose(
 ) -> None:
     engine = await migrated(Database(f"sqlite+aiosqlite:///{tmp_path / 'texts.db'}"))
     try:
-        rows = [("zalo", "en-citizen", "en"), ("zalo", "vi-citizen", "vi")]
+        rows: list[tuple[str, str, str | None]] = [
+            ("zalo", "en-citizen", "en"),
+            ("zalo", "vi-citizen", "vi"),
+        ]
         rows += [("zalo", "never-chose", None), ("telegram", "en-officer", "en")]
         async with write_transaction(engine) as conn:
             await conn.execute(
