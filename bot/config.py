@@ -114,7 +114,9 @@ class Settings(BaseSettings):
     web_open_surveys_per_address: int = Field(default=3, ge=0, le=10000)
     #: Sites allowed to embed the chat widget (``https://portal.example.gov.vn``).
     web_widget_origins: StrList = Field(default_factory=list)
-    #: Zalo events stamped longer ago than this are refused as replays (1 minute to 1 day).
+    #: How late a Zalo event's first delivery may come, in minutes (1 minute to 1 day); an
+    #: event older than this plus Zalo's whole retry schedule (about 1 h 50 min) is refused
+    #: as a replay, so retries after an outage of ours are still taken.
     zalo_event_max_age_minutes: int = Field(default=10, ge=1, le=24 * 60)
     #: The agency's approved Zalo template for complaint notices outside the 7-day window
     #: (its id from the OA's template manager); empty: such notices wait for the citizen.

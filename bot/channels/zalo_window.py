@@ -9,13 +9,15 @@ it until the citizen writes again (``citizen_wrote`` puts it back in line then).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.zalo_events import CHANNEL
+from bot.channels.zalo_texts import ZaloTexts
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.notice_corrections import record_correction
@@ -79,9 +81,8 @@ RATE_HINT_RESENT = "zalo7.rate_hint_resent"
 RATING_NOTICE = "notice.resolved"
 
 
-def window_texts(text: Callable[[str], str]) -> dict[str, str]:
-    """``Window.texts`` from a catalog's ``text`` of a key (the default language)."""
-    return {key: text(key) for key in (*CORRECTIONS.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)}
+#: The catalog keys ``Window.texts`` must hold: the corrections and the rating hints.
+WINDOW_KEYS = (*CORRECTIONS.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)
 
 
 def correction_key(told: str, went: Went) -> str | None:
@@ -115,9 +116,10 @@ class Window:
     clock: Callable[[], datetime]
     template_id: str = ""
     send_billed: bool = True
-    #: Texts by catalog key (``window_texts``): the corrections (``CORRECTIONS``, with
-    #: ``{code}``; one missing here is not sent) and the rating hints (missing: none added).
-    texts: Mapping[str, str] = field(default_factory=dict)
+    #: Texts by language and catalog key (``WINDOW_KEYS``), each sent in its reader's
+    #: language: the corrections (``CORRECTIONS``, with ``{code}``; one missing here is not
+    #: sent) and the rating hints (missing: none added).
+    texts: ZaloTexts = field(default_factory=ZaloTexts)
 
     async def direct(self, chat_id: str) -> bool:
         """Whether a notice to ``chat_id`` may go as a normal message now."""
@@ -125,9 +127,12 @@ class Window:
             last = await last_wrote(conn, chat_id)
         return reach(last, self.clock(), send_billed=self.send_billed) == "direct"
 
-    def rate_hint(self, message: TextMessage, key: str) -> str:
-        """The hint ``key`` when ``message`` is a rating request, else ""."""
-        return self.texts.get(key, "") if message.key == RATING_NOTICE and message.choices else ""
+    async def rate_hint(self, chat_id: str, message: TextMessage, key: str) -> str:
+        """The hint ``key`` in the language of ``chat_id`` when ``message`` is a rating
+        request, else ""."""
+        if message.key != RATING_NOTICE or not message.choices:
+            return ""
+        return await self.texts.for_chat(CHANNEL, chat_id, key)
 
     async def record(self, outcome: str) -> None:
         async with write_transaction(self.engine) as conn:
@@ -141,7 +146,8 @@ class Window:
             return False
         channel, chat_id, said, code = told
         key = correction_key(said, went)
-        text = self.texts.get(key or "")
+        # In the officer's own language (their chat's choice), like what they were told.
+        text = await self.texts.for_chat(channel, chat_id, key or "")
         if key is None or not text:
             return False
         async with write_transaction(self.engine) as conn:
