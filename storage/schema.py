@@ -89,6 +89,7 @@ contacts = Table(
     Column("external_id", String(64), nullable=False),
     Column("language", String(8)),
     Column("stopped", Boolean, nullable=False, default=False),
+    #: The hour the chat first wrote (rounded down, like every time kept for anonymity).
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel", "external_id"),
 )
