@@ -213,9 +213,10 @@ survey_marks = Table(
     sqlite_with_rowid=False,
 )
 
-#: Secrets the bot makes itself on first run and keeps (``survey_mark_key``: the survey marks'
-#: key when ``RECEIPT_SECRET`` is not set). Never the log salt (``receipt_secret`` in older
-#: versions, deleted at start): that one is made per process and never stored.
+#: Secrets older versions made on first run and kept here; today's bot stores none. Their
+#: ``survey_mark_key`` (the survey marks' key when ``RECEIPT_SECRET`` is not set) is moved to
+#: ``RECEIPT_SECRET_FILE`` at start and deleted; their log salt (``receipt_secret``) is
+#: deleted at start: today's is made per process and never stored.
 local_secrets = Table(
     "local_secrets",
     metadata,
