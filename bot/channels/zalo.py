@@ -32,6 +32,7 @@ from bot.channels.zalo_window import (
     NOTICE_PREFIX,
     RATE_HINT_RESENT,
     RATE_HINT_TEMPLATE,
+    ZNS_WAIT,
     Went,
     Window,
 )
@@ -273,10 +274,17 @@ class ZaloSender:
         wait = await self.zns.schedule.wait_until(self.zns.engine, now)
         if wait is not None:
             # Zalo's sending hours or the day's quota: the notice waits for the next opening
-            # (``zns_schedule``); over the quota it is counted for the digest.
+            # (``zns_schedule``), or for the citizen's next message (``citizen_wrote``); over
+            # the quota it is counted for the digest.
             until, why = wait
             if why == "quota":
                 await window.record("zns_quota")
+            if not await window.waited(chat_id, message):
+                # Staff were told "sent as a template" when they acted: not yet. Counted as
+                # held once, like a notice held for the window (then re-sent or sent by ZNS).
+                await window.record("held")
+                when = f"{until.astimezone(self.zns.tz):%H:%M %d/%m/%Y}"
+                await window.tell(message.told, ZNS_WAIT[why], when=when)
             raise Deferred(until, f"zns {why}")
         try:
             await self._call(self.zns.url, "", token_errors=ZNS_TOKEN_ERRORS, json=body)

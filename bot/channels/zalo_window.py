@@ -21,7 +21,7 @@ from bot.channels.zalo_texts import ZaloTexts
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.notice_corrections import record_correction
-from storage.queries.zalo_chats import last_wrote, record_notices
+from storage.queries.zalo_chats import last_wrote, record_notices, waits_for_zns
 
 FREE = timedelta(hours=48)
 WINDOW = timedelta(days=7)
@@ -81,8 +81,13 @@ RATE_HINT_RESENT = "zalo7.rate_hint_resent"
 RATING_NOTICE = "notice.resolved"
 
 
+#: What the officer who acted is told when the notice they were told went as a template
+#: waits for ZNS instead, by why (``zns_schedule``: outside Zalo's sending hours, or over the
+#: OA's daily quota), with ``{code}`` and ``{when}`` (local time it goes at the latest).
+ZNS_WAIT = {"hours": "zalo11.zns_wait_hours", "quota": "zalo11.zns_wait_quota"}
+
 #: The catalog keys ``Window.texts`` must hold: the corrections and the rating hints.
-WINDOW_KEYS = (*CORRECTIONS.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)
+WINDOW_KEYS = (*CORRECTIONS.values(), *ZNS_WAIT.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)
 
 
 def correction_key(told: str, went: Went) -> str | None:
@@ -138,20 +143,33 @@ class Window:
         async with write_transaction(self.engine) as conn:
             await record_notices(conn, [outcome], self.clock())
 
+    async def waited(self, chat_id: str, message: TextMessage) -> bool:
+        """Whether ``message`` to ``chat_id`` already waited for ZNS (``waits_for_zns``)."""
+        async with read_transaction(self.engine) as conn:
+            return await waits_for_zns(conn, chat_id, message.key, message.text)
+
     async def correct(self, told: Sequence[str], went: Went) -> bool:
         """Corrects the officer who acted when the notice ``went`` otherwise than they were
         told (``TextMessage.told``: their channel and chat, what they were told, the code):
         a short message to them and a note in the case's history. True when one was due."""
         if len(told) != 4:
             return False
-        channel, chat_id, said, code = told
-        key = correction_key(said, went)
+        key = correction_key(told[2], went)
+        return key is not None and await self.tell(told, key)
+
+    async def tell(self, told: Sequence[str], key: str, **params: str) -> bool:
+        """Tells the officer who acted (``told``, as in ``correct``) the text ``key`` with
+        ``{code}`` and ``params``: to their chat, in their language, and in the case's
+        history. False when there is no officer, no such text or no such case."""
+        if len(told) != 4:
+            return False
+        channel, chat_id, _said, code = told
         # In the officer's own language (their chat's choice), like what they were told.
-        text = await self.texts.for_chat(channel, chat_id, key or "")
-        if key is None or not text:
+        text = await self.texts.for_chat(channel, chat_id, key)
+        if not text:
             return False
         async with write_transaction(self.engine) as conn:
             staff = (channel, chat_id)
             return await record_correction(
-                conn, code, staff, text.format(code=code), key, self.clock()
+                conn, code, staff, text.format(code=code, **params), key, self.clock()
             )
