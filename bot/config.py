@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from conversations.periods import DIGEST_KINDS
 from conversations.workdays import WorkCalendar, load_calendar
 
 #: A dossier API client's name: short and plain, it is stored with each event it posts.
 CLIENT_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+#: The default name of the survey marks' key file (``Settings.secret_file``).
+SECRET_FILE_NAME = "receipt_secret"
 #: A web origin: scheme, host, optional port; no path.
 ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?/?$")
 
@@ -67,8 +70,12 @@ class Settings(BaseSettings):
     agency_name: str = Field(default="Sở Xây dựng", min_length=1, max_length=120)
     #: Where citizens can come in person (the tố cáo text names it); empty: not stated.
     agency_address: str = Field(default="", max_length=200)
-    #: Key of the one-survey-per-period marks; unset: made on first run, kept in the database.
+    #: Key of the one-survey-per-period marks; unset: read from ``RECEIPT_SECRET_FILE``.
     receipt_secret: SecretStr | None = None
+    #: Where the marks' key is kept when ``RECEIPT_SECRET`` is unset (made there on first run,
+    #: mode 0600); unset: ``receipt_secret`` next to a SQLite database file, else
+    #: ``data/receipt_secret`` (see :attr:`secret_file`). Never in the database.
+    receipt_secret_file: Path | None = None
     survey_expire_hours: int = Field(default=168, ge=1, le=24 * 90)
     #: One survey without a receipt per chat per this calendar period ("off": no limit).
     open_survey_period: Literal["day", "week", "month", "year", "off"] = "month"
@@ -107,7 +114,9 @@ class Settings(BaseSettings):
     web_open_surveys_per_address: int = Field(default=3, ge=0, le=10000)
     #: Sites allowed to embed the chat widget (``https://portal.example.gov.vn``).
     web_widget_origins: StrList = Field(default_factory=list)
-    #: Zalo events stamped longer ago than this are refused as replays (1 minute to 1 day).
+    #: How late a Zalo event's first delivery may come, in minutes (1 minute to 1 day); an
+    #: event older than this plus Zalo's whole retry schedule (about 1 h 50 min) is refused
+    #: as a replay, so retries after an outage of ours are still taken.
     zalo_event_max_age_minutes: int = Field(default=10, ge=1, le=24 * 60)
     #: The agency's approved Zalo template for complaint notices outside the 7-day window
     #: (its id from the OA's template manager); empty: such notices wait for the citizen.
@@ -147,6 +156,7 @@ class Settings(BaseSettings):
         "zalo_oa_id",
         "webhook_secret",
         "receipt_secret",
+        "receipt_secret_file",
         "http_host",
         "web_kiosk_pin",
         mode="before",
@@ -293,6 +303,21 @@ class Settings(BaseSettings):
             return self.telegram_api_file_url
         base = self.telegram_api_base_url.rstrip("/")
         return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+    @property
+    def secret_file(self) -> Path:
+        """Where the survey marks' key is kept when ``RECEIPT_SECRET`` is unset:
+        ``RECEIPT_SECRET_FILE``; unset, ``receipt_secret`` in the folder of a SQLite database
+        file (what backs up or moves the database folder keeps them together, and a second
+        database gets a key of its own), else ``data/receipt_secret`` (PostgreSQL, in-memory
+        SQLite), relative to the working directory like the default database."""
+        if self.receipt_secret_file is not None:
+            return self.receipt_secret_file.expanduser()
+        url = make_url(self.database_url)
+        database = url.database or ""
+        if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+            return Path(database).expanduser().parent / SECRET_FILE_NAME
+        return Path("data") / SECRET_FILE_NAME
 
     @property
     def survey_ttl(self) -> timedelta:

@@ -2,8 +2,10 @@
 
 Secrets and personal data never reach a log line (STYLE rule 25), whatever LOG_LEVEL says:
 libraries that print request URLs, request parameters, answers or SQL parameters speak only
-at the level given in ``LIBRARY_LEVELS``, and every handler redacts what looks like a secret
-(the Telegram token in a URL, ``access_token=…``-like pairs, the configured secrets).
+at the level given in ``LIBRARY_LEVELS``; what they do say keeps its wording but not its
+values (``Redact.withhold``: a body they could not parse, printed at ERROR, holds a citizen's
+id, name and message); and every handler redacts what looks like a secret (the Telegram
+token in a URL, ``access_token=…``-like pairs, the configured secrets).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 #: Salts the chat pseudonyms of log lines. Made at random when the process starts and never
 #: stored, logged or configured: lines of one process can be told apart by chat (to follow a
@@ -37,6 +39,8 @@ LIBRARY_LEVELS: dict[str, int] = {
 
 #: Shown instead of a secret.
 REDACTED = "[redacted]"
+#: Shown instead of a value a library put in its line (see ``Redact.withhold``).
+WITHHELD = "[withheld]"
 #: Below this length a configured "secret" is too short to be told from ordinary text.
 MIN_SECRET_CHARS = 6
 #: Names whose values are secrets, in a query string, a form, JSON, a dict or a header.
@@ -68,6 +72,28 @@ _PATTERNS = (
 )
 
 
+#: The loggers ``Redact.withhold`` applies to: those of ``LIBRARY_LEVELS`` and their children.
+LIBRARY_PREFIXES = tuple(name + "." for name in LIBRARY_LEVELS)
+#: Values of a library's line that are printed as they are: they name no one.
+_SHOWN = (int, float, bool, type(None))
+
+
+class _Withheld:
+    """Prints as ``WITHHELD`` through ``%s`` and ``%r`` alike."""
+
+    def __repr__(self) -> str:
+        return WITHHELD
+
+    __str__ = __repr__
+
+
+_WITHHELD = _Withheld()
+
+
+def _withheld(value: object) -> object:
+    return value if isinstance(value, _SHOWN) else _WITHHELD
+
+
 class Redact(logging.Filter):
     """Rewrites a record so that no secret it carries is printed; never drops a record."""
 
@@ -84,7 +110,22 @@ class Redact(logging.Filter):
             text = pattern.sub(replacement, text)
         return text
 
+    @staticmethod
+    def withhold(record: logging.LogRecord) -> None:
+        """A library's record keeps its wording and its numbers, not its other values: the
+        Telegram library, for one, prints at ERROR a whole answer it could not parse
+        (``Can not load invalid JSON data: "%s"``) and at CRITICAL a batch of updates it could
+        not read, with each sender's id, name and message. Which strings or objects of a
+        library's line are harmless cannot be known for every version, so none is printed."""
+        if not record.args or not (record.name + ".").startswith(LIBRARY_PREFIXES):
+            return
+        if isinstance(record.args, Mapping):
+            record.args = {k: _withheld(v) for k, v in record.args.items()}
+        else:
+            record.args = tuple(_withheld(v) for v in record.args)
+
     def filter(self, record: logging.LogRecord) -> bool:
+        self.withhold(record)
         try:
             message = record.getMessage()
         except Exception:  # a malformed call: left for the handler to report

@@ -3,16 +3,18 @@ settings; and the copy of a citizen's file from the URL Zalo gives."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
-from functools import partial
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_inbound import zalo_webhook
+from bot.channels.zalo_texts import NAV_HINT, ZaloTexts, rendered
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, filed_note_key, window_texts, zns_filed_note_key
+from bot.channels.zalo_window import WINDOW_KEYS, Window, filed_note_key, zns_filed_note_key
 from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.channels.zns_schedule import ZnsSchedule, parse_hours
 from bot.config import Settings
@@ -59,25 +61,17 @@ def zalo_channel(
         settings.zalo_app_secret.get_secret_value(),
         utc_now,
     )
-    catalog = default_catalog()
-    hint = catalog.text(settings.default_language, "zalo.nav_hint")
+    texts = channel_texts(runtime.engine, settings.default_language)
     window = Window(
         runtime.engine,
         utc_now,
         settings.zalo_template_notice,
         settings.zalo_send_billed,
-        window_texts(partial(catalog.text, settings.default_language)),
+        texts,
     )
     note = filed_note_key(bool(settings.zalo_template_notice), settings.zalo_send_billed)
-    filed_note = catalog.text(settings.default_language, note)
     zalo = ZaloSender(
-        client,
-        settings.zalo_api_base_url,
-        tokens,
-        hint,
-        window,
-        filed_note,
-        _zns(runtime, settings),
+        client, settings.zalo_api_base_url, tokens, texts, window, note, _zns(runtime, settings)
     )
     # Zalo allows far more than Telegram; its own -32 answer slows us down when needed.
     sender = OutboxSender(
@@ -99,6 +93,16 @@ def zalo_channel(
     return sender, route, tokens
 
 
+def channel_texts(engine: AsyncEngine | None, default_language: str) -> ZaloTexts:
+    """The Zalo sender's own sentences (``bot/channels/zalo_texts.py``) in every language:
+    each filing note, the rating hints, the staff corrections, the numbered options' hint."""
+    keys = [NAV_HINT, *WINDOW_KEYS]
+    for template, billed in itertools.product((False, True), repeat=2):
+        keys.append(filed_note_key(template, billed))
+        keys.append(zns_filed_note_key(billed))
+    return rendered(default_catalog(), keys, default_language, engine)
+
+
 def _zns(runtime: Runtime, settings: Settings) -> Zns | None:
     """ZNS by phone number, when configured and no OA template by user id is."""
     template = settings.zalo_zns_template_notice
@@ -108,7 +112,7 @@ def _zns(runtime: Runtime, settings: Settings) -> Zns | None:
     lang = settings.default_language
     statuses = {s: catalog.text(lang, f"status.{s}") for s in COMPLAINT_STATUSES}
     url = settings.zalo_zns_base_url.rstrip("/") + ZNS_PATH
-    note = catalog.text(lang, zns_filed_note_key(settings.zalo_send_billed))
+    note = zns_filed_note_key(settings.zalo_send_billed)
     hours = parse_hours(settings.zalo_zns_hours)
     schedule = ZnsSchedule(settings.zone, hours, settings.zalo_zns_daily_quota)
     return Zns(runtime.engine, url, template, statuses, settings.zone, note, schedule)

@@ -89,6 +89,7 @@ contacts = Table(
     Column("external_id", String(64), nullable=False),
     Column("language", String(8)),
     Column("stopped", Boolean, nullable=False, default=False),
+    #: The hour the chat first wrote (rounded down, like every time kept for anonymity).
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel", "external_id"),
 )
@@ -213,9 +214,10 @@ survey_marks = Table(
     sqlite_with_rowid=False,
 )
 
-#: Secrets the bot makes itself on first run and keeps (``survey_mark_key``: the survey marks'
-#: key when ``RECEIPT_SECRET`` is not set). Never the log salt (``receipt_secret`` in older
-#: versions, deleted at start): that one is made per process and never stored.
+#: Secrets older versions made on first run and kept here; today's bot stores none. Their
+#: ``survey_mark_key`` (the survey marks' key when ``RECEIPT_SECRET`` is not set) is moved to
+#: ``RECEIPT_SECRET_FILE`` at start and deleted; their log salt (``receipt_secret``) is
+#: deleted at start: today's is made per process and never stored.
 local_secrets = Table(
     "local_secrets",
     metadata,

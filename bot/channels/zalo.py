@@ -25,12 +25,14 @@ from bot.channels.zalo_media import (
     image_message,
     image_upload,
 )
+from bot.channels.zalo_texts import NAV_HINT, ZaloTexts
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import (
     FILED_PREFIX,
     NOTICE_PREFIX,
     RATE_HINT_RESENT,
     RATE_HINT_TEMPLATE,
+    ZNS_WAIT,
     Went,
     Window,
 )
@@ -105,7 +107,8 @@ def render(message: TextMessage, hint: str) -> dict[str, Any]:
         nav = [label for cid, label in choices if cid.endswith(words)]
         body = [label for cid, label in choices if not cid.endswith(words)]
         lines = [f"{n}. {label}" for n, label in enumerate(body, start=1)]
-        text = "\n".join([text, *lines] + ([hint.format(words=", ".join(nav))] if nav else []))
+        told = [hint.format(words=", ".join(nav))] if nav and hint else []
+        text = "\n".join([text, *lines, *told])
     out["text"] = clip(text) or "…"
     return out
 
@@ -144,7 +147,7 @@ class ZaloSender:
         client: httpx.AsyncClient,
         base_url: str,
         tokens: TokenStore,
-        hint: str,
+        texts: ZaloTexts,
         window: Window | None = None,
         filed_note: str = "",
         zns: Zns | None = None,
@@ -156,22 +159,28 @@ class ZaloSender:
         self.window = window
         #: ZNS by phone number, for notices outside the window with no OA template.
         self.zns = zns
-        #: Told to a Zalo citizen under their complaint's receipt: how they will hear back.
+        #: The catalog key of what a Zalo citizen is told under their complaint's receipt:
+        #: how they will hear back ("": nothing).
         self.filed_note = filed_note
         self.image_url = base + UPLOAD_IMAGE_PATH
         self.file_url = base + UPLOAD_FILE_PATH
         self.tokens = tokens
-        self.hint = hint
+        #: The sender's own sentences, sent in each reader's language (``zalo_texts``).
+        self.texts = texts
 
     async def send(self, chat_id: str, message: Outbound) -> None:
         match message:
             case TextMessage(key=key) if self.window and key.startswith(NOTICE_PREFIX):
                 await self._notice(chat_id, message, self.window)
             case TextMessage(key=key) if self.filed_note and key.startswith(FILED_PREFIX):
-                await self._message(chat_id, render(message, self.hint))
-                await self._message(chat_id, {"text": clip(await self._note(chat_id, message))})
+                await self._text(chat_id, message)
+                note = await self.texts.for_chat(
+                    CHANNEL, chat_id, await self._note(chat_id, message)
+                )
+                if note:
+                    await self._message(chat_id, {"text": clip(note)})
             case TextMessage():
-                await self._message(chat_id, render(message, self.hint))
+                await self._text(chat_id, message)
             case ImageMessage(data, name, caption):
                 await self.send_image(chat_id, data, name, caption)
             case DocumentMessage(data, name, caption):
@@ -179,6 +188,16 @@ class ZaloSender:
             case _:
                 # The runtime adapts what CAPABILITIES leave out; anything else is a bug.
                 raise PermanentSendError(f"{message.kind} is not sent on Zalo")
+
+    async def _text(self, chat_id: str, message: TextMessage) -> None:
+        await self._message(chat_id, render(message, await self._hint(chat_id, message)))
+
+    async def _hint(self, chat_id: str, message: TextMessage) -> str:
+        """The hint under options numbered in the text, in the chat's language; "" (and no
+        lookup) when the options fit as buttons."""
+        if len(message.choices) <= MAX_BUTTONS:
+            return ""
+        return await self.texts.for_chat(CHANNEL, chat_id, NAV_HINT)
 
     async def _notice(self, chat_id: str, message: TextMessage, window: Window) -> None:
         """A complaint's notice: a normal message while the window allows it; outside it an
@@ -197,10 +216,10 @@ class ZaloSender:
         if await window.direct(chat_id):
             if len(message.told) == 4 and message.told[2] != "direct":
                 # Held when staff acted, going now the citizen wrote: how to answer by typing.
-                hint = window.rate_hint(message, RATE_HINT_RESENT)
+                hint = await window.rate_hint(chat_id, message, RATE_HINT_RESENT)
                 message = replace(message, text=f"{message.text}\n{hint}" if hint else message.text)
             try:
-                await self._message(chat_id, render(message, self.hint))
+                await self._text(chat_id, message)
                 return "direct"
             except UnreachableOnZalo:
                 pass  # Zalo's own clock says closed: as below
@@ -220,7 +239,7 @@ class ZaloSender:
         if not window.template_id:
             return False
         # A rating request's template has no buttons: how to answer it, never cut off.
-        hint = window.rate_hint(message, RATE_HINT_TEMPLATE)
+        hint = await window.rate_hint(chat_id, message, RATE_HINT_TEMPLATE)
         room = MAX_TEMPLATE_TEXT - (len(hint) + 1 if hint else 0)
         text = message.text[:room] + (f"\n{hint}" if hint else "")
         data = {"template_id": window.template_id, "template_data": {"content": text}}
@@ -234,7 +253,8 @@ class ZaloSender:
         return True
 
     async def _note(self, chat_id: str, message: TextMessage) -> str:
-        """How the sender of the complaint just filed will hear back: by ZNS when they agreed."""
+        """The catalog key of how the sender of the complaint just filed will hear back: by
+        ZNS when they agreed."""
         zns = self.zns
         if zns and zns.filed_note and await zns.phone(chat_id, message.text) is not None:
             return zns.filed_note
@@ -254,10 +274,17 @@ class ZaloSender:
         wait = await self.zns.schedule.wait_until(self.zns.engine, now)
         if wait is not None:
             # Zalo's sending hours or the day's quota: the notice waits for the next opening
-            # (``zns_schedule``); over the quota it is counted for the digest.
+            # (``zns_schedule``), or for the citizen's next message (``citizen_wrote``); over
+            # the quota it is counted for the digest.
             until, why = wait
             if why == "quota":
                 await window.record("zns_quota")
+            if not await window.waited(chat_id, message):
+                # Staff were told "sent as a template" when they acted: not yet. Counted as
+                # held once, like a notice held for the window (then re-sent or sent by ZNS).
+                await window.record("held")
+                when = f"{until.astimezone(self.zns.tz):%H:%M %d/%m/%Y}"
+                await window.tell(message.told, ZNS_WAIT[why], when=when)
             raise Deferred(until, f"zns {why}")
         try:
             await self._call(self.zns.url, "", token_errors=ZNS_TOKEN_ERRORS, json=body)

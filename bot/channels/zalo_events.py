@@ -42,7 +42,10 @@ CHOICE_PREFIX = "#c:"
 #: short code's rule): at a description, a name or a comment it is what the citizen wrote.
 RECEIPT_TOKEN = re.compile(r"(?:d_)?[A-Za-z0-9_][A-Za-z0-9_-]{23}")
 
-#: When Zalo sends an event again after a non-200 answer (after 30 s, 5, 15, 30 min, 1 h).
+#: When Zalo sends an event again after a non-200 answer: "Zalo retries after 30 s, 5 min,
+#: 15 min, 30 min, 1 h, with ``num_retry``" (``shared/reference/ZALO.md``, Webhook). Read as
+#: pauses between tries, the longer of the two readings: the last retry comes about 1 h 50 min
+#: after the event, and a redelivery after our own outage is still accepted then.
 RETRY_SCHEDULE: tuple[timedelta, ...] = (
     timedelta(seconds=30),
     timedelta(minutes=5),
@@ -80,10 +83,21 @@ def event_time(stamp: str) -> datetime | None:
 
 
 def too_old(stamp: str, now: datetime, window: timedelta) -> bool:
-    """True for an event stamped more than ``window`` before ``now`` (a replayed capture) or
-    as far after it (a forged clock); a stamp that is no time at all counts as too old."""
+    """True for a replayed capture: an event stamped more than ``replay_horizon(window)``
+    before ``now``, or more than ``window`` after it (a forged clock); a stamp that is no time
+    at all counts as too old.
+
+    ``window`` is how late a first delivery may come (clock skew, queueing). A retry keeps
+    the event's own timestamp (it is what the signature covers), so Zalo's retries after a
+    5xx of ours (say the database was down for 20 minutes) come up to the whole
+    ``RETRY_SCHEDULE`` later still, and are accepted; nothing legitimate comes later than
+    that. Within that horizon a capture sent again is refused by its msg_id instead
+    (``jobs.event_keys``, remembered far longer than the horizon).
+    """
     at = event_time(stamp)
-    return at is None or abs(now - at) > window
+    if at is None:
+        return True
+    return now - at > replay_horizon(window) or at - now > window
 
 
 def _looks_like_token(text: str) -> bool:

@@ -9,17 +9,19 @@ it until the citizen writes again (``citizen_wrote`` puts it back in line then).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.zalo_events import CHANNEL
+from bot.channels.zalo_texts import ZaloTexts
 from storage import read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.notice_corrections import record_correction
-from storage.queries.zalo_chats import last_wrote, record_notices
+from storage.queries.zalo_chats import last_wrote, record_notices, waits_for_zns
 
 FREE = timedelta(hours=48)
 WINDOW = timedelta(days=7)
@@ -79,9 +81,13 @@ RATE_HINT_RESENT = "zalo7.rate_hint_resent"
 RATING_NOTICE = "notice.resolved"
 
 
-def window_texts(text: Callable[[str], str]) -> dict[str, str]:
-    """``Window.texts`` from a catalog's ``text`` of a key (the default language)."""
-    return {key: text(key) for key in (*CORRECTIONS.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)}
+#: What the officer who acted is told when the notice they were told went as a template
+#: waits for ZNS instead, by why (``zns_schedule``: outside Zalo's sending hours, or over the
+#: OA's daily quota), with ``{code}`` and ``{when}`` (local time it goes at the latest).
+ZNS_WAIT = {"hours": "zalo11.zns_wait_hours", "quota": "zalo11.zns_wait_quota"}
+
+#: The catalog keys ``Window.texts`` must hold: the corrections and the rating hints.
+WINDOW_KEYS = (*CORRECTIONS.values(), *ZNS_WAIT.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)
 
 
 def correction_key(told: str, went: Went) -> str | None:
@@ -115,9 +121,10 @@ class Window:
     clock: Callable[[], datetime]
     template_id: str = ""
     send_billed: bool = True
-    #: Texts by catalog key (``window_texts``): the corrections (``CORRECTIONS``, with
-    #: ``{code}``; one missing here is not sent) and the rating hints (missing: none added).
-    texts: Mapping[str, str] = field(default_factory=dict)
+    #: Texts by language and catalog key (``WINDOW_KEYS``), each sent in its reader's
+    #: language: the corrections (``CORRECTIONS``, with ``{code}``; one missing here is not
+    #: sent) and the rating hints (missing: none added).
+    texts: ZaloTexts = field(default_factory=ZaloTexts)
 
     async def direct(self, chat_id: str) -> bool:
         """Whether a notice to ``chat_id`` may go as a normal message now."""
@@ -125,13 +132,21 @@ class Window:
             last = await last_wrote(conn, chat_id)
         return reach(last, self.clock(), send_billed=self.send_billed) == "direct"
 
-    def rate_hint(self, message: TextMessage, key: str) -> str:
-        """The hint ``key`` when ``message`` is a rating request, else ""."""
-        return self.texts.get(key, "") if message.key == RATING_NOTICE and message.choices else ""
+    async def rate_hint(self, chat_id: str, message: TextMessage, key: str) -> str:
+        """The hint ``key`` in the language of ``chat_id`` when ``message`` is a rating
+        request, else ""."""
+        if message.key != RATING_NOTICE or not message.choices:
+            return ""
+        return await self.texts.for_chat(CHANNEL, chat_id, key)
 
     async def record(self, outcome: str) -> None:
         async with write_transaction(self.engine) as conn:
             await record_notices(conn, [outcome], self.clock())
+
+    async def waited(self, chat_id: str, message: TextMessage) -> bool:
+        """Whether ``message`` to ``chat_id`` already waited for ZNS (``waits_for_zns``)."""
+        async with read_transaction(self.engine) as conn:
+            return await waits_for_zns(conn, chat_id, message.key, message.text)
 
     async def correct(self, told: Sequence[str], went: Went) -> bool:
         """Corrects the officer who acted when the notice ``went`` otherwise than they were
@@ -139,13 +154,22 @@ class Window:
         a short message to them and a note in the case's history. True when one was due."""
         if len(told) != 4:
             return False
-        channel, chat_id, said, code = told
-        key = correction_key(said, went)
-        text = self.texts.get(key or "")
-        if key is None or not text:
+        key = correction_key(told[2], went)
+        return key is not None and await self.tell(told, key)
+
+    async def tell(self, told: Sequence[str], key: str, **params: str) -> bool:
+        """Tells the officer who acted (``told``, as in ``correct``) the text ``key`` with
+        ``{code}`` and ``params``: to their chat, in their language, and in the case's
+        history. False when there is no officer, no such text or no such case."""
+        if len(told) != 4:
+            return False
+        channel, chat_id, _said, code = told
+        # In the officer's own language (their chat's choice), like what they were told.
+        text = await self.texts.for_chat(channel, chat_id, key)
+        if not text:
             return False
         async with write_transaction(self.engine) as conn:
             staff = (channel, chat_id)
             return await record_correction(
-                conn, code, staff, text.format(code=code), key, self.clock()
+                conn, code, staff, text.format(code=code, **params), key, self.clock()
             )

@@ -48,7 +48,8 @@ class Zns:
     template_id: str
     statuses: Mapping[str, str] = field(default_factory=dict)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
-    #: Told under the receipt of a complaint filed with consent: how they will hear back.
+    #: The catalog key of what is told under the receipt of a complaint filed with consent:
+    #: how they will hear back (sent in the citizen's language, ``zalo_texts``).
     filed_note: str = ""
     #: Zalo's sending hours and the OA's daily quota (``ZALO_ZNS_HOURS``,
     #: ``ZALO_ZNS_DAILY_QUOTA``); by default none (the app passes the settings).

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import secrets
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.config import Settings
-from bot.runtime.dispatch import Dispatcher, DispatchSettings, utc_now
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.dossiers import DeskSettings
 from conversations import default_catalog
 from jobs.digests import DigestSettings
 from jobs.dossier_invitations import DossierJobSettings
-from storage import migrate, open_engine, write_transaction
-from storage.queries.local_secrets import forget_local_secret, local_secret
+from storage import migrate, open_engine, scrub_log, write_transaction
+from storage.queries.local_secrets import forget_local_secret, stored_local_secret
+
+from .secret_file import new_key, secret_from_file
+
+log = logging.getLogger(__name__)
 
 #: The name under which older versions kept the log salt in ``local_secrets``.
 OLD_LOG_SALT = "receipt_secret"
-#: The name of the survey marks' key in ``local_secrets`` when ``RECEIPT_SECRET`` is unset.
+#: The name under which older versions kept the survey marks' key in ``local_secrets`` (now in
+#: ``RECEIPT_SECRET_FILE``; moved there at start).
 MARK_KEY = "survey_mark_key"
 
 
@@ -40,7 +46,10 @@ async def build_runtime(settings: Settings) -> Runtime:
         # The log salt older versions kept in the database: it would still tie their log
         # lines to chats. Today's salt is made per process and never stored (bot.logs).
         await forget_local_secret(conn, OLD_LOG_SALT)
-        mark_key = await survey_mark_key(conn, settings)
+        mark_key, moved = await survey_mark_key(conn, settings)
+    if moved:
+        # The deleted row's older page version may still be in SQLite's write-ahead log.
+        await scrub_log(engine)
     dispatcher = Dispatcher(
         engine,
         DispatchSettings(
@@ -66,17 +75,33 @@ async def build_runtime(settings: Settings) -> Runtime:
     return Runtime(engine, dispatcher)
 
 
-async def survey_mark_key(conn: AsyncConnection, settings: Settings) -> bytes:
-    """The survey marks' key: ``RECEIPT_SECRET``; unset, a random one made on first run and
-    kept in ``local_secrets`` (``MARK_KEY``), the same for every process on the database
-    and after a restart, so a second survey without a receipt in the period is still refused.
-    What holding it with the database tells is said in ``storage.queries.survey_marks``; it
-    is not the log salt, which no stored value gives (``bot.logs``)."""
+async def survey_mark_key(conn: AsyncConnection, settings: Settings) -> tuple[bytes, bool]:
+    """The survey marks' key, and whether a key stored in the database was deleted.
+
+    The key: ``RECEIPT_SECRET``; unset, the one in ``settings.secret_file``
+    (``RECEIPT_SECRET_FILE``), made at random on first run (``bot.runtime.secret_file``), so
+    it is the same after a restart and for every process reading that file, and a second
+    survey without a receipt in the period is still refused. Never kept in the database:
+    whoever held a dump with it could recompute every chat's mark. A key older versions
+    stored there (``MARK_KEY``) becomes the file's content when there is no file yet (the
+    period's marks still match), and is deleted either way. It is not the log salt, which
+    no stored value gives (``bot.logs``). Raises ``OSError`` when the file cannot be read
+    or made, ``ValueError`` when it is empty."""
+    stored = await stored_local_secret(conn, MARK_KEY)
     secret = settings.receipt_secret
     if secret is not None:
-        return secret.get_secret_value().encode()
-    stored = await local_secret(conn, MARK_KEY, lambda: secrets.token_hex(32), utc_now())
-    return stored.encode()
+        key = secret.get_secret_value()
+    else:
+        path = settings.secret_file
+        make = new_key if stored is None else (lambda: stored)
+        # A file is read or written once at start: off the loop all the same.
+        key = await asyncio.to_thread(secret_from_file, path, make)
+        if stored is not None and stored != key:
+            log.warning(
+                "survey marks' key: the file's key differs from the one stored; kept the file's"
+            )
+    moved = stored is not None and await forget_local_secret(conn, MARK_KEY)
+    return key.encode(), moved
 
 
 def digest_settings(settings: Settings) -> DigestSettings:

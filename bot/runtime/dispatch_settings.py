@@ -43,6 +43,6 @@ class DispatchSettings:
     #: when there is no OA template, so a named complaint on Zalo asks consent to it.
     zalo_zns_template: str = ""
     #: The key of the survey marks (``storage.queries.survey_marks``): ``RECEIPT_SECRET``, or
-    #: the one made on first run and kept in ``local_secrets`` (``build.survey_mark_key``);
+    #: the one made on first run in ``RECEIPT_SECRET_FILE`` (``build.survey_mark_key``);
     #: random here, for a dispatcher built without settings (tests).
     survey_mark_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)

@@ -128,12 +128,18 @@ async def load_conversations(
 async def _create(
     conn: AsyncConnection, missing: Sequence[ContactKey], now: datetime
 ) -> dict[ContactKey, ConversationRow]:
-    """New contacts with an empty conversation, without reading them back."""
+    """New contacts with an empty conversation, without reading them back. Their
+    ``created_at`` is the hour (its only reader, the digests' first contact, wants the day):
+    to the second, with a log's times, it would tell which chat wrote first when."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
     inserted = await conn.execute(
         insert_ignore(conn, contacts, ("channel", "external_id")).returning(
             contacts.c.id, contacts.c.channel, contacts.c.external_id
         ),
-        [{"channel": c, "external_id": e, "stopped": False, "created_at": now} for c, e in missing],
+        [
+            {"channel": c, "external_id": e, "stopped": False, "created_at": hour}
+            for c, e in missing
+        ],
     )
     # A random version and the hour, as every later write gives (``storage.versions``).
     created = {
@@ -142,7 +148,6 @@ async def _create(
         )
         for r in inserted
     }
-    hour = now.replace(minute=0, second=0, microsecond=0)
     if created:
         await conn.execute(
             conversations.insert(),

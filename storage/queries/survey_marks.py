@@ -3,9 +3,9 @@
 A chat that submitted a survey in a period (``OPEN_SURVEY_PERIOD``) may not add one without a
 receipt in the same period. The record of it is a row ``(mark, period)``, where ``mark`` is
 ``HMAC(key, channel:chat:period)`` (:func:`survey_mark`) and ``key`` is ``RECEIPT_SECRET``,
-or, when that is unset, a random key made on first run and kept in ``local_secrets`` (shared by
-every process on the database, kept across restarts: the rule holds through them). Why it
-ties no response to its chat, for whoever holds the database:
+or, when that is unset, a random key made on first run in ``RECEIPT_SECRET_FILE`` (shared by
+every process reading that file, kept across restarts: the rule holds through them), never in
+the database. Why it ties no response to its chat, for whoever holds the database:
 
 - the row is written for every submitted survey, with a receipt or without, and never for a
   declined, cancelled or expired one: it says "this chat submitted a survey in this period",
@@ -13,11 +13,10 @@ ties no response to its chat, for whoever holds the database:
 - it holds no time, no contact id, no response id, no receipt; the period is as coarse as the
   rule (a month by default), and the mark changes with the period, so marks of one chat in
   two periods cannot be matched with each other;
-- with ``RECEIPT_SECRET`` set the key is not in the database, and the marks cannot be
-  recomputed from the contacts' chat ids: they name no chat at all. Without it the key is
-  in ``local_secrets``, next to the marks: see the last paragraph, which then applies to
-  whoever holds the database. It is never the log salt (``bot.logs``), which nothing stored
-  gives, so the key ties no log line to a chat either;
+- the key is not in the database, so the marks cannot be recomputed from the contacts' chat
+  ids: to whoever holds only the database they name no chat at all. It is never the log
+  salt (``bot.logs``), which nothing stored gives, so the key ties no log line to a chat
+  either;
 - SQLite stores the table in key order (``WITHOUT ROWID``), so the row order is the order of
   random-looking hashes, not the order surveys were submitted in; responses, for their part,
   are stored by random id with hour-rounded times.
@@ -26,11 +25,9 @@ Someone who has the key as well as the database learns which chats submitted a s
 period (a chat's contact row says as much about its use of the bot); not whether with a
 receipt, not when, not which answers: with the responses' random order and rounded times that
 still does not say which response is whose, except when a period holds a single submitted
-survey, which the published counts reveal anyway. Keeping the key in the database when
-``RECEIPT_SECRET`` is unset trades that (a list of chats per period) for a rule that a restart
-or a second process cannot be used to break (issue 10: a random ``RECEIPT_SECRET`` made on
-first run); an agency that wants the marks unreadable from the database alone sets
-``RECEIPT_SECRET`` outside it.
+survey, which the published counts reveal anyway. That is why the key file is kept, and
+backed up, apart from the database (older versions kept the key in ``local_secrets``; it is
+moved to the file at start and deleted there).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import upsert
@@ -21,30 +21,62 @@ CHANNEL = "zalo"
 OUTCOMES = ("held", "resent", "template", "tpl_refused", "zns", "zns_quota")
 
 
+#: ``last_error`` of a pending message that waits for a time of its own, spending no attempt
+#: (``bot.errors.Deferred``: a ZNS notice outside Zalo's sending hours or over the day's
+#: quota). Such a notice is held as much as one held for the window: it goes now, as a
+#: normal message, when the citizen writes first.
+DEFERRED = "Deferred"
+
+
+def _waiting(chat_id: str) -> tuple[ColumnElement[bool], ...]:
+    """The messages to ``chat_id`` that wait for the citizen: held, or waiting for ZNS."""
+    deferred = and_(outbox.c.status == "pending", outbox.c.last_error == DEFERRED)
+    return (
+        outbox.c.channel == CHANNEL,
+        outbox.c.chat_id == chat_id,
+        or_(outbox.c.status == "held", deferred),
+    )
+
+
 async def citizen_wrote(conn: AsyncConnection, chat_id: str, now: datetime) -> int:
     """Records that ``chat_id`` wrote at ``now`` (the window reopens) and puts the messages
-    held for it back in line, in their order, ahead of anything queued later. Returns how
-    many were released; each is counted as "resent", except one whose content already
-    reached the citizen as a template message (counted once, as "template")."""
+    held for it back in line, in their order, ahead of anything queued later, with those
+    waiting for ZNS (``DEFERRED``), which then go at once. Returns how many were released;
+    each is counted as "resent", except one whose content already reached the citizen as a
+    template message (counted once, as "template")."""
     stmt = upsert(conn, zalo_chats, ("chat_id",), ("last_inbound_at",))
     await conn.execute(stmt, [{"chat_id": chat_id, "last_inbound_at": now}])
-    held = (outbox.c.channel == CHANNEL, outbox.c.chat_id == chat_id, outbox.c.status == "held")
-    untold = await conn.execute(select(func.count()).where(*held, UNTOLD))
+    waiting = _waiting(chat_id)
+    untold = await conn.execute(select(func.count()).where(*waiting, UNTOLD))
     resent = int(untold.scalar_one())
     released = await conn.execute(
-        update(outbox).where(*held).values(status="pending", not_before=None)
+        update(outbox).where(*waiting).values(status="pending", not_before=None)
     )
     await record_notices(conn, ["resent"] * resent, now)
     return int(released.rowcount or 0)
+
+
+async def waits_for_zns(conn: AsyncConnection, chat_id: str, key: str, text: str) -> bool:
+    """Whether the notice (catalog ``key``, ``text``) to ``chat_id`` already waited for ZNS
+    (``DEFERRED``): its wait was told to staff and counted as held once, not at each try."""
+    found = await conn.execute(
+        select(outbox.c.payload).where(
+            outbox.c.channel == CHANNEL,
+            outbox.c.chat_id == chat_id,
+            outbox.c.status == "pending",
+            outbox.c.last_error == DEFERRED,
+        )
+    )
+    return any(
+        isinstance(p, dict) and p.get("key") == key and p.get("text") == text for (p,) in found
+    )
 
 
 async def held_choices(conn: AsyncConnection, chat_id: str) -> list[tuple[str, ...]]:
     """The button ids of each message held for ``chat_id``, in the order they go: what
     ``citizen_wrote`` is about to put back in line (read first, in the same transaction)."""
     found = await conn.execute(
-        select(outbox.c.payload)
-        .where(outbox.c.channel == CHANNEL, outbox.c.chat_id == chat_id, outbox.c.status == "held")
-        .order_by(outbox.c.id)
+        select(outbox.c.payload).where(*_waiting(chat_id)).order_by(outbox.c.id)
     )
     held: list[tuple[str, ...]] = []
     for (payload,) in found:

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from bot.logs import REDACTED, Redact
+from bot.logs import REDACTED, WITHHELD, Redact
 from tests.support.bot_process import ROOT
 
 TOKEN = "7350014297:AAHk3vQ9xZ_pL2mN8rT5wY1cE6fJ0dSbUo4"
@@ -112,3 +112,40 @@ def test_configure_quiets_libraries_and_redacts_the_rest() -> None:
         f"level=ERROR logger=uvicorn.error GET /bot{REDACTED}/x {REDACTED}",
         "level=DEBUG logger=bot.run event=started",
     ]
+
+
+@pytest.mark.parametrize(
+    ("logger", "template", "args", "printed"),
+    [
+        (
+            "telegram.request.BaseRequest",
+            'Can not load invalid JSON data: "%s"',
+            ('{"result": [{"from": {"id": 5820417736, "first_name": "Hoàng Thị Mai"}}]}',),
+            f'Can not load invalid JSON data: "{WITHHELD}"',
+        ),
+        (
+            "telegram.Bot",
+            "Error while parsing updates! Received data was %r",
+            ([{"update_id": 4, "message": {"text": "nhà số 7"}}],),
+            f"Error while parsing updates! Received data was {WITHHELD}",
+        ),
+        (
+            "telegram.ext.AIORateLimiter",
+            "Rate limit hit. Retrying after %f seconds",
+            (2.5,),
+            "Rate limit hit. Retrying after 2.500000 seconds",
+        ),
+        ("httpx", "%(method)s %(who)s", {"method": "GET", "who": "Lan"}, f"{WITHHELD} {WITHHELD}"),
+        ("bot.telegram", "event=poll_failed error=%s", ("TelegramError",), None),
+        ("telegramx", "kept %s", ("as is",), None),
+    ],
+    ids=["unparsed-body", "unparsed-updates", "numbers-kept", "mapping", "own-line", "not-ptb"],
+)
+def test_a_library_line_keeps_its_wording_not_its_values(
+    logger: str, template: str, args: object, printed: str | None
+) -> None:
+    record = logging.LogRecord(logger, logging.ERROR, __file__, 1, template, None, None)
+    record.args = args  # type: ignore[assignment]
+    expected = printed if printed is not None else template % args
+    assert Redact().filter(record)
+    assert record.getMessage() == expected

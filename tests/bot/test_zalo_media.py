@@ -25,6 +25,7 @@ from bot.channels.zalo_media import (
     document_upload,
     image_upload,
 )
+from bot.channels.zalo_texts import NAV_HINT, fixed
 from bot.channels.zalo_tokens import TokenStore
 from bot.errors import (
     ChatBlocked,
@@ -72,7 +73,7 @@ async def sender(zalo: FakeZalo, tmp_path: Path) -> AsyncIterator[ZaloSender]:
         tokens = TokenStore(
             engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, lambda: NOW
         )
-        yield ZaloSender(client, zalo.base_url, tokens, "({words})")
+        yield ZaloSender(client, zalo.base_url, tokens, fixed({NAV_HINT: "({words})"}))
     await engine.dispose()
 
 

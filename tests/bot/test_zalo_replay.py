@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 import bot.channels.zalo_inbound as zalo_inbound
 from bot.channels.zalo_events import (
+    RETRY_SCHEDULE,
     SIGNATURE_HEADER,
     parse_text,
     replay_horizon,
@@ -70,6 +71,40 @@ async def _handled(engine: AsyncEngine) -> int:
         return int(found.scalar_one())
 
 
+class _DatabaseDown(Exception):
+    """What the webhook meets while our database is unreachable."""
+
+
+async def test_zalo_retry_after_our_outage_is_taken_a_late_capture_is_not(
+    engine: AsyncEngine,
+    clock: SequentialClock,
+    ids: SequentialIds,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The database is down for 20 minutes: the delivery and Zalo's retries after 30 s and
+    5 min get 500; the retry 15 min later (20.5 min after the event, past the 10-minute
+    window) is processed. The same kind of event, captured and sent 3 hours on, is not."""
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
+    stamp = _ms(clock.current)
+    body = _event(stamp, "m-outage")
+    real = zalo_inbound.write_transaction
+
+    def down(_engine: AsyncEngine) -> object:
+        raise _DatabaseDown
+
+    monkeypatch.setattr(zalo_inbound, "write_transaction", down)
+    for pause in RETRY_SCHEDULE[:2]:
+        assert await _post(dispatcher, body, stamp) == 500
+        clock.advance(pause)
+    monkeypatch.setattr(zalo_inbound, "write_transaction", real)
+    clock.advance(RETRY_SCHEDULE[2])
+    assert await _post(dispatcher, body, stamp) == 200
+    assert await _handled(engine) == 1
+    late = _ms(clock.current - timedelta(hours=3))
+    assert await _post(dispatcher, _event(late, "m-captured"), late) == 200
+    assert await _handled(engine) == 1
+
+
 async def test_a_signed_event_a_year_old_is_refused(
     engine: AsyncEngine, clock: SequentialClock, ids: SequentialIds
 ) -> None:
@@ -100,10 +135,14 @@ async def test_a_replay_after_the_ids_are_pruned_is_refused(
     [
         (timedelta(0), False),
         (timedelta(minutes=-9), False),
-        (timedelta(minutes=-11), True),
+        # Zalo's last retry (30 s + 5 + 15 + 30 min + 1 h after the event) is still taken.
+        (timedelta(minutes=-20), False),
+        (-(timedelta(minutes=10) + sum(RETRY_SCHEDULE, timedelta())), False),
+        (-(timedelta(minutes=11) + sum(RETRY_SCHEDULE, timedelta())), True),
+        (timedelta(hours=-3), True),
         (timedelta(minutes=11), True),
     ],
-    ids=["now", "9-min-old", "11-min-old", "11-min-ahead"],
+    ids=["now", "9-min-old", "20-min-old", "last-retry", "after-last-retry", "3-h", "11-min-ahead"],
 )
 def test_window(offset: timedelta, refused: bool) -> None:
     now = datetime(2026, 1, 5, 2, tzinfo=UTC)

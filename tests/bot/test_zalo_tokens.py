@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_texts import NAV_HINT, fixed
 from bot.channels.zalo_tokens import (
     RETRY_AFTER,
     SCHEDULE_AHEAD,
@@ -66,7 +67,7 @@ async def tokens(zalo: FakeZalo, engine: AsyncEngine, clock: Clock) -> AsyncIter
 
 @pytest.fixture
 def sender(zalo: FakeZalo, tokens: TokenStore) -> ZaloSender:
-    return ZaloSender(tokens.client, zalo.base_url, tokens, "({words})")
+    return ZaloSender(tokens.client, zalo.base_url, tokens, fixed({NAV_HINT: "({words})"}))
 
 
 async def _health(engine: AsyncEngine) -> dict[str, Any]:

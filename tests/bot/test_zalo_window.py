@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import ZaloSender
+from bot.channels.zalo_texts import fixed
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import (
     Window,
@@ -86,7 +87,9 @@ async def _drain(
     async with httpx.AsyncClient(trust_env=False) as client:
         tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
         window = Window(engine, clock, template, billed)
-        channel = ZaloSender(client, zalo.base_url, tokens, "({words})", window, "Ghi chú")
+        channel = ZaloSender(
+            client, zalo.base_url, tokens, fixed({"note": "Ghi chú"}), window, "note"
+        )
         sender = OutboxSender(engine, channel, clock)
         await sender.drain_once()
     async with read_transaction(engine) as conn:

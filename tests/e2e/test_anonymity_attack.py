@@ -214,10 +214,13 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
     # its route (how many steps, how many messages), and a time would name its person.
     assert "event=handled" in log
     assert not re.search(r"\bchat=", log)
-    # The one stored secret is the survey marks' key (no RECEIPT_SECRET): never the salt.
-    assert len(stored) == 1
+    # No secret is stored (no RECEIPT_SECRET): the survey marks' key is in its own file next
+    # to the database, not in it, so a dump cannot recompute the marks; nor is it the salt.
+    assert stored == []
+    mark_key = (tmp_path / "receipt_secret").read_text().strip()
+    assert mark_key.encode() not in files
     for chat in CHATS:
-        for salt in [PUBLIC_SALT, *(v.encode() for v in stored)]:
+        for salt in [PUBLIC_SALT, mark_key.encode()]:
             guess = hashlib.sha256(salt + f"telegram:{chat}".encode()).hexdigest()[:12]
             assert guess not in log
         assert not re.search(rf"(?<!\d){chat}(?!\d)", log)

@@ -132,3 +132,23 @@ def test_debug_logs_of_webhook_and_zalo_hold_no_secret(fake: FakeTelegram, tmp_p
     secrets = [TOKEN, TOKEN.split(":")[1], WEBHOOK_SECRET, zalo.app_secret, zalo.oa_secret]
     secrets += [*(t for t in tokens if t), NAME, COMMENT, ZALO_TEXT]
     assert _leaks(output, secrets, [CHAT, ZALO_USER]) == []
+
+
+def test_an_answer_cut_short_is_not_printed_at_the_default_level(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """A getUpdates answer that is not JSON (cut short by a proxy, say): the Telegram library
+    prints the whole body at ERROR ("Can not load invalid JSON data"), the citizen's id, name
+    and message with it. At the default level the line says that it happened, not what."""
+    bot = BotProcess(fake, tmp_path)  # LOG_LEVEL=INFO, the default
+    bot.start()
+    try:
+        fake.garble_next("getUpdates")
+        count = len(fake.messages(CHAT))
+        fake.user_sends_text(CHAT, COMMENT, first_name=NAME)
+        fake.wait_for_messages(CHAT, count + 1, timeout=30)  # answered after the next poll
+    finally:
+        bot.stop()
+    output = bot.output()
+    assert "event=poll_failed error=TelegramError" in output  # the cut answer was received
+    assert _leaks(output, [TOKEN, TOKEN.split(":")[1], NAME, COMMENT, "0987"], [CHAT]) == []

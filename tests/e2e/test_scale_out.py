@@ -67,9 +67,9 @@ def fake() -> Iterator[FakeTelegram]:
 def _process(fake: FakeTelegram, tmp_path: Path, name: str, url: str, **env: str) -> BotProcess:
     workdir = tmp_path / name
     workdir.mkdir()
-    return BotProcess(
-        fake, workdir, database_url=url, webhook_port=free_port(), extra_env=dict(env)
-    )
+    # The processes share the survey marks' key through one file, as README says they must.
+    shared = {"RECEIPT_SECRET_FILE": str(tmp_path / "receipt_secret"), **env}
+    return BotProcess(fake, workdir, database_url=url, webhook_port=free_port(), extra_env=shared)
 
 
 def _newest_offering(fake: FakeTelegram, chat: int, data: str) -> int:

@@ -119,6 +119,8 @@ def bot_process(
 ) -> BotProcess:
     workdir = tmp_path / name
     workdir.mkdir(exist_ok=True)
+    # Processes on one database share the survey marks' key through one file (README).
+    env.setdefault("RECEIPT_SECRET_FILE", str(tmp_path / "receipt_secret"))
     return BotProcess(fake, workdir, database_url=backend.url, extra_env=env)
 
 

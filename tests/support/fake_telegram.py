@@ -594,6 +594,8 @@ class FakeTelegram:
         self._next_file = 0
         self._server_errors: list[str] = []
         self._slow_chats: dict[int, float] = {}
+        #: Methods whose next non-empty answers come cut short (``garble_next``), and how many.
+        self._garbled: dict[str, int] = {}
         self._traps: list[_Trap] = []
         self._listeners: list[Callable[[Call], None]] = []
         #: When the getUpdates now waiting (past its faults, its offset confirmed) answers
@@ -812,7 +814,26 @@ class FakeTelegram:
             self._record(Call(method, params, arrived, 500, repr(exc)))
             return JSONResponse(_error_body(500, "Internal Server Error"), status_code=500)
         self._record(Call(method, params, arrived, 200))
+        if result and self._take_garbled(method):
+            # Cut short, as a proxy that drops the connection mid-answer leaves it: the body
+            # is not JSON, and carries whatever the answer held up to the cut.
+            whole = json.dumps({"ok": True, "result": result}, ensure_ascii=False).encode()
+            return Response(whole[:-3], media_type="application/json")
         return JSONResponse({"ok": True, "result": result})
+
+    def _take_garbled(self, method: str) -> bool:
+        with self._cond:
+            left = self._garbled.get(method, 0)
+            if left:
+                self._garbled[method] = left - 1
+            return bool(left)
+
+    def garble_next(self, method: str, count: int = 1) -> None:
+        """The next ``count`` answers of ``method`` that hold something (a getUpdates with
+        updates in it) come cut short: not JSON. What was in them is not lost: a poll that
+        is not confirmed hands the same updates out again."""
+        with self._cond:
+            self._garbled[self._method_names.get(method.lower(), method)] = count
 
     def _record(self, call: Call) -> None:
         with self._cond:

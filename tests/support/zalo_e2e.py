@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -32,13 +31,13 @@ from starlette.routing import Route
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_inbound import zalo_webhook
 from bot.channels.zalo_tokens import TokenStore
-from bot.channels.zalo_window import Window, window_texts
+from bot.channels.zalo_window import Window, filed_note_key, zns_filed_note_key
 from bot.channels.zalo_zns import ZNS_PATH, Zns
 from bot.channels.zns_schedule import ZnsSchedule
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
-from conversations import default_catalog
+from bot.zalo_wiring import channel_texts
 from storage import read_transaction, write_transaction
 from storage.queries.outbox import counts_by_status, held_since
 from storage.queries.zalo_chats import notices_between
@@ -101,23 +100,22 @@ async def life(
         admin_chats=(("zalo", STAFF),), zalo_template=template, zalo_zns_template=zns
     )
     dispatcher = Dispatcher(engine, settings, clock=clock)
-    note = "zalo.filed_note_template" if template else "zalo.filed_note"
-    catalog = default_catalog()
+    texts = channel_texts(engine, "vi")  # as the app's wiring: each in its reader's language
     async with httpx.AsyncClient(trust_env=False) as client:
         tokens = TokenStore(engine, client, zalo.oauth_url, zalo.app_id, zalo.app_secret, clock)
         channel = ZaloSender(
             client,
             zalo.base_url,
             tokens,
-            "({words})",
-            Window(engine, clock, template, texts=window_texts(partial(catalog.text, "vi"))),
-            default_catalog().text("vi", note),
+            texts,
+            Window(engine, clock, template, texts=texts),
+            filed_note_key(bool(template), send_billed=True),
             Zns(
                 engine,
                 zalo.base_url + ZNS_PATH,
                 zns,
                 {"resolved": "Đã giải quyết"},
-                filed_note=default_catalog().text("vi", "zns5.filed_note"),
+                filed_note=zns_filed_note_key(send_billed=True),
                 schedule=zns_schedule or ZnsSchedule(ZoneInfo("Asia/Ho_Chi_Minh")),
             )
             if zns
