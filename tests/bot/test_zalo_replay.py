@@ -87,7 +87,6 @@ async def test_zalo_retry_after_our_outage_is_taken_a_late_capture_is_not(
     dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
     stamp = _ms(clock.current)
     body = _event(stamp, "m-outage")
-    real = zalo_inbound.write_transaction
 
     def down(_engine: AsyncEngine) -> object:
         raise _DatabaseDown
@@ -96,7 +95,7 @@ async def test_zalo_retry_after_our_outage_is_taken_a_late_capture_is_not(
     for pause in RETRY_SCHEDULE[:2]:
         assert await _post(dispatcher, body, stamp) == 500
         clock.advance(pause)
-    monkeypatch.setattr(zalo_inbound, "write_transaction", real)
+    monkeypatch.setattr(zalo_inbound, "write_transaction", write_transaction)
     clock.advance(RETRY_SCHEDULE[2])
     assert await _post(dispatcher, body, stamp) == 200
     assert await _handled(engine) == 1
