@@ -4,11 +4,11 @@ Zalo when they are set, the web server and the scheduled jobs.
 Without any channel token it serves the web chat alone, on 127.0.0.1:8080 by default, and
 prints the address to open.
 
-A Telegram token that Telegram refuses (401/403: revoked or mistyped), at the start or while
-polling, is logged once at ERROR (never the token) and makes ``/healthz`` answer 503. When
-Telegram is the process's only channel it then exits non-zero: at once at the start, after
-``TELEGRAM_TOKEN_REFUSED_EXIT_SECONDS`` of refusals while polling, so a supervisor sees it.
-When the web chat or Zalo is also served, the process stays up for them, without Telegram.
+A Telegram token that Telegram refuses (401/403: revoked or mistyped) is logged once at ERROR
+(never the token). At the start it stops the process (exit 2), like any invalid setting.
+While polling it makes ``/healthz`` answer 503; when Telegram is the only channel the process
+exits (2) after ``TELEGRAM_TOKEN_REFUSED_EXIT_SECONDS`` of refusals, so a supervisor sees it;
+when the web chat or Zalo is also served, it stays up for them.
 
 Start: migrate, getMe, commands menu, webhook set or removed.
 Stop (SIGTERM or SIGINT): no new updates are taken, the events already taken are committed,
@@ -104,14 +104,11 @@ async def _set_commands(bot: Bot) -> None:
         await bot.set_my_commands(bot_commands(catalog, language), language_code=language)
 
 
-async def start_telegram(
-    stack: contextlib.AsyncExitStack, settings: Settings, health: ChannelHealth
-) -> Bot | None:
+async def start_telegram(stack: contextlib.AsyncExitStack, settings: Settings) -> Bot:
     """The Telegram bot, its token checked (getMe), its commands menu set and its webhook set
-    (webhook mode) or removed (polling). None when Telegram refuses the token (401/403) and
-    the web chat or Zalo is served too (the process goes on without Telegram, ``health``
-    marked); raises ``TokenRefused`` when Telegram is the only channel. Either way the
-    refusal is logged once, at ERROR."""
+    (webhook mode) or removed (polling). Raises ``TokenRefused`` when Telegram refuses the
+    token (401/403), logged once at ERROR: at the start a refused token is a setting to fix,
+    which stops the process like any invalid setting, whatever other channels it has."""
     try:
         bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
         await _set_commands(bot)
@@ -126,17 +123,10 @@ async def start_telegram(
         else:
             await bot.delete_webhook()
     except (InvalidToken, Forbidden) as exc:
-        others = settings.web_chat or settings.zalo_enabled
         log.error(
-            "event=token_refused channel=%s method=start error=%s serving=%s",
-            CHANNEL,
-            type(exc).__name__,
-            "others" if others else "none",
+            "event=token_refused channel=%s method=start error=%s", CHANNEL, type(exc).__name__
         )
-        if not others:
-            raise TokenRefused(CHANNEL) from exc
-        health.refused(CHANNEL, utc_now())
-        return None
+        raise TokenRefused(CHANNEL) from exc
     return bot
 
 
@@ -177,8 +167,8 @@ async def run_bot(settings: Settings) -> int:
     """The bot process: Telegram (when a token is set), Zalo (when an OA is set), the web
     chat (unless WEB_CHAT=false), the web server, and the scheduled jobs. Returns 0 after a
     stop signal, 1 when a task ended on its own (its work would silently stop: better exit,
-    and be restarted, than limp on). Raises ``TokenRefused`` when Telegram, the only
-    channel, refuses the token (at the start, or for the set time while polling)."""
+    and be restarted, than limp on). Raises ``TokenRefused`` when Telegram refuses the token
+    at the start, or while polling for the set time when it is the only channel."""
     runtime = await build_runtime(settings)
     # A file given up by the attachments job (too big once measured, not a kept type) is
     # told to the citizen who sent it.
@@ -207,10 +197,8 @@ async def run_bot(settings: Settings) -> int:
             webhook: tuple[Bot, TelegramInbound, str] | None = None
             inbound: TelegramInbound | None = None
             username = settings.telegram_bot_username
-            bot = None
             if settings.telegram_bot_token is not None:
-                bot = await start_telegram(stack, settings, health)
-            if bot is not None:
+                bot = await start_telegram(stack, settings)
                 rooms = StaffRooms(runtime.engine, settings.admin_chat_ids, utc_now)
                 await rooms.load()
                 telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine), rooms)
