@@ -65,6 +65,7 @@ ALLOWED = {
     "dossier-events": {422},
     "chat-send": {422},
     "kiosk-unlock": {403},  # an unreadable body is a wrong PIN
+    "kiosk-lock": {403},
 }
 
 
@@ -93,6 +94,7 @@ class Routes:
             "dossier-events": lambda b: post(events, b, self.signer.sign(events, b)),
             "chat-send": lambda b: post("/chat/send", b, {CSRF_HEADER: self.csrf}),
             "kiosk-unlock": lambda b: post("/kiosk/unlock", b, {CSRF_HEADER: self.csrf}),
+            "kiosk-lock": lambda b: post("/kiosk/lock", b, {CSRF_HEADER: self.csrf}),
         }
         return table[route]
 
