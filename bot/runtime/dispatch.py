@@ -111,6 +111,7 @@ class Dispatcher:
         self._worker: asyncio.Task[None] | None = None
         self._outbox_listeners: list[tuple[str, Callable[[], None]]] = []
         self._job_listeners: list[Callable[[], None]] = []
+        self._ended_listeners: list[Callable[[], None]] = []
         self._takers: dict[str, Taker] = {}
 
     def hand_off(self, taker: Taker) -> None:
@@ -126,6 +127,11 @@ class Dispatcher:
     def on_jobs(self, listener: Callable[[], None]) -> None:
         """Called after each commit that queued a request for the jobs (a report, /ketqua)."""
         self._job_listeners.append(listener)
+
+    def on_surveys_ended(self, listener: Callable[[], None]) -> None:
+        """Called after each commit that ended or deleted a survey (the jobs restamp its rows
+        apart from the chat's on PostgreSQL, ``jobs.restamp``)."""
+        self._ended_listeners.append(listener)
 
     async def submit(self, event: InboundEvent) -> Handled:
         """Queues an event and returns once it is durably handled (or raises if it failed)."""
@@ -231,6 +237,8 @@ class Dispatcher:
             # (its response id and answers next to the chat): empty it now (the replies are
             # on their way already).
             await scrub_log(self.engine)
+            for listener in self._ended_listeners:
+                listener()
         await scrub_sent(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
