@@ -191,7 +191,7 @@ def _end_response(ctx: Recording, change: EndResponse) -> None:
         receipt_id=change.receipt_id,
         consent=(ctx.contact_id, CONSENT_PURPOSE),
     )
-    ctx.writes.ended_chats.add((ctx.channel, ctx.chat_id))
+    ctx.writes.end_survey_chat(ctx.channel, ctx.chat_id)
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, change.status)
 
