@@ -172,3 +172,20 @@ async def test_nothing_queued_to_the_chat_keeps_its_answers_once_the_survey_ende
         "survey.summary.sent",
     }
     assert [p for c, p in await _pending(engine) if c == OTHER] == others
+
+
+async def test_a_survey_deleted_in_progress_leaves_no_queued_answer(engine: AsyncEngine) -> None:
+    """/xoadulieu in the middle of a survey deletes its answers: the survey's messages still
+    queued to the chat (the answers shown on its questions, the summary) go with them."""
+    dispatcher = Dispatcher(engine, DispatchSettings(survey_mark_key=b"k" * 32))
+    chat = FailingChat(dispatcher)
+    await chat.to_summary()
+    await chat.run(chat.event(Command("xoadulieu")))
+    await chat.run(chat.press("forget:yes"))
+    await dispatcher.close()
+    async with read_transaction(engine) as conn:
+        assert list(await conn.execute(select(survey_responses.c.id))) == []
+    rows = [row for _, row in await _every_row(engine) if CHAT in row]
+    # The one answer still shown is the one to the deletion question itself.
+    rows = [row for row in rows if "muốn xóa dữ liệu" not in row]
+    assert [row for row in rows if any(mark in row for mark in ANSWER_MARKS)] == []
