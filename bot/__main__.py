@@ -17,6 +17,7 @@ from bot.cli.receipts import run_receipts
 from bot.cli.reports import add_report_parsers, run_report_command
 from bot.cli.words import both
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import TokenRefused
 from bot.logs import configure
 
 
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return asyncio.run(run_bot(settings))
-    except InvalidToken:
+    except (InvalidToken, TokenRefused):
         print(both("cli.input5.bad_token"), file=sys.stderr)
         return 2
     except Exception:

@@ -2,7 +2,15 @@
 Zalo when they are set, the web server and the scheduled jobs.
 
 Without any channel token it serves the web chat alone, on 127.0.0.1:8080 by default, and
-prints the address to open. Start: migrate, getMe, commands menu, webhook set or removed.
+prints the address to open.
+
+A Telegram token that Telegram refuses (401/403: revoked or mistyped) is logged once at ERROR
+(never the token). At the start it stops the process (exit 2), like any invalid setting.
+While polling it makes ``/healthz`` answer 503; when Telegram is the only channel the process
+exits (2) after ``TELEGRAM_TOKEN_REFUSED_EXIT_SECONDS`` of refusals, so a supervisor sees it;
+when the web chat or Zalo is also served, it stays up for them.
+
+Start: migrate, getMe, commands menu, webhook set or removed.
 Stop (SIGTERM or SIGINT): no new updates are taken, the events already taken are committed,
 the outbox sends what it can for a few seconds, and whatever is left stays queued for the
 next start.
@@ -22,6 +30,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 from telegram import Bot
+from telegram.error import Forbidden, InvalidToken
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import TelegramSender, bot_commands
@@ -36,6 +45,7 @@ from bot.channels.web import CHANNEL as WEB
 from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
 from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.config import Settings
+from bot.errors import TokenRefused
 from bot.runtime.build import (
     Runtime,
     build_runtime,
@@ -46,6 +56,7 @@ from bot.runtime.build import (
 from bot.runtime.dispatch import utc_now
 from bot.runtime.dossiers import DossierDesk
 from bot.runtime.failures import Failures
+from bot.runtime.health import ChannelHealth
 from bot.runtime.rooms import StaffRooms
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import MAX_IN_FLIGHT, OutboxSender
@@ -93,6 +104,32 @@ async def _set_commands(bot: Bot) -> None:
         await bot.set_my_commands(bot_commands(catalog, language), language_code=language)
 
 
+async def start_telegram(stack: contextlib.AsyncExitStack, settings: Settings) -> Bot:
+    """The Telegram bot, its token checked (getMe), its commands menu set and its webhook set
+    (webhook mode) or removed (polling). Raises ``TokenRefused`` when Telegram refuses the
+    token (401/403), logged once at ERROR: at the start a refused token is a setting to fix,
+    which stops the process like any invalid setting, whatever other channels it has."""
+    try:
+        bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
+        await _set_commands(bot)
+        if settings.telegram_mode == "webhook":
+            if settings.webhook_url is None or settings.webhook_secret is None:
+                raise RuntimeError("webhook settings were validated at start")
+            await bot.set_webhook(
+                url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        else:
+            await bot.delete_webhook()
+    except (InvalidToken, Forbidden) as exc:
+        log.error(
+            "event=token_refused channel=%s method=start error=%s", CHANNEL, type(exc).__name__
+        )
+        raise TokenRefused(CHANNEL) from exc
+    return bot
+
+
 async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:
     async with read_transaction(engine) as conn:
         return await stored_file(conn, file_id)
@@ -111,6 +148,11 @@ async def until_stopped(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]
         if not task.done():
             continue
         error = None if task.cancelled() else task.exception()
+        if isinstance(error, TokenRefused):
+            # Already said at ERROR when the refusals began; this is the exit it announced.
+            log.warning("event=task_stopped task=%s reason=token_refused", task.get_name())
+            died.append(task.get_name())
+            continue
         log.error(
             "event=task_died task=%s error=%s",
             task.get_name(),
@@ -125,7 +167,8 @@ async def run_bot(settings: Settings) -> int:
     """The bot process: Telegram (when a token is set), Zalo (when an OA is set), the web
     chat (unless WEB_CHAT=false), the web server, and the scheduled jobs. Returns 0 after a
     stop signal, 1 when a task ended on its own (its work would silently stop: better exit,
-    and be restarted, than limp on)."""
+    and be restarted, than limp on). Raises ``TokenRefused`` when Telegram refuses the token
+    at the start, or while polling for the set time when it is the only channel."""
     runtime = await build_runtime(settings)
     # A file given up by the attachments job (too big once measured, not a kept type) is
     # told to the citizen who sent it.
@@ -139,6 +182,8 @@ async def run_bot(settings: Settings) -> int:
         wakers,
     )
     died: list[str] = []
+    health = ChannelHealth()
+    refused: list[TokenRefused] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -153,7 +198,7 @@ async def run_bot(settings: Settings) -> int:
             inbound: TelegramInbound | None = None
             username = settings.telegram_bot_username
             if settings.telegram_bot_token is not None:
-                bot = await stack.enter_async_context(make_bot(settings))  # getMe checks the token
+                bot = await start_telegram(stack, settings)
                 rooms = StaffRooms(runtime.engine, settings.admin_chat_ids, utc_now)
                 await rooms.load()
                 telegram_sender = TelegramSender(bot, partial(_load_file, runtime.engine), rooms)
@@ -169,8 +214,15 @@ async def run_bot(settings: Settings) -> int:
                     telegram_sender,
                     failures,
                     rooms,
+                    health=health,
+                    # Alone, the process is of no use with its token refused: exit, and
+                    # let the supervisor show it; else serve the other channels.
+                    refused_exit_s=(
+                        None
+                        if settings.web_chat or settings.zalo_enabled
+                        else settings.telegram_token_refused_exit_seconds
+                    ),
                 )
-                await _set_commands(bot)
                 tasks.append(
                     asyncio.create_task(
                         attachments_loop(
@@ -186,17 +238,10 @@ async def run_bot(settings: Settings) -> int:
                     )
                 )
                 if settings.telegram_mode == "webhook":
-                    if settings.webhook_url is None or settings.webhook_secret is None:
+                    if settings.webhook_secret is None:
                         raise RuntimeError("webhook settings were validated at start")
-                    secret = settings.webhook_secret.get_secret_value()
-                    await bot.set_webhook(
-                        url=settings.webhook_url,
-                        secret_token=secret,
-                        allowed_updates=list(ALLOWED_UPDATES),
-                    )
-                    webhook = (bot, inbound, secret)
+                    webhook = (bot, inbound, settings.webhook_secret.get_secret_value())
                 else:
-                    await bot.delete_webhook()
                     tasks.append(asyncio.create_task(inbound.poll(stop), name="polling"))
                 names.append(f"@{bot.username} ({settings.telegram_mode})")
                 username = bot.username
@@ -257,6 +302,7 @@ async def run_bot(settings: Settings) -> int:
             app = create_app(
                 runtime.engine,
                 telegram=webhook,
+                health=health,
                 extra=[
                     *routes,
                     *open311_routes(runtime.engine, public),
@@ -287,6 +333,13 @@ async def run_bot(settings: Settings) -> int:
             if settings.web_chat:
                 print(f"web chat: mở / open {chat_address(settings)}", flush=True)
             died = await until_stopped(stop, tasks)
+            refused = [
+                error
+                for task in tasks
+                if task.done()
+                and not task.cancelled()
+                and isinstance(error := task.exception(), TokenRefused)
+            ]
             stop.set()
             server.should_exit = True
             await jobs.stop()
@@ -299,6 +352,8 @@ async def run_bot(settings: Settings) -> int:
             log.info("event=stopped sent=%d", sum(s.sent for s in senders))
     finally:
         await runtime.close()
+    if refused:
+        raise refused[0]  # after the orderly stop: the caller says so and exits non-zero
     return 1 if died else 0
 
 

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = "polling"
     telegram_max_per_second: float = Field(default=30, gt=0, le=1000)
     telegram_max_per_chat_per_second: float = Field(default=1, gt=0, le=100)
+    #: How long Telegram may go on refusing the token while polling (401/403 to every
+    #: getUpdates: revoked) before the process exits non-zero for a supervisor to see, when
+    #: Telegram is its only channel; with the web chat or Zalo served it stays up for them,
+    #: /healthz unhealthy. (Refused at the start, the process stops at once.)
+    telegram_token_refused_exit_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     #: Where the web server listens; unset: 127.0.0.1 when the web chat is the only channel

@@ -2,6 +2,9 @@
 
 BotError
  └── ChannelError
+      ├── TokenRefused         the platform refuses the process's own credentials (Telegram
+      │                        401/403): nothing goes through that channel until a person
+      │                        sets a valid token
       ├── ChatBlocked          the user blocked the bot (Telegram 403): stop sending to them
       │    └── Unreachable     not now (Zalo's 7-day window): keep the message for staff
       ├── RateLimited          slow down for ``retry_after`` seconds (Telegram 429)
@@ -29,6 +32,16 @@ class BotError(Exception):
 
 class ChannelError(BotError):
     """A channel refused or failed a request."""
+
+
+class TokenRefused(ChannelError):
+    """The platform refuses this process's token (Telegram answers 401 Unauthorized or 403
+    Forbidden to getMe, getUpdates, setWebhook): revoked or mistyped. ``channel`` names it;
+    the message never holds the token."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"{channel}: token refused")
+        self.channel = channel
 
 
 class ChatBlocked(ChannelError):

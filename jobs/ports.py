@@ -42,3 +42,7 @@ class EventSink(Protocol):
     def on_jobs(self, listener: Callable[[], None]) -> None:
         """Calls ``listener`` after each commit that queued a request for the jobs."""
         ...
+
+    def on_surveys_ended(self, listener: Callable[[], None]) -> None:
+        """Calls ``listener`` after each commit that ended (or deleted) a survey."""
+        ...

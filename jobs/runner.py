@@ -29,6 +29,8 @@ from .expiry import expire_due
 from .ports import EventSink
 from .reminders import remind_due
 from .requests import RequestWorker
+from .restamp import RESTAMP_EVERY_S as RESTAMP_EVERY_S
+from .restamp import SurveyRestamp
 
 log = logging.getLogger("jobs.runner")
 SCHEDULER_LOCK = 0x51BA5_0002
@@ -87,6 +89,13 @@ class JobsRunner:
         self.leader_poll_s = leader_poll_s
         self.requests = RequestWorker(engine, digests, catalog, clock)
         dispatcher.on_jobs(self.requests.wake)
+        #: PostgreSQL: the restamp an ended survey asks for, in every process (the one that
+        #: ended it knows); SQLite keeps no transaction id on rows.
+        self.restamp: SurveyRestamp | None = (
+            None if is_sqlite(engine) else SurveyRestamp(engine, clock)
+        )
+        if self.restamp is not None:
+            dispatcher.on_surveys_ended(self.restamp.wake)
         self.scheduler = AsyncIOScheduler(timezone=digests.tz)
         self.leadership = AdvisoryLeader(engine, lock_key)
         self.leading = False
@@ -108,7 +117,8 @@ class JobsRunner:
 
     async def shuffle(self) -> bool:
         """PostgreSQL: rewrites the survey tables in random id order, each row stamped by one
-        transaction that touched no chat, and the tables whose old row versions held a chat
+        transaction that touched no chat (the consents and receipts a chat's transaction wrote
+        last by two more, one each), and the tables whose old row versions held a chat
         next to a survey without those versions (:mod:`storage.queries.rewrites`); True when
         no table had to be left to the next run. SQLite: zeroes freed space as it goes
         (``secure_delete``) and keeps rows in id order; this only empties the write-ahead log
@@ -140,6 +150,8 @@ class JobsRunner:
 
     async def start(self, stop: asyncio.Event) -> list[asyncio.Task[None]]:
         tasks = [asyncio.create_task(self.requests.run(stop), name="requests")]
+        if self.restamp is not None:
+            tasks.append(asyncio.create_task(self.restamp.run(stop), name="restamp"))
         self.scheduler.start(paused=True)
         await self.elect()
         if self.leadership.shared:

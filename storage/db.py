@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +16,11 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: The SQLite file holds complaints and contact data: owner read/write only. SQLite gives
+#: its ``-wal`` and ``-shm`` files the main file's mode, so they follow.
+PRIVATE_FILE_MODE = 0o600
+#: A folder this process creates for the database: owner only.
+PRIVATE_DIR_MODE = 0o700
 #: A database error's text names the statement's parameters unless told not to, and
 #: parameters are what citizens wrote: an error that reaches a log must not carry them.
 HIDE_PARAMETERS = True
@@ -25,7 +32,8 @@ def is_sqlite(engine: AsyncEngine | AsyncConnection) -> bool:
 
 
 def open_engine(url: str, *, pool_size: int = 5, schema: str | None = None) -> AsyncEngine:
-    """An engine for ``url``; creates the SQLite file's folder when needed.
+    """An engine for ``url``; creates the SQLite file's folder when needed (mode 0700) and
+    the file itself (mode 0600, see ``private_sqlite_file``).
 
     ``schema`` (PostgreSQL only) sets the search path, which lets each test use its own schema.
     """
@@ -46,7 +54,7 @@ def open_engine(url: str, *, pool_size: int = 5, schema: str | None = None) -> A
         )
     database = parsed.database or ""
     if database and database != ":memory:":
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(Path(database).expanduser())
     engine = create_async_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -54,6 +62,29 @@ def open_engine(url: str, *, pool_size: int = 5, schema: str | None = None) -> A
     )
     _configure_sqlite(engine)
     return engine
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Makes ``path`` (a SQLite database) readable by its owner only, before SQLite opens it:
+    creates its folder (0700) and the empty file (0600) when missing, so no other account
+    ever reads a byte of it; an existing file, and its ``-wal`` and ``-shm`` left by an
+    earlier run, lose any group or other bits (databases made by older versions were 0644).
+    SQLite makes ``-wal`` and ``-shm`` with the main file's mode. Raises ``OSError`` when
+    the folder cannot be made or the file cannot be created or changed (another owner)."""
+    folder = path.parent
+    if not folder.exists():
+        # The umask only takes bits away: 0700 or less, never more. Folders above it that
+        # are made too are the caller's working tree, left to the umask.
+        folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = name.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(name, mode & 0o700)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

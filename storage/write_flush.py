@@ -63,7 +63,16 @@ _CONVERSATION = (
         expires_at=bindparam("b_expires_at", type_=conversations.c.expires_at.type),
         remind_at=bindparam("b_remind_at", type_=conversations.c.remind_at.type),
         updated_at=bindparam("b_updated_at", type_=conversations.c.updated_at.type),
+        # Read with the row at the event (locked on PostgreSQL till now): it was seen.
+        notice_question=None,
     )
+)
+# Only chats at rest: one in a task keeps its own question (conversations.resent.noticed),
+# and the row of a chat in a survey (its response id) is not rewritten by another's event.
+_NOTICE_QUESTION = (
+    update(conversations)
+    .where(conversations.c.contact_id == bindparam("b_contact_id"), conversations.c.flow.is_(None))
+    .values(notice_question=bindparam("b_question"))
 )
 
 
@@ -154,6 +163,11 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         result = await conn.execute(_CONVERSATION, rows)
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
+    if ws.notice_questions:
+        await conn.execute(
+            _NOTICE_QUESTION,
+            [{"b_contact_id": c, "b_question": q} for c, q in ws.notice_questions.items()],
+        )
     if ws.jobs:
         await conn.execute(job_requests.insert(), ws.jobs)
     if ws.outbox:

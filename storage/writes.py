@@ -62,6 +62,10 @@ class WriteSet:
     ended_chats: set[tuple[str, str]] = field(default_factory=set)
     #: Chats that submitted a survey: mark -> period (``queries.survey_marks``).
     survey_marks: dict[str, str] = field(default_factory=dict)
+    #: Contact id -> the question a notice queued for it asks (``conversations.notice_question``;
+    #: the last wins), written after the conversations, so a chat's own event of this batch,
+    #: handled before the notice was known, does not clear it.
+    notice_questions: dict[int, str] = field(default_factory=dict)
 
     def start_response(
         self,
@@ -201,6 +205,11 @@ class WriteSet:
             # To the hour for every chat, as ended surveys' times are: the same shape for all.
             "b_updated_at": to_the_hour(now),
         }
+
+    def note_question(self, contact_id: int, question: str) -> None:
+        """A notice queued for ``contact_id`` asks ``question`` (``"rate:PA-…"``): its
+        conversation reads it at the chat's next event (``load_conversations``)."""
+        self.notice_questions[contact_id] = question
 
     def open_complaint(
         self,

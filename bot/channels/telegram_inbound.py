@@ -9,6 +9,12 @@ Bot API field it requires, a malformed object) is recorded as failed, its chat i
 politely when it can be read, and it is confirmed like any other, so it neither stops
 polling nor holds back the updates behind it. Only an unavailable database leaves an update
 unconfirmed.
+
+A token Telegram refuses while polling (401 or 403 to getUpdates: revoked) is logged once at
+ERROR and marked in ``ChannelHealth`` (``/healthz`` answers 503); polling keeps asking, and
+clears both when the token works again. Refused for ``refused_exit_s`` on end, polling ends
+with ``TokenRefused`` (the process exits non-zero) unless it was told to stay up (None: other
+channels are served).
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Collection, Sequence
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import NetworkError, TelegramError
+from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 
 from bot.channels.telegram import TelegramSender
 from bot.channels.telegram_raw import readable
@@ -35,9 +42,11 @@ from bot.channels.telegram_updates import (
     raw_update_id,
     refused_admin,
 )
+from bot.errors import TokenRefused
 from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
+from bot.runtime.health import ChannelHealth
 from bot.runtime.rooms import StaffRooms
 from conversations import InboundEvent
 
@@ -75,7 +84,13 @@ class TelegramInbound:
         sender: TelegramSender,
         failures: Failures | None = None,
         rooms: StaffRooms | None = None,
+        *,
+        health: ChannelHealth | None = None,
+        refused_exit_s: float | None = None,
     ) -> None:
+        """``health``: where a refused token is marked for /healthz; ``refused_exit_s``:
+        seconds of a token refused on every poll before ``poll`` raises ``TokenRefused``
+        (None: it never does, the process stays up for its other channels)."""
         self.bot = bot
         self.dispatcher = dispatcher
         self.admins = frozenset(admins)
@@ -88,6 +103,10 @@ class TelegramInbound:
             dispatcher.clock,
         )
         self._acks: set[asyncio.Task[None]] = set()
+        self.health = health or ChannelHealth()
+        self.refused_exit_s = refused_exit_s
+        #: time.monotonic() of the first refusal in the current run of them; None: accepted.
+        self._refused_since: float | None = None
 
     async def _read(self, raw: object) -> InboundEvent | None:
         """The engine event a raw update means; raises when it cannot be read.
@@ -184,12 +203,17 @@ class TelegramInbound:
                 return
             try:
                 updates = fetch.result()
+            except (InvalidToken, Forbidden) as exc:  # 401 (404: no such bot) and 403
+                await _sleep_or_stop(stop, self._token_refused(exc, backoff))
+                backoff = min(MAX_POLL_BACKOFF_S, backoff * 2)
+                continue
             except (NetworkError, TelegramError) as exc:
                 log.warning("event=poll_failed error=%s backoff=%.0f", type(exc).__name__, backoff)
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(MAX_POLL_BACKOFF_S, backoff * 2)
                 continue
             backoff = 1.0
+            self._token_accepted()
             if updates:
                 updates = await self._whole_albums(bot, offset, updates, stop)
                 next_offset = await self.accept_all(updates)
@@ -198,6 +222,35 @@ class TelegramInbound:
                     await _sleep_or_stop(stop, 1.0)  # not all stored: the database is unwell
                 if next_offset is not None:
                     offset = next_offset
+
+    def _token_refused(self, error: TelegramError, backoff: float) -> float:
+        """Notes a poll Telegram refused for the token; returns the seconds to wait before
+        the next (``backoff``, or less to end on time). Raises ``TokenRefused`` once the
+        token has been refused for ``refused_exit_s``. Logs the first refusal only, at
+        ERROR, with the error's class (its text is Telegram's, never the token)."""
+        now = time.monotonic()
+        if self._refused_since is None:
+            self._refused_since = now
+            self.health.refused(CHANNEL, self.dispatcher.clock())
+            log.error(
+                "event=token_refused channel=%s method=getUpdates error=%s exit_after_s=%s",
+                CHANNEL,
+                type(error).__name__,
+                "never" if self.refused_exit_s is None else f"{self.refused_exit_s:g}",
+            )
+        if self.refused_exit_s is None:
+            return backoff
+        left = self.refused_exit_s - (now - self._refused_since)
+        if left <= 0:
+            raise TokenRefused(CHANNEL)
+        return min(backoff, left)
+
+    def _token_accepted(self) -> None:
+        if self._refused_since is None:
+            return
+        self._refused_since = None
+        self.health.accepted(CHANNEL)
+        log.warning("event=token_accepted channel=%s", CHANNEL)
 
     async def _whole_albums(
         self, bot: PollingBot, offset: int, updates: list[Any], stop: asyncio.Event

@@ -40,7 +40,7 @@ from conversations.daily_counts import joined, split_stored
 from conversations.flows.survey import FLOW as SURVEY_FLOW
 from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
-from conversations.resent import reopened
+from conversations.resent import noticed, reopened
 from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
@@ -112,6 +112,7 @@ class Dispatcher:
         self._worker: asyncio.Task[None] | None = None
         self._outbox_listeners: list[tuple[str, Callable[[], None]]] = []
         self._job_listeners: list[Callable[[], None]] = []
+        self._ended_listeners: list[Callable[[], None]] = []
         self._takers: dict[str, Taker] = {}
 
     def hand_off(self, taker: Taker) -> None:
@@ -127,6 +128,11 @@ class Dispatcher:
     def on_jobs(self, listener: Callable[[], None]) -> None:
         """Called after each commit that queued a request for the jobs (a report, /ketqua)."""
         self._job_listeners.append(listener)
+
+    def on_surveys_ended(self, listener: Callable[[], None]) -> None:
+        """Called after each commit that ended or deleted a survey (the jobs restamp its rows
+        apart from the chat's on PostgreSQL, ``jobs.restamp``)."""
+        self._ended_listeners.append(listener)
 
     async def submit(self, event: InboundEvent) -> Handled:
         """Queues an event and returns once it is durably handled (or raises if it failed)."""
@@ -232,6 +238,8 @@ class Dispatcher:
             # (its response id and answers next to the chat): empty it now (the replies are
             # on their way already).
             await scrub_log(self.engine)
+            for listener in self._ended_listeners:
+                listener()
         await scrub_sent(self.engine)
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
@@ -275,8 +283,7 @@ class Dispatcher:
         self, event: InboundEvent, rows: dict[tuple[str, str], ConversationRow]
     ) -> tuple[int, Lookups]:
         row = rows[(event.channel, event.external_id)]
-        state = reopened(self._state(row), event.resent)
-        return row.contact_id, needs(state, event.payload, admin=event.admin)
+        return row.contact_id, needs(self._met(row, event), event.payload, admin=event.admin)
 
     def _survey_mark(self, channel: str, chat_id: str, now: datetime) -> str | None:
         """This chat's mark in the current survey period; None when the rule is off."""
@@ -286,6 +293,12 @@ class Dispatcher:
         if period is None:
             return None
         return survey_mark(self.settings.survey_mark_key, channel, chat_id, period)
+
+    def _met(self, row: ConversationRow, event: InboundEvent) -> ConversationState:
+        """The chat's state as ``event`` meets it: the question of a notice queued for it
+        since its last event is live, or, when messages were re-sent as it wrote (Zalo's
+        window), the question of the last of those."""
+        return reopened(noticed(self._state(row), row.notice_question), event.resent)
 
     def _state(self, row: ConversationRow) -> ConversationState:
         data, daily = split_stored(row.state)
@@ -312,8 +325,7 @@ class Dispatcher:
         writes = albums.writes
         albums.release(event)  # what an album before this event said is queued first
         row = rows[(event.channel, event.external_id)]
-        # Messages re-sent as this chat wrote (Zalo's window): a question of theirs is live.
-        state = reopened(self._state(row), event.resent)
+        state = self._met(row, event)
         lookups = needs(state, event.payload, admin=event.admin)
         sender = event.sender_id or event.external_id
         known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=sender)
@@ -431,4 +443,5 @@ def _advanced(row: ConversationRow, new: ConversationState) -> ConversationRow:
         expires_at=new.expires_at,
         remind_at=new.remind_at,
         version=row.version + 1,
+        notice_question=None,  # read by this event (its save clears it)
     )

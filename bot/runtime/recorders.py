@@ -36,6 +36,7 @@ from conversations import (
     UpdateComplaint,
 )
 from conversations.flows.survey import CONSENT_PURPOSE
+from conversations.resent import question_of
 from storage import WriteSet
 from storage.outbound import EditMessage, FileMessage, Outbound
 from storage.queries.complaints import NewFile
@@ -306,3 +307,7 @@ def _notify(ctx: Recording, change: Notify) -> None:
         told = (ctx.channel, ctx.chat_id, ctx.facts.reach_of(reporter), change.code)
         message = replace(message, told=told)
     ctx.notices.append((reporter.channel, reporter.external_id, message))
+    question = question_of(change.reply)
+    if question is not None and reporter.contact_id is not None:
+        # Its buttons' question is the chat's when it next writes (typed, not pressed).
+        ctx.writes.note_question(reporter.contact_id, question)

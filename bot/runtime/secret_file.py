@@ -50,7 +50,8 @@ def secret_from_file(path: Path, make: Callable[[], str] = new_key) -> str:
     found = read_secret(path)
     if found is not None:
         return found
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Owner only, like the key (and the SQLite file, often in the same folder).
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, MODE)
     try:

@@ -17,6 +17,7 @@ from telegram import Bot
 from bot.channels.telegram_inbound import TelegramInbound
 from bot.channels.zalo_tokens import error_parts
 from bot.limits import TelegramLimit
+from bot.runtime.health import ChannelHealth
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
 from bot.web.drain import DrainUnread
 from storage import can_write, read_transaction
@@ -32,18 +33,24 @@ def create_app(
     *,
     telegram: tuple[Bot, TelegramInbound, str] | None = None,
     extra: Sequence[BaseRoute] = (),
+    health: ChannelHealth | None = None,
 ) -> Starlette:
     """The app: ``/healthz``, the public read-only routes in ``extra`` (Open311), and
     ``POST /telegram`` when the bot runs in webhook mode (``telegram`` = bot, inbound, secret).
-    An early answer (413, 403 ...) reaches the client: the unread body is drained first."""
-    routes: list[BaseRoute] = [Route("/healthz", _health(engine), methods=["GET"])]
+    An early answer (413, 403 ...) reaches the client: the unread body is drained first.
+    ``health``: the channels whose token is refused, which make /healthz answer 503."""
+    routes: list[BaseRoute] = [Route("/healthz", _health(engine, health), methods=["GET"])]
     if telegram is not None:
         routes.append(Route("/telegram", _webhook(*telegram), methods=["POST"]))
     routes.extend(extra)
     return Starlette(routes=routes, middleware=[Middleware(DrainUnread)])
 
 
-def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
+def _health(
+    engine: AsyncEngine, channels: ChannelHealth | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    refusals = (channels or ChannelHealth()).refusals
+
     async def healthz(_request: Request) -> Response:
         try:
             writable = await can_write(engine)
@@ -76,6 +83,14 @@ def _health(engine: AsyncEngine) -> Callable[[Request], Awaitable[Response]]:
             # names a template Zalo refuses (fix the setting); cleared by the next one sent.
             body.update(ok=False, status="degraded")
             body["zalo_template"] = {"status": "refused", "at": refused.isoformat()}
+        down = refusals()
+        if down:
+            # A channel whose token is refused answers nobody there until a person sets a
+            # valid one: down, not degraded (the process may stay up for other channels).
+            body.update(ok=False, status="down")
+            for channel, since in sorted(down.items()):
+                body[channel] = {"status": "token_refused", "since": since.isoformat()}
+            return JSONResponse(body, status_code=503)
         return JSONResponse(body)
 
     return healthz

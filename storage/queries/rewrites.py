@@ -10,19 +10,24 @@ and give the old ones back to the filesystem, without the dead versions.
 
 Every surviving version also keeps the id of the transaction that wrote it (``xmin``, plain
 SQL can read it; a rewrite keeps it). A survey ends in one transaction that updates the
-response, the chat's conversation, the receipt and the daily sums together, so while a chat
-stays quiet afterwards its conversation row and the response share the same ``xmin``. The
-survey tables are therefore first rewritten in a transaction of their own (every row updated
-to itself), which gives them all one ``xmin`` that no chat row has.
+response, the chat's conversation, its consent, the receipt and the daily sums together, so
+while a chat stays quiet afterwards its conversation row, the response, the consent and the
+receipt share the same ``xmin``. Those rows are therefore written again (each updated to
+itself) in transactions of their own, which touch no chat row: the survey rows in one, the
+consents in another, the receipts in a third (a receipt stamped together with its response
+would pair them again). After an ended survey the runtime asks for that within a minute
+(:func:`rewrite_recent_traces`, only the rows a chat's transaction wrote last); the hourly job
+restamps every survey row (:func:`rewrite_survey_traces`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Table, update
+from sqlalchemy import ColumnElement, Table, literal_column, select, union_all, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,8 +35,10 @@ from ..db import write_transaction
 from ..schema import (
     answers,
     consents,
+    contacts,
     conversations,
     processed_events,
+    receipts,
     survey_daily,
     survey_daily_counts,
     survey_marks,
@@ -45,6 +52,9 @@ log = logging.getLogger("storage.rewrites")
 #: How long a rewrite waits for its table's lock before it leaves that table to the next run:
 #: a citizen's message waits at most this long behind a busy table, never for a long report.
 LOCK_TIMEOUT = "5s"
+#: The same for the rewrite an ended survey asks for (minutes apart, not hours): shorter, as
+#: every message of every chat queues behind a lock being waited for on ``conversations``.
+RECENT_LOCK_TIMEOUT = "1s"
 
 #: Rewritten with ``CLUSTER``: in the order of their random response ids (the order rows were
 #: written in would follow the order people answered).
@@ -84,34 +94,148 @@ class Rewritten:
     skipped: list[str] = field(default_factory=list)
 
 
-async def _restamp(conn: AsyncConnection, since: date) -> None:
-    await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-    await conn.execute(update(survey_responses).values(id=survey_responses.c.id))
-    await conn.execute(update(answers).values(item=answers.c.item))
-    await conn.execute(update(survey_marks).values(period=survey_marks.c.period))
-    for table in (survey_daily, survey_daily_counts):
-        await conn.execute(update(table).where(table.c.day >= since).values(count=table.c.count))
+#: Rewritten with ``VACUUM FULL`` by the restamp an ended survey asks for: the tables whose
+#: old versions hold the chat next to the survey just ended (its conversation's state with the
+#: answers, the replies echoing them), all small (one row per chat, or rows deleted once sent).
+#: The survey tables, the consents and the sums grow with the years: left to the hourly run.
+RECENT_VACUUMED: tuple[Table, ...] = (
+    conversations,
+    outbox,
+    outbox_leases,
+    web_messages,
+    zalo_chats,
+)
+
+#: A restamp step: statements run in one transaction of its own.
+Step = Callable[[AsyncConnection], Awaitable[None]]
+
+
+def _xmin(table: Table) -> ColumnElement[object]:
+    return literal_column(f"{table.name}.xmin")
+
+
+def _by_a_chat(table: Table) -> ColumnElement[bool]:
+    """Rows of ``table`` last written by a transaction that also wrote a chat's row: its
+    ``xmin`` is that of a conversation or contact row, or of an event id (every transaction of
+    the dispatcher records the ids of its events, kept ``jobs.runner.EVENT_MEMORY``, a month;
+    the restamps record none)."""
+    written = union_all(
+        *(select(_xmin(t)).select_from(t) for t in (conversations, contacts, processed_events))
+    )
+    return _xmin(table).in_(written)
+
+
+async def _receipts_by_a_chat(conn: AsyncConnection) -> None:
+    await conn.execute(
+        update(receipts)
+        .where(receipts.c.survey_status.is_not(None), _by_a_chat(receipts))
+        .values(survey_status=receipts.c.survey_status)
+    )
+
+
+async def _consents_by_a_chat(conn: AsyncConnection) -> None:
+    await conn.execute(update(consents).where(_by_a_chat(consents)).values(id=consents.c.id))
+
+
+#: Responses restamped per statement (their ids are bound as parameters).
+_CHUNK = 1000
+
+
+def _ended_surveys_by_a_chat(since: date) -> Step:
+    """The ended responses a chat's transaction wrote last, all their answers (written by
+    earlier ones, found by the key's index, not a scan of every answer), and the marks and
+    the daily sums from ``since`` on such a transaction wrote."""
+
+    async def restamp(conn: AsyncConnection) -> None:
+        found = await conn.execute(
+            select(survey_responses.c.id).where(
+                survey_responses.c.status != "in_progress", _by_a_chat(survey_responses)
+            )
+        )
+        ended = sorted(int(i) for i in found.scalars())
+        for start in range(0, len(ended), _CHUNK):
+            chunk = ended[start : start + _CHUNK]
+            await conn.execute(
+                update(answers).where(answers.c.response_id.in_(chunk)).values(item=answers.c.item)
+            )
+            await conn.execute(
+                update(survey_responses)
+                .where(survey_responses.c.id.in_(chunk))
+                .values(id=survey_responses.c.id)
+            )
+        await conn.execute(
+            update(survey_marks)
+            .where(_by_a_chat(survey_marks))
+            .values(period=survey_marks.c.period)
+        )
+        for table in (survey_daily, survey_daily_counts):
+            await conn.execute(
+                update(table)
+                .where(table.c.day >= since, _by_a_chat(table))
+                .values(count=table.c.count)
+            )
+
+    return restamp
+
+
+def _every_survey_row(since: date) -> Step:
+    async def restamp(conn: AsyncConnection) -> None:
+        await conn.execute(update(survey_responses).values(id=survey_responses.c.id))
+        await conn.execute(update(answers).values(item=answers.c.item))
+        await conn.execute(update(survey_marks).values(period=survey_marks.c.period))
+        for table in (survey_daily, survey_daily_counts):
+            await conn.execute(
+                update(table).where(table.c.day >= since).values(count=table.c.count)
+            )
+
+    return restamp
+
+
+async def _restamp_apart(engine: AsyncEngine, steps: Sequence[Step]) -> bool:
+    """Runs each step in a transaction of its own, with ``lock_timeout`` ``LOCK_TIMEOUT``.
+    False when one was refused a lock (or chosen as a deadlock's victim: the hourly run and an
+    ended survey's may restamp together); that step changed nothing, the others went on."""
+    done = True
+    for step in steps:
+        try:
+            async with write_transaction(engine) as conn:
+                await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                await step(conn)
+        except DBAPIError as exc:
+            if not _lock_refused(exc):
+                raise
+            done = False
+    return done
 
 
 async def restamp_survey_rows(engine: AsyncEngine, since: date) -> bool:
-    """Updates every survey row to itself in one transaction of its own (PostgreSQL), so they
-    all carry its transaction id instead of the one of the transaction that ended their survey
-    (which wrote the chat's conversation row too); the daily sums from ``since`` on. The old
-    versions it leaves are what :func:`rewrite_tables` removes next. False when a row stayed
-    locked past ``LOCK_TIMEOUT`` (nothing changed; the next run tries again)."""
-    try:
-        async with write_transaction(engine) as conn:
-            await _restamp(conn, since)
-    except DBAPIError as exc:
-        if not _lock_refused(exc):
-            raise
-        return False
-    return True
+    """Updates rows to themselves (PostgreSQL), so that they carry the id of a transaction
+    that wrote no chat row instead of the one that ended their survey (which wrote the chat's
+    conversation too): the receipts and the consents a chat's transaction wrote last, each
+    group in a transaction of its own, then every survey row in a third (the daily sums from
+    ``since`` on). The old versions it leaves are what :func:`rewrite_tables` removes next.
+    False when a step was refused a lock (the next run tries again)."""
+    return await _restamp_apart(
+        engine, (_receipts_by_a_chat, _consents_by_a_chat, _every_survey_row(since))
+    )
+
+
+async def restamp_recent(engine: AsyncEngine, since: date) -> bool:
+    """:func:`restamp_survey_rows` for the surveys a chat's transaction wrote last only (ended
+    ones; a survey in progress is found through its chat anyway): their receipts, their
+    consents, then their responses with all their answers, marks and daily sums (from
+    ``since`` on), in three transactions. Cost: a scan of the receipts, consents, responses,
+    marks and the recent sums, comparing ``xmin`` with those of the chats and the month's
+    event ids (no index can serve it: tens of milliseconds per 100,000 rows), and a new
+    version of the rows it finds only. PostgreSQL only."""
+    return await _restamp_apart(
+        engine, (_receipts_by_a_chat, _consents_by_a_chat, _ended_surveys_by_a_chat(since))
+    )
 
 
 def _lock_refused(error: DBAPIError) -> bool:
     state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return state == "55P03"  # lock_not_available
+    return state in ("55P03", "40P01")  # lock_not_available, deadlock_detected
 
 
 async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
@@ -133,11 +257,43 @@ async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
     return result
 
 
-async def rewrite_tables(engine: AsyncEngine) -> Rewritten:
+async def rewrite_recent_traces(engine: AsyncEngine, since: date) -> Rewritten:
+    """What an ended survey asks for on PostgreSQL (the runtime, within a minute):
+    :func:`restamp_recent` (daily sums from ``since`` on), then ``VACUUM FULL`` of the small
+    chat tables (``RECENT_VACUUMED``, ``lock_timeout`` ``RECENT_LOCK_TIMEOUT``), so that no
+    survey, consent or receipt row shares an ``xmin`` with a chat's, and the conversation's
+    versions from during the survey go. Old versions in the survey tables, the consents and the sums
+    stay until the hourly :func:`rewrite_survey_traces`. Logs table names and counts only.
+    On SQLite nothing."""
+    if engine.dialect.name == "sqlite":
+        return Rewritten()
+    stamped = await restamp_recent(engine, since)
+    result = await rewrite_tables(
+        engine, clustered=(), vacuumed=RECENT_VACUUMED, lock_timeout=RECENT_LOCK_TIMEOUT
+    )
+    if not stamped:
+        result.skipped.insert(0, "restamp")
+    log.info(
+        "job=restamp tables=%d skipped=%d skipped_tables=%s",
+        len(result.done),
+        len(result.skipped),
+        ",".join(result.skipped) or "-",
+    )
+    return result
+
+
+async def rewrite_tables(
+    engine: AsyncEngine,
+    *,
+    clustered: Sequence[tuple[Table, str]] = CLUSTERED,
+    vacuumed: Sequence[Table] = VACUUMED,
+    lock_timeout: str = LOCK_TIMEOUT,
+) -> Rewritten:
     """Rewrites the survey tables (``CLUSTER``, random id order) and the tables that held a
     chat next to a survey (``VACUUM FULL``) on PostgreSQL, one statement per table outside any
-    transaction (VACUUM refuses one) with ``lock_timeout`` ``LOCK_TIMEOUT``: a table still
-    locked then is left to the next run. On SQLite nothing
+    transaction (VACUUM refuses one) with ``lock_timeout`` (``LOCK_TIMEOUT``): a table still
+    locked then is left to the next run. ``clustered``, ``vacuumed``: the tables and how (by
+    default ``CLUSTERED`` and ``VACUUMED``). On SQLite nothing
     (empty result): ``secure_delete`` zeroes freed cells and the log is checkpointed.
 
     Cost: each statement holds an ACCESS EXCLUSIVE lock on its table (no read, no write) while
@@ -152,11 +308,11 @@ async def rewrite_tables(engine: AsyncEngine) -> Rewritten:
     if engine.dialect.name == "sqlite":
         return result
     statements = [
-        (table.name, f"CLUSTER {table.name} USING {index}") for table, index in CLUSTERED
-    ] + [(table.name, f"VACUUM FULL {table.name}") for table in VACUUMED]
+        (table.name, f"CLUSTER {table.name} USING {index}") for table, index in clustered
+    ] + [(table.name, f"VACUUM FULL {table.name}") for table in vacuumed]
     async with engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await auto.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        await auto.exec_driver_sql(f"SET lock_timeout = '{lock_timeout}'")
         try:
             for name, statement in statements:
                 try:

@@ -587,6 +587,8 @@ class FakeTelegram:
         self._webhook_calls: list[tuple[str, float]] = []
         self._allowed_updates: list[str] = []
         self._faults: list[_Fault] = []
+        #: The token was revoked in @BotFather: every call answers 401 (``revoke_token``).
+        self._revoked = False
         self._webhook_lock = threading.Lock()
         self._webhook_client: httpx.Client | None = None
         self._blocked: set[int] = set()
@@ -767,7 +769,7 @@ class FakeTelegram:
         return JSONResponse(_error_body(404, "Not Found"), status_code=404)
 
     async def _file_endpoint(self, request: Request) -> Response:
-        if request.path_params["token"] != self.token:
+        if request.path_params["token"] != self.token or self._revoked:
             return JSONResponse(_error_body(401, "Unauthorized"), status_code=401)
         path = request.path_params["file_path"]
         with self._cond:
@@ -783,7 +785,7 @@ class FakeTelegram:
         params: dict[str, Any] = {}
         try:
             params = await _read_params(request)
-            if request.path_params["token"] != self.token:
+            if request.path_params["token"] != self.token or self._revoked:
                 raise _ApiError(401, "Unauthorized")
             if method not in self._method_names.values():
                 raise _ApiError(404, "Not Found: method not found")
@@ -922,6 +924,8 @@ class FakeTelegram:
                         "one bot instance is running",
                     )
                 self._poll_until = None  # set again below only if this poll waits on
+                if self._revoked:  # a long poll waiting when the token goes ends with it
+                    raise _ApiError(401, "Unauthorized")
                 if self._stopping:
                     return []
                 batch = self._take_batch(limit)
@@ -1756,6 +1760,18 @@ class FakeTelegram:
                 self._slow_chats[chat_id] = seconds
             else:
                 self._slow_chats.pop(chat_id, None)
+
+    def revoke_token(self) -> None:
+        """The token is revoked (@BotFather's /revoke): every call, and the long poll
+        waiting now, answers 401 Unauthorized until ``restore_token``."""
+        with self._cond:
+            self._revoked = True
+        self._notify_pollers()
+
+    def restore_token(self) -> None:
+        """The token works again (a revocation undone, for a test of the recovery)."""
+        with self._cond:
+            self._revoked = False
 
     def clear_faults(self) -> None:
         """Forget every fault still waiting from ``fail_next``."""

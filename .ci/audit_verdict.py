@@ -1,0 +1,68 @@
+"""CI's verdict on a pip-audit run: ``python .ci/audit_verdict.py STATUS LOG``.
+
+STATUS is pip-audit's exit status (124 when ``timeout`` stopped it), LOG the file holding its
+output (stdout and stderr together, the default columnar format). Prints one plain report on
+stderr and exits:
+
+- 1 when pip-audit found known vulnerabilities (its summary line "Found N known
+  vulnerabilities …", whatever else went wrong): the whole report is printed first;
+- 0 when it found none, saying how many packages it could NOT audit (a package unknown to
+  the advisory service, or a mirror answering 404 for it): "none found" covers only the rest;
+- 0 when it could not finish (the advisory service unreachable, offline here; a timeout):
+  the network alone must not fail the run, but the last lines say why nothing was checked.
+
+Standard library only: it runs in CI's fresh virtualenv before anything else is trusted.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+#: pip-audit's summary when it found some: "Found 1 known vulnerability in 1 package",
+#: "Found 3 known vulnerabilities, 1 ignored in 2 packages".
+FOUND = re.compile(r"^Found \d+ known vulnerabilit(?:y|ies)\b", re.MULTILINE)
+#: Its summary when it found none (", N ignored" may follow).
+NONE_FOUND = "No known vulnerabilities found"
+#: The skip reason of each package it could not look up (one table row per package).
+NOT_AUDITED = "could not be audited"
+#: Lines shown when the audit could not finish.
+TAIL_LINES = 5
+
+
+def verdict(status: int, log: str) -> tuple[int, str]:
+    """The exit code and the report for a pip-audit run that ended with ``status`` and
+    printed ``log``."""
+    if FOUND.search(log):
+        return 1, (
+            f"{log.rstrip()}\n"
+            "ci: pip-audit found known vulnerabilities (above): update those dependencies"
+        )
+    if status == 0 and NONE_FOUND in log:
+        skipped = sum(NOT_AUDITED in line for line in log.splitlines())
+        if skipped:
+            return 0, (
+                f"ci: pip-audit could NOT audit {skipped} packages (vulnerability service "
+                "unreachable or package unknown to it); no vulnerability found in the rest"
+            )
+        return 0, f"ci: pip-audit: {NONE_FOUND}"
+    tail = "\n".join(log.rstrip().splitlines()[-TAIL_LINES:])
+    return 0, (
+        f"ci: pip-audit could not finish (exit {status}; advisory service unreachable?), "
+        f"nothing was checked; its last lines:\n{tail}"
+    )
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or not argv[0].isdigit():
+        print("usage: audit_verdict.py STATUS LOG", file=sys.stderr)
+        return 2
+    log = Path(argv[1]).read_text(encoding="utf-8", errors="replace")
+    code, report = verdict(int(argv[0]), log)
+    print(report, file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
