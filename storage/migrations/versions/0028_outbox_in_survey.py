@@ -5,8 +5,8 @@ with the chat id beside the answers and the per-group averages (issue 10, anonym
 Rows queued before this migration are not marked (nothing tells which they were); the
 downgrade drops the column.
 
-Revision ID: 0027_outbox_in_survey
-Revises: 0026_contact_hour
+Revision ID: 0028_outbox_in_survey
+Revises: 0027_notice_question
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027_outbox_in_survey"
-down_revision = "0026_contact_hour"
+revision = "0028_outbox_in_survey"
+down_revision = "0027_notice_question"
 branch_labels = None
 depends_on = None
 
