@@ -136,6 +136,8 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         await conn.execute(consents.insert(), ws.consents)
     if ws.consents_to_empty:
         await _forget_survey_traces(conn, ws.consents_to_empty)
+    if ws.ended_chats:
+        await _drop_survey_messages(conn, ws.ended_chats)
     if ws.receipt_statuses:
         await conn.execute(
             _RECEIPT_STATUS,
@@ -239,6 +241,19 @@ async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str
             ),
             emptied,
         )
+
+
+async def _drop_survey_messages(conn: AsyncConnection, chats: set[tuple[str, str]]) -> None:
+    """Deletes the messages said within a survey (``outbox.in_survey``) to these (channel, chat
+    id) chats, whatever their status: while sends fail, pending ones keep the chat next to
+    the chosen answer shown on each question and the summary's averages, and which
+    questions were asked (its route). Run before this batch's rows are written: the
+    ending's own replies (the thanks) stay, and say nothing of the answers."""
+    mine = tuple_(outbox.c.channel, outbox.c.chat_id).in_(sorted(chats))
+    doomed = select(outbox.c.id).where(mine, outbox.c.in_survey)
+    blobs = select(outbox.c.blob_id).where(outbox.c.id.in_(doomed), outbox.c.blob_id.is_not(None))
+    await conn.execute(outbox_blobs.delete().where(outbox_blobs.c.id.in_(blobs)))
+    await conn.execute(outbox.delete().where(mine, outbox.c.in_survey))
 
 
 _TAKE = (

@@ -56,8 +56,9 @@ class WriteSet:
     invitations_closed: dict[int, str] = field(default_factory=dict)
     #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
     answer_days: list[tuple[datetime, int]] = field(default_factory=list)
-    #: Chats (channel, chat id) whose survey this batch ended: their replies of this batch
-    #: leave the outbox once sent (``queries.outbox.scrub_once_sent``).
+    #: Chats (channel, chat id) whose survey this batch ended: the survey's messages to
+    #: them leave the outbox in this transaction whatever their status, and the replies of
+    #: this batch once sent (``queries.outbox.scrub_once_sent``).
     ended_chats: set[tuple[str, str]] = field(default_factory=set)
     #: Chats that submitted a survey: mark -> period (``queries.survey_marks``).
     survey_marks: dict[str, str] = field(default_factory=dict)
@@ -122,6 +123,19 @@ class WriteSet:
             self.receipt_statuses[receipt_id] = "used"
         if consent is not None:
             self.consents_to_empty.add(consent)
+
+    def end_survey_chat(self, channel: str, chat_id: str) -> None:
+        """The survey of this chat ended in this batch: the survey's messages still queued
+        to it leave the outbox in the same transaction, those of this batch before they are
+        written (those queued after this call, the ending's own replies, stay). While sends
+        fail they would keep the chat next to its answers (the chosen answer shown on each
+        question, the summary's averages) and its route (the questions asked)."""
+        self.ended_chats.add((channel, chat_id))
+        self.outbox = [
+            row
+            for row in self.outbox
+            if not (row["in_survey"] and (row["channel"], row["chat_id"]) == (channel, chat_id))
+        ]
 
     def consent(
         self,
@@ -254,11 +268,21 @@ class WriteSet:
             self.answer_days.append(answered)
 
     def enqueue(
-        self, channel: str, chat_id: str, message: Outbound, now: datetime, *, bulk: bool = False
+        self,
+        channel: str,
+        chat_id: str,
+        message: Outbound,
+        now: datetime,
+        *,
+        bulk: bool = False,
+        in_survey: bool = False,
     ) -> None:
         """Queues one typed message; its bytes (an image, a document) go to ``outbox_blobs``.
         ``bulk``: nobody is waiting for it (a digest, a reminder, a notice to someone else),
-        so it leaves with what the answers to people waiting leave of the send budget."""
+        so it leaves with what the answers to people waiting leave of the send budget.
+        ``in_survey``: said within a survey (a question, the summary, the chosen answer shown
+        on a question): gone, whatever its status, when the chat's survey ends
+        (:meth:`end_survey_chat`)."""
         body, blob = encode(message)
         self.outbox.append(
             {
@@ -269,6 +293,7 @@ class WriteSet:
                 "attempts": 0,
                 "created_at": now,
                 "priority": 1 if bulk else 0,
+                "in_survey": in_survey,
                 "blob": blob,
                 "message": message,
             }

@@ -37,6 +37,7 @@ from conversations import (
     handle,
 )
 from conversations.daily_counts import joined, split_stored
+from conversations.flows.survey import FLOW as SURVEY_FLOW
 from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
 from conversations.resent import noticed, reopened
@@ -357,11 +358,17 @@ class Dispatcher:
         for change in outcome.changes:
             record(ctx, change)
         messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
-        queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language)
+        closed = (
+            None if outcome.closed is None else self.catalog.render(outcome.closed, new.language)
+        )
+        queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language, closed)
         # Nobody waits for what a job's event (a reminder, an expiry) says: bulk.
         unasked = isinstance(event.payload, TimedOut | Expired)
+        # Said within a survey (its questions, its summary, an answer shown on a question):
+        # deleted from the outbox when the survey ends, sent or not (WriteSet.end_survey_chat).
+        in_survey = SURVEY_FLOW in (state.flow, new.flow)
         # A case's files after the text that shows them; an album's files answered once.
-        albums.enqueue(event, [*queued, *ctx.after], now, bulk=unasked)
+        albums.enqueue(event, [*queued, *ctx.after], now, bulk=unasked, in_survey=in_survey)
         for channel, chat_id, notice in ctx.notices:
             writes.enqueue(channel, chat_id, notice, now, bulk=True)
         self._save(row, new, writes, now)

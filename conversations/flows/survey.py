@@ -328,7 +328,11 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         unasked = data.receipt is None and data.dossier is None
         changes = (*changes, MarkSurveyed(period, unasked=unasked))
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
+    # The summary pressed gives way to a line without the answers: its edit is queued in
+    # the batch that ends the survey, and would keep the averages beside the chat in the
+    # outbox for as long as sends fail (issue 10).
+    closed = Reply("survey.summary.sent")
+    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close", closed=closed)
 
 
 def _apply(
