@@ -335,6 +335,10 @@ class Outcome:
     #: as a multi-select's ticks change), "keep" (it stays usable: a list, a shared case
     #: card), or None (left as it is: the press was refused).
     ack: Literal["close", "refresh", "keep"] | None = None
+    #: With ``ack`` "close": what the pressed message becomes instead of itself with the
+    #: chosen answer under it (a submitted survey's summary: its averages must not stay
+    #: queued under the chat once the survey ended).
+    closed: Reply | None = None
 
 
 @dataclass(frozen=True, slots=True)

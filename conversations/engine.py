@@ -43,6 +43,7 @@ from .switching import (
     switch_command,
     without_pending,
 )
+from .text_limits import text_limit
 from .typed import read_as
 
 LANGUAGES = ("vi", "en")
@@ -121,8 +122,9 @@ def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) ->
     if isinstance(event, Text) and normalize(event.text) in CANCEL_WORDS:
         return _cancel(state, env)  # typed where there is no button (Zalo, the console)
     if isinstance(event, Text) and len(event.text) > MAX_INBOUND_CHARS:
-        got = max(event.length, len(event.text))
-        hint = Reply("common.too_long", (("got", got), ("max", MAX_INBOUND_CHARS)))
+        # Told with the limit of the step waiting (a comment's 1,000, not the 4,096 any
+        # text is cut to) and the real length of what was typed.
+        hint = text_limit(state).hint(max(event.length, len(event.text)))
         return Outcome((hint, *prompt(state, env)), state=state)
     if isinstance(event, Text) and not event.text and state.flow not in _OWN_EMPTY:
         # Spaces, zero-width characters, a blank-looking filler: nothing to read, said so

@@ -11,6 +11,12 @@ question is shown (the menu after the rating, a task started).
 
 The channel tells the engine what was re-sent (``InboundEvent.resent``: each message's button
 ids); :func:`reopened` turns that into the chat's state before the event is handled.
+
+A notice delivered normally (inside Zalo's window, or on Telegram) asks the same question: the
+runtime keeps :func:`question_of` it with the chat's conversation when it queues the notice,
+and :func:`noticed` makes it the live question when the chat next writes (re-tester #2: "5"
+typed for a rating request delivered in the window opened the language picker, "4" the menu).
+Only "just re-sent" (what the re-sent message is) belongs to the re-send alone.
 """
 
 from __future__ import annotations
@@ -43,6 +49,22 @@ def reopened(state: ConversationState, resent: Sequence[Sequence[str]]) -> Conve
     if question is not None:
         data[ASKED] = question
     return replace(state, data=data)
+
+
+def noticed(state: ConversationState, question: str | None) -> ConversationState:
+    """``state`` as the chat's next event meets it after a notice asking ``question``
+    (:func:`question_of`; None: none since its last event) was queued for it: at rest, that
+    question is live. A chat in the middle of a task keeps its own question."""
+    asked = _question((question,)) if question else None
+    if asked is None or state.flow is not None:
+        return state
+    return replace(state, data={**state.data, ASKED: asked})
+
+
+def question_of(reply: Reply) -> str | None:
+    """The question a notice to a case's reporter asks by its buttons, as :func:`noticed`
+    takes it (``"rate:CODE"``, ``"supp:CODE"``); None when it asks none."""
+    return _question(tuple(c.id for c in reply.choices))
 
 
 def _question(ids: Sequence[str]) -> str | None:

@@ -112,6 +112,10 @@ conversations = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime),
     Column("remind_at", UTCDateTime),
+    #: The question a notice queued for this chat asks by its buttons, not yet seen by its
+    #: conversation ("rate:PA-…", "supp:PA-…"; ``conversations.resent.question_of``): the
+    #: chat's next event reads it (and clears it). NULL otherwise.
+    Column("notice_question", String(80)),
     Index(None, "expires_at"),
     Index(None, "remind_at"),
 )

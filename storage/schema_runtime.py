@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    false,
 )
 
 from .metadata import metadata
@@ -54,6 +55,10 @@ outbox = Table(
     #: 0: an answer to someone waiting (a reply, a report they asked for); 1: bulk (digests,
     #: reminders, notices to others), which only gets what the answers leave of the budget.
     Column("priority", SmallInteger, nullable=False, server_default="0"),
+    #: Said within a survey (its questions, its summary, the chosen answer shown on a
+    #: question): whatever its status, deleted in the transaction that ends the survey, so
+    #: no row keeps a chat next to its answers or its route while sends fail (issue 10).
+    Column("in_survey", Boolean, nullable=False, server_default=false()),
     Index(None, "status", "channel", "id"),
     # Each chat's oldest pending message: the head that must leave before the others.
     Index(None, "channel", "status", "chat_id", "id"),

@@ -63,7 +63,16 @@ _CONVERSATION = (
         expires_at=bindparam("b_expires_at", type_=conversations.c.expires_at.type),
         remind_at=bindparam("b_remind_at", type_=conversations.c.remind_at.type),
         updated_at=bindparam("b_updated_at", type_=conversations.c.updated_at.type),
+        # Read with the row at the event (locked on PostgreSQL till now): it was seen.
+        notice_question=None,
     )
+)
+# Only chats at rest: one in a task keeps its own question (conversations.resent.noticed),
+# and the row of a chat in a survey (its response id) is not rewritten by another's event.
+_NOTICE_QUESTION = (
+    update(conversations)
+    .where(conversations.c.contact_id == bindparam("b_contact_id"), conversations.c.flow.is_(None))
+    .values(notice_question=bindparam("b_question"))
 )
 
 
@@ -127,6 +136,8 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         await conn.execute(consents.insert(), ws.consents)
     if ws.consents_to_empty:
         await _forget_survey_traces(conn, ws.consents_to_empty)
+    if ws.ended_chats:
+        await _drop_survey_messages(conn, ws.ended_chats)
     if ws.receipt_statuses:
         await conn.execute(
             _RECEIPT_STATUS,
@@ -152,6 +163,11 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
         result = await conn.execute(_CONVERSATION, rows)
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
+    if ws.notice_questions:
+        await conn.execute(
+            _NOTICE_QUESTION,
+            [{"b_contact_id": c, "b_question": q} for c, q in ws.notice_questions.items()],
+        )
     if ws.jobs:
         await conn.execute(job_requests.insert(), ws.jobs)
     if ws.outbox:
@@ -225,6 +241,19 @@ async def _forget_survey_traces(conn: AsyncConnection, which: set[tuple[int, str
             ),
             emptied,
         )
+
+
+async def _drop_survey_messages(conn: AsyncConnection, chats: set[tuple[str, str]]) -> None:
+    """Deletes the messages said within a survey (``outbox.in_survey``) to these (channel, chat
+    id) chats, whatever their status: while sends fail, pending ones keep the chat next to
+    the chosen answer shown on each question and the summary's averages, and which
+    questions were asked (its route). Run before this batch's rows are written: the
+    ending's own replies (the thanks) stay, and say nothing of the answers."""
+    mine = tuple_(outbox.c.channel, outbox.c.chat_id).in_(sorted(chats))
+    doomed = select(outbox.c.id).where(mine, outbox.c.in_survey)
+    blobs = select(outbox.c.blob_id).where(outbox.c.id.in_(doomed), outbox.c.blob_id.is_not(None))
+    await conn.execute(outbox_blobs.delete().where(outbox_blobs.c.id.in_(blobs)))
+    await conn.execute(outbox.delete().where(mine, outbox.c.in_survey))
 
 
 _TAKE = (

@@ -56,11 +56,16 @@ class WriteSet:
     invitations_closed: dict[int, str] = field(default_factory=dict)
     #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
     answer_days: list[tuple[datetime, int]] = field(default_factory=list)
-    #: Chats (channel, chat id) whose survey this batch ended: their replies of this batch
-    #: leave the outbox once sent (``queries.outbox.scrub_once_sent``).
+    #: Chats (channel, chat id) whose survey this batch ended: the survey's messages to
+    #: them leave the outbox in this transaction whatever their status, and the replies of
+    #: this batch once sent (``queries.outbox.scrub_once_sent``).
     ended_chats: set[tuple[str, str]] = field(default_factory=set)
     #: Chats that submitted a survey: mark -> period (``queries.survey_marks``).
     survey_marks: dict[str, str] = field(default_factory=dict)
+    #: Contact id -> the question a notice queued for it asks (``conversations.notice_question``;
+    #: the last wins), written after the conversations, so a chat's own event of this batch,
+    #: handled before the notice was known, does not clear it.
+    notice_questions: dict[int, str] = field(default_factory=dict)
 
     def start_response(
         self,
@@ -118,6 +123,19 @@ class WriteSet:
             self.receipt_statuses[receipt_id] = "used"
         if consent is not None:
             self.consents_to_empty.add(consent)
+
+    def end_survey_chat(self, channel: str, chat_id: str) -> None:
+        """The survey of this chat ended in this batch: the survey's messages still queued
+        to it leave the outbox in the same transaction, those of this batch before they are
+        written (those queued after this call, the ending's own replies, stay). While sends
+        fail they would keep the chat next to its answers (the chosen answer shown on each
+        question, the summary's averages) and its route (the questions asked)."""
+        self.ended_chats.add((channel, chat_id))
+        self.outbox = [
+            row
+            for row in self.outbox
+            if not (row["in_survey"] and (row["channel"], row["chat_id"]) == (channel, chat_id))
+        ]
 
     def consent(
         self,
@@ -188,6 +206,11 @@ class WriteSet:
             "b_updated_at": to_the_hour(now),
         }
 
+    def note_question(self, contact_id: int, question: str) -> None:
+        """A notice queued for ``contact_id`` asks ``question`` (``"rate:PA-…"``): its
+        conversation reads it at the chat's next event (``load_conversations``)."""
+        self.notice_questions[contact_id] = question
+
     def open_complaint(
         self,
         values: dict[str, Any],
@@ -245,11 +268,21 @@ class WriteSet:
             self.answer_days.append(answered)
 
     def enqueue(
-        self, channel: str, chat_id: str, message: Outbound, now: datetime, *, bulk: bool = False
+        self,
+        channel: str,
+        chat_id: str,
+        message: Outbound,
+        now: datetime,
+        *,
+        bulk: bool = False,
+        in_survey: bool = False,
     ) -> None:
         """Queues one typed message; its bytes (an image, a document) go to ``outbox_blobs``.
         ``bulk``: nobody is waiting for it (a digest, a reminder, a notice to someone else),
-        so it leaves with what the answers to people waiting leave of the send budget."""
+        so it leaves with what the answers to people waiting leave of the send budget.
+        ``in_survey``: said within a survey (a question, the summary, the chosen answer shown
+        on a question): gone, whatever its status, when the chat's survey ends
+        (:meth:`end_survey_chat`)."""
         body, blob = encode(message)
         self.outbox.append(
             {
@@ -260,6 +293,7 @@ class WriteSet:
                 "attempts": 0,
                 "created_at": now,
                 "priority": 1 if bulk else 0,
+                "in_survey": in_survey,
                 "blob": blob,
                 "message": message,
             }

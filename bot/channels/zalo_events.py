@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.channels.zalo_codes import candidate as short_code
 from bot.channels.zalo_codes import near_miss, typed_code
+from bot.channels.zalo_models import MalformedEvent, check, model_for, zalo_id
 from conversations import (
     MAX_COMMAND_ARG_CHARS,
     MAX_INBOUND_CHARS,
@@ -134,35 +135,36 @@ def parse_event(
     name = str(event.get("event_name", ""))
     if name.startswith("oa_send") or name.startswith("oa_"):
         return None  # our own messages echoed back: never user input
-    if name in ("follow", "unfollow"):
-        follower = event.get("follower") or {}
-        user = clean_text(str(follower.get("id", ""))) if isinstance(follower, Mapping) else ""
-        if not user or name == "unfollow":
-            return None
+    if model_for(name) is None:
+        return None  # unfollow, seen and receipt events, and kinds Zalo adds later
+    # Each kind the bot acts on is checked against its model first: what it reads below is
+    # there, with the right type (a text that is an object is refused, not printed).
+    check(name, event)
+    if name == "follow":
+        user = zalo_id(event["follower"]["id"])
+        if user is None:
+            raise MalformedEvent("follow: follower.id")
         stamp = clean_text(str(event.get("timestamp", "")))
         # Names neither the user nor the time in ``processed_events`` (``jobs.event_keys``);
         # Zalo only sends the event again when it was not taken, so a per-process key does.
         follow_id = process_event_id("follow", user, stamp)
         return InboundEvent(follow_id, CHANNEL, user, Command("start"))
-    sender = event.get("sender") or {}
-    user = clean_text(str(sender.get("id", ""))) if isinstance(sender, Mapping) else ""
-    if not user or user == oa_id:
+    user = zalo_id(event["sender"]["id"])
+    msg_id = zalo_id(event["message"]["msg_id"])
+    if user is None or msg_id is None:
+        raise MalformedEvent(f"{name}: sender.id or message.msg_id")
+    if user == oa_id:
         return None
-    message = event.get("message") or {}
-    if not isinstance(message, Mapping) or not message.get("msg_id"):
-        return None
-    msg_id = clean_text(str(message["msg_id"]))
+    message = event["message"]
     payload: Inbound
     if name == "user_send_text":
         payload = parse_text(str(message.get("text", "")))
     elif name in ("user_send_image", "user_send_file", "user_send_gif"):
         payload = _attachment(name, message)
-    elif name.startswith("user_send_"):
+    else:
         # A sticker, location, voice … : named for the hint (Zalo's own event names).
         what = _STRAY.get(name.removeprefix("user_send_"), "other")
         payload = Attachment("other", caption=_caption(message), what=what)
-    else:
-        return None
     if user not in admins:
         return InboundEvent(msg_id, CHANNEL, user, payload)
     name = (names or {}).get(user) or "Zalo"

@@ -17,12 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.channels.zalo_events import CHANNEL, SIGNATURE_HEADER, parse_events, too_old, verify
+from bot.channels.zalo_models import zalo_id
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
 from bot.web.bodies import BodyRefused, ZaloEnvelope, load_json, read_body, validated
-from conversations import (
-    clean_text,
-)
 from storage import write_transaction
 from storage.queries.zalo_chats import citizen_wrote, held_choices
 
@@ -46,16 +44,14 @@ def raw_timestamps(body: bytes) -> list[str]:
 def _raw_id(event: dict[str, Any]) -> str | None:
     """The event's message id, read without the parser (for events it cannot read)."""
     message = event.get("message")
-    msg_id = message.get("msg_id") if isinstance(message, dict) else None
-    if not msg_id:
-        return None
-    return clean_text(str(msg_id)) or None  # as parse_events reads it
+    return zalo_id(message.get("msg_id")) if isinstance(message, dict) else None
 
 
 def _raw_sender(event: dict[str, Any], oa_id: str) -> str | None:
-    """Who wrote, read without the parser; None for the OA itself or when unreadable."""
+    """Who wrote, read without the parser; None for the OA itself or when unreadable (an
+    id that is an object is no one to answer)."""
     sender = event.get("sender")
-    user = clean_text(str(sender.get("id", ""))) if isinstance(sender, dict) else ""
+    user = zalo_id(sender.get("id")) if isinstance(sender, dict) else None
     return user if user and user != oa_id else None
 
 

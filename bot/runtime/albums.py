@@ -39,7 +39,10 @@ class Albums:
 
     def __init__(self, writes: WriteSet) -> None:
         self.writes = writes
-        self._held: dict[tuple[str, str], tuple[str, list[tuple[Outbound, datetime, bool]]]] = {}
+        #: chat -> (album group, [(message, when, bulk, in_survey)]) not yet queued.
+        self._held: dict[
+            tuple[str, str], tuple[str, list[tuple[Outbound, datetime, bool, bool]]]
+        ] = {}
 
     @staticmethod
     def gathered(events: Sequence[InboundEvent]) -> list[InboundEvent]:
@@ -66,16 +69,26 @@ class Albums:
         if held is None or held[0] == _group(event):
             return
         del self._held[chat]
-        for message, at, bulk in held[1]:
-            self.writes.enqueue(chat[0], chat[1], message, at, bulk=bulk)
+        for message, at, bulk, in_survey in held[1]:
+            self.writes.enqueue(chat[0], chat[1], message, at, bulk=bulk, in_survey=in_survey)
 
     def enqueue(
-        self, event: InboundEvent, messages: Sequence[Outbound], at: datetime, *, bulk: bool
+        self,
+        event: InboundEvent,
+        messages: Sequence[Outbound],
+        at: datetime,
+        *,
+        bulk: bool,
+        in_survey: bool = False,
     ) -> None:
+        """Queues ``messages`` (``bulk`` and ``in_survey`` as ``WriteSet.enqueue`` takes them),
+        or holds them while the event's album may have more parts."""
         group = _group(event)
         if not group:
             for message in messages:
-                self.writes.enqueue(event.channel, event.external_id, message, at, bulk=bulk)
+                self.writes.enqueue(
+                    event.channel, event.external_id, message, at, bulk=bulk, in_survey=in_survey
+                )
             return
         # A later part's answer supersedes what an earlier part got of the same kind (the
         # album's count, the question asked again); the rest stays (what a caption that
@@ -87,12 +100,12 @@ class Albums:
             kept = []  # the engine's acknowledgement of the whole album: it says everything
         newer = {key for m in messages if (key := _key(m))}
         kept = [h for h in kept if _key(h[0]) not in newer]
-        self._held[chat] = (group, [*kept, *((m, at, bulk) for m in messages)])
+        self._held[chat] = (group, [*kept, *((m, at, bulk, in_survey) for m in messages)])
 
     def release_all(self) -> None:
         for chat, (_, held) in list(self._held.items()):
-            for message, at, bulk in held:
-                self.writes.enqueue(chat[0], chat[1], message, at, bulk=bulk)
+            for message, at, bulk, in_survey in held:
+                self.writes.enqueue(chat[0], chat[1], message, at, bulk=bulk, in_survey=in_survey)
         self._held.clear()
 
 

@@ -37,9 +37,10 @@ from conversations import (
     handle,
 )
 from conversations.daily_counts import joined, split_stored
+from conversations.flows.survey import FLOW as SURVEY_FLOW
 from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
-from conversations.resent import reopened
+from conversations.resent import noticed, reopened
 from jobs.sipas_index import answer_counts
 from storage import WriteSet, flush, scrub_log, write_transaction
 from storage.outbound import Outbound
@@ -282,8 +283,7 @@ class Dispatcher:
         self, event: InboundEvent, rows: dict[tuple[str, str], ConversationRow]
     ) -> tuple[int, Lookups]:
         row = rows[(event.channel, event.external_id)]
-        state = reopened(self._state(row), event.resent)
-        return row.contact_id, needs(state, event.payload, admin=event.admin)
+        return row.contact_id, needs(self._met(row, event), event.payload, admin=event.admin)
 
     def _survey_mark(self, channel: str, chat_id: str, now: datetime) -> str | None:
         """This chat's mark in the current survey period; None when the rule is off."""
@@ -293,6 +293,12 @@ class Dispatcher:
         if period is None:
             return None
         return survey_mark(self.settings.survey_mark_key, channel, chat_id, period)
+
+    def _met(self, row: ConversationRow, event: InboundEvent) -> ConversationState:
+        """The chat's state as ``event`` meets it: the question of a notice queued for it
+        since its last event is live, or, when messages were re-sent as it wrote (Zalo's
+        window), the question of the last of those."""
+        return reopened(noticed(self._state(row), row.notice_question), event.resent)
 
     def _state(self, row: ConversationRow) -> ConversationState:
         data, daily = split_stored(row.state)
@@ -319,8 +325,7 @@ class Dispatcher:
         writes = albums.writes
         albums.release(event)  # what an album before this event said is queued first
         row = rows[(event.channel, event.external_id)]
-        # Messages re-sent as this chat wrote (Zalo's window): a question of theirs is live.
-        state = reopened(self._state(row), event.resent)
+        state = self._met(row, event)
         lookups = needs(state, event.payload, admin=event.admin)
         sender = event.sender_id or event.external_id
         known = facts.facts(lookups, row.contact_id, admin=event.admin, sender=sender)
@@ -353,11 +358,17 @@ class Dispatcher:
         for change in outcome.changes:
             record(ctx, change)
         messages = tuple(self.catalog.render(r, new.language) for r in outcome.replies)
-        queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language)
+        closed = (
+            None if outcome.closed is None else self.catalog.render(outcome.closed, new.language)
+        )
+        queued = for_event(messages, event.origin, outcome.ack, self.catalog, new.language, closed)
         # Nobody waits for what a job's event (a reminder, an expiry) says: bulk.
         unasked = isinstance(event.payload, TimedOut | Expired)
+        # Said within a survey (its questions, its summary, an answer shown on a question):
+        # deleted from the outbox when the survey ends, sent or not (WriteSet.end_survey_chat).
+        in_survey = SURVEY_FLOW in (state.flow, new.flow)
         # A case's files after the text that shows them; an album's files answered once.
-        albums.enqueue(event, [*queued, *ctx.after], now, bulk=unasked)
+        albums.enqueue(event, [*queued, *ctx.after], now, bulk=unasked, in_survey=in_survey)
         for channel, chat_id, notice in ctx.notices:
             writes.enqueue(channel, chat_id, notice, now, bulk=True)
         self._save(row, new, writes, now)
@@ -432,4 +443,5 @@ def _advanced(row: ConversationRow, new: ConversationState) -> ConversationRow:
         expires_at=new.expires_at,
         remind_at=new.remind_at,
         version=row.version + 1,
+        notice_question=None,  # read by this event (its save clears it)
     )

@@ -36,6 +36,7 @@ from conversations import (
     UpdateComplaint,
 )
 from conversations.flows.survey import CONSENT_PURPOSE
+from conversations.resent import question_of
 from storage import WriteSet
 from storage.outbound import EditMessage, FileMessage, Outbound
 from storage.queries.complaints import NewFile
@@ -191,7 +192,7 @@ def _end_response(ctx: Recording, change: EndResponse) -> None:
         receipt_id=change.receipt_id,
         consent=(ctx.contact_id, CONSENT_PURPOSE),
     )
-    ctx.writes.ended_chats.add((ctx.channel, ctx.chat_id))
+    ctx.writes.end_survey_chat(ctx.channel, ctx.chat_id)
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, change.status)
 
@@ -221,6 +222,10 @@ def _set_language(ctx: Recording, change: SetLanguage) -> None:
 @records(ForgetContact)
 def _forget(ctx: Recording, change: ForgetContact) -> None:
     ctx.writes.forget(ctx.contact_id, change.response_id, change.receipt_id)
+    if change.response_id is not None:
+        # A survey deleted in progress: its messages still queued (its answers shown on
+        # them, its summary) are its data too.
+        ctx.writes.end_survey_chat(ctx.channel, ctx.chat_id)
     if change.receipt_id is not None:
         ctx.facts.receipt_status(change.receipt_id, None)
     ctx.facts.forget_follows(ctx.contact_id)
@@ -302,3 +307,7 @@ def _notify(ctx: Recording, change: Notify) -> None:
         told = (ctx.channel, ctx.chat_id, ctx.facts.reach_of(reporter), change.code)
         message = replace(message, told=told)
     ctx.notices.append((reporter.channel, reporter.external_id, message))
+    question = question_of(change.reply)
+    if question is not None and reporter.contact_id is not None:
+        # Its buttons' question is the chat's when it next writes (typed, not pressed).
+        ctx.writes.note_question(reporter.contact_id, question)

@@ -30,9 +30,11 @@ def for_event(
     ack: str | None,
     catalog: Catalog,
     language: str,
+    closed: Message | None = None,
 ) -> list[Outbound]:
     """This chat's messages for one event: the replies, and what becomes of the message whose
-    button was pressed (the chosen answer shown on it, or redrawn in place)."""
+    button was pressed (the chosen answer shown on it, ``closed`` in its place when given,
+    or redrawn in place)."""
     out: list[Outbound] = [as_text(m) for m in messages]
     if origin is None or ack is None:
         return out
@@ -40,6 +42,8 @@ def for_event(
         first = messages[0]
         out[0] = EditMessage(origin.message_id, first.text, first.choices, first.key)
         return out
+    if ack == "close" and closed is not None:
+        return [EditMessage(origin.message_id, closed.text, (), closed.key), *out]
     if ack == "close":
         text = origin.text
         if origin.label:

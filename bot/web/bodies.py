@@ -16,8 +16,8 @@ from starlette.requests import Request
 #: levels (a reply to a message with entities in a callback); Zalo events about 4.
 MAX_JSON_DEPTH = 32
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
+#: The bytes that matter to nesting: quotes and backslashes (strings), and brackets.
+_SIGNIFICANT = re.compile(rb'[\\"\[\]{}]')
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -45,13 +45,29 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def json_depth(raw: bytes) -> int:
     """How deep objects and arrays nest in ``raw`` (brackets inside strings do not count).
-    Runs in linear time without recursion, so it is safe on any input."""
+
+    One pass over the bytes that matter, without recursion or backtracking: linear on any
+    input. (A regular expression for strings backtracks on an unclosed string of escaped
+    quotes, ``"\\"\\"\\"…``, quadratically: 25 s of CPU for 40 KB.)"""
     depth = deepest = 0
-    for match in _BRACKET.finditer(_STRING.sub(b'""', raw)):
-        if match.group() in (b"[", b"{"):
+    in_string = False
+    escaped_at = -1  # the position of the byte a backslash escapes
+    for match in _SIGNIFICANT.finditer(raw):
+        at = match.start()
+        byte = raw[at]
+        if in_string:
+            if at == escaped_at:
+                continue
+            if byte == 0x5C:  # backslash: the next byte is escaped
+                escaped_at = at + 1
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
             depth += 1
             deepest = max(deepest, depth)
-        else:
+        elif byte in (0x5D, 0x7D):  # ] }
             depth -= 1
     return deepest
 

@@ -56,6 +56,7 @@ from storage.queries.web import (
     save_upload,
 )
 
+from .bodies import BodyRefused, load_json
 from .guard import (
     KIOSK_COOKIE,
     KIOSK_MAX_AGE,
@@ -241,8 +242,8 @@ class WebChat:
         if body is None:
             return refuse(413, "web.failed")
         try:
-            post = ChatPost.model_validate_json(body)
-        except ValidationError:
+            post = ChatPost.model_validate(load_json(body))
+        except (BodyRefused, ValidationError):
             return refuse(422, "web.failed")
         chat = visitor_chat_id(token)
         pressed = None
@@ -363,8 +364,8 @@ class WebChat:
         if body is None:
             return refuse(413, "web.failed")
         try:
-            given = PinPost.model_validate_json(body).pin
-        except ValidationError:
+            given = PinPost.model_validate(load_json(body)).pin
+        except (BodyRefused, ValidationError):
             given = ""
         if not pin_ok(given, self._pin()):
             self.limits.pin.wrong(where)

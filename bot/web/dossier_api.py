@@ -33,6 +33,7 @@ from bot.runtime.dossiers import (
 )
 from conversations.flows.dossier import LINK_PREFIX
 
+from .bodies import MAX_JSON_DEPTH, BodyRefused, load_json, read_body
 from .dossier_auth import (
     API_KEY_HEADER,
     MAX_SKEW_S,
@@ -95,27 +96,29 @@ def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
 
 
 async def _body(request: Request) -> bytes | Response:
-    declared = request.headers.get("content-length")
-    if declared is not None and (
-        not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_BODY
-    ):
+    try:
+        return await read_body(request, MAX_BODY)
+    except BodyRefused:
         return error(413, "too_large", f"the body is over {MAX_BODY} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return error(413, "too_large", f"the body is over {MAX_BODY} bytes")
-    return bytes(body)
 
 
 M = TypeVar("M", bound=BaseModel)
+_REFUSED: Final = {
+    "too_deep": f"the body nests objects and arrays deeper than {MAX_JSON_DEPTH} levels",
+    "bad_json": "the body is not JSON",
+}
 
 
 def _parse(model: type[M], body: bytes) -> M:
     try:
-        raw = json.loads(body)
-    except ValueError as exc:
-        raise Invalid("the body is not JSON", [{"field": "body", "message": str(exc)}]) from exc
+        raw = load_json(body)
+    except BodyRefused as refused:
+        message = _REFUSED.get(refused.reason, "the body is not JSON")
+        # Where the JSON breaks helps the integrator (the parser's message gives a line and
+        # a column, never the body's text); other causes are named by the reason alone.
+        cause = refused.__cause__
+        where = str(cause) if isinstance(cause, json.JSONDecodeError) else message
+        raise Invalid(message, [{"field": "body", "message": where}]) from None
     if not isinstance(raw, dict):
         raise Invalid(
             "the body must be a JSON object", [{"field": "body", "message": "not an object"}]

@@ -25,6 +25,7 @@ from ..limits import (
 )
 from ..parsing import is_done, match_label, nav_word, parse_number
 from ..phone import normalize_phone
+from ..text_limits import TextLimit, register
 from . import menu
 from .complaint_albums import album_part, takes_album
 from .complaint_draft import (
@@ -57,6 +58,21 @@ __all__ = [
 _ORDER = (CATEGORY, TEXT, FILES, WHO, NAME, PHONE, ZNS, ADDRESS, CONFIRM)
 #: The steps that take what is typed as content: a navigation word there is never stored.
 _FREE_TEXT = frozenset({TEXT, NAME, PHONE, ADDRESS})
+
+
+#: The steps that keep typed text, with their limits: the description in its own words; a
+#: name or an address far over its limit (a refusal of the engine's, before the step reads
+#: it) in the common words, with the step's limit.
+_LIMITS = {
+    TEXT: TextLimit("complaint.text_long", MAX_COMPLAINT_CHARS),
+    NAME: TextLimit("common.too_long", MAX_NAME_CHARS),
+    ADDRESS: TextLimit("common.too_long", MAX_ADDRESS_CHARS),
+}
+
+
+@register(FLOW)
+def text_limit(state: ConversationState) -> TextLimit | None:
+    return _LIMITS.get(state.step or "")
 
 
 def start(state: ConversationState, env: Env, *, hotline: bool = False) -> Outcome:
@@ -256,9 +272,8 @@ def _description(state: ConversationState, draft: Draft, env: Env, text: str | N
     if len(text) < MIN_COMPLAINT_CHARS:
         hint = Reply("complaint.text_short", (("min", MIN_COMPLAINT_CHARS),))
         return Outcome((hint, *prompt(state, env)), state=state)
-    if len(text) > MAX_COMPLAINT_CHARS:
-        hint = Reply("complaint.text_long", (("got", len(text)), ("max", MAX_COMPLAINT_CHARS)))
-        return Outcome((hint, *prompt(state, env)), state=state)
+    if len(text) > _LIMITS[TEXT].max:
+        return Outcome((_LIMITS[TEXT].hint(len(text)), *prompt(state, env)), state=state)
     draft.text = text
     return goto(state, draft, env, FILES)
 

@@ -24,6 +24,7 @@ from ..effects import (
 )
 from ..events import Choice, Inbound, Text
 from ..limits import MAX_NOTE_CHARS
+from ..text_limits import TextLimit, register
 from . import complaint, menu
 from .cards import ACTIONS, TEAM_ACTIONS, staff_card
 from .staff_list import FILTERS as FILTERS
@@ -148,6 +149,16 @@ def _assign(
     return Outcome(card, changes=tuple(changes), state=state, ack="refresh")
 
 
+#: A staff note's limit (an answer, a request for documents, where to go instead).
+NOTE_LIMIT = TextLimit("complaint.text_long", MAX_NOTE_CHARS)
+
+
+@register(FLOW)
+def text_limit(state: ConversationState) -> TextLimit | None:
+    """Every staff state waits for a note."""
+    return NOTE_LIMIT
+
+
 def handle_note(
     state: ConversationState, event: Inbound, env: Env, facts: Facts, admin_id: str
 ) -> Outcome:
@@ -187,8 +198,10 @@ def handle_note(
     if not isinstance(event, Text) or not event.text.strip():
         return Outcome((ask_note(code, act),), state=state)
     note = event.text.strip()
-    if len(note) > MAX_NOTE_CHARS:
-        hint = Reply("complaint.text_long", (("got", len(note)), ("max", MAX_NOTE_CHARS)))
+    if len(note) > NOTE_LIMIT.max:
+        # A staff room reaches here before the engine's own check: a text a channel cut
+        # is told by its real length.
+        hint = NOTE_LIMIT.hint(max(event.length, len(note)))
         return Outcome((hint, ask_note(code, act)), state=state)
     original: str | None = None
     if act == "dup":

@@ -31,6 +31,7 @@ from ..parsing import (
     yes_no,
 )
 from ..questionnaire import Questionnaire, Step
+from ..text_limits import TextLimit, register
 from . import menu
 from .survey_data import (
     BACK,
@@ -327,7 +328,11 @@ def _summary(state: ConversationState, data: SurveyData, env: Env, option: str |
         unasked = data.receipt is None and data.dossier is None
         changes = (*changes, MarkSurveyed(period, unasked=unasked))
     replies = (Reply("survey.thanks", (("agency", env.agency),)), menu.again())
-    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close")
+    # The summary pressed gives way to a line without the answers: its edit is queued in
+    # the batch that ends the survey, and would keep the averages beside the chat in the
+    # outbox for as long as sends fail (issue 10).
+    closed = Reply("survey.summary.sent")
+    return Outcome(replies, changes=changes, state=menu.idle(state), ack="close", closed=closed)
 
 
 def _apply(
@@ -398,10 +403,22 @@ def _comment(
     cleaned = text.strip()
     if not cleaned:
         return _reask(state, env, "survey.comment_empty")
-    if len(cleaned) > MAX_COMMENT_CHARS:
-        hint = Reply("survey.comment_too_long", (("got", len(cleaned)), ("max", MAX_COMMENT_CHARS)))
-        return Outcome((hint, *prompt(state, env)), state=state)
+    if len(cleaned) > COMMENT.max:
+        return Outcome((COMMENT.hint(len(cleaned)), *prompt(state, env)), state=state)
     return _apply(state, data, env, step, cleaned)
+
+
+#: The free comment's limit, told in the comment's own words.
+COMMENT = TextLimit("survey.comment_too_long", MAX_COMMENT_CHARS)
+
+
+@register(FLOW)
+def text_limit(state: ConversationState) -> TextLimit | None:
+    """The comment step's limit; None at the steps that read no free text."""
+    if state.step in (None, CONSENT, SUMMARY):
+        return None
+    step = questionnaire(SurveyData.load(state.data)).step(state.step)
+    return COMMENT if step is not None and step.kind == "text" else None
 
 
 def _back(state: ConversationState, data: SurveyData, env: Env) -> Outcome:

@@ -25,6 +25,7 @@ from ..limits import MAX_NOTE_CHARS
 from ..normalise import clean
 from ..parsing import is_ascii_number, is_done
 from ..phone import normalize_phone
+from ..text_limits import TextLimit, register
 from . import menu
 from .cards import citizen_view, staff_card
 from .complaint import file_refusal
@@ -217,6 +218,15 @@ def _supplement_prompt(files: int) -> Reply:
     )
 
 
+#: What a citizen adds to a case staff asked more of.
+SUPPLEMENT_LIMIT = TextLimit("complaint.text_long", MAX_NOTE_CHARS)
+
+
+@register(SUPPLEMENT)
+def text_limit(state: ConversationState) -> TextLimit | None:
+    return SUPPLEMENT_LIMIT
+
+
 def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> Outcome:
     code = str(state.data.get("case", ""))
     raw_files = state.data.get("files")
@@ -239,8 +249,8 @@ def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts:
     note: str | None = None
     if isinstance(event, Text) and not is_done(event.text):
         note = event.text.strip()
-        if len(note) > MAX_NOTE_CHARS:
-            hint = Reply("complaint.text_long", (("got", len(note)), ("max", MAX_NOTE_CHARS)))
+        if len(note) > SUPPLEMENT_LIMIT.max:
+            hint = SUPPLEMENT_LIMIT.hint(len(note))
             return Outcome((hint, _supplement_prompt(len(files))), state=state)
     elif not (isinstance(event, Choice) and event.id == "sup.text:done"):
         return Outcome((Reply("common.please_choose"), _supplement_prompt(len(files))), state=state)

@@ -30,6 +30,9 @@ class ConversationRow:
     version: int
     expires_at: datetime | None
     remind_at: datetime | None = None
+    #: The question a notice queued for this chat since its last event asks
+    #: (``conversations.resent.noticed``); None: none.
+    notice_question: str | None = None
 
     @property
     def key(self) -> ContactKey:
@@ -73,6 +76,7 @@ _COLUMNS = (
     conversations.c.version,
     conversations.c.expires_at,
     conversations.c.remind_at,
+    conversations.c.notice_question,
 )
 
 
@@ -103,6 +107,7 @@ async def _select(
             version=int(r[8]),
             expires_at=r[9],
             remind_at=r[10],
+            notice_question=r[11],
         )
         found[row.key] = row
     return found

@@ -774,3 +774,26 @@ async def test_a_short_code_already_issued_is_drawn_again(tmp_path: Path) -> Non
     assert fresh[1] == planned[1]
     assert fresh[0].token == planned[0].token
     assert fresh[0].short_code not in (None, "4821773015", "1000000009")
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        # The quick start in both languages: issue (counted below), then import.
+        f"`qr/{qr_filename(1)}`, `qr/{qr_filename(2)}`",
+        f"`qr/{qr_filename(1, 'MARK')}`".replace("MARK", "<mã hồ sơ>"),
+        f"`qr/{qr_filename(1, 'MARK')}`".replace("MARK", "<dossier>"),
+        f"`qr/{qr_filename(2)}`",  # an imported row without a dossier code
+    ],
+    ids=["issue", "import-vi", "import-en", "import-no-dossier"],
+)
+def test_the_readme_names_the_qr_files_the_code_writes(named: str) -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())  # lines rewrapped
+    assert named in text
+    issued = f"`qr/{qr_filename(1)}`, `qr/{qr_filename(2)}`"
+    assert text.count(issued) == 2  # in both languages
+    # Never a file named after the token (the slip's link): the code never writes one.
+    assert not re.search(r"qr/<(?:mã|token|ma)>\.png", text, re.IGNORECASE)

@@ -9,12 +9,14 @@ import pytest
 
 from bot.channels.zalo import render
 from bot.channels.zalo_events import MAX_EVENT_FILES, parse_event, parse_events, signature, verify
+from bot.channels.zalo_models import MalformedEvent
 from conversations import Attachment, Choice, Command, InboundEvent, Text
 from jobs.event_keys import process_event_id
 from storage.outbound import TextMessage
 
 APP, OA, SECRET = "1234567890", "2591234567890123456", "oa-secret"
 USER = "8756112331268738712"  # above 2**53: ids stay strings
+REFUSED_ID = "\x00\x01"  # what cleaning leaves empty
 
 
 def _text(text: str, msg_id: str = "m1") -> dict[str, object]:
@@ -62,12 +64,37 @@ def test_signature_is_sha256_of_app_body_timestamp_secret() -> None:
         ),
         ({**_text("xin chào"), "event_name": "oa_send_text", "sender": {"id": OA}}, None),
         ({"event_name": "unfollow", "follower": {"id": USER}}, None),
-        ({**_text("x"), "message": {"text": "no id"}}, None),
+        ({**_text("x"), "event_name": "user_seen_message"}, None),
+        ({**_text("x"), "sender": {"id": int(USER)}}, InboundEvent("m1", "zalo", USER, Text("x"))),
     ],
-    ids=["text", "button", "command", "receipt-token", "dossier-code", "image", "file", "follow", "oa-echo", "unfollow", "no-msg-id"],
+    ids=["text", "button", "command", "receipt-token", "dossier-code", "image", "file", "follow", "oa-echo", "unfollow", "seen", "number-id"],
 )  # fmt: skip
 def test_parse_event(event: dict[str, object], expected: InboundEvent | None) -> None:
     assert parse_event(event, OA) == expected
+
+
+@pytest.mark.parametrize(
+    ("event", "fields"),
+    [
+        ({**_text("x"), "message": {"text": "no id"}}, "message.msg_id"),
+        ({**_text("x"), "message": {"text": {"a": 1}, "msg_id": "m1"}}, "message.text"),
+        ({**_text("x"), "sender": {"id": ""}}, "sender.id"),
+        ({**_text("x"), "sender": {"id": REFUSED_ID}}, "sender.id or message.msg_id"),
+        ({**_text("x"), "event_name": "user_send_file", "message": {"msg_id": "m1", "attachments": [{}]}},
+         "message.attachments.0.payload"),
+        ({**_text("x"), "event_name": "user_send_location", "message": {"msg_id": 1.5}}, "message.msg_id"),
+        ({"event_name": "follow", "follower": {"name": "x"}}, "follower.id"),
+    ],
+    ids=["no-msg-id", "text-object", "empty-sender", "sender-cleaned-away", "file-no-payload",
+         "location-float-id", "follow-no-id"],
+)  # fmt: skip
+def test_an_event_without_what_its_kind_is_read_by_is_malformed(
+    event: dict[str, object], fields: str
+) -> None:
+    with pytest.raises(MalformedEvent) as raised:
+        parse_event(event, OA)
+    assert fields in str(raised.value)
+    assert "'a'" not in str(raised.value)  # named by field, never by content
 
 
 def test_admin_is_recognised_by_zalo_id() -> None:

@@ -1,14 +1,16 @@
-"""Zalo's webhook, in process on a real database: an event the parser cannot read is
-recorded, its sender told, and Zalo answered 200; only an unavailable database gets 500."""
+"""Zalo's webhook, in process on a real database: an event the parser cannot read, or one
+without the parts its kind is read by (``bot.channels.zalo_models``), is recorded, its sender
+told, and Zalo answered 200; only an unavailable database gets 500."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -17,8 +19,9 @@ import bot.channels.zalo_inbound as zalo_inbound
 from bot.channels.zalo_events import SIGNATURE_HEADER, signature
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from storage import read_transaction
+from storage.queries.failed_events import failed_between
 from storage.queries.outbox import pending
-from storage.schema import failed_events
+from storage.schema import conversations, failed_events
 from tests.support.clock import SequentialClock, SequentialIds
 
 APP, OA, SECRET = "1234567890", "2591234567890123456", "oa-secret"
@@ -97,3 +100,89 @@ async def test_an_unavailable_database_gets_500_so_zalo_sends_it_again(
     assert await _post(dispatcher, _event("xin chào", "m-good")) == 500
     await dispatcher.close()
     await unreachable.dispose()
+
+
+def _with(event: dict[str, Any], **parts: Any) -> dict[str, Any]:
+    """``event`` with its top-level ``parts`` replaced (a None part is removed)."""
+    changed = {**event, **parts}
+    return {k: v for k, v in changed.items() if v is not None}
+
+
+_TEXT = _event("xin chào", "m-odd")
+_FILE = {
+    **_TEXT,
+    "event_name": "user_send_file",
+    "message": {"msg_id": "m-odd", "attachments": [{"type": "file", "payload": {"url": 5}}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("event", "event_id", "told"),
+    [
+        (_with(_TEXT, message={"text": {"a": 1}, "msg_id": "m-odd"}), "m-odd", True),
+        (_with(_TEXT, message={"text": ["x"], "msg_id": "m-odd"}), "m-odd", True),
+        (_with(_TEXT, message={"msg_id": "m-odd"}), "m-odd", True),
+        (_with(_TEXT, message={"text": "xin chào"}), None, True),
+        (_with(_TEXT, message={"text": "xin chào", "msg_id": {"a": 1}}), None, True),
+        (_with(_TEXT, message="xin chào"), None, True),
+        (_with(_TEXT, sender=None), "m-odd", False),
+        (_with(_TEXT, sender={"id": {"a": 1}}), "m-odd", False),
+        (_with(_TEXT, sender={"id": True}), "m-odd", False),
+        (_with(_TEXT, event_name="user_send_image", message={"msg_id": "m-odd"}), "m-odd", True),
+        (_FILE, "m-odd", True),
+        (_with(_TEXT, event_name="user_send_sticker", message={"msg_id": []}), None, True),
+        (_with(_TEXT, event_name="follow", follower={"id": ["x"]}, message=None, sender=None), None, False),
+    ],
+    ids=["text-object", "text-list", "no-text", "no-msg-id", "msg-id-object", "message-text",
+         "no-sender", "sender-object", "sender-bool", "image-no-attachments", "file-url-number",
+         "sticker-msg-id-list", "follow-id-list"],
+)  # fmt: skip
+async def test_a_malformed_event_is_recorded_its_sender_told_and_zalo_answered_200(
+    engine: AsyncEngine,
+    clock: SequentialClock,
+    ids: SequentialIds,
+    event: dict[str, Any],
+    event_id: str | None,
+    told: bool,
+) -> None:
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
+    start = clock()
+    assert await _post(dispatcher, event) == 200
+    async with read_transaction(engine) as conn:
+        rows = (
+            await conn.execute(
+                select(failed_events.c.event_id, failed_events.c.stage, failed_events.c.error)
+            )
+        ).all()
+        counted = await failed_between(conn, start, clock() + timedelta(days=1))
+        sent = await pending(conn, "zalo", clock())
+        contacts = (await conn.execute(select(func.count()).select_from(conversations))).scalar()
+    # The id and the error class only: nothing of what the event held.
+    assert [tuple(r) for r in rows] == [(event_id, "parse", "MalformedEvent")]
+    assert counted == 1  # the digest's count of failed events
+    assert [(r.chat_id, getattr(r.message, "key", "")) for r in sent] == (
+        [(USER, "common.not_processed")] if told else []
+    )
+    assert contacts == 0  # the engine never saw it
+    assert await _post(dispatcher, _event("/start", "m-next")) == 200  # and on it goes
+    await dispatcher.close()
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        _with(_TEXT, event_name="unfollow", follower={"id": {"a": 1}}),
+        _with(_TEXT, event_name="user_seen_message", message=[1], sender=7),
+        _with(_TEXT, event_name="oa_send_text", message={"text": {"a": 1}}),
+    ],
+    ids=["unfollow", "seen", "echo"],
+)
+async def test_events_the_bot_does_not_read_are_not_failures(
+    engine: AsyncEngine, clock: SequentialClock, ids: SequentialIds, event: dict[str, Any]
+) -> None:
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
+    assert await _post(dispatcher, event) == 200
+    async with read_transaction(engine) as conn:
+        failed = (await conn.execute(select(func.count()).select_from(failed_events))).scalar()
+    assert failed == 0
+    await dispatcher.close()

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_telegram_api import CRITERIA
-from tests.support.bot_process import BotProcess, press, send_and_wait
+from tests.support.bot_process import BotProcess, _offering, press, send_and_wait
 from tests.support.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -229,3 +229,79 @@ def test_nothing_in_files_or_logs_ties_an_answer_to_a_chat(
         assert name not in log, name
     for comment in COMMENTS:
         assert comment not in log
+
+
+# Sends failing (the Bot API answers 502) from the moment shown: chat -> (its survey up to
+# the last step delivered, how it ends without seeing anything more).
+FAILING: dict[int, tuple[list[str], list[str]]] = {
+    # The summary arrived; the submit pressed on it queues its edit, which never leaves.
+    6201: (_path("late", "yes", "no", None)[:-1], ["summary:submit"]),
+    # The last question arrived: its answer's "→" echo and the summary (with the averages)
+    # never leave; the citizen types the submit.
+    6202: (_path("ontime", None, "yes", "Trả kết quả qua bưu điện rất tiện")[:-2], ["p.intro:no", "text:gửi phiếu"]),
+}  # fmt: skip
+#: JSON-escaped as SQLite stores the outbox payloads: an answer's echo, a summary's average.
+ANSWER_BYTES = [json.dumps(s)[1:-1].encode() for s in ("→", "trung bình", "Tóm tắt")]
+
+
+def _completed(workdir: Path) -> int:
+    with sqlite3.connect(workdir / "bot.db") as conn:
+        found = conn.execute("SELECT count(*) FROM survey_responses WHERE status = 'completed'")
+        return int(found.fetchone()[0])
+
+
+def _answers_in_pages(workdir: Path) -> list[bytes]:
+    paths = [workdir / "bot.db", workdir / "bot.db-wal"]
+    files = b"".join(p.read_bytes() for p in paths if p.exists())
+    return [b for b in ANSWER_BYTES if b in files]
+
+
+def test_while_sends_fail_no_queued_message_ties_a_chat_to_its_answers(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """The tester's finding: with the Bot API answering 502, the outbox kept each chat's
+    id next to the "→ answer" echoes and the summary's per-group averages after the survey
+    ended, until the sends succeeded. Now the survey's messages leave the outbox in the
+    transaction that ends it, and the summary pressed becomes a line without the answers:
+    what stays queued (the thanks) says nothing of them, in the tables or in the pages."""
+    bot = BotProcess(fake, tmp_path)
+    bot.start()
+    try:
+        for chat, (shown, _) in FAILING.items():
+            fake.user_sends_text(chat, "/khaosat")
+            fake.wait_for_messages(chat, 1)
+            for step in shown:
+                if step.startswith("text:"):  # once the question is there, not before
+                    fake.wait_for(partial(_offering, chat_id=chat, data="comment:skip"))
+                _act(fake, chat, step)
+        for chat, (_, unseen) in FAILING.items():
+            for method in ("sendMessage", "editMessageText"):
+                fake.fail_next(method, status=502, count=10_000, chat_id=chat)
+            for step in unseen:
+                if step.startswith("text:"):
+                    fake.user_sends_text(chat, step[5:])
+                else:
+                    offering = fake.wait_for(
+                        partial(_offering, chat_id=chat, data=step), what=f"{step} shown"
+                    )
+                    assert offering is not None
+                    fake.user_presses(chat, offering.message_id, step)
+        fake.wait_for(lambda _: _completed(tmp_path) == len(FAILING), what="both submitted")
+        fake.wait_for(
+            lambda f: {c.chat_id for c in f.calls if c.status == 502} == set(FAILING),
+            what="the sends failing",
+        )
+        fake.wait_for(lambda _: not _answers_in_pages(tmp_path), what="no answer in the pages")
+        with sqlite3.connect(tmp_path / "bot.db") as conn:
+            queued = conn.execute(
+                "SELECT chat_id, status, payload FROM outbox WHERE status <> 'sent'"
+            ).fetchall()
+    finally:
+        bot.stop()
+    # The thanks (at least) is still queued to each chat: the sends did fail.
+    assert {int(chat) for chat, _, _ in queued} >= set(FAILING)
+    for chat, status, payload in queued:
+        text = json.loads(payload)["text"] if payload else ""
+        assert status == "pending"
+        assert not any(s in text for s in ("→", "trung bình", "Tóm tắt")), (chat, text)
+        assert "Trả kết quả qua bưu điện" not in text

@@ -336,3 +336,45 @@ async def test_staff_told_the_sender_was_told_are_corrected_when_zalo_refuses(
         await bot.text(STAFF, f"/hoso {case}")
         history = " ".join(m.text for m in zalo.messages(STAFF)[-3:])
         assert "chưa gửi được tới người dân" in history, history
+
+
+@pytest.mark.parametrize(
+    ("act", "note", "typed", "expected"),
+    [
+        ("answer", "Đã xử lý xong.", "5", "Cảm ơn Ông/Bà đã đánh giá"),
+        ("answer", "Đã xử lý xong.", "Rất hài lòng", "Cảm ơn Ông/Bà đã đánh giá"),
+        ("ask", "Xin gửi ảnh hiện trường.", "1", "Mời Ông/Bà gõ nội dung bổ sung"),
+    ],
+)
+async def test_a_notice_delivered_in_the_window_is_the_question_typing_answers(
+    zalo: FakeZalo, database: Database, act: str, note: str, typed: str, expected: str
+) -> None:
+    """Re-tester #2: a rating request (or a request for more) delivered normally, inside
+    the window, with its buttons: the citizen types instead of pressing ("5" opened the
+    language picker, "Rất hài lòng" got "not understood", "1" started a survey). What they
+    type answers it, as it does a notice held and re-sent; the menu's numbers come back
+    once it is answered."""
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock) as bot:
+        code = await file_complaint(bot)
+        clock.now += timedelta(days=1)
+        await bot.text(STAFF, "/start")
+        await bot.press(STAFF, f"#c:case:{code}:{act}")
+        await bot.text(STAFF, note)
+        notice = zalo.messages(CITIZEN)[-1]
+        assert code in notice.text, notice.text
+        assert note in notice.text, notice.text
+        assert notice.buttons, notice  # delivered now, with its buttons
+        before = len(zalo.messages(CITIZEN))
+        await bot.text(CITIZEN, typed)
+        said = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+        assert expected in said, said
+        assert "chưa hiểu ý" not in said, said
+        if act == "answer":
+            before = len(zalo.messages(CITIZEN))
+            await bot.text(CITIZEN, "5")  # answered: the menu's 5 again (the language)
+            again = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+            assert "Mời Ông/Bà chọn ngôn ngữ" in again, again
+    assert (await counts(database)).get("held", 0) == 0
+    if act == "answer":
+        assert await _rating(database, code) == 5

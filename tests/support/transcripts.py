@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from bot.runtime.dossiers import DeskSettings, DossierDesk, DossierError, EventIn
 from conversations import (
+    MAX_INBOUND_CHARS,
     Attachment,
     Choice,
     Command,
@@ -70,6 +71,11 @@ _DURATION = re.compile(r"^(\d+)([smhd])$")
 
 
 def parse_payload(send: dict[str, Any]) -> Inbound:
+    if "text" in send and "repeat" in send:
+        # A long text, written short: ``text`` ``repeat`` times, cut as every channel cuts
+        # it (the start kept, with the real length).
+        cut = Text.typed(str(send["text"]) * int(send["repeat"]), MAX_INBOUND_CHARS + 1)
+        return replace(cut, reply_to=str(send.get("reply_to", "")))
     if "text" in send:
         return Text(
             str(send["text"]),
