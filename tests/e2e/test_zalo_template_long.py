@@ -108,19 +108,3 @@ async def test_a_long_answer_is_one_shortened_template_then_whole_when_they_writ
     assert len(zalo.template_sends) == 1
     assert (await counts(database)).get("held", 0) == 0
     assert await digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
-
-
-async def test_an_answer_that_fits_goes_whole_without_the_mark(
-    zalo: FakeZalo, database: Database
-) -> None:
-    """The fixed parts take their room; an answer that fits with them is not marked."""
-    note = long_answer(100)
-    clock = SettableClock(datetime.now(UTC))
-    async with life(zalo, database, clock, TEMPLATE) as bot:
-        await answer_long(bot, clock, "ask", note)
-    [sent] = zalo.template_sends
-    assert note in sent.data["content"]
-    assert MARK not in sent.data["content"]
-    assert "…" not in sent.data["content"]
-    assert (await counts(database)).get("held", 0) == 1  # its button waits, as before
-    assert await digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
