@@ -215,11 +215,13 @@ class ZaloSender:
         """A complaint's notice: a normal message while the window allows it; outside it an
         approved template message when the agency has one, else UnreachableOnZalo (the outbox
         holds it and ``citizen_wrote`` re-sends it when the citizen writes again)."""
-        went = await self._deliver(chat_id, message, window)
+        went, why = await self._deliver(chat_id, message, window)
         # Staff were told how it goes when they acted: corrected if it went otherwise.
         await window.correct(message.told, went)
         if went == "held":
-            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
+            # Why, for the digest: not always Zalo's 7 days (D3: held past 48 h by the
+            # agency's ZALO_SEND_BILLED was reported as "not written in 7 days").
+            raise UnreachableOnZalo(f"held for the citizen's next message ({why})", reason=why)
         if went in ("template_cut", "zns"):
             # The template held only the notice's start, ZNS only its code and status: the
             # whole notice waits for the citizen's next message (counted once, as sent).
@@ -227,24 +229,29 @@ class ZaloSender:
         if went != "direct" and message.choices:
             raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
 
-    async def _deliver(self, chat_id: str, message: TextMessage, window: Window) -> Went:
-        """Sends the notice the way the window allows; how it went ("held": not sent)."""
-        if await window.direct(chat_id):
+    async def _deliver(
+        self, chat_id: str, message: TextMessage, window: Window
+    ) -> tuple[Went, str]:
+        """Sends the notice the way the window allows; how it went ("held": not sent), and
+        why it did not go as a normal message (``storage.queries.outbox.HELD_REASONS``;
+        "" when it did)."""
+        why = await window.hold(chat_id)
+        if not why:
             if len(message.told) == 4 and message.told[2] != "direct":
                 # Held when staff acted, going now the citizen wrote: how to answer by typing.
                 hint = await window.rate_hint(chat_id, message, RATE_HINT_RESENT)
                 message = replace(message, text=f"{message.text}\n{hint}" if hint else message.text)
             try:
                 await self._text(chat_id, message)
-                return "direct"
-            except UnreachableOnZalo:
-                pass  # Zalo's own clock says closed: as below
+                return "direct", ""
+            except UnreachableOnZalo as exc:
+                why = exc.reason  # Zalo's own clock says closed, or it refuses the citizen
         went = await self._by_template(chat_id, message, window)
         if went == "held" and await self._by_zns(chat_id, message, window):
             went = "zns"
         # One notice, one count, however long (it is never split into several templates).
         await window.record("held" if went == "held" else "template")
-        return went
+        return went, why
 
     async def _by_template(self, chat_id: str, message: TextMessage, window: Window) -> Went:
         """Sends the notice as ONE approved template message, shortened to fit when it is
@@ -388,12 +395,14 @@ class ZaloSender:
 #: the 7-day window, -227 banned or inactive for 45 days, -244 restricted. The message is
 #: held (or goes as a template), never dropped, and staff told so.
 UNREACHABLE = frozenset({-230, -232, -227, -244})
+#: Those of them that mean the 7-day window is closed (the others: "refused", for the digest).
+CLOSED = frozenset({-230, -232})
 
 
 def _error(code: int, upload: str) -> ChannelError:
     """The error a non-zero Zalo ``error`` code means for the outbox sender."""
     if code in UNREACHABLE:
-        return UnreachableOnZalo(f"zalo {code}")
+        return UnreachableOnZalo(f"zalo {code}", reason="window" if code in CLOSED else "refused")
     if code == -213:
         return ChatBlocked(f"zalo {code}")
     if code == -32:

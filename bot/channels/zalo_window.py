@@ -138,11 +138,16 @@ class Window:
     #: sent) and the rating hints (missing: none added).
     texts: ZaloTexts = field(default_factory=ZaloTexts)
 
-    async def direct(self, chat_id: str) -> bool:
-        """Whether a notice to ``chat_id`` may go as a normal message now."""
+    async def hold(self, chat_id: str) -> str:
+        """ "" when a notice to ``chat_id`` may go as a normal message now; otherwise why not
+        (``storage.queries.outbox.HELD_REASONS``): "billed" in the billed stretch the agency
+        chose not to pay for (``send_billed`` False), "window" past Zalo's 7 days."""
         async with read_transaction(self.engine) as conn:
             last = await last_wrote(conn, chat_id)
-        return reach(last, self.clock(), send_billed=self.send_billed) == "direct"
+        now = self.clock()
+        if reach(last, now, send_billed=self.send_billed) == "direct":
+            return ""
+        return "billed" if standing(last, now) == "billed" else "window"
 
     async def rate_hint(self, chat_id: str, message: TextMessage, key: str) -> str:
         """The hint ``key`` in the language of ``chat_id`` when ``message`` is a rating

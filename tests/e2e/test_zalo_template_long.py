@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.channels.zalo import MAX_TEMPLATE_TEXT
+from bot.channels.zalo_template import MAX_TEMPLATE_TEXT
 from conversations.catalog import default_catalog
 from tests.e2e.test_zalo_window import TEMPLATE, database
 from tests.support.clock import SettableClock
