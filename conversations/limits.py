@@ -8,6 +8,12 @@ MAX_COMMENT_CHARS: Final = 1000
 MAX_INBOUND_CHARS: Final = 4096
 #: Longest command argument (a receipt token is at most 64 characters).
 MAX_COMMAND_ARG_CHARS: Final = 64
+#: Longest id a channel gives a chat, a user or a message, as the bot keeps it
+#: (``contacts.external_id`` is 64 characters; event keys and ``failed_events.event_id``
+#: are longer). Telegram's ids are 64-bit integers (at most 20 characters), Zalo's 19 digits
+#: or 32 hex digits: a longer one is forged, and refused at the edge as a malformed event,
+#: never left to fail in one database and be cut in the other.
+MAX_EXTERNAL_ID_CHARS: Final = 64
 #: A complaint's description: long enough for a real case, short enough to read on a phone.
 MIN_COMPLAINT_CHARS: Final = 10
 MAX_COMPLAINT_CHARS: Final = 2000

@@ -12,15 +12,61 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from conversations import clean_text
+from conversations.limits import MAX_EXTERNAL_ID_CHARS, MAX_FILE_ID_CHARS
 
-#: Longest id (a user's, the OA's, a message's) taken: Zalo's are 19 digits or 32 hex digits.
-MAX_ID_CHARS = 128
+#: Longest id (a user's, the OA's, a message's) taken: Zalo's are 19 digits or 32 hex digits;
+#: what the bot stores them in (``contacts.external_id``) takes 64 characters. A longer one
+#: makes the event malformed (recorded as failed) on SQLite and PostgreSQL alike.
+MAX_ID_CHARS = MAX_EXTERNAL_ID_CHARS
+#: Longest file name and file type read; a longer one is no file Zalo sent.
+MAX_FILE_NAME_CHARS = 1024
 
-#: An id as Zalo sends it: a string (user ids pass 2**53, so they come quoted) or a number.
-ZaloId = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)] | StrictInt
+
+#: Longest size (bytes, as digits) read: a 64-bit integer's; more would overflow a column.
+MAX_SIZE_CHARS = 20
+
+
+def _short_number(value: int) -> int:
+    if len(str(value)) > MAX_ID_CHARS:
+        raise ValueError("too many digits")  # no value in the message: it is logged nowhere
+    return value
+
+
+def _size_number(value: int) -> int:
+    if len(str(value)) > MAX_SIZE_CHARS:
+        raise ValueError("too many digits")
+    return value
+
+
+#: An id as Zalo sends it: a string (user ids pass 2**53, so they come quoted) or a number,
+#: either at most ``MAX_ID_CHARS`` characters as written.
+ZaloId = (
+    Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)]
+    | Annotated[StrictInt, AfterValidator(_short_number)]
+)
+
+
+def _short_text(value: str) -> str:
+    # Counted here, not by ``Field(max_length=…)``: pydantic's own check refuses a lone
+    # surrogate outright, and a name with one is cleaned by the parser, not refused.
+    if len(value) > MAX_FILE_NAME_CHARS:
+        raise ValueError("too long")
+    return value
+
+
+#: A short optional string of an attachment: its name, its type.
+_Short = Annotated[StrictStr, AfterValidator(_short_text)]
 
 
 class MalformedEvent(ValueError):
@@ -52,14 +98,18 @@ class TextMessage(Message):
 class FilePayload(_Part):
     """Where an image or a file is, and what Zalo says it is (size in bytes, as text)."""
 
-    url: Annotated[StrictStr, Field(min_length=1)]
-    size: StrictStr | StrictInt | None = None
-    name: StrictStr | None = None
-    type: StrictStr | None = None
+    url: Annotated[StrictStr, Field(min_length=1, max_length=MAX_FILE_ID_CHARS)]
+    size: (
+        Annotated[StrictStr, Field(max_length=MAX_SIZE_CHARS)]
+        | Annotated[StrictInt, AfterValidator(_size_number)]
+        | None
+    ) = None
+    name: _Short | None = None
+    type: _Short | None = None
 
 
 class FileAttachment(_Part):
-    type: StrictStr | None = None
+    type: _Short | None = None
     payload: FilePayload
 
 
@@ -71,6 +121,8 @@ class UserEvent(_Part):
     """A ``user_send_*`` event the bot only names (a sticker, a location …)."""
 
     sender: Party
+    #: Not read (the OA's own id), but bounded like every id of an event that is read.
+    recipient: Party | None = None
     message: Message
 
 
@@ -119,8 +171,11 @@ def check(name: str, event: Mapping[str, Any]) -> None:
 
 def zalo_id(value: object) -> str | None:
     """An id read as ``ZaloId`` allows and cleaned as the parser cleans it; None for an
-    object, a list, a boolean, or what cleaning leaves empty."""
+    object, a list, a boolean, one longer than ``MAX_ID_CHARS`` (never cut: a cut id is
+    someone else's, who must not be answered), or what cleaning leaves empty."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
-    cleaned = clean_text(str(value))[:MAX_ID_CHARS]
-    return cleaned or None
+    written = str(value)
+    if len(written) > MAX_ID_CHARS:
+        return None
+    return clean_text(written) or None

@@ -132,10 +132,31 @@ _FILE = {
         (_FILE, "m-odd", True),
         (_with(_TEXT, event_name="user_send_sticker", message={"msg_id": []}), None, True),
         (_with(_TEXT, event_name="follow", follower={"id": ["x"]}, message=None, sender=None), None, False),
+        # Longer than what storage keeps (``contacts.external_id``: 64): refused at the edge
+        # on SQLite and PostgreSQL alike, never cut (a cut id is someone else's) nor a 500.
+        (_with(_TEXT, sender={"id": "9" * 100}), "m-odd", False),
+        (_with(_TEXT, sender={"id": int("9" * 100)}), "m-odd", False),
+        (_with(_TEXT, sender={"id": "9" * 65}), "m-odd", False),
+        (_with(_TEXT, recipient={"id": "9" * 100}), "m-odd", True),
+        (_with(_TEXT, message={"text": "xin chào", "msg_id": "m" * 100}), None, True),
+        (_with(_TEXT, message={"text": "xin chào", "msg_id": int("9" * 100)}), None, True),
+        (_with(_FILE, message={"msg_id": "m-odd", "attachments": [
+            {"type": "file", "payload": {"url": "https://f.zdn.vn/" + "a" * 3000}}]}), "m-odd", True),
+        (_with(_FILE, message={"msg_id": "m-odd", "attachments": [
+            {"type": "file", "payload": {"url": "https://f.zdn.vn/a", "name": "a" * 5000}}]}), "m-odd", True),
+        (_with(_FILE, message={"msg_id": "m-odd", "attachments": [
+            {"type": "file", "payload": {"url": "https://f.zdn.vn/a", "size": "9" * 100}}]}), "m-odd", True),
+        (_with(_TEXT, event_name="user_send_image", message={"msg_id": "m-odd", "attachments": [
+            {"type": "image", "payload": {"url": "https://f.zdn.vn/a"}},
+            {"type": "image", "payload": {"url": "https://f.zdn.vn/" + "a" * 3000}}]}), "m-odd", True),
+        (_with(_TEXT, event_name="follow", follower={"id": "9" * 100}, message=None, sender=None), None, False),
     ],
     ids=["text-object", "text-list", "no-text", "no-msg-id", "msg-id-object", "message-text",
          "no-sender", "sender-object", "sender-bool", "image-no-attachments", "file-url-number",
-         "sticker-msg-id-list", "follow-id-list"],
+         "sticker-msg-id-list", "follow-id-list", "sender-100-chars", "sender-100-digits",
+         "sender-65-chars", "recipient-100-chars", "msg-id-100-chars", "msg-id-100-digits",
+         "file-url-3000", "file-name-5000", "file-size-100-digits", "second-image-url-3000",
+         "follower-100-chars"],
 )  # fmt: skip
 async def test_a_malformed_event_is_recorded_its_sender_told_and_zalo_answered_200(
     engine: AsyncEngine,
