@@ -19,6 +19,7 @@ from bot.cli.words import both
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import TokenRefused
 from bot.logs import configure
+from storage.db import place, unreachable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     configure(
         settings.log_level if command == "run" else "WARNING", secrets=settings.secret_values()
     )
+    # Every command works on the database: one that cannot be reached is said in one line,
+    # like a bad setting (exit 2), not as a driver's traceback.
+    refused = asyncio.run(unreachable(settings.database_url))
+    if refused is not None:
+        said = (("place", place(settings.database_url)), ("error", refused))
+        print(both("cli.input5.database_unreachable", said), file=sys.stderr)
+        return 2
     if command == "migrate":
         asyncio.run(_migrate(settings))
         return 0

@@ -142,6 +142,41 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
             yield conn
 
 
+def place(url: str) -> str:
+    """Where ``url`` points, fit to print: ``host:port/database`` (PostgreSQL) or the file
+    (SQLite); never the user name or the password. "?" for a URL that is none."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return "?"
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.host or 'localhost'}{port}/{parsed.database or ''}"
+
+
+async def unreachable(url: str) -> str | None:
+    """None when a connection to ``url`` opens and answers; else the class of the error
+    that stopped it, the innermost one (``ConnectionRefusedError``, ``InvalidPasswordError``,
+    ``InvalidCatalogNameError``, ``OperationalError`` …). Only the class: a driver's message
+    may quote the URL, password and all. Checked once at start, so that an unreachable
+    database is told in one line rather than as a traceback."""
+    engine: AsyncEngine | None = None
+    try:
+        engine = open_engine(url, pool_size=1)
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:
+        inner: BaseException = exc
+        while inner.__cause__ is not None:
+            inner = inner.__cause__
+        return type(inner).__name__
+    finally:
+        if engine is not None:
+            await engine.dispose()
+    return None
+
+
 #: How long the health check waits for SQLite's write lock before it says the database is
 #: locked (a writer never holds it that long: each batch is one short transaction).
 HEALTH_LOCK_WAIT_MS = 2_000
