@@ -30,6 +30,7 @@ from telegram import Bot, Update
 from telegram.error import Forbidden, InvalidToken, NetworkError, TelegramError
 
 from bot.channels.telegram import TelegramSender
+from bot.channels.telegram_models import check as check_bounds
 from bot.channels.telegram_raw import readable
 from bot.channels.telegram_updates import (
     ALLOWED_UPDATES,
@@ -117,6 +118,9 @@ class TelegramInbound:
         if not isinstance(raw, dict):
             raise TypeError("an update is a JSON object")
         trimmed, stray = readable(raw)
+        # Its ids and strings within what Telegram sends and storage keeps, before the
+        # library reads it: a forged 100-digit chat id is a failed update on either database.
+        check_bounds(trimmed)
         update = Update.de_json(trimmed, self.bot)
         moved = migration(update)
         if moved is not None:

@@ -15,6 +15,7 @@ from telegram import (
     Update,
 )
 
+from bot.channels.telegram_models import bounded_id
 from bot.channels.telegram_raw import NAMED
 from bot.channels.zalo_codes import typed_code
 from bot.limits import TelegramLimit
@@ -270,8 +271,7 @@ def migration(update: Update) -> tuple[str, str] | None:
 
 def raw_update_id(raw: object) -> int | None:
     """An update's id, read from its JSON without PTB (for updates PTB cannot parse)."""
-    found = raw.get("update_id") if isinstance(raw, dict) else None
-    return found if isinstance(found, int) and not isinstance(found, bool) else None
+    return bounded_id(raw.get("update_id")) if isinstance(raw, dict) else None
 
 
 def album_part(raw: object) -> bool:
@@ -293,8 +293,9 @@ def raw_chat_id(raw: object) -> str | None:
         chat = body.get("chat") if isinstance(body, dict) else None
         if not isinstance(chat, dict) or chat.get("type") != "private":
             continue
-        chat_id = chat.get("id")
-        if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+        # An id no Telegram chat has (past 64 bits) is no one to answer.
+        chat_id = bounded_id(chat.get("id"))
+        if chat_id is not None:
             return str(chat_id)
     return None
 
