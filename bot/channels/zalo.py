@@ -30,7 +30,6 @@ from bot.channels.zalo_texts import NAV_HINT, ZaloTexts
 from bot.channels.zalo_tokens import TokenStore
 from bot.channels.zalo_window import (
     FILED_PREFIX,
-    NOTICE_PREFIX,
     RATE_HINT_RESENT,
     RATE_HINT_TEMPLATE,
     TEMPLATE_CUT,
@@ -127,7 +126,7 @@ def _can_send(message: Outbound) -> bool:
 def _whole(message: Outbound) -> bool:
     """A complaint's notice reaches the sender whole, however long: outside the window it
     goes as ONE template message (``_notice``), inside it in parts (``_text``)."""
-    return isinstance(message, TextMessage) and message.key.startswith(NOTICE_PREFIX)
+    return isinstance(message, TextMessage) and bool(message.notice)
 
 
 #: What an OA message can carry here. Zalo cannot edit a sent message: the runtime drops an
@@ -179,7 +178,9 @@ class ZaloSender:
 
     async def send(self, chat_id: str, message: Outbound) -> None:
         match message:
-            case TextMessage(key=key) if self.window and key.startswith(NOTICE_PREFIX):
+            case TextMessage(notice=notice) if self.window and notice:
+                # Every notice of a case to its sender (``TextMessage.notice``), whatever its
+                # catalog key: a forward out of remit goes like an answer.
                 await self._notice(chat_id, message, self.window)
             case TextMessage(key=key) if self.filed_note and key.startswith(FILED_PREFIX):
                 await self._text(chat_id, message)
@@ -292,7 +293,7 @@ class ZaloSender:
         if self.zns is None:
             return False
         now = window.clock()
-        body = await self.zns.request(chat_id, message.key, message.text, now)
+        body = await self.zns.request(chat_id, message.notice, message.text, now)
         if body is None:
             return False
         wait = await self.zns.schedule.wait_until(self.zns.engine, now)
