@@ -22,16 +22,18 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
 )
 
-from bot.channels.telegram_files import TelegramFiles, channel_error
+from bot.channels.telegram_files import TOKEN_REFUSED_PAUSE_S, TelegramFiles, channel_error
 from bot.channels.telegram_updates import CHANNEL
 from bot.errors import (
     ChatBlocked,
     ChatMoved,
+    Paused,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -203,6 +205,9 @@ class TelegramSender:
             raise PermanentSendError(str(exc)) from exc
         except NetworkError as exc:  # includes TimedOut and 5xx answers
             raise TransientSendError(str(exc)) from exc
+        except InvalidToken as exc:
+            # 401: the token is refused (revoked), not the message: it waits for a valid one.
+            raise Paused(TOKEN_REFUSED_PAUSE_S, "token refused") from exc
         except TelegramError as exc:
             raise PermanentSendError(str(exc)) from exc
 

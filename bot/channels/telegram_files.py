@@ -16,6 +16,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -25,6 +26,7 @@ from bot.errors import (
     ChannelError,
     ChatBlocked,
     ChatMoved,
+    Paused,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -34,6 +36,9 @@ from storage.queries.complaint_files import StoredFile
 log = logging.getLogger("bot.telegram.files")
 
 MAX_CAPTION = constants.MessageLimit.CAPTION_LENGTH  # 1024
+#: Seconds every send waits while Telegram refuses the token (revoked): the messages keep
+#: their attempts and leave once a person has set it right, instead of going dead.
+TOKEN_REFUSED_PAUSE_S = 30.0
 
 
 def channel_error(exc: TelegramError, *, to_chat: bool) -> ChannelError:
@@ -51,6 +56,9 @@ def channel_error(exc: TelegramError, *, to_chat: bool) -> ChannelError:
         return RateLimited(seconds)
     if isinstance(exc, Forbidden):
         return ChatBlocked(str(exc)) if to_chat else PermanentSendError(str(exc))
+    if isinstance(exc, InvalidToken) and to_chat:
+        # 401 to a send: the token is refused (revoked), not the message.
+        return Paused(TOKEN_REFUSED_PAUSE_S, "token refused")
     # BadRequest subclasses NetworkError in PTB, so it must be tested first: a 400 ("file is
     # too big", "invalid file_id", "chat not found") will fail the same way every time.
     if isinstance(exc, BadRequest):

@@ -3,7 +3,8 @@ is said once at ERROR and never printed. At the start it stops the process (exit
 polling it makes /healthz answer 503 with the reason; with Telegram as the only channel the
 process exits 2 after TELEGRAM_TOKEN_REFUSED_EXIT_SECONDS of refused polls, so a supervisor
 sees it; with the web chat served too it stays up for the web chat, and is well again once
-the token works."""
+the token works. Replies refused meanwhile (401 to a send) wait for the token instead of
+going dead."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.bot_process import START_S, BotProcess, send_and_wait
+from tests.support.bot_process import START_S, BotProcess, free_port, send_and_wait
 from tests.support.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -131,5 +132,26 @@ def test_a_token_refused_at_the_start_stops_the_process(
         _said_once_and_never_the_token(output)
         assert "event=token_refused channel=telegram method=start" in output
         assert BAD_TOKEN in output
+    finally:
+        process.stop()
+
+
+def test_replies_refused_for_the_token_wait_for_it(fake: FakeTelegram, tmp_path: Path) -> None:
+    """Webhook mode: updates still come in while every send is refused (401); the reply
+    waits (no attempt spent) and leaves once the token works again, instead of going dead."""
+    process = BotProcess(fake, tmp_path, webhook_port=free_port())
+    process.start()
+    try:
+        fake.revoke_token()
+        update = fake.user_sends_text(7402, "/trogiup")
+        assert fake.post_update_to(process.webhook_url, update, process.secret) == 200
+        _wait(
+            lambda: any(c.status == 401 for c in fake.calls_to("sendMessage")),
+            "a send refused for the token",
+        )
+        fake.restore_token()
+        [reply, *_] = fake.wait_for_messages(7402, 1, timeout=WAIT_S)
+        assert reply.text
+        assert SECRET_PART not in process.output()
     finally:
         process.stop()
