@@ -49,6 +49,14 @@ class ChatBlocked(ChannelError):
 
 
 class Unreachable(ChatBlocked):
+    """Not deliverable now; ``reason`` says why, for the digest (``storage.queries.outbox.
+    HELD_REASONS``): "window" (outside the channel's window), "billed" (the agency chose not
+    to pay for the message), "refused" (the platform refuses this person for now)."""
+
+    def __init__(self, *args: object, reason: str = "window") -> None:
+        super().__init__(*args)
+        self.reason = reason
+
     #: The citizen already got the message's content another way (a Zalo template message):
     #: it is held only for what that way cannot carry (its buttons), and the digest counts
     #: it once, as sent that way, not also as held and re-sent.

@@ -35,7 +35,7 @@ from .flows import (
 from .inbound import ambiguous, cleaned, typed_choice
 from .limits import MAX_INBOUND_CHARS
 from .parsing import CANCEL_WORDS, normalize
-from .resent import settle, unclear
+from .resent import settle, typed_rating, unclear, without_rate_too
 from .switching import (
     SWITCH_BUTTON,
     ask_switch,
@@ -83,7 +83,7 @@ def handle(
     typed number or label then names (:mod:`flows.staff_typed`).
     """
     facts = facts or Facts()
-    outcome = settle(later.follow(state, _handle(state, event, env, facts)))
+    outcome = settle(later.follow(state, _handle(state, event, env, facts)), state)
     if facts.admin and not facts.room:
         return staff_typed.remember(outcome, state, env.now)
     if facts.room and facts.sender_name:
@@ -164,6 +164,11 @@ def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) ->
             if chosen is not None:
                 return chosen
     if isinstance(event, Text):
+        # A rating request re-sent just before this task's question told the citizen to
+        # type a digit (D7): that digit rates the case, and the task's question comes again.
+        rating = typed_rating(state, event.text, prompt(state, env))
+        if rating is not None:
+            return _rated(without_rate_too(state), rating, env, facts)
         # An option typed instead of pressed (its number, its label however written, the
         # line as displayed, yes/no words) is that button.
         asked = prompt(state, env)
@@ -197,6 +202,15 @@ def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) ->
         data = {**answered.state.data, LAST_CHOICE: event.id}
         return replace(answered, state=replace(answered.state, data=data))
     return answered
+
+
+def _rated(state: ConversationState, choice_id: str, env: Env, facts: Facts) -> Outcome:
+    """The rating ``choice_id`` (``"rate:CODE:N"``) typed in the middle of a task: recorded
+    (or why not), then the task's question again instead of the menu."""
+    code, _, value = choice_id.removeprefix("rate:").rpartition(":")
+    rated = tracking.rate(state, env, facts, code, value)
+    replies = tuple(r for r in rated.replies if r.key != "menu.again")
+    return replace(rated, replies=(*replies, *prompt(state, env)))
 
 
 def _remembered(before: ConversationState, after: ConversationState) -> bool:

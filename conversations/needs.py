@@ -20,7 +20,7 @@ from .flows.receipt_codes import is_short_code
 from .later import LATER_BUTTON, later_command
 from .limits import MAX_INBOUND_CHARS
 from .parsing import is_ascii_number
-from .resent import asked_code
+from .resent import asked_code, rate_too_code
 from .switching import SWITCH_BUTTON, switch_command
 from .typed import read_as
 
@@ -121,6 +121,9 @@ def needs(state: ConversationState, event: Inbound, *, admin: bool = False) -> L
             # An officer's typed option names a button of the last case card they saw.
             codes |= staff_typed.shown_codes(state)
             open_cases = True
+    rate_too = rate_too_code(state)  # a re-sent rating request a typed digit still answers
+    if isinstance(event, Text) and rate_too is not None:
+        codes.add(rate_too)
     if state.flow in _CASE_FLOWS:
         codes |= {v for k in _CASE_KEYS if isinstance(v := state.data.get(k), str)}
     receipt = state.data.get("receipt") if state.flow == survey.FLOW else None

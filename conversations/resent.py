@@ -17,6 +17,13 @@ runtime keeps :func:`question_of` it with the chat's conversation when it queues
 and :func:`noticed` makes it the live question when the chat next writes (re-tester #2: "5"
 typed for a rating request delivered in the window opened the language picker, "4" the menu).
 Only "just re-sent" (what the re-sent message is) belongs to the re-send alone.
+
+A re-sent rating request may be followed at once by another question: the message that
+reopened the window opened a task (a receipt's short code: the survey's consent screen). The
+re-sent request says "or type a digit from 1 to 5", so while that task's first question is
+still unanswered (:data:`RATE_TOO`), a digit 1-5 typed, or a rating's label that is none of
+the task's options, is the rating (:func:`typed_rating`); the task's question is then asked
+again (D7: "3" was read by the consent step, "please choose", and no rating was kept).
 """
 
 from __future__ import annotations
@@ -27,12 +34,17 @@ from dataclasses import replace
 from .effects import ChoiceOption, ConversationState, Outcome, Reply
 from .flows import menu
 from .flows.tracking import rating_choices
+from .inbound import typed_choice
+from .parsing import is_ascii_number
 
 #: State key: the question a re-sent message asks, ``"rate:PA-…"`` or ``"supp:PA-…"``.
 ASKED = "asked"
 #: State key: messages were just re-sent; the event that reopened the window is answered
 #: with what they are (once: :func:`settle` drops it).
 FRESH = "resent"
+#: State key (in a task): the tracking code of a rating request re-sent just before the
+#: task's first question, which a digit typed there still answers (:func:`typed_rating`).
+RATE_TOO = "rate_too"
 _KINDS = ("rate", "supp")
 
 
@@ -114,15 +126,69 @@ def unclear(state: ConversationState) -> Outcome | None:
     return Outcome((Reply("zalo7.unclear"), question), state=state)
 
 
-def settle(outcome: Outcome) -> Outcome:
-    """``outcome`` with the re-send's marks kept only as long as they hold: "just re-sent"
-    for one event, the live question until another question is shown or a task starts."""
+def settle(outcome: Outcome, before: ConversationState | None = None) -> Outcome:
+    """``outcome`` (of an event met in ``before``) with the re-send's marks kept only as long
+    as they hold: "just re-sent" for one event, the live question until another question is
+    shown or a task starts; a re-sent rating request whose event opened a task stays
+    answerable by typing (:data:`RATE_TOO`) while that task's first question is asked."""
     new = outcome.state
-    if new is None or (ASKED not in new.data and FRESH not in new.data):
+    if new is None:
         return outcome
+    new = _rate_too(before, new)
+    if ASKED not in new.data and FRESH not in new.data:
+        return outcome if new is outcome.state else replace(outcome, state=new)
     data = {k: v for k, v in new.data.items() if k != FRESH}
     shown = [r.choices for r in outcome.replies if r.choices]
     question = live(new)
     if new.flow is not None or (shown and (question is None or shown[-1] != question.choices)):
         data.pop(ASKED, None)
     return replace(outcome, state=replace(new, data=data))
+
+
+def _rate_too(before: ConversationState | None, new: ConversationState) -> ConversationState:
+    """``new`` with :data:`RATE_TOO` set when the event that met the re-sent rating request
+    (``before``: at rest, just re-sent) opened a task; kept while that task stays at the
+    step it was at (its question re-asked); dropped otherwise."""
+    code: str | None = None
+    if before is not None and before.flow is None and before.data.get(FRESH):
+        asked = before.data.get(ASKED)
+        if isinstance(asked, str) and asked.startswith("rate:"):
+            code = asked.partition(":")[2] or None
+        code = code if new.flow is not None else None
+    elif before is not None and before.flow is not None and new.flow == before.flow:
+        kept = new.data.get(RATE_TOO)
+        code = kept if isinstance(kept, str) and new.step == before.step else None
+    if code is None:
+        if RATE_TOO not in new.data:
+            return new
+        return replace(new, data={k: v for k, v in new.data.items() if k != RATE_TOO})
+    return replace(new, data={**new.data, RATE_TOO: code})
+
+
+def rate_too_code(state: ConversationState) -> str | None:
+    """The tracking code of a re-sent rating request a digit typed in this task's current
+    step still answers (:data:`RATE_TOO`), if any (for the lookups)."""
+    code = state.data.get(RATE_TOO)
+    return code if state.flow is not None and isinstance(code, str) and code else None
+
+
+def typed_rating(state: ConversationState, text: str, asked: Sequence[Reply]) -> str | None:
+    """The rating button ``text`` typed in a task names (``"rate:CODE:N"``) while a re-sent
+    rating request is still answerable (:data:`RATE_TOO`): a digit 1-5 (what that request
+    told the citizen to type; the task's question shows buttons, not numbers), or a rating's
+    label that is none of the task's options (``asked``: its question). None otherwise."""
+    code = rate_too_code(state)
+    if code is None:
+        return None
+    choices = rating_choices(code)
+    bare = text.strip()
+    if is_ascii_number(bare) and len(bare) == 1 and 1 <= int(bare) <= 5:
+        return choices[int(bare) - 1].id
+    if typed_choice(text, asked) is not None or is_ascii_number(bare):
+        return None
+    return typed_choice(text, (Reply("zalo7.rate_ask", (("code", code),), choices),))
+
+
+def without_rate_too(state: ConversationState) -> ConversationState:
+    """``state`` once the re-sent rating request is answered: a digit is the task's again."""
+    return replace(state, data={k: v for k, v in state.data.items() if k != RATE_TOO})

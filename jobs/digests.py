@@ -21,7 +21,7 @@ from storage.queries.aggregates import completed_sources
 from storage.queries.contacts import languages
 from storage.queries.failed_events import failed_between
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
-from storage.queries.outbox import dead_since, held_since
+from storage.queries.outbox import dead_since, held_reasons
 from storage.queries.rooms import rooms_told, untold_rooms
 from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import get_tokens
@@ -93,7 +93,7 @@ async def digest_reply(
         report = await build_report(conn, period, scope)
         previous = await build_report(conn, period.previous(), scope)
         cases = await case_summary(conn, period, settings.tz, today, settings.calendar)
-        held = await held_since(conn, day_bounds(period, settings.tz)[0])
+        held = await held_reasons(conn, day_bounds(period, settings.tz)[0])
         dead, reasons = await dead_since(conn, day_bounds(period, settings.tz)[0])
         failed = await failed_between(conn, *day_bounds(period, settings.tz))
         tokens = await get_tokens(conn)
@@ -108,8 +108,9 @@ async def digest_reply(
     alerts: list[Reply] = [
         Reply("digest.stale_room", (("old", room), ("new", now_at))) for _, room, now_at in moved
     ]
-    if held:
-        alerts.append(Reply("digest.held", (("count", held),)))
+    # One true sentence per reason (D3: a notice held past 48 h by ZALO_SEND_BILLED was said
+    # to be outside Zalo's 7 days).
+    alerts.extend(Reply(f"digest.held_{why}", (("count", n),)) for why, n in held.items())
     refused = notices.pop("tpl_refused", 0)
     over_quota = notices.pop("zns_quota", 0)
     if any(notices.values()):

@@ -25,6 +25,7 @@ from bot.channels.zalo_media import (
     image_message,
     image_upload,
 )
+from bot.channels.zalo_template import MAX_TEMPLATE_TEXT, template_text
 from bot.channels.zalo_texts import NAV_HINT, ZaloTexts
 from bot.channels.zalo_tokens import WAIT_POLL, TokenStore
 from bot.channels.zalo_window import (
@@ -32,6 +33,7 @@ from bot.channels.zalo_window import (
     NOTICE_PREFIX,
     RATE_HINT_RESENT,
     RATE_HINT_TEMPLATE,
+    TEMPLATE_CUT,
     ZNS_WAIT,
     Went,
     Window,
@@ -48,14 +50,12 @@ from bot.errors import (
     Unreachable,
     Unsupported,
 )
-from bot.runtime.replies import Capabilities
+from bot.runtime.replies import Capabilities, text_parts
 from storage.outbound import DocumentMessage, ImageMessage, Outbound, TextMessage
 
 SEND_PATH = "/v3.0/oa/message/cs"
 #: Approved template messages by user id: proactive messages since 01/03/2026 (ZALO.md).
 TEMPLATE_PATH = "/v3.0/oa/message/template"
-#: The longest text put into a template's one field (unverified: Zalo's limit per field).
-MAX_TEMPLATE_TEXT = 500
 #: -216 invalid access token, -220 access token expired or removed: both mean "refresh and
 #: retry" (ZALO.md, "Errors").
 TOKEN_ERRORS = frozenset({-216, -220})
@@ -76,8 +76,9 @@ class UnreachableOnZalo(Unreachable):
 
 class ButtonsHeld(UnreachableOnZalo):
     """Sent as a template message, which carries no buttons the bot understands (a rating
-    request's): the message is held too, and goes again, buttons and all, the moment the
-    citizen writes (``citizen_wrote``), before the bot answers what they wrote."""
+    request's), or not all of it (a template shortened to fit, ZNS's few fields): the
+    message is held too, and goes again, whole, buttons and all, the moment the citizen
+    writes (``citizen_wrote``), before the bot answers what they wrote."""
 
     told = True
 
@@ -124,9 +125,17 @@ def _can_send(message: Outbound) -> bool:
     return True
 
 
+def _whole(message: Outbound) -> bool:
+    """A complaint's notice reaches the sender whole, however long: outside the window it
+    goes as ONE template message (``_notice``), inside it in parts (``_text``)."""
+    return isinstance(message, TextMessage) and message.key.startswith(NOTICE_PREFIX)
+
+
 #: What an OA message can carry here. Zalo cannot edit a sent message: the runtime drops an
 #: answered question's edit (the next question says enough) and shows a redrawn one anew.
-CAPABILITIES = Capabilities(kinds=ZALO_CAPABILITIES, max_text=ZALO_MAX_TEXT, can_send=_can_send)
+CAPABILITIES = Capabilities(
+    kinds=ZALO_CAPABILITIES, max_text=ZALO_MAX_TEXT, can_send=_can_send, whole=_whole
+)
 
 
 def clip(text: str) -> str:
@@ -192,7 +201,10 @@ class ZaloSender:
                 raise PermanentSendError(f"{message.kind} is not sent on Zalo")
 
     async def _text(self, chat_id: str, message: TextMessage) -> None:
-        await self._message(chat_id, render(message, await self._hint(chat_id, message)))
+        """``message`` as normal messages: in marked parts when longer than Zalo takes (only
+        a notice comes here whole, ``_whole``), the buttons with the last."""
+        for part in text_parts(message, CAPABILITIES):
+            await self._message(chat_id, render(part, await self._hint(chat_id, part)))
 
     async def _hint(self, chat_id: str, message: TextMessage) -> str:
         """The hint under options numbered in the text, in the chat's language; "" (and no
@@ -205,45 +217,57 @@ class ZaloSender:
         """A complaint's notice: a normal message while the window allows it; outside it an
         approved template message when the agency has one, else UnreachableOnZalo (the outbox
         holds it and ``citizen_wrote`` re-sends it when the citizen writes again)."""
-        went = await self._deliver(chat_id, message, window)
+        went, why = await self._deliver(chat_id, message, window)
         # Staff were told how it goes when they acted: corrected if it went otherwise.
         await window.correct(message.told, went)
         if went == "held":
-            raise UnreachableOnZalo("held for the citizen's next message (7-day window)")
+            # Why, for the digest: not always Zalo's 7 days (D3: held past 48 h by the
+            # agency's ZALO_SEND_BILLED was reported as "not written in 7 days").
+            raise UnreachableOnZalo(f"held for the citizen's next message ({why})", reason=why)
+        if went in ("template_cut", "zns"):
+            # The template held only the notice's start, ZNS only its code and status: the
+            # whole notice waits for the citizen's next message (counted once, as sent).
+            raise ButtonsHeld("sent shortened as a template; the whole waits for the next message")
         if went != "direct" and message.choices:
             raise ButtonsHeld("sent as a template; its buttons wait for the citizen's next message")
 
-    async def _deliver(self, chat_id: str, message: TextMessage, window: Window) -> Went:
-        """Sends the notice the way the window allows; how it went ("held": not sent)."""
-        if await window.direct(chat_id):
+    async def _deliver(
+        self, chat_id: str, message: TextMessage, window: Window
+    ) -> tuple[Went, str]:
+        """Sends the notice the way the window allows; how it went ("held": not sent), and
+        why it did not go as a normal message (``storage.queries.outbox.HELD_REASONS``;
+        "" when it did)."""
+        why = await window.hold(chat_id)
+        if not why:
             if len(message.told) == 4 and message.told[2] != "direct":
                 # Held when staff acted, going now the citizen wrote: how to answer by typing.
                 hint = await window.rate_hint(chat_id, message, RATE_HINT_RESENT)
                 message = replace(message, text=f"{message.text}\n{hint}" if hint else message.text)
             try:
                 await self._text(chat_id, message)
-                return "direct"
-            except UnreachableOnZalo:
-                pass  # Zalo's own clock says closed: as below
-        went: Went = "held"
-        if await self._by_template(chat_id, message, window):
-            went = "template"
-        elif await self._by_zns(chat_id, message, window):
+                return "direct", ""
+            except UnreachableOnZalo as exc:
+                why = exc.reason  # Zalo's own clock says closed, or it refuses the citizen
+        went = await self._by_template(chat_id, message, window)
+        if went == "held" and await self._by_zns(chat_id, message, window):
             went = "zns"
+        # One notice, one count, however long (it is never split into several templates).
         await window.record("held" if went == "held" else "template")
-        return went
+        return went, why
 
-    async def _by_template(self, chat_id: str, message: TextMessage, window: Window) -> bool:
-        """Sends the notice as the agency's approved template message; False when there is
-        none, or when Zalo refuses it for good (a wrong or withdrawn template id): the
-        notice is then held like any other rather than lost, and the refusal is counted as
-        "tpl_refused" for the digest and /healthz, which tell staff to fix the setting."""
+    async def _by_template(self, chat_id: str, message: TextMessage, window: Window) -> Went:
+        """Sends the notice as ONE approved template message, shortened to fit when it is
+        longer (``zalo_template``): "template", or "template_cut" when shortened. "held"
+        when there is no template, or when Zalo refuses it for good (a wrong or withdrawn
+        template id): the notice is then held like any other rather than lost, and the
+        refusal is counted as "tpl_refused" for the digest and /healthz, which tell staff to
+        fix the setting."""
         if not window.template_id:
-            return False
+            return "held"
         # A rating request's template has no buttons: how to answer it, never cut off.
         hint = await window.rate_hint(chat_id, message, RATE_HINT_TEMPLATE)
-        room = MAX_TEMPLATE_TEXT - (len(hint) + 1 if hint else 0)
-        text = message.text[:room] + (f"\n{hint}" if hint else "")
+        mark = await window.texts.for_chat(CHANNEL, chat_id, TEMPLATE_CUT)
+        text, cut = template_text(message.text, hint, mark, MAX_TEMPLATE_TEXT)
         data = {"template_id": window.template_id, "template_data": {"content": text}}
         body = {"recipient": {"user_id": chat_id}, "message": data}
         try:
@@ -251,8 +275,8 @@ class ZaloSender:
         except (PermanentSendError, UnreachableOnZalo) as exc:
             log.warning("event=zalo_template_refused reason=%s", exc)
             await window.record("tpl_refused")
-            return False
-        return True
+            return "held"
+        return "template_cut" if cut else "template"
 
     async def _note(self, chat_id: str, message: TextMessage) -> str:
         """The catalog key of how the sender of the complaint just filed will hear back: by
@@ -380,12 +404,14 @@ class ZaloSender:
 #: the 7-day window, -227 banned or inactive for 45 days, -244 restricted. The message is
 #: held (or goes as a template), never dropped, and staff told so.
 UNREACHABLE = frozenset({-230, -232, -227, -244})
+#: Those of them that mean the 7-day window is closed (the others: "refused", for the digest).
+CLOSED = frozenset({-230, -232})
 
 
 def _error(code: int, upload: str) -> ChannelError:
     """The error a non-zero Zalo ``error`` code means for the outbox sender."""
     if code in UNREACHABLE:
-        return UnreachableOnZalo(f"zalo {code}")
+        return UnreachableOnZalo(f"zalo {code}", reason="window" if code in CLOSED else "refused")
     if code == -213:
         return ChatBlocked(f"zalo {code}")
     if code == -32:

@@ -60,8 +60,9 @@ def reach(
 
 
 #: How a notice really went, as ``ZaloSender`` found out: a normal message, the agency's
-#: template by user id, ZNS to the phone given, or held for the citizen's next message.
-Went = Literal["direct", "template", "zns", "held"]
+#: template by user id (whole, or "template_cut": shortened to fit, the whole notice held for
+#: the citizen's next message), ZNS to the phone given, or held for the citizen's next message.
+Went = Literal["direct", "template", "template_cut", "zns", "held"]
 #: The correction an officer gets, by (what they were told, how it went); the other pairs
 #: need none (told "held" and it went anyway is news the citizen's answer brings).
 CORRECTIONS: dict[tuple[str, str], str] = {
@@ -69,6 +70,8 @@ CORRECTIONS: dict[tuple[str, str], str] = {
     ("direct", "template"): "zalo7.fixed_template",
     ("direct", "zns"): "zalo7.fixed_zns",
     ("template", "held"): "zalo7.fixed_held_template",
+    ("direct", "template_cut"): "zalo15.fixed_template_cut",
+    ("template", "template_cut"): "zalo15.fixed_template_cut",
 }
 
 
@@ -77,6 +80,9 @@ CORRECTIONS: dict[tuple[str, str], str] = {
 #: citizen writes again (``conversations.resent`` reads the number typed).
 RATE_HINT_TEMPLATE = "zalo7.rate_hint_template"
 RATE_HINT_RESENT = "zalo7.rate_hint_resent"
+#: The mark ending a template message whose notice was shortened to fit (``zalo_template``):
+#: shortened, and the whole of it shows when the citizen writes to the OA.
+TEMPLATE_CUT = "zalo15.template_cut"
 #: The catalog key of the notice that asks for a rating (with its 1-5 buttons).
 RATING_NOTICE = "notice.resolved"
 
@@ -86,8 +92,14 @@ RATING_NOTICE = "notice.resolved"
 #: OA's daily quota), with ``{code}`` and ``{when}`` (local time it goes at the latest).
 ZNS_WAIT = {"hours": "zalo11.zns_wait_hours", "quota": "zalo11.zns_wait_quota"}
 
-#: The catalog keys ``Window.texts`` must hold: the corrections and the rating hints.
-WINDOW_KEYS = (*CORRECTIONS.values(), *ZNS_WAIT.values(), RATE_HINT_TEMPLATE, RATE_HINT_RESENT)
+#: The catalog keys ``Window.texts`` must hold: the corrections, the rating hints, the mark.
+WINDOW_KEYS = (
+    *CORRECTIONS.values(),
+    *ZNS_WAIT.values(),
+    RATE_HINT_TEMPLATE,
+    RATE_HINT_RESENT,
+    TEMPLATE_CUT,
+)
 
 
 def correction_key(told: str, went: Went) -> str | None:
@@ -126,11 +138,16 @@ class Window:
     #: sent) and the rating hints (missing: none added).
     texts: ZaloTexts = field(default_factory=ZaloTexts)
 
-    async def direct(self, chat_id: str) -> bool:
-        """Whether a notice to ``chat_id`` may go as a normal message now."""
+    async def hold(self, chat_id: str) -> str:
+        """ "" when a notice to ``chat_id`` may go as a normal message now; otherwise why not
+        (``storage.queries.outbox.HELD_REASONS``): "billed" in the billed stretch the agency
+        chose not to pay for (``send_billed`` False), "window" past Zalo's 7 days."""
         async with read_transaction(self.engine) as conn:
             last = await last_wrote(conn, chat_id)
-        return reach(last, self.clock(), send_billed=self.send_billed) == "direct"
+        now = self.clock()
+        if reach(last, now, send_billed=self.send_billed) == "direct":
+            return ""
+        return "billed" if standing(last, now) == "billed" else "window"
 
     async def rate_hint(self, chat_id: str, message: TextMessage, key: str) -> str:
         """The hint ``key`` in the language of ``chat_id`` when ``message`` is a rating

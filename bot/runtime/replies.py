@@ -57,12 +57,15 @@ def for_event(
 class Capabilities:
     """What a channel can send. ``max_text``: its longest text, counted by ``length`` (Telegram
     counts UTF-16 code units, Zalo characters); ``can_send``: extra per-message refusals (a
-    file type the channel does not take)."""
+    file type the channel does not take); ``whole``: the texts the channel takes whole
+    however long, and splits itself (``text_parts``) only when it sends them as normal
+    messages (a Zalo notice, which outside Zalo's window goes as ONE template message)."""
 
     kinds: frozenset[str]
     max_text: int
     length: Callable[[str], int] = len
     can_send: Callable[[Outbound], bool] = lambda _message: True
+    whole: Callable[[Outbound], bool] = lambda _message: False
 
 
 def utf16_length(text: str) -> int:
@@ -97,8 +100,16 @@ def adapt(message: Outbound, caps: Capabilities) -> list[Outbound]:
         if message.kind not in caps.kinds:
             return []  # a channel without text: nothing it could show
     if isinstance(message, TextMessage | EditMessage) and caps.length(message.text) > caps.max_text:
-        return _split(message, caps)
+        return [message] if caps.whole(message) else _split(message, caps)
     return [message]
+
+
+def text_parts(message: TextMessage, caps: Capabilities) -> list[TextMessage]:
+    """``message`` as the channel with ``caps`` shows it: itself when it fits, else marked
+    parts (as ``adapt`` splits it), whatever ``caps.whole`` says."""
+    if caps.length(message.text) <= caps.max_text:
+        return [message]
+    return [part for part in _split(message, caps) if isinstance(part, TextMessage)]
 
 
 def _split(message: TextMessage | EditMessage, caps: Capabilities) -> list[Outbound]:

@@ -79,7 +79,9 @@ async def record_failure(
     """
     error = type(outcome).__name__
     if isinstance(outcome, Unreachable):
-        await mark_held(conn, row.id, f"{error}: {outcome}", told=outcome.told)
+        await mark_held(
+            conn, row.id, f"{error}: {outcome}", told=outcome.told, reason=outcome.reason
+        )
         log.info("event=chat_unreachable channel=%s", channel)
     elif isinstance(outcome, ChatBlocked):
         await stop_contact(conn, channel, row.chat_id)

@@ -282,12 +282,28 @@ TOLD = "told: "
 UNTOLD = or_(outbox.c.last_error.is_(None), ~outbox.c.last_error.startswith(TOLD))
 
 
+#: Why a message is held, for the digest's sentence on each (``held_reasons``): "window"
+#: outside Zalo's 7-day window (-230/-232, or our record of the citizen's last message),
+#: "billed" held past 48 h because the agency chose not to pay for messages then
+#: (``ZALO_SEND_BILLED`` off), "refused" Zalo refuses the citizen for now (-227 banned or
+#: inactive for 45 days, -244 restricted). A row held before reasons were kept is "other".
+HELD_REASONS = ("window", "billed", "refused")
+#: How a held message's ``last_error`` begins after any ``TOLD``: its reason, in brackets.
+_REASON = "[{}] "
+
+
 async def mark_held(
-    conn: AsyncConnection, message_id: int, error: str, *, told: bool = False
+    conn: AsyncConnection,
+    message_id: int,
+    error: str,
+    *,
+    told: bool = False,
+    reason: str = "window",
 ) -> None:
     """Not deliverable now (Zalo's 7-day window): kept, with its content, for staff to see.
-    ``told``: its content reached the citizen another way; it waits only for its buttons."""
-    note = (TOLD if told else "") + error
+    ``told``: its content reached the citizen another way; it waits only for its buttons.
+    ``reason``: one of ``HELD_REASONS``, kept at the start of ``last_error``."""
+    note = (TOLD if told else "") + _REASON.format(reason) + error
     await conn.execute(
         update(outbox)
         .where(outbox.c.id == message_id)
@@ -298,10 +314,29 @@ async def mark_held(
 async def held_since(conn: AsyncConnection, since: datetime) -> int:
     """Messages held back since a moment whose content has not reached the citizen (for
     the digest)."""
+    return sum((await held_reasons(conn, since)).values())
+
+
+async def held_reasons(conn: AsyncConnection, since: datetime) -> dict[str, int]:
+    """``held_since`` by reason: ``HELD_REASONS`` or "other" (a row held with none) to how
+    many, each present only when not 0, in that order."""
     found = await conn.execute(
-        select(func.count()).where(outbox.c.status == "held", outbox.c.created_at >= since, UNTOLD)
+        select(outbox.c.last_error).where(
+            outbox.c.status == "held", outbox.c.created_at >= since, UNTOLD
+        )
     )
-    return int(found.scalar_one())
+    counts = dict.fromkeys((*HELD_REASONS, "other"), 0)
+    for (note,) in found:
+        counts[_reason_of(note or "")] += 1
+    return {reason: n for reason, n in counts.items() if n}
+
+
+def _reason_of(note: str) -> str:
+    """The reason at the start of an untold held row's ``last_error``, or "other"."""
+    for reason in HELD_REASONS:
+        if note.startswith(_REASON.format(reason)):
+            return reason
+    return "other"
 
 
 #: How many distinct reasons ``dead_since`` names (the most frequent; the rest are counted).

@@ -29,6 +29,8 @@ from bot.channels.zalo_window import (
 from bot.runtime.facts import FactsCache
 from bot.runtime.sender import OutboxSender
 from conversations import default_catalog
+from conversations.periods import Period
+from conversations.workdays import load_calendar
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import TextMessage
 from storage.queries.outbox import counts_by_status
@@ -325,3 +327,58 @@ def test_an_officer_is_corrected_only_when_the_notice_went_worse_than_told(
     told: str, went: Literal["direct", "template", "zns", "held"], key: str | None
 ) -> None:
     assert correction_key(told, went) == key
+
+
+#: What the digest's sentence on each reason a notice is held says, by language.
+HELD_SAYS = {
+    "vi": {
+        "window": "người nhận không nhắn OA trong 7 ngày qua",
+        "billed": "nhắn OA đã quá 48 giờ",
+        "refused": "bị hạn chế hoặc không hoạt động trên 45 ngày",
+    },
+    "en": {
+        "window": "have not written to the OA in the last 7 days",
+        "billed": "more than 48 hours ago",
+        "refused": "restricted or inactive for over 45 days",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("after", "billed", "code", "reason"),
+    [
+        (timedelta(days=10), True, None, "window"),  # our record: past Zalo's 7 days
+        (timedelta(days=3), False, None, "billed"),  # D3: the agency's choice, not 7 days
+        (timedelta(hours=1), True, -230, "window"),  # Zalo's own clock says closed
+        (timedelta(hours=1), True, -227, "refused"),  # banned or inactive for 45 days
+        (timedelta(hours=1), True, -244, "refused"),  # restricted
+    ],
+)
+async def test_the_digest_gives_the_true_reason_a_notice_is_held(
+    zalo: FakeZalo,
+    engine: AsyncEngine,
+    clock: Clock,
+    after: timedelta,
+    billed: bool,
+    code: int | None,
+    reason: str,
+) -> None:
+    from jobs.digests import DigestSettings, digest_reply
+
+    clock.now = FILED + after
+    if code is not None:
+        zalo.out_of_window(USER, code)
+    await _queue(engine, NOTICE, clock.now)
+    assert await _drain(engine, zalo, clock, billed=billed) == {"held": 1}
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    day = clock.now.astimezone(tz).date()
+    settings = DigestSettings("Sở Xây dựng", tz, load_calendar(), ())
+    catalog = default_catalog()
+    for language in ("vi", "en"):
+        digest, *_ = await digest_reply(
+            engine, "daily", Period(day, day), settings, clock.now, language
+        )
+        text = catalog.render(digest, language).text
+        says = HELD_SAYS[language]
+        assert "⚠ 1 " in text
+        assert [k for k, said in says.items() if said in text] == [reason]

@@ -54,6 +54,9 @@ def _walk(resent: tuple[tuple[str, ...], ...], status: str, *events: Inbound) ->
 
 
 RESOLVED = "resolved"
+PLEASE_CHOOSE = ["common.please_choose", "survey.consent"]
+CONSENTED = ["survey.question"]
+ANSWERED = ["survey.question.multi"]
 CASES = [
     # (re-sent button ids, status, events, reply keys of each)
     ((RATING,), RESOLVED, [Text("5")], [["rating.thanks", "menu.again"]]),
@@ -97,6 +100,33 @@ CASES = [
     ),
     # Nothing re-sent: as before.
     ((), RESOLVED, [Text("alo"), Text("5")], [["menu.unknown"], ["language.ask"]]),
+    # D7: the message that met the re-sent rating request opened a task (the survey's
+    # consent): a digit typed next is the rating the request asked for, and the consent
+    # screen comes again; once answered, a digit is the task's again.
+    (
+        (RATING,),
+        RESOLVED,
+        [Command("khaosat"), Text("3"), Text("3")],
+        [
+            ["survey.consent"],
+            ["rating.thanks", "survey.consent"],
+            ["common.please_choose", "survey.consent"],
+        ],
+    ),
+    (
+        (RATING,),
+        RESOLVED,
+        [Command("khaosat"), Text("Rất hài lòng")],
+        [["survey.consent"], ["rating.thanks", "survey.consent"]],
+    ),
+    (
+        (RATING,),
+        RESOLVED,
+        [Command("khaosat"), Text("Đồng ý"), Text("1")],
+        [["survey.consent"], CONSENTED, ANSWERED],
+    ),
+    # Nothing re-sent: a digit at the consent step is the consent's.
+    ((), RESOLVED, [Command("khaosat"), Text("3")], [["survey.consent"], PLEASE_CHOOSE]),
 ]
 
 

@@ -378,3 +378,34 @@ async def test_a_notice_delivered_in_the_window_is_the_question_typing_answers(
     assert (await counts(database)).get("held", 0) == 0
     if act == "answer":
         assert await _rating(database, code) == 5
+
+
+async def test_a_digit_typed_at_a_task_opened_as_the_rating_request_came_again_rates(
+    zalo: FakeZalo, database: Database
+) -> None:
+    """D7: the citizen wakes the chat with a receipt's short code; the held rating request
+    (which says "or type a digit from 1 to 5") goes first, then the survey's consent
+    screen. "3" typed next is the rating (not "please choose"), and the consent screen
+    comes again; once the rating is given, the consent step reads what is typed again."""
+    engine = database.open()
+    async with write_transaction(engine) as conn:
+        await issue_receipts(conn, [NewReceipt("t" * 24, "1.009972", short_code=CODE)], NOW)
+    await engine.dispose()
+    code, got = await _held_then_written(zalo, database, "answer", "Đã xử lý xong.", printed(CODE))
+    assert code in got[0], got
+    assert "gõ một chữ số từ 1" in got[0], got  # what the re-sent request promises
+    assert "Ông/Bà có đồng ý tham gia không?" in got[-1], got
+    clock = SettableClock(datetime.now(UTC) + timedelta(days=10, hours=1))
+    before = len(zalo.messages(CITIZEN))
+    async with life(zalo, database, clock) as bot:
+        await bot.text(CITIZEN, "3")
+        after = [m.text for m in zalo.messages(CITIZEN)[before:]]
+        assert "Cảm ơn Ông/Bà đã đánh giá" in after[0], after
+        assert "Ông/Bà có đồng ý tham gia không?" in after[-1], after
+        assert "vui lòng bấm chọn" not in " ".join(after), after
+        before = len(zalo.messages(CITIZEN))
+        await bot.text(CITIZEN, "3")  # the rating is given: the consent step's again
+        again = " ".join(m.text for m in zalo.messages(CITIZEN)[before:])
+        assert "Cảm ơn Ông/Bà đã đánh giá" not in again, again
+        assert "Ông/Bà có đồng ý tham gia không?" in again, again
+    assert await _rating(database, code) == 3

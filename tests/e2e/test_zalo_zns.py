@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.test_zalo_template_long import PART, long_answer, squeezed
 from tests.e2e.test_zalo_window import database
 from tests.support.clock import SettableClock
 from tests.support.db import Database
@@ -99,3 +100,35 @@ async def test_otherwise_the_answer_is_held_and_arrives_once_after_a_restart(
     assert after[0] == answered[0]
     assert zalo.zns_sends == []
     assert await digest_counts(database) == (0, {"held": 1, "resent": 1, "template": 0})
+
+
+@pytest.mark.parametrize("act", ["answer", "ask"])
+async def test_a_long_answer_is_one_zns_counted_once_and_arrives_whole_when_they_write(
+    zalo: FakeZalo, database: Database, act: str
+) -> None:
+    """Fresh tester's D2 on the ZNS path: a 1,900-character answer (longer than one Zalo
+    message) went as a ZNS for its first part and was held, and counted, again for its
+    second. One notice is one ZNS message, counted once; ZNS carries its code and status
+    only, so the whole notice arrives once when the citizen writes."""
+    note = long_answer(1900)
+    clock = SettableClock(datetime.now(UTC))
+    async with life(zalo, database, clock, zns=ZNS) as bot:
+        code = await file_named(bot, consent=True)
+        clock.now += timedelta(days=10)
+        zalo.out_of_window(CITIZEN)
+        await bot.text(STAFF, "/start")
+        await bot.press(STAFF, f"#c:case:{code}:{act}")
+        await bot.text(STAFF, note)
+        before = len(zalo.messages(CITIZEN))
+    [sent] = zalo.zns_sends
+    assert sent.data["code"] == code
+    assert await digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
+    clock.now += timedelta(hours=5)
+    async with life(zalo, database, clock, zns=ZNS) as bot:  # restarted
+        await bot.text(CITIZEN, "Cho tôi hỏi kết quả")
+    got = squeezed("".join(PART.sub("", m.text) for m in zalo.messages(CITIZEN)[before:]))
+    assert squeezed(note) in got, got
+    assert got.count(squeezed(note[:80])) == 1, got
+    assert len(zalo.zns_sends) == 1
+    assert (await counts(database)).get("held", 0) == 0
+    assert await digest_counts(database) == (0, {"held": 0, "resent": 0, "template": 1})
