@@ -358,6 +358,21 @@ def _lock_refused(error: DBAPIError) -> bool:
     return state in ("55P03", "40P01")  # lock_not_available, deadlock_detected
 
 
+def _reported(job: str, stamped: bool, result: Rewritten) -> Rewritten:
+    """``result`` with ``restamp`` first among the skipped when the restamp was refused a
+    lock, logged (table names and counts only) as ``job``."""
+    if not stamped:
+        result.skipped.insert(0, "restamp")
+    log.info(
+        "job=%s tables=%d skipped=%d skipped_tables=%s",
+        job,
+        len(result.done),
+        len(result.skipped),
+        ",".join(result.skipped) or "-",
+    )
+    return result
+
+
 async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
     """The hourly job's work on PostgreSQL: :func:`restamp_survey_rows`, then
     :func:`rewrite_tables` (``restamp`` among the skipped when the first was refused a lock).
@@ -366,15 +381,7 @@ async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
         return Rewritten()
     stamped = await restamp_survey_rows(engine, since)
     result = await rewrite_tables(engine)
-    if not stamped:
-        result.skipped.insert(0, "restamp")
-    log.info(
-        "job=rewrite tables=%d skipped=%d skipped_tables=%s",
-        len(result.done),
-        len(result.skipped),
-        ",".join(result.skipped) or "-",
-    )
-    return result
+    return _reported("rewrite", stamped, result)
 
 
 async def rewrite_recent_traces(
@@ -393,15 +400,7 @@ async def rewrite_recent_traces(
     result = await rewrite_tables(
         engine, clustered=(), vacuumed=RECENT_VACUUMED, lock_timeout=RECENT_LOCK_TIMEOUT
     )
-    if not stamped:
-        result.skipped.insert(0, "restamp")
-    log.info(
-        "job=restamp tables=%d skipped=%d skipped_tables=%s",
-        len(result.done),
-        len(result.skipped),
-        ",".join(result.skipped) or "-",
-    )
-    return result
+    return _reported("restamp", stamped, result)
 
 
 async def rewrite_tables(
