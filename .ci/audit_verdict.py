@@ -7,7 +7,10 @@ stderr and exits:
 - 1 when pip-audit found known vulnerabilities (its summary line "Found N known
   vulnerabilities …", whatever else went wrong): the whole report is printed first;
 - 0 when it found none, saying how many packages it could NOT audit (a package unknown to
-  the advisory service, or a mirror answering 404 for it): "none found" covers only the rest;
+  the advisory service, or a mirror answering 404 for it) out of how many are installed:
+  "none found" covers only the rest, and when it could audit none of them the report says
+  that nothing was checked (from this workplace PyPI's per-version JSON answers 404, so
+  every package is skipped and pip-audit still prints "No known vulnerabilities found");
 - 0 when it could not finish (the advisory service unreachable, offline here; a timeout):
   the network alone must not fail the run, but the last lines say why nothing was checked.
 
@@ -17,6 +20,7 @@ Standard library only: it runs in CI's fresh virtualenv before anything else is 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,9 +35,25 @@ NOT_AUDITED = "could not be audited"
 TAIL_LINES = 5
 
 
-def verdict(status: int, log: str) -> tuple[int, str]:
+def installed_count() -> int | None:
+    """How many non-editable distributions this interpreter has (what pip-audit
+    ``--skip-editable`` audits), or None when pip cannot say."""
+    try:
+        listed = subprocess.run(
+            [sys.executable, "-m", "pip", "list", "--format=freeze", "--exclude-editable"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sum(1 for line in listed.stdout.splitlines() if "==" in line)
+
+
+def verdict(status: int, log: str, installed: int | None = None) -> tuple[int, str]:
     """The exit code and the report for a pip-audit run that ended with ``status`` and
-    printed ``log``."""
+    printed ``log``; ``installed`` is how many packages it was to audit (None: unknown)."""
     if FOUND.search(log):
         return 1, (
             f"{log.rstrip()}\n"
@@ -41,10 +61,17 @@ def verdict(status: int, log: str) -> tuple[int, str]:
         )
     if status == 0 and NONE_FOUND in log:
         skipped = sum(NOT_AUDITED in line for line in log.splitlines())
+        if skipped and installed is not None and skipped >= installed:
+            return 0, (
+                f"ci: pip-audit could NOT audit {skipped} packages, all of them (vulnerability "
+                "service unreachable or packages unknown to it): NOTHING was checked, "
+                "whatever its 'No known vulnerabilities found' says"
+            )
         if skipped:
+            rest = f"the other {installed - skipped}" if installed is not None else "the rest"
             return 0, (
                 f"ci: pip-audit could NOT audit {skipped} packages (vulnerability service "
-                "unreachable or package unknown to it); no vulnerability found in the rest"
+                f"unreachable or package unknown to it); no vulnerability found in {rest}"
             )
         return 0, f"ci: pip-audit: {NONE_FOUND}"
     tail = "\n".join(log.rstrip().splitlines()[-TAIL_LINES:])
@@ -59,7 +86,7 @@ def main(argv: list[str]) -> int:
         print("usage: audit_verdict.py STATUS LOG", file=sys.stderr)
         return 2
     log = Path(argv[1]).read_text(encoding="utf-8", errors="replace")
-    code, report = verdict(int(argv[0]), log)
+    code, report = verdict(int(argv[0]), log, installed_count())
     print(report, file=sys.stderr)
     return code
 

@@ -257,11 +257,17 @@ class RequestJob:
 
 @dataclass(frozen=True, slots=True)
 class Notify:
-    """A message to someone else than the sender: the staff chats, or a case's reporter."""
+    """A message to someone else than the sender: the staff chats, or a case's reporter.
+
+    Every message to a reporter is a notice of their case (a status change, a request for
+    more, the answer with its rating request, a forward out of remit, a duplicate): a channel
+    with a window (Zalo) sends each the same way outside it, whatever its catalog key.
+    ``status``: the status the case moved to (for a reporter; "" keeps the case's own)."""
 
     audience: Literal["admins", "reporter"]
     reply: Reply
     code: str | None = None
+    status: str = ""
     kind: Literal["notify"] = "notify"
 
 

@@ -21,7 +21,7 @@ from storage.queries.aggregates import completed_sources
 from storage.queries.contacts import languages
 from storage.queries.failed_events import failed_between
 from storage.queries.jobs import claim_digest, digest_sent, first_contact_at
-from storage.queries.outbox import held_reasons
+from storage.queries.outbox import dead_since, held_reasons
 from storage.queries.rooms import rooms_told, untold_rooms
 from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import get_tokens
@@ -85,8 +85,8 @@ async def digest_reply(
 ) -> tuple[Reply, Report, Report]:
     """The digest's text as sent and as ``python -m bot digest`` prints it (one rendering for
     both): the figures, then the alerts (held messages, Zalo notices held, re-sent and sent
-    as templates, failed events, a refused Zalo token refresh); with the period's report
-    and the one before it, for the chart."""
+    as templates, failed events, messages given up with why, a refused Zalo token
+    refresh); with the period's report and the one before it, for the chart."""
     scope = ReportScope(settings.tz, language, method=settings.method)
     today = now.astimezone(settings.tz).date()
     async with read_transaction(engine) as conn:
@@ -94,6 +94,7 @@ async def digest_reply(
         previous = await build_report(conn, period.previous(), scope)
         cases = await case_summary(conn, period, settings.tz, today, settings.calendar)
         held = await held_reasons(conn, day_bounds(period, settings.tz)[0])
+        dead, reasons = await dead_since(conn, day_bounds(period, settings.tz)[0])
         failed = await failed_between(conn, *day_bounds(period, settings.tz))
         tokens = await get_tokens(conn)
         notices = await notices_between(conn, *day_bounds(period, settings.tz))
@@ -120,6 +121,10 @@ async def digest_reply(
         alerts.append(Reply("zalo8.digest_zns_quota", (("count", over_quota),)))
     if failed:
         alerts.append(Reply("digest.failed_events", (("count", failed),)))
+    if dead:
+        # Given up for good (a Zalo token problem no longer is: those wait): with why.
+        why = "; ".join(f"{reason} ×{n}" for reason, n in reasons)
+        alerts.append(Reply("digest.dead_messages", (("count", dead), ("reasons", why))))
     if tokens is not None and tokens.failed_at is not None:
         alerts.append(
             Reply(

@@ -20,6 +20,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from random import Random
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -49,6 +50,8 @@ class SurveyRestamp:
         self.pending = False
         self.last: datetime | None = None
         self.runs = 0  # finished runs (tests, logs)
+        #: The order rows are restamped in (None: the system's randomness); tests set one.
+        self.rng: Random | None = None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -70,7 +73,7 @@ class SurveyRestamp:
         self.pending = False
         self.last = self.clock()
         since = self.last.date() - timedelta(days=RESTAMPED_DAYS)
-        done = await rewrite_recent_traces(self.engine, since)
+        done = await rewrite_recent_traces(self.engine, since, self.rng)
         if "restamp" in done.skipped:
             self.pending = True
         self.runs += 1

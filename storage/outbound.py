@@ -32,6 +32,11 @@ class TextMessage:
     #: were told it goes ("direct", "template", "held"; "…48" in the billed stretch) and the
     #: tracking code; the channel corrects them when the send turns out otherwise. () else.
     told: tuple[str, ...] = ()
+    #: A case's notice to its sender (a status change, the rating request, a forward out of
+    #: remit...): the status the case moved to ("resolved", "out_of_scope"...); "" for any
+    #: other message. A channel with a window (Zalo) sends these otherwise outside it (an
+    #: approved template, ZNS, or held for the citizen's next message), whatever their key.
+    notice: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,8 @@ def encode(message: Outbound) -> tuple[dict[str, Any], tuple[bytes, str] | None]
                 body["placeholder"] = message.placeholder
             if message.told:
                 body["told"] = list(message.told)
+            if message.notice:
+                body["notice"] = message.notice
             return body, None
         case EditMessage(message_id, text, choices, key):
             body = {"text": text, "choices": [list(c) for c in choices], "key": key}
@@ -116,6 +123,14 @@ def encode(message: Outbound) -> tuple[dict[str, Any], tuple[bytes, str] | None]
     raise TypeError(f"not an outbound message: {message!r}")
 
 
+def _queued_before_notice(body: dict[str, Any]) -> str:
+    """The status of a case's notice queued before ``TextMessage.notice`` was stored (a row
+    held or waiting for ZNS across the upgrade): then such notices were exactly the texts
+    rendered from the catalog's "notice.<status>" keys; "" for any other row."""
+    key = str(body.get("key", ""))
+    return key.removeprefix("notice.") if key.startswith("notice.") else ""
+
+
 def decode(body: dict[str, Any], blob: tuple[bytes, str] | None) -> Outbound:
     """The message a stored row holds (raises ValueError for a row this code did not write)."""
     kind = body.get("kind")
@@ -127,6 +142,7 @@ def decode(body: dict[str, Any], blob: tuple[bytes, str] | None) -> Outbound:
             str(body.get("key", "")),
             placeholder=str(body.get("placeholder", "")),
             told=tuple(str(t) for t in body.get("told") or ()),
+            notice=str(body.get("notice") or _queued_before_notice(body)),
         )
     if kind == "edit":
         return EditMessage(

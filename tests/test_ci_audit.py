@@ -9,11 +9,13 @@ pip-audit's status for it (1 when it found some or crashed). Nothing reaches the
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -122,3 +124,34 @@ def test_found_vulnerabilities_fail_the_run_and_the_network_alone_does_not(
     if status != 0 and not fails:
         assert "could not finish" in printed
         assert "nothing was checked" in printed
+
+
+def _verdict_module() -> ModuleType:
+    """.ci/audit_verdict.py, loaded by path (.ci is no package)."""
+    path = Path(__file__).resolve().parents[1] / ".ci" / "audit_verdict.py"
+    spec = importlib.util.spec_from_file_location("audit_verdict", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("installed", "said", "not_said"),
+    [
+        (2, "NOTHING was checked", "no vulnerability found"),
+        (5, "no vulnerability found in the other 3", "NOTHING"),
+        (None, "no vulnerability found in the rest", "NOTHING"),
+    ],
+    ids=["all-skipped", "some-skipped", "count-unknown"],
+)
+def test_a_run_that_audited_nothing_says_so(
+    installed: int | None, said: str, not_said: str
+) -> None:
+    # pip-audit prints "No known vulnerabilities found" even when it skipped every package
+    # (PyPI's per-version JSON answering 404 from here): the verdict must not read as a pass.
+    code, report = _verdict_module().verdict(0, SKIPPED, installed)
+    assert code == 0
+    assert said in report
+    assert not_said not in report

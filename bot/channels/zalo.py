@@ -27,10 +27,9 @@ from bot.channels.zalo_media import (
 )
 from bot.channels.zalo_template import MAX_TEMPLATE_TEXT, template_text
 from bot.channels.zalo_texts import NAV_HINT, ZaloTexts
-from bot.channels.zalo_tokens import TokenStore
+from bot.channels.zalo_tokens import WAIT_POLL, TokenStore
 from bot.channels.zalo_window import (
     FILED_PREFIX,
-    NOTICE_PREFIX,
     RATE_HINT_RESENT,
     RATE_HINT_TEMPLATE,
     TEMPLATE_CUT,
@@ -43,6 +42,7 @@ from bot.errors import (
     ChannelError,
     ChatBlocked,
     Deferred,
+    Paused,
     PermanentSendError,
     RateLimited,
     TransientSendError,
@@ -127,7 +127,7 @@ def _can_send(message: Outbound) -> bool:
 def _whole(message: Outbound) -> bool:
     """A complaint's notice reaches the sender whole, however long: outside the window it
     goes as ONE template message (``_notice``), inside it in parts (``_text``)."""
-    return isinstance(message, TextMessage) and message.key.startswith(NOTICE_PREFIX)
+    return isinstance(message, TextMessage) and bool(message.notice)
 
 
 #: What an OA message can carry here. Zalo cannot edit a sent message: the runtime drops an
@@ -146,7 +146,8 @@ class ZaloSender:
     """Sends typed messages, images and documents to the OA API.
 
     Every call (message or upload) goes through ``_call``: one token refresh and one retry on
-    -216 or -220, and Zalo's error codes mapped to the errors the outbox sender reacts to."""
+    -216 or -220 (a refused token is never posted again), and Zalo's error codes mapped to
+    the errors the outbox sender reacts to."""
 
     name = CHANNEL
     capabilities = CAPABILITIES
@@ -179,7 +180,9 @@ class ZaloSender:
 
     async def send(self, chat_id: str, message: Outbound) -> None:
         match message:
-            case TextMessage(key=key) if self.window and key.startswith(NOTICE_PREFIX):
+            case TextMessage(notice=notice) if self.window and notice:
+                # Every notice of a case to its sender (``TextMessage.notice``), whatever its
+                # catalog key: a forward out of remit goes like an answer.
                 await self._notice(chat_id, message, self.window)
             case TextMessage(key=key) if self.filed_note and key.startswith(FILED_PREFIX):
                 await self._text(chat_id, message)
@@ -292,7 +295,7 @@ class ZaloSender:
         if self.zns is None:
             return False
         now = window.clock()
-        body = await self.zns.request(chat_id, message.key, message.text, now)
+        body = await self.zns.request(chat_id, message.notice, message.text, now)
         if body is None:
             return False
         wait = await self.zns.schedule.wait_until(self.zns.engine, now)
@@ -359,8 +362,10 @@ class ZaloSender:
         token_errors: frozenset[int] = TOKEN_ERRORS,
         **request: Any,
     ) -> Mapping[str, Any]:
-        """POSTs with the access token and returns Zalo's answer when ``error`` is 0; refreshes
-        the token once on -216 or -220 and retries once. ``upload`` names what is uploaded
+        """POSTs with the access token and returns Zalo's answer when ``error`` is 0; on -216
+        or -220 refreshes the token once and retries once, and raises Paused (the message
+        waits for a working token, spending no attempt) when that is refused too or no new
+        token can be had (``TokenStore.refused``). ``upload`` names what is uploaded
         ("" for a message): an upload answering -210 is a file over Zalo's limit."""
         for attempt in (1, 2):
             token = await self.tokens.access_token()
@@ -383,12 +388,17 @@ class ZaloSender:
                 raise TransientSendError("not a JSON object")
             code = int(answer.get("error", 0) or 0)
             if code == 0:
+                self.tokens.worked(token)
                 return answer
-            if code in token_errors and attempt == 1:
-                await self.tokens.refresh(force_if=token)  # once, then one retry
-                continue
+            if code in token_errors:
+                # Never posted again: one refresh (single flight) and one retry. Without a
+                # working token the message waits (Paused spends no attempt), never dies.
+                await self.tokens.refused(token, code)
+                if attempt == 1:
+                    continue
+                raise Paused(WAIT_POLL.total_seconds(), f"zalo {code}: another token stored")
             raise _error(code, upload)
-        raise PermanentSendError("zalo token refused after refresh")
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 #: Refusals that pass once the citizen writes to the OA again (ZALO.md): -230/-232 outside

@@ -7,8 +7,11 @@ first (another process may have just refreshed), and stores the new pair before 
 One refresh at a time (single flight): in a process, callers queue on one lock and find the
 pair the first caller stored; a refresh that failed is not tried again for ``RETRY_AFTER``
 (Zalo then needs a person to re-authorise, and posting the same rejected token again only
-adds load). ``keep_fresh`` refreshes on a schedule, so an OA that sends nothing for weeks
-still keeps its 3-month refresh token alive (ZALO.md, "Tokens").
+adds load). An access token Zalo refused (-216/-220) is never posted again: senders wait
+(``Paused``, a few seconds at a time, so a pair stored meanwhile by ``python -m bot zalo
+set-token`` or another process is found promptly) for a new one. A refreshed token that Zalo
+refuses too counts as a failed refresh. ``keep_fresh`` refreshes on a schedule, so an OA that
+sends nothing for weeks still keeps its 3-month refresh token alive (ZALO.md, "Tokens").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +41,11 @@ log = logging.getLogger("bot.zalo")
 REFRESH_BEFORE = timedelta(hours=1)
 #: A failed refresh is tried again at most this often.
 RETRY_AFTER = timedelta(minutes=1)
+#: How long a send waiting for a new token pauses at a time: it then reads the stored pair
+#: again, so a pair stored by ``set-token`` (or another process) is used within this.
+WAIT_POLL = timedelta(seconds=5)
+#: How many refused access tokens a process remembers (one is refused at most per refresh).
+REFUSED_KEPT = 16
 #: The scheduled refresh renews the pair this long before the access token (25 h) expires,
 #: so a process asleep or restarting for a few hours still finds a valid token.
 SCHEDULE_AHEAD = timedelta(hours=6)
@@ -102,42 +111,82 @@ class TokenStore:
         self.clock = clock
         self._lock = asyncio.Lock()
         self._cached: TokenRow | None = None
-        #: The access token Zalo refused (-216/-220) when its refresh then failed: not posted
-        #: again while the refresh waits (``RETRY_AFTER``).
-        self._refused: str | None = None
+        #: Access tokens Zalo refused (-216/-220): never posted again.
+        self._refused: deque[str] = deque(maxlen=REFUSED_KEPT)
+        #: The access token this process's last refresh got, until a send with it succeeds:
+        #: if Zalo refuses it too, refreshing again at once would only rotate the pair.
+        self._unproven: str | None = None
 
     async def access_token(self) -> str:
-        """The access token to send with. Raises Paused while the token Zalo refused waits
-        for its refresh to be allowed again: sending it would only be refused again."""
+        """The access token to send with: never one Zalo refused, nor an expired one. Such a
+        token is replaced by a refresh (single flight); while none can be had (a refresh
+        failed less than ``RETRY_AFTER`` ago, or fails now) raises Paused for at most
+        ``WAIT_POLL`` seconds, after which the stored pair is read again. A token due for
+        refresh (within ``REFRESH_BEFORE`` of expiry) whose refresh fails is still used."""
         row = self._cached
-        if row is None:
+        now = self.clock()
+        if row is None or row.access_token in self._refused or row.expires_at <= now:
             async with read_transaction(self.engine) as conn:
                 row = await get_tokens(conn)
         if row is None:
             raise PermanentSendError("no Zalo token: run python -m bot zalo set-token")
-        if row.access_token == self._refused:
-            async with read_transaction(self.engine) as conn:
-                row = await get_tokens(conn) or row
-            _pause_if_failing(row, self.clock(), row.access_token == self._refused)
-        if row.expires_at - self.clock() < REFRESH_BEFORE:
-            row = await self.refresh(force_if=None)
+        if row.access_token in self._refused or row.expires_at <= now:
+            row = await self.refresh(force_if=row.access_token)
+        elif row.expires_at - now < REFRESH_BEFORE:
+            # Still valid for up to REFRESH_BEFORE: sent with it if the refresh fails (tried
+            # again after RETRY_AFTER).
+            with contextlib.suppress(TransientSendError):
+                row = await self.refresh(force_if=None)
         self._cached = row
         return row.access_token
+
+    def worked(self, token: str) -> None:
+        """A send with ``token`` succeeded: a later refusal of it is a new fact, worth one
+        refresh, not the refreshed token refused too."""
+        if token == self._unproven:
+            self._unproven = None
+
+    async def refused(self, token: str, code: int) -> None:
+        """Zalo refused ``token`` with ``code`` (-216 or -220): it is not posted again. Returns
+        once another token is stored (by another caller's refresh, ``set-token``, or a refresh
+        made now: single flight), for one retry with it.
+
+        Raises Paused (at most ``WAIT_POLL`` seconds; no attempt of the message is spent)
+        when no new token can be had now, and when ``token`` is the one this process's last
+        refresh got and no send has succeeded with it: that is recorded as a failed refresh
+        (digest, /healthz), so the next refresh waits ``RETRY_AFTER``. PermanentSendError
+        with no stored pair."""
+        if token not in self._refused:
+            self._refused.append(token)
+        self._cached = None
+        if token != self._unproven:
+            await self.refresh(force_if=token)
+            return
+        failure = f"zalo {code}: the refreshed access token was refused too"
+        async with self._lock, write_transaction(self.engine) as conn:
+            row = await get_tokens(conn, lock=True)
+            if row is None:
+                raise PermanentSendError("no Zalo token: run python -m bot zalo set-token")
+            if row.access_token != token:
+                return  # replaced meanwhile: retried with the new one
+            parts = RefreshError(str(code), None, "the refreshed access token was refused too")
+            await token_failed(conn, self.clock(), failure, parts)
+        log.error("event=zalo_refresh_failed error=%s", failure)
+        raise Paused(WAIT_POLL.total_seconds(), failure)
 
     async def refresh(
         self, force_if: str | None, ahead: timedelta = REFRESH_BEFORE, *, scheduled: bool = False
     ) -> TokenRow:
         """Refreshes the pair unless it is fresh (valid for ``ahead`` more) or, with
-        ``force_if`` (the access token Zalo refused), unless that token has been replaced
-        already. Returns the pair in use afterwards.
+        ``force_if`` (an access token that cannot be used: refused by Zalo, or expired),
+        unless that token has been replaced already. Returns the pair in use afterwards.
 
         Raises TransientSendError when Zalo refuses (its ``error``, ``error_name`` and
         ``error_reason`` are stored for the digest and /healthz) and, without asking Zalo,
         within ``RETRY_AFTER`` of such a refusal; PermanentSendError with no stored pair.
-        With ``force_if`` (a send's token was refused; not ``scheduled``), both are Paused
-        instead: the send waits, without spending an attempt, until a refresh may be tried
-        again, and that token is not posted again meanwhile."""
-        refused = None if scheduled else force_if
+        With ``force_if`` (not ``scheduled``), both are Paused instead, for at most
+        ``WAIT_POLL`` seconds: the send waits, spending no attempt, for a new token."""
+        waiting = force_if is not None and not scheduled
         async with self._lock:
             failure: str | None = None
             parts: RefreshError | None = None
@@ -152,8 +201,7 @@ class TokenStore:
                     self._cached = row
                     return row
                 if failing(row, now):
-                    self._refused = refused
-                    _pause_if_failing(row, now, refused is not None)
+                    _pause_if_failing(row, now, waiting)
                     raise TransientSendError(f"zalo token refresh failed ({row.last_error})")
                 answer = await self._ask(row.refresh_token)
                 if isinstance(answer, RefreshError):
@@ -171,14 +219,14 @@ class TokenStore:
                     await token_failed(conn, self.clock(), failure, parts)
                 self._cached = None
                 log.error("event=zalo_refresh_failed error=%s", failure)
-                self._refused = refused
-                if refused is not None:
+                if waiting:
                     raise Paused(
-                        RETRY_AFTER.total_seconds(), f"zalo token refresh failed ({failure})"
+                        min(WAIT_POLL, RETRY_AFTER).total_seconds(),
+                        f"zalo token refresh failed ({failure})",
                     )
                 raise TransientSendError(f"zalo token refresh failed ({failure})")
             self._cached = new
-            self._refused = None
+            self._unproven = new.access_token
             log.info("event=zalo_token_refreshed")
             return new
 
@@ -248,11 +296,12 @@ class TokenStore:
         )
 
 
-def _pause_if_failing(row: TokenRow, now: datetime, refused: bool) -> None:
-    """Raises Paused, for what is left of ``RETRY_AFTER``, when ``refused`` (the token in
-    use was refused) and the stored pair's refresh failed within it."""
-    if refused and failing(row, now) and row.failed_at is not None:
-        left = RETRY_AFTER - (now - row.failed_at)
+def _pause_if_failing(row: TokenRow, now: datetime, waiting: bool) -> None:
+    """Raises Paused when ``waiting`` (the send needs a new token) and the stored pair's
+    refresh failed within ``RETRY_AFTER``: for what is left of it, at most ``WAIT_POLL``
+    seconds (then the stored pair is read again: ``set-token`` may have replaced it)."""
+    if waiting and failing(row, now) and row.failed_at is not None:
+        left = min(RETRY_AFTER - (now - row.failed_at), WAIT_POLL)
         raise Paused(
             max(1.0, left.total_seconds()), f"zalo token refresh failed ({row.last_error})"
         )

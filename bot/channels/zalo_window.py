@@ -25,9 +25,6 @@ from storage.queries.zalo_chats import last_wrote, record_notices, waits_for_zns
 
 FREE = timedelta(hours=48)
 WINDOW = timedelta(days=7)
-#: Catalog keys of the messages that tell a citizen about their complaint (status changes,
-#: the resolution with its rating request): the ones worth a template outside the window.
-NOTICE_PREFIX = "notice."
 #: Catalog keys (prefixes) of the receipt a citizen gets when filing a complaint: anonymous
 #: ("complaint.filed_anonymous") or named ("law.filed"; not "law.hotline_filed", staff's).
 FILED_PREFIX = ("complaint.filed", "law.filed")

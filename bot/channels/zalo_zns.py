@@ -66,15 +66,15 @@ class Zns:
         return None if phone is None else (found.group(0), phone)
 
     async def request(
-        self, chat_id: str, key: str, text: str, now: datetime
+        self, chat_id: str, status: str, text: str, now: datetime
     ) -> dict[str, object] | None:
-        """The ZNS request body for the notice ``key`` (``notice.<status>``) with ``text`` to
-        ``chat_id``, or None when its complaint's sender gave no phone or did not agree."""
+        """The ZNS request body for the notice with ``text`` to ``chat_id`` of its case moving
+        to ``status`` (``TextMessage.notice``: "resolved", "out_of_scope"...), or None when its
+        complaint's sender gave no phone or did not agree."""
         found = await self.phone(chat_id, text)
         if found is None:
             return None
         code, phone = found
-        status = key.removeprefix("notice.")
         return {
             "phone": international(phone),
             "template_id": self.template_id,

@@ -302,6 +302,9 @@ def _notify(ctx: Recording, change: Notify) -> None:
     if reporter.stopped:
         return
     message = as_text(ctx.catalog.render(change.reply, reporter.language))
+    # A notice of their case, by what it is rather than by its key: a channel with a window
+    # sends every one of them the same way outside it (a template, ZNS, or held).
+    message = replace(message, notice=change.status or reporter.status)
     if reporter.channel == "zalo" and change.code:
         # What the officer was just told of how it goes: the channel corrects them if not.
         told = (ctx.channel, ctx.chat_id, ctx.facts.reach_of(reporter), change.code)

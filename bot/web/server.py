@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -21,11 +22,16 @@ from bot.runtime.health import ChannelHealth
 from bot.web.bodies import BodyRefused, TelegramEnvelope, load_json, read_body, validated
 from bot.web.drain import DrainUnread
 from storage import can_write, read_transaction
+from storage.queries.outbox import dead_since
 from storage.queries.zalo_chats import template_refused_at
 from storage.queries.zalo_tokens import get_tokens
 
 log = logging.getLogger("bot.web")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+#: /healthz shows messages given up (``dead``) within this.
+DEAD_WINDOW = timedelta(hours=24)
 
 
 def create_app(
@@ -57,6 +63,7 @@ def _health(
             async with read_transaction(engine) as conn:
                 tokens = await get_tokens(conn)
                 refused = await template_refused_at(conn)
+                dead, reasons = await dead_since(conn, datetime.now(UTC) - DEAD_WINDOW)
         except Exception as exc:
             log.error("event=health_failed error=%s", type(exc).__name__)
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
@@ -78,6 +85,10 @@ def _health(
             }
         elif tokens is not None:
             body["zalo_token"] = {"status": "ok", "expires_at": tokens.expires_at.isoformat()}
+        if dead:
+            # Messages given up for good in the last day, with why: lost to their readers,
+            # though the bot itself works (ok is not changed).
+            body["dead_messages"] = {"count": dead, "reasons": dict(reasons)}
         if refused is not None:
             # Notices outside the window are held instead of sent: ZALO_TEMPLATE_NOTICE
             # names a template Zalo refuses (fix the setting); cleared by the next one sent.

@@ -142,7 +142,8 @@ def _assign(
     changes: list[Change] = [update]
     told = any(step.to_status == "in_progress" for step in case.history)
     if to == "in_progress" and not told and case.reachable:
-        changes.append(Notify("reporter", _citizen_notice(case, to, None, None), case.code))
+        notice = _citizen_notice(case, to, None, None)
+        changes.append(Notify("reporter", notice, case.code, status=to))
     after = _after(case, update)
     card = staff_card(after, env)
     changes.extend(_in_rooms(after, card[-1], facts.pressed if facts.room else None))
@@ -321,7 +322,7 @@ def _apply(
             notice = Reply(
                 "law.notice_forwarded", (("code", case.code), ("body", note or ""), ("on", on))
             )
-        changes.append(Notify("reporter", notice, case.code))
+        changes.append(Notify("reporter", notice, case.code, status=to))
     key = "staff.done_unreachable"
     if case.reachable:
         key = {

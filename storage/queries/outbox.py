@@ -339,6 +339,28 @@ def _reason_of(note: str) -> str:
     return "other"
 
 
+#: How many distinct reasons ``dead_since`` names (the most frequent; the rest are counted).
+DEAD_REASONS = 3
+
+
+async def dead_since(conn: AsyncConnection, since: datetime) -> tuple[int, list[tuple[str, int]]]:
+    """Messages queued since ``since`` that were given up for good (status ``dead``), for
+    the digest and /healthz: (how many, [(channel and reason, how many)]), the reasons
+    ``"<channel>: <last_error>"`` (at most 80 characters), the ``DEAD_REASONS`` most
+    frequent first. A citizen who blocked the OA counts too ("chat blocked")."""
+    reason = func.coalesce(outbox.c.last_error, "?")
+    found = await conn.execute(
+        select(outbox.c.channel, reason, func.count())
+        .where(outbox.c.status == "dead", outbox.c.created_at >= since)
+        .group_by(outbox.c.channel, reason)
+    )
+    counted = sorted(
+        ((f"{channel}: {why}"[:80], int(n)) for channel, why, n in found),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return sum(n for _, n in counted), counted[:DEAD_REASONS]
+
+
 async def counts_by_status(conn: AsyncConnection, channel: str | None = None) -> dict[str, int]:
     """How many rows are in each status (tests and health checks)."""
     stmt = select(outbox.c.status, func.count()).group_by(outbox.c.status)

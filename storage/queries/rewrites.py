@@ -26,12 +26,22 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from random import Random, SystemRandom
 
-from sqlalchemy import ColumnElement, Table, literal_column, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    func,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ..db import write_transaction
+from ..db import read_transaction, write_transaction
 from ..schema import (
     answers,
     consents,
@@ -125,42 +135,123 @@ def _by_a_chat(table: Table) -> ColumnElement[bool]:
     return _xmin(table).in_(written)
 
 
-async def _receipts_by_a_chat(conn: AsyncConnection) -> None:
-    await conn.execute(
-        update(receipts)
-        .where(receipts.c.survey_status.is_not(None), _by_a_chat(receipts))
-        .values(survey_status=receipts.c.survey_status)
+#: Conversations not written since the oldest survey row a chat's transaction wrote, picked at
+#: random and restamped with the ones that were (so the restamp's transaction id is not that
+#: of exactly the chats active in the window).
+CHAT_SAMPLE = 8
+
+#: The order rows are restamped in: a new row version goes to the next free slot, so the
+#: rows' physical order (``ctid``) follows it, and it must not follow who ended first.
+_SYSTEM_RANDOM = SystemRandom()
+
+
+@dataclass(slots=True)
+class Recent:
+    """The rows a chat's transaction wrote last, found before any is restamped (a restamp of
+    the chats changes the ``xmin`` they are found by): ids of the ended responses, the
+    consents and the used receipts; ``oldest``, the age (transactions, PostgreSQL's
+    ``age(xmin)``) of the oldest of them, None when there is none."""
+
+    responses: list[int] = field(default_factory=list)
+    consents: list[int] = field(default_factory=list)
+    receipts: list[int] = field(default_factory=list)
+    oldest: int | None = None
+
+
+async def _find_recent(conn: AsyncConnection) -> Recent:
+    found = Recent()
+    ages: list[int] = []
+    queries = (
+        (found.responses, survey_responses, survey_responses.c.status != "in_progress"),
+        (found.consents, consents, true()),
+        (found.receipts, receipts, receipts.c.survey_status.is_not(None)),
     )
+    for into, table, condition in queries:
+        rows = await conn.execute(
+            select(table.c.id, func.age(_xmin(table))).where(condition, _by_a_chat(table))
+        )
+        for row_id, age in rows.tuples():
+            into.append(int(row_id))
+            ages.append(int(age))
+    found.oldest = max(ages) if ages else None
+    return found
 
 
-async def _consents_by_a_chat(conn: AsyncConnection) -> None:
-    await conn.execute(update(consents).where(_by_a_chat(consents)).values(id=consents.c.id))
-
-
-#: Responses restamped per statement (their ids are bound as parameters).
-_CHUNK = 1000
-
-
-def _ended_surveys_by_a_chat(since: date) -> Step:
-    """The ended responses a chat's transaction wrote last, all their answers (written by
-    earlier ones, found by the key's index, not a scan of every answer), and the marks and
-    the daily sums from ``since`` on such a transaction wrote."""
+def _chats_since(found: Recent, rng: Random) -> Step:
+    """Every conversation and contact row written since the oldest row of ``found`` (its
+    ``age(xmin)`` no greater), with ``CHAT_SAMPLE`` other conversations at random, updated to
+    themselves one by one in random order in this one transaction: all chats active in the
+    window then share its ``xmin``, and the order their surveys ended in is gone from it.
+    Rows a chat holds locked are skipped (``SKIP LOCKED``: a chat never waits on this); that
+    chat's own transaction writes them anew, and they are looked at again next run."""
 
     async def restamp(conn: AsyncConnection) -> None:
-        found = await conn.execute(
-            select(survey_responses.c.id).where(
-                survey_responses.c.status != "in_progress", _by_a_chat(survey_responses)
-            )
+        if found.oldest is None:
+            return
+        within = func.age(_xmin(conversations)) <= found.oldest
+        ids = await conn.execute(
+            select(conversations.c.contact_id)
+            .where(within)
+            .with_for_update(skip_locked=True, key_share=True)
         )
-        ended = sorted(int(i) for i in found.scalars())
-        for start in range(0, len(ended), _CHUNK):
-            chunk = ended[start : start + _CHUNK]
+        chats = [int(i) for i in ids.scalars()]
+        sample = await conn.execute(
+            select(conversations.c.contact_id)
+            .where(~within)
+            .order_by(func.random())
+            .limit(CHAT_SAMPLE)
+            .with_for_update(skip_locked=True, key_share=True)
+        )
+        chats += [int(i) for i in sample.scalars()]
+        ids = await conn.execute(
+            select(contacts.c.id)
+            .where(func.age(_xmin(contacts)) <= found.oldest)
+            .with_for_update(skip_locked=True, key_share=True)
+        )
+        people = [int(i) for i in ids.scalars()]
+        rng.shuffle(chats)
+        rng.shuffle(people)
+        for chat in chats:
             await conn.execute(
-                update(answers).where(answers.c.response_id.in_(chunk)).values(item=answers.c.item)
+                update(conversations)
+                .where(conversations.c.contact_id == chat)
+                .values(flow=conversations.c.flow)
+            )
+        for person in people:
+            await conn.execute(
+                update(contacts).where(contacts.c.id == person).values(stopped=contacts.c.stopped)
+            )
+
+    return restamp
+
+
+def _one_by_one(table: Table, ids: list[int], rng: Random) -> Step:
+    """``ids`` of ``table`` updated to themselves one by one, in random order."""
+
+    async def restamp(conn: AsyncConnection) -> None:
+        order = list(ids)
+        rng.shuffle(order)
+        for row_id in order:
+            await conn.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
+
+    return restamp
+
+
+def _ended_surveys(found: Recent, since: date, rng: Random) -> Step:
+    """The ended responses of ``found`` one by one in random order, each after all its answers
+    (written by earlier transactions, found by the key's index, not a scan of every answer),
+    then the marks and the daily sums from ``since`` on a chat's transaction wrote."""
+
+    async def restamp(conn: AsyncConnection) -> None:
+        order = list(found.responses)
+        rng.shuffle(order)
+        for response in order:
+            await conn.execute(
+                update(answers).where(answers.c.response_id == response).values(item=answers.c.item)
             )
             await conn.execute(
                 update(survey_responses)
-                .where(survey_responses.c.id.in_(chunk))
+                .where(survey_responses.c.id == response)
                 .values(id=survey_responses.c.id)
             )
         await conn.execute(
@@ -191,15 +282,17 @@ def _every_survey_row(since: date) -> Step:
     return restamp
 
 
-async def _restamp_apart(engine: AsyncEngine, steps: Sequence[Step]) -> bool:
-    """Runs each step in a transaction of its own, with ``lock_timeout`` ``LOCK_TIMEOUT``.
+async def _restamp_apart(
+    engine: AsyncEngine, steps: Sequence[Step], lock_timeout: str = LOCK_TIMEOUT
+) -> bool:
+    """Runs each step in a transaction of its own, with ``lock_timeout`` (``LOCK_TIMEOUT``).
     False when one was refused a lock (or chosen as a deadlock's victim: the hourly run and an
     ended survey's may restamp together); that step changed nothing, the others went on."""
     done = True
     for step in steps:
         try:
             async with write_transaction(engine) as conn:
-                await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                await conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_timeout}'")
                 await step(conn)
         except DBAPIError as exc:
             if not _lock_refused(exc):
@@ -211,31 +304,73 @@ async def _restamp_apart(engine: AsyncEngine, steps: Sequence[Step]) -> bool:
 async def restamp_survey_rows(engine: AsyncEngine, since: date) -> bool:
     """Updates rows to themselves (PostgreSQL), so that they carry the id of a transaction
     that wrote no chat row instead of the one that ended their survey (which wrote the chat's
-    conversation too): the receipts and the consents a chat's transaction wrote last, each
-    group in a transaction of its own, then every survey row in a third (the daily sums from
-    ``since`` on). The old versions it leaves are what :func:`rewrite_tables` removes next.
-    False when a step was refused a lock (the next run tries again)."""
+    conversation too): the chats written since the oldest survey row a chat's transaction
+    wrote (as :func:`restamp_recent`), the receipts and the consents such a transaction wrote
+    last, one by one in random order, each group in a transaction of its own, then every
+    survey row (the daily sums from ``since`` on; their order is then reset by the
+    ``CLUSTER`` that follows). The old versions it leaves are what :func:`rewrite_tables`
+    removes next. False when a step was refused a lock (the next run tries again)."""
+    async with read_transaction(engine) as conn:
+        found = await _find_recent(conn)
     return await _restamp_apart(
-        engine, (_receipts_by_a_chat, _consents_by_a_chat, _every_survey_row(since))
+        engine,
+        (
+            _chats_since(found, _SYSTEM_RANDOM),
+            _one_by_one(receipts, found.receipts, _SYSTEM_RANDOM),
+            _one_by_one(consents, found.consents, _SYSTEM_RANDOM),
+            _every_survey_row(since),
+        ),
     )
 
 
-async def restamp_recent(engine: AsyncEngine, since: date) -> bool:
+async def restamp_recent(engine: AsyncEngine, since: date, rng: Random | None = None) -> bool:
     """:func:`restamp_survey_rows` for the surveys a chat's transaction wrote last only (ended
-    ones; a survey in progress is found through its chat anyway): their receipts, their
-    consents, then their responses with all their answers, marks and daily sums (from
-    ``since`` on), in three transactions. Cost: a scan of the receipts, consents, responses,
-    marks and the recent sums, comparing ``xmin`` with those of the chats and the month's
-    event ids (no index can serve it: tens of milliseconds per 100,000 rows), and a new
-    version of the rows it finds only. PostgreSQL only."""
+    ones; a survey in progress is found through its chat anyway), in four transactions, in
+    this order: every conversation and contact row written since the oldest of them, with a
+    few other conversations at random (one ``xmin`` for all chats active in the window, so
+    the chats' ``xmin`` no longer give the order the surveys ended in); their receipts; their
+    consents; their responses with all their answers, marks and daily sums (from ``since``
+    on). Each row is updated on its own, in an order drawn from ``rng`` (default: the
+    system's randomness), so that the new versions' places (``ctid``) do not follow the end
+    order either. Every survey row's new ``xmin`` thus comes right after the chats' shared
+    one, not after one chat's. Cost: a scan of the receipts, consents, responses, marks and
+    the recent sums, comparing ``xmin`` with those of the chats and the month's event ids
+    (no index can serve it: tens of milliseconds per 100,000 rows), a scan of the chat
+    tables by ``age(xmin)``, and one statement per row found (tens, a minute's surveys).
+    PostgreSQL only."""
+    rng = rng or _SYSTEM_RANDOM
+    async with read_transaction(engine) as conn:
+        found = await _find_recent(conn)
     return await _restamp_apart(
-        engine, (_receipts_by_a_chat, _consents_by_a_chat, _ended_surveys_by_a_chat(since))
+        engine,
+        (
+            _chats_since(found, rng),
+            _one_by_one(receipts, found.receipts, rng),
+            _one_by_one(consents, found.consents, rng),
+            _ended_surveys(found, since, rng),
+        ),
+        RECENT_LOCK_TIMEOUT,
     )
 
 
 def _lock_refused(error: DBAPIError) -> bool:
     state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return state in ("55P03", "40P01")  # lock_not_available, deadlock_detected
+
+
+def _reported(job: str, stamped: bool, result: Rewritten) -> Rewritten:
+    """``result`` with ``restamp`` first among the skipped when the restamp was refused a
+    lock, logged (table names and counts only) as ``job``."""
+    if not stamped:
+        result.skipped.insert(0, "restamp")
+    log.info(
+        "job=%s tables=%d skipped=%d skipped_tables=%s",
+        job,
+        len(result.done),
+        len(result.skipped),
+        ",".join(result.skipped) or "-",
+    )
+    return result
 
 
 async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
@@ -246,18 +381,12 @@ async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
         return Rewritten()
     stamped = await restamp_survey_rows(engine, since)
     result = await rewrite_tables(engine)
-    if not stamped:
-        result.skipped.insert(0, "restamp")
-    log.info(
-        "job=rewrite tables=%d skipped=%d skipped_tables=%s",
-        len(result.done),
-        len(result.skipped),
-        ",".join(result.skipped) or "-",
-    )
-    return result
+    return _reported("rewrite", stamped, result)
 
 
-async def rewrite_recent_traces(engine: AsyncEngine, since: date) -> Rewritten:
+async def rewrite_recent_traces(
+    engine: AsyncEngine, since: date, rng: Random | None = None
+) -> Rewritten:
     """What an ended survey asks for on PostgreSQL (the runtime, within a minute):
     :func:`restamp_recent` (daily sums from ``since`` on), then ``VACUUM FULL`` of the small
     chat tables (``RECENT_VACUUMED``, ``lock_timeout`` ``RECENT_LOCK_TIMEOUT``), so that no
@@ -267,19 +396,11 @@ async def rewrite_recent_traces(engine: AsyncEngine, since: date) -> Rewritten:
     On SQLite nothing."""
     if engine.dialect.name == "sqlite":
         return Rewritten()
-    stamped = await restamp_recent(engine, since)
+    stamped = await restamp_recent(engine, since, rng)
     result = await rewrite_tables(
         engine, clustered=(), vacuumed=RECENT_VACUUMED, lock_timeout=RECENT_LOCK_TIMEOUT
     )
-    if not stamped:
-        result.skipped.insert(0, "restamp")
-    log.info(
-        "job=restamp tables=%d skipped=%d skipped_tables=%s",
-        len(result.done),
-        len(result.skipped),
-        ",".join(result.skipped) or "-",
-    )
-    return result
+    return _reported("restamp", stamped, result)
 
 
 async def rewrite_tables(

@@ -46,3 +46,38 @@ async def test_an_unreadable_database_is_not_healthy(tmp_path: Path) -> None:
     (tmp_path / "bot.db").write_bytes(b"not a database at all, " * 100)
     url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     assert await _health(url) == (503, {"ok": False, "database": "unreachable"})
+
+
+async def test_messages_given_up_in_the_last_day_are_shown_with_why(tmp_path: Path) -> None:
+    """Lost to their readers, though the bot works: shown, ``ok`` unchanged."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from storage import write_transaction
+    from storage.schema import outbox
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    engine = open_engine(url)
+    await migrate(engine)
+    no_token = "PermanentSendError: no Zalo token: run python -m bot zalo set-token"
+    now = datetime.now(UTC)
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            insert(outbox),
+            [
+                {
+                    "channel": "zalo",
+                    "chat_id": "1",
+                    "status": "dead",
+                    "attempts": 1,
+                    "created_at": now - timedelta(hours=hours),
+                    "last_error": no_token,
+                }
+                for hours in (1, 2, 30)  # the last one: over a day ago
+            ],
+        )
+    await engine.dispose()
+    status, body = await _health(url)
+    assert (status, body["ok"]) == (200, True)
+    assert body["dead_messages"] == {"count": 2, "reasons": {f"zalo: {no_token}": 2}}

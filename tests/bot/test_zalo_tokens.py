@@ -21,6 +21,7 @@ from bot.channels.zalo_tokens import (
     RETRY_AFTER,
     SCHEDULE_AHEAD,
     SCHEDULE_EVERY,
+    WAIT_POLL,
     TokenStore,
     refresh_failure,
 )
@@ -169,7 +170,8 @@ async def test_a_refused_refresh_is_recorded_and_the_next_attempt_waits(
     zalo.expire_access_token(-220)
     with pytest.raises(Paused, match="invalid_grant") as paused:
         await sender.send(USER, TextMessage("1"))
-    assert paused.value.retry_after == RETRY_AFTER.total_seconds()
+    # A few seconds at a time: the stored pair is read again then (``set-token``).
+    assert paused.value.retry_after == WAIT_POLL.total_seconds()
     async with read_transaction(engine) as conn:
         row = await get_tokens(conn)
     assert row is not None
@@ -182,7 +184,7 @@ async def test_a_refused_refresh_is_recorded_and_the_next_attempt_waits(
         clock.now = START + timedelta(seconds=seconds)
         with pytest.raises(Paused) as paused:
             await sender.send(USER, TextMessage("1"))
-        assert paused.value.retry_after == max(1, 60 - seconds)
+        assert paused.value.retry_after == max(1, min(5, 60 - seconds))
     assert len(zalo.refreshes) == 1
     assert len(zalo.sends) == 1
     # Shown on /healthz (with Zalo's words, never a token) until a refresh succeeds.
@@ -244,3 +246,112 @@ async def test_the_schedule_waits_while_the_token_is_fresh(
     assert await tokens.refresh_if_due() is True
     assert await tokens.refresh_if_due() is False
     assert len(zalo.refreshes) == 1
+
+
+async def _deliver(
+    zalo: FakeZalo, sender: ZaloSender, clock: Clock, texts: list[str], until: datetime
+) -> tuple[list[str], list[int]]:
+    """Sends ``texts`` the way the outbox does: side by side, each paused one again after the
+    shortest pause asked (the controlled clock moves by it), until all went or ``until``.
+    Returns what is still waiting and, for each round, how many sends the fake had seen at
+    its end; any error other than Paused fails the test."""
+    pending, rounds = list(texts), []
+    while pending and clock.now < until:
+        outcomes = await asyncio.gather(
+            *(sender.send(USER, TextMessage(text)) for text in pending), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if outcome is not None and not isinstance(outcome, Paused):
+                raise outcome
+        waits = [o.retry_after for o in outcomes if isinstance(o, Paused)]
+        pending = [t for t, o in zip(pending, outcomes, strict=True) if isinstance(o, Paused)]
+        rounds.append(len(zalo.sends))
+        if waits:
+            clock.now += timedelta(seconds=min(waits))
+    return pending, rounds
+
+
+async def test_a_refused_token_is_never_posted_again_while_refreshes_fail(
+    zalo: FakeZalo, sender: ZaloSender, clock: Clock
+) -> None:
+    await sender.send(USER, TextMessage("0"))
+    refused = zalo.access_token
+    zalo.refuse_refreshes("invalid_grant", "Refresh token is invalid")
+    zalo.expire_access_token(-216)
+    texts = [str(n) for n in range(1, 21)]
+    # The first round posts the token as it stood (Zalo had not refused it yet) ...
+    left, _ = await _deliver(zalo, sender, clock, texts, START + timedelta(seconds=1))
+    assert len(left) == 20
+    posted = sum(s.access_token == refused for s in zalo.sends)
+    # ... then three minutes of waiting: never again, and one refresh a minute.
+    left, _ = await _deliver(zalo, sender, clock, left, START + timedelta(seconds=170))
+    assert len(left) == 20
+    assert sum(s.access_token == refused for s in zalo.sends) == posted
+    assert len(zalo.refreshes) == 3
+    zalo.allow_refreshes()
+    left, _ = await _deliver(zalo, sender, clock, left, START + timedelta(minutes=5))
+    assert left == []
+    assert len(zalo.refreshes) == 4
+    assert sum(s.access_token == refused for s in zalo.sends) == posted
+    assert sorted(int(m.text) for m in zalo.messages(USER)) == list(range(21))
+
+
+@pytest.mark.parametrize("with_access_token", [True, False])
+async def test_set_token_releases_waiting_messages_within_seconds(
+    zalo: FakeZalo, sender: ZaloSender, engine: AsyncEngine, clock: Clock, with_access_token: bool
+) -> None:
+    """``python -m bot zalo set-token`` writes the pair to the database from another
+    process; messages waiting for a token find it at their next look, a few seconds on."""
+    await sender.send(USER, TextMessage("0"))
+    zalo.refuse_refreshes("invalid_grant", "Refresh token is invalid")
+    zalo.expire_access_token(-220)
+    texts = [str(n) for n in range(1, 21)]
+    pauses: list[float] = []
+    for seconds in (0, 10):  # the messages ask again ten seconds on, and are told to wait
+        clock.now = START + timedelta(seconds=seconds)
+        waiting = await asyncio.gather(
+            *(sender.send(USER, TextMessage(text)) for text in texts), return_exceptions=True
+        )
+        pauses = [outcome.retry_after for outcome in waiting if isinstance(outcome, Paused)]
+        assert len(pauses) == 20
+    set_at = START + timedelta(seconds=11)
+    access, refresh = zalo.issue_tokens()  # the operator re-authorised the OA
+    zalo.allow_refreshes()
+    async with write_transaction(engine) as conn:
+        if with_access_token:
+            await save_tokens(conn, access, refresh, set_at + timedelta(hours=25), set_at)
+        else:  # as the CLI stores a refresh token alone: an expired access token
+            await save_tokens(conn, "-", refresh, set_at, set_at)
+    # The outbox tries them again when their pause ends.
+    clock.now = max(set_at, START + timedelta(seconds=10 + min(pauses)))
+    left, _ = await _deliver(zalo, sender, clock, texts, set_at + timedelta(minutes=2))
+    assert left == []
+    assert clock.now - set_at <= WAIT_POLL
+    assert sorted(int(m.text) for m in zalo.messages(USER)) == list(range(21))
+
+
+async def test_refreshed_tokens_refused_too_wait_and_then_go_exactly_once(
+    zalo: FakeZalo, sender: ZaloSender, engine: AsyncEngine, clock: Clock
+) -> None:
+    """Zalo refuses 50 sends in a row with -216, fresh tokens included: no message is
+    dropped; they wait (one refresh a minute, shown on /healthz) and each goes once."""
+    await sender.send(USER, TextMessage("0"))
+    zalo.fail_next(-216, count=50)
+    texts = [str(n) for n in range(1, 7)]
+    left, rounds_before = await _deliver(zalo, sender, clock, texts, START + timedelta(seconds=1))
+    assert len(left) == 6
+    health = (await _health(engine))["zalo_token"]
+    assert (health["status"], health["error"]) == ("refresh_failed", "-216")
+    left, rounds = await _deliver(zalo, sender, clock, left, START + timedelta(hours=2))
+    assert left == []
+    assert sorted(int(m.text) for m in zalo.messages(USER)) == list(range(7))
+    minutes = (clock.now - START) / timedelta(minutes=1)
+    assert len(zalo.refreshes) <= minutes + 1
+    # A refused token is posted in one round only (side by side, before Zalo's answer),
+    # never again once Zalo said so.
+    first = [0, *rounds_before, *rounds]
+    for token in {s.access_token for s in zalo.sends if s.error == -216}:
+        posted = [n for n, s in enumerate(zalo.sends) if s.access_token == token]
+        assert len({sum(end <= n for end in first) for n in posted}) == 1, token
+    health = await _health(engine)
+    assert (health["ok"], health["zalo_token"]["status"]) == (True, "ok")

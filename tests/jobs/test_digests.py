@@ -256,3 +256,42 @@ async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
     # A ZNS notice over the day's quota is held to the next day: the digest says how often.
     assert "2 lần thông báo ZNS vượt hạn mức gửi trong ngày" in shown
     assert f'lúc 02/11 15:00 (error_name "invalid_grant", error_reason "{reason}")' in shown
+
+
+async def test_the_digest_counts_messages_given_up_with_why(engine: AsyncEngine) -> None:
+    """A message that ends dead is lost to its reader: staff see how many, and why."""
+    from sqlalchemy import insert
+
+    from jobs.digests import digest_payloads
+    from storage import write_transaction
+
+    no_token = "PermanentSendError: no Zalo token: run python -m bot zalo set-token"
+    rows = [
+        ("zalo", no_token, local(2026, 11, 2, 9)),
+        ("zalo", no_token, local(2026, 11, 2, 10)),
+        ("zalo", no_token, local(2026, 11, 2, 11)),
+        ("telegram", "chat blocked", local(2026, 11, 2, 12)),
+        ("zalo", no_token, local(2026, 11, 1, 23)),  # Sunday: not this digest's
+    ]
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            insert(outbox),
+            [
+                {
+                    "channel": ch,
+                    "chat_id": "1",
+                    "status": "dead",
+                    "attempts": 1,
+                    "created_at": at,
+                    "last_error": why,
+                }
+                for ch, why, at in rows
+            ],
+        )
+    monday = Period(date(2026, 11, 2), date(2026, 11, 2))
+    [text, *_] = await digest_payloads(
+        engine, "daily", monday, DIGESTS, default_catalog(), local(2026, 11, 3, 8)
+    )
+    shown = getattr(text, "text", "")
+    assert "⚠ 4 tin nhắn đã bị bỏ, không gửi được nữa" in shown
+    assert f"zalo: {no_token} ×3; telegram: chat blocked ×1" in shown

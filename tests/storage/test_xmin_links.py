@@ -152,6 +152,47 @@ async def _setup(engine: AsyncEngine) -> tuple[Dispatcher, JobsRunner, SettableC
     return dispatcher, runner, clock
 
 
+class Backwards(random.Random):
+    """The restamp's randomness, made to put the responses in the reverse of a known order:
+    whatever order they come out in, then, is the restamp's doing, not the end order kept."""
+
+    def __init__(self, order: list[int]) -> None:
+        super().__init__(0)
+        self.rank = {response: i for i, response in enumerate(order)}
+
+    def shuffle(self, x: list[int]) -> None:  # type: ignore[override]
+        if x and all(item in self.rank for item in x):
+            x.sort(key=lambda item: -self.rank[item])
+        else:
+            super().shuffle(x)
+
+
+async def _ended_order(engine: AsyncEngine) -> list[int]:
+    """Ended responses in the order their surveys ended (the ending transaction, kept as
+    ``xmin`` until the restamp; two chats of one batch end in the same one)."""
+    async with read_transaction(engine) as conn:
+        found = await conn.execute(
+            text(
+                "SELECT id FROM survey_responses WHERE status <> 'in_progress'"
+                " ORDER BY xmin::text::bigint, ctid"
+            )
+        )
+        return [int(i) for i in found.scalars()]
+
+
+async def _physical_order(engine: AsyncEngine) -> tuple[list[int], list[int]]:
+    """Ended responses in their rows' physical order (``ctid``), and the responses in the
+    physical order of their first answer row: what a plain ``SELECT`` returns them in."""
+    async with read_transaction(engine) as conn:
+        responses = await conn.execute(
+            text("SELECT id FROM survey_responses WHERE status <> 'in_progress' ORDER BY ctid")
+        )
+        answered = await conn.execute(
+            text("SELECT response_id FROM answers GROUP BY response_id ORDER BY min(ctid)")
+        )
+        return [int(i) for i in responses.scalars()], [int(i) for i in answered.scalars()]
+
+
 async def _counts(engine: AsyncEngine) -> dict[str, int]:
     async with read_transaction(engine) as conn:
         return {
@@ -177,16 +218,28 @@ async def test_an_ended_survey_shares_no_transaction_id_with_its_chat_a_minute_o
     # What the job is for: a plain SELECT pairs the rows of each survey with its chat.
     assert all(before[t] for t in SURVEY_TABLES), before
     counts = await _counts(pg)
+    ended = await _ended_order(pg)
+    # Before: the rows lie in the order the surveys ended, the chats' ids give that order.
+    assert (await _physical_order(pg))[0] == ended
+    assert len(await _xmins(pg, "conversations")) > 1
 
     # The ended surveys asked for the restamp: it runs at once, then not again within the
     # minute, however many more surveys end.
     restamp = runner.restamp
     assert restamp is not None
     assert restamp.pending
+    restamp.rng = Backwards(ended)
     assert await restamp.tick()
     assert restamp.runs == 1
     assert await _links(pg) == {t: set() for t in SURVEY_TABLES}
     assert await _counts(pg) == counts  # nothing lost
+    # Every chat written since the first of these surveys ended shares one transaction id:
+    # none tells when its survey ended.
+    assert len(await _xmins(pg, "conversations")) == 1
+    # The rows lie in the order the restamp drew, not the one the surveys ended in.
+    responses, answered = await _physical_order(pg)
+    assert responses == ended[::-1]
+    assert answered == ended[::-1]
 
     # A late survey in the same minute: its link lasts until the minute is over.
     async with write_transaction(pg) as conn:
@@ -213,6 +266,8 @@ async def test_an_ended_survey_shares_no_transaction_id_with_its_chat_a_minute_o
         stop.set()
         await loop
     assert await _links(pg) == {t: set() for t in SURVEY_TABLES}
+    # The one chat of that minute is restamped with others drawn at random (here all six).
+    assert len(await _xmins(pg, "conversations")) == 1
 
 
 async def test_the_hourly_job_restamps_consents_and_receipts_too(pg: AsyncEngine) -> None:

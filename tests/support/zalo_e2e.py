@@ -38,10 +38,12 @@ from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
 from bot.zalo_wiring import channel_texts
+from conversations.catalog import default_catalog
 from storage import read_transaction, write_transaction
 from storage.queries.outbox import counts_by_status, held_since
 from storage.queries.zalo_chats import notices_between
 from storage.queries.zalo_tokens import save_tokens
+from storage.schema import COMPLAINT_STATUSES
 from tests.support.bot_process import BotProcess, free_port
 from tests.support.clock import SettableClock
 from tests.support.db import Database, migrated
@@ -114,7 +116,8 @@ async def life(
                 engine,
                 zalo.base_url + ZNS_PATH,
                 zns,
-                {"resolved": "Đã giải quyết"},
+                # As the app's wiring: each status as the catalog words it.
+                {s: default_catalog().text("vi", f"status.{s}") for s in COMPLAINT_STATUSES},
                 filed_note=zns_filed_note_key(send_billed=True),
                 schedule=zns_schedule or ZnsSchedule(ZoneInfo("Asia/Ho_Chi_Minh")),
             )
