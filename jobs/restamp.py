@@ -48,6 +48,10 @@ class SurveyRestamp:
         self.every = every
         #: A survey ended since the last run (or that run was refused a lock).
         self.pending = False
+        #: One more run is owed a minute after the next: the chats that went on writing
+        #: right after a run (their next steps) are then restamped together again, and every
+        #: survey ended within ``RECENT_WINDOW`` after them.
+        self.follow_up = False
         self.last: datetime | None = None
         self.runs = 0  # finished runs (tests, logs)
         #: The order rows are restamped in (None: the system's randomness); tests set one.
@@ -57,6 +61,7 @@ class SurveyRestamp:
     def wake(self) -> None:
         """Called after each commit that ended a survey."""
         self.pending = True
+        self.follow_up = True
         self._wake.set()
 
     def due_in(self) -> float:
@@ -73,8 +78,11 @@ class SurveyRestamp:
         self.pending = False
         self.last = self.clock()
         since = self.last.date() - timedelta(days=RESTAMPED_DAYS)
-        done = await rewrite_recent_traces(self.engine, since, self.rng)
+        done = await rewrite_recent_traces(self.engine, since, self.rng, self.last)
         if "restamp" in done.skipped:
+            self.pending = True
+        elif self.follow_up:
+            self.follow_up = False
             self.pending = True
         self.runs += 1
         return True

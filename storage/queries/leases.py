@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
@@ -57,7 +57,13 @@ async def claim_chats(
     message someone waits for first, then bulk, each group oldest first. Skips chats another
     holder's lease still covers, chats whose oldest pending message waits for a retry, and
     chats that spent their own budget (refilled at ``chat_rate`` a second). Returns each
-    claimed chat's budget. Run it in a write transaction."""
+    claimed chat's budget. Run it in a write transaction.
+
+    First deletes the leases ended ``LEASE_REST`` ago or longer (longer still if a budget takes
+    longer to refill, ``burst / chat_rate`` seconds: a chat leased anew gets ``burst``, what
+    its old lease would have given it by then)."""
+    full = timedelta(seconds=burst / chat_rate) if chat_rate > 0 else LEASE_REST
+    await forget_leases(conn, now - max(LEASE_REST, full))
     heads = (
         select(
             outbox.c.chat_id,
@@ -246,6 +252,19 @@ async def end_leases_of(
         .values(until=now)
     )
     return int(done.rowcount or 0)
+
+
+#: A lease ended this long ago is deleted by the next sender pass (and the restamp run): it
+#: kept the chat's budget (full again after ``chat_burst / per_chat_per_second`` seconds, 3 s
+#: by default) and the exact time of the chat's last reply (``until``, ``stamp``, to the
+#: microsecond), which next to a log's times tells which chat ended a survey.
+LEASE_REST = timedelta(seconds=10)
+
+
+async def forget_idle_leases(conn: AsyncConnection, now: datetime) -> int:
+    """Deletes the leases ended ``LEASE_REST`` before ``now`` or earlier: an idle chat keeps
+    no lease row. Run it in a write transaction."""
+    return await forget_leases(conn, now - LEASE_REST)
 
 
 async def forget_leases(conn: AsyncConnection, before: datetime) -> int:

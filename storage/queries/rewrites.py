@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from random import Random, SystemRandom
 
 from sqlalchemy import (
@@ -33,7 +33,9 @@ from sqlalchemy import (
     Table,
     func,
     literal_column,
+    or_,
     select,
+    text,
     true,
     union_all,
     update,
@@ -56,6 +58,7 @@ from ..schema import (
 )
 from ..schema_channels import web_messages, zalo_chats
 from ..schema_runtime import outbox, outbox_leases
+from .leases import forget_idle_leases
 
 log = logging.getLogger("storage.rewrites")
 
@@ -135,6 +138,13 @@ def _by_a_chat(table: Table) -> ColumnElement[bool]:
     return _xmin(table).in_(written)
 
 
+#: Every per-minute run (given the time) restamps all the surveys ended within this long,
+#: not only those a chat's transaction wrote last: ``ended_at`` and ``decided_at`` are rounded
+#: to the hour, and the hourly job restamps everything, so two hours cover every survey ended
+#: since its last run. A survey whose rows a chat's later writes no longer share an ``xmin``
+#: with is thus restamped again with the others, after the chats' shared ``xmin``.
+RECENT_WINDOW = timedelta(hours=2)
+
 #: Conversations not written since the oldest survey row a chat's transaction wrote, picked at
 #: random and restamped with the ones that were (so the restamp's transaction id is not that
 #: of exactly the chats active in the window).
@@ -158,26 +168,65 @@ class Recent:
     oldest: int | None = None
 
 
-async def _find_recent(conn: AsyncConnection) -> Recent:
+async def _find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
+    """Ended responses and consents a chat's transaction wrote last, and, when ``after`` is
+    given, every one ended (``ended_at``, ``decided_at``) since then, whatever wrote it last;
+    then the used receipts a chat's transaction wrote last or written no earlier than the
+    oldest of those (the earlier runs' restamps)."""
     found = Recent()
     ages: list[int] = []
+
+    def since(column: ColumnElement[datetime]) -> ColumnElement[bool]:
+        return true() if after is None else column >= after
+
     queries = (
-        (found.responses, survey_responses, survey_responses.c.status != "in_progress"),
-        (found.consents, consents, true()),
-        (found.receipts, receipts, receipts.c.survey_status.is_not(None)),
+        (
+            found.responses,
+            survey_responses,
+            survey_responses.c.status != "in_progress",
+            since(survey_responses.c.ended_at),
+        ),
+        (
+            found.consents,
+            consents,
+            true(),
+            consents.c.contact_id.is_(None) & since(consents.c.decided_at),
+        ),
     )
-    for into, table, condition in queries:
+    for into, table, condition, recent in queries:
+        picked = _by_a_chat(table) if after is None else or_(_by_a_chat(table), recent)
         rows = await conn.execute(
-            select(table.c.id, func.age(_xmin(table))).where(condition, _by_a_chat(table))
+            select(table.c.id, func.age(_xmin(table))).where(condition, picked)
         )
         for row_id, age in rows.tuples():
             into.append(int(row_id))
             ages.append(int(age))
+    used = receipts.c.survey_status.is_not(None)
+    picked = _by_a_chat(receipts)
+    if after is not None and ages:
+        picked = or_(picked, func.age(_xmin(receipts)) <= max(ages))
+    rows = await conn.execute(select(receipts.c.id, func.age(_xmin(receipts))).where(used, picked))
+    for row_id, age in rows.tuples():
+        found.receipts.append(int(row_id))
+        ages.append(int(age))
     found.oldest = max(ages) if ages else None
     return found
 
 
-def _chats_since(found: Recent, rng: Random) -> Step:
+#: Tables other than ``conversations`` and ``contacts`` whose rows a chat's transaction
+#: writes (a reply, a lease, a Zalo chat's last message, a web chat's history, an event id),
+#: with a column to update each to itself: restamped with the chats, so that no row of theirs
+#: keeps one chat's transaction id between the chats' shared one and the survey rows'.
+CHAT_BEARING: tuple[tuple[Table, str], ...] = (
+    (outbox, "id"),
+    (outbox_leases, "chat_id"),
+    (zalo_chats, "chat_id"),
+    (web_messages, "id"),
+    (processed_events, "event_key"),
+)
+
+
+def _chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step:
     """Every conversation and contact row written since the oldest row of ``found`` (its
     ``age(xmin)`` no greater), with ``CHAT_SAMPLE`` other conversations at random, updated to
     themselves one by one in random order in this one transaction: all chats active in the
@@ -186,6 +235,8 @@ def _chats_since(found: Recent, rng: Random) -> Step:
     chat's own transaction writes them anew, and they are looked at again next run."""
 
     async def restamp(conn: AsyncConnection) -> None:
+        if now is not None:
+            await forget_idle_leases(conn, now)
         if found.oldest is None:
             return
         within = func.age(_xmin(conversations)) <= found.oldest
@@ -221,6 +272,15 @@ def _chats_since(found: Recent, rng: Random) -> Step:
             await conn.execute(
                 update(contacts).where(contacts.c.id == person).values(stopped=contacts.c.stopped)
             )
+        for table, column in CHAT_BEARING:
+            await conn.execute(
+                text(
+                    f"UPDATE {table.name} SET {column} = {column} WHERE ctid = ANY(ARRAY("
+                    f"SELECT ctid FROM {table.name} WHERE age(xmin) <= :oldest"
+                    " FOR UPDATE SKIP LOCKED))"
+                ),
+                {"oldest": found.oldest},
+            )
 
     return restamp
 
@@ -254,16 +314,18 @@ def _ended_surveys(found: Recent, since: date, rng: Random) -> Step:
                 .where(survey_responses.c.id == response)
                 .values(id=survey_responses.c.id)
             )
+
+        def picked(table: Table) -> ColumnElement[bool]:
+            if found.oldest is None:
+                return _by_a_chat(table)
+            return or_(_by_a_chat(table), func.age(_xmin(table)) <= found.oldest)
+
         await conn.execute(
-            update(survey_marks)
-            .where(_by_a_chat(survey_marks))
-            .values(period=survey_marks.c.period)
+            update(survey_marks).where(picked(survey_marks)).values(period=survey_marks.c.period)
         )
         for table in (survey_daily, survey_daily_counts):
             await conn.execute(
-                update(table)
-                .where(table.c.day >= since, _by_a_chat(table))
-                .values(count=table.c.count)
+                update(table).where(table.c.day >= since, picked(table)).values(count=table.c.count)
             )
 
     return restamp
@@ -311,7 +373,7 @@ async def restamp_survey_rows(engine: AsyncEngine, since: date) -> bool:
     ``CLUSTER`` that follows). The old versions it leaves are what :func:`rewrite_tables`
     removes next. False when a step was refused a lock (the next run tries again)."""
     async with read_transaction(engine) as conn:
-        found = await _find_recent(conn)
+        found = await _find_recent(conn, None)
     return await _restamp_apart(
         engine,
         (
@@ -323,7 +385,9 @@ async def restamp_survey_rows(engine: AsyncEngine, since: date) -> bool:
     )
 
 
-async def restamp_recent(engine: AsyncEngine, since: date, rng: Random | None = None) -> bool:
+async def restamp_recent(
+    engine: AsyncEngine, since: date, rng: Random | None = None, now: datetime | None = None
+) -> bool:
     """:func:`restamp_survey_rows` for the surveys a chat's transaction wrote last only (ended
     ones; a survey in progress is found through its chat anyway), in four transactions, in
     this order: every conversation and contact row written since the oldest of them, with a
@@ -339,12 +403,13 @@ async def restamp_recent(engine: AsyncEngine, since: date, rng: Random | None = 
     tables by ``age(xmin)``, and one statement per row found (tens, a minute's surveys).
     PostgreSQL only."""
     rng = rng or _SYSTEM_RANDOM
+    after = None if now is None else now - RECENT_WINDOW
     async with read_transaction(engine) as conn:
-        found = await _find_recent(conn)
+        found = await _find_recent(conn, after)
     return await _restamp_apart(
         engine,
         (
-            _chats_since(found, rng),
+            _chats_since(found, rng, now),
             _one_by_one(receipts, found.receipts, rng),
             _one_by_one(consents, found.consents, rng),
             _ended_surveys(found, since, rng),
@@ -385,7 +450,7 @@ async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
 
 
 async def rewrite_recent_traces(
-    engine: AsyncEngine, since: date, rng: Random | None = None
+    engine: AsyncEngine, since: date, rng: Random | None = None, now: datetime | None = None
 ) -> Rewritten:
     """What an ended survey asks for on PostgreSQL (the runtime, within a minute):
     :func:`restamp_recent` (daily sums from ``since`` on), then ``VACUUM FULL`` of the small
@@ -396,7 +461,7 @@ async def rewrite_recent_traces(
     On SQLite nothing."""
     if engine.dialect.name == "sqlite":
         return Rewritten()
-    stamped = await restamp_recent(engine, since, rng)
+    stamped = await restamp_recent(engine, since, rng, now)
     result = await rewrite_tables(
         engine, clustered=(), vacuumed=RECENT_VACUUMED, lock_timeout=RECENT_LOCK_TIMEOUT
     )

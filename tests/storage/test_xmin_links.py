@@ -280,3 +280,146 @@ async def test_the_hourly_job_restamps_consents_and_receipts_too(pg: AsyncEngine
     clock.now += timedelta(minutes=50)
     await runner.jobs["shuffle"][0]()
     assert await _links(pg) == {t: set() for t in SURVEY_TABLES}
+
+
+#: Every table whose rows a chat's transaction writes (re-test: the leases were left out).
+CHAT_BEARING = (
+    "conversations",
+    "contacts",
+    "outbox",
+    "outbox_leases",
+    "zalo_chats",
+    "web_messages",
+    "processed_events",
+)
+
+
+async def _xids(engine: AsyncEngine, query: str) -> list[int]:
+    async with read_transaction(engine) as conn:
+        found = await conn.execute(text(query))
+        return [int(x) for x in found.scalars()]
+
+
+async def _chat_side(engine: AsyncEngine) -> list[int]:
+    """``xmin`` of every row a chat's transaction wrote: the chat-bearing tables, the surveys
+    still in progress (their response and answers) and the consents still under a contact."""
+    queries = [f"SELECT xmin::text::bigint FROM {t}" for t in CHAT_BEARING] + [
+        "SELECT xmin::text::bigint FROM survey_responses WHERE status = 'in_progress'",
+        "SELECT a.xmin::text::bigint FROM answers a JOIN survey_responses r"
+        " ON r.id = a.response_id WHERE r.status = 'in_progress'",
+        "SELECT xmin::text::bigint FROM consents WHERE contact_id IS NOT NULL",
+        "SELECT xmin::text::bigint FROM receipts WHERE survey_status <> 'used'",
+    ]
+    return [x for q in queries for x in await _xids(engine, q)]
+
+
+async def _survey_side(engine: AsyncEngine) -> dict[str, list[int]]:
+    """``xmin`` of the rows of the ended surveys, by table."""
+    return {
+        "survey_responses": await _xids(
+            engine,
+            "SELECT xmin::text::bigint FROM survey_responses WHERE status <> 'in_progress'",
+        ),
+        "answers": await _xids(
+            engine,
+            "SELECT a.xmin::text::bigint FROM answers a JOIN survey_responses r"
+            " ON r.id = a.response_id WHERE r.status <> 'in_progress'",
+        ),
+        "consents": await _xids(
+            engine, "SELECT xmin::text::bigint FROM consents WHERE contact_id IS NULL"
+        ),
+        "receipts": await _xids(
+            engine, "SELECT xmin::text::bigint FROM receipts WHERE survey_status = 'used'"
+        ),
+    }
+
+
+async def _cancelled(engine: AsyncEngine) -> tuple[int, int]:
+    """``xmin`` of the abandoned response and of the emptied consent."""
+    (response,) = await _xids(
+        engine, "SELECT xmin::text::bigint FROM survey_responses WHERE status = 'abandoned'"
+    )
+    (consent,) = await _xids(
+        engine, "SELECT xmin::text::bigint FROM consents WHERE contact_id IS NULL"
+    )
+    return response, consent
+
+
+async def test_a_cancelled_survey_is_restamped_again_after_the_chats_that_went_on(
+    pg: AsyncEngine,
+) -> None:
+    """The re-tester's case: one chat cancels (``/huy``) while five others are mid-survey;
+    the restamp runs at once, then the others go on answering (their own rows get their own
+    transaction ids again, right after the cancelled survey's). Once the next run is over
+    (a minute on, without any other survey ending), every row a chat's transaction wrote
+    since shares one transaction id, older than every row of the ended survey, which was
+    restamped again: no chat's own id is the one nearest to it."""
+    dispatcher, runner, clock = await _setup(pg)
+    rng = random.Random(7)
+    walks = [
+        Walk("chat-a", Command("start", TOKENS[0]), rng),
+        Walk("chat-b", Command("khaosat"), rng),
+        Walk("chat-c", Command("start", TOKENS[1]), rng),
+        Walk("chat-d", Command("khaosat"), rng, cancel=True),
+        Walk("chat-e", Command("khaosat"), rng),
+        Walk("chat-f", Command("khaosat"), rng),
+    ]
+
+    async def step(walk: Walk) -> None:
+        event = walk.event()
+        assert event is not None
+        clock.now += timedelta(seconds=3)
+        (handled,) = await dispatcher.process([event])
+        assert isinstance(handled, Handled)
+        walk.answered(handled)
+
+    for _ in range(4):
+        for walk in walks:
+            await step(walk)
+    cancelling = walks[3]
+    while not cancelling.done:
+        await step(cancelling)
+    await dispatcher.close()
+    restamp = runner.restamp
+    assert restamp is not None
+    assert restamp.pending
+    assert await restamp.tick()
+    first = await _cancelled(pg)
+    # The others go on, each writing its own rows in its own transactions.
+    for _ in range(2):
+        for walk in walks[:3] + walks[4:]:
+            await step(walk)
+    await dispatcher.close()
+    async with read_transaction(pg) as conn:
+        ended = await conn.execute(
+            text("SELECT count(*) FROM survey_responses WHERE status <> 'in_progress'")
+        )
+        assert ended.scalar_one() == 1  # only the cancelled one: nothing asked for a run
+    # A minute on, the run owed after the last one restamps them all again.
+    clock.now += timedelta(seconds=RESTAMP_EVERY_S)
+    assert await restamp.tick()
+    assert restamp.runs == 2
+    again = await _cancelled(pg)
+    assert all(a > b for a, b in zip(again, first, strict=True)), (first, again)
+    survey = await _survey_side(pg)
+    chats = await _chat_side(pg)
+    lowest = min(x for xs in survey.values() for x in xs)
+    # No chat row after the survey rows (nothing wrote since), and the chats' latest id is
+    # one shared by every chat that wrote since the first run.
+    assert max(chats) < lowest, (sorted(set(chats))[-5:], survey)
+    group = max(chats)
+    async with read_transaction(pg) as conn:
+        shared = await conn.execute(
+            text(f"SELECT count(*) FROM conversations WHERE xmin::text::bigint = {group}")
+        )
+        assert shared.scalar_one() >= 5
+    # Every row of a chat-bearing table written since the first run is in that group (the
+    # rows of surveys still in progress keep their chats' ids, before it: each is tied to its
+    # chat until it ends anyway).
+    bearing = [
+        x for t in CHAT_BEARING for x in await _xids(pg, f"SELECT xmin::text::bigint FROM {t}")
+    ]
+    assert [x for x in bearing if max(first) < x < group] == []
+    # The cancelled chat's lease row (when it still has one) is no nearer than the group.
+    leases = await _xids(pg, "SELECT xmin::text::bigint FROM outbox_leases")
+    assert all(x <= group for x in leases)
