@@ -40,10 +40,13 @@ from bot.errors import (
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage
 from storage.queries.leases import (
+    LEASE_REST,
     Budget,
     claim_chats,
     end_leases_of,
+    forget_leases,
     holders,
+    idle_before,
 )
 from storage.queries.outbox import (
     OutboxRow,
@@ -102,6 +105,9 @@ class OutboxSender:
         self._active: dict[str, asyncio.Task[Chain]] = {}
         self._finished: list[Chain] = []
         self._paused_until = 0.0
+        #: When (``time.monotonic``) the leases this sender ended become idle: an idle look
+        #: then deletes them (they keep a chat's last reply time), as a claim would.
+        self._forget_leases_at: float | None = None
         self._woken = True  # the first step looks without asking first
         self._looked_at = 0.0
         self.sent = 0
@@ -254,6 +260,7 @@ class OutboxSender:
             async with read_transaction(self.engine) as conn:
                 due = await next_due(conn, self.channel, self.clock())
             if due is None or due > 0:
+                await self._forget_idle_leases(now)
                 return IDLE_WAKE_S if due is None else min(due, IDLE_WAKE_S)
         self._woken = False
         self._looked_at = now
@@ -414,7 +421,27 @@ class OutboxSender:
             raise
         return settle
 
+    async def _forget_idle_leases(self, now: float) -> None:
+        """Deletes the idle leases once those this sender ended are idle (``now``:
+        ``time.monotonic``); a write only then, not on every idle look."""
+        if self._forget_leases_at is None or now < self._forget_leases_at:
+            return
+        self._forget_leases_at = None
+        limits = self.limits
+        async with write_transaction(self.engine) as conn:
+            before = idle_before(self.clock(), limits.chat_burst, limits.per_chat_per_second)
+            await forget_leases(conn, before)
+
     def _take_finished(self) -> tuple[list[Chain], list[OutboxRow]]:
+        if self._finished:
+            limits = self.limits
+            rest = max(
+                LEASE_REST.total_seconds(),
+                limits.chat_burst / limits.per_chat_per_second
+                if limits.per_chat_per_second > 0
+                else 0.0,
+            )
+            self._forget_leases_at = time.monotonic() + rest + IDLE_WAKE_S
         done, self._finished = self._finished, []
         sent, self._unrecorded = self._unrecorded, []
         for chain in done:

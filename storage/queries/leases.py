@@ -62,8 +62,7 @@ async def claim_chats(
     First deletes the leases ended ``LEASE_REST`` ago or longer (longer still if a budget takes
     longer to refill, ``burst / chat_rate`` seconds: a chat leased anew gets ``burst``, what
     its old lease would have given it by then)."""
-    full = timedelta(seconds=burst / chat_rate) if chat_rate > 0 else LEASE_REST
-    await forget_leases(conn, now - max(LEASE_REST, full))
+    await forget_leases(conn, idle_before(now, burst, chat_rate))
     heads = (
         select(
             outbox.c.chat_id,
@@ -259,6 +258,14 @@ async def end_leases_of(
 #: by default) and the exact time of the chat's last reply (``until``, ``stamp``, to the
 #: microsecond), which next to a log's times tells which chat ended a survey.
 LEASE_REST = timedelta(seconds=10)
+
+
+def idle_before(now: datetime, burst: float, chat_rate: float) -> datetime:
+    """Leases ended before this are idle and may go: ``LEASE_REST`` before ``now``, or the
+    time a budget of ``burst`` messages takes to refill at ``chat_rate`` a second if longer
+    (a chat leased anew gets ``burst``: what its old lease would have given it by then)."""
+    full = timedelta(seconds=burst / chat_rate) if chat_rate > 0 else LEASE_REST
+    return now - max(LEASE_REST, full)
 
 
 async def forget_idle_leases(conn: AsyncConnection, now: datetime) -> int:
