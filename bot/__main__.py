@@ -17,9 +17,12 @@ from bot.cli.receipts import run_receipts
 from bot.cli.reports import add_report_parsers, run_report_command
 from bot.cli.words import both
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import TokenRefused
+from bot.errors import ApiUnreachable, TokenRefused
 from bot.logs import configure
 from storage.db import place, unreachable
+
+#: The exit code when Telegram cannot be reached at the start (2 is a setting to fix).
+EXIT_UNREACHABLE = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     except (InvalidToken, TokenRefused):
         print(both("cli.input5.bad_token"), file=sys.stderr)
         return 2
+    except ApiUnreachable as exc:
+        # Not a setting (2) nor a crash (1): the network, which may come back. Its own code
+        # lets a supervisor or an operator tell it apart; systemd and compose restart on it.
+        said = (("place", exc.place), ("error", exc.error))
+        print(both("cli.input5.telegram_unreachable", said), file=sys.stderr)
+        return EXIT_UNREACHABLE
     except Exception:
         # Logged, not left to Python's own traceback print: the log filter redacts it.
         logging.getLogger("bot.run").critical("event=crashed", exc_info=True)

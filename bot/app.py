@@ -8,7 +8,9 @@ A Telegram token that Telegram refuses (401/403: revoked or mistyped) is logged 
 (never the token). At the start it stops the process (exit 2), like any invalid setting.
 While polling it makes ``/healthz`` answer 503; when Telegram is the only channel the process
 exits (2) after ``TELEGRAM_TOKEN_REFUSED_EXIT_SECONDS`` of refusals, so a supervisor sees it;
-when the web chat or Zalo is also served, it stays up for them.
+when the web chat or Zalo is also served, it stays up for them. A Bot API that cannot be
+reached at the start (a network fault) raises ``ApiUnreachable``: one line and exit 3, for the
+supervisor to restart the process.
 
 Start: migrate, getMe, commands menu, webhook set or removed.
 Stop (SIGTERM or SIGINT): no new updates are taken, the events already taken are committed,
@@ -24,13 +26,14 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from functools import partial
+from urllib.parse import urlsplit
 
 import httpx
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 from telegram import Bot
-from telegram.error import Forbidden, InvalidToken
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 from telegram.request import HTTPXRequest
 
 from bot.channels.telegram import TelegramSender, bot_commands
@@ -45,7 +48,7 @@ from bot.channels.web import CHANNEL as WEB
 from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
 from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.config import Settings
-from bot.errors import TokenRefused
+from bot.errors import ApiUnreachable, TokenRefused
 from bot.runtime.build import (
     Runtime,
     build_runtime,
@@ -127,7 +130,34 @@ async def start_telegram(stack: contextlib.AsyncExitStack, settings: Settings) -
             "event=token_refused channel=%s method=start error=%s", CHANNEL, type(exc).__name__
         )
         raise TokenRefused(CHANNEL) from exc
+    except BadRequest:
+        raise  # a request Telegram refused (PTB files it under NetworkError): no network fault
+    except NetworkError as exc:
+        # A transient fault (no route, connection refused, timeout, a 502 from a proxy), not
+        # a setting to fix: the caller says it in one line and exits 3, and the supervisor
+        # (Restart=always, restart: unless-stopped) starts the process again a few seconds
+        # later, which retries with a fresh process instead of a loop of our own.
+        inner: BaseException = exc
+        while inner.__cause__ is not None:
+            inner = inner.__cause__
+        raise ApiUnreachable(
+            CHANNEL, api_place(settings.telegram_api_base_url), type(inner).__name__
+        ) from None
     return bot
+
+
+def api_place(base_url: str) -> str:
+    """``host:port`` of an API base URL, fit to print: Telegram's base URL is followed by the
+    token in every request, and a user name or password may sit before the host."""
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "?"
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{port}"
 
 
 async def _load_file(engine: AsyncEngine, file_id: int) -> StoredFile | None:

@@ -44,6 +44,19 @@ class TokenRefused(ChannelError):
         self.channel = channel
 
 
+class ApiUnreachable(ChannelError):
+    """The platform's API could not be reached at the start (no connection, a timeout, a
+    proxy refusing): a fault of the network, not of the settings. ``channel`` names it,
+    ``place`` is the API's ``host:port`` and ``error`` the class of the innermost error;
+    neither ever holds the token (Telegram's URLs do)."""
+
+    def __init__(self, channel: str, place: str, error: str) -> None:
+        super().__init__(f"{channel}: {place} unreachable ({error})")
+        self.channel = channel
+        self.place = place
+        self.error = error
+
+
 class ChatBlocked(ChannelError):
     pass
 

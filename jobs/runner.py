@@ -140,12 +140,21 @@ class JobsRunner:
         await expire_and_forget(self.engine, now, self.dossiers)
 
     async def run_job(self, name: str) -> bool:
-        """Runs one scheduled job if this process still leads; False when it did not run."""
-        if not self.leading or not await self.leadership.holds():
-            await self._step_down()
+        """Runs one scheduled job if this process still leads; False when it did not run,
+        or was cancelled by the stop (logged at INFO: each job is safe to run again)."""
+        try:
+            if not self.leading or not await self.leadership.holds():
+                await self._step_down()
+                return False
+            self.ran.append(name)
+            await guarded(name, self.jobs[name][0])()
+        except asyncio.CancelledError:
+            # The scheduler cancels the jobs still running when it shuts down (the stop):
+            # an orderly end, not a fault. Let through, APScheduler would log it at ERROR
+            # with a traceback. Only its own future awaits this coroutine, so nothing else
+            # waits on the cancellation; the next start runs the job again.
+            log.info("job=%s event=cancelled", name)
             return False
-        self.ran.append(name)
-        await guarded(name, self.jobs[name][0])()
         return True
 
     async def start(self, stop: asyncio.Event) -> list[asyncio.Task[None]]:
