@@ -23,31 +23,21 @@ restamps every survey row (:func:`rewrite_survey_traces`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from random import Random, SystemRandom
+from datetime import date, datetime
+from random import Random
 
 from sqlalchemy import (
-    ColumnElement,
     Table,
-    func,
-    literal_column,
-    or_,
-    select,
-    text,
-    true,
-    union_all,
-    update,
 )
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..db import read_transaction, write_transaction
 from ..schema import (
     answers,
     consents,
-    contacts,
     conversations,
     processed_events,
     receipts,
@@ -58,7 +48,16 @@ from ..schema import (
 )
 from ..schema_channels import web_messages, zalo_chats
 from ..schema_runtime import outbox, outbox_leases
-from .leases import forget_idle_leases
+from .restamp_rows import (
+    RECENT_WINDOW,
+    SYSTEM_RANDOM,
+    Step,
+    chats_since,
+    ended_surveys,
+    every_survey_row,
+    find_recent,
+    one_by_one,
+)
 
 log = logging.getLogger("storage.rewrites")
 
@@ -119,230 +118,6 @@ RECENT_VACUUMED: tuple[Table, ...] = (
     zalo_chats,
 )
 
-#: A restamp step: statements run in one transaction of its own.
-Step = Callable[[AsyncConnection], Awaitable[None]]
-
-
-def _xmin(table: Table) -> ColumnElement[object]:
-    return literal_column(f"{table.name}.xmin")
-
-
-def _by_a_chat(table: Table) -> ColumnElement[bool]:
-    """Rows of ``table`` last written by a transaction that also wrote a chat's row: its
-    ``xmin`` is that of a conversation or contact row, or of an event id (every transaction of
-    the dispatcher records the ids of its events, kept ``jobs.runner.EVENT_MEMORY``, a month;
-    the restamps record none)."""
-    written = union_all(
-        *(select(_xmin(t)).select_from(t) for t in (conversations, contacts, processed_events))
-    )
-    return _xmin(table).in_(written)
-
-
-#: Every per-minute run (given the time) restamps all the surveys ended within this long,
-#: not only those a chat's transaction wrote last: ``ended_at`` and ``decided_at`` are rounded
-#: to the hour, and the hourly job restamps everything, so two hours cover every survey ended
-#: since its last run. A survey whose rows a chat's later writes no longer share an ``xmin``
-#: with is thus restamped again with the others, after the chats' shared ``xmin``.
-RECENT_WINDOW = timedelta(hours=2)
-
-#: Conversations not written since the oldest survey row a chat's transaction wrote, picked at
-#: random and restamped with the ones that were (so the restamp's transaction id is not that
-#: of exactly the chats active in the window).
-CHAT_SAMPLE = 8
-
-#: The order rows are restamped in: a new row version goes to the next free slot, so the
-#: rows' physical order (``ctid``) follows it, and it must not follow who ended first.
-_SYSTEM_RANDOM = SystemRandom()
-
-
-@dataclass(slots=True)
-class Recent:
-    """The rows a chat's transaction wrote last, found before any is restamped (a restamp of
-    the chats changes the ``xmin`` they are found by): ids of the ended responses, the
-    consents and the used receipts; ``oldest``, the age (transactions, PostgreSQL's
-    ``age(xmin)``) of the oldest of them, None when there is none."""
-
-    responses: list[int] = field(default_factory=list)
-    consents: list[int] = field(default_factory=list)
-    receipts: list[int] = field(default_factory=list)
-    oldest: int | None = None
-
-
-async def _find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
-    """Ended responses and consents a chat's transaction wrote last, and, when ``after`` is
-    given, every one ended (``ended_at``, ``decided_at``) since then, whatever wrote it last;
-    then the used receipts a chat's transaction wrote last or written no earlier than the
-    oldest of those (the earlier runs' restamps)."""
-    found = Recent()
-    ages: list[int] = []
-
-    def since(column: ColumnElement[datetime]) -> ColumnElement[bool]:
-        return true() if after is None else column >= after
-
-    queries = (
-        (
-            found.responses,
-            survey_responses,
-            survey_responses.c.status != "in_progress",
-            since(survey_responses.c.ended_at),
-        ),
-        (
-            found.consents,
-            consents,
-            true(),
-            consents.c.contact_id.is_(None) & since(consents.c.decided_at),
-        ),
-    )
-    for into, table, condition, recent in queries:
-        picked = _by_a_chat(table) if after is None else or_(_by_a_chat(table), recent)
-        rows = await conn.execute(
-            select(table.c.id, func.age(_xmin(table))).where(condition, picked)
-        )
-        for row_id, age in rows.tuples():
-            into.append(int(row_id))
-            ages.append(int(age))
-    used = receipts.c.survey_status.is_not(None)
-    picked = _by_a_chat(receipts)
-    if after is not None and ages:
-        picked = or_(picked, func.age(_xmin(receipts)) <= max(ages))
-    rows = await conn.execute(select(receipts.c.id, func.age(_xmin(receipts))).where(used, picked))
-    for row_id, age in rows.tuples():
-        found.receipts.append(int(row_id))
-        ages.append(int(age))
-    found.oldest = max(ages) if ages else None
-    return found
-
-
-#: Tables other than ``conversations`` and ``contacts`` whose rows a chat's transaction
-#: writes (a reply, a lease, a Zalo chat's last message, a web chat's history, an event id),
-#: with a column to update each to itself: restamped with the chats, so that no row of theirs
-#: keeps one chat's transaction id between the chats' shared one and the survey rows'.
-CHAT_BEARING: tuple[tuple[Table, str], ...] = (
-    (outbox, "id"),
-    (outbox_leases, "chat_id"),
-    (zalo_chats, "chat_id"),
-    (web_messages, "id"),
-    (processed_events, "event_key"),
-)
-
-
-def _chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step:
-    """Every conversation and contact row written since the oldest row of ``found`` (its
-    ``age(xmin)`` no greater), with ``CHAT_SAMPLE`` other conversations at random, updated to
-    themselves one by one in random order in this one transaction: all chats active in the
-    window then share its ``xmin``, and the order their surveys ended in is gone from it.
-    Rows a chat holds locked are skipped (``SKIP LOCKED``: a chat never waits on this); that
-    chat's own transaction writes them anew, and they are looked at again next run."""
-
-    async def restamp(conn: AsyncConnection) -> None:
-        if now is not None:
-            await forget_idle_leases(conn, now)
-        if found.oldest is None:
-            return
-        within = func.age(_xmin(conversations)) <= found.oldest
-        ids = await conn.execute(
-            select(conversations.c.contact_id)
-            .where(within)
-            .with_for_update(skip_locked=True, key_share=True)
-        )
-        chats = [int(i) for i in ids.scalars()]
-        sample = await conn.execute(
-            select(conversations.c.contact_id)
-            .where(~within)
-            .order_by(func.random())
-            .limit(CHAT_SAMPLE)
-            .with_for_update(skip_locked=True, key_share=True)
-        )
-        chats += [int(i) for i in sample.scalars()]
-        ids = await conn.execute(
-            select(contacts.c.id)
-            .where(func.age(_xmin(contacts)) <= found.oldest)
-            .with_for_update(skip_locked=True, key_share=True)
-        )
-        people = [int(i) for i in ids.scalars()]
-        rng.shuffle(chats)
-        rng.shuffle(people)
-        for chat in chats:
-            await conn.execute(
-                update(conversations)
-                .where(conversations.c.contact_id == chat)
-                .values(flow=conversations.c.flow)
-            )
-        for person in people:
-            await conn.execute(
-                update(contacts).where(contacts.c.id == person).values(stopped=contacts.c.stopped)
-            )
-        for table, column in CHAT_BEARING:
-            await conn.execute(
-                text(
-                    f"UPDATE {table.name} SET {column} = {column} WHERE ctid = ANY(ARRAY("
-                    f"SELECT ctid FROM {table.name} WHERE age(xmin) <= :oldest"
-                    " FOR UPDATE SKIP LOCKED))"
-                ),
-                {"oldest": found.oldest},
-            )
-
-    return restamp
-
-
-def _one_by_one(table: Table, ids: list[int], rng: Random) -> Step:
-    """``ids`` of ``table`` updated to themselves one by one, in random order."""
-
-    async def restamp(conn: AsyncConnection) -> None:
-        order = list(ids)
-        rng.shuffle(order)
-        for row_id in order:
-            await conn.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
-
-    return restamp
-
-
-def _ended_surveys(found: Recent, since: date, rng: Random) -> Step:
-    """The ended responses of ``found`` one by one in random order, each after all its answers
-    (written by earlier transactions, found by the key's index, not a scan of every answer),
-    then the marks and the daily sums from ``since`` on a chat's transaction wrote."""
-
-    async def restamp(conn: AsyncConnection) -> None:
-        order = list(found.responses)
-        rng.shuffle(order)
-        for response in order:
-            await conn.execute(
-                update(answers).where(answers.c.response_id == response).values(item=answers.c.item)
-            )
-            await conn.execute(
-                update(survey_responses)
-                .where(survey_responses.c.id == response)
-                .values(id=survey_responses.c.id)
-            )
-
-        def picked(table: Table) -> ColumnElement[bool]:
-            if found.oldest is None:
-                return _by_a_chat(table)
-            return or_(_by_a_chat(table), func.age(_xmin(table)) <= found.oldest)
-
-        await conn.execute(
-            update(survey_marks).where(picked(survey_marks)).values(period=survey_marks.c.period)
-        )
-        for table in (survey_daily, survey_daily_counts):
-            await conn.execute(
-                update(table).where(table.c.day >= since, picked(table)).values(count=table.c.count)
-            )
-
-    return restamp
-
-
-def _every_survey_row(since: date) -> Step:
-    async def restamp(conn: AsyncConnection) -> None:
-        await conn.execute(update(survey_responses).values(id=survey_responses.c.id))
-        await conn.execute(update(answers).values(item=answers.c.item))
-        await conn.execute(update(survey_marks).values(period=survey_marks.c.period))
-        for table in (survey_daily, survey_daily_counts):
-            await conn.execute(
-                update(table).where(table.c.day >= since).values(count=table.c.count)
-            )
-
-    return restamp
-
 
 async def _restamp_apart(
     engine: AsyncEngine, steps: Sequence[Step], lock_timeout: str = LOCK_TIMEOUT
@@ -373,14 +148,14 @@ async def restamp_survey_rows(engine: AsyncEngine, since: date) -> bool:
     ``CLUSTER`` that follows). The old versions it leaves are what :func:`rewrite_tables`
     removes next. False when a step was refused a lock (the next run tries again)."""
     async with read_transaction(engine) as conn:
-        found = await _find_recent(conn, None)
+        found = await find_recent(conn, None)
     return await _restamp_apart(
         engine,
         (
-            _chats_since(found, _SYSTEM_RANDOM),
-            _one_by_one(receipts, found.receipts, _SYSTEM_RANDOM),
-            _one_by_one(consents, found.consents, _SYSTEM_RANDOM),
-            _every_survey_row(since),
+            chats_since(found, SYSTEM_RANDOM),
+            one_by_one(receipts, found.receipts, SYSTEM_RANDOM),
+            one_by_one(consents, found.consents, SYSTEM_RANDOM),
+            every_survey_row(since),
         ),
     )
 
@@ -402,17 +177,17 @@ async def restamp_recent(
     (no index can serve it: tens of milliseconds per 100,000 rows), a scan of the chat
     tables by ``age(xmin)``, and one statement per row found (tens, a minute's surveys).
     PostgreSQL only."""
-    rng = rng or _SYSTEM_RANDOM
+    rng = rng or SYSTEM_RANDOM
     after = None if now is None else now - RECENT_WINDOW
     async with read_transaction(engine) as conn:
-        found = await _find_recent(conn, after)
+        found = await find_recent(conn, after)
     return await _restamp_apart(
         engine,
         (
-            _chats_since(found, rng, now),
-            _one_by_one(receipts, found.receipts, rng),
-            _one_by_one(consents, found.consents, rng),
-            _ended_surveys(found, since, rng),
+            chats_since(found, rng, now),
+            one_by_one(receipts, found.receipts, rng),
+            one_by_one(consents, found.consents, rng),
+            ended_surveys(found, since, rng),
         ),
         RECENT_LOCK_TIMEOUT,
     )
