@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,6 +25,8 @@ from pydantic import (
 )
 
 from conversations.limits import MAX_EXTERNAL_ID_CHARS, MAX_FILE_ID_CHARS
+
+from .bounds import at_most
 
 #: Telegram's ids (updates, chats, users, messages) are signed 64-bit integers: at most 20
 #: characters written, well within ``MAX_EXTERNAL_ID_CHARS`` even as "<room>:<user>".
@@ -41,20 +42,9 @@ MAX_CALLBACK_DATA = 64
 TelegramId = Annotated[StrictInt, Field(ge=MIN_ID, le=MAX_ID)]
 
 
-def _at_most(limit: int) -> AfterValidator:
-    def check(value: str) -> str:
-        # Counted here, not by ``Field(max_length=…)``: pydantic's own check refuses a lone
-        # surrogate outright, which the parser cleans instead. No value in the message.
-        if len(value) > limit:
-            raise ValueError("too long")
-        return value
-
-    return AfterValidator(check)
-
-
-_Name = Annotated[StrictStr, _at_most(MAX_NAME_CHARS)]
-_ShortId = Annotated[StrictStr, _at_most(MAX_SHORT_ID_CHARS)]
-_FileId = Annotated[StrictStr, _at_most(MAX_FILE_ID_CHARS)]
+_Name = Annotated[StrictStr, at_most(MAX_NAME_CHARS)]
+_ShortId = Annotated[StrictStr, at_most(MAX_SHORT_ID_CHARS)]
+_FileId = Annotated[StrictStr, at_most(MAX_FILE_ID_CHARS)]
 
 
 class _Part(BaseModel):
@@ -103,7 +93,7 @@ class CallbackQuery(_Part):
     id: _Name | None = None
     from_: Annotated[User | None, Field(alias="from")] = None
     message: Message | None = None
-    data: Annotated[StrictStr, _at_most(MAX_CALLBACK_DATA)] | None = None
+    data: Annotated[StrictStr, at_most(MAX_CALLBACK_DATA)] | None = None
 
 
 class Update(_Part):

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +23,8 @@ from pydantic import (
 
 from conversations import clean_text
 from conversations.limits import MAX_EXTERNAL_ID_CHARS, MAX_FILE_ID_CHARS
+
+from .bounds import at_most, digits_at_most
 
 #: Longest id (a user's, the OA's, a message's) taken: Zalo's are 19 digits or 32 hex digits;
 #: what the bot stores them in (``contacts.external_id``) takes 64 characters. A longer one
@@ -37,36 +38,16 @@ MAX_FILE_NAME_CHARS = 1024
 MAX_SIZE_CHARS = 20
 
 
-def _short_number(value: int) -> int:
-    if len(str(value)) > MAX_ID_CHARS:
-        raise ValueError("too many digits")  # no value in the message: it is logged nowhere
-    return value
-
-
-def _size_number(value: int) -> int:
-    if len(str(value)) > MAX_SIZE_CHARS:
-        raise ValueError("too many digits")
-    return value
-
-
 #: An id as Zalo sends it: a string (user ids pass 2**53, so they come quoted) or a number,
 #: either at most ``MAX_ID_CHARS`` characters as written.
 ZaloId = (
     Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)]
-    | Annotated[StrictInt, AfterValidator(_short_number)]
+    | Annotated[StrictInt, digits_at_most(MAX_ID_CHARS)]
 )
 
 
-def _short_text(value: str) -> str:
-    # Counted here, not by ``Field(max_length=…)``: pydantic's own check refuses a lone
-    # surrogate outright, and a name with one is cleaned by the parser, not refused.
-    if len(value) > MAX_FILE_NAME_CHARS:
-        raise ValueError("too long")
-    return value
-
-
 #: A short optional string of an attachment: its name, its type.
-_Short = Annotated[StrictStr, AfterValidator(_short_text)]
+_Short = Annotated[StrictStr, at_most(MAX_FILE_NAME_CHARS)]
 
 
 class MalformedEvent(ValueError):
@@ -101,7 +82,7 @@ class FilePayload(_Part):
     url: Annotated[StrictStr, Field(min_length=1, max_length=MAX_FILE_ID_CHARS)]
     size: (
         Annotated[StrictStr, Field(max_length=MAX_SIZE_CHARS)]
-        | Annotated[StrictInt, AfterValidator(_size_number)]
+        | Annotated[StrictInt, digits_at_most(MAX_SIZE_CHARS)]
         | None
     ) = None
     name: _Short | None = None
