@@ -51,9 +51,9 @@ class WriteSet:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     #: (dossier id, contact id) -> when followed, or None to stop following (the last wins).
     follows: dict[tuple[int, int], datetime | None] = field(default_factory=dict)
-    #: Invitations whose survey started (in_progress), and ended (their new status).
+    #: Invitations whose survey started (in_progress), and ended ("ended", however it ended).
     invitations_taken: list[int] = field(default_factory=list)
-    invitations_closed: dict[int, str] = field(default_factory=dict)
+    invitations_closed: set[int] = field(default_factory=set)
     #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
     answer_days: list[tuple[datetime, int]] = field(default_factory=list)
     #: Chats (channel, chat id) whose survey this batch ended: the survey's messages to
@@ -258,12 +258,11 @@ class WriteSet:
     def take_invitation(self, dossier_id: int) -> None:
         self.invitations_taken.append(dossier_id)
 
-    def close_invitation(
-        self, dossier_id: int, status: str, answered: tuple[datetime, int] | None
-    ) -> None:
+    def close_invitation(self, dossier_id: int, answered: tuple[datetime, int] | None) -> None:
         """The survey of an invitation ended; ``answered``: when and how many days after the
-        hand-over, for a completed one (counted apart, by day, never with the dossier)."""
-        self.invitations_closed[dossier_id] = status
+        hand-over, for a completed one (counted apart, by day, never with the dossier). The
+        dossier keeps only that it ended, not how (issue 10, as receipts keep "used")."""
+        self.invitations_closed.add(dossier_id)
         if answered is not None:
             self.answer_days.append(answered)
 

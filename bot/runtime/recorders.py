@@ -260,8 +260,10 @@ def _close_invitation(ctx: Recording, change: CloseInvitation) -> None:
     if change.status == "completed" and dossier is not None and dossier.handed_over_at:
         days = max(0, (change.at - dossier.handed_over_at).days)
         answered = (change.at, min(days, MAX_ANSWER_DAYS))
-    ctx.writes.close_invitation(change.dossier_id, change.status, answered)
-    ctx.facts.invite_status(change.dossier_id, change.status)
+    # The dossier keeps only that its invitation is over; how the survey ended goes no further
+    # than the answer-delay count (by day, naming no dossier).
+    ctx.writes.close_invitation(change.dossier_id, answered)
+    ctx.facts.invite_status(change.dossier_id, "ended")
 
 
 @records(RequestJob)
