@@ -121,9 +121,10 @@ api_signatures = Table(
 )
 
 
-# How long after the hand-over the survey of an invitation was answered, in whole days
-# (7: a week or more), counted per local day of the answer. Coarse on purpose, and apart from
-# everything else: it names no dossier, no response and no chat.
+# How long after the hand-over the survey of an invitation was started, in whole days
+# (7: a week or more), counted per local day of the start, however the survey then ended
+# (counted at its end, the row shared the transaction of a completed survey's dossier row).
+# Coarse on purpose, and apart from everything else: it names no dossier, response or chat.
 dossier_answer_days = Table(
     "dossier_answer_days",
     metadata,

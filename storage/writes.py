@@ -54,7 +54,7 @@ class WriteSet:
     #: Invitations whose survey started (in_progress), and ended ("ended", however it ended).
     invitations_taken: list[int] = field(default_factory=list)
     invitations_closed: set[int] = field(default_factory=set)
-    #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
+    #: Surveys of invitations started: (when, whole days after the hand-over, capped).
     answer_days: list[tuple[datetime, int]] = field(default_factory=list)
     #: Chats (channel, chat id) whose survey this batch ended: the survey's messages to
     #: them leave the outbox in this transaction whatever their status, and the replies of
@@ -255,16 +255,19 @@ class WriteSet:
     def unfollow(self, dossier_id: int, contact_id: int) -> None:
         self.follows[(dossier_id, contact_id)] = None
 
-    def take_invitation(self, dossier_id: int) -> None:
+    def take_invitation(self, dossier_id: int, answered: tuple[datetime, int] | None) -> None:
+        """A survey starts from the invitation; ``answered``: when and how many whole days
+        after the hand-over (counted apart, by local day, never with the dossier), or None when
+        the hand-over time is unknown. Counted now, not at the end, so that no write of the
+        ending depends on how the survey ended."""
         self.invitations_taken.append(dossier_id)
-
-    def close_invitation(self, dossier_id: int, answered: tuple[datetime, int] | None) -> None:
-        """The survey of an invitation ended; ``answered``: when and how many days after the
-        hand-over, for a completed one (counted apart, by day, never with the dossier). The
-        dossier keeps only that it ended, not how (issue 10, as receipts keep "used")."""
-        self.invitations_closed.add(dossier_id)
         if answered is not None:
             self.answer_days.append(answered)
+
+    def close_invitation(self, dossier_id: int) -> None:
+        """The survey of an invitation ended: the dossier keeps only that, not how (issue 10,
+        as receipts keep "used")."""
+        self.invitations_closed.add(dossier_id)
 
     def enqueue(
         self,

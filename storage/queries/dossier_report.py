@@ -94,7 +94,8 @@ async def completed_dossiers(
 
 
 async def answer_days(conn: AsyncConnection, start: date, end: date) -> dict[int, int]:
-    """Surveys of invitations answered in the period, by whole days after the hand-over."""
+    """Surveys of invitations started in the period, by whole days after the hand-over (counted
+    at the start, whatever became of them: see ``WriteSet.take_invitation``)."""
     rows = await conn.execute(
         select(dossier_answer_days.c.days, func.sum(dossier_answer_days.c.count))
         .where(dossier_answer_days.c.day >= start, dossier_answer_days.c.day <= end)

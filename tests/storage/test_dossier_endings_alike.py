@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnClause
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled
 from bot.runtime.dossiers import DeskSettings, DossierDesk, DossierIn, EventIn
@@ -22,7 +23,7 @@ from jobs.dossier_invitations import DossierJobSettings, expire_and_forget, remi
 from jobs.expiry import expire_due
 from storage import migrate, read_transaction
 from storage.queries.dossier_report import dossier_counts
-from storage.schema import dossier_follows, dossiers, survey_responses
+from storage.schema import dossier_answer_days, dossier_follows, dossiers, survey_responses
 from tests.support.db import Database
 
 START = datetime(2026, 12, 7, 2, 13, 27, tzinfo=UTC)  # 09:13:27 in Hanoi
@@ -152,6 +153,19 @@ async def test_a_completed_a_cancelled_and_an_expired_survey_leave_the_same_doss
     # And the ending changed nothing else of the row since the invitation was sent.
     changed = {k for k, v in rows["HS-1"].items() if invited["HS-1"][k] != v}
     assert changed == {"invite_status", "invite_remind_at"}
+
+    if engine.dialect.name == "postgresql":
+        # Nor does the transaction that wrote a dossier's row (its xmin, read by any SELECT)
+        # pair it with an aggregate only one ending writes: the answer-delay count is taken
+        # when the survey starts, in another transaction than the one that ends it.
+        xmin: ColumnClause[str] = literal_column("xmin::text")
+        async with read_transaction(engine) as conn:
+            ended_in = dict((await conn.execute(select(dossiers.c.code, xmin))).tuples().all())
+            counted_in = set(
+                (await conn.execute(select(xmin).select_from(dossier_answer_days))).scalars()
+            )
+        assert counted_in
+        assert not counted_in & set(ended_in.values())
 
     # The report still knows that one of the four invitations was answered, from the
     # anonymous responses.
