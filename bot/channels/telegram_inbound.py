@@ -160,12 +160,13 @@ class TelegramInbound:
             event = await self._read(raw)
         except Exception as exc:
             update_id = raw_update_id(raw)
-            await self.failures.record(
+            # Raises only when the database is unavailable: any other failure to record
+            # the update is logged and the update confirmed all the same.
+            await self.failures.settle_unread(
                 CHANNEL,
                 None if update_id is None else str(update_id),
                 exc,
                 chat_id=raw_chat_id(raw),
-                stage="parse",
             )
             return
         if event is not None:

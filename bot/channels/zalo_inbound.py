@@ -105,8 +105,9 @@ def zalo_webhook(
         except Exception as exc:
             # Recorded and answered 200: Zalo would only send the same event again.
             try:
-                await failures.record(
-                    CHANNEL, _raw_id(event), exc, chat_id=_raw_sender(event, oa_id), stage="parse"
+                # Raises only when the database is unavailable (Zalo then sends it again).
+                await failures.settle_unread(
+                    CHANNEL, _raw_id(event), exc, chat_id=_raw_sender(event, oa_id)
                 )
             except Exception as failure:
                 log.error("event=webhook_failed channel=zalo error=%s", type(failure).__name__)

@@ -107,13 +107,28 @@ class Failures:
                 event.channel, event.event_id, error, chat_id=event.external_id, key=key
             )
         except Exception as failure:
-            log.error(
-                "event=failure_not_recorded channel=%s error=%s cause=%s",
-                event.channel,
-                error_name(failure),
-                error_name(error),
-            )
-            return None
+            return _not_recorded(event.channel, failure, error)
+
+    async def settle_unread(
+        self,
+        channel: str,
+        event_id: str | None,
+        error: BaseException,
+        *,
+        chat_id: str | None,
+    ) -> Settled:
+        """For a channel, an update it could not read (stage ``parse``): recorded and
+        answered as :meth:`record` does; when even that fails for any other reason than an
+        unavailable database (a bug, a value the database refuses), logged and settled all
+        the same, so the channel confirms the update. Raises only when the database is
+        unavailable (the update must then come again)."""
+        try:
+            return await self.record(channel, event_id, error, chat_id=chat_id, stage="parse")
+        except Exception as failure:
+            settled = _not_recorded(channel, failure, error)
+            if settled is None:
+                raise
+            return settled
 
     async def record(
         self,
@@ -161,3 +176,21 @@ class Failures:
         for listener in self.listeners:
             listener()
         return Settled(duplicate=False, messages=(message,))
+
+
+def _not_recorded(channel: str, failure: Exception, cause: BaseException) -> Settled | None:
+    """A failed event whose record failed too (``failure``): None when the database is
+    unavailable (the event is left unconfirmed, to come again); otherwise settled with
+    nothing recorded or sent, so that the channel confirms it: a record that fails for the
+    event's own sake would fail on every redelivery, and the event would hold back the ones
+    behind it for ever (issue 10). Logged with the error classes only, never what the event
+    said nor its chat."""
+    unavailable = database_unavailable(failure)
+    log.error(
+        "event=failure_not_recorded channel=%s error=%s cause=%s confirmed=%s",
+        channel,
+        error_name(failure),
+        error_name(cause),
+        "no" if unavailable else "yes",
+    )
+    return None if unavailable else Settled(duplicate=False)
