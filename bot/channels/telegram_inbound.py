@@ -24,6 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot, Update
@@ -50,6 +51,7 @@ from bot.runtime.failures import Failures
 from bot.runtime.health import ChannelHealth
 from bot.runtime.rooms import StaffRooms
 from conversations import InboundEvent
+from jobs.event_keys import account_mark
 
 log = logging.getLogger("bot.telegram")
 
@@ -145,6 +147,10 @@ class TelegramInbound:
             username=self.bot.username or "",
             stray=stray,
         )
+        if event is not None:
+            # Update ids are unique per bot only: the key that recognises a redelivery
+            # names the bot, so two bots on one database never drop each other's updates.
+            event = replace(event, via=self._via())
         if event is not None and refused_admin(event):
             log.warning(
                 "event=admin_refused channel=%s chat=%s",
@@ -152,6 +158,10 @@ class TelegramInbound:
                 chat_hash(CHANNEL, event.external_id),
             )
         return event
+
+    def _via(self) -> str:
+        """This bot, as its events' keys name it (its id is the token's part before ":")."""
+        return account_mark(str(self.bot.id))
 
     async def accept(self, raw: object) -> None:
         """Records one update, as Telegram sent it, durably; raises only when the database
@@ -167,6 +177,7 @@ class TelegramInbound:
                 None if update_id is None else str(update_id),
                 exc,
                 chat_id=raw_chat_id(raw),
+                via=self._via(),
             )
             return
         if event is not None:
