@@ -141,7 +141,7 @@ RECENT_VACUUMED: tuple[Table, ...] = (
 #: TOAST and indexes, ``pg_total_relation_size``): a larger one is left to the hourly run
 #: (:attr:`Rewritten.deferred`), its old versions with it. The rewrite holds the table's
 #: exclusive lock 35 to 100 ms per MB on a 2-core server (``bench/restamp_cost.py``: the
-#: answers of 20,000 surveys, 36 MB, 1.6 to 2.7 s; of 100,000, 170 MB, 5.9 to 14.6 s), and a
+#: answers of 20,000 surveys, 36 MB, 1.6 to 2.7 s; of 100,000, 170 MB, 5.9 to 16.1 s), and a
 #: citizen answering waits that long: 8 MB keep it under about 0.8 s. The chat tables
 #: (``RECENT_CHAT_TABLES``) are always rewritten.
 RECENT_MAX_BYTES = 8 * 1024 * 1024
