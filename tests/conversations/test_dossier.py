@@ -92,6 +92,7 @@ def test_link_token() -> None:
     [
         ("invited", True, timedelta(days=1), "survey.consent"),
         ("invited", True, timedelta(seconds=-1), "dossier.invite_closed"),
+        ("invited", True, timedelta(0), "dossier.invite_closed"),  # its last instant is past
         ("in_progress", True, timedelta(days=1), "dossier.invite_elsewhere"),
         ("completed", True, timedelta(days=1), "dossier.rated"),
         ("abandoned", True, timedelta(days=1), "dossier.invite_closed"),
@@ -99,7 +100,17 @@ def test_link_token() -> None:
         (None, True, timedelta(days=1), "dossier.invite_unknown"),
         ("invited", False, timedelta(days=1), "dossier.invite_unknown"),
     ],
-    ids=["open", "past-its-end", "taken", "rated", "stopped", "expired", "none", "not-followed"],
+    ids=[
+        "open",
+        "past-its-end",
+        "at-its-end",
+        "taken",
+        "rated",
+        "stopped",
+        "expired",
+        "none",
+        "not-followed",
+    ],
 )
 def test_an_invitation_press_in_each_state(
     invite: str | None, followed: bool, expires_in: timedelta, key: str
