@@ -17,6 +17,8 @@ FORWARD, ACCEPT, RESOLVE = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12
     [
         ("new", date(2026, 11, 20), None, []),  # the last day is still on time
         ("new", date(2026, 11, 21), None, ["forward"]),
+        ("new", ACCEPT, None, ["forward"]),  # the day to tell is on time too
+        ("new", RESOLVE, None, ["forward", "accept"]),  # and the day to resolve
         ("new", date(2026, 11, 30), None, ["forward", "accept"]),
         ("new", date(2026, 12, 5), None, ["forward", "accept", "resolve"]),
         ("new", date(2026, 11, 30), "UBND phường", ["accept"]),  # forwarded: not due any more
@@ -28,6 +30,8 @@ FORWARD, ACCEPT, RESOLVE = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12
     ids=[
         "on-the-day",
         "forward",
+        "accept-day",
+        "resolve-day",
         "forward-accept",
         "all-three",
         "forwarded",
