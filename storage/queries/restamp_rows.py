@@ -83,12 +83,23 @@ class Recent:
     """The rows a chat's transaction wrote last, found before any is restamped (a restamp of
     the chats changes the ``xmin`` they are found by): ids of the ended responses, the
     consents and the used receipts; ``oldest``, the age (transactions, PostgreSQL's
-    ``age(xmin)``) of the oldest of them, None when there is none."""
+    ``age(xmin)``) of the oldest of them when found, None when there is none, and
+    ``oldest_xid``, its ``xmin``: ages grow with every transaction of the server, so the
+    steps that run later compare with the age of that id then (:func:`no_older`), not with
+    ``oldest`` (which would leave out the oldest rows' marks and sums)."""
 
     responses: list[int] = field(default_factory=list)
     consents: list[int] = field(default_factory=list)
     receipts: list[int] = field(default_factory=list)
     oldest: int | None = None
+    oldest_xid: int | None = None
+
+
+def no_older(table: Table, found: Recent) -> ColumnElement[bool]:
+    """Rows of ``table`` written no earlier than the oldest row of ``found`` (ages taken now,
+    in the same transaction: a later step's own age of ``found.oldest_xid``)."""
+    oldest: ColumnElement[object] = literal_column(f"CAST('{int(found.oldest_xid or 0)}' AS xid)")
+    return func.age(_xmin(table)) <= func.age(oldest)
 
 
 async def find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
@@ -98,6 +109,7 @@ async def find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
     oldest of those (the earlier runs' restamps)."""
     found = Recent()
     ages: list[int] = []
+    xids: list[int] = []
 
     def since(column: ColumnElement[datetime]) -> ColumnElement[bool]:
         return true() if after is None else column >= after
@@ -119,21 +131,30 @@ async def find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
     for into, table, condition, recent in queries:
         picked = _by_a_chat(table) if after is None else or_(_by_a_chat(table), recent)
         rows = await conn.execute(
-            select(table.c.id, func.age(_xmin(table))).where(condition, picked)
+            select(table.c.id, func.age(_xmin(table)), _xid(table)).where(condition, picked)
         )
-        for row_id, age in rows.tuples():
+        for row_id, age, xid in rows.tuples():
             into.append(int(row_id))
             ages.append(int(age))
+            xids.append(int(xid))
     used = receipts.c.survey_status.is_not(None)
     picked = _by_a_chat(receipts)
     if after is not None and ages:
         picked = or_(picked, func.age(_xmin(receipts)) <= max(ages))
-    rows = await conn.execute(select(receipts.c.id, func.age(_xmin(receipts))).where(used, picked))
-    for row_id, age in rows.tuples():
+    rows = await conn.execute(
+        select(receipts.c.id, func.age(_xmin(receipts)), _xid(receipts)).where(used, picked)
+    )
+    for row_id, age, xid in rows.tuples():
         found.receipts.append(int(row_id))
         ages.append(int(age))
-    found.oldest = max(ages) if ages else None
+        xids.append(int(xid))
+    if ages:
+        found.oldest, found.oldest_xid = max(zip(ages, xids, strict=True))
     return found
+
+
+def _xid(table: Table) -> ColumnElement[object]:
+    return literal_column(f"{table.name}.xmin::text::bigint")
 
 
 #: Tables other than ``conversations`` and ``contacts`` whose rows a chat's transaction
@@ -162,7 +183,7 @@ def chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step
             await forget_idle_leases(conn, now)
         if found.oldest is None:
             return
-        within = func.age(_xmin(conversations)) <= found.oldest
+        within = no_older(conversations, found)
         ids = await conn.execute(
             select(conversations.c.contact_id)
             .where(within)
@@ -179,7 +200,7 @@ def chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step
         chats += [int(i) for i in sample.scalars()]
         ids = await conn.execute(
             select(contacts.c.id)
-            .where(func.age(_xmin(contacts)) <= found.oldest)
+            .where(no_older(contacts, found))
             .with_for_update(skip_locked=True, key_share=True)
         )
         people = [int(i) for i in ids.scalars()]
@@ -199,10 +220,10 @@ def chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step
             await conn.execute(
                 text(
                     f"UPDATE {table.name} SET {column} = {column} WHERE ctid = ANY(ARRAY("
-                    f"SELECT ctid FROM {table.name} WHERE age(xmin) <= :oldest"
+                    f"SELECT ctid FROM {table.name} WHERE age(xmin) <= age(CAST(:oldest AS xid))"
                     " FOR UPDATE SKIP LOCKED))"
                 ),
-                {"oldest": found.oldest},
+                {"oldest": found.oldest_xid},
             )
 
     return restamp
@@ -241,7 +262,7 @@ def ended_surveys(found: Recent, since: date, rng: Random) -> Step:
         def picked(table: Table) -> ColumnElement[bool]:
             if found.oldest is None:
                 return _by_a_chat(table)
-            return or_(_by_a_chat(table), func.age(_xmin(table)) <= found.oldest)
+            return or_(_by_a_chat(table), no_older(table, found))
 
         await conn.execute(
             update(survey_marks).where(picked(survey_marks)).values(period=survey_marks.c.period)

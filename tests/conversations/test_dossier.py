@@ -20,6 +20,7 @@ from conversations import (
     Facts,
     ForgetContact,
     Inbound,
+    InviteStatus,
     ReceiptFacts,
     StartResponse,
     TakeInvitation,
@@ -94,26 +95,14 @@ def test_link_token() -> None:
         ("invited", True, timedelta(seconds=-1), "dossier.invite_closed"),
         ("invited", True, timedelta(0), "dossier.invite_closed"),  # its last instant is past
         ("in_progress", True, timedelta(days=1), "dossier.invite_elsewhere"),
-        ("completed", True, timedelta(days=1), "dossier.rated"),
-        ("abandoned", True, timedelta(days=1), "dossier.invite_closed"),
-        ("expired", True, timedelta(days=1), "dossier.invite_closed"),
+        ("ended", True, timedelta(days=1), "dossier.invite_closed"),
         (None, True, timedelta(days=1), "dossier.invite_unknown"),
         ("invited", False, timedelta(days=1), "dossier.invite_unknown"),
     ],
-    ids=[
-        "open",
-        "past-its-end",
-        "at-its-end",
-        "taken",
-        "rated",
-        "stopped",
-        "expired",
-        "none",
-        "not-followed",
-    ],
+    ids=["open", "past-its-end", "at-its-end", "taken", "ended", "none", "not-followed"],
 )
 def test_an_invitation_press_in_each_state(
-    invite: str | None, followed: bool, expires_in: timedelta, key: str
+    invite: InviteStatus | None, followed: bool, expires_in: timedelta, key: str
 ) -> None:
     dossier = replace(DOSSIER, invite=invite, followed=followed, invite_expires_at=NOW + expires_in)
     outcome = handle(IDLE, Choice("dinv:42"), env(), Facts(dossiers={42: dossier}))
