@@ -39,6 +39,7 @@ from ..schema import (
     answers,
     consents,
     conversations,
+    dossier_answer_days,
     processed_events,
     receipts,
     survey_daily,
@@ -68,29 +69,36 @@ LOCK_TIMEOUT = "5s"
 #: every message of every chat queues behind a lock being waited for on ``conversations``.
 RECENT_LOCK_TIMEOUT = "1s"
 
-#: Rewritten with ``CLUSTER``: in the order of their random response ids (the order rows were
-#: written in would follow the order people answered).
+#: Rewritten with ``CLUSTER``, in the order of their primary key: the rows a survey's end
+#: creates or moves, which otherwise lie in the order the surveys ended (an update puts the
+#: new version at the next free place, ``VACUUM FULL`` keeps the order rows lie in). The key
+#: says nothing of that order: the random response id; the mark, a keyed hash; a sum's
+#: content (day, item, value, procedure…); the id a consent or a receipt got when it was made
+#: (before its survey began, in the order its ``decided_at`` or ``created_at`` gives anyway).
 CLUSTERED: tuple[tuple[Table, str], ...] = (
     (survey_responses, "pk_survey_responses"),
     (answers, "pk_answers"),
+    (survey_marks, "pk_survey_marks"),
+    (survey_daily, "pk_survey_daily"),
+    (survey_daily_counts, "pk_survey_daily_counts"),
+    (dossier_answer_days, "pk_dossier_answer_days"),
+    (consents, "pk_consents"),
+    (receipts, "pk_receipts"),
 )
 
 #: Rewritten with ``VACUUM FULL``: their old versions hold a chat (its id, its contact id, its
 #: times) next to a survey's traces (the state with the answers; the "→ answer" echoes and the
-#: summary sent; the consent before it lost its contact; a lease or an event of the chat), or
-#: they are the survey's daily sums, whose successive versions tell one response's answers.
-#: ``zalo_chats`` keeps each chat's last message time, whose old versions give every step's.
+#: summary sent; a lease or an event of the chat). ``zalo_chats`` keeps each chat's last
+#: message time, whose old versions give every step's. (The consents, the marks and the
+#: sums, whose old versions tell as much, are in ``CLUSTERED``: the copy drops old versions
+#: too, and does not keep the order rows lie in.)
 VACUUMED: tuple[Table, ...] = (
     conversations,
-    consents,
     outbox,
     outbox_leases,
     processed_events,
     web_messages,
     zalo_chats,
-    survey_marks,
-    survey_daily,
-    survey_daily_counts,
 )
 
 #: Updated to themselves (new ``xmin``) before the rewrite. The daily sums only from this many
@@ -250,7 +258,7 @@ async def rewrite_tables(
     vacuumed: Sequence[Table] = VACUUMED,
     lock_timeout: str = LOCK_TIMEOUT,
 ) -> Rewritten:
-    """Rewrites the survey tables (``CLUSTER``, random id order) and the tables that held a
+    """Rewrites the survey tables (``CLUSTER``, key order) and the tables that held a
     chat next to a survey (``VACUUM FULL``) on PostgreSQL, one statement per table outside any
     transaction (VACUUM refuses one) with ``lock_timeout`` (``LOCK_TIMEOUT``): a table still
     locked then is left to the next run. ``clustered``, ``vacuumed``: the tables and how (by
