@@ -117,11 +117,13 @@ api_signatures = Table(
 
 # How long after the hand-over the survey of an invitation was answered, in whole days
 # (7: a week or more), counted per local day of the answer. Coarse on purpose, and apart from
-# everything else: it names no dossier, no response and no chat.
+# everything else: it names no dossier, no response and no chat. Stored in key order on
+# SQLite (a rowid would give the order the first answers of the day came in).
 dossier_answer_days = Table(
     "dossier_answer_days",
     metadata,
     Column("day", Date, primary_key=True),
     Column("days", SmallInteger, primary_key=True, autoincrement=False),
     Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )

@@ -33,6 +33,7 @@ from ..schema import (
     contacts,
     conversations,
     dossier_answer_days,
+    dossiers,
     processed_events,
     receipts,
     survey_daily,
@@ -222,6 +223,31 @@ def one_by_one(table: Table, ids: list[int], rng: Random) -> Step:
     return restamp
 
 
+#: A dossier's invitation once its survey ended (``invited``, ``in_progress`` before).
+ENDED_INVITATIONS = ("completed", "abandoned", "expired")
+
+
+def ended_invitations(found: Recent, rng: Random) -> Step:
+    """The dossiers whose invitation's survey ended (their ``invite_status`` written by the
+    transaction that ended it, with the chat's conversation) that a chat's transaction wrote
+    last or that are no older than the oldest row of ``found``, updated to themselves one by
+    one in random order (:func:`by_key_in_random_order`): else their ``xmin`` and their place
+    kept the order, and the time, those surveys ended in, to be set against the responses'
+    hour. A dossier the one-stop system's API holds locked is skipped (never waited for: no
+    deadlock with the API, which locks dossiers in id order); the API's write moves it and
+    stamps it with a transaction of its own. In a transaction of its own: stamped with the
+    responses, a dossier would share their ``xmin``."""
+
+    async def restamp(conn: AsyncConnection) -> None:
+        written = _by_a_chat(dossiers)
+        if found.oldest is not None:
+            written = or_(written, func.age(_xmin(dossiers)) <= found.oldest)
+        ended = dossiers.c.invite_status.in_(ENDED_INVITATIONS)
+        await by_key_in_random_order(conn, dossiers, ended & written, rng)
+
+    return restamp
+
+
 def ended_surveys(found: Recent, since: date, rng: Random) -> Step:
     """The ended responses of ``found`` one by one in random order, each after all its answers
     (written by earlier transactions, found by the key's index, not a scan of every answer),
@@ -249,9 +275,7 @@ def ended_surveys(found: Recent, since: date, rng: Random) -> Step:
 
         await by_key_in_random_order(conn, survey_marks, picked(survey_marks), rng)
         for table in DAILY_SUMS:
-            await by_key_in_random_order(
-                conn, table, (table.c.day >= since) & picked(table), rng
-            )
+            await by_key_in_random_order(conn, table, (table.c.day >= since) & picked(table), rng)
 
     return restamp
 
@@ -266,7 +290,8 @@ async def by_key_in_random_order(
     conn: AsyncConnection, table: Table, where: ColumnElement[bool], rng: Random
 ) -> None:
     """The rows of ``table`` matching ``where`` updated to themselves (a column that is not
-    part of the key set to itself), one statement per row by primary key, in an order drawn from ``rng``.
+    part of the key set to itself), one statement per row by primary key, in an order drawn
+    from ``rng``.
 
     Why not one ``UPDATE``: it writes the new versions in the order it scans the rows, which
     is the order they lie in, so a table's physical order (``ctid``) would stay the order its

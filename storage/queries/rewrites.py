@@ -40,6 +40,7 @@ from ..schema import (
     consents,
     conversations,
     dossier_answer_days,
+    dossiers,
     processed_events,
     receipts,
     survey_daily,
@@ -54,6 +55,7 @@ from .restamp_rows import (
     SYSTEM_RANDOM,
     Step,
     chats_since,
+    ended_invitations,
     ended_surveys,
     every_survey_row,
     find_recent,
@@ -73,8 +75,8 @@ RECENT_LOCK_TIMEOUT = "1s"
 #: creates or moves, which otherwise lie in the order the surveys ended (an update puts the
 #: new version at the next free place, ``VACUUM FULL`` keeps the order rows lie in). The key
 #: says nothing of that order: the random response id; the mark, a keyed hash; a sum's
-#: content (day, item, value, procedure…); the id a consent or a receipt got when it was made
-#: (before its survey began, in the order its ``decided_at`` or ``created_at`` gives anyway).
+#: content (day, item, value, procedure…); the id a consent, a receipt or a dossier got when
+#: it was made, before its survey began (the row shows it anyway).
 CLUSTERED: tuple[tuple[Table, str], ...] = (
     (survey_responses, "pk_survey_responses"),
     (answers, "pk_answers"),
@@ -84,6 +86,7 @@ CLUSTERED: tuple[tuple[Table, str], ...] = (
     (dossier_answer_days, "pk_dossier_answer_days"),
     (consents, "pk_consents"),
     (receipts, "pk_receipts"),
+    (dossiers, "pk_dossiers"),
 )
 
 #: Rewritten with ``VACUUM FULL``: their old versions hold a chat (its id, its contact id, its
@@ -162,6 +165,7 @@ async def restamp_survey_rows(engine: AsyncEngine, since: date) -> bool:
         (
             chats_since(found, SYSTEM_RANDOM),
             one_by_one(receipts, found.receipts, SYSTEM_RANDOM),
+            ended_invitations(found, SYSTEM_RANDOM),
             one_by_one(consents, found.consents, SYSTEM_RANDOM),
             every_survey_row(since),
         ),
@@ -194,6 +198,7 @@ async def restamp_recent(
         (
             chats_since(found, rng, now),
             one_by_one(receipts, found.receipts, rng),
+            ended_invitations(found, rng),
             one_by_one(consents, found.consents, rng),
             ended_surveys(found, since, rng),
         ),
