@@ -6,13 +6,17 @@ stderr and exits:
 
 - 1 when pip-audit found known vulnerabilities (its summary line "Found N known
   vulnerabilities …", whatever else went wrong): the whole report is printed first;
-- 0 when it found none, saying how many packages it could NOT audit (a package unknown to
-  the advisory service, or a mirror answering 404 for it) out of how many are installed:
-  "none found" covers only the rest, and when it could audit none of them the report says
-  that nothing was checked (from this workplace PyPI's per-version JSON answers 404, so
-  every package is skipped and pip-audit still prints "No known vulnerabilities found");
-- 0 when it could not finish (the advisory service unreachable, offline here; a timeout):
-  the network alone must not fail the run, but the last lines say why nothing was checked.
+- 0 when it audited every package and found none;
+- 3 (UNCHECKED) when it found none but could NOT audit some packages (a package unknown to
+  the advisory service, or a mirror answering 404 for it), saying how many out of how many
+  are installed: "none found" covers only the rest, and when it could audit none of them the
+  report says that nothing was checked (from this workplace PyPI's per-version JSON answers
+  404, so every package is skipped and pip-audit still prints "No known vulnerabilities
+  found");
+- 3 too when it could not finish (the advisory service unreachable; a timeout): the last
+  lines say why nothing was checked.
+
+On 3 .ci/run runs its own check, .ci/audit_fallback.py; the network alone fails nothing.
 
 Standard library only: it runs in CI's fresh virtualenv before anything else is trusted.
 """
@@ -33,6 +37,8 @@ NONE_FOUND = "No known vulnerabilities found"
 NOT_AUDITED = "could not be audited"
 #: Lines shown when the audit could not finish.
 TAIL_LINES = 5
+#: The exit status when pip-audit did not check every package.
+UNCHECKED = 3
 
 
 def installed_count() -> int | None:
@@ -62,20 +68,20 @@ def verdict(status: int, log: str, installed: int | None = None) -> tuple[int, s
     if status == 0 and NONE_FOUND in log:
         skipped = sum(NOT_AUDITED in line for line in log.splitlines())
         if skipped and installed is not None and skipped >= installed:
-            return 0, (
+            return UNCHECKED, (
                 f"ci: pip-audit could NOT audit {skipped} packages, all of them (vulnerability "
                 "service unreachable or packages unknown to it): NOTHING was checked, "
                 "whatever its 'No known vulnerabilities found' says"
             )
         if skipped:
             rest = f"the other {installed - skipped}" if installed is not None else "the rest"
-            return 0, (
+            return UNCHECKED, (
                 f"ci: pip-audit could NOT audit {skipped} packages (vulnerability service "
                 f"unreachable or package unknown to it); no vulnerability found in {rest}"
             )
         return 0, f"ci: pip-audit: {NONE_FOUND}"
     tail = "\n".join(log.rstrip().splitlines()[-TAIL_LINES:])
-    return 0, (
+    return UNCHECKED, (
         f"ci: pip-audit could not finish (exit {status}; advisory service unreachable?), "
         f"nothing was checked; its last lines:\n{tail}"
     )

@@ -15,6 +15,11 @@ ResponseStatus = Literal["in_progress", "completed", "abandoned", "expired"]
 #: What a receipt keeps of the survey it started: running, or over ("used", however it
 #: ended: a completed or abandoned receipt would pair with a response of that status).
 ReceiptStatus = Literal["in_progress", "used"]
+#: What a dossier keeps of its one survey invitation: sent, taken by a survey under way, or
+#: over ("ended", whether the survey was completed, cancelled or expired, or the invitation
+#: expired untaken: an ending kept per dossier would pair, through the chats following it,
+#: with the one response of that procedure, month and status).
+InviteStatus = Literal["invited", "in_progress", "ended"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +149,7 @@ class DossierFacts:
     """A dossier as found in storage. ``followed``: the chat of this event follows it.
 
     ``invite`` is the state of its one survey invitation (None before hand-over, or when no
-    chat followed it then): invited, in_progress, completed, abandoned or expired.
+    chat followed it then): invited, in_progress, or ended (``InviteStatus``).
     """
 
     id: int
@@ -159,7 +164,7 @@ class DossierFacts:
     rescheduled_on: date | None = None
     completed_on: date | None = None
     handed_over_at: datetime | None = None
-    invite: str | None = None
+    invite: InviteStatus | None = None
     invite_expires_at: datetime | None = None
     followed: bool = False
 

@@ -298,7 +298,8 @@ class TakeInvitation:
 
 @dataclass(frozen=True, slots=True)
 class CloseInvitation:
-    """The survey of a dossier's invitation ended (``at``: when, for the answer-delay counts)."""
+    """The survey of a dossier's invitation ended (``status``, ``at``: how and when). The
+    dossier keeps neither: only that its invitation is over (issue 10)."""
 
     dossier_id: int
     status: Literal["completed", "abandoned", "expired"]

@@ -137,6 +137,7 @@ def _handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) ->
     if isinstance(event, Choice):
         global_outcome = _global_choice(state, event.id, env, facts)
         if global_outcome is not None:
+            global_outcome = _back_to_task(state, global_outcome, env)
             return global_outcome if global_outcome.ack else replace(global_outcome, ack="close")
         if event.id == state.data.get(LAST_CHOICE):
             # A double tap: the first press was taken and the next question is on its way.
@@ -211,6 +212,31 @@ def _rated(state: ConversationState, choice_id: str, env: Env, facts: Facts) -> 
     rated = tracking.rate(state, env, facts, code, value)
     replies = tuple(r for r in rated.replies if r.key != "menu.again")
     return replace(rated, replies=(*replies, *prompt(state, env)))
+
+
+#: Replies that offer the menu: mid-task they would stand in for the task's own question.
+_MENU_REPLIES = frozenset({"menu.again", "menu.welcome"})
+
+
+def _back_to_task(before: ConversationState, outcome: Outcome, env: Env) -> Outcome:
+    """A button that means the same at every step (a rating, a case card's button), pressed
+    in the middle of a task, that leaves the task at its step and asks nothing itself (a
+    forged or stale ``rate:CODE:²``, an unknown code, a thank-you): its answer, then the
+    task's question again, as every other off-flow input mid-task gets, never an answer with
+    no button left to press (issue 10). The menu such an answer offers when idle is dropped
+    (a citizen's forged ``case:`` button gets the word on a stale button instead). An answer
+    that changes the step, asks its own question, or already ends with the question, is
+    returned as it is."""
+    after = outcome.state or before
+    if before.flow is None or (after.flow, after.step) != (before.flow, before.step):
+        return outcome
+    said = tuple(r for r in outcome.replies if r.key not in _MENU_REPLIES)
+    if any(r.choices for r in said):
+        return outcome
+    asked = prompt(after, env)
+    if said[len(said) - len(asked) :] == tuple(asked):
+        return outcome
+    return replace(outcome, replies=(*(said or (Reply("common.stale_choice"),)), *asked))
 
 
 def _remembered(before: ConversationState, after: ConversationState) -> bool:

@@ -138,3 +138,8 @@ class InboundEvent:
     #: address may complete in the period; never the address itself). Empty: no limit by
     #: address (a counter kiosk, other channels).
     address_marks: tuple[str, ...] = ()
+    #: The account of the channel it came through, where one database may serve several
+    #: (a Telegram bot, a Zalo OA), as ``jobs.event_keys.account_mark`` makes it: the
+    #: channel's ids are unique per account only, so the key that recognises a redelivery
+    #: names it. "" for channels whose ids are ours (web, jobs).
+    via: str = ""

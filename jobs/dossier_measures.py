@@ -1,7 +1,7 @@
 """Measures of dossiers for leaders, beside the SIPAS index of the same period (pure).
 
 From storage's counts and the dossiers completed in the period: how many were followed by chat,
-the response rate of invitations and how soon they were answered, the share on time and late
+the response rate of invitations and how soon their surveys were started, the share on time and late
 per procedure, and the share resolved within half of the legal time limit (the plan in
 ``../shared/reference/`` aims at 50% of the legal limit; the limit per procedure is data).
 """
@@ -86,7 +86,7 @@ class DossierMeasures:
 
     @property
     def median_days(self) -> int | None:
-        """Whole days from hand-over to answer for the median answer (7: a week or more)."""
+        """Whole days from hand-over to the start of the median survey (7: a week or more)."""
         total = sum(self.answer_days)
         if total == 0:
             return None

@@ -42,6 +42,14 @@ def stable_event_id(kind: str, *parts: str) -> str:
     return f"{kind}:{hashlib.sha256(_joined(kind, parts)).hexdigest()[:HASH_CHARS]}"
 
 
+def account_mark(account: str) -> str:
+    """The account an event came through (a Telegram bot's id, the part of its token before
+    ``:``; a Zalo OA's id), as event keys name it: 12 hex characters of its hash, so no part
+    of a token is written to the database. Two accounts on one database then never share a
+    key, though their own ids (Telegram's ``update_id``) may be equal."""
+    return hashlib.sha256(_joined("account", (account,))).hexdigest()[:12]
+
+
 def process_event_id(kind: str, *parts: str) -> str:
     """``<kind>:<32 hex>``, keyed by this process alone (see the module's text)."""
     digest = hmac.new(_PROCESS_KEY, _joined(kind, parts), hashlib.sha256).hexdigest()

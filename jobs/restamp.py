@@ -28,7 +28,8 @@ from storage.queries.rewrites import RESTAMPED_DAYS, rewrite_recent_traces
 
 log = logging.getLogger("jobs.restamp")
 #: At most this often (seconds): each run scans the survey, consent and receipt rows by
-#: ``xmin`` and rewrites the small chat tables (a lock of milliseconds on each).
+#: ``xmin``, restamps, and rewrites the chat and survey tables without their old versions
+#: (README, "Survey anonymity", gives each table's lock time; ``bench/restamp_cost.py``).
 RESTAMP_EVERY_S = 60
 
 
@@ -72,14 +73,17 @@ class SurveyRestamp:
 
     async def tick(self) -> bool:
         """Runs the restamp if one is pending and the last run is ``every`` ago; True when it
-        ran. A step refused a lock leaves it pending (tried again a minute on)."""
+        ran. A step or a table's rewrite refused a lock, or old versions kept for an older
+        transaction, leave it pending (the whole run again a minute on)."""
         if not self.pending or self.due_in() > 0:
             return False
         self.pending = False
         self.last = self.clock()
         since = self.last.date() - timedelta(days=RESTAMPED_DAYS)
         done = await rewrite_recent_traces(self.engine, since, self.rng, self.last)
-        if "restamp" in done.skipped:
+        if done.skipped or done.held_back:
+            # A step or a table refused a lock, or a transaction older than the restamp kept
+            # old versions in the copy: all of it again a minute on (the follow-up still owed).
             self.pending = True
         elif self.follow_up:
             self.follow_up = False

@@ -23,12 +23,17 @@ from sqlalchemy import (
 from .metadata import metadata
 from .types import BigId, UTCDateTime
 
+#: The one status of an invitation that is over, however it ended (completed, cancelled or
+#: expired survey, or never taken): per dossier, the ending would pair with the one response
+#: of that procedure, month and status (issue 10; receipts keep "used" alike, migration 0024).
+INVITE_ENDED = "ended"
+
 # A dossier (hồ sơ) as the agency's one-stop system registers it. ``code`` is the agency's;
 # ``token`` is random and opens the link printed on the appointment slip (``/start d_<token>``).
 # No name or phone of the applicant: what ties a person to it is only the chats that chose to
 # follow it (``dossier_follows``), and those links are deleted after the retention period.
 # ``invite_*`` is the one survey invitation sent at hand-over; nothing here says who answered,
-# when, or which response came of it.
+# when, how the survey ended, or which response came of it.
 dossiers = Table(
     "dossiers",
     metadata,
@@ -53,6 +58,7 @@ dossiers = Table(
     Column("closed_at", UTCDateTime),
     #: When a chat first followed it (kept when the link itself is deleted, for the counts).
     Column("followed_at", UTCDateTime),
+    #: invited, in_progress, or ``INVITE_ENDED`` once its survey ended or it expired untaken.
     Column("invite_status", String(12)),
     Column("invited_at", UTCDateTime),
     Column("invite_remind_at", UTCDateTime),
@@ -115,10 +121,12 @@ api_signatures = Table(
 )
 
 
-# How long after the hand-over the survey of an invitation was answered, in whole days
-# (7: a week or more), counted per local day of the answer. Coarse on purpose, and apart from
-# everything else: it names no dossier, no response and no chat. Stored in key order on
-# SQLite (a rowid would give the order the first answers of the day came in).
+# How long after the hand-over the survey of an invitation was started, in whole days
+# (7: a week or more), counted per local day of the start, however the survey then ended
+# (counted at its end, the row shared the transaction of a completed survey's dossier row).
+# Coarse on purpose, and apart from everything else: it names no dossier, response or chat.
+# Stored in key order on SQLite (a rowid would give the order the first surveys of the day
+# with each count of days started in).
 dossier_answer_days = Table(
     "dossier_answer_days",
     metadata,

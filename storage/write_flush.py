@@ -29,6 +29,7 @@ from .schema import (
     survey_responses,
     web_messages,
 )
+from .schema_dossiers import INVITE_ENDED
 from .writes import ConcurrentUpdate, WriteSet, to_the_hour
 
 _END = (
@@ -261,10 +262,12 @@ _TAKE = (
     .where(dossiers.c.id == bindparam("b_id"), dossiers.c.invite_status == "invited")
     .values(invite_status="in_progress", invite_remind_at=None)
 )
+# One value for every ending: the status a dossier kept (completed, abandoned, expired) paired,
+# through the chats following it, with the one response of that procedure, month and status.
 _CLOSE = (
     update(dossiers)
     .where(dossiers.c.id == bindparam("b_id"), dossiers.c.invite_status == "in_progress")
-    .values(invite_status=bindparam("b_status"))
+    .values(invite_status=INVITE_ENDED)
 )
 
 
@@ -306,7 +309,7 @@ async def _flush_invitations(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.invitations_closed:
         await conn.execute(
             _CLOSE,
-            [{"b_id": d, "b_status": s} for d, s in sorted(ws.invitations_closed.items())],
+            [{"b_id": d} for d in sorted(ws.invitations_closed)],
         )
     if ws.answer_days:
         tz = ws.aggregate[0] if ws.aggregate is not None else ZoneInfo("UTC")

@@ -51,10 +51,10 @@ class WriteSet:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     #: (dossier id, contact id) -> when followed, or None to stop following (the last wins).
     follows: dict[tuple[int, int], datetime | None] = field(default_factory=dict)
-    #: Invitations whose survey started (in_progress), and ended (their new status).
+    #: Invitations whose survey started (in_progress), and ended ("ended", however it ended).
     invitations_taken: list[int] = field(default_factory=list)
-    invitations_closed: dict[int, str] = field(default_factory=dict)
-    #: Surveys of invitations answered: (when, whole days after the hand-over, capped).
+    invitations_closed: set[int] = field(default_factory=set)
+    #: Surveys of invitations started: (when, whole days after the hand-over, capped).
     answer_days: list[tuple[datetime, int]] = field(default_factory=list)
     #: Chats (channel, chat id) whose survey this batch ended: the survey's messages to
     #: them leave the outbox in this transaction whatever their status, and the replies of
@@ -255,17 +255,19 @@ class WriteSet:
     def unfollow(self, dossier_id: int, contact_id: int) -> None:
         self.follows[(dossier_id, contact_id)] = None
 
-    def take_invitation(self, dossier_id: int) -> None:
+    def take_invitation(self, dossier_id: int, answered: tuple[datetime, int] | None) -> None:
+        """A survey starts from the invitation; ``answered``: when and how many whole days
+        after the hand-over (counted apart, by local day, never with the dossier), or None when
+        the hand-over time is unknown. Counted now, not at the end, so that no write of the
+        ending depends on how the survey ended."""
         self.invitations_taken.append(dossier_id)
-
-    def close_invitation(
-        self, dossier_id: int, status: str, answered: tuple[datetime, int] | None
-    ) -> None:
-        """The survey of an invitation ended; ``answered``: when and how many days after the
-        hand-over, for a completed one (counted apart, by day, never with the dossier)."""
-        self.invitations_closed[dossier_id] = status
         if answered is not None:
             self.answer_days.append(answered)
+
+    def close_invitation(self, dossier_id: int) -> None:
+        """The survey of an invitation ended: the dossier keeps only that, not how (issue 10,
+        as receipts keep "used")."""
+        self.invitations_closed.add(dossier_id)
 
     def enqueue(
         self,

@@ -1,16 +1,19 @@
 """CI's dependency audit (.ci/run, issue 10): known vulnerabilities found fail the run, after
 their report; an advisory service that cannot be reached (offline here) does not, and says
-so plainly; packages pip-audit could not look up are counted apart.
+so plainly; packages pip-audit could not look up are counted apart, and then CI's own check
+(.ci/audit_fallback.py, tested in test_ci_audit_fallback.py) runs.
 
 The audit section of .ci/run runs as it is, in bash with ``set -euo pipefail`` like the whole
 script, with a stand-in ``pip-audit`` on PATH that prints a recorded output and exits with
-pip-audit's status for it (1 when it found some or crashed). Nothing reaches the network.
+pip-audit's status for it (1 when it found some or crashed). Nothing reaches the network: the
+fallback is pointed at a closed port on 127.0.0.1, without an advisory snapshot.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -64,6 +67,14 @@ def _audit_section() -> str:
     return "set -euo pipefail\n" + "\n".join(lines) + "\necho ci: after the audit\n"
 
 
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connections are refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 def _run_audit(tmp_path: Path, output: str, status: int) -> subprocess.CompletedProcess[str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -72,7 +83,12 @@ def _run_audit(tmp_path: Path, output: str, status: int) -> subprocess.Completed
     fake.write_text(f"#!/bin/sh\ncat '{tmp_path / 'output.txt'}'\nexit {status}\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     (bin_dir / "python").symlink_to(sys.executable)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "AUDIT_PYPI_URL": f"http://127.0.0.1:{_closed_port()}/pypi",
+        "AUDIT_ADVISORIES": "",
+    }
     return subprocess.run(
         ["bash", "-c", _audit_section()],
         cwd=ROOT,
@@ -124,6 +140,14 @@ def test_found_vulnerabilities_fail_the_run_and_the_network_alone_does_not(
     if status != 0 and not fails:
         assert "could not finish" in printed
         assert "nothing was checked" in printed
+    # CI's own check runs when pip-audit did not check every package, and only then; here it
+    # reaches no PyPI, says so and does not fail the run.
+    checked_all = output in (NONE, NONE_IGNORED)
+    ran_fallback = "CI's own check, not pip-audit" in printed
+    assert ran_fallback == (not fails and not checked_all)
+    if ran_fallback:
+        assert "PyPI could NOT be reached" in printed
+        assert "no advisory snapshot on this machine" in printed
 
 
 def _verdict_module() -> ModuleType:
@@ -151,7 +175,8 @@ def test_a_run_that_audited_nothing_says_so(
 ) -> None:
     # pip-audit prints "No known vulnerabilities found" even when it skipped every package
     # (PyPI's per-version JSON answering 404 from here): the verdict must not read as a pass.
-    code, report = _verdict_module().verdict(0, SKIPPED, installed)
-    assert code == 0
+    module = _verdict_module()
+    code, report = module.verdict(0, SKIPPED, installed)
+    assert code == module.UNCHECKED
     assert said in report
     assert not_said not in report

@@ -24,6 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 from telegram import Bot, Update
@@ -50,6 +51,7 @@ from bot.runtime.failures import Failures
 from bot.runtime.health import ChannelHealth
 from bot.runtime.rooms import StaffRooms
 from conversations import InboundEvent
+from jobs.event_keys import account_mark
 
 log = logging.getLogger("bot.telegram")
 
@@ -145,6 +147,10 @@ class TelegramInbound:
             username=self.bot.username or "",
             stray=stray,
         )
+        if event is not None:
+            # Update ids are unique per bot only: the key that recognises a redelivery
+            # names the bot, so two bots on one database never drop each other's updates.
+            event = replace(event, via=self._via())
         if event is not None and refused_admin(event):
             log.warning(
                 "event=admin_refused channel=%s chat=%s",
@@ -153,6 +159,10 @@ class TelegramInbound:
             )
         return event
 
+    def _via(self) -> str:
+        """This bot, as its events' keys name it (its id is the token's part before ":")."""
+        return account_mark(str(self.bot.id))
+
     async def accept(self, raw: object) -> None:
         """Records one update, as Telegram sent it, durably; raises only when the database
         could not take it (then it must be delivered again)."""
@@ -160,12 +170,14 @@ class TelegramInbound:
             event = await self._read(raw)
         except Exception as exc:
             update_id = raw_update_id(raw)
-            await self.failures.record(
+            # Raises only when the database is unavailable: any other failure to record
+            # the update is logged and the update confirmed all the same.
+            await self.failures.settle_unread(
                 CHANNEL,
                 None if update_id is None else str(update_id),
                 exc,
                 chat_id=raw_chat_id(raw),
-                stage="parse",
+                via=self._via(),
             )
             return
         if event is not None:

@@ -21,6 +21,7 @@ from bot.channels.zalo_models import zalo_id
 from bot.runtime.dispatch import Dispatcher
 from bot.runtime.failures import Failures
 from bot.web.bodies import BodyRefused, ZaloEnvelope, load_json, read_body, validated
+from jobs.event_keys import account_mark
 from storage import write_transaction
 from storage.queries.zalo_chats import citizen_wrote, held_choices
 
@@ -101,12 +102,19 @@ def zalo_webhook(
             log.warning("event=webhook_refused channel=zalo reason=stale")
             return JSONResponse({"ok": False})
         try:
-            parts = parse_events(event, oa_id, admin_ids, names)
+            # Message ids are the OA's: the key that recognises a redelivery names the OA.
+            via = account_mark(oa_id)
+            parts = [replace(p, via=via) for p in parse_events(event, oa_id, admin_ids, names)]
         except Exception as exc:
             # Recorded and answered 200: Zalo would only send the same event again.
             try:
-                await failures.record(
-                    CHANNEL, _raw_id(event), exc, chat_id=_raw_sender(event, oa_id), stage="parse"
+                # Raises only when the database is unavailable (Zalo then sends it again).
+                await failures.settle_unread(
+                    CHANNEL,
+                    _raw_id(event),
+                    exc,
+                    chat_id=_raw_sender(event, oa_id),
+                    via=account_mark(oa_id),
                 )
             except Exception as failure:
                 log.error("event=webhook_failed channel=zalo error=%s", type(failure).__name__)

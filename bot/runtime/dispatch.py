@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.runtime.failures import Failures
+from bot.runtime.failures import Failures, alias_key, claim_key
 from conversations import (
     Catalog,
     ConversationState,
@@ -86,7 +86,7 @@ def random_code(year: int) -> str:
 
 
 def event_key(event: InboundEvent) -> str:
-    return f"{event.channel}:{event.event_id}"[:160]
+    return claim_key(event.channel, event.event_id, event.via)
 
 
 class Dispatcher:
@@ -247,7 +247,8 @@ class Dispatcher:
         self, conn: AsyncConnection, events: Sequence[InboundEvent], now: datetime
     ) -> tuple[list[Leased], WriteSet, dict[int, Handled]]:
         """The batch's events applied in ``conn``: their replies leased, everything written."""
-        fresh = await claim_events(conn, [event_key(e) for e in events], now)
+        aliases = {k: v for e in events for k, v in alias_key(e.channel, e.event_id, e.via).items()}
+        fresh = await claim_events(conn, [event_key(e) for e in events], now, aliases=aliases)
         todo: list[InboundEvent] = []
         for event in events:
             key = event_key(event)

@@ -16,7 +16,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.channels.zalo_window import reach, standing
-from conversations import ComplaintFacts, DossierFacts, Facts, ReceiptFacts, ReceiptStatus
+from conversations import (
+    ComplaintFacts,
+    DossierFacts,
+    Facts,
+    InviteStatus,
+    ReceiptFacts,
+    ReceiptStatus,
+)
 from conversations.context import CaseNote
 from conversations.needs import Lookups, facts_for
 from storage.queries.complaints import (
@@ -57,7 +64,7 @@ def dossier_facts(row: DossierRow, followed: bool = False) -> DossierFacts:
         rescheduled_on=row.rescheduled_on,
         completed_on=row.completed_on,
         handed_over_at=row.handed_over_at,
-        invite=row.invite_status,
+        invite=invite_status(row.invite_status),
         invite_expires_at=row.invite_expires_at,
         followed=followed,
     )
@@ -72,6 +79,17 @@ def _receipt(row: ReceiptRow) -> ReceiptFacts:
         valid_until=row.valid_until,
         response_status=receipt_status(row.response_status),
     )
+
+
+def invite_status(stored: str | None) -> InviteStatus | None:
+    """A dossier's invitation as the engine reads it: ``invited``, ``in_progress``, or
+    ``ended`` for any other stored value (rows written before migration 0029 said how the
+    survey ended: completed, abandoned, expired)."""
+    if stored is None:
+        return None
+    if stored == "invited":
+        return "invited"
+    return "in_progress" if stored == "in_progress" else "ended"
 
 
 def receipt_status(stored: str | None) -> ReceiptStatus | None:
@@ -345,7 +363,7 @@ class FactsCache:
         listed = [i for i in self.follows.get(contact_id, []) if i != dossier_id]
         self.follows[contact_id] = [dossier_id, *listed] if following else listed
 
-    def invite_status(self, dossier_id: int, status: str) -> None:
+    def invite_status(self, dossier_id: int, status: InviteStatus) -> None:
         if dossier_id in self.dossiers:
             self.dossiers[dossier_id] = replace(self.dossiers[dossier_id], invite_status=status)
 

@@ -39,9 +39,22 @@ _ROOT = Path(__file__).resolve().parents[2]
 Stage = Literal["parse", "process"]
 
 
-def claim_key(channel: str, event_id: str) -> str:
-    """The key an event's id is claimed under: the dispatcher's ``event_key``."""
-    return f"{channel}:{event_id}"[:160]
+def claim_key(channel: str, event_id: str, via: str = "") -> str:
+    """The key an event's id is claimed under: the dispatcher's ``event_key``.
+    ``<channel>:<via>:<id>`` for an event that came through an account (``InboundEvent.via``:
+    a Telegram bot, a Zalo OA), whose ids are unique per account only; ``<channel>:<id>``
+    otherwise, as every key was before accounts were named (:func:`alias_key`)."""
+    return (f"{channel}:{via}:{event_id}" if via else f"{channel}:{event_id}")[:160]
+
+
+def alias_key(channel: str, event_id: str, via: str) -> dict[str, str]:
+    """``{key: the key the same event was claimed under before keys named the account}``,
+    for ``claim_events``: an update claimed by the release before, and delivered again
+    after the upgrade (polling confirms an offset only at its next call), is still
+    recognised. Empty when the event names no account."""
+    if not via:
+        return {}
+    return {claim_key(channel, event_id, via): claim_key(channel, event_id)}
 
 
 def error_name(error: BaseException) -> str:
@@ -104,16 +117,39 @@ class Failures:
             return None
         try:
             return await self.record(
-                event.channel, event.event_id, error, chat_id=event.external_id, key=key
+                event.channel,
+                event.event_id,
+                error,
+                chat_id=event.external_id,
+                key=key,
+                via=event.via,
             )
         except Exception as failure:
-            log.error(
-                "event=failure_not_recorded channel=%s error=%s cause=%s",
-                event.channel,
-                error_name(failure),
-                error_name(error),
+            return _not_recorded(event.channel, failure, error)
+
+    async def settle_unread(
+        self,
+        channel: str,
+        event_id: str | None,
+        error: BaseException,
+        *,
+        chat_id: str | None,
+        via: str = "",
+    ) -> Settled:
+        """For a channel, an update it could not read (stage ``parse``): recorded and
+        answered as :meth:`record` does; when even that fails for any other reason than an
+        unavailable database (a bug, a value the database refuses), logged and settled all
+        the same, so the channel confirms the update. Raises only when the database is
+        unavailable (the update must then come again)."""
+        try:
+            return await self.record(
+                channel, event_id, error, chat_id=chat_id, stage="parse", via=via
             )
-            return None
+        except Exception as failure:
+            settled = _not_recorded(channel, failure, error)
+            if settled is None:
+                raise
+            return settled
 
     async def record(
         self,
@@ -124,16 +160,18 @@ class Failures:
         chat_id: str | None,
         stage: Stage = "process",
         key: str | None = None,
+        via: str = "",
     ) -> Settled:
         """Records one failed event in its own transaction and queues the polite message
         when ``chat_id`` is known; raises when the database cannot take it."""
         if key is None and event_id is not None:
-            key = claim_key(channel, event_id)
+            key = claim_key(channel, event_id, via)
+        aliases = alias_key(channel, event_id, via) if event_id is not None else {}
         now = self.clock()
         ref = uuid.uuid4().hex[:8]
         message: Message | None = None
         async with write_transaction(self.engine) as conn:
-            if key is not None and not await claim_events(conn, [key], now):
+            if key is not None and not await claim_events(conn, [key], now, aliases=aliases):
                 return Settled(duplicate=True)  # seen before: recorded (or handled) already
             if chat_id is not None:
                 chosen = await languages(conn, [(channel, chat_id)])
@@ -161,3 +199,21 @@ class Failures:
         for listener in self.listeners:
             listener()
         return Settled(duplicate=False, messages=(message,))
+
+
+def _not_recorded(channel: str, failure: Exception, cause: BaseException) -> Settled | None:
+    """A failed event whose record failed too (``failure``): None when the database is
+    unavailable (the event is left unconfirmed, to come again); otherwise settled with
+    nothing recorded or sent, so that the channel confirms it: a record that fails for the
+    event's own sake would fail on every redelivery, and the event would hold back the ones
+    behind it for ever (issue 10). Logged with the error classes only, never what the event
+    said nor its chat."""
+    unavailable = database_unavailable(failure)
+    log.error(
+        "event=failure_not_recorded channel=%s error=%s cause=%s confirmed=%s",
+        channel,
+        error_name(failure),
+        error_name(cause),
+        "no" if unavailable else "yes",
+    )
+    return None if unavailable else Settled(duplicate=False)

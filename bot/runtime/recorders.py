@@ -243,25 +243,29 @@ def _unfollow(ctx: Recording, change: UnfollowDossier) -> None:
     ctx.facts.followed(change.dossier_id, ctx.contact_id, False)
 
 
-@records(TakeInvitation)
-def _take_invitation(ctx: Recording, change: TakeInvitation) -> None:
-    ctx.writes.take_invitation(change.dossier_id)
-    ctx.facts.invite_status(change.dossier_id, "in_progress")
-
-
 #: Answer delays are counted in whole days up to this (a week or more counts as 7).
 MAX_ANSWER_DAYS = 7
 
 
-@records(CloseInvitation)
-def _close_invitation(ctx: Recording, change: CloseInvitation) -> None:
+@records(TakeInvitation)
+def _take_invitation(ctx: Recording, change: TakeInvitation) -> None:
+    # The answer delay is counted when the survey starts, whatever becomes of it: counted at a
+    # completed end, the count's row shared that transaction (its PostgreSQL xmin) with the
+    # dossier's row, and so told which dossier's survey was completed.
     answered: tuple[datetime, int] | None = None
     dossier = ctx.facts.dossier(change.dossier_id)
-    if change.status == "completed" and dossier is not None and dossier.handed_over_at:
-        days = max(0, (change.at - dossier.handed_over_at).days)
-        answered = (change.at, min(days, MAX_ANSWER_DAYS))
-    ctx.writes.close_invitation(change.dossier_id, change.status, answered)
-    ctx.facts.invite_status(change.dossier_id, change.status)
+    if dossier is not None and dossier.handed_over_at:
+        days = max(0, (ctx.now - dossier.handed_over_at).days)
+        answered = (ctx.now, min(days, MAX_ANSWER_DAYS))
+    ctx.writes.take_invitation(change.dossier_id, answered)
+    ctx.facts.invite_status(change.dossier_id, "in_progress")
+
+
+@records(CloseInvitation)
+def _close_invitation(ctx: Recording, change: CloseInvitation) -> None:
+    # The dossier keeps only that its invitation is over: ``change.status`` goes no further.
+    ctx.writes.close_invitation(change.dossier_id)
+    ctx.facts.invite_status(change.dossier_id, "ended")
 
 
 @records(RequestJob)

@@ -201,10 +201,10 @@ def invited(state: ConversationState, env: Env, facts: Facts, value: str) -> Out
     in_survey = state.flow == survey.FLOW
     if in_survey and survey.SurveyData.load(state.data).dossier == d.id:
         return Outcome((Reply("survey.resume"), *survey.prompt(state, env)), state=state)
-    if d.invite == "completed":
-        return Outcome((Reply("dossier.rated", (("code", d.code),)),), state=state)
     if d.invite == "in_progress":
         return Outcome((Reply("dossier.invite_elsewhere"),), state=state)
+    # One answer for every invitation that is over, however its survey ended: the dossier
+    # no longer knows (a rated one would pair with the one completed response).
     if not d.invite_open(env.now):
         return Outcome((Reply("dossier.invite_closed", (("code", d.code),)),), state=state)
     if state.flow is not None:

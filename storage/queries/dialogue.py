@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_
@@ -39,11 +39,48 @@ class ConversationRow:
         return (self.channel, self.external_id)
 
 
-async def claim_events(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> set[str]:
-    """Records event keys and returns the ones never seen before (a redelivery is not)."""
+#: How long a key claimed before keys named the account (an alias) still marks a redelivery:
+#: Telegram keeps an unconfirmed update for 24 hours, Zalo retries for minutes; an hour
+#: more for ``processed_at`` kept to the hour.
+ALIAS_WINDOW = timedelta(hours=25)
+
+
+async def claim_events(
+    conn: AsyncConnection,
+    keys: Sequence[str],
+    now: datetime,
+    *,
+    aliases: Mapping[str, str] | None = None,
+) -> set[str]:
+    """Records event keys and returns the ones never seen before (a redelivery is not).
+
+    ``aliases``: for a key, the key the same event was claimed under by an earlier release
+    (``telegram:<update id>``, before keys named the bot). A key whose alias was claimed
+    within ``ALIAS_WINDOW`` is no new event either. Aliases are looked up, never written,
+    so two bots on one database no longer share new keys; an alias older than any
+    redelivery is ignored, so the old, shared keys stop counting a day after the upgrade."""
     unique = list(dict.fromkeys(keys))
     if not unique:
         return set()
+    fresh = await _claim(conn, unique, now)
+    wanted = {aliases[k] for k in fresh if k in aliases} if aliases else set()
+    if not wanted or aliases is None:
+        return fresh
+    since = now.replace(minute=0, second=0, microsecond=0) - ALIAS_WINDOW
+    seen = set(
+        (
+            await conn.execute(
+                select(processed_events.c.event_key).where(
+                    processed_events.c.event_key.in_(sorted(wanted)),
+                    processed_events.c.processed_at >= since,
+                )
+            )
+        ).scalars()
+    )
+    return {k for k in fresh if aliases.get(k) not in seen}
+
+
+async def _claim(conn: AsyncConnection, unique: list[str], now: datetime) -> set[str]:
     # One statement: the keys that were inserted are the new ones. A key another process is
     # recording at this moment waits for that transaction, then counts as seen.
     stmt = insert_ignore(conn, processed_events, ("event_key",)).returning(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..dialect import insert_ignore
 from ..schema import api_signatures, contacts, dossier_events, dossier_follows, dossiers
+from ..schema_dossiers import INVITE_ENDED
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +392,9 @@ async def mark_reminded(conn: AsyncConnection, dossier_ids: Sequence[int]) -> in
 
 
 async def expire_invitations(conn: AsyncConnection, now: datetime) -> int:
-    """Invitations nobody took up before their end: expired (a survey under way is not)."""
+    """Invitations nobody took up before their end: ended, as one whose survey ended is (a
+    survey under way is not; its own expiry ends the invitation). The reminder goes too, so
+    the row is the same as after a survey: ``invite_remind_at`` NULL, no trace of when."""
     result = await conn.execute(
         update(dossiers)
         .where(
@@ -399,7 +402,7 @@ async def expire_invitations(conn: AsyncConnection, now: datetime) -> int:
             dossiers.c.invite_expires_at.is_not(None),
             dossiers.c.invite_expires_at <= now,
         )
-        .values(invite_status="expired", invite_remind_at=None)
+        .values(invite_status=INVITE_ENDED, invite_remind_at=None)
     )
     return int(result.rowcount or 0)
 

@@ -42,6 +42,7 @@ from ..schema import (
     survey_responses,
 )
 from ..schema_channels import web_messages, zalo_chats
+from ..schema_dossiers import INVITE_ENDED
 from ..schema_runtime import outbox, outbox_leases
 from .leases import forget_idle_leases
 
@@ -86,12 +87,23 @@ class Recent:
     """The rows a chat's transaction wrote last, found before any is restamped (a restamp of
     the chats changes the ``xmin`` they are found by): ids of the ended responses, the
     consents and the used receipts; ``oldest``, the age (transactions, PostgreSQL's
-    ``age(xmin)``) of the oldest of them, None when there is none."""
+    ``age(xmin)``) of the oldest of them when found, None when there is none, and
+    ``oldest_xid``, its ``xmin``: ages grow with every transaction of the server, so the
+    steps that run later compare with the age of that id then (:func:`no_older`), not with
+    ``oldest`` (which would leave out the oldest rows' marks and sums)."""
 
     responses: list[int] = field(default_factory=list)
     consents: list[int] = field(default_factory=list)
     receipts: list[int] = field(default_factory=list)
     oldest: int | None = None
+    oldest_xid: int | None = None
+
+
+def no_older(table: Table, found: Recent) -> ColumnElement[bool]:
+    """Rows of ``table`` written no earlier than the oldest row of ``found`` (ages taken now,
+    in the same transaction: a later step's own age of ``found.oldest_xid``)."""
+    oldest: ColumnElement[object] = literal_column(f"CAST('{int(found.oldest_xid or 0)}' AS xid)")
+    return func.age(_xmin(table)) <= func.age(oldest)
 
 
 async def find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
@@ -101,6 +113,7 @@ async def find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
     oldest of those (the earlier runs' restamps)."""
     found = Recent()
     ages: list[int] = []
+    xids: list[int] = []
 
     def since(column: ColumnElement[datetime]) -> ColumnElement[bool]:
         return true() if after is None else column >= after
@@ -122,21 +135,30 @@ async def find_recent(conn: AsyncConnection, after: datetime | None) -> Recent:
     for into, table, condition, recent in queries:
         picked = _by_a_chat(table) if after is None else or_(_by_a_chat(table), recent)
         rows = await conn.execute(
-            select(table.c.id, func.age(_xmin(table))).where(condition, picked)
+            select(table.c.id, func.age(_xmin(table)), _xid(table)).where(condition, picked)
         )
-        for row_id, age in rows.tuples():
+        for row_id, age, xid in rows.tuples():
             into.append(int(row_id))
             ages.append(int(age))
+            xids.append(int(xid))
     used = receipts.c.survey_status.is_not(None)
     picked = _by_a_chat(receipts)
     if after is not None and ages:
         picked = or_(picked, func.age(_xmin(receipts)) <= max(ages))
-    rows = await conn.execute(select(receipts.c.id, func.age(_xmin(receipts))).where(used, picked))
-    for row_id, age in rows.tuples():
+    rows = await conn.execute(
+        select(receipts.c.id, func.age(_xmin(receipts)), _xid(receipts)).where(used, picked)
+    )
+    for row_id, age, xid in rows.tuples():
         found.receipts.append(int(row_id))
         ages.append(int(age))
-    found.oldest = max(ages) if ages else None
+        xids.append(int(xid))
+    if ages:
+        found.oldest, found.oldest_xid = max(zip(ages, xids, strict=True))
     return found
+
+
+def _xid(table: Table) -> ColumnElement[object]:
+    return literal_column(f"{table.name}.xmin::text::bigint")
 
 
 #: Tables other than ``conversations`` and ``contacts`` whose rows a chat's transaction
@@ -165,7 +187,7 @@ def chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step
             await forget_idle_leases(conn, now)
         if found.oldest is None:
             return
-        within = func.age(_xmin(conversations)) <= found.oldest
+        within = no_older(conversations, found)
         ids = await conn.execute(
             select(conversations.c.contact_id)
             .where(within)
@@ -182,7 +204,7 @@ def chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step
         chats += [int(i) for i in sample.scalars()]
         ids = await conn.execute(
             select(contacts.c.id)
-            .where(func.age(_xmin(contacts)) <= found.oldest)
+            .where(no_older(contacts, found))
             .with_for_update(skip_locked=True, key_share=True)
         )
         people = [int(i) for i in ids.scalars()]
@@ -202,10 +224,10 @@ def chats_since(found: Recent, rng: Random, now: datetime | None = None) -> Step
             await conn.execute(
                 text(
                     f"UPDATE {table.name} SET {column} = {column} WHERE ctid = ANY(ARRAY("
-                    f"SELECT ctid FROM {table.name} WHERE age(xmin) <= :oldest"
+                    f"SELECT ctid FROM {table.name} WHERE age(xmin) <= age(CAST(:oldest AS xid))"
                     " FOR UPDATE SKIP LOCKED))"
                 ),
-                {"oldest": found.oldest},
+                {"oldest": found.oldest_xid},
             )
 
     return restamp
@@ -223,13 +245,9 @@ def one_by_one(table: Table, ids: list[int], rng: Random) -> Step:
     return restamp
 
 
-#: A dossier's invitation once its survey ended (``invited``, ``in_progress`` before).
-ENDED_INVITATIONS = ("completed", "abandoned", "expired")
-
-
 def ended_invitations(found: Recent, rng: Random) -> Step:
-    """The dossiers whose invitation's survey ended (their ``invite_status`` written by the
-    transaction that ended it, with the chat's conversation) that a chat's transaction wrote
+    """The dossiers whose invitation's survey ended (``invite_status`` ``ended``, written by
+    the transaction that ended it, with the chat's conversation) that a chat's transaction wrote
     last or that are no older than the oldest row of ``found``, updated to themselves one by
     one in random order (:func:`by_key_in_random_order`): else their ``xmin`` and their place
     kept the order, and the time, those surveys ended in, to be set against the responses'
@@ -241,8 +259,8 @@ def ended_invitations(found: Recent, rng: Random) -> Step:
     async def restamp(conn: AsyncConnection) -> None:
         written = _by_a_chat(dossiers)
         if found.oldest is not None:
-            written = or_(written, func.age(_xmin(dossiers)) <= found.oldest)
-        ended = dossiers.c.invite_status.in_(ENDED_INVITATIONS)
+            written = or_(written, no_older(dossiers, found))
+        ended = dossiers.c.invite_status == INVITE_ENDED
         await by_key_in_random_order(conn, dossiers, ended & written, rng)
 
     return restamp
@@ -271,7 +289,7 @@ def ended_surveys(found: Recent, since: date, rng: Random) -> Step:
         def picked(table: Table) -> ColumnElement[bool]:
             if found.oldest is None:
                 return _by_a_chat(table)
-            return or_(_by_a_chat(table), func.age(_xmin(table)) <= found.oldest)
+            return or_(_by_a_chat(table), no_older(table, found))
 
         await by_key_in_random_order(conn, survey_marks, picked(survey_marks), rng)
         for table in DAILY_SUMS:
@@ -280,9 +298,10 @@ def ended_surveys(found: Recent, since: date, rng: Random) -> Step:
     return restamp
 
 
-#: The per-day sums the transaction that ends a survey adds to: a row is created by the
-#: first survey of the day with its key (an answer's value, a status, a whole number of days
-#: after a hand-over), so the order of their creation is the order of the first such ends.
+#: The per-day sums a chat's transaction adds to: a row is created by the first survey of the
+#: day with its key (an answer's value, a status; a whole number of days after a hand-over,
+#: counted when the invitation's survey starts), so the order of their creation is the order
+#: the first such surveys ended (or started) in.
 DAILY_SUMS: tuple[Table, ...] = (survey_daily, survey_daily_counts, dossier_answer_days)
 
 

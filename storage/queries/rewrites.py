@@ -16,21 +16,26 @@ receipt share the same ``xmin``. Those rows are therefore written again (each up
 itself) in transactions of their own, which touch no chat row: the survey rows in one, the
 consents in another, the receipts in a third (a receipt stamped together with its response
 would pair them again). After an ended survey the runtime asks for that within a minute
-(:func:`rewrite_recent_traces`, only the rows a chat's transaction wrote last); the hourly job
-restamps every survey row (:func:`rewrite_survey_traces`).
+(:func:`rewrite_recent_traces`, only the rows a chat's transaction wrote last), and then
+rewrites the survey tables without their old versions (those carry the chat's transaction id,
+the order surveys ended in and ``ctid`` chains from old to new); the hourly job restamps every
+survey row (:func:`rewrite_survey_traces`). Rows are restamped one by one in random order and
+the survey tables rewritten with ``CLUSTER`` (key order), never in the order they lay in: an
+update puts the new version at the next free place and ``VACUUM FULL`` keeps the order, so a
+table's ``ctid`` order would stay the order the surveys ended in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from random import Random
 
-from sqlalchemy import (
-    Table,
-)
+from sqlalchemy import Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -115,12 +120,23 @@ class Rewritten:
 
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: Seconds each rewritten table's statement took: how long it held its table's lock.
+    seconds: dict[str, float] = field(default_factory=dict)
+    #: Left to the hourly run as too large to rewrite every minute (``max_bytes``).
+    deferred: list[str] = field(default_factory=list)
+    #: A transaction older than the restamp was still open when the rewrite began: the old
+    #: versions it may still read were copied too (:func:`rewrite_recent_traces`).
+    held_back: bool = False
 
 
-#: Rewritten with ``VACUUM FULL`` by the restamp an ended survey asks for: the tables whose
-#: old versions hold the chat next to the survey just ended (its conversation's state with the
-#: answers, the replies echoing them), all small (one row per chat, or rows deleted once sent).
-#: The survey tables, the consents and the sums grow with the years: left to the hourly run.
+#: Rewritten with ``VACUUM FULL`` by the restamp an ended survey asks for, after the
+#: ``CLUSTER`` of the survey tables (``CLUSTERED``: the responses, answers, consents,
+#: receipts, marks, sums and dossiers, whose old versions carry the chat's transaction id and
+#: whose rows would otherwise lie in the order the surveys ended in): the small chat tables,
+#: whose old versions hold the chat next to the survey just ended (its conversation's state
+#: with the answers, the replies echoing them). Not ``contacts`` nor ``processed_events``:
+#: their old versions are a chat's and the rewrite leaves no survey row version to share
+#: their ``xmin`` (the hourly run rewrites ``processed_events``).
 RECENT_VACUUMED: tuple[Table, ...] = (
     conversations,
     outbox,
@@ -128,6 +144,24 @@ RECENT_VACUUMED: tuple[Table, ...] = (
     web_messages,
     zalo_chats,
 )
+
+#: The survey tables the per-minute run rewrites, the one size each may have for it (table,
+#: TOAST and indexes, ``pg_total_relation_size``): a larger one is left to the hourly run
+#: (:attr:`Rewritten.deferred`), its old versions with it. The rewrite holds the table's
+#: exclusive lock 35 to 100 ms per MB on a 2-core server (``bench/restamp_cost.py``: the
+#: answers of 20,000 surveys, 36 MB, 1.6 to 2.7 s; of 100,000, 170 MB, 5.9 to 16.1 s), and a
+#: citizen answering waits that long: 8 MB keep it under about 0.8 s. The chat tables
+#: (``RECENT_CHAT_TABLES``) are always rewritten.
+RECENT_MAX_BYTES = 8 * 1024 * 1024
+
+#: The small chat tables: rewritten whatever their size.
+RECENT_CHAT_TABLES: tuple[Table, ...] = RECENT_VACUUMED
+
+#: How long the per-minute run waits, after restamping, for the transactions that were open
+#: before its last step committed (a rewrite copies the old versions such a transaction may
+#: still read, ``ctid`` chains included). Past it the run rewrites all the same and asks for
+#: another run a minute on (:attr:`Rewritten.held_back`).
+HORIZON_WAIT_S = 5.0
 
 
 async def _restamp_apart(
@@ -216,12 +250,17 @@ def _reported(job: str, stamped: bool, result: Rewritten) -> Rewritten:
     lock, logged (table names and counts only) as ``job``."""
     if not stamped:
         result.skipped.insert(0, "restamp")
+    longest = max(result.seconds.items(), key=lambda kv: kv[1], default=("-", 0.0))
     log.info(
-        "job=%s tables=%d skipped=%d skipped_tables=%s",
+        "job=%s tables=%d skipped=%d skipped_tables=%s deferred_tables=%s held_back=%s "
+        "longest_lock=%s:%.3fs",
         job,
         len(result.done),
         len(result.skipped),
         ",".join(result.skipped) or "-",
+        ",".join(result.deferred) or "-",
+        result.held_back,
+        *longest,
     )
     return result
 
@@ -238,22 +277,68 @@ async def rewrite_survey_traces(engine: AsyncEngine, since: date) -> Rewritten:
 
 
 async def rewrite_recent_traces(
-    engine: AsyncEngine, since: date, rng: Random | None = None, now: datetime | None = None
+    engine: AsyncEngine,
+    since: date,
+    rng: Random | None = None,
+    now: datetime | None = None,
+    max_bytes: int | None = RECENT_MAX_BYTES,
 ) -> Rewritten:
     """What an ended survey asks for on PostgreSQL (the runtime, within a minute):
-    :func:`restamp_recent` (daily sums from ``since`` on), then ``VACUUM FULL`` of the small
-    chat tables (``RECENT_VACUUMED``, ``lock_timeout`` ``RECENT_LOCK_TIMEOUT``), so that no
-    survey, consent or receipt row shares an ``xmin`` with a chat's, and the conversation's
-    versions from during the survey go. Old versions in the survey tables, the consents and the sums
-    stay until the hourly :func:`rewrite_survey_traces`. Logs table names and counts only.
-    On SQLite nothing."""
+    :func:`restamp_recent` (daily sums from ``since`` on); then, once the transactions open
+    before its last step have ended (``HORIZON_WAIT_S`` at most), a rewrite without their old
+    versions (``lock_timeout`` ``RECENT_LOCK_TIMEOUT``) of the survey tables (``CLUSTER``,
+    key order, ``CLUSTERED``) and of the small chat tables (``VACUUM FULL``,
+    ``RECENT_VACUUMED``). So no survey, consent or receipt row shares an
+    ``xmin`` with a chat's, and no page keeps a version written by the chat's transaction,
+    the order the surveys ended in or a ``ctid`` chain from it; a survey table larger than
+    ``max_bytes`` (``RECENT_MAX_BYTES``; None: no limit) is left to the hourly run
+    (``deferred``), as its lock would hold answers up too long. ``skipped`` names what was
+    refused a lock and ``held_back`` says an older transaction was still open: the caller
+    runs again (:class:`jobs.restamp.SurveyRestamp`). Logs table names, counts and the
+    longest lock only. On SQLite nothing."""
     if engine.dialect.name == "sqlite":
         return Rewritten()
     stamped = await restamp_recent(engine, since, rng, now)
+    held_back = not await until_older_transactions_end(engine, HORIZON_WAIT_S)
     result = await rewrite_tables(
-        engine, clustered=(), vacuumed=RECENT_VACUUMED, lock_timeout=RECENT_LOCK_TIMEOUT
+        engine,
+        vacuumed=RECENT_VACUUMED,
+        lock_timeout=RECENT_LOCK_TIMEOUT,
+        max_bytes=max_bytes,
+        unlimited=RECENT_CHAT_TABLES,
     )
+    result.held_back = held_back
     return _reported("restamp", stamped, result)
+
+
+async def until_older_transactions_end(engine: AsyncEngine, wait_s: float) -> bool:
+    """Waits (``wait_s`` at most) until no session of the server has a transaction or a
+    snapshot older than the ids assigned so far (``pg_current_snapshot``'s ``xmax``): a
+    rewrite that starts then can drop every version deleted before. True when that came,
+    False when one stayed open (a long report, a backup: the rewrite then copies the old
+    versions it may still read). Sessions of other roles whose ``backend_xmin`` the role may
+    not see are not waited for (the next run rewrites again)."""
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        horizon = await auto.exec_driver_sql(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint % 4294967296"
+        )
+        xid = int(horizon.scalar_one())
+        deadline = time.monotonic() + wait_s
+        while True:
+            older = await auto.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                    "AND (age(backend_xid) > age(CAST(:x AS xid)) "
+                    "OR age(backend_xmin) > age(CAST(:x AS xid)))"
+                ),
+                {"x": xid},
+            )
+            if older.scalar_one() == 0:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.1)
 
 
 async def rewrite_tables(
@@ -262,12 +347,16 @@ async def rewrite_tables(
     clustered: Sequence[tuple[Table, str]] = CLUSTERED,
     vacuumed: Sequence[Table] = VACUUMED,
     lock_timeout: str = LOCK_TIMEOUT,
+    max_bytes: int | None = None,
+    unlimited: Sequence[Table] = (),
 ) -> Rewritten:
     """Rewrites the survey tables (``CLUSTER``, key order) and the tables that held a
     chat next to a survey (``VACUUM FULL``) on PostgreSQL, one statement per table outside any
     transaction (VACUUM refuses one) with ``lock_timeout`` (``LOCK_TIMEOUT``): a table still
     locked then is left to the next run. ``clustered``, ``vacuumed``: the tables and how (by
-    default ``CLUSTERED`` and ``VACUUMED``). On SQLite nothing
+    default ``CLUSTERED`` and ``VACUUMED``); with ``max_bytes``, a table larger (with its
+    TOAST and indexes) is left out (``deferred``) unless it is one of ``unlimited``. Each
+    statement's time is in ``seconds``. On SQLite nothing
     (empty result): ``secure_delete`` zeroes freed cells and the log is checkpointed.
 
     Cost: each statement holds an ACCESS EXCLUSIVE lock on its table (no read, no write) while
@@ -286,9 +375,19 @@ async def rewrite_tables(
     ] + [(table.name, f"VACUUM FULL {table.name}") for table in vacuumed]
     async with engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if max_bytes is not None:
+            free = {table.name for table in unlimited}
+            for name, _ in list(statements):
+                size = await auto.execute(
+                    text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": name}
+                )
+                if name not in free and size.scalar_one() > max_bytes:
+                    result.deferred.append(name)
+            statements = [(n, s) for n, s in statements if n not in result.deferred]
         await auto.exec_driver_sql(f"SET lock_timeout = '{lock_timeout}'")
         try:
             for name, statement in statements:
+                started = time.perf_counter()
                 try:
                     await auto.exec_driver_sql(statement)
                 except DBAPIError as exc:
@@ -297,6 +396,7 @@ async def rewrite_tables(
                     result.skipped.append(name)
                 else:
                     result.done.append(name)
+                    result.seconds[name] = time.perf_counter() - started
         finally:
             await auto.exec_driver_sql("RESET lock_timeout")
     return result

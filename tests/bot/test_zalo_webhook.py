@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 import bot.channels.zalo_inbound as zalo_inbound
+import bot.runtime.failures as failures_module
 from bot.channels.zalo_events import SIGNATURE_HEADER, signature
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from storage import read_transaction
@@ -206,4 +207,34 @@ async def test_events_the_bot_does_not_read_are_not_failures(
     async with read_transaction(engine) as conn:
         failed = (await conn.execute(select(func.count()).select_from(failed_events))).scalar()
     assert failed == 0
+    await dispatcher.close()
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [
+        (lambda: ValueError("a record the database refuses"), 200),  # settled: not sent again
+        (lambda: ConnectionRefusedError(111, "Connection refused"), 500),  # sent again
+    ],
+    ids=["refused-record", "database-unavailable"],
+)
+async def test_a_malformed_event_whose_failure_cannot_be_recorded_is_answered_200(
+    engine: AsyncEngine,
+    clock: SequentialClock,
+    ids: SequentialIds,
+    monkeypatch: pytest.MonkeyPatch,
+    refusal: Any,
+    status: int,
+) -> None:
+    """Issue 10: the record of a malformed event failing for any other reason than an
+    unavailable database answered 500, so Zalo sent the same event again, failing each
+    time; it is now answered 200 (logged with the error classes only)."""
+
+    async def refused(_conn: object, _failed: object) -> None:
+        raise refusal()
+
+    monkeypatch.setattr(failures_module, "record_failed_event", refused)
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
+    malformed = _with(_TEXT, message={"text": {"a": 1}, "msg_id": "m-odd"})
+    assert await _post(dispatcher, malformed) == status
     await dispatcher.close()

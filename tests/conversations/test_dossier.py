@@ -93,13 +93,11 @@ def test_link_token() -> None:
         ("invited", True, timedelta(days=1), "survey.consent"),
         ("invited", True, timedelta(seconds=-1), "dossier.invite_closed"),
         ("in_progress", True, timedelta(days=1), "dossier.invite_elsewhere"),
-        ("completed", True, timedelta(days=1), "dossier.rated"),
-        ("abandoned", True, timedelta(days=1), "dossier.invite_closed"),
-        ("expired", True, timedelta(days=1), "dossier.invite_closed"),
+        ("ended", True, timedelta(days=1), "dossier.invite_closed"),
         (None, True, timedelta(days=1), "dossier.invite_unknown"),
         ("invited", False, timedelta(days=1), "dossier.invite_unknown"),
     ],
-    ids=["open", "past-its-end", "taken", "rated", "stopped", "expired", "none", "not-followed"],
+    ids=["open", "past-its-end", "taken", "ended", "none", "not-followed"],
 )
 def test_an_invitation_press_in_each_state(
     invite: str | None, followed: bool, expires_in: timedelta, key: str

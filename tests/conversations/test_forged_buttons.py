@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conversations.context import ComplaintFacts, Env, Facts
 from conversations.effects import ConversationState
-from conversations.engine import GLOBAL_BUTTONS, handle
+from conversations.engine import GLOBAL_BUTTONS, handle, prompt
 from conversations.events import Choice, Command, Inbound, Text
 from conversations.parsing import is_ascii_number
 
@@ -128,9 +128,10 @@ def test_a_forged_rating_of_an_unknown_case_answers_as_an_unknown_code(
     """Issue 10: ``rate:CODE`` for a case that does not exist (or is not the chat's) answered
     "not yet ready to be rated", telling that the code exists; now it gets what a lookup of an
     unknown code ends with (``lookup.refused``, the same for "no such case" and "not yours"),
-    and the chat's own flow is left as it was."""
+    and the chat's own flow is left as it was, its question asked again mid-task."""
     outcome = handle(state, Choice(button), ENV, facts)
-    assert [r.key for r in outcome.replies] == ["lookup.refused"]
+    asked = [r.key for r in prompt(state, ENV)] if state.flow else []
+    assert [r.key for r in outcome.replies] == ["lookup.refused", *asked]
     assert (outcome.state or state) == state
     assert not outcome.changes
 
@@ -154,3 +155,47 @@ def test_the_chats_own_case_still_says_why_it_cannot_be_rated() -> None:
     assert _keys(STATES[0], Choice("rate:PA-2026-000007:5"), mine) == ["rating.not_now"]
     done = Facts(complaints={"PA-2026-000007": _case("resolved", owned=True)})
     assert _keys(STATES[0], Choice("rate:PA-2026-000007:5"), done)[0] == "rating.thanks"
+
+
+#: Button data a client may forge, or an old message may still carry, pressed mid-task; the
+#: facts of the chat when it is pressed (its own case, resolved or not, or none).
+MID_TASK_DATA = [
+    "rate:PA-2026-000007:²", "rate:PA-2026-000007:5", "rate:PA-2026-999999:5",
+    "rate:nonsense:5", "rate::5", "rate:PA-2026-000007:0", "rate:PA-2026-000007:٣",
+    "1.2:²", "1.1:²", "zz:1", "nope", "", ":", "x" * 300, "rate:" + "9" * 300 + ":5",
+    "case:PA:²", "case:PA-2026-000007:take", "lang:xx", "menu:xx", "forget:maybe",
+    "trips:9", "c.cat:nosuch", "c.who:²", "summary:²", "consent:²",
+]  # fmt: skip
+MID_TASK_FACTS = {
+    "none": Facts(),
+    "own new": Facts(complaints={"PA-2026-000007": _case("new", owned=True)}),
+    "own resolved": Facts(complaints={"PA-2026-000007": _case("resolved", owned=True)}),
+    "not own": Facts(complaints={"PA-2026-000007": _case("resolved", owned=False)}),
+}
+MID_TASK = [s for s in STATES if s.flow in ("survey", "complaint")]
+
+
+@pytest.mark.parametrize("facts", MID_TASK_FACTS.values(), ids=MID_TASK_FACTS.keys())
+@pytest.mark.parametrize("data", MID_TASK_DATA)
+def test_a_forged_button_mid_task_asks_the_tasks_question_again(data: str, facts: Facts) -> None:
+    """Issue 10: ``rate:CODE:²`` (or a rating of an unknown code, or a case card's button)
+    pressed while a survey or complaint question waits was answered (``lookup.refused``,
+    ``rating.not_now``, even the menu) without the question, leaving the citizen no button to
+    press. At every step of both tasks, any forged or stale data that leaves the task at its
+    step now ends with the step's question, buttons and all, after one word on what was
+    pressed; the menu is never offered in its place."""
+    for state in MID_TASK:
+        outcome = handle(state, Choice(data), ENV, facts)
+        after = outcome.state or state
+        where = f"{data[:40]!r} at {state.flow}/{state.step}"
+        if (after.flow, after.step) != (state.flow, state.step):
+            continue  # taken as an answer (``1.1:5`` style data of this very step)
+        asked = prompt(after, ENV)
+        keys = [r.key for r in outcome.replies]
+        if keys == ["common.already_answered"]:
+            # The previous step's button tapped twice: its answer (this question) is the
+            # last message shown, buttons and all.
+            continue
+        assert list(outcome.replies[-len(asked) :]) == asked, f"no question again: {where}"
+        assert len(outcome.replies) > len(asked), f"no word on the button: {where}"
+        assert not {"menu.again", "menu.welcome", "menu.unknown"} & set(keys), where

@@ -117,9 +117,10 @@ def test_a_dossier_from_slip_to_rating(fake: FakeTelegram, bot: BotProcess) -> N
         press(fake, APPLICANT, data)
     wait_text(fake, APPLICANT, "Trân trọng cảm ơn Ông/Bà đã dành thời gian đánh giá")
 
-    # The dossier cannot be rated twice: the representative's invitation is refused kindly.
+    # The dossier cannot be rated twice: the representative's invitation is refused kindly,
+    # as it would be after a cancelled or expired survey (the dossier keeps only "ended").
     press(fake, REPRESENTATIVE, "dinv:1")
-    wait_text(fake, REPRESENTATIVE, "Hồ sơ HS-E2E-0001 đã được đánh giá rồi")
+    wait_text(fake, REPRESENTATIVE, "Lời mời đánh giá hồ sơ HS-E2E-0001 đã kết thúc")
     assert not any("Ông/Bà có đồng ý tham gia không?" in t for t in texts(fake, REPRESENTATIVE))
 
     # Each chat heard of each change once, in the order they happened.
@@ -141,7 +142,7 @@ def test_a_dossier_from_slip_to_rating(fake: FakeTelegram, bot: BotProcess) -> N
         ).fetchall()
         dossier = conn.execute("SELECT status, invite_status FROM dossiers").fetchone()
     assert response == [("completed", 0, "1.009972", "Cấp phép xây dựng", f"{today:%Y-%m}-01")]
-    assert dossier == ("handed_over", "completed")
+    assert dossier == ("handed_over", "ended")  # over, not how: the response alone says so
 
     # The leaders' report, beside the SIPAS index: one invitation, one answer.
     send_and_wait(fake, ADMIN_ID, "/baocao")

@@ -73,7 +73,7 @@ def test_on_time_late_and_within_half_the_legal_limit_per_procedure() -> None:
         "Hồ sơ theo dõi qua chat (từ hệ thống một cửa):\n"
         "• Hồ sơ tiếp nhận trong kỳ: 10; được theo dõi qua chat: 4 (40,00%)\n"
         "• Mời đánh giá khi trả kết quả: 4 hồ sơ; đã đánh giá: 3 — tỷ lệ phản hồi 75,00%\n"
-        "• Từ khi trả kết quả đến khi đánh giá: trung vị dưới 1 ngày; 66,67% đánh giá trong vòng một ngày\n"
+        "• Từ khi trả kết quả đến khi bắt đầu đánh giá: trung vị dưới 1 ngày; 66,67% bắt đầu trong vòng một ngày\n"
         "• Hồ sơ có kết quả trong kỳ: 4; đúng hẹn 3 (75,00%), trễ hẹn 1 (25,00%)\n"
         "• Giải quyết trong một nửa thời hạn quy định (mục tiêu 50%): 2/3 (66,67%); chỉ số hài lòng SIPAS cùng kỳ: 84,00%\n"
         "  – Cấp giấy phép xây dựng: 3 hồ sơ; đúng hẹn 66,67%, trễ hẹn 33,33%; trong 50% thời hạn 66,67%; SIPAS 82,50% (12 phiếu)\n"

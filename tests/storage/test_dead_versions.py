@@ -172,6 +172,68 @@ async def _until_no_older_transaction(engine: AsyncEngine, wait_s: float = 60.0)
     pytest.fail(f"another transaction on the server stayed open over {wait_s} s")
 
 
+#: A chat's side and a survey's: the transaction ids (``xmin``, ``xmax``) in any row version
+#: in the pages of one side must not be found in the pages of the other.
+CHAT_SIDE = (
+    "conversations", "contacts", "processed_events", "outbox", "outbox_leases",
+    "web_messages", "zalo_chats",
+)  # fmt: skip
+SURVEY_SIDE = (
+    "survey_responses", "answers", "consents", "receipts", "survey_marks", "survey_daily",
+    "survey_daily_counts",
+)  # fmt: skip
+
+
+async def _versions(engine: AsyncEngine, table: str) -> list[tuple[str, int, int, str, str, str]]:
+    """Every row version in the pages of ``table`` and of its TOAST table, live or dead
+    (``heap_page_items``): relation, page, line, ``xmin``, ``xmax`` (text) and ``t_ctid``."""
+    async with read_transaction(engine) as conn:
+        rels = await conn.execute(
+            text(
+                "SELECT c.oid::regclass::text, "
+                "pg_relation_size(c.oid) / current_setting('block_size')::int FROM pg_class c "
+                "WHERE c.oid = CAST(:t AS regclass) OR c.oid = "
+                "(SELECT reltoastrelid FROM pg_class WHERE oid = CAST(:t AS regclass))"
+            ),
+            {"t": table},
+        )
+        found: list[tuple[str, int, int, str, str, str]] = []
+        for name, blocks in rels.all():
+            for n in range(int(blocks)):
+                items = await conn.execute(
+                    text(
+                        "SELECT lp, t_xmin::text, t_xmax::text, t_ctid::text "
+                        "FROM heap_page_items(get_raw_page(:rel, :n)) WHERE lp_flags = 1"
+                    ),
+                    {"rel": name, "n": n},
+                )
+                found += [(name, n, int(lp), x, m, c) for lp, x, m, c in items.tuples()]
+    return found
+
+
+async def _links_in_pages(engine: AsyncEngine) -> dict[str, object]:
+    """What the pages still tie together: transaction ids found in a row version of a chat
+    table and in one of a survey table; survey tables' versions that are not their live
+    rows (dead, or linked by ``t_ctid`` to a newer one)."""
+    ids: dict[str, set[str]] = {"chat": set(), "survey": set()}
+    where: dict[str, list[tuple[str, int, int, str, str, str]]] = {}
+    stale: dict[str, int] = {}
+    for side, tables in (("chat", CHAT_SIDE), ("survey", SURVEY_SIDE)):
+        for table in tables:
+            versions = await _versions(engine, table)
+            for v in versions:
+                for x in v[3:5]:
+                    if x != "0":
+                        ids[side].add(x)
+                        where.setdefault(x, []).append(v)
+            if side == "survey":
+                chained = [v for v in versions if v[5] != f"({v[1]},{v[2]})" or v[4] != "0"]
+                if chained:
+                    stale[table] = len(chained)
+    shared = ids["chat"] & ids["survey"]
+    return {"shared ids": {x: where[x] for x in shared}, "old survey versions": stale}
+
+
 async def _shuffle(runner: JobsRunner) -> None:
     if runner.engine.dialect.name == "postgresql":
         await _until_no_older_transaction(runner.engine)
@@ -290,3 +352,99 @@ async def test_no_old_row_version_keeps_a_chat_next_to_its_survey(
             {"r": RESPONSE_ID},
         )
         assert kept.scalar_one() == COMMENT
+
+
+async def test_the_run_an_ended_survey_asks_for_leaves_no_link_in_any_page(
+    fresh: AsyncEngine, tmp_path: Path
+) -> None:
+    """The per-minute run (``jobs.restamp``), not the hourly one: once it has run, no page of
+    any table (heap and TOAST) holds a survey row version that shares a transaction id with a
+    chat table's row version, nor an old survey row version (dead, or chained by ``t_ctid``
+    to its restamped copy, in the order the surveys ended); and the chat's tables hold none
+    of the chat's survey traces. Again after the run owed a minute on."""
+    engine = fresh
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's pages (SQLite: secure_delete, see the test above)")
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        await auto.execute(
+            text("SELECT setval(pg_get_serial_sequence('contacts', 'id'), :n, false)"),
+            {"n": CONTACT_ID},
+        )
+    clock = SequentialClock(start=START)
+    dispatcher = Dispatcher(
+        engine, DispatchSettings(survey_ttl=timedelta(days=7)), clock=clock,
+        new_id=lambda: RESPONSE_ID,
+    )  # fmt: skip
+    runner = JobsRunner(engine, dispatcher, DIGESTS, default_catalog(), clock)
+    restamp = runner.restamp
+    assert restamp is not None
+    await _survey_with_a_comment(dispatcher)
+    assert restamp.pending  # the ended survey asked for it
+    before = await _links_in_pages(engine)
+    assert before["shared ids"], before
+    assert before["old survey versions"], before
+
+    for run in (1, 2):  # the run, then the one owed a minute on
+        clock.advance(timedelta(minutes=1))
+        await _until_no_older_transaction(engine)
+        assert await restamp.tick()
+        assert restamp.runs == run
+        after = await _links_in_pages(engine)
+        assert after == {"shared ids": {}, "old survey versions": {}}, (run, after)
+        traces = await _traces(engine, tmp_path)
+        # Live rows for now: the event ids (a month), the chat's lease if not idle yet.
+        assert traces == {
+            t: traces[t] & {"event id", "chat id"} if t in ("processed_events", "outbox_leases")
+            else set()
+            for t in TABLES
+        }, (run, traces)  # fmt: skip
+        assert await _shared_xmins(engine) == set()
+    assert not restamp.pending
+    await dispatcher.close()
+    async with read_transaction(engine) as conn:
+        kept = await conn.execute(
+            text("SELECT value_text FROM answers WHERE response_id = :r AND item = 'comment'"),
+            {"r": RESPONSE_ID},
+        )
+        assert kept.scalar_one() == COMMENT
+
+
+async def test_a_table_still_locked_is_rewritten_at_the_next_run(fresh: AsyncEngine) -> None:
+    """A survey table whose lock the per-minute run could not get within its timeout is not
+    forgotten: the run stays pending, and the next one (a minute on) rewrites it."""
+    engine = fresh
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite rewrites nothing)")
+    async with engine.connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+    clock = SequentialClock(start=START)
+    dispatcher = Dispatcher(
+        engine, DispatchSettings(survey_ttl=timedelta(days=7)), clock=clock,
+        new_id=lambda: RESPONSE_ID,
+    )  # fmt: skip
+    runner = JobsRunner(engine, dispatcher, DIGESTS, default_catalog(), clock)
+    restamp = runner.restamp
+    assert restamp is not None
+    await _survey_with_a_comment(dispatcher)
+    clock.advance(timedelta(minutes=1))
+    restamp.wake()  # and no follow-up owed: only the lock keeps it pending
+    restamp.follow_up = False
+    async with engine.connect() as holder:
+        await holder.execute(text("LOCK TABLE survey_marks IN ACCESS SHARE MODE"))
+        await _until_no_older_transaction(engine)
+        assert await restamp.tick()
+        left = await _links_in_pages(engine)
+        await holder.rollback()
+    assert list(left["old survey versions"]) == ["survey_marks"], left  # type: ignore[call-overload]
+    assert restamp.pending  # survey_marks was refused its lock: owed again
+    assert not await restamp.tick()  # not within the minute
+    clock.advance(timedelta(minutes=1))
+    await _until_no_older_transaction(engine)
+    assert await restamp.tick()
+    assert not restamp.pending
+    after = await _links_in_pages(engine)
+    assert after == {"shared ids": {}, "old survey versions": {}}, after
+    await dispatcher.close()

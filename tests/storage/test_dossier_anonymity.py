@@ -133,7 +133,7 @@ async def test_the_response_holds_procedure_field_and_month_only(engine: AsyncEn
         "completed_at": response["completed_at"],
         "handed_over_month": date(2026, 3, 1),
     }
-    assert invited == "completed"  # the dossier knows it was rated, not by whom nor how
+    assert invited == "ended"  # the dossier knows its invitation is over, not how, nor by whom
     assert [tuple(d) for d in delays] == [(date(2026, 3, 9), 0, 1)]
 
     # The response's id appears nowhere but in its own row and its answers: not in the

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import bot.runtime.dispatch as dispatch
+import bot.runtime.failures as failures_module
+from bot.channels.telegram_inbound import TelegramInbound
 from bot.runtime.dispatch import Dispatcher, DispatchSettings, Handled, event_key
 from bot.runtime.failures import Failures, claim_key
 from conversations import Choice, Command, InboundEvent, Text, default_catalog
@@ -212,3 +214,94 @@ async def test_the_polite_message_is_in_the_chat_s_language(
         (None, "parse", False),
         ("x1", "parse", True),
     ]
+
+
+async def _refused_record(_conn: AsyncConnection, _failed: object) -> None:
+    raise ValueError("a record the database refuses")
+
+
+async def test_an_event_whose_failure_cannot_be_recorded_is_still_confirmed(
+    engine: AsyncEngine,
+    clock: SequentialClock,
+    ids: SequentialIds,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 10: the record of a failed event failing too (for any reason but an unavailable
+    database) left the event unconfirmed, so it came again for ever, failing each time. It
+    is now handled (confirmed, nothing sent), and logged with the error classes only."""
+    monkeypatch.setattr(dispatch, "flush", _poison_for("u1", lambda: ValueError("bug")))
+    monkeypatch.setattr(failures_module, "record_failed_event", _refused_record)
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
+    secret = "số nhà 12 ngõ 5"
+    with caplog.at_level("ERROR", logger="bot.failures"):
+        result = await dispatcher.submit(_event("e1", Text(secret), "u1"))
+    assert isinstance(result, Handled)
+    assert (result.duplicate, result.messages) == (False, ())
+    [line] = [r.getMessage() for r in caplog.records if "failure_not_recorded" in r.getMessage()]
+    assert "error=ValueError cause=ValueError confirmed=yes" in line
+    assert secret not in caplog.text
+    assert "u1" not in line
+    # The events behind it go on.
+    answered = await dispatcher.submit(_event("e2", Command("start"), "u2"))
+    assert [m.key for m in answered.messages] == ["menu.welcome"]
+    await dispatcher.close()
+
+
+async def test_a_failure_record_the_unavailable_database_refuses_leaves_the_event_unconfirmed(
+    engine: AsyncEngine,
+    clock: SequentialClock,
+    ids: SequentialIds,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def unavailable(_conn: AsyncConnection, _failed: object) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(dispatch, "flush", _poison_for("u1", lambda: ValueError("bug")))
+    monkeypatch.setattr(failures_module, "record_failed_event", unavailable)
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
+    [result] = await dispatcher.process([_event("e1", Command("start"), "u1")])
+    assert isinstance(result, Exception)  # comes again once the database is back
+
+
+class _Bot:
+    id = 42
+    username = "sipas_bot"
+
+
+class _Sender:
+    async def answer_callback(self, _query: object) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("refusal", "offset"),
+    [
+        (lambda: ValueError("a record the database refuses"), 901),  # confirmed
+        (lambda: ConnectionRefusedError(111, "Connection refused"), 900),  # comes again
+    ],
+    ids=["refused-record", "database-unavailable"],
+)
+async def test_an_unreadable_telegram_update_whose_failure_cannot_be_recorded_is_confirmed(
+    engine: AsyncEngine,
+    clock: SequentialClock,
+    ids: SequentialIds,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    refusal: Callable[[], Exception],
+    offset: int,
+) -> None:
+    """The same at the parse stage: polling confirms the update (the offset moves past it)
+    unless the database is unavailable."""
+
+    async def refused(_conn: AsyncConnection, _failed: object) -> None:
+        raise refusal()
+
+    monkeypatch.setattr(failures_module, "record_failed_event", refused)
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=ids)
+    inbound = TelegramInbound(_Bot(), dispatcher, (), _Sender())  # type: ignore[arg-type]
+    unreadable = {"update_id": 900, "message": {"message_id": 5, "chat": "số nhà 12"}}
+    with caplog.at_level("ERROR"):
+        assert await inbound.accept_all([unreadable]) == offset
+    assert "số nhà" not in caplog.text
+    await dispatcher.close()

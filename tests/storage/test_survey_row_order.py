@@ -6,8 +6,11 @@ single ``UPDATE`` of many rows, and ``VACUUM FULL``, keep the order the rows lie
 physical order (``ctid``) of ``survey_marks`` read the chats in the order they submitted (and
 the key file's marks name them), and that of ``survey_daily`` the first submitters' answers in
 order. After the restamp an ended survey asks for, each table lies in an order drawn from the
-restamp's randomness; after the hourly shuffle, in key order (a hash, the content, an id
-given at creation): neither is the end order. On SQLite every such table is stored in key
+restamp's randomness, or, once rewritten (``CLUSTER``, every minute while the table is small,
+every hour in any case), in key order (a hash, the content, an id given at creation): never
+the end order. The same holds of the dossiers (their invitation marked ended) and of the
+days-since-hand-over counts (made when an invitation's survey starts: their order was the
+start order). On SQLite every such table is stored in key
 order from the start (``WITHOUT ROWID``, or a random or creation id as rowid).
 
 Not statistical: seven surveys end in an order that is none of the tables' key orders, and
@@ -31,13 +34,14 @@ from bot.runtime.dispatch import Dispatcher
 from conversations import default_catalog
 from jobs.runner import JobsRunner
 from storage import WriteSet, flush, read_transaction, write_transaction
-from storage.queries.rewrites import RESTAMPED_DAYS, restamp_recent
+from storage.queries.rewrites import RESTAMPED_DAYS, rewrite_recent_traces
 from storage.queries.surveys import create_receipt
 from storage.schema import (
     consents,
     contacts,
     dossier_answer_days,
     dossiers,
+    processed_events,
     receipts,
     survey_daily,
     survey_daily_counts,
@@ -112,9 +116,17 @@ def _explode(given: Mapping[str, int | str], method: str) -> dict[tuple[str, str
     return {(item, str(value)): 1 for item, value in given.items()}
 
 
+async def _write(engine: AsyncEngine, ws: WriteSet, event: str, at: datetime) -> None:
+    """One batch in one transaction, with its event id, as the dispatcher writes it."""
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+        await conn.execute(processed_events.insert().values(event_key=event, processed_at=at))
+
+
 async def _end_in_order(engine: AsyncEngine) -> None:
-    """Seven chats start a survey (consent given, a receipt, a dossier's invitation) in order
-    ``n``, answer, then end in ``ENDED`` order, one transaction each, as the dispatcher does."""
+    """Seven chats start a survey (consent given, a receipt, a dossier's invitation, whose
+    days since the hand-over are counted then) in order ``n``, answer, then end in ``ENDED``
+    order, one transaction each."""
     async with write_transaction(engine) as conn:
         for s in RECEIPTS:
             s.receipt = await create_receipt(conn, f"slip-{s.n}", PROCEDURE, START)
@@ -129,20 +141,22 @@ async def _end_in_order(engine: AsyncEngine) -> None:
                 dossiers.insert()
                 .values(
                     code=f"HS-{s.n}", token=f"tok-{s.n}", client="motcua", procedure=PROCEDURE,
-                    received_on=DAY, due_on=DAY, status="handed_over",
-                    invite_status="in_progress", created_at=START, updated_at=START,
+                    received_on=DAY, due_on=DAY, status="handed_over", invite_status="invited",
+                    created_at=START, updated_at=START,
                 )
                 .returning(dossiers.c.id)
             )  # fmt: skip
             s.dossier = int(found.scalar_one())
     for s in STARTED:
         ws = WriteSet()
+        ws.aggregate = (TZ, _explode)
         at = START + timedelta(minutes=s.n)
         ws.consent(s.contact, "survey", True, at, "sipas-1001/vi/0000")
         ws.start_response(s.response, METHOD, at, s.receipt, PROCEDURE, s.field, DAY)
+        ws.invitations_taken.append(s.dossier)
+        ws.answer_days.append((at, s.days))
         ws.save_answer(s.response, "1.1", s.value)
-        async with write_transaction(engine) as conn:
-            await flush(conn, ws)
+        await _write(engine, ws, f"start-{s.n}", at)
     for n, s in enumerate(ENDED):
         ws = WriteSet()
         ws.aggregate = (TZ, _explode)
@@ -151,10 +165,8 @@ async def _end_in_order(engine: AsyncEngine) -> None:
             s.response, "completed", at, receipt_id=s.receipt, consent=(s.contact, "survey")
         )
         ws.survey_marks[s.mark] = PERIOD
-        ws.invitations_closed[s.dossier] = "completed"
-        ws.answer_days.append((at, s.days))
-        async with write_transaction(engine) as conn:
-            await flush(conn, ws)
+        ws.invitations_closed.add(s.dossier)
+        await _write(engine, ws, f"end-{s.n}", at)
 
 
 async def _lying(engine: AsyncEngine, table: Table) -> list[tuple[Any, ...]]:
@@ -184,8 +196,14 @@ class Keyed(random.Random):
         x.sort(key=self.rank)
 
 
+#: Rows written last when their survey started (the days since the hand-over), not ended.
+AT_START = {"dossier_answer_days"}
+
+
 def _ended(table: Table) -> list[tuple[Any, ...]]:
-    return [_row_of(table, s) for s in ENDED]
+    """``table``'s rows in the order the surveys wrote them last: the order they ended in
+    (started in, for ``AT_START``)."""
+    return [_row_of(table, s) for s in (STARTED if table.name in AT_START else ENDED)]
 
 
 async def _check_survey_rows_kept(engine: AsyncEngine) -> None:
@@ -227,13 +245,28 @@ async def test_no_survey_table_lies_in_the_order_surveys_ended(
     for table in TABLES:
         assert await _lying(engine, table) == _ended(table), table.name
 
-    # The restamp an ended survey asks for: each table then lies in the order drawn.
+    # The restamp an ended survey asks for, the survey tables being too large to be rewritten
+    # every minute (``max_bytes`` 0: each left to the hourly run): each lies in the order drawn.
     now = START + timedelta(minutes=40)
     since = now.date() - timedelta(days=RESTAMPED_DAYS)
     drawn = Keyed(key)
-    assert await restamp_recent(engine, since, drawn, now)
+    done = await rewrite_recent_traces(engine, since, drawn, now, max_bytes=0)
+    assert not done.skipped
+    assert not {t.name for t in TABLES} & set(done.done)
     for table in TABLES:
         assert await _lying(engine, table) == sorted(_ended(table), key=drawn.rank), table.name
+    await _check_survey_rows_kept(engine)
+
+    # Small enough, they are rewritten after the restamp (``CLUSTER``): key order, whatever
+    # order the rows lay in.
+    for table in TABLES:
+        await _move_in_end_order(engine, table)
+        assert await _lying(engine, table) == _ended(table), table.name
+    done = await rewrite_recent_traces(engine, since, Keyed(key), now + timedelta(minutes=1))
+    assert not done.skipped
+    assert not {t.name for t in TABLES} & set(done.deferred)
+    for table in TABLES:
+        assert await _lying(engine, table) == sorted(_ended(table)), table.name
     await _check_survey_rows_kept(engine)
 
     # The hourly shuffle, after rows were written again in the end order (as a restamp that
@@ -248,7 +281,8 @@ async def test_no_survey_table_lies_in_the_order_surveys_ended(
 
 
 async def _move_in_end_order(engine: AsyncEngine, table: Table) -> None:
-    """Each row of ``table`` updated to itself in the order the surveys ended: it lies last."""
+    """Each row of ``table`` updated to itself in the order the surveys ended (``_ended``):
+    the rows then lie in that order, as a single ``UPDATE`` or a restamp not run leaves them."""
     key = list(table.primary_key.columns)
     async with write_transaction(engine) as conn:
         for row in _ended(table):

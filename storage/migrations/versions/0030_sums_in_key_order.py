@@ -2,14 +2,14 @@
 anonymity): both were rowid tables, and a row's rowid is given when it is made, by the first
 survey of the day with its key (procedure, field, status; a whole number of days after a
 hand-over). Read in rowid order, as a plain ``SELECT`` does, the rows listed the first
-surveys of each day in the order they ended. ``WITHOUT ROWID``, like ``survey_daily``,
-``survey_marks`` and ``answers``, they lie in key order. The rows are copied over; the old
-table's pages are freed, and zeroed (``secure_delete``). PostgreSQL has no rowid: nothing
-changes there (its row order is the restamp's and the hourly ``CLUSTER``'s,
-``storage.queries.rewrites``).
+surveys of each day in the order they ended (started, for the days after a hand-over).
+``WITHOUT ROWID``, like ``survey_daily``, ``survey_marks`` and ``answers``, they lie in key
+order. The rows are copied over; the old table's pages are freed, and zeroed
+(``secure_delete``). PostgreSQL has no rowid: nothing changes there (its row order is the
+restamp's and the ``CLUSTER``'s, ``storage.queries.rewrites``).
 
-Revision ID: 0029_sums_in_key_order
-Revises: 0028_outbox_in_survey
+Revision ID: 0030_sums_in_key_order
+Revises: 0029_invite_ended
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029_sums_in_key_order"
-down_revision = "0028_outbox_in_survey"
+revision = "0030_sums_in_key_order"
+down_revision = "0029_invite_ended"
 branch_labels = None
 depends_on = None
 
@@ -58,7 +58,7 @@ def _rebuild(make: Callable[[bool], sa.Table], with_rowid: bool) -> None:
     """Recreates the table (SQLite cannot switch a table's rowid off or on in place) and
     copies its rows back."""
     table = make(with_rowid)
-    kept = f"{table.name}_0029"
+    kept = f"{table.name}_0030"
     listed = ", ".join(c.name for c in table.columns)
     op.rename_table(table.name, kept)
     table.create(op.get_bind())
