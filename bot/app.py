@@ -49,6 +49,7 @@ from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
 from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.config import Settings
 from bot.errors import ApiUnreachable, TokenRefused
+from bot.runtime.activity import ACTIVITY
 from bot.runtime.build import (
     Runtime,
     build_runtime,
@@ -358,6 +359,7 @@ async def run_bot(settings: Settings) -> int:
             while not server.started and not web.done():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
             tasks.extend(await jobs.start(stop))
+            tasks.append(asyncio.create_task(ACTIVITY.run(stop), name="activity"))
             log.info("event=started channels=%d", len(names))
             print(f"bot {', '.join(names)} running (web :{settings.http_port})", flush=True)
             if settings.web_chat:
@@ -379,7 +381,10 @@ async def run_bot(settings: Settings) -> int:
             await runtime.dispatcher.close()
             for sender in senders:
                 await sender.drain(SHUTDOWN_DRAIN_S)
-            log.info("event=stopped sent=%d", sum(s.sent for s in senders))
+            ACTIVITY.flush()  # what the drain did goes in the last aggregate line
+            # No count of messages sent: with one citizen in the process's life, it was
+            # their survey's route (bot.runtime.activity).
+            log.info("event=stopped")
     finally:
         await runtime.close()
     if refused:

@@ -6,7 +6,6 @@ What an update means is read in ``bot.channels.telegram_updates``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import (
@@ -39,6 +38,7 @@ from bot.errors import (
     TransientSendError,
 )
 from bot.limits import TelegramLimit
+from bot.runtime.activity import ACTIVITY
 from bot.runtime.replies import Capabilities, utf16_length
 from bot.runtime.rooms import StaffRooms, is_group, split_key
 from conversations import (
@@ -72,8 +72,6 @@ MENU_COMMANDS = (
     "hosocuatoi",
     "huytheodoi",
 )
-
-log = logging.getLogger("bot.telegram")
 
 
 def keyboard(choices: list[list[str]] | list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
@@ -245,5 +243,6 @@ class TelegramSender:
         try:
             await query.answer()
         except TelegramError as exc:
-            # No chat: a line per press with it would count the chat's steps (bot.logs).
-            log.info("event=callback_answer_failed error=%s", type(exc).__name__)
+            # Tallied, not a line per press: the lines of a lone citizen, even with no chat,
+            # would count their survey's steps (bot.runtime.activity).
+            ACTIVITY.failed("callback_answer", type(exc).__name__)

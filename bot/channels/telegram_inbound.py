@@ -191,9 +191,9 @@ class TelegramInbound:
         failed: list[int] = []
         for update_id, result in zip(ids, results, strict=True):
             if isinstance(result, BaseException):
-                log.error(
-                    "event=update_failed update=%s error=%s", update_id, type(result).__name__
-                )
+                # No update id: ids are sequential per bot, so the gap between two failed
+                # ones would count a lone citizen's events (failed_events keeps the id).
+                log.error("event=update_failed error=%s", type(result).__name__)
                 if update_id is not None:
                     failed.append(update_id)
         if failed:

@@ -48,6 +48,7 @@ from storage.queries.dialogue import ConversationRow, claim_events, load_convers
 from storage.queries.outbox import scrub_once_sent, scrub_sent
 from storage.queries.survey_marks import marked, survey_mark
 
+from .activity import ACTIVITY, Activity
 from .albums import Albums, is_file
 from .dispatch_settings import DispatchSettings as DispatchSettings
 from .facts import FactsCache
@@ -101,7 +102,9 @@ class Dispatcher:
         new_id: Callable[[], int] = random_id,
         new_code: Callable[[int], str] = random_code,
         catalog: Catalog | None = None,
+        activity: Activity = ACTIVITY,
     ) -> None:
+        """``activity``: where each event's time is tallied (the log's aggregate line)."""
         self.engine = engine
         self.settings = settings or DispatchSettings()
         self.clock = clock
@@ -114,6 +117,7 @@ class Dispatcher:
         self._job_listeners: list[Callable[[], None]] = []
         self._ended_listeners: list[Callable[[], None]] = []
         self._takers: dict[str, Taker] = {}
+        self.activity = activity
 
     def hand_off(self, taker: Taker) -> None:
         """Hands the replies of each committed event straight to ``taker`` (the channel's
@@ -340,7 +344,7 @@ class Dispatcher:
             known = replace(known, surveyed=True)
         if event.address_marks and facts.surveyed.issuperset(event.address_marks):
             known = replace(known, address_used=True)
-        outcome = self._engine(state, event, known)
+        outcome = self._engine(state, event, known, in_survey=state.flow == SURVEY_FLOW)
         new = outcome.state or state
         ctx = Recording(
             writes,
@@ -374,21 +378,17 @@ class Dispatcher:
             writes.enqueue(channel, chat_id, notice, now, bulk=True)
         self._save(row, new, writes, now)
         rows[(event.channel, event.external_id)] = _advanced(row, new)
-        if log.isEnabledFor(logging.DEBUG):
-            # No chat, at any level: one chat's lines in a row (kinds, reply counts, times)
-            # are its survey's route, and a complaint's exact time would name its person.
-            # DEBUG only: when one citizen is active alone, even chat-less lines in a row
-            # trace the route, so the default level (INFO) writes no line per event.
-            log.debug(
-                "event=handled channel=%s kind=%s replies=%d ms=%.2f",
-                event.channel,
-                event.payload.kind,
-                len(messages),
-                (time.perf_counter() - started) * 1000,
-            )
+        # No line per event, at any level: with one citizen active alone, even chat-less
+        # lines in a row were the survey's route (bot.runtime.activity).
+        self.activity.handled((time.perf_counter() - started) * 1000, in_survey=in_survey)
         return Handled(event.event_id, False, messages, tuple(ctx.notices))
 
-    def _engine(self, state: ConversationState, event: InboundEvent, facts: Facts) -> Outcome:
+    def _engine(
+        self, state: ConversationState, event: InboundEvent, facts: Facts, *, in_survey: bool
+    ) -> Outcome:
+        """The engine's outcome; on its failure, the apology with a reference, and one ERROR
+        line: with the traceback outside a survey, only the error's class within one (a
+        traceback's frames and values would say at which question it failed)."""
         env = Env(
             now=self.clock(),
             new_id=self.new_id,
@@ -410,9 +410,15 @@ class Dispatcher:
         )
         try:
             return handle(state, event.payload, env, facts)
-        except Exception:
+        except Exception as error:
             ref = uuid.uuid4().hex[:8]
-            log.exception("event=engine_error ref=%s channel=%s", ref, event.channel)
+            log.error(
+                "event=engine_error ref=%s channel=%s error=%s",
+                ref,
+                event.channel,
+                type(error).__name__,
+                exc_info=None if in_survey else error,
+            )
             return Outcome((Reply("common.error", (("ref", ref),)),), state=state)
 
     @staticmethod

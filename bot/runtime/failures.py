@@ -68,7 +68,8 @@ def error_name(error: BaseException) -> str:
 
 
 def where(error: BaseException) -> str:
-    """The innermost line of our own code the error passed through (file:line), or "?"."""
+    """The innermost line of our own code the error passed through (file:line), "?" when
+    none, or ``conversations`` when it is in the dialogue code."""
     ours = [
         frame
         for frame in extract_tb(error.__traceback__)
@@ -76,8 +77,12 @@ def where(error: BaseException) -> str:
     ]
     if not ours:
         return "?"
-    frame = ours[-1]
-    return f"{Path(frame.filename).relative_to(_ROOT)}:{frame.lineno}"
+    place = Path(ours[-1].filename).relative_to(_ROOT)
+    if place.parts[0] == "conversations":
+        # The dialogue's own line would say at which step (of a survey, at which question)
+        # the event failed: only that it failed in the dialogue (issue 10, anonymity).
+        return "conversations"
+    return f"{place}:{ours[-1].lineno}"
 
 
 @dataclass(frozen=True, slots=True)

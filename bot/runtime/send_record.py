@@ -34,6 +34,7 @@ from storage.queries.outbox import (
     stop_contact,
 )
 
+from .activity import ACTIVITY
 from .send_budget import Limits
 
 log = logging.getLogger("bot.sender")
@@ -73,39 +74,36 @@ async def record_failure(
       ``MAX_BACKOFF_S``) until ``MAX_ATTEMPTS``;
     - anything else, or too many attempts: dead, with the error's type and text.
 
-    Only the once-per-chat fact (blocked) names the chat in the log: a line per message with
-    the chat would count the messages a chat was sent, which tell its survey's route (the
-    outbox row, while it is kept, says which chat a held or dead message is for).
+    Only the once-per-chat fact (blocked) has a line of its own, with the chat's pseudonym;
+    every other outcome is tallied by kind and class in the minute's aggregate line
+    (``bot.runtime.activity``): a line per message, even with no chat, counts the messages of
+    a lone citizen's survey, which tell its route (the outbox row, while it is kept, says
+    which chat a held or dead message is for).
     """
     error = type(outcome).__name__
     if isinstance(outcome, Unreachable):
         await mark_held(
             conn, row.id, f"{error}: {outcome}", told=outcome.told, reason=outcome.reason
         )
-        log.info("event=chat_unreachable channel=%s", channel)
+        ACTIVITY.failed(f"{channel}_unreachable", error)
     elif isinstance(outcome, ChatBlocked):
         await stop_contact(conn, channel, row.chat_id)
         log.info("event=chat_blocked channel=%s chat=%s", channel, chat_hash(channel, row.chat_id))
     elif isinstance(outcome, Deferred):
         await mark_retry(conn, row.id, outcome.not_before, error, spend=False)
-        log.info("event=send_deferred channel=%s", channel)
+        ACTIVITY.failed(f"{channel}_deferred", error)
     elif isinstance(outcome, RateLimited):
         not_before = now + timedelta(seconds=outcome.retry_after)
         spend = not isinstance(outcome, Paused)
         await mark_retry(conn, row.id, not_before, error, spend=spend)
-        log.warning("event=rate_limited channel=%s retry_after=%s", channel, outcome.retry_after)
+        ACTIVITY.failed(f"{channel}_rate_limited", error)
     elif isinstance(outcome, TransientSendError) and row.attempts + 1 < MAX_ATTEMPTS:
         backoff = min(MAX_BACKOFF_S, 0.5 * 2**row.attempts)
         await mark_retry(conn, row.id, now + timedelta(seconds=backoff), error)
-        log.warning(
-            "event=send_retry channel=%s attempt=%d error=%s",
-            channel,
-            row.attempts + 1,
-            error,
-        )
+        ACTIVITY.failed(f"{channel}_retry", error)
     else:
         await mark_dead(conn, row.id, f"{error}: {outcome}")
-        log.error("event=send_dead channel=%s error=%s", channel, error)
+        ACTIVITY.failed(f"{channel}_dead", error)
 
 
 async def record_pass(

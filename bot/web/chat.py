@@ -44,7 +44,6 @@ from bot.channels.web import (
     visitor_chat_id,
 )
 from bot.limits import WebLimit
-from bot.logs import chat_hash
 from bot.runtime.dispatch import Dispatcher
 from conversations import InboundEvent
 from storage import read_transaction, write_transaction
@@ -229,8 +228,9 @@ class WebChat:
             self.limits.visitor.allow(token),
         )
         if wait:
-            chat = chat_hash(CHANNEL, visitor_chat_id(token))
-            log.info("event=web_refused reason=rate chat=%s", chat)
+            # No chat, not even hashed: the times of a visitor's refused posts would follow
+            # their steps through a survey.
+            log.info("event=web_refused reason=rate")
             return None, refuse(429, "web.too_fast", wait)
         return token, None
 

@@ -256,7 +256,10 @@ async def test_limits_on_what_a_browser_may_send(web: Web) -> None:
     assert (big_file.status_code, big_file.json()["error"]) == (413, "web.too_large")
 
 
-async def test_rate_limits_per_visitor_and_per_address(engine: AsyncEngine) -> None:
+async def test_rate_limits_per_visitor_and_per_address(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="bot")
     limiters = Limiters(
         visitor=RateLimiter(rate=0.001, burst=3), address=RateLimiter(rate=0.001, burst=7)
     )
@@ -287,6 +290,10 @@ async def test_rate_limits_per_visitor_and_per_address(engine: AsyncEngine) -> N
                 for n in range(3)
             ]
         assert more == [200, 200, 429]
+    # A refusal names no chat, not even hashed: their times would follow a visitor's steps.
+    refusals = [r.getMessage() for r in caplog.records if "web_refused" in r.getMessage()]
+    assert refusals
+    assert not [line for line in refusals if "chat" in line]
 
 
 async def _at_the_files_step(web: Web) -> str:

@@ -20,6 +20,7 @@ from conversations import (
     Facts,
     ForgetContact,
     Inbound,
+    InviteStatus,
     ReceiptFacts,
     StartResponse,
     TakeInvitation,
@@ -100,7 +101,7 @@ def test_link_token() -> None:
     ids=["open", "past-its-end", "taken", "ended", "none", "not-followed"],
 )
 def test_an_invitation_press_in_each_state(
-    invite: str | None, followed: bool, expires_in: timedelta, key: str
+    invite: InviteStatus | None, followed: bool, expires_in: timedelta, key: str
 ) -> None:
     dossier = replace(DOSSIER, invite=invite, followed=followed, invite_expires_at=NOW + expires_in)
     outcome = handle(IDLE, Choice("dinv:42"), env(), Facts(dossiers={42: dossier}))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_anonymity_attack import THANKS, _act, _path
 from tests.e2e.test_telegram_api import AFTER, BEFORE, GRID
 from tests.support.bot_process import BotProcess, free_port, press, send_and_wait
 from tests.support.fake_telegram import FakeTelegram
@@ -152,3 +154,59 @@ def test_an_answer_cut_short_is_not_printed_at_the_default_level(
     output = bot.output()
     assert "event=poll_failed error=TelegramError" in output  # the cut answer was received
     assert _leaks(output, [TOKEN, TOKEN.split(":")[1], NAME, COMMENT, "0987"], [CHAT]) == []
+
+
+#: What differs between two runs of the same process whatever their chats did: times,
+#: durations, the free port, random references and the scheduler's next run times.
+MASKS = (
+    (re.compile(r"time=\S+ \S+"), "time=T"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( ?[+-]\d\d(:\d\d)?)?"), "DATE"),
+    (re.compile(r"\b(ms\w*)=[\d.]+"), r"\1=X"),
+    (re.compile(r"127\.0\.0\.1:\d+|web :\d+"), "PORT"),
+    (re.compile(r"in [\d.]+ seconds"), "in S seconds"),
+    (re.compile(r"\bref=[0-9a-f]+"), "ref=R"),
+)
+
+
+def _masked(output: str) -> Counter[str]:
+    """The lines of a log as a multiset, masked (``MASKS``): which lines, how many of each."""
+    lines = []
+    for line in output.splitlines():
+        for pattern, replacement in MASKS:
+            line = pattern.sub(replacement, line)
+        lines.append(line)
+    return Counter(lines)
+
+
+def _survey_log(workdir: Path, chat: int, steps: list[str]) -> str:
+    """The DEBUG log of a process in whose life one citizen answers one survey (``steps``),
+    on a Bot API of its own (one shared would hand the second process the first's last
+    unconfirmed update)."""
+    workdir.mkdir()
+    with FakeTelegram(token=TOKEN, username="sipas_test_bot") as fake:
+        bot = BotProcess(fake, workdir, extra_env={"LOG_LEVEL": "DEBUG"})
+        bot.start()
+        try:
+            send_and_wait(fake, chat, "/khaosat")
+            for step in steps:
+                _act(fake, chat, step)
+            fake.wait_for(lambda f: any(THANKS in (m.text or "") for m in f.messages(chat)))
+        finally:
+            bot.stop()
+    return bot.output()
+
+
+def test_two_lone_citizens_down_different_routes_leave_the_same_log(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 10: with one citizen active in a process's life, its log (at DEBUG, the most it
+    says) must not tell which way their survey went. One answers that the result was late
+    (the apology question follows), rates the 5.x criteria and types a comment; the other was
+    on time, skips the 5.x criteria and the comment: five events fewer, none of them typed.
+    Their logs, times and durations masked, are the same lines, as many of each."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    late = _survey_log(tmp_path / "late", 7301, _path("late", "no", "yes", COMMENT))
+    on_time = _survey_log(tmp_path / "ontime", 7302, _path("ontime", None, "no", None))
+    assert "level=DEBUG" in late  # the most the process says, not a quiet log
+    first, second = _masked(late), _masked(on_time)
+    assert first == second, (first - second, second - first)
