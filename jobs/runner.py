@@ -37,7 +37,7 @@ SCHEDULER_LOCK = 0x51BA5_0002
 #: How often a follower tries to lead and the leader checks it still does (takeover < 30 s).
 LEADER_POLL_S = 5.0
 EVENT_MEMORY = timedelta(days=30)
-#: How often the survey tables are put back in random order and the tables that held a chat
+#: How often the survey tables are put back in key order and the tables that held a chat
 #: next to a survey are rewritten without their old row versions: the hour response times are
 #: cut to, so at most about one hour's surveys lie in write order or leave old versions.
 SHUFFLE_EVERY_S = 3600
@@ -116,12 +116,13 @@ class JobsRunner:
             return await forget_events_before(conn, self.clock() - EVENT_MEMORY)
 
     async def shuffle(self) -> bool:
-        """PostgreSQL: rewrites the survey tables in random id order, each row stamped by one
+        """PostgreSQL: rewrites the survey tables in key order (a random id, a hash, the
+        content or a creation id: never the order surveys ended in), each row stamped by one
         transaction that touched no chat (the consents and receipts a chat's transaction wrote
         last by two more, one each), and the tables whose old row versions held a chat
         next to a survey without those versions (:mod:`storage.queries.rewrites`); True when
         no table had to be left to the next run. SQLite: zeroes freed space as it goes
-        (``secure_delete``) and keeps rows in id order; this only empties the write-ahead log
+        (``secure_delete``) and keeps rows in key order; this only empties the write-ahead log
         again in case the checkpoint after an ended survey found readers in the way (False)."""
         if is_sqlite(self.engine):
             await scrub_log(self.engine)

@@ -345,7 +345,8 @@ survey_daily = Table(
     sqlite_with_rowid=False,
 )
 
-# Surveys ended per local day: completed, or partial (abandoned or expired).
+# Surveys ended per local day: completed, or partial (abandoned or expired). Stored in key
+# order on SQLite (a rowid would give the order the first surveys of the day ended in).
 survey_daily_counts = Table(
     "survey_daily_counts",
     metadata,
@@ -355,6 +356,7 @@ survey_daily_counts = Table(
     Column("status", String(16), primary_key=True),
     Column("count", Integer, nullable=False),
     Column("method", String(32), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 COMPLAINT_STATUSES = (

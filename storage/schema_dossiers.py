@@ -125,10 +125,13 @@ api_signatures = Table(
 # (7: a week or more), counted per local day of the start, however the survey then ended
 # (counted at its end, the row shared the transaction of a completed survey's dossier row).
 # Coarse on purpose, and apart from everything else: it names no dossier, response or chat.
+# Stored in key order on SQLite (a rowid would give the order the first surveys of the day
+# with each count of days started in).
 dossier_answer_days = Table(
     "dossier_answer_days",
     metadata,
     Column("day", Date, primary_key=True),
     Column("days", SmallInteger, primary_key=True, autoincrement=False),
     Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )

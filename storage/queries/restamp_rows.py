@@ -15,6 +15,7 @@ from random import Random, SystemRandom
 from sqlalchemy import (
     ColumnElement,
     Table,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -31,6 +32,8 @@ from ..schema import (
     consents,
     contacts,
     conversations,
+    dossier_answer_days,
+    dossiers,
     processed_events,
     receipts,
     survey_daily,
@@ -39,6 +42,7 @@ from ..schema import (
     survey_responses,
 )
 from ..schema_channels import web_messages, zalo_chats
+from ..schema_dossiers import INVITE_ENDED
 from ..schema_runtime import outbox, outbox_leases
 from .leases import forget_idle_leases
 
@@ -241,10 +245,33 @@ def one_by_one(table: Table, ids: list[int], rng: Random) -> Step:
     return restamp
 
 
+def ended_invitations(found: Recent, rng: Random) -> Step:
+    """The dossiers whose invitation's survey ended (``invite_status`` ``ended``, written by
+    the transaction that ended it, with the chat's conversation) that a chat's transaction wrote
+    last or that are no older than the oldest row of ``found``, updated to themselves one by
+    one in random order (:func:`by_key_in_random_order`): else their ``xmin`` and their place
+    kept the order, and the time, those surveys ended in, to be set against the responses'
+    hour. A dossier the one-stop system's API holds locked is skipped (never waited for: no
+    deadlock with the API, which locks dossiers in id order); the API's write moves it and
+    stamps it with a transaction of its own. In a transaction of its own: stamped with the
+    responses, a dossier would share their ``xmin``."""
+
+    async def restamp(conn: AsyncConnection) -> None:
+        written = _by_a_chat(dossiers)
+        if found.oldest is not None:
+            written = or_(written, no_older(dossiers, found))
+        ended = dossiers.c.invite_status == INVITE_ENDED
+        await by_key_in_random_order(conn, dossiers, ended & written, rng)
+
+    return restamp
+
+
 def ended_surveys(found: Recent, since: date, rng: Random) -> Step:
     """The ended responses of ``found`` one by one in random order, each after all its answers
     (written by earlier transactions, found by the key's index, not a scan of every answer),
-    then the marks and the daily sums from ``since`` on a chat's transaction wrote."""
+    then the marks, and the daily sums and counts from ``since`` on, that a chat's
+    transaction wrote or that are no older than the oldest row of ``found``, each table's
+    rows one by one in random order too (:func:`by_key_in_random_order`)."""
 
     async def restamp(conn: AsyncConnection) -> None:
         order = list(found.responses)
@@ -264,23 +291,61 @@ def ended_surveys(found: Recent, since: date, rng: Random) -> Step:
                 return _by_a_chat(table)
             return or_(_by_a_chat(table), no_older(table, found))
 
-        await conn.execute(
-            update(survey_marks).where(picked(survey_marks)).values(period=survey_marks.c.period)
-        )
-        for table in (survey_daily, survey_daily_counts):
-            await conn.execute(
-                update(table).where(table.c.day >= since, picked(table)).values(count=table.c.count)
-            )
+        await by_key_in_random_order(conn, survey_marks, picked(survey_marks), rng)
+        for table in DAILY_SUMS:
+            await by_key_in_random_order(conn, table, (table.c.day >= since) & picked(table), rng)
 
     return restamp
 
 
+#: The per-day sums a chat's transaction adds to: a row is created by the first survey of the
+#: day with its key (an answer's value, a status; a whole number of days after a hand-over,
+#: counted when the invitation's survey starts), so the order of their creation is the order
+#: the first such surveys ended (or started) in.
+DAILY_SUMS: tuple[Table, ...] = (survey_daily, survey_daily_counts, dossier_answer_days)
+
+
+async def by_key_in_random_order(
+    conn: AsyncConnection, table: Table, where: ColumnElement[bool], rng: Random
+) -> None:
+    """The rows of ``table`` matching ``where`` updated to themselves (a column that is not
+    part of the key set to itself), one statement per row by primary key, in an order drawn
+    from ``rng``.
+
+    Why not one ``UPDATE``: it writes the new versions in the order it scans the rows, which
+    is the order they lie in, so a table's physical order (``ctid``) would stay the order its
+    rows were created or last counted in: the order the surveys ended. One by one, each new
+    version takes the next free place, and the rows lie in the drawn order. Rows another
+    transaction holds locked (a chat's end adding to a sum) are skipped, never waited for
+    (``SKIP LOCKED``: no deadlock with a chat's upsert): that transaction writes them again
+    with its own ``xmin``, and the next run picks them. The statements go as one batch
+    (``executemany``, run in the list's order): a run's rows are tens to a few thousand."""
+    key = list(table.primary_key.columns)
+    rows = await conn.execute(
+        select(*key).where(where).with_for_update(skip_locked=True, key_share=True)
+    )
+    order = [tuple(row) for row in rows]
+    if not order:
+        return
+    rng.shuffle(order)
+    column = next((c for c in table.columns if not c.primary_key), key[0])
+    itself = update(table).where(*(c == bindparam(f"k_{c.name}") for c in key))
+    await conn.execute(
+        itself.values({column.name: column}),
+        [{f"k_{c.name}": value for c, value in zip(key, row, strict=True)} for row in order],
+    )
+
+
 def every_survey_row(since: date) -> Step:
+    """Every response, answer and mark, and the daily sums from ``since`` on, updated to
+    themselves, one statement per table (their physical order is then reset by the
+    ``CLUSTER`` that follows, :data:`storage.queries.rewrites.CLUSTERED`)."""
+
     async def restamp(conn: AsyncConnection) -> None:
         await conn.execute(update(survey_responses).values(id=survey_responses.c.id))
         await conn.execute(update(answers).values(item=answers.c.item))
         await conn.execute(update(survey_marks).values(period=survey_marks.c.period))
-        for table in (survey_daily, survey_daily_counts):
+        for table in DAILY_SUMS:
             await conn.execute(
                 update(table).where(table.c.day >= since).values(count=table.c.count)
             )

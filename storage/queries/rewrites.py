@@ -19,7 +19,10 @@ would pair them again). After an ended survey the runtime asks for that within a
 (:func:`rewrite_recent_traces`, only the rows a chat's transaction wrote last), and then
 rewrites the survey tables without their old versions (those carry the chat's transaction id,
 the order surveys ended in and ``ctid`` chains from old to new); the hourly job restamps every
-survey row (:func:`rewrite_survey_traces`).
+survey row (:func:`rewrite_survey_traces`). Rows are restamped one by one in random order and
+the survey tables rewritten with ``CLUSTER`` (key order), never in the order they lay in: an
+update puts the new version at the next free place and ``VACUUM FULL`` keeps the order, so a
+table's ``ctid`` order would stay the order the surveys ended in.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from ..schema import (
     answers,
     consents,
     conversations,
+    dossier_answer_days,
+    dossiers,
     processed_events,
     receipts,
     survey_daily,
@@ -55,6 +60,7 @@ from .restamp_rows import (
     SYSTEM_RANDOM,
     Step,
     chats_since,
+    ended_invitations,
     ended_surveys,
     every_survey_row,
     find_recent,
@@ -70,30 +76,37 @@ LOCK_TIMEOUT = "5s"
 #: every message of every chat queues behind a lock being waited for on ``conversations``.
 RECENT_LOCK_TIMEOUT = "1s"
 
-#: Rewritten with ``CLUSTER``: in the order of their random response ids (the order rows were
-#: written in would follow the order people answered).
+#: Rewritten with ``CLUSTER``, in the order of their primary key: the rows a survey's end
+#: creates or moves, which otherwise lie in the order the surveys ended (an update puts the
+#: new version at the next free place, ``VACUUM FULL`` keeps the order rows lie in). The key
+#: says nothing of that order: the random response id; the mark, a keyed hash; a sum's
+#: content (day, item, value, procedure…); the id a consent, a receipt or a dossier got when
+#: it was made, before its survey began (the row shows it anyway).
 CLUSTERED: tuple[tuple[Table, str], ...] = (
     (survey_responses, "pk_survey_responses"),
     (answers, "pk_answers"),
+    (survey_marks, "pk_survey_marks"),
+    (survey_daily, "pk_survey_daily"),
+    (survey_daily_counts, "pk_survey_daily_counts"),
+    (dossier_answer_days, "pk_dossier_answer_days"),
+    (consents, "pk_consents"),
+    (receipts, "pk_receipts"),
+    (dossiers, "pk_dossiers"),
 )
 
 #: Rewritten with ``VACUUM FULL``: their old versions hold a chat (its id, its contact id, its
 #: times) next to a survey's traces (the state with the answers; the "→ answer" echoes and the
-#: summary sent; the consent before it lost its contact; a lease or an event of the chat), or
-#: they are the survey's daily sums, whose successive versions tell one response's answers.
-#: ``zalo_chats`` keeps each chat's last message time, whose old versions give every step's.
+#: summary sent; a lease or an event of the chat). ``zalo_chats`` keeps each chat's last
+#: message time, whose old versions give every step's. (The consents, the marks and the
+#: sums, whose old versions tell as much, are in ``CLUSTERED``: the copy drops old versions
+#: too, and does not keep the order rows lie in.)
 VACUUMED: tuple[Table, ...] = (
     conversations,
-    consents,
-    receipts,
     outbox,
     outbox_leases,
     processed_events,
     web_messages,
     zalo_chats,
-    survey_marks,
-    survey_daily,
-    survey_daily_counts,
 )
 
 #: Updated to themselves (new ``xmin``) before the rewrite. The daily sums only from this many
@@ -117,11 +130,11 @@ class Rewritten:
 
 
 #: Rewritten with ``VACUUM FULL`` by the restamp an ended survey asks for, after the
-#: ``CLUSTER`` of the responses and answers (``CLUSTERED``): the small chat tables, whose old
-#: versions hold the chat next to the survey just ended (its conversation's state with the
-#: answers, the replies echoing them), and every survey table the restamp wrote again (the
-#: consents, receipts, marks and daily sums), whose old versions carry the chat's transaction
-#: id and lie in the order the surveys ended in. Not ``contacts`` nor ``processed_events``:
+#: ``CLUSTER`` of the survey tables (``CLUSTERED``: the responses, answers, consents,
+#: receipts, marks, sums and dossiers, whose old versions carry the chat's transaction id and
+#: whose rows would otherwise lie in the order the surveys ended in): the small chat tables,
+#: whose old versions hold the chat next to the survey just ended (its conversation's state
+#: with the answers, the replies echoing them). Not ``contacts`` nor ``processed_events``:
 #: their old versions are a chat's and the rewrite leaves no survey row version to share
 #: their ``xmin`` (the hourly run rewrites ``processed_events``).
 RECENT_VACUUMED: tuple[Table, ...] = (
@@ -130,11 +143,6 @@ RECENT_VACUUMED: tuple[Table, ...] = (
     outbox_leases,
     web_messages,
     zalo_chats,
-    consents,
-    receipts,
-    survey_marks,
-    survey_daily,
-    survey_daily_counts,
 )
 
 #: The survey tables the per-minute run rewrites, the one size each may have for it (table,
@@ -146,8 +154,8 @@ RECENT_VACUUMED: tuple[Table, ...] = (
 #: (``RECENT_CHAT_TABLES``) are always rewritten.
 RECENT_MAX_BYTES = 8 * 1024 * 1024
 
-#: Of ``RECENT_VACUUMED``, the small chat tables: rewritten whatever their size.
-RECENT_CHAT_TABLES: tuple[Table, ...] = RECENT_VACUUMED[:5]
+#: The small chat tables: rewritten whatever their size.
+RECENT_CHAT_TABLES: tuple[Table, ...] = RECENT_VACUUMED
 
 #: How long the per-minute run waits, after restamping, for the transactions that were open
 #: before its last step committed (a rewrite copies the old versions such a transaction may
@@ -191,6 +199,7 @@ async def restamp_survey_rows(engine: AsyncEngine, since: date) -> bool:
         (
             chats_since(found, SYSTEM_RANDOM),
             one_by_one(receipts, found.receipts, SYSTEM_RANDOM),
+            ended_invitations(found, SYSTEM_RANDOM),
             one_by_one(consents, found.consents, SYSTEM_RANDOM),
             every_survey_row(since),
         ),
@@ -223,6 +232,7 @@ async def restamp_recent(
         (
             chats_since(found, rng, now),
             one_by_one(receipts, found.receipts, rng),
+            ended_invitations(found, rng),
             one_by_one(consents, found.consents, rng),
             ended_surveys(found, since, rng),
         ),
@@ -276,9 +286,9 @@ async def rewrite_recent_traces(
     """What an ended survey asks for on PostgreSQL (the runtime, within a minute):
     :func:`restamp_recent` (daily sums from ``since`` on); then, once the transactions open
     before its last step have ended (``HORIZON_WAIT_S`` at most), a rewrite without their old
-    versions (``lock_timeout`` ``RECENT_LOCK_TIMEOUT``) of the responses and answers
-    (``CLUSTER``, random id order) and of the small chat tables and the other survey tables
-    (``VACUUM FULL``, ``RECENT_VACUUMED``). So no survey, consent or receipt row shares an
+    versions (``lock_timeout`` ``RECENT_LOCK_TIMEOUT``) of the survey tables (``CLUSTER``,
+    key order, ``CLUSTERED``) and of the small chat tables (``VACUUM FULL``,
+    ``RECENT_VACUUMED``). So no survey, consent or receipt row shares an
     ``xmin`` with a chat's, and no page keeps a version written by the chat's transaction,
     the order the surveys ended in or a ``ctid`` chain from it; a survey table larger than
     ``max_bytes`` (``RECENT_MAX_BYTES``; None: no limit) is left to the hourly run
@@ -340,7 +350,7 @@ async def rewrite_tables(
     max_bytes: int | None = None,
     unlimited: Sequence[Table] = (),
 ) -> Rewritten:
-    """Rewrites the survey tables (``CLUSTER``, random id order) and the tables that held a
+    """Rewrites the survey tables (``CLUSTER``, key order) and the tables that held a
     chat next to a survey (``VACUUM FULL``) on PostgreSQL, one statement per table outside any
     transaction (VACUUM refuses one) with ``lock_timeout`` (``LOCK_TIMEOUT``): a table still
     locked then is left to the next run. ``clustered``, ``vacuumed``: the tables and how (by

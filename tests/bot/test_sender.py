@@ -322,3 +322,35 @@ async def test_content_the_channel_refuses_is_said_in_words_not_dead(
     await _sender(engine, channel).drain(2)
     assert channel.sent == [("staff", "Biểu đồ")]
     assert [r[1] for r in await _rows(engine)] == ["sent"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        ("hangs", "TransientSendError: send timed out"),
+        ("crashes", "TransientSendError: ValueError"),
+    ],
+)
+async def test_a_send_that_hangs_or_crashes_is_retried_then_dead_with_its_cause(
+    engine: AsyncEngine, failure: str, error: str
+) -> None:
+    """A send past its timeout, or one that raises what no channel should, is retried like a
+    network error; once out of attempts the row is dead and says which it was."""
+
+    class Failing(Channel):
+        async def send(self, chat_id: str, message: Outbound) -> None:
+            self.calls += 1
+            if failure == "hangs":
+                await asyncio.sleep(30)
+            raise ValueError("a bug in the channel")
+
+    await _queue(engine, [("1", "a")])
+    channel = Failing()
+    sender = OutboxSender(engine, channel, clock, Limits(), send_timeout_s=0.2)
+    await asyncio.wait_for(sender.drain_once(), 10)
+    assert (await _rows(engine))[0][1:] == ("pending", "TransientSendError", 1)
+    async with write_transaction(engine) as conn:
+        await conn.execute(outbox.update().values(not_before=None, attempts=MAX_ATTEMPTS - 1))
+    await asyncio.wait_for(sender.drain(2), 10)
+    assert (await _rows(engine))[0][1:3] == ("dead", error)
+    assert channel.calls == 2

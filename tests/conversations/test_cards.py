@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -73,6 +74,8 @@ LOCAL_TIMES = [
     (datetime(2026, 3, 10, 2, 0, tzinfo=UTC), "10/03 09:00"),
     (datetime(2026, 3, 9, 23, 30, tzinfo=UTC), "10/03 06:30"),  # in UTC still the 9th
     (datetime(2026, 12, 31, 17, 5, tzinfo=UTC), "01/01 00:05"),  # a new year
+    (datetime(2026, 3, 10, 2, 0), "10/03 09:00"),  # naive, as a driver may give it: UTC
+    (datetime(2026, 3, 10, 9, 0, tzinfo=HANOI), "10/03 09:00"),  # in another zone already
 ]
 
 
@@ -82,6 +85,20 @@ def test_staff_card_history_is_in_local_time(stored: datetime, staff_sees: str) 
     outcome = handle(ConversationState("vi"), Command("hoso", CODE), env(), facts)
     (card,) = texts(outcome)
     assert f"• {staff_sees} — Đang xử lý: Đã gọi điện cho người gửi." in card
+
+
+@pytest.mark.parametrize("server_zone", ["America/New_York", "Asia/Tokyo"])
+def test_a_naive_stored_time_is_utc_whatever_the_servers_zone(
+    server_zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A time stored without its zone is UTC, never the zone the server happens to run in."""
+    monkeypatch.setenv("TZ", server_zone)
+    time.tzset()
+    try:
+        test_staff_card_history_is_in_local_time(datetime(2026, 3, 10, 2, 0), "10/03 09:00")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 # The citizen sees dates: those differ from UTC's between 17:00 and 24:00 UTC.

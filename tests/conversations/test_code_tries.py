@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conversations import Command, ConversationState, Env, Facts, Inbound, Text, handle
+from conversations import (
+    Command,
+    ConversationState,
+    Env,
+    Facts,
+    Inbound,
+    Text,
+    default_catalog,
+    handle,
+)
 from conversations.context import ComplaintFacts, ReceiptFacts
 from conversations.flows.receipt_codes import MAX_WRONG_CODES
 from conversations.flows.tracking import MAX_LOOKUP_MISSES
@@ -132,3 +141,55 @@ def test_lookup_misses_still_count_after_a_task_switch(switch: list[Command]) ->
         state, _ = keys(state, event, facts)
     _, said = keys(state, Command("tracuu", CASE), facts)
     assert said == ["lookup.too_many", "menu.again"]
+
+
+@pytest.mark.parametrize(
+    ("arg", "counts"),
+    [
+        ("1234567", False),  # 7 digits: no code, an unknown token
+        ("12345678", True),  # 8 to 13 digits: a code, right or wrong
+        ("1234567890123", True),
+        ("12345678901234", False),  # 14: no code
+        ("48217730a5", False),  # a letter: a token
+    ],
+    ids=["7-digits", "8-digits", "13-digits", "14-digits", "letter"],
+)
+def test_what_counts_as_a_wrong_code(arg: str, counts: bool) -> None:
+    state = ConversationState("vi")
+    for _ in range(MAX_WRONG_CODES):
+        state, said = keys(state, Command("start", arg), Facts())
+        assert "zalo.code_tries" not in said
+    _, said = keys(state, WRONG[0], Facts())
+    assert (said == ["zalo.code_tries"]) is counts
+
+
+@pytest.mark.parametrize(
+    ("now", "tomorrow"),
+    [
+        (NOW, "02/06/2026"),
+        (datetime(2026, 6, 1, 18, 0, tzinfo=UTC), "03/06/2026"),  # 01:00 on the 2nd in Hanoi
+        (datetime(2026, 12, 31, 5, 0, tzinfo=UTC), "01/01/2027"),
+    ],
+    ids=["morning", "after-local-midnight", "new-year"],
+)
+def test_the_refusal_says_how_many_and_from_which_local_day(now: datetime, tomorrow: str) -> None:
+    state = ConversationState("vi")
+    for _ in range(MAX_WRONG_CODES):
+        state, _ = keys(state, WRONG[0], Facts(), now)
+    outcome = handle(state, WRONG[0], env(now), Facts())
+    (text,) = [default_catalog().render(r, "vi").text for r in outcome.replies]
+    assert f"sai mã trên giấy biên nhận {MAX_WRONG_CODES} lần hôm nay" in text
+    assert f"gửi lại từ ngày {tomorrow}." in text
+    assert (outcome.state or state) == state  # nothing changes: not even one more count
+
+
+def test_a_wrong_code_mid_survey_keeps_the_survey_and_counts() -> None:
+    state = ConversationState("vi", flow="survey", step="1.1", data={"rid": 5})
+    after, said = keys(state, WRONG[0], Facts())
+    assert "zalo.code_tries" not in said
+    assert (after.flow, after.step, after.data) == ("survey", "1.1", {"rid": 5})
+    for _ in range(MAX_WRONG_CODES - 1):
+        after, _ = keys(after, WRONG[0], Facts())
+    after, said = keys(after, WRONG[0], Facts())
+    assert said[0] == "zalo.code_tries"
+    assert (after.flow, after.step) == ("survey", "1.1")

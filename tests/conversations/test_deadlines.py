@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
 
-from conversations.deadlines import missed_deadlines
+from conversations.deadlines import missed_by, missed_deadlines
 
 FORWARD, ACCEPT, RESOLVE = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12, 4)
 
@@ -16,6 +17,8 @@ FORWARD, ACCEPT, RESOLVE = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12
     [
         ("new", date(2026, 11, 20), None, []),  # the last day is still on time
         ("new", date(2026, 11, 21), None, ["forward"]),
+        ("new", ACCEPT, None, ["forward"]),  # the day to tell is on time too
+        ("new", RESOLVE, None, ["forward", "accept"]),  # and the day to resolve
         ("new", date(2026, 11, 30), None, ["forward", "accept"]),
         ("new", date(2026, 12, 5), None, ["forward", "accept", "resolve"]),
         ("new", date(2026, 11, 30), "UBND phường", ["accept"]),  # forwarded: not due any more
@@ -27,6 +30,8 @@ FORWARD, ACCEPT, RESOLVE = date(2026, 11, 20), date(2026, 11, 27), date(2026, 12
     ids=[
         "on-the-day",
         "forward",
+        "accept-day",
+        "resolve-day",
         "forward-accept",
         "all-three",
         "forwarded",
@@ -135,3 +140,88 @@ def test_every_category_tells_and_forwards_by_the_day_to_resolve() -> None:
                 continue
             dues = case_due_dates(filed, found.days, calendar, tz)
             assert dues.forward <= dues.accept <= dues.resolve, found.code
+
+
+def test_each_missed_deadline_names_its_own_last_day() -> None:
+    found = missed_deadlines(
+        status="new",
+        today=date(2026, 12, 5),
+        due_on=RESOLVE,
+        accept_due_on=ACCEPT,
+        forward_due_on=FORWARD,
+    )
+    assert [(m.kind, m.due) for m in found] == [
+        ("forward", FORWARD),
+        ("accept", ACCEPT),
+        ("resolve", RESOLVE),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("forward", "accept", "resolve", "expected"),
+    [
+        # Days to tell after the day to resolve (a case filed before they were capped by it).
+        (date(2026, 12, 8), date(2026, 12, 15), date(2026, 12, 8),
+         [("forward", date(2026, 12, 8)), ("resolve", date(2026, 12, 8)),
+          ("accept", date(2026, 12, 15))]),
+        (date(2026, 12, 10), date(2026, 12, 9), date(2026, 12, 14),
+         [("accept", date(2026, 12, 9)), ("forward", date(2026, 12, 10)),
+          ("resolve", date(2026, 12, 14))]),
+        # All on one day: in the order they fall for a new case.
+        (date(2026, 12, 8), date(2026, 12, 8), date(2026, 12, 8),
+         [("forward", date(2026, 12, 8)), ("accept", date(2026, 12, 8)),
+          ("resolve", date(2026, 12, 8))]),
+    ],
+    ids=["accept-after-resolve", "accept-before-forward", "one-day"],
+)  # fmt: skip
+def test_missed_deadlines_come_earliest_first(
+    forward: date, accept: date, resolve: date, expected: list[tuple[str, date]]
+) -> None:
+    found = missed_deadlines(
+        status="new",
+        today=date(2026, 12, 16),
+        due_on=resolve,
+        accept_due_on=accept,
+        forward_due_on=forward,
+    )
+    assert [(m.kind, m.due) for m in found] == expected
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case as a staff list, digest or export row gives it."""
+
+    status: str = "new"
+    due_on: date = RESOLVE
+    accept_due_on: date | None = ACCEPT
+    forward_due_on: date | None = FORWARD
+    forwarded_to: str | None = None
+    accepted_at: datetime | None = None
+
+
+TAKEN = datetime(2026, 11, 18, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("case", "today", "closed_on", "expected"),
+    [
+        (Case(), date(2026, 11, 20), None, []),
+        (Case(), date(2026, 11, 21), None, [("forward", FORWARD)]),
+        (Case(), date(2026, 11, 30), None, [("forward", FORWARD), ("accept", ACCEPT)]),
+        (Case(forward_due_on=None), date(2026, 11, 30), None, [("accept", ACCEPT)]),
+        (Case(accept_due_on=None), date(2026, 11, 30), None, [("forward", FORWARD)]),
+        (Case(forwarded_to="UBND phường"), date(2026, 11, 30), None, [("accept", ACCEPT)]),
+        (Case(accepted_at=TAKEN), date(2026, 11, 30), None, []),
+        (Case(status="in_progress"), date(2026, 11, 30), None, []),
+        (Case(due_on=date(2026, 11, 25)), date(2026, 11, 26), None,
+         [("forward", FORWARD), ("resolve", date(2026, 11, 25))]),
+        (Case(status="resolved"), date(2026, 12, 20), date(2026, 12, 7), [("resolve", RESOLVE)]),
+        (Case(status="resolved"), date(2026, 12, 20), RESOLVE, []),
+    ],
+    ids=["on-time", "forward", "forward-accept", "no-forward-day", "no-accept-day", "forwarded",
+         "told", "taken", "own-resolve-day", "closed-late", "closed-on-the-day"],
+)  # fmt: skip
+def test_missed_by_reads_each_of_the_cases_deadlines(
+    case: Case, today: date, closed_on: date | None, expected: list[tuple[str, date]]
+) -> None:
+    assert [(m.kind, m.due) for m in missed_by(case, today, closed_on)] == expected

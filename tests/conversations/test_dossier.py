@@ -93,12 +93,13 @@ def test_link_token() -> None:
     [
         ("invited", True, timedelta(days=1), "survey.consent"),
         ("invited", True, timedelta(seconds=-1), "dossier.invite_closed"),
+        ("invited", True, timedelta(0), "dossier.invite_closed"),  # its last instant is past
         ("in_progress", True, timedelta(days=1), "dossier.invite_elsewhere"),
         ("ended", True, timedelta(days=1), "dossier.invite_closed"),
         (None, True, timedelta(days=1), "dossier.invite_unknown"),
         ("invited", False, timedelta(days=1), "dossier.invite_unknown"),
     ],
-    ids=["open", "past-its-end", "taken", "ended", "none", "not-followed"],
+    ids=["open", "past-its-end", "at-its-end", "taken", "ended", "none", "not-followed"],
 )
 def test_an_invitation_press_in_each_state(
     invite: InviteStatus | None, followed: bool, expires_in: timedelta, key: str

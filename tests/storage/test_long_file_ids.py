@@ -63,3 +63,51 @@ async def test_a_long_zalo_file_url_is_kept_or_refused_and_the_complaint_filed(
         stored = (await conn.execute(select(complaint_files.c.channel_file_id))).scalars().all()
     assert len(filed) == 1
     assert stored == ([_url(length)] if kept else [])
+
+
+@pytest.mark.parametrize(
+    ("attachment", "row"),
+    [
+        (
+            Attachment("document", 48_213, "tg-doc-1", "don-de-nghi.pdf", "application/pdf"),
+            ("document", 48_213, "tg-doc-1", "don-de-nghi.pdf", "application/pdf"),
+        ),
+        (
+            Attachment("photo", 9_001, "tg-photo-7", "", "image/jpeg", caption="Ảnh hiện trường"),
+            ("photo", 9_001, "tg-photo-7", None, "image/jpeg"),
+        ),
+    ],
+    ids=["named-document", "photo-with-caption"],
+)
+async def test_a_filed_file_keeps_its_media_size_reference_name_and_type(
+    engine: AsyncEngine, clock: SequentialClock, attachment: Attachment, row: tuple[object, ...]
+) -> None:
+    """What the recorder writes for each file of a complaint: staff's ``/hoso`` shows the name
+    and the type, and the download job fetches by the reference (issue 17: nothing pinned
+    the name and the type)."""
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=SequentialIds())
+    await _send(
+        dispatcher,
+        "tg-user",
+        [
+            Command("phananh"),
+            Choice("c.cat:capphep"),
+            Text("Công trình không phép lấn chiếm lối đi chung của ngõ"),
+            attachment,
+            Choice("c.files:done"),
+            Choice("c.who:anon"),
+            Choice("c.addr:skip"),
+            Choice("c.confirm:send"),
+        ],
+    )
+    await dispatcher.close()
+    columns = (
+        complaint_files.c.media,
+        complaint_files.c.size,
+        complaint_files.c.channel_file_id,
+        complaint_files.c.file_name,
+        complaint_files.c.mime,
+    )
+    async with read_transaction(engine) as conn:
+        stored = [tuple(r) for r in (await conn.execute(select(*columns))).all()]
+    assert stored == [row]

@@ -10,7 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import read_transaction, write_transaction
-from storage.queries.receipts import IssuedReceipt, NewReceipt, issue_receipts
+from storage.queries.dossiers import NewDossier, insert_dossier
+from storage.queries.receipts import (
+    IssuedReceipt,
+    NewReceipt,
+    issue_receipts,
+    short_codes_taken,
+)
 from storage.queries.surveys import receipts_by_token
 from storage.schema import receipts
 
@@ -91,3 +97,49 @@ async def test_a_token_twice_in_one_batch_is_refused(engine: AsyncEngine) -> Non
         async with write_transaction(engine) as conn:
             await issue_receipts(conn, [NewReceipt("same", "P"), NewReceipt("same", "Q")], NOW)
     assert await _count(engine) == 0
+
+
+#: 2,500 codes asked at once (three chunks of at most 1,000): taken ones at the first place,
+#: at each end of the first chunk's boundary and at the last, by receipt and by dossier.
+ASKED = [f"{1_000_000_000 + i}" for i in range(2500)]
+BY_RECEIPT = (ASKED[0], ASKED[1000])
+BY_DOSSIER = (ASKED[999], ASKED[2499])
+
+
+async def _hold_codes(engine: AsyncEngine) -> None:
+    async with write_transaction(engine) as conn:
+        await issue_receipts(
+            conn,
+            [NewReceipt(f"tok-{c}", "P", short_code=c) for c in BY_RECEIPT]
+            + [NewReceipt("tok-none", "P")],  # a receipt without a short code
+            NOW,
+        )
+        for n, code in enumerate(BY_DOSSIER):
+            new = NewDossier(
+                f"HS-{n}", f"dtok-{n}", "motcua", "P", date(2026, 3, 2), date(2026, 3, 30),
+                short_code=code,
+            )  # fmt: skip
+            assert await insert_dossier(conn, new, NOW)
+
+
+@pytest.mark.parametrize(
+    ("asked", "taken"),
+    [
+        ([], set()),
+        ([None, ""], set()),  # no code at all is never taken
+        (["4821773015"], set()),
+        ([BY_RECEIPT[0], None], {BY_RECEIPT[0]}),
+        ([BY_DOSSIER[0], BY_DOSSIER[0]], {BY_DOSSIER[0]}),
+        ([BY_DOSSIER[1], "4821773015", BY_RECEIPT[1]], {BY_DOSSIER[1], BY_RECEIPT[1]}),
+        ([*ASKED, None], {*BY_RECEIPT, *BY_DOSSIER}),
+    ],
+    ids=["nothing", "no-code", "free", "receipt", "dossier", "both", "2500-codes"],
+)
+async def test_a_short_code_is_taken_by_a_receipt_or_a_dossier(
+    engine: AsyncEngine, asked: list[str | None], taken: set[str]
+) -> None:
+    """One code space: a code an earlier receipt or dossier slip holds names that slip, so a
+    new one may not have it."""
+    await _hold_codes(engine)
+    async with read_transaction(engine) as conn:
+        assert await short_codes_taken(conn, asked) == taken
