@@ -79,7 +79,7 @@ def installed() -> list[tuple[str, str]]:
                 if json.loads(direct).get("dir_info", {}).get("editable"):
                     continue
             except ValueError:
-                pass
+                pass  # an unreadable direct_url.json: audited like any installed package
         found.setdefault(normalize(name), (name, dist.version))
     return sorted(found.values(), key=lambda nv: normalize(nv[0]))
 

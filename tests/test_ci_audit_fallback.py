@@ -86,7 +86,7 @@ class _PyPI(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
-        pass
+        pass  # the fake PyPI's request lines would only clutter the test output
 
 
 @pytest.fixture
