@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
+from typing import Any
 
 import pytest
 
 from conversations import load_questionnaire
-from jobs.sipas_index import answer_counts, compute, criterion_index
+from jobs.sipas_index import Report, answer_counts, compute, criterion_index
 
 #: These tests build reports from hand-made counts of the 2640 criteria (22).
 Q2640 = load_questionnaire("sipas-2640")
@@ -155,3 +157,118 @@ def test_shares_and_complaint_means_are_rounded_half_up() -> None:
     ).descriptive
     assert d.late.percent == 0.13
     assert d.complaint_rating_mean == 4.13  # 33/8 = 4.125
+
+
+#: The method in force (QĐ 1001/QĐ-BNV): its 19 criteria, and the descriptive questions only
+#: it asks (how the dossier was submitted, how common harassment and extra payments are).
+Q1001 = load_questionnaire("sipas-1001")
+
+
+def _contract_report() -> Report:
+    counts = _counts(
+        {"1.1": [0, 1, 1, 2, 4], "1.2": [1, 0, 0, 0, 1], "2.1": [0, 0, 3, 0, 0]},
+        {"E1": 8, "E2": 3, "E*": 9},
+    )
+    counts.update({
+        ("info", "portal"): 5, ("info", "staff"): 2, ("info", "posted"): 2,
+        ("channel", "online_full"): 3, ("channel", "inperson"): 1,
+        ("trips", "1"): 4, ("trips", "2"): 2, ("trips", "3"): 1, ("trips", "4"): 1,
+        ("trips", "0"): 1,
+        ("timing", "early"): 1, ("timing", "ontime"): 5, ("timing", "late"): 3,
+        ("apology", "yes"): 2, ("apology", "no"): 1,
+        ("harass", "none"): 6, ("harass", "some"): 1, ("harass", "many"): 1,
+        ("payment", "none"): 7, ("payment", "many"): 1,
+        ("expect", "fees"): 4, ("expect", "faster"): 4, ("expect", "online"): 1,
+    })  # fmt: skip
+    return compute(
+        counts, start=D1, end=D2, completed=9, partial=2, in_progress=1,
+        complaint_ratings=(1, 0, 0, 2, 1), procedure="1.009994", field_name="Xây dựng",
+        questionnaire=Q1001,
+    )  # fmt: skip
+
+
+def test_the_whole_report_json_is_the_contract() -> None:
+    """Every key and value of the report JSON (DESIGN.md's interface contract: other tools
+    read it), worked by hand; the descriptive options in their ranked order."""
+    data = _contract_report().to_json()
+
+    def criterion(
+        code: str, index: float | None, mean: float | None, levels: list[int]
+    ) -> dict[str, Any]:
+        name = Q1001.text(f"q.{code}", "vi")
+        return {"code": code, "name": name, "index": index, "base": sum(levels), "mean": mean,
+                "levels": levels}  # fmt: skip
+
+    def element(
+        code: str, index: float | None, base: int, criteria: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        name = Q1001.text(f"element.{code}", "vi")
+        return {"code": code, "name": name, "index": index, "base": base, "criteria": criteria}
+
+    def unrated(*codes: str) -> list[dict[str, Any]]:
+        return [criterion(code, None, None, [0, 0, 0, 0, 0]) for code in codes]
+
+    expected: dict[str, Any] = {
+        "method": "sipas-1001",
+        "method_name": "Quyết định 1001/QĐ-BNV (phương pháp 2023–2026, 19 tiêu chí dịch vụ)",
+        "from": "2026-01-01",
+        "to": "2026-06-30",
+        "completed": 9,
+        "partial": 2,
+        "in_progress": 1,
+        "procedure": "1.009994",
+        "field": "Xây dựng",
+        # mean of the elements' unrounded indices: (62.5 + 0) / 2
+        "overall": {"index": 31.25, "base": 9},
+        "elements": [
+            element("1", 62.5, 8, [
+                criterion("1.1", 75.0, 4.13, [0, 1, 1, 2, 4]),  # 33/8 = 4.125 -> 4.13
+                criterion("1.2", 50.0, 3.0, [1, 0, 0, 0, 1]),
+                *unrated("1.3", "1.4"),
+            ]),
+            element("2", 0.0, 3, [criterion("2.1", 0.0, 3.0, [0, 0, 3, 0, 0]),
+                                  *unrated("2.2", "2.3", "2.4")]),
+            element("3", None, 0, unrated("3.1", "3.2", "3.3", "3.4", "3.5")),
+            element("4", None, 0, unrated("4.1", "4.2", "4.3")),
+            element("5", None, 0, unrated("5.1", "5.2", "5.3")),
+        ],
+        "elements_without_answers": ["3", "4", "5"],
+        "descriptive": {
+            "channels": {"portal": 5, "posted": 2, "staff": 2, "family": 0, "media": 0,
+                         "other": 0},
+            "submission": {"online_full": 3, "inperson": 1, "online_partial": 0, "post": 0},
+            "trips": {"1": 4, "2": 2, "3": 1, "4": 1, "0": 1},
+            "three_or_more_trips": {"count": 2, "base": 9, "percent": 22.22},
+            "late": {"count": 3, "base": 9, "percent": 33.33},
+            "late_with_apology": {"count": 2, "base": 3, "percent": 66.67},
+            # 1001 asks how common: "some" and "many" count as met
+            "harassment": {"count": 2, "base": 8, "percent": 25.0},
+            "unofficial_payment": {"count": 1, "base": 8, "percent": 12.5},
+            "expectations": {"faster": 4, "fees": 4, "online": 1, "info": 0, "facility": 0,
+                             "transparency": 0, "simplify": 0, "attitude": 0, "skills": 0,
+                             "feedback": 0},
+            "complaint_ratings": {"levels": [1, 0, 0, 2, 1], "base": 4, "mean": 3.5},
+        },
+    }  # fmt: skip
+    assert data == expected
+    # dict equality ignores order; the ranked lists are read in order by the reports
+    for key in ("channels", "submission", "trips", "expectations"):
+        assert list(data["descriptive"][key]) == list(expected["descriptive"][key]), key
+    assert list(data) == list(expected)
+
+
+def test_a_report_without_names_shows_the_codes() -> None:
+    report = dataclasses.replace(_contract_report(), names={})
+    element = report.to_json()["elements"][0]
+    assert (element["name"], element["criteria"][0]["name"]) == ("1", "1.1")
+
+
+def test_shares_and_means_of_nothing_are_none() -> None:
+    empty = compute({}, start=D1, end=D2, completed=0, partial=0, questionnaire=Q1001)
+    data = empty.to_json()
+    assert data["overall"] == {"index": None, "base": 0}
+    assert data["descriptive"]["late"] == {"count": 0, "base": 0, "percent": None}
+    assert data["descriptive"]["complaint_ratings"] == {
+        "levels": [0, 0, 0, 0, 0], "base": 0, "mean": None,
+    }  # fmt: skip
+    assert data["elements_without_answers"] == ["1", "2", "3", "4", "5"]
