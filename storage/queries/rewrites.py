@@ -322,7 +322,10 @@ async def until_older_transactions_end(engine: AsyncEngine, wait_s: float) -> bo
     rewrite that starts then can drop every version deleted before. True when that came,
     False when one stayed open (a long report, a backup: the rewrite then copies the old
     versions it may still read). Sessions of other roles whose ``backend_xmin`` the role may
-    not see are not waited for (the next run rewrites again)."""
+    not see are not waited for (the next run rewrites again). In other databases of the
+    server only open transactions count (their ids bound every snapshot's ``xmin``), not
+    their snapshots: PostgreSQL keeps a table's old versions for the snapshots of its own
+    database's sessions only (``ComputeXidHorizons``, procarray.c)."""
     async with engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
         horizon = await auto.exec_driver_sql(
@@ -335,7 +338,8 @@ async def until_older_transactions_end(engine: AsyncEngine, wait_s: float) -> bo
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
                     "AND (age(backend_xid) > age(CAST(:x AS xid)) "
-                    "OR age(backend_xmin) > age(CAST(:x AS xid)))"
+                    "OR ((datname = current_database() OR datname IS NULL) "
+                    "AND age(backend_xmin) > age(CAST(:x AS xid))))"
                 ),
                 {"x": xid},
             )

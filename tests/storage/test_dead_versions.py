@@ -152,9 +152,10 @@ async def _pages(engine: AsyncEngine, table: str) -> bytes:
 
 async def _until_no_older_transaction(engine: AsyncEngine, wait_s: float = 60.0) -> None:
     """Waits until every transaction running on the server (other databases included: their
-    transaction ids bound every snapshot's horizon, so the rewrite's own) started after the
-    last change of this test, so that the rewrite may drop every old version it left. Other
-    test runs share the server; in production, the next hourly run drops what one left."""
+    transaction ids bound every snapshot's horizon, so the rewrite's own) and every snapshot
+    of this database started after the last change of this test, so that the rewrite may drop
+    every old version it left. Other test runs share the server; in production, the next
+    hourly run drops what one left."""
     async with engine.connect() as conn:
         auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
         now = (await auto.execute(text("SELECT txid_current() % 4294967296"))).scalar_one()
@@ -162,7 +163,8 @@ async def _until_no_older_transaction(engine: AsyncEngine, wait_s: float = 60.0)
             older = await auto.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                    "AND (backend_xid::text::bigint < :x OR backend_xmin::text::bigint < :x)"
+                    "AND (backend_xid::text::bigint < :x OR ((datname = current_database() "
+                    "OR datname IS NULL) AND backend_xmin::text::bigint < :x))"
                 ),
                 {"x": now},
             )
