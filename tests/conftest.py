@@ -13,7 +13,27 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.clock import SequentialClock, SequentialIds
-from tests.support.db import POSTGRES_URL, SKIP_POSTGRES, Database, migrated, postgres_schema
+from tests.support.db import (
+    POSTGRES_URL,
+    SKIP_POSTGRES,
+    Database,
+    create_worker_database,
+    drop_worker_database,
+    migrated,
+    postgres_schema,
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Under pytest-xdist each worker has a PostgreSQL database of its own (tests/support/db.py);
+    # the bot processes the tests start read TEST_POSTGRES_URL too.
+    create_worker_database()
+    if POSTGRES_URL:
+        os.environ["TEST_POSTGRES_URL"] = POSTGRES_URL
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    drop_worker_database()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
