@@ -272,3 +272,69 @@ def test_shares_and_means_of_nothing_are_none() -> None:
         "levels": [0, 0, 0, 0, 0], "base": 0, "mean": None,
     }  # fmt: skip
     assert data["elements_without_answers"] == ["1", "2", "3", "4", "5"]
+
+
+def test_weakest_lists_three_lowest_and_on_a_tie_the_one_more_people_rated_first() -> None:
+    counts = _counts(
+        {
+            "1.1": [1, 0, 0, 1, 0],  # 50 %, base 2
+            "1.2": [2, 0, 0, 2, 0],  # 50 %, base 4: listed before 1.1
+            "1.3": [1, 0, 0, 0, 3],  # 75 %
+            "1.4": [0, 0, 1, 0, 9],  # 90 %
+            "2.1": [0, 0, 0, 0, 5],  # 100 %: never listed
+        }
+    )
+    report = compute(counts, start=D1, end=D2, completed=10, partial=0, questionnaire=Q1001)
+    assert [c.code for c in report.weakest()] == ["1.2", "1.1", "1.3"]
+    assert [c.code for c in report.weakest(5)] == ["1.2", "1.1", "1.3", "1.4"]
+
+
+def test_a_report_in_english_names_elements_criteria_and_method_in_english() -> None:
+    counts = _counts({"1.1": [0, 0, 0, 0, 1]})
+    english = compute(
+        counts, start=D1, end=D2, completed=1, partial=0, questionnaire=Q1001, language="en"
+    ).to_json()
+    assert english["method_name"] == Q1001.text("q.method", "en")
+    assert english["method_name"].startswith("Decision 1001/QĐ-BNV")
+    assert english["elements"][0]["name"] == "Access to the service"
+    assert english["elements"][0]["criteria"][0]["name"] == Q1001.text("q.1.1", "en")
+    vietnamese = compute(counts, start=D1, end=D2, completed=1, partial=0, questionnaire=Q1001)
+    assert vietnamese.to_json()["elements"][0]["name"] == Q1001.text("element.1", "vi")
+    assert vietnamese.in_progress == 0  # none unless told
+
+
+def test_trip_counts_show_zero_for_an_option_nobody_chose() -> None:
+    counts = {("trips", "1"): 3}
+    d = compute(counts, start=D1, end=D2, completed=3, partial=0, questionnaire=Q1001).descriptive
+    assert d.trips == (("1", 3), ("2", 0), ("3", 0), ("4", 0), ("0", 0))
+    assert (d.three_or_more_trips.count, d.three_or_more_trips.base) == (0, 3)
+
+
+def test_yes_no_shares_count_every_answer_in_the_base() -> None:
+    # QĐ 2640 asks yes / no: both are in the base, "yes" in the count
+    counts = {("payment", "yes"): 1, ("payment", "no"): 9, ("harass", "yes"): 2}
+    d = compute(counts, start=D1, end=D2, completed=10, partial=0, questionnaire=Q2640).descriptive
+    assert (d.unofficial_payment.count, d.unofficial_payment.base) == (1, 10)
+    assert (d.harassment.count, d.harassment.base) == (2, 2)
+
+
+def test_answer_counts_without_ratings_and_with_a_question_left_out() -> None:
+    # no rated criterion: no element, and not "any element", was answered
+    counts = answer_counts({"trips": "2", "expect": "fees"}, Q1001)
+    assert counts == {("trips", "2"): 1, ("expect", "fees"): 1}
+    # "channel", the first question, was not asked: the later ones still count
+    counts = answer_counts({"info": "portal", "payment": "none"}, Q1001)
+    assert counts == {("info", "portal"): 1, ("payment", "none"): 1}
+
+
+def test_a_questionnaire_without_the_trips_question_counts_trips_one_to_four() -> None:
+    # A method whose form does not ask the number of trips (none of the two shipped ones):
+    # the report still has the four trip counts SIPAS.md names, all from the counts given.
+    without = dataclasses.replace(Q2640, steps=tuple(s for s in Q2640.steps if s.id != "trips"))
+    counts = {("trips", "1"): 1, ("trips", "2"): 2, ("trips", "3"): 3, ("trips", "4"): 4}
+    d = compute(counts, start=D1, end=D2, completed=10, partial=0, questionnaire=without)
+    assert d.descriptive.trips == (("1", 1), ("2", 2), ("3", 3), ("4", 4))
+    assert (d.descriptive.three_or_more_trips.count, d.descriptive.three_or_more_trips.base) == (
+        7,
+        10,
+    )
