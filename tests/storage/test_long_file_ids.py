@@ -70,11 +70,11 @@ async def test_a_long_zalo_file_url_is_kept_or_refused_and_the_complaint_filed(
     [
         (
             Attachment("document", 48_213, "tg-doc-1", "don-de-nghi.pdf", "application/pdf"),
-            ("document", 48_213, "tg-doc-1", "don-de-nghi.pdf", "application/pdf"),
+            ("document", 48_213, "tg-doc-1", "don-de-nghi.pdf", "application/pdf", None),
         ),
         (
             Attachment("photo", 9_001, "tg-photo-7", "", "image/jpeg", caption="Ảnh hiện trường"),
-            ("photo", 9_001, "tg-photo-7", None, "image/jpeg"),
+            ("photo", 9_001, "tg-photo-7", None, "image/jpeg", "Ảnh hiện trường"),
         ),
     ],
     ids=["named-document", "photo-with-caption"],
@@ -82,9 +82,9 @@ async def test_a_long_zalo_file_url_is_kept_or_refused_and_the_complaint_filed(
 async def test_a_filed_file_keeps_its_media_size_reference_name_and_type(
     engine: AsyncEngine, clock: SequentialClock, attachment: Attachment, row: tuple[object, ...]
 ) -> None:
-    """What the recorder writes for each file of a complaint: staff's ``/hoso`` shows the name
-    and the type, and the download job fetches by the reference (issue 17: nothing pinned
-    the name and the type)."""
+    """What the recorder writes for each file of a complaint: staff's ``/hoso`` shows the name,
+    the type and the caption sent with it, and the download job fetches by the reference
+    (issue 17: nothing pinned the name, the type and the caption)."""
     dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=SequentialIds())
     await _send(
         dispatcher,
@@ -107,6 +107,7 @@ async def test_a_filed_file_keeps_its_media_size_reference_name_and_type(
         complaint_files.c.channel_file_id,
         complaint_files.c.file_name,
         complaint_files.c.mime,
+        complaint_files.c.note,
     )
     async with read_transaction(engine) as conn:
         stored = [tuple(r) for r in (await conn.execute(select(*columns))).all()]
