@@ -69,20 +69,11 @@ async def postgres_schema() -> AsyncIterator[Database]:
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for a bot process (which cannot be given a schema)."""
     name = f"e2e_{uuid.uuid4().hex[:12]}"
-
-    async def run(statement: str) -> None:
-        admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with admin.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await admin.dispose()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    _admin_run(f'CREATE DATABASE "{name}"')
     try:
         yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
     finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _admin_run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 #: Set (to anything) to run the Alembic migrations for every test's database, as before the
@@ -179,6 +170,9 @@ async def _recorded_migration(engine: AsyncEngine) -> str:
 
 
 def _admin_run(statement: str) -> None:
+    """Runs ``statement`` outside a transaction on the server's given database (``CREATE`` and
+    ``DROP DATABASE`` cannot run in one)."""
+
     async def run() -> None:
         admin = create_async_engine(GIVEN_POSTGRES_URL, isolation_level="AUTOCOMMIT")
         try:
