@@ -52,7 +52,7 @@ from .activity import ACTIVITY, Activity
 from .albums import Albums, is_file
 from .dispatch_settings import DispatchSettings as DispatchSettings
 from .facts import FactsCache
-from .handoff import Leased, Taker, hand_over, lease_replies
+from .handoff import Leased, Taker, hand_over, lease_replies, unreserve_all
 from .recorders import Recording, record
 from .replies import for_event
 
@@ -211,14 +211,16 @@ class Dispatcher:
     async def _transaction(self, events: Sequence[InboundEvent]) -> list[Handled]:
         now = self.clock()
         settles: list[Callable[[bool], None]] = []
+        leased: list[Leased] = []
         try:
             async with write_transaction(self.engine) as conn:
                 for taker in self._takers.values():
                     settles.append(await taker.record_sent(conn))
-                leased, writes, answered = await self._apply_all(conn, events, now)
+                writes, answered = await self._apply_all(conn, events, now, leased)
         except BaseException:
             for settle in settles:
                 settle(False)
+            unreserve_all(leased)
             raise
         for settle in settles:
             settle(True)
@@ -248,9 +250,14 @@ class Dispatcher:
         return [answered.get(id(e), Handled(e.event_id, True)) for e in events]
 
     async def _apply_all(
-        self, conn: AsyncConnection, events: Sequence[InboundEvent], now: datetime
-    ) -> tuple[list[Leased], WriteSet, dict[int, Handled]]:
-        """The batch's events applied in ``conn``: their replies leased, everything written."""
+        self,
+        conn: AsyncConnection,
+        events: Sequence[InboundEvent],
+        now: datetime,
+        leased: list[Leased],
+    ) -> tuple[WriteSet, dict[int, Handled]]:
+        """The batch's events applied in ``conn``: their replies leased (into ``leased``,
+        see ``lease_replies``), everything written."""
         aliases = {k: v for e in events for k, v in alias_key(e.channel, e.event_id, e.via).items()}
         fresh = await claim_events(conn, [event_key(e) for e in events], now, aliases=aliases)
         todo: list[InboundEvent] = []
@@ -280,9 +287,9 @@ class Dispatcher:
             await facts.load(conn, [self._lookups(event, rows)])
             answered[id(original)] = self._apply(event, rows, facts, albums, now)
         albums.release_all()
-        leased = await lease_replies(conn, self._takers, writes.outbox, now)
+        await lease_replies(conn, self._takers, writes.outbox, now, leased)
         await flush(conn, writes)
-        return leased, writes, answered
+        return writes, answered
 
     def _lookups(
         self, event: InboundEvent, rows: dict[tuple[str, str], ConversationRow]

@@ -47,8 +47,17 @@ class Taker(Protocol):
         """Ids of the chat's messages the sender holds (queued, or sent and not recorded)."""
         ...
 
+    def reserve(self, chats: Sequence[str]) -> None:
+        """These chats were leased to the sender; their rows are to be handed over."""
+        ...
+
+    def unreserve(self, chats: Sequence[str]) -> None:
+        """The transaction that leased these chats failed: nothing will be handed over."""
+        ...
+
     def take(self, rows: Sequence[OutboxRow], budgets: Mapping[str, Budget]) -> None:
-        """Committed rows of leased chats, in send order, and the chats' budgets."""
+        """Committed rows of leased chats, in send order, and the chats' budgets; ends
+        their ``reserve``."""
         ...
 
     async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
@@ -70,12 +79,14 @@ async def lease_replies(
     takers: Mapping[str, Taker],
     outbox: Sequence[Mapping[str, Any]],
     now: datetime,
-) -> list[Leased]:
+    found: list[Leased],
+) -> None:
     """Leases the chats whose queued replies may go straight to this process's sender; run
     in the event's transaction, before the rows are inserted. ``outbox``: the queued rows
     (``WriteSet.outbox``). Two statements per channel with replies: the chats' pending ids and
-    the leases."""
-    found: list[Leased] = []
+    the leases. Each lease is added to ``found`` at once, its chats reserved with the sender
+    (``Taker.reserve``), so that the caller can end the reservations if the transaction fails
+    (``unreserve_all``): until the hand-over, the sender's own pass leaves those chats alone."""
     for channel, taker in takers.items():
         rows = [row for row in outbox if row["channel"] == channel]
         if not rows:
@@ -98,8 +109,14 @@ async def lease_replies(
             at=time.time(),
         )
         if budgets:
+            taker.reserve(list(budgets))
             found.append(Leased(taker, budgets))
-    return found
+
+
+def unreserve_all(leased: Sequence[Leased]) -> None:
+    """The transaction that leased these chats failed: their senders' passes take them."""
+    for lease in leased:
+        lease.taker.unreserve(list(lease.budgets))
 
 
 def hand_over(leased: Sequence[Leased], outbox: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -116,7 +133,6 @@ def hand_over(leased: Sequence[Leased], outbox: Sequence[Mapping[str, Any]]) -> 
         handed.setdefault(row["channel"], []).append(
             OutboxRow(int(row["id"]), row["channel"], row["chat_id"], row["message"], 0, 0)
         )
-    for channel, rows in handed.items():
-        lease = taken[channel]
-        lease.taker.take(rows, lease.budgets)
+    for lease in leased:
+        lease.taker.take(handed.get(lease.taker.channel, []), lease.budgets)
     return waiting

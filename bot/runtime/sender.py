@@ -121,6 +121,10 @@ class OutboxSender:
         self._stalled: set[str] = set()
         self._allowance = Allowance(engine, self.channel, self.limits)
         self._unrecorded: list[OutboxRow] = []
+        #: Chats an event's transaction leased to us whose rows are not handed over yet
+        #: (``reserve``): a pass must not read and send those rows meanwhile, or the hand-over
+        #: would queue them behind the pass's own chain and they would leave twice.
+        self._reserved: dict[str, int] = {}
 
     @property
     def lease_s(self) -> float:
@@ -134,14 +138,42 @@ class OutboxSender:
         """Ids of the chat's messages in our hands: queued, or sent and not yet recorded."""
         return set(self._known.get(chat_id, ()))
 
+    def reserve(self, chats: Sequence[str]) -> None:
+        """An event's transaction leased these chats to us: until their rows are handed over
+        (``take``) or the transaction failed (``unreserve``), no pass of ours serves them."""
+        for chat in chats:
+            self._reserved[chat] = self._reserved.get(chat, 0) + 1
+
+    def unreserve(self, chats: Sequence[str]) -> None:
+        """Ends ``reserve`` for these chats (once each) when their event's transaction failed;
+        rows of theirs already in the table are the table's pass's again."""
+        self._end_reserve(chats)
+        if chats:
+            self._woken = True
+            self._wake.set()
+
+    def _end_reserve(self, chats: Sequence[str]) -> None:
+        for chat in chats:
+            left = self._reserved.get(chat, 0) - 1
+            if left > 0:
+                self._reserved[chat] = left
+            else:
+                self._reserved.pop(chat, None)
+
     def take(self, rows: Sequence[OutboxRow], budgets: Mapping[str, Budget]) -> None:
         """Committed rows of chats leased to us in their event's transaction, in send order:
         they leave now, behind what the chat's chain is sending. A chat whose chain left rows
-        behind is not served here: its rows wait in the table, behind those."""
+        behind is not served here: its rows wait in the table, behind those. Ends the
+        chats' ``reserve``; a row already in our hands is not taken twice."""
+        self._end_reserve(list(budgets))
         by_chat: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
-        for chat, mine in by_chat.items():
+        for chat, handed in by_chat.items():
+            held = self._known.get(chat, set())
+            mine = [row for row in handed if row.id not in held]
+            if not mine:
+                continue
             if chat in self._stalled:
                 self._woken = True
                 self._wake.set()
@@ -287,7 +319,8 @@ class OutboxSender:
                 at=at,
                 chat_rate=limits.per_chat_per_second,
             )
-            for chat in [*self._active, *self._known]:  # ours already, being served
+            # Ours already: being served, or about to be handed over by an event.
+            for chat in [*self._active, *self._known, *self._reserved]:
                 budgets.pop(chat, None)
             if not budgets:
                 return []
@@ -299,9 +332,27 @@ class OutboxSender:
             Chain(chat, rows.get(chat, []), budget, grants.get(chat, 0))
             for chat, budget in budgets.items()
         ]
+        started: list[Chain] = []
         for chain in chains:
+            if self._taken_meanwhile(chain):
+                # An event handed this chat over while we read it: its chain sends them.
+                self._allowance.tokens += chain.tokens
+                continue
             self._start(chain)
-        return chains
+            started.append(chain)
+        return started
+
+    def _taken_meanwhile(self, chain: Chain) -> bool:
+        """Whether the chat became ours by another way while its rows were read: reserved
+        by an event, served by a running chain, or one of the rows already in our hands."""
+        chat = chain.chat_id
+        task = self._active.get(chat)
+        held = self._known.get(chat, set())
+        return (
+            chat in self._reserved
+            or (task is not None and not task.done())
+            or any(row.id in held for row in chain.rows)
+        )
 
     async def _serve(self, chain: Chain) -> Chain:
         """One chat's messages in order (and those handed over meanwhile), until one fails, a
