@@ -8,6 +8,9 @@ every older pending message of it is already in the sender's hands (sent and not
 recorded, or waiting in its queue); otherwise, and for a chat another process holds, the rows
 wait in the table for the sender's ordinary pass, so per-chat order holds either way. Bulk
 messages (notices to other chats) always take the ordinary pass: they give way to answers.
+From the lease until the hand-over the chats are reserved with the sender: its own pass, which
+may run between the commit and the hand-over, leaves them alone, so no row is both read by
+the pass and handed over (which sent it twice).
 
 The same transaction records what the senders sent since the last one ("sent", leases
 released), so a steady stream of events costs one transaction each, not two; a sender records
