@@ -121,3 +121,26 @@ async def test_a_database_away_leaves_the_allowance_as_it_was() -> None:
     await allowance.take()  # no error: the table's pass sends those messages instead
     assert allowance.tokens == 2
     await engine.dispose()
+
+
+async def test_the_last_token_is_spent_without_waiting_for_the_database(
+    engine: AsyncEngine,
+) -> None:
+    allowance = Allowance(engine, "telegram", Limits(per_second=30))
+    allowance.tokens = 1
+    assert await allowance.allow(ANSWER) is True
+    assert allowance.tokens == 0  # spent at once; the top-up runs behind it
+    prefetch = allowance._prefetch
+    assert prefetch is not None
+    await prefetch
+    assert allowance.tokens == 8
+
+
+async def test_the_one_token_left_in_the_shared_budget_is_used(engine: AsyncEngine) -> None:
+    await _set_bucket(engine, 1.0, time.time() + 60)
+    allowance = Allowance(engine, "telegram", Limits(per_second=30))
+    assert await allowance.allow(ANSWER) is True
+    assert allowance.tokens == 0
+    assert allowance._prefetch is not None
+    await allowance._prefetch  # the top-up finds none left
+    assert allowance.tokens == 0

@@ -23,9 +23,11 @@ from bot.errors import (
     Unreachable,
 )
 from bot.runtime.activity import ACTIVITY
-from bot.runtime.send_record import MAX_ATTEMPTS, record_failure
+from bot.runtime.send_budget import Limits
+from bot.runtime.send_record import MAX_ATTEMPTS, Chain, record_failure, record_pass
 from storage import write_transaction
 from storage.outbound import TextMessage
+from storage.queries.leases import Budget
 from storage.queries.outbox import OutboxRow
 from storage.schema import contacts
 from storage.schema_runtime import outbox
@@ -146,3 +148,39 @@ async def test_a_blocked_chat_is_stopped_and_everything_queued_for_it_dropped(
         )
     assert stopped == {"7001": True, "7002": False}
     assert ACTIVITY.take() is None  # a line of its own, not a tally
+
+
+async def test_a_pass_records_what_was_sent_and_the_failure_of_every_chain(
+    engine: AsyncEngine,
+) -> None:
+    """One record for three chats that finished: the sent row is marked sent at that moment,
+    and both failures after it are recorded, whatever their place among the chains."""
+    await _queue(engine, [("7001", "một"), ("7002", "hai"), ("7003", "ba")])
+    ids = await _ids(engine)
+    rows = [
+        OutboxRow(i, "telegram", chat, TextMessage(text, (), "k"), 0)
+        for i, (chat, text) in zip(
+            ids, [("7001", "một"), ("7002", "hai"), ("7003", "ba")], strict=True
+        )
+    ]
+    done = [
+        Chain("7001", [rows[0]], Budget(3.0, 0.0), 1, sent=[rows[0]], used=1),
+        Chain("7002", [rows[1]], Budget(3.0, 0.0), 1, failed=(rows[1], TransientSendError("x"))),
+        Chain("7003", [rows[2]], Budget(3.0, 0.0), 1, failed=(rows[2], PermanentSendError("y"))),
+    ]
+    async with write_transaction(engine) as conn:
+        recorded = await record_pass(conn, "telegram", "me", Limits(), done, [rows[0]], (), NOW)
+    assert recorded == 1
+    async with engine.connect() as conn:
+        sent_at = (
+            await conn.execute(select(outbox.c.sent_at).where(outbox.c.id == ids[0]))
+        ).scalar_one()
+    assert sent_at == NOW
+    assert (await _row(engine, ids[0]))[0:2] == ("sent", 1)
+    assert await _row(engine, ids[1]) == (
+        "pending",
+        1,
+        NOW + timedelta(seconds=0.5),
+        "TransientSendError",
+    )
+    assert await _row(engine, ids[2]) == ("dead", 0, None, "PermanentSendError: y")
