@@ -33,13 +33,16 @@ from telegram.warnings import PTBUserWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 ASKING = 0
+#: The questionnaire the durable bot runs in the benchmark (``tests/support/bot_process.py``
+#: starts it with ``SURVEY_METHOD=sipas-2640``), so that both bots ask the same questions.
+METHOD = "sipas-2640"
 Question = tuple[str, list[tuple[str, str]]]
 
 
 def questions() -> list[Question]:
     """(text, [(label, callback data)]) for consent, the questions before the criteria, and
     the criteria of elements 1 and 2, in Vietnamese, from the project's own data."""
-    data = yaml.safe_load((ROOT / "conversations/data/sipas.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((ROOT / f"conversations/data/{METHOD}.yaml").read_text(encoding="utf-8"))
     catalog = yaml.safe_load((ROOT / "conversations/catalogs/vi.yaml").read_text(encoding="utf-8"))
     found: list[Question] = [
         (
