@@ -222,17 +222,21 @@ class Dispatcher:
                 settle(False)
             unreserve_all(leased)
             raise
-        for settle in settles:
-            settle(True)
-        if writes.ended_chats:
-            # The replies to a chat whose survey ended (the thanks …) would keep the minute
-            # it ended (created, sent): deleted once sent. Noted before they can leave, so
-            # the sender's record of them finds them due. Marking them sent rewrites their
-            # rows (text included) after the checkpoint below: the log is emptied again.
-            ended = writes.ended_chats
-            mine = (r for r in writes.outbox if (r["channel"], r["chat_id"]) in ended)
-            scrub_once_sent(self.engine, (int(row["id"]) for row in mine))
-        queued = hand_over(leased, writes.outbox)
+        try:
+            for settle in settles:
+                settle(True)
+            if writes.ended_chats:
+                # The replies to a chat whose survey ended (the thanks …) would keep the minute
+                # it ended (created, sent): deleted once sent. Noted before they can leave, so
+                # the sender's record of them finds them due. Marking them sent rewrites their
+                # rows (text included) after the checkpoint below: the log is emptied again.
+                ended = writes.ended_chats
+                mine = (r for r in writes.outbox if (r["channel"], r["chat_id"]) in ended)
+                scrub_once_sent(self.engine, (int(row["id"]) for row in mine))
+        finally:
+            # Whatever happened since the commit, the leased chats' reservations end here:
+            # one left behind would keep the sender's own pass away from that chat for good.
+            queued = hand_over(leased, writes.outbox)
         for channel, listener in self._outbox_listeners:
             if channel in queued:
                 listener()

@@ -7,20 +7,23 @@ them; the hand-over then queued the same rows behind that chain)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.runtime import sender as sender_module
+from bot.runtime.dispatch import Dispatcher, DispatchSettings
 from bot.runtime.handoff import Leased, hand_over, lease_replies, unreserve_all
 from bot.runtime.sender import OutboxSender
+from conversations import Command, InboundEvent
 from storage import WriteSet, flush, write_transaction
 from storage.outbound import EditMessage, TextMessage
 from storage.queries.dialogue import load_conversations
 from storage.queries.outbox import OutboxRow, pending_for_chats
 from tests.bot.test_sender import NOW, Channel, Clock, _queue, _rows
+from tests.support.clock import SequentialIds
 
 Reply = tuple[str, str]  # (chat, text); text "edit:…" is an edit of message 1
 
@@ -130,3 +133,40 @@ async def test_a_handed_over_event_is_sent_once_without_a_pass(engine: AsyncEngi
     hand_over(leased, ws.outbox)
     await _finish(sender)
     assert channel.sent == replies
+
+
+async def test_a_failure_after_the_commit_still_hands_the_replies_over(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Something fails between the event's commit and the hand-over: the replies were
+    committed and their chat leased and reserved; they are still handed over (and sent once),
+    and no reservation is left to keep the sender's pass away from the chat."""
+    channel = Channel()
+    sender = OutboxSender(engine, channel, Clock())
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=Clock(), new_id=SequentialIds())
+    dispatcher.hand_off(sender)
+    record_sent = sender.record_sent
+    failed = False
+
+    async def failing_record(conn: AsyncConnection) -> Callable[[bool], None]:
+        settle = await record_sent(conn)
+
+        def after(committed: bool) -> None:
+            nonlocal failed
+            settle(committed)
+            if committed and not failed:
+                failed = True
+                raise RuntimeError("a failure after the commit")
+
+        return after
+
+    monkeypatch.setattr(sender, "record_sent", failing_record)
+    await dispatcher.process([InboundEvent("e1", "telegram", "7001", Command("trogiup"))])
+    assert failed
+    await _finish(sender)
+    await dispatcher.close()
+    assert channel.sent, "the replies were never sent"
+    assert len(set(channel.sent)) == len(channel.sent)  # each once
+    assert {chat for chat, _ in channel.sent} == {"7001"}
+    assert "Hướng dẫn" in channel.sent[0][1]
+    assert sender._reserved == {}
