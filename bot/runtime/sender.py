@@ -20,7 +20,8 @@ they leave as soon as the event is stored. The table is read only for what was n
 rows left by a restart or by another process, retries, bulk messages. What was sent is
 recorded in batches, one transaction for all chats that finished meanwhile.
 
-Limits: see ``bot.runtime.send_budget``.
+Limits: see ``bot.runtime.send_budget``; what is in the sender's hands (chains, rows sent and
+not recorded, chats reserved for a hand-over): ``bot.runtime.send_hands``.
 """
 
 from __future__ import annotations
@@ -40,13 +41,13 @@ from bot.errors import (
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage
 from storage.queries.leases import (
-    LEASE_REST,
     Budget,
     claim_chats,
     end_leases_of,
     forget_leases,
     holders,
     idle_before,
+    idle_rest,
 )
 from storage.queries.outbox import (
     OutboxRow,
@@ -59,6 +60,7 @@ from ..channels.base import Channel
 from .delivery import Delivery
 from .holders import is_gone, new_holder
 from .send_budget import Allowance, Limits, grant_tokens
+from .send_hands import Hands
 from .send_record import Chain, record_pass
 
 log = logging.getLogger("bot.sender")
@@ -102,8 +104,7 @@ class OutboxSender:
         self.holder = new_holder()
         self._delivery = Delivery(channel, in_flight, send_timeout_s)
         self._wake = asyncio.Event()
-        self._active: dict[str, asyncio.Task[Chain]] = {}
-        self._finished: list[Chain] = []
+        self.hands = Hands()
         self._paused_until = 0.0
         #: When (``time.monotonic``) the leases this sender ended become idle: an idle look
         #: then deletes them (they keep a chat's last reply time), as a claim would.
@@ -111,20 +112,7 @@ class OutboxSender:
         self._woken = True  # the first step looks without asking first
         self._looked_at = 0.0
         self.sent = 0
-        # The fast path (``take``): rows handed over behind a chat's running chain, ids of
-        # each chat's messages in our hands, chats we hold budgets of, chats whose chain
-        # left rows behind (they go back to the table's pass), and overall tokens taken from
-        # the shared budget ahead of need.
-        self._queued: dict[str, list[OutboxRow]] = {}
-        self._known: dict[str, set[int]] = {}
-        self._budgets: dict[str, Budget] = {}
-        self._stalled: set[str] = set()
         self._allowance = Allowance(engine, self.channel, self.limits)
-        self._unrecorded: list[OutboxRow] = []
-        #: Chats an event's transaction leased to us whose rows are not handed over yet
-        #: (``reserve``): a pass must not read and send those rows meanwhile, or the hand-over
-        #: would queue them behind the pass's own chain and they would leave twice.
-        self._reserved: dict[str, int] = {}
 
     @property
     def lease_s(self) -> float:
@@ -136,65 +124,47 @@ class OutboxSender:
 
     def known(self, chat_id: str) -> set[int]:
         """Ids of the chat's messages in our hands: queued, or sent and not yet recorded."""
-        return set(self._known.get(chat_id, ()))
+        return self.hands.ids(chat_id)
 
     def reserve(self, chats: Sequence[str]) -> None:
         """An event's transaction leased these chats to us: until their rows are handed over
         (``take``) or the transaction failed (``unreserve``), no pass of ours serves them."""
-        for chat in chats:
-            self._reserved[chat] = self._reserved.get(chat, 0) + 1
+        self.hands.reserve(chats)
 
     def unreserve(self, chats: Sequence[str]) -> None:
         """Ends ``reserve`` for these chats (once each) when their event's transaction failed;
         rows of theirs already in the table are the table's pass's again."""
-        self._end_reserve(chats)
+        self.hands.end_reserve(chats)
         if chats:
             self._woken = True
             self._wake.set()
-
-    def _end_reserve(self, chats: Sequence[str]) -> None:
-        for chat in chats:
-            left = self._reserved.get(chat, 0) - 1
-            if left > 0:
-                self._reserved[chat] = left
-            else:
-                self._reserved.pop(chat, None)
 
     def take(self, rows: Sequence[OutboxRow], budgets: Mapping[str, Budget]) -> None:
         """Committed rows of chats leased to us in their event's transaction, in send order:
         they leave now, behind what the chat's chain is sending. A chat whose chain left rows
         behind is not served here: its rows wait in the table, behind those. Ends the
         chats' ``reserve``; a row already in our hands is not taken twice."""
-        self._end_reserve(list(budgets))
+        self.hands.end_reserve(list(budgets))
         by_chat: dict[str, list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
         for chat, handed in by_chat.items():
-            held = self._known.get(chat, set())
-            mine = [row for row in handed if row.id not in held]
-            if not mine:
-                continue
-            if chat in self._stalled:
+            mine = self.hands.accept(chat, handed)
+            if mine is None:  # stalled: the table's pass takes them, in order
                 self._woken = True
                 self._wake.set()
                 continue
-            self._known.setdefault(chat, set()).update(r.id for r in mine)
-            task = self._active.get(chat)
-            if task is not None and not task.done():
-                self._queued.setdefault(chat, []).extend(mine)
+            if not mine:
                 continue
-            budget = self._budgets.get(chat) or budgets[chat]
+            if self.hands.running(chat):
+                self.hands.queued.setdefault(chat, []).extend(mine)
+                continue
+            budget = self.hands.budgets.get(chat) or budgets[chat]
             self._start(Chain(chat, mine, budget, 0))
 
     def _start(self, chain: Chain) -> None:
-        self._budgets[chain.chat_id] = chain.budget
-        if chain.rows:
-            # Only ids: a chat claimed with nothing due left by the time its rows were read
-            # (a retry recorded meanwhile) must not stay "ours" with none, or no pass of ours
-            # would claim it again while our claims kept renewing its lease for good.
-            self._known.setdefault(chain.chat_id, set()).update(r.id for r in chain.rows)
         chain.task = asyncio.create_task(self._serve(chain), name=f"outbox-{self.channel}-chat")
-        self._active[chain.chat_id] = chain.task
+        self.hands.hold(chain, chain.task)
 
     def wake(self) -> None:
         """Called after a commit that queued messages: no polling delay before they leave."""
@@ -245,7 +215,7 @@ class OutboxSender:
         waits: list[asyncio.Task[object]] = [
             asyncio.create_task(self._wake.wait()),
             asyncio.create_task(stop.wait()),
-            *self._active.values(),  # a chat finishing frees its slot and its lease
+            *self.hands.active.values(),  # a chat finishing frees its slot and its lease
         ]
         _, rest = await asyncio.wait(
             waits, timeout=min(delay, IDLE_WAKE_S), return_when=asyncio.FIRST_COMPLETED
@@ -261,9 +231,9 @@ class OutboxSender:
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
             delay = await self.step()
-            if self._active:
+            if self.hands.active:
                 remaining = max(0.0, end - time.monotonic())
-                await asyncio.wait(list(self._active.values()), timeout=remaining)
+                await asyncio.wait(list(self.hands.active.values()), timeout=remaining)
                 continue
             if delay > 0:
                 if delay >= IDLE_WAKE_S or time.monotonic() + delay > end:
@@ -274,8 +244,8 @@ class OutboxSender:
     async def drain_once(self) -> float:
         """One pass that waits for the chats it started (tests)."""
         delay = await self.step()
-        if self._active:
-            await asyncio.wait(list(self._active.values()))
+        if self.hands.active:
+            await asyncio.wait(list(self.hands.active.values()))
             await self._record_finished()
             return 0.0
         return delay
@@ -299,7 +269,7 @@ class OutboxSender:
         started = await self._start_chains()
         if started:
             self._woken = True  # more may be waiting behind what was started
-            return 0.0 if len(started) + len(self._active) < self.chats else IDLE_WAKE_S
+            return 0.0 if len(started) + len(self.hands.active) < self.chats else IDLE_WAKE_S
         # Nothing could start: nothing due, or the budgets (a chat's or the bot's) say wait.
         return COOLDOWN_S
 
@@ -320,7 +290,7 @@ class OutboxSender:
                 chat_rate=limits.per_chat_per_second,
             )
             # Ours already: being served, or about to be handed over by an event.
-            for chat in [*self._active, *self._known, *self._reserved]:
+            for chat in self.hands.ours():
                 budgets.pop(chat, None)
             if not budgets:
                 return []
@@ -334,25 +304,13 @@ class OutboxSender:
         ]
         started: list[Chain] = []
         for chain in chains:
-            if self._taken_meanwhile(chain):
+            if self.hands.taken_meanwhile(chain):
                 # An event handed this chat over while we read it: its chain sends them.
                 self._allowance.tokens += chain.tokens
                 continue
             self._start(chain)
             started.append(chain)
         return started
-
-    def _taken_meanwhile(self, chain: Chain) -> bool:
-        """Whether the chat became ours by another way while its rows were read: reserved
-        by an event, served by a running chain, or one of the rows already in our hands."""
-        chat = chain.chat_id
-        task = self._active.get(chat)
-        held = self._known.get(chat, set())
-        return (
-            chat in self._reserved
-            or (task is not None and not task.done())
-            or any(row.id in held for row in chain.rows)
-        )
 
     async def _serve(self, chain: Chain) -> Chain:
         """One chat's messages in order (and those handed over meanwhile), until one fails, a
@@ -363,7 +321,7 @@ class OutboxSender:
         index = 0
         while True:
             if index == len(rows):
-                more = self._queued.pop(chain.chat_id, None)
+                more = self.hands.queued.pop(chain.chat_id, None)
                 if not more:
                     break
                 rows.extend(more)
@@ -398,29 +356,29 @@ class OutboxSender:
             # Recorded when the chain ends, or sooner by an event's transaction (the next
             # event's replies may go on in this chain): the window in which a crash would
             # send it again stays short, and a chain's messages cost one record.
-            self._unrecorded.append(row)
-        chain.left = [*rows[index:], *self._queued.pop(chain.chat_id, [])]
+            self.hands.unrecorded.append(row)
+        chain.left = [*rows[index:], *self.hands.queued.pop(chain.chat_id, [])]
         if chain.left:
             # Back to the table: our pass takes them (and what came behind) in order.
-            known = self._known.get(chain.chat_id, set())
+            known = self.hands.known.get(chain.chat_id, set())
             known.difference_update(r.id for r in chain.left)
             if not known:
-                self._known.pop(chain.chat_id, None)
-            self._stalled.add(chain.chat_id)
+                self.hands.known.pop(chain.chat_id, None)
+            self.hands.stalled.add(chain.chat_id)
             self._woken = True
-        self._finished.append(chain)
+        self.hands.finished.append(chain)
         self._wake.set()
         return chain
 
     async def _settle(self, wait: bool = True) -> None:
         """Records what finished; at shutdown, chats still sending are left to their lease."""
-        if wait and self._active:
-            await asyncio.wait(list(self._active.values()), timeout=SEND_TIMEOUT_S)
+        if wait and self.hands.active:
+            await asyncio.wait(list(self.hands.active.values()), timeout=SEND_TIMEOUT_S)
         with contextlib.suppress(Exception):
             await self._record_finished()
 
     async def _record_finished(self) -> None:
-        if not self._finished and not self._unrecorded:
+        if not self.hands.finished and not self.hands.unrecorded:
             return
         done: list[Chain] = []
         sent: list[OutboxRow] = []
@@ -429,24 +387,15 @@ class OutboxSender:
                 # Taken once the transaction is ours: an event's transaction that held it
                 # meanwhile recorded them with its own (and its replies left only after).
                 done, sent = self._take_finished()
-                self.sent += await record_pass(
-                    conn,
-                    self.channel,
-                    self.holder,
-                    self.limits,
-                    done,
-                    sent,
-                    self._active,
-                    self.clock(),
-                )
+                await self._record(conn, done, sent)
         except BaseException:
             # Not recorded (the database is away or locked): the chains and the sent rows are
             # kept, still ours, and recorded first on the next pass, before anything is
             # claimed; forgotten, their rows would be pending again and sent a second time.
-            self._keep(done, sent)
+            self.hands.keep(done, sent)
             log.exception("job=outbox channel=%s error=record_failed", self.channel)
             raise
-        self._forget(done, sent)
+        self.hands.forget(done, sent)
         await scrub_sent(self.engine)
 
     async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
@@ -458,19 +407,28 @@ class OutboxSender:
             return _nothing
 
         def settle(committed: bool) -> None:
-            if committed:
-                self._forget(done, sent)
-            else:
-                self._keep(done, sent)
+            (self.hands.forget if committed else self.hands.keep)(done, sent)
 
         try:
-            self.sent += await record_pass(
-                conn, self.channel, self.holder, self.limits, done, sent, self._active, self.clock()
-            )
+            await self._record(conn, done, sent)
         except BaseException:
             settle(False)
             raise
         return settle
+
+    async def _record(
+        self, conn: AsyncConnection, done: list[Chain], sent: list[OutboxRow]
+    ) -> None:
+        self.sent += await record_pass(
+            conn,
+            self.channel,
+            self.holder,
+            self.limits,
+            done,
+            sent,
+            self.hands.active,
+            self.clock(),
+        )
 
     async def _forget_idle_leases(self, now: float) -> None:
         """Deletes the idle leases once those this sender ended are idle (``now``:
@@ -484,41 +442,10 @@ class OutboxSender:
             await forget_leases(conn, before)
 
     def _take_finished(self) -> tuple[list[Chain], list[OutboxRow]]:
-        if self._finished:
-            limits = self.limits
-            rest = max(
-                LEASE_REST.total_seconds(),
-                limits.chat_burst / limits.per_chat_per_second
-                if limits.per_chat_per_second > 0
-                else 0.0,
-            )
-            self._forget_leases_at = time.monotonic() + rest + IDLE_WAKE_S
-        done, self._finished = self._finished, []
-        sent, self._unrecorded = self._unrecorded, []
-        for chain in done:
-            if self._active.get(chain.chat_id) is chain.task:
-                del self._active[chain.chat_id]
-        return done, sent
-
-    def _keep(self, done: list[Chain], sent: list[OutboxRow]) -> None:
-        """A record that failed: what it held goes back, ahead of what finished since, and
-        stays in our hands (its ids known, so no pass of ours claims and sends them again)."""
-        self._finished[:0] = done
-        self._unrecorded[:0] = sent
-
-    def _forget(self, done: list[Chain], sent: list[OutboxRow]) -> None:
-        """After a record: the sent ids leave our hands, and the budgets of chats we no
-        longer serve."""
-        for row in sent:
-            known = self._known.get(row.chat_id)
-            if known is not None:
-                known.discard(row.id)
-                if not known:
-                    del self._known[row.chat_id]
-        for chain in done:
-            self._stalled.discard(chain.chat_id)
-            if chain.chat_id not in self._active:
-                self._budgets.pop(chain.chat_id, None)
+        if self.hands.finished:
+            rest = idle_rest(self.limits.chat_burst, self.limits.per_chat_per_second)
+            self._forget_leases_at = time.monotonic() + rest.total_seconds() + IDLE_WAKE_S
+        return self.hands.take_finished()
 
 
 def _nothing(_committed: bool) -> None:

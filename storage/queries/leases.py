@@ -260,12 +260,17 @@ async def end_leases_of(
 LEASE_REST = timedelta(seconds=10)
 
 
-def idle_before(now: datetime, burst: float, chat_rate: float) -> datetime:
-    """Leases ended before this are idle and may go: ``LEASE_REST`` before ``now``, or the
-    time a budget of ``burst`` messages takes to refill at ``chat_rate`` a second if longer
-    (a chat leased anew gets ``burst``: what its old lease would have given it by then)."""
+def idle_rest(burst: float, chat_rate: float) -> timedelta:
+    """How long after its end a lease is idle and may go: ``LEASE_REST``, or the time a
+    budget of ``burst`` messages takes to refill at ``chat_rate`` a second if longer (a chat
+    leased anew gets ``burst``: what its old lease would have given it by then)."""
     full = timedelta(seconds=burst / chat_rate) if chat_rate > 0 else LEASE_REST
-    return now - max(LEASE_REST, full)
+    return max(LEASE_REST, full)
+
+
+def idle_before(now: datetime, burst: float, chat_rate: float) -> datetime:
+    """Leases ended before this are idle and may go (``idle_rest`` before ``now``)."""
+    return now - idle_rest(burst, chat_rate)
 
 
 async def forget_idle_leases(conn: AsyncConnection, now: datetime) -> int:

@@ -169,4 +169,4 @@ async def test_a_failure_after_the_commit_still_hands_the_replies_over(
     assert len(set(channel.sent)) == len(channel.sent)  # each once
     assert {chat for chat, _ in channel.sent} == {"7001"}
     assert "Hướng dẫn" in channel.sent[0][1]
-    assert sender._reserved == {}
+    assert sender.hands.reserved == {}
