@@ -44,14 +44,11 @@ from bot.channels.telegram_inbound import (
     TelegramInbound,
 )
 from bot.channels.telegram_updates import ALLOWED_UPDATES, CHANNEL
-from bot.channels.web import CHANNEL as WEB
-from bot.channels.web import WebBus, WebChannel, purge_loop, read_upload
 from bot.channels.zalo_events import CHANNEL as ZALO
 from bot.config import Settings
 from bot.errors import ApiUnreachable, TokenRefused
 from bot.runtime.activity import ACTIVITY
 from bot.runtime.build import (
-    Runtime,
     build_runtime,
     desk_settings,
     digest_settings,
@@ -64,14 +61,14 @@ from bot.runtime.health import ChannelHealth
 from bot.runtime.rooms import StaffRooms
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import MAX_IN_FLIGHT, OutboxSender
-from bot.web.chat import WebChat, WebSettings
 from bot.web.dossier_api import Links, dossier_routes
 from bot.web.open311 import Open311Settings, open311_routes
 from bot.web.results_page import results_routes
 from bot.web.server import create_app
+from bot.web_wiring import chat_address, web_channel
 from bot.zalo_wiring import download_url, zalo_channel
 from conversations import default_catalog
-from jobs.attachments import attachments_loop
+from jobs.attachments import LOOP_EVERY_S, attachments_loop
 from jobs.file_notices import FileNotices
 from jobs.runner import JobsRunner
 from storage import read_transaction
@@ -80,7 +77,6 @@ from storage.queries.complaint_files import StoredFile, stored_file
 log = logging.getLogger("bot.run")
 
 SHUTDOWN_DRAIN_S = 5.0
-ATTACHMENTS_EVERY_S = 2.0
 #: A shared secret shorter than this is easy to guess: said at start, not refused.
 WEAK_SECRET_CHARS = 16
 
@@ -262,7 +258,7 @@ async def run_bot(settings: Settings) -> int:
                             telegram_sender.files.download,
                             utc_now,
                             stop,
-                            every_s=ATTACHMENTS_EVERY_S,
+                            every_s=LOOP_EVERY_S,
                             tell=notices.tell,
                         ),
                         name="attachments",
@@ -293,7 +289,7 @@ async def run_bot(settings: Settings) -> int:
                             partial(download_url, client),
                             utc_now,
                             stop,
-                            every_s=ATTACHMENTS_EVERY_S,
+                            every_s=LOOP_EVERY_S,
                             tell=notices.tell,
                         ),
                         name="attachments-zalo",
@@ -393,60 +389,3 @@ async def run_bot(settings: Settings) -> int:
 
 
 run_telegram = run_bot  # the name it had while Telegram was the only way in
-
-
-def chat_address(settings: Settings) -> str:
-    """The address to open the web chat at, on this machine."""
-    host = settings.listen_host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    elif ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{settings.http_port}/"
-
-
-def web_channel(
-    settings: Settings, runtime: Runtime, stop: asyncio.Event
-) -> tuple[OutboxSender, list[BaseRoute], list[asyncio.Task[None]]]:
-    """The web chat: its outbox sender, its routes, and its background tasks (uploads copied
-    into complaint files, old deliveries purged)."""
-    bus = WebBus()
-    channel = WebChannel(runtime.engine, bus, utc_now)
-    # Nothing to protect downstream: a browser takes what it is sent.
-    sender = OutboxSender(
-        runtime.engine,
-        channel,
-        utc_now,
-        Limits(per_second=500, per_chat_per_second=50, chat_burst=50),
-    )
-    pin = settings.web_kiosk_pin
-    chat = WebChat(
-        runtime.engine,
-        runtime.dispatcher,
-        bus,
-        WebSettings(
-            agency=settings.agency_name,
-            default_language=settings.default_language,
-            kiosk_pin=pin.get_secret_value() if pin is not None else None,
-            kiosk_idle_seconds=settings.web_kiosk_idle_seconds,
-            open_surveys_per_address=settings.web_open_surveys_per_address,
-            widget_origins=tuple(settings.web_widget_origins),
-        ),
-        stop,
-    )
-    tasks = [
-        asyncio.create_task(
-            attachments_loop(
-                runtime.engine,
-                WEB,
-                partial(read_upload, runtime.engine),
-                utc_now,
-                stop,
-                every_s=ATTACHMENTS_EVERY_S,
-                tell=FileNotices(runtime.dispatcher.catalog, settings.default_language).tell,
-            ),
-            name="attachments-web",
-        ),
-        asyncio.create_task(purge_loop(runtime.engine, utc_now, stop), name="web-purge"),
-    ]
-    return sender, chat.routes(), tasks

@@ -45,6 +45,9 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_ATTEMPTS = 5
 CONCURRENCY = 4
 BATCH = 20
+#: How often the running bot looks for files to copy (seconds): a citizen's file is in the
+#: case soon after it was sent.
+LOOP_EVERY_S = 2.0
 #: Longest pause of the loop while every download keeps failing (a network outage).
 MAX_BACKOFF_S = 300.0
 

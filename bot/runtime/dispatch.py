@@ -36,7 +36,6 @@ from conversations import (
     default_catalog,
     handle,
 )
-from conversations.daily_counts import joined, split_stored
 from conversations.flows.survey import FLOW as SURVEY_FLOW
 from conversations.flows.survey import period_key
 from conversations.needs import Lookups, needs
@@ -50,6 +49,7 @@ from storage.queries.survey_marks import marked, survey_mark
 
 from .activity import ACTIVITY, Activity
 from .albums import Albums, is_file
+from .conversation_rows import advanced, save_state, state_of
 from .dispatch_settings import DispatchSettings as DispatchSettings
 from .facts import FactsCache
 from .handoff import Leased, Taker, hand_over, lease_replies, unreserve_all
@@ -314,18 +314,9 @@ class Dispatcher:
         """The chat's state as ``event`` meets it: the question of a notice queued for it
         since its last event is live, or, when messages were re-sent as it wrote (Zalo's
         window), the question of the last of those."""
-        return reopened(noticed(self._state(row), row.notice_question), event.resent)
-
-    def _state(self, row: ConversationRow) -> ConversationState:
-        data, daily = split_stored(row.state)
-        return ConversationState(
-            language=row.language or self.settings.default_language,
-            flow=row.flow,
-            step=row.step,
-            data=data,
-            expires_at=row.expires_at,
-            remind_at=row.remind_at,
-            daily=daily,
+        return reopened(
+            noticed(state_of(row, self.settings.default_language), row.notice_question),
+            event.resent,
         )
 
     def _apply(
@@ -387,8 +378,8 @@ class Dispatcher:
         albums.enqueue(event, [*queued, *ctx.after], now, bulk=unasked, in_survey=in_survey)
         for channel, chat_id, notice in ctx.notices:
             writes.enqueue(channel, chat_id, notice, now, bulk=True)
-        self._save(row, new, writes, now)
-        rows[(event.channel, event.external_id)] = _advanced(row, new)
+        save_state(row, new, writes, now)
+        rows[(event.channel, event.external_id)] = advanced(row, new)
         # No line per event, at any level: with one citizen active alone, even chat-less
         # lines in a row were the survey's route (bot.runtime.activity).
         self.activity.handled((time.perf_counter() - started) * 1000, in_survey=in_survey)
@@ -431,35 +422,3 @@ class Dispatcher:
                 exc_info=None if in_survey else error,
             )
             return Outcome((Reply("common.error", (("ref", ref),)),), state=state)
-
-    @staticmethod
-    def _save(
-        row: ConversationRow, new: ConversationState, writes: WriteSet, now: datetime
-    ) -> None:
-        writes.save_conversation(
-            row.contact_id,
-            row.version,
-            new.flow,
-            new.step,
-            joined(new.data, new.daily),
-            new.expires_at,
-            now,
-            remind_at=new.remind_at,
-        )
-        if row.stopped:  # they write again, so they unblocked the bot
-            writes.unstop(row.contact_id)
-
-
-def _advanced(row: ConversationRow, new: ConversationState) -> ConversationRow:
-    """The row as the next event of this contact in the same batch must see it."""
-    return replace(
-        row,
-        language=new.language,
-        flow=new.flow,
-        step=new.step,
-        state=joined(new.data, new.daily),
-        expires_at=new.expires_at,
-        remind_at=new.remind_at,
-        version=row.version + 1,
-        notice_question=None,  # read by this event (its save clears it)
-    )
