@@ -300,12 +300,14 @@ async def _flush_follows(conn: AsyncConnection, ws: WriteSet) -> None:
 async def _flush_invitations(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.invitations_taken:
         # In id order, as the dossier API locks them, so two writers never wait on each other.
-        rows = [{"b_id": d} for d in sorted(ws.invitations_taken)]
-        result = await conn.execute(_TAKE, rows)
-        if result.rowcount is not None and 0 <= result.rowcount < len(rows):
-            # Another chat took the invitation meanwhile: the batch is retried, and the
-            # engine then sees it taken.
-            raise ConcurrentUpdate("invitation taken by another chat")
+        # One statement each: a driver may not count the rows of an executemany (asyncpg
+        # gives -1), and a count it cannot give would let two surveys start from one slip.
+        for dossier_id in sorted(ws.invitations_taken):
+            result = await conn.execute(_TAKE, {"b_id": dossier_id})
+            if result.rowcount != 1:
+                # Another chat took the invitation meanwhile: the batch is retried, and the
+                # engine then sees it taken.
+                raise ConcurrentUpdate("invitation taken by another chat")
     if ws.invitations_closed:
         await conn.execute(
             _CLOSE,
