@@ -162,6 +162,8 @@ async def flush(conn: AsyncConnection, ws: WriteSet) -> None:
     if ws.conversations:
         rows = list(ws.conversations.values())
         result = await conn.execute(_CONVERSATION, rows)
+        # SQLite counts the rows of an executemany; asyncpg gives -1, and there the rows
+        # were locked when read (``queries.dialogue``), so no other writer got in between.
         if result.rowcount is not None and 0 <= result.rowcount < len(rows):
             raise ConcurrentUpdate(f"{len(rows) - result.rowcount} conversation(s) changed")
     if ws.notice_questions:
