@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
@@ -19,8 +20,9 @@ from conversations.periods import Period
 from jobs.expiry import expire_due
 from jobs.reports import ReportScope, build_report
 from jobs.sipas_index import answer_counts
-from storage import migrate, open_engine, read_transaction
-from storage.queries.aggregates import recount, stored
+from storage import migrate, open_engine, read_transaction, write_transaction
+from storage.queries.aggregates import first_survey_day, recount, stored
+from storage.schema import survey_daily_counts
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.surveys import complete_survey
 
@@ -102,3 +104,23 @@ def test_after_any_sequence_aggregates_equal_a_recount(
             await engine.dispose()
 
     asyncio.run(scenario())
+
+
+async def test_a_report_without_dates_starts_on_the_first_day_a_survey_ended(
+    engine: AsyncEngine,
+) -> None:
+    """``reports`` on the command line with no dates: from ``first_survey_day`` to today."""
+    async with read_transaction(engine) as conn:
+        assert await first_survey_day(conn) is None
+    rows = [
+        {"day": day, "procedure": "", "field": "", "status": status, "count": 1, "method": m}
+        for day, status, m in (
+            (date(2026, 11, 3), "completed", "sipas-2640"),
+            (date(2026, 10, 28), "abandoned", "sipas-1001"),
+            (date(2026, 11, 30), "completed", "sipas-2640"),
+        )
+    ]
+    async with write_transaction(engine) as conn:
+        await conn.execute(insert(survey_daily_counts), rows)
+    async with read_transaction(engine) as conn:
+        assert await first_survey_day(conn) == date(2026, 10, 28)
