@@ -35,6 +35,8 @@ def test_only_the_ended_chats_survey_messages_leave_the_batch() -> None:
     for chat, in_survey in (("a", True), ("b", True), ("a", False), ("b", False), ("a", True)):
         ws.enqueue("telegram", chat, TextMessage(f"{chat}-{in_survey}"), AT, in_survey=in_survey)
     ws.enqueue("zalo", "a", TextMessage("same id, other channel"), AT, in_survey=True)
+    # A notice from elsewhere (a job, an officer's action) says nothing of the survey.
+    ws.enqueue("telegram", "a", TextMessage("notice"), AT, bulk=True)
     ws.end_survey_chat("telegram", "a")
     left = [(r["channel"], r["chat_id"], r["in_survey"]) for r in ws.outbox]
     assert left == [
@@ -42,6 +44,7 @@ def test_only_the_ended_chats_survey_messages_leave_the_batch() -> None:
         ("telegram", "a", False),
         ("telegram", "b", False),
         ("zalo", "a", True),
+        ("telegram", "a", False),
     ]
     assert ws.ended_chats == {("telegram", "a")}
     # What is queued after the end (the thanks) stays.
@@ -65,6 +68,8 @@ async def test_another_chats_questions_in_the_same_batch_still_go_out(
         for n, payload in enumerate(walk)
         for user in ("u1", "u2")
     ]
+    # u1 had the menu before its survey: not a survey message, it stays.
+    batch.insert(0, _event("u1-start", Command("start"), "u1"))
     batch.append(_event("u1-stop", Command("huy"), "u1"))
     results = await dispatcher.process(batch)
     assert all(isinstance(r, Handled) and not r.duplicate for r in results)
@@ -78,7 +83,7 @@ async def test_another_chats_questions_in_the_same_batch_still_go_out(
         "survey.criterion",
     ]
     kept = await _keys(engine, clock, "u1")
-    assert kept
+    assert kept[0] == "menu.welcome"
     assert not any(k.startswith("survey.question") or k == "survey.criterion" for k in kept)
     await dispatcher.close()
 
