@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from conversations.periods import Period
 from jobs.expiry import expire_due
 from jobs.reports import ReportScope, build_report
 from jobs.sipas_index import answer_counts
-from storage import migrate, open_engine, read_transaction, write_transaction
+from storage import WriteSet, flush, migrate, open_engine, read_transaction, write_transaction
 from storage.queries.aggregates import first_survey_day, recount, stored
 from storage.schema import survey_daily_counts
 from tests.support.clock import SequentialClock, SequentialIds
@@ -124,3 +124,43 @@ async def test_a_report_without_dates_starts_on_the_first_day_a_survey_ended(
         await conn.execute(insert(survey_daily_counts), rows)
     async with read_transaction(engine) as conn:
         assert await first_survey_day(conn) == date(2026, 10, 28)
+
+
+async def test_the_aggregates_keep_each_surveys_procedure_and_field(engine: AsyncEngine) -> None:
+    """Surveys from receipts carry their procedure and field (a report can be cut by them):
+    each lands under its own, in its own place of the key, and a recount agrees."""
+    ended_at = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)  # 1 December in Hanoi
+    surveys = [
+        (11, "1.009972", "Cấp phép xây dựng", "completed"),
+        (12, "1.009972", "Quy hoạch", "completed"),
+        (13, "2.000123", "Cấp phép xây dựng", "abandoned"),
+        (14, None, None, "completed"),
+    ]
+    ws = WriteSet()
+    ws.aggregate = (TZ, answer_counts)
+    for rid, procedure, field, _ in surveys:
+        ws.start_response(rid, "sipas-2640", ended_at, None, procedure, field)
+        ws.save_answer(rid, "1.1", 4)
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+    ws = WriteSet()
+    ws.aggregate = (TZ, answer_counts)
+    for rid, _, _, status in surveys:
+        ws.end_response(rid, status, ended_at)
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+    async with read_transaction(engine) as conn:
+        daily, counts = await stored(conn)
+        assert (daily, counts) == await recount(conn, TZ, answer_counts)
+    day = date(2026, 12, 1)
+    assert counts == {
+        (day, "sipas-2640", "1.009972", "Cấp phép xây dựng", "completed"): 1,
+        (day, "sipas-2640", "1.009972", "Quy hoạch", "completed"): 1,
+        (day, "sipas-2640", "2.000123", "Cấp phép xây dựng", "partial"): 1,  # answered some
+        (day, "sipas-2640", "", "", "completed"): 1,
+    }
+    assert {key[:4] for key in daily} == {
+        (day, "sipas-2640", "1.009972", "Cấp phép xây dựng"),
+        (day, "sipas-2640", "1.009972", "Quy hoạch"),
+        (day, "sipas-2640", "", ""),
+    }
