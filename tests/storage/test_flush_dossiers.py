@@ -164,3 +164,18 @@ async def test_answer_days_are_counted_by_local_day(
     async with read_transaction(engine) as conn:
         rows = (await conn.execute(select(dossier_answer_days))).tuples().all()
     assert sorted(rows) == [(day, 3, 3), (day, 5, 1)]
+
+
+async def test_deleting_ones_data_ends_only_ones_own_follows(engine: AsyncEngine) -> None:
+    (dossier_id,) = await _dossiers(engine, None)
+    mine, theirs = await _contacts(engine, 2)
+    ws = WriteSet()
+    ws.follow(dossier_id, mine, AT)
+    ws.follow(dossier_id, theirs, AT)
+    await _flush(engine, ws)
+    ws = WriteSet()
+    ws.forget(mine, None)
+    await _flush(engine, ws)
+    async with read_transaction(engine) as conn:
+        left = (await conn.execute(select(dossier_follows.c.contact_id))).scalars().all()
+    assert left == [theirs]
