@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, Handled
 from conversations import Choice, Command, InboundEvent
-from storage import WriteSet, read_transaction, write_transaction
-from storage.outbound import TextMessage
+from storage import WriteSet, flush, read_transaction, write_transaction
+from storage.outbound import ImageMessage, TextMessage
 from storage.queries.outbox import pending
-from storage.schema import contacts
+from storage.schema import contacts, outbox, outbox_blobs
 from tests.storage.test_dispatch import SETTINGS, TO_FIRST_RATING
 from tests.support.clock import SequentialClock, SequentialIds
 
@@ -102,3 +102,34 @@ async def test_a_chat_that_stopped_the_bot_is_reachable_once_it_writes(
         rows = dict((await conn.execute(select(contacts.c.external_id, contacts.c.stopped))).all())
     assert rows == {"u1": False, "u2": True}
     await dispatcher.close()
+
+
+async def test_a_survey_ending_deletes_only_its_own_messages_and_their_files(
+    engine: AsyncEngine,
+) -> None:
+    """Stored rows, queued by earlier batches: the ended chat's survey messages go, with any
+    bytes they carry; its chart from /ketqua and another chat's survey messages stay, bytes
+    included."""
+    ws = WriteSet()
+    chart = ImageMessage(b"png-a", "ketqua.png")
+    ws.enqueue("telegram", "a", chart, AT)  # not said in the survey
+    ws.enqueue("telegram", "a", ImageMessage(b"png-a2", "q.png"), AT, in_survey=True)
+    ws.enqueue("telegram", "a", TextMessage("question"), AT, in_survey=True)
+    ws.enqueue("telegram", "b", ImageMessage(b"png-b", "q.png"), AT, in_survey=True)
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+    ws = WriteSet()
+    ws.end_survey_chat("telegram", "a")
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+    async with read_transaction(engine) as conn:
+        rows = (
+            await conn.execute(
+                select(outbox.c.chat_id, outbox.c.in_survey, outbox_blobs.c.data)
+                .join(outbox_blobs, outbox_blobs.c.id == outbox.c.blob_id, isouter=True)
+                .order_by(outbox.c.chat_id)
+            )
+        ).all()
+        blobs = (await conn.execute(select(outbox_blobs.c.data))).scalars().all()
+    assert [tuple(r) for r in rows] == [("a", False, b"png-a"), ("b", True, b"png-b")]
+    assert sorted(blobs) == [b"png-a", b"png-b"]
