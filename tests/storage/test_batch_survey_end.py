@@ -99,7 +99,8 @@ async def test_a_chat_that_stopped_the_bot_is_reachable_once_it_writes(
         await conn.execute(update(contacts).values(stopped=True))
     await dispatcher.process([_event("3", Command("start"), "u1")])
     async with read_transaction(engine) as conn:
-        rows = dict((await conn.execute(select(contacts.c.external_id, contacts.c.stopped))).all())
+        found = await conn.execute(select(contacts.c.external_id, contacts.c.stopped))
+        rows = dict(found.tuples().all())
     assert rows == {"u1": False, "u2": True}
     await dispatcher.close()
 

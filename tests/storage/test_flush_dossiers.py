@@ -11,6 +11,7 @@ On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,8 +28,8 @@ AT = datetime(2026, 11, 30, 3, tzinfo=UTC)
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _explode(answers: object) -> list[object]:  # the aggregates are not what this is about
-    return []
+def _explode(answers: Mapping[str, int | str], method: str) -> Mapping[tuple[str, str], int]:
+    return {}  # the aggregates are not what this is about
 
 
 async def _dossiers(engine: AsyncEngine, *invite: str | None) -> list[int]:
@@ -61,7 +62,8 @@ async def _flush(engine: AsyncEngine, ws: WriteSet) -> None:
 
 async def _statuses(engine: AsyncEngine, ids: list[int]) -> list[str | None]:
     async with read_transaction(engine) as conn:
-        rows = dict((await conn.execute(select(dossiers.c.id, dossiers.c.invite_status))).all())
+        found = await conn.execute(select(dossiers.c.id, dossiers.c.invite_status))
+        rows = dict(found.tuples().all())
     return [rows[i] for i in ids]
 
 
