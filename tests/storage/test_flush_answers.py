@@ -68,3 +68,26 @@ async def test_deleting_ones_data_reaches_ones_own_survey_in_progress_only(
     async with read_transaction(engine) as conn:
         left = sorted((await conn.execute(select(answers.c.response_id))).scalars().all())
     assert left == [2, 3]
+
+
+async def test_an_answer_taken_back_is_gone(engine: AsyncEngine) -> None:
+    """Skipping a question answered before (after going back) takes its answer away."""
+    ws = WriteSet()
+    for rid in (1, 2):
+        ws.start_response(rid, "sipas-2640", AT, None, None, None)
+        ws.save_answer(rid, "1.1", 4)
+        ws.save_answer(rid, "1.2", 5)
+    await _flush(engine, ws)
+    ws = WriteSet()
+    ws.clear_answer(1, "1.1")  # stored in an earlier batch
+    ws.save_answer(1, "1.3", 3)
+    ws.clear_answer(1, "1.3")  # given and taken back in this one
+    await _flush(engine, ws)
+    async with read_transaction(engine) as conn:
+        rows = await conn.execute(
+            select(answers.c.response_id, answers.c.item).order_by(
+                answers.c.response_id, answers.c.item
+            )
+        )
+        left = [tuple(r) for r in rows]
+    assert left == [(1, "1.2"), (2, "1.1"), (2, "1.2")]
