@@ -12,11 +12,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import WriteSet, versions
-from storage.writes import to_the_hour
+from storage import WriteSet, flush, read_transaction, versions, write_transaction
+from storage.schema import contacts, conversations
+from storage.writes import ConcurrentUpdate, to_the_hour
+
+HOUR = datetime(2026, 11, 30, 3, tzinfo=UTC)
 
 
 @given(st.datetimes(timezones=st.just(UTC)))
@@ -49,3 +55,54 @@ def test_two_events_of_one_chat_write_its_conversation_once_from_the_version_rea
     assert (mine["b_step"], mine["b_state"]) == ("1.2", {"n": 2})
     assert mine["b_updated_at"] == datetime(2026, 11, 30, 3, tzinfo=UTC)
     assert ws.conversations[8]["b_version"] == second
+
+
+async def _conversations(engine: AsyncEngine, n: int) -> list[int]:
+    """``n`` chats with a conversation row at version 41, as read by an event."""
+    async with write_transaction(engine) as conn:
+        for i in range(n):
+            found = await conn.execute(
+                insert(contacts)
+                .values(channel="test", external_id=f"c{i}", created_at=HOUR)
+                .returning(contacts.c.id)
+            )
+            await conn.execute(
+                insert(conversations).values(
+                    contact_id=found.scalar_one(), state={}, version=41, updated_at=HOUR
+                )
+            )
+        return list((await conn.execute(select(contacts.c.id))).scalars().all())
+
+
+@pytest.mark.parametrize("stale", [[True], [True, False], [False, True]])
+async def test_a_conversation_changed_since_it_was_read_fails_the_batch(
+    engine: AsyncEngine, stale: list[bool]
+) -> None:
+    """Another process wrote the chat's row after this batch read it: the batch fails and is
+    retried (nothing of it is written), never overwriting the other's write."""
+    if len(stale) > 1 and engine.dialect.name != "sqlite":
+        # asyncpg counts no rows of an executemany; there the rows read are locked FOR UPDATE
+        # until the batch commits (queries.dialogue), so no other writer gets in between.
+        pytest.skip("several rows: guarded by the row locks on PostgreSQL")
+    ids = await _conversations(engine, len(stale))
+    ws = WriteSet()
+    for contact, is_stale in zip(ids, stale, strict=True):
+        ws.save_conversation(contact, 40 if is_stale else 41, "survey", "1.1", {}, None, HOUR)
+    with pytest.raises(ConcurrentUpdate):
+        async with write_transaction(engine) as conn:
+            await flush(conn, ws)
+    async with read_transaction(engine) as conn:
+        steps = (await conn.execute(select(conversations.c.step))).scalars().all()
+    assert steps == [None] * len(stale)
+
+
+async def test_a_conversation_unchanged_since_it_was_read_is_written(engine: AsyncEngine) -> None:
+    ids = await _conversations(engine, 2)
+    ws = WriteSet()
+    for contact in ids:
+        ws.save_conversation(contact, 41, "survey", "1.1", {}, None, HOUR)
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+    async with read_transaction(engine) as conn:
+        steps = (await conn.execute(select(conversations.c.step))).scalars().all()
+    assert steps == ["1.1", "1.1"]
