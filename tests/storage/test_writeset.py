@@ -19,7 +19,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import WriteSet, flush, read_transaction, versions, write_transaction
-from storage.schema import contacts, conversations
+from storage.outbound import DocumentMessage
+from storage.schema import contacts, conversations, outbox_blobs
 from storage.writes import ConcurrentUpdate, to_the_hour
 
 HOUR = datetime(2026, 11, 30, 3, tzinfo=UTC)
@@ -106,3 +107,15 @@ async def test_a_conversation_unchanged_since_it_was_read_is_written(engine: Asy
     async with read_transaction(engine) as conn:
         steps = (await conn.execute(select(conversations.c.step))).scalars().all()
     assert steps == ["1.1", "1.1"]
+
+
+async def test_a_files_name_is_cut_to_its_column(engine: AsyncEngine) -> None:
+    """A chart or spreadsheet's name is cut to the 200 characters ``outbox_blobs.name`` holds
+    (PostgreSQL would refuse a longer one and lose the whole batch)."""
+    ws = WriteSet()
+    ws.enqueue("telegram", "a", DocumentMessage(b"xlsx", "bao-cao-" + "x" * 300 + ".xlsx"), HOUR)
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+    async with read_transaction(engine) as conn:
+        name = (await conn.execute(select(outbox_blobs.c.name))).scalar_one()
+    assert name == ("bao-cao-" + "x" * 300)[:200]
