@@ -5,14 +5,12 @@ the room's card (re-tester of issue 12, defect 1)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import pytest
 
 from conversations.context import ComplaintFacts, Facts
 from conversations.effects import ConversationState, RedrawCard
 from conversations.flows.staff import action
-from tests.support.engine import ENV
+from tests.support.engine import ENV, complaint
 
 CODE = "PA-2026-000123"
 ROOM = ("telegram", "-1001", "2")  # the room's card is message 2 of the group
@@ -20,22 +18,7 @@ OFFICER = "9002"
 
 
 def _case() -> ComplaintFacts:
-    return ComplaintFacts(
-        code=CODE,
-        category="capphep",
-        status="new",
-        description="Công trình lấn chiếm vỉa hè.",
-        source="telegram",
-        anonymous=False,
-        name="Trần Văn Ba",
-        phone="0912345678",
-        language="vi",
-        created_at=datetime(2026, 11, 30, 2, tzinfo=UTC),
-        due_on=date(2026, 12, 14),
-        owned=False,
-        reachable=True,
-        cards=(ROOM,),
-    )
+    return complaint(cards=(ROOM,))
 
 
 def _room_redraws(facts: Facts) -> list[RedrawCard]:

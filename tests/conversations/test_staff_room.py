@@ -10,7 +10,6 @@ the state a cancelled note leaves, which is what a room shared by officers depen
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 import pytest
 
@@ -18,7 +17,7 @@ from conversations.context import ComplaintFacts, Facts
 from conversations.effects import ConversationState, Outcome
 from conversations.events import Attachment, Choice, Command, Expired, Inbound, Text
 from conversations.flows import staff, staff_room
-from tests.support.engine import ENV
+from tests.support.engine import ENV, complaint
 
 CODE = "PA-2026-000123"
 OFFICER = "9002"
@@ -32,21 +31,7 @@ HOTLINE = ConversationState(language="vi", flow="complaint", step="text", data={
 
 
 def _case() -> ComplaintFacts:
-    return ComplaintFacts(
-        code=CODE,
-        category="capphep",
-        status="in_progress",
-        description="Công trình lấn chiếm vỉa hè.",
-        source="telegram",
-        anonymous=False,
-        name="Trần Văn Ba",
-        phone="0912345678",
-        language="vi",
-        created_at=datetime(2026, 11, 30, 2, tzinfo=UTC),
-        due_on=date(2026, 12, 14),
-        owned=False,
-        reachable=True,
-    )
+    return complaint(status="in_progress")
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.dispatch import Dispatcher, Handled
-from conversations import Choice, Command, InboundEvent
+from conversations import Command, InboundEvent
 from storage import WriteSet, flush, read_transaction, write_transaction
 from storage.outbound import ImageMessage, TextMessage
 from storage.queries.outbox import pending
 from storage.schema import contacts, outbox, outbox_blobs
-from tests.storage.test_dispatch import SETTINGS, TO_FIRST_RATING
+from tests.storage.test_dispatch import SETTINGS, interleaved_walks
 from tests.support.clock import SequentialClock, SequentialIds
 
 AT = datetime(2026, 11, 30, 3, tzinfo=UTC)
@@ -62,12 +62,7 @@ async def test_another_chats_questions_in_the_same_batch_still_go_out(
     engine: AsyncEngine, clock: SequentialClock, ids: SequentialIds
 ) -> None:
     dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids)
-    walk = [*TO_FIRST_RATING, Choice("1.1:5")]
-    batch = [
-        _event(f"{user}-{n}", payload, user)
-        for n, payload in enumerate(walk)
-        for user in ("u1", "u2")
-    ]
+    batch = interleaved_walks("u1", "u2")
     # u1 had the menu before its survey: not a survey message, it stays.
     batch.insert(0, _event("u1-start", Command("start"), "u1"))
     batch.append(_event("u1-stop", Command("huy"), "u1"))

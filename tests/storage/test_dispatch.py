@@ -34,6 +34,15 @@ def _event(n: int | str, payload: object, user: str = "u1") -> InboundEvent:
     return InboundEvent(str(n), "test", user, payload)  # type: ignore[arg-type]
 
 
+def interleaved_walks(*users: str) -> list[InboundEvent]:
+    """One batch in which each of ``users`` consents, starts a survey and answers the first
+    rating, the chats' events interleaved as they arrive under load."""
+    walk = [*TO_FIRST_RATING, Choice("1.1:5")]
+    return [
+        _event(f"{user}-{n}", payload, user) for n, payload in enumerate(walk) for user in users
+    ]
+
+
 async def _walk(dispatcher: Dispatcher, user: str, payloads: list[object], start: int = 0) -> None:
     for i, payload in enumerate(payloads, start=start):
         result = (await dispatcher.process([_event(f"{user}-{i}", payload, user)]))[0]

@@ -19,7 +19,7 @@ from conversations import Choice, Command, InboundEvent
 from storage import WriteSet, read_transaction
 from storage.queries.surveys import count_responses
 from storage.schema import consents, contacts
-from tests.storage.test_dispatch import SETTINGS, TO_FIRST_RATING
+from tests.storage.test_dispatch import SETTINGS, interleaved_walks
 from tests.support.clock import SequentialClock, SequentialIds
 
 AT = datetime(2026, 11, 30, 3, 17, tzinfo=UTC)
@@ -85,12 +85,7 @@ async def test_a_deletion_in_the_batch_that_consented_leaves_nothing_of_the_chat
     engine: AsyncEngine, clock: SequentialClock, ids: SequentialIds
 ) -> None:
     dispatcher = Dispatcher(engine, SETTINGS, clock=clock, new_id=ids)
-    walk = [*TO_FIRST_RATING, Choice("1.1:5")]
-    batch = [
-        _event(f"{user}-{n}", payload, user)
-        for n, payload in enumerate(walk)
-        for user in ("u1", "u2")
-    ]
+    batch = interleaved_walks("u1", "u2")
     batch += [
         _event("u1-forget", Command("xoadulieu"), "u1"),
         _event("u1-yes", Choice("forget:yes"), "u1"),

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from conversations import ConversationState, DossierFacts, Inbound, handle
-from conversations.context import Env, Facts
+from conversations.context import ComplaintFacts, Env, Facts
 
 #: 30/11/2026 10:00 in Hanoi; ids counted from 10^12.
 ENV = Env(now=datetime(2026, 11, 30, 3, tzinfo=UTC), new_id=itertools.count(10**12).__next__)
@@ -39,3 +39,26 @@ def walk(
 def dossier(**fields: Any) -> DossierFacts:
     """:data:`DOSSIER` with ``fields`` changed."""
     return replace(DOSSIER, **fields)
+
+
+#: A complaint as staff see it (override what a test is about).
+COMPLAINT = ComplaintFacts(
+    code="PA-2026-000123",
+    category="capphep",
+    status="new",
+    description="Công trình lấn chiếm vỉa hè.",
+    source="telegram",
+    anonymous=False,
+    name="Trần Văn Ba",
+    phone="0912345678",
+    language="vi",
+    created_at=datetime(2026, 11, 30, 2, tzinfo=UTC),
+    due_on=date(2026, 12, 14),
+    owned=False,
+    reachable=True,
+)
+
+
+def complaint(**fields: Any) -> ComplaintFacts:
+    """:data:`COMPLAINT` with ``fields`` changed."""
+    return replace(COMPLAINT, **fields)
