@@ -35,9 +35,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.errors import (
-    RateLimited,
-)
+from bot.errors import RateLimited
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage
 from storage.queries.leases import (
