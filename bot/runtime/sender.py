@@ -109,6 +109,7 @@ class OutboxSender:
         self._forget_leases_at: float | None = None
         self._woken = True  # the first step looks without asking first
         self._looked_at = 0.0
+        #: Messages recorded "sent" by transactions that committed.
         self.sent = 0
         self._allowance = Allowance(engine, self.channel, self.limits)
 
@@ -385,7 +386,7 @@ class OutboxSender:
                 # Taken once the transaction is ours: an event's transaction that held it
                 # meanwhile recorded them with its own (and its replies left only after).
                 done, sent = self._take_finished()
-                await self._record(conn, done, sent)
+                recorded = await self._record(conn, done, sent)
         except BaseException:
             # Not recorded (the database is away or locked): the chains and the sent rows are
             # kept, still ours, and recorded first on the next pass, before anything is
@@ -394,6 +395,7 @@ class OutboxSender:
             log.exception("job=outbox channel=%s error=record_failed", self.channel)
             raise
         self.hands.forget(done, sent)
+        self.sent += recorded
         await scrub_sent(self.engine)
 
     async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
@@ -404,20 +406,22 @@ class OutboxSender:
         if not done and not sent:
             return _nothing
 
+        recorded = 0
+
         def settle(committed: bool) -> None:
             (self.hands.forget if committed else self.hands.keep)(done, sent)
+            if committed:  # counted once it holds: a failed transaction recorded nothing
+                self.sent += recorded
 
         try:
-            await self._record(conn, done, sent)
+            recorded = await self._record(conn, done, sent)
         except BaseException:
             settle(False)
             raise
         return settle
 
-    async def _record(
-        self, conn: AsyncConnection, done: list[Chain], sent: list[OutboxRow]
-    ) -> None:
-        self.sent += await record_pass(
+    async def _record(self, conn: AsyncConnection, done: list[Chain], sent: list[OutboxRow]) -> int:
+        return await record_pass(
             conn,
             self.channel,
             self.holder,

@@ -1,0 +1,89 @@
+"""What the sender sent is recorded by the next event's transaction, which is written anyway
+(``OutboxSender.record_sent``, issue 18's fast path; issue 17's mutants of
+``bot.runtime.sender``): once that transaction commits the rows are "sent" and out of the
+sender's hands; if it fails, they stay in its hands and its next pass records them, and none
+is sent a second time. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.runtime.sender import OutboxSender
+from storage import write_transaction
+from tests.bot.test_sender import Channel, Clock, _queue, _rows
+
+MESSAGES = [("1", "a"), ("2", "b"), ("1", "c")]
+
+
+async def _sent_not_recorded(engine: AsyncEngine) -> tuple[OutboxSender, Channel]:
+    """A sender whose chains sent every queued message and ended, nothing recorded yet."""
+    await _queue(engine, MESSAGES)
+    channel = Channel()
+    sender = OutboxSender(engine, channel, Clock())
+    await sender.step()  # starts a chain per chat
+    await asyncio.wait(list(sender.hands.active.values()))
+    assert sorted(channel.sent) == sorted(MESSAGES)
+    assert [r[1] for r in await _rows(engine)] == ["pending"] * 3
+    assert sender.known("1")
+    assert sender.known("2")
+    return sender, channel
+
+
+async def test_the_events_transaction_records_what_was_sent(engine: AsyncEngine) -> None:
+    sender, channel = await _sent_not_recorded(engine)
+    async with write_transaction(engine) as conn:
+        settle = await sender.record_sent(conn)
+    settle(True)
+    assert [r[1] for r in await _rows(engine)] == ["sent"] * 3
+    assert sender.sent == 3
+    assert sender.known("1") == set()
+    assert sender.known("2") == set()
+    # Nothing is left to record, and nothing goes again.
+    async with write_transaction(engine) as conn:
+        again = await sender.record_sent(conn)
+    again(True)
+    await sender.drain_once()
+    assert len(channel.sent) == 3
+    assert sender.sent == 3
+
+
+async def test_a_failed_events_transaction_leaves_the_record_to_the_sender(
+    engine: AsyncEngine,
+) -> None:
+    sender, channel = await _sent_not_recorded(engine)
+    settles = []
+    with contextlib.suppress(RuntimeError):
+        async with write_transaction(engine) as conn:
+            settles.append(await sender.record_sent(conn))
+            raise RuntimeError("the event's transaction fails after the record")
+    [settle] = settles
+    settle(False)
+    assert [r[1] for r in await _rows(engine)] == ["pending"] * 3
+    assert sender.known("1")  # still in its hands: no pass of its own sends them again
+    await sender.drain_once()
+    assert [r[1] for r in await _rows(engine)] == ["sent"] * 3
+    assert len(channel.sent) == 3
+    assert sender.sent == 3
+
+
+async def test_a_record_that_fails_inside_the_transaction_keeps_them(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender, channel = await _sent_not_recorded(engine)
+
+    async def refused(_conn: AsyncConnection, *_: object) -> None:
+        raise RuntimeError("database is locked")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sender, "_record", refused)
+        with pytest.raises(RuntimeError):
+            async with write_transaction(engine) as conn:
+                await sender.record_sent(conn)
+    assert sender.known("1")
+    await sender.drain_once()
+    assert [r[1] for r in await _rows(engine)] == ["sent"] * 3
+    assert len(channel.sent) == 3
