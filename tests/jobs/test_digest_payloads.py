@@ -6,6 +6,7 @@ the sentence a channel without pictures shows instead. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -112,3 +113,19 @@ async def test_no_dossier_lines_before_there_are_dossiers_and_no_chart_daily(
     assert CATALOG.text("en", "dossier.report.title") not in text.text
     assert SETTINGS.agency in text.text
     assert charts == []
+
+
+async def test_a_digest_of_another_method_counts_only_that_methods_surveys(
+    engine: AsyncEngine, charts: list[tuple[Report, Report | None, str]]
+) -> None:
+    """``SURVEY_METHOD``: digests never mix two methods (LAW-2026.md)."""
+    await _seed(engine, dossier=False)
+    other = dataclasses.replace(SETTINGS, method="sipas-2640")
+    payloads = await digest_payloads(engine, "weekly", WEEK, other, CATALOG, NOW, "en")
+    text = payloads[0]
+    assert isinstance(text, TextMessage)
+    assert load_questionnaire("sipas-2640").text("q.method", "en") in text.text
+    [(report, previous, _)] = charts
+    assert (report.method, report.completed) == ("sipas-2640", 0)
+    assert previous is not None
+    assert previous.completed == 0
