@@ -1,12 +1,16 @@
-"""What an idle sender does (issue 17's mutants of ``bot.runtime.sender``): once the chats it
-served have rested (``idle_rest`` after their chains ended), its next idle look deletes their
-lease rows, which keep each chat's last reply time (issue 10: an idle chat keeps no lease
-row); before that, and with no chain ended, an idle look writes nothing. SQLite and
-PostgreSQL."""
+"""What an idle sender does, and one that starts (issue 17's mutants of
+``bot.runtime.sender``): once the chats it served have rested (``idle_rest`` after their
+chains ended), its next idle look deletes their lease rows, which keep each chat's last reply
+time (issue 10: an idle chat keeps no lease row); before that, and with no chain ended, an
+idle look writes nothing. A sender that starts frees the chats a killed process of this
+machine still held. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
 import time
 from datetime import datetime, timedelta
 
@@ -17,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import bot.runtime.sender as sender_module
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
+from storage import write_transaction
+from storage.queries.leases import lease_chats
 from storage.schema import outbox_leases
 from tests.bot.test_sender import NOW, Channel, Clock, _queue
 
@@ -87,3 +93,37 @@ async def test_the_idle_look_waits_until_the_leases_have_rested(
         await sender.step()
         await asyncio.sleep(0.05)
     assert await _leased(engine) == []
+
+
+def _dead_pid() -> int:
+    """The id of a process of this machine that has ended."""
+    proc = subprocess.Popen(["true"])  # any short-lived process
+    proc.wait()
+    return proc.pid
+
+
+async def test_a_restarted_sender_frees_the_chats_a_killed_process_held(
+    engine: AsyncEngine,
+) -> None:
+    """``start``: a process of this machine that was killed (kill -9) still holds its chats'
+    leases; the new sender ends those at once, and only those: a live process's lease, or
+    another machine's, runs on."""
+    host = socket.gethostname()[:30]
+    holders = {
+        "dead": f"{host}:{_dead_pid()}:aaaa",
+        "live": f"{host}:{os.getppid()}:bbbb",
+        "elsewhere": f"another-host:{_dead_pid()}:cccc",
+    }
+    await _queue(engine, [(chat, f"to {chat}") for chat in holders])
+    async with write_transaction(engine) as conn:
+        for chat, holder in holders.items():
+            leased = await lease_chats(
+                conn, "telegram", holder, [chat], NOW, NOW + timedelta(seconds=20), burst=3, at=0
+            )
+            assert list(leased) == [chat]
+    channel = Channel()
+    sender = OutboxSender(engine, channel, Clock(), Limits())
+    assert await sender.start() == 1
+    await sender.drain_once()
+    assert channel.sent == [("dead", "to dead")]
+    assert await sender.start() == 0  # ended once
