@@ -12,9 +12,11 @@ import contextlib
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.runtime.handoff import hand_over
 from bot.runtime.sender import OutboxSender
 from storage import write_transaction
 from tests.bot.test_sender import Channel, Clock, _queue, _rows
+from tests.bot.test_sender_handoff import _event
 
 MESSAGES = [("1", "a"), ("2", "b"), ("1", "c")]
 
@@ -87,3 +89,19 @@ async def test_a_record_that_fails_inside_the_transaction_keeps_them(
     await sender.drain_once()
     assert [r[1] for r in await _rows(engine)] == ["sent"] * 3
     assert len(channel.sent) == 3
+
+
+async def test_handed_over_replies_leave_without_any_pass_over_the_table(
+    engine: AsyncEngine,
+) -> None:
+    """The fast path itself: the event's replies go out from the hand-over, each new message
+    spending one of the bot's overall tokens, which the sender takes from the shared budget
+    itself; no pass over the table runs."""
+    channel = Channel()
+    sender = OutboxSender(engine, channel, Clock())
+    replies = [("7001", "câu hỏi 2"), ("7002", "chào"), ("7001", "câu hỏi 3")]
+    leased, ws = await _event(engine, sender, replies)
+    hand_over(leased, ws.outbox)
+    await asyncio.wait(list(sender.hands.active.values()))
+    assert sorted(channel.sent) == sorted(replies)
+    assert [text for chat, text in channel.sent if chat == "7001"] == ["câu hỏi 2", "câu hỏi 3"]
