@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.runtime.handoff import hand_over
 from bot.runtime.sender import OutboxSender
 from storage import write_transaction
+from storage.outbound import Outbound, TextMessage
 from tests.bot.test_sender import Channel, Clock, _queue, _rows
 from tests.bot.test_sender_handoff import _event
 
@@ -105,3 +106,47 @@ async def test_handed_over_replies_leave_without_any_pass_over_the_table(
     await asyncio.wait(list(sender.hands.active.values()))
     assert sorted(channel.sent) == sorted(replies)
     assert [text for chat, text in channel.sent if chat == "7001"] == ["câu hỏi 2", "câu hỏi 3"]
+
+
+class _Held(Channel):
+    """Sends at once, but holds the message "b" until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+
+    async def send(self, chat_id: str, message: Outbound) -> None:
+        if isinstance(message, TextMessage) and message.text == "b":
+            self.holding.set()
+            await self.release.wait()
+        await super().send(chat_id, message)
+
+
+async def test_what_a_running_chain_sent_is_recorded_before_the_chain_ends(
+    engine: AsyncEngine,
+) -> None:
+    """The window in which a crash sends a message again stays one pass long: a message a
+    chat's chain sent is recorded by the next pass even while the chain still waits on the
+    next message, not once the whole chain has ended."""
+    await _queue(engine, [("1", "a"), ("1", "b")])
+    channel = _Held()
+    sender = OutboxSender(engine, channel, Clock())
+    await sender.step()
+    await channel.holding.wait()  # "a" went; the chain waits on "b"
+    await sender.step()
+    assert [r[1] for r in await _rows(engine)] == ["sent", "pending"]
+    channel.release.set()
+    await asyncio.wait(list(sender.hands.active.values()))
+    await sender.drain_once()
+    assert channel.sent == [("1", "a"), ("1", "b")]
+    assert [r[1] for r in await _rows(engine)] == ["sent", "sent"]
+    assert sender.sent == 2
+
+
+async def test_the_count_adds_up_over_records(engine: AsyncEngine) -> None:
+    sender = OutboxSender(engine, Channel(), Clock())
+    for n, chat in enumerate(("1", "2", "3"), start=1):
+        await _queue(engine, [(chat, "a")])
+        await sender.drain_once()
+        assert sender.sent == n
