@@ -123,19 +123,26 @@ class _Held(Channel):
         await super().send(chat_id, message)
 
 
+@pytest.mark.parametrize("by", ["pass", "event"])
 async def test_what_a_running_chain_sent_is_recorded_before_the_chain_ends(
-    engine: AsyncEngine,
+    engine: AsyncEngine, by: str
 ) -> None:
-    """The window in which a crash sends a message again stays one pass long: a message a
-    chat's chain sent is recorded by the next pass even while the chain still waits on the
-    next message, not once the whole chain has ended."""
+    """The window in which a crash sends a message again stays short: a message a chat's
+    chain sent is recorded by the next pass, or the next event's transaction, even while the
+    chain still waits on the next message, not once the whole chain has ended."""
     await _queue(engine, [("1", "a"), ("1", "b")])
     channel = _Held()
     sender = OutboxSender(engine, channel, Clock())
     await sender.step()
     await channel.holding.wait()  # "a" went; the chain waits on "b"
-    await sender.step()
+    if by == "pass":
+        await sender.step()
+    else:
+        async with write_transaction(engine) as conn:
+            settle = await sender.record_sent(conn)
+        settle(True)
     assert [r[1] for r in await _rows(engine)] == ["sent", "pending"]
+    assert sender.sent == 1
     channel.release.set()
     await asyncio.wait(list(sender.hands.active.values()))
     await sender.drain_once()
@@ -145,8 +152,16 @@ async def test_what_a_running_chain_sent_is_recorded_before_the_chain_ends(
 
 
 async def test_the_count_adds_up_over_records(engine: AsyncEngine) -> None:
+    """Recorded by the sender's pass and by events' transactions in turn."""
     sender = OutboxSender(engine, Channel(), Clock())
-    for n, chat in enumerate(("1", "2", "3"), start=1):
+    for n, chat in enumerate(("1", "2", "3", "4"), start=1):
         await _queue(engine, [(chat, "a")])
-        await sender.drain_once()
+        if n % 2:
+            await sender.drain_once()
+        else:
+            await sender.step()
+            await asyncio.wait(list(sender.hands.active.values()))
+            async with write_transaction(engine) as conn:
+                settle = await sender.record_sent(conn)
+            settle(True)
         assert sender.sent == n
