@@ -12,6 +12,7 @@ import contextlib
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.errors import TransientSendError
 from bot.runtime.handoff import hand_over
 from bot.runtime.sender import OutboxSender
 from storage import write_transaction
@@ -165,3 +166,25 @@ async def test_the_count_adds_up_over_records(engine: AsyncEngine) -> None:
                 settle = await sender.record_sent(conn)
             settle(True)
         assert sender.sent == n
+
+
+async def test_an_events_transaction_records_a_chain_that_only_failed(
+    engine: AsyncEngine,
+) -> None:
+    """A chat's chain whose one message failed sent nothing, yet ended: the next event's
+    transaction records the failure (the try counted, the kind of error kept), as a pass would."""
+
+    def script(_chat: str, _text: str, _n: int) -> None:
+        raise TransientSendError("Bad Gateway")
+
+    await _queue(engine, [("1", "a")])
+    sender = OutboxSender(engine, Channel(script), Clock())
+    await sender.step()
+    await asyncio.wait(list(sender.hands.active.values()))
+    async with write_transaction(engine) as conn:
+        settle = await sender.record_sent(conn)
+    settle(True)
+    [(chat, status, error, attempts)] = await _rows(engine)
+    assert (chat, status, attempts) == ("1", "pending", 1)
+    assert error == "TransientSendError"
+    assert sender.sent == 0
