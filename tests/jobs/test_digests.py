@@ -242,6 +242,7 @@ async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
     async with write_transaction(engine) as conn:
         await record_notices(conn, ["resent", "template", "template"], local(2026, 11, 2, 10))
         await record_notices(conn, ["zns", "zns_quota", "zns_quota"], local(2026, 11, 2, 23))
+        await record_notices(conn, ["tpl_refused"] * 3, local(2026, 11, 2, 11))
         await record_notices(conn, ["template"], local(2026, 11, 3, 10))  # the next day
         await save_tokens(conn, "a", "r", local(2026, 11, 3, 1), local(2026, 11, 2, 0))
         # Zalo's parts as sent, with no numeric code; the one-line summary is clipped.
@@ -255,6 +256,8 @@ async def test_the_digest_counts_zalo_notices_and_shows_a_refused_token_refresh(
     assert "1 tin đã gửi lại khi người dân nhắn, 2 tin gửi bằng mẫu thông báo" in shown
     # A ZNS notice over the day's quota is held to the next day: the digest says how often.
     assert "2 lần thông báo ZNS vượt hạn mức gửi trong ngày" in shown
+    # A refused template is said apart, with how often: the setting needs a look.
+    assert "Zalo từ chối mẫu thông báo (ZALO_TEMPLATE_NOTICE) 3 lần" in shown
     assert f'lúc 02/11 15:00 (error_name "invalid_grant", error_reason "{reason}")' in shown
 
 
