@@ -188,3 +188,23 @@ async def test_an_events_transaction_records_a_chain_that_only_failed(
     assert (chat, status, attempts) == ("1", "pending", 1)
     assert error == "TransientSendError"
     assert sender.sent == 0
+
+
+async def test_replies_handed_over_behind_a_running_chain_follow_it_in_order(
+    engine: AsyncEngine,
+) -> None:
+    """A chat's chain still sending when the next event's replies are handed over: they go
+    behind it, in order, from the same chain; another chat of that event starts its own; no
+    pass over the table is needed for either."""
+    channel = _Held()
+    sender = OutboxSender(engine, channel, Clock())
+    leased, ws = await _event(engine, sender, [("1", "a"), ("1", "b")])
+    hand_over(leased, ws.outbox)
+    await channel.holding.wait()  # "a" went; the chain waits on "b"
+    leased, ws = await _event(engine, sender, [("1", "c"), ("2", "d")])
+    hand_over(leased, ws.outbox)
+    channel.release.set()
+    await asyncio.wait(list(sender.hands.active.values()))
+    assert [text for chat, text in channel.sent if chat == "1"] == ["a", "b", "c"]
+    assert ("2", "d") in channel.sent
+    assert len(channel.sent) == 4
