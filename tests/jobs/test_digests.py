@@ -298,3 +298,29 @@ async def test_the_digest_counts_messages_given_up_with_why(engine: AsyncEngine)
     shown = getattr(text, "text", "")
     assert "⚠ 4 tin nhắn đã bị bỏ, không gửi được nữa" in shown
     assert f"zalo: {no_token} ×3; telegram: chat blocked ×1" in shown
+
+
+async def test_each_kind_is_looked_at_on_its_own_and_goes_as_bulk_at_its_time(
+    engine: AsyncEngine,
+) -> None:
+    """A kind skipped (its period before the service began, or already sent) does not stop
+    the kinds after it; a digest is due at its time to the second; it is queued as bulk, so
+    answers to citizens go first (``grant_tokens``)."""
+    await _seed(engine)  # the service began on Monday 2 Nov
+    catalog = default_catalog()
+    # Tuesday 3 Nov 07:30:00: the week before began before the service, Monday's daily is due.
+    at = local(2026, 11, 3, 7, 30)
+    sent = await send_due_digests(engine, DIGESTS, catalog, at, kinds=("weekly", "daily"))
+    assert sent == [("daily", Period(date(2026, 11, 2), date(2026, 11, 2)))]
+    # Monday 9 Nov: Sunday's daily went already (an interim run claimed it); the week goes.
+    sunday = Period(date(2026, 11, 8), date(2026, 11, 8))
+    assert await send_digest(engine, "daily", sunday, DIGESTS, catalog, local(2026, 11, 9, 7))
+    sent = await send_due_digests(engine, DIGESTS, catalog, local(2026, 11, 9, 7, 30))
+    assert sent == [("weekly", Period(date(2026, 11, 2), date(2026, 11, 8)))]
+    async with read_transaction(engine) as conn:
+        priorities = set(
+            (
+                await conn.execute(select(outbox.c.priority).where(outbox.c.chat_id == ADMIN[1]))
+            ).scalars()
+        )
+    assert priorities == {1}
