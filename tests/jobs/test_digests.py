@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -324,3 +325,38 @@ async def test_each_kind_is_looked_at_on_its_own_and_goes_as_bulk_at_its_time(
             ).scalars()
         )
     assert priorities == {1}
+
+
+async def test_the_days_are_the_agencys_local_days(engine: AsyncEngine) -> None:
+    """Which day is today, and on which day the service began, are local days (UTC+7): a
+    first message at 00:30 local is on the local day, the UTC day before; a digest sent at
+    06:00 local is the one of the local day before."""
+    clock = SequentialClock(start=local(2026, 11, 2, 0, 30).astimezone(UTC))
+    dispatcher = Dispatcher(engine, DispatchSettings(), clock=clock, new_id=SequentialIds())
+    await complete_survey(dispatcher, "seed", random.Random(3))
+    catalog = default_catalog()
+    early = dataclasses.replace(DIGESTS, at=time(6, 0), kinds=("daily",))
+    # Monday 06:30 local: Sunday's digest would be due, but the service began on Monday.
+    assert await send_due_digests(engine, early, catalog, local(2026, 11, 2, 6, 30)) == []
+    # 06:30 local on Tuesday 3 Nov is 23:30 UTC on Monday: Monday's digest is the one due.
+    sent = await send_due_digests(engine, early, catalog, local(2026, 11, 3, 6, 30))
+    assert sent == [("daily", Period(date(2026, 11, 2), date(2026, 11, 2)))]
+    assert await send_due_digests(engine, early, catalog, local(2026, 11, 3, 6, 31)) == []
+
+
+async def test_a_refused_token_refresh_without_any_error_text_is_still_said(
+    engine: AsyncEngine,
+) -> None:
+    from jobs.digests import digest_payloads
+    from storage import write_transaction
+    from storage.queries.zalo_tokens import save_tokens, token_failed
+
+    await _seed(engine)
+    async with write_transaction(engine) as conn:
+        await save_tokens(conn, "a", "r", local(2026, 11, 3, 1), local(2026, 11, 2, 0))
+        await token_failed(conn, local(2026, 11, 2, 15), "")  # no answer, no text
+    monday = Period(date(2026, 11, 2), date(2026, 11, 2))
+    [text, *_] = await digest_payloads(
+        engine, "daily", monday, DIGESTS, default_catalog(), local(2026, 11, 3, 8)
+    )
+    assert "Làm mới token Zalo thất bại lúc 02/11 15:00 (?)" in getattr(text, "text", "")
