@@ -18,7 +18,8 @@ Replies usually do not come from the table: the dispatcher leases their chats in
 own transaction and hands the committed rows over (``take``, see ``bot.runtime.handoff``), so
 they leave as soon as the event is stored. The table is read only for what was not handed over:
 rows left by a restart or by another process, retries, bulk messages. What was sent is
-recorded in batches, one transaction for all chats that finished meanwhile.
+recorded in batches, one transaction for all chats that finished meanwhile
+(``bot.runtime.send_recorder``).
 
 Limits: see ``bot.runtime.send_budget``; what is in the sender's hands (chains, rows sent and
 not recorded, chats reserved for a hand-over): ``bot.runtime.send_hands``.
@@ -38,28 +39,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.errors import RateLimited
 from storage import read_transaction, write_transaction
 from storage.outbound import EditMessage
-from storage.queries.leases import (
-    Budget,
-    claim_chats,
-    end_leases_of,
-    forget_leases,
-    holders,
-    idle_before,
-    idle_rest,
-)
-from storage.queries.outbox import (
-    OutboxRow,
-    next_due,
-    pending_for_chats,
-    scrub_sent,
-)
+from storage.queries.leases import Budget, claim_chats, end_leases_of, holders
+from storage.queries.outbox import OutboxRow, next_due, pending_for_chats
 
 from ..channels.base import Channel
 from .delivery import Delivery
 from .holders import is_gone, new_holder
 from .send_budget import Allowance, Limits, grant_tokens
 from .send_hands import Hands
-from .send_record import Chain, record_pass
+from .send_record import Chain
+from .send_recorder import SendRecorder
 
 log = logging.getLogger("bot.sender")
 
@@ -104,14 +93,12 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self.hands = Hands()
         self._paused_until = 0.0
-        #: When (``time.monotonic``) the leases this sender ended become idle: an idle look
-        #: then deletes them (they keep a chat's last reply time), as a claim would.
-        self._forget_leases_at: float | None = None
         self._woken = True  # the first step looks without asking first
         self._looked_at = 0.0
-        #: Messages recorded "sent" by transactions that committed.
-        self.sent = 0
         self._allowance = Allowance(engine, self.channel, self.limits)
+        self.recorder = SendRecorder(
+            engine, self.channel, self.holder, self.limits, clock, self.hands, IDLE_WAKE_S
+        )
 
     @property
     def lease_s(self) -> float:
@@ -261,7 +248,7 @@ class OutboxSender:
             async with read_transaction(self.engine) as conn:
                 due = await next_due(conn, self.channel, self.clock())
             if due is None or due > 0:
-                await self._forget_idle_leases(now)
+                await self.recorder.forget_idle_leases(now)
                 return IDLE_WAKE_S if due is None else min(due, IDLE_WAKE_S)
         self._woken = False
         self._looked_at = now
@@ -376,79 +363,15 @@ class OutboxSender:
         with contextlib.suppress(Exception):
             await self._record_finished()
 
-    async def _record_finished(self) -> None:
-        if not self.hands.finished and not self.hands.unrecorded:
-            return
-        done: list[Chain] = []
-        sent: list[OutboxRow] = []
-        try:
-            async with write_transaction(self.engine) as conn:
-                # Taken once the transaction is ours: an event's transaction that held it
-                # meanwhile recorded them with its own (and its replies left only after).
-                done, sent = self._take_finished()
-                recorded = await self._record(conn, done, sent)
-        except BaseException:
-            # Not recorded (the database is away or locked): the chains and the sent rows are
-            # kept, still ours, and recorded first on the next pass, before anything is
-            # claimed; forgotten, their rows would be pending again and sent a second time.
-            self.hands.keep(done, sent)
-            log.exception("job=outbox channel=%s error=record_failed", self.channel)
-            raise
-        self.hands.forget(done, sent)
-        self.sent += recorded
-        await scrub_sent(self.engine)
+    @property
+    def sent(self) -> int:
+        """Messages recorded "sent" by transactions that committed."""
+        return self.recorder.sent
 
     async def record_sent(self, conn: AsyncConnection) -> Callable[[bool], None]:
-        """Records, in the caller's transaction (an event's, which is written anyway), what
-        was sent and what finished since the last record; returns what to call once it
-        committed (True) or failed (False: the sender records them itself later)."""
-        done, sent = self._take_finished()
-        if not done and not sent:
-            return _nothing
+        """Records what was sent in the caller's (an event's) transaction: see
+        ``SendRecorder.record_sent``."""
+        return await self.recorder.record_sent(conn)
 
-        recorded = 0
-
-        def settle(committed: bool) -> None:
-            (self.hands.forget if committed else self.hands.keep)(done, sent)
-            if committed:  # counted once it holds: a failed transaction recorded nothing
-                self.sent += recorded
-
-        try:
-            recorded = await self._record(conn, done, sent)
-        except BaseException:
-            settle(False)
-            raise
-        return settle
-
-    async def _record(self, conn: AsyncConnection, done: list[Chain], sent: list[OutboxRow]) -> int:
-        return await record_pass(
-            conn,
-            self.channel,
-            self.holder,
-            self.limits,
-            done,
-            sent,
-            self.hands.active,
-            self.clock(),
-        )
-
-    async def _forget_idle_leases(self, now: float) -> None:
-        """Deletes the idle leases once those this sender ended are idle (``now``:
-        ``time.monotonic``); a write only then, not on every idle look."""
-        if self._forget_leases_at is None or now < self._forget_leases_at:
-            return
-        self._forget_leases_at = None
-        limits = self.limits
-        async with write_transaction(self.engine) as conn:
-            before = idle_before(self.clock(), limits.chat_burst, limits.per_chat_per_second)
-            await forget_leases(conn, before)
-
-    def _take_finished(self) -> tuple[list[Chain], list[OutboxRow]]:
-        if self.hands.finished:
-            rest = idle_rest(self.limits.chat_burst, self.limits.per_chat_per_second)
-            self._forget_leases_at = time.monotonic() + rest.total_seconds() + IDLE_WAKE_S
-        return self.hands.take_finished()
-
-
-def _nothing(_committed: bool) -> None:
-    """Nothing was recorded: nothing to settle."""
+    async def _record_finished(self) -> None:
+        await self.recorder.record_finished()

@@ -83,7 +83,7 @@ async def test_a_record_that_fails_inside_the_transaction_keeps_them(
         raise RuntimeError("database is locked")
 
     with monkeypatch.context() as patch:
-        patch.setattr(sender, "_record", refused)
+        patch.setattr(sender.recorder, "_record", refused)
         with pytest.raises(RuntimeError):
             async with write_transaction(engine) as conn:
                 await sender.record_sent(conn)

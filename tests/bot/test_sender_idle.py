@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bot.runtime.send_recorder as send_recorder
 import bot.runtime.sender as sender_module
 from bot.runtime.send_budget import Limits
 from bot.runtime.sender import OutboxSender
@@ -42,7 +43,7 @@ async def test_an_idle_look_forgets_the_leases_of_chats_that_have_rested(
     # The rest is measured on the sender's monotonic clock: made nothing here, so that the
     # first idle look after the chains is due to forget; the rows' own age is the test clock's.
     if rested:
-        monkeypatch.setattr(sender_module, "idle_rest", lambda *_: timedelta(0))
+        monkeypatch.setattr(send_recorder, "idle_rest", lambda *_: timedelta(0))
         monkeypatch.setattr(sender_module, "IDLE_WAKE_S", 0.0)
     clock = Clock()
     sender = OutboxSender(engine, Channel(), clock, Limits())
@@ -77,7 +78,7 @@ async def test_the_idle_look_waits_until_the_leases_have_rested(
     before: one too early deletes nothing, and no later idle look tries again."""
     # The database's clock runs ten times as fast as the sender's monotonic one: its 10 s
     # rest (``LEASE_REST``) is 1 s here, which the sender's own rest is made to match.
-    monkeypatch.setattr(sender_module, "idle_rest", lambda *_: timedelta(seconds=1))
+    monkeypatch.setattr(send_recorder, "idle_rest", lambda *_: timedelta(seconds=1))
     monkeypatch.setattr(sender_module, "IDLE_WAKE_S", 0.5)
     start = time.monotonic()
 
