@@ -246,13 +246,17 @@ def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts:
         )  # fmt: skip
         new = replace(state, data={"case": code, "files": files})
         return Outcome((_supplement_prompt(len(files)),), state=new)
+    # "Done" pressed, or typed in any of the words the other steps take for it ("hoàn tất",
+    # "ok"): not every such word is the button's label, which the engine reads before this.
+    done = isinstance(event, Choice) and event.id == "sup.text:done"
+    done = done or (isinstance(event, Text) and is_done(event.text))
     note: str | None = None
-    if isinstance(event, Text) and not is_done(event.text):
+    if isinstance(event, Text) and not done:
         note = event.text.strip()
         if len(note) > SUPPLEMENT_LIMIT.max:
             hint = SUPPLEMENT_LIMIT.hint(len(note))
             return Outcome((hint, _supplement_prompt(len(files))), state=state)
-    elif not (isinstance(event, Choice) and event.id == "sup.text:done"):
+    elif not done:
         return Outcome((Reply("common.please_choose"), _supplement_prompt(len(files))), state=state)
     if not note and not files:
         return Outcome((Reply("supplement.empty"), _supplement_prompt(0)), state=state)
