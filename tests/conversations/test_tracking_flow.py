@@ -414,3 +414,27 @@ def test_done_typed_in_any_word_sends_the_files(typed: str) -> None:
     update = outcome.changes[0]
     assert isinstance(update, UpdateComplaint)
     assert (update.note, len(update.files)) == (None, 1)
+
+
+@pytest.mark.parametrize(
+    ("state", "key", "params", "buttons"),
+    [
+        (AT_CODE, "lookup.ask_code", (), ("l.code:cancel",)),
+        (replace(AT_CODE, step=None), "lookup.ask_code", (), ("l.code:cancel",)),
+        (AT_PHONE, "lookup.ask_phone", (), ("l.phone:cancel",)),
+        (_with_files(PHOTO, PHOTO), "supplement.ask", (("n", 2),), SUPPLEMENT_BUTTONS),
+        (
+            replace(SUPPLEMENTING, data={"case": CODE}),
+            "supplement.ask",
+            (("n", 0),),
+            SUPPLEMENT_BUTTONS,
+        ),
+    ],
+)
+def test_the_question_waiting(
+    state: ConversationState, key: str, params: tuple[object, ...], buttons: tuple[str, ...]
+) -> None:
+    """What is asked again (after a word the step cannot read, a restart, /tieptuc)."""
+    (asked,) = tracking.prompt(state)
+    assert (asked.key, asked.params) == (key, params)
+    assert tuple(choice.id for choice in asked.choices) == buttons
