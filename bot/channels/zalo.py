@@ -369,6 +369,8 @@ class ZaloSender:
         ("" for a message): an upload answering -210 is a file over Zalo's limit."""
         for attempt in (1, 2):
             token = await self.tokens.access_token()
+            # Asked before posting: a send beside this one may prove the token meanwhile.
+            unproven = self.tokens.unproven(token)
             try:
                 response = await self.client.post(
                     url,
@@ -393,7 +395,7 @@ class ZaloSender:
             if code in token_errors:
                 # Never posted again: one refresh (single flight) and one retry. Without a
                 # working token the message waits (Paused spends no attempt), never dies.
-                await self.tokens.refused(token, code)
+                await self.tokens.refused(token, code, unproven=unproven)
                 if attempt == 1:
                     continue
                 raise Paused(WAIT_POLL.total_seconds(), f"zalo {code}: another token stored")

@@ -137,29 +137,40 @@ class TokenStore:
             # again after RETRY_AFTER).
             with contextlib.suppress(TransientSendError):
                 row = await self.refresh(force_if=None)
+        if row.access_token in self._refused:
+            # Refused for a send beside this one while the refresh was under way.
+            raise Paused(WAIT_POLL.total_seconds(), "zalo: the new access token was refused")
         self._cached = row
         return row.access_token
 
+    def unproven(self, token: str) -> bool:
+        """Whether ``token`` is the one this process's last refresh got and no send with it
+        has succeeded yet. A sender asks before posting and tells ``refused``: a send beside
+        it may succeed (``worked``) before its own refusal is answered."""
+        return token == self._unproven
+
     def worked(self, token: str) -> None:
-        """A send with ``token`` succeeded: a later refusal of it is a new fact, worth one
-        refresh, not the refreshed token refused too."""
+        """A send with ``token`` succeeded: a refusal of it posted later is a new fact, worth
+        one refresh, not the refreshed token refused too."""
         if token == self._unproven:
             self._unproven = None
 
-    async def refused(self, token: str, code: int) -> None:
+    async def refused(self, token: str, code: int, *, unproven: bool) -> None:
         """Zalo refused ``token`` with ``code`` (-216 or -220): it is not posted again. Returns
         once another token is stored (by another caller's refresh, ``set-token``, or a refresh
         made now: single flight), for one retry with it.
 
         Raises Paused (at most ``WAIT_POLL`` seconds; no attempt of the message is spent)
         when no new token can be had now, and when ``token`` is the one this process's last
-        refresh got and no send has succeeded with it: that is recorded as a failed refresh
-        (digest, /healthz), so the next refresh waits ``RETRY_AFTER``. PermanentSendError
-        with no stored pair."""
+        refresh got and no send with it had succeeded when the refused one was posted
+        (``unproven``, asked of ``unproven()`` before posting), even if one beside it has
+        succeeded since: that is recorded as a failed refresh (digest, /healthz), so the next
+        refresh waits ``RETRY_AFTER``; refreshing at once would only rotate the pair.
+        PermanentSendError with no stored pair."""
         if token not in self._refused:
             self._refused.append(token)
         self._cached = None
-        if token != self._unproven:
+        if not unproven and token != self._unproven:
             await self.refresh(force_if=token)
             return
         failure = f"zalo {code}: the refreshed access token was refused too"
@@ -211,6 +222,9 @@ class TokenStore:
                 else:
                     access, refresh, seconds = answer
                     expires = now + timedelta(seconds=seconds)
+                    # Unproven before it is stored: a send may read the stored pair, post it
+                    # and be refused before this returns.
+                    self._unproven = access
                     # Stored (committed) before anything uses the new access token.
                     await save_tokens(conn, access, refresh, expires, now)
                     new = TokenRow(access, refresh, expires, now, None, None)
@@ -226,7 +240,6 @@ class TokenStore:
                     )
                 raise TransientSendError(f"zalo token refresh failed ({failure})")
             self._cached = new
-            self._unproven = new.access_token
             log.info("event=zalo_token_refreshed")
             return new
 

@@ -6,6 +6,7 @@ no traffic."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.channels import zalo_tokens
 from bot.channels.zalo import ZaloSender
 from bot.channels.zalo_texts import NAV_HINT, fixed
 from bot.channels.zalo_tokens import (
@@ -355,3 +357,107 @@ async def test_refreshed_tokens_refused_too_wait_and_then_go_exactly_once(
         assert len({sum(end <= n for end in first) for n in posted}) == 1, token
     health = await _health(engine)
     assert (health["ok"], health["zalo_token"]["status"]) == (True, "ok")
+
+
+async def test_a_refreshed_token_refused_beside_a_send_it_went_with_is_a_failed_refresh(
+    zalo: FakeZalo,
+    sender: ZaloSender,
+    tokens: TokenStore,
+    engine: AsyncEngine,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two sends side by side post a just-refreshed token; Zalo takes one and refuses the
+    other, and the success is handled first. The refusal still counts as the refreshed token
+    refused too (it was posted before anything proved that token): the send waits, and the
+    next refresh comes ``RETRY_AFTER`` later, not at once (the 50 refusals test's flake)."""
+    await sender.send(USER, TextMessage("0"))
+    clock.now = START + timedelta(hours=25)  # expired: the next send refreshes first
+    zalo.fail_next(-216)
+    succeeded = asyncio.Event()
+    worked, refused = tokens.worked, tokens.refused
+
+    def worked_then_tell(token: str) -> None:
+        worked(token)
+        succeeded.set()
+
+    async def refused_after_the_success(token: str, code: int, **proof: Any) -> None:
+        await succeeded.wait()
+        await refused(token, code, **proof)
+
+    monkeypatch.setattr(tokens, "worked", worked_then_tell)
+    monkeypatch.setattr(tokens, "refused", refused_after_the_success)
+    outcomes = await asyncio.gather(
+        *(sender.send(USER, TextMessage(text)) for text in ("1", "2")), return_exceptions=True
+    )
+    assert len(zalo.refreshes) == 1
+    refreshed = zalo.refreshes[0].access_token
+    assert sorted((s.access_token, s.error) for s in zalo.sends[1:]) == [
+        (refreshed, -216),
+        (refreshed, 0),
+    ]
+    assert sorted(type(o).__name__ for o in outcomes) == ["NoneType", "Paused"]
+    health = (await _health(engine))["zalo_token"]
+    assert (health["status"], health["error"]) == ("refresh_failed", "-216")
+    (waiting,) = (t for t, o in zip(("1", "2"), outcomes, strict=True) if o is not None)
+    clock.now += RETRY_AFTER - timedelta(seconds=1)
+    with pytest.raises(Paused):
+        await sender.send(USER, TextMessage(waiting))
+    clock.now += timedelta(seconds=1)
+    await sender.send(USER, TextMessage(waiting))
+    assert len(zalo.refreshes) == 2
+    assert [s.access_token for s in zalo.sends].count(refreshed) == 2
+    assert sorted(int(m.text) for m in zalo.messages(USER)) == [0, 1, 2]
+
+
+async def test_a_refreshed_token_refused_before_its_refresh_returns_is_a_failed_refresh(
+    zalo: FakeZalo,
+    sender: ZaloSender,
+    tokens: TokenStore,
+    engine: AsyncEngine,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A send reads the pair a refresh has just stored, before that refresh returns, posts it
+    and is refused. That is the refreshed token refused too: no second refresh at once, and
+    the send that refreshed does not post the refused token after Zalo's answer (the 50
+    refusals test's other flake)."""
+    await sender.send(USER, TextMessage("0"))
+    clock.now = START + timedelta(hours=25)  # expired: the next send refreshes first
+    zalo.fail_next(-216)
+    stored, refused_meanwhile = asyncio.Event(), asyncio.Event()
+    write, refused = write_transaction, tokens.refused
+
+    @contextlib.asynccontextmanager
+    async def slow_to_return(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        async with write(engine) as conn:
+            yield conn
+        if zalo.refreshes and not stored.is_set():  # the new pair is committed
+            stored.set()
+            await refused_meanwhile.wait()
+
+    async def refused_and_tell(token: str, code: int, **proof: Any) -> None:
+        refused_meanwhile.set()
+        await refused(token, code, **proof)
+
+    async def beside() -> None:
+        await stored.wait()
+        await sender.send(USER, TextMessage("2"))
+
+    monkeypatch.setattr(zalo_tokens, "write_transaction", slow_to_return)
+    monkeypatch.setattr(tokens, "refused", refused_and_tell)
+    outcomes = await asyncio.gather(
+        sender.send(USER, TextMessage("1")), beside(), return_exceptions=True
+    )
+    assert len(zalo.refreshes) == 1
+    refreshed = zalo.refreshes[0].access_token
+    assert [(s.access_token, s.error) for s in zalo.sends[1:]] == [(refreshed, -216)]
+    assert [type(o).__name__ for o in outcomes] == ["Paused", "Paused"]
+    health = (await _health(engine))["zalo_token"]
+    assert (health["status"], health["error"]) == ("refresh_failed", "-216")
+    clock.now += RETRY_AFTER
+    for text in ("1", "2"):
+        await sender.send(USER, TextMessage(text))
+    assert len(zalo.refreshes) == 2
+    assert [s.access_token for s in zalo.sends].count(refreshed) == 1
+    assert sorted(int(m.text) for m in zalo.messages(USER)) == [0, 1, 2]
