@@ -438,3 +438,18 @@ def test_the_question_waiting(
     (asked,) = tracking.prompt(state)
     assert (asked.key, asked.params) == (key, params)
     assert tuple(choice.id for choice in asked.choices) == buttons
+
+
+def test_a_supplement_kept_by_an_older_version_is_still_read() -> None:
+    """A state stored before files kept their size, name and type (or any files at all) is
+    read with those as 0 and "": nothing a citizen sent is lost to an update."""
+    old = replace(SUPPLEMENTING, data={"case": CODE, "files": [{"media": "photo", "file_id": "p"}]})
+    update = _supplement(Choice("sup.text:done"), old).changes[0]
+    assert isinstance(update, UpdateComplaint)
+    assert update.files == (FileRef("photo", 0, "p", "", ""),)
+    datas: tuple[dict[str, object], ...] = ({"case": CODE}, {"case": CODE, "files": None})
+    for data in datas:
+        outcome = _supplement(Text("Bổ sung"), replace(SUPPLEMENTING, data=data))
+        update = outcome.changes[0]
+        assert isinstance(update, UpdateComplaint)
+        assert (update.note, update.files) == ("Bổ sung", ())
