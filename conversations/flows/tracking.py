@@ -248,8 +248,9 @@ def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts:
         return Outcome((_supplement_prompt(len(files)),), state=new)
     # "Done" pressed, or typed in any of the words the other steps take for it ("hoàn tất",
     # "ok"): not every such word is the button's label, which the engine reads before this.
-    done = isinstance(event, Choice) and event.id == "sup.text:done"
-    done = done or (isinstance(event, Text) and is_done(event.text))
+    done = (isinstance(event, Choice) and event.id == "sup.text:done") or (
+        isinstance(event, Text) and is_done(event.text)
+    )
     note: str | None = None
     if isinstance(event, Text) and not done:
         note = event.text.strip()

@@ -24,7 +24,7 @@ WHOLE = [
     (CODE + " " * 46 + ".", None),
     ("PA-2026-000123 có kết quả chưa?", None),
     ("PA-2026-12345", None),
-    ("XXXX", None),
+    ("mã số:", None),  # the lead-in alone, the code not typed yet
     ("", None),
 ]
 
