@@ -241,7 +241,10 @@ def _cache() -> FactsCache:
     cache = FactsCache(NOW, TZ)
     cache.cases[CASE_ROW.code] = replace(CASE_ROW, status="new", accepted_at=None)
     cache.cards[CASE_ROW.code] = (("telegram", "-4001", "77"),)
-    other = replace(CASE_ROW, code="PA-2026-000010", contact_id=8)
+    other = replace(
+        CASE_ROW, code="PA-2026-000010", contact_id=8, channel="zalo", external_id="z-9"
+    )
+    cache.zalo_last["z-9"] = NOW - timedelta(days=8)  # out of Zalo's window, no template
     cache.open_cases = [cache.cases[CASE_ROW.code], other]
     receipt = ReceiptFacts(5, "R" * 24, "1.009972")
     cache.by_token["R" * 24] = receipt
@@ -278,9 +281,10 @@ def test_the_facts_of_one_event_are_what_it_asked_for_as_its_chat_sees_them() ->
         (("telegram", "-4001", "77"),),
     )
     assert facts.open_cases is not None
-    assert [(c.code, c.owned, c.cards) for c in facts.open_cases] == [
-        (CASE_ROW.code, True, (("telegram", "-4001", "77"),)),
-        ("PA-2026-000010", False, ()),
+    # Each listed case as any other: whose it is, its room cards, how its sender is told.
+    assert [(c.code, c.owned, c.cards, c.reach) for c in facts.open_cases] == [
+        (CASE_ROW.code, True, (("telegram", "-4001", "77"),), "direct"),
+        ("PA-2026-000010", False, (), "held"),
     ]
     assert facts.dossier == dossier_facts(DOSSIER_ROW, False)
     assert facts.dossiers == {
