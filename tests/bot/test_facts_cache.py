@@ -203,6 +203,14 @@ def _zalo_case(**fields: object) -> ComplaintRow:
     ("row", "last", "zalo", "zns", "how"),
     [
         (CASE_ROW, None, ("", True), False, "direct"),  # not Zalo: always a message
+        # even when a Zalo chat has the same id (both are numbers) and is out of its window:
+        (
+            replace(CASE_ROW, external_id="z-1"),
+            NOW - timedelta(days=8),
+            ("tpl", True),
+            True,
+            "direct",
+        ),
         (_zalo_case(external_id=None), None, ("tpl", False), True, "direct"),
         (_zalo_case(), NOW - timedelta(hours=47), ("", False), False, "direct"),  # free
         (_zalo_case(), None, ("", False), False, "direct"),  # unknown: tried directly
