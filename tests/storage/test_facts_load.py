@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.runtime.facts import FactsCache
@@ -15,7 +15,8 @@ from conversations.needs import Lookups
 from storage import read_transaction, write_transaction
 from storage.queries.dossiers import NewDossier, insert_dossier
 from storage.queries.surveys import create_receipt
-from storage.schema import complaints, dossiers
+from storage.queries.zalo_chats import citizen_wrote, record_notices
+from storage.schema import complaints, contacts, dossiers, receipts
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -99,3 +100,74 @@ async def test_the_open_cases_and_the_day_s_count_are_fetched_when_asked(
     async with read_transaction(engine) as conn:
         await cache.load(conn, [(1, Lookups(complaints_today=True)), (2, Lookups())])
     assert cache.today_counts == {1: 0}
+
+
+async def test_a_receipt_is_found_by_its_short_code_too(engine: AsyncEngine) -> None:
+    """Typed on Zalo, the 10 digits of the slip find the receipt, and are known by it."""
+    ids, _ = await _seed(engine)
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            update(receipts).where(receipts.c.id == ids[1]).values(short_code="1234567890")
+        )
+    cache = FactsCache(NOW, TZ)
+    wanted = Lookups(receipt_token="1234567890")
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, wanted)])
+    assert cache.by_token["1234567890"] == cache.by_token["R1" * 12]
+    assert cache.by_id[ids[1]] == cache.by_token["R1" * 12]
+    receipt = cache.facts(wanted, 1, admin=False, sender="u").receipt
+    assert receipt is not None
+    assert (receipt.id, receipt.token, receipt.procedure) == (ids[1], "R1" * 12, "1.009972")
+
+
+async def _filed_from(engine: AsyncEngine, code: str, channel: str, chat: str) -> None:
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            insert(contacts).values(channel=channel, external_id=chat, created_at=NOW)
+        )
+        found = await conn.execute(select(contacts.c.id).where(contacts.c.external_id == chat))
+        contact_id = int(found.scalar_one())
+        await conn.execute(
+            update(complaints).where(complaints.c.code == code).values(contact_id=contact_id)
+        )
+
+
+async def test_the_zalo_window_of_the_cases_looked_up_and_a_refused_template(
+    engine: AsyncEngine,
+) -> None:
+    """When each Zalo sender last wrote (Telegram chats are not looked up, even one whose id
+    a Zalo chat shares), and a template Zalo refused since it last went through is not used:
+    notices are then held (and staff told), only for a batch that met a Zalo case."""
+    await _seed(engine)
+    await _filed_from(engine, "PA-2026-000001", "zalo", "z-1")
+    await _filed_from(engine, "PA-2026-000002", "telegram", "z-2")
+    async with write_transaction(engine) as conn:
+        await citizen_wrote(conn, "z-1", NOW - timedelta(days=8))
+        await citizen_wrote(conn, "z-2", NOW - timedelta(days=1))  # a Zalo chat, same id
+        await record_notices(conn, ["template"], NOW - timedelta(hours=2))
+        await record_notices(conn, ["tpl_refused"], NOW - timedelta(hours=1))
+    both = Lookups(case_codes=frozenset({"PA-2026-000001", "PA-2026-000002"}))
+    cache = FactsCache(NOW, TZ, zalo=("tpl", False))
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, both)])
+    assert cache.zalo_last == {"z-1": NOW - timedelta(days=8)}
+    assert cache.zalo == ("", False)  # the template refused: held
+    facts = cache.facts(both, 1, admin=True, sender="staff:1")
+    assert facts.complaints["PA-2026-000001"].reach == "held"
+    assert facts.complaints["PA-2026-000002"].reach == "direct"
+
+    telegram_only = Lookups(case_codes=frozenset({"PA-2026-000002"}))
+    cache = FactsCache(NOW, TZ, zalo=("tpl", True))
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, telegram_only)])
+    assert cache.zalo == ("tpl", True)  # no Zalo case in the batch: nothing to change
+
+    async with write_transaction(engine) as conn:
+        await record_notices(conn, ["template"], NOW)  # went through since: the setting works
+    cache = FactsCache(NOW, TZ, zalo=("tpl", True))
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, both)])
+    assert cache.zalo == ("tpl", True)
+    assert cache.facts(both, 1, admin=True, sender="s").complaints["PA-2026-000001"].reach == (
+        "template"
+    )
