@@ -171,3 +171,38 @@ async def test_the_zalo_window_of_the_cases_looked_up_and_a_refused_template(
     assert cache.facts(both, 1, admin=True, sender="s").complaints["PA-2026-000001"].reach == (
         "template"
     )
+
+
+async def test_the_open_list_knows_the_zalo_window_of_its_zalo_cases_only(
+    engine: AsyncEngine,
+) -> None:
+    """A case chosen from the open list is acted on with the list's facts: when its Zalo sender
+    last wrote is looked up with the list (not for a Telegram chat whose id a Zalo chat shares,
+    nor for a case filed by no chat), so the notice goes the way it would for a case typed."""
+    await _seed(engine)
+    await _filed_from(engine, "PA-2026-000001", "zalo", "z-1")
+    await _filed_from(engine, "PA-2026-000002", "telegram", "z-2")
+    async with write_transaction(engine) as conn:
+        await citizen_wrote(conn, "z-1", NOW - timedelta(days=1))
+        await citizen_wrote(conn, "z-2", NOW - timedelta(hours=1))  # a Zalo chat, same id
+    listing = Lookups(open_cases=True)
+    cache = FactsCache(NOW, TZ, zalo=("", True))
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, listing)])
+    assert cache.zalo_last == {"z-1": NOW - timedelta(days=1)}
+    listed = cache.facts(listing, 1, admin=True, sender="staff:1").open_cases
+    assert listed is not None
+    assert {c.code: c.reach for c in listed} == {
+        "PA-2026-000001": "direct",  # wrote a day ago: within Zalo's window
+        "PA-2026-000002": "direct",  # Telegram
+    }
+    # Eight days later the Zalo sender is outside the window; a Telegram one never is.
+    later = FactsCache(NOW + timedelta(days=8), TZ, zalo=("", True))
+    async with read_transaction(engine) as conn:
+        await later.load(conn, [(1, listing)])
+    listed = later.facts(listing, 1, admin=True, sender="staff:1").open_cases
+    assert listed is not None
+    assert {c.code: c.reach for c in listed} == {
+        "PA-2026-000001": "held",
+        "PA-2026-000002": "direct",
+    }
