@@ -206,3 +206,44 @@ async def test_the_open_list_knows_the_zalo_window_of_its_zalo_cases_only(
         "PA-2026-000001": "held",
         "PA-2026-000002": "direct",
     }
+
+
+async def test_a_dossier_is_found_by_its_slip_s_short_code_and_known_by_it(
+    engine: AsyncEngine,
+) -> None:
+    """Typed on Zalo, the 10 digits of the appointment slip find the dossier."""
+    _, dossier_ids = await _seed(engine)
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            update(dossiers).where(dossiers.c.id == dossier_ids[1]).values(short_code="0987654321")
+        )
+    cache = FactsCache(NOW, TZ)
+    wanted = Lookups(dossier_token="0987654321")
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, wanted)])
+    assert cache.dossier_tokens == {"0987654321": dossier_ids[1]}
+    found = cache.dossier(dossier_ids[1])
+    assert found is not None
+    assert (found.code, found.short_code) == ("HS-2026-0001", "0987654321")
+    dossier = cache.facts(wanted, 1, admin=False, sender="u").dossier
+    assert dossier is not None
+    assert (dossier.id, dossier.code) == (dossier_ids[1], "HS-2026-0001")
+
+
+async def test_a_dossier_asked_for_once_in_a_batch_is_not_read_again(engine: AsyncEngine) -> None:
+    """Each event of a batch sees the dossier as the batch first read it (and the batch's own
+    changes), not a second read of the table: asked-for tokens and ids are remembered across
+    the batch's loads, whichever load asked."""
+    _, dossier_ids = await _seed(engine)
+    cache = FactsCache(NOW, TZ)
+    by_token = [Lookups(dossier_token=f"tok{n:021d}") for n in range(2)]
+    by_id = [Lookups(dossier_ids=frozenset({i})) for i in dossier_ids]
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, by_token[0]), (1, by_id[0])])
+        await cache.load(conn, [(2, by_token[1]), (2, by_id[1])])
+    async with write_transaction(engine) as conn:
+        await conn.execute(update(dossiers).values(status="handed_over"))
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(1, by_token[0]), (1, by_id[0])])
+        await cache.load(conn, [(2, by_token[1]), (2, by_id[1])])
+    assert [cache.dossiers[i].status for i in dossier_ids] == ["received", "received"]
