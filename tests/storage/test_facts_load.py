@@ -247,3 +247,55 @@ async def test_a_dossier_asked_for_once_in_a_batch_is_not_read_again(engine: Asy
         await cache.load(conn, [(1, by_token[0]), (1, by_id[0])])
         await cache.load(conn, [(2, by_token[1]), (2, by_id[1])])
     assert [cache.dossiers[i].status for i in dossier_ids] == ["received", "received"]
+
+
+async def test_a_receipt_or_case_asked_for_once_in_a_batch_is_not_read_again(
+    engine: AsyncEngine,
+) -> None:
+    """Receipts by token and by id, and cases by code: what one load of the batch asked for is
+    remembered by the loads after it, even those that ask for other kinds of things."""
+    receipt_ids, _ = await _seed(engine)
+    asks = [
+        Lookups(receipt_token="R0" * 12),
+        Lookups(receipt_id=receipt_ids[1]),
+        Lookups(case_codes=frozenset({"PA-2026-000001"})),
+        Lookups(case_codes=frozenset({"PA-2026-000002"})),
+    ]
+    cache = FactsCache(NOW, TZ)
+    async with read_transaction(engine) as conn:
+        for lookups in asks:
+            await cache.load(conn, [(1, lookups)])
+    async with write_transaction(engine) as conn:
+        await conn.execute(update(receipts).values(procedure="2.000001"))
+        await conn.execute(update(complaints).values(description="Đã sửa."))
+    async with read_transaction(engine) as conn:
+        for lookups in asks:
+            await cache.load(conn, [(1, lookups)])
+    assert cache.by_token["R0" * 12].procedure == "1.009972"
+    assert cache.by_id[receipt_ids[1]].procedure == "1.009972"
+    assert {c.description for c in cache.cases.values()} == {"Công trình lấn chiếm vỉa hè."}
+
+
+async def test_the_day_s_count_starts_at_local_midnight(engine: AsyncEngine) -> None:
+    """The daily limit of complaints counts from midnight in Hanoi, not in UTC: at 03:00 on
+    3 March local (20:00 UTC the day before), a case filed at 00:30 local counts, one filed
+    the afternoon before does not."""
+    await _seed(engine)
+    await _filed_from(engine, "PA-2026-000001", "telegram", "t-1")
+    async with write_transaction(engine) as conn:
+        found = await conn.execute(select(contacts.c.id).where(contacts.c.external_id == "t-1"))
+        contact_id = int(found.scalar_one())
+        await conn.execute(
+            update(complaints).values(
+                contact_id=contact_id, created_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+            )
+        )
+        await conn.execute(
+            update(complaints)
+            .where(complaints.c.code == "PA-2026-000001")
+            .values(created_at=datetime(2026, 3, 2, 17, 30, tzinfo=UTC))  # 00:30 on 3 March
+        )
+    cache = FactsCache(datetime(2026, 3, 2, 20, 0, tzinfo=UTC), TZ)
+    async with read_transaction(engine) as conn:
+        await cache.load(conn, [(contact_id, Lookups(complaints_today=True))])
+    assert cache.today_counts == {contact_id: 1}
