@@ -252,10 +252,17 @@ async def test_a_dossier_asked_for_once_in_a_batch_is_not_read_again(engine: Asy
 async def test_a_receipt_or_case_asked_for_once_in_a_batch_is_not_read_again(
     engine: AsyncEngine,
 ) -> None:
-    """Receipts by token and by id, and cases by code: what one load of the batch asked for is
-    remembered by the loads after it, even those that ask for other kinds of things."""
+    """Receipts by token and by id, cases by code, a chat's count of the day: what one load of
+    the batch asked for is remembered by the loads after it, even those that ask for other
+    kinds of things (the batch adds what it files itself)."""
     receipt_ids, _ = await _seed(engine)
+    await _filed_from(engine, "PA-2026-000001", "telegram", "t-1")
+    async with write_transaction(engine) as conn:
+        await conn.execute(update(complaints).values(created_at=NOW - timedelta(days=2)))
+        found = await conn.execute(select(contacts.c.id).where(contacts.c.external_id == "t-1"))
+        contact_id = int(found.scalar_one())
     asks = [
+        Lookups(complaints_today=True),
         Lookups(receipt_token="R0" * 12),
         Lookups(receipt_id=receipt_ids[1]),
         Lookups(case_codes=frozenset({"PA-2026-000001"})),
@@ -264,13 +271,14 @@ async def test_a_receipt_or_case_asked_for_once_in_a_batch_is_not_read_again(
     cache = FactsCache(NOW, TZ)
     async with read_transaction(engine) as conn:
         for lookups in asks:
-            await cache.load(conn, [(1, lookups)])
+            await cache.load(conn, [(contact_id, lookups)])
     async with write_transaction(engine) as conn:
         await conn.execute(update(receipts).values(procedure="2.000001"))
-        await conn.execute(update(complaints).values(description="Đã sửa."))
+        await conn.execute(update(complaints).values(description="Đã sửa.", created_at=NOW))
     async with read_transaction(engine) as conn:
         for lookups in asks:
-            await cache.load(conn, [(1, lookups)])
+            await cache.load(conn, [(contact_id, lookups)])
+    assert cache.today_counts == {contact_id: 0}
     assert cache.by_token["R0" * 12].procedure == "1.009972"
     assert cache.by_id[receipt_ids[1]].procedure == "1.009972"
     assert {c.description for c in cache.cases.values()} == {"Công trình lấn chiếm vỉa hè."}
