@@ -166,6 +166,10 @@ def handle(state: ConversationState, event: Inbound, env: Env, facts: Facts) -> 
         if step.kind == "text" and not (is_back(text) or is_skip(text)):
             return _comment(touched, data, env, step, text)
         answer = _parse_text(step, text, data)
+    elif step.kind == "text" and answer not in (BACK, SKIP):
+        # The comment's buttons are back and skip; a comment comes typed, through _comment's
+        # rules (trimmed, not empty, its limit), never in a button's data.
+        answer = None
     if answer is None:
         return _reask(touched, env, _invalid_key(step))
     return _apply(touched, data, env, step, answer)
