@@ -29,6 +29,7 @@ from ..text_limits import TextLimit, register
 from . import menu
 from .cards import citizen_view, staff_card
 from .complaint import file_refusal
+from .complaint_files import file_record
 
 LOOKUP = "lookup"
 SUPPLEMENT = "supplement"
@@ -240,10 +241,8 @@ def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts:
         refusal = file_refusal(event, len(files))
         if refusal is not None:
             return Outcome((refusal, _supplement_prompt(len(files))), state=state)
-        files.append(
-            {"media": event.media, "size": event.size, "file_id": event.file_id,
-             "name": event.name[:200], "mime": event.mime[:100]}
-        )  # fmt: skip
+        # Its caption is kept with it, as at a complaint's files step: nothing typed is lost.
+        files.append(file_record(event, event.caption))
         new = replace(state, data={"case": code, "files": files})
         return Outcome((_supplement_prompt(len(files)),), state=new)
     # "Done" pressed, or typed in any of the words the other steps take for it ("hoàn tất",
@@ -263,7 +262,7 @@ def handle_supplement(state: ConversationState, event: Inbound, env: Env, facts:
         return Outcome((Reply("supplement.empty"), _supplement_prompt(0)), state=state)
     refs = tuple(
         FileRef(str(f["media"]), int(str(f.get("size", 0))), str(f["file_id"]),
-                str(f.get("name", "")), str(f.get("mime", "")))
+                str(f.get("name", "")), str(f.get("mime", "")), str(f.get("note", "")))
         for f in files
     )  # fmt: skip
     update = UpdateComplaint(

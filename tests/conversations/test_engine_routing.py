@@ -2223,6 +2223,7 @@ ROWS = [
                         "file_id": "f1",
                         "name": "",
                         "mime": "image/jpeg",
+                        "note": "",
                     }
                 ],
             },
@@ -2245,6 +2246,7 @@ ROWS = [
                         "file_id": "f1",
                         "name": "",
                         "mime": "image/jpeg",
+                        "note": "tra cứu",  # kept with the file, not lost
                     }
                 ],
             },

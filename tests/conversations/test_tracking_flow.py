@@ -29,7 +29,7 @@ from conversations.effects import (
 from conversations.events import Attachment, Choice, Inbound, Text
 from conversations.flows import menu, tracking
 from conversations.flows.cards import citizen_view, staff_card
-from conversations.limits import MAX_NOTE_CHARS
+from conversations.limits import MAX_FILE_NOTE_CHARS, MAX_NOTE_CHARS
 from tests.support.engine import ENV, complaint
 
 CODE = "PA-2026-000123"
@@ -297,10 +297,37 @@ def test_a_file_is_kept_with_its_name_and_type_clipped() -> None:
         "files": [
             PHOTO,
             {"media": "document", "size": 4096, "file_id": "doc1",
-             "name": "n" * 200, "mime": ("application/" + "x" * 200)[:100]},
+             "name": "n" * 200, "mime": ("application/" + "x" * 200)[:100], "note": ""},
         ],
     }  # fmt: skip
     assert (outcome.state.flow, outcome.state.step) == (tracking.SUPPLEMENT, "sup.text")
+
+
+def test_a_file_s_caption_is_kept_with_it_and_goes_to_staff() -> None:
+    """A photo sent with a caption while staff wait for more: the caption is the file's note
+    (as at a complaint's files step), clipped to its limit, and reaches staff with the file."""
+    captioned = Attachment("photo", 2048, "ph2", "b.jpg", "image/jpeg", caption="  Mặt sau  ")
+    kept = _supplement(captioned, _with_files(PHOTO)).state
+    assert kept is not None
+    assert kept.data["files"] == [
+        PHOTO,
+        {"media": "photo", "size": 2048, "file_id": "ph2", "name": "b.jpg",
+         "mime": "image/jpeg", "note": "  Mặt sau  "[:MAX_FILE_NOTE_CHARS]},
+    ]  # fmt: skip
+    long = replace(captioned, caption="c" * (MAX_FILE_NOTE_CHARS + 5))
+    clipped = _supplement(long, SUPPLEMENTING).state
+    assert clipped is not None
+    assert clipped.data["files"] == [
+        {"media": "photo", "size": 2048, "file_id": "ph2", "name": "b.jpg",
+         "mime": "image/jpeg", "note": "c" * MAX_FILE_NOTE_CHARS},
+    ]  # fmt: skip
+    done = _supplement(Choice("sup.text:done"), kept)
+    update = done.changes[0]
+    assert isinstance(update, UpdateComplaint)
+    assert update.files == (
+        FileRef("photo", 2048, "ph1", "a.jpg", "image/jpeg"),
+        FileRef("photo", 2048, "ph2", "b.jpg", "image/jpeg", "  Mặt sau  "),
+    )
 
 
 def test_a_refused_file_is_said_and_not_kept() -> None:
