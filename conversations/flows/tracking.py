@@ -166,16 +166,18 @@ def _cancel(step: str) -> tuple[ChoiceOption, ...]:
 
 
 def rate(state: ConversationState, env: Env, facts: Facts, code: str, value: str) -> Outcome:
+    # Every answer offers the menu after it, as the thanks does (no dead end); mid-task the
+    # engine puts the task's question in its place (engine._rated).
     case = facts.complaints.get(code)
     if case is None or not case.owned:
-        return _unknown_code(state)
+        return _unknown_code(state, menu.again())
     if case.status != "resolved" or not is_ascii_number(value):
-        return Outcome((Reply("rating.not_now"),), state=state)
+        return Outcome((Reply("rating.not_now"), menu.again()), state=state)
     rating = int(value)
     if not 1 <= rating <= 5:
-        return Outcome((Reply("rating.not_now"),), state=state)
+        return Outcome((Reply("rating.not_now"), menu.again()), state=state)
     if case.rating is not None:
-        return Outcome((Reply("rating.already"),), state=state)
+        return Outcome((Reply("rating.already"), menu.again()), state=state)
     change = RateComplaint(code, rating, env.now)
     return Outcome((Reply("rating.thanks"), menu.again()), changes=(change,), state=state)
 

@@ -128,9 +128,10 @@ def test_a_forged_rating_of_an_unknown_case_answers_as_an_unknown_code(
     """Issue 10: ``rate:CODE`` for a case that does not exist (or is not the chat's) answered
     "not yet ready to be rated", telling that the code exists; now it gets what a lookup of an
     unknown code ends with (``lookup.refused``, the same for "no such case" and "not yours"),
-    and the chat's own flow is left as it was, its question asked again mid-task."""
+    and the chat's own flow is left as it was, its question asked again mid-task (the menu
+    offered at rest: no dead end)."""
     outcome = handle(state, Choice(button), ENV, facts)
-    asked = [r.key for r in prompt(state, ENV)] if state.flow else []
+    asked = [r.key for r in prompt(state, ENV)] if state.flow else ["menu.again"]
     assert [r.key for r in outcome.replies] == ["lookup.refused", *asked]
     assert (outcome.state or state) == state
     assert not outcome.changes
@@ -152,7 +153,10 @@ def test_a_forged_supplement_button_of_an_unknown_case_answers_as_an_unknown_cod
 
 def test_the_chats_own_case_still_says_why_it_cannot_be_rated() -> None:
     mine = Facts(complaints={"PA-2026-000007": _case("new", owned=True)})
-    assert _keys(STATES[0], Choice("rate:PA-2026-000007:5"), mine) == ["rating.not_now"]
+    assert _keys(STATES[0], Choice("rate:PA-2026-000007:5"), mine) == [
+        "rating.not_now",
+        "menu.again",
+    ]
     done = Facts(complaints={"PA-2026-000007": _case("resolved", owned=True)})
     assert _keys(STATES[0], Choice("rate:PA-2026-000007:5"), done)[0] == "rating.thanks"
 
