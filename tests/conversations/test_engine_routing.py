@@ -1823,6 +1823,33 @@ ROWS = [
             },
         ),
     ),
+    # "phản ánh" is part of two of the menu's labels; at rest it is a word the menu knows
+    # (a complaint), not a choice to ask which of the two was meant (that is mid-task only).
+    Row(
+        "typed-words-of-two-menu-labels-at-rest",
+        IDLE,
+        Text("phản ánh"),
+        (ASKED,),
+        after=replace(
+            IDLE,
+            flow="complaint",
+            step="c.cat",
+            data={
+                "draft": 7,
+                "cat": None,
+                "text": None,
+                "files": [],
+                "anon": None,
+                "name": None,
+                "phone": None,
+                "hotline": False,
+                "address": None,
+                "zns": None,
+                "msgs": {},
+                "album": {},
+            },
+        ),
+    ),
     Row(
         "typed-option-survey",
         SURVEY,
