@@ -13,17 +13,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import jobs.chart
 from bot.runtime.dispatch import Dispatcher, DispatchSettings
-from bot.runtime.dossiers import DeskSettings, DossierDesk, DossierIn
-from conversations import DEFAULT_METHOD, default_catalog, load_questionnaire
+from bot.runtime.dossiers import DeskSettings, DossierDesk, DossierIn, EventIn
+from conversations import DEFAULT_METHOD, default_catalog, format_decimal, load_questionnaire
 from conversations.periods import Period
 from conversations.workdays import load_calendar
 from jobs.digests import DigestSettings, digest_payloads
 from jobs.sipas_index import Report
+from storage import write_transaction
 from storage.outbound import ImageMessage, TextMessage
+from storage.schema import complaints
 from tests.support.clock import SequentialClock, SequentialIds
 from tests.support.surveys import complete_survey
 
@@ -129,3 +132,52 @@ async def test_a_digest_of_another_method_counts_only_that_methods_surveys(
     assert (report.method, report.completed) == ("sipas-2640", 0)
     assert previous is not None
     assert previous.completed == 0
+
+
+async def test_dossiers_handed_over_are_measured_by_the_calendar_beside_the_index(
+    engine: AsyncEngine, charts: list[tuple[Report, Report | None, str]]
+) -> None:
+    """A dossier received and handed over in the week: the half-the-legal-limit line counts
+    it (working days by the agency's calendar) and sets the week's SIPAS index beside it."""
+    await _seed(engine, dossier=True)
+    clock = SequentialClock(start=datetime(2026, 11, 12, 2, tzinfo=UTC))  # Thursday
+    desk = DossierDesk(engine, DeskSettings(), CATALOG, clock)
+    await desk.post_event("motcua", "HS-9", EventIn(event_id="done", kind="handed_over"))
+    [text, _] = await digest_payloads(engine, "weekly", WEEK, SETTINGS, CATALOG, NOW, "vi")
+    assert isinstance(text, TextMessage)
+    [(report, _, _)] = charts
+    assert report.index is not None
+    shown = format_decimal(report.index, "vi", 2)
+    half = next(line for line in text.text.splitlines() if "một nửa thời hạn" in line)
+    assert half.startswith("• Giải quyết trong một nửa thời hạn quy định (mục tiêu 50%): 1/1")
+    assert half.endswith(f"chỉ số hài lòng SIPAS cùng kỳ: {shown}%")
+
+
+async def test_the_cases_overdue_are_judged_by_the_local_day(
+    engine: AsyncEngine, charts: list[tuple[Report, Report | None, str]]
+) -> None:
+    """A digest sent at 06:00 local is still the day before in UTC: a case due that UTC day
+    is overdue by the agency's day, and the digest says so."""
+    await _seed(engine, dossier=False)
+    filed = datetime(2026, 11, 10, 3, tzinfo=UTC)
+    async with write_transaction(engine) as conn:
+        await conn.execute(
+            insert(complaints).values(
+                code="PA-2026-000777",
+                category="other",
+                description="Phản ánh",
+                status="in_progress",
+                source="telegram",
+                anonymous=True,
+                language="vi",
+                created_at=filed,
+                updated_at=filed,
+                due_on=date(2026, 11, 15),
+            )
+        )
+    early = datetime(2026, 11, 16, 6, 0, tzinfo=TZ)  # 15 Nov, 23:00 UTC
+    [text, _] = await digest_payloads(engine, "weekly", WEEK, SETTINGS, CATALOG, early, "vi")
+    assert isinstance(text, TextMessage)
+    assert "PA-2026-000777" in text.text
+    line = next(line for line in text.text.splitlines() if "PA-2026-000777" in line)
+    assert "quá hạn" in line.lower()

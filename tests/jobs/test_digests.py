@@ -360,3 +360,17 @@ async def test_a_refused_token_refresh_without_any_error_text_is_still_said(
         engine, "daily", monday, DIGESTS, default_catalog(), local(2026, 11, 3, 8)
     )
     assert "Làm mới token Zalo thất bại lúc 02/11 15:00 (?)" in getattr(text, "text", "")
+
+
+async def test_before_its_time_the_period_before_goes_if_it_never_went(
+    engine: AsyncEngine,
+) -> None:
+    """Down for a week and back on Monday 16 Nov at 07:00, before the digests' 07:30: the
+    week of 9–15 Nov and Sunday's daily are not due yet, so the latest that are go out, each
+    of its own kind: the week of 2–8 Nov and Saturday 14 Nov."""
+    await _seed(engine)
+    sent = await send_due_digests(engine, DIGESTS, default_catalog(), local(2026, 11, 16, 7, 0))
+    assert sent == [
+        ("daily", Period(date(2026, 11, 14), date(2026, 11, 14))),
+        ("weekly", Period(date(2026, 11, 2), date(2026, 11, 8))),
+    ]
