@@ -1,0 +1,183 @@
+"""``python -m tests.mutation [MODULE ...]``: the mutation run of the core (docs/testing.md).
+
+1. mutmut generates the mutants of ``[tool.mutmut] only_mutate`` into ``mutants/`` (only the
+   modules changed since the last run are generated again).
+2. The tests are copied there as they are now.
+3. For each module (all, or those named: a path, a dotted name or a part of either), every
+   mutant runs against the module's ``first`` list; each survivor not named equivalent in
+   docs/testing.md then against its ``then`` list (``tests/mutation/worker.py``).
+4. One line per module: mutants, killed, timeouts, named equivalents, survivors not
+   explained, the score; then each survivor not explained, by name. The outcome of every
+   mutant is kept in ``mutants/mutation-report.json``.
+
+Exit status 0 when every module's run went through (whatever the scores), 2 when a module's
+test list fails without any mutant or never reaches it (that module is left out, the others
+are measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .plan import ModulePlan, ModuleScore, Outcome, load_plans, named_equivalents, report_lines
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKDIR = ROOT / "mutants"
+
+
+class BrokenList(Exception):
+    """A test list that fails without any mutant, or never reaches its module: no outcome
+    of a mutant run against it would mean anything."""
+
+
+def generate(workers: int) -> None:
+    """mutmut's own generation step (what ``mutmut run`` does before it tests anything),
+    without its pass that measures which tests reach which function: the lists in
+    pyproject.toml say that here."""
+    from mutmut.__main__ import create_mutants, store_lines_covered_by_tests
+    from mutmut.mutation.trampoline import set_mutant_under_test
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+
+    os.chdir(ROOT)
+    set_mutant_under_test("mutant_generation")
+    WORKDIR.mkdir(exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    setup_source_paths()
+    store_lines_covered_by_tests()
+    stats = create_mutants(workers)
+    print(f"mutants generated: {stats.mutated} files changed, {stats.unmodified} unchanged")
+
+
+def mutant_names(plan: ModulePlan) -> list[str]:
+    """The module's mutants, by number (mutmut's ``.meta`` file beside the mutated copy)."""
+    meta = json.loads((WORKDIR / f"{plan.path}.meta").read_text(encoding="utf-8"))
+    names: list[str] = list(meta["exit_code_by_key"])
+    return sorted(names, key=lambda n: (n.rpartition("__mutmut_")[0], int(n.rpartition("_")[2])))
+
+
+def run_stage(
+    names: Sequence[str],
+    files: Sequence[str],
+    workers: int,
+    timeout: float,
+    postgres: bool = False,
+    keyword: str = "",
+) -> dict[str, int | None]:
+    """Each mutant's pytest exit code (None: timed out), run in ``mutants/``; with
+    ``postgres`` (and ``TEST_POSTGRES_URL`` set), the storage tests on PostgreSQL too."""
+    if not names:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        listed, results = Path(tmp) / "names", Path(tmp) / "results"
+        listed.write_text("\n".join(names), encoding="utf-8")
+        command = [sys.executable, "-m", "tests.mutation.worker", "--names", str(listed)]
+        command += ["--results", str(results), "--workers", str(workers)]
+        command += ["--timeout", str(timeout)]
+        env = dict(os.environ)
+        if postgres and env.get("TEST_POSTGRES_URL"):
+            command.append("--postgres")
+        else:
+            env.pop("TEST_POSTGRES_URL", None)
+        if keyword:
+            command += ["-k", keyword]
+        command += files
+        done = subprocess.run(command, cwd=WORKDIR, env=env, check=False)
+        if done.returncode != 0:
+            raise BrokenList(files)
+        rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    return {row["name"]: row["exit"] for row in rows}
+
+
+def measure(
+    plan: ModulePlan, named: set[str], workers: int, timeout: float, recheck: bool
+) -> ModuleScore:
+    """One module's outcomes: ``first`` for all, ``then`` for the survivors of ``first``
+    that docs/testing.md does not name (all survivors with ``recheck``)."""
+    score = ModuleScore(plan.path)
+    names = mutant_names(plan)
+
+    def judge(name: str, code: int | None) -> Outcome:
+        if code is None:
+            return "timeout"
+        if code != 0:
+            return "killed"
+        return "equivalent" if name in named else "survived"
+
+    for name, code in run_stage(names, plan.first, workers, timeout).items():
+        score.outcomes[name] = judge(name, code)
+    again = [
+        n for n, o in score.outcomes.items() if o == "survived" or (recheck and o == "equivalent")
+    ]
+    if plan.then:
+        found = run_stage(again, plan.then, workers, timeout, plan.postgres, plan.then_k)
+        for name, code in found.items():
+            score.outcomes[name] = judge(name, code)
+    return score
+
+
+def _selected(plans: list[ModulePlan], wanted: Sequence[str]) -> list[ModulePlan]:
+    if not wanted:
+        return plans
+    chosen = [p for p in plans if any(w in p.path or w in p.dotted for w in wanted)]
+    if not chosen:
+        raise SystemExit(f"no mutated module matches {list(wanted)}")
+    return chosen
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__)
+    parser.add_argument("modules", nargs="*", help="paths or dotted names (parts of them)")
+    parser.add_argument("--workers", type=int, default=2, help="forks at a time (default 2)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
+    parser.add_argument(
+        "--recheck-equivalents",
+        action="store_true",
+        help="run the named equivalents against the wider list too",
+    )
+    parser.add_argument("--no-generate", action="store_true", help="use mutants/ as it is")
+    args = parser.parse_args(argv)
+    plans = _selected(load_plans(ROOT / "pyproject.toml"), args.modules)
+    named = named_equivalents((ROOT / "docs" / "testing.md").read_text(encoding="utf-8"))
+    began = time.monotonic()
+    if not args.no_generate:
+        generate(args.workers)
+    shutil.copytree(ROOT / "tests", WORKDIR / "tests", dirs_exist_ok=True)
+    scores = []
+    broken = []
+    for plan in plans:
+        started = time.monotonic()
+        try:
+            score = measure(plan, named, args.workers, args.timeout, args.recheck_equivalents)
+        except BrokenList as error:
+            print(f"{plan.path}: not measured, its test list is broken: {error}", flush=True)
+            broken.append(plan.path)
+            continue
+        scores.append(score)
+        print(
+            f"{plan.path}: {len(score.outcomes)} mutants, {score.killed} killed, "
+            f"{score.score:.1f} %, {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+    print("\n".join(report_lines(scores)))
+    print(f"whole run: {time.monotonic() - began:.0f} s")
+    if broken:
+        print(f"not measured (a test list fails or misses its module): {broken}")
+    (WORKDIR / "mutation-report.json").write_text(
+        json.dumps({s.path: s.outcomes for s in scores}, indent=1, sort_keys=True),
+        encoding="utf-8",
+    )
+    return 2 if broken else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
