@@ -31,68 +31,12 @@ from storage.queries.leases import Budget
 from storage.queries.outbox import OutboxRow
 from storage.schema import outbox
 from tests.bot.test_sender import NOW, Channel, Clock, _queue
+from tests.support.sender_time import START, Moment, Waits, bare_sender
 
-START = 1000.0
 #: A short real wait, exact in binary (so sums of it compare exactly).
 TICK = 1 / 64
 #: Stops a wait that would never end (a mutant's); never reached by the sender as it is.
 GUARD_S = 5.0
-
-
-class Moment:
-    """The sender's ``time``: ``monotonic()`` and ``time()`` read ``now``, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return self.now
-
-
-class Waits:
-    """The sender's ``asyncio``: the real one, but each ``wait``'s timeout and each ``sleep``
-    are written down, and a sleep moves the test's clock instead of waiting."""
-
-    def __init__(self, moment: Moment) -> None:
-        self.moment = moment
-        self.timeouts: list[float | None] = []
-        self.sleeps: list[float] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    async def wait(self, fs: Any, **options: Any) -> Any:
-        self.timeouts.append(options.get("timeout"))
-        return await asyncio.wait(fs, **options)
-
-    async def sleep(self, delay: float) -> None:
-        self.sleeps.append(delay)
-        self.moment.now += delay
-        await asyncio.sleep(0)
-
-
-@pytest.fixture
-def moment(monkeypatch: pytest.MonkeyPatch) -> Moment:
-    found = Moment()
-    monkeypatch.setattr(sender_module, "time", found)
-    return found
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch, moment: Moment) -> Waits:
-    found = Waits(moment)
-    monkeypatch.setattr(sender_module, "asyncio", found)
-    return found
-
-
-def _bare_sender(chats: int = 100, channel: Channel | None = None) -> OutboxSender:
-    """A sender whose database is never reached: the test stands in for what would."""
-    return OutboxSender(
-        cast(AsyncEngine, None), channel or Channel(), Clock(), Limits(), chats=chats
-    )
 
 
 @contextlib.contextmanager
@@ -170,7 +114,7 @@ async def _run(
     during: dict[int, Callable[[OutboxSender], None]] | None = None,
     freed: int | Exception = 0,
 ) -> list[str]:
-    sender = _bare_sender()
+    sender = bare_sender()
     loop = Loop(sender, moment, asyncio.Event(), steps, during or {}, freed)
     monkeypatch.setattr(sender, "start", loop.start)
     monkeypatch.setattr(sender._allowance, "take", loop.take)
@@ -266,7 +210,7 @@ async def test_a_sleep_ends_at_a_wake_a_stop_or_a_chat_that_finished(
     chat it serves finishes (its slot and lease are free); the other chats' sends go on, and
     the sleep leaves no waiter of its own behind."""
     monkeypatch.setattr(sender_module, "IDLE_WAKE_S", 60.0)
-    sender = _bare_sender()
+    sender = bare_sender()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     finishing: asyncio.Future[None] = loop.create_future()
@@ -290,7 +234,7 @@ async def test_a_sleep_lasts_its_delay_at_most_the_idle_wake(
     monkeypatch: pytest.MonkeyPatch, waits: Waits, idle_wake: float, delay: float, limit: float
 ) -> None:
     monkeypatch.setattr(sender_module, "IDLE_WAKE_S", idle_wake)
-    sender = _bare_sender()
+    sender = bare_sender()
     with _hanging_chain(sender) as chain:
         before = asyncio.all_tasks()
         await asyncio.wait_for(sender._sleep(asyncio.Event(), delay), GUARD_S)
@@ -348,7 +292,7 @@ async def test_a_drain_steps_and_sleeps_within_its_deadline(
     answers: list[tuple[float, float | None]],
     sleeps: list[float],
 ) -> None:
-    sender = _bare_sender()
+    sender = bare_sender()
     steps = Steps(moment, answers)
     monkeypatch.setattr(sender, "step", steps.step)
     monkeypatch.setattr(sender, "_record_finished", steps.record)
@@ -362,7 +306,7 @@ async def test_a_drain_waits_for_its_chats_until_the_deadline_then_leaves_them(
     """Chats still sending are waited for until the deadline only (not after it), and
     left to their lease at its end: the drain records what finished without waiting."""
     monkeypatch.setattr(sender_module, "SEND_TIMEOUT_S", TICK)
-    sender = _bare_sender()
+    sender = bare_sender()
     # The first step starts a chat that hangs, a tick before the deadline; the second ends
     # a second after it.
     steps = Steps(moment, [(0.0, START + 1.0 - TICK), (0.0, START + 2.0)])
@@ -386,7 +330,7 @@ async def test_a_stop_waits_for_chats_in_flight_at_most_a_send_timeout(
     """At stop, a chat still sending is waited for (at most ``SEND_TIMEOUT_S``), so what it
     sent is recorded; one that hangs is left to its lease."""
     monkeypatch.setattr(sender_module, "SEND_TIMEOUT_S", TICK if not finishes else GUARD_S * 2)
-    sender = _bare_sender()
+    sender = bare_sender()
     stop = asyncio.Event()
     gate = asyncio.Event()
 

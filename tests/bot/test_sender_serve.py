@@ -25,14 +25,7 @@ from storage.outbound import EditMessage, Outbound, TextMessage
 from storage.queries.leases import Budget
 from storage.queries.outbox import OutboxRow, pending_for_chats
 from tests.bot.test_sender import Channel, Clock, _queue
-from tests.bot.test_sender_loop import START, Moment, _bare_sender
-
-
-@pytest.fixture
-def moment(monkeypatch: pytest.MonkeyPatch) -> Moment:
-    found = Moment()
-    monkeypatch.setattr(sender_module, "time", found)
-    return found
+from tests.support.sender_time import START, Moment, bare_sender
 
 
 @dataclass
@@ -75,7 +68,7 @@ def channel() -> Channel:
 
 @pytest.fixture
 def sender(channel: Channel) -> OutboxSender:
-    return _bare_sender(channel=channel)
+    return bare_sender(channel=channel)
 
 
 def _overall(monkeypatch: pytest.MonkeyPatch, sender: OutboxSender, tokens: int) -> Overall:
