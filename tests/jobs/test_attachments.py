@@ -36,6 +36,7 @@ from storage.queries.complaint_files import StoredFile, store_file, stored_file
 from storage.schema import complaint_files, complaints
 from tests.support.clock import SequentialClock
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.rows import complaint_row
 
 NOW = datetime(2026, 3, 5, 2, 30, tzinfo=UTC)
 TOKEN = "123456:TEST-token_x"
@@ -78,17 +79,13 @@ class ScriptedDownload:
 async def add_complaint(conn: AsyncConnection) -> int:
     result = await conn.execute(
         insert(complaints).values(
-            code="PA-2026-0042",
-            category="trat_tu_xay_dung",
-            description="Đổ phế thải xây dựng trái phép",
-            status="new",
-            source="telegram",
-            contact_id=None,
-            anonymous=True,
-            language="vi",
-            created_at=NOW,
-            updated_at=NOW,
-            due_on=date(2026, 3, 20),
+            complaint_row(
+                "PA-2026-0042",
+                NOW,
+                category="trat_tu_xay_dung",
+                description="Đổ phế thải xây dựng trái phép",
+                due_on=date(2026, 3, 20),
+            )
         )
     )
     assert result.inserted_primary_key is not None

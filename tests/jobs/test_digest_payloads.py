@@ -28,6 +28,7 @@ from storage import write_transaction
 from storage.outbound import ImageMessage, TextMessage
 from storage.schema import complaints
 from tests.support.clock import SequentialClock, SequentialIds
+from tests.support.rows import complaint_row
 from tests.support.surveys import complete_survey
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -163,16 +164,9 @@ async def test_the_cases_overdue_are_judged_by_the_local_day(
     async with write_transaction(engine) as conn:
         await conn.execute(
             insert(complaints).values(
-                code="PA-2026-000777",
-                category="other",
-                description="Phản ánh",
-                status="in_progress",
-                source="telegram",
-                anonymous=True,
-                language="vi",
-                created_at=filed,
-                updated_at=filed,
-                due_on=date(2026, 11, 15),
+                complaint_row(
+                    "PA-2026-000777", filed, status="in_progress", due_on=date(2026, 11, 15)
+                )
             )
         )
     early = datetime(2026, 11, 16, 6, 0, tzinfo=TZ)  # 15 Nov, 23:00 UTC

@@ -32,6 +32,7 @@ from storage.queries.aggregates import (
     summed,
 )
 from storage.schema import answers, complaints, survey_daily, survey_daily_counts, survey_responses
+from tests.support.rows import complaint_row
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 M1, M2 = "sipas-2640", "sipas-1001"
@@ -415,22 +416,8 @@ async def test_complaint_ratings_given_in_the_half_open_period(engine: AsyncEngi
     for rating, at, n in plan:
         for _ in range(n):
             n_case += 1
-            rows.append(
-                {
-                    "code": f"PA-2026-{n_case:06d}",
-                    "category": "other",
-                    "description": "Phản ánh",
-                    "status": "resolved",
-                    "source": "telegram",
-                    "anonymous": True,
-                    "language": "vi",
-                    "created_at": start - timedelta(days=30),
-                    "updated_at": at,
-                    "due_on": date(2026, 10, 30),
-                    "rating": rating,
-                    "rated_at": at if rating is not None else None,
-                }
-            )
+            rated = {"rating": rating, "rated_at": at if rating is not None else None}
+            rows.append(complaint_row(f"PA-2026-{n_case:06d}", at, status="resolved", **rated))
     await _insert(engine, complaints, rows)
     async with read_transaction(engine) as conn:
         assert await complaint_ratings(conn, start, end) == (1, 2, 3, 4, 5)

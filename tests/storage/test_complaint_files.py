@@ -26,6 +26,7 @@ from storage.queries.complaint_files import (
 )
 from storage.schema import complaint_files as files_table
 from storage.schema import complaints
+from tests.support.rows import complaint_row
 
 NOW = datetime(2026, 3, 5, 2, 30, tzinfo=UTC)
 LATER = datetime(2026, 3, 5, 2, 31, tzinfo=UTC)
@@ -37,17 +38,13 @@ async def add_complaint(conn: AsyncConnection, code: str = "PA-2026-0001") -> in
     """A complaint without a contact (anonymous, e.g. from the web form)."""
     result = await conn.execute(
         insert(complaints).values(
-            code=code,
-            category="trat_tu_xay_dung",
-            description="Công trình xây dựng không phép",
-            status="new",
-            source="telegram",
-            contact_id=None,
-            anonymous=True,
-            language="vi",
-            created_at=NOW,
-            updated_at=NOW,
-            due_on=date(2026, 3, 20),
+            complaint_row(
+                code,
+                NOW,
+                category="trat_tu_xay_dung",
+                description="Công trình xây dựng không phép",
+                due_on=date(2026, 3, 20),
+            )
         )
     )
     assert result.inserted_primary_key is not None
