@@ -125,20 +125,44 @@ def measure(
     return score
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of seconds, not {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"a number of seconds above 0, not {text}")
+    return value
+
+
 def _selected(plans: list[ModulePlan], wanted: Sequence[str]) -> list[ModulePlan]:
     if not wanted:
         return plans
     chosen = [p for p in plans if any(w in p.path or w in p.dotted for w in wanted)]
     if not chosen:
-        raise SystemExit(f"no mutated module matches {list(wanted)}")
+        raise ValueError(f"no mutated module matches {list(wanted)}")
     return chosen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__)
     parser.add_argument("modules", nargs="*", help="paths or dotted names (parts of them)")
-    parser.add_argument("--workers", type=int, default=2, help="forks at a time (default 2)")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
+    parser.add_argument(
+        "--workers", type=_at_least_one, default=2, help="forks at a time (default 2)"
+    )
+    parser.add_argument(
+        "--timeout", type=_seconds, default=300.0, help="seconds per mutant (default 300)"
+    )
     parser.add_argument(
         "--recheck-equivalents",
         action="store_true",
@@ -146,11 +170,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-generate", action="store_true", help="use mutants/ as it is")
     args = parser.parse_args(argv)
-    plans = _selected(load_plans(ROOT / "pyproject.toml"), args.modules)
+    try:
+        plans = load_plans(ROOT / "pyproject.toml")
+    except ValueError as error:
+        parser.error(f"pyproject.toml: {error}")
+    try:
+        plans = _selected(plans, args.modules)
+    except ValueError as error:
+        parser.error(str(error))
     named = named_equivalents((ROOT / "docs" / "testing.md").read_text(encoding="utf-8"))
     began = time.monotonic()
     if not args.no_generate:
-        generate(args.workers)
+        try:
+            generate(args.workers)
+        except ImportError:
+            parser.error('mutmut is not installed: pip install -e ".[dev]"')
+    missing = [p.path for p in plans if not (WORKDIR / f"{p.path}.meta").is_file()]
+    if missing:
+        parser.error(f"no mutants in {WORKDIR} for {missing}: run without --no-generate")
     shutil.copytree(ROOT / "tests", WORKDIR / "tests", dirs_exist_ok=True)
     scores = []
     broken = []

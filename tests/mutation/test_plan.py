@@ -125,3 +125,25 @@ def test_a_module_is_scored_against_all_and_against_all_but_the_named() -> None:
         "  survived: e",
     ]
     assert ModuleScore("empty.py").score == 100.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--workers", "0"], "--workers: at least 1, not 0"),
+        (["--workers", "x"], "--workers: a whole number, not 'x'"),
+        (["--timeout", "-1"], "--timeout: a number of seconds above 0, not -1"),
+        (["--timeout", "nan"], "--timeout: a number of seconds above 0, not nan"),
+        (["--timeout", "abc"], "--timeout: a number of seconds, not 'abc'"),
+        (["no-such-module", "--no-generate"], "no mutated module matches ['no-such-module']"),
+    ],
+)
+def test_a_wrong_argument_is_said_before_any_work(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.mutation.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert said in capsys.readouterr().err

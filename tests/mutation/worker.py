@@ -11,6 +11,8 @@ mutant. Writes one JSON line per mutant to ``--results``: its name, pytest's exi
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import signal
@@ -99,13 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("--postgres needs TEST_POSTGRES_URL", file=sys.stderr)
         return 2
     # Warm: import and collect every test once, here, before the forks.
-    quiet = open(os.devnull, "w")  # noqa: SIM115 - kept open for the process
-    saved = sys.stdout
-    sys.stdout = quiet
-    try:
+    with contextlib.redirect_stdout(io.StringIO()):
         pytest.main([*PYTEST_ARGS, *_databases(), "--collect-only", *files])
-    finally:
-        sys.stdout = saved
     # The tests must pass with no mutant, and fail when every mutated function fails
     # (mutmut's "fail"): otherwise no outcome below would mean anything.
     checks = run_all(["", "fail"], files, 2, args.timeout)
