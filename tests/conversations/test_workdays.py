@@ -237,6 +237,15 @@ def test_load_calendar_reuses_the_file() -> None:
     assert load_calendar(extra=[date(2030, 1, 1)]).holidays == CAL.holidays | {date(2030, 1, 1)}
 
 
+def test_a_calendar_loaded_now_keeps_the_files_make_up_workdays() -> None:
+    # CAL is built when the module is imported; this loads the file inside a test, so a
+    # calendar that lost its make-up days is caught wherever the module was imported.
+    calendar = load_calendar(extra=[date(2030, 1, 1)], removed=[date(2030, 1, 2)])
+    assert date(2026, 1, 10) in calendar.extra_workdays  # Sat, worked for Fri 2/1/2026
+    assert calendar.extra_workdays == CAL.extra_workdays
+    assert calendar.is_workday(date(2026, 1, 10))
+
+
 def _entry(d: object) -> dict[str, object]:
     return {"date": d, "vi": "Lễ", "en": "Holiday", "source": "Bộ luật Lao động 2019, Điều 112"}
 

@@ -4,11 +4,13 @@
    modules changed since the last run are generated again).
 2. The tests are copied there as they are now.
 3. For each module (all, or those named: a path, a dotted name or a part of either), every
-   mutant runs against the module's ``first`` list; each survivor not named equivalent in
-   docs/testing.md then against its ``then`` list (``tests/mutation/worker.py``).
+   mutant runs against the tests of its ``first`` list that reach its function; each
+   survivor not named equivalent in docs/testing.md then against those of its ``then``
+   list, and last against both whole lists (``tests/mutation/worker.py``).
 4. One line per module: mutants, killed, timeouts, named equivalents, survivors not
    explained, the score; then each survivor not explained, by name. The outcome of every
-   mutant is kept in ``mutants/mutation-report.json``.
+   mutant is kept in ``mutants/mutation-report.json``, the worker's row for each (seconds,
+   tests run, the stage that decided it) in ``mutants/mutation-rows.jsonl``.
 
 Exit status 0 when every module's run went through (whatever the scores), 2 when a module's
 test list fails without any mutant or never reaches it (that module is left out, the others
@@ -32,6 +34,8 @@ from .plan import ModulePlan, ModuleScore, Outcome, load_plans, named_equivalent
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKDIR = ROOT / "mutants"
+#: Every mutant's row from the worker (its seconds, tests run, deciding stage), in WORKDIR.
+ROWS = "mutation-rows.jsonl"
 
 
 class BrokenList(Exception):
@@ -65,63 +69,62 @@ def mutant_names(plan: ModulePlan) -> list[str]:
     return sorted(names, key=lambda n: (n.rpartition("__mutmut_")[0], int(n.rpartition("_")[2])))
 
 
-def run_stage(
-    names: Sequence[str],
-    files: Sequence[str],
-    workers: int,
-    timeout: float,
-    postgres: bool = False,
-    keyword: str = "",
-) -> dict[str, int | None]:
-    """Each mutant's pytest exit code (None: timed out), run in ``mutants/``; with
-    ``postgres`` (and ``TEST_POSTGRES_URL`` set), the storage tests on PostgreSQL too."""
+def run_module(
+    plan: ModulePlan, named: set[str], workers: int, timeout: float, recheck: bool
+) -> list[dict[str, object]]:
+    """The worker's rows for each of the module's mutants (``tests/mutation/worker.py``), run
+    in ``mutants/``; with ``plan.postgres`` (and ``TEST_POSTGRES_URL`` set), the storage tests
+    of ``then`` on PostgreSQL too. ``recheck``: the named equivalents run the whole lists too.
+
+    Raises :class:`BrokenList` when the lists fail without any mutant or never reach it."""
+    names = mutant_names(plan)
     if not names:
-        return {}
+        return []
+    env = dict(os.environ)
+    postgres = plan.postgres and bool(env.get("TEST_POSTGRES_URL"))
+    if not postgres:
+        env.pop("TEST_POSTGRES_URL", None)
+    job = {
+        "module": plan.dotted,
+        "names": names,
+        "named": [] if recheck else sorted(n for n in names if n in named),
+        "first": list(plan.first),
+        "then": list(plan.then),
+        "then_k": plan.then_k,
+        "postgres": postgres,
+        "workers": workers,
+        "timeout": timeout,
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        listed, results = Path(tmp) / "names", Path(tmp) / "results"
-        listed.write_text("\n".join(names), encoding="utf-8")
-        command = [sys.executable, "-m", "tests.mutation.worker", "--names", str(listed)]
-        command += ["--results", str(results), "--workers", str(workers)]
-        command += ["--timeout", str(timeout)]
-        env = dict(os.environ)
-        if postgres and env.get("TEST_POSTGRES_URL"):
-            command.append("--postgres")
-        else:
-            env.pop("TEST_POSTGRES_URL", None)
-        if keyword:
-            command += ["-k", keyword]
-        command += files
+        job_file, results = Path(tmp) / "job.json", Path(tmp) / "results"
+        job_file.write_text(json.dumps(job), encoding="utf-8")
+        command = [sys.executable, "-m", "tests.mutation.worker", "--job", str(job_file)]
+        command += ["--results", str(results)]
         done = subprocess.run(command, cwd=WORKDIR, env=env, check=False)
-        if done.returncode != 0:
-            raise BrokenList(files)
-        rows = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
-    return {row["name"]: row["exit"] for row in rows}
+        if done.returncode != 0 or not results.is_file():
+            raise BrokenList([*plan.first, *plan.then])
+        text = results.read_text(encoding="utf-8")
+    with (WORKDIR / ROWS).open("a", encoding="utf-8") as kept:
+        kept.write(text)
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def measure(
     plan: ModulePlan, named: set[str], workers: int, timeout: float, recheck: bool
 ) -> ModuleScore:
-    """One module's outcomes: ``first`` for all, ``then`` for the survivors of ``first``
-    that docs/testing.md does not name (all survivors with ``recheck``)."""
+    """One module's outcomes: killed (a test failed), timeout, equivalent (survived, and
+    named in docs/testing.md) or survived."""
     score = ModuleScore(plan.path)
-    names = mutant_names(plan)
-
-    def judge(name: str, code: int | None) -> Outcome:
+    for row in run_module(plan, named, workers, timeout, recheck):
+        name, code = str(row["name"]), row["exit"]
+        outcome: Outcome
         if code is None:
-            return "timeout"
-        if code != 0:
-            return "killed"
-        return "equivalent" if name in named else "survived"
-
-    for name, code in run_stage(names, plan.first, workers, timeout).items():
-        score.outcomes[name] = judge(name, code)
-    again = [
-        n for n, o in score.outcomes.items() if o == "survived" or (recheck and o == "equivalent")
-    ]
-    if plan.then:
-        found = run_stage(again, plan.then, workers, timeout, plan.postgres, plan.then_k)
-        for name, code in found.items():
-            score.outcomes[name] = judge(name, code)
+            outcome = "timeout"
+        elif code != 0:
+            outcome = "killed"
+        else:
+            outcome = "equivalent" if name in named else "survived"
+        score.outcomes[name] = outcome
     return score
 
 
@@ -189,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         parser.error(f"no mutants in {WORKDIR} for {missing}: run without --no-generate")
     shutil.copytree(ROOT / "tests", WORKDIR / "tests", dirs_exist_ok=True)
+    (WORKDIR / ROWS).write_text("", encoding="utf-8")
     scores = []
     broken = []
     for plan in plans:

@@ -61,7 +61,7 @@ def load_plans(pyproject: Path) -> list[ModulePlan]:
     return plans
 
 
-_TOKEN = re.compile(r"`([\w.ǁ]+__mutmut_\d+|_\d+)`|(…)")
+_TOKEN = re.compile(r"`([\w.ǁ]+__mutmut_\d+|_\d+|[a-z_]+(?:\.[a-z_]+)+)`|(…)")
 
 
 def named_equivalents(docs: str) -> set[str]:
@@ -70,7 +70,8 @@ def named_equivalents(docs: str) -> set[str]:
     An entry names a mutant in full (`` `jobs.reminders.x_remind_due__mutmut_1` ``), then
     more of the same function by number only (`` `_5` ``), and a run of them as
     `` `_35` … `_42` ``; another function of the same module by its own name only
-    (`` `x__command__mutmut_24` ``)."""
+    (`` `x__command__mutmut_24` ``); a module named alone (`` `conversations.flows.survey` ``)
+    gives the module of the function names that follow it."""
     start = docs.find("### Equivalent mutants")
     if start < 0:
         return set()
@@ -85,8 +86,12 @@ def named_equivalents(docs: str) -> set[str]:
         if ellipsis:
             pending_range = bool(stem) and last >= 0
             continue
+        if "__mutmut_" not in token and not token.startswith("_"):
+            # A module named alone (`conversations.flows.survey`): its functions follow.
+            stem, last, pending_range = f"{token}.", -1, False
+            continue
         if token.startswith("_"):
-            if not stem:
+            if not stem or last < 0:
                 continue
             number = int(token[1:])
         else:

@@ -147,3 +147,18 @@ def test_a_wrong_argument_is_said_before_any_work(
         main(argv)
     assert stopped.value.code == 2
     assert said in capsys.readouterr().err
+
+
+def test_a_module_named_alone_gives_the_module_of_the_functions_after_it() -> None:
+    docs = (
+        "### Equivalent mutants\n\n"
+        "- `conversations.command_routing.x__switched__mutmut_30`: one.\n"
+        "- `conversations.flows.survey`: three, `x__apply__mutmut_4`, `_19`, and\n"
+        "  `x__back__mutmut_3`; `prompt` reads `env` at consent only.\n"
+    )
+    assert named_equivalents(docs) == {
+        "conversations.command_routing.x__switched__mutmut_30",
+        "conversations.flows.survey.x__apply__mutmut_4",
+        "conversations.flows.survey.x__apply__mutmut_19",
+        "conversations.flows.survey.x__back__mutmut_3",
+    }
