@@ -119,3 +119,45 @@ async def test_a_files_name_is_cut_to_its_column(engine: AsyncEngine) -> None:
     async with read_transaction(engine) as conn:
         name = (await conn.execute(select(outbox_blobs.c.name))).scalar_one()
     assert name == ("bao-cao-" + "x" * 300)[:200]
+
+
+def test_what_a_batch_keeps_for_a_job_a_language_and_a_follow_it_drops() -> None:
+    ws = WriteSet()
+    at = datetime(2026, 11, 30, 3, 17, 5, tzinfo=UTC)
+    ws.request_job("export", "telegram", "42", "en", {"period": "2026-11"}, at)
+    ws.set_language(7, "en")
+    ws.set_language(8, None)  # back to the agency's default
+    ws.follow(3, 7, at)
+    ws.unfollow(3, 8)
+    assert ws.jobs == [
+        {
+            "kind": "export",
+            "channel": "telegram",
+            "chat_id": "42",
+            "language": "en",
+            "args": {"period": "2026-11"},
+            "status": "pending",
+            "created_at": at,  # a staff request, not an answer: its minute is kept
+        }
+    ]
+    assert ws.languages == {7: "en", 8: None}
+    assert ws.follows == {(3, 7): at, (3, 8): None}
+
+
+async def test_a_requested_job_is_flushed_pending_with_what_it_was_asked_for(
+    engine: AsyncEngine,
+) -> None:
+    from storage.queries.jobs import pending_jobs
+
+    ws = WriteSet()
+    at = datetime(2026, 11, 30, 3, 17, 5, tzinfo=UTC)
+    ws.request_job("report", "zalo", "u-9", "vi", {"from": "2026-11-01"}, at)
+    ws.request_job("export", "telegram", "42", "en", {}, at)
+    async with write_transaction(engine) as conn:
+        await flush(conn, ws)
+    async with read_transaction(engine) as conn:
+        found = await pending_jobs(conn)
+    assert [(j.kind, j.channel, j.chat_id, j.language, j.args) for j in found] == [
+        ("report", "zalo", "u-9", "vi", {"from": "2026-11-01"}),
+        ("export", "telegram", "42", "en", {}),
+    ]
