@@ -274,8 +274,12 @@ class ForkServer:
         for index, item in enumerate(session.items):
             path = str(Path(item.nodeid.split("::", 1)[0]))
             if path in firsts:
+                # An exact test's PostgreSQL run joins the wider stage: it judges what SQLite
+                # cannot (a row lock, a conflict target), at twice the cost of its SQLite run.
                 if item.get_closest_marker("postgres") is None:
                     first.append(index)
+                else:
+                    then.append(index)
             elif keyword is None or keyword.evaluate(KeywordMatcher.from_item(item)):
                 then.append(index)
         return first, then

@@ -181,3 +181,36 @@ async def test_deleting_ones_data_ends_only_ones_own_follows(engine: AsyncEngine
     async with read_transaction(engine) as conn:
         left = (await conn.execute(select(dossier_follows.c.contact_id))).scalars().all()
     assert left == [theirs]
+
+
+async def test_an_unfollow_removes_that_chat_from_that_dossier_only(engine: AsyncEngine) -> None:
+    one, two = await _dossiers(engine, None, None)
+    first, second = await _contacts(engine, 2)
+    ws = WriteSet()
+    for dossier_id in (one, two):
+        for contact_id in (first, second):
+            ws.follow(dossier_id, contact_id, AT)
+    await _flush(engine, ws)
+    ws = WriteSet()
+    ws.unfollow(one, first)
+    await _flush(engine, ws)
+    async with read_transaction(engine) as conn:
+        links = set(
+            (await conn.execute(select(dossier_follows.c.dossier_id, dossier_follows.c.contact_id)))
+            .tuples()
+            .all()
+        )
+    assert links == {(one, second), (two, first), (two, second)}
+
+
+async def test_a_follow_marks_only_its_own_dossier_as_followed(engine: AsyncEngine) -> None:
+    one, two = await _dossiers(engine, None, None)
+    (first,) = await _contacts(engine, 1)
+    ws = WriteSet()
+    ws.follow(one, first, AT)
+    await _flush(engine, ws)
+    async with read_transaction(engine) as conn:
+        followed = dict(
+            (await conn.execute(select(dossiers.c.id, dossiers.c.followed_at))).tuples().all()
+        )
+    assert followed == {one: AT, two: None}
