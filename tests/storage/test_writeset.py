@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import WriteSet, flush, read_transaction, versions, write_transaction
 from storage.outbound import DocumentMessage
+from storage.queries.jobs import pending_jobs
 from storage.schema import contacts, conversations, outbox_blobs
 from storage.writes import ConcurrentUpdate, to_the_hour
 
@@ -147,8 +148,6 @@ def test_what_a_batch_keeps_for_a_job_a_language_and_a_follow_it_drops() -> None
 async def test_a_requested_job_is_flushed_pending_with_what_it_was_asked_for(
     engine: AsyncEngine,
 ) -> None:
-    from storage.queries.jobs import pending_jobs
-
     ws = WriteSet()
     at = datetime(2026, 11, 30, 3, 17, 5, tzinfo=UTC)
     ws.request_job("report", "zalo", "u-9", "vi", {"from": "2026-11-01"}, at)
