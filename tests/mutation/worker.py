@@ -246,7 +246,10 @@ def _collect_stats(items: Sequence[pytest.Item], timeout: float) -> Stats:
         pool.submit("stats", body, lambda code, _seconds: outcome.append(code))
         pool.drain()
         if outcome != [0] or not out.is_file():
-            return Stats({}, [], [f"the stats run ended with {outcome}"])
+            said = "timed out" if outcome == [None] else f"ended with exit {outcome[0]}"
+            return Stats(
+                {}, [], [f"the run of every test under stats {said} (limit {timeout:.0f} s)"]
+            )
         data = json.loads(out.read_text(encoding="utf-8"))
     return Stats(data["reached"], data["seconds"], data["failed"])
 
